@@ -1,0 +1,106 @@
+// `tsgpu install`: writes the kernelspec Jupyter clients use to start this kernel. Paths in argv
+// are absolute: a `node` on the PATH of whatever launches the kernel could be any version, or none.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../package-info';
+
+export interface InstallOptions {
+  where: { kind: 'user' } | { kind: 'sys-prefix' } | { kind: 'prefix'; dir: string };
+  name: string;
+}
+
+export const KERNEL_NAME = 'tsgpu';
+const LOGOS = ['logo-32x32.png', 'logo-64x64.png', 'logo-svg.svg'];
+
+/** Returns the options, or a message saying what is wrong with the arguments. */
+export function parseInstallArgs(args: string[]): InstallOptions | string {
+  const options: InstallOptions = { where: { kind: 'user' }, name: KERNEL_NAME };
+  let chosen = 0;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    switch (arg) {
+      case '--user':
+        options.where = { kind: 'user' };
+        chosen++;
+        break;
+      case '--sys-prefix':
+        options.where = { kind: 'sys-prefix' };
+        chosen++;
+        break;
+      case '--prefix': {
+        const dir = args[++i];
+        if (!dir) return '--prefix needs a directory';
+        options.where = { kind: 'prefix', dir: path.resolve(dir) };
+        chosen++;
+        break;
+      }
+      case '--name': {
+        const name = args[++i];
+        if (!name || !/^[A-Za-z0-9._-]+$/.test(name)) return '--name needs a kernel name of letters, digits, ".", "_" or "-"';
+        options.name = name;
+        break;
+      }
+      default:
+        return `unknown install option "${arg}"`;
+    }
+  }
+  if (chosen > 1) return 'choose one of --user, --sys-prefix and --prefix DIR';
+  return options;
+}
+
+function userDataDir(): string {
+  const fromEnv = process.env['JUPYTER_DATA_DIR'];
+  if (fromEnv) return fromEnv;
+  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Jupyter');
+  if (process.platform === 'win32') return path.join(process.env['APPDATA'] ?? os.homedir(), 'jupyter');
+  return path.join(process.env['XDG_DATA_HOME'] ?? path.join(os.homedir(), '.local', 'share'), 'jupyter');
+}
+
+/** The prefix of the Python environment Jupyter runs in (a virtualenv or conda env when active). */
+function jupyterSysPrefix(): string {
+  const active = process.env['VIRTUAL_ENV'] ?? process.env['CONDA_PREFIX'];
+  if (active) return active;
+  for (const python of ['python3', 'python']) {
+    try {
+      return execFileSync(python, ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8' }).trim();
+    } catch {
+      // try the next name
+    }
+  }
+  throw new Error('--sys-prefix: no python3 found to ask for sys.prefix; use --prefix DIR instead');
+}
+
+export function kernelspecDir(options: InstallOptions): string {
+  switch (options.where.kind) {
+    case 'user':
+      return path.join(userDataDir(), 'kernels', options.name);
+    case 'sys-prefix':
+      return path.join(jupyterSysPrefix(), 'share', 'jupyter', 'kernels', options.name);
+    case 'prefix':
+      return path.join(options.where.dir, 'share', 'jupyter', 'kernels', options.name);
+  }
+}
+
+export function kernelspec(): Record<string, unknown> {
+  return {
+    argv: [process.execPath, path.join(PACKAGE_ROOT, 'dist', 'kernel', 'cli', 'main.js'), 'kernel', '{connection_file}'],
+    display_name: 'TypeScript (tsgpu)',
+    language: 'typescript',
+    // The kernel handles interrupt_request on control itself; that also works when it was
+    // started through a wrapper that would swallow a signal sent to the launched pid.
+    interrupt_mode: 'message',
+    env: {},
+    metadata: { debugger: false },
+  };
+}
+
+/** Writes the kernelspec and its logos; returns the directory written. */
+export function installKernelspec(options: InstallOptions): string {
+  const dir = kernelspecDir(options);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelspec(), null, 2)}\n`);
+  for (const logo of LOGOS) copyFileSync(path.join(PACKAGE_ROOT, 'kernel', 'cli', 'assets', logo), path.join(dir, logo));
+  return dir;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// The `tsgpu` command line.
+import { TSGPU_VERSION } from '../package-info';
+import { parseInstallArgs, installKernelspec } from './install';
+
+const USAGE = `tsgpu ${TSGPU_VERSION}: a TypeScript Jupyter kernel that shows where tensor work runs
+
+Usage:
+  tsgpu install [--user | --sys-prefix | --prefix DIR] [--name NAME]
+                                 write the Jupyter kernelspec (default --user)
+  tsgpu kernel CONNECTION_FILE   run the kernel (Jupyter clients start this from the kernelspec)
+  tsgpu --version                print the version
+  tsgpu --help                   print this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`tsgpu: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function main(argv: string[]): void {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case '--version':
+    case '-V':
+      process.stdout.write(`${TSGPU_VERSION}\n`);
+      return;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
+    case 'install': {
+      const options = parseInstallArgs(rest);
+      if (typeof options === 'string') fail(options);
+      const where = installKernelspec(options);
+      process.stdout.write(`installed kernelspec "${options.name}" in ${where}\n`);
+      return;
+    }
+    case 'kernel': {
+      const [connectionFile, extra] = rest;
+      if (!connectionFile || extra !== undefined) fail('kernel takes exactly one argument: the connection file');
+      // Loaded only here: `tsgpu --version` and `install` need no sockets.
+      const { runKernel } = require('../main') as typeof import('../main');
+      try {
+        runKernel(connectionFile);
+      } catch (error) {
+        process.stderr.write(`tsgpu: ${(error as Error).message}\n`);
+        process.exit(1);
+      }
+      return;
+    }
+    default:
+      fail(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,58 @@
+// The narrow interface between the kernel core (protocol bookkeeping) and a language.
+// The core never sees how code runs; the interpreter never sees a socket or a message header.
+import type { JsonObject } from '../protocol/messages';
+
+export type MimeBundle = Record<string, string | JsonObject>;
+
+/** What a running cell emits, in order. The core turns each into an iopub message. */
+export type OutputEvent =
+  | { type: 'stream'; name: 'stdout' | 'stderr'; text: string }
+  | { type: 'display_data'; data: MimeBundle; metadata: JsonObject; displayId?: string }
+  | { type: 'update_display_data'; data: MimeBundle; metadata: JsonObject; displayId: string }
+  | { type: 'execute_result'; data: MimeBundle; metadata: JsonObject }
+  | { type: 'clear_output'; wait: boolean };
+
+export interface ExecuteOptions {
+  silent: boolean;
+  storeHistory: boolean;
+  allowStdin: boolean;
+  /** The count this cell shows as `In [n]`: used to name the cell in tracebacks. */
+  executionCount: number;
+}
+
+export interface ErrorOutcome {
+  status: 'error';
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+export type ExecuteOutcome = { status: 'ok' } | ErrorOutcome;
+
+export type ExpressionValue = { status: 'ok'; data: MimeBundle; metadata: JsonObject } | ErrorOutcome;
+
+export interface Completion {
+  matches: string[];
+  /** Unicode code point offsets into the cell, as the spec requires since protocol 5.2. */
+  cursorStart: number;
+  cursorEnd: number;
+  metadata: JsonObject;
+}
+
+export interface Inspection {
+  found: boolean;
+  data: MimeBundle;
+}
+
+export type CompletenessStatus =
+  | { status: 'complete' }
+  | { status: 'incomplete'; indent: string }
+  | { status: 'invalid' }
+  | { status: 'unknown' };
+
+export interface Interpreter {
+  execute(code: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome>;
+  evaluate(expression: string): Promise<ExpressionValue>;
+  complete(code: string, cursorPos: number): Promise<Completion>;
+  inspect(code: string, cursorPos: number, detailLevel: number): Promise<Inspection>;
+  isComplete(code: string): Promise<CompletenessStatus>;
+}

@@ -1,0 +1,73 @@
+// Routes everything user code prints (console.*, process.stdout/stderr.write) into stream events.
+// The kernel's own diagnostics never use these streams (see kernel/log.ts), so capturing them
+// for the whole process life is safe, and output from timers that fire after a cell still arrives.
+import { Console } from 'node:console';
+import { Writable } from 'node:stream';
+import type { OutputEvent } from './interpreter';
+
+type StreamName = 'stdout' | 'stderr';
+
+/** Pending text is sent when it grows past this, so a loop that prints a lot streams steadily. */
+const FLUSH_BYTES = 64 * 1024;
+/** ...or when this long has passed since the last send: live output even during a synchronous loop. */
+const FLUSH_MS = 50;
+
+export class OutputCapture {
+  private pending: { name: StreamName; text: string } | null = null;
+  private lastFlush = 0;
+  private flushScheduled = false;
+
+  constructor(private readonly emit: (event: OutputEvent) => void) {}
+
+  install(): void {
+    const stdout = this.writable('stdout');
+    const stderr = this.writable('stderr');
+    globalThis.console = new Console({ stdout, stderr, colorMode: false });
+    for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+      // Replacing write keeps `process.stdout` itself (isTTY, columns, …) for code that inspects it.
+      stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+        const done = typeof encoding === 'function' ? encoding : callback;
+        this.write(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+        if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+        return true;
+      }) as typeof stream.write;
+    }
+  }
+
+  write(name: StreamName, text: string): void {
+    if (text === '') return;
+    if (this.pending && this.pending.name !== name) this.flush();
+    if (this.pending) this.pending.text += text;
+    else this.pending = { name, text };
+    if (this.pending.text.length >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
+    else this.scheduleFlush();
+  }
+
+  /** Sends whatever is pending; called before any other output and before a cell's reply. */
+  flush(): void {
+    this.lastFlush = Date.now();
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = null;
+    this.emit({ type: 'stream', name: pending.name, text: pending.text });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => {
+      this.flushScheduled = false;
+      this.flush();
+    }, FLUSH_MS).unref();
+  }
+
+  private writable(name: StreamName): Writable {
+    return new Writable({
+      decodeStrings: false,
+      write: (chunk: unknown, _encoding, callback) => {
+        this.write(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+        callback();
+      },
+    });
+  }
+}

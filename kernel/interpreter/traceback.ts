@@ -1,0 +1,21 @@
+// Turns whatever a cell threw into the spec's error triple. Tracebacks keep only the user's own
+// frames: frames from the kernel or Node internals tell a notebook user nothing.
+import { inspect } from 'node:util';
+import type { ErrorOutcome } from './interpreter';
+
+export const CELL_FILE_PREFIX = '<cell ';
+
+export function cellFileName(executionCount: number): string {
+  return `${CELL_FILE_PREFIX}${executionCount}>`;
+}
+
+export function toErrorOutcome(thrown: unknown): ErrorOutcome {
+  if (!(thrown instanceof Error)) {
+    // `throw 'text'` or `throw {…}`: JavaScript allows any value.
+    return { status: 'error', ename: 'Uncaught', evalue: inspect(thrown), traceback: [`Uncaught ${inspect(thrown)}`] };
+  }
+  const ename = thrown.name || 'Error';
+  const evalue = thrown.message;
+  const frames = (thrown.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line) && line.includes(CELL_FILE_PREFIX));
+  return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
+}

@@ -1,0 +1,49 @@
+// `tsgpu kernel CONNECTION_FILE`: the kernel process. The main thread runs user code; the
+// protocol runs in a worker (see interpreter/thread-link.ts for why the split falls this way).
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { InterpreterHost } from './interpreter/host';
+import { JavaScriptInterpreter } from './interpreter/javascript';
+import type { ToMain } from './interpreter/thread-link';
+import { log } from './log';
+import { TSGPU_VERSION, typescriptVersion } from './package-info';
+import type { WorkerData } from './server/worker';
+import { readConnectionFile } from './transport/connection-file';
+
+/** Node's own warnings would land in the user's cell output; only the vm loader's is noise. */
+function routeProcessWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'ExperimentalWarning' && /vm\.USE_MAIN_CONTEXT_DEFAULT_LOADER/.test(warning.message)) return;
+    process.stderr.write(`${warning.name}: ${warning.message}\n`);
+  });
+}
+
+export function runKernel(connectionFile: string): void {
+  const connection = readConnectionFile(connectionFile);
+  const data: WorkerData = { connection, identity: { version: TSGPU_VERSION, typescriptVersion: typescriptVersion() } };
+  const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
+  const interpreter = new JavaScriptInterpreter(process.cwd());
+  const host = new InterpreterHost(interpreter, worker);
+  host.capture.install();
+  routeProcessWarnings();
+
+  // Outside a cell SIGINT does nothing: Ctrl-C in the terminal that started the kernel, or an
+  // interrupt that arrives just after a cell ended, must never kill the user's state.
+  process.on('SIGINT', () => interpreter.interrupt());
+  // A callback that throws after its cell ended is the user's error, not the kernel's.
+  process.on('uncaughtException', (error) => process.stderr.write(`Uncaught ${error.stack ?? String(error)}\n`));
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`Unhandled promise rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
+  });
+
+  worker.on('message', (message: ToMain) => {
+    if (message.kind === 'exit') process.exit(message.code);
+    else void host.serve(message);
+  });
+  worker.on('error', (error) => {
+    log(`protocol worker crashed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  });
+  worker.on('exit', (code) => process.exit(code));
+}

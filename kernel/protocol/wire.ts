@@ -1,0 +1,73 @@
+// Frame encoding and decoding (the spec's "The Wire Protocol"):
+//   [routing ids...] <IDS|MSG> signature header parent_header metadata content [buffers...]
+// Decoding is one guard: whatever arrives, it returns a message or a reason to drop it, never throws.
+import type { Header, JsonObject, Message, Outgoing } from './messages';
+import type { ReplayGuard } from './replay';
+import type { Signer } from './sign';
+
+export const DELIMITER = Buffer.from('<IDS|MSG>', 'ascii');
+
+export function encodeMessage(message: Outgoing, signer: Signer): Buffer[] {
+  const json = [message.header, message.parent_header, message.metadata, message.content]
+    .map((part) => Buffer.from(JSON.stringify(part), 'utf8'));
+  const signature = Buffer.from(signer.sign(json), 'ascii');
+  return [...message.ids, DELIMITER, signature, ...json, ...(message.buffers ?? [])];
+}
+
+export type Decoded =
+  | { ok: true; message: Message }
+  | { ok: false; reason: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseObject(frame: Buffer, name: string): JsonObject | string {
+  let text: string;
+  try {
+    text = utf8.decode(frame);
+  } catch {
+    return `${name} is not valid UTF-8`;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return `${name} is not valid JSON`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${name} is not a JSON object`;
+  return value as JsonObject;
+}
+
+function isHeader(value: JsonObject): value is JsonObject & Header {
+  return typeof value['msg_id'] === 'string' && typeof value['msg_type'] === 'string'
+    && typeof value['session'] === 'string' && value['msg_type'] !== '';
+}
+
+export function decodeMessage(frames: readonly Buffer[], signer: Signer, replay: ReplayGuard): Decoded {
+  const at = frames.findIndex((frame) => frame.equals(DELIMITER));
+  if (at < 0) return { ok: false, reason: 'no <IDS|MSG> delimiter' };
+  if (frames.length < at + 6) return { ok: false, reason: `too few frames (${frames.length}) after the delimiter` };
+  const signature = frames[at + 1]!;
+  const signed = frames.slice(at + 2, at + 6);
+  // Verify before parsing anything: unauthenticated bytes never reach the JSON parser.
+  if (!signer.verify(signature, signed)) return { ok: false, reason: 'bad or missing signature' };
+  if (signer.enabled && !replay.admit(signature.toString('ascii'))) return { ok: false, reason: 'replayed signature' };
+
+  const [header, parent, metadata, content] = [
+    parseObject(signed[0]!, 'header'), parseObject(signed[1]!, 'parent_header'),
+    parseObject(signed[2]!, 'metadata'), parseObject(signed[3]!, 'content'),
+  ];
+  for (const part of [header, parent, metadata, content]) if (typeof part === 'string') return { ok: false, reason: part };
+  const h = header as JsonObject;
+  if (!isHeader(h)) return { ok: false, reason: 'header lacks string msg_id, msg_type or session' };
+  return {
+    ok: true,
+    message: {
+      ids: frames.slice(0, at),
+      header: h,
+      parent_header: parent as Message['parent_header'],
+      metadata: metadata as JsonObject,
+      content: content as JsonObject,
+      buffers: frames.slice(at + 6),
+    },
+  };
+}

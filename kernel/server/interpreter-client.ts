@@ -1,0 +1,61 @@
+// Worker side of the thread link: the interpreter on the main thread, seen as a plain async
+// Interpreter. The kernel core cannot tell it from an in-process one (its unit tests use one).
+import type { MessagePort } from 'node:worker_threads';
+import type {
+  Completion, CompletenessStatus, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter, OutputEvent,
+} from '../interpreter/interpreter';
+import type { InterpreterMethod, ToMain, ToWorker } from '../interpreter/thread-link';
+
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  emit?: (event: OutputEvent) => void;
+}
+
+export class InterpreterClient implements Interpreter {
+  private nextId = 1;
+  private readonly pending = new Map<number, PendingCall>();
+
+  /** @param onStrayOutput output that arrives while no cell runs (timers, late promises). */
+  constructor(private readonly port: MessagePort, private readonly onStrayOutput: (event: OutputEvent) => void) {
+    port.on('message', (message: ToWorker) => this.receive(message));
+  }
+
+  execute(code: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome> {
+    return this.call('execute', [code, options], emit) as Promise<ExecuteOutcome>;
+  }
+  evaluate(expression: string): Promise<ExpressionValue> {
+    return this.call('evaluate', [expression]) as Promise<ExpressionValue>;
+  }
+  complete(code: string, cursorPos: number): Promise<Completion> {
+    return this.call('complete', [code, cursorPos]) as Promise<Completion>;
+  }
+  inspect(code: string, cursorPos: number, detailLevel: number): Promise<Inspection> {
+    return this.call('inspect', [code, cursorPos, detailLevel]) as Promise<Inspection>;
+  }
+  isComplete(code: string): Promise<CompletenessStatus> {
+    return this.call('isComplete', [code]) as Promise<CompletenessStatus>;
+  }
+
+  private call(method: InterpreterMethod, args: unknown[], emit?: (event: OutputEvent) => void): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, emit ? { resolve, reject, emit } : { resolve, reject });
+      const message: ToMain = { kind: 'call', id, method, args };
+      this.port.postMessage(message);
+    });
+  }
+
+  private receive(message: ToWorker): void {
+    if (message.kind === 'output') {
+      const emit = message.callId === null ? undefined : this.pending.get(message.callId)?.emit;
+      (emit ?? this.onStrayOutput)(message.event);
+      return;
+    }
+    const call = this.pending.get(message.id);
+    if (!call) return;
+    this.pending.delete(message.id);
+    if (message.kind === 'result') call.resolve(message.value);
+    else call.reject(new Error(message.message));
+  }
+}

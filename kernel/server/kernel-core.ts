@@ -1,0 +1,206 @@
+// The kernel core: one table from msg_type to handler, and the bookkeeping every request shares
+// (busy/idle bracketing with the parent header, the reply, the shell queue, aborting after an
+// error). It talks to sockets only through KernelIO and to the language only through Interpreter,
+// so it runs the same in the protocol worker and in unit tests without sockets.
+import type { Interpreter, OutputEvent } from '../interpreter/interpreter';
+import { log } from '../log';
+import {
+  type Channel, type JsonObject, type Message, type Outgoing, type Session, makeBroadcast, makeReply, replyType,
+} from '../protocol/messages';
+import { executeRequest } from './handlers/execute';
+import { historyRequest } from './handlers/history';
+import { completeRequest, inspectRequest, isCompleteRequest } from './handlers/introspection';
+import { kernelInfoReply, type KernelIdentity } from './handlers/kernel-info';
+import { History } from './history';
+
+export interface KernelIO {
+  send(channel: Exclude<Channel, 'iopub'>, message: Outgoing): void;
+  publish(message: Outgoing): void;
+}
+
+/** What the core asks of the process it lives in. */
+export interface ProcessControl {
+  interrupt(): void;
+  shutdown(restart: boolean): void;
+}
+
+/** Everything a handler may use; handlers never see sockets. */
+export interface HandlerContext {
+  readonly request: Message;
+  readonly interpreter: Interpreter;
+  readonly history: History;
+  readonly identity: KernelIdentity;
+  publish(msgType: string, content: JsonObject, metadata?: JsonObject): void;
+}
+
+/** A handler returns the reply content, or null for messages that get no reply (comm_open). */
+type Handler = (context: HandlerContext, core: KernelCore) => Promise<JsonObject | null>;
+
+const handlers: Record<string, Handler> = {
+  kernel_info_request: async (context) => kernelInfoReply(context.identity),
+  execute_request: executeRequest,
+  complete_request: completeRequest,
+  inspect_request: inspectRequest,
+  is_complete_request: isCompleteRequest,
+  history_request: historyRequest,
+  comm_info_request: async () => ({ status: 'ok', comms: {} }),
+  comm_open: async (context) => {
+    // No comm targets are registered yet: the spec says to answer an unknown target with comm_close.
+    const commId = context.request.content['comm_id'];
+    context.publish('comm_close', { comm_id: typeof commId === 'string' ? commId : '', data: {} });
+    return null;
+  },
+  comm_msg: async () => null,
+  comm_close: async () => null,
+  interrupt_request: async (_context, core) => {
+    core.processControl.interrupt();
+    return { status: 'ok' };
+  },
+  shutdown_request: async (context, core) => {
+    const restart = context.request.content['restart'] === true;
+    core.shutdownRequested = restart ? 'restart' : 'shutdown';
+    return { status: 'ok', restart };
+  },
+};
+
+export class KernelCore {
+  private readonly shellQueue: Message[] = [];
+  private shellRunning = false;
+  /** Count of the last cell that stored history (`In [n]`). */
+  executionCount = 0;
+  private readonly history = new History();
+  /** The request whose output is current: late output (timers) is attributed to it, as ipykernel does. */
+  private lastParent: Message | null = null;
+  shutdownRequested: 'shutdown' | 'restart' | null = null;
+
+  constructor(
+    private readonly io: KernelIO,
+    private readonly interpreter: Interpreter,
+    readonly processControl: ProcessControl,
+    private readonly session: Session,
+    private readonly identity: KernelIdentity,
+  ) {}
+
+  /** Entry point for every decoded message. */
+  receive(channel: Exclude<Channel, 'iopub'>, message: Message): void {
+    if (channel === 'stdin') return; // input_reply routing arrives with the stdin feature
+    const type = message.header.msg_type;
+    if (channel === 'control' || type === 'interrupt_request') {
+      // Control never waits behind a running cell; VS Code also sends interrupt_request on shell.
+      void this.dispatch(channel, message);
+      return;
+    }
+    this.shellQueue.push(message);
+    void this.drainShell();
+  }
+
+  /** Output that arrived while no cell ran. */
+  publishStray(event: OutputEvent): void {
+    this.publishOutput(this.lastParent, event, this.executionCount);
+  }
+
+  publishOutput(parent: Message | null, event: OutputEvent, executionCount: number): void {
+    const { type, ...fields } = event;
+    let content: JsonObject;
+    switch (event.type) {
+      case 'stream':
+        content = { name: event.name, text: event.text };
+        break;
+      case 'execute_result':
+        content = { execution_count: executionCount, data: event.data, metadata: event.metadata };
+        break;
+      case 'display_data':
+      case 'update_display_data':
+        content = {
+          data: event.data, metadata: event.metadata,
+          transient: event.displayId === undefined ? {} : { display_id: event.displayId },
+        };
+        break;
+      case 'clear_output':
+        content = fields as JsonObject;
+        break;
+    }
+    this.io.publish(makeBroadcast(this.session, parent, type, content));
+  }
+
+  private async drainShell(): Promise<void> {
+    if (this.shellRunning) return;
+    this.shellRunning = true;
+    try {
+      for (let message = this.shellQueue.shift(); message; message = this.shellQueue.shift()) {
+        await this.dispatch('shell', message);
+      }
+    } finally {
+      this.shellRunning = false;
+    }
+  }
+
+  /** stop_on_error: executes queued behind a failed one are answered `aborted`, not run. */
+  abortQueuedExecutes(): void {
+    const kept: Message[] = [];
+    for (const message of this.shellQueue.splice(0)) {
+      if (message.header.msg_type !== 'execute_request') {
+        kept.push(message);
+        continue;
+      }
+      this.publishStatus(message, 'busy');
+      this.io.send('shell', makeReply(this.session, message, 'execute_reply', { status: 'aborted', execution_count: this.executionCount }));
+      this.publishStatus(message, 'idle');
+    }
+    this.shellQueue.push(...kept);
+  }
+
+  private publishStatus(parent: Message, state: 'busy' | 'idle'): void {
+    this.io.publish(makeBroadcast(this.session, parent, 'status', { execution_state: state }));
+  }
+
+  private async dispatch(channel: 'shell' | 'control', request: Message): Promise<void> {
+    const type = request.header.msg_type;
+    const handler = handlers[type];
+    if (!handler) {
+      log(`ignoring unknown message type "${type}" on ${channel}`);
+      return;
+    }
+    this.publishStatus(request, 'busy');
+    const context = this.contextFor(request);
+    let content: JsonObject | null;
+    try {
+      content = await handler(context, this);
+    } catch (error) {
+      // A handler bug must not take the channel down: the client gets an error reply.
+      log(`handler for ${type} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      content = { status: 'error', ename: 'KernelError', evalue: String(error), traceback: [] };
+    }
+    if (content) {
+      const reply = makeReply(this.session, request, replyType(type), content);
+      this.io.send(channel, reply);
+      // Since protocol 5.4 shutdown_reply is also broadcast, so every client learns of it.
+      if (type === 'shutdown_request') this.io.publish(makeBroadcast(this.session, request, 'shutdown_reply', content));
+    }
+    this.publishStatus(request, 'idle');
+    if (type === 'execute_request' && content?.['status'] === 'error' && request.content['stop_on_error'] !== false) {
+      this.abortQueuedExecutes();
+    }
+    if (this.shutdownRequested) this.processControl.shutdown(this.shutdownRequested === 'restart');
+  }
+
+  private contextFor(request: Message): HandlerContext {
+    const core = this;
+    return {
+      request,
+      interpreter: this.interpreter,
+      history: this.history,
+      identity: this.identity,
+      publish(msgType, content, metadata) {
+        if (msgType !== 'status') core.lastParent = request;
+        core.io.publish(makeBroadcast(core.session, request, msgType, content, metadata));
+      },
+    };
+  }
+
+  /** Publishes a cell's output with its request as parent (used by the execute handler). */
+  outputFor(request: Message, executionCount: number): (event: OutputEvent) => void {
+    this.lastParent = request;
+    return (event) => this.publishOutput(request, event, executionCount);
+  }
+}

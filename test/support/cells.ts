@@ -1,0 +1,47 @@
+// Reading what a user would see of a cell from its exchange: result text, streams, errors.
+import assert from 'node:assert/strict';
+import type { Exchange, KernelClient, Received } from './kernel-client';
+import { ContentOf, contentOf, describeMessage, MsgType } from './message-schema';
+
+/** Typed contents of the request's iopub messages of one type, in order. */
+export function iopubOf<T extends MsgType>(exchange: { iopub: Received[] }, type: T): ContentOf<T>[] {
+  return exchange.iopub.filter((m) => m.header.msg_type === type).map((m) => contentOf(m, type));
+}
+
+/** msg_types in arrival order, status shown with its state: ['status:busy', 'execute_input', ...]. */
+export function iopubKinds(exchange: { iopub: Received[] }): string[] {
+  return exchange.iopub.map((m) =>
+    m.header.msg_type === 'status' ? `status:${String(m.content['execution_state'])}` : m.header.msg_type);
+}
+
+/** text/plain of the execute_result, or undefined when the cell published none. */
+export function resultText(exchange: Exchange): string | undefined {
+  const results = iopubOf(exchange, 'execute_result');
+  assert.ok(results.length <= 1, `more than one execute_result: ${JSON.stringify(results)}`);
+  const text = results[0]?.data['text/plain'];
+  if (results[0] !== undefined) assert.equal(typeof text, 'string', 'execute_result without text/plain');
+  return text as string | undefined;
+}
+
+/** Consecutive stream messages merged: [{name:'stdout', text:'a\nb\n'}, {name:'stderr', ...}]. */
+export function streams(exchange: Exchange): { name: string; text: string }[] {
+  const merged: { name: string; text: string }[] = [];
+  for (const { name, text } of iopubOf(exchange, 'stream')) {
+    const last = merged.at(-1);
+    if (last !== undefined && last.name === name) last.text += text;
+    else merged.push({ name, text });
+  }
+  return merged;
+}
+
+export function executeReply(exchange: Exchange): ContentOf<'execute_reply'> {
+  return contentOf(exchange.reply, 'execute_reply');
+}
+
+/** Runs a cell that must succeed and returns its result text (undefined if none). */
+export async function evaluate(kernel: KernelClient, code: string): Promise<string | undefined> {
+  const exchange = await kernel.execute(code);
+  const reply = executeReply(exchange);
+  assert.equal(reply.status, 'ok', `cell ${JSON.stringify(code)} failed: ${describeMessage(exchange.reply)}`);
+  return resultText(exchange);
+}
