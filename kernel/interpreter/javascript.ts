@@ -77,7 +77,7 @@ export class JavaScriptInterpreter implements Interpreter {
       const cell = compileCell(code, cellFileName(options.executionCount));
       let value: unknown = cell.script.runInThisContext({ breakOnSigint: true, displayErrors: false });
       if (cell.async) value = await Promise.race([value, interrupted]);
-      if (value !== undefined && !options.silent) emit({ type: 'execute_result', ...toMimeBundle(value) });
+      if (value !== undefined) emit({ type: 'execute_result', ...toMimeBundle(value) });
       return { status: 'ok' };
     } catch (error) {
       if (isInterruptedBySignal(error)) return toErrorOutcome(new InterruptedError());

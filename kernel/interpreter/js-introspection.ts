@@ -1,29 +1,13 @@
 // Completion and inspection for the plain JavaScript interpreter, from live values: the dotted
 // name before the cursor is resolved from globalThis and its property names are offered.
-// Cursor positions on the wire count Unicode code points (protocol 5.2+), JavaScript strings count
-// UTF-16 units: the conversion happens here and nowhere else.
 import { inspect } from 'node:util';
+import { codePointLength, utf16Index } from './code-points';
 import type { Completion, Inspection } from './interpreter';
 
 const KEYWORDS = ['await', 'async', 'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default',
   'delete', 'do', 'else', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in',
   'instanceof', 'let', 'new', 'null', 'return', 'static', 'super', 'switch', 'this', 'throw', 'true', 'try',
   'typeof', 'undefined', 'var', 'void', 'while', 'yield'];
-
-/** UTF-16 index of the code point offset `codePoints` in `text`. */
-export function utf16Index(text: string, codePoints: number): number {
-  let index = 0;
-  for (let seen = 0; seen < codePoints && index < text.length; seen++) {
-    index += (text.codePointAt(index) ?? 0) > 0xffff ? 2 : 1;
-  }
-  return index;
-}
-
-export function codePointLength(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
-}
 
 /** `a.b.c` path before the cursor: the object path and the partial name being typed. */
 function dottedNameBefore(prefix: string): { path: string[]; partial: string } | null {

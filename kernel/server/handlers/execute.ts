@@ -24,6 +24,8 @@ export async function executeRequest(context: HandlerContext, core: KernelCore):
     code,
     { silent, storeHistory, allowStdin: content['allow_stdin'] === true, executionCount },
     (event) => {
+      // The spec: a silent execute does not broadcast output, nor an execute_result.
+      if (silent) return;
       if (event.type === 'execute_result' && storeHistory) {
         const text = event.data['text/plain'];
         if (typeof text === 'string') context.history.recordOutput(executionCount, text);

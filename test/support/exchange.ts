@@ -1,4 +1,4 @@
-// Reading what a user would see of a cell from its exchange: result text, streams, errors.
+// Reading an exchange (a request, its reply, its iopub messages) as a user would see it.
 import assert from 'node:assert/strict';
 import type { Exchange, KernelClient, Received } from './kernel-client';
 import { ContentOf, contentOf, describeMessage, MsgType } from './message-schema';
@@ -44,4 +44,18 @@ export async function evaluate(kernel: KernelClient, code: string): Promise<stri
   const reply = executeReply(exchange);
   assert.equal(reply.status, 'ok', `cell ${JSON.stringify(code)} failed: ${describeMessage(exchange.reply)}`);
   return resultText(exchange);
+}
+
+/**
+ * The contract for every shell and control request: iopub status busy first, status idle last,
+ * every iopub message and the reply with the request's header as parent_header.
+ */
+export function assertBusyThenIdle(exchange: Exchange): void {
+  const kinds = iopubKinds(exchange);
+  assert.equal(kinds[0], 'status:busy', `first iopub message should be status busy: ${kinds.join(', ')}`);
+  assert.equal(kinds.at(-1), 'status:idle', `last iopub message should be status idle: ${kinds.join(', ')}`);
+  assert.equal(kinds.filter((k) => k.startsWith('status:')).length, 2, `one busy and one idle: ${kinds.join(', ')}`);
+  for (const msg of [exchange.reply, ...exchange.iopub]) {
+    assert.deepEqual(msg.parent_header, exchange.request.header, `parent_header of ${msg.header.msg_type}`);
+  }
 }

@@ -1,0 +1,59 @@
+// Stopping a runaway cell without losing the session.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { assertBusyThenIdle, evaluate, executeReply } from '../support/exchange';
+import { useKernel } from '../support/fixtures';
+import { KernelClient } from '../support/kernel-client';
+import { okContent } from '../support/message-schema';
+import { sleep } from '../support/time';
+
+type Method = { name: string; interrupt(kernel: KernelClient): Promise<void> };
+
+async function interruptRequest(kernel: KernelClient, channel: 'shell' | 'control'): Promise<void> {
+  const exchange = await kernel.request(channel, 'interrupt_request');
+  assertBusyThenIdle(exchange);
+  okContent(exchange.reply, 'interrupt_reply');
+}
+
+const methods: Method[] = [
+  { name: 'interrupt_request on control', interrupt: (k) => interruptRequest(k, 'control') },
+  { name: 'interrupt_request on shell', interrupt: (k) => interruptRequest(k, 'shell') },
+  { name: 'SIGINT to the kernel process', interrupt: async (k) => k.signal('SIGINT') },
+];
+
+const cells = [
+  { name: '`while (true) {}`', code: 'while (true) {}' },
+  { name: '`await new Promise(() => {})`', code: 'await new Promise(() => {})' },
+];
+
+describe('interrupting a running cell', () => {
+  const kernel = useKernel();
+  let n = 0;
+
+  for (const method of methods) {
+    for (const cell of cells) {
+      test(`${method.name} stops ${cell.name}, keeps earlier variables, and the next cell runs`, async (t) => {
+        const name = `keptAcrossInterrupt${++n}`;
+        await evaluate(kernel(), `globalThis.${name} = 41`);
+        const running = kernel().startExecute(cell.code);
+        await running.iopubMessage('execute_input');
+        await sleep(200);
+        assert.equal(running.reply, undefined, 'the cell finished before it was interrupted');
+
+        const started = performance.now();
+        await method.interrupt(kernel());
+        const reply = executeReply(await running.done());
+        t.diagnostic(`cell replied ${(performance.now() - started).toFixed(0)} ms after the interrupt was sent`);
+        assert.equal(reply.status, 'error');
+        assert.equal(reply.status === 'error' ? reply.ename : undefined, 'Interrupted');
+
+        assert.equal(await evaluate(kernel(), `${name} + 1`), '42');
+      });
+    }
+  }
+
+  test('interrupt_request while no cell runs answers ok and the next cell runs', async () => {
+    await interruptRequest(kernel(), 'control');
+    assert.equal(await evaluate(kernel(), '6 * 7'), '42');
+  });
+});

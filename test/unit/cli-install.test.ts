@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { installKernelspec, parseInstallArgs } from '../../kernel/cli/install';
+
+test('install options: default --user, one location at most, a safe --name', () => {
+  assert.deepEqual(parseInstallArgs([]), { where: { kind: 'user' }, name: 'tsgpu' });
+  assert.deepEqual(parseInstallArgs(['--prefix', 'x', '--name', 'ts2']), { where: { kind: 'prefix', dir: path.resolve('x') }, name: 'ts2' });
+  assert.match(parseInstallArgs(['--user', '--sys-prefix']) as string, /choose one of/);
+  assert.match(parseInstallArgs(['--prefix']) as string, /--prefix needs a directory/);
+  assert.match(parseInstallArgs(['--name', '../evil']) as string, /--name needs a kernel name/);
+  assert.match(parseInstallArgs(['--bogus']) as string, /unknown install option "--bogus"/);
+});
+
+test('the kernelspec names absolute paths that exist, the display name, language and logos', () => {
+  const prefix = mkdtempSync(path.join(os.tmpdir(), 'tsgpu-install-'));
+  try {
+    const dir = installKernelspec({ where: { kind: 'prefix', dir: prefix }, name: 'tsgpu' });
+    assert.equal(dir, path.join(prefix, 'share', 'jupyter', 'kernels', 'tsgpu'));
+    const spec = JSON.parse(readFileSync(path.join(dir, 'kernel.json'), 'utf8')) as { argv: string[]; display_name: string; language: string; interrupt_mode: string };
+    assert.equal(spec.display_name, 'TypeScript (tsgpu)');
+    assert.equal(spec.language, 'typescript');
+    assert.equal(spec.interrupt_mode, 'message');
+    assert.deepEqual(spec.argv.slice(2), ['kernel', '{connection_file}']);
+    for (const file of spec.argv.slice(0, 2)) {
+      assert.ok(path.isAbsolute(file), `${file} is absolute`);
+      assert.ok(existsSync(file), `${file} exists`);
+    }
+    for (const logo of ['logo-32x32.png', 'logo-64x64.png', 'logo-svg.svg']) assert.ok(existsSync(path.join(dir, logo)), logo);
+    assert.deepEqual(readFileSync(path.join(dir, 'logo-32x32.png')).subarray(1, 4), Buffer.from('PNG'));
+  } finally {
+    rmSync(prefix, { recursive: true, force: true });
+  }
+});
