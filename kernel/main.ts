@@ -2,9 +2,10 @@
 // protocol runs in a worker (see interpreter/thread-link.ts for why the split falls this way).
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import ts from 'typescript';
 import { InterpreterHost } from './interpreter/host';
-import { JavaScriptInterpreter } from './interpreter/javascript';
 import type { ToMain } from './interpreter/thread-link';
+import { TypeScriptInterpreter } from './interpreter/typescript/typescript-interpreter';
 import { log } from './log';
 import { TSGPU_VERSION, typescriptVersion } from './package-info';
 import type { WorkerData } from './server/worker';
@@ -23,10 +24,18 @@ export function runKernel(connectionFile: string): void {
   const connection = readConnectionFile(connectionFile);
   const data: WorkerData = { connection, identity: { version: TSGPU_VERSION, typescriptVersion: typescriptVersion() } };
   const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
-  const interpreter = new JavaScriptInterpreter(process.cwd());
-  const host = new InterpreterHost(interpreter, worker);
+  const interpreter: TypeScriptInterpreter = new TypeScriptInterpreter({
+    ts,
+    directory: process.cwd(),
+    emit: (event) => host.emit(event),
+    requestInput: (prompt, password) => host.requestInput(prompt, password),
+  });
+  const host: InterpreterHost = new InterpreterHost(interpreter, worker);
   host.capture.install();
   routeProcessWarnings();
+  // Loading the standard library into the checker takes most of a second: do it while the
+  // client is still connecting, so the first cell does not wait for it.
+  setImmediate(() => interpreter.warmUp());
 
   // Outside a cell SIGINT does nothing: Ctrl-C in the terminal that started the kernel, or an
   // interrupt that arrives just after a cell ended, must never kill the user's state.
@@ -39,6 +48,7 @@ export function runKernel(connectionFile: string): void {
 
   worker.on('message', (message: ToMain) => {
     if (message.kind === 'exit') process.exit(message.code);
+    else if (message.kind === 'interrupt') interpreter.interrupt();
     else void host.serve(message);
   });
   worker.on('error', (error) => {

@@ -9,13 +9,39 @@ export class InterpreterHost {
   /** The call whose cell is running; output outside a cell (a late timer) is sent with null. */
   private runningCall: number | null = null;
   readonly capture: OutputCapture;
+  private nextInputId = 1;
+  private readonly pendingInputs = new Map<number, { resolve: (value: string) => void; reject: (error: Error) => void }>();
 
   constructor(private readonly interpreter: Interpreter, private readonly worker: Worker) {
     this.capture = new OutputCapture((event) => this.post({ kind: 'output', callId: this.runningCall, event }));
   }
 
-  /** Handles one message from the worker; returns false for messages that are not calls. */
+  /** Output of the running cell, or of the last one between cells; streams printed before it stay before it. */
+  emit(event: OutputEvent): void {
+    this.capture.flush();
+    this.post({ kind: 'output', callId: this.runningCall, event });
+  }
+
+  /** prompt(): a line of input from the client, through the protocol worker. */
+  requestInput(prompt: string, password: boolean): Promise<string> {
+    if (this.runningCall === null) return Promise.reject(new Error('prompt() can only ask for input while its cell is running'));
+    const id = this.nextInputId++;
+    this.capture.flush();
+    return new Promise((resolve, reject) => {
+      this.pendingInputs.set(id, { resolve, reject });
+      this.post({ kind: 'input_request', id, prompt, password });
+    });
+  }
+
+  /** Handles one message from the worker. */
   async serve(message: ToMain): Promise<void> {
+    if (message.kind === 'input_reply' || message.kind === 'input_failure') {
+      const pending = this.pendingInputs.get(message.id);
+      this.pendingInputs.delete(message.id);
+      if (message.kind === 'input_reply') pending?.resolve(message.value);
+      else pending?.reject(new Error(message.message));
+      return;
+    }
     if (message.kind !== 'call') return;
     const { id, method, args } = message;
     try {

@@ -9,10 +9,16 @@ export type InterpreterMethod = keyof Interpreter;
 /** worker -> main */
 export type ToMain =
   | { kind: 'call'; id: number; method: InterpreterMethod; args: unknown[] }
+  | { kind: 'input_reply'; id: number; value: string }
+  | { kind: 'input_failure'; id: number; message: string }
+  /** Sent with SIGINT: reaches a cell that is queued or awaiting, which the signal alone may miss. */
+  | { kind: 'interrupt' }
   | { kind: 'exit'; code: number };
 
 /** main -> worker */
 export type ToWorker =
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'failure'; id: number; message: string }
-  | { kind: 'output'; callId: number | null; event: OutputEvent };
+  | { kind: 'output'; callId: number | null; event: OutputEvent }
+  /** A cell called prompt(): ask the client through input_request on stdin. */
+  | { kind: 'input_request'; id: number; prompt: string; password: boolean };

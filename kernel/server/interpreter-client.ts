@@ -16,8 +16,15 @@ export class InterpreterClient implements Interpreter {
   private nextId = 1;
   private readonly pending = new Map<number, PendingCall>();
 
-  /** @param onStrayOutput output that arrives while no cell runs (timers, late promises). */
-  constructor(private readonly port: MessagePort, private readonly onStrayOutput: (event: OutputEvent) => void) {
+  /**
+   * @param onStrayOutput output that arrives while no cell runs (timers, late promises).
+   * @param onInputRequest a cell's prompt(), answered through the client's stdin channel.
+   */
+  constructor(
+    private readonly port: MessagePort,
+    private readonly onStrayOutput: (event: OutputEvent) => void,
+    private readonly onInputRequest: (prompt: string, password: boolean) => Promise<string>,
+  ) {
     port.on('message', (message: ToWorker) => this.receive(message));
   }
 
@@ -41,12 +48,23 @@ export class InterpreterClient implements Interpreter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, emit ? { resolve, reject, emit } : { resolve, reject });
-      const message: ToMain = { kind: 'call', id, method, args };
-      this.port.postMessage(message);
+      this.post({ kind: 'call', id, method, args });
     });
   }
 
+  private post(message: ToMain): void {
+    this.port.postMessage(message);
+  }
+
   private receive(message: ToWorker): void {
+    if (message.kind === 'input_request') {
+      const { id } = message;
+      this.onInputRequest(message.prompt, message.password).then(
+        (value) => this.post({ kind: 'input_reply', id, value }),
+        (error: Error) => this.post({ kind: 'input_failure', id, message: error.message }),
+      );
+      return;
+    }
     if (message.kind === 'output') {
       const emit = message.callId === null ? undefined : this.pending.get(message.callId)?.emit;
       (emit ?? this.onStrayOutput)(message.event);

@@ -72,6 +72,9 @@ export class KernelCore {
   /** The request whose output is current: late output (timers) is attributed to it, as ipykernel does. */
   private lastParent: Message | null = null;
   shutdownRequested: 'shutdown' | 'restart' | null = null;
+  /** The execute_request whose cell is running: prompt() asks its sender for input. */
+  private runningExecute: Message | null = null;
+  private pendingInput: { resolve: (value: string) => void; reject: (error: Error) => void } | null = null;
 
   constructor(
     private readonly io: KernelIO,
@@ -83,7 +86,10 @@ export class KernelCore {
 
   /** Entry point for every decoded message. */
   receive(channel: Exclude<Channel, 'iopub'>, message: Message): void {
-    if (channel === 'stdin') return; // input_reply routing arrives with the stdin feature
+    if (channel === 'stdin') {
+      this.receiveInput(message);
+      return;
+    }
     const type = message.header.msg_type;
     if (channel === 'control' || type === 'interrupt_request') {
       // Control never waits behind a running cell; VS Code also sends interrupt_request on shell.
@@ -92,6 +98,42 @@ export class KernelCore {
     }
     this.shellQueue.push(message);
     void this.drainShell();
+  }
+
+  /** Runs a cell's execution; prompt() may ask for input only meanwhile. */
+  async whileExecuting<T>(request: Message, run: () => Promise<T>): Promise<T> {
+    this.runningExecute = request;
+    try {
+      return await run();
+    } finally {
+      this.runningExecute = null;
+      this.pendingInput?.reject(new Error('the cell ended before input arrived'));
+      this.pendingInput = null;
+    }
+  }
+
+  /** input_request on stdin to the client that sent the running execute_request. */
+  requestInput(prompt: string, password: boolean): Promise<string> {
+    const request = this.runningExecute;
+    if (!request) return Promise.reject(new Error('prompt() can only ask for input while its cell is running'));
+    if (request.content['allow_stdin'] !== true) {
+      return Promise.reject(new Error('this client does not accept input (allow_stdin is false), so prompt() cannot ask for any'));
+    }
+    this.pendingInput?.reject(new Error('a newer prompt() replaced this one'));
+    return new Promise((resolve, reject) => {
+      this.pendingInput = { resolve, reject };
+      this.io.send('stdin', makeReply(this.session, request, 'input_request', { prompt, password }));
+    });
+  }
+
+  private receiveInput(message: Message): void {
+    if (message.header.msg_type !== 'input_reply' || !this.pendingInput) {
+      log(`stdin: ignoring ${message.header.msg_type} (no prompt is waiting)`);
+      return;
+    }
+    const value = message.content['value'];
+    this.pendingInput.resolve(typeof value === 'string' ? value : '');
+    this.pendingInput = null;
   }
 
   /** Output that arrived while no cell ran. */

@@ -20,7 +20,8 @@ export interface WorkerData {
 }
 
 /** If the main thread is stuck in a synchronous cell it cannot exit by itself; this ends the process. */
-const FORCED_EXIT_MS = 1500;
+const FORCED_EXIT_MS = 3000;
+const INTERRUPT_AGAIN_MS = 100;
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -42,24 +43,36 @@ async function main(): Promise<void> {
     // with open zeromq sockets aborts the process.
     await sockets.close();
     toMain({ kind: 'exit', code: 0 });
-    // A cell still running would keep the main thread from reading that message: interrupt it
-    // first, and end the process outright if even that does not free the main thread.
+    // A running cell keeps the main thread from reading that message: interrupt it (again, in case
+    // the cell only starts after the first signal), and end the process outright if even that
+    // does not free the main thread.
+    const interrupting = setInterval(() => process.kill(process.pid, 'SIGINT'), INTERRUPT_AGAIN_MS);
     process.kill(process.pid, 'SIGINT');
-    setTimeout(() => process.kill(process.pid, 'SIGTERM'), FORCED_EXIT_MS).unref();
+    setTimeout(() => {
+      clearInterval(interrupting);
+      process.kill(process.pid, 'SIGTERM');
+    }, FORCED_EXIT_MS).unref();
   };
 
   const send = (channel: 'shell' | 'control' | 'stdin' | 'iopub', message: Outgoing): void => {
     void sockets.send(channel, encodeMessage(message, signer));
   };
   let core: KernelCore | null = null;
-  const interpreter = new InterpreterClient(port, (event) => core?.publishStray(event));
+  const interpreter = new InterpreterClient(
+    port,
+    (event) => core?.publishStray(event),
+    (prompt, password) => (core ? core.requestInput(prompt, password) : Promise.reject(new Error('kernel is starting'))),
+  );
   core = new KernelCore(
     { send, publish: (message) => send('iopub', message) },
     interpreter,
     {
       // SIGINT reaches the main thread: it breaks a synchronous loop (breakOnSigint) and its
       // handler rejects a pending await, so one signal covers both ways a cell can hang.
-      interrupt: () => process.kill(process.pid, 'SIGINT'),
+      interrupt: () => {
+        toMain({ kind: 'interrupt' });
+        process.kill(process.pid, 'SIGINT');
+      },
       shutdown: (restart) => void exit(restart ? 'shutdown_request (restart)' : 'shutdown_request'),
     },
     session,

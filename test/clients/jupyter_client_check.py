@@ -192,7 +192,7 @@ def main():
         ok(current, f"{len(hist)} entries, last {hist[-1]!r}")
 
         current = "interrupt"
-        reply, _ = run_cell(kc, "globalThis.kept = 41 + 1")
+        reply, _ = run_cell(kc, "var kept = 41 + 1")
         expect(reply["content"]["status"] == "ok", f"setup cell reply {reply['content']}")
         msg_id = kc.execute("while (true) {}")
         # wait until the loop has really started (execute_input comes before it runs)

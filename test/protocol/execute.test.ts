@@ -65,9 +65,9 @@ describe('executing cells', () => {
     assert.equal(await evaluate(kernel(), 'await new Promise((r) => setTimeout(r, 10));\n5'), '5');
   });
 
-  test('variables defined with globalThis, var and let are visible in the next cell', async () => {
-    await evaluate(kernel(), 'globalThis.persisted = 20;\nvar viaVar = 1;\nlet viaLet = 2;');
-    assert.equal(await evaluate(kernel(), 'persisted + viaVar + viaLet'), '23');
+  test('variables declared with const, var and let are visible in the next cell', async () => {
+    await evaluate(kernel(), 'const viaConst = 20;\nvar viaVar = 1;\nlet viaLet = 2;');
+    assert.equal(await evaluate(kernel(), 'viaConst + viaVar + viaLet'), '23');
   });
 
   test('a cell ending in `undefined` shows no execute_result', async () => {

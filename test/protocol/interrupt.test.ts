@@ -34,7 +34,7 @@ describe('interrupting a running cell', () => {
     for (const cell of cells) {
       test(`${method.name} stops ${cell.name}, keeps earlier variables, and the next cell runs`, async (t) => {
         const name = `keptAcrossInterrupt${++n}`;
-        await evaluate(kernel(), `globalThis.${name} = 41`);
+        await evaluate(kernel(), `var ${name} = 41`);
         const running = kernel().startExecute(cell.code);
         await running.iopubMessage('execute_input');
         await sleep(200);

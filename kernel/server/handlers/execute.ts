@@ -20,7 +20,7 @@ export async function executeRequest(context: HandlerContext, core: KernelCore):
   if (!silent) context.publish('execute_input', { code, execution_count: executionCount });
 
   const publishOutput = core.outputFor(context.request, executionCount);
-  const outcome = await context.interpreter.execute(
+  const outcome = await core.whileExecuting(context.request, () => context.interpreter.execute(
     code,
     { silent, storeHistory, allowStdin: content['allow_stdin'] === true, executionCount },
     (event) => {
@@ -32,7 +32,7 @@ export async function executeRequest(context: HandlerContext, core: KernelCore):
       }
       publishOutput(event);
     },
-  );
+  ));
   if (outcome.status === 'error') {
     const { ename, evalue, traceback } = outcome;
     context.publish('error', { ename, evalue, traceback });

@@ -1,0 +1,84 @@
+// The display functions cells call (`display`, `display.html`, handles, `clearOutput`). They
+// only build MIME bundles and hand events to `emit`; where the events go is the kernel's business.
+import { randomUUID } from 'node:crypto';
+import type { MimeBundle, OutputEvent } from '../interpreter/interpreter';
+import type { JsonObject } from '../protocol/messages';
+import { toMimeBundle } from './mime-bundle';
+
+export interface DisplayOptions {
+  /** Names the output so a later `update()` (or `display(…, {id})`) replaces it in place. */
+  id?: string;
+  metadata?: JsonObject;
+}
+
+export interface DisplayHandle {
+  readonly id: string;
+  display(value: unknown, metadata?: JsonObject): DisplayHandle;
+  update(value: unknown, metadata?: JsonObject): DisplayHandle;
+}
+
+type Binary = Uint8Array | ArrayBuffer;
+
+function base64(data: Binary | string): string {
+  if (typeof data === 'string') return data; // already base64, as Jupyter stores images
+  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('base64');
+}
+
+/** A value given as a MIME bundle: `{ 'text/html': '<b>x</b>' }`. */
+function isMimeBundle(value: unknown): value is MimeBundle {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((key) => /^[a-z]+\/[-+.\w]+$/.test(key));
+}
+
+function bundleOf(value: unknown): MimeBundle {
+  if (isMimeBundle(value)) {
+    const data: MimeBundle = { ...value };
+    if (!('text/plain' in data)) data['text/plain'] = `<${Object.keys(data)[0]} output>`;
+    return data;
+  }
+  return toMimeBundle(value).data;
+}
+
+export function createDisplayApi(emit: (event: OutputEvent) => void) {
+  const show = (data: MimeBundle, options: DisplayOptions = {}): DisplayHandle => {
+    const id = options.id ?? randomUUID();
+    emit({ type: 'display_data', data, metadata: options.metadata ?? {}, displayId: id });
+    return handle(id);
+  };
+  const handle = (id: string): DisplayHandle => ({
+    id,
+    display: (value, metadata) => show(bundleOf(value), metadata ? { id, metadata } : { id }),
+    update(value, metadata) {
+      emit({ type: 'update_display_data', data: bundleOf(value), metadata: metadata ?? {}, displayId: id });
+      return this;
+    },
+  });
+  const typed = (mime: string, toText: (content: string) => string = () => `<${mime} output>`) =>
+    (content: string, options?: DisplayOptions): DisplayHandle => show({ [mime]: content, 'text/plain': toText(content) }, options);
+  const image = (mime: string) => (data: Binary | string, options?: DisplayOptions): DisplayHandle =>
+    show({ [mime]: base64(data), 'text/plain': `<${mime} image>` }, options);
+
+  const display = Object.assign(
+    (value: unknown, options?: DisplayOptions): DisplayHandle => show(bundleOf(value), options),
+    {
+      html: typed('text/html'),
+      markdown: typed('text/markdown', (content) => content),
+      svg: typed('image/svg+xml'),
+      latex: typed('text/latex', (content) => content),
+      javascript: typed('application/javascript'),
+      text: typed('text/plain', (content) => content),
+      png: image('image/png'),
+      jpeg: image('image/jpeg'),
+      gif: image('image/gif'),
+      pdf: image('application/pdf'),
+      json: (value: unknown, options?: DisplayOptions): DisplayHandle => show(
+        { 'application/json': JSON.parse(JSON.stringify(value ?? null)) as JsonObject, 'text/plain': JSON.stringify(value, null, 2) }, options),
+      raw: (bundle: MimeBundle, options?: DisplayOptions): DisplayHandle => show(bundleOf(bundle), options),
+    },
+  );
+  const clearOutput = (options: { wait?: boolean } = {}): void => emit({ type: 'clear_output', wait: options.wait === true });
+  return { display, clearOutput };
+}
+
+export type DisplayApi = ReturnType<typeof createDisplayApi>;

@@ -1,0 +1,130 @@
+// Gives a transpiled cell REPL semantics. Runs as an `after` transformer, so it sees plain
+// JavaScript (enums and namespaces already lowered to `var`), and rewrites only top-level
+// statements:
+//   - declarations bind properties of globalThis instead of locals, so later cells, and closures
+//     from earlier cells, all see one binding; re-running `const x = …` simply rebinds it;
+//   - imports become awaited dynamic imports (ESM-only and CommonJS packages alike) bound the
+//     same way;
+//   - the last expression statement becomes the cell's value.
+// The result is the body of an async function (see transpile.ts), so top-level await just works.
+import type ts from 'typescript';
+
+/** The name the runtime helpers are reachable under (see runtime.ts). */
+export const RUNTIME = '__tsgpu';
+
+export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
+  const f = t.factory;
+  const globalRef = (name: string): ts.Expression => f.createPropertyAccessExpression(f.createIdentifier('globalThis'), name);
+  const assign = (target: ts.Expression, value: ts.Expression): ts.Statement => f.createExpressionStatement(f.createAssignment(target, value));
+  const runtimeCall = (helper: string, args: ts.Expression[]): ts.Expression => f.createCallExpression(
+    f.createPropertyAccessExpression(f.createIdentifier(RUNTIME), helper), undefined, args);
+
+  /** A binding pattern as the equivalent assignment pattern whose targets are globals. */
+  function toAssignmentTarget(name: ts.BindingName): ts.Expression {
+    if (t.isIdentifier(name)) return globalRef(name.text);
+    if (t.isObjectBindingPattern(name)) {
+      return f.createObjectLiteralExpression(name.elements.map((element) => {
+        const target = withDefault(toAssignmentTarget(element.name), element.initializer);
+        if (element.dotDotDotToken) return f.createSpreadAssignment(target);
+        const key = element.propertyName ?? (t.isIdentifier(element.name) ? f.createIdentifier(element.name.text) : undefined);
+        if (!key) throw new Error('object binding element without a property name');
+        return f.createPropertyAssignment(key, target);
+      }));
+    }
+    return f.createArrayLiteralExpression(name.elements.map((element) => {
+      if (t.isOmittedExpression(element)) return f.createOmittedExpression();
+      const target = withDefault(toAssignmentTarget(element.name), element.initializer);
+      return element.dotDotDotToken ? f.createSpreadElement(target) : target;
+    }));
+  }
+
+  function withDefault(target: ts.Expression, initializer: ts.Expression | undefined): ts.Expression {
+    return initializer ? f.createAssignment(target, initializer) : target;
+  }
+
+  function rewriteVariables(statement: ts.VariableStatement): ts.Statement[] {
+    const isVar = (statement.declarationList.flags & (t.NodeFlags.Let | t.NodeFlags.Const)) === 0;
+    return statement.declarationList.declarations.map((declaration) => {
+      if (t.isIdentifier(declaration.name)) {
+        const target = globalRef(declaration.name.text);
+        // `var x;` must not reset x (it does not in a script either); `let x;` is undefined.
+        const value = declaration.initializer ?? (isVar ? target : f.createIdentifier('undefined'));
+        return t.setTextRange(assign(target, value), declaration);
+      }
+      const pattern = toAssignmentTarget(declaration.name);
+      return t.setTextRange(f.createExpressionStatement(f.createParenthesizedExpression(
+        f.createAssignment(pattern, declaration.initializer ?? f.createIdentifier('undefined')))), declaration);
+    });
+  }
+
+  let importCount = 0;
+  function rewriteImport(statement: ts.ImportDeclaration): ts.Statement[] {
+    const specifier = statement.moduleSpecifier;
+    const load = f.createAwaitExpression(runtimeCall('import', [specifier as ts.Expression]));
+    const clause = statement.importClause;
+    if (!clause) return [f.createExpressionStatement(load)];
+    const moduleName = f.createUniqueName(`module_${++importCount}`);
+    const out: ts.Statement[] = [f.createVariableStatement(undefined, f.createVariableDeclarationList(
+      [f.createVariableDeclaration(moduleName, undefined, undefined, load)], t.NodeFlags.Const))];
+    if (clause.name) out.push(assign(globalRef(clause.name.text), runtimeCall('defaultExport', [moduleName])));
+    const bindings = clause.namedBindings;
+    if (bindings && t.isNamespaceImport(bindings)) out.push(assign(globalRef(bindings.name.text), moduleName));
+    if (bindings && t.isNamedImports(bindings)) {
+      for (const element of bindings.elements) {
+        if (element.isTypeOnly) continue;
+        const imported = element.propertyName ?? element.name;
+        const source = t.isIdentifier(imported)
+          ? f.createPropertyAccessExpression(moduleName, imported.text)
+          : f.createElementAccessExpression(moduleName, imported);
+        out.push(assign(globalRef(element.name.text), source));
+      }
+    }
+    return out.map((node) => t.setTextRange(node, statement));
+  }
+
+  function hasExport(node: ts.Node): boolean {
+    return t.canHaveModifiers(node) && (t.getModifiers(node) ?? []).some((m) => m.kind === t.SyntaxKind.ExportKeyword);
+  }
+
+  function stripExport(modifiers: readonly ts.ModifierLike[] | undefined): ts.ModifierLike[] | undefined {
+    return modifiers?.filter((m) => m.kind !== t.SyntaxKind.ExportKeyword && m.kind !== t.SyntaxKind.DefaultKeyword);
+  }
+
+  return (context) => (file) => {
+    // `import('x')` anywhere in the cell resolves like a static import (see runtime.ts).
+    const visitImportCalls = (node: ts.Node): ts.Node => {
+      if (t.isCallExpression(node) && node.expression.kind === t.SyntaxKind.ImportKeyword) {
+        return t.setTextRange(runtimeCall('import', node.arguments.map((arg) => t.visitNode(arg, visitImportCalls) as ts.Expression)), node);
+      }
+      return t.visitEachChild(node, visitImportCalls, context);
+    };
+    file = t.visitEachChild(file, visitImportCalls, context);
+    const hoisted: ts.Statement[] = [];
+    const body: ts.Statement[] = [];
+    for (const statement of file.statements) {
+      if (t.isImportDeclaration(statement)) body.push(...rewriteImport(statement));
+      else if (t.isVariableStatement(statement)) body.push(...rewriteVariables(statement));
+      else if (t.isFunctionDeclaration(statement) && statement.name) {
+        // Function declarations are hoisted: publish them before any statement can call them.
+        const local = hasExport(statement)
+          ? f.updateFunctionDeclaration(statement, stripExport(statement.modifiers), statement.asteriskToken, statement.name,
+            statement.typeParameters, statement.parameters, statement.type, statement.body)
+          : statement;
+        body.push(local);
+        hoisted.push(assign(globalRef(statement.name.text), f.createIdentifier(statement.name.text)));
+      } else if (t.isClassDeclaration(statement) && statement.name) {
+        const expression = f.createClassExpression(stripExport(statement.modifiers), statement.name, statement.typeParameters,
+          statement.heritageClauses, statement.members);
+        body.push(t.setTextRange(assign(globalRef(statement.name.text), expression), statement));
+      } else if (t.isExportDeclaration(statement) || t.isExportAssignment(statement)) {
+        continue; // a cell is not a module others import from; its names are global already
+      } else body.push(statement);
+    }
+    const last = body.findLastIndex((statement) => !t.isEmptyStatement(statement));
+    const lastStatement = body[last];
+    if (lastStatement && t.isExpressionStatement(lastStatement)) {
+      body[last] = t.setTextRange(f.createReturnStatement(lastStatement.expression), lastStatement);
+    }
+    return f.updateSourceFile(file, [...hoisted, ...body]);
+  };
+}

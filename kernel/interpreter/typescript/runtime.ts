@@ -1,0 +1,100 @@
+// Helpers that rewritten cells call at run time (as `__tsgpu.import(...)`, see cell-rewrite.ts).
+// Imports resolve from the notebook's folder first, then from tsgpu's own dependencies, so a
+// package tsgpu ships (tfjs) works in an empty folder.
+import { readFileSync, statSync } from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+import type ts from 'typescript';
+import { PACKAGE_ROOT } from '../../package-info';
+import { RUNTIME } from './cell-rewrite';
+
+type Importer = (specifier: string) => Promise<Record<string, unknown>>;
+
+/** A dynamic import() whose bare specifiers resolve from `directory`, as from a module there. */
+function importerFrom(directory: string): Importer {
+  return new vm.Script('(specifier) => import(specifier)', {
+    filename: path.join(directory, '[tsgpu import]'),
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  }).runInThisContext() as Importer;
+}
+
+const TS_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx'];
+const CANDIDATE_SUFFIXES = ['', '.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '/index.ts', '/index.js'];
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export class CellRuntime {
+  private readonly fromNotebook: Importer;
+  private readonly fromTsgpu: Importer;
+  /** Modules the kernel provides itself, by specifier (`tsgpu`). */
+  readonly builtins = new Map<string, Record<string, unknown>>();
+
+  constructor(private readonly t: typeof ts, private readonly directory: string) {
+    this.fromNotebook = importerFrom(directory);
+    this.fromTsgpu = importerFrom(path.join(PACKAGE_ROOT, 'dist'));
+    this.registerTypeScriptFiles();
+  }
+
+  install(): void {
+    Object.defineProperty(globalThis, RUNTIME, { value: this, enumerable: false, configurable: true });
+  }
+
+  async import(specifier: string): Promise<Record<string, unknown>> {
+    const builtin = this.builtins.get(specifier);
+    if (builtin) return builtin;
+    if (specifier.startsWith('.') || path.isAbsolute(specifier)) return this.importFile(specifier);
+    try {
+      return await this.fromNotebook(specifier);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      try {
+        return await this.fromTsgpu(specifier);
+      } catch {
+        throw error; // the notebook folder's error names the place the user expects
+      }
+    }
+  }
+
+  /** `import x from 'm'`: CommonJS modules compiled from ESM keep their default in `.default`. */
+  defaultExport(namespace: Record<string, unknown>): unknown {
+    const value = namespace['default'];
+    if (value && typeof value === 'object' && (value as { __esModule?: unknown }).__esModule && 'default' in value) {
+      return (value as { default: unknown }).default;
+    }
+    return value;
+  }
+
+  private async importFile(specifier: string): Promise<Record<string, unknown>> {
+    const base = path.resolve(this.directory, specifier);
+    const file = CANDIDATE_SUFFIXES.map((suffix) => base + suffix).find(isFile);
+    if (!file) throw Object.assign(new Error(`Cannot find module '${specifier}' (looked for ${base} with .ts, .js, .mjs)`), { code: 'ERR_MODULE_NOT_FOUND' });
+    if (TS_EXTENSIONS.includes(path.extname(file))) {
+      // TypeScript next to the notebook is compiled to CommonJS by the hook below.
+      const exports = Module.createRequire(file)(file) as Record<string, unknown>;
+      return { ...exports, default: exports['default'] ?? exports };
+    }
+    return this.fromNotebook(pathToFileURL(file).href);
+  }
+
+  private registerTypeScriptFiles(): void {
+    const t = this.t;
+    const extensions = (Module as unknown as { _extensions: Record<string, (module: { _compile(code: string, file: string): void }, file: string) => void> })._extensions;
+    for (const extension of TS_EXTENSIONS) {
+      extensions[extension] = (module, file) => {
+        const output = t.transpileModule(readFileSync(file, 'utf8'), {
+          fileName: file,
+          compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, inlineSourceMap: true },
+        });
+        module._compile(output.outputText, file);
+      };
+    }
+  }
+}

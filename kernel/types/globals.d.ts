@@ -1,0 +1,50 @@
+// What every cell sees without an import. Keep in step with kernel/display/display-api.ts and
+// kernel/interpreter/typescript/cell-globals.ts, which provide these at run time.
+type TsgpuMimeBundle = { [mime: string]: string | object };
+
+interface TsgpuDisplayOptions {
+  /** Names the output so a later `update()` (or `display(…, { id })`) replaces it in place. */
+  id?: string;
+  metadata?: object;
+}
+
+interface TsgpuDisplayHandle {
+  readonly id: string;
+  /** Shows another output under the same id. */
+  display(value: unknown, metadata?: object): TsgpuDisplayHandle;
+  /** Replaces every output shown under this id (update_display_data). */
+  update(value: unknown, metadata?: object): TsgpuDisplayHandle;
+}
+
+type TsgpuBinary = Uint8Array | ArrayBuffer | string;
+
+interface TsgpuDisplay {
+  /** Shows a value (as Node's inspect would print it) or a MIME bundle such as `{ 'text/html': '<b>hi</b>' }`. */
+  (value: unknown, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  html(html: string, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  markdown(markdown: string, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  svg(svg: string, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  latex(latex: string, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  javascript(code: string, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  text(text: string, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  /** PNG bytes, or a base64 string. */
+  png(data: TsgpuBinary, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  jpeg(data: TsgpuBinary, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  gif(data: TsgpuBinary, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  pdf(data: TsgpuBinary, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  json(value: unknown, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  raw(bundle: TsgpuMimeBundle, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+}
+
+/** Shows rich output in the notebook. */
+declare const display: TsgpuDisplay;
+/** Clears this cell's output; with `wait`, only when the next output arrives (no flicker). */
+declare function clearOutput(options?: { wait?: boolean }): void;
+/** Asks the user for a line of input in the notebook (input_request); needs a client that allows stdin. */
+declare function prompt(message?: string, options?: { password?: boolean }): Promise<string>;
+
+declare module 'tsgpu' {
+  export const display: TsgpuDisplay;
+  export const clearOutput: (options?: { wait?: boolean }) => void;
+  export const prompt: (message?: string, options?: { password?: boolean }) => Promise<string>;
+}

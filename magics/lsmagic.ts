@@ -1,0 +1,13 @@
+import type { Magic, MagicRegistry } from './registry';
+
+export function lsmagicMagic(registry: MagicRegistry): Magic {
+  return {
+    name: 'lsmagic',
+    usage: '%lsmagic',
+    help: 'lists the magics with their usage',
+    run(_args, context) {
+      const rows = registry.list().map((magic) => `  ${magic.usage.padEnd(32)} ${magic.help}`);
+      context.print(`Magics (also as //%name, so editors' TypeScript checkers stay quiet):\n${rows.join('\n')}\n`);
+    },
+  };
+}

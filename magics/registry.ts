@@ -1,0 +1,59 @@
+// The magics a cell can call, each with its help line. A magic gets the interpreter state it may
+// change through MagicContext; it never sees the protocol.
+export type TypecheckMode = 'on' | 'warn' | 'off';
+
+export interface MagicContext {
+  typecheck: TypecheckMode;
+  /** Text for the cell's stdout. */
+  print(text: string): void;
+}
+
+export interface Magic {
+  name: string;
+  usage: string;
+  help: string;
+  /** Throws MagicError for bad arguments. */
+  run(args: string, context: MagicContext): void | Promise<void>;
+}
+
+export class MagicError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MagicError';
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+export class MagicRegistry {
+  private readonly magics = new Map<string, Magic>();
+
+  register(magic: Magic): this {
+    this.magics.set(magic.name, magic);
+    return this;
+  }
+
+  get(name: string): Magic {
+    const magic = this.magics.get(name);
+    if (magic) return magic;
+    const close = [...this.magics.keys()].filter((known) => editDistance(known, name) <= 2 || known.startsWith(name));
+    const suggestion = close.length > 0 ? ` Did you mean ${close.map((known) => `%${known}`).join(' or ')}?` : '';
+    throw new MagicError(`unknown magic %${name}.${suggestion} %lsmagic lists them all.`);
+  }
+
+  list(): Magic[] {
+    return [...this.magics.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
