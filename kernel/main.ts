@@ -2,7 +2,6 @@
 // protocol runs in a worker (see interpreter/thread-link.ts for why the split falls this way).
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import ts from 'typescript';
 import { InterpreterHost } from './interpreter/host';
 import type { ToMain } from './interpreter/thread-link';
 import { TypeScriptInterpreter } from './interpreter/typescript/typescript-interpreter';
@@ -22,10 +21,15 @@ function routeProcessWarnings(): void {
 
 export function runKernel(connectionFile: string): void {
   const connection = readConnectionFile(connectionFile);
+  // Before anything else: SIGINT arrives from the worker (interrupts, shutdown) and, outside a
+  // cell, from a terminal's Ctrl-C. Neither may ever kill the user's state, even during start-up.
+  let interruptCell = (): void => undefined;
+  process.on('SIGINT', () => interruptCell());
   const data: WorkerData = { connection, identity: { version: TSGPU_VERSION, typescriptVersion: typescriptVersion() } };
   const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
+  // The compiler loads only now, after the worker started: the client's kernel_info need not wait for it.
   const interpreter: TypeScriptInterpreter = new TypeScriptInterpreter({
-    ts,
+    ts: require('typescript') as typeof import('typescript'),
     directory: process.cwd(),
     emit: (event) => host.emit(event),
     requestInput: (prompt, password) => host.requestInput(prompt, password),
@@ -37,9 +41,7 @@ export function runKernel(connectionFile: string): void {
   // client is still connecting, so the first cell does not wait for it.
   setImmediate(() => interpreter.warmUp());
 
-  // Outside a cell SIGINT does nothing: Ctrl-C in the terminal that started the kernel, or an
-  // interrupt that arrives just after a cell ended, must never kill the user's state.
-  process.on('SIGINT', () => interpreter.interrupt());
+  interruptCell = () => interpreter.interrupt();
   // A callback that throws after its cell ended is the user's error, not the kernel's.
   process.on('uncaughtException', (error) => process.stderr.write(`Uncaught ${error.stack ?? String(error)}\n`));
   process.on('unhandledRejection', (reason) => {

@@ -37,6 +37,12 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+function commonPrefix(a: string, b: string): number {
+  let length = 0;
+  while (length < a.length && a[length] === b[length]) length++;
+  return length;
+}
+
 export class MagicRegistry {
   private readonly magics = new Map<string, Magic>();
 
@@ -48,7 +54,8 @@ export class MagicRegistry {
   get(name: string): Magic {
     const magic = this.magics.get(name);
     if (magic) return magic;
-    const close = [...this.magics.keys()].filter((known) => editDistance(known, name) <= 2 || known.startsWith(name));
+    const close = [...this.magics.keys()].filter((known) => editDistance(known, name) <= 2 || known.startsWith(name)
+      || commonPrefix(known, name) >= 3);
     const suggestion = close.length > 0 ? ` Did you mean ${close.map((known) => `%${known}`).join(' or ')}?` : '';
     throw new MagicError(`unknown magic %${name}.${suggestion} %lsmagic lists them all.`);
   }

@@ -19,6 +19,13 @@ export interface DisplayHandle {
 
 type Binary = Uint8Array | ArrayBuffer;
 
+const HANDLE = Symbol.for('tsgpu.displayHandle');
+
+/** A cell ending in `display(…)` has shown its output already: its handle is no result to show. */
+export function isDisplayHandle(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && HANDLE in value;
+}
+
 function base64(data: Binary | string): string {
   if (typeof data === 'string') return data; // already base64, as Jupyter stores images
   return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('base64');
@@ -46,14 +53,14 @@ export function createDisplayApi(emit: (event: OutputEvent) => void) {
     emit({ type: 'display_data', data, metadata: options.metadata ?? {}, displayId: id });
     return handle(id);
   };
-  const handle = (id: string): DisplayHandle => ({
+  const handle = (id: string): DisplayHandle => Object.defineProperty<DisplayHandle>({
     id,
     display: (value, metadata) => show(bundleOf(value), metadata ? { id, metadata } : { id }),
     update(value, metadata) {
       emit({ type: 'update_display_data', data: bundleOf(value), metadata: metadata ?? {}, displayId: id });
       return this;
     },
-  });
+  }, HANDLE, { value: true });
   const typed = (mime: string, toText: (content: string) => string = () => `<${mime} output>`) =>
     (content: string, options?: DisplayOptions): DisplayHandle => show({ [mime]: content, 'text/plain': toText(content) }, options);
   const image = (mime: string) => (data: Binary | string, options?: DisplayOptions): DisplayHandle =>

@@ -21,11 +21,18 @@ export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper): ErrorOu
   }
   const ename = thrown.name || 'Error';
   const evalue = thrown.message;
-  const frames = (thrown.stack ?? '').split('\n')
-    .filter((line) => /^\s+at /.test(line) && line.includes(CELL_FILE_PREFIX))
-    .map((line) => line.replace(CELL_FRAME, (whole, file: string, row: string, column: string) => {
-      const mapped = mapFrame?.(file, Number(row), Number(column));
-      return mapped ? `${file}:${mapped.line}:${mapped.column}` : whole;
-    }));
+  const frames: string[] = [];
+  for (const line of (thrown.stack ?? '').split('\n')) {
+    if (!/^\s+at /.test(line) || !line.includes(CELL_FILE_PREFIX)) continue;
+    const frame = CELL_FRAME.exec(line);
+    if (!frame || !mapFrame) {
+      frames.push(line);
+      continue;
+    }
+    const [, file = '', row, column] = frame;
+    const mapped = mapFrame(file, Number(row), Number(column));
+    // A cell frame with no place in the cell is the wrapper that runs it: not the user's code.
+    if (mapped) frames.push(line.replace(CELL_FRAME, `${file}:${mapped.line}:${mapped.column}`));
+  }
   return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
 }

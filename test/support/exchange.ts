@@ -59,3 +59,29 @@ export function assertBusyThenIdle(exchange: Exchange): void {
     assert.deepEqual(msg.parent_header, exchange.request.header, `parent_header of ${msg.header.msg_type}`);
   }
 }
+
+/** Cursor positions in the protocol count Unicode code points, not UTF-16 units (spec 5.2+). */
+export const codePoints = (text: string): string[] => Array.from(text);
+
+/**
+ * The error a failed cell shows: exactly one iopub error, no execute_result, and an execute_reply
+ * with status error carrying the same ename, evalue and traceback.
+ */
+export function cellError(exchange: Exchange): ContentOf<'error'> {
+  const errors = iopubOf(exchange, 'error');
+  assert.equal(errors.length, 1, `one iopub error expected: ${iopubKinds(exchange).join(', ')}`);
+  const published = errors[0] as ContentOf<'error'>;
+  const reply = executeReply(exchange);
+  assert.equal(reply.status, 'error', `reply status should be error: ${describeMessage(exchange.reply)}`);
+  if (reply.status === 'error') {
+    assert.deepEqual({ ename: reply.ename, evalue: reply.evalue, traceback: reply.traceback }, published,
+      'the reply and the iopub error disagree');
+  }
+  assert.deepEqual(iopubOf(exchange, 'execute_result'), [], 'a failed cell shows no execute_result');
+  return published;
+}
+
+/** Runs a cell that must fail and returns its one error. */
+export async function failure(kernel: KernelClient, code: string): Promise<ContentOf<'error'>> {
+  return cellError(await kernel.execute(code));
+}

@@ -2,6 +2,7 @@
 // shell/control/stdin, SUB for iopub, REQ for heartbeat. Every message from the kernel is
 // signature-checked and validated against the 5.3 spec; any problem fails the waiting request
 // and is kept in `problems`, which each test file asserts empty in `after()`.
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,12 @@ export function executeContent(code: string, options: ExecuteOptions = {}): Reco
 
 export class KernelClient {
   readonly session = randomUUID();
+  /**
+   * The ZeroMQ routing id of the shell and stdin DEALERs. They must match (jupyter_client gives both
+   * the session id): the kernel's stdin ROUTER sends input_request to the identity that sent the
+   * running execute_request on shell.
+   */
+  readonly routingId = `tsgpu-test-${this.session}`;
   /** Everything the kernel sent, in arrival order. */
   readonly received: Received[] = [];
   /** Unreadable, badly signed or spec-invalid messages from the kernel. */
@@ -69,9 +76,9 @@ export class KernelClient {
   ) {
     this.sign = makeSigner(info.signature_scheme, info.key);
     this.sockets = {
-      shell: new zmq.Dealer({ linger: 0 }),
+      shell: new zmq.Dealer({ linger: 0, routingId: this.routingId }),
       control: new zmq.Dealer({ linger: 0 }),
-      stdin: new zmq.Dealer({ linger: 0 }),
+      stdin: new zmq.Dealer({ linger: 0, routingId: this.routingId }),
       iopub: new zmq.Subscriber({ linger: 0 }),
     };
     this.sockets.iopub.subscribe();
@@ -203,6 +210,18 @@ export class KernelClient {
     }
   }
 
+  /**
+   * Answers an input_request the way a notebook does once the user presses Enter: input_reply
+   * {value} on stdin, with the input_request as parent.
+   */
+  answerInput(inputRequest: Received, value: string): Promise<void> {
+    assert.equal(inputRequest.channel, 'stdin', 'answer only input_requests from stdin');
+    assert.equal(inputRequest.header.msg_type, 'input_request');
+    const msg = this.makeMessage('input_reply', { value });
+    msg.parent_header = { ...inputRequest.header };
+    return this.sendFrames('stdin', this.frames(msg));
+  }
+
   /** All messages (replies and iopub) whose parent is `msgId`. */
   messagesFor(msgId: string): Received[] {
     return this.received.filter((m) => isPlainObject(m.parent_header) && m.parent_header['msg_id'] === msgId);
@@ -305,13 +324,15 @@ export interface StartOptions {
   /** HMAC key for the connection file; '' starts an unsigned kernel. Default: 32 random bytes. */
   key?: string;
   readyTimeoutMs?: number;
+  /** The kernel process's working directory (where a notebook's imports resolve from). */
+  cwd?: string;
 }
 
 /** Temp dir + connection file + kernel process + ready client. */
 export async function startKernel(options: StartOptions = {}): Promise<KernelClient> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tsgpu-protocol-'));
   const { file, info } = await writeConnectionFile(dir, options.key === undefined ? {} : { key: options.key });
-  const kernel = launchKernel(file);
+  const kernel = launchKernel(file, options.cwd === undefined ? {} : { cwd: options.cwd });
   const client = new KernelClient(info, { kernel, dir });
   try {
     await client.waitReady(options.readyTimeoutMs);

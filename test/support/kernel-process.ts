@@ -16,9 +16,11 @@ export interface KernelProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function launchKernel(connectionFile: string): KernelProcess {
+/** `cwd`: the kernel's working directory (the notebook's folder); default this process's. */
+export function launchKernel(connectionFile: string, options: { cwd?: string } = {}): KernelProcess {
   const child = spawn(process.execPath, [KERNEL_MAIN, 'kernel', connectionFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   let output = '';
   const append = (chunk: Buffer): void => {

@@ -39,6 +39,8 @@ export function isIdle(msg: Received): boolean {
 export class PendingRequest {
   readonly iopub: Received[] = [];
   readonly replies: Received[] = [];
+  /** input_request messages the kernel sent on stdin while this execute_request ran. */
+  readonly inputRequests: Received[] = [];
   readonly sentAt = performance.now();
   private readonly waiters = new Set<Waiter>();
   private failure: string | undefined;
@@ -61,6 +63,11 @@ export class PendingRequest {
   accept(msg: Received): void {
     if (msg.channel === 'iopub') {
       this.iopub.push(msg);
+    } else if (msg.channel === 'stdin' && msg.header.msg_type === 'input_request') {
+      this.inputRequests.push(msg);
+      if (this.request.header.msg_type !== 'execute_request') {
+        this.fail(`input_request for a ${this.request.header.msg_type}; only a running cell may ask for input`);
+      }
     } else {
       this.replies.push(msg);
       const expected = this.request.header.msg_type.replace(/_request$/, '_reply');
@@ -94,6 +101,11 @@ export class PendingRequest {
     });
   }
 
+  /** The `index`-th input_request (0: the first) the kernel sent on stdin for this request. */
+  inputRequest(index = 0): Promise<Received> {
+    return this.waitFor(`stdin input_request #${index + 1}`, () => this.inputRequests[index]);
+  }
+
   iopubMessage(msgType: string): Promise<Received> {
     return this.waitFor(`iopub ${msgType}`, () => this.iopub.find((m) => m.header.msg_type === msgType));
   }
@@ -120,7 +132,7 @@ export class PendingRequest {
         this.waiters.delete(waiter);
       };
       const describe = (reason: string): Error => {
-        const seen = [...this.replies, ...this.iopub].sort((a, b) => a.seq - b.seq).map(brief).join(', ') || 'nothing';
+        const seen = [...this.replies, ...this.inputRequests, ...this.iopub].sort((a, b) => a.seq - b.seq).map(brief).join(', ') || 'nothing';
         const { msg_type, msg_id } = this.request.header;
         return new Error(`${msg_type} on ${this.channel} (${msg_id}): ${reason} while waiting for ${what}; `
           + `received: ${seen}${this.context()}`);

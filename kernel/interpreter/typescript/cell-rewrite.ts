@@ -3,21 +3,54 @@
 // statements:
 //   - declarations bind properties of globalThis instead of locals, so later cells, and closures
 //     from earlier cells, all see one binding; re-running `const x = …` simply rebinds it;
-//   - imports become awaited dynamic imports (ESM-only and CommonJS packages alike) bound the
-//     same way;
-//   - the last expression statement becomes the cell's value.
+//   - the last expression statement the user wrote becomes the cell's value.
 // The result is the body of an async function (see transpile.ts), so top-level await just works.
+// Imports are rewritten earlier, by importRewriter: see there.
 import type ts from 'typescript';
 
 /** The name the runtime helpers are reachable under (see runtime.ts). */
 export const RUNTIME = '__tsgpu';
 
+function runtimeCall(t: typeof ts, helper: string, args: ts.Expression[]): ts.Expression {
+  const f = t.factory;
+  return f.createCallExpression(f.createPropertyAccessExpression(f.createIdentifier(RUNTIME), helper), undefined, args);
+}
+
+/**
+ * Imports become awaited dynamic imports (ESM-only and CommonJS packages alike) whose bindings
+ * land on globalThis. A `before` transformer: TypeScript would otherwise drop an import the cell
+ * does not use itself, and the next cell that does would find nothing. `import type` and
+ * `{ type X }` are left for TypeScript to erase.
+ */
+export function importRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
+  const f = t.factory;
+  const rewrite = (statement: ts.ImportDeclaration): ts.Statement | undefined => {
+    const clause = statement.importClause;
+    if (clause?.isTypeOnly) return statement;
+    const load = f.createAwaitExpression(runtimeCall(t, 'import', [statement.moduleSpecifier]));
+    if (!clause) return t.setTextRange(f.createExpressionStatement(load), statement);
+    // [local name, what it is bound to: 'default', '*' or the exported name]
+    const bindings: [string, string][] = [];
+    if (clause.name) bindings.push([clause.name.text, 'default']);
+    const named = clause.namedBindings;
+    if (named && t.isNamespaceImport(named)) bindings.push([named.name.text, '*']);
+    if (named && t.isNamedImports(named)) {
+      for (const element of named.elements) {
+        if (!element.isTypeOnly) bindings.push([element.name.text, (element.propertyName ?? element.name).text]);
+      }
+    }
+    const list = f.createArrayLiteralExpression(bindings.map(([local, imported]) => f.createArrayLiteralExpression(
+      [f.createStringLiteral(local), f.createStringLiteral(imported)])));
+    return t.setTextRange(f.createExpressionStatement(runtimeCall(t, 'bindImports', [load, list])), statement);
+  };
+  return () => (file) => f.updateSourceFile(file, file.statements.map((statement) => (
+    t.isImportDeclaration(statement) ? rewrite(statement) ?? statement : statement)));
+}
+
 export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
   const f = t.factory;
   const globalRef = (name: string): ts.Expression => f.createPropertyAccessExpression(f.createIdentifier('globalThis'), name);
   const assign = (target: ts.Expression, value: ts.Expression): ts.Statement => f.createExpressionStatement(f.createAssignment(target, value));
-  const runtimeCall = (helper: string, args: ts.Expression[]): ts.Expression => f.createCallExpression(
-    f.createPropertyAccessExpression(f.createIdentifier(RUNTIME), helper), undefined, args);
 
   /** A binding pattern as the equivalent assignment pattern whose targets are globals. */
   function toAssignmentTarget(name: ts.BindingName): ts.Expression {
@@ -57,31 +90,6 @@ export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile>
     });
   }
 
-  let importCount = 0;
-  function rewriteImport(statement: ts.ImportDeclaration): ts.Statement[] {
-    const specifier = statement.moduleSpecifier;
-    const load = f.createAwaitExpression(runtimeCall('import', [specifier as ts.Expression]));
-    const clause = statement.importClause;
-    if (!clause) return [f.createExpressionStatement(load)];
-    const moduleName = f.createUniqueName(`module_${++importCount}`);
-    const out: ts.Statement[] = [f.createVariableStatement(undefined, f.createVariableDeclarationList(
-      [f.createVariableDeclaration(moduleName, undefined, undefined, load)], t.NodeFlags.Const))];
-    if (clause.name) out.push(assign(globalRef(clause.name.text), runtimeCall('defaultExport', [moduleName])));
-    const bindings = clause.namedBindings;
-    if (bindings && t.isNamespaceImport(bindings)) out.push(assign(globalRef(bindings.name.text), moduleName));
-    if (bindings && t.isNamedImports(bindings)) {
-      for (const element of bindings.elements) {
-        if (element.isTypeOnly) continue;
-        const imported = element.propertyName ?? element.name;
-        const source = t.isIdentifier(imported)
-          ? f.createPropertyAccessExpression(moduleName, imported.text)
-          : f.createElementAccessExpression(moduleName, imported);
-        out.push(assign(globalRef(element.name.text), source));
-      }
-    }
-    return out.map((node) => t.setTextRange(node, statement));
-  }
-
   function hasExport(node: ts.Node): boolean {
     return t.canHaveModifiers(node) && (t.getModifiers(node) ?? []).some((m) => m.kind === t.SyntaxKind.ExportKeyword);
   }
@@ -94,16 +102,21 @@ export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile>
     // `import('x')` anywhere in the cell resolves like a static import (see runtime.ts).
     const visitImportCalls = (node: ts.Node): ts.Node => {
       if (t.isCallExpression(node) && node.expression.kind === t.SyntaxKind.ImportKeyword) {
-        return t.setTextRange(runtimeCall('import', node.arguments.map((arg) => t.visitNode(arg, visitImportCalls) as ts.Expression)), node);
+        return t.setTextRange(runtimeCall(t, 'import', node.arguments.map((arg) => t.visitNode(arg, visitImportCalls) as ts.Expression)), node);
       }
       return t.visitEachChild(node, visitImportCalls, context);
     };
     file = t.visitEachChild(file, visitImportCalls, context);
     const hoisted: ts.Statement[] = [];
     const body: ts.Statement[] = [];
+    // Statements made from declarations: `let n = 1` is no expression, so it is never the value.
+    const declared = new Set<ts.Statement>();
+    const declare = (...statements: ts.Statement[]): void => {
+      for (const statement of statements) declared.add(statement);
+      body.push(...statements);
+    };
     for (const statement of file.statements) {
-      if (t.isImportDeclaration(statement)) body.push(...rewriteImport(statement));
-      else if (t.isVariableStatement(statement)) body.push(...rewriteVariables(statement));
+      if (t.isVariableStatement(statement)) declare(...rewriteVariables(statement));
       else if (t.isFunctionDeclaration(statement) && statement.name) {
         // Function declarations are hoisted: publish them before any statement can call them.
         const local = hasExport(statement)
@@ -115,14 +128,14 @@ export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile>
       } else if (t.isClassDeclaration(statement) && statement.name) {
         const expression = f.createClassExpression(stripExport(statement.modifiers), statement.name, statement.typeParameters,
           statement.heritageClauses, statement.members);
-        body.push(t.setTextRange(assign(globalRef(statement.name.text), expression), statement));
+        declare(t.setTextRange(assign(globalRef(statement.name.text), expression), statement));
       } else if (t.isExportDeclaration(statement) || t.isExportAssignment(statement)) {
         continue; // a cell is not a module others import from; its names are global already
       } else body.push(statement);
     }
     const last = body.findLastIndex((statement) => !t.isEmptyStatement(statement));
     const lastStatement = body[last];
-    if (lastStatement && t.isExpressionStatement(lastStatement)) {
+    if (lastStatement && t.isExpressionStatement(lastStatement) && !declared.has(lastStatement)) {
       body[last] = t.setTextRange(f.createReturnStatement(lastStatement.expression), lastStatement);
     }
     return f.updateSourceFile(file, [...hoisted, ...body]);

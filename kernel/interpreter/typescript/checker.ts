@@ -1,12 +1,13 @@
 // Type checking across cells with one long-lived TypeScript LanguageService.
-// Every cell that ran stays in the program as a module of its own. A new cell is checked as a
-// module that imports, from the latest cell that declared it, every name it does not declare
-// itself, and exports its own names for the cells after it. The imports go at the end of the
-// cell's text, so every position the user sees is the position in their own code.
+// A cell is checked as a module that imports every name it does not declare itself from the
+// history module (history-module.ts: the declarations of every cell that ran) and exports its
+// own names, from whose .d.ts the history grows once the cell has run. The imports go at the end
+// of the cell's text, so every position the user sees is the position in their own code.
 import path from 'node:path';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
-import { cellDeclarations, type DeclarationKind } from './cell-declarations';
+import { cellDeclarations } from './cell-declarations';
+import { HISTORY_MODULE, HistoryModule } from './history-module';
 
 interface VirtualFile {
   text: string;
@@ -49,7 +50,9 @@ export function checkerCompilerOptions(t: typeof ts, directory: string): ts.Comp
     allowImportingTsExtensions: true,
     resolveJsonModule: true,
     skipLibCheck: true,
-    noEmit: true,
+    // The history grows from each cell's .d.ts; nothing else is ever written.
+    declaration: true,
+    emitDeclarationOnly: true,
   };
 }
 
@@ -66,17 +69,21 @@ function cached<T>(cache: Map<string, T>, key: string, compute: (key: string) =>
 
 export class CellChecker {
   private readonly files = new Map<string, VirtualFile>();
-  private readonly committed: string[] = [];
-  /** Name -> the committed cell file that declared it last, and whether it stays assignable. */
-  private readonly visible = new Map<string, { file: string; kind: DeclarationKind }>();
+  private readonly history: HistoryModule;
+  /** A cell that ran but whose declarations are not in the history yet (see flush). */
+  private pending: { code: string; mutable: Set<string> } | null = null;
   private readonly current: string;
+  private readonly historyFile: string;
   private readonly service: ts.LanguageService;
   /** Drops what was learnt about the disk (a package installed since, say). */
   private readonly forgetFileSystem: () => void;
 
-  constructor(private readonly t: typeof ts, private readonly directory: string) {
+  constructor(private readonly t: typeof ts, directory: string) {
     this.current = path.join(directory, '__tsgpu_cell.ts');
+    this.historyFile = path.join(directory, `${HISTORY_MODULE}.ts`);
+    this.history = new HistoryModule(t);
     this.files.set(this.current, { text: '', version: 0 });
+    this.files.set(this.historyFile, { text: this.history.text(), version: 0 });
     const files = this.files;
     const options = checkerCompilerOptions(t, directory);
     const diskSnapshots = new Map<string, ts.IScriptSnapshot>();
@@ -86,7 +93,7 @@ export class CellChecker {
     const existingDirectories = new Map<string, boolean>();
     const realpaths = new Map<string, string>();
     const host: ts.LanguageServiceHost = {
-      getScriptFileNames: () => [GLOBALS_FILE, ...this.committed, this.current],
+      getScriptFileNames: () => [GLOBALS_FILE, this.historyFile, this.current],
       getScriptVersion: (file) => String(files.get(file)?.version ?? 0),
       getScriptSnapshot: (file) => {
         const virtual = files.get(file);
@@ -139,35 +146,55 @@ export class CellChecker {
 
   /** With `diagnose` false (`%typecheck off`) the cell is only prepared for commit. */
   check(code: string, diagnose = true): CheckedCell {
-    const t = this.t;
-    const text = this.setCurrent(code);
+    this.flush();
+    this.setCurrent(code);
     let found = diagnose ? this.diagnosticsOfCurrent(code) : [];
     if (found.some((diagnostic) => diagnostic.code === CANNOT_FIND_MODULE)) {
       // Resolution answers are cached; a package installed after they were asked is found on a retry.
       this.forgetFileSystem();
-      const file = this.files.get(this.current)!;
-      this.files.set(this.current, { text: file.text, version: file.version + 1 });
+      this.bump(this.current);
       found = this.diagnosticsOfCurrent(code);
     }
     const diagnostics = found.map((diagnostic) => this.toCellDiagnostic(diagnostic, code));
     return {
       diagnostics,
       commit: () => {
-        const file = path.join(this.directory, `__tsgpu_cell_${this.committed.length + 1}.ts`);
-        this.files.set(file, { text, version: 1 });
-        this.committed.push(file);
-        const declared = cellDeclarations(t, t.createSourceFile(file, code, t.ScriptTarget.ES2022, false));
-        for (const [name, kind] of declared.names) this.visible.set(name, { file, kind });
+        const own = cellDeclarations(this.t, this.t.createSourceFile(this.current, code, this.t.ScriptTarget.ES2022, false));
+        // A cell that declares nothing (`1 + 1`, a call) leaves the history as it is.
+        if (own.names.size === 0) return;
+        this.pending = { code, mutable: new Set([...own.names].filter(([, kind]) => kind === 'mutable').map(([name]) => name)) };
       },
     };
   }
 
+  /**
+   * Adds the last committed cell's declarations to the history. Cheap enough to run at the next
+   * check, and run sooner, once the cell's reply is out, by the interpreter.
+   */
+  flush(): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    this.pending = null;
+    this.setCurrent(pending.code);
+    const declarations = this.service.getEmitOutput(this.current, true, true).outputFiles.find((file) => file.name.endsWith('.d.ts'));
+    if (!declarations) return;
+    this.history.add(declarations.text, pending.mutable);
+    this.files.set(this.historyFile, { text: this.history.text(), version: this.files.get(this.historyFile)!.version + 1 });
+  }
+
   private diagnosticsOfCurrent(code: string): ts.Diagnostic[] {
-    return [...this.service.getSyntacticDiagnostics(this.current), ...this.service.getSemanticDiagnostics(this.current)]
+    // Syntax errors were reported by the transpiler already; a cell with any never gets here.
+    return this.service.getSemanticDiagnostics(this.current)
       .filter((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length);
   }
 
+  /** What a name declared by an earlier cell is (earlier names reach a cell as imports, `alias`). */
+  earlierKind(name: string): string | undefined {
+    return this.history.kindOf(name);
+  }
+
   completions(code: string, position: number): ts.CompletionInfo | undefined {
+    this.flush();
     this.setCurrent(code);
     return this.service.getCompletionsAtPosition(this.current, position, {
       includeCompletionsWithInsertText: true,
@@ -176,28 +203,33 @@ export class CellChecker {
   }
 
   quickInfo(code: string, position: number): ts.QuickInfo | undefined {
+    this.flush();
     this.setCurrent(code);
     return this.service.getQuickInfoAtPosition(this.current, position);
   }
 
-  /** The checker's text for a cell: the user's code, then the links to earlier cells. */
+  /** The checker's text for a cell: the user's code, then its link to the history. */
   private setCurrent(code: string): string {
     const t = this.t;
     const own = cellDeclarations(t, t.createSourceFile(this.current, code, t.ScriptTarget.ES2022, false));
-    const importsByFile = new Map<string, string[]>();
-    const declarations: string[] = [];
-    for (const [name, { file, kind }] of this.visible) {
+    const imported: string[] = [];
+    const assignable: string[] = [];
+    for (const [name, mutable] of this.history.names()) {
       if (own.names.has(name)) continue;
-      const specifier = `./${path.basename(file, '.ts')}`;
-      if (kind === 'mutable') declarations.push(`declare let ${name}: typeof import('${specifier}').${name};`);
-      else importsByFile.set(specifier, [...(importsByFile.get(specifier) ?? []), name]);
+      // Imports are read-only; a let or var of an earlier cell must stay assignable.
+      if (mutable) assignable.push(`declare let ${name}: typeof import('./${HISTORY_MODULE}').${name};`);
+      else imported.push(name);
     }
-    const imports = [...importsByFile].map(([specifier, names]) => `import { ${names.join(', ')} } from '${specifier}';`);
     const exports = [...own.names.keys()].filter((name) => !own.exported.has(name));
-    const text = `${code}\n;${imports.join('')}${declarations.join('')}export { ${exports.join(', ')} };\n`;
-    const file = this.files.get(this.current)!;
-    if (file.text !== text) this.files.set(this.current, { text, version: file.version + 1 });
+    const text = `${code}\n;import { ${imported.join(', ')} } from './${HISTORY_MODULE}';${assignable.join('')}export { ${exports.join(', ')} };\n`;
+    const entry = this.files.get(this.current)!;
+    if (entry.text !== text) this.files.set(this.current, { text, version: entry.version + 1 });
     return text;
+  }
+
+  private bump(file: string): void {
+    const entry = this.files.get(file)!;
+    this.files.set(file, { text: entry.text, version: entry.version + 1 });
   }
 
   private toCellDiagnostic(diagnostic: ts.Diagnostic, code: string): CellDiagnostic {

@@ -63,6 +63,19 @@ export class CellRuntime {
     }
   }
 
+  /**
+   * Binds an import's names on globalThis (see cell-rewrite.ts). A named binding the module does
+   * not export at run time is a type the checker saw: it binds nothing, rather than undefined.
+   */
+  bindImports(namespace: Record<string, unknown>, bindings: [string, string][]): void {
+    const global = globalThis as Record<string, unknown>;
+    for (const [local, imported] of bindings) {
+      if (imported === 'default') global[local] = this.defaultExport(namespace);
+      else if (imported === '*') global[local] = namespace;
+      else if (imported in namespace) global[local] = namespace[imported];
+    }
+  }
+
   /** `import x from 'm'`: CommonJS modules compiled from ESM keep their default in `.default`. */
   defaultExport(namespace: Record<string, unknown>): unknown {
     const value = namespace['default'];

@@ -2,10 +2,12 @@
 // back to the cell. Transpiling is per cell and needs no type information, so it works the same
 // whether type checking is on, warn or off.
 import type ts from 'typescript';
-import { cellRewriter } from './cell-rewrite';
+import { cellRewriter, importRewriter } from './cell-rewrite';
 import { SourceMapper } from './source-map';
 
 export interface TranspiledCell {
+  /** Syntax errors; a cell with any must not run. */
+  syntaxErrors: readonly ts.Diagnostic[];
   /** Evaluates to a promise of the cell's value. */
   javascript: string;
   /** Maps a line:column of `javascript` back to the cell, correcting for the wrapper. */
@@ -29,12 +31,14 @@ export function cellCompilerOptions(t: typeof ts): ts.CompilerOptions {
 export function transpileCell(t: typeof ts, code: string, fileName: string): TranspiledCell {
   const output = t.transpileModule(code, {
     fileName,
+    reportDiagnostics: true,
     compilerOptions: cellCompilerOptions(t),
-    transformers: { after: [cellRewriter(t)] },
+    transformers: { before: [importRewriter(t)], after: [cellRewriter(t)] },
   });
   const body = output.outputText.replace(/\n?\/\/# sourceMappingURL=.*\s*$/, '');
   const mapper = output.sourceMapText ? new SourceMapper((JSON.parse(output.sourceMapText) as { mappings: string }).mappings) : null;
   return {
+    syntaxErrors: output.diagnostics ?? [],
     javascript: `${PREFIX}${body}\n})()`,
     toCell: (line, column) => mapper?.original(line, line === 1 ? column - PREFIX.length : column) ?? null,
   };

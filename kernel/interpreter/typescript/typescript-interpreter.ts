@@ -4,7 +4,7 @@
 // fail `instanceof` checks in libraries such as tfjs.
 import vm from 'node:vm';
 import type ts from 'typescript';
-import { createDisplayApi } from '../../display/display-api';
+import { createDisplayApi, isDisplayHandle } from '../../display/display-api';
 import { toMimeBundle } from '../../display/mime-bundle';
 import { lsmagicMagic } from '../../../magics/lsmagic';
 import { parseCell } from '../../../magics/parser';
@@ -31,7 +31,7 @@ export class InterruptedError extends Error {
 const COMPLETION_KINDS: Record<string, string> = {
   function: 'function', method: 'function', 'local function': 'function', constructor: 'function',
   class: 'class', 'local class': 'class', interface: 'class', type: 'class', enum: 'class',
-  module: 'module', 'external module name': 'module', keyword: 'keyword',
+  module: 'module', 'external module name': 'module', keyword: 'keyword', variable: 'instance',
   property: 'property', getter: 'property', setter: 'property', 'enum member': 'property',
   var: 'instance', let: 'instance', const: 'instance', 'local var': 'instance', alias: 'instance', parameter: 'param',
 };
@@ -92,21 +92,20 @@ export class TypeScriptInterpreter implements Interpreter {
       code = parsed.code;
       if (code.trim() === '') return { status: 'ok' };
 
-      const syntaxError = this.syntaxErrors(code);
-      if (syntaxError) return syntaxError;
+      const transpiled = transpileCell(this.t, code, `${fileName}.ts`);
+      if (transpiled.syntaxErrors.length > 0) return this.syntaxErrorOutcome(code, transpiled.syntaxErrors);
       const checked = this.checker.check(code, this.typecheck !== 'off');
       const errors = checked.diagnostics.filter((diagnostic) => diagnostic.category === 'error');
       if (errors.length > 0 && this.typecheck === 'on') return typeErrorOutcome(code, errors);
       if (errors.length > 0) process.stderr.write(typeWarningText(code, errors));
 
-      const transpiled = transpileCell(this.t, code, `${fileName}.ts`);
       this.cells.set(fileName, transpiled);
       // From here on the cell's declarations exist at run time, even if it throws half way.
       commit = checked.commit;
       const script = new vm.Script(transpiled.javascript, { filename: fileName });
       const running = script.runInThisContext({ breakOnSigint: true, displayErrors: false }) as Promise<unknown>;
       const value = await Promise.race([running, interrupted]);
-      if (value !== undefined) emit({ type: 'execute_result', ...toMimeBundle(value) });
+      if (value !== undefined && !isDisplayHandle(value)) emit({ type: 'execute_result', ...toMimeBundle(value) });
       return { status: 'ok' };
     } catch (error) {
       if (error instanceof MagicError) return { status: 'error', ename: error.name, evalue: error.message, traceback: [`${error.name}: ${error.message}`] };
@@ -116,7 +115,11 @@ export class TypeScriptInterpreter implements Interpreter {
       return this.runtimeError(error, code, fileName);
     } finally {
       this.rejectPending = null;
-      commit?.();
+      if (commit) {
+        commit();
+        // Folding the cell into the history costs a few ms: spend them after the reply is out.
+        setImmediate(() => this.checker.flush());
+      }
     }
   }
 
@@ -147,10 +150,15 @@ export class TypeScriptInterpreter implements Interpreter {
       cursorEnd: cursorPos,
       metadata: {
         _jupyter_types_experimental: entries.map((entry) => ({
-          start, end: cursorPos, text: entry.name, type: COMPLETION_KINDS[entry.kind] ?? entry.kind,
+          start, end: cursorPos, text: entry.name, type: this.completionType(entry),
         })),
       },
     };
+  }
+
+  private completionType(entry: ts.CompletionEntry): string {
+    const kind = entry.kind === this.t.ScriptElementKind.alias ? this.checker.earlierKind(entry.name) ?? entry.kind : entry.kind;
+    return COMPLETION_KINDS[kind] ?? kind;
   }
 
   async inspect(cell: string, cursorPos: number, detailLevel: number): Promise<Inspection> {
@@ -161,7 +169,8 @@ export class TypeScriptInterpreter implements Interpreter {
     const info = this.checker.quickInfo(code, cursor) ?? (cursor > 0 ? this.checker.quickInfo(code, cursor - 1) : undefined);
     // An unresolved name still gets quick info (kind ''); it is not something to show.
     if (!info || info.kind === t.ScriptElementKind.unknown) return { found: false, data: {} };
-    const signature = t.displayPartsToString(info.displayParts);
+    // Names from earlier cells reach this one as imports: show what they are, not the import.
+    const signature = t.displayPartsToString(info.displayParts).replace(/^\(alias\) /, '').replace(/\nimport [\w$]+$/, '');
     const documentation = t.displayPartsToString(info.documentation);
     const tags = detailLevel > 0
       ? (info.tags ?? []).map((tag) => `@${tag.name}${tag.text ? ` ${t.displayPartsToString(tag.text)}` : ''}`)
@@ -184,10 +193,8 @@ export class TypeScriptInterpreter implements Interpreter {
     return { status: 'incomplete', indent: /[{([]\s*$/.test(lastLine) ? `${indent}  ` : indent };
   }
 
-  private syntaxErrors(code: string): ErrorOutcome | null {
+  private syntaxErrorOutcome(code: string, diagnostics: readonly ts.Diagnostic[]): ErrorOutcome {
     const t = this.t;
-    const diagnostics = t.transpileModule(code, { reportDiagnostics: true, compilerOptions: { target: t.ScriptTarget.ES2022 } }).diagnostics ?? [];
-    if (diagnostics.length === 0) return null;
     const file = t.createSourceFile('cell.ts', code, t.ScriptTarget.ES2022);
     return typeErrorOutcome(code, diagnostics.map((diagnostic) => {
       const { line, character } = file.getLineAndCharacterOfPosition(diagnostic.start ?? 0);

@@ -1,0 +1,157 @@
+// Execution benchmark: a 25-line typed cell, completion, and the first cell after start, for tsgpu
+// (type-checked TypeScript) beside Debian's ipykernel running the same program in Python, in the
+// same run.
+//
+//   npm run bench:exec [-- --starts 3 --iters 30]
+//
+// - first cell after start: from the kernel answering kernel_info (ready) to the typed cell's
+//   reply and idle; median of --starts fresh kernels.
+// - typed cell round trip until idle: p50 over --iters runs after 3 warm-up runs; each run edits a
+//   comment, so nothing can be served from a cache of the previous run's result.
+// - completion: complete_request for `box.ma|` after the cell ran, p50 over 50.
+// Targets (issue 3): typed cell <= 2.0x ipykernel; completion p50 <= 10 ms; first cell <= 300 ms.
+import { performance } from 'node:perf_hooks';
+import { KERNELS, type Running, cleanupEnv, launch, median, percentile, setupEnv, stop } from './lib/kernels';
+
+const TYPED_CELL = (run: number): string => `// run ${run}
+interface Shape { kind: 'circle' | 'square'; size: number }
+type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+class Box<T> {
+  constructor(private readonly items: T[] = []) {}
+  add(item: T): this { this.items.push(item); return this; }
+  map<U>(f: (item: T) => U): Box<U> { return new Box(this.items.map(f)); }
+  get size(): number { return this.items.length; }
+  values(): T[] { return [...this.items]; }
+}
+function area(shape: Shape): number {
+  switch (shape.kind) {
+    case 'circle': return Math.PI * shape.size ** 2;
+    case 'square': return shape.size ** 2;
+  }
+}
+function safe<T>(f: () => T): Result<T> {
+  try { return { ok: true, value: f() }; } catch (e) { return { ok: false, error: String(e) }; }
+}
+const shapes: Shape[] = [{ kind: 'circle', size: 1 }, { kind: 'square', size: 2 }];
+const box = new Box<Shape>().add(shapes[0]!).add(shapes[1]!);
+const areas = box.map(area).values();
+const total = safe(() => areas.reduce((a, b) => a + b, 0));
+const label: string = total.ok ? total.value.toFixed(2) : total.error;
+label`;
+
+const PYTHON_CELL = (run: number): string => `# run ${run}
+import math
+from dataclasses import dataclass
+from typing import Callable, Generic, List, Literal, TypeVar, Union
+T = TypeVar('T'); U = TypeVar('U')
+@dataclass
+class Shape:
+    kind: Literal['circle', 'square']
+    size: float
+class Box(Generic[T]):
+    def __init__(self, items: List[T] = None): self.items = list(items or [])
+    def add(self, item: T) -> 'Box[T]': self.items.append(item); return self
+    def map(self, f: Callable[[T], U]) -> 'Box[U]': return Box([f(i) for i in self.items])
+    @property
+    def size(self) -> int: return len(self.items)
+    def values(self) -> List[T]: return list(self.items)
+def area(shape: Shape) -> float:
+    match shape.kind:
+        case 'circle': return math.pi * shape.size ** 2
+        case 'square': return shape.size ** 2
+def safe(f: Callable[[], T]) -> Union[dict, dict]:
+    try: return {'ok': True, 'value': f()}
+    except Exception as e: return {'ok': False, 'error': str(e)}
+shapes = [Shape('circle', 1), Shape('square', 2)]
+box = Box().add(shapes[0]).add(shapes[1])
+areas = box.map(area).values()
+total = safe(lambda: sum(areas)); label = f"{total['value']:.2f}" if total['ok'] else total['error']
+label`;
+
+const EXPECTED = ['\'7.14\'', '7.14'];
+const cellFor = (kernel: string, run: number): string => (kernel === 'tsgpu' ? TYPED_CELL(run) : PYTHON_CELL(run));
+
+interface Options { starts: number; iters: number }
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { starts: 3, iters: 30 };
+  for (let i = 0; i < argv.length; i++) {
+    const value = Number(argv[i + 1]);
+    if (argv[i] === '--starts' && Number.isInteger(value) && value > 0) options.starts = value;
+    else if (argv[i] === '--iters' && Number.isInteger(value) && value > 0) options.iters = value;
+    else throw new Error(`usage: node dist/bench/exec.js [--starts N] [--iters N] (bad: ${argv[i]})`);
+    i++;
+  }
+  return options;
+}
+
+async function runCell(kernel: Running, code: string): Promise<number> {
+  const started = performance.now();
+  const { reply, iopub } = await kernel.client.execute(code, 60_000);
+  const elapsed = performance.now() - started;
+  const result = iopub.find((m) => m.header.msg_type === 'execute_result');
+  const text = (result?.content['data'] as Record<string, unknown> | undefined)?.['text/plain'];
+  if (reply.content['status'] !== 'ok' || !EXPECTED.includes(String(text))) {
+    throw new Error(`${kernel.def.name}: the typed cell answered ${JSON.stringify(reply.content)} / ${JSON.stringify(text)}`);
+  }
+  return elapsed;
+}
+
+async function completeOnce(kernel: Running, code: string): Promise<{ ms: number; matches: unknown }> {
+  const started = performance.now();
+  const id = kernel.client.send('shell', 'complete_request', { code, cursor_pos: code.length });
+  const reply = await kernel.client.waitFor('shell', (m) => m.parent_header.msg_id === id, 30_000, 'complete_reply');
+  return { ms: performance.now() - started, matches: reply.content['matches'] };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  setupEnv();
+  const first: Record<string, number[]> = {};
+  const cell: Record<string, number[]> = {};
+  const completion: Record<string, number[]> = {};
+  for (const def of KERNELS) {
+    first[def.name] = [];
+    cell[def.name] = [];
+    completion[def.name] = [];
+  }
+  for (let start = 0; start < options.starts; start++) {
+    for (const def of KERNELS) {
+      const kernel = await launch(def);
+      try {
+        first[def.name]!.push(await runCell(kernel, cellFor(def.name, 0)));
+        if (start > 0) continue;
+        for (let run = 1; run <= options.iters + 3; run++) {
+          const ms = await runCell(kernel, cellFor(def.name, run));
+          if (run > 3) cell[def.name]!.push(ms);
+        }
+        const probe = await completeOnce(kernel, 'box.ma');
+        if (!Array.isArray(probe.matches) || !probe.matches.includes('map')) {
+          throw new Error(`${def.name}: completing box.ma gave ${JSON.stringify(probe.matches)}`);
+        }
+        for (let i = 0; i < 50; i++) completion[def.name]!.push((await completeOnce(kernel, i % 2 ? 'box.ma' : 'Math.fl')).ms);
+      } finally {
+        await stop(kernel);
+      }
+    }
+  }
+  const p50 = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+  const rows: [string, number, number, string][] = [
+    [`first cell after start (median of ${options.starts})`, median(first['tsgpu']!), median(first['ipykernel']!), '<= 300 ms'],
+    [`25-line typed cell round trip, p50 (n=${options.iters})`, p50(cell['tsgpu']!), p50(cell['ipykernel']!), '<= 2.0x ipykernel'],
+    ['completion, p50 (n=50)', p50(completion['tsgpu']!), p50(completion['ipykernel']!), '<= 10 ms'],
+  ];
+  const met = [rows[0]![1] <= 300, rows[1]![1] / rows[1]![2] <= 2.0, rows[2]![1] <= 10];
+  console.log(`\n${'metric'.padEnd(46)} ${'tsgpu'.padStart(10)} ${'ipykernel'.padStart(10)} ${'ratio'.padStart(7)}  target`);
+  rows.forEach(([name, ours, theirs, target], i) => {
+    console.log(`${name.padEnd(46)} ${`${ours.toFixed(1)} ms`.padStart(10)} ${`${theirs.toFixed(1)} ms`.padStart(10)} `
+      + `${`${(ours / theirs).toFixed(2)}x`.padStart(7)}  ${target} ${met[i] ? 'met' : 'MISSED'}`);
+  });
+  console.log(`first cells (ms): tsgpu ${first['tsgpu']!.map((x) => x.toFixed(0)).join(', ')}; ipykernel ${first['ipykernel']!.map((x) => x.toFixed(0)).join(', ')}`);
+}
+
+main().then(cleanupEnv, (error: unknown) => {
+  cleanupEnv();
+  console.error(`exec bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  process.exitCode = 1;
+});

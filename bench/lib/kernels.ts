@@ -1,0 +1,144 @@
+// Launching the kernels the benchmarks compare (tsgpu and Debian's ipykernel) in an isolated
+// Jupyter environment, and the statistics they share.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { WireClient, writeConnectionFile, type Message } from './wire-client';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'kernel', 'cli', 'main.js');
+const PYTHON = '/usr/bin/python3';
+
+export interface KernelDef { name: string; command: (connectionFile: string) => [string, string[]] }
+
+export const KERNELS: KernelDef[] = [
+  { name: 'tsgpu', command: (cf) => [process.execPath, [CLI, 'kernel', cf]] },
+  { name: 'ipykernel', command: (cf) => [PYTHON, ['-m', 'ipykernel_launcher', '-f', cf]] },
+];
+
+export interface Running {
+  def: KernelDef;
+  child: ChildProcess;
+  client: WireClient;
+  coldMs: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderrTail: () => string;
+}
+
+let tmpRoot = '';
+
+export function cleanupEnv(): void {
+  if (tmpRoot) fs.rmSync(tmpRoot, { recursive: true, force: true });
+}
+let kernelEnv: NodeJS.ProcessEnv = {};
+
+export function setupEnv(): void {
+  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-bench-'));
+  kernelEnv = { ...process.env };
+  delete kernelEnv.PYTHONPATH;
+  delete kernelEnv.PYTHONHOME;
+  for (const d of ['runtime', 'config', 'data', 'ipython']) fs.mkdirSync(path.join(tmpRoot, d));
+  Object.assign(kernelEnv, {
+    JUPYTER_RUNTIME_DIR: path.join(tmpRoot, 'runtime'),
+    JUPYTER_CONFIG_DIR: path.join(tmpRoot, 'config'),
+    JUPYTER_DATA_DIR: path.join(tmpRoot, 'data'),
+    JUPYTER_PATH: path.join(tmpRoot, 'data'),
+    IPYTHONDIR: path.join(tmpRoot, 'ipython'),
+    JUPYTER_PLATFORM_DIRS: '1',
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
+  });
+}
+
+export async function launch(def: KernelDef): Promise<Running> {
+  const { file, info } = await writeConnectionFile(path.join(tmpRoot, 'runtime'), def.name);
+  const [cmd, args] = def.command(file);
+  const client = new WireClient(info);
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { cwd: tmpRoot, env: kernelEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', () => resolve({ code: null, signal: null }));
+  });
+  client.connect();
+  const died = exited.then((e): never => {
+    throw new Error(`${def.name} exited (code ${e.code}, signal ${e.signal}) before kernel_info_reply; stderr:\n${stderr}`);
+  });
+  died.catch(() => undefined);
+  try {
+    await Promise.race([client.kernelInfoUntilAnswered({ intervalMs: 200, timeoutMs: 60_000, needIopubIdle: false }), died]);
+  } catch (err) {
+    client.close();
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const coldMs = performance.now() - t0;
+  return { def, child, client, coldMs, exited, stderrTail: () => stderr };
+}
+
+export async function stop(k: Running): Promise<boolean> {
+  if (k.child.exitCode !== null || k.child.signalCode !== null) { k.client.close(); return false; }
+  k.client.send('control', 'shutdown_request', { restart: false });
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5000).unref());
+  const r = await Promise.race([k.exited, timeout]);
+  k.client.close();
+  if (r === 'timeout') {
+    k.child.kill('SIGKILL');
+    await k.exited;
+    return false;
+  }
+  return true;
+}
+
+function descendants(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    let tasks: string[] = [];
+    try { tasks = fs.readdirSync(`/proc/${out[i]}/task`); } catch { continue; }
+    for (const t of tasks) {
+      try {
+        const kids = fs.readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(/\s+/).map(Number));
+      } catch { /* task ended */ }
+    }
+  }
+  return out;
+}
+
+export function rssMiB(pid: number): number {
+  let kib = 0;
+  for (const p of descendants(pid)) {
+    try {
+      const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) kib += Number(m[1]);
+    } catch { /* process ended */ }
+  }
+  return kib / 1024;
+}
+
+export function mapsMention(pid: number, needle: string): boolean {
+  return descendants(pid).some((p) => {
+    try { return fs.readFileSync(`/proc/${p}/maps`, 'utf8').includes(needle); } catch { return false; }
+  });
+}
+
+export function percentile(sorted: number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1];
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function textPlain(iopub: Message[]): string | undefined {
+  const r = iopub.find((m) => m.header.msg_type === 'execute_result');
+  const data = r?.content.data as Record<string, unknown> | undefined;
+  return typeof data?.['text/plain'] === 'string' ? data['text/plain'] : undefined;
+}
+

@@ -1,0 +1,124 @@
+// The declarations of every cell that ran, as one module the next cell imports from. Each cell's
+// declarations arrive as TypeScript's own .d.ts output for it (so inferred types are exact); per
+// name only the latest cell's declarations are kept, which is what re-running a cell means.
+// One module with a fixed name keeps the checker's program structure stable from cell to cell:
+// TypeScript then reuses everything but the two changed files, where a module per cell made it
+// rebuild (and resolve) the whole program each time.
+import type ts from 'typescript';
+
+export const HISTORY_MODULE = '__tsgpu_history';
+
+export class HistoryModule {
+  /** Per declared name: its declaration statements (several for overloads or merged declarations). */
+  private readonly declarations = new Map<string, string[]>();
+  /** Per imported name: a single-binding import statement. */
+  private readonly imports = new Map<string, string>();
+  private readonly mutable = new Set<string>();
+  private readonly kinds = new Map<string, DeclarationKind>();
+
+  constructor(private readonly t: typeof ts) {}
+
+  /** Names later cells can use, and whether each may be assigned (let, var). */
+  names(): Map<string, boolean> {
+    const names = new Map<string, boolean>();
+    for (const name of [...this.imports.keys(), ...this.declarations.keys()]) names.set(name, this.mutable.has(name));
+    return names;
+  }
+
+  /** What a name from an earlier cell is, for completion: earlier names reach a cell as imports. */
+  kindOf(name: string): DeclarationKind | undefined {
+    return this.kinds.get(name);
+  }
+
+  /** Takes one cell's .d.ts output; `mutable` are its let/var names. */
+  add(declarationText: string, mutable: Set<string>): void {
+    const t = this.t;
+    const file = t.createSourceFile('cell.d.ts', declarationText, t.ScriptTarget.ES2022, true);
+    const fresh = new Map<string, string[]>();
+    const freshImports = new Map<string, string>();
+    const freshKinds = new Map<string, DeclarationKind>();
+    const declare = (name: string, text: string, kind: DeclarationKind = 'variable'): void => {
+      fresh.set(name, [...(fresh.get(name) ?? []), text]);
+      freshKinds.set(name, kind);
+    };
+    for (const statement of file.statements) {
+      if (t.isImportDeclaration(statement)) {
+        const from = statement.moduleSpecifier.getText(file);
+        if (from.includes(HISTORY_MODULE)) continue; // names of earlier cells: already here
+        for (const [name, binding] of importBindings(t, statement)) {
+          freshImports.set(name, `import ${binding} from ${from};`);
+          freshKinds.set(name, 'module');
+        }
+      } else if (t.isVariableStatement(statement)) {
+        const keyword = (statement.declarationList.flags & t.NodeFlags.Const) !== 0 ? 'const'
+          : (statement.declarationList.flags & t.NodeFlags.Let) !== 0 ? 'let' : 'var';
+        for (const declaration of statement.declarationList.declarations) {
+          if (t.isIdentifier(declaration.name)) declare(declaration.name.text, `${docOf(statement, file)}export declare ${keyword} ${declaration.getText(file)};`);
+        }
+      } else if ((t.isFunctionDeclaration(statement) || t.isClassDeclaration(statement) || t.isInterfaceDeclaration(statement)
+        || t.isTypeAliasDeclaration(statement) || t.isEnumDeclaration(statement)) && statement.name) {
+        declare(statement.name.text, `${docOf(statement, file)}${exported(statement.getText(file))}`, kindOf(t, statement));
+      } else if (t.isModuleDeclaration(statement) && t.isIdentifier(statement.name)) {
+        declare(statement.name.text, `${docOf(statement, file)}${exported(statement.getText(file))}`, 'module');
+      }
+    }
+    for (const name of [...fresh.keys(), ...freshImports.keys()]) {
+      this.declarations.delete(name);
+      this.imports.delete(name);
+      this.mutable.delete(name);
+      this.kinds.delete(name);
+    }
+    for (const [name, kind] of freshKinds) this.kinds.set(name, kind);
+    for (const [name, texts] of fresh) this.declarations.set(name, texts);
+    for (const [name, text] of freshImports) this.imports.set(name, text);
+    for (const name of mutable) if (fresh.has(name)) this.mutable.add(name);
+  }
+
+  text(): string {
+    const imported = [...this.imports.keys()];
+    return [
+      ...this.imports.values(),
+      ...[...this.declarations.values()].flat(),
+      `export { ${imported.join(', ')} };`,
+    ].join('\n');
+  }
+}
+
+export type DeclarationKind = 'variable' | 'function' | 'class' | 'interface' | 'type' | 'enum' | 'module';
+
+function kindOf(t: typeof ts, statement: ts.Statement): DeclarationKind {
+  if (t.isFunctionDeclaration(statement)) return 'function';
+  if (t.isClassDeclaration(statement)) return 'class';
+  if (t.isInterfaceDeclaration(statement)) return 'interface';
+  if (t.isTypeAliasDeclaration(statement)) return 'type';
+  return 'enum';
+}
+
+/** The JSDoc above a statement, kept so inspection shows it in later cells. */
+function docOf(statement: ts.Statement, file: ts.SourceFile): string {
+  const leading = file.text.slice(statement.getFullStart(), statement.getStart(file));
+  const docs = leading.match(/\/\*\*[\s\S]*?\*\//g);
+  return docs ? `${docs.join('\n')}\n` : '';
+}
+
+function exported(text: string): string {
+  return text.startsWith('export ') ? text : `export ${text}`;
+}
+
+/** `import a, { b as c } from 'm'` -> [['a', 'a'], ['c', '{ b as c }']]: one import per name. */
+function importBindings(t: typeof ts, statement: ts.ImportDeclaration): [string, string][] {
+  const clause = statement.importClause;
+  if (!clause) return [];
+  const typeOnly = clause.isTypeOnly ? 'type ' : '';
+  const bindings: [string, string][] = [];
+  if (clause.name) bindings.push([clause.name.text, `${typeOnly}${clause.name.text}`]);
+  const named = clause.namedBindings;
+  if (named && t.isNamespaceImport(named)) bindings.push([named.name.text, `${typeOnly}* as ${named.name.text}`]);
+  if (named && t.isNamedImports(named)) {
+    for (const element of named.elements) {
+      const imported = element.propertyName ? `${element.propertyName.text} as ` : '';
+      bindings.push([element.name.text, `${typeOnly}{ ${element.isTypeOnly ? 'type ' : ''}${imported}${element.name.text} }`]);
+    }
+  }
+  return bindings;
+}

@@ -1,0 +1,124 @@
+// Runtime errors in TypeScript cells: the traceback points at the cell's own TypeScript lines
+// (type-only lines vanish from the JavaScript that runs), never at the kernel's files.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { cellError, executeReply } from '../support/exchange';
+import { useKernel } from '../support/fixtures';
+import { KernelClient } from '../support/kernel-client';
+import type { ContentOf } from '../support/message-schema';
+import { assertQuoted, cellFrames, Frame, frameLines } from '../support/typescript';
+
+/** Runs a failing cell; its error and execution count. */
+async function runFailing(kernel: KernelClient, code: string): Promise<{ error: ContentOf<'error'>; count: number }> {
+  const exchange = await kernel.execute(code);
+  const error = cellError(exchange);
+  const count = executeReply(exchange).execution_count;
+  assert.ok(count !== undefined, 'execute_reply without execution_count');
+  return { error, count };
+}
+
+/** Index of the "L | source" line that follows the frames. */
+function quotedAt(traceback: readonly string[], line: number): number {
+  const at = traceback.findIndex((text) => text.startsWith(`${line} | `));
+  assert.ok(at > 0, `no "${line} | ..." line in ${JSON.stringify(traceback)}`);
+  return at - 1;
+}
+
+const show = (frames: Frame[]): string => frames.map((f) => f.text).join('\n');
+
+describe('TypeScript runtime errors', () => {
+  const kernel = useKernel();
+
+  test('a throw on line 3 after type-only lines is reported at <cell N>:3, with that line quoted and a caret',
+    async () => {
+      const code = [
+        'type Meters = number;',
+        'interface Unused { a: Meters }',
+        "throw new Error('line three')",
+      ].join('\n');
+      const { error, count } = await runFailing(kernel(), code);
+      assert.equal(error.ename, 'Error');
+      assert.equal(error.evalue, 'line three');
+      assert.equal(error.traceback[0], 'Error: line three');
+      const [top] = cellFrames(error.traceback);
+      assert.ok(top !== undefined, `no <cell N> frame in ${JSON.stringify(error.traceback)}`);
+      assert.equal(top.cell, count, 'N in <cell N> is the execution count');
+      assert.deepEqual([top.line, top.column], [3, 7], top.text);
+      assert.equal(error.traceback.at(-2), "3 | throw new Error('line three')");
+      assertQuoted(error.traceback, error.traceback.length - 3, { line: 3, column: 7, source: "throw new Error('line three')" });
+    });
+
+  test('frames inside functions name the function and the TypeScript line and column of each call', async () => {
+    const code = [
+      'function outer(): number {',
+      '  return inner()',
+      '}',
+      'function inner(): number {',
+      "  type Reason = 'why'",
+      "  throw new RangeError('in inner')",
+      '}',
+      'outer()',
+    ].join('\n');
+    const { error, count } = await runFailing(kernel(), code);
+    assert.equal(error.ename, 'RangeError');
+    assert.equal(error.evalue, 'in inner');
+    const frames = cellFrames(error.traceback);
+    assert.deepEqual(frames.slice(0, 3).map((f) => [f.fn, f.cell, f.line, f.column]), [
+      ['inner', count, 6, 9],
+      ['outer', count, 2, 10],
+      [undefined, count, 8, 1],
+    ], show(frames));
+    assert.ok(frameLines(error.traceback).includes(`    at inner (<cell ${count}>:6:9)`), show(frames));
+    assertQuoted(error.traceback, quotedAt(error.traceback, 6), { line: 6, column: 9, source: "  throw new RangeError('in inner')" });
+  });
+
+  test('every frame of a cell points inside the cell\'s own lines', async () => {
+    const code = [
+      'function thrower(): never {',
+      '  type Q = number',
+      "  throw new TypeError('deep')",
+      '}',
+      'thrower()',
+    ].join('\n');
+    const { error } = await runFailing(kernel(), code);
+    const frames = cellFrames(error.traceback);
+    assert.ok(frames.length >= 2, show(frames));
+    const lines = code.split('\n');
+    for (const frame of frames) {
+      assert.ok(frame.line >= 1 && frame.line <= lines.length,
+        `frame outside the ${lines.length}-line cell: ${frame.text}\n${error.traceback.join('\n')}`);
+      assert.ok(frame.column >= 1 && frame.column <= (lines[frame.line - 1]?.length ?? 0) + 1,
+        `frame column outside line ${frame.line}: ${frame.text}\n${error.traceback.join('\n')}`);
+    }
+  });
+
+  test("the traceback shows no frames from the kernel's own files", async () => {
+    const { error } = await runFailing(kernel(), "[1, 2].map((n) => { if (n === 2) throw new Error('in callback'); return n })");
+    const kernelFrames = frameLines(error.traceback)
+      .filter((text) => /dist[\\/]kernel|[\\/]kernel[\\/]|node:internal|tsgpu-cell|\.js:\d+/.test(text));
+    assert.deepEqual(kernelFrames, [], error.traceback.join('\n'));
+    assert.ok(cellFrames(error.traceback).length > 0, error.traceback.join('\n'));
+  });
+
+  test('ename comes from the error class: a custom `class MyError extends Error` shows MyError', async () => {
+    const { error, count } = await runFailing(kernel(),
+      "class MyError extends Error { override name = 'MyError' }\nthrow new MyError('custom')");
+    assert.equal(error.ename, 'MyError');
+    assert.equal(error.evalue, 'custom');
+    assert.equal(error.traceback[0], 'MyError: custom');
+    assert.deepEqual(cellFrames(error.traceback).slice(0, 1).map((f) => [f.cell, f.line, f.column]), [[count, 2, 7]]);
+  });
+
+  test('a rejected top-level await is reported with the line of the rejection', async () => {
+    const { error } = await runFailing(kernel(), "const before = 1;\nawait Promise.reject(new Error('rejected'))");
+    assert.equal(error.ename, 'Error');
+    assert.equal(error.evalue, 'rejected');
+    assert.equal(cellFrames(error.traceback)[0]?.line, 2, error.traceback.join('\n'));
+  });
+
+  test('the kernel keeps working after a runtime error', async () => {
+    await runFailing(kernel(), "throw new Error('once')");
+    const exchange = await kernel().execute('1 + 1');
+    assert.equal(executeReply(exchange).status, 'ok');
+  });
+});
