@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
-import { cellDeclarations } from './cell-declarations';
+import { type CellDeclarations, cellDeclarations } from './cell-declarations';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
 
 interface VirtualFile {
@@ -72,6 +72,7 @@ export class CellChecker {
   private readonly history: HistoryModule;
   /** A cell that ran but whose declarations are not in the history yet (see flush). */
   private pending: { code: string; mutable: Set<string> } | null = null;
+  private lastDeclarations: { code: string; declarations: CellDeclarations } | null = null;
   private readonly current: string;
   private readonly historyFile: string;
   private readonly service: ts.LanguageService;
@@ -159,7 +160,7 @@ export class CellChecker {
     return {
       diagnostics,
       commit: () => {
-        const own = cellDeclarations(this.t, this.t.createSourceFile(this.current, code, this.t.ScriptTarget.ES2022, false));
+        const own = this.declarationsOf(code);
         // A cell that declares nothing (`1 + 1`, a call) leaves the history as it is.
         if (own.names.size === 0) return;
         this.pending = { code, mutable: new Set([...own.names].filter(([, kind]) => kind === 'mutable').map(([name]) => name)) };
@@ -208,10 +209,17 @@ export class CellChecker {
     return this.service.getQuickInfoAtPosition(this.current, position);
   }
 
+  /** A cell's own declarations; asked for three times per cell (check, commit, flush), parsed once. */
+  private declarationsOf(code: string): CellDeclarations {
+    if (this.lastDeclarations?.code !== code) {
+      this.lastDeclarations = { code, declarations: cellDeclarations(this.t, this.t.createSourceFile(this.current, code, this.t.ScriptTarget.ES2022, false)) };
+    }
+    return this.lastDeclarations.declarations;
+  }
+
   /** The checker's text for a cell: the user's code, then its link to the history. */
   private setCurrent(code: string): string {
-    const t = this.t;
-    const own = cellDeclarations(t, t.createSourceFile(this.current, code, t.ScriptTarget.ES2022, false));
+    const own = this.declarationsOf(code);
     const imported: string[] = [];
     const assignable: string[] = [];
     for (const [name, mutable] of this.history.names()) {
