@@ -2,6 +2,8 @@
 // protocol runs in a worker (see interpreter/thread-link.ts for why the split falls this way).
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { createMagics } from '../magics/index';
+import { DeviceLayer } from './device/session';
 import { InterpreterHost } from './interpreter/host';
 import type { ToMain } from './interpreter/thread-link';
 import { TypeScriptInterpreter } from './interpreter/typescript/typescript-interpreter';
@@ -27,12 +29,20 @@ export function runKernel(connectionFile: string): void {
   process.on('SIGINT', () => interruptCell());
   const data: WorkerData = { connection, identity: { version: TSGPU_VERSION, typescriptVersion: typescriptVersion() } };
   const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
+  const devices = new DeviceLayer({
+    locate: () => interpreter.callerLocation(),
+    userValues: () => interpreter.userValues(),
+  });
   // The compiler loads only now, after the worker started: the client's kernel_info need not wait for it.
   const interpreter: TypeScriptInterpreter = new TypeScriptInterpreter({
     ts: require('typescript') as typeof import('typescript'),
     directory: process.cwd(),
+    magics: createMagics(),
+    hooks: devices,
     emit: (event) => host.emit(event),
     requestInput: (prompt, password) => host.requestInput(prompt, password),
+    devices: () => devices.control(),
+    synchronize: () => devices.synchronize(),
   });
   const host: InterpreterHost = new InterpreterHost(interpreter, worker);
   host.capture.install();

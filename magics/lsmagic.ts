@@ -5,8 +5,8 @@ export function lsmagicMagic(registry: MagicRegistry): Magic {
     name: 'lsmagic',
     usage: '%lsmagic',
     help: 'lists the magics with their usage',
-    run(_args, context) {
-      const rows = registry.list().map((magic) => `  ${magic.usage.padEnd(32)} ${magic.help}`);
+    line(_args, context) {
+      const rows = registry.list().map((magic) => `  ${magic.usage}\n      ${magic.help}`);
       context.print(`Magics (also as //%name, so editors' TypeScript checkers stay quiet):\n${rows.join('\n')}\n`);
     },
   };

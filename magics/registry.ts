@@ -1,19 +1,15 @@
-// The magics a cell can call, each with its help line. A magic gets the interpreter state it may
-// change through MagicContext; it never sees the protocol.
-export type TypecheckMode = 'on' | 'warn' | 'off';
-
-export interface MagicContext {
-  typecheck: TypecheckMode;
-  /** Text for the cell's stdout. */
-  print(text: string): void;
-}
+// The magics a cell can call, each with its help line. A magic gets what it may use through
+// MagicContext (context.ts); it never sees the protocol.
+import type { MagicContext } from './context';
 
 export interface Magic {
   name: string;
   usage: string;
   help: string;
-  /** Throws MagicError for bad arguments. */
-  run(args: string, context: MagicContext): void | Promise<void>;
+  /** `%name args`: runs before the cell's code. Throws MagicError for bad arguments. */
+  line?(args: string, context: MagicContext): void | Promise<void>;
+  /** `%%name args` on the first line: runs the rest of the cell (`body`) its way; resolves with the cell's value. */
+  cell?(args: string, body: string, context: MagicContext): Promise<unknown>;
 }
 
 export class MagicError extends Error {

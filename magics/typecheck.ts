@@ -1,4 +1,5 @@
-import { type Magic, MagicError, type TypecheckMode } from './registry';
+import type { TypecheckMode } from './context';
+import { type Magic, MagicError } from './registry';
 
 const MODES: readonly TypecheckMode[] = ['on', 'warn', 'off'];
 
@@ -6,7 +7,7 @@ export const typecheckMagic: Magic = {
   name: 'typecheck',
   usage: '%typecheck [on|warn|off]',
   help: 'on: a cell with type errors does not run; warn: errors go to stderr and the cell runs; off: transpile only.',
-  run(args, context) {
+  line(args, context) {
     const mode = args.trim();
     if (mode === '') {
       context.print(`typecheck is ${context.typecheck}\n`);

@@ -5,6 +5,7 @@ import type { ErrorOutcome } from './interpreter';
 
 export const CELL_FILE_PREFIX = '<cell ';
 
+/** `<cell 3>`; code a magic runs for that cell (%time, %timeit) is `<cell 3.1>`, `<cell 3.2>`… */
 export function cellFileName(executionCount: number): string {
   return `${CELL_FILE_PREFIX}${executionCount}>`;
 }
@@ -12,7 +13,7 @@ export function cellFileName(executionCount: number): string {
 /** Maps a generated line:column of a cell file back to the user's cell; null leaves it as is. */
 export type FrameMapper = (file: string, line: number, column: number) => { line: number; column: number } | null;
 
-const CELL_FRAME = /(<cell \d+>):(\d+):(\d+)/;
+const CELL_FRAME = /(<cell \d+(?:\.\d+)?>):(\d+):(\d+)/;
 
 export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper): ErrorOutcome {
   if (!(thrown instanceof Error)) {

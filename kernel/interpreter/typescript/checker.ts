@@ -75,6 +75,8 @@ export class CellChecker {
   private lastDeclarations: { code: string; declarations: CellDeclarations } | null = null;
   private readonly current: string;
   private readonly historyFile: string;
+  /** Declarations added once a layer loads (the tensor API once a cell touches tensors). */
+  private readonly declarationFiles: string[] = [];
   private readonly service: ts.LanguageService;
   /** Drops what was learnt about the disk (a package installed since, say). */
   private readonly forgetFileSystem: () => void;
@@ -94,7 +96,7 @@ export class CellChecker {
     const existingDirectories = new Map<string, boolean>();
     const realpaths = new Map<string, string>();
     const host: ts.LanguageServiceHost = {
-      getScriptFileNames: () => [GLOBALS_FILE, this.historyFile, this.current],
+      getScriptFileNames: () => [GLOBALS_FILE, ...this.declarationFiles, this.historyFile, this.current],
       getScriptVersion: (file) => String(files.get(file)?.version ?? 0),
       getScriptSnapshot: (file) => {
         const virtual = files.get(file);
@@ -187,6 +189,16 @@ export class CellChecker {
     // Syntax errors were reported by the transpiler already; a cell with any never gets here.
     return this.service.getSemanticDiagnostics(this.current)
       .filter((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length);
+  }
+
+  addDeclarations(file: string): void {
+    if (!this.declarationFiles.includes(file)) this.declarationFiles.push(file);
+  }
+
+  /** Every name cells have declared so far. */
+  userNames(): string[] {
+    this.flush();
+    return [...this.history.names().keys()];
   }
 
   /** What a name declared by an earlier cell is (earlier names reach a cell as imports, `alias`). */

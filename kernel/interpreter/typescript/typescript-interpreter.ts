@@ -2,15 +2,16 @@
 // transpiled cell run in the kernel's own realm with REPL semantics (cell-rewrite.ts).
 // Cells run in this realm, not a fresh vm context: typed arrays and classes from another realm
 // fail `instanceof` checks in libraries such as tfjs.
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import vm from 'node:vm';
 import type ts from 'typescript';
 import { createDisplayApi, isDisplayHandle } from '../../display/display-api';
 import { toMimeBundle } from '../../display/mime-bundle';
-import { lsmagicMagic } from '../../../magics/lsmagic';
+import type { MagicContext, TypecheckMode } from '../../../magics/context';
 import { parseCell } from '../../../magics/parser';
-import { MagicError, type MagicContext, MagicRegistry, type TypecheckMode } from '../../../magics/registry';
-import { typecheckMagic } from '../../../magics/typecheck';
-import { codePointLength, utf16Index } from '../code-points';
+import { MagicError, type MagicRegistry } from '../../../magics/registry';
+import type { CellHooks, CellLocation } from '../cell-hooks';
 import { runtimeErrorHint } from '../hints';
 import type {
   Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter, OutputEvent,
@@ -18,6 +19,7 @@ import type {
 import { cellFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
+import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
 import { type TranspiledCell, transpileCell } from './transpile';
 
@@ -28,41 +30,55 @@ export class InterruptedError extends Error {
   }
 }
 
-const COMPLETION_KINDS: Record<string, string> = {
-  function: 'function', method: 'function', 'local function': 'function', constructor: 'function',
-  class: 'class', 'local class': 'class', interface: 'class', type: 'class', enum: 'class',
-  module: 'module', 'external module name': 'module', keyword: 'keyword', variable: 'instance',
-  property: 'property', getter: 'property', setter: 'property', 'enum member': 'property',
-  var: 'instance', let: 'instance', const: 'instance', 'local var': 'instance', alias: 'instance', parameter: 'param',
-};
+/** A cell that must not run (syntax or type errors): carries the error the user sees. */
+class CellRefused extends Error {
+  constructor(readonly outcome: ErrorOutcome) {
+    super(outcome.evalue);
+  }
+}
 
 interface Dependencies {
   ts: typeof ts;
   directory: string;
+  magics: MagicRegistry;
+  hooks: CellHooks;
   /** Sends output of the running cell (or, between cells, of the last one). */
   emit: (event: OutputEvent) => void;
   /** Asks the client for a line of input (input_request). */
   requestInput: (prompt: string, password: boolean) => Promise<string>;
+  /** The device layer for magics, loaded on first use. */
+  devices: MagicContext['devices'];
+  synchronize: () => Promise<void>;
+}
+
+interface RunningCell {
+  executionCount: number;
+  fileName: string;
+  interrupted: Promise<never>;
 }
 
 export class TypeScriptInterpreter implements Interpreter {
   private readonly t: typeof ts;
   private readonly checker: CellChecker;
+  private readonly introspection: Introspection;
   private readonly runtime: CellRuntime;
-  private readonly magics = new MagicRegistry();
   private readonly cells = new Map<string, TranspiledCell>();
   private typecheck: TypecheckMode = 'on';
   private rejectPending: ((error: Error) => void) | null = null;
+  /** Sub-cells a magic runs (%time, %timeit) get file names of their own. */
+  private subCells = 0;
 
-  constructor(deps: Dependencies) {
+  constructor(private readonly deps: Dependencies) {
     this.t = deps.ts;
     this.checker = new CellChecker(deps.ts, deps.directory);
+    this.introspection = new Introspection(deps.ts, this.checker);
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.runtime.install();
-    this.magics.register(typecheckMagic).register(lsmagicMagic(this.magics));
     const api = createDisplayApi(deps.emit);
     const prompt = (message = '', options: { password?: boolean } = {}): Promise<string> => deps.requestInput(message, options.password === true);
-    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt });
+    // Cells get `require` resolving from the notebook's folder, as a script there would.
+    const require = createRequire(path.join(deps.directory, '[cell]'));
+    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, require });
     this.runtime.builtins.set('tsgpu', { ...api, prompt, default: { ...api, prompt } });
   }
 
@@ -75,52 +91,119 @@ export class TypeScriptInterpreter implements Interpreter {
     this.rejectPending?.(new InterruptedError());
   }
 
+  /** The innermost cell frame of the code running now, mapped to the cell's own line. */
+  callerLocation(): CellLocation | null {
+    const stack = new Error().stack ?? '';
+    for (const frame of stack.matchAll(/(<cell (\d+)(?:\.\d+)?>):(\d+):(\d+)/g)) {
+      const mapped = this.cells.get(frame[1]!)?.toCell(Number(frame[3]), Number(frame[4]));
+      if (mapped) return { cell: Number(frame[2]), line: mapped.line };
+    }
+    return null;
+  }
+
   async execute(cell: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome> {
     const interrupted = new Promise<never>((_resolve, reject) => {
       this.rejectPending = reject;
     });
     interrupted.catch(() => undefined);
-    const fileName = cellFileName(options.executionCount);
+    const running: RunningCell = { executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted };
     let code = '';
-    let commit: (() => void) | null = null;
     try {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
       const parsed = parseCell(cell);
-      for (const call of [...(parsed.cellMagic ? [parsed.cellMagic] : []), ...parsed.lineMagics]) await this.runMagic(call.name, call.args);
       code = parsed.code;
-      if (code.trim() === '') return { status: 'ok' };
-
-      const transpiled = transpileCell(this.t, code, `${fileName}.ts`);
-      if (transpiled.syntaxErrors.length > 0) return this.syntaxErrorOutcome(code, transpiled.syntaxErrors);
-      const checked = this.checker.check(code, this.typecheck !== 'off');
-      const errors = checked.diagnostics.filter((diagnostic) => diagnostic.category === 'error');
-      if (errors.length > 0 && this.typecheck === 'on') return typeErrorOutcome(code, errors);
-      if (errors.length > 0) process.stderr.write(typeWarningText(code, errors));
-
-      this.cells.set(fileName, transpiled);
-      // From here on the cell's declarations exist at run time, even if it throws half way.
-      commit = checked.commit;
-      const script = new vm.Script(transpiled.javascript, { filename: fileName });
-      const running = script.runInThisContext({ breakOnSigint: true, displayErrors: false }) as Promise<unknown>;
-      const value = await Promise.race([running, interrupted]);
+      const context = this.magicContext(running);
+      for (const call of parsed.lineMagics) {
+        const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
+        if (call.name.endsWith('?')) context.print(`${magic.usage}\n  ${magic.help}\n`);
+        else if (magic.line) await magic.line(call.args, context);
+        else throw new MagicError(`%${magic.name} is a cell magic: write %%${magic.name} on the cell's first line`);
+      }
+      let value: unknown;
+      if (parsed.cellMagic) {
+        const magic = this.deps.magics.get(parsed.cellMagic.name);
+        if (!magic.cell) throw new MagicError(`%%${magic.name} is not a cell magic: write %${magic.name} on a line of its own`);
+        value = await magic.cell(parsed.cellMagic.args, code, context);
+      } else if (code.trim() !== '') {
+        value = await this.runCode(code, running);
+      }
       if (value !== undefined && !isDisplayHandle(value)) emit({ type: 'execute_result', ...toMimeBundle(value) });
       return { status: 'ok' };
     } catch (error) {
+      if (error instanceof CellRefused) return error.outcome;
       if (error instanceof MagicError) return { status: 'error', ename: error.name, evalue: error.message, traceback: [`${error.name}: ${error.message}`] };
       if (error instanceof InterruptedError || (error as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
         return toErrorOutcome(new InterruptedError());
       }
-      return this.runtimeError(error, code, fileName);
+      return this.runtimeError(error, code, running.fileName);
     } finally {
       this.rejectPending = null;
-      if (commit) {
-        commit();
-        // Folding the cell into the history costs a few ms: spend them after the reply is out.
-        setImmediate(() => this.checker.flush());
-      }
+      await this.deps.hooks.afterRun(options.executionCount);
     }
+  }
+
+  /** Checks, transpiles and runs code as a cell; resolves with its value. */
+  private async runCode(code: string, running: RunningCell, fileName = running.fileName): Promise<unknown> {
+    const run = await this.compile(code, running, fileName);
+    return run();
+  }
+
+  /**
+   * Checks and transpiles once (throwing CellRefused when the code must not run); the returned
+   * function runs it, and may run it again (%timeit). Declarations are committed on the first run.
+   */
+  private async compile(code: string, running: RunningCell, fileName: string): Promise<() => Promise<unknown>> {
+    const declarations = await this.deps.hooks.prepare(code);
+    for (const file of declarations) this.checker.addDeclarations(file);
+    const transpiled = transpileCell(this.t, code, `${fileName}.ts`);
+    if (transpiled.syntaxErrors.length > 0) throw new CellRefused(this.syntaxErrorOutcome(code, transpiled.syntaxErrors));
+    const checked = this.checker.check(code, this.typecheck !== 'off');
+    const errors = checked.diagnostics.filter((diagnostic) => diagnostic.category === 'error');
+    if (errors.length > 0 && this.typecheck === 'on') throw new CellRefused(typeErrorOutcome(code, errors));
+    if (errors.length > 0) process.stderr.write(typeWarningText(code, errors));
+    this.cells.set(fileName, transpiled);
+    const script = new vm.Script(transpiled.javascript, { filename: fileName });
+    let committed = false;
+    return async () => {
+      this.deps.hooks.beforeRun(running.executionCount);
+      try {
+        const result = script.runInThisContext({ breakOnSigint: true, displayErrors: false }) as Promise<unknown>;
+        return await Promise.race([result, running.interrupted]);
+      } finally {
+        // From the first run on, the cell's declarations exist at run time, even if it threw half way.
+        if (!committed) {
+          committed = true;
+          checked.commit();
+          // Folding the cell into the history costs a few ms: spend them after the reply is out.
+          setImmediate(() => this.checker.flush());
+        }
+      }
+    };
+  }
+
+  private magicContext(running: RunningCell): MagicContext {
+    const interpreter = this;
+    const deps = this.deps;
+    const subCell = (): string => `${running.fileName.slice(0, -1)}.${++this.subCells}>`;
+    return {
+      get typecheck() { return interpreter.typecheck; },
+      set typecheck(mode) { interpreter.typecheck = mode; },
+      print: (text) => void process.stdout.write(text),
+      display: (bundle) => deps.emit({ type: 'display_data', data: bundle, metadata: {} }),
+      run: (code) => this.runCode(code, running, subCell()),
+      compile: (code) => this.compile(code, running, subCell()),
+      synchronize: deps.synchronize,
+      userNames: () => this.checker.userNames().map((name) => ({ name, value: (globalThis as Record<string, unknown>)[name] })),
+      devices: deps.devices,
+    };
+  }
+
+  /** The values of every name cells declared: what tensors must be reachable from to stay alive. */
+  userValues(): unknown[] {
+    const global = globalThis as Record<string, unknown>;
+    return this.checker.userNames().map((name) => global[name]);
   }
 
   async evaluate(expression: string): Promise<ExpressionValue> {
@@ -135,62 +218,15 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   async complete(cell: string, cursorPos: number): Promise<Completion> {
-    const code = parseCell(cell).code;
-    const cursor = utf16Index(code, cursorPos);
-    const wordStart = cursor - (/[\w$]*$/.exec(code.slice(0, cursor))?.[0].length ?? 0);
-    const prefix = code.slice(wordStart, cursor);
-    const info = this.checker.completions(code, cursor);
-    const entries = (info?.entries ?? [])
-      .filter((entry) => entry.name.startsWith(prefix) && !entry.name.startsWith('__tsgpu'))
-      .sort((a, b) => a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name));
-    const start = codePointLength(code.slice(0, wordStart));
-    return {
-      matches: entries.map((entry) => entry.name),
-      cursorStart: start,
-      cursorEnd: cursorPos,
-      metadata: {
-        _jupyter_types_experimental: entries.map((entry) => ({
-          start, end: cursorPos, text: entry.name, type: this.completionType(entry),
-        })),
-      },
-    };
-  }
-
-  private completionType(entry: ts.CompletionEntry): string {
-    const kind = entry.kind === this.t.ScriptElementKind.alias ? this.checker.earlierKind(entry.name) ?? entry.kind : entry.kind;
-    return COMPLETION_KINDS[kind] ?? kind;
+    return this.introspection.complete(cell, cursorPos);
   }
 
   async inspect(cell: string, cursorPos: number, detailLevel: number): Promise<Inspection> {
-    const t = this.t;
-    const code = parseCell(cell).code;
-    const cursor = utf16Index(code, cursorPos);
-    // Shift-Tab is usually pressed right after a name: look at the character before the cursor too.
-    const info = this.checker.quickInfo(code, cursor) ?? (cursor > 0 ? this.checker.quickInfo(code, cursor - 1) : undefined);
-    // An unresolved name still gets quick info (kind ''); it is not something to show.
-    if (!info || info.kind === t.ScriptElementKind.unknown) return { found: false, data: {} };
-    // Names from earlier cells reach this one as imports: show what they are, not the import.
-    const signature = t.displayPartsToString(info.displayParts).replace(/^\(alias\) /, '').replace(/\nimport [\w$]+$/, '');
-    const documentation = t.displayPartsToString(info.documentation);
-    const tags = detailLevel > 0
-      ? (info.tags ?? []).map((tag) => `@${tag.name}${tag.text ? ` ${t.displayPartsToString(tag.text)}` : ''}`)
-      : [];
-    const text = [signature, documentation, ...tags].filter(Boolean).join('\n\n');
-    const markdown = [`\`\`\`typescript\n${signature}\n\`\`\``, documentation, ...tags].filter(Boolean).join('\n\n');
-    return { found: true, data: { 'text/plain': text, 'text/markdown': markdown } };
+    return this.introspection.inspect(cell, cursorPos, detailLevel);
   }
 
   async isComplete(cell: string): Promise<CompletenessStatus> {
-    const code = parseCell(cell).code;
-    const diagnostics = this.t.transpileModule(code, { reportDiagnostics: true, compilerOptions: { target: this.t.ScriptTarget.ES2022 } }).diagnostics ?? [];
-    if (diagnostics.length === 0) return { status: 'complete' };
-    // Problems only at the very end ("'}' expected", an open template) mean the user is not done.
-    const atEnd = diagnostics.every((diagnostic) => (diagnostic.start ?? 0) >= code.trimEnd().length
-      || /^Unterminated template literal/.test(this.t.flattenDiagnosticMessageText(diagnostic.messageText, ' ')));
-    if (!atEnd) return { status: 'invalid' };
-    const lastLine = code.trimEnd().split('\n').at(-1) ?? '';
-    const indent = /^\s*/.exec(lastLine)?.[0] ?? '';
-    return { status: 'incomplete', indent: /[{([]\s*$/.test(lastLine) ? `${indent}  ` : indent };
+    return this.introspection.isComplete(cell);
   }
 
   private syntaxErrorOutcome(code: string, diagnostics: readonly ts.Diagnostic[]): ErrorOutcome {
@@ -205,27 +241,10 @@ export class TypeScriptInterpreter implements Interpreter {
     }));
   }
 
-  private async runMagic(name: string, args: string): Promise<void> {
-    const wantsHelp = name.endsWith('?');
-    const magic = this.magics.get(wantsHelp ? name.slice(0, -1) : name);
-    const print = (text: string): void => void process.stdout.write(text);
-    if (wantsHelp) {
-      print(`${magic.usage}\n  ${magic.help}\n`);
-      return;
-    }
-    const interpreter = this;
-    const context: MagicContext = {
-      get typecheck() { return interpreter.typecheck; },
-      set typecheck(mode) { interpreter.typecheck = mode; },
-      print,
-    };
-    await magic.run(args, context);
-  }
-
   /** The error with frames in cell line numbers (source-mapped) and the failing line shown. */
   private runtimeError(error: unknown, code: string, fileName: string): ErrorOutcome {
     const outcome = toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.toCell(line, column) ?? null);
-    const top = /<cell \d+>:(\d+):(\d+)/.exec(outcome.traceback.find((line) => line.includes(`${fileName}:`)) ?? '');
+    const top = /<cell [\d.]+>:(\d+):(\d+)/.exec(outcome.traceback.find((line) => line.includes(`${fileName}:`)) ?? '');
     if (top) {
       const lineNumber = Number(top[1]);
       const source = code.split('\n')[lineNumber - 1];

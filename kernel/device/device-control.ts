@@ -1,0 +1,59 @@
+// The device layer as magics and the interpreter see it: a narrow interface, so neither reaches
+// into tfjs or WebGPU.
+export type DevicePolicy = 'auto' | 'warn' | 'strict';
+
+export interface DeviceInfo {
+  /** Canonical name: `cpu`, `gpu:0`, … */
+  name: string;
+  kind: 'cpu' | 'gpu';
+  /** What backs it: `wasm (SIMD)`, `WebGPU (Vulkan): NVIDIA H100`, … */
+  description: string;
+  /** A GPU emulated on the CPU (lavapipe): its figures are not a GPU's. */
+  software: boolean;
+  /** `ready` once initialised; `available` before first use; `lost` after a device loss. */
+  state: 'ready' | 'available' | 'lost';
+}
+
+export type Direction = 'H2D' | 'D2H' | 'D2D' | 'host';
+
+export interface TransferRecord {
+  direction: Direction;
+  from: string;
+  to: string;
+  bytes: number;
+  ms: number;
+  /** `explicit` for .to()/.cpu()/.data()…, `implicit` for moves the auto policy made for an op. */
+  cause: 'explicit' | 'implicit';
+  /** The op or method that moved it: `MatMul`, `to`, `data`. */
+  operation: string;
+  /** The cell and line that caused it, when known. */
+  cell: number | null;
+  line: number | null;
+}
+
+export interface DeviceMemory {
+  device: string;
+  liveBytes: number;
+  tensors: number;
+  /** GPU memory held by the backend's buffer pool beyond live tensors, where known. */
+  pooledBytes: number | null;
+}
+
+export interface DeviceControl {
+  /** Every device, discovering GPUs on first call. */
+  list(): Promise<DeviceInfo[]>;
+  /** Why no GPU is listed (no Vulkan loader, no driver), with how to fix it; empty when GPUs were found. */
+  problems(): string[];
+  current(): string;
+  /** Accepts aliases (`gpu`, `cuda:0`, `auto`); initialises the device; resolves with its canonical name. */
+  setCurrent(name: string): Promise<string>;
+  /** Runs `run` with `name` as the current device, then restores the previous one. */
+  withDevice<T>(name: string, run: () => Promise<T>): Promise<T>;
+  policy: DevicePolicy;
+  memory(): DeviceMemory[];
+  /** Transfers of the last cell that touched tensors, or of the whole session. */
+  transfers(scope: 'last' | 'all'): TransferRecord[];
+  resetTransfers(): void;
+  /** Resolves once every device has finished its queued work. */
+  synchronize(): Promise<void>;
+}

@@ -1,0 +1,53 @@
+// The parts of the tfjs 4.22.0 engine the device layer hooks into. They are not public API, which
+// is why tfjs is pinned; each field is used as tfjs-core/dist/engine.js defines it.
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+
+export interface DataId { readonly __dataId?: never }
+
+/** What engine.state.tensorInfo holds per buffer: where the data lives, and its size. */
+export interface BufferInfo {
+  backend: BackendLike;
+  dtype: string;
+  shape: number[];
+  bytes: number;
+}
+
+export interface BackendLike {
+  readSync(dataId: DataId): unknown;
+  incRef(dataId: DataId): void;
+  memory(): { numBytesInGPU?: number; numBytesAllocatedInGPU?: number; unreliable?: boolean };
+  /** webgpu only: uploads pending host values into a GPU buffer. */
+  uploadToGPU?(dataId: DataId): void;
+  /** webgpu only: per-buffer state; `values` set means a host copy exists. */
+  tensorMap?: { get(dataId: DataId): { values: unknown; dtype: string; complexTensorInfos?: unknown } | undefined };
+  /** webgpu only: flushes recorded commands to the GPU queue. */
+  commandEncoder?: unknown;
+  endComputePassEncoder?(): void;
+  submitQueue?(): void;
+}
+
+export interface TensorLike extends TensorInfo {
+  readonly dataId: DataId;
+  readonly size: number;
+  readonly rank: number;
+  kept?: boolean;
+  isDisposed: boolean;
+  dispose(): void;
+}
+
+export interface EngineLike {
+  backendName: string;
+  backendInstance: BackendLike;
+  registry: Record<string, BackendLike>;
+  state: {
+    tensorInfo: WeakMap<DataId, BufferInfo>;
+    numBytes: number;
+  };
+  runKernel(kernelName: string, inputs: Record<string, TensorLike | undefined> | TensorLike[], attrs: unknown): unknown;
+  moveData(backend: BackendLike, dataId: DataId): void;
+  /** Async read through the owning backend; a GPU backend keeps the values as a host copy. */
+  read(dataId: DataId): Promise<unknown>;
+  incRef(tensor: TensorLike, backend: BackendLike): void;
+  trackTensor(tensor: TensorLike, backend: BackendLike): void;
+  removeDataId(dataId: DataId, backend: BackendLike): void;
+}

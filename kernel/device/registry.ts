@@ -1,0 +1,159 @@
+// The devices a notebook can name: `cpu` (tfjs-backend-wasm) and `gpu:N` (WebGPU through Dawn),
+// their aliases, and their backends, each initialised on first use.
+import type { DeviceInfo } from './device-control';
+import type { BackendLike } from './engine-internals';
+import type { TfCoreModule } from './tfjs';
+import { createGpuBackend, discoverGpus, type Discovery, type GpuBackendHandle } from './webgpu';
+
+export class DeviceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceError';
+  }
+}
+
+interface EngineRegistry {
+  registry: Record<string, BackendLike>;
+  initializeBackend(name: string): { success: boolean | Promise<boolean>; asyncInit: boolean };
+}
+
+/**
+ * dataSync(), arraySync() and print() read synchronously, which WebGPU in Node cannot do: tfjs
+ * would fail with "OffscreenCanvas is not defined". Say instead what to await.
+ */
+function refuseSyncReads(backend: BackendLike, device: string): void {
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId) => {
+    const data = backend.tensorMap?.get(dataId);
+    if (data && data.values == null && data.dtype !== 'string' && data.complexTensorInfos == null) {
+      throw new DeviceError(`this tensor is on ${device}, and reading a GPU synchronously (dataSync(), arraySync(), print()) `
+        + 'is not possible in Node: use await x.data() / await x.array() for its values, or await x.cpu() to bring it to the host.');
+    }
+    return readSync(dataId);
+  };
+}
+
+export class DeviceRegistry {
+  private discovery: Discovery | null = null;
+  private discovering: Promise<Discovery> | null = null;
+  private readonly gpus = new Map<string, Promise<GpuBackendHandle>>();
+  private readonly lost = new Set<string>();
+
+  constructor(private readonly tf: TfCoreModule) {}
+
+  /** Looks for GPUs once (Dawn's first adapter request takes ~0.2 s). */
+  discover(): Promise<Discovery> {
+    this.discovering ??= discoverGpus().then((found) => {
+      this.discovery = found;
+      return found;
+    });
+    return this.discovering;
+  }
+
+  problems(): string[] {
+    return this.discovery?.problem ? [this.discovery.problem] : [];
+  }
+
+  names(): string[] {
+    return ['cpu', ...(this.discovery?.gpus ?? []).map((_gpu, index) => `gpu:${index}`)];
+  }
+
+  list(): DeviceInfo[] {
+    const cpu: DeviceInfo = { name: 'cpu', kind: 'cpu', description: 'tfjs-backend-wasm (SIMD); tfjs-backend-cpu for kernels wasm lacks', software: false, state: 'ready' };
+    return [cpu, ...(this.discovery?.gpus ?? []).map((gpu, index): DeviceInfo => {
+      const name = `gpu:${index}`;
+      const what = gpu.info.description || `${gpu.info.vendor} ${gpu.info.device}`.trim() || gpu.adapterName;
+      return {
+        name,
+        kind: 'gpu',
+        description: `WebGPU (${gpu.backend}): ${what}`,
+        software: gpu.software,
+        state: this.lost.has(name) ? 'lost' : this.gpus.has(name) ? 'ready' : 'available',
+      };
+    })];
+  }
+
+  /** 'gpu:0' where a hardware GPU exists, else 'cpu' (a software GPU is slower than wasm). */
+  best(): string {
+    const gpus = this.discovery?.gpus ?? [];
+    return gpus.length > 0 && !gpus[0]!.software ? 'gpu:0' : 'cpu';
+  }
+
+  /** Canonical name for what a user wrote: `gpu` and `cuda` mean gpu:0, `cuda:N` means gpu:N. */
+  resolve(name: string): string {
+    const wanted = name.trim().toLowerCase();
+    const canonical = wanted === 'auto' ? this.best()
+      : wanted === 'gpu' || wanted === 'cuda' ? 'gpu:0'
+        : wanted.replace(/^cuda:/, 'gpu:');
+    if (this.names().includes(canonical)) return canonical;
+    const known = this.names().join(', ');
+    const why = canonical.startsWith('gpu') && this.problems().length > 0 ? ` (${this.problems()[0]})` : '';
+    throw new DeviceError(`no device "${name}": the devices here are ${known}${why}. `
+      + 'Names: cpu, gpu:N (also gpu, cuda, cuda:N), or auto for the best one.');
+  }
+
+  /** The tfjs backend registry name for a canonical device name. */
+  backendName(device: string): string {
+    return device === 'cpu' ? 'wasm' : device;
+  }
+
+  /** Initialises the device's backend (once) and returns it. */
+  async backend(device: string): Promise<BackendLike> {
+    const engine = this.tf.engine() as unknown as EngineRegistry;
+    if (device === 'cpu') return engine.registry['wasm']!;
+    if (this.lost.has(device)) throw new DeviceError(`${device} was lost (driver reset or device removed); its tensors are gone. Restart the kernel to use it again.`);
+    let handle = this.gpus.get(device);
+    if (!handle) {
+      const discovery = await this.discover();
+      const candidate = discovery.gpus[Number(device.slice('gpu:'.length))];
+      if (!candidate) throw new DeviceError(`no device "${device}"`);
+      handle = createGpuBackend(this.tf, device, candidate).then((created) => {
+        refuseSyncReads(created.backend as BackendLike, device);
+        this.tf.registerBackend(device, () => created.backend as never, 0);
+        void created.device.lost.then((info) => {
+          if (info.reason !== 'destroyed') this.lost.add(device);
+        });
+        return created;
+      });
+      this.gpus.set(device, handle);
+      handle.catch(() => this.gpus.delete(device));
+    }
+    await handle;
+    const { success } = engine.initializeBackend(device);
+    if (!(await success)) throw new DeviceError(`${device} could not be initialised`);
+    return engine.registry[device]!;
+  }
+
+  /** Errors the GPUs reported asynchronously (validation, out of memory) since last asked. */
+  async takeGpuErrors(): Promise<{ device: string; message: string }[]> {
+    const errors: { device: string; message: string }[] = [];
+    for (const [device, handle] of this.gpus) {
+      const ready = await handle.catch(() => null);
+      for (const message of ready?.takeErrors() ?? []) errors.push({ device, message });
+    }
+    return errors;
+  }
+
+  /** Waits until every initialised GPU has finished its queued work. */
+  async synchronize(): Promise<void> {
+    for (const handle of this.gpus.values()) {
+      const ready = await handle.catch(() => null);
+      if (!ready) continue;
+      const backend = ready.backend as BackendLike;
+      // tfjs batches dispatches before submitting them: submit, then wait for the queue.
+      if (backend.commandEncoder) {
+        backend.endComputePassEncoder?.();
+        backend.submitQueue?.();
+      }
+      await ready.device.queue.onSubmittedWorkDone();
+    }
+  }
+
+  /** GPU memory the backend's pool holds (tfjs never frees pooled buffers by itself). */
+  pooledBytes(device: string): number | null {
+    if (device === 'cpu') return null;
+    const backend = (this.tf.engine() as unknown as EngineRegistry).registry[device];
+    const memory = backend?.memory();
+    return memory?.numBytesAllocatedInGPU !== undefined ? memory.numBytesAllocatedInGPU - (memory.numBytesInGPU ?? 0) : null;
+  }
+}

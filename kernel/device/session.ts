@@ -1,0 +1,250 @@
+// The device layer as the interpreter sees it (CellHooks) and as magics see it (DeviceControl).
+// Nothing here loads until a cell touches tensors or names a device: a kernel that never does
+// never loads tfjs.
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../package-info';
+import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, TransferRecord } from './device-control';
+import type { EngineLike, TensorLike } from './engine-internals';
+import { TransferLedger } from './ledger';
+import { MemorySweep } from './memory-sweep';
+import { type MoveEvent, Placement } from './placement';
+import { DeviceRegistry } from './registry';
+import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
+import { loadTfjs, type Tfjs } from './tfjs';
+
+/** Declarations the checker needs once tensors are in play: `tf`, the tensor API, `asTensor`… */
+export const TENSOR_DECLARATIONS = path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts');
+
+/** Code that may touch tensors or devices. A false positive only loads tfjs a little early. */
+const USES_TENSORS = /\b(tf|asTensor|bestDevice|withDevice|device)\b|@tensorflow\//;
+/** Code that may name a GPU: GPUs are looked for (~0.2 s) before it is checked. */
+const NAMES_DEVICES = /\b(gpu|cuda|bestDevice|withDevice|device|auto)\b/;
+
+export interface DeviceLayerDependencies {
+  /** Where the running code is (cell and line), for the ledger and warnings. */
+  locate(): CellLocation | null;
+  /** The user's names and their values: what a tensor must be reachable from to stay alive. */
+  userValues(): unknown[];
+}
+
+class DeviceSession implements DeviceControl, TensorMover {
+  private readonly placement: Placement;
+  readonly ledger = new TransferLedger();
+  private readonly sweep = new MemorySweep();
+  private readonly warned = new Set<string>();
+  private currentDevice = 'cpu';
+
+  constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
+    const engine = tfjs.core.engine() as unknown as EngineLike;
+    this.placement = new Placement(engine, {
+      move: (event) => this.record(event),
+      warn: (kernelName, message) => this.warnOnce(kernelName, message),
+    }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName));
+    this.placement.install();
+    extendTensors(tfjs.core, tfjs.layers, this);
+    Object.assign(globalThis, {
+      tf: tfjs.namespace,
+      asTensor: createAsTensor(tfjs.core),
+      // Synchronous, so it answers from the GPUs found so far: a cell naming `device` looks for them first.
+      device: (name: string) => this.registry.resolve(name),
+      bestDevice: () => this.registry.best(),
+      withDevice: <T>(name: string, run: () => T | Promise<T>) => this.withDevice(name, async () => run()),
+    });
+  }
+
+  static async load(deps: DeviceLayerDependencies): Promise<DeviceSession> {
+    const tfjs = await loadTfjs();
+    return new DeviceSession(tfjs, new DeviceRegistry(tfjs.core), deps);
+  }
+
+  get policy(): DevicePolicy {
+    return this.placement.policy;
+  }
+
+  set policy(policy: DevicePolicy) {
+    this.placement.policy = policy;
+  }
+
+  // --- cell lifecycle ---------------------------------------------------------------------
+
+  beforeRun(): void {
+    this.ledger.beginCell();
+    this.placement.takeOps();
+  }
+
+  async afterRun(): Promise<void> {
+    const ops = this.placement.takeOps();
+    const touched = Object.keys(ops).length > 0;
+    this.ledger.endCell(touched);
+    this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
+    for (const error of await this.registry.takeGpuErrors()) {
+      process.stderr.write(`${error.device} reported an error: ${error.message}\n`);
+    }
+  }
+
+  // --- DeviceControl ------------------------------------------------------------------------
+
+  async list(): Promise<DeviceInfo[]> {
+    await this.registry.discover();
+    return this.registry.list();
+  }
+
+  problems(): string[] {
+    return this.registry.problems();
+  }
+
+  current(): string {
+    return this.currentDevice;
+  }
+
+  async setCurrent(name: string): Promise<string> {
+    const device = await this.resolve(name);
+    await this.registry.backend(device);
+    // Once per cell at most: tf.memory(), tf.time() and the profiler follow the current backend.
+    await this.tfjs.core.setBackend(this.registry.backendName(device));
+    this.currentDevice = device;
+    return device;
+  }
+
+  async withDevice<T>(name: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.currentDevice;
+    await this.setCurrent(name);
+    try {
+      return await run();
+    } finally {
+      await this.setCurrent(previous);
+    }
+  }
+
+  memory(): DeviceMemory[] {
+    return this.registry.list().map(({ name }) => ({
+      device: name,
+      liveBytes: this.placement.live[name]?.bytes ?? 0,
+      tensors: this.placement.live[name]?.buffers ?? 0,
+      pooledBytes: this.registry.pooledBytes(name),
+    }));
+  }
+
+  transfers(scope: 'last' | 'all'): TransferRecord[] {
+    return scope === 'last' ? this.ledger.lastCell() : this.ledger.all();
+  }
+
+  resetTransfers(): void {
+    this.ledger.reset();
+  }
+
+  synchronize(): Promise<void> {
+    return this.registry.synchronize();
+  }
+
+  // --- TensorMover ------------------------------------------------------------------------
+
+  /** GPUs are looked for first unless the name is plainly the host. */
+  async resolve(name: string): Promise<string> {
+    if (name.trim().toLowerCase() !== 'cpu') await this.registry.discover();
+    return this.registry.resolve(name);
+  }
+
+  deviceOf(tensor: TensorLike): string {
+    return this.placement.deviceOfTensor(tensor) ?? 'disposed';
+  }
+
+  async move(tensor: TensorLike, device: string, operation: string): Promise<void> {
+    const from = this.placement.deviceOfTensor(tensor);
+    if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
+    if (from === device) return;
+    const backend = await this.registry.backend(device);
+    const engine = this.tfjs.core.engine() as unknown as EngineLike;
+    let readMs = 0;
+    if (from.startsWith('gpu:') && !this.hasHostCopy(tensor)) {
+      // WebGPU reads back asynchronously; tfjs's own move would need a synchronous read.
+      const started = performance.now();
+      await engine.read(tensor.dataId);
+      readMs = performance.now() - started;
+    }
+    this.placement.explicitly(operation, () => engine.moveData(backend, tensor.dataId), readMs);
+  }
+
+  async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
+    const from = this.placement.deviceOfTensor(tensor);
+    if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor)) return read();
+    const started = performance.now();
+    const values = await read();
+    this.record({ direction: 'D2H', from, to: 'cpu', bytes: this.tfjsBytes(tensor), ms: performance.now() - started, operation, explicit: true });
+    return values;
+  }
+
+  // --- internals --------------------------------------------------------------------------
+
+  hasHostValues(tensor: TensorLike): boolean {
+    const device = this.placement.deviceOfTensor(tensor);
+    return device !== null && (!device.startsWith('gpu:') || this.hasHostCopy(tensor));
+  }
+
+  private hasHostCopy(tensor: TensorLike): boolean {
+    const info = (this.tfjs.core.engine() as unknown as EngineLike).state.tensorInfo.get(tensor.dataId);
+    return info?.backend.tensorMap?.get(tensor.dataId)?.values != null;
+  }
+
+  private tfjsBytes(tensor: TensorLike): number {
+    return (this.tfjs.core.engine() as unknown as EngineLike).state.tensorInfo.get(tensor.dataId)?.bytes ?? 0;
+  }
+
+  private record(event: MoveEvent): void {
+    const where = this.deps.locate();
+    this.ledger.add({
+      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms: event.ms,
+      cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
+      cell: where?.cell ?? null, line: where?.line ?? null,
+    });
+  }
+
+  private warnOnce(kernelName: string, message: string): void {
+    const where = this.deps.locate();
+    const site = where ? `cell ${where.cell}, line ${where.line}` : 'this cell';
+    const key = `${site}:${kernelName}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    process.stderr.write(`Warning (${site}): ${message}\n`);
+  }
+}
+
+/** The lazily loaded device layer: CellHooks for the interpreter, DeviceControl for magics. */
+export class DeviceLayer implements CellHooks {
+  private session: DeviceSession | null = null;
+  private loading: Promise<DeviceSession> | null = null;
+
+  constructor(private readonly deps: DeviceLayerDependencies) {}
+
+  control(): Promise<DeviceControl> {
+    return this.load();
+  }
+
+  async prepare(code: string): Promise<string[]> {
+    if (!this.session && !USES_TENSORS.test(code)) return [];
+    const session = await this.load();
+    if (NAMES_DEVICES.test(code)) await session.registry.discover();
+    return [TENSOR_DECLARATIONS];
+  }
+
+  beforeRun(): void {
+    this.session?.beforeRun();
+  }
+
+  async afterRun(): Promise<void> {
+    await this.session?.afterRun();
+  }
+
+  synchronize(): Promise<void> {
+    return this.session?.synchronize() ?? Promise.resolve();
+  }
+
+  private load(): Promise<DeviceSession> {
+    this.loading ??= DeviceSession.load(this.deps).then((session) => {
+      this.session = session;
+      return session;
+    });
+    return this.loading;
+  }
+}

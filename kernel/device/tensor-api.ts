@@ -1,0 +1,142 @@
+// The tensor API cells use, added to tfjs: `x.device`, `await x.to(d)`, `.cuda()`, `.cpu()`,
+// `.item()`, `await model.to(d)`, and the functions `asTensor`, `device`, `bestDevice`, `withDevice`.
+// Moves are async in every direction: reading back from a GPU is asynchronous in WebGPU.
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { TensorLike } from './engine-internals';
+import type { TfCoreModule, TfLayersModule } from './tfjs';
+
+/** What the tensor API needs from the device session. */
+export interface TensorMover {
+  /** Canonical device name for what the user wrote (throws DeviceError listing the devices). */
+  resolve(name: string): Promise<string>;
+  deviceOf(tensor: TensorLike): string;
+  /** Moves the tensor's data to `device` (in place: tfjs moves, the Tensor object stays). */
+  move(tensor: TensorLike, device: string, operation: string): Promise<void>;
+  /** True when the values can be read synchronously (host tensors, GPU tensors read before). */
+  hasHostValues(tensor: TensorLike): boolean;
+  /** Reads a tensor's values, recording a GPU readback as a D2H transfer. */
+  read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T>;
+}
+
+type AsTensorDtype = 'float32' | 'int32' | 'bool';
+
+function describeElement(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** Numbers, booleans and numeric strings become numbers; anything else is named in the error. */
+function toNumbers(value: unknown, where: string, shape: number[], depth: number, out: number[]): void {
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    const items = Array.from(value as ArrayLike<unknown>);
+    if (shape[depth] === undefined) shape[depth] = items.length;
+    else if (shape[depth] !== items.length) {
+      throw new TypeError(`asTensor: ${where || 'the value'} has ${items.length} elements where its siblings have ${shape[depth]}: rows must all be the same length.`);
+    }
+    items.forEach((item, index) => toNumbers(item, `${where}[${index}]`, shape, depth + 1, out));
+    return;
+  }
+  if (shape.length > depth) throw new TypeError(`asTensor: element ${where} is ${describeElement(value)} where a list was expected: rows must all have the same depth.`);
+  if (typeof value === 'number') out.push(value);
+  else if (typeof value === 'boolean') out.push(value ? 1 : 0);
+  else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) out.push(Number(value));
+  else {
+    throw new TypeError(`asTensor: element ${where || '(the value)'} is ${describeElement(value)}, which is not a number. `
+      + 'Numbers, booleans and numeric strings (labels like "1", "0") work; map other values to numbers first.');
+  }
+}
+
+export function createAsTensor(tf: TfCoreModule) {
+  return function asTensor(value: unknown, dtype?: AsTensorDtype): Tensor {
+    if (value instanceof tf.Tensor) return dtype && value.dtype !== dtype ? tf.cast(value, dtype) : value;
+    let input = value;
+    // "1,0,1" or "1 0 1": a list written as text.
+    if (typeof input === 'string' && /[,\s]/.test(input.trim())) input = input.trim().split(/[\s,]+/);
+    const shape: number[] = [];
+    const numbers: number[] = [];
+    toNumbers(input, '', shape, 0, numbers);
+    const chosen = dtype ?? (ArrayBuffer.isView(value) && value instanceof Int32Array ? 'int32' : 'float32');
+    if (chosen === 'int32') {
+      const fractional = numbers.findIndex((n) => !Number.isInteger(n));
+      if (fractional >= 0) throw new TypeError(`asTensor: element ${fractional} (in flat order) is ${numbers[fractional]}, which is not an integer: use 'float32', or round first.`);
+    }
+    return tf.tensor(numbers, shape, chosen);
+  };
+}
+
+/** Adds the device members to tfjs's Tensor and to tfjs-layers' models. */
+export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: TensorMover): void {
+  const proto = tf.Tensor.prototype as unknown as Record<string | symbol, unknown>;
+  Object.defineProperty(proto, 'device', {
+    configurable: true,
+    get(this: TensorLike) {
+      return mover.deviceOf(this);
+    },
+  });
+  proto['to'] = async function to(this: TensorLike, device: string) {
+    await mover.move(this, await mover.resolve(device), 'to');
+    return this;
+  };
+  proto['cuda'] = async function cuda(this: TensorLike, index = 0) {
+    await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda');
+    return this;
+  };
+  proto['cpu'] = async function cpu(this: TensorLike) {
+    await mover.move(this, 'cpu', 'cpu');
+    return this;
+  };
+  // How a tensor shows as a cell's value or in console.log: shape, dtype, device, and the values
+  // when they are on the host (a GPU's need an async read, which a display cannot wait for).
+  const describe = function describe(this: Tensor & TensorLike): string {
+    const where = mover.deviceOf(this);
+    const header = `Tensor shape=[${this.shape.join(', ')}] dtype=${this.dtype} device=${where}`;
+    if (this.isDisposed) return `${header} (disposed)`;
+    if (!mover.hasHostValues(this)) return `${header}\n  (on ${where}: await x.data() or await x.cpu() to see its values)`;
+    return `${header}\n${this.toString().replace(/^Tensor\n/, '')}`;
+  };
+  proto[Symbol.for('Jupyter.display')] = function display(this: Tensor & TensorLike) {
+    return { 'text/plain': describe.call(this) };
+  };
+  proto[Symbol.for('nodejs.util.inspect.custom')] = describe;
+  const data = proto['data'] as (this: Tensor) => Promise<unknown>;
+  proto['data'] = function readData(this: Tensor & TensorLike) {
+    return mover.read(this, 'data', () => data.call(this));
+  };
+  const array = proto['array'] as (this: Tensor) => Promise<unknown>;
+  proto['array'] = function readArray(this: Tensor & TensorLike) {
+    return mover.read(this, 'array', () => array.call(this));
+  };
+  proto['item'] = async function item(this: Tensor & TensorLike) {
+    if (this.size !== 1) throw new TypeError(`item() needs a tensor with one element; this one has ${this.size} (shape [${this.shape.join(', ')}]).`);
+    const values = await mover.read(this, 'item', () => data.call(this)) as ArrayLike<number | string>;
+    return values[0];
+  };
+
+  const modelProto = layers.LayersModel.prototype as unknown as Record<string, unknown>;
+  modelProto['to'] = async function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {
+    const target = await mover.resolve(device);
+    for (const weight of this.weights) await mover.move(weight.read(), target, 'model.to');
+    // The optimizer's slots (Adam's moments…) must follow the weights, or every step moves them.
+    for (const variable of optimizerVariables(this.optimizer)) await mover.move(variable, target, 'model.to');
+    return this;
+  };
+}
+
+function isVariableLike(value: unknown): value is TensorLike {
+  return typeof value === 'object' && value !== null && 'dataId' in value && 'trainable' in value;
+}
+
+/** Variables an optimizer holds: its own fields, and arrays of `{ originalName, variable }`. */
+function optimizerVariables(optimizer: unknown): TensorLike[] {
+  if (typeof optimizer !== 'object' || optimizer === null) return [];
+  const found: TensorLike[] = [];
+  for (const value of Object.values(optimizer)) {
+    if (isVariableLike(value)) found.push(value);
+    else if (Array.isArray(value)) {
+      for (const slot of value) {
+        const variable = (slot as { variable?: unknown } | null)?.variable;
+        if (isVariableLike(variable)) found.push(variable);
+      }
+    }
+  }
+  return found;
+}

@@ -1,0 +1,20 @@
+// Every magic, registered once. Each lives in a module of its own.
+import { devicePolicyMagic } from './device-policy';
+import { deviceMagic } from './device';
+import { devicesMagic } from './devices';
+import { envMagic } from './env';
+import { lsmagicMagic } from './lsmagic';
+import { memoryMagic } from './memory';
+import { MagicRegistry } from './registry';
+import { timeMagic } from './time';
+import { timeitMagic } from './timeit';
+import { transfersMagic } from './transfers';
+import { typecheckMagic } from './typecheck';
+import { whoMagic } from './who';
+
+export function createMagics(): MagicRegistry {
+  const registry = new MagicRegistry();
+  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, transfersMagic, timeMagic, timeitMagic,
+    whoMagic, envMagic, typecheckMagic]) registry.register(magic);
+  return registry.register(lsmagicMagic(registry));
+}
