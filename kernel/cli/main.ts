@@ -9,6 +9,7 @@ Usage:
   tsgpu install [--user | --sys-prefix | --prefix DIR] [--name NAME]
                                  write the Jupyter kernelspec (default --user)
   tsgpu kernel CONNECTION_FILE   run the kernel (Jupyter clients start this from the kernelspec)
+  tsgpu devices                  list the devices cells can use (cpu, gpu:N)
   tsgpu --version                print the version
   tsgpu --help                   print this help
 `;
@@ -36,6 +37,12 @@ function main(argv: string[]): void {
       if (typeof options === 'string') fail(options);
       const where = installKernelspec(options);
       process.stdout.write(`installed kernelspec "${options.name}" in ${where}\n`);
+      return;
+    }
+    case 'devices': {
+      // Loaded only here: listing GPUs loads Dawn.
+      const { listDevices } = require('./devices') as typeof import('./devices');
+      listDevices().then((text) => process.stdout.write(text), (error: unknown) => fail(String(error)));
       return;
     }
     case 'kernel': {

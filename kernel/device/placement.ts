@@ -117,6 +117,7 @@ export class Placement {
       if (target === wasm && cpu && !placement.wasmKernels.has(kernelName)) target = cpu;
       const device = (target as NamedBackend)[DEVICE] ?? placement.deviceOf(target);
       placement.ops[device] = (placement.ops[device] ?? 0) + 1;
+      if (target !== wasm && target !== cpu) placement.checkBufferLimit(kernelName, device, inputs);
       if (target === current) return proto.runKernel.call(this, kernelName, inputs, attrs);
       const currentName = this.backendName;
       this.backendName = (target as NamedBackend)[REGISTERED_AS] ?? placement.registeredName(target);
@@ -170,6 +171,26 @@ export class Placement {
       if (info && info.backend === backend) placement.account(placement.deviceOf(backend), -info.bytes, -1);
       proto.removeDataId.call(this, dataId, backend);
     };
+  }
+
+  /** Largest buffer one GPU op may bind, per device (WebGPU's maxStorageBufferBindingSize). */
+  readonly bindingLimits = new Map<string, number>();
+
+  /**
+   * Beyond the binding limit Dawn reports a validation error and tfjs quietly returns zeros:
+   * refuse the op instead, and say what to do.
+   */
+  checkBufferLimit(kernelName: string, device: string, inputs: Record<string, TensorLike | undefined> | TensorLike[]): void {
+    const limit = this.bindingLimits.get(device);
+    if (limit === undefined) return;
+    for (const key in inputs) {
+      const tensor = (inputs as Record<string, TensorLike | undefined>)[key];
+      const bytes = tensor?.dataId === undefined ? 0 : this.engine.state.tensorInfo.get(tensor.dataId)?.bytes ?? 0;
+      if (bytes > limit) {
+        throw new MixedDeviceError(`${kernelName}: input '${key}' is ${(bytes / 2 ** 20).toFixed(1)} MiB, more than ${device} can bind `
+          + `in one op (${(limit / 2 ** 20).toFixed(0)} MiB): split it (tf.split / slices), or run this op on the host: await x.cpu().`);
+      }
+    }
   }
 
   private account(device: string, bytes: number, buffers: number): void {

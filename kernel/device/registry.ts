@@ -38,6 +38,7 @@ export class DeviceRegistry {
   private discovering: Promise<Discovery> | null = null;
   private readonly gpus = new Map<string, Promise<GpuBackendHandle>>();
   private readonly lost = new Set<string>();
+  private readonly limits = new Map<string, number>();
 
   constructor(private readonly tf: TfCoreModule) {}
 
@@ -109,6 +110,8 @@ export class DeviceRegistry {
       if (!candidate) throw new DeviceError(`no device "${device}"`);
       handle = createGpuBackend(this.tf, device, candidate).then((created) => {
         refuseSyncReads(created.backend as BackendLike, device);
+        const limit = created.device.limits['maxStorageBufferBindingSize'];
+        if (typeof limit === 'number') this.limits.set(device, limit);
         this.tf.registerBackend(device, () => created.backend as never, 0);
         void created.device.lost.then((info) => {
           if (info.reason !== 'destroyed') this.lost.add(device);
@@ -122,6 +125,11 @@ export class DeviceRegistry {
     const { success } = engine.initializeBackend(device);
     if (!(await success)) throw new DeviceError(`${device} could not be initialised`);
     return engine.registry[device]!;
+  }
+
+  /** The largest buffer one op may bind on an initialised GPU. */
+  bindingLimit(device: string): number | null {
+    return this.limits.get(device) ?? null;
   }
 
   /** Errors the GPUs reported asynchronously (validation, out of memory) since last asked. */

@@ -98,9 +98,17 @@ class DeviceSession implements DeviceControl, TensorMover {
     return this.currentDevice;
   }
 
+  /** Initialises a device's backend and learns its limits. */
+  private async backendOf(device: string) {
+    const backend = await this.registry.backend(device);
+    const limit = this.registry.bindingLimit(device);
+    if (limit !== null) this.placement.bindingLimits.set(device, limit);
+    return backend;
+  }
+
   async setCurrent(name: string): Promise<string> {
     const device = await this.resolve(name);
-    await this.registry.backend(device);
+    await this.backendOf(device);
     // Once per cell at most: tf.memory(), tf.time() and the profiler follow the current backend.
     await this.tfjs.core.setBackend(this.registry.backendName(device));
     this.currentDevice = device;
@@ -154,7 +162,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     const from = this.placement.deviceOfTensor(tensor);
     if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
     if (from === device) return;
-    const backend = await this.registry.backend(device);
+    const backend = await this.backendOf(device);
     const engine = this.tfjs.core.engine() as unknown as EngineLike;
     let readMs = 0;
     if (from.startsWith('gpu:') && !this.hasHostCopy(tensor)) {
