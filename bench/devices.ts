@@ -18,7 +18,7 @@ const TINY_OPS = 200_000;
 
 /** Child process: µs per tiny op, with or without the hooks. */
 async function tinyOpChild(hooked: boolean): Promise<void> {
-  if (hooked) await new DeviceLayer({ locate: () => null, userValues: () => [] }).control();
+  if (hooked) await new DeviceLayer({ locate: () => null, userValues: () => [], emit: () => undefined }).control();
   const { core } = await loadTfjs();
   const a = core.tensor([1]);
   const b = core.tensor([2]);
@@ -51,7 +51,7 @@ function tinyOps(rounds: number): { raw: number; hooked: number } {
 interface MoveFigures { size: number; toGpu: number; tfjsUpload: number; toCpu: number; tfjsReadback: number }
 
 async function moves(sizes: number[], repeats: number): Promise<MoveFigures[]> {
-  const layer = new DeviceLayer({ locate: () => null, userValues: () => [] });
+  const layer = new DeviceLayer({ locate: () => null, userValues: () => [], emit: () => undefined });
   const devices = await layer.control();
   await devices.setCurrent('gpu:0');
   await devices.setCurrent('cpu');

@@ -32,6 +32,7 @@ export function runKernel(connectionFile: string): void {
   const devices = new DeviceLayer({
     locate: () => interpreter.callerLocation(),
     userValues: () => interpreter.userValues(),
+    emit: (event) => host.emit(event),
   });
   // The compiler loads only now, after the worker started: the client's kernel_info need not wait for it.
   const interpreter: TypeScriptInterpreter = new TypeScriptInterpreter({
@@ -43,6 +44,7 @@ export function runKernel(connectionFile: string): void {
     requestInput: (prompt, password) => host.requestInput(prompt, password),
     devices: () => devices.control(),
     synchronize: () => devices.synchronize(),
+    transferTotals: () => devices.transferTotals(),
   });
   const host: InterpreterHost = new InterpreterHost(interpreter, worker);
   host.capture.install();

@@ -5,7 +5,9 @@ import { devicesMagic } from './devices';
 import { envMagic } from './env';
 import { lsmagicMagic } from './lsmagic';
 import { memoryMagic } from './memory';
+import { placementMagic } from './placement';
 import { MagicRegistry } from './registry';
+import { reportMagic } from './report';
 import { timeMagic } from './time';
 import { timeitMagic } from './timeit';
 import { transfersMagic } from './transfers';
@@ -14,7 +16,7 @@ import { whoMagic } from './who';
 
 export function createMagics(): MagicRegistry {
   const registry = new MagicRegistry();
-  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, transfersMagic, timeMagic, timeitMagic,
+  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, transfersMagic, reportMagic, placementMagic, timeMagic, timeitMagic,
     whoMagic, envMagic, typecheckMagic]) registry.register(magic);
   return registry.register(lsmagicMagic(registry));
 }

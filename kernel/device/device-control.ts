@@ -29,6 +29,10 @@ export interface TransferRecord {
   /** The cell and line that caused it, when known. */
   cell: number | null;
   line: number | null;
+  /** ms since its cell started. */
+  at: number;
+  /** A 0-d tensor (a learning rate, a constant): allowed everywhere, reported apart. */
+  scalar: boolean;
 }
 
 export interface DeviceMemory {
@@ -56,4 +60,8 @@ export interface DeviceControl {
   resetTransfers(): void;
   /** Resolves once every device has finished its queued work. */
   synchronize(): Promise<void>;
+  /** The report after each cell that touched tensors: off, compact (no timeline) or full. */
+  report: 'off' | 'compact' | 'full';
+  /** %placement on: each cell also lists its ops with their devices, summarised. */
+  placementLog: boolean;
 }

@@ -6,9 +6,16 @@ export class TransferLedger {
   private records: TransferRecord[] = [];
   private cellStart = 0;
   private last: TransferRecord[] = [];
+  /** Running totals since the session started (reset does not touch them: progress bars diff them). */
+  private total = { count: 0, bytes: 0, ms: 0 };
 
   add(record: TransferRecord): void {
     this.records.push(record);
+    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes, ms: this.total.ms + record.ms };
+  }
+
+  totals(): { count: number; bytes: number; ms: number } {
+    return this.total;
   }
 
   beginCell(): void {

@@ -20,6 +20,7 @@ export interface MoveEvent {
   ms: number;
   operation: string;
   explicit: boolean;
+  scalar: boolean;
 }
 
 export interface PlacementEvents {
@@ -27,6 +28,24 @@ export interface PlacementEvents {
   /** `warn` policy: called once per op and call site with a line of text. */
   warn(kernelName: string, message: string): void;
 }
+
+/** What one device did during a cell. */
+export interface DeviceActivity {
+  ops: number;
+  /** Host time of the ops that were timed (every GPU op, one host op in HOST_SAMPLE). */
+  timedMs: number;
+  timedOps: number;
+  /** Busy spans as flat [start, end, start, end…] in performance.now() ms, merged when close. */
+  spans: number[];
+  /** Ops by kernel name, kept only while %placement is on. */
+  kernels: Map<string, number> | null;
+}
+
+/** Timing every host op would cost ~0.3 µs of the 0.5 µs budget: one in 16 is timed and scaled up. */
+const HOST_SAMPLE = 16;
+/** Ops closer than this join one busy span on the timeline. */
+const SPAN_GAP_MS = 2;
+const MAX_SPANS = 400;
 
 export class MixedDeviceError extends Error {
   constructor(message: string) {
@@ -41,8 +60,10 @@ function isGpuName(name: string): boolean {
 
 export class Placement {
   policy: DevicePolicy = 'auto';
-  /** Ops per device since the last takeOps(). */
-  private ops: Record<string, number> = Object.create(null) as Record<string, number>;
+  /** What each device did since the last takeActivity(). */
+  private activity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
+  /** %placement on: ops are also counted by kernel name. */
+  logKernels = false;
   /** Live bytes and buffers per device. */
   readonly live: Record<string, { bytes: number; buffers: number }> = Object.create(null) as Record<string, { bytes: number; buffers: number }>;
   private kernelName = '';
@@ -82,10 +103,30 @@ export class Placement {
     return info ? this.deviceOf(info.backend) : null;
   }
 
-  takeOps(): Record<string, number> {
-    const ops = this.ops;
-    this.ops = Object.create(null) as Record<string, number>;
-    return ops;
+  takeActivity(): Record<string, DeviceActivity> {
+    const activity = this.activity;
+    this.activity = Object.create(null) as Record<string, DeviceActivity>;
+    return activity;
+  }
+
+  private activityOf(device: string): DeviceActivity {
+    const created: DeviceActivity = { ops: 0, timedMs: 0, timedOps: 0, spans: [], kernels: this.logKernels ? new Map() : null };
+    this.activity[device] = created;
+    return created;
+  }
+
+  private timed(activity: DeviceActivity, started: number, ended: number): void {
+    activity.timedMs += ended - started;
+    activity.timedOps++;
+    const spans = activity.spans;
+    if (spans.length > 0 && started - spans[spans.length - 1]! < SPAN_GAP_MS) spans[spans.length - 1] = ended;
+    else if (spans.length < MAX_SPANS * 2) spans.push(started, ended);
+    else spans[spans.length - 1] = ended;
+  }
+
+  /** Host ms spent in a device's ops, scaled up from the timed sample. */
+  static opMs(activity: DeviceActivity): number {
+    return activity.timedOps === 0 ? 0 : (activity.timedMs * activity.ops) / activity.timedOps;
   }
 
   /** Runs an explicit move; the moves it makes are recorded as `operation`, never refused by policy. */
@@ -116,18 +157,28 @@ export class Placement {
       // Kernels wasm lacks (Complex, FFT, Einsum…) run on the cpu backend: host work, not a transfer.
       if (target === wasm && cpu && !placement.wasmKernels.has(kernelName)) target = cpu;
       const device = (target as NamedBackend)[DEVICE] ?? placement.deviceOf(target);
-      placement.ops[device] = (placement.ops[device] ?? 0) + 1;
-      if (target !== wasm && target !== cpu) placement.checkBufferLimit(kernelName, device, inputs);
-      if (target === current) return proto.runKernel.call(this, kernelName, inputs, attrs);
-      const currentName = this.backendName;
-      this.backendName = (target as NamedBackend)[REGISTERED_AS] ?? placement.registeredName(target);
-      this.backendInstance = target;
-      try {
-        return proto.runKernel.call(this, kernelName, inputs, attrs);
-      } finally {
-        this.backendName = currentName;
-        this.backendInstance = current;
+      const activity = placement.activity[device] ?? placement.activityOf(device);
+      activity.ops++;
+      activity.kernels?.set(kernelName, (activity.kernels.get(kernelName) ?? 0) + 1);
+      const onHost = target === wasm || target === cpu;
+      if (!onHost) placement.checkBufferLimit(kernelName, device, inputs);
+      const started = !onHost || activity.ops % HOST_SAMPLE === 1 ? performance.now() : -1;
+      let result: unknown;
+      if (target === current) {
+        result = proto.runKernel.call(this, kernelName, inputs, attrs);
+      } else {
+        const currentName = this.backendName;
+        this.backendName = (target as NamedBackend)[REGISTERED_AS] ?? placement.registeredName(target);
+        this.backendInstance = target;
+        try {
+          result = proto.runKernel.call(this, kernelName, inputs, attrs);
+        } finally {
+          this.backendName = currentName;
+          this.backendInstance = current;
+        }
       }
+      if (started >= 0) placement.timed(activity, started, performance.now());
+      return result;
     };
 
     // tf.variable() and Variable.assign() would pull their data to the current backend.
@@ -155,7 +206,9 @@ export class Placement {
       if (from === to) return;
       const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
       const explicit = placement.explicitOperation !== null;
-      placement.events.move({ direction, from, to, bytes: info.bytes, ms, operation: placement.explicitOperation ?? placement.kernelName, explicit });
+      placement.events.move({
+        direction, from, to, bytes: info.bytes, ms, operation: placement.explicitOperation ?? placement.kernelName, explicit, scalar: info.shape.length === 0,
+      });
     };
 
     engine.trackTensor = function trackTensor(tensor, backend) {

@@ -3,12 +3,16 @@
 // never loads tfjs.
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-info';
+import type { CellReport, DeviceUse } from '../display/report/cell-report';
+import type { TransferTotals } from '../display/progress';
+import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
+import type { OutputEvent } from '../interpreter/interpreter';
 import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, TransferRecord } from './device-control';
 import type { EngineLike, TensorLike } from './engine-internals';
 import { TransferLedger } from './ledger';
 import { MemorySweep } from './memory-sweep';
-import { type MoveEvent, Placement } from './placement';
+import { type DeviceActivity, type MoveEvent, Placement } from './placement';
 import { DeviceRegistry } from './registry';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { loadTfjs, type Tfjs } from './tfjs';
@@ -26,6 +30,8 @@ export interface DeviceLayerDependencies {
   locate(): CellLocation | null;
   /** The user's names and their values: what a tensor must be reachable from to stay alive. */
   userValues(): unknown[];
+  /** Output of the running cell (the report). */
+  emit(event: OutputEvent): void;
 }
 
 class DeviceSession implements DeviceControl, TensorMover {
@@ -34,6 +40,10 @@ class DeviceSession implements DeviceControl, TensorMover {
   private readonly sweep = new MemorySweep();
   private readonly warned = new Set<string>();
   private currentDevice = 'cpu';
+  report: 'off' | 'compact' | 'full' = 'full';
+  private cellStartedAt = performance.now();
+  private cellNumber = 0;
+  private liveBefore = new Map<string, number>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
@@ -68,19 +78,66 @@ class DeviceSession implements DeviceControl, TensorMover {
 
   // --- cell lifecycle ---------------------------------------------------------------------
 
-  beforeRun(): void {
+  beforeRun(executionCount: number): void {
+    this.cellNumber = executionCount;
+    this.cellStartedAt = performance.now();
     this.ledger.beginCell();
-    this.placement.takeOps();
+    this.placement.takeActivity();
+    this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));
   }
 
   async afterRun(): Promise<void> {
-    const ops = this.placement.takeOps();
-    const touched = Object.keys(ops).length > 0;
-    this.ledger.endCell(touched);
+    const activity = this.placement.takeActivity();
+    const moves = this.ledger.endCell(Object.keys(activity).length > 0);
     this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
     for (const error of await this.registry.takeGpuErrors()) {
-      process.stderr.write(`${error.device} reported an error: ${error.message}\n`);
+      process.stderr.write(`${error.device} reported an error, and this cell's results may be wrong (zeros): ${error.message}\n`);
     }
+    if (Object.keys(activity).length === 0 && moves.length === 0) return;
+    const report = this.cellReport(activity, moves);
+    if (this.placement.logKernels) this.printPlacement(report);
+    if (this.report !== 'off') this.deps.emit({ type: 'display_data', ...renderReport(report, this.report) });
+  }
+
+  get placementLog(): boolean {
+    return this.placement.logKernels;
+  }
+
+  set placementLog(on: boolean) {
+    this.placement.logKernels = on;
+  }
+
+  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[]): CellReport {
+    const start = this.cellStartedAt;
+    const software = new Set(this.registry.list().filter((device) => device.software).map((device) => device.name));
+    const names = new Set([...this.registry.list().map((device) => device.name), ...Object.keys(activity)]);
+    const devices = [...names].map((device): DeviceUse => {
+      const done = activity[device];
+      const spans: [number, number][] = [];
+      for (let i = 0; done && i < done.spans.length; i += 2) spans.push([done.spans[i]! - start, done.spans[i + 1]! - start]);
+      return {
+        device,
+        software: software.has(device),
+        ops: done?.ops ?? 0,
+        opMs: done ? Placement.opMs(done) : 0,
+        spans,
+        liveBytes: this.placement.live[device]?.bytes ?? 0,
+        liveBytesBefore: this.liveBefore.get(device) ?? 0,
+        kernels: done?.kernels ? [...done.kernels].sort((a, b) => b[1] - a[1]) : null,
+      };
+    }).filter((use) => use.ops > 0 || use.liveBytes > 0 || use.liveBytesBefore > 0 || moves.some((m) => m.from === use.device || m.to === use.device));
+    return {
+      cell: this.cellNumber,
+      durationMs: performance.now() - start,
+      devices,
+      transfers: moves.map(({ direction, from, to, bytes, ms, cause, operation, line, at, scalar }) => ({ direction, from, to, bytes, ms, cause, operation, line, at, scalar })),
+    };
+  }
+
+  /** %placement on: the cell's ops by device, summarised (a loop's 10 000 ops are one line). */
+  private printPlacement(report: CellReport): void {
+    const lines = report.devices.flatMap((use) => (use.kernels ?? []).map(([kernel, count]) => `  ${kernel}${count > 1 ? ` ×${count}` : ''} on ${use.device}`));
+    if (lines.length > 0) process.stdout.write(`placement (cell ${report.cell}):\n${lines.join('\n')}\n`);
   }
 
   // --- DeviceControl ------------------------------------------------------------------------
@@ -179,7 +236,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor)) return read();
     const started = performance.now();
     const values = await read();
-    this.record({ direction: 'D2H', from, to: 'cpu', bytes: this.tfjsBytes(tensor), ms: performance.now() - started, operation, explicit: true });
+    this.record({ direction: 'D2H', from, to: 'cpu', bytes: this.tfjsBytes(tensor), ms: performance.now() - started, operation, explicit: true, scalar: tensor.rank === 0 });
     return values;
   }
 
@@ -204,7 +261,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.ledger.add({
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms: event.ms,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
-      cell: where?.cell ?? null, line: where?.line ?? null,
+      cell: where?.cell ?? null, line: where?.line ?? null, at: performance.now() - this.cellStartedAt, scalar: event.scalar,
     });
   }
 
@@ -222,6 +279,8 @@ class DeviceSession implements DeviceControl, TensorMover {
 export class DeviceLayer implements CellHooks {
   private session: DeviceSession | null = null;
   private loading: Promise<DeviceSession> | null = null;
+  /** The running cell, for a session that loads in the middle of it. */
+  private cell = 0;
 
   constructor(private readonly deps: DeviceLayerDependencies) {}
 
@@ -236,8 +295,9 @@ export class DeviceLayer implements CellHooks {
     return [TENSOR_DECLARATIONS];
   }
 
-  beforeRun(): void {
-    this.session?.beforeRun();
+  beforeRun(executionCount: number): void {
+    this.cell = executionCount;
+    this.session?.beforeRun(executionCount);
   }
 
   async afterRun(): Promise<void> {
@@ -248,9 +308,14 @@ export class DeviceLayer implements CellHooks {
     return this.session?.synchronize() ?? Promise.resolve();
   }
 
+  transferTotals(): TransferTotals {
+    return this.session?.ledger.totals() ?? { count: 0, bytes: 0, ms: 0 };
+  }
+
   private load(): Promise<DeviceSession> {
     this.loading ??= DeviceSession.load(this.deps).then((session) => {
       this.session = session;
+      session.beforeRun(this.cell);
       return session;
     });
     return this.loading;

@@ -6,7 +6,7 @@ export interface CellHooks {
    * tensors). Resolves with declaration files the checker must see from now on.
    */
   prepare(code: string): Promise<string[]>;
-  /** Right before a cell's code runs. */
+  /** When a cell starts (before its magics and code). */
   beforeRun(executionCount: number): void;
   /** After it ran (or failed), before the reply: free what it left unreachable, report. */
   afterRun(executionCount: number): Promise<void>;

@@ -43,7 +43,33 @@ declare function clearOutput(options?: { wait?: boolean }): void;
 /** Asks the user for a line of input in the notebook (input_request); needs a client that allows stdin. */
 declare function prompt(message?: string, options?: { password?: boolean }): Promise<string>;
 
+interface TsgpuProgress<T> extends Iterable<T>, AsyncIterable<T> {
+  /** Values shown beside the bar, e.g. { loss: 0.12 }. */
+  set(values: Record<string, number>): void;
+  /** Counts steps done, for loops that do not iterate the progress object itself. */
+  tick(steps?: number): void;
+  /** Finishes the bar (iterating to the end does it too). */
+  end(): void;
+}
+
+interface TsgpuProgressFunction {
+  /** A live bar, updated in place, over an iterable or a count: for (const step of progress(100)) { … } */
+  <T = number>(source: Iterable<T> | number, options?: { label?: string }): TsgpuProgress<T>;
+  /** A model.fit callback: one bar over the epochs, with loss and each epoch's transfer cost. */
+  fit(options?: { epochs?: number; label?: string }): {
+    onTrainBegin(): Promise<void>;
+    onEpochBegin(): Promise<void>;
+    onBatchEnd(batch: number, logs?: Record<string, number>): Promise<void>;
+    onEpochEnd(epoch: number, logs?: Record<string, number>): Promise<void>;
+    onTrainEnd(): Promise<void>;
+  };
+}
+
+/** A live progress bar, updated in place. */
+declare const progress: TsgpuProgressFunction;
+
 declare module 'tsgpu' {
+  export const progress: TsgpuProgressFunction;
   export const display: TsgpuDisplay;
   export const clearOutput: (options?: { wait?: boolean }) => void;
   export const prompt: (message?: string, options?: { password?: boolean }) => Promise<string>;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import type ts from 'typescript';
 import { createDisplayApi, isDisplayHandle } from '../../display/display-api';
+import { createProgress, type TransferTotals } from '../../display/progress';
 import { toMimeBundle } from '../../display/mime-bundle';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
 import { parseCell } from '../../../magics/parser';
@@ -49,6 +50,8 @@ interface Dependencies {
   /** The device layer for magics, loaded on first use. */
   devices: MagicContext['devices'];
   synchronize: () => Promise<void>;
+  /** Moves so far, for progress(): zeros until the device layer loads. */
+  transferTotals: () => TransferTotals;
 }
 
 interface RunningCell {
@@ -78,8 +81,10 @@ export class TypeScriptInterpreter implements Interpreter {
     const prompt = (message = '', options: { password?: boolean } = {}): Promise<string> => deps.requestInput(message, options.password === true);
     // Cells get `require` resolving from the notebook's folder, as a script there would.
     const require = createRequire(path.join(deps.directory, '[cell]'));
-    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, require });
-    this.runtime.builtins.set('tsgpu', { ...api, prompt, default: { ...api, prompt } });
+    const progress = createProgress(deps.emit, deps.transferTotals);
+    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, progress, require });
+    const exported = { ...api, prompt, progress };
+    this.runtime.builtins.set('tsgpu', { ...exported, default: exported });
   }
 
   warmUp(): void {
@@ -112,6 +117,7 @@ export class TypeScriptInterpreter implements Interpreter {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
+      this.deps.hooks.beforeRun(options.executionCount);
       const parsed = parseCell(cell);
       code = parsed.code;
       const context = this.magicContext(running);
@@ -167,7 +173,6 @@ export class TypeScriptInterpreter implements Interpreter {
     const script = new vm.Script(transpiled.javascript, { filename: fileName });
     let committed = false;
     return async () => {
-      this.deps.hooks.beforeRun(running.executionCount);
       try {
         const result = script.runInThisContext({ breakOnSigint: true, displayErrors: false }) as Promise<unknown>;
         return await Promise.race([result, running.interrupted]);

@@ -1,0 +1,161 @@
+// progress(): one display updated in place (update_display_data) while a loop or a tfjs fit runs:
+// bar, step or epoch, loss when known, elapsed, ETA, and what moving data cost this epoch.
+import { randomUUID } from 'node:crypto';
+import type { MimeBundle, OutputEvent } from '../interpreter/interpreter';
+import { bytesText, escapeHtml, msText } from './report/format';
+
+/** Moves so far in the session; progress shows the difference per step or epoch. */
+export interface TransferTotals {
+  count: number;
+  bytes: number;
+  ms: number;
+}
+
+/** Redrawing more often than this floods the client for no visible gain. */
+const MIN_UPDATE_MS = 100;
+const BAR = 24;
+
+interface ProgressState {
+  label: string;
+  done: number;
+  total: number | null;
+  started: number;
+  values: Record<string, number>;
+  transfersAtStart: TransferTotals;
+  transfersNow: TransferTotals;
+}
+
+function seconds(ms: number): string {
+  return ms >= 60_000 ? `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function render(state: ProgressState, finished: boolean): MimeBundle {
+  const elapsed = performance.now() - state.started;
+  const fraction = state.total ? Math.min(1, state.done / state.total) : null;
+  const eta = fraction && fraction > 0 && !finished ? (elapsed / fraction) * (1 - fraction) : null;
+  const moved = {
+    count: state.transfersNow.count - state.transfersAtStart.count,
+    bytes: state.transfersNow.bytes - state.transfersAtStart.bytes,
+    ms: state.transfersNow.ms - state.transfersAtStart.ms,
+  };
+  const filled = fraction === null ? 0 : Math.round(fraction * BAR);
+  const bar = fraction === null ? '' : `[${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}] ${(fraction * 100).toFixed(0)}% `;
+  const step = `${state.label} ${state.done}${state.total ? `/${state.total}` : ''}`;
+  const values = Object.entries(state.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(4)}`);
+  const transfers = moved.count > 0 ? `transfers ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
+  const timing = `${seconds(elapsed)} elapsed${eta === null ? '' : `, ETA ${seconds(eta)}`}`;
+  const text = [`${bar}${step}`, ...values, timing, transfers].filter(Boolean).join(' · ');
+  const width = fraction === null ? 0 : fraction * 100;
+  const html = `<div class="tsgpu-progress" style="font-size:12px;color:inherit">`
+    + `<div style="display:inline-block;width:200px;height:8px;border:1px solid rgba(127,127,127,0.5);border-radius:4px;vertical-align:middle;margin-right:8px">`
+    + `<div style="width:${width.toFixed(1)}%;height:100%;background:#4c9be8;border-radius:3px"></div></div>`
+    + `${escapeHtml(text.replace(/^\[[█░]+\] /, ''))}</div>`;
+  return { 'text/plain': text, 'text/html': html };
+}
+
+export interface ProgressHandle<T> extends Iterable<T>, AsyncIterable<T> {
+  /** Values shown beside the bar (`{ loss: 0.12 }`); also advances nothing. */
+  set(values: Record<string, number>): void;
+  /** Counts one step done (for loops that do not iterate the handle). */
+  tick(steps?: number): void;
+  /** Ends the bar (done automatically when an iteration finishes). */
+  end(): void;
+}
+
+export function createProgress(emit: (event: OutputEvent) => void, transferTotals: () => TransferTotals) {
+  function start(label: string, total: number | null) {
+    const id = randomUUID();
+    const state: ProgressState = {
+      label, done: 0, total, started: performance.now(), values: {}, transfersAtStart: transferTotals(), transfersNow: transferTotals(),
+    };
+    let shown = false;
+    let lastDraw = 0;
+    const draw = (finished = false): void => {
+      const now = performance.now();
+      if (shown && !finished && now - lastDraw < MIN_UPDATE_MS) return;
+      lastDraw = now;
+      state.transfersNow = transferTotals();
+      emit(shown
+        ? { type: 'update_display_data', data: render(state, finished), metadata: {}, displayId: id }
+        : { type: 'display_data', data: render(state, finished), metadata: {}, displayId: id });
+      shown = true;
+    };
+    draw();
+    return { state, draw };
+  }
+
+  function progress<T = number>(source: Iterable<T> | number, options: { label?: string } = {}): ProgressHandle<T> {
+    const items: Iterable<T> = typeof source === 'number'
+      ? (Array.from({ length: Math.max(0, Math.floor(source)) }, (_, i) => i) as unknown as Iterable<T>)
+      : source;
+    const length = (source as unknown as { length?: unknown }).length;
+    const total = typeof source === 'number' ? Math.floor(source) : typeof length === 'number' ? length : null;
+    const { state, draw } = start(options.label ?? 'step', total);
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      draw(true);
+    };
+    function* iterate(): Generator<T> {
+      try {
+        for (const item of items) {
+          yield item;
+          state.done++;
+          draw();
+        }
+      } finally {
+        end();
+      }
+    }
+    return {
+      [Symbol.iterator]: iterate,
+      async *[Symbol.asyncIterator]() {
+        yield* iterate();
+      },
+      set(values) {
+        Object.assign(state.values, values);
+        draw();
+      },
+      tick(steps = 1) {
+        state.done += steps;
+        draw();
+      },
+      end,
+    };
+  }
+
+  /**
+   * A tfjs callback for model.fit: one bar over epochs, with the loss and each epoch's transfers.
+   * tfjs does not tell a plain callback object the epoch count: pass the same `epochs` as to fit.
+   */
+  function fit(options: { epochs?: number; label?: string } = {}) {
+    let run: ReturnType<typeof start> | null = null;
+    let epochStart: TransferTotals = transferTotals();
+    return {
+      onTrainBegin: async () => {
+        run = start(options.label ?? 'epoch', options.epochs ?? null);
+      },
+      onEpochBegin: async () => {
+        epochStart = transferTotals();
+        if (run) run.state.transfersAtStart = epochStart;
+      },
+      onBatchEnd: async (_batch: number, logs?: Record<string, number>) => {
+        if (!run) return;
+        if (typeof logs?.['loss'] === 'number') run.state.values['loss'] = logs['loss'];
+        run.draw();
+      },
+      onEpochEnd: async (_epoch: number, logs?: Record<string, number>) => {
+        if (!run) return;
+        run.state.done++;
+        for (const [name, value] of Object.entries(logs ?? {})) if (typeof value === 'number') run.state.values[name] = value;
+        run.draw();
+      },
+      onTrainEnd: async () => {
+        run?.draw(true);
+      },
+    };
+  }
+
+  return Object.assign(progress, { fit });
+}

@@ -1,0 +1,23 @@
+// Units as the report prints them.
+export function bytesText(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let value = Math.abs(bytes);
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${bytes < 0 ? '-' : ''}${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+export function msText(ms: number): string {
+  return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 1 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(3)} ms`;
+}
+
+export function rateText(gbPerSecond: number | null): string {
+  return gbPerSecond === null ? '–' : `${gbPerSecond >= 1 ? gbPerSecond.toFixed(2) : gbPerSecond.toFixed(3)} GB/s`;
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

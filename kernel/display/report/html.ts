@@ -1,0 +1,48 @@
+// The report as a compact, self-contained HTML table. No external CSS or JS; colours come from
+// the surrounding theme (currentColor and translucent tints), so it reads in light and dark
+// JupyterLab, VS Code and the classic Notebook alike.
+import { type CellReport, gigabytesPerSecond, summarizeTransfers } from './cell-report';
+import { bytesText, escapeHtml, msText, rateText } from './format';
+
+const TABLE = 'border-collapse:collapse;font-size:12px;line-height:1.4;margin:2px 0;color:inherit;background:transparent';
+const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;vertical-align:top;color:inherit;background:transparent';
+const NUMBER = `${CELL};text-align:right;font-variant-numeric:tabular-nums`;
+const HEAD = `${CELL};font-weight:600;border-bottom:1px solid rgba(127,127,127,0.6)`;
+const SECTION = `${CELL};font-weight:600;opacity:0.75;padding-top:6px`;
+
+function row(cells: [string, boolean][], style = CELL): string {
+  return `<tr>${cells.map(([text, numeric]) => `<td style="${numeric ? NUMBER : style}">${text}</td>`).join('')}</tr>`;
+}
+
+function lineList(lines: { line: number | null; count: number }[]): string {
+  return lines.slice(0, 4).map(({ line, count }) => `${line === null ? '?' : `line ${line}`}${count > 1 ? ` ×${count}` : ''}`).join(', ');
+}
+
+export function reportTable(report: CellReport, hints: string[]): string {
+  const rows: string[] = [];
+  rows.push(`<tr><td style="${SECTION}" colspan="6">devices</td></tr>`);
+  rows.push(`<tr>${['device', 'ops', 'op time (host)', 'live memory', 'change', ''].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
+  for (const use of report.devices) {
+    const change = use.liveBytes - use.liveBytesBefore;
+    rows.push(row([
+      [`${escapeHtml(use.device)}${use.software ? ' <span style="opacity:0.7">(software)</span>' : ''}`, false],
+      [String(use.ops), true], [use.ops > 0 ? msText(use.opMs) : '', true], [bytesText(use.liveBytes), true],
+      [change === 0 ? '' : `${change > 0 ? '+' : ''}${bytesText(change)}`, true], ['', false],
+    ]));
+  }
+  const summaries = summarizeTransfers(report.transfers);
+  if (summaries.length > 0) {
+    rows.push(`<tr><td style="${SECTION}" colspan="6">transfers</td></tr>`);
+    rows.push(`<tr>${['direction', 'count', 'bytes', 'ms', 'GB/s', 'caused by'].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
+    for (const summary of summaries) {
+      rows.push(row([
+        [summary.direction, false], [String(summary.count), true], [bytesText(summary.bytes), true], [msText(summary.ms), true],
+        [rateText(gigabytesPerSecond(summary.bytes, summary.ms)), true], [escapeHtml(lineList(summary.lines)), false],
+      ]));
+    }
+  }
+  const hintHtml = hints.length === 0 ? ''
+    : `<ul style="margin:4px 0 0 0;padding-left:18px;font-size:12px">${hints.map((hint) => `<li>${escapeHtml(hint)}</li>`).join('')}</ul>`;
+  return `<div class="tsgpu-report" style="color:inherit"><div style="font-size:12px;opacity:0.75">tsgpu · cell ${report.cell} · ${msText(report.durationMs)}</div>`
+    + `<table class="tsgpu-report-table" style="${TABLE}">${rows.join('')}</table>${hintHtml}</div>`;
+}
