@@ -1,4 +1,9 @@
 import { formatBytes, textTable } from './format';
+
+/** The ledger is exact: bytes as counted, with a readable size beside large ones. */
+function exactBytes(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${bytes} B` : `${bytes} B (${formatBytes(bytes)})`;
+}
 import { type Magic, MagicError } from './registry';
 
 export const transfersMagic: Magic = {
@@ -30,7 +35,7 @@ export const transfersMagic: Magic = {
       groups.set(key, group);
     }
     const rows = [...groups.values()].map(({ count, bytes, ms, record }) => [
-      record.direction, `${record.from} → ${record.to}`, String(count), formatBytes(bytes), ms.toFixed(3),
+      record.direction, `${record.from} → ${record.to}`, String(count), exactBytes(bytes), ms.toFixed(3),
       ms > 0 ? (bytes / ms / 1e6).toFixed(3) : '', record.cause, record.operation,
       record.cell === null ? '' : `cell ${record.cell}, line ${record.line}`,
     ]);

@@ -242,6 +242,10 @@ class DeviceSession implements DeviceControl, TensorMover {
 
   // --- internals --------------------------------------------------------------------------
 
+  runOn<T>(device: string, run: () => T): T {
+    return this.placement.runOn(this.registry.backendName(device), run);
+  }
+
   hasHostValues(tensor: TensorLike): boolean {
     const device = this.placement.deviceOfTensor(tensor);
     return device !== null && (!device.startsWith('gpu:') || this.hasHostCopy(tensor));

@@ -12,6 +12,8 @@ export interface TensorMover {
   deviceOf(tensor: TensorLike): string;
   /** Moves the tensor's data to `device` (in place: tfjs moves, the Tensor object stays). */
   move(tensor: TensorLike, device: string, operation: string): Promise<void>;
+  /** Runs `run` with `device` as the device new tensors are made on, then restores the current one. */
+  runOn<T>(device: string, run: () => T): T;
   /** True when the values can be read synchronously (host tensors, GPU tensors read before). */
   hasHostValues(tensor: TensorLike): boolean;
   /** Reads a tensor's values, recording a GPU readback as a D2H transfer. */
@@ -112,6 +114,21 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   };
 
   const modelProto = layers.LayersModel.prototype as unknown as Record<string, unknown>;
+  // A model on a GPU trains and predicts there: the tensors tfjs-layers makes along the way
+  // (loss constants, masks) are made on the model's device too, not moved there op by op.
+  const modelDevice = (model: { weights: { read(): TensorLike }[] }): string | null => {
+    const first = model.weights[0];
+    return first ? mover.deviceOf(first.read()) : null;
+  };
+  for (const method of ['fit', 'fitDataset', 'evaluate', 'evaluateDataset', 'predict', 'predictOnBatch', 'trainOnBatch', 'execute']) {
+    const original = modelProto[method];
+    if (typeof original !== 'function') continue;
+    modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[] }, ...args: unknown[]) {
+      const device = modelDevice(this);
+      const call = (): unknown => (original as (...callArgs: unknown[]) => unknown).apply(this, args);
+      return device === null ? call() : mover.runOn(device, call);
+    };
+  }
   modelProto['to'] = async function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {
     const target = await mover.resolve(device);
     for (const weight of this.weights) await mover.move(weight.read(), target, 'model.to');

@@ -1,6 +1,6 @@
 // Reading an exchange (a request, its reply, its iopub messages) as a user would see it.
 import assert from 'node:assert/strict';
-import type { Exchange, KernelClient, Received } from './kernel-client';
+import type { Exchange, KernelClient, Received, RequestOptions } from './kernel-client';
 import { ContentOf, contentOf, describeMessage, MsgType } from './message-schema';
 
 /** Typed contents of the request's iopub messages of one type, in order. */
@@ -34,13 +34,18 @@ export function streams(exchange: Exchange): { name: string; text: string }[] {
   return merged;
 }
 
+/** Everything the cell wrote to one stream ('stdout' or 'stderr'), in order; '' when nothing. */
+export function streamText(exchange: Exchange, name: 'stdout' | 'stderr'): string {
+  return iopubOf(exchange, 'stream').filter((stream) => stream.name === name).map((stream) => stream.text).join('');
+}
+
 export function executeReply(exchange: Exchange): ContentOf<'execute_reply'> {
   return contentOf(exchange.reply, 'execute_reply');
 }
 
 /** Runs a cell that must succeed and returns its result text (undefined if none). */
-export async function evaluate(kernel: KernelClient, code: string): Promise<string | undefined> {
-  const exchange = await kernel.execute(code);
+export async function evaluate(kernel: KernelClient, code: string, options: RequestOptions = {}): Promise<string | undefined> {
+  const exchange = await kernel.execute(code, {}, options);
   const reply = executeReply(exchange);
   assert.equal(reply.status, 'ok', `cell ${JSON.stringify(code)} failed: ${describeMessage(exchange.reply)}`);
   return resultText(exchange);
@@ -82,6 +87,6 @@ export function cellError(exchange: Exchange): ContentOf<'error'> {
 }
 
 /** Runs a cell that must fail and returns its one error. */
-export async function failure(kernel: KernelClient, code: string): Promise<ContentOf<'error'>> {
-  return cellError(await kernel.execute(code));
+export async function failure(kernel: KernelClient, code: string, options: RequestOptions = {}): Promise<ContentOf<'error'>> {
+  return cellError(await kernel.execute(code, {}, options));
 }

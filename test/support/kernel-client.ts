@@ -326,13 +326,18 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** The kernel process's working directory (where a notebook's imports resolve from). */
   cwd?: string;
+  /** Extra environment variables for the kernel process (on top of this process's). */
+  env?: Record<string, string>;
 }
 
 /** Temp dir + connection file + kernel process + ready client. */
 export async function startKernel(options: StartOptions = {}): Promise<KernelClient> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tsgpu-protocol-'));
   const { file, info } = await writeConnectionFile(dir, options.key === undefined ? {} : { key: options.key });
-  const kernel = launchKernel(file, options.cwd === undefined ? {} : { cwd: options.cwd });
+  const kernel = launchKernel(file, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   const client = new KernelClient(info, { kernel, dir });
   try {
     await client.waitReady(options.readyTimeoutMs);

@@ -16,11 +16,18 @@ export interface KernelProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `cwd`: the kernel's working directory (the notebook's folder); default this process's. */
-export function launchKernel(connectionFile: string, options: { cwd?: string } = {}): KernelProcess {
+export interface LaunchOptions {
+  /** The kernel's working directory (the notebook's folder); default this process's. */
+  cwd?: string;
+  /** Variables added to (or overriding) this process's environment for the kernel. */
+  env?: Record<string, string>;
+}
+
+export function launchKernel(connectionFile: string, options: LaunchOptions = {}): KernelProcess {
   const child = spawn(process.execPath, [KERNEL_MAIN, 'kernel', connectionFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
   });
   let output = '';
   const append = (chunk: Buffer): void => {

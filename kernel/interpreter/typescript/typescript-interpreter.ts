@@ -98,7 +98,11 @@ export class TypeScriptInterpreter implements Interpreter {
 
   /** The innermost cell frame of the code running now, mapped to the cell's own line. */
   callerLocation(): CellLocation | null {
+    // A move deep inside tfjs (an op inside fit()) is dozens of frames below the cell's own frame.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 200;
     const stack = new Error().stack ?? '';
+    Error.stackTraceLimit = limit;
     for (const frame of stack.matchAll(/(<cell (\d+)(?:\.\d+)?>):(\d+):(\d+)/g)) {
       const mapped = this.cells.get(frame[1]!)?.toCell(Number(frame[3]), Number(frame[4]));
       if (mapped) return { cell: Number(frame[2]), line: mapped.line };

@@ -1,0 +1,74 @@
+// %memory, and the notebook habit it exists for: re-running `x = tf.randomNormal(…)` must not leak
+// the old x (disposed once no name refers to it), while tf.keep() tensors and variables stay.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  deviceLine, liveBytes, printed, runOk, useDeviceKernel, valueOf,
+} from '../support/devices';
+
+/** float32 [256, 256]. */
+const ONE_TENSOR = 256 * 256 * 4;
+
+describe('device memory', () => {
+  const kernel = useDeviceKernel();
+
+  test('%memory shows a table of live bytes, buffers and pooled memory with rows for cpu and gpu:0', async () => {
+    await runOk(kernel(), "const memoryProbe = await tf.ones([4]).to('gpu:0');");
+    const table = await printed(kernel(), '%memory');
+    const header = table.split('\n').find((line) => /\blive\b/i.test(line)) ?? '';
+    assert.match(header, /\bdevice\b/i, table);
+    assert.match(header, /\bbuffers\b/i, table);
+    assert.match(header, /\bpooled\b/i, table);
+    assert.ok(deviceLine(table, 'cpu') !== undefined, `no cpu row:\n${table}`);
+    assert.ok(deviceLine(table, 'gpu:0') !== undefined, `no gpu:0 row:\n${table}`);
+  });
+
+  test("moving a 64 KiB tensor to gpu:0 adds 64 KiB to gpu:0's live bytes and takes it off cpu's", async () => {
+    const size = 16384 * 4;
+    await runOk(kernel(), 'const sixtyFour = tf.zeros([16384]);');
+    const before = await printed(kernel(), '%memory');
+    await runOk(kernel(), "await sixtyFour.to('gpu:0');");
+    const after = await printed(kernel(), '%memory');
+    for (const [device, sign] of [['gpu:0', 1], ['cpu', -1]] as const) {
+      const was = liveBytes(before, device);
+      const is = liveBytes(after, device);
+      assert.ok(Math.abs(is.bytes - was.bytes - sign * size) <= was.error + is.error,
+        `${device}: live ${was.bytes} B -> ${is.bytes} B, expected ${sign > 0 ? '+' : '-'}${size} B\n${before}\n${after}`);
+    }
+  });
+
+  test('re-running `x = tf.randomNormal([256, 256])` 20 times on gpu:0 keeps live memory flat', async () => {
+    try {
+      await printed(kernel(), '%device gpu:0');
+      assert.equal(await valueOf(kernel(), 'let x = tf.randomNormal([256, 256]);\nx.device'), "'gpu:0'");
+      const before = await printed(kernel(), '%memory');
+      for (let run = 0; run < 20; run++) await runOk(kernel(), 'x = tf.randomNormal([256, 256]); 0');
+      const after = await printed(kernel(), '%memory');
+      const was = liveBytes(before, 'gpu:0');
+      const is = liveBytes(after, 'gpu:0');
+      assert.ok(was.bytes >= ONE_TENSOR - was.error, `x is not counted on gpu:0:\n${before}`);
+      assert.ok(Math.abs(is.bytes - was.bytes) <= ONE_TENSOR + was.error + is.error,
+        `gpu:0 live bytes grew from ${was.bytes} to ${is.bytes} over 20 runs (one tensor is ${ONE_TENSOR} B):\n${before}\n${after}`);
+    } finally {
+      await printed(kernel(), '%device cpu');
+    }
+  });
+
+  test('the old value of a rebound name is disposed once no name refers to it', async () => {
+    await runOk(kernel(), 'let rebound = tf.tensor([1, 2, 3]);\nconst peekOld = ((t) => () => t)(rebound);');
+    await runOk(kernel(), 'rebound = tf.tensor([4, 5, 6]);');
+    assert.equal(await valueOf(kernel(), '[peekOld().isDisposed, rebound.isDisposed]'), '[ true, false ]');
+  });
+
+  test('a tensor kept with tf.keep() is never disposed, even once no name refers to it', async () => {
+    await runOk(kernel(), 'let keptName = tf.keep(tf.tensor([1, 2, 3]));\nconst peekKept = ((t) => () => t)(keptName);');
+    await runOk(kernel(), 'keptName = tf.tensor([4, 5, 6]);');
+    assert.equal(await valueOf(kernel(), '[peekKept().isDisposed, Array.from(await peekKept().data())]'), '[ false, [ 1, 2, 3 ] ]');
+  });
+
+  test('a variable is never disposed, even once no name refers to it', async () => {
+    await runOk(kernel(), 'let variableName = tf.variable(tf.tensor([1, 2, 3]));\nconst peekVariable = ((t) => () => t)(variableName);');
+    await runOk(kernel(), 'variableName = tf.variable(tf.tensor([4, 5, 6]));');
+    assert.equal(await valueOf(kernel(), '[peekVariable().isDisposed, Array.from(await peekVariable().data())]'), '[ false, [ 1, 2, 3 ] ]');
+  });
+});

@@ -1,0 +1,284 @@
+// The inline device report seen from a client: the one display_data a cell that touched tensors
+// ends with (text/plain line, HTML table, SVG timeline, the ledger as JSON in metadata.tsgpu),
+// and the progress displays that update in place. One kernel per file, with Mesa's shader cache on
+// disk and a generous deadline per cell (lavapipe, the software GPU that is gpu:0 here, compiles
+// each shader on first use).
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { executeReply, iopubKinds, iopubOf, streamText } from './exchange';
+import { useKernel } from './fixtures';
+import type { Exchange, KernelClient, Received } from './kernel-client';
+import type { ContentOf } from './message-schema';
+import { arrayOf, bool, Infer, literal, nonNegativeInt, nullValue, obj, Schema, str, tuple, union } from './schema';
+
+/** Per request: a cell's first GPU op may compile several shaders on two shared cores. */
+export const REPORT_TIMEOUT_MS = 60_000;
+
+/**
+ * One kernel for the file's tests. Mesa keeps compiled shaders in MESA_SHADER_CACHE_DIR between
+ * runs; the kernel inherits this process's environment, so setting it here is enough.
+ */
+export function useReportKernel(): () => KernelClient {
+  process.env['MESA_SHADER_CACHE_DIR'] ??= path.join(tmpdir(), 'tsgpu-mesa-shader-cache');
+  return useKernel({ readyTimeoutMs: REPORT_TIMEOUT_MS });
+}
+
+/** Runs a cell with the report deadline, whatever its outcome. */
+export function runCell(kernel: KernelClient, code: string): Promise<Exchange> {
+  return kernel.execute(code, {}, { timeoutMs: REPORT_TIMEOUT_MS });
+}
+
+/** What a cell showed, for assertion messages. */
+export function describeCell(exchange: Exchange): string {
+  const lines = [`iopub: ${iopubKinds(exchange).join(', ')}`];
+  for (const error of iopubOf(exchange, 'error')) lines.push(`${error.ename}: ${error.evalue}\n${error.traceback.join('\n')}`);
+  for (const display of [...iopubOf(exchange, 'display_data'), ...iopubOf(exchange, 'update_display_data')]) {
+    lines.push(`display: ${JSON.stringify(display.data['text/plain'])}`);
+  }
+  lines.push(`stdout: ${JSON.stringify(streamText(exchange, 'stdout'))}`, `stderr: ${JSON.stringify(streamText(exchange, 'stderr'))}`);
+  return lines.join('\n');
+}
+
+/** Runs a cell that must succeed; its exchange. */
+export async function runOk(kernel: KernelClient, code: string): Promise<Exchange> {
+  const exchange = await runCell(kernel, code);
+  assert.equal(executeReply(exchange).status, 'ok', `cell ${JSON.stringify(code)} failed:\n${describeCell(exchange)}`);
+  return exchange;
+}
+
+/** The execution count of a cell that ran (N in "[tsgpu] cell N"). */
+export function countOf(exchange: Exchange): number {
+  const count = executeReply(exchange).execution_count;
+  assert.ok(typeof count === 'number', `execute_reply without execution_count: ${JSON.stringify(exchange.reply.content)}`);
+  return count;
+}
+
+// ---- metadata.tsgpu ---------------------------------------------------------------------------
+
+const num: Schema<number> = {
+  describe: 'finite number',
+  check: (value, at) => (typeof value === 'number' && Number.isFinite(value) ? [] : [`${at}: expected finite number, got ${JSON.stringify(value)}`]),
+};
+const nonNegative: Schema<number> = {
+  describe: 'number >= 0',
+  check: (value, at) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? [] : [`${at}: expected number >= 0, got ${JSON.stringify(value)}`]),
+};
+
+export const reportTransferSchema = obj({
+  direction: literal('H2D', 'D2H', 'D2D', 'host'),
+  from: str,
+  to: str,
+  bytes: nonNegativeInt,
+  ms: nonNegative,
+  cause: literal('explicit', 'implicit'),
+  operation: str,
+  line: union(nonNegativeInt, nullValue),
+  at: num,
+  scalar: bool,
+});
+
+export const deviceUseSchema = obj({
+  device: str,
+  software: bool,
+  ops: nonNegativeInt,
+  opMs: nonNegative,
+  spans: arrayOf(tuple(num, num)),
+  liveBytes: nonNegativeInt,
+  liveBytesBefore: nonNegativeInt,
+  kernels: union(nullValue, arrayOf(tuple(str, nonNegativeInt))),
+});
+
+export const reportMetadataSchema = obj({
+  cell: nonNegativeInt,
+  durationMs: nonNegative,
+  devices: arrayOf(deviceUseSchema),
+  transfers: arrayOf(reportTransferSchema),
+  hints: arrayOf(str),
+});
+
+export type ReportTransfer = Infer<typeof reportTransferSchema>;
+export type DeviceUse = Infer<typeof deviceUseSchema>;
+export type ReportMetadata = Infer<typeof reportMetadataSchema>;
+
+// ---- the report display -----------------------------------------------------------------------
+
+export interface Report {
+  /** data['text/plain'] */
+  text: string;
+  /** data['text/html'] */
+  html: string;
+  /** data['image/svg+xml'], undefined when absent. */
+  svg: string | undefined;
+  /** metadata.tsgpu, validated. */
+  meta: ReportMetadata;
+  content: ContentOf<'display_data'>;
+}
+
+const REPORT_PREFIX = '[tsgpu] cell ';
+
+/** A display_data is the report when it carries metadata.tsgpu or its text starts with "[tsgpu] cell ". */
+function isReport(display: ContentOf<'display_data'>): boolean {
+  const text = display.data['text/plain'];
+  return 'tsgpu' in display.metadata || (typeof text === 'string' && text.startsWith(REPORT_PREFIX));
+}
+
+/** The cell's report displays, in order (exactly one expected after a cell that touched tensors). */
+export function reportsOf(exchange: Exchange): ContentOf<'display_data'>[] {
+  return iopubOf(exchange, 'display_data').filter(isReport);
+}
+
+/** Reads and validates one report display. */
+export function readReport(content: ContentOf<'display_data'>): Report {
+  const text = content.data['text/plain'];
+  const html = content.data['text/html'];
+  const svg = content.data['image/svg+xml'];
+  assert.equal(typeof text, 'string', `the report has no text/plain: ${JSON.stringify(content.data).slice(0, 400)}`);
+  assert.equal(typeof html, 'string', `the report has no text/html: ${JSON.stringify(content.data).slice(0, 400)}`);
+  assert.ok(svg === undefined || typeof svg === 'string', `image/svg+xml is not a string: ${String(JSON.stringify(svg)).slice(0, 200)}`);
+  const meta = content.metadata['tsgpu'];
+  const problems = reportMetadataSchema.check(meta, 'metadata.tsgpu');
+  assert.deepEqual(problems, [], `metadata.tsgpu does not match the contract: ${String(JSON.stringify(meta)).slice(0, 1500)}`);
+  return { text: text as string, html: html as string, svg: svg as string | undefined, meta: meta as ReportMetadata, content };
+}
+
+/**
+ * The one report of a cell: exactly one report display, the last message before status idle
+ * (after the cell's own outputs), whose metadata.tsgpu.cell is the cell's execution count.
+ */
+export function theReport(exchange: Exchange): Report {
+  const reports = reportsOf(exchange);
+  assert.equal(reports.length, 1, `exactly one report expected:\n${describeCell(exchange)}`);
+  const last = exchange.iopub.filter((msg) => msg.header.msg_type !== 'status').at(-1);
+  assert.ok(last !== undefined && last.header.msg_type === 'display_data' && isReport(last.content as ContentOf<'display_data'>),
+    `the report should come after the cell's own output, right before idle:\n${describeCell(exchange)}`);
+  const report = readReport(reports[0] as ContentOf<'display_data'>);
+  assert.equal(report.meta.cell, countOf(exchange), 'metadata.tsgpu.cell is the execution count');
+  return report;
+}
+
+/** Runs a cell that must succeed and show one report; the report. */
+export async function reportOf(kernel: KernelClient, code: string): Promise<Report> {
+  return theReport(await runOk(kernel, code));
+}
+
+/** Asserts that a cell showed no report. */
+export function assertNoReport(exchange: Exchange, code: string): void {
+  assert.deepEqual(reportsOf(exchange).map((display) => display.data['text/plain']), [],
+    `cell ${JSON.stringify(code)} should show no report:\n${describeCell(exchange)}`);
+}
+
+export function deviceOf(report: Report, device: string): DeviceUse {
+  const use = report.meta.devices.find((entry) => entry.device === device);
+  assert.ok(use !== undefined, `metadata.tsgpu.devices has no ${device}: ${JSON.stringify(report.meta.devices)}`);
+  return use;
+}
+
+/** The first line of text/plain, split as the contract writes it. */
+export interface ReportLine {
+  cell: number;
+  devices: string;
+  transfers: string;
+  live: string | undefined;
+}
+
+/** `[tsgpu] cell N: <devices> | <transfers> | live <memory>`; the live part may be missing. */
+export function parseReportLine(line: string): ReportLine {
+  const match = /^\[tsgpu\] cell (\d+): (.+?) \| (.+?)(?: \| live (.+))?$/.exec(line);
+  assert.ok(match !== null, `first line is not "[tsgpu] cell N: <devices> | <transfers> | live …": ${JSON.stringify(line)}`);
+  return { cell: Number(match[1]), devices: match[2] ?? '', transfers: match[3] ?? '', live: match[4] };
+}
+
+/** The `  hint: …` lines after the first line of text/plain. */
+export function hintLines(text: string): string[] {
+  return text.split('\n').slice(1).filter((line) => line.trim() !== '').map((line) => {
+    const match = /^ {2}hint: (.+)$/.exec(line);
+    assert.ok(match !== null, `a line after the first is not "  hint: …": ${JSON.stringify(line)}`);
+    return match[1] ?? '';
+  });
+}
+
+const DECIMAL: Record<string, number> = { B: 1, KB: 1e3, kB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** "4.10 KB" -> bytes, and how far off the rounding shown may be (half a unit in the last digit). */
+export function parseSize(text: string): { bytes: number; error: number } {
+  const match = /^([\d,]+)(?:\.(\d+))?\s*(B|KB|kB|MB|GB|KiB|MiB|GiB)$/.exec(text.trim());
+  assert.ok(match !== null, `not a size: ${JSON.stringify(text)}`);
+  const unit = DECIMAL[match[3] ?? 'B'] ?? 1;
+  const decimals = match[2] ?? '';
+  const value = Number(`${(match[1] ?? '').replace(/,/g, '')}.${decimals || '0'}`);
+  return { bytes: value * unit, error: unit === 1 ? 0 : unit / 10 ** decimals.length / 2 };
+}
+
+export function assertSize(text: string, bytes: number, what: string): void {
+  const size = parseSize(text);
+  assert.ok(Math.abs(size.bytes - bytes) <= size.error + 1e-9, `${what}: ${JSON.stringify(text)} is not ${bytes} B`);
+}
+
+/** Text of an HTML fragment: tags dropped, entities decoded, spaces collapsed. */
+export function htmlText(html: string): string {
+  return html.replace(/<[^>]*>/g, ' ')
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
+    .replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ').trim();
+}
+
+/** The text of each <li> in an HTML fragment. */
+export function listItems(html: string): string[] {
+  return [...html.matchAll(/<li\b[^>]*>([\s\S]*?)<\/li>/g)].map((match) => htmlText(match[1] ?? ''));
+}
+
+/** The <table class="… tsgpu-report-table …">…</table> of the report's HTML (undefined if none). */
+export function reportTableOf(html: string): string | undefined {
+  return /<table\b[^>]*\bclass="[^"]*\btsgpu-report-table\b[^"]*"[^>]*>[\s\S]*?<\/table>/.exec(html)?.[0];
+}
+
+/** Where an <svg class="… tsgpu-timeline …"> starts in the HTML, or -1. */
+export function timelineIndex(html: string): number {
+  return html.search(/<svg\b[^>]*\bclass="[^"]*\btsgpu-timeline\b/);
+}
+
+/** Table rows as cell texts (th and td). */
+export function tableRows(table: string): string[][] {
+  return [...table.matchAll(/<tr\b[^>]*>([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...(row[1] ?? '').matchAll(/<t[hd]\b[^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) => htmlText(cell[1] ?? '')));
+}
+
+// ---- progress displays ------------------------------------------------------------------------
+
+export interface ProgressDisplays {
+  displayId: string;
+  first: ContentOf<'display_data'>;
+  updates: ContentOf<'update_display_data'>[];
+  /** text/plain of the first display, then of each update, in order. */
+  texts: string[];
+}
+
+/**
+ * The one progress display of a cell: one display_data with transient.display_id (not the
+ * report), then update_display_data messages carrying the same display_id, and nothing else
+ * updated or shown under that id.
+ */
+export function progressOf(exchange: Exchange): ProgressDisplays {
+  const shown = iopubOf(exchange, 'display_data').filter((display) => !isReport(display));
+  assert.equal(shown.length, 1, `one progress display_data expected:\n${describeCell(exchange)}`);
+  const first = shown[0] as ContentOf<'display_data'>;
+  const displayId = first.transient['display_id'];
+  assert.ok(typeof displayId === 'string' && displayId !== '',
+    `the progress display_data has no transient.display_id: ${JSON.stringify(first.transient)}`);
+  const updates = iopubOf(exchange, 'update_display_data');
+  assert.ok(updates.length >= 1, `no update_display_data after the progress display:\n${describeCell(exchange)}`);
+  for (const update of updates) assert.equal(update.transient.display_id, displayId, 'every update carries the display_id of the first display');
+  const firstIndex = exchange.iopub.findIndex((msg: Received) => msg.header.msg_type === 'display_data'
+    && (msg.content as ContentOf<'display_data'>).transient['display_id'] === displayId);
+  const firstUpdate = exchange.iopub.findIndex((msg: Received) => msg.header.msg_type === 'update_display_data');
+  assert.ok(firstIndex < firstUpdate, 'the display_data comes before its updates');
+  const texts = [first, ...updates].map((display) => {
+    const text = display.data['text/plain'];
+    assert.equal(typeof text, 'string', `a progress display without text/plain: ${JSON.stringify(display.data).slice(0, 300)}`);
+    return text as string;
+  });
+  return { displayId, first, updates, texts };
+}
