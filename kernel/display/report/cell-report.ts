@@ -1,19 +1,8 @@
 // What a cell did with devices: the data every rendering of the report (text, HTML, SVG, the
 // ledger in metadata) is made from. Plain JSON, so it travels in metadata.tsgpu as it is.
-export interface ReportTransfer {
-  direction: 'H2D' | 'D2H' | 'D2D' | 'host';
-  from: string;
-  to: string;
-  bytes: number;
-  ms: number;
-  cause: 'explicit' | 'implicit';
-  operation: string;
-  line: number | null;
-  /** ms since the cell started. */
-  at: number;
-  /** 0-d host scalars (learning rates, constants): allowed everywhere, reported apart. */
-  scalar: boolean;
-}
+import type { TransferRecord } from '../../device/device-control';
+/** A move as the report shows it: the ledger's record, within its cell. */
+export type ReportTransfer = Omit<TransferRecord, 'cell'>;
 
 export interface DeviceUse {
   device: string;
