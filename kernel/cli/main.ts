@@ -10,6 +10,9 @@ Usage:
                                  write the Jupyter kernelspec (default --user)
   tsgpu kernel CONNECTION_FILE   run the kernel (Jupyter clients start this from the kernelspec)
   tsgpu devices                  list the devices cells can use (cpu, gpu:N)
+  tsgpu run NOTEBOOK.ipynb [-o OUT.ipynb] [--device D] [--timeout S] [--allow-errors]
+                                 execute a notebook headless through the kernel; print outputs
+                                 and device reports; exit 1 on an unexpected error
   tsgpu --version                print the version
   tsgpu --help                   print this help
 `;
@@ -37,6 +40,16 @@ function main(argv: string[]): void {
       if (typeof options === 'string') fail(options);
       const where = installKernelspec(options);
       process.stdout.write(`installed kernelspec "${options.name}" in ${where}\n`);
+      return;
+    }
+    case 'run': {
+      const { parseRunArgs, runNotebook } = require('./run/run') as typeof import('./run/run');
+      const options = parseRunArgs(rest);
+      if (typeof options === 'string') fail(options);
+      runNotebook(options).then((code) => process.exit(code), (error: unknown) => {
+        process.stderr.write(`tsgpu run: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      });
       return;
     }
     case 'devices': {
