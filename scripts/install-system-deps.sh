@@ -7,6 +7,8 @@
 #   - Mesa's lavapipe Vulkan driver + the Vulkan loader from bookworm-backports (25.x). Dawn (WebGPU)
 #     refuses bookworm's own mesa 22.3, so the backports suite is added as a deb822 .sources file
 #     with the same URIs and Signed-By keyring as the machine's main Debian source.
+#   - Debian's chromium, the headless browser test/clients/notebook-ui.test.ts drives through
+#     playwright-core (executablePath /usr/bin/chromium; `npx playwright install` cannot download here).
 set -euo pipefail
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -22,6 +24,7 @@ APT=(apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
 JUPYTER_PKGS=(python3-ipykernel python3-jupyter-client jupyter-client python3-nbclient
               jupyter-nbconvert jupyter-notebook python3-jupyter-server curl)
 GPU_PKGS=(mesa-vulkan-drivers libvulkan1)
+BROWSER_PKGS=(chromium)
 BACKPORTS_FILE=/etc/apt/sources.list.d/tsgpu-bookworm-backports.sources
 
 now_ms() { date +%s%3N; }
@@ -112,6 +115,10 @@ T=$(now_ms)
 "${APT[@]}" install -y -qq --no-install-recommends -t bookworm-backports "${GPU_PKGS[@]}" >/dev/null
 step "apt-get install -t bookworm-backports ${GPU_PKGS[*]}" "$T"
 
+T=$(now_ms)
+"${APT[@]}" install -y -qq --no-install-recommends "${BROWSER_PKGS[@]}" >/dev/null
+step "apt-get install ${BROWSER_PKGS[*]}" "$T"
+
 # --- report -------------------------------------------------------------------------------------
 mesa=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo none)
 vk=$(dpkg-query -W -f='${Version}' libvulkan1 2>/dev/null || echo none)
@@ -124,5 +131,6 @@ if ! ls /usr/share/vulkan/icd.d/ 2>/dev/null | grep -q '^lvp_icd'; then
   echo "[install-system-deps] error: no lavapipe ICD (lvp_icd*.json) in /usr/share/vulkan/icd.d/" >&2
   exit 1
 fi
+echo "[install-system-deps] chromium $(dpkg-query -W -f='${Version}' chromium 2>/dev/null || echo none)"
 /usr/bin/python3 -c "import jupyter_client, ipykernel, nbclient, nbconvert; print('[install-system-deps] jupyter_client', jupyter_client.__version__, '| ipykernel', ipykernel.__version__, '| nbclient', nbclient.__version__, '| nbconvert', nbconvert.__version__)"
 step "total" "$T_ALL"

@@ -1,0 +1,95 @@
+// The report's advice: many small moves from one loop line, a readback on every iteration, moves
+// the auto policy made, and a software GPU. Each hint shows in metadata.tsgpu.hints, as an
+// "  hint: …" line of text/plain and as an <li> of the HTML.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { hintLines, htmlText, listItems, Report, reportOf, reportTableOf, runOk, useReportKernel } from '../support/report';
+
+const SMALL_MOVES = /small host→GPU moves/;
+const SOFTWARE = /^gpu:0 is a software GPU \(lavapipe\)/;
+
+function assertHintShownEverywhere(report: Report, hint: string): void {
+  assert.ok(hintLines(report.text).includes(hint), `text/plain has "  hint: ${hint}":\n${report.text}`);
+  assert.ok(listItems(report.html).includes(hint), `the HTML has <li>${hint}</li>: ${JSON.stringify(listItems(report.html))}`);
+}
+
+function hintMatching(report: Report, pattern: RegExp): string {
+  const hint = report.meta.hints.find((text) => pattern.test(text));
+  assert.ok(hint !== undefined, `no hint matching ${pattern}: ${JSON.stringify(report.meta.hints)}`);
+  assertHintShownEverywhere(report, hint);
+  return hint;
+}
+
+describe('inline report: hints', () => {
+  const kernel = useReportKernel();
+
+  test('10 small moves from one loop line: "10 small host→GPU moves at line 3 (…): move the batch once, before the loop, …"', async () => {
+    const report = await reportOf(kernel(), [
+      'const smalls = Array.from({ length: 10 }, () => tf.ones([16]));',
+      'for (const s of smalls) {',
+      "  await s.to('gpu:0');",
+      '}',
+    ].join('\n'));
+    const moves = report.meta.transfers.filter((transfer) => transfer.direction === 'H2D');
+    assert.equal(moves.length, 10, `ten H2D moves: ${JSON.stringify(report.meta.transfers)}`);
+    assert.ok(moves.every((move) => move.line === 3 && move.bytes === 64 && move.cause === 'explicit'), JSON.stringify(moves));
+    const hint = hintMatching(report, SMALL_MOVES);
+    assert.match(hint, /^10 small host→GPU moves at line 3 \(.+\): move the batch once, before the loop/);
+    assert.match(htmlText(reportTableOf(report.html) ?? ''), /\bline 3 ×10\b/, 'the H2D row says "line 3 ×10"');
+  });
+
+  test('one batched move of the same data gives no small-moves hint', async () => {
+    const report = await reportOf(kernel(), "const batch = tf.ones([10, 16]);\nawait batch.to('gpu:0');");
+    assert.equal(report.meta.transfers.length, 1);
+    assert.deepEqual(report.meta.hints.filter((hint) => SMALL_MOVES.test(hint)), [], `hints: ${JSON.stringify(report.meta.hints)}`);
+  });
+
+  test('one big batched move (256 KB) gives no small-moves hint either', async () => {
+    const report = await reportOf(kernel(), "const bigBatch = tf.ones([256, 256]);\nawait bigBatch.to('gpu:0');\nbigBatch.dispose();");
+    assert.deepEqual(report.meta.hints.filter((hint) => SMALL_MOVES.test(hint)), [], `hints: ${JSON.stringify(report.meta.hints)}`);
+  });
+
+  test('a readback on every iteration: "a GPU→host readback at line 3 on every iteration …"', async () => {
+    const report = await reportOf(kernel(), [
+      "const onGpu = tf.ones([16]); await onGpu.to('gpu:0');",
+      'for (let i = 0; i < 10; i++) {',
+      '  await onGpu.mul(onGpu).data();',
+      '}',
+    ].join('\n'));
+    const reads = report.meta.transfers.filter((transfer) => transfer.direction === 'D2H');
+    assert.equal(reads.length, 10, `ten D2H reads: ${JSON.stringify(report.meta.transfers)}`);
+    hintMatching(report, /^a GPU→host readback at line 3 on every iteration/);
+  });
+
+  test('an implicit move (auto policy): "1 move(s) the auto policy made for you at line 4 (Add): make … explicit with await x.to(\'gpu:0\')."', async () => {
+    const report = await reportOf(kernel(), [
+      'const ga = tf.ones([16]);',
+      "await ga.to('gpu:0');",
+      'const hb = tf.ones([16]);',
+      'const sum = ga.add(hb);',
+    ].join('\n'));
+    const implicit = report.meta.transfers.filter((transfer) => transfer.cause === 'implicit');
+    assert.deepEqual(implicit.map(({ direction, bytes, operation, line }) => ({ direction, bytes, operation, line })),
+      [{ direction: 'H2D', bytes: 64, operation: 'Add', line: 4 }], 'the auto policy moved hb for the Add at line 4');
+    const hint = hintMatching(report, /the auto policy made for you/);
+    assert.match(hint, /^1 moves? the auto policy made for you at line 4 \(Add\): make (?:it|them) explicit with await x\.to\('gpu:0'\)\.?$/);
+  });
+
+  test('a cell that used gpu:0 (lavapipe) gets the software-GPU hint; a cpu-only cell does not', async () => {
+    const gpu = await reportOf(kernel(), "const soft = tf.ones([8]);\nawait soft.to('gpu:0');\nsoft.add(soft).device");
+    hintMatching(gpu, SOFTWARE);
+    const cpu = await reportOf(kernel(), 'tf.ones([8]).add(tf.ones([8])).device');
+    assert.deepEqual(cpu.meta.hints.filter((hint) => SOFTWARE.test(hint)), [], `no software hint for a cpu cell: ${JSON.stringify(cpu.meta.hints)}`);
+  });
+
+  test('every hint is shown the three ways, in the same order', async () => {
+    await runOk(kernel(), '1');
+    const report = await reportOf(kernel(), [
+      'const loopMoves = Array.from({ length: 9 }, () => tf.ones([4]));',
+      "for (const m of loopMoves) await m.to('gpu:0');",
+    ].join('\n'));
+    assert.ok(report.meta.hints.length >= 2, `the small-moves and software hints: ${JSON.stringify(report.meta.hints)}`);
+    assert.deepEqual(hintLines(report.text), report.meta.hints);
+    assert.deepEqual(listItems(report.html), report.meta.hints);
+  });
+});

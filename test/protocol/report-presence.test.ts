@@ -1,0 +1,61 @@
+// When the inline device report appears: exactly one display_data after a cell that ran ops or
+// moved tensors (after the cell's own output, before idle), and none after a cell that did not.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { iopubKinds, resultText } from '../support/exchange';
+import { assertNoReport, countOf, reportOf, runOk, theReport, useReportKernel } from '../support/report';
+
+describe('inline report: one per cell that touched tensors, none otherwise', () => {
+  const kernel = useReportKernel();
+
+  test('plain cells show no report: 1+1, console.log, a function, %devices, %who, %lsmagic, %report', async () => {
+    for (const code of ['1+1', "console.log('x')", 'function plainHelper(n: number) { return n * 2 }\nplainHelper(3)',
+      '%devices', '%who', '%lsmagic', '%report']) {
+      assertNoReport(await runOk(kernel(), code), code);
+    }
+  });
+
+  test('a cell that moves a tensor to gpu:0 shows exactly one report, after its result and right before idle', async () => {
+    const exchange = await runOk(kernel(), "const moved = tf.ones([256]);\nawait moved.to('gpu:0');\nmoved.device");
+    assert.equal(resultText(exchange), "'gpu:0'");
+    const report = theReport(exchange);
+    const kinds = iopubKinds(exchange);
+    assert.ok(kinds.indexOf('execute_result') < kinds.lastIndexOf('display_data'), `report after the result: ${kinds.join(', ')}`);
+    assert.deepEqual(kinds.slice(-2), ['display_data', 'status:idle'], `the report is the last message before idle: ${kinds.join(', ')}`);
+    assert.equal(report.meta.cell, countOf(exchange));
+  });
+
+  test('a cell that only runs an op on the cpu shows one report', async () => {
+    const report = await reportOf(kernel(), 'tf.ones([4]).add(1)');
+    assert.ok(report.meta.devices.some((use) => use.device === 'cpu' && use.ops >= 1),
+      `the cpu ran the Add: ${JSON.stringify(report.meta.devices)}`);
+  });
+
+  test('a cell that only reads a GPU tensor back (await x.data()) shows one report', async () => {
+    const report = await reportOf(kernel(), 'await moved.data();\nmoved.size');
+    assert.ok(report.meta.transfers.some((transfer) => transfer.direction === 'D2H'),
+      `the readback is in the report: ${JSON.stringify(report.meta.transfers)}`);
+  });
+
+  test('a cell that prints and then moves shows one report after the printed text', async () => {
+    const exchange = await runOk(kernel(), "console.log('before the move');\nconst movedToo = tf.ones([8]);\nawait movedToo.to('gpu:0');");
+    theReport(exchange);
+    const kinds = iopubKinds(exchange);
+    assert.ok(kinds.indexOf('stream') < kinds.lastIndexOf('display_data'), `report after the stream: ${kinds.join(', ')}`);
+  });
+
+  test('plain cells after tensor cells still show no report', async () => {
+    for (const code of ['2 * 21', "console.log('still plain')", '%devices', '%memory']) {
+      assertNoReport(await runOk(kernel(), code), code);
+    }
+  });
+
+  test('running the same tensor cell again shows one report again, numbered with the new count', async () => {
+    const code = 'tf.ones([4]).mul(3)';
+    const first = await runOk(kernel(), code);
+    const second = await runOk(kernel(), code);
+    assert.equal(theReport(first).meta.cell, countOf(first));
+    assert.equal(theReport(second).meta.cell, countOf(second));
+    assert.equal(countOf(second), countOf(first) + 1);
+  });
+});

@@ -1,0 +1,97 @@
+// progress(): one display that updates in place while a loop or a tfjs fit runs — one
+// display_data with transient.display_id, then update_display_data messages with the same id
+// (throttled to one per 100 ms, plus a final one).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { streamText } from '../support/exchange';
+import { assertNoReport, progressOf, runOk, theReport, useReportKernel } from '../support/report';
+
+/** "[████░░] 40% step 2/5 · …": the bar, percent, label, done and total. */
+const BAR = /^\[([█░]+)\] (\d+)% (\w+) (\d+)\/(\d+)\b/;
+
+function parseBar(text: string): { filled: number; width: number; percent: number; label: string; done: number; total: number } {
+  const match = BAR.exec(text);
+  assert.ok(match !== null, `not a progress bar like "[████░░] 40% step 2/5 · …": ${JSON.stringify(text)}`);
+  const bar = match[1] ?? '';
+  return {
+    filled: [...bar].filter((c) => c === '█').length, width: [...bar].length, percent: Number(match[2]),
+    label: match[3] ?? '', done: Number(match[4]), total: Number(match[5]),
+  };
+}
+
+describe('inline report: progress()', () => {
+  const kernel = useReportKernel();
+
+  test('progress(5) with a 50 ms await per step: one display_data, then updates with the same display_id, ending at 5/5', async () => {
+    const exchange = await runOk(kernel(), [
+      'for (const step of progress(5)) {',
+      '  await new Promise((resolve) => setTimeout(resolve, 50));',
+      '}',
+    ].join('\n'));
+    const { texts, updates } = progressOf(exchange);
+    const bars = texts.map(parseBar);
+    for (const bar of bars) {
+      assert.equal(bar.label, 'step');
+      assert.equal(bar.total, 5);
+      assert.equal(bar.percent, Math.round((bar.done / 5) * 100), `percent of ${bar.done}/5`);
+      assert.ok(Math.abs(bar.filled / bar.width - bar.done / 5) <= 1 / bar.width, `the bar is ${bar.done}/5 full: ${JSON.stringify(bar)}`);
+    }
+    assert.deepEqual(bars.map((bar) => bar.done), [...bars.map((bar) => bar.done)].sort((a, b) => a - b), 'steps never go back');
+    const last = texts.at(-1) ?? '';
+    assert.match(last, /^\[█+\] 100% step 5\/5 · /, `the final update: ${JSON.stringify(last)}`);
+    assert.match(last, /\belapsed\b/);
+    for (const text of texts.slice(1, -1)) {
+      const bar = parseBar(text);
+      if (bar.done > 0 && bar.done < 5) assert.match(text, /\belapsed, ETA\b/, `a step in the middle shows the ETA: ${JSON.stringify(text)}`);
+    }
+    assert.ok(updates.length <= 6, `at most one update per step plus the final one: ${updates.length}`);
+    assertNoReport(exchange, 'a loop that touched no tensor');
+  });
+
+  test('a fast loop of 2000 steps is throttled to about one update per 100 ms, plus the final one', async () => {
+    const exchange = await runOk(kernel(), [
+      'const loopStarted = performance.now();',
+      'let total = 0;',
+      'for (const step of progress(2000)) total += step;',
+      'console.log(`loop took ${(performance.now() - loopStarted).toFixed(1)} ms`);',
+    ].join('\n'));
+    const took = Number(/loop took ([\d.]+) ms/.exec(streamText(exchange, 'stdout'))?.[1]);
+    assert.ok(Number.isFinite(took), `the cell printed its time: ${JSON.stringify(streamText(exchange, 'stdout'))}`);
+    const { updates, texts } = progressOf(exchange);
+    assert.ok(updates.length <= Math.floor(took / 100) + 2,
+      `${updates.length} updates for a ${took} ms loop: at most one per 100 ms plus the final one`);
+    assert.match(texts.at(-1) ?? '', /^\[█+\] 100% step 2000\/2000\b/);
+  });
+
+  test('progress(iterable) over an array counts its items', async () => {
+    const exchange = await runOk(kernel(), [
+      "for (const word of progress(['a', 'b', 'c'])) {",
+      '  await new Promise((resolve) => setTimeout(resolve, 20));',
+      '}',
+    ].join('\n'));
+    const { texts } = progressOf(exchange);
+    assert.match(texts.at(-1) ?? '', /^\[█+\] 100% \w+ 3\/3\b/);
+  });
+
+  test('progress.fit({epochs: 3}) as model.fit callbacks: one display updated to "epoch 3/3" with the loss', async () => {
+    const exchange = await runOk(kernel(), [
+      'const model = tf.sequential();',
+      'model.add(tf.layers.dense({ units: 1, inputShape: [1] }));',
+      "model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });",
+      'const xs = tf.tensor2d([[1], [2], [3], [4]]);',
+      'const ys = tf.tensor2d([[2], [4], [6], [8]]);',
+      'const history = await model.fit(xs, ys, { epochs: 3, batchSize: 2, callbacks: progress.fit({ epochs: 3 }) });',
+      'history.epoch.length',
+    ].join('\n'));
+    const { texts } = progressOf(exchange);
+    for (const text of texts) {
+      const bar = parseBar(text);
+      assert.equal(bar.label, 'epoch', JSON.stringify(text));
+      assert.equal(bar.total, 3, JSON.stringify(text));
+    }
+    const last = texts.at(-1) ?? '';
+    assert.match(last, /^\[█+\] 100% epoch 3\/3 · /, `the final update: ${JSON.stringify(last)}`);
+    assert.match(last, /\bloss \d/, `the loss beside the bar: ${JSON.stringify(last)}`);
+    theReport(exchange);
+  });
+});
