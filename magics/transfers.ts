@@ -37,7 +37,7 @@ export const transfersMagic: Magic = {
     const rows = [...groups.values()].map(({ count, bytes, ms, record }) => [
       record.direction, `${record.from} → ${record.to}`, String(count), exactBytes(bytes), ms.toFixed(3),
       ms > 0 ? (bytes / ms / 1e6).toFixed(3) : '', record.cause, record.operation,
-      record.cell === null ? '' : `cell ${record.cell}, line ${record.line}`,
+      record.cell === null ? '' : record.line === null ? `cell ${record.cell}` : `cell ${record.cell}, line ${record.line}`,
     ]);
     const bytes = records.reduce((sum, record) => sum + record.bytes, 0);
     const ms = records.reduce((sum, record) => sum + record.ms, 0);

@@ -265,7 +265,8 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.ledger.add({
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms: event.ms,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
-      cell: where?.cell ?? null, line: where?.line ?? null, at: performance.now() - this.cellStartedAt, scalar: event.scalar,
+      // tfjs chains some work with .then(), which loses the cell's frame: the cell is still known.
+      cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - this.cellStartedAt, scalar: event.scalar,
     });
   }
 

@@ -46,14 +46,16 @@ export class InterpreterHost {
     const { id, method, args } = message;
     try {
       let value: unknown;
-      if (method === 'execute') {
+      if (method === 'execute' || method === 'finishCell') {
         this.runningCall = id;
         const emit = (event: OutputEvent): void => {
           this.capture.flush(); // streams printed before a display stay before it
           this.post({ kind: 'output', callId: id, event });
         };
         try {
-          value = await this.interpreter.execute(args[0] as string, args[1] as Parameters<Interpreter['execute']>[1], emit);
+          value = method === 'execute'
+            ? await this.interpreter.execute(args[0] as string, args[1] as Parameters<Interpreter['execute']>[1], emit)
+            : await this.interpreter.finishCell(args[0] as number, emit);
         } finally {
           this.capture.flush(); // the spec wants streams out before the reply and `idle`
           this.runningCall = null;

@@ -51,6 +51,8 @@ export type CompletenessStatus =
 
 export interface Interpreter {
   execute(code: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome>;
+  /** After the cell's result or error is out: outputs that close the cell (the device report). */
+  finishCell(executionCount: number, emit: (event: OutputEvent) => void): Promise<void>;
   evaluate(expression: string): Promise<ExpressionValue>;
   complete(code: string, cursorPos: number): Promise<Completion>;
   inspect(code: string, cursorPos: number, detailLevel: number): Promise<Inspection>;

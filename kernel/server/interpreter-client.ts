@@ -31,6 +31,9 @@ export class InterpreterClient implements Interpreter {
   execute(code: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome> {
     return this.call('execute', [code, options], emit) as Promise<ExecuteOutcome>;
   }
+  finishCell(executionCount: number, emit: (event: OutputEvent) => void): Promise<void> {
+    return this.call('finishCell', [executionCount], emit) as Promise<void>;
+  }
   evaluate(expression: string): Promise<ExpressionValue> {
     return this.call('evaluate', [expression]) as Promise<ExpressionValue>;
   }

@@ -1,7 +1,8 @@
-// A classic Notebook server (Debian's jupyter-notebook 6.4) for browser tests: isolated Jupyter
-// directories with the tsgpu kernelspec installed, 127.0.0.1, a free port, a random token. Stopping
-// it sends SIGTERM (the server then shuts its kernels down) and kills, by pid, only what this
-// server started and left behind.
+// A Jupyter server for client tests: Debian's classic Notebook 6.4 (browser tests) or
+// jupyter_server 1.23 (what JupyterLab runs on), with isolated Jupyter directories and the tsgpu
+// kernelspec installed, 127.0.0.1, a free port, a random token. Stopping it sends SIGTERM (the
+// server then shuts its kernels down) and kills, by pid, only what this server started and left
+// behind.
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -40,8 +41,8 @@ function freePort(): Promise<number> {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Isolated JUPYTER_* directories, the tsgpu kernelspec installed with `tsgpu install --prefix`. */
-export function isolatedJupyter(): { tmp: string; env: NodeJS.ProcessEnv; specDir: string } {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-notebook-ui-'));
+export function isolatedJupyter(label = 'notebook-ui'): { tmp: string; env: NodeJS.ProcessEnv; specDir: string } {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `tsgpu-${label}-`));
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Python state from the caller's environment must not leak into Debian's interpreter.
   delete env['PYTHONPATH'];
@@ -67,12 +68,23 @@ export function isolatedJupyter(): { tmp: string; env: NodeJS.ProcessEnv; specDi
 }
 
 /** Starts `python3 -m notebook` and waits until its REST API answers (60 s at most). */
-export async function startNotebook(tmp: string, env: NodeJS.ProcessEnv): Promise<NotebookServer> {
+export function startNotebook(tmp: string, env: NodeJS.ProcessEnv): Promise<NotebookServer> {
+  return startServer(tmp, env, 'notebook');
+}
+
+/**
+ * Starts a server and waits until its REST API answers (60 s at most): `notebook` is the classic
+ * Notebook 6.4 (JSON websocket), `jupyter_server` is jupyter_server 1.23 (Debian has no
+ * jupyter-server command: `python3 -m jupyter_server`; binary websocket protocol).
+ */
+export async function startServer(tmp: string, env: NodeJS.ProcessEnv, kind: 'notebook' | 'jupyter_server'): Promise<NotebookServer> {
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const root = path.join(tmp, 'notebooks');
-  const child = spawn(PYTHON, ['-m', 'notebook', '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`,
-    '--port-retries=0', `--NotebookApp.token=${token}`, `--NotebookApp.notebook_dir=${root}`], {
+  const app = kind === 'notebook' ? 'NotebookApp' : 'ServerApp';
+  const rootOption = kind === 'notebook' ? `--NotebookApp.notebook_dir=${root}` : `--ServerApp.root_dir=${root}`;
+  const child = spawn(PYTHON, ['-m', kind, '--no-browser', '--allow-root', '--ip=127.0.0.1', `--port=${port}`,
+    '--port-retries=0', `--${app}.token=${token}`, rootOption], {
     cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -85,7 +97,7 @@ export async function startNotebook(tmp: string, env: NodeJS.ProcessEnv): Promis
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the notebook server exited (${child.exitCode ?? child.signalCode}):\n${output}`);
+      throw new Error(`the ${kind} server exited (${child.exitCode ?? child.signalCode}):\n${output}`);
     }
     try {
       const response = await fetch(`${server.url}api/status`, { headers: { Authorization: `token ${token}` } });
@@ -96,7 +108,7 @@ export async function startNotebook(tmp: string, env: NodeJS.ProcessEnv): Promis
     await sleep(200);
   }
   await stopNotebook(server);
-  throw new Error(`the notebook server did not answer within 60 s:\n${output}`);
+  throw new Error(`the ${kind} server did not answer within 60 s:\n${output}`);
 }
 
 /** Pids of live processes whose command line mentions `text` (the kernels of this server mention its runtime dir). */

@@ -1,5 +1,5 @@
 // The report's advice: many small moves from one loop line, a readback on every iteration, moves
-// the auto policy made, and a software GPU. Each hint shows in metadata.tsgpu.hints, as an
+// the device policy made, and a software GPU. Each hint shows in metadata.tsgpu.hints, as an
 // "  hint: …" line of text/plain and as an <li> of the HTML.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -61,7 +61,7 @@ describe('inline report: hints', () => {
     hintMatching(report, /^a GPU→host readback at line 3 on every iteration/);
   });
 
-  test('an implicit move (auto policy): "1 move(s) the auto policy made for you at line 4 (Add): make … explicit with await x.to(\'gpu:0\')."', async () => {
+  test('an implicit move (auto policy): "1 move made for you by the device policy at line 4 (Add): make … explicit with await x.to(\'gpu:0\')."', async () => {
     const report = await reportOf(kernel(), [
       'const ga = tf.ones([16]);',
       "await ga.to('gpu:0');",
@@ -71,8 +71,8 @@ describe('inline report: hints', () => {
     const implicit = report.meta.transfers.filter((transfer) => transfer.cause === 'implicit');
     assert.deepEqual(implicit.map(({ direction, bytes, operation, line }) => ({ direction, bytes, operation, line })),
       [{ direction: 'H2D', bytes: 64, operation: 'Add', line: 4 }], 'the auto policy moved hb for the Add at line 4');
-    const hint = hintMatching(report, /the auto policy made for you/);
-    assert.match(hint, /^1 moves? the auto policy made for you at line 4 \(Add\): make (?:it|them) explicit with await x\.to\('gpu:0'\)\.?$/);
+    const hint = hintMatching(report, /made for you by the device policy/);
+    assert.match(hint, /^1 moves? made for you by the device policy at line 4 \(Add\): make (?:it|them) explicit with await x\.to\('gpu:0'\)\.?$/);
   });
 
   test('a cell that used gpu:0 (lavapipe) gets the software-GPU hint; a cpu-only cell does not', async () => {

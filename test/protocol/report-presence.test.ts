@@ -25,6 +25,14 @@ describe('inline report: one per cell that touched tensors, none otherwise', () 
     assert.equal(report.meta.cell, countOf(exchange));
   });
 
+  test('a cell that moves a tensor and then throws shows the error first and the report after it', async () => {
+    const exchange = await kernel().execute("const thrown = tf.ones([8]);\nawait thrown.to('gpu:0');\nthrow new Error('after the move')");
+    const kinds = iopubKinds(exchange);
+    assert.ok(kinds.includes('error'), `the cell failed: ${kinds.join(', ')}`);
+    assert.ok(kinds.indexOf('error') < kinds.lastIndexOf('display_data'), `the report comes after the error: ${kinds.join(', ')}`);
+    assert.deepEqual(kinds.slice(-2), ['display_data', 'status:idle'], `the report is the last message before idle: ${kinds.join(', ')}`);
+  });
+
   test('a cell that only runs an op on the cpu shows one report', async () => {
     const report = await reportOf(kernel(), 'tf.ones([4]).add(1)');
     assert.ok(report.meta.devices.some((use) => use.device === 'cpu' && use.ops >= 1),

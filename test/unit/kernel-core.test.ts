@@ -21,6 +21,7 @@ class ScriptedInterpreter implements Interpreter {
     emit({ type: 'execute_result', data: { 'text/plain': `'${code}'` }, metadata: {} });
     return { status: 'ok' };
   }
+  async finishCell() { return undefined; }
   async evaluate() { return { status: 'ok' as const, data: { 'text/plain': '1' }, metadata: {} }; }
   async complete() { return { matches: [], cursorStart: 0, cursorEnd: 0, metadata: {} }; }
   async inspect() { return { found: false, data: {} }; }

@@ -1,10 +1,11 @@
 // Units as the report prints them.
+/** Binary units, as %memory and %transfers print them. */
 export function bytesText(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
   let value = Math.abs(bytes);
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
     unit++;
   }
   return `${bytes < 0 ? '-' : ''}${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;

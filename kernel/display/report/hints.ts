@@ -21,7 +21,8 @@ export function reportHints(report: CellReport): string[] {
       hints.push(`${group.length} small host→GPU moves ${at(line)} (${ms.toFixed(1)} ms): move the batch once, before the loop, and keep the data on the device.`);
     }
   }
-  for (const [line, group] of byLine(moves.filter((transfer) => transfer.direction === 'D2H'))) {
+  // A scalar read back each step (await loss.data()) is the readback this hint is about.
+  for (const [line, group] of byLine(report.transfers.filter((transfer) => transfer.direction === 'D2H'))) {
     if (group.length >= LOOP_MOVES) {
       hints.push(`a GPU→host readback ${at(line)} on every iteration (${group.length}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
     }
@@ -29,9 +30,9 @@ export function reportHints(report: CellReport): string[] {
   const implicit = moves.filter((transfer) => transfer.cause === 'implicit');
   for (const [line, group] of byLine(implicit)) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
-    hints.push(`${group.length} move${group.length === 1 ? '' : 's'} the auto policy made for you ${at(line)} (${ops}): make ${group.length === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
+    hints.push(`${group.length} move${group.length === 1 ? '' : 's'} made for you by the device policy ${at(line)} (${ops}): make ${group.length === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
   }
-  const scalars = report.transfers.filter((transfer) => transfer.scalar);
+  const scalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D');
   if (scalars.length >= LOOP_MOVES) {
     hints.push(`${scalars.length} host scalars (learning rate, constants) went to the GPU one by one: make the model and optimizer on the GPU (%device ${scalars[0]!.to}) so they are created there.`);
   }

@@ -150,8 +150,11 @@ export class TypeScriptInterpreter implements Interpreter {
       return this.runtimeError(error, code, running.fileName);
     } finally {
       this.rejectPending = null;
-      await this.deps.hooks.afterRun(options.executionCount);
     }
+  }
+
+  async finishCell(executionCount: number): Promise<void> {
+    await this.deps.hooks.afterRun(executionCount);
   }
 
   /** Checks, transpiles and runs code as a cell; resolves with its value. */

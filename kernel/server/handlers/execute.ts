@@ -1,6 +1,6 @@
 // execute_request: the protocol bookkeeping around running a cell (ipykernel's execute_request
 // vs do_execute split). The language itself lives behind the Interpreter interface.
-import type { ExpressionValue } from '../../interpreter/interpreter';
+import type { ExpressionValue, OutputEvent } from '../../interpreter/interpreter';
 import type { JsonObject } from '../../protocol/messages';
 import type { HandlerContext, KernelCore } from '../kernel-core';
 
@@ -20,22 +20,22 @@ export async function executeRequest(context: HandlerContext, core: KernelCore):
   if (!silent) context.publish('execute_input', { code, execution_count: executionCount });
 
   const publishOutput = core.outputFor(context.request, executionCount);
+  const emit = (event: OutputEvent): void => {
+    // The spec: a silent execute does not broadcast output, nor an execute_result.
+    if (silent) return;
+    if (event.type === 'execute_result' && storeHistory) {
+      const text = event.data['text/plain'];
+      if (typeof text === 'string') context.history.recordOutput(executionCount, text);
+    }
+    publishOutput(event);
+  };
   const outcome = await core.whileExecuting(context.request, () => context.interpreter.execute(
-    code,
-    { silent, storeHistory, allowStdin: content['allow_stdin'] === true, executionCount },
-    (event) => {
-      // The spec: a silent execute does not broadcast output, nor an execute_result.
-      if (silent) return;
-      if (event.type === 'execute_result' && storeHistory) {
-        const text = event.data['text/plain'];
-        if (typeof text === 'string') context.history.recordOutput(executionCount, text);
-      }
-      publishOutput(event);
-    },
-  ));
+    code, { silent, storeHistory, allowStdin: content['allow_stdin'] === true, executionCount }, emit));
+  if (outcome.status === 'error') context.publish('error', { ename: outcome.ename, evalue: outcome.evalue, traceback: outcome.traceback });
+  // What closes the cell (the device report) comes after its result or error.
+  await context.interpreter.finishCell(executionCount, emit);
   if (outcome.status === 'error') {
     const { ename, evalue, traceback } = outcome;
-    context.publish('error', { ename, evalue, traceback });
     return { status: 'error', execution_count: executionCount, ename, evalue, traceback };
   }
   const userExpressions: JsonObject = {};
