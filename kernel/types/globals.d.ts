@@ -74,3 +74,26 @@ declare module 'tsgpu' {
   export const clearOutput: (options?: { wait?: boolean }) => void;
   export const prompt: (message?: string, options?: { password?: boolean }) => Promise<string>;
 }
+
+/** tslab's module, as tsgpu provides it when tslab itself is not installed. */
+declare module 'tslab' {
+  export interface Display {
+    javascript(s: string): void;
+    html(s: string): void;
+    markdown(s: string): void;
+    latex(s: string): void;
+    svg(s: string): void;
+    png(b: Uint8Array): void;
+    jpeg(b: Uint8Array): void;
+    gif(b: Uint8Array): void;
+    pdf(b: Uint8Array): void;
+    text(s: string): void;
+    raw(contentType: string, b: string | Uint8Array): void;
+  }
+  export const display: Display;
+  /** A display whose every call replaces its own previous output. */
+  export function newDisplay(): Display;
+  export const versions: { tslab: string; typescript: string; node: string };
+  export const isNode: boolean;
+  export const isBrowser: boolean;
+}

@@ -36,6 +36,8 @@ export class CellRuntime {
   private readonly fromTsgpu: Importer;
   /** Modules the kernel provides itself, by specifier (`tsgpu`). */
   readonly builtins = new Map<string, Record<string, unknown>>();
+  /** Stand-ins used only when the notebook's folder does not have the real module (`tslab`). */
+  readonly fallbacks = new Map<string, Record<string, unknown>>();
 
   constructor(private readonly t: typeof ts, private readonly directory: string) {
     this.fromNotebook = importerFrom(directory);
@@ -55,6 +57,8 @@ export class CellRuntime {
       return await this.fromNotebook(specifier);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      const fallback = this.fallbacks.get(specifier);
+      if (fallback) return fallback;
       try {
         return await this.fromTsgpu(specifier);
       } catch {
@@ -74,6 +78,23 @@ export class CellRuntime {
       else if (imported === '*') global[local] = namespace;
       else if (imported in namespace) global[local] = namespace[imported];
     }
+  }
+
+  /** `require` for cells: from the notebook's folder, with the kernel's own and stand-in modules. */
+  requireFor(base: NodeJS.Require): NodeJS.Require {
+    const runtime = this;
+    const cellRequire = function require(id: string): unknown {
+      const builtin = runtime.builtins.get(id);
+      if (builtin) return builtin;
+      try {
+        return base(id);
+      } catch (error) {
+        const fallback = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? runtime.fallbacks.get(id) : undefined;
+        if (fallback) return fallback;
+        throw error;
+      }
+    };
+    return Object.assign(cellRequire, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions }) as NodeJS.Require;
   }
 
   /** `import x from 'm'`: CommonJS modules compiled from ESM keep their default in `.default`. */

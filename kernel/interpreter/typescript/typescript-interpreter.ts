@@ -8,6 +8,8 @@ import vm from 'node:vm';
 import type ts from 'typescript';
 import { createDisplayApi, isDisplayHandle } from '../../display/display-api';
 import { createProgress, type TransferTotals } from '../../display/progress';
+import { createTslab } from '../../display/tslab-compat';
+import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
 import { parseCell } from '../../../magics/parser';
@@ -36,6 +38,22 @@ class CellRefused extends Error {
   constructor(readonly outcome: ErrorOutcome) {
     super(outcome.evalue);
   }
+}
+
+/**
+ * tslab's JSDoc pragmas change how a cell runs; the ones tsgpu does not implement say so rather
+ * than run the cell some other way.
+ */
+function unsupportedPragma(code: string): string | null {
+  const header = /^\s*\/\*\*([\s\S]*?)\*\//.exec(code)?.[1] ?? '';
+  const pragma = /@(module|jsx|browser|node)\b/.exec(header)?.[1];
+  if (!pragma || pragma === 'node') return null; // @node is how every cell runs here
+  const what: Record<string, string> = {
+    module: 'cells declared as modules (/** @module name */, imported by later cells) are not supported yet: put the code in a .ts file next to the notebook and import it',
+    jsx: 'JSX cells (/** @jsx */) are not supported yet',
+    browser: 'cells run in the browser (/** @browser */) are not supported: tsgpu runs cells in Node.js',
+  };
+  return what[pragma] ?? null;
 }
 
 interface Dependencies {
@@ -80,11 +98,13 @@ export class TypeScriptInterpreter implements Interpreter {
     const api = createDisplayApi(deps.emit);
     const prompt = (message = '', options: { password?: boolean } = {}): Promise<string> => deps.requestInput(message, options.password === true);
     // Cells get `require` resolving from the notebook's folder, as a script there would.
-    const require = createRequire(path.join(deps.directory, '[cell]'));
+    const require = this.runtime.requireFor(createRequire(path.join(deps.directory, '[cell]')));
     const progress = createProgress(deps.emit, deps.transferTotals);
     Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, progress, require });
     const exported = { ...api, prompt, progress };
     this.runtime.builtins.set('tsgpu', { ...exported, default: exported });
+    const tslab = createTslab(deps.emit, { tslab: `tsgpu ${TSGPU_VERSION}`, typescript: deps.ts.version, node: process.version });
+    this.runtime.fallbacks.set('tslab', { ...tslab, default: tslab });
   }
 
   warmUp(): void {
@@ -170,6 +190,8 @@ export class TypeScriptInterpreter implements Interpreter {
   private async compile(code: string, running: RunningCell, fileName: string): Promise<() => Promise<unknown>> {
     const declarations = await this.deps.hooks.prepare(code);
     for (const file of declarations) this.checker.addDeclarations(file);
+    const pragma = unsupportedPragma(code);
+    if (pragma) throw new CellRefused({ status: 'error', ename: 'UnsupportedPragma', evalue: pragma, traceback: [`UnsupportedPragma: ${pragma}`] });
     const transpiled = transpileCell(this.t, code, `${fileName}.ts`);
     if (transpiled.syntaxErrors.length > 0) throw new CellRefused(this.syntaxErrorOutcome(code, transpiled.syntaxErrors));
     const checked = this.checker.check(code, this.typecheck !== 'off');
