@@ -10,7 +10,7 @@ import { TypeScriptInterpreter } from './interpreter/typescript/typescript-inter
 import { log } from './log';
 import { TSGPU_VERSION, typescriptVersion } from './package-info';
 import type { WorkerData } from './server/worker';
-import { readConnectionFile } from './transport/connection-file';
+import { connectionFileWarning, readConnectionFile } from './transport/connection-file';
 
 /** Node's own warnings would land in the user's cell output; only the vm loader's is noise. */
 function routeProcessWarnings(): void {
@@ -23,6 +23,8 @@ function routeProcessWarnings(): void {
 
 export function runKernel(connectionFile: string): void {
   const connection = readConnectionFile(connectionFile);
+  const warning = connectionFileWarning(connectionFile);
+  if (warning) log(`warning: ${warning}`);
   // Before anything else: SIGINT arrives from the worker (interrupts, shutdown) and, outside a
   // cell, from a terminal's Ctrl-C. Neither may ever kill the user's state, even during start-up.
   let interruptCell = (): void => undefined;

@@ -37,6 +37,16 @@ function parseObject(frame: Buffer, name: string): JsonObject | string {
   return value as JsonObject;
 }
 
+/** A string with a lone surrogate cannot be encoded back to UTF-8: nothing downstream should see one. */
+function hasLoneSurrogate(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return !value.isWellFormed();
+  if (typeof value !== 'object' || value === null || depth > 64) return false;
+  for (const [key, item] of Object.entries(value)) {
+    if (!key.isWellFormed() || hasLoneSurrogate(item, depth + 1)) return true;
+  }
+  return false;
+}
+
 function isHeader(value: JsonObject): value is JsonObject & Header {
   return typeof value['msg_id'] === 'string' && typeof value['msg_type'] === 'string'
     && typeof value['session'] === 'string' && value['msg_type'] !== '';
@@ -57,6 +67,7 @@ export function decodeMessage(frames: readonly Buffer[], signer: Signer, replay:
     parseObject(signed[2]!, 'metadata'), parseObject(signed[3]!, 'content'),
   ];
   for (const part of [header, parent, metadata, content]) if (typeof part === 'string') return { ok: false, reason: part };
+  if ([header, parent, metadata, content].some((part) => hasLoneSurrogate(part))) return { ok: false, reason: 'a string holds a lone UTF-16 surrogate' };
   const h = header as JsonObject;
   if (!isHeader(h)) return { ok: false, reason: 'header lacks string msg_id, msg_type or session' };
   return {

@@ -1,5 +1,5 @@
 // Reads and checks a Jupyter connection file (the spec's "Connection files").
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 export interface ConnectionInfo {
   transport: 'tcp' | 'ipc';
@@ -42,6 +42,18 @@ export function parseConnectionInfo(text: string, source: string): ConnectionInf
     info[name] = port;
   }
   return info;
+}
+
+/** The file holds the HMAC key: anyone who can read it can run code in this kernel. */
+export function connectionFileWarning(file: string): string | null {
+  try {
+    const mode = statSync(file).mode;
+    return (mode & 0o077) !== 0
+      ? `connection file ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}): anyone who reads its key can run code in this kernel. chmod 600 it.`
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 export function readConnectionFile(file: string): ConnectionInfo {

@@ -80,3 +80,11 @@ test('without a key, unsigned messages are accepted (spec: empty key = no signin
   assert.equal(decodeMessage(frames, open, guard).ok, true);
   assert.equal(decodeMessage(frames, open, guard).ok, true, 'no replay check without signatures');
 });
+
+test('a message whose JSON holds a lone surrogate is refused (it could not be encoded back)', () => {
+  const header = Buffer.from(JSON.stringify(makeHeader(session, 'execute_request')));
+  const obj = Buffer.from('{}');
+  assert.match(reasonFor(signed([header, obj, obj, Buffer.from('{"code":"\\ud800"}')])), /lone UTF-16 surrogate/);
+  assert.match(reasonFor(signed([header, obj, obj, Buffer.from('{"\\udfff":1}')])), /lone UTF-16 surrogate/);
+  assert.equal(decodeMessage(signed([header, obj, obj, Buffer.from('{"code":"\\ud83d\\ude00"}')]), signer, new ReplayGuard()).ok, true, 'a proper pair is fine');
+});
