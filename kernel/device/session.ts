@@ -44,6 +44,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private cellStartedAt = performance.now();
   private cellNumber = 0;
   private liveBefore = new Map<string, number>();
+  private readonly reportedLost = new Set<string>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
@@ -90,13 +91,23 @@ class DeviceSession implements DeviceControl, TensorMover {
     const activity = this.placement.takeActivity();
     const moves = this.ledger.endCell(Object.keys(activity).length > 0);
     this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
-    for (const error of await this.registry.takeGpuErrors()) {
-      process.stderr.write(`${error.device} reported an error, and this cell's results may be wrong (zeros): ${error.message}\n`);
-    }
     if (Object.keys(activity).length === 0 && moves.length === 0) return;
     const report = this.cellReport(activity, moves);
     if (this.placement.logKernels) this.printPlacement(report);
     if (this.report !== 'off') this.deps.emit({ type: 'display_data', ...renderReport(report, this.report) });
+  }
+
+  async faults(): Promise<string | null> {
+    const errors = await this.registry.takeGpuErrors();
+    const lost = this.registry.list().filter((device) => device.state === 'lost').map((device) => device.name);
+    const newlyLost = lost.filter((device) => !this.reportedLost.has(device));
+    for (const device of newlyLost) this.reportedLost.add(device);
+    if (errors.length === 0 && newlyLost.length === 0) return null;
+    const parts = errors.slice(0, 3).map((error) => `${error.device} reported: ${error.message.split('\n')[0]}`);
+    if (errors.length > 3) parts.push(`and ${errors.length - 3} more`);
+    for (const device of newlyLost) parts.push(`${device} was lost (driver reset or device removed); its tensors are gone, other devices and variables are fine`);
+    const memory = errors.some((error) => /memory/i.test(error.message));
+    return `${parts.join('; ')}. This cell's GPU results may be wrong (zeros).${memory ? ' Out of GPU memory: dispose tensors you no longer need (x.dispose(), tf.tidy), or use smaller batches.' : ''} %devices shows each device's state.`;
   }
 
   get placementLog(): boolean {
@@ -311,6 +322,10 @@ export class DeviceLayer implements CellHooks {
 
   synchronize(): Promise<void> {
     return this.session?.synchronize() ?? Promise.resolve();
+  }
+
+  async faults(): Promise<string | null> {
+    return this.session?.faults() ?? null;
   }
 
   transferTotals(): TransferTotals {

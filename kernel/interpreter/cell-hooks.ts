@@ -10,6 +10,8 @@ export interface CellHooks {
   beforeRun(executionCount: number): void;
   /** After it ran (or failed), before the reply: free what it left unreachable, report. */
   afterRun(executionCount: number): Promise<void>;
+  /** Faults a device reported while the cell ran (out of memory, validation, a lost device): the cell's error. */
+  faults(): Promise<string | null>;
 }
 
 export interface CellLocation {
@@ -22,4 +24,5 @@ export const NO_HOOKS: CellHooks = {
   prepare: async () => [],
   beforeRun: () => undefined,
   afterRun: async () => undefined,
+  faults: async () => null,
 };

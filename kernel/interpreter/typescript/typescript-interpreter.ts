@@ -159,6 +159,10 @@ export class TypeScriptInterpreter implements Interpreter {
       } else if (code.trim() !== '') {
         value = await this.runCode(code, running);
       }
+      // A GPU reports some faults (out of memory, a validation error) asynchronously, after
+      // the op "succeeded" with zeros: such a cell failed, whatever it returned.
+      const fault = await this.deps.hooks.faults();
+      if (fault) return { status: 'error', ename: 'GPUError', evalue: fault, traceback: [`GPUError: ${fault}`] };
       if (value !== undefined && !isDisplayHandle(value)) emit({ type: 'execute_result', ...toMimeBundle(value) });
       return { status: 'ok' };
     } catch (error) {
