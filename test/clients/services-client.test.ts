@@ -132,7 +132,8 @@ test(`a session runs ${NOTEBOOK}'s code cells in order; only the cells tagged ra
   }
   assert.deepEqual(problems, [], `${NOTEBOOK} through @jupyterlab/services`);
   assert.ok(reports > 0, 'no device report (display_data with metadata.tsgpu) arrived over the websocket');
-  t.diagnostic(`${cells.length} code cells, ${reports} reports`);
+  const protocol = (kernel() as unknown as { _selectedProtocol?: string })._selectedProtocol;
+  t.diagnostic(`${cells.length} code cells, ${reports} reports; websocket subprotocol ${JSON.stringify(protocol)}`);
 });
 
 test('Interrupt stops `while (true) {}` with an Interrupted error; the session keeps its state', { timeout: 120_000 }, async () => {
