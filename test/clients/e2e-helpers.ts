@@ -1,9 +1,11 @@
 // Shared by the end-to-end client tests: the tutorial notebooks and their code cells, a bounded
-// child process, deadlines on promises, and checks on an executed notebook's JSON.
+// child process, deadlines on promises, an endless cell to interrupt, and checks on an executed
+// notebook's JSON.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ROOT } from './notebook-server';
 
 export const NOTEBOOKS_DIR = path.join(ROOT, 'notebooks');
@@ -147,6 +149,28 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends `while (true) {}` to the kernel and waits (30 s at most) for its execute_input, then 500 ms
+ * more so that the cell is surely running; `context` is appended to the timeout's message. The
+ * cell's iopub messages keep arriving in `iopub`; `future.done` settles once it is interrupted.
+ */
+export async function startEndlessCell(kernel: Kernel.IKernelConnection, context = ''): Promise<{
+  future: Kernel.IShellFuture<KernelMessage.IExecuteRequestMsg, KernelMessage.IExecuteReplyMsg>;
+  iopub: KernelMessage.IIOPubMessage[];
+}> {
+  const iopub: KernelMessage.IIOPubMessage[] = [];
+  const future = kernel.requestExecute({ code: 'while (true) {}', stop_on_error: true });
+  const running = new Promise<void>((resolve) => {
+    future.onIOPub = (message) => {
+      iopub.push(message);
+      if (message.header.msg_type === 'execute_input') resolve();
+    };
+  });
+  await withTimeout(running, 30_000, `execute_input of the endless cell${context}`);
+  await sleep(500);
+  return { future, iopub };
+}
 
 /** Checks Debian's nbformat accepts the file as a valid notebook (nbformat.validate). */
 export async function assertValidNotebook(file: string, env: NodeJS.ProcessEnv): Promise<void> {

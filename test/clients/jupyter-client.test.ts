@@ -5,15 +5,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { CLI, isolatedJupyterDirs, PYTHON, ROOT } from './notebook-server';
 
-// dist/test/clients/ -> repository root
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.join(ROOT, 'dist', 'kernel', 'cli', 'main.js');
 const CHECK_PY = path.join(ROOT, 'test', 'clients', 'jupyter_client_check.py');
-// Debian's Jupyter stack lives in /usr/bin/python3's dist-packages; a `python3` on PATH may be another one.
-const PYTHON = '/usr/bin/python3';
 const JUPYTER = '/usr/bin/jupyter';
 
 interface RunResult {
@@ -66,24 +61,11 @@ let env: NodeJS.ProcessEnv = {};
 let specDir = '';
 
 before(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-jupyter-client-'));
-  env = { ...process.env };
-  // Python state from the caller's environment must not leak into Debian's interpreter.
-  delete env.PYTHONPATH;
-  delete env.PYTHONHOME;
-  Object.assign(env, {
-    JUPYTER_PATH: path.join(tmp, 'share', 'jupyter'),
-    JUPYTER_DATA_DIR: path.join(tmp, 'data'),
-    JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
-    JUPYTER_CONFIG_DIR: path.join(tmp, 'config'),
-    IPYTHONDIR: path.join(tmp, 'ipython'),
-    JUPYTER_PLATFORM_DIRS: '1',
-    PYTHONDONTWRITEBYTECODE: '1',
-    PYTHONUNBUFFERED: '1',
-    PYDEVD_DISABLE_FILE_VALIDATION: '1',
-  });
-  for (const d of ['data', 'runtime', 'config', 'ipython']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
-  specDir = path.join(tmp, 'share', 'jupyter', 'kernels', 'tsgpu');
+  // Nothing installed yet: the install itself is under test below.
+  const jupyter = isolatedJupyterDirs('jupyter-client');
+  tmp = jupyter.tmp;
+  specDir = jupyter.specDir;
+  env = { ...jupyter.env, PYTHONUNBUFFERED: '1' };
 });
 
 after(() => {

@@ -40,8 +40,11 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Isolated JUPYTER_* directories, the tsgpu kernelspec installed with `tsgpu install --prefix`. */
-export function isolatedJupyter(label = 'notebook-ui'): { tmp: string; env: NodeJS.ProcessEnv; specDir: string } {
+/**
+ * Isolated JUPYTER_* directories and the environment that points at them, nothing installed yet;
+ * specDir is where `tsgpu install --prefix <tmp>` puts the kernelspec.
+ */
+export function isolatedJupyterDirs(label: string): { tmp: string; env: NodeJS.ProcessEnv; specDir: string } {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `tsgpu-${label}-`));
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Python state from the caller's environment must not leak into Debian's interpreter.
@@ -59,8 +62,13 @@ export function isolatedJupyter(label = 'notebook-ui'): { tmp: string; env: Node
     MESA_SHADER_CACHE_DIR: process.env['MESA_SHADER_CACHE_DIR'] ?? path.join(os.tmpdir(), 'tsgpu-mesa-shader-cache'),
   });
   for (const dir of ['data', 'runtime', 'config', 'ipython', 'notebooks']) fs.mkdirSync(path.join(tmp, dir), { recursive: true });
+  return { tmp, env, specDir: path.join(tmp, 'share', 'jupyter', 'kernels', 'tsgpu') };
+}
+
+/** Isolated JUPYTER_* directories, the tsgpu kernelspec installed with `tsgpu install --prefix`. */
+export function isolatedJupyter(label = 'notebook-ui'): { tmp: string; env: NodeJS.ProcessEnv; specDir: string } {
+  const { tmp, env, specDir } = isolatedJupyterDirs(label);
   const install = spawnSync(process.execPath, [CLI, 'install', '--prefix', tmp], { env, encoding: 'utf8', timeout: 30_000 });
-  const specDir = path.join(tmp, 'share', 'jupyter', 'kernels', 'tsgpu');
   if (install.status !== 0 || !fs.existsSync(path.join(specDir, 'kernel.json'))) {
     throw new Error(`tsgpu install --prefix ${tmp} failed (${install.status}):\n${install.stdout}\n${install.stderr}`);
   }

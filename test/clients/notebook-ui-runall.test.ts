@@ -5,39 +5,19 @@
 // Screenshot: artifacts/notebook-01-run-all.png.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import { test } from 'node:test';
+import { Page } from 'playwright-core';
 import { sleep, tutorial } from './e2e-helpers';
-import { CLI, isolatedJupyter, NotebookServer, PYTHON, ROOT, startNotebook, stopNotebook } from './notebook-server';
+import { KERNEL_IDLE, useNotebookBrowser, waitIdle } from './notebook-browser';
+import { ROOT } from './notebook-server';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const NOTEBOOK = '01-cpu-gpu-switching.ipynb';
 const SCREENSHOT = path.join(ROOT, 'artifacts', 'notebook-01-run-all.png');
 /** The whole notebook on lavapipe and two shared cores, with a cold shader cache. */
 const RUN_ALL_TIMEOUT_MS = 300_000;
 
-let tmp = '';
-let server: NotebookServer | undefined;
-let context: BrowserContext | undefined;
-let userDataDir = '';
-const consoleErrors: string[] = [];
-
-before(() => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/install-system-deps.sh)`);
-  assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: run scripts/install-system-deps.sh`);
-  assert.ok(fs.existsSync(CLI), `${CLI} is missing: run npm run build`);
-});
-
-after(async () => {
-  if (context !== undefined) await context.close().catch(() => undefined);
-  if (userDataDir !== '') fs.rmSync(userDataDir, { recursive: true, force: true });
-  if (server !== undefined) await stopNotebook(server);
-  if (tmp !== '') fs.rmSync(tmp, { recursive: true, force: true });
-});
+const browser = useNotebookBrowser('notebook-ui-runall');
 
 interface CellState {
   index: number;
@@ -65,26 +45,16 @@ function cellStates(page: Page): Promise<CellState[]> {
 }
 
 async function kernelIdle(page: Page): Promise<boolean> {
-  return (await page.locator('#kernel_indicator_icon.kernel_idle_icon').count()) === 1;
+  return (await page.locator(KERNEL_IDLE).count()) === 1;
 }
 
 test(`classic Notebook: Cell > Run All on ${NOTEBOOK} runs every cell, errors only where tagged, reports rendered`,
   { timeout: RUN_ALL_TIMEOUT_MS + 120_000 }, async (t) => {
-    const jupyter = isolatedJupyter('notebook-ui-runall');
-    tmp = jupyter.tmp;
-    server = await startNotebook(jupyter.tmp, jupyter.env);
+    const { server, open, assertNoConsoleErrors, shutdown } = await browser.start({ width: 1280, height: 1000 });
     fs.copyFileSync(tutorial(NOTEBOOK), path.join(server.root, NOTEBOOK));
-    const { url, token } = server;
-
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 1000 }, timeout: 60_000,
-    });
-    const page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
-    // The ?token= login sets the auth cookie; the notebook's kernelspec metadata starts tsgpu.
-    await page.goto(`${url}notebooks/${NOTEBOOK}?token=${token}`, { waitUntil: 'domcontentloaded', timeout: 30_000 });
-    await page.waitForSelector('#kernel_indicator_icon.kernel_idle_icon', { timeout: 60_000 });
+    // The notebook's kernelspec metadata starts tsgpu.
+    const page = await open(`notebooks/${NOTEBOOK}`);
+    await waitIdle(page, 60_000);
     assert.match((await page.locator('.kernel_indicator_name').innerText()).trim(), /tsgpu/, 'the notebook runs the tsgpu kernel');
     const initial = await cellStates(page);
     assert.ok(initial.length > 0 && initial.some((cell) => cell.tags.includes('raises-exception')), 'the notebook has tagged cells');
@@ -138,14 +108,8 @@ test(`classic Notebook: Cell > Run All on ${NOTEBOOK} runs every cell, errors on
     await page.screenshot({ path: SCREENSHOT });
     assert.ok(fs.statSync(SCREENSHOT).size > 10_000, 'a screenshot was written');
 
-    const relevant = consoleErrors.filter((text) => !/favicon|Failed to load resource|nbextensions\/widgets/.test(text));
-    assert.deepEqual(relevant, [], 'no errors in the browser console');
+    assertNoConsoleErrors();
     t.diagnostic(`Run All: ${states.length} code cells in ${seconds.toFixed(1)} s, ${reports} reports, ${tables} tables, ${timelines} timelines`);
 
-    await page.evaluate('Jupyter.notebook.kernel.kill()');
-    await context.close();
-    context = undefined;
-    const leftovers = await stopNotebook(server);
-    server = undefined;
-    assert.deepEqual(leftovers, [], 'the server shut its kernel down');
+    assert.deepEqual(await shutdown(page), [], 'the server shut its kernel down');
   });

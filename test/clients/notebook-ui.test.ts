@@ -4,60 +4,22 @@
 // the result. Screenshot: artifacts/notebook-report.png.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { BrowserContext, chromium, Page } from 'playwright-core';
-import { CLI, isolatedJupyter, NotebookServer, PYTHON, ROOT, startNotebook, stopNotebook } from './notebook-server';
+import { test } from 'node:test';
+import { useNotebookBrowser, waitIdle } from './notebook-browser';
+import { ROOT } from './notebook-server';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Flags from /work/shared/testing.md: a headless Chromium that talks to nothing but the page.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(ROOT, 'artifacts', 'notebook-report.png');
 const CELL = "const x = tf.ones([256]); await x.to('gpu:0'); x.device";
 /** lavapipe compiles shaders slowly on two shared cores. */
 const CELL_TIMEOUT_MS = 90_000;
 
-let tmp = '';
-let server: NotebookServer | undefined;
-let context: BrowserContext | undefined;
-let userDataDir = '';
-const consoleErrors: string[] = [];
-
-before(() => {
-  // Fail (never skip) when the browser or the server is missing.
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/install-system-deps.sh)`);
-  assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: run scripts/install-system-deps.sh`);
-  assert.ok(fs.existsSync(CLI), `${CLI} is missing: run npm run build`);
-});
-
-after(async () => {
-  if (context !== undefined) await context.close().catch(() => undefined);
-  if (userDataDir !== '') fs.rmSync(userDataDir, { recursive: true, force: true });
-  if (server !== undefined) await stopNotebook(server);
-  if (tmp !== '') fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-async function waitIdle(page: Page, timeout: number): Promise<void> {
-  await page.waitForSelector('#kernel_indicator_icon.kernel_idle_icon', { timeout });
-}
+const browser = useNotebookBrowser('notebook-ui');
 
 test('classic Notebook: a tsgpu cell that moves a tensor to gpu:0 shows the report table and timeline under its result',
   { timeout: 240_000 }, async () => {
-    const jupyter = isolatedJupyter();
-    tmp = jupyter.tmp;
-    server = await startNotebook(jupyter.tmp, jupyter.env);
-    const { url, token } = server;
-
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, timeout: 60_000,
-    });
-    const dashboard = context.pages()[0] ?? await context.newPage();
-    dashboard.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
-    // The ?token= login sets the auth cookie for the notebook page too.
-    await dashboard.goto(`${url}tree?token=${token}`, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+    const { context, open, watch, assertNoConsoleErrors, shutdown } = await browser.start({ width: 1280, height: 900 });
+    const dashboard = await open('tree');
     await dashboard.waitForSelector('#new-dropdown-button', { timeout: 30_000 });
 
     // New → our kernel; the notebook opens in a new tab.
@@ -65,7 +27,7 @@ test('classic Notebook: a tsgpu cell that moves a tensor to gpu:0 shows the repo
     const entry = dashboard.locator('#kernel-tsgpu a');
     assert.match((await entry.innerText()).trim(), /tsgpu/, 'the New menu lists the tsgpu kernel');
     const [notebook] = await Promise.all([context.waitForEvent('page', { timeout: 30_000 }), entry.click()]);
-    notebook.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+    watch(notebook);
     await notebook.waitForLoadState('domcontentloaded');
     await waitIdle(notebook, 60_000);
     assert.match((await notebook.locator('.kernel_indicator_name').innerText()).trim(), /tsgpu/, 'the notebook runs the tsgpu kernel');
@@ -105,14 +67,7 @@ test('classic Notebook: a tsgpu cell that moves a tensor to gpu:0 shows the repo
     await notebook.screenshot({ path: SCREENSHOT });
     assert.ok(fs.statSync(SCREENSHOT).size > 10_000, 'a screenshot was written');
 
-    // Known noise on Debian's notebook 6.4: the ipywidgets nbextension is not installed.
-    const relevant = consoleErrors.filter((text) => !/favicon|Failed to load resource|nbextensions\/widgets/.test(text));
-    assert.deepEqual(relevant, [], 'no errors in the browser console');
+    assertNoConsoleErrors();
 
-    await notebook.evaluate('Jupyter.notebook.kernel.kill()');
-    await context.close();
-    context = undefined;
-    const leftovers = await stopNotebook(server);
-    server = undefined;
-    assert.deepEqual(leftovers, [], 'the server shut its kernel down');
+    assert.deepEqual(await shutdown(notebook), [], 'the server shut its kernel down');
   });

@@ -13,7 +13,7 @@ import { Kernel, KernelConnection, KernelMessage, ServerConnection } from '@jupy
 import { writeConnectionFile } from '../support/connection-file';
 import { isRunning } from '../support/kernel-process';
 import { identitySerializer, RawZmqLink, rawWebSocketClass } from '../support/raw-zmq-socket';
-import { codeCells, firstLine, stripAnsi, tutorial, withTimeout } from './e2e-helpers';
+import { codeCells, firstLine, startEndlessCell, stripAnsi, tutorial, withTimeout } from './e2e-helpers';
 import { CLI, isolatedJupyter } from './notebook-server';
 
 const NOTEBOOK = '02-transfer-cost.ipynb';
@@ -158,16 +158,7 @@ test('prompt() asks over stdin and KernelConnection answers with sendInputReply'
 });
 
 test('interrupt_request on control stops `while (true) {}` with an Interrupted error; state survives', { timeout: 60_000 }, async () => {
-  const iopub: KernelMessage.IIOPubMessage[] = [];
-  const future = kernel().requestExecute({ code: 'while (true) {}', stop_on_error: true });
-  const running = new Promise<void>((resolve) => {
-    future.onIOPub = (message) => {
-      iopub.push(message);
-      if (message.header.msg_type === 'execute_input') resolve();
-    };
-  });
-  await withTimeout(running, 30_000, `execute_input of the endless cell${context()}`);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { future, iopub } = await startEndlessCell(kernel(), context());
   const interruptReply = await control('interrupt_request', {});
   assert.equal((interruptReply.content as { status?: unknown }).status, 'ok');
   const reply = await withTimeout(future.done, 30_000, `the execute_reply of the interrupted cell${context()}`);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Kernel, KernelAPI, KernelManager, KernelMessage, KernelSpecAPI, ServerConnection, Session, SessionManager } from '@jupyterlab/services';
-import { codeCells, firstLine, stripAnsi, tutorial, withTimeout } from './e2e-helpers';
+import { codeCells, firstLine, startEndlessCell, stripAnsi, tutorial, withTimeout } from './e2e-helpers';
 import { CLI, isolatedJupyter, NotebookServer, PYTHON, startServer, stopNotebook } from './notebook-server';
 
 // Node 20 has no global WebSocket; `ws` ships no types, and the library only needs its constructor.
@@ -138,16 +138,7 @@ test(`a session runs ${NOTEBOOK}'s code cells in order; only the cells tagged ra
 
 test('Interrupt stops `while (true) {}` with an Interrupted error; the session keeps its state', { timeout: 120_000 }, async () => {
   await execute("const keptAcrossInterrupt = 'kept';");
-  const iopub: KernelMessage.IIOPubMessage[] = [];
-  const future = kernel().requestExecute({ code: 'while (true) {}', stop_on_error: true });
-  const running = new Promise<void>((resolve) => {
-    future.onIOPub = (message) => {
-      iopub.push(message);
-      if (message.header.msg_type === 'execute_input') resolve();
-    };
-  });
-  await withTimeout(running, 30_000, 'execute_input of the endless cell');
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { future, iopub } = await startEndlessCell(kernel());
   // POST /api/kernels/<id>/interrupt: the server sends interrupt_request on control (interrupt_mode "message").
   await withTimeout(kernel().interrupt(), 20_000, 'POST interrupt');
   const reply = await withTimeout(future.done, 30_000, 'the execute_reply of the interrupted cell');
