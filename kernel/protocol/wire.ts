@@ -37,19 +37,36 @@ function parseObject(frame: Buffer, name: string): JsonObject | string {
   return value as JsonObject;
 }
 
-/** A string with a lone surrogate cannot be encoded back to UTF-8: nothing downstream should see one. */
-function hasLoneSurrogate(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return !value.isWellFormed();
-  if (typeof value !== 'object' || value === null || depth > 64) return false;
-  for (const [key, item] of Object.entries(value)) {
-    if (!key.isWellFormed() || hasLoneSurrogate(item, depth + 1)) return true;
+/** Deeper JSON than this is no Jupyter message; echoed back (parent_header) it would overflow stacks. */
+const MAX_DEPTH = 64;
+
+/**
+ * What makes a parsed frame unusable: nesting deeper than MAX_DEPTH, or a string (or key) with a
+ * lone surrogate, which cannot be encoded back to UTF-8. Iterative, so no input can overflow it.
+ */
+function unusable(root: unknown): string | null {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) return 'a string holds a lone UTF-16 surrogate';
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_DEPTH) return `JSON nested deeper than ${MAX_DEPTH} levels`;
+    for (const [key, item] of Object.entries(value)) {
+      if (!key.isWellFormed()) return 'a string holds a lone UTF-16 surrogate';
+      stack.push([item, depth + 1]);
+    }
   }
-  return false;
+  return null;
 }
 
+/** A header is flat: every field is a string or number (it is echoed back as parent_header). */
 function isHeader(value: JsonObject): value is JsonObject & Header {
   return typeof value['msg_id'] === 'string' && typeof value['msg_type'] === 'string'
-    && typeof value['session'] === 'string' && value['msg_type'] !== '';
+    && typeof value['session'] === 'string' && value['msg_type'] !== ''
+    && Object.values(value).every((field) => typeof field === 'string' || typeof field === 'number');
 }
 
 export function decodeMessage(frames: readonly Buffer[], signer: Signer, replay: ReplayGuard): Decoded {
@@ -67,9 +84,12 @@ export function decodeMessage(frames: readonly Buffer[], signer: Signer, replay:
     parseObject(signed[2]!, 'metadata'), parseObject(signed[3]!, 'content'),
   ];
   for (const part of [header, parent, metadata, content]) if (typeof part === 'string') return { ok: false, reason: part };
-  if ([header, parent, metadata, content].some((part) => hasLoneSurrogate(part))) return { ok: false, reason: 'a string holds a lone UTF-16 surrogate' };
+  for (const part of [header, parent, metadata, content]) {
+    const problem = unusable(part);
+    if (problem) return { ok: false, reason: problem };
+  }
   const h = header as JsonObject;
-  if (!isHeader(h)) return { ok: false, reason: 'header lacks string msg_id, msg_type or session' };
+  if (!isHeader(h)) return { ok: false, reason: 'header lacks string msg_id, msg_type or session, or has a non-string field' };
   return {
     ok: true,
     message: {

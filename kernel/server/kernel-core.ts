@@ -47,7 +47,8 @@ const handlers: Record<string, Handler> = {
   comm_open: async (context) => {
     // No comm targets are registered yet: the spec says to answer an unknown target with comm_close.
     const commId = context.request.content['comm_id'];
-    context.publish('comm_close', { comm_id: typeof commId === 'string' ? commId : '', data: {} });
+    // A comm_open without a string comm_id names no comm that could be closed.
+    if (typeof commId === 'string') context.publish('comm_close', { comm_id: commId, data: {} });
     return null;
   },
   comm_msg: async () => null,
@@ -198,7 +199,8 @@ export class KernelCore {
 
   private async dispatch(channel: 'shell' | 'control', request: Message): Promise<void> {
     const type = request.header.msg_type;
-    const handler = handlers[type];
+    // Own properties only: `constructor` or `toString` as a msg_type is unknown, not Object's.
+    const handler = Object.hasOwn(handlers, type) ? handlers[type] : undefined;
     if (!handler) {
       log(`ignoring unknown message type "${type}" on ${channel}`);
       return;

@@ -206,6 +206,9 @@ export class TypeScriptInterpreter implements Interpreter {
     const script = new vm.Script(transpiled.javascript, { filename: fileName });
     let committed = false;
     return async () => {
+      // An interrupt that arrived while the cell was compiled (its SIGINT handled outside the
+      // running script) lands here, before a loop could start.
+      await Promise.race([new Promise((resolve) => setImmediate(resolve)), running.interrupted]);
       try {
         const result = script.runInThisContext({ breakOnSigint: true, displayErrors: false }) as Promise<unknown>;
         return await Promise.race([result, running.interrupted]);
