@@ -62,11 +62,14 @@ function unusable(root: unknown): string | null {
   return null;
 }
 
-/** A header is flat: every field is a string or number (it is echoed back as parent_header). */
+/**
+ * A header is flat: no field is a list or an object (it is echoed back as parent_header). Clients
+ * do send null and other scalars in it (@jupyterlab/services does), which is fine.
+ */
 function isHeader(value: JsonObject): value is JsonObject & Header {
   return typeof value['msg_id'] === 'string' && typeof value['msg_type'] === 'string'
     && typeof value['session'] === 'string' && value['msg_type'] !== ''
-    && Object.values(value).every((field) => typeof field === 'string' || typeof field === 'number');
+    && Object.values(value).every((field) => field === null || typeof field !== 'object');
 }
 
 export function decodeMessage(frames: readonly Buffer[], signer: Signer, replay: ReplayGuard): Decoded {
@@ -89,7 +92,7 @@ export function decodeMessage(frames: readonly Buffer[], signer: Signer, replay:
     if (problem) return { ok: false, reason: problem };
   }
   const h = header as JsonObject;
-  if (!isHeader(h)) return { ok: false, reason: 'header lacks string msg_id, msg_type or session, or has a non-string field' };
+  if (!isHeader(h)) return { ok: false, reason: 'header lacks string msg_id, msg_type or session, or has a list or object field' };
   return {
     ok: true,
     message: {

@@ -155,9 +155,9 @@ export function refusedNasties(): Nasty[] {
       const list = [p.content, p.metadata, p.parent, p.header];
       return [DELIM(), b(ctx.sign(list)), ...list];
     }),
-    // A header is flat (it comes back as parent_header): null, lists and objects in it are refused.
-    refuse('field types', 'header fields null, a list and an object', (ctx) => {
-      const header = nastyHeader(ctx, 'tsgpu_unknown_request', { username: null, version: [], date: { nested: true } });
+    // A header is flat (it comes back as parent_header): lists and objects in it are refused.
+    refuse('field types', 'header fields a list and an object', (ctx) => {
+      const header = nastyHeader(ctx, 'tsgpu_unknown_request', { version: [], date: { nested: true } });
       const list = [Buffer.from(JSON.stringify(header)), Buffer.from('{}'), Buffer.from('{}'), Buffer.from('{}')];
       return { frames: [DELIM(), Buffer.from(ctx.sign(list)), ...list] };
     }),
@@ -312,7 +312,7 @@ export function ignoredNasties(): Nasty[] {
     {
       name: 'unknown type: a number where a header string goes, and a megabyte field', category: 'size', verdict: 'ignore', big: true,
       build: (ctx) => {
-        const header = nastyHeader(ctx, 'tsgpu_unknown_request', { date: 5, pad: 'p'.repeat(MB) });
+        const header = nastyHeader(ctx, 'tsgpu_unknown_request', { date: 5, username: null, pad: 'p'.repeat(MB) });
         return signed(ctx, { header: json(header), parent: b('{}'), metadata: b('{}'), content: b('{}'), msgId: header['msg_id'] as string });
       },
     },
