@@ -70,6 +70,12 @@ declare const progress: TsgpuProgressFunction;
 
 declare module 'tsgpu' {
   export const progress: TsgpuProgressFunction;
+  // The tensor API (declared in tensors.d.ts, which the checker adds once a cell touches tensors).
+  export const tf: typeof globalThis.tf;
+  export const asTensor: typeof globalThis.asTensor;
+  export const device: typeof globalThis.device;
+  export const bestDevice: typeof globalThis.bestDevice;
+  export const withDevice: typeof globalThis.withDevice;
   export const display: TsgpuDisplay;
   export const clearOutput: (options?: { wait?: boolean }) => void;
   export const prompt: (message?: string, options?: { password?: boolean }) => Promise<string>;

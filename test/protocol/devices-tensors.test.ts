@@ -10,6 +10,12 @@ const SAYS_WHAT_TO_AWAIT = /await x\.data\(\)|await x\.cpu\(\)/;
 describe('tensors on devices', () => {
   const kernel = useDeviceKernel();
 
+  test("the tensor API is also importable: import { tf, asTensor, bestDevice } from 'tsgpu'", async () => {
+    const value = await valueOf(kernel(), "import { tf as tsgpuTf, asTensor as tsgpuAsTensor, bestDevice as best } from 'tsgpu';\n"
+      + '[tsgpuTf.ones([2]).shape.length, tsgpuAsTensor([1, 2, 3]).size, best()]');
+    assert.equal(value, "[ 1, 3, 'cpu' ]");
+  });
+
   test("a new tensor is on the host: x.device is 'cpu'", async () => {
     assert.equal(await valueOf(kernel(), 'const hostMade = tf.tensor([1, 2, 3]);\nhostMade.device'), "'cpu'");
   });

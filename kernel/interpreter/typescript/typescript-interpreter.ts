@@ -101,8 +101,12 @@ export class TypeScriptInterpreter implements Interpreter {
     const require = this.runtime.requireFor(createRequire(path.join(deps.directory, '[cell]')));
     const progress = createProgress(deps.emit, deps.transferTotals);
     Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, progress, require });
-    const exported = { ...api, prompt, progress };
-    this.runtime.builtins.set('tsgpu', { ...exported, default: exported });
+    const exported: Record<string, unknown> = { ...api, prompt, progress };
+    // The tensor API is installed by the device layer, which loads before a cell that names it runs.
+    for (const name of ['tf', 'asTensor', 'device', 'bestDevice', 'withDevice']) {
+      Object.defineProperty(exported, name, { enumerable: true, get: () => (globalThis as Record<string, unknown>)[name] });
+    }
+    this.runtime.builtins.set('tsgpu', Object.defineProperty(Object.create(exported) as Record<string, unknown>, 'default', { value: exported, enumerable: true }));
     const tslab = createTslab(deps.emit, { tslab: `tsgpu ${TSGPU_VERSION}`, typescript: deps.ts.version, node: process.version });
     this.runtime.fallbacks.set('tslab', { ...tslab, default: tslab });
   }
