@@ -113,11 +113,6 @@ export class KernelCore {
     }
   }
 
-  /** The execute_request whose cell is running now, if any. */
-  currentExecute(): Message | null {
-    return this.runningExecute;
-  }
-
   /** input_request on stdin to the client that sent the running execute_request. */
   requestInput(prompt: string, password: boolean): Promise<string> {
     const request = this.runningExecute;

@@ -22,7 +22,6 @@ export interface WorkerData {
 /** If the main thread is stuck in a synchronous cell it cannot exit by itself; this ends the process. */
 const FORCED_EXIT_MS = 3000;
 const INTERRUPT_AGAIN_MS = 100;
-const INTERRUPT_RETRY_MS = [150, 400, 1000];
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -73,14 +72,6 @@ async function main(): Promise<void> {
       interrupt: () => {
         toMain({ kind: 'interrupt' });
         process.kill(process.pid, 'SIGINT');
-        // A signal that lands in the instant between compiling a cell and starting it is taken by
-        // Node's handler, not the running script's: while that same cell still runs, send again.
-        const cell = core?.currentExecute() ?? null;
-        for (const delay of INTERRUPT_RETRY_MS) {
-          setTimeout(() => {
-            if (cell !== null && core?.currentExecute() === cell) process.kill(process.pid, 'SIGINT');
-          }, delay).unref();
-        }
       },
       shutdown: (restart) => void exit(restart ? 'shutdown_request (restart)' : 'shutdown_request'),
     },

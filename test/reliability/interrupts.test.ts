@@ -95,10 +95,10 @@ describe('interrupting runaway cells again and again', () => {
   test('20 interrupt_request and 20 SIGINT interrupts of `while (true) {}`, 300 ms into the loop: all stopped, state kept, '
     + 'the next cell runs', (t) => interruptMany(t, 20, 300));
 
-  // interrupt_request is what the kernelspec asks clients to send (interrupt_mode: message); the
-  // kernel re-sends its own SIGINT while the cell still runs. A bare SIGINT from outside that lands
-  // in the instant between compiling a cell and starting it is taken by Node's handler and lost
-  // (seen 1 in 10 under load): that race is open, so bare SIGINT is tested 300 ms in, above.
+  // interrupt_request is what the kernelspec asks clients to send (interrupt_mode: message). A bare
+  // SIGINT from outside that lands in the instant between compiling a cell and starting it is
+  // taken by Node's handler and lost (seen 1 in 10 under load; re-sending it from the kernel hit
+  // the next cell instead): that race is open, so bare SIGINT is tested 300 ms in, above.
   test('20 interrupt_request interrupts sent the moment the cell\'s execute_input arrives: all stopped',
     (t) => interruptMany(t, 20, 0, ['interrupt_request']));
 });
