@@ -1,15 +1,6 @@
 // Number formatting shared by the magics that print sizes and times.
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = Math.abs(bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = unit === 0 ? String(value) : value.toFixed(value < 10 ? 2 : 1);
-  return `${bytes < 0 ? '-' : ''}${text} ${units[unit]}`;
-}
+/** Sizes as the report prints them, so one tensor reads the same everywhere. */
+export { bytesText as formatBytes } from '../kernel/display/report/format';
 
 /** A plain-text table: columns padded to their widest cell. */
 export function textTable(header: string[], rows: string[][]): string {

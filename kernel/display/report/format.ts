@@ -1,7 +1,7 @@
 // Units as the report prints them.
-/** Binary units, as %memory and %transfers print them. */
+/** Binary units; %memory and %transfers print sizes with this too. */
 export function bytesText(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = Math.abs(bytes);
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
