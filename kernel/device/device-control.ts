@@ -41,6 +41,8 @@ export interface DeviceMemory {
   tensors: number;
   /** GPU memory held by the backend's buffer pool beyond live tensors, where known. */
   pooledBytes: number | null;
+  /** Host↔GPU staging buffers held for moves (bounded), where the device has them. */
+  stagingBytes: number | null;
 }
 
 export interface DeviceControl {

@@ -4,7 +4,9 @@
 // which costs ~0.1 µs, where tf.setBackend costs ~200 µs (measured on this machine).
 // The hooks go on the engine instance shared by tfjs-core and tfjs-layers' bundled copy of it.
 import type { DevicePolicy, Direction } from './device-control';
-import type { BackendLike, DataId, EngineLike, TensorLike } from './engine-internals';
+import type { BackendLike, BufferInfo, DataId, EngineLike, TensorLike } from './engine-internals';
+import { isWebGpuBackend } from './transfer/gpu-types';
+import type { TransferEngine } from './transfer/transfer-engine';
 
 const DEVICE = Symbol('tsgpu.device');
 const REGISTERED_AS = Symbol('tsgpu.registeredAs');
@@ -77,6 +79,7 @@ export class Placement {
     private readonly engine: EngineLike,
     private readonly events: PlacementEvents,
     kernelsOf: (backendName: string) => string[],
+    private readonly transfers: TransferEngine,
   ) {
     this.wasmKernels = new Set(kernelsOf('wasm'));
   }
@@ -216,7 +219,8 @@ export class Placement {
       info.backend.incRef(tensor.dataId);
     };
 
-    // Every move between backends comes through here: the one place to count them.
+    // Every synchronous move between backends comes through here (an op needing its input
+    // elsewhere, or an explicit move tfjs can make at once): the one place to count them.
     engine.moveData = function moveData(backend, dataId) {
       const info = this.state.tensorInfo.get(dataId);
       if (!info) return proto.moveData.call(this, backend, dataId);
@@ -224,18 +228,14 @@ export class Placement {
       const to = placement.deviceOf(backend);
       placement.refuseSyncReadback(info.backend, dataId, from, to);
       const started = performance.now();
-      proto.moveData.call(this, backend, dataId);
-      // tfjs uploads lazily, inside the next GPU op; upload now so the move is timed as a move.
-      if (isGpuName(to)) backend.uploadToGPU?.(dataId);
-      const ms = performance.now() - started + placement.explicitExtraMs;
-      placement.account(from, -info.bytes, -1);
-      placement.account(to, info.bytes, 1);
-      if (from === to) return;
-      const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
-      const explicit = placement.explicitOperation !== null;
-      placement.events.move({
-        direction, from, to, bytes: info.bytes, ms, operation: placement.explicitOperation ?? placement.kernelName, explicit, scalar: info.shape.length === 0,
-      });
+      if (!isGpuName(from) && isWebGpuBackend(backend) && placement.transfers.handles(info)) {
+        placement.transfers.uploadNow(dataId, backend);
+      } else {
+        proto.moveData.call(this, backend, dataId);
+        // tfjs uploads lazily, inside the next GPU op; upload now so the move is timed as a move.
+        if (isGpuName(to)) backend.uploadToGPU?.(dataId);
+      }
+      placement.recordMove(info, from, to, performance.now() - started + placement.explicitExtraMs);
     };
 
     engine.trackTensor = function trackTensor(tensor, backend) {
@@ -251,6 +251,18 @@ export class Placement {
       if (info && info.backend === backend) placement.account(placement.deviceOf(backend), -info.bytes, -1);
       proto.removeDataId.call(this, dataId, backend);
     };
+  }
+
+  /** Counts a finished move: live bytes change devices, and the move is reported (unless host to host). */
+  recordMove(info: BufferInfo, from: string, to: string, ms: number): void {
+    this.account(from, -info.bytes, -1);
+    this.account(to, info.bytes, 1);
+    if (from === to) return;
+    const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
+    this.events.move({
+      direction, from, to, bytes: info.bytes, ms, operation: this.explicitOperation ?? this.kernelName, explicit: this.explicitOperation !== null,
+      scalar: info.shape.length === 0,
+    });
   }
 
   /** Largest buffer one GPU op may bind, per device (WebGPU's maxStorageBufferBindingSize). */

@@ -9,13 +9,16 @@ import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
 import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, TransferRecord } from './device-control';
-import type { EngineLike, TensorLike } from './engine-internals';
+import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
+import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
 import { MemorySweep } from './memory-sweep';
 import { type DeviceActivity, type MoveEvent, Placement } from './placement';
 import { DeviceRegistry } from './registry';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { loadTfjs, type Tfjs } from './tfjs';
+import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
+import { TransferEngine } from './transfer/transfer-engine';
 
 /** Declarations the checker needs once tensors are in play: `tf`, the tensor API, `asTensor`… */
 export const TENSOR_DECLARATIONS = path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts');
@@ -45,13 +48,19 @@ class DeviceSession implements DeviceControl, TensorMover {
   private cellNumber = 0;
   private liveBefore = new Map<string, number>();
   private readonly reportedLost = new Set<string>();
+  private readonly engine: EngineLike;
+  readonly transferEngine: TransferEngine;
+  /** Moves in flight per buffer: a second move of the same tensor waits for the first. */
+  private readonly moving = new WeakMap<object, Promise<void>>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
+    this.engine = engine;
+    this.transferEngine = new TransferEngine(engine);
     this.placement = new Placement(engine, {
       move: (event) => this.record(event),
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
-    }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName));
+    }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.install();
     extendTensors(tfjs.core, tfjs.layers, this);
     Object.assign(globalThis, {
@@ -169,8 +178,11 @@ class DeviceSession implements DeviceControl, TensorMover {
   /** Initialises a device's backend and learns its limits. */
   private async backendOf(device: string) {
     const backend = await this.registry.backend(device);
-    const limit = this.registry.bindingLimit(device);
-    if (limit !== null) this.placement.bindingLimits.set(device, limit);
+    if (!this.placement.bindingLimits.has(device) && isWebGpuBackend(backend)) {
+      const limit = this.registry.bindingLimit(device);
+      if (limit !== null) this.placement.bindingLimits.set(device, limit);
+      this.transferEngine.attach(backend);
+    }
     return backend;
   }
 
@@ -199,7 +211,14 @@ class DeviceSession implements DeviceControl, TensorMover {
       liveBytes: this.placement.live[name]?.bytes ?? 0,
       tensors: this.placement.live[name]?.buffers ?? 0,
       pooledBytes: this.registry.pooledBytes(name),
+      stagingBytes: this.stagingBytes(name),
     }));
+  }
+
+  /** Host↔GPU staging buffers a GPU holds now (null for the host, or a GPU not started). */
+  private stagingBytes(device: string): number | null {
+    const backend = this.engine.registry[this.registry.backendName(device)];
+    return device !== 'cpu' && backend && isWebGpuBackend(backend) ? this.transferEngine.stagingBytes(backend) : null;
   }
 
   transfers(scope: 'last' | 'all'): TransferRecord[] {
@@ -227,19 +246,54 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   async move(tensor: TensorLike, device: string, operation: string): Promise<void> {
+    // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
+    const key = tensor.dataId as object;
+    const previous = this.moving.get(key);
+    const moving = (previous ?? Promise.resolve()).catch(() => undefined).then(() => this.moveNow(tensor, device, operation));
+    this.moving.set(key, moving);
+    try {
+      await moving;
+    } finally {
+      if (this.moving.get(key) === moving) this.moving.delete(key);
+    }
+  }
+
+  private async moveNow(tensor: TensorLike, device: string, operation: string): Promise<void> {
     const from = this.placement.deviceOfTensor(tensor);
     if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
     if (from === device) return;
     const backend = await this.backendOf(device);
-    const engine = this.tfjs.core.engine() as unknown as EngineLike;
+    const info = this.engine.state.tensorInfo.get(tensor.dataId);
+    if (!info) throw new Error(`${operation}(): the tensor was disposed`);
+    const toGpu = device.startsWith('gpu:');
+    const fromGpu = from.startsWith('gpu:');
+    if (toGpu && !fromGpu && isWebGpuBackend(backend) && this.transferEngine.handles(info)) {
+      await this.timedMove(info, from, device, operation, (progress) => this.transferEngine.upload(tensor.dataId, backend, progress));
+      return;
+    }
+    if (fromGpu && !toGpu && isWasmBackend(backend) && this.transferEngine.readsFromGpu(tensor.dataId)) {
+      await this.timedMove(info, from, device, operation, (progress) => this.transferEngine.download(tensor.dataId, backend, progress));
+      return;
+    }
     let readMs = 0;
-    if (from.startsWith('gpu:') && !this.hasHostCopy(tensor)) {
+    if (fromGpu && !this.hasHostCopy(tensor)) {
       // WebGPU reads back asynchronously; tfjs's own move would need a synchronous read.
       const started = performance.now();
-      await engine.read(tensor.dataId);
+      await this.engine.read(tensor.dataId);
       readMs = performance.now() - started;
     }
-    this.placement.explicitly(operation, () => engine.moveData(backend, tensor.dataId), readMs);
+    this.placement.explicitly(operation, () => this.engine.moveData(backend, tensor.dataId), readMs);
+  }
+
+  /** A move the transfer engine makes: timed whole, a bar shown while it runs past a second, recorded once. */
+  private async timedMove(info: BufferInfo, from: string, to: string, operation: string,
+    run: (progress: (done: number, total: number) => void) => Promise<void>): Promise<void> {
+    const bar = moveProgress(this.deps.emit, `${from} → ${to}`);
+    const started = performance.now();
+    await run((done, total) => bar.update(done, total));
+    const ms = performance.now() - started;
+    bar.finish();
+    this.placement.explicitly(operation, () => this.placement.recordMove(info, from, to, ms));
   }
 
   async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
@@ -263,12 +317,12 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   private hasHostCopy(tensor: TensorLike): boolean {
-    const info = (this.tfjs.core.engine() as unknown as EngineLike).state.tensorInfo.get(tensor.dataId);
+    const info = this.engine.state.tensorInfo.get(tensor.dataId);
     return info?.backend.tensorMap?.get(tensor.dataId)?.values != null;
   }
 
   private tfjsBytes(tensor: TensorLike): number {
-    return (this.tfjs.core.engine() as unknown as EngineLike).state.tensorInfo.get(tensor.dataId)?.bytes ?? 0;
+    return this.engine.state.tensorInfo.get(tensor.dataId)?.bytes ?? 0;
   }
 
   private record(event: MoveEvent): void {

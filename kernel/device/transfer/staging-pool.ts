@@ -1,0 +1,100 @@
+// Staging buffers between host memory and one GPU: few, of one size, reused move after move.
+// Mapping a fresh buffer for every move costs more than the copy (and Dawn aborted the process
+// for map-based buffers of 128 MB and more on an H200), so every move goes through these in chunks.
+import { BufferUsage, type GpuBuffer, type GpuDevice, MapMode } from './gpu-types';
+
+export interface StagingLimits {
+  /** Bytes per staging buffer: the chunk a move is split into. A multiple of 8 (WebGPU's map alignment). */
+  chunkBytes: number;
+  /** Staging buffers per direction: with two or more, one chunk crosses the bus while the next is copied. */
+  buffersPerDirection: number;
+}
+
+const MiB = 2 ** 20;
+export const DEFAULT_STAGING: StagingLimits = { chunkBytes: 8 * MiB, buffersPerDirection: 4 };
+
+/** `TSGPU_STAGING=16x2` (MiB per buffer × buffers per direction) overrides the default, for tuning on a new GPU. */
+export function stagingLimits(setting = process.env['TSGPU_STAGING']): StagingLimits {
+  const match = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(setting ?? '');
+  if (!match) return DEFAULT_STAGING;
+  const chunkMiB = Math.min(64, Math.max(1, Number(match[1])));
+  const buffers = Math.min(16, Math.max(1, Number(match[2])));
+  return { chunkBytes: chunkMiB * MiB, buffersPerDirection: buffers };
+}
+
+/**
+ * Buffers of one kind. `take` never waits (a synchronous move uses it); `acquire` waits for one to
+ * come back once `limit` exist. Upload buffers are handed out mapped, readback buffers unmapped.
+ */
+class StagingSet {
+  private readonly idle: GpuBuffer[] = [];
+  private readonly waiting: ((buffer: GpuBuffer) => void)[] = [];
+  private created = 0;
+
+  constructor(
+    private readonly device: GpuDevice,
+    private readonly usage: number,
+    private readonly mappedAtCreation: boolean,
+    readonly chunkBytes: number,
+    readonly limit: number,
+  ) {}
+
+  get bytes(): number {
+    return this.created * this.chunkBytes;
+  }
+
+  take(): GpuBuffer | null {
+    const ready = this.idle.pop();
+    if (ready) return ready;
+    if (this.created >= this.limit) return null;
+    this.created++;
+    return this.device.createBuffer({ size: this.chunkBytes, usage: this.usage, mappedAtCreation: this.mappedAtCreation });
+  }
+
+  acquire(): Promise<GpuBuffer> {
+    const buffer = this.take();
+    return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  giveBack(buffer: GpuBuffer): void {
+    const next = this.waiting.shift();
+    if (next) next(buffer);
+    else this.idle.push(buffer);
+  }
+
+  /** A buffer that failed (its map was refused, the device was lost) is replaced, not reused. */
+  drop(buffer: GpuBuffer): void {
+    buffer.destroy();
+    this.created--;
+    const next = this.waiting.shift();
+    if (next) {
+      const fresh = this.take();
+      if (fresh) next(fresh);
+      else this.waiting.unshift(next);
+    }
+  }
+}
+
+export class StagingPool {
+  readonly upload: StagingSet;
+  readonly readback: StagingSet;
+
+  constructor(device: GpuDevice, readonly limits: StagingLimits) {
+    this.upload = new StagingSet(device, BufferUsage.MAP_WRITE | BufferUsage.COPY_SRC, true, limits.chunkBytes, limits.buffersPerDirection);
+    this.readback = new StagingSet(device, BufferUsage.MAP_READ | BufferUsage.COPY_DST, false, limits.chunkBytes, limits.buffersPerDirection);
+  }
+
+  get chunkBytes(): number {
+    return this.limits.chunkBytes;
+  }
+
+  /** GPU-visible host memory the staging buffers hold now (bounded by 2 × buffers × chunk). */
+  get bytes(): number {
+    return this.upload.bytes + this.readback.bytes;
+  }
+
+  /** After its copy is submitted, an upload buffer maps again in the background and rejoins the pool once mapped. */
+  recycleUpload(buffer: GpuBuffer): void {
+    buffer.mapAsync(MapMode.WRITE).then(() => this.upload.giveBack(buffer), () => this.upload.drop(buffer));
+  }
+}

@@ -1,0 +1,270 @@
+// Every host↔GPU move of a tensor big enough to matter: split into chunks through a bounded pool of
+// reused staging buffers, pipelined (one chunk crosses the bus while the next is copied), read back
+// straight into the destination (the wasm heap, or the array data() returns) rather than into a
+// fresh copy first. tfjs's own path maps a new buffer per move and copies twice on the way back.
+//
+// A moving tensor stays where it was until its last chunk has landed; then its buffer changes
+// backend in one synchronous step, as engine.moveData would have done. If it is disposed or moved
+// meanwhile, the move stops, frees what it made, and says so.
+import type { BackendLike, BufferInfo, DataId, EngineLike } from '../engine-internals';
+import { type GpuBuffer, MapMode, TENSOR_BUFFER_USAGE, type WasmBackend, type WebGpuBackend } from './gpu-types';
+import {
+  copyGpuToHost, copyHostToGpu, GPU_BYTES_PER_ELEMENT, gpuLayoutOf, hostView, isMovableDtype, type MovableDtype,
+  newHostArray,
+} from './host-memory';
+import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
+
+/**
+ * Below this, tfjs's own path (one small mapped buffer, no waiting) is as fast as anything: a
+ * 4-byte move must not cost more than it does there.
+ */
+export const SMALL_MOVE_BYTES = 64 * 1024;
+
+/** Called after each chunk lands. */
+export type ProgressCallback = (doneBytes: number, totalBytes: number) => void;
+
+export class MoveInterrupted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MoveInterrupted';
+  }
+}
+
+/** Backends that hand tensors over the way tfjs's engine.moveData does. */
+interface HandOver extends BackendLike {
+  refCount(dataId: DataId): number;
+  disposeData(dataId: DataId, force?: boolean): boolean;
+  move(dataId: DataId, values: unknown, shape: number[], dtype: string, refCount: number): void;
+}
+
+function elementsOf(shape: number[]): number {
+  return shape.reduce((product, dimension) => product * dimension, 1);
+}
+
+interface PendingRead {
+  staging: GpuBuffer;
+  first: number;
+  count: number;
+  mapped: Promise<void>;
+}
+
+export class TransferEngine {
+  private readonly pools = new Map<WebGpuBackend, StagingPool>();
+
+  constructor(private readonly engine: EngineLike, private readonly limits: StagingLimits = stagingLimits()) {}
+
+  /** Moves this engine makes: numbers (float32, int32, bool) past the small-move size. */
+  handles(info: BufferInfo | undefined): info is BufferInfo {
+    return info !== undefined && isMovableDtype(info.dtype) && info.bytes >= SMALL_MOVE_BYTES;
+  }
+
+  /** Staging memory held for a GPU now. */
+  stagingBytes(gpu: WebGpuBackend): number {
+    return this.pools.get(gpu)?.bytes ?? 0;
+  }
+
+  get stagingLimits(): StagingLimits {
+    return this.limits;
+  }
+
+  private pool(gpu: WebGpuBackend): StagingPool {
+    let pool = this.pools.get(gpu);
+    if (!pool) {
+      pool = new StagingPool(gpu.device, this.limits);
+      this.pools.set(gpu, pool);
+    }
+    return pool;
+  }
+
+  /** data()/array() on this GPU read through the engine; small reads keep tfjs's path. */
+  attach(gpu: WebGpuBackend): void {
+    const read = gpu.read.bind(gpu);
+    gpu.read = (dataId: DataId) => this.readValues(gpu, dataId, read);
+  }
+
+  // --- host → GPU ---------------------------------------------------------------------------
+
+  /** Synchronous (an op needs it now): staging buffers that are ready, queue.writeBuffer for the rest. */
+  uploadNow(dataId: DataId, gpu: WebGpuBackend): void {
+    const { info, host, dtype, count } = this.hostTensor(dataId);
+    const target = gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
+    const pool = this.pool(gpu);
+    const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
+    try {
+      const source = hostView(host, dataId);
+      for (let first = 0; first < count; first += chunk) {
+        const n = Math.min(chunk, count - first);
+        const staging = pool.upload.take();
+        if (staging) this.writeThrough(gpu, pool, staging, target, dtype, source, first, n);
+        else gpu.queue.writeBuffer(target, first * GPU_BYTES_PER_ELEMENT, gpuLayoutOf(dtype, source, first, n));
+      }
+    } catch (error) {
+      gpu.bufferManager.releaseBuffer(target);
+      throw error;
+    }
+    this.handOverToGpu(dataId, info, host, gpu, target);
+  }
+
+  /** Asynchronous: waits for staging buffers rather than falling back, and for the last chunk to land. */
+  async upload(dataId: DataId, gpu: WebGpuBackend, progress?: ProgressCallback): Promise<void> {
+    const { info, host, dtype, count } = this.hostTensor(dataId);
+    const target = gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
+    const pool = this.pool(gpu);
+    const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
+    const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;
+    try {
+      for (let first = 0; first < count; first += chunk) {
+        const n = Math.min(chunk, count - first);
+        const staging = await pool.upload.acquire();
+        if (!stillHere()) {
+          pool.upload.giveBack(staging);
+          throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being moved to the GPU');
+        }
+        // After an await the wasm heap may have grown (a new ArrayBuffer): look again.
+        this.writeThrough(gpu, pool, staging, target, dtype, hostView(host, dataId), first, n);
+        progress?.((first + n) * GPU_BYTES_PER_ELEMENT, count * GPU_BYTES_PER_ELEMENT);
+      }
+      await gpu.queue.onSubmittedWorkDone();
+      if (!stillHere()) throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being moved to the GPU');
+    } catch (error) {
+      gpu.bufferManager.releaseBuffer(target);
+      throw error;
+    }
+    this.handOverToGpu(dataId, info, host, gpu, target);
+  }
+
+  private writeThrough(gpu: WebGpuBackend, pool: StagingPool, staging: GpuBuffer, target: GpuBuffer, dtype: MovableDtype,
+    source: Uint8Array, first: number, count: number): void {
+    const bytes = count * GPU_BYTES_PER_ELEMENT;
+    copyHostToGpu(dtype, source, first, count, staging.getMappedRange(0, bytes));
+    staging.unmap();
+    const encoder = gpu.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(staging, 0, target, first * GPU_BYTES_PER_ELEMENT, bytes);
+    gpu.queue.submit([encoder.finish()]);
+    pool.recycleUpload(staging);
+  }
+
+  private hostTensor(dataId: DataId): { info: BufferInfo; host: HandOver; dtype: MovableDtype; count: number } {
+    const info = this.engine.state.tensorInfo.get(dataId);
+    if (!info || !isMovableDtype(info.dtype)) throw new Error('the tensor was disposed');
+    return { info, host: info.backend as HandOver, dtype: info.dtype, count: elementsOf(info.shape) };
+  }
+
+  /** What engine.moveData does once the data is there: the buffer now belongs to the GPU backend. */
+  private handOverToGpu(dataId: DataId, info: BufferInfo, host: HandOver, gpu: WebGpuBackend, target: GpuBuffer): void {
+    const refCount = host.refCount(dataId);
+    host.disposeData(dataId, true);
+    info.backend = gpu;
+    gpu.move(dataId, null, info.shape, info.dtype, refCount);
+    gpu.tensorMap.get(dataId)!.resource = target;
+  }
+
+  // --- GPU → host ---------------------------------------------------------------------------
+
+  /** True when a GPU tensor's values are read from the GPU (not from a host copy tfjs kept). */
+  readsFromGpu(dataId: DataId): boolean {
+    const info = this.engine.state.tensorInfo.get(dataId);
+    if (!this.handles(info) || !('bufferManager' in info.backend)) return false;
+    const data = (info.backend as WebGpuBackend).tensorMap.get(dataId);
+    return data !== undefined && data.values == null && data.resource != null && data.complexTensorInfos == null;
+  }
+
+  /** Moves a GPU tensor into the wasm heap, its chunks written there straight from the staging buffers. */
+  async download(dataId: DataId, host: WasmBackend, progress?: ProgressCallback): Promise<void> {
+    const info = this.engine.state.tensorInfo.get(dataId);
+    if (!info || !this.readsFromGpu(dataId)) throw new Error('the tensor is not on a GPU');
+    const gpu = info.backend as WebGpuBackend;
+    const source = gpu.tensorMap.get(dataId)!.resource as GpuBuffer;
+    const dtype = info.dtype as MovableDtype;
+    const count = elementsOf(info.shape);
+    // Allocated in the heap first, under the same dataId; the engine still points at the GPU.
+    host.move(dataId, null, info.shape, info.dtype, 1);
+    try {
+      await this.readChunks(gpu, source, dtype, count, () => hostView(host, dataId), () => this.stillOn(dataId, gpu, source), progress);
+    } catch (error) {
+      host.disposeData(dataId, true);
+      throw error;
+    }
+    const refCount = gpu.refCount(dataId);
+    gpu.disposeData(dataId, true);
+    info.backend = host;
+    host.dataIdMap.get(dataId)!.refCount = refCount;
+  }
+
+  private stillOn(dataId: DataId, gpu: WebGpuBackend, source: GpuBuffer): boolean {
+    return this.engine.state.tensorInfo.get(dataId)?.backend === gpu && gpu.tensorMap.get(dataId)?.resource === source;
+  }
+
+  private async readValues(gpu: WebGpuBackend, dataId: DataId, tfjsRead: (dataId: DataId) => Promise<unknown>): Promise<unknown> {
+    const info = this.engine.state.tensorInfo.get(dataId);
+    if (info?.backend !== gpu || !this.readsFromGpu(dataId)) return tfjsRead(dataId);
+    const data = gpu.tensorMap.get(dataId)!;
+    const source = data.resource as GpuBuffer;
+    const dtype = info.dtype as MovableDtype;
+    const count = elementsOf(info.shape);
+    const values = newHostArray(dtype, count);
+    const bytes = new Uint8Array(values.buffer);
+    try {
+      await this.readChunks(gpu, source, dtype, count, () => bytes, () => this.stillOn(dataId, gpu, source));
+    } catch (error) {
+      // Moved elsewhere meanwhile: read it where it is now.
+      if (error instanceof MoveInterrupted && this.engine.state.tensorInfo.has(dataId)) return this.engine.read(dataId);
+      throw error;
+    }
+    // tfjs keeps what it read as a host copy: later reads and moves to the host cost nothing.
+    data.values = values;
+    return values;
+  }
+
+  /**
+   * Copies `count` elements of `source` into `target()` through readback staging buffers, with up
+   * to all of them in flight. Only the first buffer of a read is waited for: a read waiting for a
+   * second while holding one could deadlock with another read doing the same.
+   */
+  private async readChunks(gpu: WebGpuBackend, source: GpuBuffer, dtype: MovableDtype, count: number, target: () => Uint8Array,
+    stillThere: () => boolean, progress?: ProgressCallback): Promise<void> {
+    const pool = this.pool(gpu);
+    const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
+    // Ops tfjs recorded but has not submitted may be what writes this tensor: submit them first.
+    if (gpu.commandEncoder) {
+      gpu.endComputePassEncoder();
+      gpu.submitQueue();
+    }
+    const pending: PendingRead[] = [];
+    let next = 0;
+    try {
+      while (next < count || pending.length > 0) {
+        while (next < count) {
+          const staging = pending.length === 0 ? await pool.readback.acquire() : pool.readback.take();
+          if (!staging) break;
+          if (!stillThere()) {
+            pool.readback.giveBack(staging);
+            throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being read from the GPU');
+          }
+          const n = Math.min(chunk, count - next);
+          const encoder = gpu.device.createCommandEncoder();
+          encoder.copyBufferToBuffer(source, next * GPU_BYTES_PER_ELEMENT, staging, 0, n * GPU_BYTES_PER_ELEMENT);
+          gpu.queue.submit([encoder.finish()]);
+          pending.push({ staging, first: next, count: n, mapped: staging.mapAsync(MapMode.READ, 0, n * GPU_BYTES_PER_ELEMENT) });
+          next += n;
+        }
+        const head = pending[0]!;
+        await head.mapped;
+        pending.shift();
+        copyGpuToHost(dtype, head.staging.getMappedRange(0, head.count * GPU_BYTES_PER_ELEMENT), head.count, target(), head.first);
+        head.staging.unmap();
+        pool.readback.giveBack(head.staging);
+        progress?.((head.first + head.count) * GPU_BYTES_PER_ELEMENT, count * GPU_BYTES_PER_ELEMENT);
+      }
+    } catch (error) {
+      for (const left of pending) {
+        left.mapped.then(() => {
+          left.staging.unmap();
+          pool.readback.giveBack(left.staging);
+        }, () => pool.readback.drop(left.staging));
+      }
+      throw error;
+    }
+  }
+}
+
