@@ -51,6 +51,15 @@ export class DeviceRegistry {
     return this.discovering;
   }
 
+  /** True once GPUs were looked for: names resolve without waiting. */
+  get discovered(): boolean {
+    return this.discovery !== null;
+  }
+
+  isLost(device: string): boolean {
+    return this.lost.has(device);
+  }
+
   problems(): string[] {
     return this.discovery?.problem ? [this.discovery.problem] : [];
   }

@@ -9,7 +9,7 @@ import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
 import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, TransferRecord } from './device-control';
-import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
+import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
 import { MemorySweep } from './memory-sweep';
@@ -52,6 +52,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   readonly transferEngine: TransferEngine;
   /** Moves in flight per buffer: a second move of the same tensor waits for the first. */
   private readonly moving = new WeakMap<object, Promise<void>>();
+  private readonly readyBackends = new Map<string, BackendLike>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
@@ -176,13 +177,17 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   /** Initialises a device's backend and learns its limits. */
-  private async backendOf(device: string) {
+  private async backendOf(device: string): Promise<BackendLike> {
+    // Ready backends answer at once: a 4-byte move must not pay for the registry's awaits.
+    const ready = this.readyBackends.get(device);
+    if (ready && !this.registry.isLost(device)) return ready;
     const backend = await this.registry.backend(device);
-    if (!this.placement.bindingLimits.has(device) && isWebGpuBackend(backend)) {
+    if (isWebGpuBackend(backend)) {
       const limit = this.registry.bindingLimit(device);
       if (limit !== null) this.placement.bindingLimits.set(device, limit);
       this.transferEngine.attach(backend);
     }
+    this.readyBackends.set(device, backend);
     return backend;
   }
 
@@ -237,7 +242,7 @@ class DeviceSession implements DeviceControl, TensorMover {
 
   /** GPUs are looked for first unless the name is plainly the host. */
   async resolve(name: string): Promise<string> {
-    if (name.trim().toLowerCase() !== 'cpu') await this.registry.discover();
+    if (name !== 'cpu' && !this.registry.discovered) await this.registry.discover();
     return this.registry.resolve(name);
   }
 
@@ -249,7 +254,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
     const key = tensor.dataId as object;
     const previous = this.moving.get(key);
-    const moving = (previous ?? Promise.resolve()).catch(() => undefined).then(() => this.moveNow(tensor, device, operation));
+    const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation)) : this.moveNow(tensor, device, operation);
     this.moving.set(key, moving);
     try {
       await moving;

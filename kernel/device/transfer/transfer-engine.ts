@@ -50,6 +50,7 @@ interface PendingRead {
 
 export class TransferEngine {
   private readonly pools = new Map<WebGpuBackend, StagingPool>();
+  private readonly attached = new WeakSet<WebGpuBackend>();
 
   constructor(private readonly engine: EngineLike, private readonly limits: StagingLimits = stagingLimits()) {}
 
@@ -78,6 +79,8 @@ export class TransferEngine {
 
   /** data()/array() on this GPU read through the engine; small reads keep tfjs's path. */
   attach(gpu: WebGpuBackend): void {
+    if (this.attached.has(gpu)) return;
+    this.attached.add(gpu);
     const read = gpu.read.bind(gpu);
     gpu.read = (dataId: DataId) => this.readValues(gpu, dataId, read);
   }
