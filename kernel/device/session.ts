@@ -14,7 +14,7 @@ import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
 import { MemorySweep } from './memory-sweep';
 import { type DeviceActivity, type MoveEvent, Placement } from './placement';
-import { DeviceRegistry } from './registry';
+import { DeviceError, DeviceRegistry } from './registry';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
@@ -272,6 +272,13 @@ class DeviceSession implements DeviceControl, TensorMover {
     if (!info) throw new Error(`${operation}(): the tensor was disposed`);
     const toGpu = device.startsWith('gpu:');
     const fromGpu = from.startsWith('gpu:');
+    if (info.dtype === 'string' && toGpu) {
+      throw new DeviceError(`${operation}(): a string tensor stays on the host: GPUs hold numbers (float32, int32, bool). Encode the strings as numbers first (a vocabulary index, say).`);
+    }
+    if (info.dtype === 'complex64') {
+      throw new DeviceError(`${operation}(): tfjs cannot move a complex64 tensor between devices (it keeps it as two float32 parts). `
+        + `Move the parts and rebuild it there: tf.complex(await tf.real(x).to('${device}'), await tf.imag(x).to('${device}')).`);
+    }
     if (toGpu && !fromGpu && isWebGpuBackend(backend) && this.transferEngine.handles(info)) {
       await this.timedMove(info, from, device, operation, (progress) => this.transferEngine.upload(tensor.dataId, backend, progress));
       return;

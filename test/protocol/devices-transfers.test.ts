@@ -151,6 +151,15 @@ describe('transfer engine on gpu:0', () => {
     assert.ok(mib && Number(mib[1]) > 0 && Number(mib[1]) <= 64, `staging on gpu:0 is ${JSON.stringify(staging)}: expected 0 < staging <= 64 MiB`);
   });
 
+  test('a string or complex64 tensor asked to move says why not and what to do; an empty tensor moves', async () => {
+    const text = await errorOf(kernel(), "await tf.tensor(['a', 'b']).to('gpu:0')");
+    assert.match(`${text.ename}: ${text.evalue}`, /DeviceError: .*string tensor stays on the host.*numbers/);
+    const complex = await errorOf(kernel(), "await tf.complex([1, 2], [3, 4]).to('gpu:0')");
+    assert.match(`${complex.ename}: ${complex.evalue}`, /DeviceError: .*complex64.*tf\.complex\(await tf\.real\(x\)\.to\('gpu:0'\)/);
+    assert.equal(await valueOf(kernel(), "const nothing = tf.zeros([0, 3]);\nawait nothing.to('gpu:0');\nconst there = nothing.device;\nawait nothing.cpu();\n[there, nothing.device, nothing.shape.join('x')]"),
+      "[ 'gpu:0', 'cpu', '0x3' ]");
+  });
+
   test('a tensor disposed while it moves gives a clear error; the kernel, its names and gpu:0 keep working', async () => {
     await runOk(kernel(), "const keeper = await tf.tensor([1, 2, 3]).to('gpu:0');");
     const error = await errorOf(kernel(), "const victim = tf.tensor(hostData('float32', 4 * 2 ** 20, 4), [4 * 2 ** 20]);\nconst moving = victim.to('gpu:0');\nvictim.dispose();\nawait moving;");
