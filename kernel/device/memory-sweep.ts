@@ -2,8 +2,9 @@
 // memory (a tensor must be disposed), and a FinalizationRegistry entry per tensor would cost far
 // more than the per-op budget. So after each cell: a tensor that some name reached at the last
 // sweep and no name reaches now (`x = tf.randomNormal(…)` run again) is disposed. Tensors kept
-// with tf.keep() and variables (model weights) are never touched; a tensor only a closure holds
-// cannot be seen here, so it is kept too (it was never reachable by a name).
+// with tf.keep() and variables (model weights) are never touched. A tensor no name ever reached
+// (an intermediate, or one only a closure holds) cannot be judged here: TensorFinalizer leaves
+// those to the garbage collector.
 import type { TensorLike } from './engine-internals';
 
 const MAX_DEPTH = 8;
@@ -14,7 +15,7 @@ function isTensor(value: object): value is TensorLike {
   return 'dataId' in value && 'shape' in value && typeof (value as { dispose?: unknown }).dispose === 'function';
 }
 
-function isVariable(tensor: TensorLike): boolean {
+export function isVariable(tensor: TensorLike): boolean {
   return 'trainable' in tensor && typeof (tensor as { assign?: unknown }).assign === 'function';
 }
 
@@ -65,8 +66,11 @@ export class MemorySweep {
   /** Tensors some name reached at the last sweep. */
   private bound = new Set<TensorLike>();
 
-  /** Disposes tensors that were reachable before and are not now; returns how many and their bytes. */
-  sweep(roots: unknown[], bytesOf: (tensor: TensorLike) => number): { tensors: number; bytes: number } {
+  /**
+   * Disposes tensors that were reachable before and are not now; returns how many, their bytes,
+   * and the tensors names reach now (what TensorFinalizer must leave alone).
+   */
+  sweep(roots: unknown[], bytesOf: (tensor: TensorLike) => number): { tensors: number; bytes: number; reachable: ReadonlySet<TensorLike> } {
     const reachable = reachableTensors(roots);
     let tensors = 0;
     let bytes = 0;
@@ -77,6 +81,6 @@ export class MemorySweep {
       tensors++;
     }
     this.bound = reachable;
-    return { tensors, bytes };
+    return { tensors, bytes, reachable };
   }
 }

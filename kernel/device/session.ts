@@ -13,6 +13,7 @@ import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-i
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
 import { MemorySweep } from './memory-sweep';
+import { TensorFinalizer } from './tensor-finalizer';
 import { type DeviceActivity, type MoveEvent, Placement } from './placement';
 import { DeviceError, DeviceRegistry } from './registry';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
@@ -41,6 +42,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private readonly placement: Placement;
   readonly ledger = new TransferLedger();
   private readonly sweep = new MemorySweep();
+  private readonly finalizer: TensorFinalizer;
   private readonly warned = new Set<string>();
   private currentDevice = 'cpu';
   report: 'off' | 'compact' | 'full' = 'full';
@@ -63,6 +65,9 @@ class DeviceSession implements DeviceControl, TensorMover {
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.install();
+    // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
+    this.finalizer = new TensorFinalizer(engine);
+    this.finalizer.install();
     extendTensors(tfjs.core, tfjs.layers, this);
     Object.assign(globalThis, {
       tf: tfjs.namespace,
@@ -93,6 +98,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.cellNumber = executionCount;
     this.cellStartedAt = performance.now();
     this.ledger.beginCell();
+    this.finalizer.beginCell();
     this.placement.takeActivity();
     this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));
   }
@@ -100,7 +106,8 @@ class DeviceSession implements DeviceControl, TensorMover {
   async afterRun(): Promise<void> {
     const activity = this.placement.takeActivity();
     const moves = this.ledger.endCell(Object.keys(activity).length > 0);
-    this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
+    const { reachable } = this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
+    this.finalizer.endCell(reachable);
     if (Object.keys(activity).length === 0 && moves.length === 0) return;
     const report = this.cellReport(activity, moves);
     if (this.placement.logKernels) this.printPlacement(report);
