@@ -92,6 +92,12 @@ describe('TypeScript runtime errors', () => {
     }
   });
 
+  test("a function from an earlier cell that throws in a later cell is reported at its own cell's line", async () => {
+    const first = await runFailing(kernel(), "function boomLater(): number {\n  throw new Error('earlier')\n}\nboomLater()");
+    const { error } = await runFailing(kernel(), '\nboomLater()');
+    assert.ok(frameLines(error.traceback).includes(`    at boomLater (<cell ${first.count}>:2:9)`), error.traceback.join('\n'));
+  });
+
   test("the traceback shows no frames from the kernel's own files", async () => {
     const { error } = await runFailing(kernel(), "[1, 2].map((n) => { if (n === 2) throw new Error('in callback'); return n })");
     const kernelFrames = frameLines(error.traceback)

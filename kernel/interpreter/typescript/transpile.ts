@@ -1,21 +1,31 @@
-// TypeScript cell -> JavaScript that runs as the body of an async function, with a source map
-// back to the cell. Transpiling is per cell and needs no type information, so it works the same
-// whether type checking is on, warn or off.
+// TypeScript cell -> the body of a JavaScript function that returns a promise of the cell's
+// value, with a source map back to the cell. Transpiling is per cell and needs no type
+// information, so it works the same whether type checking is on, warn or off.
 import type ts from 'typescript';
 import { cellRewriter, importRewriter } from './cell-rewrite';
 import { SourceMapper } from './source-map';
 
+/** Maps a line:column of a cell's function body back to the cell (null: the wrapper, not the user's code). */
+export type CellMapper = (line: number, column: number) => { line: number; column: number } | null;
+
 export interface TranspiledCell {
   /** Syntax errors; a cell with any must not run. */
   syntaxErrors: readonly ts.Diagnostic[];
-  /** Evaluates to a promise of the cell's value. */
-  javascript: string;
-  /** Maps a line:column of `javascript` back to the cell, correcting for the wrapper. */
-  toCell(line: number, column: number): { line: number; column: number } | null;
+  /** The body of a function (no parameters) that returns a promise of the cell's value. */
+  functionBody: string;
+  /** Maps a line:column of `functionBody` back to the cell, correcting for the wrapper. */
+  toCell: CellMapper;
 }
 
 /** On the first line so every other line keeps its number. */
-const PREFIX = '(async () => {';
+const PREFIX = 'return (async () => {';
+
+/**
+ * Cells run again unchanged (a loop re-run, a soak, %timeit's setup) are transpiled once: each
+ * transpileModule call builds a program and a type checker, ~380 KiB that V8 promotes to the old
+ * generation before it dies, so RSS climbed by that much per cell until a full GC.
+ */
+const RECENT_LIMIT = 64;
 
 export function cellCompilerOptions(t: typeof ts): ts.CompilerOptions {
   return {
@@ -28,9 +38,31 @@ export function cellCompilerOptions(t: typeof ts): ts.CompilerOptions {
   };
 }
 
-export function transpileCell(t: typeof ts, code: string, fileName: string): TranspiledCell {
+export class CellTranspiler {
+  /** By cell text, oldest first. The output does not depend on the cell's name: the map's `sources` is never read. */
+  private readonly recent = new Map<string, TranspiledCell>();
+
+  constructor(private readonly t: typeof ts) {}
+
+  transpile(code: string): TranspiledCell {
+    const known = this.recent.get(code);
+    if (known) {
+      this.recent.delete(code);
+      this.recent.set(code, known);
+      return known;
+    }
+    const transpiled = transpileCell(this.t, code);
+    // A diagnostic holds the whole parsed file; such a cell never runs, so it is not worth keeping.
+    if (transpiled.syntaxErrors.length > 0) return transpiled;
+    this.recent.set(code, transpiled);
+    if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
+    return transpiled;
+  }
+}
+
+function transpileCell(t: typeof ts, code: string): TranspiledCell {
   const output = t.transpileModule(code, {
-    fileName,
+    fileName: 'cell.ts',
     reportDiagnostics: true,
     compilerOptions: cellCompilerOptions(t),
     transformers: { before: [importRewriter(t)], after: [cellRewriter(t)] },
@@ -39,7 +71,7 @@ export function transpileCell(t: typeof ts, code: string, fileName: string): Tra
   const mapper = output.sourceMapText ? new SourceMapper((JSON.parse(output.sourceMapText) as { mappings: string }).mappings) : null;
   return {
     syntaxErrors: output.diagnostics ?? [],
-    javascript: `${PREFIX}${body}\n})()`,
+    functionBody: `${PREFIX}${body}\n})()`,
     toCell: (line, column) => mapper?.original(line, line === 1 ? column - PREFIX.length : column) ?? null,
   };
 }

@@ -4,7 +4,6 @@
 // fail `instanceof` checks in libraries such as tfjs.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import vm from 'node:vm';
 import type ts from 'typescript';
 import { createDisplayApi, isDisplayHandle } from '../../display/display-api';
 import { createProgress, type TransferTotals } from '../../display/progress';
@@ -24,7 +23,7 @@ import { CellChecker } from './checker';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
-import { type TranspiledCell, transpileCell } from './transpile';
+import { type CellMapper, CellTranspiler } from './transpile';
 
 export class InterruptedError extends Error {
   constructor() {
@@ -83,7 +82,12 @@ export class TypeScriptInterpreter implements Interpreter {
   private readonly checker: CellChecker;
   private readonly introspection: Introspection;
   private readonly runtime: CellRuntime;
-  private readonly cells = new Map<string, TranspiledCell>();
+  private readonly transpiler: CellTranspiler;
+  /**
+   * Per cell that ran, by file name: how its frames map back to its lines, for as long as its
+   * functions may be called (an earlier cell's function throwing in a later cell).
+   */
+  private readonly cells = new Map<string, CellMapper>();
   private typecheck: TypecheckMode = 'on';
   private rejectPending: ((error: Error) => void) | null = null;
   /** Sub-cells a magic runs (%time, %timeit) get file names of their own. */
@@ -94,6 +98,7 @@ export class TypeScriptInterpreter implements Interpreter {
     this.checker = new CellChecker(deps.ts, deps.directory);
     this.introspection = new Introspection(deps.ts, this.checker);
     this.runtime = new CellRuntime(deps.ts, deps.directory);
+    this.transpiler = new CellTranspiler(deps.ts);
     this.runtime.install();
     const api = createDisplayApi(deps.emit);
     const prompt = (message = '', options: { password?: boolean } = {}): Promise<string> => deps.requestInput(message, options.password === true);
@@ -128,7 +133,7 @@ export class TypeScriptInterpreter implements Interpreter {
     const stack = new Error().stack ?? '';
     Error.stackTraceLimit = limit;
     for (const frame of stack.matchAll(/(<cell (\d+)(?:\.\d+)?>):(\d+):(\d+)/g)) {
-      const mapped = this.cells.get(frame[1]!)?.toCell(Number(frame[3]), Number(frame[4]));
+      const mapped = this.cells.get(frame[1]!)?.(Number(frame[3]), Number(frame[4]));
       if (mapped) return { cell: Number(frame[2]), line: mapped.line };
     }
     return null;
@@ -200,21 +205,21 @@ export class TypeScriptInterpreter implements Interpreter {
     for (const file of declarations) this.checker.addDeclarations(file);
     const pragma = unsupportedPragma(code);
     if (pragma) throw new CellRefused({ status: 'error', ename: 'UnsupportedPragma', evalue: pragma, traceback: [`UnsupportedPragma: ${pragma}`] });
-    const transpiled = transpileCell(this.t, code, `${fileName}.ts`);
+    const transpiled = this.transpiler.transpile(code);
     if (transpiled.syntaxErrors.length > 0) throw new CellRefused(this.syntaxErrorOutcome(code, transpiled.syntaxErrors));
     const checked = this.checker.check(code, this.typecheck !== 'off');
     const errors = checked.diagnostics.filter((diagnostic) => diagnostic.category === 'error');
     if (errors.length > 0 && this.typecheck === 'on') throw new CellRefused(typeErrorOutcome(code, errors));
     if (errors.length > 0) process.stderr.write(typeWarningText(code, errors));
-    this.cells.set(fileName, transpiled);
-    const script = new vm.Script(transpiled.javascript, { filename: fileName });
+    this.cells.set(fileName, transpiled.toCell);
+    const cell = this.runtime.compile(transpiled.functionBody, fileName);
     let committed = false;
     return async () => {
       // An interrupt that arrived while the cell was compiled (its SIGINT handled outside the
       // running script) lands here, before a loop could start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), running.interrupted]);
       try {
-        const result = script.runInThisContext({ breakOnSigint: true, displayErrors: false }) as Promise<unknown>;
+        const result = this.runtime.run(cell) as Promise<unknown>;
         return await Promise.race([result, running.interrupted]);
       } finally {
         // From the first run on, the cell's declarations exist at run time, even if it threw half way.
@@ -253,9 +258,8 @@ export class TypeScriptInterpreter implements Interpreter {
 
   async evaluate(expression: string): Promise<ExpressionValue> {
     try {
-      const transpiled = transpileCell(this.t, expression, '<user_expression>.ts');
-      const value = await (new vm.Script(transpiled.javascript, { filename: '<user_expression>' })
-        .runInThisContext({ breakOnSigint: true, displayErrors: false }) as Promise<unknown>);
+      const transpiled = this.transpiler.transpile(expression);
+      const value = await (this.runtime.run(this.runtime.compile(transpiled.functionBody, '<user_expression>')) as Promise<unknown>);
       return { status: 'ok', ...toMimeBundle(value) };
     } catch (error) {
       return toErrorOutcome(error);
@@ -288,7 +292,7 @@ export class TypeScriptInterpreter implements Interpreter {
 
   /** The error with frames in cell line numbers (source-mapped) and the failing line shown. */
   private runtimeError(error: unknown, code: string, fileName: string): ErrorOutcome {
-    const outcome = toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.toCell(line, column) ?? null);
+    const outcome = toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.(line, column) ?? null);
     const top = /<cell [\d.]+>:(\d+):(\d+)/.exec(outcome.traceback.find((line) => line.includes(`${fileName}:`)) ?? '');
     if (top) {
       const lineNumber = Number(top[1]);
