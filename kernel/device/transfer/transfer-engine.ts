@@ -15,8 +15,8 @@ import {
 import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
 
 /**
- * Below this, tfjs's own path (one small mapped buffer, no waiting) is as fast as anything: a
- * 4-byte move must not cost more than it does there.
+ * Up to this size an upload is one queue.writeBuffer straight from host memory: cheaper than
+ * mapping a staging buffer (and than tfjs's path, which maps a new one per move).
  */
 export const SMALL_MOVE_BYTES = 64 * 1024;
 
@@ -54,9 +54,9 @@ export class TransferEngine {
 
   constructor(private readonly engine: EngineLike, private readonly limits: StagingLimits = stagingLimits()) {}
 
-  /** Moves this engine makes: numbers (float32, int32, bool) past the small-move size. */
+  /** Moves this engine makes: tensors of numbers (float32, int32, bool), empty ones left to tfjs. */
   handles(info: BufferInfo | undefined): info is BufferInfo {
-    return info !== undefined && isMovableDtype(info.dtype) && info.bytes >= SMALL_MOVE_BYTES;
+    return info !== undefined && isMovableDtype(info.dtype) && info.bytes > 0;
   }
 
   /** Staging memory held for a GPU now. */
@@ -95,7 +95,8 @@ export class TransferEngine {
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     try {
       const source = hostView(host, dataId);
-      for (let first = 0; first < count; first += chunk) {
+      if (count * GPU_BYTES_PER_ELEMENT <= SMALL_MOVE_BYTES) gpu.queue.writeBuffer(target, 0, gpuLayoutOf(dtype, source, 0, count));
+      else for (let first = 0; first < count; first += chunk) {
         const n = Math.min(chunk, count - first);
         const staging = pool.upload.take();
         if (staging) this.writeThrough(gpu, pool, staging, target, dtype, source, first, n);
@@ -111,6 +112,10 @@ export class TransferEngine {
   /** Asynchronous: waits for staging buffers rather than falling back, and for the last chunk to land. */
   async upload(dataId: DataId, gpu: WebGpuBackend, progress?: ProgressCallback): Promise<void> {
     const { info, host, dtype, count } = this.hostTensor(dataId);
+    if (count * GPU_BYTES_PER_ELEMENT <= SMALL_MOVE_BYTES) {
+      this.uploadNow(dataId, gpu);
+      return;
+    }
     const target = gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
