@@ -47,6 +47,7 @@ export function runKernel(connectionFile: string): void {
     devices: () => devices.control(),
     synchronize: () => devices.synchronize(),
     transferTotals: () => devices.transferTotals(),
+    cells: { settle: () => host.settle(), run: (cell) => host.run(cell) },
   });
   const host: InterpreterHost = new InterpreterHost(interpreter, worker);
   host.capture.install();
@@ -55,7 +56,7 @@ export function runKernel(connectionFile: string): void {
   // client is still connecting, so the first cell does not wait for it.
   setImmediate(() => interpreter.warmUp());
 
-  interruptCell = () => interpreter.interrupt();
+  interruptCell = () => host.interruptBySignal();
   // A callback that throws after its cell ended is the user's error, not the kernel's.
   process.on('uncaughtException', (error) => process.stderr.write(`Uncaught ${error.stack ?? String(error)}\n`));
   process.on('unhandledRejection', (reason) => {
@@ -64,7 +65,6 @@ export function runKernel(connectionFile: string): void {
 
   worker.on('message', (message: ToMain) => {
     if (message.kind === 'exit') process.exit(message.code);
-    else if (message.kind === 'interrupt') interpreter.interrupt();
     else void host.serve(message);
   });
   worker.on('error', (error) => {

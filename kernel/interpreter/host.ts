@@ -1,13 +1,19 @@
 // Main-thread side of the thread link: serves interpreter calls from the protocol worker and
 // sends back everything the running cell emits, in order.
 import type { Worker } from 'node:worker_threads';
-import type { Interpreter, OutputEvent } from './interpreter';
+import type { CellRunner, Interpreter, OutputEvent } from './interpreter';
+import { callUnderSigint, InterruptReceiver, interruptedError } from './interrupt-line';
 import { OutputCapture } from './output-capture';
 import type { ToMain, ToWorker } from './thread-link';
 
-export class InterpreterHost {
+export class InterpreterHost implements CellRunner {
   /** The call whose cell is running; output outside a cell (a late timer) is sent with null. */
   private runningCall: number | null = null;
+  /** The execute call running now: the only kind an interrupt is for (finishCell runs no user code). */
+  private runningCell: number | null = null;
+  private line: InterruptReceiver | null = null;
+  /** The execute call a SIGINT handled by the listener was for. */
+  private signalled = 0;
   readonly capture: OutputCapture;
   private nextInputId = 1;
   private readonly pendingInputs = new Map<number, { resolve: (value: string) => void; reject: (error: Error) => void }>();
@@ -33,8 +39,48 @@ export class InterpreterHost {
     });
   }
 
+  /**
+   * SIGINT that reached the process outside a run (Node hands a run's own to the run): for the cell
+   * the worker has started, whichever step it is at, and for nothing between cells, as in ipykernel.
+   */
+  interruptBySignal(): void {
+    const id = this.line?.current() ?? 0;
+    if (id === 0) return;
+    this.signalled = id;
+    this.stopAwaiting(id);
+  }
+
+  settle(): Promise<void> {
+    // A SIGINT that arrived while the cell compiled reaches its listener in a poll phase; one
+    // setImmediate may run before that phase comes round, the second runs after it.
+    return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  }
+
+  run(cell: () => unknown): unknown {
+    const id = this.runningCell;
+    if (id !== null && this.signalled === id) throw interruptedError();
+    return this.line ? this.line.run(id, cell) : callUnderSigint(() => cell.call(globalThis));
+  }
+
+  private interrupted(id: number): boolean {
+    return this.signalled === id || (this.line?.interrupted(id) ?? false);
+  }
+
+  /** A cell that awaits, or has not reached its run yet, stops at its next step. */
+  private stopAwaiting(id: number): void {
+    if (this.runningCell === id) this.interpreter.interrupt?.();
+  }
+
   /** Handles one message from the worker. */
   async serve(message: ToMain): Promise<void> {
+    if (message.kind === 'interrupt_line') {
+      this.line = new InterruptReceiver(message.buffer);
+      return;
+    }
+    if (message.kind === 'interrupt') {
+      this.stopAwaiting(message.callId);
+      return;
+    }
     if (message.kind === 'input_reply' || message.kind === 'input_failure') {
       const pending = this.pendingInputs.get(message.id);
       this.pendingInputs.delete(message.id);
@@ -53,12 +99,19 @@ export class InterpreterHost {
           this.post({ kind: 'output', callId: id, event });
         };
         try {
-          value = method === 'execute'
-            ? await this.interpreter.execute(args[0] as string, args[1] as Parameters<Interpreter['execute']>[1], emit)
-            : await this.interpreter.finishCell(args[0] as number, emit);
+          if (method === 'execute') {
+            this.runningCell = id;
+            const running = this.interpreter.execute(args[0] as string, args[1] as Parameters<Interpreter['execute']>[1], emit);
+            // Interrupted before its call got here: an interrupt_request marked it, or a SIGINT came first.
+            if (this.interrupted(id)) this.interpreter.interrupt?.();
+            value = await running;
+          } else {
+            value = await this.interpreter.finishCell(args[0] as number, emit);
+          }
         } finally {
           this.capture.flush(); // the spec wants streams out before the reply and `idle`
           this.runningCall = null;
+          this.runningCell = null;
         }
       } else {
         const call = this.interpreter[method] as (...callArgs: unknown[]) => Promise<unknown>;

@@ -57,4 +57,20 @@ export interface Interpreter {
   complete(code: string, cursorPos: number): Promise<Completion>;
   inspect(code: string, cursorPos: number, detailLevel: number): Promise<Inspection>;
   isComplete(code: string): Promise<CompletenessStatus>;
+  /** Stops the running cell where it awaits (a synchronous loop only SIGINT can break). */
+  interrupt?(): void;
+}
+
+/**
+ * How a language runs a cell's compiled code so that an interrupt stops that cell and no other
+ * (interrupt-line.ts says why this takes care).
+ */
+export interface CellRunner {
+  /** Resolves once a SIGINT that reached the process so far has been handled. */
+  settle(): Promise<void>;
+  /**
+   * Calls `cell` (with the global object as `this`) where SIGINT stops its synchronous part; throws
+   * ERR_SCRIPT_EXECUTION_INTERRUPTED if it was stopped, or if its cell was interrupted before.
+   */
+  run(cell: () => unknown): unknown;
 }

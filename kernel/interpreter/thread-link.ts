@@ -11,8 +11,10 @@ export type ToMain =
   | { kind: 'call'; id: number; method: InterpreterMethod; args: unknown[] }
   | { kind: 'input_reply'; id: number; value: string }
   | { kind: 'input_failure'; id: number; message: string }
-  /** Sent with SIGINT: reaches a cell that is queued or awaiting, which the signal alone may miss. */
-  | { kind: 'interrupt' }
+  /** The first message: shared slots that tell each side which cell an interrupt is for (interrupt-line.ts). */
+  | { kind: 'interrupt_line'; buffer: SharedArrayBuffer }
+  /** interrupt_request for the execute call `callId`: stops it where it awaits or before its script runs. */
+  | { kind: 'interrupt'; callId: number }
   | { kind: 'exit'; code: number };
 
 /** main -> worker */

@@ -4,7 +4,9 @@ import type { MessagePort } from 'node:worker_threads';
 import type {
   Completion, CompletenessStatus, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter, OutputEvent,
 } from '../interpreter/interpreter';
+import { createInterruptLine, InterruptSender } from '../interpreter/interrupt-line';
 import type { InterpreterMethod, ToMain, ToWorker } from '../interpreter/thread-link';
+import { log } from '../log';
 
 interface PendingCall {
   resolve: (value: unknown) => void;
@@ -15,6 +17,8 @@ interface PendingCall {
 export class InterpreterClient implements Interpreter {
   private nextId = 1;
   private readonly pending = new Map<number, PendingCall>();
+  private readonly line = createInterruptLine();
+  private readonly interrupts = new InterruptSender(this.line);
 
   /**
    * @param onStrayOutput output that arrives while no cell runs (timers, late promises).
@@ -26,6 +30,25 @@ export class InterpreterClient implements Interpreter {
     private readonly onInputRequest: (prompt: string, password: boolean) => Promise<string>,
   ) {
     port.on('message', (message: ToWorker) => this.receive(message));
+    // First, so the main thread has the line before any call it could be used for.
+    this.post({ kind: 'interrupt_line', buffer: this.line });
+  }
+
+  /**
+   * interrupt_request: for the cell running now, never a later one; nothing between cells. SIGINT
+   * goes only to a cell whose script is inside its run; the message reaches one that awaits or has
+   * not started its run yet (that run then refuses to start).
+   */
+  interrupt(): void {
+    const id = this.interrupts.current();
+    if (id === 0) {
+      log('interrupt_request: no cell is running');
+      return;
+    }
+    const outcome = this.interrupts.interrupt(id);
+    this.post({ kind: 'interrupt', callId: id });
+    log(`interrupt_request: call ${id} ${outcome === 'signalled' ? 'was inside its run: SIGINT sent'
+      : outcome === 'marked' ? 'stops before its run or where it awaits' : 'was interrupted already'}`);
   }
 
   execute(code: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome> {
@@ -51,6 +74,7 @@ export class InterpreterClient implements Interpreter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, emit ? { resolve, reject, emit } : { resolve, reject });
+      if (method === 'execute') this.interrupts.cellStarted(id);
       this.post({ kind: 'call', id, method, args });
     });
   }
@@ -76,6 +100,7 @@ export class InterpreterClient implements Interpreter {
     const call = this.pending.get(message.id);
     if (!call) return;
     this.pending.delete(message.id);
+    this.interrupts.cellEnded(message.id);
     if (message.kind === 'result') call.resolve(message.value);
     else call.reject(new Error(message.message));
   }

@@ -67,12 +67,7 @@ async function main(): Promise<void> {
     { send, publish: (message) => send('iopub', message) },
     interpreter,
     {
-      // SIGINT reaches the main thread: it breaks a synchronous loop (breakOnSigint) and its
-      // handler rejects a pending await, so one signal covers both ways a cell can hang.
-      interrupt: () => {
-        toMain({ kind: 'interrupt' });
-        process.kill(process.pid, 'SIGINT');
-      },
+      interrupt: () => interpreter.interrupt(),
       shutdown: (restart) => void exit(restart ? 'shutdown_request (restart)' : 'shutdown_request'),
     },
     session,

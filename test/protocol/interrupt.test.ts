@@ -56,4 +56,21 @@ describe('interrupting a running cell', () => {
     await interruptRequest(kernel(), 'control');
     assert.equal(await evaluate(kernel(), '6 * 7'), '42');
   });
+
+  test('SIGINT while no cell runs is ignored: the kernel lives and the next cell runs', async () => {
+    kernel().signal('SIGINT');
+    await sleep(100);
+    assert.equal(await evaluate(kernel(), '6 * 7'), '42');
+  });
+
+  test('interrupt_request the moment a cell starts stops that cell, not the one queued behind it', async () => {
+    const running = kernel().startExecute('while (true) {}', { stop_on_error: false });
+    await running.iopubMessage('execute_input');
+    const interrupt = kernel().request('control', 'interrupt_request');
+    const next = kernel().execute('6 * 7');
+    const first = executeReply(await running.done());
+    assert.equal(first.status === 'error' ? first.ename : first.status, 'Interrupted');
+    okContent((await interrupt).reply, 'interrupt_reply');
+    assert.equal(executeReply(await next).status, 'ok', 'the cell queued behind the interrupted one was interrupted too');
+  });
 });

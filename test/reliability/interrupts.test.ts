@@ -1,13 +1,15 @@
-// Interrupting `while (true) {}` cells again and again, by interrupt_request on control and by
-// SIGINT (tslab: 0 of 20 by message): every cell stops with Interrupted, a variable defined before
-// survives, and the next cell runs, 300 ms into the loop (20 + 20).
+// Interrupting cells again and again, by interrupt_request on control and by SIGINT (tslab: 0 of 20
+// by message). 300 ms into `while (true) {}` (20 + 20): every cell stops with Interrupted, a
+// variable defined before survives, and the next cell runs. The moment a cell's execute_input
+// arrives, with the next cell queued behind it: the interrupt stops that cell, never the next one
+// (before, the SIGINT sent with an interrupt_request stopped the next cell 9 times in 30).
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { evaluate, executeReply } from '../support/exchange';
 import { describeMs, Findings, hostileKernel } from '../support/hostile';
-import type { KernelClient } from '../support/kernel-client';
-import { okContent } from '../support/message-schema';
-import { sleep } from '../support/time';
+import type { KernelClient, Received } from '../support/kernel-client';
+import { contentOf, okContent } from '../support/message-schema';
+import { sleep, TIMED_OUT, within } from '../support/time';
 
 type Method = 'interrupt_request' | 'SIGINT';
 
@@ -90,11 +92,90 @@ async function interruptMany(t: TestContext, each: number, delayMs: number, meth
   assert.equal(stopped, methods.length * each);
 }
 
+/** A cell interrupted the moment its execute_input arrives, with the next cell already queued behind it. */
+interface FirstCell {
+  name: string;
+  code(round: number): string;
+  /** A cell that never ends by itself must be stopped; one that ends within ms may finish first. */
+  mustStop: boolean;
+}
+
+const LOOP: FirstCell = { name: '`while (true) {}`', code: () => 'while (true) {}', mustStop: true };
+// Ends by itself 0–4 ms in: the interrupt lands before, during or just after its run.
+const BRIEF: FirstCell = { name: 'a cell that ends by itself 0–4 ms in', code: (round) => `{ const end = Date.now() + ${round % 5}; while (Date.now() < end) {} }`, mustStop: false };
+
+type Outcome = 'ok' | 'Interrupted' | string;
+
+function outcomeOf(exchange: { reply: Received } | undefined): Outcome {
+  if (exchange === undefined) return 'no reply';
+  const reply = contentOf(exchange.reply, 'execute_reply');
+  if (reply.status === 'ok') return 'ok';
+  return reply.status === 'error' ? reply.ename : reply.status;
+}
+
+/**
+ * Interrupts `first` the moment its execute_input arrives and sends `kept + 1` right behind it (the
+ * first with stop_on_error false, so the next is not aborted): the interrupt is meant for the first
+ * cell and must never stop the next one. An interrupt the first cell outlives by STOP_WITHIN_MS is
+ * lost; a second one then stops it, and at most `lostAllowed` may be lost.
+ */
+async function interruptThenNext(t: TestContext, method: Method, first: FirstCell, rounds: number, lostAllowed: number): Promise<void> {
+  const kernel = await hostileKernel(t);
+  await evaluate(kernel, 'var kept = 41');
+  const findings = new Findings();
+  let stopped = 0;
+  let lost = 0;
+  let nextRan = 0;
+  const firstOutcomes = new Map<Outcome, number>();
+  for (let i = 0; i < rounds; i++) {
+    const running = kernel.startExecute(first.code(i), { stop_on_error: false }, { timeoutMs: 120_000 });
+    await running.iopubMessage('execute_input');
+    const interrupted = method === 'SIGINT' ? (kernel.signal('SIGINT'), undefined) : kernel.send('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
+    const next = kernel.startExecute('kept + 1', {}, { timeoutMs: 120_000 });
+    let firstDone = await within(running.done(), STOP_WITHIN_MS);
+    if (firstDone === TIMED_OUT) {
+      lost++;
+      await sendInterrupt(kernel, method);
+      firstDone = await within(running.done(), STOP_WITHIN_MS);
+      if (firstDone === TIMED_OUT) {
+        findings.check(false, `${method} #${i + 1}: ${first.name} still ran after a second interrupt`);
+        break; // a cell still running blocks every later one
+      }
+    }
+    const outcome = outcomeOf(firstDone);
+    firstOutcomes.set(outcome, (firstOutcomes.get(outcome) ?? 0) + 1);
+    if (outcome === 'Interrupted') stopped++;
+    findings.check(outcome === 'Interrupted' || (!first.mustStop && outcome === 'ok'), `${method} #${i + 1}: ${first.name} replied ${outcome}`);
+    if (interrupted !== undefined) okContent((await interrupted.done()).reply, 'interrupt_reply');
+    const nextDone = await next.done().catch(() => undefined);
+    const value = nextDone?.iopub.find((m) => m.header.msg_type === 'execute_result')?.content['data'];
+    if (findings.check(outcomeOf(nextDone) === 'ok' && (value as Record<string, unknown> | undefined)?.['text/plain'] === '42',
+      () => `${method} #${i + 1}: the next cell \`kept + 1\`, sent right behind ${first.name}, replied ${outcomeOf(nextDone)} (${JSON.stringify(value)})`)) nextRan++;
+  }
+  t.diagnostic(`${method} sent the moment execute_input arrived, ${first.name}: stopped ${stopped}/${rounds}`
+    + ` (${[...firstOutcomes].map(([what, n]) => `${what} ${n}`).join(', ')}; first interrupt lost ${lost}); the next cell ran untouched ${nextRan}/${rounds}`);
+  findings.check(lost <= lostAllowed, `${lost} of ${rounds} interrupts were lost (at most ${lostAllowed} may be)`);
+  findings.assertNone(`kernel stderr (tail):\n${kernel.kernelOutput().slice(-3000)}`);
+}
+
 describe('interrupting runaway cells again and again', () => {
   test('20 interrupt_request and 20 SIGINT interrupts of `while (true) {}`, 300 ms into the loop: all stopped, state kept, '
     + 'the next cell runs', (t) => interruptMany(t, 20, 300));
+});
 
-  // Not tested here: an interrupt that lands before the cell's code starts. The cell is stopped,
-  // but the SIGINT sent with the interrupt_request can then arrive during the next cell and stop
-  // it too (seen 1 in 20 under load). That race is open.
+describe('an interrupt stops the cell it was sent to, never the next one', () => {
+  const ROUNDS = 30;
+  for (const first of [LOOP, BRIEF]) {
+    test(`${ROUNDS} × interrupt_request the moment ${first.name} shows its execute_input, \`kept + 1\` queued behind it: `
+      + `${first.mustStop ? 'every one stopped' : 'each stopped or ended'}, the next cell untouched`,
+    (t) => interruptThenNext(t, 'interrupt_request', first, ROUNDS, 0));
+  }
+  // A bare SIGINT that lands in the µs between the last check before a cell's run and Node's
+  // watchdog starting is taken by Node's listener and lost: 0 to 4 in 100 sent at execute_input,
+  // by load (before, such SIGINTs also killed the kernel, twice in 200). A second one stops the cell.
+  test(`${ROUNDS} × SIGINT the moment ${LOOP.name} shows its execute_input, \`kept + 1\` queued behind it: every one stopped `
+    + '(at most 5 needing a second SIGINT), the next cell untouched', (t) => interruptThenNext(t, 'SIGINT', LOOP, ROUNDS, 5));
+  // Not tested: a bare SIGINT as a cell ends by itself. Node keeps one that lands in a run's last
+  // moments and stops the next run with it (seen up to 5 in 100 on two busy cores); the kernel's
+  // own SIGINTs are only sent where that cannot happen (interrupt-line.ts).
 });

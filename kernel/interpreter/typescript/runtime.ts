@@ -31,16 +31,7 @@ function isFile(file: string): boolean {
   }
 }
 
-/**
- * Runs a cell's function under breakOnSigint, which only vm.Script offers. The script is the same
- * for every cell, so V8's compilation cache holds it once: a vm.Script per cell stayed in that
- * cache for good (about 1 KiB each, measured), where a function from vm.compileFunction does not.
- */
-const RUNNER_SOURCE = `${RUNTIME}.runPending()`;
-
 export class CellRuntime {
-  private readonly runner = new vm.Script(RUNNER_SOURCE, { filename: '[tsgpu cell runner]' });
-  private pending: (() => unknown) | null = null;
   private readonly fromNotebook: Importer;
   private readonly fromTsgpu: Importer;
   /** Modules the kernel provides itself, by specifier (`tsgpu`). */
@@ -61,23 +52,6 @@ export class CellRuntime {
   /** A cell's function body as a function whose frames are named `fileName` (`<cell 3>`) in stack traces. */
   compile(functionBody: string, fileName: string): () => unknown {
     return vm.compileFunction(functionBody, [], { filename: fileName }) as () => unknown;
-  }
-
-  /** Calls `cell` so that SIGINT stops its synchronous part (ERR_SCRIPT_EXECUTION_INTERRUPTED). */
-  run(cell: () => unknown): unknown {
-    this.pending = cell;
-    try {
-      return this.runner.runInThisContext({ breakOnSigint: true, displayErrors: false });
-    } finally {
-      this.pending = null;
-    }
-  }
-
-  /** Called by the runner script only. */
-  runPending(): unknown {
-    const cell = this.pending;
-    this.pending = null;
-    return cell?.call(globalThis);
   }
 
   async import(specifier: string): Promise<Record<string, unknown>> {

@@ -16,7 +16,8 @@ import { MagicError, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { runtimeErrorHint } from '../hints';
 import type {
-  Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter, OutputEvent,
+  CellRunner, Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter,
+  OutputEvent,
 } from '../interpreter';
 import { cellFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
@@ -69,6 +70,8 @@ interface Dependencies {
   synchronize: () => Promise<void>;
   /** Moves so far, for progress(): zeros until the device layer loads. */
   transferTotals: () => TransferTotals;
+  /** Runs cells so that an interrupt stops only the cell it was sent to. */
+  cells: CellRunner;
 }
 
 interface RunningCell {
@@ -217,9 +220,9 @@ export class TypeScriptInterpreter implements Interpreter {
     return async () => {
       // An interrupt that arrived while the cell was compiled (its SIGINT handled outside the
       // running script) lands here, before a loop could start.
-      await Promise.race([new Promise((resolve) => setImmediate(resolve)), running.interrupted]);
+      await Promise.race([this.deps.cells.settle(), running.interrupted]);
       try {
-        const result = this.runtime.run(cell) as Promise<unknown>;
+        const result = this.deps.cells.run(cell) as Promise<unknown>;
         return await Promise.race([result, running.interrupted]);
       } finally {
         // From the first run on, the cell's declarations exist at run time, even if it threw half way.
@@ -259,7 +262,7 @@ export class TypeScriptInterpreter implements Interpreter {
   async evaluate(expression: string): Promise<ExpressionValue> {
     try {
       const transpiled = this.transpiler.transpile(expression);
-      const value = await (this.runtime.run(this.runtime.compile(transpiled.functionBody, '<user_expression>')) as Promise<unknown>);
+      const value = await (this.deps.cells.run(this.runtime.compile(transpiled.functionBody, '<user_expression>')) as Promise<unknown>);
       return { status: 'ok', ...toMimeBundle(value) };
     } catch (error) {
       return toErrorOutcome(error);
