@@ -18,7 +18,9 @@ import { DeviceRegistry } from '../kernel/device/registry';
 import { DeviceLayer } from '../kernel/device/session';
 import { loadTfjs } from '../kernel/device/tfjs';
 import { stagingLimits } from '../kernel/device/transfer/staging-pool';
-import { type BaselineDevice, rawMapRead, rawWriteBuffer, tfjsReadback, tfjsUpload, type Timing } from './lib/transfer-baselines';
+import {
+  type BaselineDevice, median, parseSize, patterned, rawMapRead, rawWriteBuffer, sizeLabel as label, tfjsReadback, tfjsUpload, type Timing,
+} from './lib/transfer-baselines';
 
 const MiB = 2 ** 20;
 const SIZES = [4, MiB, 16 * MiB, 64 * MiB, 256 * MiB, 1024 * MiB];
@@ -30,17 +32,6 @@ interface GpuName { description: string; software: boolean }
 
 function repeatsFor(bytes: number): number {
   return bytes < MiB ? 50 : bytes <= 16 * MiB ? 9 : bytes <= 64 * MiB ? 5 : bytes <= 256 * MiB ? 3 : 2;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function patterned(elements: number): Float32Array {
-  const host = new Float32Array(elements);
-  for (let i = 0; i < elements; i++) host[i] = (i % 251) + 1;
-  return host;
 }
 
 async function gpuLayer() {
@@ -113,10 +104,6 @@ function child<T>(mode: string, bytes: number): T | string {
   }
 }
 
-function label(bytes: number): string {
-  return bytes >= MiB ? (bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)} GiB` : `${bytes / MiB} MiB`) : `${bytes} B`;
-}
-
 /** GB/s, or µs for small moves. */
 function figure(bytes: number, seconds: number | undefined): string {
   if (seconds === undefined) return '–';
@@ -130,11 +117,7 @@ function ratio(ours: number | undefined, theirs: number | undefined): string {
 function sizesFromArguments(): number[] {
   const index = process.argv.indexOf('--sizes');
   if (index < 0) return process.argv.includes('--quick') ? SIZES.slice(0, 3) : SIZES;
-  return process.argv[index + 1]!.split(',').map((text) => {
-    const match = /^(\d+)([BKMG]?)$/i.exec(text.trim());
-    if (!match) throw new RangeError(`a size is written like 4B, 1M or 1G, not "${text}"`);
-    return Number(match[1]) * 2 ** ({ '': 0, B: 0, K: 10, M: 20, G: 30 }[match[2]!.toUpperCase() as 'B'] ?? 0);
-  });
+  return process.argv[index + 1]!.split(',').map(parseSize);
 }
 
 async function main(): Promise<void> {

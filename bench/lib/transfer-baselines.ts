@@ -79,7 +79,7 @@ export interface MapReadOptions extends ChunkOptions {
   into?: 'fresh' | 'reused';
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -108,7 +108,7 @@ function expected(index: number): number {
  * Non-zero contents: a fresh Float32Array's untouched pages all map the kernel's zero page, and
  * copying from them runs faster than copying real data would.
  */
-function patterned(elements: number): Float32Array {
+export function patterned(elements: number): Float32Array {
   const host = new Float32Array(elements);
   for (let i = 0; i < elements; i++) host[i] = expected(i);
   return host;
@@ -321,14 +321,14 @@ function argument(name: string, fallback: string): string {
 }
 
 /** '4B', '1M', '1G' (binary units) to bytes. */
-function parseSize(text: string): number {
+export function parseSize(text: string): number {
   const match = /^(\d+)([BKMG]?)$/i.exec(text.trim());
   if (!match) throw new RangeError(`a size is written like 4B, 1M or 1G, not "${text}"`);
   const shift = { '': 0, B: 0, K: 10, M: 20, G: 30 }[match[2]!.toUpperCase() as '' | 'B' | 'K' | 'M' | 'G'];
   return Number(match[1]) * 2 ** shift;
 }
 
-function sizeLabel(bytes: number): string {
+export function sizeLabel(bytes: number): string {
   for (const [unit, shift] of [['GiB', 30], ['MiB', 20], ['KiB', 10]] as const) {
     if (bytes >= 2 ** shift && bytes % 2 ** shift === 0) return `${bytes / 2 ** shift} ${unit}`;
   }

@@ -230,7 +230,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   /** Host↔GPU staging buffers a GPU holds now (null for the host, or a GPU not started). */
   private stagingBytes(device: string): number | null {
     const backend = this.engine.registry[this.registry.backendName(device)];
-    return device !== 'cpu' && backend && isWebGpuBackend(backend) ? this.transferEngine.stagingBytes(backend) : null;
+    return backend && isWebGpuBackend(backend) ? this.transferEngine.stagingBytes(backend) : null;
   }
 
   transfers(scope: 'last' | 'all'): TransferRecord[] {

@@ -1,8 +1,8 @@
 // progress(): one display updated in place (update_display_data) while a loop or a tfjs fit runs:
 // bar, step or epoch, loss when known, elapsed, ETA, and what moving data cost this epoch.
-import { randomUUID } from 'node:crypto';
 import type { MimeBundle, OutputEvent } from '../interpreter/interpreter';
-import { bytesText, escapeHtml, msText } from './report/format';
+import { barBundle, barPrefix, InPlaceDisplay } from './progress-bar';
+import { bytesText, msText } from './report/format';
 
 /** Moves so far in the session; progress shows the difference per step or epoch. */
 export interface TransferTotals {
@@ -10,10 +10,6 @@ export interface TransferTotals {
   bytes: number;
   ms: number;
 }
-
-/** Redrawing more often than this floods the client for no visible gain. */
-const MIN_UPDATE_MS = 100;
-const BAR = 24;
 
 interface ProgressState {
   label: string;
@@ -38,19 +34,12 @@ function render(state: ProgressState, finished: boolean): MimeBundle {
     bytes: state.transfersNow.bytes - state.transfersAtStart.bytes,
     ms: state.transfersNow.ms - state.transfersAtStart.ms,
   };
-  const filled = fraction === null ? 0 : Math.round(fraction * BAR);
-  const bar = fraction === null ? '' : `[${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}] ${(fraction * 100).toFixed(0)}% `;
   const step = `${state.label} ${state.done}${state.total ? `/${state.total}` : ''}`;
   const values = Object.entries(state.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(4)}`);
   const transfers = moved.count > 0 ? `transfers ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
   const timing = `${seconds(elapsed)} elapsed${eta === null ? '' : `, ETA ${seconds(eta)}`}`;
-  const text = [`${bar}${step}`, ...values, timing, transfers].filter(Boolean).join(' · ');
-  const width = fraction === null ? 0 : fraction * 100;
-  const html = `<div class="tsgpu-progress" style="font-size:12px;color:inherit">`
-    + `<div style="display:inline-block;width:200px;height:8px;border:1px solid rgba(127,127,127,0.5);border-radius:4px;vertical-align:middle;margin-right:8px">`
-    + `<div style="width:${width.toFixed(1)}%;height:100%;background:#4c9be8;border-radius:3px"></div></div>`
-    + `${escapeHtml(text.replace(/^\[[█░]+\] /, ''))}</div>`;
-  return { 'text/plain': text, 'text/html': html };
+  const text = [`${barPrefix(fraction)}${step}`, ...values, timing, transfers].filter(Boolean).join(' · ');
+  return barBundle('tsgpu-progress', fraction, text);
 }
 
 export interface ProgressHandle<T> extends Iterable<T>, AsyncIterable<T> {
@@ -64,22 +53,14 @@ export interface ProgressHandle<T> extends Iterable<T>, AsyncIterable<T> {
 
 export function createProgress(emit: (event: OutputEvent) => void, transferTotals: () => TransferTotals) {
   function start(label: string, total: number | null) {
-    const id = randomUUID();
     const state: ProgressState = {
       label, done: 0, total, started: performance.now(), values: {}, transfersAtStart: transferTotals(), transfersNow: transferTotals(),
     };
-    let shown = false;
-    let lastDraw = 0;
-    const draw = (finished = false): void => {
-      const now = performance.now();
-      if (shown && !finished && now - lastDraw < MIN_UPDATE_MS) return;
-      lastDraw = now;
+    const display = new InPlaceDisplay(emit);
+    const draw = (finished = false): void => display.draw(() => {
       state.transfersNow = transferTotals();
-      emit(shown
-        ? { type: 'update_display_data', data: render(state, finished), metadata: {}, displayId: id }
-        : { type: 'display_data', data: render(state, finished), metadata: {}, displayId: id });
-      shown = true;
-    };
+      return render(state, finished);
+    }, finished);
     draw();
     return { state, draw };
   }

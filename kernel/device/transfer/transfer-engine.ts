@@ -7,7 +7,7 @@
 // backend in one synchronous step, as engine.moveData would have done. If it is disposed or moved
 // meanwhile, the move stops, frees what it made, and says so.
 import type { BackendLike, BufferInfo, DataId, EngineLike } from '../engine-internals';
-import { type GpuBuffer, MapMode, TENSOR_BUFFER_USAGE, type WasmBackend, type WebGpuBackend } from './gpu-types';
+import { type GpuBuffer, isWebGpuBackend, MapMode, TENSOR_BUFFER_USAGE, type WasmBackend, type WebGpuBackend } from './gpu-types';
 import {
   copyGpuToHost, copyHostToGpu, GPU_BYTES_PER_ELEMENT, gpuLayoutOf, hostView, isMovableDtype, type MovableDtype,
   newHostArray,
@@ -172,8 +172,8 @@ export class TransferEngine {
   /** True when a GPU tensor's values are read from the GPU (not from a host copy tfjs kept). */
   readsFromGpu(dataId: DataId): boolean {
     const info = this.engine.state.tensorInfo.get(dataId);
-    if (!this.handles(info) || !('bufferManager' in info.backend)) return false;
-    const data = (info.backend as WebGpuBackend).tensorMap.get(dataId);
+    if (!this.handles(info) || !isWebGpuBackend(info.backend)) return false;
+    const data = info.backend.tensorMap.get(dataId);
     return data !== undefined && data.values == null && data.resource != null && data.complexTensorInfos == null;
   }
 
