@@ -15,7 +15,7 @@ const TINY_OPS = 200_000;
 
 /** Child process: µs per tiny op, with or without the hooks. */
 async function tinyOpChild(hooked: boolean): Promise<void> {
-  if (hooked) await new DeviceLayer({ locate: () => null, userValues: () => [], emit: () => undefined }).control();
+  if (hooked) await new DeviceLayer({ locate: () => null, emit: () => undefined }).control();
   const { core } = await loadTfjs();
   const a = core.tensor([1]);
   const b = core.tensor([2]);

@@ -35,7 +35,7 @@ function repeatsFor(bytes: number): number {
 }
 
 async function gpuLayer() {
-  const layer = new DeviceLayer({ locate: () => null, userValues: () => [], emit: () => undefined });
+  const layer = new DeviceLayer({ locate: () => null, emit: () => undefined });
   const devices = await layer.control();
   await devices.setCurrent('gpu:0');
   await devices.setCurrent('cpu');

@@ -33,7 +33,6 @@ export function runKernel(connectionFile: string): void {
   const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
   const devices = new DeviceLayer({
     locate: () => interpreter.callerLocation(),
-    userValues: () => interpreter.userValues(),
     emit: (event) => host.emit(event),
   });
   // The compiler loads only now, after the worker started: the client's kernel_info need not wait for it.

@@ -3,6 +3,7 @@ import { devicePolicyMagic } from './device-policy';
 import { deviceMagic } from './device';
 import { devicesMagic } from './devices';
 import { envMagic } from './env';
+import { gcMagic } from './gc';
 import { lsmagicMagic } from './lsmagic';
 import { memoryMagic } from './memory';
 import { placementMagic } from './placement';
@@ -16,7 +17,7 @@ import { whoMagic } from './who';
 
 export function createMagics(): MagicRegistry {
   const registry = new MagicRegistry();
-  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, transfersMagic, reportMagic, placementMagic, timeMagic, timeitMagic,
+  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, gcMagic, transfersMagic, reportMagic, placementMagic, timeMagic, timeitMagic,
     whoMagic, envMagic, typecheckMagic]) registry.register(magic);
   return registry.register(lsmagicMagic(registry));
 }

@@ -4,13 +4,13 @@ import type { Magic } from './registry';
 export const memoryMagic: Magic = {
   name: 'memory',
   usage: '%memory',
-  help: 'live tensor memory per device, what a GPU backend keeps pooled, and the staging buffers moves use (bounded)',
+  help: 'live tensor memory per device, what of it awaits the garbage collector (%gc frees it now), what a GPU backend keeps pooled, and the staging buffers moves use (bounded)',
   async line(_args, context) {
     const devices = await context.devices();
     const rows = devices.memory().map((entry) => [
       entry.device, formatBytes(entry.liveBytes), String(entry.tensors), entry.pooledBytes === null ? '' : formatBytes(entry.pooledBytes),
-      entry.stagingBytes === null ? '' : formatBytes(entry.stagingBytes),
+      entry.stagingBytes === null ? '' : formatBytes(entry.stagingBytes), formatBytes(entry.awaitingGcBytes),
     ]);
-    context.print(`${textTable(['device', 'live', 'buffers', 'pooled', 'staging'], rows)}\n`);
+    context.print(`${textTable(['device', 'live', 'buffers', 'pooled', 'staging', 'awaiting GC'], rows)}\n`);
   },
 };

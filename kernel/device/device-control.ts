@@ -43,6 +43,17 @@ export interface DeviceMemory {
   pooledBytes: number | null;
   /** Host↔GPU staging buffers held for moves (bounded), where the device has them. */
   stagingBytes: number | null;
+  /** Tensors handed to the garbage collector since its last full collection: what the next one may free. */
+  awaitingGcBytes: number;
+  /** Growth of live bytes since the last collection that collects at once. */
+  gcPressureBytes: number;
+}
+
+/** What a collection (%gc) freed, by device, and how many handed-over tensors are still reachable. */
+export interface GarbageCollection {
+  freed: Record<string, { tensors: number; bytes: number }>;
+  reachable: number;
+  ms: number;
 }
 
 export interface DeviceControl {
@@ -57,6 +68,10 @@ export interface DeviceControl {
   withDevice<T>(name: string, run: () => Promise<T>): Promise<T>;
   policy: DevicePolicy;
   memory(): DeviceMemory[];
+  /** A full garbage collection now, and the tensors its finalizers freed. */
+  collectGarbage(): Promise<GarbageCollection>;
+  /** Sets the live-byte growth on `device` that collects at once; resolves with the canonical name. */
+  setGcPressure(device: string, bytes: number): Promise<string>;
   /** Transfers of the last cell that touched tensors, or of the whole session. */
   transfers(scope: 'last' | 'all'): TransferRecord[];
   resetTransfers(): void;

@@ -8,11 +8,10 @@ import type { TransferTotals } from '../display/progress';
 import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, TransferRecord } from './device-control';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, TransferRecord } from './device-control';
 import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
-import { MemorySweep } from './memory-sweep';
 import { TensorFinalizer } from './tensor-finalizer';
 import { type DeviceActivity, type MoveEvent, Placement } from './placement';
 import { DeviceError, DeviceRegistry } from './registry';
@@ -32,8 +31,6 @@ const NAMES_DEVICES = /\b(gpu|cuda|bestDevice|withDevice|device|auto)\b/;
 export interface DeviceLayerDependencies {
   /** Where the running code is (cell and line), for the ledger and warnings. */
   locate(): CellLocation | null;
-  /** The user's names and their values: what a tensor must be reachable from to stay alive. */
-  userValues(): unknown[];
   /** Output of the running cell (the report). */
   emit(event: OutputEvent): void;
 }
@@ -41,7 +38,6 @@ export interface DeviceLayerDependencies {
 class DeviceSession implements DeviceControl, TensorMover {
   private readonly placement: Placement;
   readonly ledger = new TransferLedger();
-  private readonly sweep = new MemorySweep();
   private readonly finalizer: TensorFinalizer;
   private readonly warned = new Set<string>();
   private currentDevice = 'cpu';
@@ -66,7 +62,13 @@ class DeviceSession implements DeviceControl, TensorMover {
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.install();
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
-    this.finalizer = new TensorFinalizer(engine);
+    this.finalizer = new TensorFinalizer(engine, {
+      deviceOf: (dataId) => {
+        const info = engine.state.tensorInfo.get(dataId);
+        return info ? this.placement.deviceOf(info.backend) : null;
+      },
+      live: () => Object.fromEntries(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes])),
+    });
     this.finalizer.install();
     extendTensors(tfjs.core, tfjs.layers, this);
     Object.assign(globalThis, {
@@ -106,8 +108,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   async afterRun(): Promise<void> {
     const activity = this.placement.takeActivity();
     const moves = this.ledger.endCell(Object.keys(activity).length > 0);
-    const { reachable } = this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
-    this.finalizer.endCell(reachable);
+    this.finalizer.endCell();
     if (Object.keys(activity).length === 0 && moves.length === 0) return;
     const report = this.cellReport(activity, moves);
     if (this.placement.logKernels) this.printPlacement(report);
@@ -218,13 +219,26 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   memory(): DeviceMemory[] {
+    const awaiting = new Map(this.finalizer.awaiting().map((entry) => [entry.device, entry]));
     return this.registry.list().map(({ name }) => ({
       device: name,
       liveBytes: this.placement.live[name]?.bytes ?? 0,
       tensors: this.placement.live[name]?.buffers ?? 0,
       pooledBytes: this.registry.pooledBytes(name),
       stagingBytes: this.stagingBytes(name),
+      awaitingGcBytes: awaiting.get(name)?.bytes ?? 0,
+      gcPressureBytes: this.finalizer.pressureOf(name),
     }));
+  }
+
+  collectGarbage(): Promise<GarbageCollection> {
+    return this.finalizer.collectNow();
+  }
+
+  async setGcPressure(name: string, bytes: number): Promise<string> {
+    const device = await this.resolve(name);
+    this.finalizer.setPressure(device, bytes);
+    return device;
   }
 
   /** Host↔GPU staging buffers a GPU holds now (null for the host, or a GPU not started). */

@@ -1,12 +1,16 @@
-// Frees intermediates no name ever held (`x = tf.randomNormal([64, 64]).add(1)`: the randomNormal
-// result). They cannot be disposed outright, since a closure may still use one, and only the
-// garbage collector knows. A FinalizationRegistry entry per op would cost far more than the
-// per-op budget (0.5 µs), so ops only push the new tensor on a list; at the end of a cell the
-// unnamed survivors are registered, our references dropped, and a full GC frees their data.
+// Frees every tensor user code made once the garbage collector has found it unreachable, and never
+// before: a name, a closure, a `globalThis` property, a `#private` field, a Map or WeakMap value, a
+// promise's result, an array of any length or depth all keep a tensor alive, because the JS engine,
+// not a walk of our own, decides what is reachable (as PyTorch's reference counts decide there).
+//
+// A FinalizationRegistry entry per op would cost far more than the per-op budget (0.5 µs), so ops
+// only push the new tensor on a list; at the end of a cell (or at once under memory pressure) the
+// survivors are registered and our references dropped, and a full GC frees what nothing reaches.
+// Views and clones share their data under tfjs's reference count: each is registered, each
+// finalizer gives back one reference, and the data goes with the last one.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { BackendLike, DataId, EngineLike, TensorLike } from './engine-internals';
-import { isVariable } from './memory-sweep';
 
 /** What engine.disposeTensor reads of a tensor (tfjs-core 4.22 engine.js), kept after the tensor is gone. */
 interface HeldTensor {
@@ -15,22 +19,29 @@ interface HeldTensor {
   readonly size: number;
   readonly shape: number[];
   readonly bytes: number;
-  /** Set once its data was disposed, by the user or by the finalizer: never twice. */
-  done: boolean;
+  /** The collection count when it was registered: later collections have examined it. */
+  readonly registeredBefore: number;
 }
 
 /** EngineLike leaves disposeTensor out; the engine of tfjs-core 4.22 has it (engine.js). */
 interface DisposingEngine extends EngineLike {
-  disposeTensor(tensor: HeldTensor): void;
+  disposeTensor(tensor: TensorLike | HeldTensor): void;
 }
 
 /** Called with no options: node 20's gc({ type: 'major' }) collects without scheduling finalizers (measured). */
 type Collect = () => void;
 
+/** What the finalizer needs to know of devices: where a buffer lives and what each device holds. */
+export interface DeviceBytes {
+  deviceOf(dataId: DataId): string | null;
+  /** Live bytes per device now. */
+  live(): Record<string, number>;
+}
+
 export interface FinalizerOptions {
-  /** Unfreed registered bytes (beyond those that outlived the last full GC) that call for a full GC at once. */
+  /** Growth of a device's live bytes since the last collection that calls for one at once (default for every device). */
   pressureBytes?: number;
-  /** Idle time after a cell before the full GC that frees its intermediates. */
+  /** Idle time after a cell before the full GC that frees what it dropped. */
   idleMs?: number;
   /** The most of the kernel's time the idle full GCs may take (each costs 10–250 ms: see below). */
   gcShare?: number;
@@ -42,19 +53,33 @@ export interface FinalizerOptions {
   listLimit?: number;
 }
 
-export interface CellFinalization {
-  /** Tensors handed to the GC at this cell's end, and their bytes. */
-  registered: number;
+/** Tensors handed to the GC and not yet freed, by device. */
+export interface AwaitingCollection {
+  device: string;
+  /** Registered since the last full collection: what the next one may free. */
+  tensors: number;
   bytes: number;
-  /** ms of full GC run at this cell's end (memory pressure); 0 when it was left to idle time. */
-  gcMs: number;
 }
 
-const PRESSURE_BYTES = 256 * 1024 * 1024;
+export interface Collection {
+  /** Tensors and bytes the collection freed, by device. */
+  freed: Record<string, { tensors: number; bytes: number }>;
+  /** Tensors still held by the GC's registry after it: reachable from user code. */
+  reachable: number;
+  ms: number;
+}
+
+export const PRESSURE_BYTES = 256 * 1024 * 1024;
 const IDLE_MS = 200;
 const GC_SHARE = 0.1;
 const LIST_LIMIT = 64;
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+/** Finalizers run as tasks of their own after a full GC; this many turns of the event loop is ample (measured: 1). */
+const FINALIZER_TURNS = 8;
+
+export function isVariable(tensor: TensorLike): boolean {
+  return 'trainable' in tensor && typeof (tensor as { assign?: unknown }).assign === 'function';
+}
 
 /**
  * `gc` without starting node with --expose-gc: the flag is read when a context is made, so one
@@ -73,41 +98,53 @@ function exposeGc(): Collect | null {
   }
 }
 
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * Why full GCs, in idle time: V8's scavenger (node 20, V8 11.3) keeps every FinalizationRegistry
  * target alive, so a minor GC (0.3 ms) never frees one; only a full GC does. With the TypeScript
  * compiler resident that costs 11 ms for a 42 MiB heap on a quiet 16-core host, and 140–270 ms
  * for the kernel's ~100 MiB heap on a busy 2-core one. After every cell it would multiply a small
  * cell's latency (`1+1` takes ~5 ms), so it runs once the kernel has been idle a moment (a person
- * reading the output), within a share of the time, and at a cell's end only under memory pressure.
+ * reading the output), within a share of the time, and at once only under memory pressure.
  */
 export class TensorFinalizer {
-  /** Tensors made since the last cell ended (and between cells), in the order tfjs made them. */
+  /** Tensors made since they were last handed to the GC, in the order tfjs made them. */
   private created: TensorLike[] = [];
   private listLimit: number;
   private readonly baseListLimit: number;
-  private readonly pressureBytes: number;
+  /** Elements made since the last pressure check: a loop of big tensors checks sooner than the list says. */
+  private createdElements = 0;
+  private readonly checkElements: number;
   private readonly idleMs: number;
   private readonly gcShare: number;
+  private readonly defaultPressure: number;
+  /** Per-device pressure thresholds set with %gc pressure. */
+  private readonly pressure = new Map<string, number>();
+  /** Each device's least live bytes since the last collection: growth is measured from there. */
+  private readonly lowWater = new Map<string, number>();
   private readonly registry: FinalizationRegistry<HeldTensor>;
   private readonly collect: Collect | null;
+  /** Registered tensors, so that a dispose() by the user takes them out (no second dispose later). */
+  private readonly registered = new WeakMap<TensorLike, HeldTensor>();
   /** Registered and not yet freed, by the GC or by the user's own dispose(). */
-  private pendingBytes = 0;
-  private pendingCount = 0;
-  /** What outlived the last full GC (closure-held tensors): no reason for another. */
-  private survivorBytes = 0;
-  private survivorCount = 0;
-  private afterFullGc = false;
+  private readonly pending = new Set<HeldTensor>();
+  /** Full collections run so far. */
+  private collections = 0;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastGcEnded = -Infinity;
   private lastGcMs = 0;
 
-  constructor(private readonly engine: EngineLike, options: FinalizerOptions = {}) {
-    this.pressureBytes = options.pressureBytes ?? PRESSURE_BYTES;
+  constructor(private readonly engine: EngineLike, private readonly devices: DeviceBytes, options: FinalizerOptions = {}) {
+    this.defaultPressure = options.pressureBytes ?? PRESSURE_BYTES;
     this.idleMs = options.idleMs ?? IDLE_MS;
     this.gcShare = options.gcShare ?? GC_SHARE;
     this.baseListLimit = options.listLimit ?? LIST_LIMIT;
     this.listLimit = this.baseListLimit;
+    // A quarter of the threshold in float32 elements: the pressure check runs at most 4× per threshold grown.
+    this.checkElements = Math.max(1, Math.floor(this.defaultPressure / 16));
     this.collect = exposeGc();
     // Runs as a task of its own, between cells or inside an awaiting one: disposal must be safe at
     // any time, and it is, since nothing but this entry can reach the data any more.
@@ -116,45 +153,100 @@ export class TensorFinalizer {
 
   /** Goes on top of Placement's hooks: install it after Placement.install(). */
   install(): void {
-    const previous = this.engine.trackTensor;
+    const engine = this.engine as DisposingEngine;
+    const track = engine.trackTensor;
+    const dispose = engine.disposeTensor;
     const finalizer = this;
-    this.engine.trackTensor = function trackTensor(tensor: TensorLike, backend: BackendLike): void {
-      previous.call(this, tensor, backend);
-      if (finalizer.created.push(tensor) > finalizer.listLimit) finalizer.compact();
+    engine.trackTensor = function trackTensor(tensor: TensorLike, backend: BackendLike): void {
+      track.call(this, tensor, backend);
+      const listed = finalizer.created.push(tensor);
+      if (listed > finalizer.listLimit || (finalizer.createdElements += tensor.size) > finalizer.checkElements) finalizer.compact();
+    };
+    // Every dispose comes through here (x.dispose(), tf.dispose, tidy's end, a variable's): one the
+    // user makes of a registered tensor takes it out of the registry, so its finalizer never gives
+    // back a second reference that a view or clone still counts on.
+    engine.disposeTensor = function disposeTensor(tensor: TensorLike | HeldTensor): void {
+      const held = finalizer.registered.get(tensor as TensorLike);
+      if (held !== undefined) {
+        finalizer.registered.delete(tensor as TensorLike);
+        finalizer.registry.unregister(tensor);
+        finalizer.pending.delete(held);
+      }
+      dispose.call(this, tensor);
     };
   }
 
-  /** A cell starts: the kernel is not idle. Tensors made between cells stay listed for its end. */
+  /** A cell starts: the kernel is not idle. */
   beginCell(): void {
     this.cancelIdleGc();
     this.compact();
   }
 
-  /**
-   * Hands the GC every tensor made since the last cell ended that is still undisposed, not kept,
-   * not a variable, and not reachable by a name (those are MemorySweep's), and plans the full GC
-   * that frees them.
-   */
-  endCell(reachable: ReadonlySet<TensorLike>): CellFinalization {
-    if (this.afterFullGc) {
-      // Its finalizers have run by now (a cell is a task of its own): what is left lives.
-      this.survivorBytes = this.pendingBytes;
-      this.survivorCount = this.pendingCount;
-      this.afterFullGc = false;
-    }
-    this.survivorBytes = Math.min(this.survivorBytes, this.pendingBytes);
-    this.survivorCount = Math.min(this.survivorCount, this.pendingCount);
-    // In a frame of its own, so no tensor is left on this one's stack for the GC to find.
-    const { registered, bytes } = this.registerUnnamed(reachable);
-    let gcMs = 0;
-    if (this.pendingBytes - this.survivorBytes > this.pressureBytes) gcMs = this.fullGc();
-    else if (this.pendingCount > this.survivorCount) this.planIdleGc();
-    return { registered, bytes, gcMs };
+  /** Hands every tensor made since the last hand-over to the GC, and plans the collection that frees the dropped ones. */
+  endCell(): void {
+    this.handOver();
+    if (this.underPressure()) this.fullGc();
+    else if (this.awaitingCount() > 0) this.planIdleGc();
   }
 
-  /** Registered and not yet freed: what %memory could show as awaiting the GC. */
-  get pending(): { tensors: number; bytes: number } {
-    return { tensors: this.pendingCount, bytes: this.pendingBytes };
+  /** Collects now (%gc): a full GC, then the turns its finalizers need; what it freed, by device. */
+  async collectNow(): Promise<Collection> {
+    this.handOver();
+    const before = this.byDevice(this.pending);
+    const started = performance.now();
+    this.fullGc();
+    for (let turn = 0; turn < FINALIZER_TURNS; turn++) await nextTurn();
+    const after = this.byDevice(this.pending);
+    const freed: Collection['freed'] = {};
+    for (const [device, was] of Object.entries(before)) {
+      const is = after[device] ?? { tensors: 0, bytes: 0 };
+      if (was.tensors > is.tensors) freed[device] = { tensors: was.tensors - is.tensors, bytes: was.bytes - is.bytes };
+    }
+    return { freed, reachable: this.pending.size, ms: performance.now() - started };
+  }
+
+  /** Tensors registered since the last full collection and not yet freed, by device (%memory). */
+  awaiting(): AwaitingCollection[] {
+    const unexamined = [...this.pending].filter((held) => held.registeredBefore === this.collections);
+    return Object.entries(this.byDevice(unexamined)).map(([device, entry]) => ({ device, ...entry }));
+  }
+
+  /** Growth of live bytes that collects at once, for `device` (or every device without one set). */
+  pressureOf(device: string): number {
+    return this.pressure.get(device) ?? this.defaultPressure;
+  }
+
+  setPressure(device: string, bytes: number): void {
+    this.pressure.set(device, bytes);
+  }
+
+  private awaitingCount(): number {
+    let count = 0;
+    for (const held of this.pending) if (held.registeredBefore === this.collections) count++;
+    return count;
+  }
+
+  private byDevice(helds: Iterable<HeldTensor>): Record<string, { tensors: number; bytes: number }> {
+    const result: Record<string, { tensors: number; bytes: number }> = {};
+    for (const held of helds) {
+      const device = this.devices.deviceOf(held.dataId);
+      if (device === null) continue;
+      const entry = result[device] ??= { tensors: 0, bytes: 0 };
+      entry.tensors++;
+      entry.bytes += held.bytes;
+    }
+    return result;
+  }
+
+  /** True when some device's live bytes grew past its threshold since its low-water mark. */
+  private underPressure(): boolean {
+    let pressed = false;
+    for (const [device, bytes] of Object.entries(this.devices.live())) {
+      const low = Math.min(this.lowWater.get(device) ?? bytes, bytes);
+      this.lowWater.set(device, low);
+      if (bytes - low > this.pressureOf(device)) pressed = true;
+    }
+    return pressed;
   }
 
   private planIdleGc(): void {
@@ -164,6 +256,8 @@ export class TensorFinalizer {
     const delay = Math.max(this.idleMs, allowedAt - performance.now());
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
+      // Tensors made between cells (a timer's, a late continuation's) are handed over too.
+      this.handOver();
       this.fullGc();
     }, delay);
     this.idleTimer.unref();
@@ -174,65 +268,51 @@ export class TensorFinalizer {
     this.idleTimer = null;
   }
 
-  private fullGc(): number {
-    if (this.collect === null) return 0;
+  private fullGc(): void {
+    if (this.collect === null) return;
     this.cancelIdleGc();
     const started = performance.now();
+    this.collections++;
     this.collect();
     this.lastGcEnded = performance.now();
     this.lastGcMs = this.lastGcEnded - started;
-    this.afterFullGc = true;
-    return this.lastGcMs;
+    // Growth is measured afresh from here; the finalizers' frees lower the marks as they run.
+    for (const [device, bytes] of Object.entries(this.devices.live())) this.lowWater.set(device, bytes);
   }
 
-  private registerUnnamed(reachable: ReadonlySet<TensorLike>): { registered: number; bytes: number } {
+  /** Registers every listed tensor still undisposed (variables stay tfjs's), and drops the list. */
+  private handOver(): void {
     const created = this.created;
     this.created = [];
     this.listLimit = this.baseListLimit;
-    let registered = 0;
-    let bytes = 0;
+    this.createdElements = 0;
     for (const tensor of created) {
-      if (tensor.isDisposed || tensor.kept || reachable.has(tensor) || isVariable(tensor)) continue;
-      // tfjs tracks a tensor twice when it is re-tracked (incRef); its dispose is ours once registered.
-      if (Object.hasOwn(tensor, 'dispose')) continue;
-      bytes += this.register(tensor);
-      registered++;
+      if (tensor.isDisposed || isVariable(tensor) || this.registered.has(tensor)) continue;
+      this.register(tensor);
     }
-    return { registered, bytes };
   }
 
-  private register(tensor: TensorLike): number {
+  private register(tensor: TensorLike): void {
     const info = this.engine.state.tensorInfo.get(tensor.dataId);
     const bytes = info?.bytes ?? tensor.size * (BYTES_PER_ELEMENT[tensor.dtype] ?? 4);
     // Holds no reference to the tensor, or the registry would keep it alive.
-    const held: HeldTensor = { dataId: tensor.dataId, dtype: tensor.dtype, size: tensor.size, shape: tensor.shape, bytes, done: false };
-    const registry = this.registry;
-    const finalizer = this;
-    const dispose = tensor.dispose;
-    // A reshape or clone shares its dataId under a reference count: a tensor the user disposes
-    // after this must not be disposed again by its finalizer, or the sharer would lose its data.
-    tensor.dispose = function disposeRegistered(this: TensorLike): void {
-      if (!held.done) {
-        held.done = true;
-        registry.unregister(this);
-        finalizer.pendingBytes -= held.bytes;
-        finalizer.pendingCount--;
-      }
-      dispose.call(this);
+    const held: HeldTensor = {
+      dataId: tensor.dataId, dtype: tensor.dtype, size: tensor.size, shape: tensor.shape, bytes, registeredBefore: this.collections,
     };
+    this.registered.set(tensor, held);
+    this.pending.add(held);
     this.registry.register(tensor, held, tensor);
-    this.pendingBytes += bytes;
-    this.pendingCount++;
-    return bytes;
   }
 
   private free(held: HeldTensor): void {
-    if (held.done) return;
-    held.done = true;
-    this.pendingBytes -= held.bytes;
-    this.pendingCount--;
+    if (!this.pending.delete(held)) return;
+    const device = this.devices.deviceOf(held.dataId);
     // A lost device or a reset engine may have dropped the data already: disposeTensor ignores it then.
     (this.engine as DisposingEngine).disposeTensor(held);
+    if (device !== null) {
+      const live = this.devices.live()[device];
+      if (live !== undefined && live < (this.lowWater.get(device) ?? Infinity)) this.lowWater.set(device, live);
+    }
   }
 
   private compact(): void {
@@ -244,6 +324,14 @@ export class TensorFinalizer {
       if (!tensor.isDisposed) created[kept++] = tensor;
     }
     created.length = kept;
+    this.createdElements = 0;
+    // Under device-memory pressure a long cell that forgets dispose() must not wait for its end:
+    // what its loop dropped is freed by the next turn of the event loop after this collection.
+    if (this.collect !== null && kept > 0 && this.underPressure()) {
+      this.handOver();
+      this.fullGc();
+      return;
+    }
     // Doubling keeps a long cell that holds many live tensors from compacting on every op.
     this.listLimit = Math.max(this.baseListLimit, kept * 2);
   }

@@ -253,12 +253,6 @@ export class TypeScriptInterpreter implements Interpreter {
     };
   }
 
-  /** The values of every name cells declared: what tensors must be reachable from to stay alive. */
-  userValues(): unknown[] {
-    const global = globalThis as Record<string, unknown>;
-    return this.checker.userNames().map((name) => global[name]);
-  }
-
   async evaluate(expression: string): Promise<ExpressionValue> {
     try {
       const transpiled = this.transpiler.transpile(expression);

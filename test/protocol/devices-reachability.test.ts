@@ -1,0 +1,155 @@
+// What user code can reach is never freed; what it cannot reach is freed once the kernel idles.
+// Every way JavaScript can hold a value keeps a tensor alive and computing across rebinding its
+// name, idle time and a forced collection; once every reference is dropped, live memory on cpu and
+// gpu:0 returns to where it was, by tfjs's own count as well as %memory's.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { liveBytes, parseBytes, parseTextTable, printed, runCell, runOk, useDeviceKernel, valueOf } from '../support/devices';
+
+/** Idle waits until the kernel's own collection (200 ms after a cell, within 10% of its time) has run. */
+const IDLE_WAIT_MS = 500;
+const IDLE_WAITS = 30;
+
+interface Holding {
+  name: string;
+  /** Declares the holder of `source` (a tensor named `src<i>` made before it). */
+  hold: string;
+  /** An expression for the held tensor. */
+  reach: string;
+}
+
+const HOLDINGS: Holding[] = [
+  { name: 'a closure', hold: 'const viaClosure = ((held) => () => held)(src0);', reach: 'viaClosure()' },
+  { name: 'a globalThis property', hold: '(globalThis as any).viaGlobal = src1;', reach: '(globalThis as any).viaGlobal' },
+  {
+    name: 'a class #private field',
+    hold: 'class PrivateBox { #held; constructor(held: any) { this.#held = held; } get() { return this.#held; } }\nconst viaPrivate = new PrivateBox(src2);',
+    reach: 'viaPrivate.get()',
+  },
+  { name: 'a Map value', hold: "const viaMap = new Map([['k', src3]]);", reach: "viaMap.get('k')" },
+  { name: 'a Set member', hold: 'const viaSet = new Set([src4]);', reach: '[...viaSet][0]' },
+  { name: 'a WeakMap value', hold: 'const weakKey = {};\nconst viaWeakMap = new WeakMap([[weakKey, src5]]);', reach: 'viaWeakMap.get(weakKey)' },
+  {
+    name: 'an object nested 50 levels deep',
+    hold: 'let viaNested: any = { held: src6 };\nfor (let level = 0; level < 50; level++) viaNested = { inner: viaNested };',
+    reach: '(() => { let at = viaNested; while (at.inner) at = at.inner; return at.held; })()',
+  },
+  { name: "a promise's resolved value", hold: 'const viaPromise = Promise.resolve(src7);', reach: '(await viaPromise)' },
+  {
+    name: "a model's custom layer",
+    hold: 'class Scale extends tf.layers.Layer {\n  static className = "Scale";\n  constructor(readonly factor: any) { super({ inputShape: [4] }); }\n'
+      + '  override call(inputs: any) { return tf.mul(Array.isArray(inputs) ? inputs[0] : inputs, this.factor); }\n}\n'
+      + 'const viaModel = tf.sequential({ layers: [new Scale(src8)] });',
+    reach: '(viaModel.layers[0] as any).factor',
+  },
+];
+
+describe('tensors user code can reach', () => {
+  const kernel = useDeviceKernel();
+
+  test('every way of holding a tensor keeps it alive and computing across rebinding, idle time and %gc', async (t) => {
+    await printed(kernel(), '%device gpu:0');
+    try {
+      // src<i> holds i + 1 in each of its 4 elements, on gpu:0; then each is held one way.
+      const make = HOLDINGS.map((_, index) => `let src${index} = tf.fill([4], ${index + 1}).add(0);`).join('\n');
+      await runOk(kernel(), `${make}\n0`);
+      for (const holding of HOLDINGS) await runOk(kernel(), `${holding.hold}\n0`);
+      // The names that made them now hold other tensors: only the holders reach the originals.
+      await runOk(kernel(), `${HOLDINGS.map((_, index) => `src${index} = tf.zeros([4]);`).join('\n')}\n0`);
+      await sleep(IDLE_WAIT_MS * 2);
+      const collection = await printed(kernel(), '%gc');
+      t.diagnostic(`%gc after rebinding:\n${collection}`);
+      for (const [index, holding] of HOLDINGS.entries()) {
+        const value = await valueOf(kernel(), `await (async () => {\n  const held: any = ${holding.reach};\n  return [held.isDisposed, held.device, Array.from(await held.add(1).data())];\n})()`);
+        const expected = index + 2;
+        assert.equal(value, `[ false, 'gpu:0', [ ${expected}, ${expected}, ${expected}, ${expected} ] ]`, `the tensor held by ${holding.name} was lost`);
+      }
+      assert.equal(await valueOf(kernel(), 'Array.from(await (viaModel.predict(tf.ones([1, 4])) as any).data())'), '[ 9, 9, 9, 9 ]',
+        "the custom layer's tensor no longer computes through its model");
+    } finally {
+      await printed(kernel(), '%device cpu');
+    }
+  });
+
+  test('an array of 200,000 tensors keeps every one of them across rebinding and %gc', async (t) => {
+    const started = performance.now();
+    await runOk(kernel(), 'let manyTensors = Array.from({ length: 200000 }, (_, i) => tf.scalar(i));\nconst viaArray = manyTensors; 0');
+    t.diagnostic(`making and handing over 200,000 tensors took ${(performance.now() - started).toFixed(0)} ms (cell round trip)`);
+    await runOk(kernel(), 'manyTensors = []; 0');
+    await printed(kernel(), '%gc');
+    assert.equal(await valueOf(kernel(), 'viaArray.filter((x) => x.isDisposed).length'), '0');
+    assert.equal(await valueOf(kernel(), 'viaArray[123456].add(1).arraySync()'), '123457');
+    assert.equal(await valueOf(kernel(), 'tf.addN(viaArray.slice(199990)).arraySync()'), String(Array.from({ length: 10 }, (_, i) => 199990 + i).reduce((a, b) => a + b)));
+  });
+
+  test('once every reference is dropped, live memory on cpu and gpu:0 returns to its baseline after the kernel idles', async (t) => {
+    await printed(kernel(), '%gc');
+    const baselineTensors = await valueOf(kernel(), 'tf.memory().numTensors');
+    const first = await printed(kernel(), '%memory');
+    await runOk(kernel(), [
+      'let dropCpu = tf.randomNormal([256, 256]);',
+      "let dropGpu = await tf.randomNormal([256, 256]).to('gpu:0');",
+      'let dropClosure = ((held) => () => held)(dropGpu.mul(2));',
+      '(globalThis as any).dropGlobal = dropCpu.add(1);',
+      "let dropMap = new Map([['a', dropGpu.square()]]);",
+      'let dropList = Array.from({ length: 100 }, () => tf.ones([64, 64]));',
+      '0',
+    ].join('\n'));
+    const held = await printed(kernel(), '%memory');
+    const [heldGpu, firstGpu] = [liveBytes(held, 'gpu:0'), liveBytes(first, 'gpu:0')];
+    assert.ok(heldGpu.bytes - firstGpu.bytes >= 3 * 256 * 256 * 4 - heldGpu.error - firstGpu.error,
+      `the held tensors do not show on gpu:0:\n${first}\n${held}`);
+    await runOk(kernel(), [
+      'dropCpu = null as any; dropGpu = null as any; dropClosure = null as any;',
+      'delete (globalThis as any).dropGlobal; dropMap.clear(); dropList = [];',
+      '0',
+    ].join('\n'));
+    const dropped = performance.now();
+    let last = '';
+    for (let wait = 0; wait < IDLE_WAITS; wait++) {
+      await sleep(IDLE_WAIT_MS);
+      // A magic-only cell: it adds nothing to collect.
+      last = await printed(kernel(), '%memory');
+      if (['cpu', 'gpu:0'].every((device) => liveBytes(last, device).bytes <= liveBytes(first, device).bytes + liveBytes(first, device).error)) break;
+    }
+    t.diagnostic(`live memory back at its baseline ${(performance.now() - dropped).toFixed(0)} ms after the references were dropped (polled every ${IDLE_WAIT_MS} ms)`);
+    for (const device of ['cpu', 'gpu:0']) {
+      const was = liveBytes(first, device);
+      const is = liveBytes(last, device);
+      assert.ok(is.bytes <= was.bytes + was.error + is.error, `${device} live bytes ${was.bytes} -> ${is.bytes} after every reference was dropped:\n${first}\n${last}`);
+    }
+    assert.equal(await valueOf(kernel(), 'tf.memory().numTensors'), baselineTensors, "tfjs's own tensor count did not return to its baseline");
+  });
+});
+
+describe('%gc and %memory', () => {
+  const kernel = useDeviceKernel();
+
+  test("%memory shows what awaits the collector, and %gc frees it now, saying what tfjs's own count says it freed", async () => {
+    await printed(kernel(), '%gc');
+    await runOk(kernel(), 'let awaitingOne = tf.fill([65536], 2).add(0);\n0');
+    await runOk(kernel(), 'awaitingOne = null as any;\nconst bytesBefore = tf.memory().numBytes; 0');
+    const memory = await printed(kernel(), '%memory');
+    const table = parseTextTable(memory);
+    const column = table?.header.findIndex((title) => /awaiting/i.test(title)) ?? -1;
+    assert.ok(table && column >= 0, `%memory has no "awaiting GC" column:\n${memory}`);
+    const awaiting = parseBytes(table.rows.find(({ cells }) => cells[0] === 'cpu')?.cells[column] ?? '');
+    assert.ok(awaiting && awaiting.bytes >= 65536 * 4 - awaiting.error, `the dropped 256 KiB tensor does not show as awaiting GC:\n${memory}`);
+    const collection = await printed(kernel(), '%gc');
+    const freedByTfjs = Number(await valueOf(kernel(), 'bytesBefore - tf.memory().numBytes'));
+    assert.ok(freedByTfjs >= 65536 * 4, `tfjs counts only ${freedByTfjs} B freed by %gc:\n${collection}`);
+    const freedRow = parseTextTable(collection)?.rows.find(({ cells }) => cells[0] === 'cpu');
+    const freed = parseBytes(freedRow?.cells[2] ?? '');
+    assert.ok(freed !== undefined, `%gc printed no cpu row:\n${collection}`);
+    assert.ok(Math.abs(freed.bytes - freedByTfjs) <= freed.error, `%gc says ${freed.bytes} B freed on cpu, tfjs's count ${freedByTfjs} B:\n${collection}`);
+  });
+
+  test('%gc pressure shows and sets the growth that collects at once, and refuses a size it cannot read', async () => {
+    assert.match(await printed(kernel(), '%gc pressure'), /gpu:0\s+256\.0 MiB/);
+    assert.match(await printed(kernel(), '%gc pressure gpu:0 64MiB'), /gpu:0\s+64\.0 MiB/);
+    const refused = await runCell(kernel(), '%gc pressure gpu:0 lots');
+    assert.match(JSON.stringify(refused.iopub), /takes a size such as 256MiB/);
+    assert.equal(await valueOf(kernel(), '1 + 1'), '2', 'the kernel stopped answering after a refused %gc');
+  });
+});
