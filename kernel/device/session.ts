@@ -193,7 +193,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     if (isWebGpuBackend(backend)) {
       const limit = this.registry.bindingLimit(device);
       if (limit !== null) this.placement.bindingLimits.set(device, limit);
-      this.transferEngine.attach(backend);
+      this.transferEngine.attach(backend, device);
     }
     this.readyBackends.set(device, backend);
     return backend;

@@ -136,6 +136,19 @@ export interface GpuBackendHandle {
   takeErrors(): string[];
 }
 
+/**
+ * TSGPU_GPU_MAX_BUFFER_SIZE (bytes) asks Dawn for a smaller largest buffer than the adapter allows,
+ * as a smaller GPU would have: Dawn then refuses bigger buffers itself. Tests use it to reach the
+ * limit with tensors a host can hold (lavapipe allows 4 GiB).
+ */
+function capBufferSize(limits: Record<string, number>): void {
+  const cap = Number(process.env['TSGPU_GPU_MAX_BUFFER_SIZE']);
+  if (!Number.isInteger(cap) || cap <= 0) return;
+  for (const key of ['maxBufferSize', 'maxStorageBufferBindingSize']) {
+    if (limits[key] !== undefined) limits[key] = Math.min(limits[key]!, cap);
+  }
+}
+
 /** Registers tfjs-backend-webgpu's kernels under `name` and returns a backend on `candidate`'s adapter. */
 export async function createGpuBackend(tf: TfCoreModule, name: string, candidate: GpuCandidate): Promise<GpuBackendHandle> {
   await loadDawn();
@@ -147,9 +160,11 @@ export async function createGpuBackend(tf: TfCoreModule, name: string, candidate
   const limits = adapter.limits;
   const wanted = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
     'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
+  const requiredLimits = Object.fromEntries(wanted.filter((key) => typeof limits[key] === 'number').map((key) => [key, limits[key]!]));
+  capBufferSize(requiredLimits);
   const device = await adapter.requestDevice({
     requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
-    requiredLimits: Object.fromEntries(wanted.filter((key) => typeof limits[key] === 'number').map((key) => [key, limits[key]!])),
+    requiredLimits,
   });
   const errors: string[] = [];
   device.onuncapturederror = (event) => errors.push(event.error.message);

@@ -32,8 +32,19 @@ export interface GpuQueue {
 
 export interface GpuDevice {
   readonly queue: GpuQueue;
+  readonly limits: { readonly maxBufferSize: number };
   createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBuffer;
   createCommandEncoder(): GpuCommandEncoder;
+  pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
+  popErrorScope(): Promise<{ readonly message: string } | null>;
+}
+
+/** tfjs-backend-webgpu's BufferManager, as far as allocation goes. */
+export interface GpuBufferManager {
+  acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): GpuBuffer;
+  /** `reuse` false destroys the buffer rather than pooling it. */
+  releaseBuffer(buffer: GpuBuffer, reuse?: boolean): void;
+  numBytesUsed: number;
 }
 
 /** One buffer's entry in tfjs-backend-webgpu's tensorMap. */
@@ -51,7 +62,7 @@ export interface WebGpuTensorData {
 export interface WebGpuBackend extends BackendLike {
   readonly device: GpuDevice;
   readonly queue: GpuQueue;
-  readonly bufferManager: { acquireBuffer(size: number, usage: number): GpuBuffer; releaseBuffer(buffer: GpuBuffer): void };
+  readonly bufferManager: GpuBufferManager;
   readonly tensorMap: { get(dataId: DataId): WebGpuTensorData | undefined; has(dataId: DataId): boolean };
   commandEncoder: unknown;
   endComputePassEncoder(): void;

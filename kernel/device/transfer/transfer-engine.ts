@@ -7,7 +7,8 @@
 // backend in one synchronous step, as engine.moveData would have done. If it is disposed or moved
 // meanwhile, the move stops, frees what it made, and says so.
 import type { BackendLike, BufferInfo, DataId, EngineLike } from '../engine-internals';
-import { type GpuBuffer, isWebGpuBackend, MapMode, TENSOR_BUFFER_USAGE, type WasmBackend, type WebGpuBackend } from './gpu-types';
+import { checkedBuffer, guardAllocations } from './gpu-allocation';
+import { type GpuBuffer, type GpuBufferManager, isWebGpuBackend, MapMode, TENSOR_BUFFER_USAGE, type WasmBackend, type WebGpuBackend } from './gpu-types';
 import {
   copyGpuToHost, copyHostToGpu, GPU_BYTES_PER_ELEMENT, gpuLayoutOf, hostView, isMovableDtype, type MovableDtype,
   newHostArray,
@@ -50,7 +51,8 @@ interface PendingRead {
 
 export class TransferEngine {
   private readonly pools = new Map<WebGpuBackend, StagingPool>();
-  private readonly attached = new WeakSet<WebGpuBackend>();
+  /** Per attached GPU: its name and its allocator without the size guard (checkedBuffer asks Dawn instead). */
+  private readonly attached = new WeakMap<WebGpuBackend, { device: string; acquire: GpuBufferManager['acquireBuffer'] }>();
 
   constructor(private readonly engine: EngineLike, private readonly limits: StagingLimits = stagingLimits()) {}
 
@@ -77,10 +79,10 @@ export class TransferEngine {
     return pool;
   }
 
-  /** data()/array() on this GPU read through the engine; small reads keep tfjs's path. */
-  attach(gpu: WebGpuBackend): void {
+  /** data()/array() on this GPU read through the engine (small reads keep tfjs's path); its allocations are checked. */
+  attach(gpu: WebGpuBackend, device: string): void {
     if (this.attached.has(gpu)) return;
-    this.attached.add(gpu);
+    this.attached.set(gpu, { device, acquire: guardAllocations(gpu, device) });
     const read = gpu.read.bind(gpu);
     gpu.read = (dataId: DataId) => this.readValues(gpu, dataId, read);
   }
@@ -116,7 +118,11 @@ export class TransferEngine {
       this.uploadNow(dataId, gpu);
       return;
     }
-    const target = gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
+    const attached = this.attached.get(gpu);
+    // Known good before a byte is written, and long before the host copy is let go.
+    const target = attached
+      ? await checkedBuffer(gpu, attached.device, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE)
+      : gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;

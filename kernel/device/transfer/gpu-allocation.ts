@@ -1,0 +1,73 @@
+// GPU buffers that are known to exist before anything is handed over to them. Dawn does not throw
+// when a buffer cannot be made (out of memory, or over the device's maxBufferSize): it returns an
+// invalid buffer and raises an error nobody catches, so a move that went on would dispose the host
+// copy and leave the tensor on nothing. An explicit move waits for error scopes around its
+// allocation; a synchronous one (an op's implicit move, an op's output) cannot wait, so every
+// allocation is also checked against the device's size limit before it is made.
+import { bytesText } from '../../display/report/format';
+import { DeviceError } from '../registry';
+import type { GpuBuffer, GpuBufferManager, WebGpuBackend } from './gpu-types';
+
+export class GpuAllocationError extends DeviceError {}
+
+/** Dawn's messages go on to advise the WebGPU programmer (requiredLimits…): the first sentence is the reason. */
+function firstSentence(message: string): string {
+  return (message.split('\n')[0] ?? message).split(/\.(\s|$)/)[0]!;
+}
+
+/** What a GPU holds now and the most one buffer may be: what an allocation error can say of it. */
+function deviceState(gpu: WebGpuBackend, device: string): string {
+  return `${device} holds ${bytesText(gpu.bufferManager.numBytesUsed)} in buffers now (WebGPU does not say how much is free); `
+    + `one buffer can be at most ${bytesText(gpu.device.limits.maxBufferSize)} there`;
+}
+
+function refusal(gpu: WebGpuBackend, device: string, bytes: number, reason: string, outcome: string): GpuAllocationError {
+  const outOfMemory = /memory/i.test(reason);
+  const advice = outOfMemory
+    ? 'Free GPU tensors you no longer need (x.dispose(), or drop them and run %gc), use smaller batches, or keep this one on the host.'
+    : 'Split it into parts that fit (tf.split, slices) and move those, or keep it on the host.';
+  return new GpuAllocationError(`${device} could not make a ${bytesText(bytes)} buffer: ${reason}. ${outcome} ${deviceState(gpu, device)}. ${advice}`);
+}
+
+/**
+ * Guards every allocation tfjs makes on this GPU (op outputs included) with the size check, and
+ * returns the unguarded allocator for checkedBuffer, which asks Dawn instead.
+ */
+export function guardAllocations(gpu: WebGpuBackend, device: string): GpuBufferManager['acquireBuffer'] {
+  const manager = gpu.bufferManager;
+  const acquire = manager.acquireBuffer.bind(manager);
+  manager.acquireBuffer = (size, usage, mappedAtCreation, reuse) => {
+    if (size > gpu.device.limits.maxBufferSize) {
+      throw refusal(gpu, device, size, 'more than its largest buffer (maxBufferSize)', 'Nothing was changed: the inputs are intact.');
+    }
+    return acquire(size, usage, mappedAtCreation, reuse);
+  };
+  return acquire;
+}
+
+/**
+ * A buffer Dawn has confirmed it made: out-of-memory and validation error scopes around the
+ * allocation are awaited, and a refused buffer is destroyed (never pooled) before the error is thrown.
+ */
+export async function checkedBuffer(gpu: WebGpuBackend, device: string, acquire: GpuBufferManager['acquireBuffer'],
+  bytes: number, usage: number): Promise<GpuBuffer> {
+  gpu.device.pushErrorScope('out-of-memory');
+  gpu.device.pushErrorScope('validation');
+  let buffer: GpuBuffer | null = null;
+  let thrown: unknown = null;
+  try {
+    buffer = acquire(bytes, usage);
+  } catch (error) {
+    thrown = error;
+  }
+  // The scopes are popped whatever happened: left pushed, they would swallow later errors.
+  const validation = await gpu.device.popErrorScope();
+  const outOfMemory = await gpu.device.popErrorScope();
+  const error = outOfMemory ?? validation;
+  if (error !== null) {
+    if (buffer !== null) gpu.bufferManager.releaseBuffer(buffer, false);
+    throw refusal(gpu, device, bytes, firstSentence(error.message), 'The tensor stays where it was, unchanged.');
+  }
+  if (buffer === null) throw thrown;
+  return buffer;
+}
