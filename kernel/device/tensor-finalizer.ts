@@ -117,7 +117,7 @@ export class TensorFinalizer {
   private readonly baseListLimit: number;
   /** Elements made since the last pressure check: a loop of big tensors checks sooner than the list says. */
   private createdElements = 0;
-  private readonly checkElements: number;
+  private checkElements: number;
   private readonly idleMs: number;
   private readonly gcShare: number;
   private readonly defaultPressure: number;
@@ -143,8 +143,7 @@ export class TensorFinalizer {
     this.gcShare = options.gcShare ?? GC_SHARE;
     this.baseListLimit = options.listLimit ?? LIST_LIMIT;
     this.listLimit = this.baseListLimit;
-    // A quarter of the threshold in float32 elements: the pressure check runs at most 4× per threshold grown.
-    this.checkElements = Math.max(1, Math.floor(this.defaultPressure / 16));
+    this.checkElements = TensorFinalizer.checkEvery(this.defaultPressure);
     this.collect = exposeGc();
     // Runs as a task of its own, between cells or inside an awaiting one: disposal must be safe at
     // any time, and it is, since nothing but this entry can reach the data any more.
@@ -218,6 +217,12 @@ export class TensorFinalizer {
 
   setPressure(device: string, bytes: number): void {
     this.pressure.set(device, bytes);
+    this.checkElements = TensorFinalizer.checkEvery(Math.min(this.defaultPressure, ...this.pressure.values()));
+  }
+
+  /** A quarter of the lowest threshold in float32 elements: the pressure check runs about 4× per threshold grown. */
+  private static checkEvery(bytes: number): number {
+    return Math.max(1, Math.floor(bytes / 16));
   }
 
   private awaitingCount(): number {

@@ -153,3 +153,27 @@ describe('%gc and %memory', () => {
     assert.equal(await valueOf(kernel(), '1 + 1'), '2', 'the kernel stopped answering after a refused %gc');
   });
 });
+
+describe('memory pressure', () => {
+  const kernel = useDeviceKernel();
+
+  test('a loop on gpu:0 that never disposes stays near the pressure threshold instead of growing with every step', async (t) => {
+    await printed(kernel(), '%gc pressure gpu:0 32MiB');
+    // 100 steps of 2 MiB each: 200 MiB made and dropped. tfjs's own byte count is the measurement.
+    const peak = Number(await valueOf(kernel(), [
+      '%device gpu:0',
+      'const startBytes = tf.memory().numBytes;',
+      'let peakGrowth = 0;',
+      'for (let step = 0; step < 100; step++) {',
+      '  const batch = tf.randomNormal([512, 1024]).mul(1.5);',
+      '  await batch.sum().data();',
+      '  peakGrowth = Math.max(peakGrowth, tf.memory().numBytes - startBytes);',
+      '}',
+      'peakGrowth',
+    ].join('\n')));
+    await printed(kernel(), '%device cpu');
+    t.diagnostic(`peak growth of tfjs's byte count over 200 MiB made and dropped: ${(peak / 2 ** 20).toFixed(1)} MiB (threshold 32 MiB)`);
+    assert.ok(peak > 0, 'the loop made nothing: the test proves nothing');
+    assert.ok(peak < 96 * 2 ** 20, `live bytes grew by ${(peak / 2 ** 20).toFixed(1)} MiB in a loop that keeps nothing (threshold 32 MiB)`);
+  });
+});
