@@ -3,6 +3,7 @@
 // Moves are async in every direction: reading back from a GPU is asynchronous in WebGPU.
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { TensorLike } from './engine-internals';
+import { checkDtype, describeValue, walkRows } from './input-checks';
 import type { TfCoreModule, TfLayersModule } from './tfjs';
 
 /** What the tensor API needs from the device session. */
@@ -22,40 +23,37 @@ export interface TensorMover {
 
 type AsTensorDtype = 'float32' | 'int32' | 'bool';
 
-function describeElement(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
+const AS_TENSOR_DTYPES: readonly AsTensorDtype[] = ['float32', 'int32', 'bool'];
 
 /** Numbers, booleans and numeric strings become numbers; anything else is named in the error. */
-function toNumbers(value: unknown, where: string, shape: number[], depth: number, out: number[]): void {
-  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
-    const items = Array.from(value as ArrayLike<unknown>);
-    if (shape[depth] === undefined) shape[depth] = items.length;
-    else if (shape[depth] !== items.length) {
-      throw new TypeError(`asTensor: ${where || 'the value'} has ${items.length} elements where its siblings have ${shape[depth]}: rows must all be the same length.`);
-    }
-    items.forEach((item, index) => toNumbers(item, `${where}[${index}]`, shape, depth + 1, out));
-    return;
-  }
-  if (shape.length > depth) throw new TypeError(`asTensor: element ${where} is ${describeElement(value)} where a list was expected: rows must all have the same depth.`);
-  if (typeof value === 'number') out.push(value);
-  else if (typeof value === 'boolean') out.push(value ? 1 : 0);
-  else if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) out.push(Number(value));
-  else {
-    throw new TypeError(`asTensor: element ${where || '(the value)'} is ${describeElement(value)}, which is not a number. `
-      + 'Numbers, booleans and numeric strings (labels like "1", "0") work; map other values to numbers first.');
-  }
+function toNumbers(value: unknown, shape: number[], out: number[]): void {
+  shape.push(...walkRows(value, {
+    caller: 'asTensor',
+    root: 'element ',
+    whole: 'the value',
+    typedArraysAreRows: true,
+    leaf(item, name) {
+      if (typeof item === 'number') out.push(item);
+      else if (typeof item === 'boolean') out.push(item ? 1 : 0);
+      else if (typeof item === 'string' && item.trim() !== '' && Number.isFinite(Number(item))) out.push(Number(item));
+      else {
+        throw new TypeError(`asTensor: ${name} is ${describeValue(item)}, which is not a number. `
+          + 'Numbers, booleans and numeric strings (labels like "1", "0") work; map other values to numbers first.');
+      }
+    },
+  }));
 }
 
 export function createAsTensor(tf: TfCoreModule) {
   return function asTensor(value: unknown, dtype?: AsTensorDtype): Tensor {
+    checkDtype('asTensor', dtype, 2, AS_TENSOR_DTYPES);
     if (value instanceof tf.Tensor) return dtype && value.dtype !== dtype ? tf.cast(value, dtype) : value;
     let input = value;
     // "1,0,1" or "1 0 1": a list written as text.
     if (typeof input === 'string' && /[,\s]/.test(input.trim())) input = input.trim().split(/[\s,]+/);
     const shape: number[] = [];
     const numbers: number[] = [];
-    toNumbers(input, '', shape, 0, numbers);
+    toNumbers(input, shape, numbers);
     const chosen = dtype ?? (ArrayBuffer.isView(value) && value instanceof Int32Array ? 'int32' : 'float32');
     if (chosen === 'int32') {
       const fractional = numbers.findIndex((n) => !Number.isInteger(n));

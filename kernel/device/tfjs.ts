@@ -3,6 +3,7 @@
 // Pinned at 4.22.0: the placement hooks (placement.ts) patch engine internals of that version.
 import path from 'node:path';
 import { installChainedOps } from './chained-ops';
+import { installInputChecks } from './input-checks';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
 
@@ -41,5 +42,6 @@ async function load(): Promise<Tfjs> {
   if (cpu) cpu.firstUse = false;
   installChainedOps(core);
   const namespace = Object.assign({}, core, layers) as TfCoreModule & TfLayersModule;
+  installInputChecks(namespace);
   return { core, layers, namespace };
 }
