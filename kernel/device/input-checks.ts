@@ -37,8 +37,13 @@ export interface Rows {
   whole: string;
   /** Typed arrays are rows of numbers, except in string tensors where a Uint8Array is one encoded string. */
   typedArraysAreRows: boolean;
-  /** Called for each element in flat (row-major) order with its name. */
-  leaf(value: unknown, name: string): void;
+  /**
+   * Called for each element in flat (row-major) order; `name` gives its name, for an error. Names
+   * are built only then: building one per element tripled the cost of tf.tensor on a big array.
+   */
+  leaf(value: unknown, name: () => string): void;
+  /** Plain numbers need no `leaf` call (a check, not a conversion): the common case stays a tight loop. */
+  numbersPass?: boolean;
 }
 
 /**
@@ -47,41 +52,52 @@ export interface Rows {
  */
 export function walkRows(value: unknown, rows: Rows): number[] {
   const shape: number[] = [];
-  /** The first list seen at each depth, named, for "where values[0] has 2". */
-  const firstAt: string[] = [];
+  /** The index path of the element being visited, and of the first list seen at each depth. */
+  const at: number[] = [];
+  const firstAt: number[][] = [];
   let leafDepth = -1;
-  let firstLeaf = '';
-  const name = (path: string): string => (path === '' ? rows.whole : `${rows.root}${path}`);
+  let firstLeaf: number[] = [];
+  const name = (path: readonly number[]): string => (path.length === 0 ? rows.whole : `${rows.root}${path.map((index) => `[${index}]`).join('')}`);
+  const here = (): string => name(at);
+  const numbersPass = rows.numbersPass === true;
   const isRow = (item: unknown): item is ArrayLike<unknown> => Array.isArray(item) || (rows.typedArraysAreRows && isTypedArray(item));
-  const visit = (item: unknown, path: string, depth: number): void => {
+  const visit = (item: unknown, depth: number): void => {
     if (isRow(item)) {
       if (leafDepth >= 0 && depth >= leafDepth) {
-        throw new TypeError(`${rows.caller}: ${name(path)} is a list where ${name(firstLeaf)} is a single value: `
+        throw new TypeError(`${rows.caller}: ${here()} is a list where ${name(firstLeaf)} is a single value: `
           + 'every row must nest equally deep (a ragged list is not a tensor; pad it, or make one tensor per row).');
       }
       const length = item.length;
       const expected = shape[depth];
       if (expected === undefined) {
         shape[depth] = length;
-        firstAt[depth] = path;
+        firstAt[depth] = at.slice();
       } else if (expected !== length) {
-        throw new TypeError(`${rows.caller}: ${name(path)} has ${length} element${length === 1 ? '' : 's'} where ${name(firstAt[depth] ?? '')} has ${expected}: `
+        throw new TypeError(`${rows.caller}: ${here()} has ${length} element${length === 1 ? '' : 's'} where ${name(firstAt[depth] ?? [])} has ${expected}: `
           + 'every row must have the same length (a ragged list is not a tensor; pad the rows, or make one tensor per row).');
       }
-      for (let index = 0; index < length; index++) visit(item[index], `${path}[${index}]`, depth + 1);
+      at.push(0);
+      for (let index = 0; index < length; index++) {
+        const child = item[index];
+        // A number where numbers were seen at this depth is already known to be fine.
+        if (numbersPass && typeof child === 'number' && leafDepth === depth + 1) continue;
+        at[depth] = index;
+        visit(child, depth + 1);
+      }
+      at.pop();
       return;
     }
     if (shape.length > depth) {
-      throw new TypeError(`${rows.caller}: ${name(path)} is ${describeValue(item)} where a list was expected (as ${name(firstAt[depth] ?? '')} is): `
+      throw new TypeError(`${rows.caller}: ${here()} is ${describeValue(item)} where a list was expected (as ${name(firstAt[depth] ?? [])} is): `
         + 'every row must nest equally deep (a ragged list is not a tensor; pad it, or make one tensor per row).');
     }
     if (leafDepth < 0) {
       leafDepth = depth;
-      firstLeaf = path;
+      firstLeaf = at.slice();
     }
-    rows.leaf(item, name(path));
+    rows.leaf(item, here);
   };
-  visit(value, '', 0);
+  visit(value, 0);
   return shape;
 }
 
@@ -137,9 +153,10 @@ export function checkValues(caller: string, values: unknown, dtype: unknown): vo
     root: 'values',
     whole: 'values',
     typedArraysAreRows: numeric,
+    numbersPass: true,
     leaf(value, name) {
       if (!numeric || isNumeric(value)) return;
-      throw new TypeError(`${caller}: ${name} is ${describeValue(value)}, which is not a number (${reason}): `
+      throw new TypeError(`${caller}: ${name()} is ${describeValue(value)}, which is not a number (${reason}): `
         + "map such values to numbers first, or pass dtype 'string' for text.");
     },
   });

@@ -37,7 +37,7 @@ function toNumbers(value: unknown, shape: number[], out: number[]): void {
       else if (typeof item === 'boolean') out.push(item ? 1 : 0);
       else if (typeof item === 'string' && item.trim() !== '' && Number.isFinite(Number(item))) out.push(Number(item));
       else {
-        throw new TypeError(`asTensor: ${name} is ${describeValue(item)}, which is not a number. `
+        throw new TypeError(`asTensor: ${name()} is ${describeValue(item)}, which is not a number. `
           + 'Numbers, booleans and numeric strings (labels like "1", "0") work; map other values to numbers first.');
       }
     },
