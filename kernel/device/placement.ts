@@ -5,7 +5,8 @@
 // The hooks go on the engine instance shared by tfjs-core and tfjs-layers' bundled copy of it.
 import type { DevicePolicy, Direction } from './device-control';
 import type { BackendLike, BufferInfo, DataId, EngineLike, TensorLike } from './engine-internals';
-import { isWebGpuBackend } from './transfer/gpu-types';
+import { GpuAllocationError, inputReferences, restoreInputReferences } from './transfer/gpu-allocation';
+import { isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
 import type { TransferEngine } from './transfer/transfer-engine';
 
 const DEVICE = Symbol('tsgpu.device');
@@ -172,6 +173,21 @@ export class Placement {
     }
   }
 
+  /** Runs the kernel on `target`, pointing the engine at it for the one call. */
+  private dispatch(engine: EngineLike, proto: EngineLike, target: BackendLike, current: BackendLike, kernelName: string,
+    inputs: Record<string, TensorLike | undefined> | TensorLike[], attrs: unknown): unknown {
+    if (target === current) return proto.runKernel.call(engine, kernelName, inputs, attrs);
+    const currentName = engine.backendName;
+    engine.backendName = (target as NamedBackend)[REGISTERED_AS] ?? this.registeredName(target);
+    engine.backendInstance = target;
+    try {
+      return proto.runKernel.call(engine, kernelName, inputs, attrs);
+    } finally {
+      engine.backendName = currentName;
+      engine.backendInstance = current;
+    }
+  }
+
   install(): void {
     const engine = this.engine;
     const proto = Object.getPrototypeOf(engine) as EngineLike;
@@ -193,19 +209,14 @@ export class Placement {
       const onHost = target === wasm || target === cpu;
       if (!onHost) placement.checkBufferLimit(kernelName, device, inputs);
       const started = !onHost || activity.ops % HOST_SAMPLE === 1 ? performance.now() : -1;
+      // A GPU op refused for its buffer size may have taken references on its inputs: kept to put back.
+      const references = onHost || !isWebGpuBackend(target) ? null : inputReferences(target, inputs);
       let result: unknown;
-      if (target === current) {
-        result = proto.runKernel.call(this, kernelName, inputs, attrs);
-      } else {
-        const currentName = this.backendName;
-        this.backendName = (target as NamedBackend)[REGISTERED_AS] ?? placement.registeredName(target);
-        this.backendInstance = target;
-        try {
-          result = proto.runKernel.call(this, kernelName, inputs, attrs);
-        } finally {
-          this.backendName = currentName;
-          this.backendInstance = current;
-        }
+      try {
+        result = placement.dispatch(this, proto, target, current, kernelName, inputs, attrs);
+      } catch (error) {
+        if (references !== null && error instanceof GpuAllocationError) restoreInputReferences(target as WebGpuBackend, inputs, references);
+        throw error;
       }
       if (started >= 0) placement.timed(activity, started, performance.now());
       return result;

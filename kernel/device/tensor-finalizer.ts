@@ -19,7 +19,7 @@ interface HeldTensor {
   readonly size: number;
   readonly shape: number[];
   readonly bytes: number;
-  /** The collection count when it was registered: later collections have examined it. */
+  /** Collections after this count have examined it (found it reachable, if it is still held). */
   readonly registeredBefore: number;
 }
 
@@ -37,6 +37,9 @@ export interface DeviceBytes {
   /** Live bytes per device now. */
   live(): Record<string, number>;
 }
+
+/** What a collection freed, by device: tensors (objects) and the bytes their devices gave back. */
+export type FreedByDevice = Record<string, { tensors: number; bytes: number }>;
 
 export interface FinalizerOptions {
   /** Growth of a device's live bytes since the last collection that calls for one at once (default for every device). */
@@ -63,7 +66,7 @@ export interface AwaitingCollection {
 
 export interface Collection {
   /** Tensors and bytes the collection freed, by device. */
-  freed: Record<string, { tensors: number; bytes: number }>;
+  freed: FreedByDevice;
   /** Tensors still held by the GC's registry after it: reachable from user code. */
   reachable: number;
   ms: number;
@@ -133,6 +136,10 @@ export class TensorFinalizer {
   private readonly pending = new Set<HeldTensor>();
   /** Full collections run so far. */
   private collections = 0;
+  /** Set when tensors were handed over since the last idle collection was planned or run. */
+  private handedOver = false;
+  /** Tensors the finalizers have freed, by device, since the counter was last taken (collectNow). */
+  private freedTensors: Record<string, number> = {};
   private idleTimer: NodeJS.Timeout | null = null;
   private lastGcEnded = -Infinity;
   private lastGcMs = 0;
@@ -183,30 +190,35 @@ export class TensorFinalizer {
 
   /** Hands every tensor made since the last hand-over to the GC, and plans the collection that frees the dropped ones. */
   endCell(): void {
-    this.handOver();
+    this.handOver(this.collections);
     if (this.underPressure()) this.fullGc();
-    else if (this.awaitingCount() > 0) this.planIdleGc();
+    // A pressure collection in the cell may have run while a tensor it handed over was still in use:
+    // what the cell dropped since then is left to the idle one.
+    if (this.handedOver) this.planIdleGc();
   }
 
-  /** Collects now (%gc): a full GC, then the turns its finalizers need; what it freed, by device. */
+  /**
+   * Collects now (%gc): a full GC, then the turns its finalizers need. The bytes freed are what each
+   * device's live bytes fell by (views and clones share a buffer: it is freed once, with the last).
+   */
   async collectNow(): Promise<Collection> {
-    this.handOver();
-    const before = this.byDevice(this.pending);
+    this.handOver(this.collections);
+    const liveBefore = this.devices.live();
+    this.freedTensors = {};
     const started = performance.now();
     this.fullGc();
     for (let turn = 0; turn < FINALIZER_TURNS; turn++) await nextTurn();
-    const after = this.byDevice(this.pending);
-    const freed: Collection['freed'] = {};
-    for (const [device, was] of Object.entries(before)) {
-      const is = after[device] ?? { tensors: 0, bytes: 0 };
-      if (was.tensors > is.tensors) freed[device] = { tensors: was.tensors - is.tensors, bytes: was.bytes - is.bytes };
+    const liveAfter = this.devices.live();
+    const freed: FreedByDevice = {};
+    for (const [device, tensors] of Object.entries(this.freedTensors)) {
+      freed[device] = { tensors, bytes: Math.max(0, (liveBefore[device] ?? 0) - (liveAfter[device] ?? 0)) };
     }
     return { freed, reachable: this.pending.size, ms: performance.now() - started };
   }
 
   /** Tensors registered since the last full collection and not yet freed, by device (%memory). */
   awaiting(): AwaitingCollection[] {
-    const unexamined = [...this.pending].filter((held) => held.registeredBefore === this.collections);
+    const unexamined = [...this.pending].filter((held) => held.registeredBefore >= this.collections);
     return Object.entries(this.byDevice(unexamined)).map(([device, entry]) => ({ device, ...entry }));
   }
 
@@ -225,20 +237,18 @@ export class TensorFinalizer {
     return Math.max(1, Math.floor(bytes / 16));
   }
 
-  private awaitingCount(): number {
-    let count = 0;
-    for (const held of this.pending) if (held.registeredBefore === this.collections) count++;
-    return count;
-  }
-
+  /** Tensors by device, and the bytes of their buffers, each buffer once (views and clones share one). */
   private byDevice(helds: Iterable<HeldTensor>): Record<string, { tensors: number; bytes: number }> {
     const result: Record<string, { tensors: number; bytes: number }> = {};
+    const counted = new Set<DataId>();
     for (const held of helds) {
       const device = this.devices.deviceOf(held.dataId);
       if (device === null) continue;
       const entry = result[device] ??= { tensors: 0, bytes: 0 };
       entry.tensors++;
-      entry.bytes += held.bytes;
+      if (counted.has(held.dataId)) continue;
+      counted.add(held.dataId);
+      entry.bytes += this.engine.state.tensorInfo.get(held.dataId)?.bytes ?? held.bytes;
     }
     return result;
   }
@@ -247,7 +257,8 @@ export class TensorFinalizer {
   private underPressure(): boolean {
     let pressed = false;
     for (const [device, bytes] of Object.entries(this.devices.live())) {
-      const low = Math.min(this.lowWater.get(device) ?? bytes, bytes);
+      // A device seen for the first time starts from nothing: its first big tensor counts too.
+      const low = Math.min(this.lowWater.get(device) ?? 0, bytes);
       this.lowWater.set(device, low);
       if (bytes - low > this.pressureOf(device)) pressed = true;
     }
@@ -262,7 +273,8 @@ export class TensorFinalizer {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       // Tensors made between cells (a timer's, a late continuation's) are handed over too.
-      this.handOver();
+      this.handOver(this.collections);
+      this.handedOver = false;
       this.fullGc();
     }, delay);
     this.idleTimer.unref();
@@ -285,24 +297,30 @@ export class TensorFinalizer {
     for (const [device, bytes] of Object.entries(this.devices.live())) this.lowWater.set(device, bytes);
   }
 
-  /** Registers every listed tensor still undisposed (variables stay tfjs's), and drops the list. */
-  private handOver(): void {
+  /**
+   * Registers every listed tensor still undisposed (variables stay tfjs's), and drops the list.
+   * `examinedAfter`: the collection count after which a collection has looked at them.
+   */
+  private handOver(examinedAfter: number): void {
     const created = this.created;
     this.created = [];
     this.listLimit = this.baseListLimit;
     this.createdElements = 0;
     for (const tensor of created) {
       if (tensor.isDisposed || isVariable(tensor) || this.registered.has(tensor)) continue;
-      this.register(tensor);
+      this.register(tensor, examinedAfter);
     }
+    if (created.length > 0) this.handedOver = true;
+    // Emptied in place: a caller may still hold the array, and with it every tensor, through a GC.
+    created.length = 0;
   }
 
-  private register(tensor: TensorLike): void {
+  private register(tensor: TensorLike, examinedAfter: number): void {
     const info = this.engine.state.tensorInfo.get(tensor.dataId);
     const bytes = info?.bytes ?? tensor.size * (BYTES_PER_ELEMENT[tensor.dtype] ?? 4);
     // Holds no reference to the tensor, or the registry would keep it alive.
     const held: HeldTensor = {
-      dataId: tensor.dataId, dtype: tensor.dtype, size: tensor.size, shape: tensor.shape, bytes, registeredBefore: this.collections,
+      dataId: tensor.dataId, dtype: tensor.dtype, size: tensor.size, shape: tensor.shape, bytes, registeredBefore: examinedAfter,
     };
     this.registered.set(tensor, held);
     this.pending.add(held);
@@ -314,10 +332,10 @@ export class TensorFinalizer {
     const device = this.devices.deviceOf(held.dataId);
     // A lost device or a reset engine may have dropped the data already: disposeTensor ignores it then.
     (this.engine as DisposingEngine).disposeTensor(held);
-    if (device !== null) {
-      const live = this.devices.live()[device];
-      if (live !== undefined && live < (this.lowWater.get(device) ?? Infinity)) this.lowWater.set(device, live);
-    }
+    if (device === null) return;
+    this.freedTensors[device] = (this.freedTensors[device] ?? 0) + 1;
+    const live = this.devices.live()[device];
+    if (live !== undefined && live < (this.lowWater.get(device) ?? Infinity)) this.lowWater.set(device, live);
   }
 
   private compact(): void {
@@ -331,9 +349,11 @@ export class TensorFinalizer {
     created.length = kept;
     this.createdElements = 0;
     // Under device-memory pressure a long cell that forgets dispose() must not wait for its end:
-    // what its loop dropped is freed by the next turn of the event loop after this collection.
+    // what its loop dropped is freed at its next await (finalizers run as tasks, so a loop that
+    // never awaits gets nothing back until it ends). The op in flight still holds its tensors, so
+    // this collection does not count as having examined them.
     if (this.collect !== null && kept > 0 && this.underPressure()) {
-      this.handOver();
+      this.handOver(this.collections + 1);
       this.fullGc();
       return;
     }

@@ -64,6 +64,21 @@ describe('a GPU that cannot hold a tensor', () => {
     assert.match(error.evalue, /Nothing was changed/);
     assert.equal(await valueOf(kernel(), 'Array.from(await seed.mul(2).data())'), '[ 2, 4, 6, 8 ]');
   });
+
+  test("a refused op gives back the references it took on its inputs: dropped, they are freed (the GPU's own count)", async () => {
+    const used = "(tf.engine().registry['gpu:0'] as any).bufferManager.numBytesUsed";
+    await printed(kernel(), '%gc');
+    const before = Number(await valueOf(kernel(), used));
+    await runOk(kernel(), `let quarter = await tf.ones([${LIMIT / 16}]).to('gpu:0'); 0`);
+    // Concat reshapes its inputs (a reference each) before it asks for its 320 MiB output.
+    const error = await errorOf(kernel(), 'tf.concat([quarter, quarter, quarter, quarter, quarter])');
+    assert.equal(error.ename, 'DeviceError', `${error.ename}: ${error.evalue}`);
+    assert.equal(await valueOf(kernel(), 'Array.from((await quarter.slice([0], [2]).data()))'), '[ 1, 1 ]', 'the input was damaged');
+    await runOk(kernel(), 'quarter = null as any; 0');
+    await printed(kernel(), '%gc');
+    const after = Number(await valueOf(kernel(), used));
+    assert.ok(after - before < LIMIT / 16, `gpu:0 still uses ${after - before} B more than before the 64 MiB input was made and dropped`);
+  });
 });
 
 describe("a GPU's own largest buffer", () => {

@@ -6,6 +6,7 @@
 // allocation is also checked against the device's size limit before it is made.
 import { bytesText } from '../../display/report/format';
 import { DeviceError } from '../registry';
+import type { DataId } from '../engine-internals';
 import type { GpuBuffer, GpuBufferManager, WebGpuBackend } from './gpu-types';
 
 export class GpuAllocationError extends DeviceError {}
@@ -31,7 +32,9 @@ function refusal(gpu: WebGpuBackend, device: string, bytes: number, reason: stri
 
 /**
  * Guards every allocation tfjs makes on this GPU (op outputs included) with the size check, and
- * returns the unguarded allocator for checkedBuffer, which asks Dawn instead.
+ * returns the unguarded allocator for checkedBuffer, which asks Dawn instead. The check throws
+ * from inside an op's kernel, after it may have taken references on its inputs: Placement puts
+ * them back (inputReferences / restoreInputReferences).
  */
 export function guardAllocations(gpu: WebGpuBackend, device: string): GpuBufferManager['acquireBuffer'] {
   const manager = gpu.bufferManager;
@@ -60,9 +63,9 @@ export async function checkedBuffer(gpu: WebGpuBackend, device: string, acquire:
   } catch (error) {
     thrown = error;
   }
-  // The scopes are popped whatever happened: left pushed, they would swallow later errors.
-  const validation = await gpu.device.popErrorScope();
-  const outOfMemory = await gpu.device.popErrorScope();
+  // Both popped at once, whatever happened: a scope left pushed across an await would catch (and
+  // blame on this move) errors of GPU work that runs meanwhile.
+  const [validation, outOfMemory] = await Promise.all([gpu.device.popErrorScope(), gpu.device.popErrorScope()]);
   const error = outOfMemory ?? validation;
   if (error !== null) {
     if (buffer !== null) gpu.bufferManager.releaseBuffer(buffer, false);
@@ -70,4 +73,26 @@ export async function checkedBuffer(gpu: WebGpuBackend, device: string, acquire:
   }
   if (buffer === null) throw thrown;
   return buffer;
+}
+
+/** tfjs-backend-webgpu's reference count of each input's buffer, before an op that may be refused. */
+export function inputReferences(gpu: WebGpuBackend, inputs: Record<string, { dataId?: DataId } | undefined> | { dataId?: DataId }[]): number[] {
+  const counts: number[] = [];
+  for (const key in inputs) {
+    const dataId = (inputs as Record<string, { dataId?: DataId } | undefined>)[key]?.dataId;
+    counts.push(dataId === undefined ? -1 : gpu.tensorMap.get(dataId)?.refCount ?? -1);
+  }
+  return counts;
+}
+
+/** After a refused op: each input's buffer back to the references it had, so it is freed when its tensors go. */
+export function restoreInputReferences(gpu: WebGpuBackend, inputs: Record<string, { dataId?: DataId } | undefined> | { dataId?: DataId }[],
+  counts: number[]): void {
+  let index = 0;
+  for (const key in inputs) {
+    const dataId = (inputs as Record<string, { dataId?: DataId } | undefined>)[key]?.dataId;
+    const count = counts[index++];
+    const data = dataId === undefined ? undefined : gpu.tensorMap.get(dataId);
+    if (data !== undefined && count !== undefined && count >= 0) data.refCount = count;
+  }
 }
