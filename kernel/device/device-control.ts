@@ -54,6 +54,10 @@ export interface GarbageCollection {
   freed: Record<string, { tensors: number; bytes: number }>;
   reachable: number;
   ms: number;
+  /** Bytes of pooled GPU buffers given back to each device. */
+  released: Record<string, number>;
+  /** Variables (model weights, optimizer state): tfjs frees them only on dispose(). */
+  variables: { count: number; bytes: number };
 }
 
 export interface DeviceControl {
@@ -62,13 +66,15 @@ export interface DeviceControl {
   /** Why no GPU is listed (no Vulkan loader, no driver), with how to fix it; empty when GPUs were found. */
   problems(): string[];
   current(): string;
+  /** The canonical name of a device (aliases accepted); a DeviceError listing the devices for a name that is none. */
+  resolve(name: string): Promise<string>;
   /** Accepts aliases (`gpu`, `cuda:0`, `auto`); initialises the device; resolves with its canonical name. */
   setCurrent(name: string): Promise<string>;
   /** Runs `run` with `name` as the current device, then restores the previous one. */
   withDevice<T>(name: string, run: () => Promise<T>): Promise<T>;
   policy: DevicePolicy;
   memory(): DeviceMemory[];
-  /** A full garbage collection now, and the tensors its finalizers freed. */
+  /** A full garbage collection now, the tensors its finalizers freed, and the GPUs' pooled buffers released. */
   collectGarbage(): Promise<GarbageCollection>;
   /** Sets the live-byte growth on `device` that collects at once; resolves with the canonical name. */
   setGcPressure(device: string, bytes: number): Promise<string>;

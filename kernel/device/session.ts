@@ -12,12 +12,14 @@ import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageColl
 import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
+import { closeInterruptedScopes } from './interrupted-engine';
 import { TensorFinalizer } from './tensor-finalizer';
 import { type DeviceActivity, type MoveEvent, Placement } from './placement';
 import { DeviceError, DeviceRegistry } from './registry';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
+import { releasePooledBuffers } from './transfer/gpu-allocation';
 import { TransferEngine } from './transfer/transfer-engine';
 
 /** Declarations the checker needs once tensors are in play: `tf`, the tensor API, `asTensor`… */
@@ -97,6 +99,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   // --- cell lifecycle ---------------------------------------------------------------------
 
   beforeRun(executionCount: number): void {
+    closeInterruptedScopes(this.engine);
     this.cellNumber = executionCount;
     this.cellStartedAt = performance.now();
     this.ledger.beginCell();
@@ -193,7 +196,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     if (isWebGpuBackend(backend)) {
       const limit = this.registry.bindingLimit(device);
       if (limit !== null) this.placement.bindingLimits.set(device, limit);
-      this.transferEngine.attach(backend, device);
+      this.transferEngine.attach(backend, { device, liveBytes: () => this.placement.live[device]?.bytes ?? 0 });
     }
     this.readyBackends.set(device, backend);
     return backend;
@@ -231,8 +234,18 @@ class DeviceSession implements DeviceControl, TensorMover {
     }));
   }
 
-  collectGarbage(): Promise<GarbageCollection> {
-    return this.finalizer.collectNow();
+  async collectGarbage(): Promise<GarbageCollection> {
+    const collection = await this.finalizer.collectNow();
+    // Pooled buffers go back to the devices once their queued work is done (as PyTorch's empty_cache).
+    await this.registry.synchronize();
+    const released: Record<string, number> = {};
+    for (const [device, backend] of this.readyBackends) {
+      const bytes = isWebGpuBackend(backend) ? releasePooledBuffers(backend) : 0;
+      if (bytes > 0) released[device] = bytes;
+    }
+    const variables = Object.values((this.engine.state as unknown as { registeredVariables: Record<string, TensorLike> }).registeredVariables)
+      .filter((variable) => !variable.isDisposed);
+    return { ...collection, released, variables: { count: variables.length, bytes: variables.reduce((sum, variable) => sum + this.tfjsBytes(variable), 0) } };
   }
 
   async setGcPressure(name: string, bytes: number): Promise<string> {

@@ -139,7 +139,8 @@ export interface GpuBackendHandle {
 /**
  * TSGPU_GPU_MAX_BUFFER_SIZE (bytes) asks Dawn for a smaller largest buffer than the adapter allows,
  * as a smaller GPU would have: Dawn then refuses bigger buffers itself. Tests use it to reach the
- * limit with tensors a host can hold (lavapipe allows 4 GiB).
+ * limit with tensors a host can hold (lavapipe allows 4 GiB). WebGPU never grants less than its
+ * defaults (256 MiB, 128 MiB per binding): a smaller request gets those.
  */
 function capBufferSize(limits: Record<string, number>): void {
   const cap = Number(process.env['TSGPU_GPU_MAX_BUFFER_SIZE']);

@@ -38,6 +38,7 @@ describe('a GPU that cannot hold a tensor', () => {
       assert.match(error.evalue, /stays where it was, unchanged/, dtype);
       assert.match(error.evalue, /at most 256\.0\d? MiB/, `${dtype}: the device's limit is not named: ${error.evalue}`);
       assert.match(error.evalue, /Split it/, `${dtype}: no advice: ${error.evalue}`);
+      assert.match(error.evalue, /one op can use at most 128\.0\d? MiB/, `${dtype}: the binding limit is not named: ${error.evalue}`);
       assert.equal(await valueOf(kernel(), `[${name}.device, ${name}.isDisposed, ${name}.dtype, (await digest(${name})) === ${name}Hash]`),
         `[ 'cpu', false, '${dtype}', true ]`, `${dtype}: the tensor did not stay on the host intact`);
       const after = await printed(kernel(), '%memory');

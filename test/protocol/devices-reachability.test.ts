@@ -166,9 +166,23 @@ describe('%gc and %memory', () => {
     assert.ok(Math.abs(freed.bytes - gaveBack) <= freed.error, `%gc says ${freed.bytes} B freed on gpu:0; its buffer manager gave back ${gaveBack} B:\n${collection}`);
   });
 
+  test("%gc gives the GPU back its pooled buffers (the buffer manager's own count) and names the variables it leaves", async () => {
+    const manager = "(tf.engine().registry['gpu:0'] as any).bufferManager";
+    await runOk(kernel(), "let pooledOnce = await tf.randomNormal([333, 333]).to('gpu:0');\nlet weights = tf.variable(tf.ones([4]));\npooledOnce.dispose(); 0");
+    const pooledBefore = Number(await valueOf(kernel(), `${manager}.numBytesAllocated - ${manager}.numBytesUsed`));
+    assert.ok(pooledBefore >= 333 * 333 * 4, `nothing pooled on gpu:0 (${pooledBefore} B): the test proves nothing`);
+    const collection = await printed(kernel(), '%gc');
+    assert.match(collection, /gpu:0: gave back [\d.]+ [KM]iB of pooled buffers/);
+    assert.match(collection, /1 variable \(model weights, optimizer state: 16 B\) are freed only by dispose\(\)/);
+    assert.equal(await valueOf(kernel(), `${manager}.numBytesAllocated - ${manager}.numBytesUsed`), '0', 'pooled buffers are left on gpu:0');
+    assert.equal(await valueOf(kernel(), "Array.from(await (await tf.tensor([3]).to('gpu:0')).add(1).data())"), '[ 4 ]');
+  });
+
   test('%gc pressure shows and sets the growth that collects at once, and refuses a size it cannot read', async () => {
     assert.match(await printed(kernel(), '%gc pressure'), /gpu:0\s+256\.0 MiB/);
     assert.match(await printed(kernel(), '%gc pressure gpu:0 64MiB'), /gpu:0\s+64\.0 MiB/);
+    assert.match(await printed(kernel(), '%gc pressure cuda'), /^device.*\n-+.*\ngpu:0\s+64\.0 MiB\n$/);
+    assert.match(await printed(kernel(), '%gc pressure gpu:0 off'), /gpu:0\s+off/);
     const refused = await runCell(kernel(), '%gc pressure gpu:0 lots');
     assert.match(JSON.stringify(refused.iopub), /takes a size such as 256MiB/);
     assert.equal(await valueOf(kernel(), '1 + 1'), '2', 'the kernel stopped answering after a refused %gc');
@@ -212,5 +226,24 @@ describe('memory pressure', () => {
       if (liveBytes(last, 'gpu:0').bytes < liveBytes(first, 'gpu:0').bytes + 2 ** 20) break;
     }
     assert.ok(liveBytes(last, 'gpu:0').bytes < liveBytes(first, 'gpu:0').bytes + 2 ** 20, `the dropped 20 MiB tensor was never freed:\n${first}\n${last}`);
+  });
+});
+
+describe('after an interrupt', () => {
+  const kernel = useDeviceKernel();
+
+  test('a loop interrupted inside tf.tidy leaves nothing held: later tensors are freed as before', async () => {
+    const running = kernel().startExecute('tf.tidy(() => {\n  let t = tf.ones([64]);\n  while (true) t = t.add(1);\n});', {}, { timeoutMs: 60_000 });
+    await running.iopubMessage('execute_input');
+    await sleep(1000);
+    await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
+    await running.done();
+    await printed(kernel(), '%gc');
+    const first = await printed(kernel(), '%memory');
+    await runOk(kernel(), 'let afterInterrupt = tf.randomNormal([512, 512]);\nafterInterrupt = tf.randomNormal([512, 512]);\nafterInterrupt = tf.zeros([1]); 0');
+    const collection = await printed(kernel(), '%gc');
+    const last = await printed(kernel(), '%memory');
+    const [was, is] = [liveBytes(first, 'cpu'), liveBytes(last, 'cpu')];
+    assert.ok(is.bytes - was.bytes < 512 * 512 * 4, `the two dropped 1 MiB tensors are still live after %gc:\n${first}\n${collection}\n${last}`);
   });
 });

@@ -16,18 +16,25 @@ function firstSentence(message: string): string {
   return (message.split('\n')[0] ?? message).split(/\.(\s|$)/)[0]!;
 }
 
-/** What a GPU holds now and the most one buffer may be: what an allocation error can say of it. */
-function deviceState(gpu: WebGpuBackend, device: string): string {
-  return `${device} holds ${bytesText(gpu.bufferManager.numBytesUsed)} in buffers now (WebGPU does not say how much is free); `
-    + `one buffer can be at most ${bytesText(gpu.device.limits.maxBufferSize)} there`;
+/** A GPU as an allocation error describes it: its name and the bytes of tensors it holds now. */
+export interface GpuIdentity {
+  device: string;
+  liveBytes(): number;
 }
 
-function refusal(gpu: WebGpuBackend, device: string, bytes: number, reason: string, outcome: string): GpuAllocationError {
+/** What a GPU holds now and the most one buffer (and one op) may take: what an allocation error can say of it. */
+function deviceState(gpu: WebGpuBackend, { device, liveBytes }: GpuIdentity): string {
+  const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
+  return `${device} holds ${bytesText(liveBytes())} of tensors now (WebGPU does not say how much is free); `
+    + `one buffer can be at most ${bytesText(maxBufferSize)} there, and one op can use at most ${bytesText(maxStorageBufferBindingSize)} of one`;
+}
+
+function refusal(gpu: WebGpuBackend, identity: GpuIdentity, bytes: number, reason: string, outcome: string): GpuAllocationError {
   const outOfMemory = /memory/i.test(reason);
   const advice = outOfMemory
     ? 'Free GPU tensors you no longer need (x.dispose(), or drop them and run %gc), use smaller batches, or keep this one on the host.'
-    : 'Split it into parts that fit (tf.split, slices) and move those, or keep it on the host.';
-  return new GpuAllocationError(`${device} could not make a ${bytesText(bytes)} buffer: ${reason}. ${outcome} ${deviceState(gpu, device)}. ${advice}`);
+    : 'Split it into parts an op can use (tf.split, slices) and move those, or keep it on the host.';
+  return new GpuAllocationError(`${identity.device} could not make a ${bytesText(bytes)} buffer: ${reason}. ${outcome} ${deviceState(gpu, identity)}. ${advice}`);
 }
 
 /**
@@ -36,12 +43,12 @@ function refusal(gpu: WebGpuBackend, device: string, bytes: number, reason: stri
  * from inside an op's kernel, after it may have taken references on its inputs: Placement puts
  * them back (inputReferences / restoreInputReferences).
  */
-export function guardAllocations(gpu: WebGpuBackend, device: string): GpuBufferManager['acquireBuffer'] {
+export function guardAllocations(gpu: WebGpuBackend, identity: GpuIdentity): GpuBufferManager['acquireBuffer'] {
   const manager = gpu.bufferManager;
   const acquire = manager.acquireBuffer.bind(manager);
   manager.acquireBuffer = (size, usage, mappedAtCreation, reuse) => {
     if (size > gpu.device.limits.maxBufferSize) {
-      throw refusal(gpu, device, size, 'more than its largest buffer (maxBufferSize)', 'Nothing was changed: the inputs are intact.');
+      throw refusal(gpu, identity, size, 'more than its largest buffer (maxBufferSize)', 'Nothing was changed: the inputs are intact.');
     }
     return acquire(size, usage, mappedAtCreation, reuse);
   };
@@ -52,7 +59,7 @@ export function guardAllocations(gpu: WebGpuBackend, device: string): GpuBufferM
  * A buffer Dawn has confirmed it made: out-of-memory and validation error scopes around the
  * allocation are awaited, and a refused buffer is destroyed (never pooled) before the error is thrown.
  */
-export async function checkedBuffer(gpu: WebGpuBackend, device: string, acquire: GpuBufferManager['acquireBuffer'],
+export async function checkedBuffer(gpu: WebGpuBackend, identity: GpuIdentity, acquire: GpuBufferManager['acquireBuffer'],
   bytes: number, usage: number): Promise<GpuBuffer> {
   gpu.device.pushErrorScope('out-of-memory');
   gpu.device.pushErrorScope('validation');
@@ -69,7 +76,7 @@ export async function checkedBuffer(gpu: WebGpuBackend, device: string, acquire:
   const error = outOfMemory ?? validation;
   if (error !== null) {
     if (buffer !== null) gpu.bufferManager.releaseBuffer(buffer, false);
-    throw refusal(gpu, device, bytes, firstSentence(error.message), 'The tensor stays where it was, unchanged.');
+    throw refusal(gpu, identity, bytes, firstSentence(error.message), 'The tensor stays where it was, unchanged.');
   }
   if (buffer === null) throw thrown;
   return buffer;
@@ -95,4 +102,30 @@ export function restoreInputReferences(gpu: WebGpuBackend, inputs: Record<string
     const data = dataId === undefined ? undefined : gpu.tensorMap.get(dataId);
     if (data !== undefined && count !== undefined && count >= 0) data.refCount = count;
   }
+}
+
+/** tfjs-backend-webgpu's BufferManager fields that hold its pool of free buffers (buffer_manager.js, tfjs 4.22). */
+interface PooledBuffers {
+  freeBuffers: Map<string, GpuBuffer[]>;
+  numFreeBuffers: number;
+  numBytesAllocated: number;
+}
+
+/**
+ * Destroys the buffers tfjs keeps pooled for reuse (as PyTorch's empty_cache): the device gets
+ * their memory back, and the next allocation of each size makes a new one. Returns the bytes.
+ */
+export function releasePooledBuffers(gpu: WebGpuBackend): number {
+  const manager = gpu.bufferManager as unknown as PooledBuffers;
+  let bytes = 0;
+  for (const buffers of manager.freeBuffers.values()) {
+    for (const buffer of buffers) {
+      bytes += buffer.size;
+      buffer.destroy();
+    }
+    buffers.length = 0;
+  }
+  manager.numFreeBuffers = 0;
+  manager.numBytesAllocated -= bytes;
+  return bytes;
 }

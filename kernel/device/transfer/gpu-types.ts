@@ -32,7 +32,7 @@ export interface GpuQueue {
 
 export interface GpuDevice {
   readonly queue: GpuQueue;
-  readonly limits: { readonly maxBufferSize: number };
+  readonly limits: { readonly maxBufferSize: number; readonly maxStorageBufferBindingSize: number };
   createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBuffer;
   createCommandEncoder(): GpuCommandEncoder;
   pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;

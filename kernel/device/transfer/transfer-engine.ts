@@ -7,7 +7,7 @@
 // backend in one synchronous step, as engine.moveData would have done. If it is disposed or moved
 // meanwhile, the move stops, frees what it made, and says so.
 import type { BackendLike, BufferInfo, DataId, EngineLike } from '../engine-internals';
-import { checkedBuffer, guardAllocations } from './gpu-allocation';
+import { checkedBuffer, type GpuIdentity, guardAllocations } from './gpu-allocation';
 import { type GpuBuffer, type GpuBufferManager, isWebGpuBackend, MapMode, TENSOR_BUFFER_USAGE, type WasmBackend, type WebGpuBackend } from './gpu-types';
 import {
   copyGpuToHost, copyHostToGpu, GPU_BYTES_PER_ELEMENT, gpuLayoutOf, hostView, isMovableDtype, type MovableDtype,
@@ -52,7 +52,7 @@ interface PendingRead {
 export class TransferEngine {
   private readonly pools = new Map<WebGpuBackend, StagingPool>();
   /** Per attached GPU: its name and its allocator without the size guard (checkedBuffer asks Dawn instead). */
-  private readonly attached = new WeakMap<WebGpuBackend, { device: string; acquire: GpuBufferManager['acquireBuffer'] }>();
+  private readonly attached = new WeakMap<WebGpuBackend, { identity: GpuIdentity; acquire: GpuBufferManager['acquireBuffer'] }>();
 
   constructor(private readonly engine: EngineLike, private readonly limits: StagingLimits = stagingLimits()) {}
 
@@ -80,9 +80,9 @@ export class TransferEngine {
   }
 
   /** data()/array() on this GPU read through the engine (small reads keep tfjs's path); its allocations are checked. */
-  attach(gpu: WebGpuBackend, device: string): void {
+  attach(gpu: WebGpuBackend, identity: GpuIdentity): void {
     if (this.attached.has(gpu)) return;
-    this.attached.set(gpu, { device, acquire: guardAllocations(gpu, device) });
+    this.attached.set(gpu, { identity, acquire: guardAllocations(gpu, identity) });
     const read = gpu.read.bind(gpu);
     gpu.read = (dataId: DataId) => this.readValues(gpu, dataId, read);
   }
@@ -121,7 +121,7 @@ export class TransferEngine {
     const attached = this.attached.get(gpu);
     // Known good before a byte is written, and long before the host copy is let go.
     const target = attached
-      ? await checkedBuffer(gpu, attached.device, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE)
+      ? await checkedBuffer(gpu, attached.identity, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE)
       : gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
