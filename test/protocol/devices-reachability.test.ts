@@ -233,9 +233,11 @@ describe('after an interrupt', () => {
   const kernel = useDeviceKernel();
 
   test('a loop interrupted inside tf.tidy leaves nothing held: later tensors are freed as before', async () => {
-    const running = kernel().startExecute('tf.tidy(() => {\n  let t = tf.ones([64]);\n  while (true) t = t.add(1);\n});', {}, { timeoutMs: 60_000 });
-    await running.iopubMessage('execute_input');
-    await sleep(1000);
+    await runOk(kernel(), 'tf.ones([1]); 0');
+    // The interrupt must land inside the tidy: the cell says when its loop runs.
+    const running = kernel().startExecute("tf.tidy(() => {\n  let t = tf.ones([64]);\n  console.log('looping');\n  while (true) t = t.add(1);\n});", {}, { timeoutMs: 60_000 });
+    await running.iopubMessage('stream');
+    await sleep(300);
     await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
     await running.done();
     await printed(kernel(), '%gc');
