@@ -59,8 +59,14 @@ export class FrameSlabs {
     const length = Buffer.byteLength(text, 'utf8');
     if (length > SLAB_BYTES) return Buffer.from(text, 'utf8'); // over 32 MiB: malloc maps it anyway
     if (!this.slab || this.used + length > this.slab.length) {
-      // Uninitialised is fine: only the written bytes of a slice are ever read.
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      try {
+        // Uninitialised is fine: only the written bytes of a slice are ever read.
+        this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      } catch {
+        // No 32 MiB of address space to spare (strict overcommit): an ordinary buffer still works.
+        this.slab = null;
+        return Buffer.from(text, 'utf8');
+      }
       for (const timer of this.collectTimers.splice(0)) clearTimeout(timer);
       this.used = 0;
     }
