@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { kernelEnv as withKernelSettings } from '../../kernel/cli/kernel-env';
 import { WireClient, writeConnectionFile, type Message } from './wire-client';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -57,9 +56,7 @@ export async function launch(def: KernelDef): Promise<Running> {
   const [cmd, args] = def.command(file);
   const client = new WireClient(info);
   const t0 = performance.now();
-  // tsgpu with the environment its kernelspec gives it (kernel-env.ts).
-  const env = def.name === 'tsgpu' ? withKernelSettings(kernelEnv) : kernelEnv;
-  const child = spawn(cmd, args, { cwd: tmpRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd, args, { cwd: tmpRoot, env: kernelEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -5,7 +5,6 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-info';
-import { kernelspecEnv } from './kernel-env';
 
 export interface InstallOptions {
   where: { kind: 'user' } | { kind: 'sys-prefix' } | { kind: 'prefix'; dir: string };
@@ -92,8 +91,7 @@ export function kernelspec(): Record<string, unknown> {
     // The kernel handles interrupt_request on control itself; that also works when it was
     // started through a wrapper that would swallow a signal sent to the launched pid.
     interrupt_mode: 'message',
-    // Read by glibc at start-up: see kernel-env.ts.
-    env: kernelspecEnv(),
+    env: {},
     metadata: { debugger: false },
   };
 }

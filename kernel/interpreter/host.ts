@@ -3,6 +3,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { CellRunner, Interpreter, OutputEvent } from './interpreter';
 import { callUnderSigint, InterruptReceiver, interruptedError } from './interrupt-line';
+import { BacklogSender } from './output-backlog';
 import { OutputCapture } from './output-capture';
 import type { ToMain, ToWorker } from './thread-link';
 
@@ -12,6 +13,7 @@ export class InterpreterHost implements CellRunner {
   /** The execute call running now: the only kind an interrupt is for (finishCell runs no user code). */
   private runningCell: number | null = null;
   private line: InterruptReceiver | null = null;
+  private backlog: BacklogSender | null = null;
   /** The execute call a SIGINT handled by the listener was for. */
   private signalled = 0;
   readonly capture: OutputCapture;
@@ -77,6 +79,10 @@ export class InterpreterHost implements CellRunner {
       this.line = new InterruptReceiver(message.buffer);
       return;
     }
+    if (message.kind === 'output_backlog') {
+      this.backlog = new BacklogSender(message.buffer);
+      return;
+    }
     if (message.kind === 'interrupt') {
       this.stopAwaiting(message.callId);
       return;
@@ -124,6 +130,8 @@ export class InterpreterHost implements CellRunner {
   }
 
   private post(message: ToWorker): void {
+    // Printing waits while the worker is behind (output-backlog.ts): it counts every stream chunk.
+    if (message.kind === 'output' && message.event.type === 'stream') this.backlog?.beforePost();
     this.worker.postMessage(message);
   }
 }

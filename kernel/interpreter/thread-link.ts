@@ -13,6 +13,8 @@ export type ToMain =
   | { kind: 'input_failure'; id: number; message: string }
   /** The first message: shared slots that tell each side which cell an interrupt is for (interrupt-line.ts). */
   | { kind: 'interrupt_line'; buffer: SharedArrayBuffer }
+  /** Second: counts of stream chunks posted and published, so printing waits for the worker (output-backlog.ts). */
+  | { kind: 'output_backlog'; buffer: SharedArrayBuffer }
   /** interrupt_request for the execute call `callId`: stops it where it awaits or before its script runs. */
   | { kind: 'interrupt'; callId: number }
   | { kind: 'exit'; code: number };

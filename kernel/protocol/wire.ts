@@ -7,9 +7,13 @@ import type { Signer } from './sign';
 
 export const DELIMITER = Buffer.from('<IDS|MSG>', 'ascii');
 
-export function encodeMessage(message: Outgoing, signer: Signer): Buffer[] {
+/** How a JSON frame becomes bytes: a fresh buffer unless the caller brings slabs (frame-slab.ts). */
+export type FrameAllocator = { frame(text: string): Buffer };
+const plainFrames: FrameAllocator = { frame: (text) => Buffer.from(text, 'utf8') };
+
+export function encodeMessage(message: Outgoing, signer: Signer, frames: FrameAllocator = plainFrames): Buffer[] {
   const json = [message.header, message.parent_header, message.metadata, message.content]
-    .map((part) => Buffer.from(JSON.stringify(part), 'utf8'));
+    .map((part) => frames.frame(JSON.stringify(part)));
   const signature = Buffer.from(signer.sign(json), 'ascii');
   return [...message.ids, DELIMITER, signature, ...json, ...(message.buffers ?? [])];
 }

@@ -5,6 +5,7 @@ import type {
   Completion, CompletenessStatus, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter, OutputEvent,
 } from '../interpreter/interpreter';
 import { createInterruptLine, InterruptSender } from '../interpreter/interrupt-line';
+import { BacklogReceiver, createOutputBacklog } from '../interpreter/output-backlog';
 import type { InterpreterMethod, ToMain, ToWorker } from '../interpreter/thread-link';
 import { log } from '../log';
 
@@ -19,6 +20,8 @@ export class InterpreterClient implements Interpreter {
   private readonly pending = new Map<number, PendingCall>();
   private readonly line = createInterruptLine();
   private readonly interrupts = new InterruptSender(this.line);
+  private readonly backlog = createOutputBacklog();
+  private readonly published = new BacklogReceiver(this.backlog);
 
   /**
    * @param onStrayOutput output that arrives while no cell runs (timers, late promises).
@@ -32,6 +35,7 @@ export class InterpreterClient implements Interpreter {
     port.on('message', (message: ToWorker) => this.receive(message));
     // First, so the main thread has the line before any call it could be used for.
     this.post({ kind: 'interrupt_line', buffer: this.line });
+    this.post({ kind: 'output_backlog', buffer: this.backlog });
   }
 
   /**
@@ -94,7 +98,11 @@ export class InterpreterClient implements Interpreter {
     }
     if (message.kind === 'output') {
       const emit = message.callId === null ? undefined : this.pending.get(message.callId)?.emit;
-      (emit ?? this.onStrayOutput)(message.event);
+      try {
+        (emit ?? this.onStrayOutput)(message.event);
+      } finally {
+        if (message.event.type === 'stream') this.published.taken();
+      }
       return;
     }
     const call = this.pending.get(message.id);

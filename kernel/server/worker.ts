@@ -6,6 +6,7 @@ import { log } from '../log';
 import { type Outgoing, newSession } from '../protocol/messages';
 import { ReplayGuard } from '../protocol/replay';
 import { Signer } from '../protocol/sign';
+import { FrameSlabs, isolateGc } from '../protocol/frame-slab';
 import { decodeMessage, encodeMessage } from '../protocol/wire';
 import type { ConnectionInfo } from '../transport/connection-file';
 import { KernelSockets } from '../transport/sockets';
@@ -54,8 +55,9 @@ async function main(): Promise<void> {
     }, FORCED_EXIT_MS).unref();
   };
 
+  const slabs = new FrameSlabs(isolateGc);
   const send = (channel: 'shell' | 'control' | 'stdin' | 'iopub', message: Outgoing): void => {
-    void sockets.send(channel, encodeMessage(message, signer));
+    void sockets.send(channel, encodeMessage(message, signer, slabs));
   };
   let core: KernelCore | null = null;
   const interpreter = new InterpreterClient(

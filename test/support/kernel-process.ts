@@ -2,7 +2,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { kernelEnv } from '../../kernel/cli/kernel-env';
 
 /** dist/kernel/cli/main.js, seen from dist/test/support. */
 export const KERNEL_MAIN = path.resolve(__dirname, '../../kernel/cli/main.js');
@@ -28,8 +27,7 @@ export function launchKernel(connectionFile: string, options: LaunchOptions = {}
   const child = spawn(process.execPath, [KERNEL_MAIN, 'kernel', connectionFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    // As the kernelspec starts it (kernel-env.ts); a test's own variables win.
-    env: kernelEnv({ ...process.env, ...options.env }),
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
   });
   let output = '';
   const append = (chunk: Buffer): void => {

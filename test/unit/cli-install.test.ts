@@ -3,8 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { installKernelspec, kernelspec, parseInstallArgs } from '../../kernel/cli/install';
-import { kernelEnv } from '../../kernel/cli/kernel-env';
+import { installKernelspec, parseInstallArgs } from '../../kernel/cli/install';
 
 test('install options: default --user, one location at most, a safe --name', () => {
   assert.deepEqual(parseInstallArgs([]), { where: { kind: 'user' }, name: 'tsgpu' });
@@ -34,17 +33,4 @@ test('the kernelspec names absolute paths that exist, the display name, language
   } finally {
     rmSync(prefix, { recursive: true, force: true });
   }
-});
-
-// glibc reads malloc settings only at start-up, so the kernelspec carries them (kernel-env.ts):
-// without it, RSS stays 60-90 MiB up after a cell prints 50 MiB (test/reliability/big-output).
-test('the kernelspec starts the kernel with freed large allocations going back to the system', () => {
-  const spec = kernelspec() as { env: Record<string, string> };
-  assert.equal(spec.env['MALLOC_MMAP_THRESHOLD_'], '65536');
-});
-
-test("tsgpu run and the tests start the kernel with the same setting, and a value the user set wins", () => {
-  assert.equal(kernelEnv({})['MALLOC_MMAP_THRESHOLD_'], '65536');
-  assert.equal(kernelEnv({ MALLOC_MMAP_THRESHOLD_: '1048576', PATH: '/bin' })['MALLOC_MMAP_THRESHOLD_'], '1048576');
-  assert.equal(kernelEnv({ PATH: '/bin' })['PATH'], '/bin');
 });

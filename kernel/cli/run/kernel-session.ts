@@ -11,7 +11,6 @@ import { type JsonObject, type Message, type Session, makeHeader, newSession } f
 import { ReplayGuard } from '../../protocol/replay';
 import { Signer } from '../../protocol/sign';
 import { decodeMessage, encodeMessage } from '../../protocol/wire';
-import { kernelEnv } from '../kernel-env';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,7 +61,7 @@ export class KernelSession {
     const file = path.join(directory, 'kernel.json');
     const [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
     writeFileSync(file, JSON.stringify({ shell_port, iopub_port, stdin_port, control_port, hb_port, ip: '127.0.0.1', transport: 'tcp', key, signature_scheme: 'hmac-sha256' }), { mode: 0o600 });
-    const child = spawn(process.execPath, [path.join(__dirname, '..', 'main.js'), 'kernel', file], { cwd, env: kernelEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'main.js'), 'kernel', file], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.setEncoding('utf8').on('data', onStderr);
     const kernel = new KernelSession(child, directory, key, ports);
     await kernel.waitReady();
