@@ -92,6 +92,9 @@ export async function runNotebook(options: RunOptions): Promise<number> {
   });
   const failures: Failure[] = [];
   try {
+    // The kernel loads its TypeScript compiler after it starts (about a second, several on a busy
+    // machine): a silent cell waits for that first, so no cell's --timeout pays for it.
+    await kernel.request('shell', 'execute_request', { code: '0', silent: true, store_history: false }, 120_000);
     if (options.device) {
       const chosen = await kernel.request('shell', 'execute_request', { code: `%device ${options.device}`, silent: false, store_history: false }, options.timeoutSeconds * 1000);
       if (chosen.reply.content['status'] !== 'ok') throw new Error(`--device ${options.device}: ${String(chosen.reply.content['evalue'])}`);

@@ -80,6 +80,8 @@ interface RunningCell {
   context: CellContext;
   /** The cell's code after magics: what messages about its lines quote. */
   code: string;
+  /** Moves and readbacks still in flight when the cell's code ended (not awaited, or cut short by an interrupt). */
+  leftRunning: CellTask[];
 }
 
 export class TypeScriptInterpreter implements Interpreter {
@@ -164,7 +166,7 @@ export class TypeScriptInterpreter implements Interpreter {
     interrupted.catch(() => undefined);
     const running: RunningCell = {
       executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted,
-      context: new CellContext(options.executionCount), code: '',
+      context: new CellContext(options.executionCount), code: '', leftRunning: [],
     };
     this.running = running;
     this.lastCell = running;
@@ -208,6 +210,7 @@ export class TypeScriptInterpreter implements Interpreter {
       }
       return this.runtimeError(error, code, running.fileName);
     } finally {
+      running.leftRunning = [...running.context.tasks];
       this.rejectPending = null;
       this.running = null;
     }
@@ -215,10 +218,10 @@ export class TypeScriptInterpreter implements Interpreter {
 
   async finishCell(executionCount: number): Promise<void> {
     const cell = this.lastCell;
-    if (cell !== null && cell.executionCount === executionCount && cell.context.tasks.size > 0) {
+    if (cell !== null && cell.executionCount === executionCount && cell.leftRunning.length > 0) {
       // Moves and readbacks still in flight finish now, so they are reported under this cell, not
       // the next. An interrupted cell's were cut short by the interrupt, not forgotten: no warning.
-      const warnings = await settleUnawaited([...cell.context.tasks], (task) => this.unawaitedCall(task, cell));
+      const warnings = await settleUnawaited(cell.leftRunning, (task) => this.unawaitedCall(task, cell));
       if (warnings && !cell.context.interrupted) process.stderr.write(warnings);
     }
     await this.deps.hooks.afterRun(executionCount);
