@@ -23,10 +23,10 @@ function opsOf(exchange: Exchange): Record<string, number> {
   return ops;
 }
 
-/** Starts `code`, interrupts it once it has run `ms`, and checks it replied Interrupted. */
-async function interruptAfter(kernel: KernelClient, code: string, ms: number): Promise<Exchange> {
+/** Starts `code`, interrupts it `ms` after `startedBy` arrives, and checks it replied Interrupted. */
+async function interruptAfter(kernel: KernelClient, code: string, ms: number, startedBy = 'execute_input'): Promise<Exchange> {
   const running = kernel.startExecute(code, {}, { timeoutMs: 60_000 });
-  await running.iopubMessage('execute_input');
+  await running.iopubMessage(startedBy);
   await sleep(ms);
   okContent((await kernel.request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
   const done = await running.done();
@@ -73,7 +73,8 @@ describe("a cell's work stays the cell's", () => {
 
   test('output from an interrupted cell\'s leftover work is refused: nothing it prints or displays reaches a later cell', async () => {
     await runOk(kernel(), 'let release: () => void = () => undefined;\nconst gate = new Promise<void>((r) => { release = r; });\n1');
-    await interruptAfter(kernel(), "(async () => { await gate; console.log('late print'); display.text('late display'); })();\nawait new Promise(() => {})", 200);
+    await interruptAfter(kernel(), "(async () => { await gate; console.log('late print'); display.text('late display'); })();\n"
+      + "display.text('running');\nawait new Promise(() => {})", 100, 'display_data');
     const later = await runOk(kernel(), "release();\nawait new Promise((r) => setTimeout(r, 200));\n'after'");
     assert.equal(resultText(later), "'after'");
     assert.ok(!JSON.stringify(later.iopub.map((m) => m.content)).includes('late'), `the leftover work's output arrived:\n${describeOutcome(later)}`);
@@ -82,12 +83,23 @@ describe("a cell's work stays the cell's", () => {
 
   test('an interval started with detach() keeps running after its cell is interrupted; the same one started plainly stops', async () => {
     await runOk(kernel(), 'const ticks = { plain: 0, detached: 0 };\n1');
-    await interruptAfter(kernel(), 'setInterval(() => ticks.plain++, 5);\ndetach(() => setInterval(() => ticks.detached++, 5));\nawait new Promise(() => {})', 200);
+    await interruptAfter(kernel(), 'setInterval(() => ticks.plain++, 5);\ndetach(() => setInterval(() => ticks.detached++, 5));\n'
+      + "display.text('running');\nawait new Promise(() => {})", 200, 'display_data');
     const first = JSON.parse((await valueOf(kernel(), 'JSON.stringify(ticks)'))!.slice(1, -1)) as { plain: number; detached: number };
     await sleep(300);
     const second = JSON.parse((await valueOf(kernel(), 'JSON.stringify(ticks)'))!.slice(1, -1)) as { plain: number; detached: number };
     assert.ok(first.plain > 0 && first.detached > 0, `both intervals ran before the interrupt: ${JSON.stringify(first)}`);
     assert.equal(second.plain, first.plain, 'the plain interval ran on after the interrupt');
     assert.ok(second.detached > first.detached, `the detached interval stopped: ${JSON.stringify([first, second])}`);
+  });
+
+  test('a progress() bar whose cell is interrupted ends marked "interrupted" and is not drawn again', async () => {
+    const interrupted = await interruptAfter(kernel(), 'for (const step of progress(100000)) { await new Promise((r) => setTimeout(r, 2)); }', 400, 'display_data');
+    const bars = interrupted.iopub.filter((message) => ['display_data', 'update_display_data'].includes(message.header.msg_type))
+      .map((message) => String((message.content['data'] as Record<string, unknown>)['text/plain']));
+    assert.ok(bars.length >= 2, `the bar was drawn and updated: ${JSON.stringify(bars)}`);
+    assert.match(bars.at(-1) ?? '', /step \d+\/100000 .* · interrupted$/, JSON.stringify(bars.slice(-3)));
+    const later = await runOk(kernel(), 'await new Promise((r) => setTimeout(r, 300));\n1');
+    assert.deepEqual(later.iopub.filter((message) => message.header.msg_type === 'update_display_data'), [], 'the bar was drawn after its cell ended');
   });
 });
