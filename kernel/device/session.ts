@@ -358,8 +358,8 @@ class DeviceSession implements DeviceControl, TensorMover {
     return values;
   }
 
-  started(operation: string, done: Promise<unknown>): void {
-    this.deps.cells.started(operation, done);
+  started(operation: string): (error?: unknown) => void {
+    return this.deps.cells.started(operation);
   }
 
   onInterrupt(stop: () => void): () => void {

@@ -18,18 +18,27 @@ export interface TensorMover {
   hasHostValues(tensor: TensorLike): boolean;
   /** Reads a tensor's values, recording a GPU readback as a D2H transfer. */
   read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T>;
-  /** A move or readback just started, the user's call still on the stack: its cell says if it was not awaited. */
-  started(operation: string, done: Promise<unknown>): void;
+  /** A move or readback is starting, the user's call still on the stack; call the result when it settles. */
+  started(operation: string): (error?: unknown) => void;
   /** Calls `stop` if the running cell is interrupted; returns a canceller. */
   onInterrupt(stop: () => void): () => void;
 }
 
-/** Wraps an async tensor method so that the cell that calls it knows when it is left unawaited. */
+/**
+ * Wraps an async tensor method so that the cell that calls it knows when it is left unawaited. An
+ * async wrapper that awaits the method keeps V8's async stack trace from the move to the cell line.
+ */
 function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation: string, method: (this: This, ...args: Args) => Promise<R>) {
-  return function trackedMethod(this: This, ...args: Args): Promise<R> {
-    const done = method.apply(this, args);
-    mover.started(operation, done);
-    return done;
+  return async function trackedMethod(this: This, ...args: Args): Promise<R> {
+    const settled = mover.started(operation);
+    try {
+      const value = await method.apply(this, args);
+      settled();
+      return value;
+    } catch (error) {
+      settled(error ?? new Error(String(error)));
+      throw error;
+    }
   };
 }
 

@@ -30,6 +30,7 @@ export interface CellTask {
   operation: string;
   /** Captured where the call was made: its frames find the cell line (read only when needed). */
   trace: Error;
+  /** Resolves when the task settles: with its error if it failed, else undefined. */
   done: Promise<unknown>;
 }
 
@@ -71,12 +72,18 @@ export class CellContext {
     return () => void this.stoppers.delete(stop);
   }
 
-  /** Remembers a move or readback until it settles. */
-  track(operation: string, done: Promise<unknown>): void {
-    const task: CellTask = { operation, trace: new Error(operation), done };
+  /**
+   * Remembers a move or readback until the returned function is called. (A reaction added to the
+   * user's own promise would cut V8's async stack traces, which find the cell line of a move.)
+   */
+  track(operation: string): (error?: unknown) => void {
+    let settle: (error: unknown) => void = () => undefined;
+    const task: CellTask = { operation, trace: new Error(operation), done: new Promise((resolve) => { settle = resolve; }) };
     this.tasks.add(task);
-    const settle = (): void => void this.tasks.delete(task);
-    done.then(settle, settle);
+    return (error) => {
+      this.tasks.delete(task);
+      settle(error);
+    };
   }
 
   addTimer(timer: Timer): void {
@@ -182,6 +189,8 @@ export const cellTimers = {
 Object.defineProperty(cellTimers.setTimeout, promisify.custom, { value: sleep });
 Object.defineProperty(cellTimers.setImmediate, promisify.custom, { value: sleepImmediate });
 
+const noop = (): void => undefined;
+
 /** The device layer's view of cell work (cell-hooks.ts). */
 export const cellWork: CellWork = {
   check() {
@@ -196,8 +205,8 @@ export const cellWork: CellWork = {
   onInterrupt(stop) {
     return storage.getStore()?.onInterrupt(stop) ?? (() => undefined);
   },
-  started(operation, done) {
-    storage.getStore()?.track(operation, done);
+  started(operation) {
+    return storage.getStore()?.track(operation) ?? noop;
   },
 };
 

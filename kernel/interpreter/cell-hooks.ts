@@ -31,10 +31,11 @@ export interface CellWork {
   /** Calls `stop` when the running code's cell is interrupted (a fit in progress); returns a canceller. */
   onInterrupt(stop: () => void): () => void;
   /**
-   * A move or readback the running code has just started (called where the user's call is still
-   * on the stack): if its cell ends before it settles, the cell says it was not awaited.
+   * A move or readback the running code is starting (called where the user's call is still on the
+   * stack); the returned function is called when it settles, with its error if it failed. If its
+   * cell ends before then, the cell says it was not awaited.
    */
-  started(operation: string, done: Promise<unknown>): void;
+  started(operation: string): (error?: unknown) => void;
 }
 
 /** Outside any cell: a kernel that runs no cells, or a layer's own tests. */
@@ -42,7 +43,7 @@ export const NO_CELL_WORK: CellWork = {
   check: () => null,
   owner: () => null,
   onInterrupt: () => () => undefined,
-  started: () => undefined,
+  started: () => () => undefined,
 };
 
 export interface CellLocation {

@@ -24,12 +24,14 @@ export async function settleUnawaited(tasks: readonly CellTask[], describe: (tas
   if (tasks.length === 0) return '';
   const outcomes = tasks.map((task) => {
     const outcome: { state: 'running' | 'finished' | 'failed'; reason: string } = { state: 'running', reason: '' };
-    const done = task.done.then(
-      () => void (outcome.state = 'finished'),
-      (error: unknown) => {
-        outcome.state = 'failed';
-        outcome.reason = error instanceof Error ? error.message : String(error);
-      });
+    const done = task.done.then((error) => {
+      if (error === undefined) {
+        outcome.state = 'finished';
+        return;
+      }
+      outcome.state = 'failed';
+      outcome.reason = error instanceof Error ? error.message : String(error);
+    });
     return { task, outcome, done };
   });
   let timer: NodeJS.Timeout | undefined;
