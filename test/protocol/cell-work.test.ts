@@ -102,4 +102,17 @@ describe("a cell's work stays the cell's", () => {
     const later = await runOk(kernel(), 'await new Promise((r) => setTimeout(r, 300));\n1');
     assert.deepEqual(later.iopub.filter((message) => message.header.msg_type === 'update_display_data'), [], 'the bar was drawn after its cell ended');
   });
+
+  test('SIGINT that stops a synchronous loop also clears the intervals its cell started before the loop', async () => {
+    await runOk(kernel(), 'const beforeLoop = { ticks: 0 };\n1');
+    const running = kernel().startExecute("setInterval(() => beforeLoop.ticks++, 5);\ndisplay.text('running');\nwhile (true) {}", {}, { timeoutMs: 60_000 });
+    await running.iopubMessage('display_data');
+    await sleep(200);
+    kernel().signal('SIGINT');
+    const reply = executeReply(await running.done());
+    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted');
+    const first = await valueOf(kernel(), 'beforeLoop.ticks');
+    await sleep(300);
+    assert.equal(await valueOf(kernel(), 'beforeLoop.ticks'), first, 'the interval ran on after the interrupt');
+  });
 });
