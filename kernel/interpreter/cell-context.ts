@@ -4,8 +4,9 @@
 // - an interrupt marks the cell's context, and its leftover work stops at its next step (a tensor
 //   op, a move, a readback, output, a timer) instead of running on into later cells;
 // - the device layer reports work under the cell that did it, not the one that happens to run.
-// Cost (Node 20, measured): the storage turns on promise hooks once, ~70 ns per await from then on;
-// reading the context is ~5 ns. It is entered once per cell, never per op.
+// Cost (Node 20, measured): the storage turns on promise hooks once, 70–90 ns per await from then
+// on (a cell of 100,000 bare awaits: 22 → 31 ms; timers and `1+1` unchanged); reading the context
+// is ~5 ns, so the op hook's check costs ~3–9 ns. It is entered once per cell, never per op.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setImmediate as sleepImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
