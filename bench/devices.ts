@@ -15,12 +15,24 @@ import type { EngineLike } from '../kernel/device/engine-internals';
 import { DeviceLayer } from '../kernel/device/session';
 import { TensorFinalizer } from '../kernel/device/tensor-finalizer';
 import { loadTfjs } from '../kernel/device/tfjs';
+import { CellContext, cellWork, runInCell } from '../kernel/interpreter/cell-context';
 
 const TINY_OPS = 200_000;
 
 /** Child process: µs per tiny op, with or without the hooks. */
 async function tinyOpChild(hooked: boolean): Promise<void> {
-  if (hooked) await new DeviceLayer({ locate: () => null, emit: () => undefined }).control();
+  if (hooked) {
+    // As in the kernel: the ops run as cell 1's work, so the per-op ownership check is measured too.
+    const layer = new DeviceLayer({ locate: () => null, emit: () => undefined, cells: cellWork });
+    await layer.control();
+    layer.beforeRun(1);
+    await runInCell(new CellContext(1), () => tinyOpRounds());
+    return;
+  }
+  await tinyOpRounds();
+}
+
+async function tinyOpRounds(): Promise<void> {
   const { core } = await loadTfjs();
   const a = core.tensor([1]);
   const b = core.tensor([2]);

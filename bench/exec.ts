@@ -9,6 +9,9 @@
 // - typed cell round trip until idle: p50 over --iters runs after 3 warm-up runs; each run edits a
 //   comment, so nothing can be served from a cache of the previous run's result.
 // - completion: complete_request for `box.ma|` after the cell ran, p50 over 50.
+// - await-heavy cell (tsgpu only; Python's awaits are not comparable): 100,000 `await`s of
+//   resolved promises and 5,000 of setImmediate, p50 over 10 runs. What per-cell async context
+//   tracking (AsyncLocalStorage, which turns on promise hooks) costs shows here.
 // Targets (issue 3): typed cell <= 2.0x ipykernel; completion p50 <= 10 ms; first cell <= 300 ms.
 import { performance } from 'node:perf_hooks';
 import { KERNELS, type Running, cleanupEnv, launch, median, percentile, setupEnv, stop } from './lib/kernels';
@@ -68,6 +71,13 @@ areas = box.map(area).values()
 total = safe(lambda: sum(areas)); label = f"{total['value']:.2f}" if total['ok'] else total['error']
 label`;
 
+const AWAIT_CELL = (run: number): string => `// run ${run}
+let n = 0;
+for (let i = 0; i < 100000; i++) { await Promise.resolve(i); n++; }
+for (let i = 0; i < 5000; i++) { await new Promise((r) => setImmediate(r)); n++; }
+n`;
+const AWAIT_RUNS = 10;
+
 const EXPECTED = ['\'7.14\'', '7.14'];
 const cellFor = (kernel: string, run: number): string => (kernel === 'tsgpu' ? TYPED_CELL(run) : PYTHON_CELL(run));
 
@@ -85,13 +95,13 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-async function runCell(kernel: Running, code: string): Promise<number> {
+async function runCell(kernel: Running, code: string, expected = EXPECTED): Promise<number> {
   const started = performance.now();
   const { reply, iopub } = await kernel.client.execute(code, 60_000);
   const elapsed = performance.now() - started;
   const result = iopub.find((m) => m.header.msg_type === 'execute_result');
   const text = (result?.content['data'] as Record<string, unknown> | undefined)?.['text/plain'];
-  if (reply.content['status'] !== 'ok' || !EXPECTED.includes(String(text))) {
+  if (reply.content['status'] !== 'ok' || !expected.includes(String(text))) {
     throw new Error(`${kernel.def.name}: the typed cell answered ${JSON.stringify(reply.content)} / ${JSON.stringify(text)}`);
   }
   return elapsed;
@@ -110,6 +120,7 @@ async function main(): Promise<void> {
   const first: Record<string, number[]> = {};
   const cell: Record<string, number[]> = {};
   const completion: Record<string, number[]> = {};
+  const awaits: number[] = [];
   for (const def of KERNELS) {
     first[def.name] = [];
     cell[def.name] = [];
@@ -130,6 +141,11 @@ async function main(): Promise<void> {
           throw new Error(`${def.name}: completing box.ma gave ${JSON.stringify(probe.matches)}`);
         }
         for (let i = 0; i < 50; i++) completion[def.name]!.push((await completeOnce(kernel, i % 2 ? 'box.ma' : 'Math.fl')).ms);
+        if (def.name !== 'tsgpu') continue;
+        for (let run = 0; run < AWAIT_RUNS + 1; run++) {
+          const ms = await runCell(kernel, AWAIT_CELL(run), ['105000']);
+          if (run > 0) awaits.push(ms);
+        }
       } finally {
         await stop(kernel);
       }
@@ -147,6 +163,7 @@ async function main(): Promise<void> {
     console.log(`${name.padEnd(46)} ${`${ours.toFixed(1)} ms`.padStart(10)} ${`${theirs.toFixed(1)} ms`.padStart(10)} `
       + `${`${(ours / theirs).toFixed(2)}x`.padStart(7)}  ${target} ${met[i] ? 'met' : 'MISSED'}`);
   });
+  console.log(`${`await-heavy cell round trip, p50 (n=${AWAIT_RUNS})`.padEnd(46)} ${`${p50(awaits).toFixed(1)} ms`.padStart(10)}`);
   console.log(`first cells (ms): tsgpu ${first['tsgpu']!.map((x) => x.toFixed(0)).join(', ')}; ipykernel ${first['ipykernel']!.map((x) => x.toFixed(0)).join(', ')}`);
 }
 

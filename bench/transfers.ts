@@ -18,6 +18,7 @@ import { DeviceRegistry } from '../kernel/device/registry';
 import { DeviceLayer } from '../kernel/device/session';
 import { loadTfjs } from '../kernel/device/tfjs';
 import { stagingLimits } from '../kernel/device/transfer/staging-pool';
+import { NO_CELL_WORK } from '../kernel/interpreter/cell-hooks';
 import {
   type BaselineDevice, median, parseSize, patterned, rawMapRead, rawWriteBuffer, sizeLabel as label, tfjsReadback, tfjsUpload, type Timing,
 } from './lib/transfer-baselines';
@@ -35,7 +36,7 @@ function repeatsFor(bytes: number): number {
 }
 
 async function gpuLayer() {
-  const layer = new DeviceLayer({ locate: () => null, emit: () => undefined });
+  const layer = new DeviceLayer({ locate: () => null, emit: () => undefined, cells: NO_CELL_WORK });
   const devices = await layer.control();
   await devices.setCurrent('gpu:0');
   await devices.setCurrent('cpu');

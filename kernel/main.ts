@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createMagics } from '../magics/index';
 import { DeviceLayer } from './device/session';
+import { cellWork, isInterruptError } from './interpreter/cell-context';
 import { InterpreterHost } from './interpreter/host';
 import type { ToMain } from './interpreter/thread-link';
 import { TypeScriptInterpreter } from './interpreter/typescript/typescript-interpreter';
@@ -34,6 +35,7 @@ export function runKernel(connectionFile: string): void {
   const devices = new DeviceLayer({
     locate: () => interpreter.callerLocation(),
     emit: (event) => host.emit(event),
+    cells: cellWork,
   });
   // The compiler loads only now, after the worker started: the client's kernel_info need not wait for it.
   const interpreter: TypeScriptInterpreter = new TypeScriptInterpreter({
@@ -57,9 +59,15 @@ export function runKernel(connectionFile: string): void {
 
   interruptCell = () => host.interruptBySignal();
   // A callback that throws after its cell ended is the user's error, not the kernel's.
-  process.on('uncaughtException', (error) => process.stderr.write(`Uncaught ${error.stack ?? String(error)}\n`));
+  // An interrupted cell's leftover work ends by throwing the interrupt error: that is its stop, not
+  // news for whichever cell runs now. These handlers run in the failing work's cell context, so they
+  // write past the guard that refuses an interrupted cell's output.
+  process.on('uncaughtException', (error) => {
+    if (!isInterruptError(error)) host.capture.write('stderr', `Uncaught ${error.stack ?? String(error)}\n`);
+  });
   process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`Unhandled promise rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
+    if (isInterruptError(reason)) return;
+    host.capture.write('stderr', `Unhandled promise rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
   });
 
   worker.on('message', (message: ToMain) => {

@@ -75,6 +75,14 @@ export class Placement {
   /** Time an explicit move spent before tfjs's move (the GPU readback), added to what is recorded. */
   private explicitExtraMs = 0;
   private readonly wasmKernels: Set<string>;
+  /**
+   * Whether an op belongs to the running cell (the session asks the interpreter whose work is
+   * running). It throws for work left over from an interrupted cell, so that work stops here
+   * rather than running on; work of another cell runs but is counted apart (takeStray).
+   */
+  ownsOp: () => boolean = () => true;
+  private strayActivity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
+  private inStray = false;
 
   constructor(
     private readonly engine: EngineLike,
@@ -111,6 +119,27 @@ export class Placement {
     const activity = this.activity;
     this.activity = Object.create(null) as Record<string, DeviceActivity>;
     return activity;
+  }
+
+  /** What other cells' leftover work did since the last call. */
+  takeStray(): Record<string, DeviceActivity> {
+    const stray = this.strayActivity;
+    this.strayActivity = Object.create(null) as Record<string, DeviceActivity>;
+    return stray;
+  }
+
+  /** Runs one op of another cell's work, counting it apart from the running cell's. */
+  private asStray<T>(run: () => T): T {
+    const own = this.activity;
+    this.activity = this.strayActivity;
+    this.inStray = true;
+    try {
+      return run();
+    } finally {
+      this.strayActivity = this.activity;
+      this.activity = own;
+      this.inStray = false;
+    }
   }
 
   private activityOf(device: string): DeviceActivity {
@@ -195,7 +224,8 @@ export class Placement {
     const wasm = engine.registry['wasm'];
     const cpu = engine.registry['cpu'];
 
-    engine.runKernel = function runKernel(kernelName, inputs, attrs) {
+    engine.runKernel = function runKernel(kernelName, inputs, attrs): unknown {
+      if (!placement.inStray && !placement.ownsOp()) return placement.asStray((): unknown => runKernel.call(this, kernelName, inputs, attrs));
       placement.kernelName = kernelName;
       let target = placement.targetOf(kernelName, inputs);
       const current = this.backendInstance;

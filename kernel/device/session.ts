@@ -6,7 +6,7 @@ import { PACKAGE_ROOT } from '../package-info';
 import type { CellReport, DeviceUse } from '../display/report/cell-report';
 import type { TransferTotals } from '../display/progress';
 import { renderReport } from '../display/report/render';
-import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
+import type { CellHooks, CellLocation, CellWork } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
 import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, TransferRecord } from './device-control';
 import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
@@ -35,6 +35,8 @@ export interface DeviceLayerDependencies {
   locate(): CellLocation | null;
   /** Output of the running cell (the report). */
   emit(event: OutputEvent): void;
+  /** Whose work is running: an interrupted cell's leftover work stops, another cell's is not counted as this one's. */
+  cells: CellWork;
 }
 
 class DeviceSession implements DeviceControl, TensorMover {
@@ -53,6 +55,9 @@ class DeviceSession implements DeviceControl, TensorMover {
   /** Moves in flight per buffer: a second move of the same tensor waits for the first. */
   private readonly moving = new WeakMap<object, Promise<void>>();
   private readonly readyBackends = new Map<string, BackendLike>();
+  /** Cells whose leftover work did ops or moves while this cell ran, and those moves: said apart, not counted. */
+  private readonly strayCells = new Set<number>();
+  private strayMoves = 0;
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
@@ -62,6 +67,7 @@ class DeviceSession implements DeviceControl, TensorMover {
       move: (event) => this.record(event),
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
+    this.placement.ownsOp = () => this.owns(deps.cells.check());
     this.placement.install();
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
     this.finalizer = new TensorFinalizer(engine, {
@@ -108,7 +114,29 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));
   }
 
+  /** Whether work of cell `owner` (null: the kernel's own) counts as the running cell's. */
+  private owns(owner: number | null): boolean {
+    if (owner === null || owner === this.cellNumber) return true;
+    this.strayCells.add(owner);
+    return false;
+  }
+
+  /** One line about other cells' work that ran during this one, so its report is this cell's alone. */
+  private strayLine(): string | null {
+    const ops = Object.entries(this.placement.takeStray()).filter(([, done]) => done.ops > 0);
+    const cells = [...this.strayCells].sort((a, b) => a - b);
+    const moves = this.strayMoves;
+    this.strayCells.clear();
+    this.strayMoves = 0;
+    if (cells.length === 0 || (ops.length === 0 && moves === 0)) return null;
+    const did = [...ops.map(([device, done]) => `${done.ops} op${done.ops === 1 ? '' : 's'} on ${device}`), ...(moves > 0 ? [`${moves} move${moves === 1 ? '' : 's'}`] : [])];
+    return `tsgpu: work still running from cell${cells.length > 1 ? 's' : ''} ${cells.join(', ')} did ${did.join(', ')} while this cell ran; `
+      + 'it is not counted in this report (await it in its own cell, or detach() work meant to outlive it).\n';
+  }
+
   async afterRun(): Promise<void> {
+    const stray = this.strayLine();
+    if (stray) process.stderr.write(stray);
     const activity = this.placement.takeActivity();
     const moves = this.ledger.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
@@ -285,6 +313,8 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   async move(tensor: TensorLike, device: string, operation: string): Promise<void> {
+    // An interrupted cell's leftover work neither starts a move nor goes on after one.
+    this.deps.cells.check();
     // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
     const key = tensor.dataId as object;
     const previous = this.moving.get(key);
@@ -295,6 +325,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     } finally {
       if (this.moving.get(key) === moving) this.moving.delete(key);
     }
+    this.deps.cells.check();
   }
 
   private async moveNow(tensor: TensorLike, device: string, operation: string): Promise<void> {
@@ -343,12 +374,23 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
+    this.deps.cells.check();
     const from = this.placement.deviceOfTensor(tensor);
     if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor)) return read();
     const started = performance.now();
     const values = await read();
     this.record({ direction: 'D2H', from, to: 'cpu', bytes: this.tfjsBytes(tensor), ms: performance.now() - started, operation, explicit: true, scalar: tensor.rank === 0 });
+    // Interrupted while the GPU was read: the values are not handed to the rest of the cell's work.
+    this.deps.cells.check();
     return values;
+  }
+
+  started(operation: string): (error?: unknown) => void {
+    return this.deps.cells.started(operation);
+  }
+
+  onInterrupt(stop: () => void): () => void {
+    return this.deps.cells.onInterrupt(stop);
   }
 
   // --- internals --------------------------------------------------------------------------
@@ -372,6 +414,10 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   private record(event: MoveEvent): void {
+    if (!this.owns(this.deps.cells.owner())) {
+      this.strayMoves++;
+      return;
+    }
     const where = this.deps.locate();
     this.ledger.add({
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms: event.ms,

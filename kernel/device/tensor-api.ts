@@ -19,6 +19,28 @@ export interface TensorMover {
   hasHostValues(tensor: TensorLike): boolean;
   /** Reads a tensor's values, recording a GPU readback as a D2H transfer. */
   read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T>;
+  /** A move or readback is starting, the user's call still on the stack; call the result when it settles. */
+  started(operation: string): (error?: unknown) => void;
+  /** Calls `stop` if the running cell is interrupted; returns a canceller. */
+  onInterrupt(stop: () => void): () => void;
+}
+
+/**
+ * Wraps an async tensor method so that the cell that calls it knows when it is left unawaited. An
+ * async wrapper that awaits the method keeps V8's async stack trace from the move to the cell line.
+ */
+function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation: string, method: (this: This, ...args: Args) => Promise<R>) {
+  return async function trackedMethod(this: This, ...args: Args): Promise<R> {
+    const settled = mover.started(operation);
+    try {
+      const value = await method.apply(this, args);
+      settled();
+      return value;
+    } catch (error) {
+      settled(error ?? new Error(String(error)));
+      throw error;
+    }
+  };
 }
 
 type AsTensorDtype = 'float32' | 'int32' | 'bool';
@@ -72,18 +94,18 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
       return mover.deviceOf(this);
     },
   });
-  proto['to'] = async function to(this: TensorLike, device: string) {
+  proto['to'] = tracked(mover, 'to', async function to(this: TensorLike, device: string) {
     await mover.move(this, await mover.resolve(device), 'to');
     return this;
-  };
-  proto['cuda'] = async function cuda(this: TensorLike, index = 0) {
+  });
+  proto['cuda'] = tracked(mover, 'cuda', async function cuda(this: TensorLike, index = 0) {
     await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda');
     return this;
-  };
-  proto['cpu'] = async function cpu(this: TensorLike) {
+  });
+  proto['cpu'] = tracked(mover, 'cpu', async function cpu(this: TensorLike) {
     await mover.move(this, 'cpu', 'cpu');
     return this;
-  };
+  });
   // How a tensor shows as a cell's value or in console.log: shape, dtype, device, and the values
   // when they are on the host (a GPU's need an async read, which a display cannot wait for).
   const describe = function describe(this: Tensor & TensorLike): string {
@@ -98,18 +120,18 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   };
   proto[Symbol.for('nodejs.util.inspect.custom')] = describe;
   const data = proto['data'] as (this: Tensor) => Promise<unknown>;
-  proto['data'] = function readData(this: Tensor & TensorLike) {
+  proto['data'] = tracked(mover, 'data', function readData(this: Tensor & TensorLike) {
     return mover.read(this, 'data', () => data.call(this));
-  };
+  });
   const array = proto['array'] as (this: Tensor) => Promise<unknown>;
-  proto['array'] = function readArray(this: Tensor & TensorLike) {
+  proto['array'] = tracked(mover, 'array', function readArray(this: Tensor & TensorLike) {
     return mover.read(this, 'array', () => array.call(this));
-  };
-  proto['item'] = async function item(this: Tensor & TensorLike) {
+  });
+  proto['item'] = tracked(mover, 'item', async function item(this: Tensor & TensorLike) {
     if (this.size !== 1) throw new TypeError(`item() needs a tensor with one element; this one has ${this.size} (shape [${this.shape.join(', ')}]).`);
     const values = await mover.read(this, 'item', () => data.call(this)) as ArrayLike<number | string>;
     return values[0];
-  };
+  });
 
   const modelProto = layers.LayersModel.prototype as unknown as Record<string, unknown>;
   // A model on a GPU trains and predicts there: the tensors tfjs-layers makes along the way
@@ -121,19 +143,29 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   for (const method of ['fit', 'fitDataset', 'evaluate', 'evaluateDataset', 'predict', 'predictOnBatch', 'trainOnBatch', 'execute']) {
     const original = modelProto[method];
     if (typeof original !== 'function') continue;
-    modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[] }, ...args: unknown[]) {
+    const training = method === 'fit' || method === 'fitDataset';
+    modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[]; stopTraining: boolean }, ...args: unknown[]) {
       const device = modelDevice(this);
       const call = (): unknown => (original as (...callArgs: unknown[]) => unknown).apply(this, args);
-      return device === null ? call() : mover.runOn(device, call);
+      const result = device === null ? call() : mover.runOn(device, call);
+      if (training && result instanceof Promise) {
+        // An interrupt stops training at the next batch, and the model can be trained again
+        // (tfjs clears its "fit() ongoing" flag when fit returns or throws).
+        const cancel = mover.onInterrupt(() => {
+          this.stopTraining = true;
+        });
+        result.then(cancel, cancel);
+      }
+      return result;
     };
   }
-  modelProto['to'] = async function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {
+  modelProto['to'] = tracked(mover, 'model.to', async function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {
     const target = await mover.resolve(device);
     for (const weight of this.weights) await mover.move(weight.read(), target, 'model.to');
     // The optimizer's slots (Adam's moments…) must follow the weights, or every step moves them.
     for (const variable of optimizerVariables(this.optimizer)) await mover.move(variable, target, 'model.to');
     return this;
-  };
+  });
 }
 
 function isVariableLike(value: unknown): value is TensorLike {

@@ -24,7 +24,30 @@ export function loadTfjs(): Promise<Tfjs> {
   return loading;
 }
 
-async function load(): Promise<Tfjs> {
+/**
+ * The wasm backend's Emscripten module adds process handlers that rethrow every uncaught error and
+ * unhandled rejection, which ends the process: one failing timer callback in a cell would kill the
+ * kernel and the user's state. The kernel's own handlers report those errors in the cell instead.
+ */
+async function withoutAddedCrashHandlers<T>(run: () => Promise<T>): Promise<T> {
+  const before = { uncaught: process.listeners('uncaughtException'), rejection: process.listeners('unhandledRejection') };
+  try {
+    return await run();
+  } finally {
+    for (const listener of process.listeners('uncaughtException')) {
+      if (!before.uncaught.includes(listener)) process.removeListener('uncaughtException', listener);
+    }
+    for (const listener of process.listeners('unhandledRejection')) {
+      if (!before.rejection.includes(listener)) process.removeListener('unhandledRejection', listener);
+    }
+  }
+}
+
+function load(): Promise<Tfjs> {
+  return withoutAddedCrashHandlers(loadModules);
+}
+
+async function loadModules(): Promise<Tfjs> {
   const core = require('@tensorflow/tfjs-core') as TfCoreModule;
   // Kernels the wasm backend lacks (Complex, FFT, Einsum, …) run on the cpu backend.
   require('@tensorflow/tfjs-backend-cpu');

@@ -25,7 +25,11 @@ function seconds(ms: number): string {
   return ms >= 60_000 ? `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function render(state: ProgressState, finished: boolean): MimeBundle {
+/** How a bar's last draw ends: still running, done, or stopped by an interrupt of its cell. */
+type Ending = 'running' | 'finished' | 'interrupted';
+
+function render(state: ProgressState, ending: Ending): MimeBundle {
+  const finished = ending !== 'running';
   const elapsed = performance.now() - state.started;
   const fraction = state.total ? Math.min(1, state.done / state.total) : null;
   const eta = fraction && fraction > 0 && !finished ? (elapsed / fraction) * (1 - fraction) : null;
@@ -38,7 +42,7 @@ function render(state: ProgressState, finished: boolean): MimeBundle {
   const values = Object.entries(state.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(4)}`);
   const transfers = moved.count > 0 ? `transfers ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
   const timing = `${seconds(elapsed)} elapsed${eta === null ? '' : `, ETA ${seconds(eta)}`}`;
-  const text = [`${barPrefix(fraction)}${step}`, ...values, timing, transfers].filter(Boolean).join(' · ');
+  const text = [`${barPrefix(fraction)}${step}`, ...values, timing, transfers, ending === 'interrupted' ? 'interrupted' : ''].filter(Boolean).join(' · ');
   return barBundle('tsgpu-progress', fraction, text);
 }
 
@@ -51,16 +55,28 @@ export interface ProgressHandle<T> extends Iterable<T>, AsyncIterable<T> {
   end(): void;
 }
 
-export function createProgress(emit: (event: OutputEvent) => void, transferTotals: () => TransferTotals) {
+/** Calls `stop` when the cell running now is interrupted; returns a canceller. */
+export type OnInterrupt = (stop: () => void) => () => void;
+
+export function createProgress(emit: (event: OutputEvent) => void, transferTotals: () => TransferTotals, onInterrupt: OnInterrupt = () => () => undefined) {
   function start(label: string, total: number | null) {
     const state: ProgressState = {
       label, done: 0, total, started: performance.now(), values: {}, transfersAtStart: transferTotals(), transfersNow: transferTotals(),
     };
     const display = new InPlaceDisplay(emit);
-    const draw = (finished = false): void => display.draw(() => {
-      state.transfersNow = transferTotals();
-      return render(state, finished);
-    }, finished);
+    let ended = false;
+    let cancel = (): void => undefined;
+    const paint = (ending: Ending): void => {
+      if (ended) return; // the interrupted state stays: a fit that stops later must not repaint it as done
+      if (ending !== 'running') ended = true;
+      display.draw(() => {
+        state.transfersNow = transferTotals();
+        return render(state, ending);
+      }, ending !== 'running');
+      if (ended) cancel();
+    };
+    const draw = (finished = false): void => paint(finished ? 'finished' : 'running');
+    cancel = onInterrupt(() => paint('interrupted'));
     draw();
     return { state, draw };
   }

@@ -14,6 +14,38 @@ export interface CellHooks {
   faults(): Promise<string | null>;
 }
 
+/**
+ * What the layers may ask about the code running now: which cell's work it is (interpreter/
+ * cell-context.ts). Each cell's asynchronous work keeps its cell, so work left over from an
+ * earlier cell is known as that cell's, and stops once that cell was interrupted.
+ */
+export interface CellWork {
+  /**
+   * The execution count of the cell the running code belongs to; null for the kernel's own work
+   * and work started with detach(). Throws the interrupt error when that cell was interrupted:
+   * called before a tensor op, a move or a readback, so that work stops instead of running.
+   */
+  check(): number | null;
+  /** The same cell, never throwing: for bookkeeping after the work is done. */
+  owner(): number | null;
+  /** Calls `stop` when the running code's cell is interrupted (a fit in progress); returns a canceller. */
+  onInterrupt(stop: () => void): () => void;
+  /**
+   * A move or readback the running code is starting (called where the user's call is still on the
+   * stack); the returned function is called when it settles, with its error if it failed. If its
+   * cell ends before then, the cell says it was not awaited.
+   */
+  started(operation: string): (error?: unknown) => void;
+}
+
+/** Outside any cell: a kernel that runs no cells, or a layer's own tests. */
+export const NO_CELL_WORK: CellWork = {
+  check: () => null,
+  owner: () => null,
+  onInterrupt: () => () => undefined,
+  started: () => () => undefined,
+};
+
 export interface CellLocation {
   cell: number;
   line: number;

@@ -2,6 +2,7 @@
 // sends back everything the running cell emits, in order.
 import type { Worker } from 'node:worker_threads';
 import type { CellRunner, Interpreter, OutputEvent } from './interpreter';
+import { stopIfInterrupted } from './cell-context';
 import { callUnderSigint, InterruptReceiver, interruptedError } from './interrupt-line';
 import { BacklogSender } from './output-backlog';
 import { OutputCapture } from './output-capture';
@@ -21,7 +22,7 @@ export class InterpreterHost implements CellRunner {
   private readonly pendingInputs = new Map<number, { resolve: (value: string) => void; reject: (error: Error) => void }>();
 
   constructor(private readonly interpreter: Interpreter, private readonly worker: Worker) {
-    this.capture = new OutputCapture((event) => this.post({ kind: 'output', callId: this.runningCall, event }));
+    this.capture = new OutputCapture((event) => this.post({ kind: 'output', callId: this.runningCall, event }), stopIfInterrupted);
   }
 
   /** Output of the running cell, or of the last one between cells; streams printed before it stay before it. */

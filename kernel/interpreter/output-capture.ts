@@ -17,15 +17,32 @@ export class OutputCapture {
   private lastFlush = 0;
   private flushScheduled = false;
 
-  constructor(private readonly emit: (event: OutputEvent) => void) {}
+  /**
+   * `guard` runs before each write user code makes (console.*, process.stdout/stderr.write) and
+   * may throw: an interrupted cell's leftover work is refused there. The kernel's own messages
+   * use write() directly.
+   */
+  constructor(private readonly emit: (event: OutputEvent) => void, private readonly guard: () => void = () => undefined) {}
 
   install(): void {
     const stdout = this.writable('stdout');
     const stderr = this.writable('stderr');
-    globalThis.console = new Console({ stdout, stderr, colorMode: false });
+    const console = new Console({ stdout, stderr, colorMode: false });
+    // Refused before the console formats anything: a throw inside its stream would break that stream for good.
+    const methods = console as unknown as Record<string, unknown>;
+    for (const name of Object.keys(methods)) {
+      const method = methods[name];
+      if (typeof method !== 'function') continue;
+      methods[name] = (...args: unknown[]): unknown => {
+        this.guard();
+        return (method as (...callArgs: unknown[]) => unknown).apply(console, args);
+      };
+    }
+    globalThis.console = console;
     for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
       // Replacing write keeps `process.stdout` itself (isTTY, columns, …) for code that inspects it.
       stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+        this.guard();
         const done = typeof encoding === 'function' ? encoding : callback;
         this.write(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
         if (typeof done === 'function') queueMicrotask(() => (done as () => void)());

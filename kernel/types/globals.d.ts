@@ -68,6 +68,12 @@ interface TsgpuProgressFunction {
 /** A live progress bar, updated in place. */
 declare const progress: TsgpuProgressFunction;
 
+/**
+ * Runs `run` outside the cell: work it starts (`detach(() => setInterval(poll, 1000))`) belongs to
+ * no cell, so interrupting the cell does not stop it and no cell's report counts its tensor work.
+ */
+declare function detach<T>(run: () => T): T;
+
 declare module 'tsgpu' {
   export const progress: TsgpuProgressFunction;
   // The tensor API (declared in tensors.d.ts, which the checker adds once a cell touches tensors).
@@ -79,6 +85,7 @@ declare module 'tsgpu' {
   export const display: TsgpuDisplay;
   export const clearOutput: (options?: { wait?: boolean }) => void;
   export const prompt: (message?: string, options?: { password?: boolean }) => Promise<string>;
+  export const detach: <T>(run: () => T) => T;
 }
 
 /** tslab's module, as tsgpu provides it when tslab itself is not installed. */

@@ -42,3 +42,18 @@ describe('TypeScript hints', () => {
     assert.ok(!error.traceback.some((line) => line.startsWith('Hint:')), error.traceback.join('\n'));
   });
 });
+
+describe('forgotten await', () => {
+  const kernel = useKernel();
+
+  test("a method called on a move's promise (`x.to('cpu').matMul(x)`) is TS2339 on 'Promise<Tensor…>' and the hint says to add `await`", async () => {
+    const source = "const m = tf.ones([2, 2]);\nm.to('cpu').matMul(m)";
+    const error = cellError(await kernel().execute(source, {}, { timeoutMs: 60_000 }));
+    const [problem] = assertTsError(error);
+    assert.equal(problem?.code, 2339, error.evalue);
+    assert.match(problem?.message ?? '', /Property 'matMul' does not exist on type 'Promise<Tensor/);
+    const last = error.traceback.at(-1) ?? '';
+    assert.match(last, /^Hint: this is a Promise .*add `await`/, error.traceback.join('\n'));
+    assert.ok(last.includes('(await x.to(\'gpu:0\')).matMul('), last);
+  });
+});

@@ -23,6 +23,9 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** How long an interrupted cell may take to stop before the run gives up on the kernel. */
+const STOP_GRACE_MS = 30_000;
+
 export interface Reply {
   reply: Message;
   iopub: Message[];
@@ -127,6 +130,29 @@ export class KernelSession {
       const socket = channel === 'shell' ? this.shell : this.control;
       void socket.send(encodeMessage({ ids: [], header, parent_header: {}, metadata: {}, content }, this.signer));
     });
+  }
+
+  /**
+   * Runs a cell. Past `timeoutMs` it is interrupted, and its own reply is still awaited (at most
+   * STOP_GRACE_MS more): its outputs and error are kept, and nothing is sent to the kernel before
+   * it has ended (a request sent earlier would queue behind it, or be aborted by its error).
+   */
+  async execute(content: JsonObject, timeoutMs: number, onIopub?: (message: Message) => void): Promise<Reply & { timedOut: boolean }> {
+    let timedOut = false;
+    const running = this.request('shell', 'execute_request', content, timeoutMs + STOP_GRACE_MS, onIopub);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.interrupt().catch(() => undefined);
+    }, timeoutMs);
+    try {
+      const reply = await running;
+      return { ...reply, timedOut };
+    } catch (error) {
+      if (!(error as { timeout?: boolean }).timeout) throw error;
+      throw new Error(`the cell was interrupted after ${timeoutMs / 1000} s and did not stop within ${STOP_GRACE_MS / 1000} s more`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   interrupt(): Promise<Reply> {

@@ -54,27 +54,31 @@ function errorLine(content: JsonObject): number | null {
   return position ? Number(position[1]) : null;
 }
 
-async function runCell(kernel: KernelSession, cell: Cell, timeoutMs: number): Promise<{ outputs: CellOutputs; status: string; error: JsonObject | null }> {
+/** What one cell did: its outputs, and its error (a cell past its time fails with the kernel's interrupt error). */
+interface CellRun {
+  outputs: CellOutputs;
+  error: JsonObject | null;
+  timedOut: boolean;
+}
+
+async function runCell(kernel: KernelSession, cell: Cell, timeoutMs: number): Promise<CellRun> {
   const outputs = new CellOutputs();
   const show = (text: string): void => void process.stdout.write(`${text}\n`);
   const content = { code: cell.source, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
-  let result;
-  try {
-    result = await kernel.request('shell', 'execute_request', content, timeoutMs, (message) => {
-      const changed = outputs.apply(message);
-      if (changed) show(outputText(changed));
-    });
-  } catch (error) {
-    if (!(error as { timeout?: boolean }).timeout) throw error;
-    // A cell over its time is interrupted, as nbclient does, and counts as failed.
-    show(red(`    cell ran past ${timeoutMs / 1000} s: interrupting it`));
-    await kernel.interrupt().catch(() => undefined);
-    return { outputs, status: 'error', error: { ename: 'Timeout', evalue: `cell ran past ${timeoutMs / 1000} s and was interrupted`, traceback: [] } };
-  }
+  // A cell over its time is interrupted, as nbclient does; its reply (the interrupt error) still comes.
+  const result = await kernel.execute(content, timeoutMs, (message) => {
+    const changed = outputs.apply(message);
+    if (changed) show(outputText(changed));
+  });
+  if (result.timedOut) show(red(`    cell ran past ${timeoutMs / 1000} s: interrupted`));
   // Displays updated in place (progress bars) are shown once more, as they ended.
   for (const output of outputs.updated) if (outputs.outputs.includes(output)) show(outputText(output));
   const reply = result.reply.content;
-  return { outputs, status: String(reply['status']), error: reply['status'] === 'error' ? reply : null };
+  const status = String(reply['status']);
+  if (status === 'ok') return { outputs, error: null, timedOut: result.timedOut };
+  if (status === 'error') return { outputs, error: reply, timedOut: result.timedOut };
+  // 'aborted' (or anything else): the cell did not run, which must never pass as success.
+  return { outputs, error: { ename: 'NotRun', evalue: `the kernel answered "${status}" and did not run the cell`, traceback: [] }, timedOut: result.timedOut };
 }
 
 export async function runNotebook(options: RunOptions): Promise<number> {
@@ -88,6 +92,9 @@ export async function runNotebook(options: RunOptions): Promise<number> {
   });
   const failures: Failure[] = [];
   try {
+    // The kernel loads its TypeScript compiler after it starts (about a second, several on a busy
+    // machine): a silent cell waits for that first, so no cell's --timeout pays for it.
+    await kernel.request('shell', 'execute_request', { code: '0', silent: true, store_history: false }, 120_000);
     if (options.device) {
       const chosen = await kernel.request('shell', 'execute_request', { code: `%device ${options.device}`, silent: false, store_history: false }, options.timeoutSeconds * 1000);
       if (chosen.reply.content['status'] !== 'ok') throw new Error(`--device ${options.device}: ${String(chosen.reply.content['evalue'])}`);
@@ -97,13 +104,14 @@ export async function runNotebook(options: RunOptions): Promise<number> {
       const firstLine = cell.source.split('\n').find((line) => line.trim() !== '') ?? '';
       process.stdout.write(`${cellBanner(index + 1, codeCells.length, dim(firstLine.slice(0, 60)))}\n`);
       const cellStarted = performance.now();
-      const { outputs, error } = await runCell(kernel, cell, options.timeoutSeconds * 1000);
+      const { outputs, error, timedOut } = await runCell(kernel, cell, options.timeoutSeconds * 1000);
       cell.outputs = outputs.outputs;
       cell.execution_count = outputs.executionCount;
       const ms = performance.now() - cellStarted;
       if (error && !expected) {
-        failures.push({ cell: index + 1, ename: String(error['ename']), evalue: String(error['evalue']), line: errorLine(error) });
-        process.stdout.write(red(`    ✗ unexpected ${String(error['ename'])} (${ms.toFixed(0)} ms)\n`));
+        const evalue = timedOut ? `timed out after ${options.timeoutSeconds} s and was interrupted (${String(error['ename'])}: ${String(error['evalue'])})` : String(error['evalue']);
+        failures.push({ cell: index + 1, ename: timedOut ? 'Timeout' : String(error['ename']), evalue, line: timedOut ? null : errorLine(error) });
+        process.stdout.write(red(`    ✗ ${timedOut ? 'timed out' : `unexpected ${String(error['ename'])}`} (${ms.toFixed(0)} ms)\n`));
         if (!options.allowErrors) break;
       } else {
         process.stdout.write(dim(`    ${error ? '✓ raised as expected' : '✓'} (${ms.toFixed(0)} ms)\n`));

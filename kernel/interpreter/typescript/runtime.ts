@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
+import { CELL_TIMER_NAMES, CELL_TIMER_VALUES } from '../cell-context';
 import { RUNTIME } from './cell-rewrite';
 
 type Importer = (specifier: string) => Promise<Record<string, unknown>>;
@@ -49,9 +50,16 @@ export class CellRuntime {
     Object.defineProperty(globalThis, RUNTIME, { value: this, enumerable: false, configurable: true });
   }
 
-  /** A cell's function body as a function whose frames are named `fileName` (`<cell 3>`) in stack traces. */
+  /**
+   * A cell's function body as a function whose frames are named `fileName` (`<cell 3>`) in stack
+   * traces. The timer functions are its parameters, so the cell's code and every function it
+   * defines use the cell-aware ones (cell-context.ts) while libraries keep Node's own.
+   */
   compile(functionBody: string, fileName: string): () => unknown {
-    return vm.compileFunction(functionBody, [], { filename: fileName }) as () => unknown;
+    const cell = vm.compileFunction(functionBody, CELL_TIMER_NAMES, { filename: fileName }) as (...timers: unknown[]) => unknown;
+    return function withCellTimers(this: unknown) {
+      return cell.apply(this, CELL_TIMER_VALUES);
+    };
   }
 
   async import(specifier: string): Promise<Record<string, unknown>> {

@@ -14,6 +14,9 @@ import type { MagicContext, TypecheckMode } from '../../../magics/context';
 import { parseCell } from '../../../magics/parser';
 import { MagicError, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
+import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
+import { settleUnawaited, type UnawaitedCall } from '../unawaited';
+import { callTextAt } from './call-text';
 import { runtimeErrorHint } from '../hints';
 import type {
   CellRunner, Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter,
@@ -26,12 +29,7 @@ import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
 import { type CellMapper, CellTranspiler } from './transpile';
 
-export class InterruptedError extends Error {
-  constructor() {
-    super('execution interrupted');
-    this.name = 'Interrupted';
-  }
-}
+export { InterruptedError };
 
 /** A cell that must not run (syntax or type errors): carries the error the user sees. */
 class CellRefused extends Error {
@@ -78,6 +76,12 @@ interface RunningCell {
   executionCount: number;
   fileName: string;
   interrupted: Promise<never>;
+  /** Everything the cell's code starts belongs to this (cell-context.ts). */
+  context: CellContext;
+  /** The cell's code after magics: what messages about its lines quote. */
+  code: string;
+  /** Moves and readbacks still in flight when the cell's code ended (not awaited, or cut short by an interrupt). */
+  leftRunning: CellTask[];
 }
 
 export class TypeScriptInterpreter implements Interpreter {
@@ -93,6 +97,9 @@ export class TypeScriptInterpreter implements Interpreter {
   private readonly cells = new Map<string, CellMapper>();
   private typecheck: TypecheckMode = 'on';
   private rejectPending: ((error: Error) => void) | null = null;
+  /** The cell running now, and the last one that ran (its end reports what it left running). */
+  private running: RunningCell | null = null;
+  private lastCell: RunningCell | null = null;
   /** Sub-cells a magic runs (%time, %timeit) get file names of their own. */
   private subCells = 0;
 
@@ -103,19 +110,28 @@ export class TypeScriptInterpreter implements Interpreter {
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);
     this.runtime.install();
-    const api = createDisplayApi(deps.emit);
-    const prompt = (message = '', options: { password?: boolean } = {}): Promise<string> => deps.requestInput(message, options.password === true);
+    // Output from an interrupted cell's leftover work throws instead of landing in a later cell.
+    const cellEmit = (event: OutputEvent): void => {
+      stopIfInterrupted();
+      deps.emit(event);
+    };
+    const api = createDisplayApi(cellEmit);
+    const prompt = (message = '', options: { password?: boolean } = {}): Promise<string> => {
+      stopIfInterrupted();
+      return deps.requestInput(message, options.password === true);
+    };
     // Cells get `require` resolving from the notebook's folder, as a script there would.
     const require = this.runtime.requireFor(createRequire(path.join(deps.directory, '[cell]')));
-    const progress = createProgress(deps.emit, deps.transferTotals);
-    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, progress, require });
-    const exported: Record<string, unknown> = { ...api, prompt, progress };
+    // A bar's last draw says "interrupted" when its cell is; drawing it is the kernel's, so it is not refused.
+    const progress = createProgress(deps.emit, deps.transferTotals, (stop) => currentCell()?.onInterrupt(stop) ?? (() => undefined));
+    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, progress, require, detach });
+    const exported: Record<string, unknown> = { ...api, prompt, progress, detach };
     // The tensor API is installed by the device layer, which loads before a cell that names it runs.
     for (const name of ['tf', 'asTensor', 'device', 'bestDevice', 'withDevice']) {
       Object.defineProperty(exported, name, { enumerable: true, get: () => (globalThis as Record<string, unknown>)[name] });
     }
     this.runtime.builtins.set('tsgpu', Object.defineProperty(Object.create(exported) as Record<string, unknown>, 'default', { value: exported, enumerable: true }));
-    const tslab = createTslab(deps.emit, { tslab: `tsgpu ${TSGPU_VERSION}`, typescript: deps.ts.version, node: process.version });
+    const tslab = createTslab(cellEmit, { tslab: `tsgpu ${TSGPU_VERSION}`, typescript: deps.ts.version, node: process.version });
     this.runtime.fallbacks.set('tslab', { ...tslab, default: tslab });
   }
 
@@ -125,6 +141,7 @@ export class TypeScriptInterpreter implements Interpreter {
 
   /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
   interrupt(): void {
+    this.running?.context.interrupt();
     this.rejectPending?.(new InterruptedError());
   }
 
@@ -147,7 +164,12 @@ export class TypeScriptInterpreter implements Interpreter {
       this.rejectPending = reject;
     });
     interrupted.catch(() => undefined);
-    const running: RunningCell = { executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted };
+    const running: RunningCell = {
+      executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted,
+      context: new CellContext(options.executionCount), code: '', leftRunning: [],
+    };
+    this.running = running;
+    this.lastCell = running;
     let code = '';
     try {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
@@ -156,6 +178,7 @@ export class TypeScriptInterpreter implements Interpreter {
       this.deps.hooks.beforeRun(options.executionCount);
       const parsed = parseCell(cell);
       code = parsed.code;
+      running.code = code;
       const context = this.magicContext(running);
       for (const call of parsed.lineMagics) {
         const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
@@ -180,17 +203,39 @@ export class TypeScriptInterpreter implements Interpreter {
     } catch (error) {
       if (error instanceof CellRefused) return error.outcome;
       if (error instanceof MagicError) return { status: 'error', ename: error.name, evalue: error.message, traceback: [`${error.name}: ${error.message}`] };
-      if (error instanceof InterruptedError || (error as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
+      if (isInterruptError(error)) {
+        // SIGINT stopped its synchronous part: what it started before stops too.
+        running.context.interrupt();
         return toErrorOutcome(new InterruptedError());
       }
       return this.runtimeError(error, code, running.fileName);
     } finally {
+      running.leftRunning = [...running.context.tasks];
       this.rejectPending = null;
+      this.running = null;
     }
   }
 
   async finishCell(executionCount: number): Promise<void> {
+    const cell = this.lastCell;
+    if (cell !== null && cell.executionCount === executionCount && cell.leftRunning.length > 0) {
+      // Moves and readbacks still in flight finish now, so they are reported under this cell, not
+      // the next. An interrupted cell's were cut short by the interrupt, not forgotten: no warning.
+      const warnings = await settleUnawaited(cell.leftRunning, (task) => this.unawaitedCall(task, cell));
+      if (warnings && !cell.context.interrupted) process.stderr.write(warnings);
+    }
     await this.deps.hooks.afterRun(executionCount);
+  }
+
+  /** The call that started `task`, as the user wrote it in `cell`. */
+  private unawaitedCall(task: CellTask, cell: RunningCell): UnawaitedCall {
+    const fallback: UnawaitedCall = { what: `.${task.operation}()`, line: null };
+    const frame = /(<cell \d+(?:\.\d+)?>):(\d+):(\d+)/.exec(task.trace.stack ?? '');
+    if (!frame) return fallback;
+    const mapped = this.cells.get(frame[1]!)?.(Number(frame[2]), Number(frame[3]));
+    if (!mapped) return fallback;
+    const text = frame[1] === cell.fileName ? callTextAt(this.t, cell.code, mapped.line, mapped.column) : null;
+    return { what: text ?? fallback.what, line: mapped.line };
   }
 
   /** Checks, transpiles and runs code as a cell; resolves with its value. */
@@ -222,7 +267,7 @@ export class TypeScriptInterpreter implements Interpreter {
       // running script) lands here, before a loop could start.
       await Promise.race([this.deps.cells.settle(), running.interrupted]);
       try {
-        const result = this.deps.cells.run(cell) as Promise<unknown>;
+        const result = runInCell(running.context, () => this.deps.cells.run(cell)) as Promise<unknown>;
         return await Promise.race([result, running.interrupted]);
       } finally {
         // From the first run on, the cell's declarations exist at run time, even if it threw half way.

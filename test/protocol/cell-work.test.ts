@@ -1,0 +1,118 @@
+// Each cell's asynchronous work belongs to it (issue 15): a forgotten `await` is named in its own
+// cell's output and its move reported there; work an earlier cell left running is kept out of a
+// later cell's report, with a line saying so; an interrupted cell's leftover work cannot print or
+// display; `detach()` is the way to start work meant to outlive an interrupt.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { executeReply, iopubOf, resultText, streamText } from '../support/exchange';
+import { describeOutcome, runOk, useDeviceKernel, valueOf } from '../support/devices';
+import type { Exchange, KernelClient } from '../support/kernel-client';
+import { okContent } from '../support/message-schema';
+import { readReport, reportsOf } from '../support/report';
+import { sleep } from '../support/time';
+
+function reportOf(exchange: Exchange): ReturnType<typeof readReport> {
+  const reports = reportsOf(exchange);
+  assert.equal(reports.length, 1, `one report expected:\n${describeOutcome(exchange)}`);
+  return readReport(reports[0]!);
+}
+
+function opsOf(exchange: Exchange): Record<string, number> {
+  const ops: Record<string, number> = {};
+  for (const use of reportOf(exchange).meta.devices) if (use.ops > 0) ops[use.device] = use.ops;
+  return ops;
+}
+
+/** Starts `code`, interrupts it `ms` after `startedBy` arrives, and checks it replied Interrupted. */
+async function interruptAfter(kernel: KernelClient, code: string, ms: number, startedBy = 'execute_input'): Promise<Exchange> {
+  const running = kernel.startExecute(code, {}, { timeoutMs: 60_000 });
+  await running.iopubMessage(startedBy);
+  await sleep(ms);
+  okContent((await kernel.request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
+  const done = await running.done();
+  const reply = executeReply(done);
+  assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
+  return done;
+}
+
+describe("a cell's work stays the cell's", () => {
+  const kernel = useDeviceKernel();
+
+  test("`xs.to('cpu')` without await: the cell says so and names line 1, its own report has the move, the next cell's has none", async () => {
+    await runOk(kernel(), "const xs = tf.randomNormal([4096]);\nawait xs.to('gpu:0');\nawait xs.sum().data();\n1");
+    const forgot = await runOk(kernel(), "xs.to('cpu'); xs.device");
+    assert.equal(resultText(forgot), "'gpu:0'", 'the move was awaited after all');
+    const stderr = streamText(forgot, 'stderr');
+    assert.ok(stderr.includes("`xs.to('cpu')` at line 1 was not awaited: it finished after the cell"), `stderr: ${JSON.stringify(stderr)}`);
+    const report = reportOf(forgot).meta;
+    assert.equal(report.cell, executeReply(forgot).execution_count);
+    assert.deepEqual(report.transfers.map((move) => [move.direction, move.operation, move.bytes]), [['D2H', 'to', 4096 * 4]],
+      `the cell's report:\n${JSON.stringify(report.transfers)}`);
+    const next = await runOk(kernel(), 'xs.device');
+    assert.equal(resultText(next), "'cpu'");
+    assert.deepEqual(reportsOf(next), [], `the next cell moved nothing:\n${describeOutcome(next)}`);
+    assert.equal(streamText(next, 'stderr'), '');
+  });
+
+  test('an awaited move says nothing about awaiting', async () => {
+    const moved = await runOk(kernel(), "await xs.to('gpu:0'); xs.device");
+    assert.equal(resultText(moved), "'gpu:0'");
+    assert.equal(streamText(moved, 'stderr'), '');
+  });
+
+  test("ops of an interval an earlier cell left running are not in a later cell's report; a line names that cell", async () => {
+    const started = await runOk(kernel(), 'const ha = tf.ones([8]);\nconst ticker = setInterval(() => tf.add(ha, ha).dispose(), 2);\n1');
+    const count = executeReply(started).execution_count;
+    const later = await runOk(kernel(), 'await new Promise((r) => setTimeout(r, 300));\ntf.add(ha, 1).dispose();\n2');
+    assert.deepEqual(opsOf(later), { cpu: 1 }, `the later cell ran one op:\n${describeOutcome(later)}`);
+    const stderr = streamText(later, 'stderr');
+    assert.match(stderr, new RegExp(`work still running from cell ${count} did \\d+ ops on cpu while this cell ran; it is not counted in this report`),
+      `stderr: ${JSON.stringify(stderr)}`);
+    await runOk(kernel(), 'clearInterval(ticker)');
+  });
+
+  test('output from an interrupted cell\'s leftover work is refused: nothing it prints or displays reaches a later cell', async () => {
+    await runOk(kernel(), 'let release: () => void = () => undefined;\nconst gate = new Promise<void>((r) => { release = r; });\n1');
+    await interruptAfter(kernel(), "(async () => { await gate; console.log('late print'); display.text('late display'); })();\n"
+      + "display.text('running');\nawait new Promise(() => {})", 100, 'display_data');
+    const later = await runOk(kernel(), "release();\nawait new Promise((r) => setTimeout(r, 200));\n'after'");
+    assert.equal(resultText(later), "'after'");
+    assert.ok(!JSON.stringify(later.iopub.map((m) => m.content)).includes('late'), `the leftover work's output arrived:\n${describeOutcome(later)}`);
+    assert.deepEqual(iopubOf(later, 'display_data'), []);
+  });
+
+  test('an interval started with detach() keeps running after its cell is interrupted; the same one started plainly stops', async () => {
+    await runOk(kernel(), 'const ticks = { plain: 0, detached: 0 };\n1');
+    await interruptAfter(kernel(), 'setInterval(() => ticks.plain++, 5);\ndetach(() => setInterval(() => ticks.detached++, 5));\n'
+      + "display.text('running');\nawait new Promise(() => {})", 200, 'display_data');
+    const first = JSON.parse((await valueOf(kernel(), 'JSON.stringify(ticks)'))!.slice(1, -1)) as { plain: number; detached: number };
+    await sleep(300);
+    const second = JSON.parse((await valueOf(kernel(), 'JSON.stringify(ticks)'))!.slice(1, -1)) as { plain: number; detached: number };
+    assert.ok(first.plain > 0 && first.detached > 0, `both intervals ran before the interrupt: ${JSON.stringify(first)}`);
+    assert.equal(second.plain, first.plain, 'the plain interval ran on after the interrupt');
+    assert.ok(second.detached > first.detached, `the detached interval stopped: ${JSON.stringify([first, second])}`);
+  });
+
+  test('a progress() bar whose cell is interrupted ends marked "interrupted" and is not drawn again', async () => {
+    const interrupted = await interruptAfter(kernel(), 'for (const step of progress(100000)) { await new Promise((r) => setTimeout(r, 2)); }', 400, 'display_data');
+    const bars = interrupted.iopub.filter((message) => ['display_data', 'update_display_data'].includes(message.header.msg_type))
+      .map((message) => String((message.content['data'] as Record<string, unknown>)['text/plain']));
+    assert.ok(bars.length >= 2, `the bar was drawn and updated: ${JSON.stringify(bars)}`);
+    assert.match(bars.at(-1) ?? '', /step \d+\/100000 .* · interrupted$/, JSON.stringify(bars.slice(-3)));
+    const later = await runOk(kernel(), 'await new Promise((r) => setTimeout(r, 300));\n1');
+    assert.deepEqual(later.iopub.filter((message) => message.header.msg_type === 'update_display_data'), [], 'the bar was drawn after its cell ended');
+  });
+
+  test('SIGINT that stops a synchronous loop also clears the intervals its cell started before the loop', async () => {
+    await runOk(kernel(), 'const beforeLoop = { ticks: 0 };\n1');
+    const running = kernel().startExecute("setInterval(() => beforeLoop.ticks++, 5);\ndisplay.text('running');\nwhile (true) {}", {}, { timeoutMs: 60_000 });
+    await running.iopubMessage('display_data');
+    await sleep(200);
+    kernel().signal('SIGINT');
+    const reply = executeReply(await running.done());
+    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted');
+    const first = await valueOf(kernel(), 'beforeLoop.ticks');
+    await sleep(300);
+    assert.equal(await valueOf(kernel(), 'beforeLoop.ticks'), first, 'the interval ran on after the interrupt');
+  });
+});
