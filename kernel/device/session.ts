@@ -8,24 +8,31 @@ import type { TransferTotals } from '../display/progress';
 import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, TransferRecord } from './device-control';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, MoveWait, TransferRecord } from './device-control';
 import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
 import { MemorySweep } from './memory-sweep';
 import { TensorFinalizer } from './tensor-finalizer';
-import { type DeviceActivity, type MoveEvent, Placement } from './placement';
+import { bytesOn, type DeviceActivity, type MoveEvent, Placement } from './placement';
 import { DeviceError, DeviceRegistry } from './registry';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
 import { TransferEngine } from './transfer/transfer-engine';
+import { currentCallSite, withCallSite } from './call-site';
+import { GpuClock, type GpuInterval } from './timing/gpu-clock';
+import { gpuUse } from './timing/gpu-use';
+import { moveWaits, waitForQueuedWork } from './timing/queue-wait';
+import type { WebGpuBackend } from './transfer/gpu-types';
 
 /** Declarations the checker needs once tensors are in play: `tf`, the tensor API, `asTensor`… */
 export const TENSOR_DECLARATIONS = path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts');
 
 /** Code that may touch tensors or devices. A false positive only loads tfjs a little early. */
 const USES_TENSORS = /\b(tf|asTensor|bestDevice|withDevice|device)\b|@tensorflow\//;
+/** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
+const SETTLE_MS = 20;
 /** Code that may name a GPU: GPUs are looked for (~0.2 s) before it is checked. */
 const NAMES_DEVICES = /\b(gpu|cuda|bestDevice|withDevice|device|auto)\b/;
 
@@ -55,6 +62,10 @@ class DeviceSession implements DeviceControl, TensorMover {
   /** Moves in flight per buffer: a second move of the same tensor waits for the first. */
   private readonly moving = new WeakMap<object, Promise<void>>();
   private readonly readyBackends = new Map<string, BackendLike>();
+  /** Each started GPU's clock: when it was busy, from its own timestamps. */
+  private readonly clocks = new Map<string, GpuClock>();
+  /** Buffers being read now: data() inside array() is the same read, recorded once. */
+  private readonly reading = new WeakSet<object>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
@@ -104,12 +115,13 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   async afterRun(): Promise<void> {
+    const gpuTimes = await this.gpuIntervals();
     const activity = this.placement.takeActivity();
     const moves = this.ledger.endCell(Object.keys(activity).length > 0);
     const { reachable } = this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
     this.finalizer.endCell(reachable);
     if (Object.keys(activity).length === 0 && moves.length === 0) return;
-    const report = this.cellReport(activity, moves);
+    const report = this.cellReport(activity, moves, gpuTimes);
     if (this.placement.logKernels) this.printPlacement(report);
     if (this.report !== 'off') this.deps.emit({ type: 'display_data', ...renderReport(report, this.report) });
   }
@@ -135,7 +147,20 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.placement.logKernels = on;
   }
 
-  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[]): CellReport {
+  /**
+   * GPU work that finished, per device. A GPU that finished the cell's work has its times back
+   * within a few ms; one still busy is not waited for (its work shows with a later cell).
+   */
+  private async gpuIntervals(): Promise<Map<string, { intervals: GpuInterval[]; clock: GpuClock }>> {
+    const times = new Map<string, { intervals: GpuInterval[]; clock: GpuClock }>();
+    for (const [device, clock] of this.clocks) {
+      await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
+      times.set(device, { intervals: clock.take(), clock });
+    }
+    return times;
+  }
+
+  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[], gpuTimes: Map<string, { intervals: GpuInterval[]; clock: GpuClock }>): CellReport {
     const start = this.cellStartedAt;
     const software = new Set(this.registry.list().filter((device) => device.software).map((device) => device.name));
     const names = new Set([...this.registry.list().map((device) => device.name), ...Object.keys(activity)]);
@@ -152,13 +177,14 @@ class DeviceSession implements DeviceControl, TensorMover {
         liveBytes: this.placement.live[device]?.bytes ?? 0,
         liveBytesBefore: this.liveBefore.get(device) ?? 0,
         kernels: done?.kernels ? [...done.kernels].sort((a, b) => b[1] - a[1]) : null,
+        gpu: gpuUse(gpuTimes.get(device), start, this.cellNumber),
       };
-    }).filter((use) => use.ops > 0 || use.liveBytes > 0 || use.liveBytesBefore > 0 || moves.some((m) => m.from === use.device || m.to === use.device));
+    }).filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0) || use.liveBytes > 0 || use.liveBytesBefore > 0 || moves.some((m) => m.from === use.device || m.to === use.device));
     return {
       cell: this.cellNumber,
       durationMs: performance.now() - start,
       devices,
-      transfers: moves.map(({ direction, from, to, bytes, ms, cause, operation, line, at, scalar }) => ({ direction, from, to, bytes, ms, cause, operation, line, at, scalar })),
+      transfers: moves.map(({ cell: _cell, ...move }) => move),
     };
   }
 
@@ -193,6 +219,11 @@ class DeviceSession implements DeviceControl, TensorMover {
       const limit = this.registry.bindingLimit(device);
       if (limit !== null) this.placement.bindingLimits.set(device, limit);
       this.transferEngine.attach(backend);
+      if (!this.clocks.has(device)) {
+        const clock = new GpuClock(backend as unknown as ConstructorParameters<typeof GpuClock>[0], () => this.cellNumber);
+        this.clocks.set(device, clock);
+        await clock.install();
+      }
     }
     this.readyBackends.set(device, backend);
     return backend;
@@ -287,41 +318,70 @@ class DeviceSession implements DeviceControl, TensorMover {
         + `Move the parts and rebuild it there: tf.complex(await tf.real(x).to('${device}'), await tf.imag(x).to('${device}')).`);
     }
     if (toGpu && !fromGpu && isWebGpuBackend(backend) && this.transferEngine.handles(info)) {
-      await this.timedMove(info, from, device, operation, (progress) => this.transferEngine.upload(tensor.dataId, backend, progress));
+      await this.timedMove(info, from, device, device, operation, (progress) => this.transferEngine.upload(tensor.dataId, backend, progress));
       return;
     }
-    if (fromGpu && !toGpu && isWasmBackend(backend) && this.transferEngine.readsFromGpu(tensor.dataId)) {
-      await this.timedMove(info, from, device, operation, (progress) => this.transferEngine.download(tensor.dataId, backend, progress));
+    const source = this.engine.registry[this.registry.backendName(from)];
+    if (fromGpu && !toGpu && isWasmBackend(backend) && source && isWebGpuBackend(source) && this.transferEngine.readsFromGpu(tensor.dataId)) {
+      await this.timedMove(info, from, device, from, operation, (progress) => this.transferEngine.download(tensor.dataId, backend, progress));
       return;
     }
-    let readMs = 0;
+    let extra = { waitMs: 0, copyMs: 0, waits: [] as MoveWait[] };
     if (fromGpu && !this.hasHostCopy(tensor)) {
       // WebGPU reads back asynchronously; tfjs's own move would need a synchronous read.
-      const started = performance.now();
-      await this.engine.read(tensor.dataId);
-      readMs = performance.now() - started;
+      const timing = await this.timedRead(from, () => this.engine.read(tensor.dataId));
+      extra = timing.timing;
     }
-    this.placement.explicitly(operation, () => this.engine.moveData(backend, tensor.dataId), readMs);
+    this.placement.explicitly(operation, () => this.engine.moveData(backend, tensor.dataId), extra);
   }
 
-  /** A move the transfer engine makes: timed whole, a bar shown while it runs past a second, recorded once. */
-  private async timedMove(info: BufferInfo, from: string, to: string, operation: string,
+  /** Waits for the GPU's queued work, then runs `copy`: the two timed apart, staging set-up counted as a wait. */
+  private async waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: { waitMs: number; copyMs: number; waits: MoveWait[] } }> {
+    const gpu = this.engine.registry[this.registry.backendName(gpuName)];
+    if (!gpu || !isWebGpuBackend(gpu)) {
+      const started = performance.now();
+      const value = await copy();
+      return { value, timing: { waitMs: 0, copyMs: performance.now() - started, waits: [] } };
+    }
+    const queued = await waitForQueuedWork(gpu, this.clocks.get(gpuName));
+    const setupBefore = this.transferEngine.stagingSetupMs(gpu as WebGpuBackend);
+    const started = performance.now();
+    const value = await copy();
+    const elapsed = performance.now() - started;
+    const stagingMs = Math.min(elapsed, this.transferEngine.stagingSetupMs(gpu as WebGpuBackend) - setupBefore);
+    return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(gpuName, this.cellNumber, queued, stagingMs) } };
+  }
+
+  private timedRead<T>(gpuName: string, read: () => Promise<T>): Promise<{ value: T; timing: { waitMs: number; copyMs: number; waits: MoveWait[] } }> {
+    return this.waitThenCopy(gpuName, read);
+  }
+
+  /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
+  private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
     run: (progress: (done: number, total: number) => void) => Promise<void>): Promise<void> {
     const bar = moveProgress(this.deps.emit, `${from} → ${to}`);
-    const started = performance.now();
-    await run((done, total) => bar.update(done, total));
-    const ms = performance.now() - started;
+    const { timing } = await this.waitThenCopy(gpuName, () => run((done, total) => bar.update(done, total)));
     bar.finish();
-    this.placement.explicitly(operation, () => this.placement.recordMove(info, from, to, ms));
+    this.placement.explicitly(operation, () => this.placement.recordMove(info, from, to, timing));
   }
 
   async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
     const from = this.placement.deviceOfTensor(tensor);
-    if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor)) return read();
-    const started = performance.now();
-    const values = await read();
-    this.record({ direction: 'D2H', from, to: 'cpu', bytes: this.tfjsBytes(tensor), ms: performance.now() - started, operation, explicit: true, scalar: tensor.rank === 0 });
-    return values;
+    const key = tensor.dataId as object;
+    // array() reads through data(): the inner read is the same move.
+    if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor) || this.reading.has(key)) return read();
+    const info = this.engine.state.tensorInfo.get(tensor.dataId);
+    this.reading.add(key);
+    try {
+      const { value, timing } = await this.timedRead(from, read);
+      this.record({
+        direction: 'D2H', from, to: 'cpu', bytes: info ? bytesOn(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
+        scalar: tensor.rank === 0,
+      });
+      return value;
+    } finally {
+      this.reading.delete(key);
+    }
   }
 
   // --- internals --------------------------------------------------------------------------
@@ -345,13 +405,19 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   private record(event: MoveEvent): void {
-    const where = this.deps.locate();
+    // tfjs-layers reads back in .then() callbacks, which lose the cell's frame: the library call's site is carried.
+    const where = this.deps.locate() ?? currentCallSite();
+    const ms = event.waitMs + event.copyMs;
     this.ledger.add({
-      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms: event.ms,
+      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
-      // tfjs chains some work with .then(), which loses the cell's frame: the cell is still known.
-      cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - this.cellStartedAt, scalar: event.scalar,
+      cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
     });
+  }
+
+  /** The notebook line a library call (model.fit…) came from, for the moves it makes later. */
+  callSite<T>(call: () => T): T {
+    return withCallSite(this.deps.locate(), call);
   }
 
   private warnOnce(kernelName: string, message: string): void {

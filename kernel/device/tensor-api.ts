@@ -18,6 +18,8 @@ export interface TensorMover {
   hasHostValues(tensor: TensorLike): boolean;
   /** Reads a tensor's values, recording a GPU readback as a D2H transfer. */
   read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T>;
+  /** Runs a library call so the moves it makes later (in its promise chains) name the caller's line. */
+  callSite<T>(call: () => T): T;
 }
 
 type AsTensorDtype = 'float32' | 'int32' | 'bool';
@@ -126,7 +128,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[] }, ...args: unknown[]) {
       const device = modelDevice(this);
       const call = (): unknown => (original as (...callArgs: unknown[]) => unknown).apply(this, args);
-      return device === null ? call() : mover.runOn(device, call);
+      return mover.callSite(() => (device === null ? call() : mover.runOn(device, call)));
     };
   }
   modelProto['to'] = async function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {

@@ -71,6 +71,9 @@ export const reportTransferSchema = obj({
   to: str,
   bytes: nonNegativeInt,
   ms: nonNegative,
+  waitMs: nonNegative,
+  copyMs: nonNegative,
+  waits: arrayOf(obj({ cause: literal('gpu-work', 'staging-setup'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })),
   cause: literal('explicit', 'implicit'),
   operation: str,
   line: union(nonNegativeInt, nullValue),
@@ -87,6 +90,14 @@ export const deviceUseSchema = obj({
   liveBytes: nonNegativeInt,
   liveBytesBefore: nonNegativeInt,
   kernels: union(nullValue, arrayOf(tuple(str, nonNegativeInt))),
+  gpu: union(nullValue, obj({
+    ms: nonNegative,
+    source: literal('timestamps', 'fenced'),
+    earlierCellsMs: nonNegative,
+    earlierCells: arrayOf(nonNegativeInt),
+    stillBusy: bool,
+    spans: arrayOf(tuple(num, num)),
+  })),
 });
 
 export const reportMetadataSchema = obj({
