@@ -6,6 +6,7 @@ import { envMagic } from './env';
 import { lsmagicMagic } from './lsmagic';
 import { memoryMagic } from './memory';
 import { placementMagic } from './placement';
+import { profileMagic } from './profile';
 import { MagicRegistry } from './registry';
 import { reportMagic } from './report';
 import { timeMagic } from './time';
@@ -16,7 +17,7 @@ import { whoMagic } from './who';
 
 export function createMagics(): MagicRegistry {
   const registry = new MagicRegistry();
-  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, transfersMagic, reportMagic, placementMagic, timeMagic, timeitMagic,
+  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, transfersMagic, reportMagic, placementMagic, profileMagic, timeMagic, timeitMagic,
     whoMagic, envMagic, typecheckMagic]) registry.register(magic);
   return registry.register(lsmagicMagic(registry));
 }

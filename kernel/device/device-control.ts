@@ -52,6 +52,30 @@ export interface TransferRecord {
   scalar: boolean;
 }
 
+/** Moves of one kind from one place, folded together. */
+export interface FoldedMoves {
+  direction: TransferRecord['direction'];
+  from: string;
+  to: string;
+  cause: TransferRecord['cause'];
+  operation: string;
+  cell: number | null;
+  line: number | null;
+  count: number;
+  bytes: number;
+  ms: number;
+  waitMs: number;
+  copyMs: number;
+}
+
+/** What %transfers shows: moves one by one, and older ones folded per line. */
+export interface TransferListing {
+  moves: TransferRecord[];
+  folded: FoldedMoves[];
+  /** How many moves the folded lines stand for. */
+  foldedCount: number;
+}
+
 export interface DeviceMemory {
   device: string;
   liveBytes: number;
@@ -75,7 +99,7 @@ export interface DeviceControl {
   policy: DevicePolicy;
   memory(): DeviceMemory[];
   /** Transfers of the last cell that touched tensors, or of the whole session. */
-  transfers(scope: 'last' | 'all'): TransferRecord[];
+  transfers(scope: 'last' | 'all'): TransferListing;
   resetTransfers(): void;
   /** Resolves once every device has finished its queued work. */
   synchronize(): Promise<void>;
@@ -83,4 +107,6 @@ export interface DeviceControl {
   report: 'off' | 'compact' | 'full';
   /** %placement on: each cell also lists its ops with their devices, summarised. */
   placementLog: boolean;
+  /** %profile on: each cell's report adds a per-op table (host and GPU time, bytes in/out). */
+  profile: boolean;
 }

@@ -72,8 +72,16 @@ export function bytesOn(info: Pick<BufferInfo, 'bytes' | 'dtype'>, device: strin
   return info.dtype === 'bool' && isGpuName(device) ? info.bytes * 4 : info.bytes;
 }
 
+/** %profile's view of each op: called around it, nested ops included. */
+export interface OpProfileHooks {
+  begin(kernelName: string, device: string, backend: BackendLike, inputs: Record<string, TensorLike | undefined> | TensorLike[]): void;
+  end(result: unknown): void;
+}
+
 export class Placement {
   policy: DevicePolicy = 'auto';
+  /** Set while %profile is on. */
+  profiler: OpProfileHooks | null = null;
   /** What each device did since the last takeActivity(). */
   private activity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
   /** %placement on: ops are also counted by kernel name. */
@@ -205,19 +213,26 @@ export class Placement {
       const onHost = target === wasm || target === cpu;
       if (!onHost) placement.checkBufferLimit(kernelName, device, inputs);
       const started = !onHost || activity.ops % HOST_SAMPLE === 1 ? performance.now() : -1;
+      // %profile: one null check per op while it is off.
+      const profiler = placement.profiler;
+      if (profiler !== null) profiler.begin(kernelName, device, target, inputs);
       let result: unknown;
-      if (target === current) {
-        result = proto.runKernel.call(this, kernelName, inputs, attrs);
-      } else {
-        const currentName = this.backendName;
-        this.backendName = (target as NamedBackend)[REGISTERED_AS] ?? placement.registeredName(target);
-        this.backendInstance = target;
-        try {
+      try {
+        if (target === current) {
           result = proto.runKernel.call(this, kernelName, inputs, attrs);
-        } finally {
-          this.backendName = currentName;
-          this.backendInstance = current;
+        } else {
+          const currentName = this.backendName;
+          this.backendName = (target as NamedBackend)[REGISTERED_AS] ?? placement.registeredName(target);
+          this.backendInstance = target;
+          try {
+            result = proto.runKernel.call(this, kernelName, inputs, attrs);
+          } finally {
+            this.backendName = currentName;
+            this.backendInstance = current;
+          }
         }
+      } finally {
+        if (profiler !== null) profiler.end(result);
       }
       if (started >= 0) placement.timed(activity, started, performance.now());
       return result;

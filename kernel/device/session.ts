@@ -8,7 +8,7 @@ import type { TransferTotals } from '../display/progress';
 import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, MoveWait, TransferRecord } from './device-control';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, FoldedMoves, MoveWait, TransferListing, TransferRecord } from './device-control';
 import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
@@ -21,6 +21,7 @@ import { loadTfjs, type Tfjs } from './tfjs';
 import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
 import { TransferEngine } from './transfer/transfer-engine';
 import { currentCallSite, withCallSite } from './call-site';
+import { OpProfiler, type ProfileRow } from './profile/op-profiler';
 import { GpuClock, type GpuInterval } from './timing/gpu-clock';
 import { gpuUse } from './timing/gpu-use';
 import { moveWaits, waitForQueuedWork } from './timing/queue-wait';
@@ -64,6 +65,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private readonly readyBackends = new Map<string, BackendLike>();
   /** Each started GPU's clock: when it was busy, from its own timestamps. */
   private readonly clocks = new Map<string, GpuClock>();
+  private readonly profiler: OpProfiler;
   /** Buffers being read now: data() inside array() is the same read, recorded once. */
   private readonly reading = new WeakSet<object>();
 
@@ -76,6 +78,7 @@ class DeviceSession implements DeviceControl, TensorMover {
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.install();
+    this.profiler = new OpProfiler(engine, this.clocks);
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
     this.finalizer = new TensorFinalizer(engine);
     this.finalizer.install();
@@ -115,15 +118,20 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   async afterRun(): Promise<void> {
-    const gpuTimes = await this.gpuIntervals();
+    // A profile waits for every op's GPU time; the plain report does not wait for a busy GPU.
+    const profiled = !this.profiler.empty;
+    const gpuTimes = await this.gpuIntervals(profiled);
+    for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
+    const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();
-    const moves = this.ledger.endCell(Object.keys(activity).length > 0);
+    const { moves, folded } = this.ledger.endCell(Object.keys(activity).length > 0);
     const { reachable } = this.sweep.sweep(this.deps.userValues(), (tensor) => this.tfjsBytes(tensor));
     this.finalizer.endCell(reachable);
-    if (Object.keys(activity).length === 0 && moves.length === 0) return;
-    const report = this.cellReport(activity, moves, gpuTimes);
+    if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) return;
+    const report = this.cellReport(activity, moves, folded, gpuTimes, profile);
     if (this.placement.logKernels) this.printPlacement(report);
-    if (this.report !== 'off') this.deps.emit({ type: 'display_data', ...renderReport(report, this.report) });
+    // A profile asked for is shown even with %report off.
+    if (this.report !== 'off' || profile !== null) this.deps.emit({ type: 'display_data', ...renderReport(report, this.report === 'off' ? 'compact' : this.report) });
   }
 
   async faults(): Promise<string | null> {
@@ -139,6 +147,15 @@ class DeviceSession implements DeviceControl, TensorMover {
     return `${parts.join('; ')}. This cell's GPU results may be wrong (zeros).${memory ? ' Out of GPU memory: dispose tensors you no longer need (x.dispose(), tf.tidy), or use smaller batches.' : ''} %devices shows each device's state.`;
   }
 
+  /** %profile on|off: per-op host and GPU time (each GPU op then gets a compute pass of its own). */
+  get profile(): boolean {
+    return this.placement.profiler !== null;
+  }
+
+  set profile(on: boolean) {
+    this.placement.profiler = on ? this.profiler : null;
+  }
+
   get placementLog(): boolean {
     return this.placement.logKernels;
   }
@@ -151,16 +168,18 @@ class DeviceSession implements DeviceControl, TensorMover {
    * GPU work that finished, per device. A GPU that finished the cell's work has its times back
    * within a few ms; one still busy is not waited for (its work shows with a later cell).
    */
-  private async gpuIntervals(): Promise<Map<string, { intervals: GpuInterval[]; clock: GpuClock }>> {
+  private async gpuIntervals(waitForAll: boolean): Promise<Map<string, { intervals: GpuInterval[]; clock: GpuClock }>> {
     const times = new Map<string, { intervals: GpuInterval[]; clock: GpuClock }>();
     for (const [device, clock] of this.clocks) {
-      await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
+      if (waitForAll) await clock.settled();
+      else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
       times.set(device, { intervals: clock.take(), clock });
     }
     return times;
   }
 
-  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[], gpuTimes: Map<string, { intervals: GpuInterval[]; clock: GpuClock }>): CellReport {
+  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[], folded: FoldedMoves[], gpuTimes: Map<string, { intervals: GpuInterval[]; clock: GpuClock }>,
+    profile: ProfileRow[] | null): CellReport {
     const start = this.cellStartedAt;
     const software = new Set(this.registry.list().filter((device) => device.software).map((device) => device.name));
     const names = new Set([...this.registry.list().map((device) => device.name), ...Object.keys(activity)]);
@@ -185,6 +204,8 @@ class DeviceSession implements DeviceControl, TensorMover {
       durationMs: performance.now() - start,
       devices,
       transfers: moves.map(({ cell: _cell, ...move }) => move),
+      foldedTransfers: folded.map(({ cell: _cell, ...group }) => group),
+      profile,
     };
   }
 
@@ -264,8 +285,10 @@ class DeviceSession implements DeviceControl, TensorMover {
     return backend && isWebGpuBackend(backend) ? this.transferEngine.stagingBytes(backend) : null;
   }
 
-  transfers(scope: 'last' | 'all'): TransferRecord[] {
-    return scope === 'last' ? this.ledger.lastCell() : this.ledger.all();
+  transfers(scope: 'last' | 'all'): TransferListing {
+    if (scope === 'all') return this.ledger.all();
+    const { moves, folded } = this.ledger.lastCell();
+    return { moves, folded, foldedCount: folded.reduce((sum, group) => sum + group.count, 0) };
   }
 
   resetTransfers(): void {

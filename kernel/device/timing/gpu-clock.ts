@@ -13,6 +13,8 @@ export interface GpuInterval {
   start: number;
   end: number;
   cell: number;
+  /** The op whose dispatches the pass held, while %profile gives each op a pass of its own. */
+  label: string | null;
 }
 
 export type GpuTimeSource = 'timestamps' | 'fenced';
@@ -61,6 +63,8 @@ interface TimestampSlots {
   read: GpuBuffer;
   used: number;
   cell: number;
+  /** Per timed pass: the op it was begun for, while profiling. */
+  labels: (string | null)[];
 }
 
 export class GpuClock {
@@ -74,6 +78,8 @@ export class GpuClock {
   private lastFencedEnd = 0;
   /** performance.now() = GPU ns / 1e6 + offset. */
   private offsetMs = 0;
+  /** While %profile runs an op: passes begun now are that op's. */
+  label: string | null = null;
 
   constructor(private readonly backend: ClockedBackend, private readonly cellNow: () => number) {
     this.source = backend.device.features.has('timestamp-query') ? 'timestamps' : 'fenced';
@@ -162,6 +168,7 @@ export class GpuClock {
     const begin = encoder.beginComputePass.bind(encoder);
     const slots = this.idleSlots.pop() ?? this.newSlots();
     slots.used = 0;
+    slots.labels = [];
     slots.cell = this.cellNow();
     this.slotsOf.set(encoder, slots);
     // An own property on Dawn's encoder object: tfjs calls encoder.beginComputePass(descriptor).
@@ -170,6 +177,7 @@ export class GpuClock {
       if (descriptor?.timestampWrites || slots.used + 2 > PASSES_PER_SET * 2) return begin(descriptor);
       const writes = { querySet: slots.querySet, beginningOfPassWriteIndex: slots.used, endOfPassWriteIndex: slots.used + 1 };
       slots.used += 2;
+      slots.labels.push(this.label);
       return begin({ ...descriptor, timestampWrites: writes });
     };
   }
@@ -183,6 +191,7 @@ export class GpuClock {
       read: device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }),
       used: 0,
       cell: 0,
+      labels: [],
     };
   }
 
@@ -194,7 +203,7 @@ export class GpuClock {
         const start = Number(times[i]!) / 1e6 + this.offsetMs;
         const end = Number(times[i + 1]!) / 1e6 + this.offsetMs;
         // A pass the GPU skipped writes zeros; such a pair says nothing.
-        if (end >= start && times[i]! > 0n) this.arrived.push({ start, end, cell: slots.cell });
+        if (end >= start && times[i]! > 0n) this.arrived.push({ start, end, cell: slots.cell, label: slots.labels[i / 2] ?? null });
       }
       slots.read.unmap();
       this.idleSlots.push(slots);
@@ -207,7 +216,7 @@ export class GpuClock {
     try {
       await this.backend.device.queue.onSubmittedWorkDone();
       const end = performance.now();
-      if (record) this.arrived.push({ start: Math.max(submitted, this.lastFencedEnd), end, cell });
+      if (record) this.arrived.push({ start: Math.max(submitted, this.lastFencedEnd), end, cell, label: null });
       this.lastFencedEnd = end;
     } finally {
       this.inFlight.shift();

@@ -1,6 +1,7 @@
 // What a cell did with devices: the data every rendering of the report (text, HTML, SVG, the
 // ledger in metadata) is made from. Plain JSON, so it travels in metadata.tsgpu as it is.
-import type { TransferRecord } from '../../device/device-control';
+import type { FoldedMoves, TransferRecord } from '../../device/device-control';
+import type { ProfileRow } from '../../device/profile/op-profiler';
 import { unionMs } from '../../device/timing/intervals';
 /** A move as the report shows it: the ledger's record, within its cell. */
 export type ReportTransfer = Omit<TransferRecord, 'cell'>;
@@ -40,7 +41,12 @@ export interface CellReport {
   cell: number;
   durationMs: number;
   devices: DeviceUse[];
+  /** The cell's moves one by one (the newest, when it made very many)… */
   transfers: ReportTransfer[];
+  /** …and its older moves folded per line, when it made more than the ledger keeps one by one. */
+  foldedTransfers: Omit<FoldedMoves, 'cell'>[];
+  /** %profile: ops by device, most GPU time first; null when not profiling. */
+  profile: ProfileRow[] | null;
 }
 
 export interface TransferSummary {
@@ -61,7 +67,7 @@ export interface TransferSummary {
 /** Below this many bytes per move a rate says nothing (latency dominates): the report gives µs per move instead. */
 export const RATE_MIN_BYTES = 64 * 1024;
 
-export function summarizeTransfers(transfers: ReportTransfer[]): TransferSummary[] {
+export function summarizeTransfers(transfers: ReportTransfer[], folded: CellReport['foldedTransfers'] = []): TransferSummary[] {
   type Entry = TransferSummary & { lineCounts: Map<number | null, number>; intervals: { start: number; end: number }[] };
   const byDirection = new Map<string, Entry>();
   for (const transfer of transfers) {
@@ -82,9 +88,22 @@ export function summarizeTransfers(transfers: ReportTransfer[]): TransferSummary
     entry.lineCounts.set(transfer.line, (entry.lineCounts.get(transfer.line) ?? 0) + 1);
     byDirection.set(transfer.direction, entry);
   }
+  // Folded moves have no intervals left: their time is added as if none overlapped.
+  const foldedMs = new Map<string, number>();
+  for (const group of folded) {
+    const entry: Entry = byDirection.get(group.direction)
+      ?? { direction: group.direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], lines: [], lineCounts: new Map(), intervals: [] };
+    entry.count += group.count;
+    entry.bytes += group.bytes;
+    entry.waitMs += group.waitMs;
+    entry.copyMs += group.copyMs;
+    entry.lineCounts.set(group.line, (entry.lineCounts.get(group.line) ?? 0) + group.count);
+    foldedMs.set(group.direction, (foldedMs.get(group.direction) ?? 0) + group.ms);
+    byDirection.set(group.direction, entry);
+  }
   return [...byDirection.values()].map(({ lineCounts, intervals, ...summary }) => ({
     ...summary,
-    ms: unionMs(intervals),
+    ms: unionMs(intervals) + (foldedMs.get(summary.direction) ?? 0),
     lines: [...lineCounts].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count),
   }));
 }

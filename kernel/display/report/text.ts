@@ -6,7 +6,7 @@ import { copyRateText, gpuTimeText, waitText } from './wording';
 export function reportLine(report: CellReport): string {
   const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0))
     .map((use) => `${use.device}${use.software ? ' (software)' : ''} ${use.ops} ops, host ${durationText(use.opMs)}${use.gpu ? `, GPU ${gpuTimeText(use)}` : ''}`);
-  const transfers = summarizeTransfers(report.transfers).map((summary) => {
+  const transfers = summarizeTransfers(report.transfers, report.foldedTransfers).map((summary) => {
     const wait = waitText(summary);
     return `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)} ${durationText(summary.ms)} (copy ${durationText(summary.copyMs)}, ${copyRateText(summary)}`
       + `${wait ? `; wait ${wait}` : ''})`;
