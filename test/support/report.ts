@@ -100,11 +100,37 @@ export const deviceUseSchema = obj({
   })),
 });
 
+export const profileRowSchema = obj({
+  op: str,
+  device: str,
+  calls: nonNegativeInt,
+  hostMs: nonNegative,
+  gpuMs: union(nonNegative, nullValue),
+  bytesIn: nonNegativeInt,
+  bytesOut: nonNegativeInt,
+});
+
+export const foldedTransferSchema = obj({
+  direction: literal('H2D', 'D2H', 'D2D', 'host'),
+  from: str,
+  to: str,
+  cause: literal('explicit', 'implicit'),
+  operation: str,
+  line: union(nonNegativeInt, nullValue),
+  count: nonNegativeInt,
+  bytes: nonNegativeInt,
+  ms: nonNegative,
+  waitMs: nonNegative,
+  copyMs: nonNegative,
+});
+
 export const reportMetadataSchema = obj({
   cell: nonNegativeInt,
   durationMs: nonNegative,
   devices: arrayOf(deviceUseSchema),
   transfers: arrayOf(reportTransferSchema),
+  foldedTransfers: arrayOf(foldedTransferSchema),
+  profile: union(nullValue, arrayOf(profileRowSchema)),
   hints: arrayOf(str),
 });
 

@@ -9,7 +9,7 @@ export function reportLine(report: CellReport): string {
   const transfers = summarizeTransfers(report.transfers, report.foldedTransfers).map((summary) => {
     const wait = waitText(summary);
     return `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)} ${durationText(summary.ms)} (copy ${durationText(summary.copyMs)}, ${copyRateText(summary)}`
-      + `${wait ? `; wait ${wait}` : ''})`;
+      + `${wait ? `, wait ${wait}` : ''})`;
   });
   const memory = report.devices.filter((use) => use.liveBytes > 0 || use.liveBytesBefore > 0)
     .map((use) => `${use.device} ${bytesText(use.liveBytes)}`);

@@ -4,7 +4,7 @@ import { gigabytesPerSecond } from './cell-report';
 import { durationText, rateText } from './format';
 
 function cells(numbers: number[]): string {
-  return numbers.length === 1 ? `cell ${numbers[0]}` : `cells ${numbers.join(', ')}`;
+  return numbers.length === 1 ? `cell ${numbers[0]}` : `cells ${numbers.join(' ')}`;
 }
 
 /** "431 ms (timestamps; 400 ms queued by cell 3)" */
@@ -23,7 +23,7 @@ export function waitText(summary: TransferSummary): string {
   const parts = summary.waits.map((wait) => (wait.cause === 'gpu-work'
     ? `${durationText(wait.ms)} ${wait.device} GPU work${wait.earlierCells.length > 0 ? ` queued by ${cells(wait.earlierCells)}` : ''}`
     : `${durationText(wait.ms)} ${wait.device} staging set-up (first use)`));
-  return parts.join(', ');
+  return parts.join(' + ');
 }
 
 /** GB/s over the copy for moves big enough, else the copy's latency per move. */
