@@ -76,4 +76,17 @@ describe('inline report: exact bytes and one record per move', () => {
       assert.ok(Math.abs(shownRate - rate) <= Math.max(0.0005, 0.01 * rate), `${direction}: shown ${shownRate} GB/s, bytes / copyMs = ${rate.toFixed(4)} GB/s`);
     }
   });
+
+  test('a loop of 21,000 moves (past the 20,000 kept one by one): the report counts every one, %transfers all says how many older moves it folded', async () => {
+    const report = await reportOf(kernel(), [
+      "const resident = tf.ones([4]);\nawait resident.to('gpu:0');",
+      'for (let i = 0; i < 21000; i++) tf.tidy(() => { resident.add(tf.ones([4])); });',
+    ].join('\n'));
+    const shown = /H2D (\d+)× ([\d.]+ KiB)/.exec(report.text);
+    assert.ok(shown !== null && Number(shown[1]) === 21001, `the report counts 21,001 moves up: ${report.text.split('\n')[0]}`);
+    const folded = report.meta.foldedTransfers.reduce((sum, group) => sum + group.count, 0);
+    assert.ok(folded > 0 && folded + report.meta.transfers.length === 21001, `kept ${report.meta.transfers.length}, folded ${folded}`);
+    const listing = streamText(await runOk(kernel(), '%transfers all'), 'stdout');
+    assert.match(listing, /\b\d+ older moves folded into \d+ lines?/, listing.slice(-400));
+  });
 });
