@@ -53,7 +53,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private readonly finalizer: TensorFinalizer;
   private readonly warned = new Set<string>();
   private currentDevice = 'cpu';
-  report: 'off' | 'compact' | 'full' = 'full';
+  private reportMode: 'off' | 'compact' | 'full' = 'full';
   private cellStartedAt = performance.now();
   private cellNumber = 0;
   private liveBefore = new Map<string, number>();
@@ -96,6 +96,20 @@ class DeviceSession implements DeviceControl, TensorMover {
   static async load(deps: DeviceLayerDependencies): Promise<DeviceSession> {
     const tfjs = await loadTfjs();
     return new DeviceSession(tfjs, new DeviceRegistry(tfjs.core), deps);
+  }
+
+  /** %report: with it off (and no %profile) the GPU clocks stop timing, so an unreported cell pays nothing for them. */
+  get report(): 'off' | 'compact' | 'full' {
+    return this.reportMode;
+  }
+
+  set report(mode: 'off' | 'compact' | 'full') {
+    this.reportMode = mode;
+    this.updateClocks();
+  }
+
+  private updateClocks(): void {
+    for (const clock of this.clocks.values()) clock.setEnabled(this.reportMode !== 'off' || this.profile);
   }
 
   get policy(): DevicePolicy {
@@ -154,6 +168,7 @@ class DeviceSession implements DeviceControl, TensorMover {
 
   set profile(on: boolean) {
     this.placement.profiler = on ? this.profiler : null;
+    this.updateClocks();
   }
 
   get placementLog(): boolean {
@@ -244,6 +259,7 @@ class DeviceSession implements DeviceControl, TensorMover {
         const clock = new GpuClock(backend as unknown as ConstructorParameters<typeof GpuClock>[0], () => this.cellNumber);
         this.clocks.set(device, clock);
         await clock.install();
+        this.updateClocks();
       }
     }
     this.readyBackends.set(device, backend);

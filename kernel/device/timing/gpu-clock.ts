@@ -76,10 +76,14 @@ export class GpuClock {
   private readonly inFlight: number[] = [];
   private readonly reads = new Set<Promise<void>>();
   private lastFencedEnd = 0;
+  /** Work was submitted while timing was off: whether the GPU is idle is not known. */
+  private untracked = false;
   /** performance.now() = GPU ns / 1e6 + offset. */
   private offsetMs = 0;
   /** While %profile runs an op: passes begun now are that op's. */
   label: string | null = null;
+  /** Off (with %report off and no %profile) the GPU's work is neither timed nor tracked: it costs nothing then. */
+  enabled = true;
 
   constructor(private readonly backend: ClockedBackend, private readonly cellNow: () => number) {
     this.source = backend.device.features.has('timestamp-query') ? 'timestamps' : 'fenced';
@@ -94,7 +98,7 @@ export class GpuClock {
     backend.ensureCommandEncoderReady = () => {
       const before = backend.commandEncoder;
       ensure();
-      if (backend.commandEncoder !== before && backend.commandEncoder && this.source === 'timestamps') this.instrument(backend.commandEncoder as EncoderLike);
+      if (backend.commandEncoder !== before && backend.commandEncoder && this.enabled && this.source === 'timestamps') this.instrument(backend.commandEncoder as EncoderLike);
     };
     backend.submitQueue = () => {
       const encoder = backend.commandEncoder as EncoderLike | null;
@@ -102,6 +106,11 @@ export class GpuClock {
       if (encoder && slots && slots.used > 0) {
         encoder.resolveQuerySet(slots.querySet, 0, slots.used, slots.resolve, 0);
         encoder.copyBufferToBuffer(slots.resolve, 0, slots.read, 0, slots.used * 8);
+      }
+      if (!this.enabled && !slots) {
+        submit();
+        this.untracked = true;
+        return;
       }
       const cell = slots?.cell ?? this.cellNow();
       const submitted = performance.now();
@@ -122,9 +131,19 @@ export class GpuClock {
     return arrived;
   }
 
-  /** True when every submit so far has been seen to finish. */
+  /** True when every submit so far has been seen to finish (never while submits go untracked). */
   get idle(): boolean {
-    return this.inFlight.length === 0;
+    return this.inFlight.length === 0 && !this.untracked;
+  }
+
+  /** Turns timing on or off; work submitted while off makes `idle` unknown until a fence says otherwise. */
+  setEnabled(on: boolean): void {
+    this.enabled = on;
+  }
+
+  /** Told by a fence that the GPU finished everything submitted before it. */
+  sawIdle(): void {
+    if (this.inFlight.length === 0) this.untracked = false;
   }
 
   /** Cells whose work is still queued or running. */

@@ -26,6 +26,7 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
   const cells = clock?.pendingCells() ?? [];
   const started = performance.now();
   await gpu.queue.onSubmittedWorkDone();
+  clock?.sawIdle();
   return { ms: performance.now() - started, cells };
 }
 
