@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { streamText } from '../support/exchange';
 import { GPU_HANDLE, GPU_STAMPS, printedNumber } from '../support/gpu-cell';
-import { deviceOf, runOk, theReport, useReportKernel } from '../support/report';
+import { freshKernel } from '../support/fixtures';
+import { deviceOf, REPORT_TIMEOUT_MS, runOk, theReport, useReportKernel } from '../support/report';
 
 /** Matrix size and count: ~0.5–1 s of lavapipe work, GPU-bound (the host dispatches in a few ms). */
 const WORK = (name: string, count: number): string => `let ${name} = m;\nfor (let i = 0; i < ${count}; i++) ${name} = tf.matMul(${name}, m);`;
@@ -68,5 +69,19 @@ describe('inline report: GPU time from the GPU clock', () => {
     const report = theReport(await runOk(kernel(), `${WORK('n', 1)}\nawait n.data();`));
     assert.equal(report.meta.profile, null);
     assert.doesNotMatch(report.html, /tsgpu-profile/);
+  });
+
+  test('without timestamp queries (TSGPU_GPU_TIME=fenced) GPU time is fenced, labelled so, and covers the timestamps\' measurement', async (t) => {
+    const fenced = await freshKernel(t, { readyTimeoutMs: REPORT_TIMEOUT_MS, env: { TSGPU_GPU_TIME: 'fenced' } });
+    await runOk(fenced, `%device gpu:0\nconst m = tf.randomNormal([512, 512]);\n${WORK('w', 2)}\nawait w.data();\n${GPU_HANDLE}\n${GPU_STAMPS}`);
+    const exchange = await runOk(fenced, ['stampGpu(0);', WORK('g', 6), 'flushGpu();', 'stampGpu(1);', 'console.log(`stamped ${(await readStamps()).toFixed(3)}`);'].join('\n'));
+    const stamped = printedNumber(streamText(exchange, 'stdout'), 'stamped');
+    const report = theReport(exchange);
+    const gpu = deviceOf(report, 'gpu:0').gpu;
+    assert.ok(gpu !== null && gpu.source === 'fenced', `gpu:0's time is fenced: ${JSON.stringify(gpu)}`);
+    // A fence ends after the work does and counts idle gaps: never less than the GPU's own measure, at most the cell.
+    assert.ok(gpu.ms >= 0.9 * stamped && gpu.ms <= report.meta.durationMs + 1,
+      `fenced ${gpu.ms.toFixed(1)} ms; timestamps ${stamped.toFixed(1)} ms; cell ${report.meta.durationMs.toFixed(1)} ms`);
+    assert.match(report.text, /fenced, idle gaps included/, report.text);
   });
 });
