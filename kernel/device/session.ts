@@ -8,7 +8,7 @@ import type { TransferTotals } from '../display/progress';
 import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, FoldedMoves, MoveWait, TransferListing, TransferRecord } from './device-control';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, FoldedMoves, TransferListing, TransferRecord } from './device-control';
 import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
@@ -22,18 +22,14 @@ import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
 import { TransferEngine } from './transfer/transfer-engine';
 import { currentCallSite, withCallSite } from './call-site';
 import { OpProfiler, type ProfileRow } from './profile/op-profiler';
-import { GpuClock, type GpuInterval } from './timing/gpu-clock';
 import { gpuUse } from './timing/gpu-use';
-import { moveWaits, waitForQueuedWork } from './timing/queue-wait';
-import type { WebGpuBackend } from './transfer/gpu-types';
+import { type CellGpuTimes, GpuTiming, type MoveTiming } from './timing/gpu-timing';
 
 /** Declarations the checker needs once tensors are in play: `tf`, the tensor API, `asTensor`… */
 export const TENSOR_DECLARATIONS = path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts');
 
 /** Code that may touch tensors or devices. A false positive only loads tfjs a little early. */
 const USES_TENSORS = /\b(tf|asTensor|bestDevice|withDevice|device)\b|@tensorflow\//;
-/** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
-const SETTLE_MS = 20;
 /** Code that may name a GPU: GPUs are looked for (~0.2 s) before it is checked. */
 const NAMES_DEVICES = /\b(gpu|cuda|bestDevice|withDevice|device|auto)\b/;
 
@@ -64,7 +60,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private readonly moving = new WeakMap<object, Promise<void>>();
   private readonly readyBackends = new Map<string, BackendLike>();
   /** Each started GPU's clock: when it was busy, from its own timestamps. */
-  private readonly clocks = new Map<string, GpuClock>();
+  private readonly timing = new GpuTiming(() => this.cellNumber);
   private readonly profiler: OpProfiler;
   /** Buffers being read now: data() inside array() is the same read, recorded once. */
   private readonly reading = new WeakSet<object>();
@@ -78,7 +74,7 @@ class DeviceSession implements DeviceControl, TensorMover {
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.install();
-    this.profiler = new OpProfiler(engine, this.clocks);
+    this.profiler = new OpProfiler(engine, this.timing.clocks);
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
     this.finalizer = new TensorFinalizer(engine);
     this.finalizer.install();
@@ -109,7 +105,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   }
 
   private updateClocks(): void {
-    for (const clock of this.clocks.values()) clock.setEnabled(this.reportMode !== 'off' || this.profile);
+    this.timing.setEnabled(this.reportMode !== 'off' || this.profile);
   }
 
   get policy(): DevicePolicy {
@@ -134,7 +130,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   async afterRun(): Promise<void> {
     // A profile waits for every op's GPU time; the plain report does not wait for a busy GPU.
     const profiled = !this.profiler.empty;
-    const gpuTimes = await this.gpuIntervals(profiled);
+    const gpuTimes = await this.timing.collect(profiled);
     for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
     const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();
@@ -179,21 +175,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.placement.logKernels = on;
   }
 
-  /**
-   * GPU work that finished, per device. A GPU that finished the cell's work has its times back
-   * within a few ms; one still busy is not waited for (its work shows with a later cell).
-   */
-  private async gpuIntervals(waitForAll: boolean): Promise<Map<string, { intervals: GpuInterval[]; clock: GpuClock }>> {
-    const times = new Map<string, { intervals: GpuInterval[]; clock: GpuClock }>();
-    for (const [device, clock] of this.clocks) {
-      if (waitForAll) await clock.settled();
-      else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-      times.set(device, { intervals: clock.take(), clock });
-    }
-    return times;
-  }
-
-  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[], folded: FoldedMoves[], gpuTimes: Map<string, { intervals: GpuInterval[]; clock: GpuClock }>,
+  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[], folded: FoldedMoves[], gpuTimes: CellGpuTimes,
     profile: ProfileRow[] | null): CellReport {
     const start = this.cellStartedAt;
     const software = new Set(this.registry.list().filter((device) => device.software).map((device) => device.name));
@@ -255,12 +237,7 @@ class DeviceSession implements DeviceControl, TensorMover {
       const limit = this.registry.bindingLimit(device);
       if (limit !== null) this.placement.bindingLimits.set(device, limit);
       this.transferEngine.attach(backend);
-      if (!this.clocks.has(device)) {
-        const clock = new GpuClock(backend as unknown as ConstructorParameters<typeof GpuClock>[0], () => this.cellNumber);
-        this.clocks.set(device, clock);
-        await clock.install();
-        this.updateClocks();
-      }
+      await this.timing.attach(device, backend);
     }
     this.readyBackends.set(device, backend);
     return backend;
@@ -365,34 +342,20 @@ class DeviceSession implements DeviceControl, TensorMover {
       await this.timedMove(info, from, device, from, operation, (progress) => this.transferEngine.download(tensor.dataId, backend, progress));
       return;
     }
-    let extra = { waitMs: 0, copyMs: 0, waits: [] as MoveWait[] };
+    let extra: MoveTiming = { waitMs: 0, copyMs: 0, waits: [] };
     if (fromGpu && !this.hasHostCopy(tensor)) {
       // WebGPU reads back asynchronously; tfjs's own move would need a synchronous read.
-      const timing = await this.timedRead(from, () => this.engine.read(tensor.dataId));
+      const timing = await this.waitThenCopy(from, () => this.engine.read(tensor.dataId));
       extra = timing.timing;
     }
     this.placement.explicitly(operation, () => this.engine.moveData(backend, tensor.dataId), extra);
   }
 
-  /** Waits for the GPU's queued work, then runs `copy`: the two timed apart, staging set-up counted as a wait. */
-  private async waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: { waitMs: number; copyMs: number; waits: MoveWait[] } }> {
+  /** A GPU move's wait for queued work and its copy, timed apart. */
+  private waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     const gpu = this.engine.registry[this.registry.backendName(gpuName)];
-    if (!gpu || !isWebGpuBackend(gpu)) {
-      const started = performance.now();
-      const value = await copy();
-      return { value, timing: { waitMs: 0, copyMs: performance.now() - started, waits: [] } };
-    }
-    const queued = await waitForQueuedWork(gpu, this.clocks.get(gpuName));
-    const setupBefore = this.transferEngine.stagingSetupMs(gpu as WebGpuBackend);
-    const started = performance.now();
-    const value = await copy();
-    const elapsed = performance.now() - started;
-    const stagingMs = Math.min(elapsed, this.transferEngine.stagingSetupMs(gpu as WebGpuBackend) - setupBefore);
-    return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(gpuName, this.cellNumber, queued, stagingMs) } };
-  }
-
-  private timedRead<T>(gpuName: string, read: () => Promise<T>): Promise<{ value: T; timing: { waitMs: number; copyMs: number; waits: MoveWait[] } }> {
-    return this.waitThenCopy(gpuName, read);
+    const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
+    return this.timing.waitThenCopy(gpuName, webGpu, () => (webGpu ? this.transferEngine.stagingSetupMs(webGpu) : 0), copy);
   }
 
   /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
@@ -412,7 +375,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     const info = this.engine.state.tensorInfo.get(tensor.dataId);
     this.reading.add(key);
     try {
-      const { value, timing } = await this.timedRead(from, read);
+      const { value, timing } = await this.waitThenCopy(from, read);
       this.record({
         direction: 'D2H', from, to: 'cpu', bytes: info ? bytesOn(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
         scalar: tensor.rank === 0,
