@@ -119,9 +119,12 @@ export class GpuClock {
       submit();
       this.inFlight.push(cell);
       if (slots && slots.used > 0) this.track(this.readSlots(slots));
+      else if (this.source === 'fenced') this.track(this.fence(submitted, cell, true));
       else {
+        // A submit without compute (tfjs's own copies): no fence for it, which would cost a round
+        // trip through Dawn per submit; a readback right after it counts its copy as copy time.
         if (slots) this.idleSlots.push(slots);
-        this.track(this.fence(submitted, cell, this.source === 'fenced'));
+        this.inFlight.pop();
       }
     };
   }
