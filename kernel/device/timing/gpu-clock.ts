@@ -1,10 +1,11 @@
 // When a GPU was busy, read from the GPU's own clock. tfjs-backend-webgpu records its dispatches
 // into compute passes (up to WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE per submit); each pass gets a
-// begin/end timestamp here, resolved into a small buffer at submit and read back asynchronously,
-// so the figure costs one tiny map per submit and never waits for the GPU. tfjs's own
-// timestamp support (backend.time) only works inside tf.profile and ends a pass per dispatch.
-// Without `timestamp-query` the fallback is fenced: each submit's span is from its submission (or
-// the previous one's end) to onSubmittedWorkDone, which includes idle gaps and is labelled so.
+// begin/end timestamp here. The timestamps are resolved and read back in batches (a query set of
+// 64 passes when it fills, and whatever is left when a cell ends), never waiting for the GPU:
+// resolving and mapping after every submit cost the seed training cell ~35% (measured, lavapipe).
+// tfjs's own timestamp support (backend.time) only works inside tf.profile and ends a pass per
+// dispatch. Without `timestamp-query` the fallback is fenced: each submit's span is from its
+// submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
 import type { GpuBuffer } from '../transfer/gpu-types';
 import { BufferUsage, MapMode } from '../transfer/gpu-types';
 
@@ -49,6 +50,7 @@ export interface ClockedBackend {
   };
   commandEncoder: unknown;
   ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
   submitQueue(): void;
 }
 
@@ -62,18 +64,23 @@ interface TimestampSlots {
   resolve: GpuBuffer;
   read: GpuBuffer;
   used: number;
-  cell: number;
-  /** Per timed pass: the op it was begun for, while profiling. */
+  /** Per timed pass: the cell that recorded it, and the op it was begun for while profiling. */
+  cells: number[];
   labels: (string | null)[];
 }
 
 export class GpuClock {
   readonly source: GpuTimeSource;
   private readonly idleSlots: TimestampSlots[] = [];
-  private readonly slotsOf = new WeakMap<object, TimestampSlots>();
+  /** The set new passes take their timestamps from, and full ones not yet resolved. */
+  private current: TimestampSlots | null = null;
+  private readonly full: TimestampSlots[] = [];
   private arrived: GpuInterval[] = [];
-  /** Cells whose submitted work has not been seen to finish yet, one entry per submit. */
+  /** Fenced: cells whose submitted work has not been seen to finish yet, one entry per submit. */
   private readonly inFlight: number[] = [];
+  /** Timestamps: cells that submitted work since a fence last saw the GPU idle. */
+  private readonly sinceIdle = new Set<number>();
+  private readonly cellOf = new WeakMap<object, number>();
   private readonly reads = new Set<Promise<void>>();
   private lastFencedEnd = 0;
   /** Work was submitted while timing was off: whether the GPU is idle is not known. */
@@ -100,33 +107,57 @@ export class GpuClock {
     backend.ensureCommandEncoderReady = () => {
       const before = backend.commandEncoder;
       ensure();
-      if (backend.commandEncoder !== before && backend.commandEncoder && this.enabled && this.source === 'timestamps') this.instrument(backend.commandEncoder as EncoderLike);
+      const encoder = backend.commandEncoder as EncoderLike | null;
+      if (encoder === before || encoder === null) return;
+      this.cellOf.set(encoder, this.cellNow());
+      if (this.enabled && this.source === 'timestamps') this.instrument(encoder);
     };
     backend.submitQueue = () => {
       const encoder = backend.commandEncoder as EncoderLike | null;
-      const slots = encoder ? this.slotsOf.get(encoder) : undefined;
-      if (encoder && slots && slots.used > 0) {
-        encoder.resolveQuerySet(slots.querySet, 0, slots.used, slots.resolve, 0);
-        encoder.copyBufferToBuffer(slots.resolve, 0, slots.read, 0, slots.used * 8);
-      }
-      if (!this.enabled && !slots) {
-        submit();
+      const cell = (encoder && this.cellOf.get(encoder)) ?? this.cellNow();
+      const submitted = performance.now();
+      submit();
+      if (!this.enabled) {
         this.untracked = true;
         return;
       }
-      const cell = slots?.cell ?? this.cellNow();
-      const submitted = performance.now();
-      submit();
-      this.inFlight.push(cell);
-      if (slots && slots.used > 0) this.track(this.readSlots(slots));
-      else if (this.source === 'fenced') this.track(this.fence(submitted, cell, true));
-      else {
-        // A submit without compute (tfjs's own copies): no fence for it, which would cost a round
-        // trip through Dawn per submit; a readback right after it counts its copy as copy time.
-        if (slots) this.idleSlots.push(slots);
-        this.inFlight.pop();
+      if (this.source === 'fenced') {
+        this.inFlight.push(cell);
+        this.track(this.fence(submitted, cell));
+        return;
       }
+      this.sinceIdle.add(cell);
+      // Sets that filled up while this encoder recorded hold passes of submitted encoders only now.
+      if (this.full.length > 0) this.resolve(this.full.splice(0));
     };
+  }
+
+  /**
+   * Reads back every timestamp written so far: submits what tfjs recorded but has not submitted
+   * (its passes hold timestamps), then resolves the sets. Called when a cell ends.
+   */
+  flush(): void {
+    if (this.source !== 'timestamps') return;
+    const backend = this.backend;
+    if (backend.commandEncoder) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+    const sets = this.full.splice(0);
+    if (this.current && this.current.used > 0) sets.push(this.current);
+    this.current = null;
+    if (sets.length > 0) this.resolve(sets);
+  }
+
+  private resolve(sets: TimestampSlots[]): void {
+    const device = this.backend.device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown }; queue: { submit(buffers: unknown[]): void } };
+    const encoder = device.createCommandEncoder();
+    for (const slots of sets) {
+      encoder.resolveQuerySet(slots.querySet, 0, slots.used, slots.resolve, 0);
+      encoder.copyBufferToBuffer(slots.resolve, 0, slots.read, 0, slots.used * 8);
+    }
+    device.queue.submit([encoder.finish()]);
+    for (const slots of sets) this.track(this.readSlots(slots));
   }
 
   /** GPU work that finished since the last call. */
@@ -138,7 +169,7 @@ export class GpuClock {
 
   /** True when every submit so far has been seen to finish (never while submits go untracked). */
   get idle(): boolean {
-    return this.inFlight.length === 0 && !this.untracked;
+    return (this.source === 'fenced' ? this.inFlight.length === 0 : this.sinceIdle.size === 0) && !this.untracked;
   }
 
   /** Turns timing on or off; work submitted while off makes `idle` unknown until a fence says otherwise. */
@@ -148,12 +179,18 @@ export class GpuClock {
 
   /** Told by a fence that the GPU finished everything submitted before it. */
   sawIdle(): void {
+    this.sinceIdle.clear();
     if (this.inFlight.length === 0) this.untracked = false;
+  }
+
+  /** Timestamps not back yet: the GPU has not finished the work they time. */
+  get pending(): boolean {
+    return this.reads.size > 0;
   }
 
   /** Cells whose work is still queued or running. */
   pendingCells(): number[] {
-    return [...new Set(this.inFlight)];
+    return [...new Set(this.source === 'fenced' ? this.inFlight : this.sinceIdle)];
   }
 
   /** Resolves once every submit so far has finished and its times have arrived. */
@@ -190,17 +227,23 @@ export class GpuClock {
 
   private instrument(encoder: EncoderLike): void {
     const begin = encoder.beginComputePass.bind(encoder);
-    const slots = this.idleSlots.pop() ?? this.newSlots();
-    slots.used = 0;
-    slots.labels = [];
-    slots.cell = this.cellNow();
-    this.slotsOf.set(encoder, slots);
+    const cell = this.cellNow();
     // An own property on Dawn's encoder object: tfjs calls encoder.beginComputePass(descriptor).
     encoder.beginComputePass = (descriptor) => {
-      // tfjs's tf.profile path brings its own timestampWrites; a set that is full leaves the rest untimed.
-      if (descriptor?.timestampWrites || slots.used + 2 > PASSES_PER_SET * 2) return begin(descriptor);
+      // tfjs's tf.profile path brings its own timestampWrites.
+      if (descriptor?.timestampWrites || !this.enabled) return begin(descriptor);
+      let slots = this.current;
+      if (slots === null || slots.used + 2 > PASSES_PER_SET * 2) {
+        if (slots !== null) this.full.push(slots);
+        slots = this.idleSlots.pop() ?? this.newSlots();
+        slots.used = 0;
+        slots.cells = [];
+        slots.labels = [];
+        this.current = slots;
+      }
       const writes = { querySet: slots.querySet, beginningOfPassWriteIndex: slots.used, endOfPassWriteIndex: slots.used + 1 };
       slots.used += 2;
+      slots.cells.push(cell);
       slots.labels.push(this.label);
       return begin({ ...descriptor, timestampWrites: writes });
     };
@@ -214,33 +257,29 @@ export class GpuClock {
       resolve: device.createBuffer({ size: bytes, usage: QUERY_RESOLVE | BufferUsage.COPY_SRC }),
       read: device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }),
       used: 0,
-      cell: 0,
+      cells: [],
       labels: [],
     };
   }
 
   private async readSlots(slots: TimestampSlots): Promise<void> {
-    try {
-      await slots.read.mapAsync(MapMode.READ, 0, slots.used * 8);
-      const times = new BigInt64Array(slots.read.getMappedRange(0, slots.used * 8));
-      for (let i = 0; i + 1 < slots.used; i += 2) {
-        const start = Number(times[i]!) / 1e6 + this.offsetMs;
-        const end = Number(times[i + 1]!) / 1e6 + this.offsetMs;
-        // A pass the GPU skipped writes zeros; such a pair says nothing.
-        if (end >= start && times[i]! > 0n) this.arrived.push({ start, end, cell: slots.cell, label: slots.labels[i / 2] ?? null });
-      }
-      slots.read.unmap();
-      this.idleSlots.push(slots);
-    } finally {
-      this.inFlight.shift();
+    await slots.read.mapAsync(MapMode.READ, 0, slots.used * 8);
+    const times = new BigInt64Array(slots.read.getMappedRange(0, slots.used * 8));
+    for (let i = 0; i + 1 < slots.used; i += 2) {
+      const start = Number(times[i]!) / 1e6 + this.offsetMs;
+      const end = Number(times[i + 1]!) / 1e6 + this.offsetMs;
+      // A pass the GPU skipped writes zeros; such a pair says nothing.
+      if (end >= start && times[i]! > 0n) this.arrived.push({ start, end, cell: slots.cells[i / 2] ?? 0, label: slots.labels[i / 2] ?? null });
     }
+    slots.read.unmap();
+    this.idleSlots.push(slots);
   }
 
-  private async fence(submitted: number, cell: number, record: boolean): Promise<void> {
+  private async fence(submitted: number, cell: number): Promise<void> {
     try {
       await this.backend.device.queue.onSubmittedWorkDone();
       const end = performance.now();
-      if (record) this.arrived.push({ start: Math.max(submitted, this.lastFencedEnd), end, cell, label: null });
+      this.arrived.push({ start: Math.max(submitted, this.lastFencedEnd), end, cell, label: null });
       this.lastFencedEnd = end;
     } finally {
       this.inFlight.shift();

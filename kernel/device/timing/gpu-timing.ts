@@ -45,6 +45,7 @@ export class GpuTiming {
   async collect(waitForAll: boolean): Promise<CellGpuTimes> {
     const times: CellGpuTimes = new Map();
     for (const [device, clock] of this.clocks) {
+      clock.flush();
       if (waitForAll) await clock.settled();
       else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
       times.set(device, { intervals: clock.take(), clock });

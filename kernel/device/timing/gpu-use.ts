@@ -22,7 +22,7 @@ export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock } | un
     source: times.clock.source,
     earlierCellsMs: unionMs(earlier),
     earlierCells: [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b),
-    stillBusy: !times.clock.idle,
+    stillBusy: times.clock.pending,
     spans: spans.length > MAX_DRAWN ? mergeIntervals(spans.map(([start, end]) => ({ start, end })), (spans.at(-1)![1] - spans[0]![0]) / MAX_DRAWN) : spans,
   };
 }
