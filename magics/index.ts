@@ -7,6 +7,7 @@ import { gcMagic } from './gc';
 import { lsmagicMagic } from './lsmagic';
 import { memoryMagic } from './memory';
 import { placementMagic } from './placement';
+import { profileMagic } from './profile';
 import { MagicRegistry } from './registry';
 import { reportMagic } from './report';
 import { timeMagic } from './time';
@@ -17,7 +18,7 @@ import { whoMagic } from './who';
 
 export function createMagics(): MagicRegistry {
   const registry = new MagicRegistry();
-  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, gcMagic, transfersMagic, reportMagic, placementMagic, timeMagic, timeitMagic,
+  for (const magic of [deviceMagic, devicesMagic, devicePolicyMagic, memoryMagic, gcMagic, transfersMagic, reportMagic, placementMagic, profileMagic, timeMagic, timeitMagic,
     whoMagic, envMagic, typecheckMagic]) registry.register(magic);
   return registry.register(lsmagicMagic(registry));
 }

@@ -4,6 +4,7 @@ import { formatBytes, textTable } from './format';
 function exactBytes(bytes: number): string {
   return bytes < 1024 * 1024 ? `${bytes} B` : `${bytes} B (${formatBytes(bytes)})`;
 }
+import type { FoldedMoves } from '../kernel/device/device-control';
 import { type Magic, MagicError } from './registry';
 
 export const transfersMagic: Magic = {
@@ -19,29 +20,39 @@ export const transfersMagic: Magic = {
       return;
     }
     if (scope !== '' && scope !== 'all') throw new MagicError(`%transfers takes all or reset, not "${scope}"`);
-    const records = devices.transfers(scope === 'all' ? 'all' : 'last');
-    if (records.length === 0) {
+    const listing = devices.transfers(scope === 'all' ? 'all' : 'last');
+    if (listing.moves.length === 0 && listing.folded.length === 0) {
       context.print('no transfers\n');
       return;
     }
     // One row per kind of move and place: a training loop's hundreds of moves read as a few lines.
-    const groups = new Map<string, { count: number; bytes: number; ms: number; record: (typeof records)[number] }>();
-    for (const record of records) {
+    // Moves the ledger folded already come as such rows.
+    const groups = new Map<string, FoldedMoves>();
+    const add = (record: FoldedMoves): void => {
       const key = [record.direction, record.from, record.to, record.cause, record.operation, record.cell, record.line].join('|');
-      const group = groups.get(key) ?? { count: 0, bytes: 0, ms: 0, record };
-      group.count++;
+      const group = groups.get(key) ?? { ...record, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0 };
+      group.count += record.count;
       group.bytes += record.bytes;
       group.ms += record.ms;
+      group.waitMs += record.waitMs;
+      group.copyMs += record.copyMs;
       groups.set(key, group);
-    }
-    const rows = [...groups.values()].map(({ count, bytes, ms, record }) => [
-      record.direction, `${record.from} → ${record.to}`, String(count), exactBytes(bytes), ms.toFixed(3),
-      ms > 0 ? (bytes / ms / 1e6).toFixed(3) : '', record.cause, record.operation,
-      record.cell === null ? '' : record.line === null ? `cell ${record.cell}` : `cell ${record.cell}, line ${record.line}`,
+    };
+    for (const group of listing.folded) add(group);
+    for (const record of listing.moves) add({ ...record, count: 1 });
+    // GB/s is over the copy alone; a move's wait (queued GPU work, staging set-up) is shown apart.
+    const rows = [...groups.values()].map((group) => [
+      group.direction, `${group.from} → ${group.to}`, String(group.count), exactBytes(group.bytes), group.ms.toFixed(3), group.waitMs.toFixed(3),
+      group.copyMs.toFixed(3), group.copyMs > 0 && group.bytes / group.count >= 64 * 1024 ? (group.bytes / group.copyMs / 1e6).toFixed(3) : '',
+      group.cause, group.operation,
+      group.cell === null ? '' : group.line === null ? `cell ${group.cell}` : `cell ${group.cell}, line ${group.line}`,
     ]);
-    const bytes = records.reduce((sum, record) => sum + record.bytes, 0);
-    const ms = records.reduce((sum, record) => sum + record.ms, 0);
-    context.print(`${textTable(['dir', 'from → to', 'moves', 'bytes', 'ms', 'GB/s', 'cause', 'op', 'where'], rows)}\n`
-      + `${records.length} transfers, ${formatBytes(bytes)}, ${ms.toFixed(3)} ms\n`);
+    const all = [...groups.values()];
+    const count = all.reduce((sum, group) => sum + group.count, 0);
+    const bytes = all.reduce((sum, group) => sum + group.bytes, 0);
+    const ms = all.reduce((sum, group) => sum + group.ms, 0);
+    const folded = listing.foldedCount > 0 ? `; ${listing.foldedCount} older moves folded into ${listing.folded.length} lines (the newest are kept one by one)` : '';
+    context.print(`${textTable(['dir', 'from → to', 'moves', 'bytes', 'ms', 'wait ms', 'copy ms', 'GB/s', 'cause', 'op', 'where'], rows)}\n`
+      + `${count} transfers, ${formatBytes(bytes)}, ${ms.toFixed(3)} ms${folded}\n`);
   },
 };

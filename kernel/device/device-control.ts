@@ -16,12 +16,29 @@ export interface DeviceInfo {
 
 export type Direction = 'H2D' | 'D2H' | 'D2D' | 'host';
 
+/** Part of a move spent waiting before its bytes could cross: for a GPU's queued work, or for staging buffers being made. */
+export interface MoveWait {
+  cause: 'gpu-work' | 'staging-setup';
+  ms: number;
+  /** The device that was busy (gpu-work) or whose staging buffers were made. */
+  device: string;
+  /** gpu-work queued by earlier cells (their numbers), not by this one. */
+  earlierCells: number[];
+}
+
 export interface TransferRecord {
   direction: Direction;
   from: string;
   to: string;
+  /** Bytes that crossed the bus (a bool crosses as 4 bytes per element, as the GPU holds it). */
   bytes: number;
+  /** waitMs + copyMs: the whole move as the caller waited for it. */
   ms: number;
+  /** Waiting before the copy (see waits); GB/s never counts it. */
+  waitMs: number;
+  /** The bytes crossing: from the first leaving their source to the last landing. */
+  copyMs: number;
+  waits: MoveWait[];
   /** `explicit` for .to()/.cpu()/.data()…, `implicit` for moves the auto policy made for an op. */
   cause: 'explicit' | 'implicit';
   /** The op or method that moved it: `MatMul`, `to`, `data`. */
@@ -29,10 +46,34 @@ export interface TransferRecord {
   /** The cell and line that caused it, when known. */
   cell: number | null;
   line: number | null;
-  /** ms since its cell started. */
+  /** When it started, in ms since its cell started (it ended at + ms). */
   at: number;
   /** A 0-d tensor (a learning rate, a constant): allowed everywhere, reported apart. */
   scalar: boolean;
+}
+
+/** Moves of one kind from one place, folded together. */
+export interface FoldedMoves {
+  direction: TransferRecord['direction'];
+  from: string;
+  to: string;
+  cause: TransferRecord['cause'];
+  operation: string;
+  cell: number | null;
+  line: number | null;
+  count: number;
+  bytes: number;
+  ms: number;
+  waitMs: number;
+  copyMs: number;
+}
+
+/** What %transfers shows: moves one by one, and older ones folded per line. */
+export interface TransferListing {
+  moves: TransferRecord[];
+  folded: FoldedMoves[];
+  /** How many moves the folded lines stand for. */
+  foldedCount: number;
 }
 
 export interface DeviceMemory {
@@ -79,7 +120,7 @@ export interface DeviceControl {
   /** Sets the live-byte growth on `device` that collects at once; resolves with the canonical name. */
   setGcPressure(device: string, bytes: number): Promise<string>;
   /** Transfers of the last cell that touched tensors, or of the whole session. */
-  transfers(scope: 'last' | 'all'): TransferRecord[];
+  transfers(scope: 'last' | 'all'): TransferListing;
   resetTransfers(): void;
   /** Resolves once every device has finished its queued work. */
   synchronize(): Promise<void>;
@@ -87,4 +128,6 @@ export interface DeviceControl {
   report: 'off' | 'compact' | 'full';
   /** %placement on: each cell also lists its ops with their devices, summarised. */
   placementLog: boolean;
+  /** %profile on: each cell's report adds a per-op table (host and GPU time, bytes in/out). */
+  profile: boolean;
 }

@@ -3,7 +3,7 @@
 // its inputs live (as in PyTorch): the hook points the engine at that backend for the one call,
 // which costs ~0.1 µs, where tf.setBackend costs ~200 µs (measured on this machine).
 // The hooks go on the engine instance shared by tfjs-core and tfjs-layers' bundled copy of it.
-import type { DevicePolicy, Direction } from './device-control';
+import type { DevicePolicy, Direction, MoveWait } from './device-control';
 import type { BackendLike, BufferInfo, DataId, EngineLike, TensorLike } from './engine-internals';
 import { GpuAllocationError, inputReferences, restoreInputReferences } from './transfer/gpu-allocation';
 import { isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
@@ -20,7 +20,10 @@ export interface MoveEvent {
   from: string;
   to: string;
   bytes: number;
-  ms: number;
+  /** Waiting before the copy (queued GPU work, staging set-up), and the copy itself. */
+  waitMs: number;
+  copyMs: number;
+  waits: MoveWait[];
   operation: string;
   explicit: boolean;
   scalar: boolean;
@@ -46,6 +49,7 @@ export interface DeviceActivity {
 
 /** Timing every host op would cost ~0.3 µs of the 0.5 µs budget: one in 16 is timed and scaled up. */
 const HOST_SAMPLE = 16;
+const NO_EXTRA = { waitMs: 0, copyMs: 0, waits: [] as MoveWait[] };
 /** Ops closer than this join one busy span on the timeline. */
 const SPAN_GAP_MS = 2;
 const MAX_SPANS = 400;
@@ -61,8 +65,24 @@ function isGpuName(name: string): boolean {
   return name.startsWith('gpu:');
 }
 
+/**
+ * Bytes a buffer takes on `device`: tfjs counts a bool as 1 byte, but tfjs-backend-webgpu keeps
+ * (and moves) every bool as a 32-bit integer.
+ */
+export function bytesOn(info: Pick<BufferInfo, 'bytes' | 'dtype'>, device: string): number {
+  return info.dtype === 'bool' && isGpuName(device) ? info.bytes * 4 : info.bytes;
+}
+
+/** %profile's view of each op: called around it, nested ops included. */
+export interface OpProfileHooks {
+  begin(kernelName: string, device: string, backend: BackendLike, inputs: Record<string, TensorLike | undefined> | TensorLike[]): void;
+  end(result: unknown): void;
+}
+
 export class Placement {
   policy: DevicePolicy = 'auto';
+  /** Set while %profile is on. */
+  profiler: OpProfileHooks | null = null;
   /** What each device did since the last takeActivity(). */
   private activity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
   /** %placement on: ops are also counted by kernel name. */
@@ -73,7 +93,7 @@ export class Placement {
   /** Set while an explicit move (`to`, `data`) runs: its moves are the user's, not the policy's. */
   private explicitOperation: string | null = null;
   /** Time an explicit move spent before tfjs's move (the GPU readback), added to what is recorded. */
-  private explicitExtraMs = 0;
+  private explicitExtra: { waitMs: number; copyMs: number; waits: MoveWait[] } = NO_EXTRA;
   private readonly wasmKernels: Set<string>;
   /**
    * Whether an op belongs to the running cell (the session asks the interpreter whose work is
@@ -190,15 +210,15 @@ export class Placement {
   }
 
   /** Runs an explicit move; the moves it makes are recorded as `operation`, never refused by policy. */
-  explicitly<T>(operation: string, run: () => T, extraMs = 0): T {
-    const [previous, previousExtra] = [this.explicitOperation, this.explicitExtraMs];
+  explicitly<T>(operation: string, run: () => T, extra: { waitMs: number; copyMs: number; waits: MoveWait[] } = NO_EXTRA): T {
+    const [previous, previousExtra] = [this.explicitOperation, this.explicitExtra];
     this.explicitOperation = operation;
-    this.explicitExtraMs = extraMs;
+    this.explicitExtra = extra;
     try {
       return run();
     } finally {
       this.explicitOperation = previous;
-      this.explicitExtraMs = previousExtra;
+      this.explicitExtra = previousExtra;
     }
   }
 
@@ -241,12 +261,17 @@ export class Placement {
       const started = !onHost || activity.ops % HOST_SAMPLE === 1 ? performance.now() : -1;
       // A GPU op refused for its buffer size may have taken references on its inputs: kept to put back.
       const references = onHost || !isWebGpuBackend(target) ? null : inputReferences(target, inputs);
+      // %profile: one null check per op while it is off.
+      const profiler = placement.profiler;
+      if (profiler !== null) profiler.begin(kernelName, device, target, inputs);
       let result: unknown;
       try {
         result = placement.dispatch(this, proto, target, current, kernelName, inputs, attrs);
       } catch (error) {
         if (references !== null && error instanceof GpuAllocationError) restoreInputReferences(target as WebGpuBackend, inputs, references);
         throw error;
+      } finally {
+        if (profiler !== null) profiler.end(result);
       }
       if (started >= 0) placement.timed(activity, started, performance.now());
       return result;
@@ -268,6 +293,9 @@ export class Placement {
       const from = placement.deviceOf(info.backend);
       const to = placement.deviceOf(backend);
       placement.refuseSyncReadback(info.backend, dataId, from, to);
+      // A GPU buffer whose values a read already brought to the host: the move hands over that
+      // host copy, and nothing crosses the bus.
+      const servedFromHostCopy = isGpuName(from) && !isGpuName(to) && info.backend.tensorMap?.get(dataId)?.values != null;
       const started = performance.now();
       if (!isGpuName(from) && isWebGpuBackend(backend) && placement.transfers.handles(info)) {
         placement.transfers.uploadNow(dataId, backend);
@@ -276,7 +304,8 @@ export class Placement {
         // tfjs uploads lazily, inside the next GPU op; upload now so the move is timed as a move.
         if (isGpuName(to)) backend.uploadToGPU?.(dataId);
       }
-      placement.recordMove(info, from, to, performance.now() - started + placement.explicitExtraMs);
+      const extra = placement.explicitExtra;
+      placement.recordMove(info, from, to, { waitMs: extra.waitMs, copyMs: performance.now() - started + extra.copyMs, waits: extra.waits }, servedFromHostCopy);
     };
 
     engine.trackTensor = function trackTensor(tensor, backend) {
@@ -284,25 +313,34 @@ export class Placement {
       proto.trackTensor.call(this, tensor, backend);
       if (known) return;
       const info = this.state.tensorInfo.get(tensor.dataId);
-      if (info) placement.account(placement.deviceOf(info.backend), info.bytes, 1);
+      if (info) {
+        const device = placement.deviceOf(info.backend);
+        placement.account(device, bytesOn(info, device), 1);
+      }
     };
 
     engine.removeDataId = function removeDataId(dataId, backend) {
       const info = this.state.tensorInfo.get(dataId);
-      if (info && info.backend === backend) placement.account(placement.deviceOf(backend), -info.bytes, -1);
+      if (info && info.backend === backend) {
+        const device = placement.deviceOf(backend);
+        placement.account(device, -bytesOn(info, device), -1);
+      }
       proto.removeDataId.call(this, dataId, backend);
     };
   }
 
-  /** Counts a finished move: live bytes change devices, and the move is reported (unless host to host). */
-  recordMove(info: BufferInfo, from: string, to: string, ms: number): void {
-    this.account(from, -info.bytes, -1);
-    this.account(to, info.bytes, 1);
-    if (from === to) return;
+  /**
+   * Counts a finished move: live bytes change devices, and the move is reported (unless host to
+   * host, or served from a host copy a read kept: then no byte crossed).
+   */
+  recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[] }, servedFromHostCopy = false): void {
+    this.account(from, -bytesOn(info, from), -1);
+    this.account(to, bytesOn(info, to), 1);
+    if (from === to || servedFromHostCopy) return;
     const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
     this.events.move({
-      direction, from, to, bytes: info.bytes, ms, operation: this.explicitOperation ?? this.kernelName, explicit: this.explicitOperation !== null,
-      scalar: info.shape.length === 0,
+      direction, from, to, bytes: Math.max(bytesOn(info, from), bytesOn(info, to)), ...timing,
+      operation: this.explicitOperation ?? this.kernelName, explicit: this.explicitOperation !== null, scalar: info.shape.length === 0,
     });
   }
 

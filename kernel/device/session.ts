@@ -8,19 +8,25 @@ import type { TransferTotals } from '../display/progress';
 import { renderReport } from '../display/report/render';
 import type { CellHooks, CellLocation, CellWork } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, TransferRecord } from './device-control';
+import type {
+  DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, FoldedMoves, GarbageCollection, TransferListing, TransferRecord,
+} from './device-control';
 import type { BackendLike, BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { moveProgress } from '../display/move-progress';
 import { TransferLedger } from './ledger';
 import { closeInterruptedScopes } from './interrupted-engine';
 import { TensorFinalizer } from './tensor-finalizer';
-import { type DeviceActivity, type MoveEvent, Placement } from './placement';
+import { bytesOn, type DeviceActivity, type MoveEvent, Placement } from './placement';
 import { DeviceError, DeviceRegistry } from './registry';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
 import { releasePooledBuffers } from './transfer/gpu-allocation';
 import { TransferEngine } from './transfer/transfer-engine';
+import { currentCallSite, withCallSite } from './call-site';
+import { OpProfiler, type ProfileRow } from './profile/op-profiler';
+import { gpuUse } from './timing/gpu-use';
+import { type CellGpuTimes, GpuTiming, type MoveTiming } from './timing/gpu-timing';
 
 /** Declarations the checker needs once tensors are in play: `tf`, the tensor API, `asTensor`… */
 export const TENSOR_DECLARATIONS = path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts');
@@ -45,7 +51,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private readonly finalizer: TensorFinalizer;
   private readonly warned = new Set<string>();
   private currentDevice = 'cpu';
-  report: 'off' | 'compact' | 'full' = 'full';
+  private reportMode: 'off' | 'compact' | 'full' = 'full';
   private cellStartedAt = performance.now();
   private cellNumber = 0;
   private liveBefore = new Map<string, number>();
@@ -58,6 +64,11 @@ class DeviceSession implements DeviceControl, TensorMover {
   /** Cells whose leftover work did ops or moves while this cell ran, and those moves: said apart, not counted. */
   private readonly strayCells = new Set<number>();
   private strayMoves = 0;
+  /** Each started GPU's clock: when it was busy, from its own timestamps. */
+  private readonly timing = new GpuTiming(() => this.cellNumber);
+  private readonly profiler: OpProfiler;
+  /** Buffers being read now: data() inside array() is the same read, recorded once. */
+  private readonly reading = new WeakSet<object>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
@@ -69,6 +80,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.ownsOp = () => this.owns(deps.cells.check());
     this.placement.install();
+    this.profiler = new OpProfiler(engine, this.timing.clocks);
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
     this.finalizer = new TensorFinalizer(engine, {
       deviceOf: (dataId) => {
@@ -92,6 +104,20 @@ class DeviceSession implements DeviceControl, TensorMover {
   static async load(deps: DeviceLayerDependencies): Promise<DeviceSession> {
     const tfjs = await loadTfjs();
     return new DeviceSession(tfjs, new DeviceRegistry(tfjs.core), deps);
+  }
+
+  /** %report: with it off (and no %profile) the GPU clocks stop timing, so an unreported cell pays nothing for them. */
+  get report(): 'off' | 'compact' | 'full' {
+    return this.reportMode;
+  }
+
+  set report(mode: 'off' | 'compact' | 'full') {
+    this.reportMode = mode;
+    this.updateClocks();
+  }
+
+  private updateClocks(): void {
+    this.timing.setEnabled(this.reportMode !== 'off' || this.profile);
   }
 
   get policy(): DevicePolicy {
@@ -137,13 +163,19 @@ class DeviceSession implements DeviceControl, TensorMover {
   async afterRun(): Promise<void> {
     const stray = this.strayLine();
     if (stray) process.stderr.write(stray);
+    // A profile waits for every op's GPU time; the plain report does not wait for a busy GPU.
+    const profiled = !this.profiler.empty;
+    const gpuTimes = await this.timing.collect(profiled);
+    for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
+    const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();
-    const moves = this.ledger.endCell(Object.keys(activity).length > 0);
+    const { moves, folded } = this.ledger.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
-    if (Object.keys(activity).length === 0 && moves.length === 0) return;
-    const report = this.cellReport(activity, moves);
+    if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) return;
+    const report = this.cellReport(activity, moves, folded, gpuTimes, profile);
     if (this.placement.logKernels) this.printPlacement(report);
-    if (this.report !== 'off') this.deps.emit({ type: 'display_data', ...renderReport(report, this.report) });
+    // A profile asked for is shown even with %report off.
+    if (this.report !== 'off' || profile !== null) this.deps.emit({ type: 'display_data', ...renderReport(report, this.report === 'off' ? 'compact' : this.report) });
   }
 
   async faults(): Promise<string | null> {
@@ -159,6 +191,16 @@ class DeviceSession implements DeviceControl, TensorMover {
     return `${parts.join('; ')}. This cell's GPU results may be wrong (zeros).${memory ? ' Out of GPU memory: dispose tensors you no longer need (x.dispose(), tf.tidy), or use smaller batches.' : ''} %devices shows each device's state.`;
   }
 
+  /** %profile on|off: per-op host and GPU time (each GPU op then gets a compute pass of its own). */
+  get profile(): boolean {
+    return this.placement.profiler !== null;
+  }
+
+  set profile(on: boolean) {
+    this.placement.profiler = on ? this.profiler : null;
+    this.updateClocks();
+  }
+
   get placementLog(): boolean {
     return this.placement.logKernels;
   }
@@ -167,7 +209,8 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.placement.logKernels = on;
   }
 
-  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[]): CellReport {
+  private cellReport(activity: Record<string, DeviceActivity>, moves: TransferRecord[], folded: FoldedMoves[], gpuTimes: CellGpuTimes,
+    profile: ProfileRow[] | null): CellReport {
     const start = this.cellStartedAt;
     const software = new Set(this.registry.list().filter((device) => device.software).map((device) => device.name));
     const names = new Set([...this.registry.list().map((device) => device.name), ...Object.keys(activity)]);
@@ -184,13 +227,16 @@ class DeviceSession implements DeviceControl, TensorMover {
         liveBytes: this.placement.live[device]?.bytes ?? 0,
         liveBytesBefore: this.liveBefore.get(device) ?? 0,
         kernels: done?.kernels ? [...done.kernels].sort((a, b) => b[1] - a[1]) : null,
+        gpu: gpuUse(gpuTimes.get(device), start, this.cellNumber),
       };
-    }).filter((use) => use.ops > 0 || use.liveBytes > 0 || use.liveBytesBefore > 0 || moves.some((m) => m.from === use.device || m.to === use.device));
+    }).filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0) || use.liveBytes > 0 || use.liveBytesBefore > 0 || moves.some((m) => m.from === use.device || m.to === use.device));
     return {
       cell: this.cellNumber,
       durationMs: performance.now() - start,
       devices,
-      transfers: moves.map(({ direction, from, to, bytes, ms, cause, operation, line, at, scalar }) => ({ direction, from, to, bytes, ms, cause, operation, line, at, scalar })),
+      transfers: moves.map(({ cell: _cell, ...move }) => move),
+      foldedTransfers: folded.map(({ cell: _cell, ...group }) => group),
+      profile,
     };
   }
 
@@ -225,6 +271,7 @@ class DeviceSession implements DeviceControl, TensorMover {
       const limit = this.registry.bindingLimit(device);
       if (limit !== null) this.placement.bindingLimits.set(device, limit);
       this.transferEngine.attach(backend, { device, liveBytes: () => this.placement.live[device]?.bytes ?? 0 });
+      await this.timing.attach(device, backend);
     }
     this.readyBackends.set(device, backend);
     return backend;
@@ -288,8 +335,10 @@ class DeviceSession implements DeviceControl, TensorMover {
     return backend && isWebGpuBackend(backend) ? this.transferEngine.stagingBytes(backend) : null;
   }
 
-  transfers(scope: 'last' | 'all'): TransferRecord[] {
-    return scope === 'last' ? this.ledger.lastCell() : this.ledger.all();
+  transfers(scope: 'last' | 'all'): TransferListing {
+    if (scope === 'all') return this.ledger.all();
+    const { moves, folded } = this.ledger.lastCell();
+    return { moves, folded, foldedCount: folded.reduce((sum, group) => sum + group.count, 0) };
   }
 
   resetTransfers(): void {
@@ -345,44 +394,59 @@ class DeviceSession implements DeviceControl, TensorMover {
         + `Move the parts and rebuild it there: tf.complex(await tf.real(x).to('${device}'), await tf.imag(x).to('${device}')).`);
     }
     if (toGpu && !fromGpu && isWebGpuBackend(backend) && this.transferEngine.handles(info)) {
-      await this.timedMove(info, from, device, operation, (progress) => this.transferEngine.upload(tensor.dataId, backend, progress));
+      await this.timedMove(info, from, device, device, operation, (progress) => this.transferEngine.upload(tensor.dataId, backend, progress));
       return;
     }
-    if (fromGpu && !toGpu && isWasmBackend(backend) && this.transferEngine.readsFromGpu(tensor.dataId)) {
-      await this.timedMove(info, from, device, operation, (progress) => this.transferEngine.download(tensor.dataId, backend, progress));
+    const source = this.engine.registry[this.registry.backendName(from)];
+    if (fromGpu && !toGpu && isWasmBackend(backend) && source && isWebGpuBackend(source) && this.transferEngine.readsFromGpu(tensor.dataId)) {
+      await this.timedMove(info, from, device, from, operation, (progress) => this.transferEngine.download(tensor.dataId, backend, progress));
       return;
     }
-    let readMs = 0;
+    let extra: MoveTiming = { waitMs: 0, copyMs: 0, waits: [] };
     if (fromGpu && !this.hasHostCopy(tensor)) {
       // WebGPU reads back asynchronously; tfjs's own move would need a synchronous read.
-      const started = performance.now();
-      await this.engine.read(tensor.dataId);
-      readMs = performance.now() - started;
+      const timing = await this.waitThenCopy(from, () => this.engine.read(tensor.dataId));
+      extra = timing.timing;
     }
-    this.placement.explicitly(operation, () => this.engine.moveData(backend, tensor.dataId), readMs);
+    this.placement.explicitly(operation, () => this.engine.moveData(backend, tensor.dataId), extra);
   }
 
-  /** A move the transfer engine makes: timed whole, a bar shown while it runs past a second, recorded once. */
-  private async timedMove(info: BufferInfo, from: string, to: string, operation: string,
+  /** A GPU move's wait for queued work and its copy, timed apart. */
+  private waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+    const gpu = this.engine.registry[this.registry.backendName(gpuName)];
+    const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
+    return this.timing.waitThenCopy(gpuName, webGpu, () => (webGpu ? this.transferEngine.stagingSetupMs(webGpu) : 0), copy);
+  }
+
+  /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
+  private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
     run: (progress: (done: number, total: number) => void) => Promise<void>): Promise<void> {
     const bar = moveProgress(this.deps.emit, `${from} → ${to}`);
-    const started = performance.now();
-    await run((done, total) => bar.update(done, total));
-    const ms = performance.now() - started;
+    const { timing } = await this.waitThenCopy(gpuName, () => run((done, total) => bar.update(done, total)));
     bar.finish();
-    this.placement.explicitly(operation, () => this.placement.recordMove(info, from, to, ms));
+    this.placement.explicitly(operation, () => this.placement.recordMove(info, from, to, timing));
   }
 
   async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
     this.deps.cells.check();
     const from = this.placement.deviceOfTensor(tensor);
-    if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor)) return read();
-    const started = performance.now();
-    const values = await read();
-    this.record({ direction: 'D2H', from, to: 'cpu', bytes: this.tfjsBytes(tensor), ms: performance.now() - started, operation, explicit: true, scalar: tensor.rank === 0 });
-    // Interrupted while the GPU was read: the values are not handed to the rest of the cell's work.
-    this.deps.cells.check();
-    return values;
+    const key = tensor.dataId as object;
+    // array() reads through data(): the inner read is the same move.
+    if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor) || this.reading.has(key)) return read();
+    const info = this.engine.state.tensorInfo.get(tensor.dataId);
+    this.reading.add(key);
+    try {
+      const { value, timing } = await this.waitThenCopy(from, read);
+      this.record({
+        direction: 'D2H', from, to: 'cpu', bytes: info ? bytesOn(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
+        scalar: tensor.rank === 0,
+      });
+      // Interrupted while the GPU was read: the values are not handed to the rest of the cell's work.
+      this.deps.cells.check();
+      return value;
+    } finally {
+      this.reading.delete(key);
+    }
   }
 
   started(operation: string): (error?: unknown) => void {
@@ -418,13 +482,19 @@ class DeviceSession implements DeviceControl, TensorMover {
       this.strayMoves++;
       return;
     }
-    const where = this.deps.locate();
+    // tfjs-layers reads back in .then() callbacks, which lose the cell's frame: the library call's site is carried.
+    const where = this.deps.locate() ?? currentCallSite();
+    const ms = event.waitMs + event.copyMs;
     this.ledger.add({
-      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms: event.ms,
+      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
-      // tfjs chains some work with .then(), which loses the cell's frame: the cell is still known.
-      cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - this.cellStartedAt, scalar: event.scalar,
+      cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
     });
+  }
+
+  /** The notebook line a library call (model.fit…) came from, for the moves it makes later. */
+  callSite<T>(call: () => T): T {
+    return withCallSite(this.deps.locate(), call);
   }
 
   private warnOnce(kernelName: string, message: string): void {

@@ -23,6 +23,8 @@ export interface TensorMover {
   started(operation: string): (error?: unknown) => void;
   /** Calls `stop` if the running cell is interrupted; returns a canceller. */
   onInterrupt(stop: () => void): () => void;
+  /** Runs a library call so the moves it makes later (in its promise chains) name the caller's line. */
+  callSite<T>(call: () => T): T;
 }
 
 /**
@@ -147,7 +149,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[]; stopTraining: boolean }, ...args: unknown[]) {
       const device = modelDevice(this);
       const call = (): unknown => (original as (...callArgs: unknown[]) => unknown).apply(this, args);
-      const result = device === null ? call() : mover.runOn(device, call);
+      const result = mover.callSite(() => (device === null ? call() : mover.runOn(device, call)));
       if (training && result instanceof Promise) {
         // An interrupt stops training at the next batch, and the model can be trained again
         // (tfjs clears its "fit() ongoing" flag when fit returns or throws).

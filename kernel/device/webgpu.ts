@@ -101,7 +101,9 @@ export async function discoverGpus(): Promise<Discovery> {
   const gpus: GpuCandidate[] = [];
   for (const [backend, adapterName] of names) {
     const open = async (): Promise<OpenedAdapter> => {
-      const instance = module.create([`adapter=${adapterName}`, `backend=${backend}`]);
+      // Dawn rounds timestamps to 65.5 µs by default (a browser's defence against timing attacks,
+      // nothing to defend here): per-op GPU times need the GPU's own resolution.
+      const instance = module.create([`adapter=${adapterName}`, `backend=${backend}`, 'disable-dawn-features=timestamp_quantization']);
       const adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
       if (!adapter) throw new Error(`the GPU "${adapterName}" (${backend}) is no longer available`);
       return { instance, adapter };

@@ -8,8 +8,17 @@ import {
   reportTableOf, runOk, tableRows, theReport, timelineIndex, useReportKernel,
 } from '../support/report';
 
-/** One direction in the text line: "H2D 3× 12 KB 0.5 ms 0.02 GB/s". */
-const DIRECTION = /^(H2D|D2H|D2D|host) (\d+)× ([\d.,]+ ?(?:B|KB|kB|MB|GB|KiB|MiB|GiB)) ([\d.]+) ms ([\d.]+ GB\/s|–|-)$/;
+/**
+ * One direction in the text line: "H2D 3× 12.0 KiB 0.5 ms (copy 0.4 ms, 31 µs/move)" or, for big
+ * moves, "(copy 40.1 ms, 1.67 GB/s, wait 3.2 ms gpu:0 GPU work)".
+ */
+const DIRECTION = /^(H2D|D2H|D2D|host) (\d+)× ([\d.,]+ ?(?:B|KB|kB|MB|GB|KiB|MiB|GiB)) ([\d.]+ (?:ms|µs)) \(copy ([\d.]+ (?:ms|µs)), ([\d.]+ GB\/s|[\d.]+ (?:ms|µs)\/move)(?:, wait (.+))?\)$/;
+
+/** "12.5 ms" or "310 µs" in ms. */
+function durationMs(text: string): number {
+  const [value = '', unit] = text.split(' ');
+  return unit === 'µs' ? Number(value) / 1000 : Number(value);
+}
 
 function assertTextMatchesMetadata(report: Report): void {
   const [first = ''] = report.text.split('\n');
@@ -22,21 +31,23 @@ function assertTextMatchesMetadata(report: Report): void {
       `the devices part names ${use.device} with its ${use.ops} ops: ${JSON.stringify(line.devices)}`);
   }
   // per direction: count, bytes, ms, GB/s
-  const directions = new Map<string, { count: number; bytes: number; ms: number }>();
+  const directions = new Map<string, { count: number; bytes: number; ms: number; copyMs: number }>();
   for (const transfer of report.meta.transfers) {
-    const sum = directions.get(transfer.direction) ?? { count: 0, bytes: 0, ms: 0 };
-    directions.set(transfer.direction, { count: sum.count + 1, bytes: sum.bytes + transfer.bytes, ms: sum.ms + transfer.ms });
+    const sum = directions.get(transfer.direction) ?? { count: 0, bytes: 0, ms: 0, copyMs: 0 };
+    directions.set(transfer.direction, { count: sum.count + 1, bytes: sum.bytes + transfer.bytes, ms: sum.ms + transfer.ms, copyMs: sum.copyMs + transfer.copyMs });
   }
-  const parts = directions.size === 0 ? [] : line.transfers.split(/\s*[;,]\s*/);
+  const parts = directions.size === 0 ? [] : line.transfers.split(/\s*;\s*/);
   assert.equal(parts.length, directions.size, `one entry per direction in ${JSON.stringify(line.transfers)}`);
   for (const part of parts) {
     const match = DIRECTION.exec(part);
-    assert.ok(match !== null, `a direction entry is not like "H2D 3× 12 KB 0.5 ms 0.02 GB/s": ${JSON.stringify(part)}`);
+    assert.ok(match !== null, `a direction entry is not like "H2D 3× 12.0 KiB 0.5 ms (copy 0.4 ms, 31 µs/move)": ${JSON.stringify(part)}`);
     const expected = directions.get(match[1] ?? '');
     assert.ok(expected !== undefined, `${match[1]} is not in metadata.tsgpu.transfers`);
     assert.equal(Number(match[2]), expected.count, `count of ${match[1]}`);
     assertSize(match[3] ?? '', expected.bytes, `bytes of ${match[1]}`);
-    assert.ok(Math.abs(Number(match[4]) - expected.ms) <= Math.max(0.05 * expected.ms, 0.01), `ms of ${match[1]}: ${part} vs ${expected.ms}`);
+    // Moves one after another: their union is their sum.
+    assert.ok(Math.abs(durationMs(match[4] ?? '') - expected.ms) <= Math.max(0.05 * expected.ms, 0.01), `ms of ${match[1]}: ${part} vs ${expected.ms}`);
+    assert.ok(Math.abs(durationMs(match[5] ?? '') - expected.copyMs) <= Math.max(0.05 * expected.copyMs, 0.01), `copy ms of ${match[1]}: ${part} vs ${expected.copyMs}`);
   }
   // live memory per device
   assert.ok(line.live !== undefined, `no "| live …" part: ${JSON.stringify(first)}`);
@@ -76,8 +87,10 @@ describe('inline report: text, HTML, SVG and %report', () => {
       const row = rows.find((cells) => cells[0] === direction);
       assert.ok(row !== undefined, `a row for ${direction}: ${JSON.stringify(rows)}`);
       assert.ok(row.includes('1'), `${direction} count 1: ${JSON.stringify(row)}`);
-      assert.ok(row.some((cell) => /GB\/s|–/.test(cell)), `${direction} rate: ${JSON.stringify(row)}`);
-      assert.ok(row.some((cell) => /\bms\b/.test(cell)), `${direction} ms: ${JSON.stringify(row)}`);
+      // A move this small gets its latency, not a rate.
+      assert.ok(row.some((cell) => /^[\d.]+ (µs|ms)\/move$/.test(cell)), `${direction} latency per move: ${JSON.stringify(row)}`);
+      assert.ok(!row.some((cell) => /GB\/s/.test(cell)), `${direction}: no GB/s for 256 B: ${JSON.stringify(row)}`);
+      assert.ok(row.some((cell) => /^[\d.]+ (ms|µs)$/.test(cell)), `${direction} time: ${JSON.stringify(row)}`);
     }
     assert.match(htmlText(table), /\bline 2\b/, 'the H2D row says which line caused it');
     assert.match(htmlText(table), /\bline 4\b/, 'the D2H row says which line caused it');

@@ -71,6 +71,9 @@ export const reportTransferSchema = obj({
   to: str,
   bytes: nonNegativeInt,
   ms: nonNegative,
+  waitMs: nonNegative,
+  copyMs: nonNegative,
+  waits: arrayOf(obj({ cause: literal('gpu-work', 'staging-setup'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })),
   cause: literal('explicit', 'implicit'),
   operation: str,
   line: union(nonNegativeInt, nullValue),
@@ -87,6 +90,38 @@ export const deviceUseSchema = obj({
   liveBytes: nonNegativeInt,
   liveBytesBefore: nonNegativeInt,
   kernels: union(nullValue, arrayOf(tuple(str, nonNegativeInt))),
+  gpu: union(nullValue, obj({
+    ms: nonNegative,
+    source: literal('timestamps', 'fenced'),
+    earlierCellsMs: nonNegative,
+    earlierCells: arrayOf(nonNegativeInt),
+    stillBusy: bool,
+    spans: arrayOf(tuple(num, num)),
+  })),
+});
+
+export const profileRowSchema = obj({
+  op: str,
+  device: str,
+  calls: nonNegativeInt,
+  hostMs: nonNegative,
+  gpuMs: union(nonNegative, nullValue),
+  bytesIn: nonNegativeInt,
+  bytesOut: nonNegativeInt,
+});
+
+export const foldedTransferSchema = obj({
+  direction: literal('H2D', 'D2H', 'D2D', 'host'),
+  from: str,
+  to: str,
+  cause: literal('explicit', 'implicit'),
+  operation: str,
+  line: union(nonNegativeInt, nullValue),
+  count: nonNegativeInt,
+  bytes: nonNegativeInt,
+  ms: nonNegative,
+  waitMs: nonNegative,
+  copyMs: nonNegative,
 });
 
 export const reportMetadataSchema = obj({
@@ -94,6 +129,8 @@ export const reportMetadataSchema = obj({
   durationMs: nonNegative,
   devices: arrayOf(deviceUseSchema),
   transfers: arrayOf(reportTransferSchema),
+  foldedTransfers: arrayOf(foldedTransferSchema),
+  profile: union(nullValue, arrayOf(profileRowSchema)),
   hints: arrayOf(str),
 });
 

@@ -30,6 +30,10 @@ class StagingSet {
   private readonly idle: GpuBuffer[] = [];
   private readonly waiting: ((buffer: GpuBuffer) => void)[] = [];
   private created = 0;
+  /** Time spent creating buffers: the first moves pay it, and it is reported as a wait, not a copy. */
+  setupMs = 0;
+  /** Buffers not mapped since they were made: lavapipe backs a buffer with memory on its first map (~20 ms for 8 MiB). */
+  private readonly unused = new WeakSet<GpuBuffer>();
 
   constructor(
     private readonly device: GpuDevice,
@@ -48,12 +52,26 @@ class StagingSet {
     if (ready) return ready;
     if (this.created >= this.limit) return null;
     this.created++;
-    return this.device.createBuffer({ size: this.chunkBytes, usage: this.usage, mappedAtCreation: this.mappedAtCreation });
+    const started = performance.now();
+    const buffer = this.device.createBuffer({ size: this.chunkBytes, usage: this.usage, mappedAtCreation: this.mappedAtCreation });
+    this.setupMs += performance.now() - started;
+    if (!this.mappedAtCreation) this.unused.add(buffer);
+    return buffer;
   }
 
   acquire(): Promise<GpuBuffer> {
     const buffer = this.take();
     return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Maps a new readback buffer once before its first copy, so that set-up is counted as set-up, not as the copy. */
+  async firstUse(buffer: GpuBuffer, mode: number): Promise<void> {
+    if (!this.unused.has(buffer)) return;
+    this.unused.delete(buffer);
+    const started = performance.now();
+    await buffer.mapAsync(mode);
+    buffer.unmap();
+    this.setupMs += performance.now() - started;
   }
 
   giveBack(buffer: GpuBuffer): void {
@@ -91,6 +109,11 @@ export class StagingPool {
   /** GPU-visible host memory the staging buffers hold now (bounded by 2 × buffers × chunk). */
   get bytes(): number {
     return this.upload.bytes + this.readback.bytes;
+  }
+
+  /** Time spent creating staging buffers so far. */
+  get setupMs(): number {
+    return this.upload.setupMs + this.readback.setupMs;
   }
 
   /** After its copy is submitted, an upload buffer maps again in the background and rejoins the pool once mapped. */

@@ -66,6 +66,11 @@ export class TransferEngine {
     return this.pools.get(gpu)?.bytes ?? 0;
   }
 
+  /** Time spent creating a GPU's staging buffers so far (a move's wait, not its copy). */
+  stagingSetupMs(gpu: WebGpuBackend): number {
+    return this.pools.get(gpu)?.setupMs ?? 0;
+  }
+
   get stagingLimits(): StagingLimits {
     return this.limits;
   }
@@ -251,6 +256,7 @@ export class TransferEngine {
         while (next < count) {
           const staging = pending.length === 0 ? await pool.readback.acquire() : pool.readback.take();
           if (!staging) break;
+          await pool.readback.firstUse(staging, MapMode.READ);
           if (!stillThere()) {
             pool.readback.giveBack(staging);
             throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being read from the GPU');

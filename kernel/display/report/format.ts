@@ -22,3 +22,8 @@ export function rateText(gbPerSecond: number | null): string {
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
+
+/** A duration down to microseconds: small moves and single ops are µs, not "0.000 ms". */
+export function durationText(ms: number): string {
+  return ms >= 1 ? msText(ms) : `${(ms * 1000).toFixed(ms * 1000 >= 10 ? 0 : 1)} µs`;
+}

@@ -1,8 +1,9 @@
 // The report as a compact, self-contained HTML table. No external CSS or JS; colours come from
 // the surrounding theme (currentColor and translucent tints), so it reads in light and dark
 // JupyterLab, VS Code and the classic Notebook alike.
-import { type CellReport, gigabytesPerSecond, summarizeTransfers } from './cell-report';
-import { bytesText, escapeHtml, msText, rateText } from './format';
+import { type CellReport, summarizeTransfers } from './cell-report';
+import { bytesText, durationText, escapeHtml, msText } from './format';
+import { copyRateText, gpuTimeText, waitText } from './wording';
 
 const TABLE = 'border-collapse:collapse;font-size:12px;line-height:1.4;margin:2px 0;color:inherit;background:transparent';
 const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;vertical-align:top;color:inherit;background:transparent';
@@ -20,24 +21,24 @@ function lineList(lines: { line: number | null; count: number }[]): string {
 
 export function reportTable(report: CellReport, hints: string[]): string {
   const rows: string[] = [];
-  rows.push(`<tr><td style="${SECTION}" colspan="6">devices</td></tr>`);
-  rows.push(`<tr>${['device', 'ops', 'op time (host)', 'live memory', 'change', ''].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
+  rows.push(`<tr><td style="${SECTION}" colspan="8">devices</td></tr>`);
+  rows.push(`<tr>${['device', 'ops', 'op time (host)', 'GPU time', 'live memory', 'change', '', ''].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
   for (const use of report.devices) {
     const change = use.liveBytes - use.liveBytesBefore;
     rows.push(row([
       [`${escapeHtml(use.device)}${use.software ? ' <span style="opacity:0.7">(software)</span>' : ''}`, false],
-      [String(use.ops), true], [use.ops > 0 ? msText(use.opMs) : '', true], [bytesText(use.liveBytes), true],
-      [change === 0 ? '' : `${change > 0 ? '+' : ''}${bytesText(change)}`, true], ['', false],
+      [String(use.ops), true], [use.ops > 0 ? durationText(use.opMs) : '', true], [escapeHtml(gpuTimeText(use)), true], [bytesText(use.liveBytes), true],
+      [change === 0 ? '' : `${change > 0 ? '+' : ''}${bytesText(change)}`, true], ['', false], ['', false],
     ]));
   }
-  const summaries = summarizeTransfers(report.transfers);
+  const summaries = summarizeTransfers(report.transfers, report.foldedTransfers);
   if (summaries.length > 0) {
-    rows.push(`<tr><td style="${SECTION}" colspan="6">transfers</td></tr>`);
-    rows.push(`<tr>${['direction', 'count', 'bytes', 'ms', 'GB/s', 'caused by'].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
+    rows.push(`<tr><td style="${SECTION}" colspan="8">transfers</td></tr>`);
+    rows.push(`<tr>${['direction', 'count', 'bytes', 'time', 'copy', 'GB/s (copy)', 'waited for', 'caused by'].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
     for (const summary of summaries) {
       rows.push(row([
-        [summary.direction, false], [String(summary.count), true], [bytesText(summary.bytes), true], [msText(summary.ms), true],
-        [rateText(gigabytesPerSecond(summary.bytes, summary.ms)), true], [escapeHtml(lineList(summary.lines)), false],
+        [summary.direction, false], [String(summary.count), true], [bytesText(summary.bytes), true], [durationText(summary.ms), true],
+        [durationText(summary.copyMs), true], [copyRateText(summary), true], [escapeHtml(waitText(summary)), false], [escapeHtml(lineList(summary.lines)), false],
       ]));
     }
   }

@@ -1,12 +1,16 @@
 // The report as one line of text/plain: what a terminal, `tsgpu run` and a client without HTML show.
-import { type CellReport, gigabytesPerSecond, summarizeTransfers } from './cell-report';
-import { bytesText, msText, rateText } from './format';
+import { type CellReport, summarizeTransfers } from './cell-report';
+import { bytesText, durationText } from './format';
+import { copyRateText, gpuTimeText, waitText } from './wording';
 
 export function reportLine(report: CellReport): string {
-  const devices = report.devices.filter((use) => use.ops > 0)
-    .map((use) => `${use.device}${use.software ? ' (software)' : ''} ${use.ops} ops`);
-  const transfers = summarizeTransfers(report.transfers)
-    .map((summary) => `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)} ${msText(summary.ms)} ${rateText(gigabytesPerSecond(summary.bytes, summary.ms))}`);
+  const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0))
+    .map((use) => `${use.device}${use.software ? ' (software)' : ''} ${use.ops} ops, host ${durationText(use.opMs)}${use.gpu ? `, GPU ${gpuTimeText(use)}` : ''}`);
+  const transfers = summarizeTransfers(report.transfers, report.foldedTransfers).map((summary) => {
+    const wait = waitText(summary);
+    return `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)} ${durationText(summary.ms)} (copy ${durationText(summary.copyMs)}, ${copyRateText(summary)}`
+      + `${wait ? `, wait ${wait}` : ''})`;
+  });
   const memory = report.devices.filter((use) => use.liveBytes > 0 || use.liveBytesBefore > 0)
     .map((use) => `${use.device} ${bytesText(use.liveBytes)}`);
   const parts = [

@@ -1,43 +1,62 @@
-// The report's timeline as SVG: one lane per device, its busy spans as bars, and each transfer as
-// an arrow from one lane to the other at the moment it happened.
+// The report's timeline as SVG: one lane per device. A GPU's lane shows when the GPU itself was
+// busy (its clock) as solid bars and when the host dispatched its ops as a thin strip; each move is
+// a band from its start to its end between the two lanes, its wait lighter than its copy.
 import type { CellReport } from './cell-report';
-import { bytesText, escapeHtml, msText } from './format';
+import { bytesText, durationText, escapeHtml } from './format';
 
 const WIDTH = 560;
-const LANE = 26;
+const LANE = 30;
 const LEFT = 64;
+const RIGHT = 12;
 const TOP = 16;
 
 export function reportTimeline(report: CellReport): string {
-  const devices = report.devices.filter((use) => use.ops > 0 || report.transfers.some((t) => t.from === use.device || t.to === use.device));
+  const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu?.spans.length ?? 0) > 0
+    || report.transfers.some((t) => t.from === use.device || t.to === use.device));
   const laneOf = new Map(devices.map((use, index) => [use.device, index]));
   const span = Math.max(report.durationMs, 1);
-  const x = (ms: number): number => LEFT + (Math.min(Math.max(ms, 0), span) / span) * (WIDTH - LEFT - 12);
+  const pxPerMs = (WIDTH - LEFT - RIGHT) / span;
+  const x = (ms: number): number => LEFT + Math.min(Math.max(ms, 0), span) * pxPerMs;
   const y = (lane: number): number => TOP + lane * LANE + LANE / 2;
   const height = TOP + devices.length * LANE + 18;
   const parts: string[] = [];
   devices.forEach((use, lane) => {
     parts.push(`<text x="4" y="${y(lane) + 4}" font-size="11" fill="currentColor">${escapeHtml(use.device)}</text>`);
-    parts.push(`<line x1="${LEFT}" y1="${y(lane)}" x2="${WIDTH - 12}" y2="${y(lane)}" stroke="currentColor" stroke-opacity="0.2"/>`);
+    parts.push(`<line x1="${LEFT}" y1="${y(lane)}" x2="${WIDTH - RIGHT}" y2="${y(lane)}" stroke="currentColor" stroke-opacity="0.2"/>`);
+    const gpuSpans = use.gpu?.spans ?? [];
+    // With the GPU's own busy time known, the host's dispatch spans are a thin strip under it.
+    const hostHeight = use.gpu ? 3 : 12;
     for (const [start, end] of use.spans) {
       const width = Math.max(1.5, x(end) - x(start));
-      parts.push(`<rect x="${x(start).toFixed(1)}" y="${y(lane) - 6}" width="${width.toFixed(1)}" height="12" fill="#4c9be8" fill-opacity="0.7"><title>${escapeHtml(use.device)} busy ${msText(end - start)}</title></rect>`);
+      parts.push(`<rect class="tsgpu-host-span" x="${x(start).toFixed(1)}" y="${y(lane) + (use.gpu ? 7 : -6)}" width="${width.toFixed(1)}" height="${hostHeight}" fill="#4c9be8" fill-opacity="0.45"><title>${escapeHtml(use.device)} ops dispatched by the host ${durationText(end - start)}</title></rect>`);
+    }
+    for (const [start, end] of gpuSpans) {
+      const width = Math.max(1, x(end) - x(start));
+      parts.push(`<rect class="tsgpu-gpu-span" x="${x(start).toFixed(1)}" y="${y(lane) - 6}" width="${width.toFixed(1)}" height="12" fill="#7a5cd6" fill-opacity="0.75"><title>${escapeHtml(use.device)} GPU busy ${durationText(end - start)}</title></rect>`);
     }
   });
-  for (const transfer of report.transfers) {
+  report.transfers.forEach((transfer, index) => {
     const from = laneOf.get(transfer.from);
     const to = laneOf.get(transfer.to);
-    if (from === undefined || to === undefined || from === to) continue;
-    const at = x(transfer.at);
+    if (from === undefined || to === undefined || from === to) return;
     const colour = transfer.direction === 'D2H' ? '#e8774c' : '#3fb37f';
-    const y1 = y(from) + (to > from ? 6 : -6);
-    const y2 = y(to) + (to > from ? -7 : 7);
-    parts.push(`<line x1="${at.toFixed(1)}" y1="${y1}" x2="${at.toFixed(1)}" y2="${y2}" stroke="${colour}" stroke-width="1.5" marker-end="url(#tsgpu-arrow-${transfer.direction})">`
-      + `<title>${transfer.direction} ${bytesText(transfer.bytes)} ${msText(transfer.ms)} ${escapeHtml(transfer.operation)}${transfer.line === null ? '' : ` line ${transfer.line}`}</title></line>`);
-  }
+    const top = Math.min(y(from), y(to)) + 7;
+    const bottom = Math.max(y(from), y(to)) - 7;
+    const start = x(transfer.at);
+    const copyStart = x(transfer.at + transfer.waitMs);
+    const end = x(transfer.at + transfer.ms);
+    const label = `${transfer.direction} ${bytesText(transfer.bytes)} ${durationText(transfer.ms)} (wait ${durationText(transfer.waitMs)}, copy ${durationText(transfer.copyMs)}) `
+      + `${transfer.operation}${transfer.line === null ? '' : ` line ${transfer.line}`}`;
+    const y1 = to > from ? top : bottom;
+    const y2 = to > from ? bottom : top;
+    parts.push(`<g class="tsgpu-move" data-index="${index}" data-start-ms="${transfer.at.toFixed(3)}" data-ms="${transfer.ms.toFixed(3)}"><title>${escapeHtml(label)}</title>`
+      + (transfer.waitMs > 0 ? `<rect class="tsgpu-move-wait" x="${start.toFixed(2)}" y="${top}" width="${(copyStart - start).toFixed(2)}" height="${bottom - top}" fill="${colour}" fill-opacity="0.15"/>` : '')
+      + `<rect class="tsgpu-move-span" x="${start.toFixed(2)}" y="${top}" width="${Math.max(end - start, 0).toFixed(2)}" height="${bottom - top}" fill="none" stroke="${colour}" stroke-opacity="0.5" stroke-width="0.75"/>`
+      + `<line x1="${copyStart.toFixed(2)}" y1="${y1}" x2="${Math.max(end, copyStart + 1).toFixed(2)}" y2="${y2}" stroke="${colour}" stroke-width="1.5" marker-end="url(#tsgpu-arrow-${transfer.direction})"/></g>`);
+  });
   parts.push(`<text x="${LEFT}" y="${height - 4}" font-size="10" fill="currentColor" fill-opacity="0.7">0</text>`);
-  parts.push(`<text x="${WIDTH - 12}" y="${height - 4}" font-size="10" fill="currentColor" fill-opacity="0.7" text-anchor="end">${msText(span)}</text>`);
+  parts.push(`<text x="${WIDTH - RIGHT}" y="${height - 4}" font-size="10" fill="currentColor" fill-opacity="0.7" text-anchor="end">${durationText(span)}</text>`);
   const marker = (direction: string, colour: string): string => `<marker id="tsgpu-arrow-${direction}" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${colour}"/></marker>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="tsgpu-timeline" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" style="color:inherit">`
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="tsgpu-timeline" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" style="color:inherit" data-x0="${LEFT}" data-px-per-ms="${pxPerMs.toFixed(6)}">`
     + `<defs>${marker('H2D', '#3fb37f')}${marker('D2D', '#3fb37f')}${marker('host', '#3fb37f')}${marker('D2H', '#e8774c')}</defs>${parts.join('')}</svg>`;
 }

@@ -1,0 +1,90 @@
+// %profile / %%profile: a per-op table like torch.profiler's key_averages(): op, device, calls,
+// host ms, GPU ms, bytes in and out. While it is on, each GPU op's dispatches get a compute pass of
+// their own, so the GPU clock's pass timestamps say which op they timed; off, nothing of this runs.
+import type { BackendLike, EngineLike, TensorLike } from '../engine-internals';
+import { bytesOn, type OpProfileHooks } from '../placement';
+import type { GpuClock, GpuInterval } from '../timing/gpu-clock';
+
+export interface ProfileRow {
+  op: string;
+  device: string;
+  calls: number;
+  /** Host time inside the op's call, nested ops included. */
+  hostMs: number;
+  /** GPU time of its dispatches from the GPU's timestamps; null on the host (or without timestamps). */
+  gpuMs: number | null;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+interface Open {
+  key: string;
+  started: number;
+  clock: GpuClock | undefined;
+  previousLabel: string | null;
+  backend: BackendLike;
+}
+
+interface PassControl {
+  endComputePassEncoder?(): void;
+}
+
+export class OpProfiler implements OpProfileHooks {
+  private rows = new Map<string, ProfileRow>();
+  private readonly open: Open[] = [];
+
+  constructor(private readonly engine: EngineLike, private readonly clocks: ReadonlyMap<string, GpuClock>) {}
+
+  begin(kernelName: string, device: string, backend: BackendLike, inputs: Record<string, TensorLike | undefined> | TensorLike[]): void {
+    const key = `${kernelName}\u0000${device}`;
+    const clock = this.clocks.get(device);
+    const row = this.rows.get(key) ?? { op: kernelName, device, calls: 0, hostMs: 0, gpuMs: clock?.source === 'timestamps' ? 0 : null, bytesIn: 0, bytesOut: 0 };
+    row.calls++;
+    for (const name in inputs) {
+      const tensor = (inputs as Record<string, TensorLike | undefined>)[name];
+      const info = tensor?.dataId === undefined ? undefined : this.engine.state.tensorInfo.get(tensor.dataId);
+      if (info) row.bytesIn += bytesOn(info, device);
+    }
+    this.rows.set(key, row);
+    // The op's dispatches go into a pass of their own: end the pass tfjs has open.
+    if (clock) (backend as PassControl).endComputePassEncoder?.();
+    this.open.push({ key, started: performance.now(), clock, previousLabel: clock?.label ?? null, backend });
+    if (clock) clock.label = key;
+  }
+
+  end(result: unknown): void {
+    const open = this.open.pop();
+    if (!open) return;
+    const row = this.rows.get(open.key)!;
+    row.hostMs += performance.now() - open.started;
+    for (const output of Array.isArray(result) ? result : [result]) {
+      const dataId = (output as TensorLike | null | undefined)?.dataId;
+      const info = dataId === undefined ? undefined : this.engine.state.tensorInfo.get(dataId);
+      if (info) row.bytesOut += bytesOn(info, row.device);
+    }
+    if (open.clock) {
+      (open.backend as PassControl).endComputePassEncoder?.();
+      open.clock.label = open.previousLabel;
+    }
+  }
+
+  /** Adds the GPU time of passes labelled with an op; other intervals are left alone. */
+  addGpuTimes(intervals: readonly GpuInterval[]): void {
+    for (const interval of intervals) {
+      if (interval.label === null) continue;
+      const row = this.rows.get(interval.label);
+      if (row) row.gpuMs = (row.gpuMs ?? 0) + (interval.end - interval.start);
+    }
+  }
+
+  get empty(): boolean {
+    return this.rows.size === 0;
+  }
+
+  /** The table so far, most GPU time first (then host time), and a fresh start. */
+  take(): ProfileRow[] {
+    const rows = [...this.rows.values()];
+    this.rows = new Map();
+    return rows.sort((a, b) => (b.gpuMs ?? -1) - (a.gpuMs ?? -1) || b.hostMs - a.hostMs);
+  }
+}

@@ -1,0 +1,293 @@
+// When a GPU was busy, read from the GPU's own clock. tfjs-backend-webgpu records its dispatches
+// into compute passes (up to WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE per submit); each pass gets a
+// begin/end timestamp here. The timestamps are resolved and read back in batches (a query set of
+// 64 passes when it fills, and whatever is left when a cell ends), never waiting for the GPU:
+// resolving and mapping after every submit cost the seed training cell ~35% (measured, lavapipe).
+// tfjs's own timestamp support (backend.time) only works inside tf.profile and ends a pass per
+// dispatch. Without `timestamp-query` the fallback is fenced: each submit's span is from its
+// submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
+import type { GpuBuffer } from '../transfer/gpu-types';
+import { BufferUsage, MapMode } from '../transfer/gpu-types';
+
+/** One stretch of GPU work, in performance.now() milliseconds, with the cell that queued it. */
+export interface GpuInterval {
+  start: number;
+  end: number;
+  cell: number;
+  /** The op whose dispatches the pass held, while %profile gives each op a pass of its own. */
+  label: string | null;
+}
+
+export type GpuTimeSource = 'timestamps' | 'fenced';
+
+interface QuerySetLike {
+  destroy(): void;
+}
+
+interface TimestampWrites {
+  querySet: QuerySetLike;
+  beginningOfPassWriteIndex: number;
+  endOfPassWriteIndex: number;
+}
+
+interface PassEncoderLike {
+  end(): void;
+}
+
+interface EncoderLike {
+  beginComputePass(descriptor?: { timestampWrites?: TimestampWrites }): PassEncoderLike;
+  resolveQuerySet(querySet: QuerySetLike, first: number, count: number, destination: GpuBuffer, offset: number): void;
+  copyBufferToBuffer(source: GpuBuffer, sourceOffset: number, destination: GpuBuffer, destinationOffset: number, size: number): void;
+}
+
+/** The parts of tfjs-backend-webgpu 4.22's backend the clock wraps (dist/backend_webgpu.js). */
+export interface ClockedBackend {
+  readonly device: {
+    readonly features: { has(name: string): boolean };
+    readonly queue: { onSubmittedWorkDone(): Promise<void> };
+    createQuerySet(descriptor: { type: 'timestamp'; count: number }): QuerySetLike;
+    createBuffer(descriptor: { size: number; usage: number }): GpuBuffer;
+  };
+  commandEncoder: unknown;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+/** Passes timed per submit; tfjs submits after 15 dispatches by default, each pass holding many. */
+const PASSES_PER_SET = 64;
+const QUERY_RESOLVE = 0x200;
+
+/** Query set, resolve buffer and readback buffer for one submit's passes, reused once read. */
+interface TimestampSlots {
+  querySet: QuerySetLike;
+  resolve: GpuBuffer;
+  read: GpuBuffer;
+  used: number;
+  /** Per timed pass: the cell that recorded it, and the op it was begun for while profiling. */
+  cells: number[];
+  labels: (string | null)[];
+}
+
+export class GpuClock {
+  readonly source: GpuTimeSource;
+  private readonly idleSlots: TimestampSlots[] = [];
+  /** The set new passes take their timestamps from, and full ones not yet resolved. */
+  private current: TimestampSlots | null = null;
+  private readonly full: TimestampSlots[] = [];
+  private arrived: GpuInterval[] = [];
+  /** Fenced: cells whose submitted work has not been seen to finish yet, one entry per submit. */
+  private readonly inFlight: number[] = [];
+  /** Timestamps: cells that submitted work since a fence last saw the GPU idle. */
+  private readonly sinceIdle = new Set<number>();
+  private readonly cellOf = new WeakMap<object, number>();
+  private readonly reads = new Set<Promise<void>>();
+  private lastFencedEnd = 0;
+  /** Work was submitted while timing was off: whether the GPU is idle is not known. */
+  private untracked = false;
+  /** performance.now() = GPU ns / 1e6 + offset. */
+  private offsetMs = 0;
+  /** While %profile runs an op: passes begun now are that op's. */
+  label: string | null = null;
+  /** Off (with %report off and no %profile) the GPU's work is neither timed nor tracked: it costs nothing then. */
+  enabled = true;
+
+  constructor(private readonly backend: ClockedBackend, private readonly cellNow: () => number) {
+    // TSGPU_GPU_TIME=fenced tries the fallback on a GPU that has timestamps (CI checks it that way).
+    const fenced = process.env['TSGPU_GPU_TIME'] === 'fenced' || !backend.device.features.has('timestamp-query');
+    this.source = fenced ? 'fenced' : 'timestamps';
+  }
+
+  /** Wraps the backend's encoder creation and submit. Call once per backend. */
+  async install(): Promise<void> {
+    if (this.source === 'timestamps') await this.calibrate();
+    const backend = this.backend;
+    const ensure = backend.ensureCommandEncoderReady.bind(backend);
+    const submit = backend.submitQueue.bind(backend);
+    backend.ensureCommandEncoderReady = () => {
+      const before = backend.commandEncoder;
+      ensure();
+      const encoder = backend.commandEncoder as EncoderLike | null;
+      if (encoder === before || encoder === null) return;
+      this.cellOf.set(encoder, this.cellNow());
+      if (this.enabled && this.source === 'timestamps') this.instrument(encoder);
+    };
+    backend.submitQueue = () => {
+      const encoder = backend.commandEncoder as EncoderLike | null;
+      const cell = (encoder && this.cellOf.get(encoder)) ?? this.cellNow();
+      const submitted = performance.now();
+      submit();
+      if (!this.enabled) {
+        this.untracked = true;
+        return;
+      }
+      if (this.source === 'fenced') {
+        this.inFlight.push(cell);
+        this.track(this.fence(submitted, cell));
+        return;
+      }
+      this.sinceIdle.add(cell);
+      // Sets that filled up while this encoder recorded hold passes of submitted encoders only now.
+      if (this.full.length > 0) this.resolve(this.full.splice(0));
+    };
+  }
+
+  /**
+   * Reads back every timestamp written so far: submits what tfjs recorded but has not submitted
+   * (its passes hold timestamps), then resolves the sets. Called when a cell ends.
+   */
+  flush(): void {
+    if (this.source !== 'timestamps') return;
+    const backend = this.backend;
+    if (backend.commandEncoder) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+    const sets = this.full.splice(0);
+    if (this.current && this.current.used > 0) sets.push(this.current);
+    this.current = null;
+    if (sets.length > 0) this.resolve(sets);
+  }
+
+  private resolve(sets: TimestampSlots[]): void {
+    const device = this.backend.device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown }; queue: { submit(buffers: unknown[]): void } };
+    const encoder = device.createCommandEncoder();
+    for (const slots of sets) {
+      encoder.resolveQuerySet(slots.querySet, 0, slots.used, slots.resolve, 0);
+      encoder.copyBufferToBuffer(slots.resolve, 0, slots.read, 0, slots.used * 8);
+    }
+    device.queue.submit([encoder.finish()]);
+    for (const slots of sets) this.track(this.readSlots(slots));
+  }
+
+  /** GPU work that finished since the last call. */
+  take(): GpuInterval[] {
+    const arrived = this.arrived;
+    this.arrived = [];
+    return arrived;
+  }
+
+  /** True when every submit so far has been seen to finish (never while submits go untracked). */
+  get idle(): boolean {
+    return (this.source === 'fenced' ? this.inFlight.length === 0 : this.sinceIdle.size === 0) && !this.untracked;
+  }
+
+  /** Turns timing on or off; work submitted while off makes `idle` unknown until a fence says otherwise. */
+  setEnabled(on: boolean): void {
+    this.enabled = on;
+  }
+
+  /** Told by a fence that the GPU finished everything submitted before it. */
+  sawIdle(): void {
+    this.sinceIdle.clear();
+    if (this.inFlight.length === 0) this.untracked = false;
+  }
+
+  /** Timestamps not back yet: the GPU has not finished the work they time. */
+  get pending(): boolean {
+    return this.reads.size > 0;
+  }
+
+  /** Cells whose work is still queued or running. */
+  pendingCells(): number[] {
+    return [...new Set(this.source === 'fenced' ? this.inFlight : this.sinceIdle)];
+  }
+
+  /** Resolves once every submit so far has finished and its times have arrived. */
+  async settled(): Promise<void> {
+    while (this.reads.size > 0) await Promise.all([...this.reads]);
+  }
+
+  /**
+   * Dawn reports timestamps in nanoseconds of the GPU's clock. lavapipe's is the host's
+   * CLOCK_MONOTONIC, as is process.hrtime; other GPUs' differ, so an empty timed pass on the idle
+   * queue sets the offset (its begin lies just after the submit).
+   */
+  private async calibrate(): Promise<void> {
+    const device = this.backend.device;
+    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
+    const resolve = device.createBuffer({ size: 16, usage: QUERY_RESOLVE | BufferUsage.COPY_SRC });
+    const read = device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    const encoder = (device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown } }).createCommandEncoder();
+    encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } }).end();
+    encoder.resolveQuerySet(querySet, 0, 2, resolve, 0);
+    encoder.copyBufferToBuffer(resolve, 0, read, 0, 16);
+    const hostNs = process.hrtime.bigint();
+    const hostMs = performance.now();
+    (device as unknown as { queue: { submit(buffers: unknown[]): void } }).queue.submit([encoder.finish()]);
+    await read.mapAsync(MapMode.READ);
+    const begin = new BigInt64Array(read.getMappedRange(0, 16))[0]!;
+    read.unmap();
+    read.destroy();
+    resolve.destroy();
+    querySet.destroy();
+    const sameClock = begin - hostNs >= 0n && begin - hostNs < 1_000_000_000n;
+    this.offsetMs = sameClock ? hostMs - Number(hostNs) / 1e6 : hostMs - Number(begin) / 1e6;
+  }
+
+  private instrument(encoder: EncoderLike): void {
+    const begin = encoder.beginComputePass.bind(encoder);
+    const cell = this.cellNow();
+    // An own property on Dawn's encoder object: tfjs calls encoder.beginComputePass(descriptor).
+    encoder.beginComputePass = (descriptor) => {
+      // tfjs's tf.profile path brings its own timestampWrites.
+      if (descriptor?.timestampWrites || !this.enabled) return begin(descriptor);
+      let slots = this.current;
+      if (slots === null || slots.used + 2 > PASSES_PER_SET * 2) {
+        if (slots !== null) this.full.push(slots);
+        slots = this.idleSlots.pop() ?? this.newSlots();
+        slots.used = 0;
+        slots.cells = [];
+        slots.labels = [];
+        this.current = slots;
+      }
+      const writes = { querySet: slots.querySet, beginningOfPassWriteIndex: slots.used, endOfPassWriteIndex: slots.used + 1 };
+      slots.used += 2;
+      slots.cells.push(cell);
+      slots.labels.push(this.label);
+      return begin({ ...descriptor, timestampWrites: writes });
+    };
+  }
+
+  private newSlots(): TimestampSlots {
+    const device = this.backend.device;
+    const bytes = PASSES_PER_SET * 2 * 8;
+    return {
+      querySet: device.createQuerySet({ type: 'timestamp', count: PASSES_PER_SET * 2 }),
+      resolve: device.createBuffer({ size: bytes, usage: QUERY_RESOLVE | BufferUsage.COPY_SRC }),
+      read: device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }),
+      used: 0,
+      cells: [],
+      labels: [],
+    };
+  }
+
+  private async readSlots(slots: TimestampSlots): Promise<void> {
+    await slots.read.mapAsync(MapMode.READ, 0, slots.used * 8);
+    const times = new BigInt64Array(slots.read.getMappedRange(0, slots.used * 8));
+    for (let i = 0; i + 1 < slots.used; i += 2) {
+      const start = Number(times[i]!) / 1e6 + this.offsetMs;
+      const end = Number(times[i + 1]!) / 1e6 + this.offsetMs;
+      // A pass the GPU skipped writes zeros; such a pair says nothing.
+      if (end >= start && times[i]! > 0n) this.arrived.push({ start, end, cell: slots.cells[i / 2] ?? 0, label: slots.labels[i / 2] ?? null });
+    }
+    slots.read.unmap();
+    this.idleSlots.push(slots);
+  }
+
+  private async fence(submitted: number, cell: number): Promise<void> {
+    try {
+      await this.backend.device.queue.onSubmittedWorkDone();
+      const end = performance.now();
+      this.arrived.push({ start: Math.max(submitted, this.lastFencedEnd), end, cell, label: null });
+      this.lastFencedEnd = end;
+    } finally {
+      this.inFlight.shift();
+    }
+  }
+
+  private track(read: Promise<void>): void {
+    this.reads.add(read);
+    void read.catch(() => undefined).finally(() => this.reads.delete(read));
+  }
+}

@@ -1,0 +1,74 @@
+// The GPUs' clocks as the device session uses them: one per started GPU, timing while a report or
+// a profile wants it; each cell's busy intervals collected at its end; and a move's wait and copy
+// measured apart.
+import type { MoveWait } from '../device-control';
+import type { WebGpuBackend } from '../transfer/gpu-types';
+import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
+import { moveWaits, waitForQueuedWork } from './queue-wait';
+
+/** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
+const SETTLE_MS = 20;
+
+export interface MoveTiming {
+  waitMs: number;
+  copyMs: number;
+  waits: MoveWait[];
+}
+
+export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock }>;
+
+export class GpuTiming {
+  readonly clocks = new Map<string, GpuClock>();
+  private enabled = true;
+
+  constructor(private readonly cellNow: () => number) {}
+
+  /** Starts timing a GPU the first time it is used. */
+  async attach(device: string, backend: WebGpuBackend): Promise<void> {
+    if (this.clocks.has(device)) return;
+    const clock = new GpuClock(backend as unknown as ClockedBackend, this.cellNow);
+    this.clocks.set(device, clock);
+    await clock.install();
+    clock.setEnabled(this.enabled);
+  }
+
+  setEnabled(on: boolean): void {
+    this.enabled = on;
+    for (const clock of this.clocks.values()) clock.setEnabled(on);
+  }
+
+  /**
+   * GPU work that finished, per device. A GPU that finished the cell's work has its times back
+   * within a few ms; one still busy is not waited for (its work shows with a later cell) unless
+   * `waitForAll` (a profile wants every op's time).
+   */
+  async collect(waitForAll: boolean): Promise<CellGpuTimes> {
+    const times: CellGpuTimes = new Map();
+    for (const [device, clock] of this.clocks) {
+      clock.flush();
+      if (waitForAll) await clock.settled();
+      else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
+      times.set(device, { intervals: clock.take(), clock });
+    }
+    return times;
+  }
+
+  /**
+   * Waits for the GPU's queued work, then runs `copy`: the two timed apart, and time spent making
+   * staging buffers (`stagingSetupMs` grows by it) counted as a wait.
+   */
+  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, stagingSetupMs: () => number, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+    if (gpu === null) {
+      const started = performance.now();
+      const value = await copy();
+      return { value, timing: { waitMs: 0, copyMs: performance.now() - started, waits: [] } };
+    }
+    const queued = await waitForQueuedWork(gpu, this.clocks.get(device));
+    const setupBefore = stagingSetupMs();
+    const started = performance.now();
+    const value = await copy();
+    const elapsed = performance.now() - started;
+    const stagingMs = Math.min(elapsed, stagingSetupMs() - setupBefore);
+    return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
+  }
+}

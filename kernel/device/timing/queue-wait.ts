@@ -1,0 +1,39 @@
+// A move's time in two parts, measured apart: first the wait for work already queued on the GPU
+// (a readback's copy is queued behind every dispatch before it; lavapipe also compiles a shader
+// the first time a dispatch runs), then the copy. Without this split a 4-byte read after 400 ms
+// of queued matMuls reported "D2H 4 B 400 ms 0.000 GB/s" and the GPU lane looked idle.
+import type { MoveWait } from '../device-control';
+import type { WebGpuBackend } from '../transfer/gpu-types';
+import type { GpuClock } from './gpu-clock';
+
+export interface QueueWait {
+  ms: number;
+  /** Cells whose work was still queued when the wait began. */
+  cells: number[];
+}
+
+/**
+ * Submits what tfjs recorded but has not submitted, then waits until the GPU has finished all of
+ * it. Skipped (0 ms) when the clock saw every submit finish already: an idle fence still costs a
+ * round trip through Dawn's event loop.
+ */
+export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | undefined): Promise<QueueWait> {
+  if (gpu.commandEncoder) {
+    gpu.endComputePassEncoder();
+    gpu.submitQueue();
+  }
+  if (clock?.idle) return { ms: 0, cells: [] };
+  const cells = clock?.pendingCells() ?? [];
+  const started = performance.now();
+  await gpu.queue.onSubmittedWorkDone();
+  clock?.sawIdle();
+  return { ms: performance.now() - started, cells };
+}
+
+/** The waits worth naming (a wait under 1 µs says nothing). */
+export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number): MoveWait[] {
+  const waits: MoveWait[] = [];
+  if (queued.ms > 0.001) waits.push({ cause: 'gpu-work', ms: queued.ms, device, earlierCells: queued.cells.filter((other) => other < cell) });
+  if (stagingMs > 0.001) waits.push({ cause: 'staging-setup', ms: stagingMs, device, earlierCells: [] });
+  return waits;
+}

@@ -1,0 +1,33 @@
+// Phrases the text and HTML renderings share: what a GPU's time was and what a move waited for.
+import type { DeviceUse, TransferSummary } from './cell-report';
+import { gigabytesPerSecond } from './cell-report';
+import { durationText, rateText } from './format';
+
+function cells(numbers: number[]): string {
+  return numbers.length === 1 ? `cell ${numbers[0]}` : `cells ${numbers.join(' ')}`;
+}
+
+/** "431 ms (timestamps; 400 ms queued by cell 3)" */
+export function gpuTimeText(use: DeviceUse): string {
+  const gpu = use.gpu;
+  if (gpu === null) return '';
+  const notes: string[] = [gpu.source === 'timestamps' ? 'GPU clock' : 'fenced, idle gaps included'];
+  if (gpu.earlierCellsMs > 0) notes.push(`${durationText(gpu.earlierCellsMs)} queued by ${cells(gpu.earlierCells)}`);
+  if (gpu.stillBusy) notes.push('still busy at the end: the rest shows with a later cell');
+  return `${durationText(gpu.ms)} (${notes.join('; ')})`;
+}
+
+/** "wait 431 ms for gpu:0 GPU work queued by cell 3, 19 ms staging set-up" */
+export function waitText(summary: TransferSummary): string {
+  if (summary.waitMs <= 0) return '';
+  const parts = summary.waits.map((wait) => (wait.cause === 'gpu-work'
+    ? `${durationText(wait.ms)} ${wait.device} GPU work${wait.earlierCells.length > 0 ? ` queued by ${cells(wait.earlierCells)}` : ''}`
+    : `${durationText(wait.ms)} ${wait.device} staging set-up (first use)`));
+  return parts.join(' + ');
+}
+
+/** GB/s over the copy for moves big enough, else the copy's latency per move. */
+export function copyRateText(summary: TransferSummary): string {
+  const rate = gigabytesPerSecond(summary.bytes, summary.copyMs, summary.count);
+  return rate !== null ? rateText(rate) : `${durationText(summary.copyMs / summary.count)}/move`;
+}

@@ -1,0 +1,87 @@
+// GPU time from the GPU's own clock: a GPU-bound cell's GPU ms against the test's own timestamp
+// queries around the same work, and %profile's per-op GPU ms against the same measurement.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { streamText } from '../support/exchange';
+import { GPU_HANDLE, GPU_STAMPS, printedNumber } from '../support/gpu-cell';
+import { freshKernel } from '../support/fixtures';
+import { deviceOf, REPORT_TIMEOUT_MS, runOk, theReport, useReportKernel } from '../support/report';
+
+/** Matrix size and count: ~0.5–1 s of lavapipe work, GPU-bound (the host dispatches in a few ms). */
+const WORK = (name: string, count: number): string => `let ${name} = m;\nfor (let i = 0; i < ${count}; i++) ${name} = tf.matMul(${name}, m);`;
+
+describe('inline report: GPU time from the GPU clock', () => {
+  const kernel = useReportKernel();
+
+  test('a GPU-bound cell\'s GPU ms is within 10% of the cell\'s own timestamp measurement', async () => {
+    // Warm up: shaders compiled, staging made, so the measured cell is GPU work only.
+    await runOk(kernel(), `%device gpu:0\nconst m = tf.randomNormal([512, 512]);\n${WORK('w', 2)}\nawait w.data();\n${GPU_HANDLE}\n${GPU_STAMPS}`);
+    const exchange = await runOk(kernel(), [
+      'stampGpu(0);',
+      WORK('g', 6),
+      'flushGpu();',
+      'stampGpu(1);',
+      'console.log(`stamped ${(await readStamps()).toFixed(3)}`);',
+    ].join('\n'));
+    const stamped = printedNumber(streamText(exchange, 'stdout'), 'stamped');
+    const gpu = deviceOf(theReport(exchange), 'gpu:0').gpu;
+    assert.ok(gpu !== null && gpu.source === 'timestamps', `gpu:0 reports timestamp GPU time: ${JSON.stringify(gpu)}`);
+    assert.ok(Math.abs(gpu.ms - stamped) <= 0.1 * stamped,
+      `the report says gpu:0 worked ${gpu.ms.toFixed(2)} ms; the cell's own timestamps around the work say ${stamped.toFixed(2)} ms (10% allowed)`);
+  });
+
+  test('the text and HTML show GPU time beside host op time, labelled as the GPU clock', async () => {
+    const report = theReport(await runOk(kernel(), `${WORK('h', 1)}\nawait h.data();`));
+    const gpu = deviceOf(report, 'gpu:0');
+    assert.match(report.text, /gpu:0 \(software\) \d+ ops, host [\d.]+ (ms|µs), GPU [\d.]+ (ms|s|µs) \(GPU clock/, report.text);
+    assert.match(report.html, /GPU time/, 'the devices table has a GPU time column');
+    assert.ok(gpu.gpu !== null && gpu.gpu.spans.length > 0, 'the timeline gets the GPU\'s busy spans');
+    assert.match(report.svg ?? '', /class="tsgpu-gpu-span"/, 'the SVG draws them');
+  });
+
+  test('%%profile: one row per op and device, GPU ms summing to within 10% of the cell\'s own timestamps, in metadata.tsgpu too', async () => {
+    const exchange = await runOk(kernel(), [
+      '%%profile',
+      'stampGpu(0);',
+      WORK('p', 4),
+      'const q = p.relu();',
+      'flushGpu();',
+      'stampGpu(1);',
+      'console.log(`stamped ${(await readStamps()).toFixed(3)}`);',
+    ].join('\n'));
+    const stamped = printedNumber(streamText(exchange, 'stdout'), 'stamped');
+    const report = theReport(exchange);
+    const profile = report.meta.profile;
+    assert.ok(profile !== null, `metadata.tsgpu.profile is there: ${JSON.stringify(report.meta).slice(0, 500)}`);
+    const matMul = profile.find((row) => row.op === 'BatchMatMul' && row.device === 'gpu:0');
+    assert.ok(matMul !== undefined && matMul.calls === 4, `BatchMatMul ×4 on gpu:0: ${JSON.stringify(profile)}`);
+    assert.equal(matMul.bytesIn, 4 * 2 * 512 * 512 * 4, 'two 512×512 float32 inputs per call');
+    assert.equal(matMul.bytesOut, 4 * 512 * 512 * 4, 'one 512×512 float32 output per call');
+    assert.equal(profile[0]!.op, 'BatchMatMul', 'sorted by GPU time: the matMuls first');
+    const total = profile.reduce((sum, row) => sum + (row.gpuMs ?? 0), 0);
+    assert.ok(Math.abs(total - stamped) <= 0.1 * stamped,
+      `the profile's GPU ms add up to ${total.toFixed(2)}; the cell's own timestamps say ${stamped.toFixed(2)} ms (10% allowed)`);
+    assert.match(report.text, /BatchMatMul\s+gpu:0\s+4\s/, `the text table lists it: ${report.text}`);
+    assert.match(report.html, /class="tsgpu-profile"/);
+  });
+
+  test('without %profile the report has no per-op table', async () => {
+    const report = theReport(await runOk(kernel(), `${WORK('n', 1)}\nawait n.data();`));
+    assert.equal(report.meta.profile, null);
+    assert.doesNotMatch(report.html, /tsgpu-profile/);
+  });
+
+  test('without timestamp queries (TSGPU_GPU_TIME=fenced) GPU time is fenced, labelled so, and covers the timestamps\' measurement', async (t) => {
+    const fenced = await freshKernel(t, { readyTimeoutMs: REPORT_TIMEOUT_MS, env: { TSGPU_GPU_TIME: 'fenced' } });
+    await runOk(fenced, `%device gpu:0\nconst m = tf.randomNormal([512, 512]);\n${WORK('w', 2)}\nawait w.data();\n${GPU_HANDLE}\n${GPU_STAMPS}`);
+    const exchange = await runOk(fenced, ['stampGpu(0);', WORK('g', 6), 'flushGpu();', 'stampGpu(1);', 'console.log(`stamped ${(await readStamps()).toFixed(3)}`);'].join('\n'));
+    const stamped = printedNumber(streamText(exchange, 'stdout'), 'stamped');
+    const report = theReport(exchange);
+    const gpu = deviceOf(report, 'gpu:0').gpu;
+    assert.ok(gpu !== null && gpu.source === 'fenced', `gpu:0's time is fenced: ${JSON.stringify(gpu)}`);
+    // A fence ends after the work does and counts idle gaps: never less than the GPU's own measure, at most the cell.
+    assert.ok(gpu.ms >= 0.9 * stamped && gpu.ms <= report.meta.durationMs + 1,
+      `fenced ${gpu.ms.toFixed(1)} ms; timestamps ${stamped.toFixed(1)} ms; cell ${report.meta.durationMs.toFixed(1)} ms`);
+    assert.match(report.text, /fenced, idle gaps included/, report.text);
+  });
+});
