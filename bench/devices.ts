@@ -56,7 +56,7 @@ const TENSORS_PER_CELL = 100;
 async function collectionChild(): Promise<void> {
   const { core } = await loadTfjs();
   const engine = core.engine() as unknown as EngineLike;
-  const finalizer = new TensorFinalizer(engine, { deviceOf: () => 'cpu', live: () => ({ cpu: core.memory().numBytes }) });
+  const finalizer = new TensorFinalizer(engine, { deviceOf: () => 'cpu', bytesOf: (dataId) => engine.state.tensorInfo.get(dataId)?.bytes ?? 0, live: () => ({ cpu: core.memory().numBytes }) });
   finalizer.install();
   const global = globalThis as { held?: unknown };
   const handOver: number[] = [];

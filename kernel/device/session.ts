@@ -87,6 +87,10 @@ class DeviceSession implements DeviceControl, TensorMover {
         const info = engine.state.tensorInfo.get(dataId);
         return info ? this.placement.deviceOf(info.backend) : null;
       },
+      bytesOf: (dataId) => {
+        const info = engine.state.tensorInfo.get(dataId);
+        return info ? bytesOn(info, this.placement.deviceOf(info.backend)) : 0;
+      },
       live: () => Object.fromEntries(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes])),
     });
     this.finalizer.install();

@@ -18,7 +18,6 @@ interface HeldTensor {
   readonly dtype: string;
   readonly size: number;
   readonly shape: number[];
-  readonly bytes: number;
   /** Collections after this count have examined it (found it reachable, if it is still held). */
   readonly registeredBefore: number;
 }
@@ -34,6 +33,8 @@ type Collect = () => void;
 /** What the finalizer needs to know of devices: where a buffer lives and what each device holds. */
 export interface DeviceBytes {
   deviceOf(dataId: DataId): string | null;
+  /** Bytes a buffer takes where it lives (a bool is 4 bytes on a GPU); 0 once it is gone. */
+  bytesOf(dataId: DataId): number;
   /** Live bytes per device now. */
   live(): Record<string, number>;
 }
@@ -76,7 +77,6 @@ export const PRESSURE_BYTES = 256 * 1024 * 1024;
 const IDLE_MS = 200;
 const GC_SHARE = 0.1;
 const LIST_LIMIT = 64;
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 /** Finalizers run as tasks of their own after a full GC; this many turns of the event loop is ample (measured: 1). */
 const FINALIZER_TURNS = 8;
 
@@ -248,7 +248,7 @@ export class TensorFinalizer {
       entry.tensors++;
       if (counted.has(held.dataId)) continue;
       counted.add(held.dataId);
-      entry.bytes += this.engine.state.tensorInfo.get(held.dataId)?.bytes ?? held.bytes;
+      entry.bytes += this.devices.bytesOf(held.dataId);
     }
     return result;
   }
@@ -316,12 +316,8 @@ export class TensorFinalizer {
   }
 
   private register(tensor: TensorLike, examinedAfter: number): void {
-    const info = this.engine.state.tensorInfo.get(tensor.dataId);
-    const bytes = info?.bytes ?? tensor.size * (BYTES_PER_ELEMENT[tensor.dtype] ?? 4);
     // Holds no reference to the tensor, or the registry would keep it alive.
-    const held: HeldTensor = {
-      dataId: tensor.dataId, dtype: tensor.dtype, size: tensor.size, shape: tensor.shape, bytes, registeredBefore: examinedAfter,
-    };
+    const held: HeldTensor = { dataId: tensor.dataId, dtype: tensor.dtype, size: tensor.size, shape: tensor.shape, registeredBefore: examinedAfter };
     this.registered.set(tensor, held);
     this.pending.add(held);
     this.registry.register(tensor, held, tensor);
