@@ -10,6 +10,8 @@ export interface UnawaitedCall {
   /** `xs.to('cpu')`, or `.to()` when the call's text is not known. */
   what: string;
   line: number | null;
+  /** False when `what` is only the method's name (the call is in a function another cell defined). */
+  known: boolean;
 }
 
 function where(call: UnawaitedCall): string {
@@ -42,7 +44,8 @@ export async function settleUnawaited(tasks: readonly CellTask[], describe: (tas
   clearTimeout(timer);
   return outcomes.map(({ task, outcome }) => {
     const call = where(describe(task));
-    if (outcome.state === 'finished') return `Warning: ${call} was not awaited: it finished after the cell. Write \`await ${describe(task).what}\`.\n`;
+    const advice = describe(task).known ? ` Write \`await ${describe(task).what}\`.` : ' Await the call in this cell that started it.';
+    if (outcome.state === 'finished') return `Warning: ${call} was not awaited: it finished after the cell.${advice}\n`;
     if (outcome.state === 'failed') return `Warning: ${call} was not awaited: it failed after the cell: ${outcome.reason}\n`;
     return `Warning: ${call} was not awaited and was still running ${UNAWAITED_WAIT_MS / 1000} s after the cell.\n`;
   }).join('');

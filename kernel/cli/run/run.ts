@@ -108,10 +108,13 @@ export async function runNotebook(options: RunOptions): Promise<number> {
       cell.outputs = outputs.outputs;
       cell.execution_count = outputs.executionCount;
       const ms = performance.now() - cellStarted;
-      if (error && !expected) {
-        const evalue = timedOut ? `timed out after ${options.timeoutSeconds} s and was interrupted (${String(error['ename'])}: ${String(error['evalue'])})` : String(error['evalue']);
-        failures.push({ cell: index + 1, ename: timedOut ? 'Timeout' : String(error['ename']), evalue, line: timedOut ? null : errorLine(error) });
-        process.stdout.write(red(`    ✗ ${timedOut ? 'timed out' : `unexpected ${String(error['ename'])}`} (${ms.toFixed(0)} ms)\n`));
+      // A cell that ran past its limit fails even when it finished before the interrupt reached it.
+      if ((error || timedOut) && !expected) {
+        const evalue = timedOut
+          ? `timed out after ${options.timeoutSeconds} s and was interrupted${error ? ` (${String(error['ename'])}: ${String(error['evalue'])})` : ''}`
+          : String(error!['evalue']);
+        failures.push({ cell: index + 1, ename: timedOut ? 'Timeout' : String(error!['ename']), evalue, line: timedOut || !error ? null : errorLine(error) });
+        process.stdout.write(red(`    ✗ ${timedOut ? 'timed out' : `unexpected ${String(error!['ename'])}`} (${ms.toFixed(0)} ms)\n`));
         if (!options.allowErrors) break;
       } else {
         process.stdout.write(dim(`    ${error ? '✓ raised as expected' : '✓'} (${ms.toFixed(0)} ms)\n`));

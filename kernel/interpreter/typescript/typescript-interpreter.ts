@@ -218,24 +218,28 @@ export class TypeScriptInterpreter implements Interpreter {
 
   async finishCell(executionCount: number): Promise<void> {
     const cell = this.lastCell;
-    if (cell !== null && cell.executionCount === executionCount && cell.leftRunning.length > 0) {
-      // Moves and readbacks still in flight finish now, so they are reported under this cell, not
-      // the next. An interrupted cell's were cut short by the interrupt, not forgotten: no warning.
+    // Moves and readbacks still in flight finish now, so they are reported under this cell, not the
+    // next. An interrupted cell's were cut short by the interrupt, not forgotten: it ends at once
+    // (waiting up to 10 s for them would keep the interrupt from stopping it), and they are
+    // reported apart if they finish during a later cell.
+    if (cell !== null && cell.executionCount === executionCount && cell.leftRunning.length > 0 && !cell.context.interrupted) {
       const warnings = await settleUnawaited(cell.leftRunning, (task) => this.unawaitedCall(task, cell));
-      if (warnings && !cell.context.interrupted) process.stderr.write(warnings);
+      if (warnings) process.stderr.write(warnings);
     }
     await this.deps.hooks.afterRun(executionCount);
   }
 
   /** The call that started `task`, as the user wrote it in `cell`. */
   private unawaitedCall(task: CellTask, cell: RunningCell): UnawaitedCall {
-    const fallback: UnawaitedCall = { what: `.${task.operation}()`, line: null };
-    const frame = /(<cell \d+(?:\.\d+)?>):(\d+):(\d+)/.exec(task.trace.stack ?? '');
+    const fallback: UnawaitedCall = { what: `.${task.operation}()`, line: null, known: false };
+    // The running cell's own frame: the move may be inside a function another cell defined, whose
+    // line numbers are that cell's.
+    const frame = [...(task.trace.stack ?? '').matchAll(/(<cell \d+(?:\.\d+)?>):(\d+):(\d+)/g)].find((match) => match[1] === cell.fileName);
     if (!frame) return fallback;
     const mapped = this.cells.get(frame[1]!)?.(Number(frame[2]), Number(frame[3]));
     if (!mapped) return fallback;
-    const text = frame[1] === cell.fileName ? callTextAt(this.t, cell.code, mapped.line, mapped.column) : null;
-    return { what: text ?? fallback.what, line: mapped.line };
+    const text = callTextAt(this.t, cell.code, mapped.line, mapped.column);
+    return { what: text ?? fallback.what, line: mapped.line, known: text !== null };
   }
 
   /** Checks, transpiles and runs code as a cell; resolves with its value. */
