@@ -147,7 +147,8 @@ class DeviceSession implements DeviceControl, TensorMover {
   /** Whether work of cell `owner` (null: the kernel's own) counts as the running cell's. */
   private owns(owner: number | null): boolean {
     if (owner === null || owner === this.cellNumber) return true;
-    this.strayCells.add(owner);
+    // Detached work (cell 0) is left out of every report without a word: it was meant to outlive its cell.
+    if (owner !== 0) this.strayCells.add(owner);
     return false;
   }
 

@@ -103,6 +103,14 @@ function clearTimer(timer: Timer): void {
 
 const storage = new AsyncLocalStorage<CellContext>();
 
+/**
+ * Detached work's own context: never interrupted, and owned by no cell (cells count from 1), so
+ * the device layer leaves its ops and moves out of every report. Without a context of its own it
+ * would look like the kernel's own work, which the running cell's report counts.
+ */
+const DETACHED_CELL = 0;
+const DETACHED = new CellContext(DETACHED_CELL);
+
 /** The cell the running code belongs to; undefined for the kernel's own work and detached work. */
 export function currentCell(): CellContext | undefined {
   return storage.getStore();
@@ -113,9 +121,27 @@ export function runInCell<T>(cell: CellContext, run: () => T): T {
   return storage.run(cell, run);
 }
 
+/**
+ * Reads the interrupt line the protocol worker shares with this thread. An interrupt arrives as a
+ * message, which waits for the event loop: a loop of awaits that settle at once (`await
+ * x.sum().data()` on cpu) never lets it in, so its ops and output look at the line themselves.
+ */
+let pollInterrupt: () => void = () => undefined;
+
+export function setInterruptPoll(poll: () => void): void {
+  pollInterrupt = poll;
+}
+
+/** The running code's cell, marked interrupted first if the interrupt line says it was. */
+function checkedCell(): CellContext | undefined {
+  const cell = storage.getStore();
+  if (cell !== undefined && !cell.interrupted) pollInterrupt();
+  return cell;
+}
+
 /** Throws the interrupt error when the running code belongs to an interrupted cell. */
 export function stopIfInterrupted(): void {
-  if (storage.getStore()?.interrupted === true) throw new InterruptedError();
+  if (checkedCell()?.interrupted === true) throw new InterruptedError();
 }
 
 /**
@@ -123,7 +149,7 @@ export function stopIfInterrupted(): void {
  * cell, so an interrupt does not stop it and no cell's report counts it.
  */
 export function detach<T>(run: () => T): T {
-  return storage.exit(run);
+  return storage.run(DETACHED, run);
 }
 
 type Callback = (...args: unknown[]) => void;
@@ -195,7 +221,7 @@ const noop = (): void => undefined;
 /** The device layer's view of cell work (cell-hooks.ts). */
 export const cellWork: CellWork = {
   check() {
-    const cell = storage.getStore();
+    const cell = checkedCell();
     if (cell === undefined) return null;
     if (cell.interrupted) throw new InterruptedError();
     return cell.executionCount;

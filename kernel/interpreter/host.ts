@@ -2,7 +2,7 @@
 // sends back everything the running cell emits, in order.
 import type { Worker } from 'node:worker_threads';
 import type { CellRunner, Interpreter, OutputEvent } from './interpreter';
-import { stopIfInterrupted } from './cell-context';
+import { setInterruptPoll, stopIfInterrupted } from './cell-context';
 import { callUnderSigint, InterruptReceiver, interruptedError } from './interrupt-line';
 import { BacklogSender } from './output-backlog';
 import { OutputCapture } from './output-capture';
@@ -23,6 +23,11 @@ export class InterpreterHost implements CellRunner {
 
   constructor(private readonly interpreter: Interpreter, private readonly worker: Worker) {
     this.capture = new OutputCapture((event) => this.post({ kind: 'output', callId: this.runningCall, event }), stopIfInterrupted);
+    // An interrupt_request marks the line at once; a cell that never yields sees it at its next op or output.
+    setInterruptPoll(() => {
+      const id = this.runningCell;
+      if (id !== null && this.interrupted(id)) this.stopAwaiting(id);
+    });
   }
 
   /** Output of the running cell, or of the last one between cells; streams printed before it stay before it. */

@@ -54,6 +54,16 @@ describe("a cell's work stays the cell's", () => {
     assert.equal(streamText(next, 'stderr'), '');
   });
 
+  test('a loop of awaits that settle at once (a cpu readback each step) stops at its next op when interrupted', async () => {
+    await runOk(kernel(), 'let spins = 0;\nconst spinInput = tf.ones([64, 64]); 0');
+    // On cpu every readback settles without a turn of the event loop, so the interrupt message never gets in.
+    await interruptAfter(kernel(), "console.log('spinning');\nfor (;;) { await spinInput.sum().data(); spins++; }", 500, 'stream');
+    const first = Number(await valueOf(kernel(), 'spins'));
+    await sleep(1500);
+    assert.ok(first > 0, 'the loop never ran: the test proves nothing');
+    assert.equal(Number(await valueOf(kernel(), 'spins')), first, 'the loop went on after the interrupt');
+  });
+
   test('an awaited move says nothing about awaiting', async () => {
     const moved = await runOk(kernel(), "await xs.to('gpu:0'); xs.device");
     assert.equal(resultText(moved), "'gpu:0'");
@@ -91,6 +101,16 @@ describe("a cell's work stays the cell's", () => {
     assert.ok(first.plain > 0 && first.detached > 0, `both intervals ran before the interrupt: ${JSON.stringify(first)}`);
     assert.equal(second.plain, first.plain, 'the plain interval ran on after the interrupt');
     assert.ok(second.detached > first.detached, `the detached interval stopped: ${JSON.stringify([first, second])}`);
+  });
+
+  test("tensor work started with detach() is in no cell's report, and no line blames a cell for it", async () => {
+    const cell = "await new Promise((r) => setTimeout(r, 500));\ntf.ones([2]).sum()";
+    const alone = opsOf(await runOk(kernel(), cell));
+    await runOk(kernel(), "const detachedInput = tf.ones([4]);\nconst detachedTimer = detach(() => setInterval(() => { detachedInput.add(1); }, 20));\n1");
+    const later = await runOk(kernel(), cell);
+    await runOk(kernel(), 'clearInterval(detachedTimer); 0');
+    assert.deepEqual(opsOf(later), alone, `the detached interval's ops were counted:\n${describeOutcome(later)}`);
+    assert.doesNotMatch(streamText(later, 'stderr'), /work still running/);
   });
 
   test('a progress() bar whose cell is interrupted ends marked "interrupted" and is not drawn again', async () => {
