@@ -65,6 +65,20 @@ describe('inline report: GPU time from the GPU clock', () => {
     assert.match(report.html, /class="tsgpu-profile"/);
   });
 
+  test('a cell of more submits than a query set holds (4,500 > 2,048 spans) loses none of their GPU time', async () => {
+    // Every iteration is one submit (a small op and its readback). Per submit, the GPU ms of a cell
+    // that fills the clock's query set twice must match that of a cell that fills none: a set lost
+    // or misread mid-cell would drop ~half of it or more.
+    const LOOP = (count: number): string => `for (let i = 0; i < ${count}; i++) { const y = s.add(1); await y.data(); y.dispose(); }`;
+    await runOk(kernel(), `const s = tf.randomNormal([64, 64]).matMul(tf.eye(64));\n${LOOP(200)}`);
+    const few = deviceOf(theReport(await runOk(kernel(), LOOP(1500))), 'gpu:0').gpu;
+    const many = deviceOf(theReport(await runOk(kernel(), LOOP(4500))), 'gpu:0').gpu;
+    assert.ok(few !== null && many !== null && few.ms > 0, `GPU time for both cells: ${JSON.stringify({ few, many })}`);
+    const perSubmit = { few: few.ms / 1500, many: many.ms / 4500 };
+    assert.ok(Math.abs(perSubmit.many - perSubmit.few) <= 0.3 * perSubmit.few,
+      `GPU µs per submit: ${(perSubmit.few * 1000).toFixed(1)} over 1,500 submits, ${(perSubmit.many * 1000).toFixed(1)} over 4,500 (30% allowed)`);
+  });
+
   test('without %profile the report has no per-op table', async () => {
     const report = theReport(await runOk(kernel(), `${WORK('n', 1)}\nawait n.data();`));
     assert.equal(report.meta.profile, null);

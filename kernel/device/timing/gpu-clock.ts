@@ -1,8 +1,14 @@
 // When a GPU was busy, read from the GPU's own clock. tfjs-backend-webgpu records its dispatches
-// into compute passes (up to WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE per submit); each pass gets a
-// begin/end timestamp here. The timestamps are resolved and read back in batches (a query set of
-// 64 passes when it fills, and whatever is left when a cell ends), never waiting for the GPU:
-// resolving and mapping after every submit cost the seed training cell ~35% (measured, lavapipe).
+// into compute passes (up to WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE per submit) in one command encoder
+// per submit. Each encoder that holds a compute pass gets two timestamps: at the start of its first
+// pass, and at its end (an empty pass recorded just before tfjs submits it); the span between them
+// is the GPU running that command buffer (its passes and the copies between them). The seed
+// training cell opens ~1230 passes in ~270 submits: a pair per pass was 4.5x the timestamp writes
+// (lavapipe flushes its pipeline at each). While %profile times an op, each of its passes gets a
+// pair of its own. The timestamps go into one query set of 4096 for as long as it lasts: it is
+// resolved and read when the cell ends (one submit and one map of the clock's own, after the
+// cell's work), or, when it fills mid-cell, resolved inside tfjs's next submit. The clock never
+// submits, fences or waits while a cell runs.
 // tfjs's own timestamp support (backend.time) only works inside tf.profile and ends a pass per
 // dispatch. Without `timestamp-query` the fallback is fenced: each submit's span is from its
 // submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
@@ -26,8 +32,8 @@ interface QuerySetLike {
 
 interface TimestampWrites {
   querySet: QuerySetLike;
-  beginningOfPassWriteIndex: number;
-  endOfPassWriteIndex: number;
+  beginningOfPassWriteIndex?: number;
+  endOfPassWriteIndex?: number;
 }
 
 interface PassEncoderLike {
@@ -54,27 +60,39 @@ export interface ClockedBackend {
   submitQueue(): void;
 }
 
-/** Passes timed per submit; tfjs submits after 15 dispatches by default, each pass holding many. */
-const PASSES_PER_SET = 64;
+/** WebGPU's largest query set: 2048 timed spans (the seed's training cell makes ~270). */
+const QUERIES_PER_SET = 4096;
 const QUERY_RESOLVE = 0x200;
 
-/** Query set, resolve buffer and readback buffer for one submit's passes, reused once read. */
+/** Query set, resolve buffer and readback buffer, reused once read. */
 interface TimestampSlots {
   querySet: QuerySetLike;
   resolve: GpuBuffer;
   read: GpuBuffer;
+  /** Queries handed out, two per span. */
   used: number;
-  /** Per timed pass: the cell that recorded it, and the op it was begun for while profiling. */
+  /** Per span: the cell that recorded it, and the op it was begun for while profiling. */
   cells: number[];
   labels: (string | null)[];
+}
+
+/** An encoder's span: its begin written with its first pass, its end not yet recorded. */
+interface OpenSpan {
+  encoder: EncoderLike;
+  slots: TimestampSlots;
+  index: number;
+  /** The encoder's own beginComputePass, for the empty pass that writes the end. */
+  begin: EncoderLike['beginComputePass'];
 }
 
 export class GpuClock {
   readonly source: GpuTimeSource;
   private readonly idleSlots: TimestampSlots[] = [];
-  /** The set new passes take their timestamps from, and full ones not yet resolved. */
+  /** The set new spans take their timestamps from, and full ones not yet resolved. */
   private current: TimestampSlots | null = null;
   private readonly full: TimestampSlots[] = [];
+  /** The span of the encoder tfjs is recording now, if it has begun a compute pass. */
+  private span: OpenSpan | null = null;
   private arrived: GpuInterval[] = [];
   /** Fenced: cells whose submitted work has not been seen to finish yet, one entry per submit. */
   private readonly inFlight: number[] = [];
@@ -115,8 +133,21 @@ export class GpuClock {
     backend.submitQueue = () => {
       const encoder = backend.commandEncoder as EncoderLike | null;
       const cell = (encoder && this.cellOf.get(encoder)) ?? this.cellNow();
+      // The end of the encoder's span, then the sets that filled up (every span in them is closed
+      // now), resolved in the same command buffer: no submit of the clock's own.
+      let resolved: TimestampSlots[] = [];
+      if (encoder && this.span?.encoder === encoder) {
+        backend.endComputePassEncoder();
+        this.closeSpan(this.span);
+      }
+      if (encoder && this.full.length > 0) {
+        backend.endComputePassEncoder();
+        resolved = this.full.splice(0);
+        this.recordResolve(encoder, resolved);
+      }
       const submitted = performance.now();
       submit();
+      for (const slots of resolved) this.track(this.readSlots(slots));
       if (!this.enabled) {
         this.untracked = true;
         return;
@@ -127,8 +158,6 @@ export class GpuClock {
         return;
       }
       this.sinceIdle.add(cell);
-      // Sets that filled up while this encoder recorded hold passes of submitted encoders only now.
-      if (this.full.length > 0) this.resolve(this.full.splice(0));
     };
   }
 
@@ -146,18 +175,19 @@ export class GpuClock {
     const sets = this.full.splice(0);
     if (this.current && this.current.used > 0) sets.push(this.current);
     this.current = null;
-    if (sets.length > 0) this.resolve(sets);
-  }
-
-  private resolve(sets: TimestampSlots[]): void {
+    if (sets.length === 0) return;
     const device = this.backend.device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown }; queue: { submit(buffers: unknown[]): void } };
     const encoder = device.createCommandEncoder();
+    this.recordResolve(encoder, sets);
+    device.queue.submit([encoder.finish()]);
+    for (const slots of sets) this.track(this.readSlots(slots));
+  }
+
+  private recordResolve(encoder: EncoderLike, sets: TimestampSlots[]): void {
     for (const slots of sets) {
       encoder.resolveQuerySet(slots.querySet, 0, slots.used, slots.resolve, 0);
       encoder.copyBufferToBuffer(slots.resolve, 0, slots.read, 0, slots.used * 8);
     }
-    device.queue.submit([encoder.finish()]);
-    for (const slots of sets) this.track(this.readSlots(slots));
   }
 
   /** GPU work that finished since the last call. */
@@ -232,28 +262,48 @@ export class GpuClock {
     encoder.beginComputePass = (descriptor) => {
       // tfjs's tf.profile path brings its own timestampWrites.
       if (descriptor?.timestampWrites || !this.enabled) return begin(descriptor);
-      let slots = this.current;
-      if (slots === null || slots.used + 2 > PASSES_PER_SET * 2) {
-        if (slots !== null) this.full.push(slots);
-        slots = this.idleSlots.pop() ?? this.newSlots();
-        slots.used = 0;
-        slots.cells = [];
-        slots.labels = [];
-        this.current = slots;
+      // A profiled op's pass: timed on its own, begin and end.
+      if (this.label !== null) {
+        const { slots, index } = this.takePair(cell, this.label);
+        return begin({ ...descriptor, timestampWrites: { querySet: slots.querySet, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 } });
       }
-      const writes = { querySet: slots.querySet, beginningOfPassWriteIndex: slots.used, endOfPassWriteIndex: slots.used + 1 };
-      slots.used += 2;
-      slots.cells.push(cell);
-      slots.labels.push(this.label);
-      return begin({ ...descriptor, timestampWrites: writes });
+      if (this.span?.encoder === encoder) return begin(descriptor);
+      // The encoder's first pass (another encoder's span, never submitted, is left unwritten: its pair reads as zeros).
+      const { slots, index } = this.takePair(cell, null);
+      this.span = { encoder, slots, index, begin };
+      return begin({ ...descriptor, timestampWrites: { querySet: slots.querySet, beginningOfPassWriteIndex: index } });
     };
+  }
+
+  /** Two queries for one span; a set that cannot hold them is full and waits to be resolved. */
+  private takePair(cell: number, label: string | null): { slots: TimestampSlots; index: number } {
+    let slots = this.current;
+    if (slots === null || slots.used + 2 > QUERIES_PER_SET) {
+      if (slots !== null) this.full.push(slots);
+      slots = this.idleSlots.pop() ?? this.newSlots();
+      slots.used = 0;
+      slots.cells = [];
+      slots.labels = [];
+      this.current = slots;
+    }
+    const index = slots.used;
+    slots.used += 2;
+    slots.cells.push(cell);
+    slots.labels.push(label);
+    return { slots, index };
+  }
+
+  /** Records the span's end: an empty pass after everything the encoder holds. */
+  private closeSpan(span: OpenSpan): void {
+    span.begin({ timestampWrites: { querySet: span.slots.querySet, endOfPassWriteIndex: span.index + 1 } }).end();
+    this.span = null;
   }
 
   private newSlots(): TimestampSlots {
     const device = this.backend.device;
-    const bytes = PASSES_PER_SET * 2 * 8;
+    const bytes = QUERIES_PER_SET * 8;
     return {
-      querySet: device.createQuerySet({ type: 'timestamp', count: PASSES_PER_SET * 2 }),
+      querySet: device.createQuerySet({ type: 'timestamp', count: QUERIES_PER_SET }),
       resolve: device.createBuffer({ size: bytes, usage: QUERY_RESOLVE | BufferUsage.COPY_SRC }),
       read: device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }),
       used: 0,
@@ -268,7 +318,7 @@ export class GpuClock {
     for (let i = 0; i + 1 < slots.used; i += 2) {
       const start = Number(times[i]!) / 1e6 + this.offsetMs;
       const end = Number(times[i + 1]!) / 1e6 + this.offsetMs;
-      // A pass the GPU skipped writes zeros; such a pair says nothing.
+      // A pair never written (a pass the GPU skipped, a span whose end was not recorded) reads as zeros: it says nothing.
       if (end >= start && times[i]! > 0n) this.arrived.push({ start, end, cell: slots.cells[i / 2] ?? 0, label: slots.labels[i / 2] ?? null });
     }
     slots.read.unmap();
