@@ -22,7 +22,7 @@ import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
 import { releasePooledBuffers } from './transfer/gpu-allocation';
-import { TransferEngine } from './transfer/transfer-engine';
+import { SMALL_MOVE_BYTES, TransferEngine } from './transfer/transfer-engine';
 import { currentCallSite, withCallSite } from './call-site';
 import { OpProfiler, type ProfileRow } from './profile/op-profiler';
 import { gpuUse } from './timing/gpu-use';
@@ -427,7 +427,17 @@ class DeviceSession implements DeviceControl, TensorMover {
   private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
     run: (progress: (done: number, total: number) => void) => Promise<void>): Promise<void> {
     const bar = moveProgress(this.deps.emit, `${from} → ${to}`);
-    const { timing } = await this.waitThenCopy(gpuName, () => run((done, total) => bar.update(done, total)));
+    let timing: MoveTiming;
+    if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
+      // A small upload is one queue.writeBuffer, which takes the bytes at once and needs no wait:
+      // waiting for queued GPU work first, only to time it, made a per-sample upload loop wait on
+      // every step. Its ms is the write; the GPU applies it in queue order.
+      const started = performance.now();
+      await run(() => undefined);
+      timing = { waitMs: 0, copyMs: performance.now() - started, waits: [] };
+    } else {
+      ({ timing } = await this.waitThenCopy(gpuName, () => run((done, total) => bar.update(done, total))));
+    }
     bar.finish();
     this.placement.explicitly(operation, () => this.placement.recordMove(info, from, to, timing));
   }
