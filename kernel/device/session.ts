@@ -420,7 +420,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     const gpu = this.engine.registry[this.registry.backendName(gpuName)];
     const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
-    return this.timing.waitThenCopy(gpuName, webGpu, () => (webGpu ? this.transferEngine.stagingSetupMs(webGpu) : 0), copy);
+    return this.timing.waitThenCopy(gpuName, webGpu, copy);
   }
 
   /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */

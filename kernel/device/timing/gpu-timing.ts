@@ -4,6 +4,7 @@
 import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
+import { withMoveSetup } from '../transfer/staging-pool';
 import { moveWaits, waitForQueuedWork } from './queue-wait';
 
 /** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
@@ -20,6 +21,8 @@ export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClo
 export class GpuTiming {
   readonly clocks = new Map<string, GpuClock>();
   private enabled = true;
+  /** Submits of tfjs's recorded work per GPU, counted so a move's wait can see work queued while it waited. */
+  private readonly submits = new Map<string, { count: number }>();
 
   constructor(private readonly cellNow: () => number) {}
 
@@ -30,6 +33,13 @@ export class GpuTiming {
     this.clocks.set(device, clock);
     await clock.install();
     clock.setEnabled(this.enabled);
+    const counter = { count: 0 };
+    this.submits.set(device, counter);
+    const submit = backend.submitQueue.bind(backend);
+    backend.submitQueue = () => {
+      counter.count++;
+      submit();
+    };
   }
 
   setEnabled(on: boolean): void {
@@ -54,21 +64,20 @@ export class GpuTiming {
   }
 
   /**
-   * Waits for the GPU's queued work, then runs `copy`: the two timed apart, and time spent making
-   * staging buffers (`stagingSetupMs` grows by it) counted as a wait.
+   * Waits for the GPU's queued work, then runs `copy`: the two timed apart, and the time this move
+   * spent making staging buffers counted as a wait.
    */
-  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, stagingSetupMs: () => number, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     if (gpu === null) {
       const started = performance.now();
       const value = await copy();
       return { value, timing: { waitMs: 0, copyMs: performance.now() - started, waits: [] } };
     }
-    const queued = await waitForQueuedWork(gpu, this.clocks.get(device));
-    const setupBefore = stagingSetupMs();
+    const queued = await waitForQueuedWork(gpu, this.clocks.get(device), this.submits.get(device));
     const started = performance.now();
-    const value = await copy();
+    const { value, setupMs } = await withMoveSetup(copy);
     const elapsed = performance.now() - started;
-    const stagingMs = Math.min(elapsed, stagingSetupMs() - setupBefore);
+    const stagingMs = Math.min(elapsed, setupMs);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
   }
 }

@@ -12,22 +12,40 @@ export interface QueueWait {
   cells: number[];
 }
 
+/** Fences after the first, at most, for work submitted while the previous fence waited. */
+const MAX_REFENCES = 16;
+
 /**
  * Submits what tfjs recorded but has not submitted, then waits until the GPU has finished all of
  * it. Skipped (0 ms) when the clock saw every submit finish already: an idle fence still costs a
- * round trip through Dawn's event loop.
+ * round trip through Dawn's event loop. A fence covers only work submitted before it, and the cell
+ * goes on queueing work while a read waits (`const p = x.data();` then more ops, then `await p`):
+ * the copy is queued behind that work too, so while anything was submitted since the last fence
+ * began, fence again (bounded), and count all of it as the wait, not as the copy.
  */
-export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | undefined): Promise<QueueWait> {
+export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | undefined, submits?: { count: number }): Promise<QueueWait> {
   if (gpu.commandEncoder) {
     gpu.endComputePassEncoder();
     gpu.submitQueue();
   }
   if (clock?.idle) return { ms: 0, cells: [] };
-  const cells = clock?.pendingCells() ?? [];
+  const cells = new Set(clock?.pendingCells() ?? []);
   const started = performance.now();
-  await gpu.queue.onSubmittedWorkDone();
+  for (let fence = 0; fence <= MAX_REFENCES; fence++) {
+    if (fence > 0) {
+      // Recorded but not submitted: the copy's own submit would carry it, so it is waited for here.
+      if (gpu.commandEncoder) {
+        gpu.endComputePassEncoder();
+        gpu.submitQueue();
+      }
+      for (const cell of clock?.pendingCells() ?? []) cells.add(cell);
+    }
+    const before = submits?.count ?? 0;
+    await gpu.queue.onSubmittedWorkDone();
+    if ((submits?.count ?? 0) === before && !gpu.commandEncoder) break;
+  }
   clock?.sawIdle();
-  return { ms: performance.now() - started, cells };
+  return { ms: performance.now() - started, cells: [...cells] };
 }
 
 /** The waits worth naming (a wait under 1 µs says nothing). */
