@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { streamText } from '../support/exchange';
 import { GPU_HANDLE, printedNumber } from '../support/gpu-cell';
-import { runOk, theReport, useReportKernel } from '../support/report';
+import { countOf, deviceOf, runOk, theReport, useReportKernel } from '../support/report';
 
 describe('inline report: figures when reads and queued work overlap', () => {
   const kernel = useReportKernel();
@@ -73,5 +73,31 @@ describe('inline report: figures when reads and queued work overlap', () => {
       assert.ok(read.waitMs <= together + 1 && read.ms <= together + 1, `one read's wait ${read.waitMs.toFixed(1)} ms and total ${read.ms.toFixed(1)} ms fit in ${together.toFixed(1)} ms: ${JSON.stringify(read)}`);
     }
     assert.doesNotMatch(line[1]!, /^0\.0 µs$/, `the summed copy is not 0: ${report.text}`);
+  });
+
+  test('work a cell left queued that ran before the next cell began is counted whole there, as queued by that cell', async (t) => {
+    const queued = await runOk(kernel(), [
+      'const t1 = performance.now();',
+      'let r = a; for (let i = 0; i < 6; i++) r = tf.matMul(r, a).div(1024);',
+      'flushGpu();',
+      // The test's own measurement: the GPU was idle, so this fence is how long the GPU ran the cell's work.
+      'const rFenced = gpu.device.queue.onSubmittedWorkDone().then(() => performance.now() - t1);',
+    ].join('\n'));
+    const earlier = countOf(queued);
+    const first = deviceOf(theReport(queued), 'gpu:0').gpu;
+    assert.ok(first !== null && first.stillBusy, `cell ${earlier} ends with its work still queued: ${JSON.stringify(first)}`);
+    // Most of that work runs while no cell runs.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const exchange = await runOk(kernel(), 'console.log(`fenced ${(await rFenced).toFixed(3)}`);\nconst z = tf.ones([2]).add(1);\nawait z.data();');
+    const fenced = printedNumber(streamText(exchange, 'stdout'), 'fenced');
+    assert.ok(fenced >= 3000, `cell ${earlier} must queue at least 3 s of GPU work to test this; it queued ${fenced} ms`);
+    const gpu = deviceOf(theReport(exchange), 'gpu:0').gpu;
+    assert.ok(gpu !== null && gpu.earlierCells.includes(earlier), `names cell ${earlier}: ${JSON.stringify(gpu)}`);
+    const shown = first.ms + gpu.earlierCellsMs;
+    t.diagnostic(`shown: cell ${earlier} ${first.ms.toFixed(1)} ms + queued by cell ${earlier} ${gpu.earlierCellsMs.toFixed(1)} ms (GPU total ${gpu.ms.toFixed(1)} ms); measured: fence ${fenced.toFixed(1)} ms`);
+    // The GPU clock times passes only; the fence also counts what lies between them (75–100%, as in report-waits).
+    assert.ok(shown >= 0.75 * fenced && shown <= fenced + 1,
+      `cell ${earlier}'s work shows ${shown.toFixed(1)} ms in all (${first.ms.toFixed(1)} ms with it, ${gpu.earlierCellsMs.toFixed(1)} ms queued by it in the next cell); its fence took ${fenced.toFixed(1)} ms`);
+    assert.ok(gpu.ms >= gpu.earlierCellsMs, `the cell's GPU total counts it: ${JSON.stringify(gpu)}`);
   });
 });
