@@ -78,7 +78,7 @@ describe('inline report: figures when reads and queued work overlap', () => {
   test('work a cell left queued that ran before the next cell began is counted whole there, as queued by that cell', async (t) => {
     const queued = await runOk(kernel(), [
       'const t1 = performance.now();',
-      'let r = a; for (let i = 0; i < 6; i++) r = tf.matMul(r, a).div(1024);',
+      'let r = a; for (let i = 0; i < 8; i++) r = tf.matMul(r, a).div(1024);',
       'flushGpu();',
       // The test's own measurement: the GPU was idle, so this fence is how long the GPU ran the cell's work.
       'const rFenced = gpu.device.queue.onSubmittedWorkDone().then(() => performance.now() - t1);',
@@ -90,7 +90,7 @@ describe('inline report: figures when reads and queued work overlap', () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const exchange = await runOk(kernel(), 'console.log(`fenced ${(await rFenced).toFixed(3)}`);\nconst z = tf.ones([2]).add(1);\nawait z.data();');
     const fenced = printedNumber(streamText(exchange, 'stdout'), 'fenced');
-    assert.ok(fenced >= 3000, `cell ${earlier} must queue at least 3 s of GPU work to test this; it queued ${fenced} ms`);
+    assert.ok(fenced >= 2000, `cell ${earlier} must queue at least 2 s of GPU work to test this; it queued ${fenced} ms`);
     const gpu = deviceOf(theReport(exchange), 'gpu:0').gpu;
     assert.ok(gpu !== null && gpu.earlierCells.includes(earlier), `names cell ${earlier}: ${JSON.stringify(gpu)}`);
     const shown = first.ms + gpu.earlierCellsMs;
@@ -99,5 +99,34 @@ describe('inline report: figures when reads and queued work overlap', () => {
     assert.ok(shown >= 0.75 * fenced && shown <= fenced + 1,
       `cell ${earlier}'s work shows ${shown.toFixed(1)} ms in all (${first.ms.toFixed(1)} ms with it, ${gpu.earlierCellsMs.toFixed(1)} ms queued by it in the next cell); its fence took ${fenced.toFixed(1)} ms`);
     assert.ok(gpu.ms >= gpu.earlierCellsMs, `the cell's GPU total counts it: ${JSON.stringify(gpu)}`);
+  });
+
+  test('a read\'s wait names no earlier cell whose work finished before the read began', async (t) => {
+    const queued = await runOk(kernel(), [
+      'const small = tf.matMul(a, a);',
+      'flushGpu();',
+      // The test's own measurement: when the GPU finished this cell's work.
+      'const smallDone = gpu.device.queue.onSubmittedWorkDone().then(() => performance.now());',
+    ].join('\n'));
+    const earlier = countOf(queued);
+    const exchange = await runOk(kernel(), [
+      'const doneAt = await smallDone;',
+      'await new Promise((resolve) => setTimeout(resolve, 300));',
+      'let own = a; for (let i = 0; i < 2; i++) own = tf.matMul(own, a).div(1024);',
+      'const readAt = performance.now();',
+      'await own.data();',
+      'console.log(`before ${(readAt - doneAt).toFixed(3)}`);',
+    ].join('\n'));
+    const before = printedNumber(streamText(exchange, 'stdout'), 'before');
+    assert.ok(before > 0, `cell ${earlier}'s work must finish before the read begins; it finished ${before} ms before`);
+    const report = theReport(exchange);
+    const [read] = report.meta.transfers;
+    assert.ok(read !== undefined, 'one readback');
+    const gpuWork = read.waits.find((wait) => wait.cause === 'gpu-work');
+    assert.ok(gpuWork !== undefined, `the read waits for this cell's own GPU work: ${JSON.stringify(read.waits)}`);
+    t.diagnostic(`shown: wait ${gpuWork.ms.toFixed(1)} ms queued by cells [${gpuWork.earlierCells.join(', ')}]; measured: cell ${earlier}'s work finished ${before.toFixed(1)} ms before the read began`);
+    assert.ok(!gpuWork.earlierCells.includes(earlier),
+      `the wait names cell ${earlier}, whose work finished ${before.toFixed(1)} ms before the read began: ${JSON.stringify(read.waits)}`);
+    assert.doesNotMatch(report.text, new RegExp(`GPU work queued by cell ${earlier}`), report.text);
   });
 });

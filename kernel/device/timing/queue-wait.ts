@@ -4,7 +4,7 @@
 // of queued matMuls reported "D2H 4 B 400 ms 0.000 GB/s" and the GPU lane looked idle.
 import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
-import type { GpuClock } from './gpu-clock';
+import type { GpuClock, GpuInterval, GpuTimeSource } from './gpu-clock';
 
 export interface QueueWait {
   ms: number;
@@ -54,4 +54,25 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
   if (queued.ms > 0.001) waits.push({ cause: 'gpu-work', ms: queued.ms, device, earlierCells: queued.cells.filter((other) => other < cell) });
   if (stagingMs > 0.001) waits.push({ cause: 'staging-setup', ms: stagingMs, device, earlierCells: [] });
   return waits;
+}
+
+/**
+ * Names the earlier cells a GPU-work wait waited for from the GPU's own intervals that fell inside
+ * it, where the GPU clock times passes: the cells a wait began with are those that submitted since
+ * a fence last saw the GPU idle, and work that finished on its own long before (a cell's work
+ * done during a 6 s sleep) stayed there until a fence. Moves are changed in place.
+ */
+export function nameEarlierCells(moves: readonly { at: number; waits: MoveWait[] }[],
+  times: ReadonlyMap<string, { intervals: readonly GpuInterval[]; clock: { source: GpuTimeSource } }>, cellStart: number, cell: number): void {
+  for (const move of moves) {
+    let waitAt = cellStart + move.at;
+    move.waits = move.waits.map((wait) => {
+      const from = waitAt;
+      waitAt += wait.ms;
+      const gpu = times.get(wait.device);
+      if (wait.cause !== 'gpu-work' || gpu === undefined || gpu.clock.source !== 'timestamps') return wait;
+      const inside = gpu.intervals.filter((interval) => interval.cell < cell && interval.start < from + wait.ms && interval.end > from);
+      return { ...wait, earlierCells: [...new Set(inside.map((interval) => interval.cell))].sort((a, b) => a - b) };
+    });
+  }
 }
