@@ -129,4 +129,22 @@ describe('inline report: figures when reads and queued work overlap', () => {
       `the wait names cell ${earlier}, whose work finished ${before.toFixed(1)} ms before the read began: ${JSON.stringify(read.waits)}`);
     assert.doesNotMatch(report.text, new RegExp(`GPU work queued by cell ${earlier}`), report.text);
   });
+
+  test('passes tf.time timed itself: the report says their GPU time was not measured, not 0', async (t) => {
+    const exchange = await runOk(kernel(), [
+      'const info = await tf.time(() => { let x = a; for (let i = 0; i < 3; i++) x = tf.matMul(x, a).div(1024); return x; });',
+      'console.log(`kernel ${info.kernelMs}`);',
+    ].join('\n'));
+    // tfjs's own measurement: the GPU ran the 6 programs for kernelMs.
+    const kernelMs = printedNumber(streamText(exchange, 'stdout'), 'kernel');
+    assert.ok(kernelMs > 0, `tf.time measured ${kernelMs} ms of GPU time`);
+    const report = theReport(exchange);
+    const gpu = deviceOf(report, 'gpu:0').gpu;
+    assert.ok(gpu !== null, 'gpu:0 has a GPU figure');
+    const untimed = /GPU time not measured for (\d+) pass(?:es)? timed by tf\.time\/tf\.profile/.exec(report.text);
+    t.diagnostic(`shown: GPU ${gpu.ms.toFixed(1)} ms, ${untimed?.[1] ?? 'no'} passes not measured; measured: tf.time kernelMs ${kernelMs.toFixed(1)} over 6 programs`);
+    assert.ok(untimed !== null, `the text says the GPU time of tf.time's passes was not measured (tf.time measured ${kernelMs.toFixed(1)} ms): ${report.text}`);
+    assert.equal(Number(untimed[1]), 6, `6 programs ran under tf.time: ${report.text}`);
+    assert.doesNotMatch(report.text, /GPU 0\.0 µs/, `no GPU time of 0 where ${kernelMs.toFixed(1)} ms ran: ${report.text}`);
+  });
 });

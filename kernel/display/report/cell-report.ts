@@ -17,6 +17,8 @@ export interface GpuUse {
   earlierCells: number[];
   /** Work was still queued when the cell ended: it shows with a later cell. */
   stillBusy: boolean;
+  /** Passes that tf.time / tf.profile timed with timestamps of their own: their GPU time is not in ms. */
+  untimedPasses?: number;
   /** Busy stretches in ms since the cell started. */
   spans: [number, number][];
 }
