@@ -26,6 +26,7 @@ import { SMALL_MOVE_BYTES, TransferEngine } from './transfer/transfer-engine';
 import { currentCallSite, withCallSite } from './call-site';
 import { OpProfiler, type ProfileRow } from './profile/op-profiler';
 import { gpuUse } from './timing/gpu-use';
+import { nameEarlierCells } from './timing/queue-wait';
 import { type CellGpuTimes, GpuTiming, type MoveTiming } from './timing/gpu-timing';
 
 /** Declarations the checker needs once tensors are in play: `tf`, the tensor API, `asTensor`… */
@@ -177,6 +178,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     const { moves, folded } = this.ledger.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
     if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) return;
+    nameEarlierCells(moves, gpuTimes, this.cellStartedAt, this.cellNumber);
     const report = this.cellReport(activity, moves, folded, gpuTimes, profile);
     if (this.placement.logKernels) this.printPlacement(report);
     // A profile asked for is shown even with %report off.
@@ -420,7 +422,7 @@ class DeviceSession implements DeviceControl, TensorMover {
   private waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     const gpu = this.engine.registry[this.registry.backendName(gpuName)];
     const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
-    return this.timing.waitThenCopy(gpuName, webGpu, () => (webGpu ? this.transferEngine.stagingSetupMs(webGpu) : 0), copy);
+    return this.timing.waitThenCopy(gpuName, webGpu, copy);
   }
 
   /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */

@@ -10,7 +10,7 @@ import { executeReply, iopubKinds, iopubOf, streamText } from './exchange';
 import { useKernel } from './fixtures';
 import type { Exchange, KernelClient, Received } from './kernel-client';
 import type { ContentOf } from './message-schema';
-import { arrayOf, bool, Infer, literal, nonNegativeInt, nullValue, obj, Schema, str, tuple, union } from './schema';
+import { arrayOf, bool, Infer, literal, nonNegativeInt, nullValue, obj, optional, Schema, str, tuple, union } from './schema';
 
 /** Per request: a cell's first GPU op may compile several shaders on two shared cores. */
 export const REPORT_TIMEOUT_MS = 60_000;
@@ -97,6 +97,7 @@ export const deviceUseSchema = obj({
     earlierCells: arrayOf(nonNegativeInt),
     stillBusy: bool,
     spans: arrayOf(tuple(num, num)),
+    untimedPasses: optional(nonNegativeInt),
   })),
 });
 

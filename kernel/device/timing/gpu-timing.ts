@@ -4,6 +4,7 @@
 import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
+import { withMoveSetup } from '../transfer/staging-pool';
 import { moveWaits, waitForQueuedWork } from './queue-wait';
 
 /** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
@@ -15,11 +16,16 @@ export interface MoveTiming {
   waits: MoveWait[];
 }
 
-export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock }>;
+/** `untimedPasses`: compute passes since the last collect that brought timestampWrites of their own (tf.time, tf.profile), which the clock cannot time. */
+export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock; untimedPasses: number }>;
 
 export class GpuTiming {
   readonly clocks = new Map<string, GpuClock>();
   private enabled = true;
+  /** Submits of tfjs's recorded work per GPU, counted so a move's wait can see work queued while it waited. */
+  private readonly submits = new Map<string, { count: number }>();
+  /** Passes the clock could not time per GPU, since the last collect. */
+  private readonly untimed = new Map<string, { passes: number }>();
 
   constructor(private readonly cellNow: () => number) {}
 
@@ -30,6 +36,14 @@ export class GpuTiming {
     this.clocks.set(device, clock);
     await clock.install();
     clock.setEnabled(this.enabled);
+    const counter = { count: 0 };
+    this.submits.set(device, counter);
+    const submit = backend.submitQueue.bind(backend);
+    backend.submitQueue = () => {
+      counter.count++;
+      submit();
+    };
+    this.countUntimedPasses(device, backend, clock);
   }
 
   setEnabled(on: boolean): void {
@@ -48,27 +62,52 @@ export class GpuTiming {
       clock.flush();
       if (waitForAll) await clock.settled();
       else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-      times.set(device, { intervals: clock.take(), clock });
+      const untimed = this.untimed.get(device);
+      times.set(device, { intervals: clock.take(), clock, untimedPasses: untimed?.passes ?? 0 });
+      if (untimed) untimed.passes = 0;
     }
     return times;
   }
 
   /**
-   * Waits for the GPU's queued work, then runs `copy`: the two timed apart, and time spent making
-   * staging buffers (`stagingSetupMs` grows by it) counted as a wait.
+   * Counts compute passes tfjs begins with timestampWrites of its own (tf.time and tf.profile time
+   * each program so): the clock leaves them to tfjs, so their GPU time is missing from its
+   * intervals, and the report says so rather than show the time as 0.
    */
-  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, stagingSetupMs: () => number, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+  private countUntimedPasses(device: string, backend: WebGpuBackend, clock: GpuClock): void {
+    if (clock.source !== 'timestamps') return;
+    const counter = { passes: 0 };
+    this.untimed.set(device, counter);
+    const clocked = backend as unknown as { commandEncoder: unknown; ensureCommandEncoderReady(): void };
+    const ensure = clocked.ensureCommandEncoderReady.bind(clocked);
+    clocked.ensureCommandEncoderReady = () => {
+      const before = clocked.commandEncoder;
+      ensure();
+      const encoder = clocked.commandEncoder as { beginComputePass(descriptor?: { timestampWrites?: unknown }): unknown } | null;
+      if (encoder === before || encoder === null) return;
+      const begin = encoder.beginComputePass.bind(encoder);
+      encoder.beginComputePass = (descriptor) => {
+        if (descriptor?.timestampWrites && this.enabled) counter.passes++;
+        return begin(descriptor);
+      };
+    };
+  }
+
+  /**
+   * Waits for the GPU's queued work, then runs `copy`: the two timed apart, and the time this move
+   * spent making staging buffers counted as a wait.
+   */
+  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     if (gpu === null) {
       const started = performance.now();
       const value = await copy();
       return { value, timing: { waitMs: 0, copyMs: performance.now() - started, waits: [] } };
     }
-    const queued = await waitForQueuedWork(gpu, this.clocks.get(device));
-    const setupBefore = stagingSetupMs();
+    const queued = await waitForQueuedWork(gpu, this.clocks.get(device), this.submits.get(device));
     const started = performance.now();
-    const value = await copy();
+    const { value, setupMs } = await withMoveSetup(copy);
     const elapsed = performance.now() - started;
-    const stagingMs = Math.min(elapsed, stagingSetupMs() - setupBefore);
+    const stagingMs = Math.min(elapsed, setupMs);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
   }
 }

@@ -8,21 +8,24 @@ const DRAW_GAP_MS = 0.5;
 const MAX_DRAWN = 400;
 
 /**
- * Intervals that ended before the cell started are left out (the GPU finished them while no
- * report was made); the rest count from the cell's start, overlaps once.
+ * Every interval that arrived since the last report counts whole, overlaps once: work an earlier
+ * cell queued that ran (partly or wholly) before this cell started is shown nowhere else, so it
+ * counts here as queued by that cell. Only the drawn bars are clipped to this cell's time.
  */
-export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock } | undefined, cellStart: number, cell: number): GpuUse | null {
+export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untimedPasses?: number } | undefined, cellStart: number, cell: number): GpuUse | null {
   if (!times) return null;
-  const within = times.intervals.filter((interval) => interval.end > cellStart)
+  const arrived = times.intervals;
+  const earlier = arrived.filter((interval) => interval.cell < cell);
+  const within = arrived.filter((interval) => interval.end > cellStart)
     .map((interval) => ({ ...interval, start: Math.max(interval.start, cellStart) }));
-  const earlier = within.filter((interval) => interval.cell < cell);
   const spans = mergeIntervals(within, DRAW_GAP_MS).map(([start, end]): [number, number] => [start - cellStart, end - cellStart]);
   return {
-    ms: unionMs(within),
+    ms: unionMs(arrived),
     source: times.clock.source,
     earlierCellsMs: unionMs(earlier),
     earlierCells: [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b),
     stillBusy: times.clock.pending,
+    untimedPasses: times.untimedPasses ?? 0,
     spans: spans.length > MAX_DRAWN ? mergeIntervals(spans.map(([start, end]) => ({ start, end })), (spans.at(-1)![1] - spans[0]![0]) / MAX_DRAWN) : spans,
   };
 }

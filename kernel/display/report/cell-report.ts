@@ -17,6 +17,8 @@ export interface GpuUse {
   earlierCells: number[];
   /** Work was still queued when the cell ended: it shows with a later cell. */
   stillBusy: boolean;
+  /** Passes that tf.time / tf.profile timed with timestamps of their own: their GPU time is not in ms. */
+  untimedPasses?: number;
   /** Busy stretches in ms since the cell started. */
   spans: [number, number][];
 }
@@ -55,7 +57,7 @@ export interface TransferSummary {
   bytes: number;
   /** Time the cell spent in these moves: the union of their intervals (overlapping moves count once). */
   ms: number;
-  /** Summed over the moves: their waits, and their copies. */
+  /** The moves' waits (overlapping waits count once, as ms does), and their copies summed. */
   waitMs: number;
   copyMs: number;
   /** What the waits were for: GPU work per device (and whether earlier cells queued it), staging set-up. */
@@ -68,22 +70,31 @@ export interface TransferSummary {
 export const RATE_MIN_BYTES = 64 * 1024;
 
 export function summarizeTransfers(transfers: ReportTransfer[], folded: CellReport['foldedTransfers'] = []): TransferSummary[] {
-  type Entry = TransferSummary & { lineCounts: Map<number | null, number>; intervals: { start: number; end: number }[] };
+  type Interval = { start: number; end: number };
+  type Entry = TransferSummary & { lineCounts: Map<number | null, number>; intervals: Interval[]; waitIntervals: Interval[]; foldedWaitMs: number };
+  // Moves that run at once (Promise.all of reads) wait for the same GPU work: each wait is an
+  // interval (its move's start, then its waits one after another), and the union is shown.
+  const waitIntervals = new Map<TransferSummary['waits'][number], Interval[]>();
   const byDirection = new Map<string, Entry>();
   for (const transfer of transfers) {
     const entry: Entry = byDirection.get(transfer.direction)
-      ?? { direction: transfer.direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], lines: [], lineCounts: new Map(), intervals: [] };
+      ?? { direction: transfer.direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], lines: [], lineCounts: new Map(), intervals: [], waitIntervals: [], foldedWaitMs: 0 };
     entry.count++;
     entry.bytes += transfer.bytes;
-    entry.waitMs += transfer.waitMs;
     entry.copyMs += transfer.copyMs;
     entry.intervals.push({ start: transfer.at, end: transfer.at + transfer.ms });
+    entry.waitIntervals.push({ start: transfer.at, end: transfer.at + transfer.waitMs });
+    let waitAt = transfer.at;
     for (const wait of transfer.waits) {
-      const same = entry.waits.find((known) => known.cause === wait.cause && known.device === wait.device);
-      if (same) {
-        same.ms += wait.ms;
-        same.earlierCells = [...new Set([...same.earlierCells, ...wait.earlierCells])].sort((a, b) => a - b);
-      } else entry.waits.push({ cause: wait.cause, device: wait.device, ms: wait.ms, earlierCells: [...wait.earlierCells] });
+      let same = entry.waits.find((known) => known.cause === wait.cause && known.device === wait.device);
+      if (same) same.earlierCells = [...new Set([...same.earlierCells, ...wait.earlierCells])].sort((a, b) => a - b);
+      else {
+        same = { cause: wait.cause, device: wait.device, ms: 0, earlierCells: [...wait.earlierCells] };
+        entry.waits.push(same);
+        waitIntervals.set(same, []);
+      }
+      waitIntervals.get(same)!.push({ start: waitAt, end: waitAt + wait.ms });
+      waitAt += wait.ms;
     }
     entry.lineCounts.set(transfer.line, (entry.lineCounts.get(transfer.line) ?? 0) + 1);
     byDirection.set(transfer.direction, entry);
@@ -92,18 +103,20 @@ export function summarizeTransfers(transfers: ReportTransfer[], folded: CellRepo
   const foldedMs = new Map<string, number>();
   for (const group of folded) {
     const entry: Entry = byDirection.get(group.direction)
-      ?? { direction: group.direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], lines: [], lineCounts: new Map(), intervals: [] };
+      ?? { direction: group.direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], lines: [], lineCounts: new Map(), intervals: [], waitIntervals: [], foldedWaitMs: 0 };
     entry.count += group.count;
     entry.bytes += group.bytes;
-    entry.waitMs += group.waitMs;
+    entry.foldedWaitMs += group.waitMs;
     entry.copyMs += group.copyMs;
     entry.lineCounts.set(group.line, (entry.lineCounts.get(group.line) ?? 0) + group.count);
     foldedMs.set(group.direction, (foldedMs.get(group.direction) ?? 0) + group.ms);
     byDirection.set(group.direction, entry);
   }
-  return [...byDirection.values()].map(({ lineCounts, intervals, ...summary }) => ({
+  return [...byDirection.values()].map(({ lineCounts, intervals, waitIntervals: waited, foldedWaitMs, ...summary }) => ({
     ...summary,
     ms: unionMs(intervals) + (foldedMs.get(summary.direction) ?? 0),
+    waitMs: unionMs(waited) + foldedWaitMs,
+    waits: summary.waits.map((wait) => ({ ...wait, ms: unionMs(waitIntervals.get(wait) ?? []) })),
     lines: [...lineCounts].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count),
   }));
 }

@@ -14,6 +14,12 @@ export function gpuTimeText(use: DeviceUse): string {
   const notes: string[] = [gpu.source === 'timestamps' ? 'GPU clock' : 'fenced, idle gaps included'];
   if (gpu.earlierCellsMs > 0) notes.push(`${durationText(gpu.earlierCellsMs)} queued by ${cells(gpu.earlierCells)}`);
   if (gpu.stillBusy) notes.push('still busy at the end: the rest shows with a later cell');
+  const untimed = gpu.untimedPasses ?? 0;
+  if (untimed > 0) {
+    const note = `GPU time not measured for ${untimed} pass${untimed === 1 ? '' : 'es'} timed by tf.time/tf.profile`;
+    if (gpu.ms <= 0) return `not measured (${[note, ...notes.slice(1)].join('; ')})`;
+    notes.push(note);
+  }
   return `${durationText(gpu.ms)} (${notes.join('; ')})`;
 }
 
