@@ -131,8 +131,19 @@ export class Placement {
 
   /** Where a tensor's data is now (tfjs moves rather than copies, so this is asked every time). */
   deviceOfTensor(tensor: TensorLike): string | null {
-    const info = this.engine.state.tensorInfo.get(tensor.dataId);
+    return this.deviceOfData(tensor.dataId);
+  }
+
+  /** Where a buffer's data is now; null once it is gone. */
+  deviceOfData(dataId: DataId): string | null {
+    const info = this.engine.state.tensorInfo.get(dataId);
     return info ? this.deviceOf(info.backend) : null;
+  }
+
+  /** The bytes a buffer takes where it is now (a bool is 4 bytes on a GPU); 0 once it is gone. */
+  bytesOfData(dataId: DataId): number {
+    const info = this.engine.state.tensorInfo.get(dataId);
+    return info ? bytesOn(info, this.deviceOf(info.backend)) : 0;
   }
 
   takeActivity(): Record<string, DeviceActivity> {

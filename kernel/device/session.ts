@@ -84,14 +84,8 @@ class DeviceSession implements DeviceControl, TensorMover {
     this.profiler = new OpProfiler(engine, this.timing.clocks);
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
     this.finalizer = new TensorFinalizer(engine, {
-      deviceOf: (dataId) => {
-        const info = engine.state.tensorInfo.get(dataId);
-        return info ? this.placement.deviceOf(info.backend) : null;
-      },
-      bytesOf: (dataId) => {
-        const info = engine.state.tensorInfo.get(dataId);
-        return info ? bytesOn(info, this.placement.deviceOf(info.backend)) : 0;
-      },
+      deviceOf: (dataId) => this.placement.deviceOfData(dataId),
+      bytesOf: (dataId) => this.placement.bytesOfData(dataId),
       live: () => Object.fromEntries(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes])),
     });
     this.finalizer.install();
@@ -327,7 +321,7 @@ class DeviceSession implements DeviceControl, TensorMover {
     }
     const variables = Object.values((this.engine.state as unknown as { registeredVariables: Record<string, TensorLike> }).registeredVariables)
       .filter((variable) => !variable.isDisposed);
-    return { ...collection, released, variables: { count: variables.length, bytes: variables.reduce((sum, variable) => sum + this.tfjsBytes(variable), 0) } };
+    return { ...collection, released, variables: { count: variables.length, bytes: variables.reduce((sum, variable) => sum + this.placement.bytesOfData(variable.dataId), 0) } };
   }
 
   async setGcPressure(name: string, bytes: number): Promise<string> {
