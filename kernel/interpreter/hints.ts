@@ -1,31 +1,115 @@
-// Hints for the classic mistakes of device code (from the PyTorch tutorial the product grew
-// from): calling a tensor's device method on a plain array or string. Whether the type checker
-// or the runtime catches it, the message ends with what to do instead.
+// Hints for the classic mistakes of device code, most of them PyTorch habits: calling a tensor's
+// device method on a plain array or string, `model.cuda()`, `x.numpy()`, a read used without
+// `await`, a torch.device object. Whether the type checker or the runtime catches it, the message
+// ends with what to do instead.
 const DEVICE_METHODS = new Set(['to', 'cuda', 'cpu']);
 /** Array, tuple, typed-array and string types as the checker prints them. */
 const NOT_A_TENSOR = /\[\]$|^\[.*\]$|^string$|^(readonly )?[A-Z]\w*Array(<.*>)?$|^"/;
+/** tfjs-layers' model classes as the checker prints them. */
+const MODEL_TYPE = /^(Sequential|LayersModel|Functional|tf\.Sequential|tf\.LayersModel)$/;
+/** tfjs-core's tensor classes as the checker prints them (`Tensor<Rank>`, `Tensor2D`, `Variable<Rank.R1>`…). */
+const TENSOR_TYPE = /^(tf\.)?(Tensor(\d?D)?|Scalar|Variable)(<.*>)?$/;
 
 export const ARRAY_IS_NOT_A_TENSOR_HINT = "Hint: arrays and strings are not tensors. Make one first with asTensor(x) "
   + "(string labels like ['1','0']: asTensor(labels, 'int32')), then move it: await asTensor(x).to('gpu:0').";
 
+/** What a PyTorch method is called here, on a model and on a tensor. */
+const MODEL_HINTS: Record<string, string> = {
+  cuda: "Hint: a model moves with `await model.to('gpu:0')` (PyTorch's model.cuda(); 'cuda' and 'cuda:0' are accepted names too).",
+  cpu: "Hint: a model moves with `await model.to('cpu')` (PyTorch's model.cpu()).",
+  eval: 'Hint: tfjs models have no train/eval mode to switch: model.predict() and model.evaluate() run with dropout off, model.fit() with it on.',
+  train: 'Hint: tfjs models have no train/eval mode to switch: model.fit() trains (dropout on); model.predict() and model.evaluate() run with dropout off.',
+};
+const TENSOR_HINTS: Record<string, string> = {
+  numpy: 'Hint: read a tensor\'s values with `await x.array()` (nested arrays, like .numpy().tolist()) or `await x.data()` (a flat typed array): reads are asynchronous.',
+  tolist: 'Hint: read a tensor\'s values with `await x.array()` (nested arrays): reads are asynchronous.',
+};
+
 /** A forgotten await: a move (`x.to(...)`, `x.cpu()`) or a read gives a promise, not a tensor. */
-export function forgottenAwaitHint(method: string): string {
-  return `Hint: this is a Promise (moves and reads of tensors are asynchronous): add \`await\`, e.g. \`(await x.to('gpu:0')).${method}(…)\`, or \`x = await x.to('gpu:0')\` first.`;
+export function forgottenAwaitHint(method: string | null): string {
+  const example = method === null ? '' : `\`(await x.to('gpu:0')).${method}(…)\`, or `;
+  return `Hint: this is a Promise (moves and reads of tensors are asynchronous): add \`await\`, e.g. ${example}\`x = await x.to('gpu:0')\` first.`;
 }
 
-/** TS2339 "Property 'cuda' does not exist on type 'number[]'" (TS2551 when it suggests a name). */
-export function typeErrorHint(code: number, message: string): string | null {
-  if (code !== 2339 && code !== 2551) return null;
-  const match = /Property '(\w+)' does not exist on type '(.+?)'\./.exec(message);
-  if (!match) return null;
-  // `Promise<Tensor<Rank>>`, `Promise<Float32Array | Int32Array | Uint8Array>`…: any method on a promise of ours.
-  if (/^Promise<.+>$/.test(match[2]!)) return forgottenAwaitHint(match[1]!);
-  if (!DEVICE_METHODS.has(match[1]!)) return null;
-  return NOT_A_TENSOR.test(match[2]!) ? ARRAY_IS_NOT_A_TENSOR_HINT : null;
+/** A read (`x.item()`, `x.data()`, `x.array()`) used as its value. */
+export const FORGOTTEN_READ_AWAIT_HINT = 'Hint: this is a Promise: reads of tensors (x.item(), x.data(), x.array()) are asynchronous. '
+  + 'Add `await` where you read: `const v = await x.item()`.';
+
+/** A torch.device object or `torch.device('cuda')`: devices are named by strings here. */
+export const DEVICE_IS_A_STRING_HINT = "Hint: a device is a string here, e.g. `const device = 'gpu:0'`, then `await x.to(device)`; "
+  + "'cuda' and 'cuda:N' are accepted names for gpu:0 and gpu:N, and device('cuda') checks a name (it gives 'gpu:0').";
+
+function promiseHint(member: string | null, promised: string): string {
+  return /^Tensor\b|^this\b|Model\b|Sequential\b/.test(promised) ? forgottenAwaitHint(member) : FORGOTTEN_READ_AWAIT_HINT;
 }
 
-/** TypeError "labels.cuda is not a function" at run time. */
-export function runtimeErrorHint(name: string, message: string): string | null {
+/** What the method's receiver is, for the hint that fits; `unknown` when it cannot be told. */
+export type ReceiverKind = 'array' | 'model' | 'tensor' | 'promise' | 'unknown';
+
+function memberHint(member: string, receiver: ReceiverKind): string | null {
+  if (receiver === 'model') return MODEL_HINTS[member] ?? null;
+  if (receiver === 'tensor') return TENSOR_HINTS[member] ?? null;
+  if (receiver === 'array') return DEVICE_METHODS.has(member) ? ARRAY_IS_NOT_A_TENSOR_HINT : null;
+  if (receiver === 'promise') return FORGOTTEN_READ_AWAIT_HINT;
+  return null;
+}
+
+function receiverOfType(type: string): ReceiverKind {
+  if (MODEL_TYPE.test(type)) return 'model';
+  if (TENSOR_TYPE.test(type)) return 'tensor';
+  if (NOT_A_TENSOR.test(type)) return 'array';
+  return 'unknown';
+}
+
+/** Codes where the checker names a promise's type while a value was meant (`v + 1`, `w[0]`, `for (… of w)`). */
+const PROMISE_AS_VALUE = new Set([2322, 2345, 2365, 2488, 7053]);
+
+/**
+ * A hint for a type error, from its code, message and the cell line it is on. TS2339 "Property
+ * 'cuda' does not exist on type 'number[]'" (TS2551 when it suggests a name) is the usual one.
+ */
+export function typeErrorHint(code: number, message: string, sourceLine = ''): string | null {
+  if (code === 2339 || code === 2551) {
+    const match = /Property '(\w+)' does not exist on type '(.+?)'\./.exec(message);
+    if (!match) return null;
+    const [, member = '', type = ''] = match;
+    // `Promise<Tensor<Rank>>`, `Promise<number>`…: any member of a promise of ours.
+    const promised = /^Promise<(.+)>$/.exec(type)?.[1];
+    if (promised !== undefined) return promiseHint(member, promised);
+    return memberHint(member, receiverOfType(type));
+  }
+  if (code === 2304 && /Cannot find name 'torch'/.test(message)) return DEVICE_IS_A_STRING_HINT;
+  // `x.to({ type: 'cuda', index: 0 })`: a torch.device-like object where a name is wanted.
+  if (code === 2345 && /to parameter of type 'string'/.test(message) && /(\.to|withDevice|\bdevice)\(/.test(sourceLine)) return DEVICE_IS_A_STRING_HINT;
+  if (PROMISE_AS_VALUE.has(code)) {
+    const promised = /'Promise<(.+?)>'/.exec(message)?.[1];
+    // Not when the promise is what was wanted (`const p: Promise<number> = 1`): then no await is missing.
+    if (promised !== undefined && !/(to type|parameter of type) 'Promise</.test(message)) return promiseHint(null, promised);
+  }
+  return null;
+}
+
+/**
+ * A hint for an error at run time (`%typecheck off`, or a value the checker could not see):
+ * TypeError "model.cuda is not a function", with what the receiver turned out to be.
+ */
+export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown'): string | null {
   if (name !== 'TypeError') return null;
-  return /\.(to|cuda|cpu) is not a function$/.test(message) ? ARRAY_IS_NOT_A_TENSOR_HINT : null;
+  const member = /\.(\w+) is not a function$/.exec(message)?.[1];
+  if (member === undefined) return null;
+  const known = memberHint(member, receiver);
+  if (known !== null || receiver !== 'unknown') return known;
+  // A receiver the kernel could not look at (a function's local, say): the array hint is the likeliest.
+  return DEVICE_METHODS.has(member) ? ARRAY_IS_NOT_A_TENSOR_HINT : null;
+}
+
+/** What a value is, for runtimeErrorHint. */
+export function receiverKindOf(value: unknown): ReceiverKind {
+  if (typeof value === 'string' || Array.isArray(value) || ArrayBuffer.isView(value)) return 'array';
+  if (value instanceof Promise) return 'promise';
+  if (typeof value !== 'object' || value === null) return 'unknown';
+  const has = (name: string): boolean => typeof (value as Record<string, unknown>)[name] === 'function';
+  if (has('fit') && has('predict') && has('compile')) return 'model';
+  if ('dataId' in value && 'shape' in value && has('dataSync')) return 'tensor';
+  return 'unknown';
 }

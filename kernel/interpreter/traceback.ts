@@ -10,6 +10,14 @@ export function cellFileName(executionCount: number): string {
   return `${CELL_FILE_PREFIX}${executionCount}>`;
 }
 
+/**
+ * The name a traceback shows: `<cell 3>` for the cell and for code its magics ran. Sub-cells need
+ * file names of their own (each maps its frames its own way), but the user wrote one cell.
+ */
+export function shownFileName(file: string): string {
+  return file.replace(/^<cell (\d+)\.\d+>$/, '<cell $1>');
+}
+
 /** Maps a generated line:column of a cell file back to the user's cell; null leaves it as is. */
 export type FrameMapper = (file: string, line: number, column: number) => { line: number; column: number } | null;
 
@@ -27,13 +35,13 @@ export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper): ErrorOu
     if (!/^\s+at /.test(line) || !line.includes(CELL_FILE_PREFIX)) continue;
     const frame = CELL_FRAME.exec(line);
     if (!frame || !mapFrame) {
-      frames.push(line);
+      frames.push(frame ? line.replace(frame[1]!, shownFileName(frame[1]!)) : line);
       continue;
     }
     const [, file = '', row, column] = frame;
     const mapped = mapFrame(file, Number(row), Number(column));
     // A cell frame with no place in the cell is the wrapper that runs it: not the user's code.
-    if (mapped) frames.push(line.replace(CELL_FRAME, `${file}:${mapped.line}:${mapped.column}`));
+    if (mapped) frames.push(line.replace(CELL_FRAME, `${shownFileName(file)}:${mapped.line}:${mapped.column}`));
   }
   return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
 }

@@ -22,7 +22,7 @@ export function typeErrorOutcome(code: string, diagnostics: CellDiagnostic[]): E
   const traceback: string[] = [];
   for (const diagnostic of diagnostics) {
     traceback.push(describe(diagnostic), ...excerpt(code, diagnostic));
-    const hint = typeErrorHint(diagnostic.code, diagnostic.message);
+    const hint = typeErrorHint(diagnostic.code, diagnostic.message, code.split('\n')[diagnostic.line - 1]);
     if (hint && !traceback.includes(hint)) traceback.push(hint);
     traceback.push('');
   }

@@ -23,6 +23,8 @@ function importerFrom(directory: string): Importer {
 
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx'];
 const CANDIDATE_SUFFIXES = ['', '.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '/index.ts', '/index.js'];
+/** Frames an error keeps: enough to reach the cell from inside tfjs-layers (see install()). */
+const STACK_FRAMES_KEPT = 100;
 
 function isFile(file: string): boolean {
   try {
@@ -48,6 +50,9 @@ export class CellRuntime {
 
   install(): void {
     Object.defineProperty(globalThis, RUNTIME, { value: this, enumerable: false, configurable: true });
+    // An error raised inside a library call (a DeviceError deep in model.predict) is 20 to 60
+    // frames below the cell's own: with V8's default of 10 the cell's line and caret are lost.
+    Error.stackTraceLimit = Math.max(Error.stackTraceLimit, STACK_FRAMES_KEPT);
   }
 
   /**

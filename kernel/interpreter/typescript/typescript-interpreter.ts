@@ -17,7 +17,7 @@ import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
 import { callTextAt } from './call-text';
-import { runtimeErrorHint } from '../hints';
+import { type ReceiverKind, receiverKindOf, runtimeErrorHint } from '../hints';
 import type {
   CellRunner, Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter,
   OutputEvent,
@@ -27,6 +27,7 @@ import { CellChecker } from './checker';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
+import { placeInCell } from './sub-cell';
 import { type CellMapper, CellTranspiler } from './transpile';
 
 export { InterruptedError };
@@ -54,6 +55,19 @@ function unsupportedPragma(code: string): string | null {
   return what[pragma] ?? null;
 }
 
+/**
+ * What `name` was in "name.cuda is not a function": a cell's top-level name is a global, so it can
+ * be looked at without running anything; a literal (`[1, 2].cuda()`) says what it is.
+ */
+function receiverOfFailedCall(message: string): ReceiverKind {
+  const receiver = /^(.+)\.\w+ is not a function$/.exec(message)?.[1] ?? '';
+  if (/^[[\'"`]/.test(receiver)) return 'array';
+  if (!/^[A-Za-z_$][\w$]*$/.test(receiver)) return 'unknown';
+  const holder = Object.getOwnPropertyDescriptor(globalThis, receiver);
+  // A getter could run user code: only a plain value is looked at.
+  return holder && 'value' in holder ? receiverKindOf(holder.value) : 'unknown';
+}
+
 interface Dependencies {
   ts: typeof ts;
   directory: string;
@@ -78,8 +92,10 @@ interface RunningCell {
   interrupted: Promise<never>;
   /** Everything the cell's code starts belongs to this (cell-context.ts). */
   context: CellContext;
-  /** The cell's code after magics: what messages about its lines quote. */
+  /** The cell's code after magics (magic lines blanked): what runs. */
   code: string;
+  /** The cell as the user wrote it: what messages about its lines quote. */
+  cell: string;
   /** Moves and readbacks still in flight when the cell's code ended (not awaited, or cut short by an interrupt). */
   leftRunning: CellTask[];
 }
@@ -166,7 +182,7 @@ export class TypeScriptInterpreter implements Interpreter {
     interrupted.catch(() => undefined);
     const running: RunningCell = {
       executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted,
-      context: new CellContext(options.executionCount), code: '', leftRunning: [],
+      context: new CellContext(options.executionCount), code: '', cell, leftRunning: [],
     };
     this.running = running;
     this.lastCell = running;
@@ -208,7 +224,7 @@ export class TypeScriptInterpreter implements Interpreter {
         running.context.interrupt();
         return toErrorOutcome(new InterruptedError());
       }
-      return this.runtimeError(error, code, running.fileName);
+      return this.runtimeError(error, cell, running.fileName);
     } finally {
       running.leftRunning = [...running.context.tasks];
       this.rejectPending = null;
@@ -294,8 +310,8 @@ export class TypeScriptInterpreter implements Interpreter {
       set typecheck(mode) { interpreter.typecheck = mode; },
       print: (text) => void process.stdout.write(text),
       display: (bundle) => deps.emit({ type: 'display_data', data: bundle, metadata: {} }),
-      run: (code) => this.runCode(code, running, subCell()),
-      compile: (code) => this.compile(code, running, subCell()),
+      run: (code) => this.runCode(placeInCell(running.cell, running.code, code), running, subCell()),
+      compile: (code) => this.compile(placeInCell(running.cell, running.code, code), running, subCell()),
       synchronize: deps.synchronize,
       userNames: () => this.checker.userNames().map((name) => ({ name, value: (globalThis as Record<string, unknown>)[name] })),
       devices: deps.devices,
@@ -337,18 +353,18 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   /** The error with frames in cell line numbers (source-mapped) and the failing line shown. */
-  private runtimeError(error: unknown, code: string, fileName: string): ErrorOutcome {
+  private runtimeError(error: unknown, cell: string, fileName: string): ErrorOutcome {
     const outcome = toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.(line, column) ?? null);
-    const top = /<cell [\d.]+>:(\d+):(\d+)/.exec(outcome.traceback.find((line) => line.includes(`${fileName}:`)) ?? '');
+    const top = /<cell \d+>:(\d+):(\d+)/.exec(outcome.traceback.find((line) => line.includes(`${fileName}:`)) ?? '');
     if (top) {
       const lineNumber = Number(top[1]);
-      const source = code.split('\n')[lineNumber - 1];
+      const source = cell.split('\n')[lineNumber - 1];
       if (source !== undefined) {
         const gutter = `${lineNumber} | `;
         outcome.traceback.push(`${gutter}${source}`, `${' '.repeat(gutter.length + Number(top[2]) - 1)}^`);
       }
     }
-    const hint = runtimeErrorHint(outcome.ename, outcome.evalue);
+    const hint = runtimeErrorHint(outcome.ename, outcome.evalue, receiverOfFailedCall(outcome.evalue));
     if (hint) outcome.traceback.push(hint);
     return outcome;
   }
