@@ -91,6 +91,11 @@ export class DeviceRegistry {
 
   /** Canonical name for what a user wrote: `gpu` and `cuda` mean gpu:0, `cuda:N` means gpu:N. */
   resolve(name: string): string {
+    // A torch.device-like object ({ type: 'cuda', index: 0 }) from code that type checking did not stop.
+    if (typeof name !== 'string') {
+      throw new DeviceError(`a device is named by a string ('cpu', 'gpu:0', or the aliases 'cuda', 'cuda:N'), not ${typeof name === 'object' ? 'an object' : typeof name}: `
+        + "e.g. await x.to('gpu:0').");
+    }
     const wanted = name.trim().toLowerCase();
     const canonical = wanted === 'auto' ? this.best()
       : wanted === 'gpu' || wanted === 'cuda' ? 'gpu:0'
@@ -99,7 +104,7 @@ export class DeviceRegistry {
     const known = this.names().join(', ');
     const why = canonical.startsWith('gpu') && this.problems().length > 0 ? ` (${this.problems()[0]})` : '';
     throw new DeviceError(`no device "${name}": the devices here are ${known}${why}. `
-      + 'Names: cpu, gpu:N (also gpu, cuda, cuda:N), or auto for the best one.');
+      + 'Names: cpu, gpu:N, or auto for the best one; gpu, cuda and cuda:N are accepted aliases of gpu:0 and gpu:N.');
   }
 
   /** The tfjs backend registry name for a canonical device name. */

@@ -221,6 +221,23 @@ export class CellChecker {
     return this.service.getQuickInfoAtPosition(this.current, position);
   }
 
+  /** Where the name at `position` is declared (a library's .d.ts included), for inspection. */
+  definitions(code: string, position: number): readonly ts.DefinitionInfo[] {
+    this.flush();
+    this.setCurrent(code);
+    return this.service.getDefinitionAtPosition(this.current, position) ?? [];
+  }
+
+  /** A declaration file the checker reads (tfjs's mat_mul.d.ts), parsed. */
+  sourceFile(fileName: string): ts.SourceFile | undefined {
+    return this.service.getProgram()?.getSourceFile(fileName);
+  }
+
+  /** Quick info at a place in such a file (`matMul_`, whose JSDoc `matMul` borrows through `typeof`). */
+  quickInfoIn(fileName: string, position: number): ts.QuickInfo | undefined {
+    return this.service.getQuickInfoAtPosition(fileName, position);
+  }
+
   /** A cell's own declarations; asked for three times per cell (check, commit, flush), parsed once. */
   private declarationsOf(code: string): CellDeclarations {
     if (this.lastDeclarations?.code !== code) {

@@ -14,6 +14,9 @@ const COMPLETION_KINDS: Record<string, string> = {
   var: 'instance', let: 'instance', const: 'instance', 'local var': 'instance', alias: 'instance', parameter: 'param',
 };
 
+/** tfjs's own doc-site tags (`@doc {heading: 'Operations'}`): nothing a user reads. */
+const HIDDEN_TAGS = new Set(['doc']);
+
 export class Introspection {
   constructor(private readonly t: typeof ts, private readonly checker: CellChecker) {}
 
@@ -54,13 +57,40 @@ export class Introspection {
     if (!info || info.kind === t.ScriptElementKind.unknown) return { found: false, data: {} };
     // Names from earlier cells reach this one as imports: show what they are, not the import.
     const signature = t.displayPartsToString(info.displayParts).replace(/^\(alias\) /, '').replace(/\nimport [\w$]+$/, '');
-    const documentation = t.displayPartsToString(info.documentation);
+    // tfjs declares its ops as `const matMul: typeof matMul_`; the JSDoc is on matMul_.
+    const documented = info.documentation?.length ? info : this.borrowedDocumentation(code, cursor) ?? info;
+    const documentation = t.displayPartsToString(documented.documentation);
     const tags = detailLevel > 0
-      ? (info.tags ?? []).map((tag) => `@${tag.name}${tag.text ? ` ${t.displayPartsToString(tag.text)}` : ''}`)
+      ? (documented.tags ?? []).filter((tag) => !HIDDEN_TAGS.has(tag.name))
+        .map((tag) => `@${tag.name}${tag.text ? ` ${t.displayPartsToString(tag.text)}` : ''}`)
       : [];
     const text = [signature, documentation, ...tags].filter(Boolean).join('\n\n');
     const markdown = [`\`\`\`typescript\n${signature}\n\`\`\``, documentation, ...tags].filter(Boolean).join('\n\n');
     return { found: true, data: { 'text/plain': text, 'text/markdown': markdown } };
+  }
+
+  /**
+   * The documentation of what a `const name: typeof documented` declaration points at, found
+   * where the name is declared (a library's .d.ts); undefined when there is none.
+   */
+  private borrowedDocumentation(code: string, cursor: number): ts.QuickInfo | undefined {
+    const t = this.t;
+    const definitions = [...this.checker.definitions(code, cursor), ...(cursor > 0 ? this.checker.definitions(code, cursor - 1) : [])];
+    for (const definition of definitions) {
+      const file = this.checker.sourceFile(definition.fileName);
+      if (!file) continue;
+      let declaration: ts.Node | undefined = file;
+      // Down to the innermost node holding the declared name.
+      for (let inner: ts.Node | undefined = file; inner; ) {
+        declaration = inner;
+        inner = inner.getChildren(file).find((child) => child.getStart(file) <= definition.textSpan.start && definition.textSpan.start < child.getEnd());
+      }
+      while (declaration && !t.isVariableDeclaration(declaration)) declaration = declaration.parent;
+      if (!declaration?.type || !t.isTypeQueryNode(declaration.type)) continue;
+      const found = this.checker.quickInfoIn(definition.fileName, declaration.type.exprName.getStart(file));
+      if (found?.documentation?.length) return found;
+    }
+    return undefined;
   }
 
   isComplete(cell: string): CompletenessStatus {

@@ -28,6 +28,8 @@ import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
 import { placeInCell } from './sub-cell';
+import { completeKernelWord } from './kernel-words';
+import { codePointLength, utf16Index } from '../code-points';
 import { type CellMapper, CellTranspiler } from './transpile';
 
 export { InterruptedError };
@@ -329,7 +331,17 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   async complete(cell: string, cursorPos: number): Promise<Completion> {
-    return this.introspection.complete(cell, cursorPos);
+    const cursor = utf16Index(cell, cursorPos);
+    const word = await completeKernelWord(cell, cursor, {
+      magics: this.deps.magics.list(),
+      deviceNames: async () => (await (await this.deps.devices()).list()).map((device) => device.name),
+    });
+    if (word === null) return this.introspection.complete(cell, cursorPos);
+    const start = codePointLength(cell.slice(0, word.start));
+    return {
+      matches: word.matches, cursorStart: start, cursorEnd: cursorPos,
+      metadata: { _jupyter_types_experimental: word.matches.map((text) => ({ start, end: cursorPos, text, type: word.type })) },
+    };
   }
 
   async inspect(cell: string, cursorPos: number, detailLevel: number): Promise<Inspection> {
