@@ -94,6 +94,7 @@ export function typeErrorHint(code: number, message: string, sourceLine = ''): s
  * TypeError "model.cuda is not a function", with what the receiver turned out to be.
  */
 export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown'): string | null {
+  if (name === 'ReferenceError' && message === 'torch is not defined') return DEVICE_IS_A_STRING_HINT;
   if (name !== 'TypeError') return null;
   const member = /\.(\w+) is not a function$/.exec(message)?.[1];
   if (member === undefined) return null;

@@ -1,0 +1,142 @@
+// PyTorch habits get a hint that says what to write here instead, whether the type checker stops
+// the cell (%typecheck on) or the runtime does (%typecheck off). Each case is one habit; the table
+// reads as the list of habits covered.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { cellError, executeReply } from '../support/exchange';
+import { useKernel } from '../support/fixtures';
+import type { KernelClient } from '../support/kernel-client';
+import { assertTsError } from '../support/typescript';
+
+interface Habit {
+  /** What the user wrote (after the shared setup below). */
+  code: string;
+  /** TS code of the type error, and the hint that must end its traceback. */
+  typeError: { code: number; hint: RegExp };
+  /** With %typecheck off: the error's name and the hint that must end its traceback (null: the runtime gives no hint). */
+  runtime: { ename: string; hint: RegExp } | null;
+}
+
+const SETUP = 'const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });\nconst x = tf.ones([1]);';
+
+const HABITS: Habit[] = [
+  {
+    code: 'model.cuda()',
+    typeError: { code: 2339, hint: /^Hint: a model moves with `await model\.to\('gpu:0'\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: a model moves with `await model\.to\('gpu:0'\)`/ },
+  },
+  {
+    code: 'model.cpu()',
+    typeError: { code: 2339, hint: /^Hint: a model moves with `await model\.to\('cpu'\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: a model moves with `await model\.to\('cpu'\)`/ },
+  },
+  {
+    code: 'model.eval()',
+    typeError: { code: 2339, hint: /^Hint: tfjs models have no train\/eval mode to switch/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: tfjs models have no train\/eval mode to switch/ },
+  },
+  {
+    code: 'model.train()',
+    typeError: { code: 2339, hint: /^Hint: tfjs models have no train\/eval mode to switch/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: tfjs models have no train\/eval mode to switch/ },
+  },
+  {
+    code: 'x.numpy()',
+    typeError: { code: 2339, hint: /^Hint: read a tensor's values with `await x\.array\(\)`.*`await x\.data\(\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: read a tensor's values with `await x\.array\(\)`/ },
+  },
+  {
+    code: 'const itemFixed = x.item(); itemFixed.toFixed(2)',
+    typeError: { code: 2339, hint: /^Hint: this is a Promise: reads of tensors .*`const v = await x\.item\(\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: reads of tensors/ },
+  },
+  {
+    // At run time a promise plus one is the string "[object Promise]1": nothing fails, so only the checker can say it.
+    code: 'const itemPlus = x.item(); itemPlus + 1',
+    typeError: { code: 2365, hint: /^Hint: this is a Promise: reads of tensors .*add `await`/i },
+    runtime: null,
+  },
+  {
+    code: "const device = torch.device('cuda')",
+    typeError: { code: 2304, hint: /^Hint: a device is a string here, e\.g\. `const device = 'gpu:0'`.*'cuda' and 'cuda:N' are accepted names/ },
+    runtime: { ename: 'ReferenceError', hint: /^Hint: a device is a string here/ },
+  },
+  {
+    code: "await x.to({ type: 'cuda', index: 0 })",
+    typeError: { code: 2345, hint: /^Hint: a device is a string here/ },
+    runtime: null,
+  },
+];
+
+function assertHintLast(traceback: readonly string[], hint: RegExp): void {
+  assert.match(traceback.at(-1) ?? '', hint, `the traceback should end with the hint:\n${traceback.join('\n')}`);
+}
+
+async function setTypecheck(kernel: KernelClient, mode: 'on' | 'off'): Promise<void> {
+  assert.equal(executeReply(await kernel.execute(`%typecheck ${mode}`)).status, 'ok');
+}
+
+describe('PyTorch habits get a hint in the type error', () => {
+  const kernel = useKernel();
+  before(async () => {
+    assert.equal(executeReply(await kernel().execute(SETUP, {}, { timeoutMs: 60_000 })).status, 'ok');
+  });
+
+  for (const habit of HABITS) {
+    test(`\`${habit.code}\` is TS${habit.typeError.code} ending with ${habit.typeError.hint}`, async () => {
+      const error = cellError(await kernel().execute(habit.code, {}, { timeoutMs: 30_000 }));
+      const [problem] = assertTsError(error);
+      assert.equal(problem?.code, habit.typeError.code, error.traceback.join('\n'));
+      assertHintLast(error.traceback, habit.typeError.hint);
+    });
+  }
+
+  test('a promise where a promise is wanted (`const p: Promise<number> = 1`) gets no await hint', async () => {
+    const error = cellError(await kernel().execute('const wantsPromise: Promise<number> = 1'));
+    assertTsError(error);
+    assert.ok(!error.traceback.some((line) => line.startsWith('Hint:')), error.traceback.join('\n'));
+  });
+});
+
+describe('PyTorch habits get the same hint at run time (%typecheck off)', () => {
+  const kernel = useKernel();
+  before(async () => {
+    assert.equal(executeReply(await kernel().execute(SETUP, {}, { timeoutMs: 60_000 })).status, 'ok');
+    await setTypecheck(kernel(), 'off');
+  });
+
+  for (const habit of HABITS) {
+    const runtime = habit.runtime;
+    if (runtime === null) continue;
+    test(`\`${habit.code}\` fails with ${runtime.ename} ending with ${runtime.hint}`, async () => {
+      const error = cellError(await kernel().execute(habit.code, {}, { timeoutMs: 30_000 }));
+      assert.equal(error.ename, runtime.ename, error.traceback.join('\n'));
+      assertHintLast(error.traceback, runtime.hint);
+    });
+  }
+
+  test('a torch.device-like object passed to .to() is a DeviceError saying devices are named by strings, cuda aliases included', async () => {
+    const error = cellError(await kernel().execute("await x.to({ type: 'cuda', index: 0 })", {}, { timeoutMs: 30_000 }));
+    assert.equal(error.ename, 'DeviceError', error.traceback.join('\n'));
+    assert.match(error.evalue, /^a device is named by a string \('cpu', 'gpu:0', or the aliases 'cuda', 'cuda:N'\), not an object/);
+  });
+
+  test('a device name that is none lists the devices and says cuda and cuda:N are accepted aliases', async () => {
+    const error = cellError(await kernel().execute("await x.to('tpu')", {}, { timeoutMs: 60_000 }));
+    assert.equal(error.ename, 'DeviceError', error.traceback.join('\n'));
+    assert.match(error.evalue, /^no device "tpu": the devices here are cpu\b/);
+    assert.match(error.evalue, /gpu, cuda and cuda:N are accepted aliases of gpu:0 and gpu:N/);
+  });
+
+  test('a device method on a string array still gets the asTensor hint, not the model one', async () => {
+    const error = cellError(await kernel().execute("const habitLabels = ['1', '0']; habitLabels.cuda()"));
+    assert.equal(error.ename, 'TypeError');
+    assertHintLast(error.traceback, /^Hint: arrays and strings are not tensors/);
+  });
+
+  test('a missing method on a plain object gets no hint', async () => {
+    const error = cellError(await kernel().execute('const plainThing = { a: 1 }; (plainThing as any).numpy()'));
+    assert.equal(error.ename, 'TypeError');
+    assert.ok(!error.traceback.some((line) => line.startsWith('Hint:')), error.traceback.join('\n'));
+  });
+});
