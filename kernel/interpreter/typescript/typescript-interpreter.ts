@@ -336,7 +336,10 @@ export class TypeScriptInterpreter implements Interpreter {
       magics: this.deps.magics.list(),
       deviceNames: async () => (await (await this.deps.devices()).list()).map((device) => device.name),
     });
-    if (word === null) return this.introspection.complete(cell, cursorPos);
+    if (word === null) {
+      await this.declareTensorsFor(cell);
+      return this.introspection.complete(cell, cursorPos);
+    }
     const start = codePointLength(cell.slice(0, word.start));
     return {
       matches: word.matches, cursorStart: start, cursorEnd: cursorPos,
@@ -345,7 +348,16 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   async inspect(cell: string, cursorPos: number, detailLevel: number): Promise<Inspection> {
+    await this.declareTensorsFor(cell);
     return this.introspection.inspect(cell, cursorPos, detailLevel);
+  }
+
+  /**
+   * The tensor API's types, as running the cell would add them: `tf.` completes and `tf.matMul`
+   * inspects before any cell touched tensors.
+   */
+  private async declareTensorsFor(cell: string): Promise<void> {
+    for (const file of await this.deps.hooks.prepare(parseCell(cell).code)) this.checker.addDeclarations(file);
   }
 
   async isComplete(cell: string): Promise<CompletenessStatus> {
