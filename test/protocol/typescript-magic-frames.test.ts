@@ -7,7 +7,7 @@ import { executeReply, iopubOf } from '../support/exchange';
 import { countOf, errorOf, runCell, useDeviceKernel } from '../support/devices';
 import type { KernelClient } from '../support/kernel-client';
 import type { ContentOf } from '../support/message-schema';
-import { assertQuoted, cellFrames } from '../support/typescript';
+import { assertQuoted, assertTsError, cellFrames } from '../support/typescript';
 
 /** Runs a failing cell; its error and execution count. */
 async function failing(kernel: KernelClient, code: string): Promise<{ error: ContentOf<'error'>; count: number }> {
@@ -54,5 +54,14 @@ describe('frames of code a magic runs read <cell N>', () => {
     const error = await errorOf(kernel(), "%%time\nconst typed: number = 'text';");
     assert.equal(error.ename, 'TSError');
     assert.match(error.evalue, /^2:7 - error TS2322/);
+  });
+
+  test('a type error in %time\'s code is shown at the magic\'s line and column, the line quoted as written', async () => {
+    const cell = "const ok = 1;\n%time const typedLine: number = 'text'";
+    const error = await errorOf(kernel(), cell);
+    const [problem] = assertTsError(error);
+    const column = cell.split('\n')[1]!.indexOf('typedLine') + 1;
+    assert.deepEqual([problem?.code, problem?.line, problem?.column], [2322, 2, column], error.traceback.join('\n'));
+    assertQuoted(error.traceback, problem!.at, { line: 2, column, source: cell.split('\n')[1]! });
   });
 });

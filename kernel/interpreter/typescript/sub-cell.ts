@@ -13,3 +13,13 @@ export function placeInCell(cell: string, body: string, code: string): string {
   if (row < 0) return code;
   return `${'\n'.repeat(row)}${' '.repeat(lines[row]!.indexOf(code))}${code}`;
 }
+
+/**
+ * The text a message about `code`'s lines quotes: the cell as the user wrote it (`%time` and all)
+ * when every line of `code` sits on the same line of the cell, else `code` itself.
+ */
+export function quotedSource(cell: string, code: string): string {
+  const cellLines = cell.split('\n');
+  const aligned = code.split('\n').every((line, row) => line.trim() === '' || (cellLines[row] ?? '').includes(line.trim()));
+  return aligned ? cell : code;
+}

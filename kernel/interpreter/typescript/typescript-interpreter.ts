@@ -22,12 +22,12 @@ import type {
   CellRunner, Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter,
   OutputEvent,
 } from '../interpreter';
-import { cellFileName, toErrorOutcome } from '../traceback';
+import { cellFileName, shownFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
-import { placeInCell } from './sub-cell';
+import { placeInCell, quotedSource } from './sub-cell';
 import { completeKernelWord } from './kernel-words';
 import { codePointLength, utf16Index } from '../code-points';
 import { type CellMapper, CellTranspiler } from './transpile';
@@ -250,9 +250,9 @@ export class TypeScriptInterpreter implements Interpreter {
   /** The call that started `task`, as the user wrote it in `cell`. */
   private unawaitedCall(task: CellTask, cell: RunningCell): UnawaitedCall {
     const fallback: UnawaitedCall = { what: `.${task.operation}()`, line: null, known: false };
-    // The running cell's own frame: the move may be inside a function another cell defined, whose
-    // line numbers are that cell's.
-    const frame = [...(task.trace.stack ?? '').matchAll(/(<cell \d+(?:\.\d+)?>):(\d+):(\d+)/g)].find((match) => match[1] === cell.fileName);
+    // The running cell's own frame (or one of code its magics ran, placed at the cell's lines):
+    // the move may be inside a function another cell defined, whose line numbers are that cell's.
+    const frame = [...(task.trace.stack ?? '').matchAll(/(<cell \d+(?:\.\d+)?>):(\d+):(\d+)/g)].find((match) => shownFileName(match[1]!) === cell.fileName);
     if (!frame) return fallback;
     const mapped = this.cells.get(frame[1]!)?.(Number(frame[2]), Number(frame[3]));
     if (!mapped) return fallback;
@@ -279,8 +279,9 @@ export class TypeScriptInterpreter implements Interpreter {
     if (transpiled.syntaxErrors.length > 0) throw new CellRefused(this.syntaxErrorOutcome(code, transpiled.syntaxErrors));
     const checked = this.checker.check(code, this.typecheck !== 'off');
     const errors = checked.diagnostics.filter((diagnostic) => diagnostic.category === 'error');
-    if (errors.length > 0 && this.typecheck === 'on') throw new CellRefused(typeErrorOutcome(code, errors));
-    if (errors.length > 0) process.stderr.write(typeWarningText(code, errors));
+    const quoted = errors.length > 0 ? quotedSource(running.cell, code) : code;
+    if (errors.length > 0 && this.typecheck === 'on') throw new CellRefused(typeErrorOutcome(quoted, errors));
+    if (errors.length > 0) process.stderr.write(typeWarningText(quoted, errors));
     this.cells.set(fileName, transpiled.toCell);
     const cell = this.runtime.compile(transpiled.functionBody, fileName);
     let committed = false;
