@@ -35,6 +35,10 @@ export function forgottenAwaitHint(method: string | null): string {
 export const FORGOTTEN_READ_AWAIT_HINT = 'Hint: this is a Promise: reads of tensors (x.item(), x.data(), x.array()) are asynchronous. '
   + 'Add `await` where you read: `const v = await x.item()`.';
 
+/** At run time the promise's value is not known: a move's or a read's. */
+export const PROMISE_AT_RUN_TIME_HINT = 'Hint: this is a Promise: moves and reads of tensors (x.to(), x.item(), x.data(), x.array()) are asynchronous. '
+  + "Add `await`: `const v = await x.item()`, `x = await x.to('gpu:0')`.";
+
 /** A torch.device object or `torch.device('cuda')`: devices are named by strings here. */
 export const DEVICE_IS_A_STRING_HINT = "Hint: a device is a string here, e.g. `const device = 'gpu:0'`, then `await x.to(device)`; "
   + "'cuda' and 'cuda:N' are accepted names for gpu:0 and gpu:N, and device('cuda') checks a name (it gives 'gpu:0').";
@@ -50,7 +54,7 @@ function memberHint(member: string, receiver: ReceiverKind): string | null {
   if (receiver === 'model') return MODEL_HINTS[member] ?? null;
   if (receiver === 'tensor') return TENSOR_HINTS[member] ?? null;
   if (receiver === 'array') return DEVICE_METHODS.has(member) ? ARRAY_IS_NOT_A_TENSOR_HINT : null;
-  if (receiver === 'promise') return FORGOTTEN_READ_AWAIT_HINT;
+  if (receiver === 'promise') return PROMISE_AT_RUN_TIME_HINT;
   return null;
 }
 

@@ -48,7 +48,12 @@ const HABITS: Habit[] = [
   {
     code: 'const itemFixed = x.item(); itemFixed.toFixed(2)',
     typeError: { code: 2339, hint: /^Hint: this is a Promise: reads of tensors .*`const v = await x\.item\(\)`/ },
-    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: reads of tensors/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*`const v = await x\.item\(\)`/ },
+  },
+  {
+    code: "const movedLater = x.to('cpu'); movedLater.add(1)",
+    typeError: { code: 2339, hint: /^Hint: this is a Promise \(moves and reads of tensors are asynchronous\): add `await`, e\.g\. `\(await x\.to\('gpu:0'\)\)\.add\(…\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*`x = await x\.to\('gpu:0'\)`/ },
   },
   {
     // At run time a promise plus one is the string "[object Promise]1": nothing fails, so only the checker can say it.
