@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-info';
 import type { TransferTotals } from '../display/progress';
-import type { CellHooks, CellLocation, CellWork, ReportToShow } from '../interpreter/cell-hooks';
+import type { CellHooks, CellLocation, CellSource, CellWork, ReportToShow } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
 import type { DeviceControl } from './device-control';
 import { DeviceSession } from './session';
@@ -26,12 +26,15 @@ export interface DeviceLayerDependencies {
   cells: CellWork;
 }
 
+const NO_SOURCE: CellSource = { inLoop: () => false };
+
 /** The lazily loaded device layer: CellHooks for the interpreter, DeviceControl for magics. */
 export class DeviceLayer implements CellHooks {
   private session: DeviceSession | null = null;
   private loading: Promise<DeviceSession> | null = null;
   /** The running cell, for a session that loads in the middle of it. */
   private cell = 0;
+  private source: CellSource = NO_SOURCE;
 
   constructor(private readonly deps: DeviceLayerDependencies) {}
 
@@ -46,9 +49,10 @@ export class DeviceLayer implements CellHooks {
     return [TENSOR_DECLARATIONS];
   }
 
-  beforeRun(executionCount: number): void {
+  beforeRun(executionCount: number, source: CellSource): void {
     this.cell = executionCount;
-    this.session?.beforeRun(executionCount);
+    this.source = source;
+    this.session?.beforeRun(executionCount, source);
   }
 
   async afterRun(): Promise<ReportToShow | null> {
@@ -70,7 +74,7 @@ export class DeviceLayer implements CellHooks {
   private load(): Promise<DeviceSession> {
     this.loading ??= DeviceSession.load(this.deps).then((session) => {
       this.session = session;
-      session.beforeRun(this.cell);
+      session.beforeRun(this.cell, this.source);
       return session;
     });
     return this.loading;

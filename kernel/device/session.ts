@@ -1,12 +1,12 @@
 // One loaded device layer: the parts that place ops, move and read tensors, keep the ledger and
 // watch memory, wired together, and answered through DeviceControl (magics) and TensorMover (the
 // tensor API). Each job lives in its own module; this file only connects them.
-import type { ReportToShow } from '../interpreter/cell-hooks';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, TransferListing } from './device-control';
+import type { CellSource, ReportToShow } from '../interpreter/cell-hooks';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, ReversedMove, TransferListing } from './device-control';
 import type { DeviceLayerDependencies } from './device-layer';
-import type { EngineLike, TensorLike } from './engine-internals';
+import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { assembleCellReport, placementText } from './cell-report-assembly';
-import { currentCallSite, withCallSite } from './call-site';
+import { currentCallSite, currentOrigin, nextInvocation, withCall } from './call-site';
 import { GpuFaults } from './gpu-faults';
 import { TransferLedger } from './ledger';
 import { closeInterruptedScopes } from './interrupted-engine';
@@ -44,6 +44,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
   /** Each started GPU's clock: when it was busy, from its own timestamps. */
   private readonly timing = new GpuTiming(() => this.cellNumber);
   private readonly profiler: OpProfiler;
+  /** Where the user last moved each buffer explicitly, and with what: a hint never advises undoing it. */
+  private readonly explicitlyPlaced = new WeakMap<BufferInfo, { device: string; operation: string; cell: number }>();
+  /** Each cell's source, as far as the hints need it: which of its lines lie inside the user's loops. */
+  private readonly sources = new Map<number, CellSource>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
@@ -51,6 +55,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.transferEngine = new TransferEngine(engine);
     this.placement = new Placement(engine, {
       move: (event) => this.record(event),
+      placed: (buffer, device, operation) => this.placed(buffer, device, operation),
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.ownsOp = () => this.stray.owns(deps.cells.check(), this.cellNumber);
@@ -110,9 +115,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
 
   // --- cell lifecycle ---------------------------------------------------------------------
 
-  beforeRun(executionCount: number): void {
+  beforeRun(executionCount: number, source: CellSource): void {
     closeInterruptedScopes(this.engine);
     this.cellNumber = executionCount;
+    this.sources.set(executionCount, source);
     this.cellStartedAt = performance.now();
     this.ledger.beginCell();
     this.finalizer.beginCell();
@@ -265,9 +271,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.moves.hasHostValues(tensor);
   }
 
-  /** The notebook line a library call (model.fit…) came from, for the moves it makes later. */
-  callSite<T>(call: () => T): T {
-    return withCallSite(this.deps.locate(), call);
+  /** Runs one call of `origin` (a library call, a kernel helper, the user's x.to()): the moves it makes, later ones included, are its. */
+  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
+    // The user's own calls keep the cell frame on their (async) stack; a library's callbacks do not.
+    return withCall(origin.by === 'user' ? null : this.deps.locate(), origin, call);
   }
 
   // --- internals --------------------------------------------------------------------------
@@ -280,11 +287,27 @@ export class DeviceSession implements DeviceControl, TensorMover {
     // tfjs-layers reads back in .then() callbacks, which lose the cell's frame: the library call's site is carried.
     const where = this.deps.locate() ?? currentCallSite();
     const ms = event.waitMs + event.copyMs;
+    // An op's implicit move outside any tracked call is one call of the user's statement.
+    const via: MoveOrigin = currentOrigin() ?? { by: 'user', call: null, invocation: nextInvocation() };
     this.ledger.add({
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
+      via, inLoop: where !== null && (this.sources.get(where.cell)?.inLoop(where.line) ?? false), reverses: this.reversal(event),
     });
+  }
+
+  /** Remembers where the user explicitly put each buffer; an implicit move does not change that intent. */
+  private placed(buffer: BufferInfo, device: string, operation: string | null): void {
+    if (operation !== null) this.explicitlyPlaced.set(buffer, { device, operation, cell: this.cellNumber });
+  }
+
+  /** For an implicit move, the explicit move it undid, if any. */
+  private reversal(event: MoveEvent): ReversedMove | null {
+    if (!event.buffer || event.explicit) return null;
+    const placed = this.explicitlyPlaced.get(event.buffer);
+    if (!placed || placed.device !== event.from) return null;
+    return { operation: placed.operation, cell: placed.cell, toCurrentDevice: event.to === this.currentDevice };
   }
 
   private warnOnce(kernelName: string, message: string): void {

@@ -14,8 +14,8 @@ export interface CellHooks {
    * tensors). Resolves with declaration files the checker must see from now on.
    */
   prepare(code: string): Promise<string[]>;
-  /** When a cell starts (before its magics and code). */
-  beforeRun(executionCount: number): void;
+  /** When a cell starts (before its magics and code), with what the layers may know of its source. */
+  beforeRun(executionCount: number, source: CellSource): void;
   /** After it ran (or failed), before the reply: free what it left unreachable; the cell's report, or null for none. */
   afterRun(executionCount: number): Promise<ReportToShow | null>;
   /** Faults a device reported while the cell ran (out of memory, validation, a lost device): the cell's error. */
@@ -53,6 +53,12 @@ export const NO_CELL_WORK: CellWork = {
   onInterrupt: () => () => undefined,
   started: () => () => undefined,
 };
+
+/** A cell's source, as far as the report's hints need it. */
+export interface CellSource {
+  /** Whether the cell's line (1-based) lies inside a loop the cell's code writes (for, while, do, for await, .forEach/.map… callbacks). */
+  inLoop(line: number): boolean;
+}
 
 export interface CellLocation {
   cell: number;

@@ -18,6 +18,7 @@ import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
 import { callTextAt } from './call-text';
+import { cellSource } from './loop-lines';
 import { runtimeErrorHint } from '../hints';
 import type {
   CellRunner, Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter,
@@ -176,8 +177,8 @@ export class TypeScriptInterpreter implements Interpreter {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
-      this.deps.hooks.beforeRun(options.executionCount);
       const parsed = parseCell(cell);
+      this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
       code = parsed.code;
       running.code = code;
       const context = this.magicContext(running);
