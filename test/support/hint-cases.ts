@@ -37,24 +37,26 @@ export const HINT_CASES: HintCase[] = [
   {
     key: 'fit',
     setup: ['%device gpu:0', 'const fitModel = makeModel();\nconst fitX = tf.tensor2d(rows);\nconst fitY = tf.tensor2d(labels);\n0', '%device cpu'],
-    cell: 'const fitHistory = await fitModel.fit(fitX, fitY, { epochs: EPOCHS, batchSize: 32 });\nfitHistory.epoch.length',
+    // The result: values fit's History logged (epochs × loss and accuracy).
+    cell: 'const fitHistory = await fitModel.fit(fitX, fitY, { epochs: EPOCHS, batchSize: 32 });\nfitHistory.epoch.length * Object.keys(fitHistory.history).length',
     cleanup: [],
   },
   {
     key: 'fit+progress.fit',
     setup: [],
-    cell: 'const barHistory = await fitModel.fit(fitX, fitY, { epochs: EPOCHS, batchSize: 32, callbacks: progress.fit({ epochs: EPOCHS }) });\nbarHistory.epoch.length',
+    cell: 'const barHistory = await fitModel.fit(fitX, fitY, { epochs: EPOCHS, batchSize: 32, callbacks: progress.fit({ epochs: EPOCHS }) });\nbarHistory.epoch.length * Object.keys(barHistory.history).length',
     cleanup: [],
   },
   {
     key: 'fit+onBatchEnd',
-    setup: ['let lastLoss = 0;\n0'],
+    setup: ['let batchEnds = 0;\n0'],
+    // The result: values read for each batch's logs and each epoch's (History's).
     cell: [
-      'await fitModel.fit(fitX, fitY, {',
+      'const batchHistory = await fitModel.fit(fitX, fitY, {',
       '  epochs: 2, batchSize: 32,',
-      '  callbacks: { onBatchEnd: async (_batch, logs) => { lastLoss = logs?.loss ?? lastLoss; } },',
+      '  callbacks: { onBatchEnd: async () => { batchEnds++; } },',
       '});',
-      'lastLoss > 0',
+      '(batchEnds + batchHistory.epoch.length) * Object.keys(batchHistory.history).length',
     ].join('\n'),
     cleanup: [],
   },
@@ -103,7 +105,7 @@ export const HINT_CASES: HintCase[] = [
   {
     key: "policy moves weights back after model.to('cpu')",
     setup: ['%device gpu:0', 'const backModel = makeModel();\n0'],
-    cell: "await backModel.to('cpu');\nconst backOut = backModel.predict(tf.tensor2d([[1, 0.5, 0.25, 0]])) as tf.Tensor;\nbackOut.device",
+    cell: "await backModel.to('cpu');\nconst backOut = backModel.predict(tf.tensor2d([[1, 0.5, 0.25, 0]])) as tf.Tensor;\n[backOut.device, backModel.weights.length]",
     cleanup: ['%device cpu'],
   },
   {
@@ -133,7 +135,8 @@ export const HINT_CASES: HintCase[] = [
   {
     key: 'TP: trainOnBatch in a user loop',
     setup: [],
-    cell: 'for (let step = 0; step < 10; step++) {\n  await fitModel.trainOnBatch(fitX, fitY);\n}',
+    // The result: values trainOnBatch returned (loss and accuracy per call).
+    cell: 'let returned = 0;\nfor (let step = 0; step < 10; step++) {\n  returned += ([] as number[]).concat(await fitModel.trainOnBatch(fitX, fitY)).length;\n}\nreturned',
     cleanup: [],
   },
 ];
