@@ -68,11 +68,11 @@ describe('inline report: which hint each situation gets', () => {
     assert.deepEqual(hintsOf(report), []);
   });
 
-  test('fit with a callback that has onBatchEnd: "fit read each batch\'s loss and metrics back (28× at line 1) because a callback has onBatchEnd: …"', async () => {
+  test('fit with a callback that has onBatchEnd: "fit read every batch\'s logs back (28× at line 1) because a callback has onBatchEnd: …"', async () => {
     const { exchange, report } = await run('fit+onBatchEnd');
     const expected = resultNumber(exchange);
     assert.equal(readbacks(report).length, expected, '(batches + epochs) × logged values');
-    assert.deepEqual(hintsOf(report), [`fit read each batch's loss and metrics back (${expected}× at line 1) because a callback has onBatchEnd: `
+    assert.deepEqual(hintsOf(report), [`fit read every batch's logs back (${expected}× at line 1) because a callback has onBatchEnd: `
       + 'read the logs in onEpochEnd instead, or use a larger batchSize (fewer batches, fewer readbacks).']);
   });
 

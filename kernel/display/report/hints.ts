@@ -44,12 +44,13 @@ export function reportHints(report: CellReport): string[] {
   }
   // tfjs-layers' trainOnBatch awaits its loss's data() before it returns: one readback per call.
   for (const [line, group] of loopLines(readbacks, (transfer) => transfer.via.call === 'trainOnBatch')) {
-    hints.push(`trainOnBatch reads its loss and metrics back on every call (${group.length}× ${at(line)}, each step of your loop): model.fit over the same batches reads them back once per epoch.`);
+    const values = group.length / calls(group) > 1 ? 'its loss and metrics' : 'its loss';
+    hints.push(`trainOnBatch reads ${values} back on every call (${group.length}× ${at(line)}, each step of your loop): model.fit over the same batches reads ${values === 'its loss' ? 'it' : 'them'} back once per epoch.`);
   }
   // fit reads each batch's logs back only for a callback object with onBatchEnd (tfjs-layers' CustomCallback).
   for (const [line, group] of byLine(readbacks.filter((transfer) => transfer.via.by === 'library' && transfer.via.perBatchLogs === true))) {
     if (group.length < LOOP_CALLS) continue;
-    hints.push(`${group[0]!.via.call} read each batch's loss and metrics back (${group.length}× ${at(line)}) because a callback has onBatchEnd: `
+    hints.push(`${group[0]!.via.call} read every batch's logs back (${group.length}× ${at(line)}) because a callback has onBatchEnd: `
       + 'read the logs in onEpochEnd instead, or use a larger batchSize (fewer batches, fewer readbacks).');
   }
   const implicit = moves.filter((transfer) => transfer.cause === 'implicit' && transfer.via.by !== 'kernel');
