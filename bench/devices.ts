@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { EngineLike } from '../kernel/device/engine-internals';
-import { DeviceLayer } from '../kernel/device/session';
+import { DeviceLayer } from '../kernel/device/device-layer';
 import { TensorFinalizer } from '../kernel/device/tensor-finalizer';
 import { loadTfjs } from '../kernel/device/tfjs';
 import { CellContext, cellWork, runInCell } from '../kernel/interpreter/cell-context';
@@ -25,7 +25,7 @@ async function tinyOpChild(hooked: boolean): Promise<void> {
     // As in the kernel: the ops run as cell 1's work, so the per-op ownership check is measured too.
     const layer = new DeviceLayer({ locate: () => null, emit: () => undefined, cells: cellWork });
     await layer.control();
-    layer.beforeRun(1);
+    layer.beforeRun(1, { inLoop: () => false });
     await runInCell(new CellContext(1), () => tinyOpRounds());
     return;
   }

@@ -1,19 +1,45 @@
-// The notebook line that called into a library (model.fit, trainOnBatch, predict, evaluate),
-// carried into the promise chains that library starts. tfjs-layers reads back losses and metrics
-// in .then() callbacks, where the stack no longer holds the cell's frame; AsyncLocalStorage keeps
-// the caller's line across those awaits, so a move made there still names its line.
+// What made a move: the user's own statement, a library call the user made (model.fit, predict…)
+// or one of the kernel's helpers (model.to, progress.fit), and which call of it. The report's
+// hints use this to tell a loop the user wrote (many calls from one line) from one call that moves
+// many tensors (model.to moving 20 weights) or a library that loops on its own (fit's batches).
+//
+// tfjs-layers reads back losses and metrics in .then() callbacks, where the stack no longer holds
+// the cell's frame; AsyncLocalStorage keeps the caller's line across those awaits, so a move made
+// there still names its line.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CellLocation } from '../interpreter/cell-hooks';
+import type { MoveOrigin } from './device-control';
 
-const callSite = new AsyncLocalStorage<CellLocation>();
-
-/** Runs `call` (and whatever it chains) as if from `where`; an outer call site wins. */
-export function withCallSite<T>(where: CellLocation | null, call: () => T): T {
-  if (where === null || callSite.getStore() !== undefined) return call();
-  return callSite.run(where, call);
+interface RunningCall {
+  where: CellLocation | null;
+  origin: MoveOrigin;
 }
 
-/** The library call this code runs under, if any. */
+const calls = new AsyncLocalStorage<RunningCall>();
+let invocations = 0;
+
+/** A fresh invocation id: a move made outside any tracked call (an op's implicit move) is a call of its own. */
+export function nextInvocation(): number {
+  return ++invocations;
+}
+
+/**
+ * Runs `call` (and whatever it chains) as one invocation of `origin`, from `where`. An outer call
+ * wins (data() inside array() is array()'s; moves inside fit are fit's), except that a kernel
+ * helper is always the kernel's, even inside a library call.
+ */
+export function withCall<T>(where: CellLocation | null, origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
+  const outer = calls.getStore();
+  if (outer !== undefined && (origin.by !== 'kernel' || outer.origin.by === 'kernel')) return call();
+  return calls.run({ where: where ?? outer?.where ?? null, origin: { ...origin, invocation: nextInvocation() } }, call);
+}
+
+/** The library call's line this code runs under, if any. */
 export function currentCallSite(): CellLocation | null {
-  return callSite.getStore() ?? null;
+  return calls.getStore()?.where ?? null;
+}
+
+/** What this code runs under; null outside any tracked call (the user's own op). */
+export function currentOrigin(): MoveOrigin | null {
+  return calls.getStore()?.origin ?? null;
 }

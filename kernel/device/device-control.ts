@@ -50,6 +50,35 @@ export interface TransferRecord {
   at: number;
   /** A 0-d tensor (a learning rate, a constant): allowed everywhere, reported apart. */
   scalar: boolean;
+  /** What made it, and which call of that: the hints blame only what the user can change. */
+  via: MoveOrigin;
+  /** Its line lies inside a loop the user wrote (for, while, .forEach…), in the cell that line is in. */
+  inLoop: boolean;
+  /** An implicit move that took a tensor back off the device the user had explicitly moved it to. */
+  reverses: ReversedMove | null;
+}
+
+/**
+ * Who made a move: `user` (the user's own statement: x.to(), x.data(), an op's implicit move),
+ * `library` (a tfjs-layers call the user made: fit, predict, trainOnBatch… and what it runs, its
+ * callbacks included), `kernel` (a kernel helper: model.to, progress.fit).
+ */
+export interface MoveOrigin {
+  by: 'user' | 'library' | 'kernel';
+  /** The library call or helper (`fit`, `model.to`); the method for the user's own (`to`, `data`), or null for an op. */
+  call: string | null;
+  /** One call: the 20 moves of one model.to share it; a loop's moves each have their own. */
+  invocation: number;
+  /** fit only: a callback takes every batch's logs (onBatchEnd), so tfjs-layers reads them back after each batch. */
+  perBatchLogs?: boolean;
+}
+
+/** The explicit move an implicit one undid: the tensor had been moved to `from` by `operation` in `cell`. */
+export interface ReversedMove {
+  operation: string;
+  cell: number;
+  /** The implicit move's destination is the current device (%device), where new inputs are made. */
+  toCurrentDevice: boolean;
 }
 
 /** Moves of one kind from one place, folded together. */

@@ -27,10 +27,14 @@ export interface MoveEvent {
   operation: string;
   explicit: boolean;
   scalar: boolean;
+  /** The buffer that moved (tfjs keeps one BufferInfo per buffer across moves); absent for a readback, which moves nothing. */
+  buffer?: BufferInfo;
 }
 
 export interface PlacementEvents {
   move(event: MoveEvent): void;
+  /** Every buffer that changed devices, even when no byte crossed (served from a host copy): `operation` null for an implicit move. */
+  placed(buffer: BufferInfo, device: string, operation: string | null): void;
   /** `warn` policy: called once per op and call site with a line of text. */
   warn(kernelName: string, message: string): void;
 }
@@ -347,11 +351,13 @@ export class Placement {
   recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[] }, servedFromHostCopy = false): void {
     this.account(from, -bytesOn(info, from), -1);
     this.account(to, bytesOn(info, to), 1);
+    if (from !== to) this.events.placed(info, to, this.explicitOperation);
     if (from === to || servedFromHostCopy) return;
     const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
     this.events.move({
       direction, from, to, bytes: Math.max(bytesOn(info, from), bytesOn(info, to)), ...timing,
       operation: this.explicitOperation ?? this.kernelName, explicit: this.explicitOperation !== null, scalar: info.shape.length === 0,
+      buffer: info,
     });
   }
 

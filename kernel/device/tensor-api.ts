@@ -2,6 +2,7 @@
 // `.item()`, `await model.to(d)`, and the functions `asTensor`, `device`, `bestDevice`, `withDevice`.
 // Moves are async in every direction: reading back from a GPU is asynchronous in WebGPU.
 import type { Tensor } from '@tensorflow/tfjs-core';
+import type { MoveOrigin } from './device-control';
 import type { TensorLike } from './engine-internals';
 import { checkDtype, describeValue, walkRows } from './input-checks';
 import type { TfCoreModule, TfLayersModule } from './tfjs';
@@ -23,19 +24,23 @@ export interface TensorMover {
   started(operation: string): (error?: unknown) => void;
   /** Calls `stop` if the running cell is interrupted; returns a canceller. */
   onInterrupt(stop: () => void): () => void;
-  /** Runs a library call so the moves it makes later (in its promise chains) name the caller's line. */
-  callSite<T>(call: () => T): T;
+  /**
+   * Runs one call (a library call, a kernel helper, the user's x.to()) so that the moves it makes,
+   * later ones in its promise chains included, are known as that call's and name the caller's line.
+   */
+  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T;
 }
 
 /**
  * Wraps an async tensor method so that the cell that calls it knows when it is left unawaited. An
  * async wrapper that awaits the method keeps V8's async stack trace from the move to the cell line.
  */
-function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation: string, method: (this: This, ...args: Args) => Promise<R>) {
+function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation: string, method: (this: This, ...args: Args) => Promise<R>,
+  by: 'user' | 'kernel' = 'user') {
   return async function trackedMethod(this: This, ...args: Args): Promise<R> {
     const settled = mover.started(operation);
     try {
-      const value = await method.apply(this, args);
+      const value = await mover.asCall({ by, call: operation }, () => method.apply(this, args));
       settled();
       return value;
     } catch (error) {
@@ -149,7 +154,8 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[]; stopTraining: boolean }, ...args: unknown[]) {
       const device = modelDevice(this);
       const call = (): unknown => (original as (...callArgs: unknown[]) => unknown).apply(this, args);
-      const result = mover.callSite(() => (device === null ? call() : mover.runOn(device, call)));
+      const origin = { by: 'library' as const, call: method, ...(training ? { perBatchLogs: takesBatchLogs(args[method === 'fit' ? 2 : 1]) } : {}) };
+      const result = mover.asCall(origin, () => (device === null ? call() : mover.runOn(device, call)));
       if (training && result instanceof Promise) {
         // An interrupt stops training at the next batch, and the model can be trained again
         // (tfjs clears its "fit() ongoing" flag when fit returns or throws).
@@ -167,7 +173,19 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     // The optimizer's slots (Adam's moments…) must follow the weights, or every step moves them.
     for (const variable of optimizerVariables(this.optimizer)) await mover.move(variable, target, 'model.to');
     return this;
-  });
+  }, 'kernel');
+}
+
+/**
+ * Whether fit's callbacks take every batch's logs: tfjs-layers (4.22, CustomCallback.onBatchEnd)
+ * reads the loss and metrics back after each batch for a callback object with onBatchEnd. Callback
+ * class instances (tf.Callback) get the logs as tensors and read nothing themselves.
+ */
+function takesBatchLogs(options: unknown): boolean {
+  const callbacks = (options as { callbacks?: unknown } | null | undefined)?.callbacks;
+  const list: unknown[] = Array.isArray(callbacks) ? callbacks : callbacks == null ? [] : [callbacks];
+  return list.some((callback) => typeof callback === 'object' && callback !== null && !('setParams' in callback)
+    && typeof (callback as { onBatchEnd?: unknown }).onBatchEnd === 'function');
 }
 
 function isVariableLike(value: unknown): value is TensorLike {

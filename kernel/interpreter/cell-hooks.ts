@@ -1,15 +1,23 @@
 // What the interpreter tells the layers that hang off it (devices, the report) about each cell,
 // and the one thing it answers them: where in the notebook the running code is.
+import type { CellReport } from '../display/report/cell-report';
+
+/** A cell's device report as data, and how much of it to show: the interpreter has the display layer render it. */
+export interface ReportToShow {
+  report: CellReport;
+  mode: 'compact' | 'full';
+}
+
 export interface CellHooks {
   /**
    * Before a cell is type-checked: load what its code needs (the device layer when it touches
    * tensors). Resolves with declaration files the checker must see from now on.
    */
   prepare(code: string): Promise<string[]>;
-  /** When a cell starts (before its magics and code). */
-  beforeRun(executionCount: number): void;
-  /** After it ran (or failed), before the reply: free what it left unreachable, report. */
-  afterRun(executionCount: number): Promise<void>;
+  /** When a cell starts (before its magics and code), with what the layers may know of its source. */
+  beforeRun(executionCount: number, source: CellSource): void;
+  /** After it ran (or failed), before the reply: free what it left unreachable; the cell's report, or null for none. */
+  afterRun(executionCount: number): Promise<ReportToShow | null>;
   /** Faults a device reported while the cell ran (out of memory, validation, a lost device): the cell's error. */
   faults(): Promise<string | null>;
 }
@@ -46,6 +54,12 @@ export const NO_CELL_WORK: CellWork = {
   started: () => () => undefined,
 };
 
+/** A cell's source, as far as the report's hints need it. */
+export interface CellSource {
+  /** Whether the cell's line (1-based) lies inside a loop the cell's code writes (for, while, do, for await, .forEach/.map… callbacks). */
+  inLoop(line: number): boolean;
+}
+
 export interface CellLocation {
   cell: number;
   line: number;
@@ -55,6 +69,6 @@ export interface CellLocation {
 export const NO_HOOKS: CellHooks = {
   prepare: async () => [],
   beforeRun: () => undefined,
-  afterRun: async () => undefined,
+  afterRun: async () => null,
   faults: async () => null,
 };

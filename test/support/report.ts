@@ -79,6 +79,9 @@ export const reportTransferSchema = obj({
   line: union(nonNegativeInt, nullValue),
   at: num,
   scalar: bool,
+  via: obj({ by: literal('user', 'library', 'kernel'), call: union(str, nullValue), invocation: nonNegativeInt, perBatchLogs: optional(bool) }),
+  inLoop: bool,
+  reverses: union(nullValue, obj({ operation: str, cell: nonNegativeInt, toCurrentDevice: bool })),
 });
 
 export const deviceUseSchema = obj({

@@ -14,6 +14,7 @@ function move(index: number, line: number): TransferRecord {
   return {
     direction: index % 2 === 0 ? 'H2D' : 'D2H', from: index % 2 === 0 ? 'cpu' : 'gpu:0', to: index % 2 === 0 ? 'gpu:0' : 'cpu',
     bytes: 4 + (index % 3), ms: 0.05, waitMs: 0.01, copyMs: 0.04, waits: [], cause: 'explicit', operation: 'to', cell: 1, line, at: index * 0.05, scalar: false,
+    via: { by: 'user', call: 'to', invocation: index }, inLoop: true, reverses: null,
   };
 }
 

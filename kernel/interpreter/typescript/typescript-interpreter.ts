@@ -10,6 +10,7 @@ import { createProgress, type TransferTotals } from '../../display/progress';
 import { createTslab } from '../../display/tslab-compat';
 import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
+import { renderReport } from '../../display/report/render';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
 import { parseCell } from '../../../magics/parser';
 import { MagicError, type MagicRegistry } from '../../../magics/registry';
@@ -17,6 +18,7 @@ import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
 import { callTextAt } from './call-text';
+import { cellSource } from './loop-lines';
 import { type ReceiverKind, receiverKindOf, runtimeErrorHint } from '../hints';
 import type {
   CellRunner, Completion, CompletenessStatus, ErrorOutcome, ExecuteOptions, ExecuteOutcome, ExpressionValue, Inspection, Interpreter,
@@ -193,8 +195,8 @@ export class TypeScriptInterpreter implements Interpreter {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
-      this.deps.hooks.beforeRun(options.executionCount);
       const parsed = parseCell(cell);
+      this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
       code = parsed.code;
       running.code = code;
       const context = this.magicContext(running);
@@ -244,7 +246,8 @@ export class TypeScriptInterpreter implements Interpreter {
       const warnings = await settleUnawaited(cell.leftRunning, (task) => this.unawaitedCall(task, cell));
       if (warnings) process.stderr.write(warnings);
     }
-    await this.deps.hooks.afterRun(executionCount);
+    const shown = await this.deps.hooks.afterRun(executionCount);
+    if (shown) this.deps.emit({ type: 'display_data', ...renderReport(shown.report, shown.mode) });
   }
 
   /** The call that started `task`, as the user wrote it in `cell`. */

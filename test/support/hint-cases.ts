@@ -1,0 +1,142 @@
+// The situations the report's hints are judged on, as cells a user would run: each case's setup
+// cells, the cell whose report is judged, and what runs after it. The hint table test
+// (test/protocol/report-hints-table.test.ts) says what each must show; kept here as data so the
+// same cells can be run against another build to compare.
+
+/** Defines makeModel() (loss and accuracy: two values to read back per epoch) and a small dataset (192 rows of 4 features: 6 batches of 32). */
+export const HINT_CASES_PRELUDE = [
+  '/** A binary classifier: `hidden` dense layers of 8 units, then one output; Adam. */',
+  'function makeModel(hidden = 1) {',
+  '  const model = tf.sequential();',
+  "  model.add(tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }));",
+  "  for (let i = 1; i < hidden; i++) model.add(tf.layers.dense({ units: 8, activation: 'relu' }));",
+  "  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));",
+  "  model.compile({ optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics: ['accuracy'] });",
+  '  return model;',
+  '}',
+  'const rows: number[][] = [];',
+  'for (let i = 0; i < 192; i++) rows.push([i % 2, ((i * 7) % 5) / 5, ((i * 3) % 7) / 7, 1 - (i % 2)]);',
+  'const labels = rows.map((row) => [row[0]!]);',
+  'const EPOCHS = 5;',
+  '0',
+].join('\n');
+
+export interface HintCase {
+  /** Short key for the table. */
+  key: string;
+  setup: string[];
+  /** The cell whose report is judged. */
+  cell: string;
+  /** Interrupt the cell this long after it starts (an interrupted fit). */
+  interruptAfterMs?: number;
+  /** Cells that put the kernel back (%device cpu). */
+  cleanup: string[];
+}
+
+export const HINT_CASES: HintCase[] = [
+  {
+    key: 'fit',
+    setup: ['%device gpu:0', 'const fitModel = makeModel();\nconst fitX = tf.tensor2d(rows);\nconst fitY = tf.tensor2d(labels);\n0', '%device cpu'],
+    // The result: values fit's History logged (epochs × loss and accuracy).
+    cell: 'const fitHistory = await fitModel.fit(fitX, fitY, { epochs: EPOCHS, batchSize: 32 });\nfitHistory.epoch.length * Object.keys(fitHistory.history).length',
+    cleanup: [],
+  },
+  {
+    key: 'fit+progress.fit',
+    setup: [],
+    cell: 'const barHistory = await fitModel.fit(fitX, fitY, { epochs: EPOCHS, batchSize: 32, callbacks: progress.fit({ epochs: EPOCHS }) });\nbarHistory.epoch.length * Object.keys(barHistory.history).length',
+    cleanup: [],
+  },
+  {
+    key: 'fit+onBatchEnd',
+    setup: ['let batchEnds = 0;\n0'],
+    // The result: values read for each batch's logs and each epoch's (History's).
+    cell: [
+      'const batchHistory = await fitModel.fit(fitX, fitY, {',
+      '  epochs: 2, batchSize: 32,',
+      '  callbacks: { onBatchEnd: async () => { batchEnds++; } },',
+      '});',
+      '(batchEnds + batchHistory.epoch.length) * Object.keys(batchHistory.history).length',
+    ].join('\n'),
+    cleanup: [],
+  },
+  {
+    key: "model.to('cpu')",
+    // Trained on gpu:0 first: weights made from host values keep a host copy, and moving them reads nothing back.
+    setup: ['%device gpu:0', 'const deepModel = makeModel(9);\nawait deepModel.fit(fitX, fitY, { epochs: 1, batchSize: 192 });\ndeepModel.weights.length', '%device cpu'],
+    cell: "await deepModel.to('cpu');\ndeepModel.weights.length",
+    cleanup: [],
+  },
+  {
+    key: "model.to('gpu:0') with Adam state",
+    setup: ['const adamModel = makeModel();\nawait adamModel.fit(tf.tensor2d(rows), tf.tensor2d(labels), { epochs: 1, batchSize: 192 });\n0'],
+    cell: "await adamModel.to('gpu:0');\nadamModel.weights.length",
+    cleanup: [],
+  },
+  {
+    key: 'interrupted fit',
+    setup: [],
+    cell: 'await fitModel.fit(fitX, fitY, { epochs: 10000, batchSize: 32, callbacks: progress.fit({ epochs: 10000 }) });',
+    interruptAfterMs: 3000,
+    cleanup: [],
+  },
+  {
+    key: '%timeit readOnce',
+    setup: [[
+      "const residentX = await tf.randomNormal([1024, 16], 0, 1, 'float32', 1).to('gpu:0');",
+      "const residentW = await tf.randomNormal([16, 4], 0, 1, 'float32', 2).to('gpu:0');",
+      '/** Scores kept on the device, joined there, and read back once. */',
+      'async function readOnce(): Promise<number[]> {',
+      '  const outs: tf.Tensor[] = [];',
+      '  for (let start = 0; start < 1024; start += 64) {',
+      '    outs.push(tf.tidy(() => residentX.slice([start, 0], [64, 16]).matMul(residentW).sigmoid()));',
+      '  }',
+      '  const all = tf.concat(outs);',
+      '  tf.dispose(outs);',
+      '  const scores = Array.from(await all.data());',
+      '  all.dispose();',
+      '  return scores;',
+      '}',
+      '(await readOnce()).length',
+    ].join('\n')],
+    cell: '%timeit -n 3 -r 3 await readOnce()',
+    cleanup: [],
+  },
+  {
+    key: "policy moves weights back after model.to('cpu')",
+    setup: ['%device gpu:0', 'const backModel = makeModel();\n0'],
+    cell: "await backModel.to('cpu');\nconst backOut = backModel.predict(tf.tensor2d([[1, 0.5, 0.25, 0]])) as tf.Tensor;\n[backOut.device, backModel.weights.length]",
+    cleanup: ['%device cpu'],
+  },
+  {
+    key: 'TP: per-batch upload in a user loop',
+    setup: [],
+    cell: [
+      'for (let i = 0; i < 12; i++) {',
+      '  const batch = tf.tensor2d(rows.slice(i * 16, i * 16 + 16));',
+      "  await batch.to('gpu:0');",
+      '  batch.dispose();',
+      '}',
+    ].join('\n'),
+    cleanup: [],
+  },
+  {
+    key: 'TP: per-step await loss.data() in a user loop',
+    setup: ["const stepX = await tf.tensor2d(rows).to('gpu:0');\nconst stepW = await tf.ones([4, 1]).to('gpu:0');\n0"],
+    cell: [
+      'for (let step = 0; step < 10; step++) {',
+      '  const loss = tf.tidy(() => stepX.matMul(stepW).mean());',
+      '  await loss.data();',
+      '  loss.dispose();',
+      '}',
+    ].join('\n'),
+    cleanup: [],
+  },
+  {
+    key: 'TP: trainOnBatch in a user loop',
+    setup: [],
+    // The result: values trainOnBatch returned (loss and accuracy per call).
+    cell: 'let returned = 0;\nfor (let step = 0; step < 10; step++) {\n  returned += ([] as number[]).concat(await fitModel.trainOnBatch(fitX, fitY)).length;\n}\nreturned',
+    cleanup: [],
+  },
+];
