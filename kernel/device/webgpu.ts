@@ -1,6 +1,7 @@
 // GPUs through Dawn (npm `webgpu`): finding the adapters and turning one into a tfjs backend.
 // Only the few WebGPU members used here are typed, locally: tfjs and `webgpu` ship two
 // conflicting copies of the WebGPU type declarations.
+import { paceGpuWaits } from './gpu-wait-pacing';
 import type { TfCoreModule } from './tfjs';
 
 export interface AdapterInfo {
@@ -65,6 +66,7 @@ let dawn: Promise<DawnModule> | null = null;
 
 /** `webgpu` is ESM-only; importing it also gives the GPU* globals tfjs-backend-webgpu expects. */
 function loadDawn(): Promise<DawnModule> {
+  paceGpuWaits();
   dawn ??= (import('webgpu') as Promise<unknown>).then((module) => {
     const loaded = module as DawnModule;
     Object.assign(globalThis, loaded.globals);

@@ -1,0 +1,71 @@
+// Dawn's node binding waits for the GPU (mapAsync, onSubmittedWorkDone) by polling its instance
+// from setImmediate: one new native callback per turn of the event loop, about 100 000 a second,
+// for as long as any wait lasts. That spins a core at 100%. On a software GPU it is the core the
+// GPU's own threads need: a 280 ms lavapipe job took 490 ms to finish with the spin beside it and
+// 140 ms without it. The callbacks' garbage also grows V8's young generation by tens of MiB.
+//
+// The binding's polls are told apart from user code's setImmediate: they are anonymous native
+// functions. For the first part of a wait they run as before, so a short readback is seen to end
+// at once. After that, each poll sleeps first, so a long wait costs a few thousand polls a second
+// and is seen to end at most one sleep late.
+
+/** A wait shorter than this is polled as fast as the event loop turns. */
+const SPIN_MS = 1;
+/** After SPIN_MS, each poll first sleeps this long: the most a long wait is seen late by. */
+const POLL_SLEEP_MS = 0.2;
+
+type Immediate = typeof setImmediate;
+
+interface Pacing {
+  /** Polls run since pacing was installed, and how many of them slept first. */
+  polls: number;
+  sleptPolls: number;
+}
+
+const pacing: Pacing = { polls: 0, sleptPolls: 0 };
+let installed = false;
+
+/** A callback the binding made: user code's functions have source text, and bound ones a name. */
+function isBindingPoll(callback: unknown): callback is () => void {
+  return typeof callback === 'function' && callback.name === ''
+    && Function.prototype.toString.call(callback).includes('[native code]');
+}
+
+/**
+ * Installs the pacing on this thread's setImmediate, before `webgpu` loads: the binding reads
+ * `setImmediate` from the global object at each poll.
+ */
+export function paceGpuWaits(): void {
+  if (installed) return;
+  installed = true;
+  const immediate: Immediate = globalThis.setImmediate;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let waitStarted = 0;
+  let polling = false;
+  const run = (poll: () => void, sleep: boolean) => (): void => {
+    if (sleep) Atomics.wait(sleeper, 0, 0, POLL_SLEEP_MS);
+    pacing.polls++;
+    if (sleep) pacing.sleptPolls++;
+    polling = true;
+    try {
+      poll();
+    } finally {
+      polling = false;
+    }
+  };
+  const paced = function (this: unknown, callback: unknown, ...args: unknown[]) {
+    if (!isBindingPoll(callback)) return (immediate as (...all: unknown[]) => NodeJS.Immediate)(callback, ...args);
+    // A poll scheduled from outside a poll starts a wait; one scheduled by a poll continues it.
+    const now = performance.now();
+    if (!polling) waitStarted = now;
+    return immediate(run(callback, now - waitStarted >= SPIN_MS));
+  };
+  // Node's promisified form (timers/promises reads it from util.promisify.custom) stays as it was.
+  Object.assign(paced, immediate);
+  globalThis.setImmediate = paced as Immediate;
+}
+
+/** How the waits were polled so far (for the benchmark and the test). */
+export function gpuWaitPolls(): Readonly<Pacing> {
+  return pacing;
+}
