@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { EngineLike } from '../kernel/device/engine-internals';
-import { DeviceLayer } from '../kernel/device/session';
+import { DeviceLayer } from '../kernel/device/device-layer';
 import { TensorFinalizer } from '../kernel/device/tensor-finalizer';
 import { loadTfjs } from '../kernel/device/tfjs';
 import { CellContext, cellWork, runInCell } from '../kernel/interpreter/cell-context';

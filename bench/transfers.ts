@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { EngineLike } from '../kernel/device/engine-internals';
 import { DeviceRegistry } from '../kernel/device/registry';
-import { DeviceLayer } from '../kernel/device/session';
+import { DeviceLayer } from '../kernel/device/device-layer';
 import { loadTfjs } from '../kernel/device/tfjs';
 import { stagingLimits } from '../kernel/device/transfer/staging-pool';
 import { NO_CELL_WORK } from '../kernel/interpreter/cell-hooks';

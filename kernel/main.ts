@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createMagics } from '../magics/index';
-import { DeviceLayer } from './device/session';
+import { DeviceLayer } from './device/device-layer';
 import { cellWork, isInterruptError } from './interpreter/cell-context';
 import { InterpreterHost } from './interpreter/host';
 import type { ToMain } from './interpreter/thread-link';

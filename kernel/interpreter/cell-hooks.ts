@@ -1,5 +1,13 @@
 // What the interpreter tells the layers that hang off it (devices, the report) about each cell,
 // and the one thing it answers them: where in the notebook the running code is.
+import type { CellReport } from '../display/report/cell-report';
+
+/** A cell's device report as data, and how much of it to show: the interpreter has the display layer render it. */
+export interface ReportToShow {
+  report: CellReport;
+  mode: 'compact' | 'full';
+}
+
 export interface CellHooks {
   /**
    * Before a cell is type-checked: load what its code needs (the device layer when it touches
@@ -8,8 +16,8 @@ export interface CellHooks {
   prepare(code: string): Promise<string[]>;
   /** When a cell starts (before its magics and code). */
   beforeRun(executionCount: number): void;
-  /** After it ran (or failed), before the reply: free what it left unreachable, report. */
-  afterRun(executionCount: number): Promise<void>;
+  /** After it ran (or failed), before the reply: free what it left unreachable; the cell's report, or null for none. */
+  afterRun(executionCount: number): Promise<ReportToShow | null>;
   /** Faults a device reported while the cell ran (out of memory, validation, a lost device): the cell's error. */
   faults(): Promise<string | null>;
 }
@@ -55,6 +63,6 @@ export interface CellLocation {
 export const NO_HOOKS: CellHooks = {
   prepare: async () => [],
   beforeRun: () => undefined,
-  afterRun: async () => undefined,
+  afterRun: async () => null,
   faults: async () => null,
 };

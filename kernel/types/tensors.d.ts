@@ -1,4 +1,4 @@
-// The tensor API, for the checker, once a cell touches tensors (kernel/device/session.ts adds this
+// The tensor API, for the checker, once a cell touches tensors (kernel/device/device-layer.ts adds this
 // file then). Keep in step with kernel/device/tensor-api.ts, which provides it at run time.
 import type * as tfCore from '@tensorflow/tfjs-core';
 import type * as tfLayers from '@tensorflow/tfjs-layers';

@@ -10,6 +10,7 @@ import { createProgress, type TransferTotals } from '../../display/progress';
 import { createTslab } from '../../display/tslab-compat';
 import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
+import { renderReport } from '../../display/report/render';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
 import { parseCell } from '../../../magics/parser';
 import { MagicError, type MagicRegistry } from '../../../magics/registry';
@@ -226,7 +227,8 @@ export class TypeScriptInterpreter implements Interpreter {
       const warnings = await settleUnawaited(cell.leftRunning, (task) => this.unawaitedCall(task, cell));
       if (warnings) process.stderr.write(warnings);
     }
-    await this.deps.hooks.afterRun(executionCount);
+    const shown = await this.deps.hooks.afterRun(executionCount);
+    if (shown) this.deps.emit({ type: 'display_data', ...renderReport(shown.report, shown.mode) });
   }
 
   /** The call that started `task`, as the user wrote it in `cell`. */

@@ -1,0 +1,61 @@
+// A cell's CellReport, assembled from what the device layer saw: each device's activity, the
+// ledger's moves, the GPUs' clocks and live memory. The display layer renders it; nothing here
+// knows how it looks.
+import type { CellReport, DeviceUse } from '../display/report/cell-report';
+import type { FoldedMoves, TransferRecord } from './device-control';
+import { type DeviceActivity, Placement } from './placement';
+import type { ProfileRow } from './profile/op-profiler';
+import { gpuUse } from './timing/gpu-use';
+import type { CellGpuTimes } from './timing/gpu-timing';
+
+export interface CellObservations {
+  cell: number;
+  /** performance.now() when the cell started: the report's times count from here. */
+  startedAt: number;
+  activity: Record<string, DeviceActivity>;
+  moves: TransferRecord[];
+  folded: FoldedMoves[];
+  gpuTimes: CellGpuTimes;
+  profile: ProfileRow[] | null;
+  /** Every device known, and which are software GPUs. */
+  known: { name: string; software: boolean }[];
+  liveBytes: (device: string) => number;
+  liveBytesBefore: Map<string, number>;
+}
+
+export function assembleCellReport(seen: CellObservations): CellReport {
+  const start = seen.startedAt;
+  const software = new Set(seen.known.filter((device) => device.software).map((device) => device.name));
+  const names = new Set([...seen.known.map((device) => device.name), ...Object.keys(seen.activity)]);
+  const devices = [...names].map((device): DeviceUse => {
+    const done = seen.activity[device];
+    const spans: [number, number][] = [];
+    for (let i = 0; done && i < done.spans.length; i += 2) spans.push([done.spans[i]! - start, done.spans[i + 1]! - start]);
+    return {
+      device,
+      software: software.has(device),
+      ops: done?.ops ?? 0,
+      opMs: done ? Placement.opMs(done) : 0,
+      spans,
+      liveBytes: seen.liveBytes(device),
+      liveBytesBefore: seen.liveBytesBefore.get(device) ?? 0,
+      kernels: done?.kernels ? [...done.kernels].sort((a, b) => b[1] - a[1]) : null,
+      gpu: gpuUse(seen.gpuTimes.get(device), start, seen.cell),
+    };
+  }).filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0) || use.liveBytes > 0 || use.liveBytesBefore > 0
+    || seen.moves.some((m) => m.from === use.device || m.to === use.device));
+  return {
+    cell: seen.cell,
+    durationMs: performance.now() - start,
+    devices,
+    transfers: seen.moves.map(({ cell: _cell, ...move }) => move),
+    foldedTransfers: seen.folded.map(({ cell: _cell, ...group }) => group),
+    profile: seen.profile,
+  };
+}
+
+/** %placement on: the cell's ops by device, summarised (a loop's 10 000 ops are one line). */
+export function placementText(report: CellReport): string | null {
+  const lines = report.devices.flatMap((use) => (use.kernels ?? []).map(([kernel, count]) => `  ${kernel}${count > 1 ? ` ×${count}` : ''} on ${use.device}`));
+  return lines.length > 0 ? `placement (cell ${report.cell}):\n${lines.join('\n')}\n` : null;
+}

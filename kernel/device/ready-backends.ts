@@ -1,0 +1,36 @@
+// Each device's tfjs backend, started on first use: a GPU's backend learns its limits, joins the
+// transfer engine and gets its clock once, then answers every later move at once.
+import type { BackendLike } from './engine-internals';
+import type { Placement } from './placement';
+import type { DeviceRegistry } from './registry';
+import type { GpuTiming } from './timing/gpu-timing';
+import type { TransferEngine } from './transfer/transfer-engine';
+import { isWebGpuBackend } from './transfer/gpu-types';
+
+export class ReadyBackends {
+  private readonly ready = new Map<string, BackendLike>();
+
+  constructor(private readonly registry: DeviceRegistry, private readonly placement: Placement,
+    private readonly transferEngine: TransferEngine, private readonly timing: GpuTiming) {}
+
+  /** Initialises a device's backend and learns its limits. */
+  async of(device: string): Promise<BackendLike> {
+    // Ready backends answer at once: a 4-byte move must not pay for the registry's awaits.
+    const ready = this.ready.get(device);
+    if (ready && !this.registry.isLost(device)) return ready;
+    const backend = await this.registry.backend(device);
+    if (isWebGpuBackend(backend)) {
+      const limit = this.registry.bindingLimit(device);
+      if (limit !== null) this.placement.bindingLimits.set(device, limit);
+      this.transferEngine.attach(backend, { device, liveBytes: () => this.placement.live[device]?.bytes ?? 0 });
+      await this.timing.attach(device, backend);
+    }
+    this.ready.set(device, backend);
+    return backend;
+  }
+
+  /** The backends started so far, by device. */
+  entries(): IterableIterator<[string, BackendLike]> {
+    return this.ready.entries();
+  }
+}

@@ -1,0 +1,149 @@
+// Explicit moves and readbacks (x.to(), x.cpu(), x.data(), model.to()): which path each takes
+// (the transfer engine's staged copies, or tfjs's own moveData), its wait and copy timed apart,
+// and each recorded once.
+import type { CellWork } from '../interpreter/cell-hooks';
+import type { OutputEvent } from '../interpreter/interpreter';
+import { moveProgress } from '../display/move-progress';
+import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
+import { bytesOn, type MoveEvent, type Placement } from './placement';
+import type { ReadyBackends } from './ready-backends';
+import { DeviceError, type DeviceRegistry } from './registry';
+import type { GpuTiming, MoveTiming } from './timing/gpu-timing';
+import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
+import { SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
+
+export interface TensorMovesParts {
+  engine: EngineLike;
+  placement: Placement;
+  registry: DeviceRegistry;
+  backends: ReadyBackends;
+  transferEngine: TransferEngine;
+  timing: GpuTiming;
+  cells: CellWork;
+  /** Where a long move's progress bar goes. */
+  emit(event: OutputEvent): void;
+  /** A readback to record in the ledger (moves record themselves through Placement). */
+  record(event: MoveEvent): void;
+}
+
+export class TensorMoves {
+  /** Moves in flight per buffer: a second move of the same tensor waits for the first. */
+  private readonly moving = new WeakMap<object, Promise<void>>();
+  /** Buffers being read now: data() inside array() is the same read, recorded once. */
+  private readonly reading = new WeakSet<object>();
+
+  constructor(private readonly parts: TensorMovesParts) {}
+
+  async move(tensor: TensorLike, device: string, operation: string): Promise<void> {
+    // An interrupted cell's leftover work neither starts a move nor goes on after one.
+    this.parts.cells.check();
+    // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
+    const key = tensor.dataId as object;
+    const previous = this.moving.get(key);
+    const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation)) : this.moveNow(tensor, device, operation);
+    this.moving.set(key, moving);
+    try {
+      await moving;
+    } finally {
+      if (this.moving.get(key) === moving) this.moving.delete(key);
+    }
+    this.parts.cells.check();
+  }
+
+  private async moveNow(tensor: TensorLike, device: string, operation: string): Promise<void> {
+    const { engine, placement, registry, transferEngine } = this.parts;
+    const from = placement.deviceOfTensor(tensor);
+    if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
+    if (from === device) return;
+    const backend = await this.parts.backends.of(device);
+    const info = engine.state.tensorInfo.get(tensor.dataId);
+    if (!info) throw new Error(`${operation}(): the tensor was disposed`);
+    const toGpu = device.startsWith('gpu:');
+    const fromGpu = from.startsWith('gpu:');
+    if (info.dtype === 'string' && toGpu) {
+      throw new DeviceError(`${operation}(): a string tensor stays on the host: GPUs hold numbers (float32, int32, bool). Encode the strings as numbers first (a vocabulary index, say).`);
+    }
+    if (info.dtype === 'complex64') {
+      throw new DeviceError(`${operation}(): tfjs cannot move a complex64 tensor between devices (it keeps it as two float32 parts). `
+        + `Move the parts and rebuild it there: tf.complex(await tf.real(x).to('${device}'), await tf.imag(x).to('${device}')).`);
+    }
+    if (toGpu && !fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {
+      await this.timedMove(info, from, device, device, operation, (progress) => transferEngine.upload(tensor.dataId, backend, progress));
+      return;
+    }
+    const source = engine.registry[registry.backendName(from)];
+    if (fromGpu && !toGpu && isWasmBackend(backend) && source && isWebGpuBackend(source) && transferEngine.readsFromGpu(tensor.dataId)) {
+      await this.timedMove(info, from, device, from, operation, (progress) => transferEngine.download(tensor.dataId, backend, progress));
+      return;
+    }
+    let extra: MoveTiming = { waitMs: 0, copyMs: 0, waits: [] };
+    if (fromGpu && !this.hasHostCopy(tensor)) {
+      // WebGPU reads back asynchronously; tfjs's own move would need a synchronous read.
+      const timing = await this.waitThenCopy(from, () => engine.read(tensor.dataId));
+      extra = timing.timing;
+    }
+    placement.explicitly(operation, () => engine.moveData(backend, tensor.dataId), extra);
+  }
+
+  /** A GPU move's wait for queued work and its copy, timed apart. */
+  private waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+    const gpu = this.parts.engine.registry[this.parts.registry.backendName(gpuName)];
+    const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
+    return this.parts.timing.waitThenCopy(gpuName, webGpu, copy);
+  }
+
+  /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
+  private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
+    run: (progress: (done: number, total: number) => void) => Promise<void>): Promise<void> {
+    const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
+    let timing: MoveTiming;
+    if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
+      // A small upload is one queue.writeBuffer, which takes the bytes at once and needs no wait:
+      // waiting for queued GPU work first, only to time it, made a per-sample upload loop wait on
+      // every step. Its ms is the write; the GPU applies it in queue order.
+      const started = performance.now();
+      await run(() => undefined);
+      timing = { waitMs: 0, copyMs: performance.now() - started, waits: [] };
+    } else {
+      ({ timing } = await this.waitThenCopy(gpuName, () => run((done, total) => bar.update(done, total))));
+    }
+    bar.finish();
+    this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
+  }
+
+  async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
+    this.parts.cells.check();
+    const from = this.parts.placement.deviceOfTensor(tensor);
+    const key = tensor.dataId as object;
+    // array() reads through data(): the inner read is the same move.
+    if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor) || this.reading.has(key)) return read();
+    const info = this.parts.engine.state.tensorInfo.get(tensor.dataId);
+    this.reading.add(key);
+    try {
+      const { value, timing } = await this.waitThenCopy(from, read);
+      this.parts.record({
+        direction: 'D2H', from, to: 'cpu', bytes: info ? bytesOn(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
+        scalar: tensor.rank === 0,
+      });
+      // Interrupted while the GPU was read: the values are not handed to the rest of the cell's work.
+      this.parts.cells.check();
+      return value;
+    } finally {
+      this.reading.delete(key);
+    }
+  }
+
+  hasHostValues(tensor: TensorLike): boolean {
+    const device = this.parts.placement.deviceOfTensor(tensor);
+    return device !== null && (!device.startsWith('gpu:') || this.hasHostCopy(tensor));
+  }
+
+  private hasHostCopy(tensor: TensorLike): boolean {
+    const info = this.parts.engine.state.tensorInfo.get(tensor.dataId);
+    return info?.backend.tensorMap?.get(tensor.dataId)?.values != null;
+  }
+
+  private tfjsBytes(tensor: TensorLike): number {
+    return this.parts.engine.state.tensorInfo.get(tensor.dataId)?.bytes ?? 0;
+  }
+}
