@@ -61,7 +61,7 @@ export class DeviceRegistry {
   }
 
   problems(): string[] {
-    return this.discovery?.problem ? [this.discovery.problem] : [];
+    return [this.discovery?.problem, this.discovery?.settingError].filter((problem): problem is string => typeof problem === 'string');
   }
 
   names(): string[] {
@@ -73,10 +73,11 @@ export class DeviceRegistry {
     return [cpu, ...(this.discovery?.gpus ?? []).map((gpu, index): DeviceInfo => {
       const name = `gpu:${index}`;
       const what = gpu.info.description || `${gpu.info.vendor} ${gpu.info.device}`.trim() || gpu.adapterName;
+      const again = gpu.duplicateOf === undefined ? '' : `, gpu:${gpu.duplicateOf}'s adapter opened again as a device of its own (TSGPU_GPU_DUPLICATE)`;
       return {
         name,
         kind: 'gpu',
-        description: `WebGPU (${gpu.backend}): ${what}`,
+        description: `WebGPU (${gpu.backend}): ${what}${again}`,
         software: gpu.software,
         state: this.lost.has(name) ? 'lost' : this.gpus.has(name) ? 'ready' : 'available',
       };

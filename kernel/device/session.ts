@@ -284,6 +284,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
+      ...(event.legs === undefined ? {} : { legs: event.legs }),
     });
   }
 

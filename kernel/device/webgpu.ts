@@ -1,6 +1,7 @@
 // GPUs through Dawn (npm `webgpu`): finding the adapters and turning one into a tfjs backend.
 // Only the few WebGPU members used here are typed, locally: tfjs and `webgpu` ship two
 // conflicting copies of the WebGPU type declarations.
+import { duplicateCount, withDuplicates } from './duplicate-gpu';
 import type { TfCoreModule } from './tfjs';
 
 export interface AdapterInfo {
@@ -43,6 +44,9 @@ export interface GpuCandidate {
   info: AdapterInfo;
   software: boolean;
   open(): Promise<OpenedAdapter>;
+  /** Set on the extra devices TSGPU_GPU_DUPLICATE opens: the index of the GPU they open again, and which copy. */
+  duplicateOf?: number;
+  copy?: number;
 }
 
 /**
@@ -59,6 +63,8 @@ export interface Discovery {
   gpus: GpuCandidate[];
   /** Why there is no GPU, and how to get one; null when GPUs were found. */
   problem: string | null;
+  /** A bad TSGPU_GPU_DUPLICATE: the GPUs are listed as found, and the message says what to write. */
+  settingError?: string;
 }
 
 let dawn: Promise<DawnModule> | null = null;
@@ -126,7 +132,13 @@ export async function discoverGpus(): Promise<Discovery> {
   }
   // Hardware GPUs come first, so gpu:0 is the real one where there is one.
   gpus.sort((a, b) => Number(a.software) - Number(b.software));
-  return { gpus, problem: gpus.length === 0 ? NO_VULKAN : null };
+  let count: number;
+  try {
+    count = duplicateCount();
+  } catch (error) {
+    return { gpus, problem: null, settingError: (error as Error).message };
+  }
+  return { gpus: withDuplicates(gpus, count), problem: gpus.length === 0 ? NO_VULKAN : null };
 }
 
 export interface GpuBackendHandle {

@@ -79,6 +79,7 @@ export const reportTransferSchema = obj({
   line: union(nonNegativeInt, nullValue),
   at: num,
   scalar: bool,
+  legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'staging-setup'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
 });
 
 export const deviceUseSchema = obj({
