@@ -44,9 +44,8 @@ export interface GpuCandidate {
   info: AdapterInfo;
   software: boolean;
   open(): Promise<OpenedAdapter>;
-  /** Set on the extra devices TSGPU_GPU_DUPLICATE opens: the index of the GPU they open again, and which copy. */
+  /** Set on the extra devices TSGPU_GPU_DUPLICATE opens: the index of the GPU they open again. */
   duplicateOf?: number;
-  copy?: number;
 }
 
 /**
