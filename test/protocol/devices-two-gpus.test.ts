@@ -73,13 +73,14 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
       `const x = tf.tensor(floats, [${floats}]);`,
       `const y = tf.tensor(bools, [${bools}], 'bool');`,
       "await x.to('gpu:0');",
-      "await x.to('gpu:1');",
+      "let started = performance.now(); await x.to('gpu:1'); const firstMs = performance.now() - started;",
       'const xThere = x.device;',
-      "await x.to('gpu:0');",
+      "started = performance.now(); await x.to('gpu:0'); const backMs = performance.now() - started;",
       "await y.to('gpu:1');",
-      "await y.to('gpu:0');",
+      "started = performance.now(); await y.to('gpu:0'); const boolMs = performance.now() - started;",
       'const yThere = y.device;',
       'await x.cpu(); await y.cpu();',
+      'console.log(`awaited ${firstMs} ${backMs} ${boolMs}`);',
       '[xThere, yThere, sameBytes(x.dataSync() as Float32Array, floats), sameBytes(y.dataSync() as Uint8Array, bools)]',
     ].join('\n');
     const exchange = await runOk(kernel(), code);
@@ -95,6 +96,14 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
       ['gpu:1', 'gpu:0', floatBytes, 8],
       ['gpu:1', 'gpu:0', boolBytes, 10],
     ], 'one D2D record per move, with its exact bytes and line');
+    // What the cell itself timed around each `await x.to(…)`: a move cannot have taken longer.
+    const awaited = /awaited (\S+) (\S+) (\S+)/.exec(streamText(exchange, 'stdout'));
+    assert.ok(awaited !== null, `the cell printed its own timings: ${streamText(exchange, 'stdout')}`);
+    moves.forEach((move, index) => {
+      const measured = Number(awaited[index + 1]);
+      assert.ok(move.ms <= measured, `move ${index + 1} took ${move.ms} ms by the ledger, more than the ${measured} ms the cell waited for it`);
+      assert.ok(move.legs?.every((leg) => leg.copyMs > 0), `each leg's copy took time: ${JSON.stringify(move.legs)}`);
+    });
     for (const move of moves) {
       const legs = move.legs ?? [];
       assert.deepEqual(legs.map((leg) => [leg.from, leg.to, leg.bytes]), [[move.from, 'cpu', move.bytes], ['cpu', move.to, move.bytes]],

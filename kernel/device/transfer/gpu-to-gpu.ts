@@ -30,8 +30,8 @@ export class GpuToGpuLegFailed extends Error {
 /**
  * Moves `dataId` from GPU `from` to GPU `to` through the host and returns both legs. A tensor
  * whose values a read already brought to the host crosses only the second leg (the first carries
- * 0 bytes). If the second leg fails, the tensor stays on the host and GpuToGpuLegFailed says so,
- * carrying the first leg for the ledger.
+ * 0 bytes). If the second leg fails (the target is out of memory, the tensor was disposed
+ * meanwhile), GpuToGpuLegFailed says where the tensor is and carries the first leg for the ledger.
  */
 export async function moveBetweenGpus(parts: GpuToGpuParts, dataId: DataId, from: string, to: string, host: WasmBackend,
   target: WebGpuBackend, progress: ProgressCallback): Promise<[MoveLeg, MoveLeg]> {
@@ -64,8 +64,10 @@ export async function moveBetweenGpus(parts: GpuToGpuParts, dataId: DataId, from
       timing = await parts.waitThenCopy(to, upload);
     }
   } catch (error) {
+    const why = (error as Error).message;
+    if (!engine.state.tensorInfo.has(dataId)) throw new GpuToGpuLegFailed(`the move from ${from} to ${to} stopped: ${why}`, firstLeg);
     throw new GpuToGpuLegFailed(`the move from ${from} to ${to} stopped after its first leg: the tensor is on cpu now `
-      + `(${(error as Error).message}). Move it again with await x.to('${to}'), or use it on the host.`, firstLeg);
+      + `(${why}). Move it again with await x.to('${to}'), or use it on the host.`, firstLeg);
   }
   parts.moved(info, 'cpu', to);
   return [firstLeg, { from: 'cpu', to, bytes: uploadBytes, ...timing }];
