@@ -4,8 +4,9 @@
 // the kernel reads at run time that `files` in package.json leaves out, and tests, benches or
 // sources that it lets in.
 //
-// The global install is offline-safe: `npm ci` has already put every dependency in npm's cache,
-// and --prefer-offline takes them from there.
+// The global install is offline-safe: the package ships npm-shrinkwrap.json (the repository's
+// lockfile), so npm resolves every dependency to the exact tarball `npm ci` already put in its
+// cache, and --prefer-offline takes it from there without asking the registry for anything.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -62,7 +63,7 @@ test('the tarball holds the compiled kernel, its types, logos and tutorials, and
   const list = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
   assert.equal(list.status, 0, `tar -tzf ${tarball}: ${list.stderr}`);
   const files = new Set(list.stdout.split('\n').filter(Boolean).map((name) => name.replace(/^package\//, '')));
-  const needed = ['package.json', 'README.md', 'dist/kernel/cli/main.js', 'dist/kernel/server/worker.js', 'dist/magics/device.js',
+  const needed = ['package.json', 'README.md', 'npm-shrinkwrap.json', 'dist/kernel/cli/main.js', 'dist/kernel/server/worker.js', 'dist/magics/device.js',
     'kernel/types/globals.d.ts', 'kernel/types/tensors.d.ts', 'kernel/cli/assets/logo-64x64.png',
     ...notebookFiles().map((file) => `notebooks/${path.basename(file)}`)];
   assert.deepEqual(needed.filter((file) => !files.has(file)), [], 'files the installed kernel needs are missing from the tarball');
