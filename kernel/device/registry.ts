@@ -1,6 +1,7 @@
 // The devices a notebook can name: `cpu` (tfjs-backend-wasm) and `gpu:N` (WebGPU through Dawn),
 // their aliases, and their backends, each initialised on first use.
 import type { DeviceInfo } from './device-control';
+import { DUPLICATE_SETTING } from './duplicate-gpu';
 import type { BackendLike } from './engine-internals';
 import type { TfCoreModule } from './tfjs';
 import { createGpuBackend, discoverGpus, type Discovery, type GpuBackendHandle } from './webgpu';
@@ -73,7 +74,7 @@ export class DeviceRegistry {
     return [cpu, ...(this.discovery?.gpus ?? []).map((gpu, index): DeviceInfo => {
       const name = `gpu:${index}`;
       const what = gpu.info.description || `${gpu.info.vendor} ${gpu.info.device}`.trim() || gpu.adapterName;
-      const again = gpu.duplicateOf === undefined ? '' : `, gpu:${gpu.duplicateOf}'s adapter opened again as a device of its own (TSGPU_GPU_DUPLICATE)`;
+      const again = gpu.duplicateOf === undefined ? '' : `, gpu:${gpu.duplicateOf}'s adapter opened again as a device of its own (${DUPLICATE_SETTING})`;
       return {
         name,
         kind: 'gpu',
