@@ -122,6 +122,14 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
     assertTransfer(d2d.find((line) => line.includes('gpu:0 → gpu:1')), { direction: 'D2D', bytes: floatBytes, cause: 'explicit', op: 'to', cell, line: 6 }, listing);
     assertTransfer(d2d.find((line) => line.includes(`line 8`)), { direction: 'D2D', bytes: floatBytes, cause: 'explicit', op: 'to', cell, line: 8 }, listing);
     assertTransfer(d2d.find((line) => line.includes(`line 10`)), { direction: 'D2D', bytes: boolBytes, cause: 'explicit', op: 'to', cell, line: 10 }, listing);
+    // %transfers shows each move's legs as the ledger has them: exact bytes, and the same times.
+    const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const legText = (leg: NonNullable<ReportTransfer['legs']>[number]): string => `${escape(`${leg.from} → ${leg.to} ${leg.bytes} B`)}(?: \\([^)]*\\))?`
+      + escape(` in ${(leg.waitMs + leg.copyMs).toFixed(3)} ms (wait ${leg.waitMs.toFixed(3)}, copy ${leg.copyMs.toFixed(3)})`);
+    for (const move of moves) {
+      const expected = new RegExp(`^  ${escape(`${move.from} → ${move.to} (cell ${cell}, line ${move.line}): `)}${(move.legs ?? []).map(legText).join(', then ')}$`, 'm');
+      assert.match(listing, expected, `%transfers shows the legs of the move at line ${move.line}`);
+    }
   });
 
   test('a move off a GPU whose values a read kept on the host carries 0 bytes in its first leg', async () => {
