@@ -4,8 +4,23 @@ import { formatBytes, textTable } from './format';
 function exactBytes(bytes: number): string {
   return bytes < 1024 * 1024 ? `${bytes} B` : `${bytes} B (${formatBytes(bytes)})`;
 }
-import type { FoldedMoves } from '../kernel/device/device-control';
+import type { FoldedMoves, TransferRecord } from '../kernel/device/device-control';
 import { type Magic, MagicError } from './registry';
+
+/** Moves between two GPUs went through the host: each one's legs, one line per move (the newest 20). */
+function viaHost(moves: readonly TransferRecord[]): string {
+  const between = moves.filter((move) => move.legs !== undefined && move.legs.length > 0);
+  if (between.length === 0) return '';
+  const shown = between.slice(-20);
+  const lines = shown.map((move) => {
+    const where = move.cell === null ? '' : move.line === null ? ` (cell ${move.cell})` : ` (cell ${move.cell}, line ${move.line})`;
+    const legs = (move.legs ?? []).map((leg) => `${leg.from} → ${leg.to} ${exactBytes(leg.bytes)} in ${(leg.waitMs + leg.copyMs).toFixed(3)} ms`
+      + ` (wait ${leg.waitMs.toFixed(3)}, copy ${leg.copyMs.toFixed(3)})`);
+    return `  ${move.from} → ${move.to}${where}: ${legs.join(', then ')}`;
+  });
+  const older = between.length > shown.length ? ` (the newest ${shown.length} of ${between.length})` : '';
+  return `moves between GPUs go through the host${older}:\n${lines.join('\n')}\n`;
+}
 
 export const transfersMagic: Magic = {
   name: 'transfers',
@@ -53,6 +68,6 @@ export const transfersMagic: Magic = {
     const ms = all.reduce((sum, group) => sum + group.ms, 0);
     const folded = listing.foldedCount > 0 ? `; ${listing.foldedCount} older moves folded into ${listing.folded.length} lines (the newest are kept one by one)` : '';
     context.print(`${textTable(['dir', 'from → to', 'moves', 'bytes', 'ms', 'wait ms', 'copy ms', 'GB/s', 'cause', 'op', 'where'], rows)}\n`
-      + `${count} transfers, ${formatBytes(bytes)}, ${ms.toFixed(3)} ms${folded}\n`);
+      + `${count} transfers, ${formatBytes(bytes)}, ${ms.toFixed(3)} ms${folded}\n${viaHost(listing.moves)}`);
   },
 };

@@ -2,8 +2,9 @@
 # Install the system packages tsgpu's build, tests and GPU path need. Debian bookworm, run as root.
 # Idempotent: safe to run again; prints how long each step took.
 #
-#   - Debian's Jupyter stack (clients the tests drive: jupyter_client, nbclient, nbconvert, servers)
-#     and curl, without recommends.
+#   - Debian's Jupyter stack (clients the tests drive: jupyter_client, nbclient, nbconvert, servers,
+#     and jupyterhub 3.0 with its jupyterhub-singleuser) and curl, without recommends. JupyterHub's
+#     proxy, configurable-http-proxy, comes from npm (a devDependency).
 #   - Mesa's lavapipe Vulkan driver + the Vulkan loader from bookworm-backports (25.x). Dawn (WebGPU)
 #     refuses bookworm's own mesa 22.3, so the backports suite is added as a deb822 .sources file
 #     with the same URIs and Signed-By keyring as the machine's main Debian source.
@@ -22,7 +23,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 APT=(apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
 JUPYTER_PKGS=(python3-ipykernel python3-jupyter-client jupyter-client python3-nbclient
-              jupyter-nbconvert jupyter-notebook python3-jupyter-server curl)
+              jupyter-nbconvert jupyter-notebook python3-jupyter-server jupyterhub curl)
 GPU_PKGS=(mesa-vulkan-drivers libvulkan1)
 BROWSER_PKGS=(chromium)
 BACKPORTS_FILE=/etc/apt/sources.list.d/tsgpu-bookworm-backports.sources
@@ -111,6 +112,13 @@ T=$(now_ms)
 "${APT[@]}" install -y -qq --no-install-recommends "${JUPYTER_PKGS[@]}" >/dev/null
 step "apt-get install Jupyter stack + curl (${#JUPYTER_PKGS[@]} packages)" "$T"
 
+# Debian's jupyterhub package enables a system hub (root, PAM logins, every interface, port 8000) at
+# boot. The tests start hubs of their own on 127.0.0.1; a machine set up for them needs no such service.
+if [[ -e /etc/systemd/system/multi-user.target.wants/jupyterhub.service ]]; then
+  systemctl disable --now jupyterhub.service >/dev/null 2>&1 || rm -f /etc/systemd/system/multi-user.target.wants/jupyterhub.service
+  echo "[install-system-deps] disabled Debian's jupyterhub.service (tests run hubs of their own)"
+fi
+
 T=$(now_ms)
 "${APT[@]}" install -y -qq --no-install-recommends -t bookworm-backports "${GPU_PKGS[@]}" >/dev/null
 step "apt-get install -t bookworm-backports ${GPU_PKGS[*]}" "$T"
@@ -133,4 +141,5 @@ if ! ls /usr/share/vulkan/icd.d/ 2>/dev/null | grep -q '^lvp_icd'; then
 fi
 echo "[install-system-deps] chromium $(dpkg-query -W -f='${Version}' chromium 2>/dev/null || echo none)"
 /usr/bin/python3 -c "import jupyter_client, ipykernel, nbclient, nbconvert; print('[install-system-deps] jupyter_client', jupyter_client.__version__, '| ipykernel', ipykernel.__version__, '| nbclient', nbclient.__version__, '| nbconvert', nbconvert.__version__)"
+/usr/bin/python3 -c "import jupyterhub, jupyter_server; print('[install-system-deps] jupyterhub', jupyterhub.__version__, '| jupyter_server', jupyter_server.__version__)"
 step "total" "$T_ALL"

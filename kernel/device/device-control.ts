@@ -26,6 +26,17 @@ export interface MoveWait {
   earlierCells: number[];
 }
 
+/** One leg of a move between two GPUs, which goes through the host: GPU → cpu, then cpu → GPU. */
+export interface MoveLeg {
+  from: string;
+  to: string;
+  /** Bytes this leg carried (0 for a first leg served from a host copy a read had kept). */
+  bytes: number;
+  waitMs: number;
+  copyMs: number;
+  waits: MoveWait[];
+}
+
 export interface TransferRecord {
   direction: Direction;
   from: string;
@@ -79,6 +90,8 @@ export interface ReversedMove {
   cell: number;
   /** The implicit move's destination is the current device (%device), where new inputs are made. */
   toCurrentDevice: boolean;
+  /** D2D only: the two legs through the host; ms, waitMs and copyMs are their sums. */
+  legs?: MoveLeg[];
 }
 
 /** Moves of one kind from one place, folded together. */

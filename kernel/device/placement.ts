@@ -3,7 +3,7 @@
 // its inputs live (as in PyTorch): the hook points the engine at that backend for the one call,
 // which costs ~0.1 µs, where tf.setBackend costs ~200 µs (measured on this machine).
 // The hooks go on the engine instance shared by tfjs-core and tfjs-layers' bundled copy of it.
-import type { DevicePolicy, Direction, MoveWait } from './device-control';
+import type { DevicePolicy, Direction, MoveLeg, MoveWait } from './device-control';
 import type { BackendLike, BufferInfo, DataId, EngineLike, TensorLike } from './engine-internals';
 import { GpuAllocationError, inputReferences, restoreInputReferences } from './transfer/gpu-allocation';
 import { isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
@@ -29,6 +29,8 @@ export interface MoveEvent {
   scalar: boolean;
   /** The buffer that moved (tfjs keeps one BufferInfo per buffer across moves); absent for a readback, which moves nothing. */
   buffer?: BufferInfo;
+  /** A move between two GPUs: its legs through the host. */
+  legs?: MoveLeg[];
 }
 
 export interface PlacementEvents {
@@ -361,6 +363,13 @@ export class Placement {
     });
   }
 
+  /** Counts a buffer's move in live memory (and where it was put) only; whoever made the move records it. */
+  moved(info: BufferInfo, from: string, to: string, operation: string): void {
+    this.account(from, -bytesOn(info, from), -1);
+    this.account(to, bytesOn(info, to), 1);
+    if (from !== to) this.events.placed(info, to, operation);
+  }
+
   /** Largest buffer one GPU op may bind, per device (WebGPU's maxStorageBufferBindingSize). */
   readonly bindingLimits = new Map<string, number>();
 
@@ -407,8 +416,9 @@ export class Placement {
       if (here === there) continue; // wasm and cpu are one device
       const gpuHere = isGpuName(here);
       if (gpuHere && isGpuName(there)) {
-        throw new MixedDeviceError(`${kernelName}: input '${key}' is on ${here} but input '${targetInput}' is on ${there}. `
-          + `Tensors on two GPUs are never moved for you: move one first, e.g. await x.to('${there}').`);
+        throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${there} and ${here}! `
+          + `(${kernelName}: input '${key}' is on ${here} but input '${targetInput}' is on ${there}.) Tensors on two GPUs are never `
+          + `moved for you, under any %device_policy: move one first, e.g. await x.to('${there}') (through the host, recorded as one ${here} → ${there} move).`);
       }
       const hostInput = gpuHere ? targetInput : key;
       const hostTensor = gpuHere ? (inputs as Record<string, TensorLike>)[targetInput]! : tensor;

@@ -1,6 +1,7 @@
 // The devices a notebook can name: `cpu` (tfjs-backend-wasm) and `gpu:N` (WebGPU through Dawn),
 // their aliases, and their backends, each initialised on first use.
 import type { DeviceInfo } from './device-control';
+import { DUPLICATE_SETTING } from './duplicate-gpu';
 import type { BackendLike } from './engine-internals';
 import type { TfCoreModule } from './tfjs';
 import { createGpuBackend, discoverGpus, type Discovery, type GpuBackendHandle } from './webgpu';
@@ -61,7 +62,7 @@ export class DeviceRegistry {
   }
 
   problems(): string[] {
-    return this.discovery?.problem ? [this.discovery.problem] : [];
+    return [this.discovery?.problem, this.discovery?.settingError].filter((problem): problem is string => typeof problem === 'string');
   }
 
   names(): string[] {
@@ -73,10 +74,11 @@ export class DeviceRegistry {
     return [cpu, ...(this.discovery?.gpus ?? []).map((gpu, index): DeviceInfo => {
       const name = `gpu:${index}`;
       const what = gpu.info.description || `${gpu.info.vendor} ${gpu.info.device}`.trim() || gpu.adapterName;
+      const again = gpu.duplicateOf === undefined ? '' : `, gpu:${gpu.duplicateOf}'s adapter opened again as a device of its own (${DUPLICATE_SETTING})`;
       return {
         name,
         kind: 'gpu',
-        description: `WebGPU (${gpu.backend}): ${what}`,
+        description: `WebGPU (${gpu.backend}): ${what}${again}`,
         software: gpu.software,
         state: this.lost.has(name) ? 'lost' : this.gpus.has(name) ? 'ready' : 'available',
       };

@@ -294,6 +294,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
       via, inLoop: where !== null && (this.sources.get(where.cell)?.inLoop(where.line) ?? false), reverses: this.reversal(event),
+      ...(event.legs === undefined ? {} : { legs: event.legs }),
     });
   }
 

@@ -2,6 +2,7 @@
 // (the transfer engine's staged copies, or tfjs's own moveData), its wait and copy timed apart,
 // and each recorded once.
 import type { CellWork } from '../interpreter/cell-hooks';
+import type { MoveLeg } from './device-control';
 import type { OutputEvent } from '../interpreter/interpreter';
 import { moveProgress } from '../display/move-progress';
 import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
@@ -9,7 +10,8 @@ import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
 import type { GpuTiming, MoveTiming } from './timing/gpu-timing';
-import { isWasmBackend, isWebGpuBackend } from './transfer/gpu-types';
+import { GpuToGpuLegFailed, moveBetweenGpus } from './transfer/gpu-to-gpu';
+import { isWasmBackend, isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
 import { SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
 
 export interface TensorMovesParts {
@@ -76,6 +78,10 @@ export class TensorMoves {
       await this.timedMove(info, from, device, from, operation, (progress) => transferEngine.download(tensor.dataId, backend, progress));
       return;
     }
+    if (toGpu && fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {
+      await this.betweenGpus(tensor, info, from, device, backend, operation);
+      return;
+    }
     let extra: MoveTiming = { waitMs: 0, copyMs: 0, waits: [] };
     if (fromGpu && !this.hasHostCopy(tensor)) {
       // WebGPU reads back asynchronously; tfjs's own move would need a synchronous read.
@@ -109,6 +115,32 @@ export class TensorMoves {
     }
     bar.finish();
     this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
+  }
+
+  /** GPU → GPU through the host, both legs chunked; recorded once with its legs (or as the one leg made, if the second fails). */
+  private async betweenGpus(tensor: TensorLike, info: BufferInfo, from: string, to: string, target: WebGpuBackend, operation: string): Promise<void> {
+    const { engine, placement, transferEngine } = this.parts;
+    const host = await this.parts.backends.of('cpu');
+    if (!isWasmBackend(host)) throw new Error('the host backend (wasm) is not ready');
+    const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
+    const record = (legs: MoveLeg[], direction: 'D2D' | 'D2H', end: string): void => this.parts.record({
+      direction, from, to: end, bytes: bytesOn(info, end === 'cpu' ? from : end),
+      waitMs: legs.reduce((sum, leg) => sum + leg.waitMs, 0), copyMs: legs.reduce((sum, leg) => sum + leg.copyMs, 0),
+      waits: legs.flatMap((leg) => leg.waits), operation, explicit: true, scalar: tensor.rank === 0, buffer: info, ...(direction === 'D2D' ? { legs } : {}),
+    });
+    try {
+      const legs = await moveBetweenGpus({
+        engine, transferEngine, bytesOn, moved: (moving, a, b) => placement.moved(moving, a, b, operation),
+        waitThenCopy: async (gpu, copy) => (await this.waitThenCopy(gpu, copy)).timing,
+      }, tensor.dataId, from, to, host, target, (done, total) => bar.update(done, total));
+      record(legs, 'D2D', to);
+    } catch (error) {
+      // The first leg crossed and was counted in live memory: the ledger has it too.
+      if (error instanceof GpuToGpuLegFailed && error.firstLeg.bytes > 0) record([error.firstLeg], 'D2H', 'cpu');
+      throw error;
+    } finally {
+      bar.finish();
+    }
   }
 
   async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@
 // Only the few WebGPU members used here are typed, locally: tfjs and `webgpu` ship two
 // conflicting copies of the WebGPU type declarations.
 import { paceGpuWaits } from './gpu-wait-pacing';
+import { duplicateCount, withDuplicates } from './duplicate-gpu';
 import type { TfCoreModule } from './tfjs';
 
 export interface AdapterInfo {
@@ -44,6 +45,8 @@ export interface GpuCandidate {
   info: AdapterInfo;
   software: boolean;
   open(): Promise<OpenedAdapter>;
+  /** Set on the extra devices TSGPU_GPU_DUPLICATE opens: the index of the GPU they open again. */
+  duplicateOf?: number;
 }
 
 /**
@@ -60,6 +63,8 @@ export interface Discovery {
   gpus: GpuCandidate[];
   /** Why there is no GPU, and how to get one; null when GPUs were found. */
   problem: string | null;
+  /** A bad TSGPU_GPU_DUPLICATE: the GPUs are listed as found, and the message says what to write. */
+  settingError?: string;
 }
 
 let dawn: Promise<DawnModule> | null = null;
@@ -128,7 +133,13 @@ export async function discoverGpus(): Promise<Discovery> {
   }
   // Hardware GPUs come first, so gpu:0 is the real one where there is one.
   gpus.sort((a, b) => Number(a.software) - Number(b.software));
-  return { gpus, problem: gpus.length === 0 ? NO_VULKAN : null };
+  let count: number;
+  try {
+    count = duplicateCount();
+  } catch (error) {
+    return { gpus, problem: null, settingError: (error as Error).message };
+  }
+  return { gpus: withDuplicates(gpus, count), problem: gpus.length === 0 ? NO_VULKAN : null };
 }
 
 export interface GpuBackendHandle {

@@ -82,6 +82,7 @@ export const reportTransferSchema = obj({
   via: obj({ by: literal('user', 'library', 'kernel'), call: union(str, nullValue), invocation: nonNegativeInt, perBatchLogs: optional(bool) }),
   inLoop: bool,
   reverses: union(nullValue, obj({ operation: str, cell: nonNegativeInt, toCurrentDevice: bool })),
+  legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'staging-setup'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
 });
 
 export const deviceUseSchema = obj({
