@@ -67,6 +67,8 @@ export interface TransferRecord {
   inLoop: boolean;
   /** An implicit move that took a tensor back off the device the user had explicitly moved it to. */
   reverses: ReversedMove | null;
+  /** D2D only: the two legs through the host; ms, waitMs and copyMs are their sums. */
+  legs?: MoveLeg[];
 }
 
 /**
@@ -90,8 +92,6 @@ export interface ReversedMove {
   cell: number;
   /** The implicit move's destination is the current device (%device), where new inputs are made. */
   toCurrentDevice: boolean;
-  /** D2D only: the two legs through the host; ms, waitMs and copyMs are their sums. */
-  legs?: MoveLeg[];
 }
 
 /** Moves of one kind from one place, folded together. */
