@@ -5,9 +5,9 @@
 // 140 ms without it. The callbacks' garbage also grows V8's young generation by tens of MiB.
 //
 // The binding's polls are told apart from user code's setImmediate: they are anonymous native
-// functions. For the first part of a wait they run as before, so a short readback is seen to end
-// at once. After that, each poll sleeps first, so a long wait costs a few thousand polls a second
-// and is seen to end at most one sleep late.
+// API functions scheduled with no arguments. For the first part of a wait they run as before, so a
+// short readback is seen to end at once. After that, each poll sleeps first, so a long wait costs a
+// few thousand polls a second and is seen to end at most one sleep late.
 
 /** A wait shorter than this is polled as fast as the event loop turns. */
 const SPIN_MS = 1;
@@ -25,9 +25,13 @@ interface Pacing {
 const pacing: Pacing = { polls: 0, sleptPolls: 0 };
 let installed = false;
 
-/** A callback the binding made: user code's functions have source text, and bound ones a name. */
-function isBindingPoll(callback: unknown): callback is () => void {
-  return typeof callback === 'function' && callback.name === ''
+/**
+ * A poll the binding scheduled: a native API function (it has a `prototype`, which a promise's
+ * resolve function, also anonymous and native, has not) passed with no arguments.
+ */
+function isBindingPoll(callback: unknown, args: unknown[]): callback is () => void {
+  return typeof callback === 'function' && args.length === 0 && callback.name === '' && callback.length === 0
+    && Object.prototype.hasOwnProperty.call(callback, 'prototype')
     && Function.prototype.toString.call(callback).includes('[native code]');
 }
 
@@ -54,7 +58,7 @@ export function paceGpuWaits(): void {
     }
   };
   const paced = function (this: unknown, callback: unknown, ...args: unknown[]) {
-    if (!isBindingPoll(callback)) return (immediate as (...all: unknown[]) => NodeJS.Immediate)(callback, ...args);
+    if (!isBindingPoll(callback, args)) return (immediate as (...all: unknown[]) => NodeJS.Immediate)(callback, ...args);
     // A poll scheduled from outside a poll starts a wait; one scheduled by a poll continues it.
     const now = performance.now();
     if (!polling) waitStarted = now;

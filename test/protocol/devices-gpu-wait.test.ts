@@ -47,11 +47,13 @@ describe('waiting for GPU work', () => {
   test('a user\'s own setImmediate callbacks still run at once, in order, with their arguments', async () => {
     const exchange = await runOk(kernel(), [
       'const order: string[] = [];',
+      // A promise's resolve function is native and anonymous too: it gets its argument.
+      'order.push(await new Promise<string>((resolve) => globalThis.setImmediate(resolve as (value: string) => void, "resolved")));',
       'await new Promise<void>((done) => { setImmediate((tag: string) => order.push(tag), "first"); setImmediate(() => { order.push("second"); done(); }); });',
       'const { setImmediate: later } = await import("node:timers/promises");',
       'order.push(await later("promised"));',
       'console.log(order.join(","));',
     ].join('\n'));
-    assert.match(streamText(exchange, 'stdout'), /^first,second,promised$/m);
+    assert.match(streamText(exchange, 'stdout'), /^resolved,first,second,promised$/m);
   });
 });

@@ -38,10 +38,11 @@ const HELD_BYTES = (GPU_CELLS / 4) * 16 + 50 * 4;
 /** Live bytes may end this far above where they started plus what is held (two tensors' worth of rounding and timing). */
 const LIVE_SLACK = HELD_BYTES + 2 * TENSOR_BYTES;
 /**
- * Measured on lavapipe: +31 MiB over these 1,000 cells with `%report off`, +150..176 MiB with the
- * report and its GPU clock on (timestamps; +104 MiB fenced). The growth is native memory outside
- * V8 (the JS heap stays flat) on the GPU-timing path, not yet found; the limit guards against
- * anything worse while it is. With the report on is how notebooks run.
+ * Measured on lavapipe: +31 MiB over these 1,000 cells with `%report off`, +117..176 MiB with the
+ * report and its GPU clock on. After a full GC the JS heap's used size stays flat (113 → 116 MiB
+ * over 900 cells) while V8's reserved heap (heapTotal) grows, 146 → 182 MiB, and RSS with it:
+ * space V8 took for garbage and has not handed back, not live data. Which allocations drive it is
+ * not found yet. The limit guards against anything worse. With the report on is how notebooks run.
  */
 const GPU_RSS_GROWTH_LIMIT = 250 * MiB;
 
