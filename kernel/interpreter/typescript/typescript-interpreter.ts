@@ -13,7 +13,7 @@ import { toMimeBundle } from '../../display/mime-bundle';
 import { renderReport } from '../../display/report/render';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
 import { parseCell } from '../../../magics/parser';
-import { MagicError, type MagicRegistry } from '../../../magics/registry';
+import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
@@ -30,7 +30,7 @@ import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
 import { placeInCell, quotedSource } from './sub-cell';
-import { completeKernelWord } from './kernel-words';
+import { completeKernelWord, magicAt } from './kernel-words';
 import { codePointLength, utf16Index } from '../code-points';
 import { type CellMapper, CellTranspiler } from './transpile';
 
@@ -202,7 +202,7 @@ export class TypeScriptInterpreter implements Interpreter {
       const context = this.magicContext(running);
       for (const call of parsed.lineMagics) {
         const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
-        if (call.name.endsWith('?')) context.print(`${magic.usage}\n  ${magic.help}\n`);
+        if (call.name.endsWith('?')) context.print(magicHelp(magic));
         else if (magic.line) await magic.line(call.args, context);
         else throw new MagicError(`%${magic.name} is a cell magic: write %%${magic.name} on the cell's first line`);
       }
@@ -352,6 +352,8 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   async inspect(cell: string, cursorPos: number, detailLevel: number): Promise<Inspection> {
+    const magic = magicAt(cell, utf16Index(cell, cursorPos), this.deps.magics.list());
+    if (magic) return { found: true, data: { 'text/plain': magicHelp(magic) } };
     await this.declareTensorsFor(cell);
     return this.introspection.inspect(cell, cursorPos, detailLevel);
   }
