@@ -17,6 +17,7 @@ import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/regis
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
+import { installPromiseDisplay } from '../promise-display';
 import { callTextAt } from './call-text';
 import { cellSource } from './loop-lines';
 import { type ReceiverKind, receiverKindOf, runtimeErrorHint } from '../hints';
@@ -102,6 +103,8 @@ interface RunningCell {
   cell: string;
   /** Moves and readbacks still in flight when the cell's code ended (not awaited, or cut short by an interrupt). */
   leftRunning: CellTask[];
+  /** Promises of tensor reads and moves the cell printed (console.log) instead of awaiting: the method and the line. */
+  printedPromises: { operation: string; line: number | null }[];
 }
 
 export class TypeScriptInterpreter implements Interpreter {
@@ -130,6 +133,12 @@ export class TypeScriptInterpreter implements Interpreter {
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);
     this.runtime.install();
+    installPromiseDisplay((operation) => {
+      const running = this.running;
+      if (!running) return;
+      const where = this.callerLocation();
+      running.printedPromises.push({ operation, line: where?.cell === running.executionCount ? where.line : null });
+    });
     // Output from an interrupted cell's leftover work throws instead of landing in a later cell.
     const cellEmit = (event: OutputEvent): void => {
       stopIfInterrupted();
@@ -186,7 +195,7 @@ export class TypeScriptInterpreter implements Interpreter {
     interrupted.catch(() => undefined);
     const running: RunningCell = {
       executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted,
-      context: new CellContext(options.executionCount), code: '', cell, leftRunning: [],
+      context: new CellContext(options.executionCount), code: '', cell, leftRunning: [], printedPromises: [],
     };
     this.running = running;
     this.lastCell = running;
@@ -238,6 +247,13 @@ export class TypeScriptInterpreter implements Interpreter {
 
   async finishCell(executionCount: number): Promise<void> {
     const cell = this.lastCell;
+    if (cell !== null && cell.executionCount === executionCount) {
+      // A read that already finished (a cpu tensor's) leaves no task running: its printed promise is the sign.
+      for (const { operation, line } of cell.printedPromises) {
+        process.stderr.write(`Warning: \`.${operation}()\`${line === null ? '' : ` at line ${line}`} was not awaited: its Promise was printed, not its value. Write \`await\` before the call.\n`);
+      }
+      cell.printedPromises = [];
+    }
     // Moves and readbacks still in flight finish now, so they are reported under this cell, not the
     // next. An interrupted cell's were cut short by the interrupt, not forgotten: it ends at once
     // (waiting up to 10 s for them would keep the interrupt from stopping it), and they are
