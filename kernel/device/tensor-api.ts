@@ -6,6 +6,8 @@ import { markTensorPromise } from '../interpreter/promise-display';
 import type { MoveOrigin } from './device-control';
 import type { TensorLike } from './engine-internals';
 import { checkDtype, describeValue, walkRows } from './input-checks';
+import { withCallerFrames } from './call-site';
+import { plainDataError } from './model-inputs';
 import { type SummarizedModel, summarizeModel } from './model-summary';
 import type { TfCoreModule, TfLayersModule } from './tfjs';
 
@@ -158,9 +160,16 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     if (typeof original !== 'function') continue;
     const training = method === 'fit' || method === 'fitDataset';
     modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[]; stopTraining: boolean }, ...args: unknown[]) {
+      const notTensors = plainDataError(method, args);
+      if (notTensors) {
+        if (method === 'predict' || method === 'predictOnBatch') throw notTensors;
+        return Promise.reject(notTensors);
+      }
       const device = modelDevice(this);
       const call = (): unknown => (original as (...callArgs: unknown[]) => unknown).apply(this, args);
       const origin = { by: 'library' as const, call: method, ...(training ? { perBatchLogs: takesBatchLogs(args[method === 'fit' ? 2 : 1]) } : {}) };
+      // Taken now, while the cell's frame is on the stack: fit fails later, in tfjs's promise chain.
+      const caller = new Error(method);
       const result = mover.asCall(origin, () => (device === null ? call() : mover.runOn(device, call)));
       if (training && result instanceof Promise) {
         // An interrupt stops training at the next batch, and the model can be trained again
@@ -170,7 +179,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
         });
         result.then(cancel, cancel);
       }
-      return result;
+      return result instanceof Promise ? result.catch((error: unknown) => { throw withCallerFrames(error, caller); }) : result;
     };
   }
   // A model as a cell's value or in console.log: a summary of its layers, not its object graph.

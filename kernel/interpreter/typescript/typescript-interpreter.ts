@@ -67,6 +67,8 @@ function unsupportedPragma(code: string): string | null {
 function receiverOfFailedCall(message: string): ReceiverKind {
   const receiver = /^(.+)\.\w+ is not a function$/.exec(message)?.[1] ?? '';
   if (/^[[\'"`]/.test(receiver)) return 'array';
+  // "x.to(...).matMul is not a function": what a move or a read returns is a Promise.
+  if (/\.(to|cuda|cpu|item|data|array)\(\.\.\.\)$/.test(receiver)) return 'promise';
   if (!/^[A-Za-z_$][\w$]*$/.test(receiver)) return 'unknown';
   const holder = Object.getOwnPropertyDescriptor(globalThis, receiver);
   // A getter could run user code: only a plain value is looked at.
