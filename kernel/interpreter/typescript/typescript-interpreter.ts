@@ -12,7 +12,7 @@ import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
 import { renderReport } from '../../display/report/render';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
-import { parseCell } from '../../../magics/parser';
+import { magicsBelowCode, parseCell } from '../../../magics/parser';
 import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
@@ -211,6 +211,12 @@ export class TypeScriptInterpreter implements Interpreter {
       code = parsed.code;
       running.code = code;
       const context = this.magicContext(running);
+      const late = magicsBelowCode(parsed);
+      if (late.calls.length > 0) {
+        const named = late.calls.map((call) => `%${call.name} (line ${call.line})`).join(', ');
+        process.stderr.write(`Warning: line magics run before the cell's code, not at their place: ${named} ran before the code on line ${late.firstCodeLine}. `
+          + "Put %device and other line magics on the cell's first lines, or use `await withDevice('gpu:0', () => …)` for part of a cell.\n");
+      }
       for (const call of parsed.lineMagics) {
         const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
         if (call.name.endsWith('?')) context.print(magicHelp(magic));
