@@ -104,3 +104,21 @@ describe('TypeScript magics', () => {
     assert.match(text, /%typecheck \[on\|warn\|off\]/);
   });
 });
+
+describe('line magics below code', () => {
+  const kernel = useKernel();
+
+  test('a %typecheck below code warns that it ran before the cell\'s code, naming its line, and says where to put it', async () => {
+    const exchange = await kernel().execute('const beforeMagic = 1;\n%typecheck warn\nconst afterMagic = 2;');
+    assert.equal(executeReply(exchange).status, 'ok');
+    const stderr = streams(exchange).filter((stream) => stream.name === 'stderr').map((stream) => stream.text).join('');
+    assert.match(stderr, /^Warning: line magics run before the cell's code, not at their place: %typecheck \(line 2\) ran before the code on line 1\. Put %device and other line magics on the cell's first lines, or use `await withDevice\('gpu:0', \(\) => …\)`/);
+    assert.equal(executeReply(await kernel().execute('%typecheck on')).status, 'ok');
+  });
+
+  test('magics above the code, after comments, run without a warning', async () => {
+    const exchange = await kernel().execute('// set up\n%typecheck on\nconst quietMagic = 1;');
+    assert.equal(executeReply(exchange).status, 'ok');
+    assert.deepEqual(streams(exchange).filter((stream) => stream.name === 'stderr'), []);
+  });
+});
