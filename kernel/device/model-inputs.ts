@@ -36,6 +36,12 @@ function shown(value: unknown): string {
 /** A TypeError naming the first argument of `method` that is not a tensor; null when all are. */
 export function plainDataError(method: string, args: readonly unknown[]): TypeError | null {
   const names = DATA_ARGUMENTS[method] ?? [];
+  const promised = names.findIndex((_name, position) => args[position] instanceof Promise);
+  if (promised !== -1) {
+    // `const xin = withDevice('cpu', () => …)` without await, or `x.to('gpu:0')` passed on as it is.
+    return new TypeError(`model.${method}: ${names[promised]} is a Promise, not a tensor: the call that made it (withDevice, x.to(), …) `
+      + `is asynchronous. Add \`await\` where it is made: \`const ${names[promised]} = await withDevice(…)\`.`);
+  }
   const index = names.findIndex((_name, position) => isPlainData(args[position]));
   const stringTensor = names.findIndex((_name, position) => isTensor(args[position]) && (args[position] as { dtype?: unknown }).dtype === 'string');
   if (index === -1 && stringTensor !== -1) {

@@ -75,12 +75,13 @@ function promiseDeclaration(where: ErrorPlace): { name: string; call: string } |
   return null;
 }
 
-function promiseHint(member: string | null, promised: string, where: ErrorPlace = NOWHERE): string {
+function promiseHint(member: string | null, promised: string, where: ErrorPlace = NOWHERE, otherwise?: string): string {
   const declaration = promiseDeclaration(where);
   if (declaration) {
     return `Hint: \`${declaration.name}\` is a Promise: \`${declaration.call}(…)\` is asynchronous. `
       + `Write \`const ${declaration.name} = await ${declaration.call}(…)\` where it is made.`;
   }
+  if (otherwise !== undefined) return otherwise;
   return /^Tensor\b|^this\b|Model\b|Sequential\b/.test(promised) ? forgottenAwaitHint(member) : FORGOTTEN_READ_AWAIT_HINT;
 }
 
@@ -138,11 +139,14 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
  * A hint for an error at run time (`%typecheck off`, or a value the checker could not see):
  * TypeError "model.cuda is not a function", with what the receiver turned out to be.
  */
-export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown'): string | null {
+export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown', cellCode = ''): string | null {
   if (name === 'ReferenceError' && message === 'torch is not defined') return DEVICE_IS_A_STRING_HINT;
   if (name !== 'TypeError') return null;
-  const member = /\.(\w+) is not a function$/.exec(message)?.[1];
+  const failed = /^(.+)\.(\w+) is not a function$/.exec(message);
+  const member = failed?.[2];
   if (member === undefined) return null;
+  // `const xin = withDevice(…); xin.add(1)`: say where the await goes.
+  if (receiver === 'promise') return promiseHint(member, 'unknown', { cellCode, subject: failed?.[1] ?? '' }, PROMISE_AT_RUN_TIME_HINT);
   const known = memberHint(member, receiver);
   if (known !== null || receiver !== 'unknown') return known;
   // A receiver the kernel could not look at (a function's local, say): the array hint is the likeliest.

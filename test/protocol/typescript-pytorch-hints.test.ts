@@ -48,12 +48,12 @@ const HABITS: Habit[] = [
   {
     code: 'const itemFixed = x.item(); itemFixed.toFixed(2)',
     typeError: { code: 2339, hint: /^Hint: `itemFixed` is a Promise: `x\.item\(…\)` is asynchronous\. Write `const itemFixed = await x\.item\(…\)`/ },
-    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*`const v = await x\.item\(\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: `itemFixed` is a Promise: `x\.item\(…\)` is asynchronous\. Write `const itemFixed = await x\.item\(…\)`/ },
   },
   {
     code: "const movedLater = x.to('cpu'); movedLater.add(1)",
     typeError: { code: 2339, hint: /^Hint: `movedLater` is a Promise: `x\.to\(…\)` is asynchronous\. Write `const movedLater = await x\.to\(…\)`/ },
-    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*`x = await x\.to\('gpu:0'\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: `movedLater` is a Promise: `x\.to\(…\)` is asynchronous\. Write `const movedLater = await x\.to\(…\)`/ },
   },
   {
     // No name to point at: the general form of the hint.
@@ -71,6 +71,11 @@ const HABITS: Habit[] = [
     code: "const xin = withDevice('cpu', () => tf.ones([1, 2])); model.predict(xin)",
     typeError: { code: 2345, hint: /^Hint: `xin` is a Promise: `withDevice\(…\)` is asynchronous\. Write `const xin = await withDevice\(…\)`/ },
     runtime: null,
+  },
+  {
+    code: "const xinLater = withDevice('cpu', () => tf.ones([1, 2])); xinLater.add(1)",
+    typeError: { code: 2339, hint: /^Hint: `xinLater` is a Promise: `withDevice\(…\)` is asynchronous\. Write `const xinLater = await withDevice\(…\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: `xinLater` is a Promise: `withDevice\(…\)` is asynchronous\. Write `const xinLater = await withDevice\(…\)`/ },
   },
   {
     code: "x.to('cuda').matMul(x)",
@@ -200,6 +205,7 @@ describe('a model call given plain data names the argument and the fix (%typeche
     { code: 'model.predict([[1, 2]])', message: /^model\.predict: x is an array .*asTensor\(x\), or tf\.tensor2d\(rows\)/ },
     { code: 'await model.evaluate(tf.ones([4, 2]), [1, 0, 1, 0])', message: /^model\.evaluate: y is an array .*asTensor\(y\)/ },
     { code: 'await model.trainOnBatch([[1, 2]], tf.ones([1, 1]))', message: /^model\.trainOnBatch: x is an array / },
+    { code: "const xinRun = withDevice('cpu', () => tf.ones([1, 2])); model.predict(xinRun)", message: /^model\.predict: x is a Promise, not a tensor: .*Add `await` where it is made: `const x = await withDevice\(…\)`/ },
     { code: "await model.fit(tf.ones([4, 2]), tf.tensor(['1', '0', '1', '0']), { epochs: 1 })", message: /^model\.fit: y is a string tensor; a model needs numbers\. .*asTensor\(labels, 'int32'\)/ },
   ];
   for (const { code, message } of CASES) {

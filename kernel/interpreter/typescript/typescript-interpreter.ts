@@ -418,7 +418,7 @@ export class TypeScriptInterpreter implements Interpreter {
         outcome.traceback.push(`${gutter}${source}`, `${' '.repeat(gutter.length + Number(top[2]) - 1)}^`);
       }
     }
-    const hint = runtimeErrorHint(outcome.ename, outcome.evalue, receiverOfFailedCall(outcome.evalue));
+    const hint = runtimeErrorHint(outcome.ename, outcome.evalue, receiverOfFailedCall(outcome.evalue), parseCell(cell).code);
     if (hint) outcome.traceback.push(hint);
     return outcome;
   }
