@@ -12,7 +12,7 @@ import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
 import { renderReport } from '../../display/report/render';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
-import { magicsBelowCode, parseCell } from '../../../magics/parser';
+import { type MagicCall, magicsBelowCode, parseCell } from '../../../magics/parser';
 import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
@@ -32,6 +32,7 @@ import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
 import { placeInCell, quotedSource } from './sub-cell';
 import { completeKernelWord, magicAt } from './kernel-words';
+import { placeMagicLines, RUN_MAGIC_LINE } from './magic-lines';
 import { codePointLength, utf16Index } from '../code-points';
 import { type CellMapper, CellTranspiler } from './transpile';
 
@@ -107,6 +108,8 @@ interface RunningCell {
   leftRunning: CellTask[];
   /** Promises of tensor reads and moves the cell printed (console.log) instead of awaiting: the method and the line. */
   printedPromises: { operation: string; line: number | null }[];
+  /** Line magics that run at their place in the code (magic-lines.ts), by index. */
+  placedMagics: (() => Promise<void>)[];
 }
 
 export class TypeScriptInterpreter implements Interpreter {
@@ -135,6 +138,15 @@ export class TypeScriptInterpreter implements Interpreter {
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);
     this.runtime.install();
+    // Not enumerable: the cell's code calls it, the user never sees it.
+    Object.defineProperty(globalThis, RUN_MAGIC_LINE, {
+      configurable: true,
+      value: (index: number): Promise<void> => {
+        const run = this.running?.placedMagics[index];
+        if (!run) throw new Error(`no line magic ${index} in the running cell`);
+        return run();
+      },
+    });
     installPromiseDisplay((operation) => {
       const running = this.running;
       if (!running) return;
@@ -197,7 +209,7 @@ export class TypeScriptInterpreter implements Interpreter {
     interrupted.catch(() => undefined);
     const running: RunningCell = {
       executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted,
-      context: new CellContext(options.executionCount), code: '', cell, leftRunning: [], printedPromises: [],
+      context: new CellContext(options.executionCount), code: '', cell, leftRunning: [], printedPromises: [], placedMagics: [],
     };
     this.running = running;
     this.lastCell = running;
@@ -208,20 +220,20 @@ export class TypeScriptInterpreter implements Interpreter {
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
       const parsed = parseCell(cell);
       this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
-      code = parsed.code;
+      const late = magicsBelowCode(parsed);
+      // A %%cell magic runs the code its own way: its line magics all run first.
+      const lines = parsed.cellMagic ? { code: parsed.code, placed: [], early: late.calls } : placeMagicLines(this.t, parsed.code, late.calls);
+      code = lines.code;
       running.code = code;
       const context = this.magicContext(running);
-      const late = magicsBelowCode(parsed);
-      if (late.calls.length > 0) {
-        const named = late.calls.map((call) => `%${call.name} (line ${call.line})`).join(', ');
-        process.stderr.write(`Warning: line magics run before the cell's code, not at their place: ${named} ran before the code on line ${late.firstCodeLine}. `
-          + "Put %device and other line magics on the cell's first lines, or use `await withDevice('gpu:0', () => …)` for part of a cell.\n");
+      running.placedMagics = lines.placed.map((call) => () => this.runLineMagic(call, context));
+      if (lines.early.length > 0) {
+        const named = lines.early.map((call) => `%${call.name} (line ${call.line})`).join(', ');
+        process.stderr.write(`Warning: line magics inside a block, a function or a %%cell magic's cell run before the cell's code: ${named} ran before the code on line ${late.firstCodeLine}. `
+          + "Put it between top-level statements, or use `await withDevice('gpu:0', () => …)` for part of a cell.\n");
       }
       for (const call of parsed.lineMagics) {
-        const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
-        if (call.name.endsWith('?')) context.print(magicHelp(magic));
-        else if (magic.line) await magic.line(call.args, context);
-        else throw new MagicError(`%${magic.name} is a cell magic: write %%${magic.name} on the cell's first line`);
+        if (!lines.placed.includes(call)) await this.runLineMagic(call, context);
       }
       let value: unknown;
       if (parsed.cellMagic) {
@@ -272,6 +284,13 @@ export class TypeScriptInterpreter implements Interpreter {
     }
     const shown = await this.deps.hooks.afterRun(executionCount);
     if (shown) this.deps.emit({ type: 'display_data', ...renderReport(shown.report, shown.mode) });
+  }
+
+  private async runLineMagic(call: MagicCall, context: MagicContext): Promise<void> {
+    const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
+    if (call.name.endsWith('?')) context.print(magicHelp(magic));
+    else if (magic.line) await magic.line(call.args, context);
+    else throw new MagicError(`%${magic.name} is a cell magic: write %%${magic.name} on the cell's first line`);
   }
 
   /** The call that started `task`, as the user wrote it in `cell`. */
