@@ -11,7 +11,10 @@ export interface Magic {
    * line lists the same words. Device names are the device layer's, not listed here.
    */
   arguments?: readonly string[];
-  /** `%name args`: runs before the cell's code. Throws MagicError for bad arguments. */
+  /**
+   * `%name args`: runs before the cell's code, or where it is written when that is between the
+   * cell's top-level statements. Throws MagicError for bad arguments.
+   */
   line?(args: string, context: MagicContext): void | Promise<void>;
   /** `%%name args` on the first line: runs the rest of the cell (`body`) its way; resolves with the cell's value. */
   cell?(args: string, body: string, context: MagicContext): Promise<unknown>;

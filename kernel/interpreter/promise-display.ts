@@ -16,9 +16,15 @@ export function markTensorPromise<T>(promise: Promise<T>, operation: string): Pr
   return promise;
 }
 
+/** `x.item()` for a tensor's method, `model.to()` for a model's. */
+export function promisedCall(operation: string): string {
+  return operation.includes('.') ? `${operation}()` : `x.${operation}()`;
+}
+
 /** The note printed after a tensor promise: what to write instead. */
 export function notAwaitedNote(operation: string): string {
-  return `(not awaited: x.${operation}() is asynchronous; write \`await x.${operation}()\` to get its ${/^(to|cuda|cpu)$/.test(operation) ? 'tensor' : 'value'})`;
+  const what = /^(to|cuda|cpu)$/.test(operation) ? 'tensor' : operation === 'model.to' ? 'model' : 'value';
+  return `(not awaited: ${promisedCall(operation)} is asynchronous; write \`await ${promisedCall(operation)}\` to get its ${what})`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import {
   countOf, errorOf, linesOf, movesIn, printed, runOk, transferRows, useDeviceKernel, valueOf,
 } from '../support/devices';
-import { resultText } from '../support/exchange';
+import { iopubOf, resultText } from '../support/exchange';
 import { assertTsError } from '../support/typescript';
 
 const SETUP = [
@@ -167,6 +167,9 @@ describe('a model as a cell\'s value shows as a summary', () => {
     const total = perLayer.reduce((a, b) => a + b, 0);
     assert.equal(lines.at(-1), `total params: ${total} (trainable ${total})`, shown);
     assert.equal(devices, 'gpu:0');
+    const html = String(iopubOf(exchange, 'execute_result')[0]?.data['text/html'] ?? '');
+    assert.equal(html.match(/<tr>/g)?.length, perLayer.length + 1, `a header row and a row per layer:\n${html}`);
+    assert.ok(html.includes(`total params: ${total}`), html);
   });
 
   test('console.log(model) prints the same summary', async () => {

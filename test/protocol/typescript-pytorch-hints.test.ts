@@ -235,7 +235,7 @@ describe('a tensor read printed instead of awaited (console.log(x.sum().item()))
     const stdout = streamText(exchange, 'stdout');
     assert.match(stdout, /^Promise \{ .* \} \(not awaited: x\.item\(\) is asynchronous; write `await x\.item\(\)` to get its value\)/);
     for (const internal of ['CellContext', 'stoppers', 'executionCount', 'async_id_symbol', 'kResourceStore']) assert.ok(!stdout.includes(internal), `${internal} in ${stdout}`);
-    assert.match(streamText(exchange, 'stderr'), /Warning: `\.item\(\)` at line 2 was not awaited: its Promise was printed, not its value/);
+    assert.match(streamText(exchange, 'stderr'), /Warning: `x\.item\(\)` at line 2 was not awaited: its Promise was printed, not its value/);
   });
 
   test('a promise of the user\'s own prints as Node prints it, without kernel internals', async () => {

@@ -1,7 +1,8 @@
 // Line magics written between statements run at their place, as IPython runs them: the magic's
 // blanked line becomes an awaited call that runs it when the code gets there. Only a line between
 // top-level statements can await there; a magic inside a block or a function still runs before
-// the cell's code (the interpreter warns).
+// the cell's code (the interpreter warns). The call is longer than the blanked line, which shifts
+// columns on that line only: every other line keeps its number and columns.
 import type ts from 'typescript';
 import type { MagicCall } from '../../../magics/parser';
 
@@ -29,12 +30,14 @@ export function placeMagicLines(t: typeof ts, code: string, calls: readonly Magi
     lines[call.line - 1] = callText(index);
   });
   const file = t.createSourceFile('cell.ts', lines.join('\n'), t.ScriptTarget.ES2022, true);
-  const topLevel = new Set(file.statements.map((statement) => file.getLineAndCharacterOfPosition(statement.getStart(file)).line + 1));
+  // A call that parses as a top-level statement of its own: anywhere else (a block, a function, an
+  // expression spanning lines) it could not await, or would not be a statement.
+  const statements = new Set(file.statements.map((statement) => statement.getText(file)));
   const placed: MagicCall[] = [];
   const early: MagicCall[] = [];
   const final = code.split('\n');
   for (const call of calls) {
-    if (topLevel.has(call.line) && file.statements.some((statement) => statement.getText(file) === callText(calls.indexOf(call)))) {
+    if (statements.has(callText(calls.indexOf(call)))) {
       final[call.line - 1] = callText(placed.length);
       placed.push(call);
     } else {

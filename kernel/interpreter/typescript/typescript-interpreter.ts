@@ -17,7 +17,7 @@ import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/regis
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
-import { installPromiseDisplay } from '../promise-display';
+import { installPromiseDisplay, promisedCall } from '../promise-display';
 import { callTextAt } from './call-text';
 import { cellSource } from './loop-lines';
 import { type ReceiverKind, receiverKindOf, runtimeErrorHint } from '../hints';
@@ -270,7 +270,7 @@ export class TypeScriptInterpreter implements Interpreter {
     if (cell !== null && cell.executionCount === executionCount) {
       // A read that already finished (a cpu tensor's) leaves no task running: its printed promise is the sign.
       for (const { operation, line } of cell.printedPromises) {
-        process.stderr.write(`Warning: \`.${operation}()\`${line === null ? '' : ` at line ${line}`} was not awaited: its Promise was printed, not its value. Write \`await\` before the call.\n`);
+        process.stderr.write(`Warning: \`${promisedCall(operation)}\`${line === null ? '' : ` at line ${line}`} was not awaited: its Promise was printed, not its value. Write \`await\` before the call.\n`);
       }
       cell.printedPromises = [];
     }
