@@ -6,6 +6,7 @@ const POLICIES: readonly DevicePolicy[] = ['auto', 'warn', 'strict'];
 export const devicePolicyMagic: Magic = {
   name: 'device_policy',
   usage: '%device_policy [auto|warn|strict]',
+  arguments: POLICIES,
   help: 'ops on mixed devices: auto moves host inputs to the GPU, warn also says so, strict refuses',
   async line(args, context) {
     const devices = await context.devices();

@@ -6,6 +6,7 @@ const USAGE = '%gc [pressure [DEVICE [SIZE|off]]]';
 export const gcMagic: Magic = {
   name: 'gc',
   usage: USAGE,
+  arguments: ['pressure'],
   help: 'free now the tensors no code can reach (they are freed anyway once the kernel idles) and give the GPUs back '
     + 'their pooled buffers; `%gc pressure` shows, `%gc pressure gpu:0 512MiB` sets (`off` turns off), the growth of live memory that collects at once',
   async line(args, context) {

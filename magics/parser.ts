@@ -18,6 +18,20 @@ export interface ParsedCell {
 
 const MAGIC_LINE = /^\s*(?:\/\/)?(%%?)([A-Za-z_][\w-]*)\??(?:[ \t]+(.*?))?\s*$/;
 
+/**
+ * Line magics written below code: they run before all of the cell's code, not at their place
+ * (IPython runs them in order). Comments and blank lines above a magic are not code.
+ */
+export function magicsBelowCode(parsed: ParsedCell): { calls: MagicCall[]; firstCodeLine: number } {
+  const lines = parsed.code.split('\n');
+  const firstCode = lines.findIndex((line) => {
+    const text = line.trim();
+    return text !== '' && !text.startsWith('//') && !text.startsWith('/*') && !text.startsWith('*');
+  });
+  if (firstCode === -1) return { calls: [], firstCodeLine: 0 };
+  return { calls: parsed.lineMagics.filter((call) => call.line > firstCode + 1 && !call.name.endsWith('?')), firstCodeLine: firstCode + 1 };
+}
+
 export function parseCell(cell: string): ParsedCell {
   const lines = cell.split('\n');
   let cellMagic: MagicCall | null = null;

@@ -3,6 +3,7 @@ import { type Magic, MagicError } from './registry';
 export const placementMagic: Magic = {
   name: 'placement',
   usage: '%placement [on|off]',
+  arguments: ['on', 'off'],
   help: 'after each cell, list its ops with the device each ran on (summarised: a loop\'s repeats are one line)',
   async line(args, context) {
     const devices = await context.devices();

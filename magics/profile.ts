@@ -3,6 +3,7 @@ import { type Magic, MagicError } from './registry';
 export const profileMagic: Magic = {
   name: 'profile',
   usage: '%profile [on|off]  |  %%profile',
+  arguments: ['on', 'off'],
   help: 'per-op table after each cell (op, device, calls, host ms, GPU ms from the GPU clock, bytes in/out); %%profile for one cell',
   async line(args, context) {
     const devices = await context.devices();

@@ -6,10 +6,23 @@ export interface Magic {
   name: string;
   usage: string;
   help: string;
-  /** `%name args`: runs before the cell's code. Throws MagicError for bad arguments. */
+  /**
+   * The words its first argument takes (`on`, `off`…), for completion after `%name `; the usage
+   * line lists the same words. Device names are the device layer's, not listed here.
+   */
+  arguments?: readonly string[];
+  /**
+   * `%name args`: runs before the cell's code, or where it is written when that is between the
+   * cell's top-level statements. Throws MagicError for bad arguments.
+   */
   line?(args: string, context: MagicContext): void | Promise<void>;
   /** `%%name args` on the first line: runs the rest of the cell (`body`) its way; resolves with the cell's value. */
   cell?(args: string, body: string, context: MagicContext): Promise<unknown>;
+}
+
+/** What `%name?` prints and inspecting `%name` shows: the usage line, then the help. */
+export function magicHelp(magic: Magic): string {
+  return `${magic.usage}\n  ${magic.help}\n`;
 }
 
 export class MagicError extends Error {

@@ -5,6 +5,7 @@ const MODES = ['off', 'compact', 'full'] as const;
 export const reportMagic: Magic = {
   name: 'report',
   usage: '%report [off|compact|full]',
+  arguments: MODES,
   help: 'the device report after each cell that touched tensors: off, compact (table), full (table and timeline)',
   async line(args, context) {
     const devices = await context.devices();

@@ -25,6 +25,7 @@ function viaHost(moves: readonly TransferRecord[]): string {
 export const transfersMagic: Magic = {
   name: 'transfers',
   usage: '%transfers [all|reset]',
+  arguments: ['all', 'reset'],
   help: 'moves between devices: of the last cell that touched tensors, of the session (all), or clears them (reset)',
   async line(args, context) {
     const devices = await context.devices();

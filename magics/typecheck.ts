@@ -6,6 +6,7 @@ const MODES: readonly TypecheckMode[] = ['on', 'warn', 'off'];
 export const typecheckMagic: Magic = {
   name: 'typecheck',
   usage: '%typecheck [on|warn|off]',
+  arguments: MODES,
   help: 'on: a cell with type errors does not run; warn: errors go to stderr and the cell runs; off: transpile only.',
   line(args, context) {
     const mode = args.trim();

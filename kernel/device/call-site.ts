@@ -43,3 +43,19 @@ export function currentCallSite(): CellLocation | null {
 export function currentOrigin(): MoveOrigin | null {
   return calls.getStore()?.origin ?? null;
 }
+
+/** The frames of user code a stack holds (`<cell 3>` and its sub-cells'). */
+const CELL_FRAME_LINE = /^\s+at .*<cell \d+(?:\.\d+)?>:\d+:\d+/;
+
+/**
+ * An error raised in a library call's promise chain (fit's batches run in .then() callbacks) has
+ * no frame of the cell that called it: the call's own frames, taken when it was made (`caller`),
+ * are added below its stack, so the traceback shows the cell line and caret of the call.
+ */
+export function withCallerFrames(error: unknown, caller: Error): unknown {
+  if (!(error instanceof Error) || typeof error.stack !== 'string') return error;
+  if (error.stack.split('\n').some((line) => CELL_FRAME_LINE.test(line))) return error;
+  const frames = (caller.stack ?? '').split('\n').filter((line) => CELL_FRAME_LINE.test(line));
+  if (frames.length > 0) error.stack = `${error.stack}\n${frames.join('\n')}`;
+  return error;
+}

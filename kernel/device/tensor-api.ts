@@ -2,9 +2,13 @@
 // `.item()`, `await model.to(d)`, and the functions `asTensor`, `device`, `bestDevice`, `withDevice`.
 // Moves are async in every direction: reading back from a GPU is asynchronous in WebGPU.
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { markTensorPromise } from '../interpreter/promise-display';
 import type { MoveOrigin } from './device-control';
 import type { TensorLike } from './engine-internals';
 import { checkDtype, describeValue, walkRows } from './input-checks';
+import { withCallerFrames } from './call-site';
+import { plainDataError } from './model-inputs';
+import { type SummarizedModel, summarizeModel } from './model-summary';
 import type { TfCoreModule, TfLayersModule } from './tfjs';
 
 /** What the tensor API needs from the device session. */
@@ -37,7 +41,7 @@ export interface TensorMover {
  */
 function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation: string, method: (this: This, ...args: Args) => Promise<R>,
   by: 'user' | 'kernel' = 'user') {
-  return async function trackedMethod(this: This, ...args: Args): Promise<R> {
+  const run = async function trackedMethod(this: This, ...args: Args): Promise<R> {
     const settled = mover.started(operation);
     try {
       const value = await mover.asCall({ by, call: operation }, () => method.apply(this, args));
@@ -47,6 +51,10 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
       settled(error ?? new Error(String(error)));
       throw error;
     }
+  };
+  // Printed instead of awaited, the promise says which call was not awaited.
+  return function marked(this: This, ...args: Args): Promise<R> {
+    return markTensorPromise(run.apply(this, args), operation);
   };
 }
 
@@ -140,7 +148,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     return values[0];
   });
 
-  const modelProto = layers.LayersModel.prototype as unknown as Record<string, unknown>;
+  const modelProto = layers.LayersModel.prototype as unknown as Record<string | symbol, unknown>;
   // A model on a GPU trains and predicts there: the tensors tfjs-layers makes along the way
   // (loss constants, masks) are made on the model's device too, not moved there op by op.
   const modelDevice = (model: { weights: { read(): TensorLike }[] }): string | null => {
@@ -152,9 +160,16 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     if (typeof original !== 'function') continue;
     const training = method === 'fit' || method === 'fitDataset';
     modelProto[method] = function onModelDevice(this: { weights: { read(): TensorLike }[]; stopTraining: boolean }, ...args: unknown[]) {
+      const notTensors = plainDataError(method, args);
+      if (notTensors) {
+        if (method === 'predict' || method === 'predictOnBatch') throw notTensors;
+        return Promise.reject(notTensors);
+      }
       const device = modelDevice(this);
       const call = (): unknown => (original as (...callArgs: unknown[]) => unknown).apply(this, args);
       const origin = { by: 'library' as const, call: method, ...(training ? { perBatchLogs: takesBatchLogs(args[method === 'fit' ? 2 : 1]) } : {}) };
+      // Taken now, while the cell's frame is on the stack: fit fails later, in tfjs's promise chain.
+      const caller = new Error(method);
       const result = mover.asCall(origin, () => (device === null ? call() : mover.runOn(device, call)));
       if (training && result instanceof Promise) {
         // An interrupt stops training at the next batch, and the model can be trained again
@@ -164,9 +179,17 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
         });
         result.then(cancel, cancel);
       }
-      return result;
+      return result instanceof Promise ? result.catch((error: unknown) => { throw withCallerFrames(error, caller); }) : result;
     };
   }
+  // A model as a cell's value or in console.log: a summary of its layers, not its object graph.
+  modelProto[Symbol.for('Jupyter.display')] = function display(this: SummarizedModel) {
+    const summary = summarizeModel(this, (weight) => mover.deviceOf(weight as TensorLike));
+    return { 'text/plain': summary.text, 'text/html': summary.html };
+  };
+  modelProto[Symbol.for('nodejs.util.inspect.custom')] = function inspectModel(this: SummarizedModel) {
+    return summarizeModel(this, (weight) => mover.deviceOf(weight as TensorLike)).text;
+  };
   modelProto['to'] = tracked(mover, 'model.to', async function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {
     const target = await mover.resolve(device);
     for (const weight of this.weights) await mover.move(weight.read(), target, 'model.to');

@@ -7,6 +7,8 @@ const DEVICE_METHODS = new Set(['to', 'cuda', 'cpu']);
 const NOT_A_TENSOR = /\[\]$|^\[.*\]$|^string$|^(readonly )?[A-Z]\w*Array(<.*>)?$|^"/;
 /** tfjs-layers' model classes as the checker prints them. */
 const MODEL_TYPE = /^(Sequential|LayersModel|Functional|tf\.Sequential|tf\.LayersModel)$/;
+/** tfjs-core's optimizers as the checker prints them (`SGDOptimizer`, `AdamOptimizer`, `tf.Optimizer`). */
+const OPTIMIZER_TYPE = /^(tf\.)?\w*Optimizer$/;
 /** tfjs-core's tensor classes as the checker prints them (`Tensor<Rank>`, `Tensor2D`, `Variable<Rank.R1>`…). */
 const TENSOR_TYPE = /^(tf\.)?(Tensor(\d?D)?|Scalar|Variable)(<.*>)?$/;
 
@@ -23,6 +25,15 @@ const MODEL_HINTS: Record<string, string> = {
 const TENSOR_HINTS: Record<string, string> = {
   numpy: 'Hint: read a tensor\'s values with `await x.array()` (nested arrays, like .numpy().tolist()) or `await x.data()` (a flat typed array): reads are asynchronous.',
   tolist: 'Hint: read a tensor\'s values with `await x.array()` (nested arrays): reads are asynchronous.',
+  backward: 'Hint: tfjs computes gradients inside a function, not from a loss tensor: '
+    + '`opt.minimize(() => lossOf(model, xs, ys))` takes one step, `tf.variableGrads(() => loss)` gives the gradients.',
+  detach: 'Hint: tfjs tensors do not record gradients (only functions passed to tf.grad, tf.variableGrads or opt.minimize are traced): there is nothing to detach, use x itself.',
+  size: 'Hint: in tfjs `x.size` is a number (the element count), not a method; the shape is `x.shape`.',
+};
+const OPTIMIZER_HINTS: Record<string, string> = {
+  zero_grad: 'Hint: tfjs optimizers keep no gradients between steps, so there is nothing to zero: '
+    + '`opt.minimize(() => lossOf(model, xs, ys))` computes fresh gradients and applies them in one call.',
+  step: 'Hint: a tfjs optimizer steps with `opt.minimize(() => loss)` (gradients and update in one call), or `opt.applyGradients(grads)` with grads from tf.variableGrads.',
 };
 
 /** A forgotten await: a move (`x.to(...)`, `x.cpu()`) or a read gives a promise, not a tensor. */
@@ -43,16 +54,44 @@ export const PROMISE_AT_RUN_TIME_HINT = 'Hint: this is a Promise: moves and read
 export const DEVICE_IS_A_STRING_HINT = "Hint: a device is a string here, e.g. `const device = 'gpu:0'`, then `await x.to(device)`; "
   + "'cuda' and 'cuda:N' are accepted names for gpu:0 and gpu:N, and device('cuda') checks a name (it gives 'gpu:0').";
 
-function promiseHint(member: string | null, promised: string): string {
+/** The cell a type error is in, and the name it is about (the receiver of a missing member, a flagged argument); '' when not a name. */
+export interface ErrorPlace {
+  cellCode: string;
+  subject: string;
+}
+
+const NOWHERE: ErrorPlace = { cellCode: '', subject: '' };
+
+/**
+ * `const xin = withDevice('cpu', () => …)` declared in the cell and used on `sourceLine`: the name
+ * and the call that made the promise, so the hint can say where the `await` goes.
+ */
+function promiseDeclaration(where: ErrorPlace): { name: string; call: string } | null {
+  if (where.subject === '') return null;
+  for (const declared of where.cellCode.matchAll(/\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?!await\b)([A-Za-z_$][\w$.]*)\s*\(/g)) {
+    const [, name = '', call = ''] = declared;
+    if (name === where.subject) return { name, call };
+  }
+  return null;
+}
+
+function promiseHint(member: string | null, promised: string, where: ErrorPlace = NOWHERE, otherwise?: string): string {
+  const declaration = promiseDeclaration(where);
+  if (declaration) {
+    return `Hint: \`${declaration.name}\` is a Promise: \`${declaration.call}(…)\` is asynchronous. `
+      + `Write \`const ${declaration.name} = await ${declaration.call}(…)\` where it is made.`;
+  }
+  if (otherwise !== undefined) return otherwise;
   return /^Tensor\b|^this\b|Model\b|Sequential\b/.test(promised) ? forgottenAwaitHint(member) : FORGOTTEN_READ_AWAIT_HINT;
 }
 
 /** What the method's receiver is, for the hint that fits; `unknown` when it cannot be told. */
-export type ReceiverKind = 'array' | 'model' | 'tensor' | 'promise' | 'unknown';
+export type ReceiverKind = 'array' | 'model' | 'tensor' | 'optimizer' | 'promise' | 'unknown';
 
 function memberHint(member: string, receiver: ReceiverKind): string | null {
   if (receiver === 'model') return MODEL_HINTS[member] ?? null;
   if (receiver === 'tensor') return TENSOR_HINTS[member] ?? null;
+  if (receiver === 'optimizer') return OPTIMIZER_HINTS[member] ?? null;
   if (receiver === 'array') return DEVICE_METHODS.has(member) ? ARRAY_IS_NOT_A_TENSOR_HINT : null;
   if (receiver === 'promise') return PROMISE_AT_RUN_TIME_HINT;
   return null;
@@ -61,6 +100,7 @@ function memberHint(member: string, receiver: ReceiverKind): string | null {
 function receiverOfType(type: string): ReceiverKind {
   if (MODEL_TYPE.test(type)) return 'model';
   if (TENSOR_TYPE.test(type)) return 'tensor';
+  if (OPTIMIZER_TYPE.test(type)) return 'optimizer';
   if (NOT_A_TENSOR.test(type)) return 'array';
   return 'unknown';
 }
@@ -72,23 +112,25 @@ const PROMISE_AS_VALUE = new Set([2322, 2345, 2365, 2488, 7053]);
  * A hint for a type error, from its code, message and the cell line it is on. TS2339 "Property
  * 'cuda' does not exist on type 'number[]'" (TS2551 when it suggests a name) is the usual one.
  */
-export function typeErrorHint(code: number, message: string, sourceLine = ''): string | null {
+export function typeErrorHint(code: number, message: string, sourceLine = '', where: ErrorPlace = NOWHERE): string | null {
   if (code === 2339 || code === 2551) {
     const match = /Property '(\w+)' does not exist on type '(.+?)'\./.exec(message);
     if (!match) return null;
     const [, member = '', type = ''] = match;
     // `Promise<Tensor<Rank>>`, `Promise<number>`…: any member of a promise of ours.
     const promised = /^Promise<(.+)>$/.exec(type)?.[1];
-    if (promised !== undefined) return promiseHint(member, promised);
+    if (promised !== undefined) return promiseHint(member, promised, where);
     return memberHint(member, receiverOfType(type));
   }
   if (code === 2304 && /Cannot find name 'torch'/.test(message)) return DEVICE_IS_A_STRING_HINT;
+  // `x.size()`: "This expression is not callable. Type 'Number' has no call signatures."
+  if (code === 2349 && /\.size\s*\(/.test(sourceLine) && /'Number'|'number'/.test(message)) return TENSOR_HINTS['size']!;
   // `x.to({ type: 'cuda', index: 0 })`: a torch.device-like object where a name is wanted.
   if (code === 2345 && /to parameter of type 'string'/.test(message) && /(\.to|withDevice|\bdevice)\(/.test(sourceLine)) return DEVICE_IS_A_STRING_HINT;
   if (PROMISE_AS_VALUE.has(code)) {
     const promised = /'Promise<(.+?)>'/.exec(message)?.[1];
     // Not when the promise is what was wanted (`const p: Promise<number> = 1`): then no await is missing.
-    if (promised !== undefined && !/(to type|parameter of type) 'Promise</.test(message)) return promiseHint(null, promised);
+    if (promised !== undefined && !/(to type|parameter of type) 'Promise</.test(message)) return promiseHint(null, promised, where);
   }
   return null;
 }
@@ -97,11 +139,14 @@ export function typeErrorHint(code: number, message: string, sourceLine = ''): s
  * A hint for an error at run time (`%typecheck off`, or a value the checker could not see):
  * TypeError "model.cuda is not a function", with what the receiver turned out to be.
  */
-export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown'): string | null {
+export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown', cellCode = ''): string | null {
   if (name === 'ReferenceError' && message === 'torch is not defined') return DEVICE_IS_A_STRING_HINT;
   if (name !== 'TypeError') return null;
-  const member = /\.(\w+) is not a function$/.exec(message)?.[1];
+  const failed = /^(.+)\.(\w+) is not a function$/.exec(message);
+  const member = failed?.[2];
   if (member === undefined) return null;
+  // `const xin = withDevice(…); xin.add(1)`: say where the await goes.
+  if (receiver === 'promise') return promiseHint(member, 'unknown', { cellCode, subject: failed?.[1] ?? '' }, PROMISE_AT_RUN_TIME_HINT);
   const known = memberHint(member, receiver);
   if (known !== null || receiver !== 'unknown') return known;
   // A receiver the kernel could not look at (a function's local, say): the array hint is the likeliest.
@@ -116,5 +161,6 @@ export function receiverKindOf(value: unknown): ReceiverKind {
   const has = (name: string): boolean => typeof (value as Record<string, unknown>)[name] === 'function';
   if (has('fit') && has('predict') && has('compile')) return 'model';
   if ('dataId' in value && 'shape' in value && has('dataSync')) return 'tensor';
+  if (has('minimize') && has('applyGradients')) return 'optimizer';
   return 'unknown';
 }

@@ -57,6 +57,12 @@ describe('an error from inside a library call names the cell line', () => {
     assertCaretAt(await strictError(kernel(), cell), cell, 2, 'predict');
   });
 
+  test('a strict-policy DeviceError from inside model.fit (raised in its promise chain, weights on gpu:0, data on cpu) has the cell line and caret', async () => {
+    await runOk(kernel(), "model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });");
+    const cell = 'const hostXs = tf.ones([4, 2]);\nconst hostYs = tf.ones([4, 1]);\nawait model.fit(hostXs, hostYs, { epochs: 1 });';
+    assertCaretAt(await strictError(kernel(), cell), cell, 3, 'fit');
+  });
+
   test('after it, the model still predicts on gpu:0 from a gpu:0 input', async () => {
     assert.equal(await valueOf(kernel(), '(model.predict(onGpu) as tf.Tensor).device'), "'gpu:0'");
   });

@@ -12,6 +12,12 @@ const WALL_TIME = new RegExp(`^Wall time: ${TIME}$`, 'm');
 describe('magics around device work', () => {
   const kernel = useDeviceKernel();
 
+  test('`%device gpu:0` then `%device cpu` between statements: each tensor is made on the device current at its line, and %device says cpu at the end', async () => {
+    const cell = "%device gpu:0\nconst madeOnGpu = tf.ones([2]);\n%device cpu\nconst madeOnCpu = tf.ones([2]);\n[madeOnGpu.device, madeOnCpu.device].join()";
+    assert.equal(await valueOf(kernel(), cell), "'gpu:0,cpu'");
+    assert.match(await printed(kernel(), '%device'), /^current device: cpu\n$/);
+  });
+
   test('`%time CODE` prints "CPU times: …" and "Wall time: …"', async () => {
     const text = await printed(kernel(), '%time Math.sqrt(2)');
     assert.match(text, CPU_TIMES, text);

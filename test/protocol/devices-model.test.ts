@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import {
   countOf, errorOf, linesOf, movesIn, printed, runOk, transferRows, useDeviceKernel, valueOf,
 } from '../support/devices';
-import { resultText } from '../support/exchange';
+import { iopubOf, resultText } from '../support/exchange';
 import { assertTsError } from '../support/typescript';
 
 const SETUP = [
@@ -142,5 +142,38 @@ describe('training a model on gpu:0', () => {
     await runOk(kernel(), "const labels = ['1', '0', '1'];");
     assert.equal(await valueOf(kernel(), "const labelTensor = await asTensor(labels, 'int32').cuda();\n"
       + '[labelTensor.device, labelTensor.dtype, Array.from(await labelTensor.data())]'), "[ 'gpu:0', 'int32', [ 1, 0, 1 ] ]");
+  });
+});
+
+describe('a model as a cell\'s value shows as a summary', () => {
+  const kernel = useDeviceKernel();
+
+  test('`await model.to(\'gpu:0\')` shows its layers, output shapes and params (as the model counts them from its weights), and where its weights are', async () => {
+    await runOk(kernel(), "const summarized = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), tf.layers.dense({ units: 1 })] });\nsummarized.compile({ optimizer: 'adam', loss: 'meanSquaredError' });");
+    const exchange = await runOk(kernel(), "await summarized.to('gpu:0')");
+    const shown = resultText(exchange) ?? '';
+    // Read back by the test from the model itself: each weight's shape, each layer's output shape, each weight's device.
+    const json = async (code: string): Promise<unknown> => JSON.parse(await printed(kernel(), `console.log(JSON.stringify(${code}))`));
+    const perLayer = await json('summarized.layers.map((layer) => layer.getWeights().reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1), 0))') as number[];
+    const shapes = await json('summarized.layers.map((layer) => layer.outputShape)') as (number | null)[][];
+    const devices = await json("[...new Set(summarized.weights.map((w) => w.read().device))].join(' and ')") as string;
+    const lines = linesOf(shown);
+    assert.ok(lines.length < 10, `a summary, not the object:\n${shown}`);
+    assert.match(lines[0]!, new RegExp(`^Sequential "sequential_\\d+" \\(weights on ${devices}\\)$`), shown);
+    perLayer.forEach((params, index) => {
+      const shape = `[${shapes[index]!.map((dimension) => (dimension === null ? 'null' : dimension)).join(', ')}]`;
+      assert.ok(lines.some((line) => line.includes('(Dense)') && line.includes(shape) && line.trimEnd().endsWith(` ${params}`)), `layer ${index}: ${shape}, ${params} params:\n${shown}`);
+    });
+    const total = perLayer.reduce((a, b) => a + b, 0);
+    assert.equal(lines.at(-1), `total params: ${total} (trainable ${total})`, shown);
+    assert.equal(devices, 'gpu:0');
+    const html = String(iopubOf(exchange, 'execute_result')[0]?.data['text/html'] ?? '');
+    assert.equal(html.match(/<tr>/g)?.length, perLayer.length + 1, `a header row and a row per layer:\n${html}`);
+    assert.ok(html.includes(`total params: ${total}`), html);
+  });
+
+  test('console.log(model) prints the same summary', async () => {
+    const shown = resultText(await runOk(kernel(), 'summarized')) ?? '';
+    assert.equal(await printed(kernel(), 'console.log(summarized)'), `${shown}\n`);
   });
 });

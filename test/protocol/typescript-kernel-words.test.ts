@@ -28,9 +28,12 @@ describe('completion of the kernel\'s words', () => {
   const kernel = useDeviceKernel();
   let magics: { line: string[]; cell: string[] };
   let deviceNames: string[];
+  let usages: string[];
 
   before(async () => {
-    magics = magicsListed(await printed(kernel(), '%lsmagic'));
+    const lsmagic = await printed(kernel(), '%lsmagic');
+    magics = magicsListed(lsmagic);
+    usages = lsmagic.split('\n').filter((text) => /^ {2}%/.test(text));
     const table = parseTextTable(await printed(kernel(), '%devices'));
     assert.ok(table !== undefined, 'the %devices table');
     deviceNames = table.rows.map((row) => row.cells[0]!.replace(/^\*\s*/, ''));
@@ -95,10 +98,39 @@ describe('completion of the kernel\'s words', () => {
     assert.deepEqual((await complete('%device_policy s')).matches, ['strict']);
   });
 
+  // Each magic's argument words are the ones its usage line lists (`%report [off|compact|full]`).
+  for (const [magic, typed] of [['typecheck', ''], ['report', ''], ['transfers', ''], ['profile', ''], ['placement', ''], ['gc', ''], ['typecheck', 'o']] as const) {
+    test(`\`%${magic} ${typed}\` offers the words %lsmagic's usage of %${magic} lists${typed ? ` that start with ${typed}` : ''}, not TypeScript names`, async () => {
+      const usage = usages.find((line) => line.trimStart().startsWith(`%${magic} `)) ?? '';
+      const words = /\[([\w|]+)/.exec(usage)?.[1]?.split('|') ?? [];
+      assert.ok(words.length > 0, `the usage line of %${magic}: ${usage}`);
+      const reply = await complete(`%${magic} ${typed}`);
+      assert.deepEqual([...reply.matches].sort(), words.filter((word) => word.startsWith(typed)).sort());
+      assert.equal(reply.cursor_start, magic.length + 2);
+    });
+  }
+
   test('a `%` inside code (a remainder) is not taken for a magic', async () => {
     const reply = await complete('const rest = 7 %Ma');
     assert.ok(!reply.matches.some((match) => match.startsWith('%')), JSON.stringify(reply.matches));
   });
+});
+
+describe('inspection of magics', () => {
+  const kernel = useDeviceKernel();
+
+  for (const [code, name] of [['%device', 'device'], ['%%time', 'time'], ['%timeit', 'timeit'], ['//%device', 'device']] as const) {
+    test(`inspecting \`${code}\` shows what \`%${name}?\` prints`, async () => {
+      const help = await printed(kernel(), `%${name}?`);
+      assert.match(help, new RegExp(`%${name}`), help);
+      const exchange = await kernel().request('shell', 'inspect_request',
+        { code: `${code} `, cursor_pos: codePoints(code).length, detail_level: 0 }, { timeoutMs: 60_000 });
+      assertBusyThenIdle(exchange);
+      const reply = okContent(exchange.reply, 'inspect_reply');
+      assert.equal(reply.found, true);
+      assert.equal(reply.data['text/plain'], help);
+    });
+  }
 });
 
 describe('inspection of tfjs ops', () => {

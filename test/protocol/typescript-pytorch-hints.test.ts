@@ -3,7 +3,7 @@
 // reads as the list of habits covered.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { cellError, executeReply } from '../support/exchange';
+import { cellError, executeReply, streamText } from '../support/exchange';
 import { useKernel } from '../support/fixtures';
 import type { KernelClient } from '../support/kernel-client';
 import { assertTsError } from '../support/typescript';
@@ -47,11 +47,17 @@ const HABITS: Habit[] = [
   },
   {
     code: 'const itemFixed = x.item(); itemFixed.toFixed(2)',
-    typeError: { code: 2339, hint: /^Hint: this is a Promise: reads of tensors .*`const v = await x\.item\(\)`/ },
-    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*`const v = await x\.item\(\)`/ },
+    typeError: { code: 2339, hint: /^Hint: `itemFixed` is a Promise: `x\.item\(…\)` is asynchronous\. Write `const itemFixed = await x\.item\(…\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: `itemFixed` is a Promise: `x\.item\(…\)` is asynchronous\. Write `const itemFixed = await x\.item\(…\)`/ },
   },
   {
     code: "const movedLater = x.to('cpu'); movedLater.add(1)",
+    typeError: { code: 2339, hint: /^Hint: `movedLater` is a Promise: `x\.to\(…\)` is asynchronous\. Write `const movedLater = await x\.to\(…\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: `movedLater` is a Promise: `x\.to\(…\)` is asynchronous\. Write `const movedLater = await x\.to\(…\)`/ },
+  },
+  {
+    // No name to point at: the general form of the hint.
+    code: "(x.to('cpu')).add(1)",
     typeError: { code: 2339, hint: /^Hint: this is a Promise \(moves and reads of tensors are asynchronous\): add `await`, e\.g\. `\(await x\.to\('gpu:0'\)\)\.add\(…\)`/ },
     runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*`x = await x\.to\('gpu:0'\)`/ },
   },
@@ -60,6 +66,46 @@ const HABITS: Habit[] = [
     code: 'const itemPlus = x.item(); itemPlus + 1',
     typeError: { code: 2365, hint: /^Hint: this is a Promise: reads of tensors .*add `await`/i },
     runtime: null,
+  },
+  {
+    code: "const xin = withDevice('cpu', () => tf.ones([1, 2])); model.predict(xin)",
+    typeError: { code: 2345, hint: /^Hint: `xin` is a Promise: `withDevice\(…\)` is asynchronous\. Write `const xin = await withDevice\(…\)`/ },
+    runtime: null,
+  },
+  {
+    code: "const xinLater = withDevice('cpu', () => tf.ones([1, 2])); xinLater.add(1)",
+    typeError: { code: 2339, hint: /^Hint: `xinLater` is a Promise: `withDevice\(…\)` is asynchronous\. Write `const xinLater = await withDevice\(…\)`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: `xinLater` is a Promise: `withDevice\(…\)` is asynchronous\. Write `const xinLater = await withDevice\(…\)`/ },
+  },
+  {
+    code: "x.to('cuda').matMul(x)",
+    typeError: { code: 2339, hint: /^Hint: this is a Promise \(moves and reads of tensors are asynchronous\): add `await`/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*add `await`/i },
+  },
+  {
+    code: 'const lossTensor = x.sum(); lossTensor.backward()',
+    typeError: { code: 2339, hint: /^Hint: tfjs computes gradients inside a function.*`opt\.minimize\(\(\) => .*`tf\.variableGrads/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: tfjs computes gradients inside a function.*`opt\.minimize\(/ },
+  },
+  {
+    code: 'const opt = tf.train.sgd(0.1); opt.zero_grad()',
+    typeError: { code: 2339, hint: /^Hint: tfjs optimizers keep no gradients between steps.*`opt\.minimize\(/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: tfjs optimizers keep no gradients between steps/ },
+  },
+  {
+    code: 'const optimizer = tf.train.adam(); optimizer.zero_grad()',
+    typeError: { code: 2339, hint: /^Hint: tfjs optimizers keep no gradients between steps/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: tfjs optimizers keep no gradients between steps/ },
+  },
+  {
+    code: 'x.detach()',
+    typeError: { code: 2339, hint: /^Hint: tfjs tensors do not record gradients.*nothing to detach/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: tfjs tensors do not record gradients/ },
+  },
+  {
+    code: 'x.size()',
+    typeError: { code: 2349, hint: /^Hint: in tfjs `x\.size` is a number/ },
+    runtime: { ename: 'TypeError', hint: /^Hint: in tfjs `x\.size` is a number/ },
   },
   {
     code: "const device = torch.device('cuda')",
@@ -143,5 +189,57 @@ describe('PyTorch habits get the same hint at run time (%typecheck off)', () => 
     const error = cellError(await kernel().execute('const plainThing = { a: 1 }; (plainThing as any).numpy()'));
     assert.equal(error.ename, 'TypeError');
     assert.ok(!error.traceback.some((line) => line.startsWith('Hint:')), error.traceback.join('\n'));
+  });
+});
+
+describe('a model call given plain data names the argument and the fix (%typecheck off)', () => {
+  const kernel = useKernel();
+  before(async () => {
+    assert.equal(executeReply(await kernel().execute(`${SETUP}\nmodel.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });`, {}, { timeoutMs: 60_000 })).status, 'ok');
+    await setTypecheck(kernel(), 'off');
+  });
+
+  const CASES: { code: string; message: RegExp }[] = [
+    { code: "await model.fit(tf.ones([4, 2]), ['1', '0', '1', '0'], { epochs: 1 })", message: /^model\.fit: y is an array \[ '1', '0', '1', '0' \], not a tensor\. Make it one first: asTensor\(y, 'int32'\)/ },
+    { code: 'await model.fit([[1, 2]], [1], { epochs: 1 })', message: /^model\.fit: x is an array \[ \[ 1, 2 \] \], not a tensor\. Make it one first: asTensor\(x\), or tf\.tensor2d\(rows\)/ },
+    { code: 'model.predict([[1, 2]])', message: /^model\.predict: x is an array .*asTensor\(x\), or tf\.tensor2d\(rows\)/ },
+    { code: 'await model.evaluate(tf.ones([4, 2]), [1, 0, 1, 0])', message: /^model\.evaluate: y is an array .*asTensor\(y\)/ },
+    { code: 'await model.trainOnBatch([[1, 2]], tf.ones([1, 1]))', message: /^model\.trainOnBatch: x is an array / },
+    { code: "const xinRun = withDevice('cpu', () => tf.ones([1, 2])); model.predict(xinRun)", message: /^model\.predict: x is a Promise, not a tensor: .*Add `await` where it is made: `const x = await withDevice\(…\)`/ },
+    { code: "await model.fit(tf.ones([4, 2]), tf.tensor(['1', '0', '1', '0']), { epochs: 1 })", message: /^model\.fit: y is a string tensor; a model needs numbers\. .*asTensor\(labels, 'int32'\)/ },
+  ];
+  for (const { code, message } of CASES) {
+    test(`\`${code}\` is a TypeError matching ${message}, with the cell line under a caret`, async () => {
+      const error = cellError(await kernel().execute(code, {}, { timeoutMs: 60_000 }));
+      assert.equal(error.ename, 'TypeError', error.traceback.join('\n'));
+      assert.match(error.evalue, message);
+      assert.ok(error.traceback.includes(`1 | ${code}`), error.traceback.join('\n'));
+    });
+  }
+
+  test('an array of tensors (a model with several inputs takes them so) is passed on to tfjs, not refused', async () => {
+    const error = cellError(await kernel().execute('model.predict([tf.ones([1, 2]), tf.ones([1, 2])])', {}, { timeoutMs: 60_000 }));
+    assert.doesNotMatch(error.evalue, /not a tensor/);
+  });
+});
+
+describe('a tensor read printed instead of awaited (console.log(x.sum().item()))', () => {
+  const kernel = useKernel();
+  before(async () => {
+    assert.equal(executeReply(await kernel().execute(SETUP, {}, { timeoutMs: 60_000 })).status, 'ok');
+  });
+
+  test('prints the Promise with a note, no kernel internals, and the cell warns that line 2 did not await it', async () => {
+    const exchange = await kernel().execute("const readOnce = 1;\nconsole.log(x.sum().item());", {}, { timeoutMs: 60_000 });
+    assert.equal(executeReply(exchange).status, 'ok');
+    const stdout = streamText(exchange, 'stdout');
+    assert.match(stdout, /^Promise \{ .* \} \(not awaited: x\.item\(\) is asynchronous; write `await x\.item\(\)` to get its value\)/);
+    for (const internal of ['CellContext', 'stoppers', 'executionCount', 'async_id_symbol', 'kResourceStore']) assert.ok(!stdout.includes(internal), `${internal} in ${stdout}`);
+    assert.match(streamText(exchange, 'stderr'), /Warning: `x\.item\(\)` at line 2 was not awaited: its Promise was printed, not its value/);
+  });
+
+  test('a promise of the user\'s own prints as Node prints it, without kernel internals', async () => {
+    const stdout = streamText(await kernel().execute('console.log(Promise.resolve(7))'), 'stdout');
+    assert.equal(stdout, 'Promise { 7 }\n');
   });
 });

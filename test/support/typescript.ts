@@ -16,7 +16,8 @@ export interface TsProblem {
   header: string;
 }
 
-const PROBLEM = /^(\d+):(\d+) - error TS(\d+): (.*)$/;
+/** A chained diagnostic ("This expression is not callable.\n  Type …") spans lines. */
+const PROBLEM = /^(\d+):(\d+) - error TS(\d+): ([\s\S]*)$/;
 
 /** "2:7 - error TS2322: ..." parsed, or undefined for any other line. */
 export function parseProblem(text: string): TsProblem | undefined {

@@ -15,6 +15,17 @@ function excerpt(code: string, diagnostic: CellDiagnostic): string[] {
   return [`${gutter}${source}`, `${' '.repeat(gutter.length + diagnostic.column - 1)}${'^'.repeat(width)}`];
 }
 
+/**
+ * The name the problem is about: the receiver of a missing member (`xin` in `xin.add`), or the
+ * flagged text itself when it is a name (`xin` in `m.predict(xin)`).
+ */
+function subjectOf(code: string, diagnostic: CellDiagnostic): string {
+  const source = code.split('\n')[diagnostic.line - 1] ?? '';
+  const flagged = source.slice(diagnostic.column - 1, diagnostic.column - 1 + diagnostic.length);
+  if (diagnostic.code === 2339 || diagnostic.code === 2551) return /([A-Za-z_$][\w$]*)\s*\.\s*$/.exec(source.slice(0, diagnostic.column - 1))?.[1] ?? '';
+  return /^[A-Za-z_$][\w$]*$/.test(flagged) ? flagged : '';
+}
+
 export function typeErrorOutcome(code: string, diagnostics: CellDiagnostic[]): ErrorOutcome {
   const [first] = diagnostics;
   if (!first) throw new Error('typeErrorOutcome needs at least one diagnostic');
@@ -22,7 +33,7 @@ export function typeErrorOutcome(code: string, diagnostics: CellDiagnostic[]): E
   const traceback: string[] = [];
   for (const diagnostic of diagnostics) {
     traceback.push(describe(diagnostic), ...excerpt(code, diagnostic));
-    const hint = typeErrorHint(diagnostic.code, diagnostic.message, code.split('\n')[diagnostic.line - 1]);
+    const hint = typeErrorHint(diagnostic.code, diagnostic.message, code.split('\n')[diagnostic.line - 1], { cellCode: code, subject: subjectOf(code, diagnostic) });
     if (hint && !traceback.includes(hint)) traceback.push(hint);
     traceback.push('');
   }

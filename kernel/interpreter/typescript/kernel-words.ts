@@ -1,5 +1,6 @@
 // Completion of the kernel's own words, which the TypeScript language service does not know:
-// magic names after `%`, `%%` and `//%`, and device names where a device is named (`%device `,
+// magic names after `%`, `%%` and `//%`, the words a magic's argument takes (`%typecheck o`,
+// declared by each magic in magics/), and device names where a device is named (`%device `,
 // `%%device `, `.to('`, `withDevice('`, `device('`). Positions are UTF-16 indexes into the cell.
 import type { Magic } from '../../../magics/registry';
 
@@ -21,14 +22,23 @@ export interface WordCompletion {
 const MAGIC_NAME = /^\s*(?:\/\/)?(%%?)([\w-]*)$/;
 /** `%device gp`, `%%device `: the magic and the device name typed so far. */
 const DEVICE_MAGIC_ARGUMENT = /^\s*(?:\/\/)?(%%?)device\s+([\w:]*)$/;
-const POLICY_MAGIC_ARGUMENT = /^\s*(?:\/\/)?%device_policy\s+(\w*)$/;
+/** `%typecheck o`, `%report `: a line magic and its first argument typed so far. */
+const MAGIC_ARGUMENT = /^\s*(?:\/\/)?%([\w-]+)\s+([\w-]*)$/;
 /** An open string that names a device: `.to('`, `withDevice("`, `device(`. */
 const DEVICE_STRING = /(?:\.to|\bwithDevice|\bdevice)\(\s*['"`]([\w:]*)$/;
 
-const POLICIES = ['auto', 'warn', 'strict'];
-
 function startingWith(prefix: string, words: readonly string[]): string[] {
   return words.filter((word) => word.startsWith(prefix));
+}
+
+/** The magic whose name the cursor is on or right after (`%device|`, `%%ti|me`), for inspection. */
+export function magicAt(cell: string, cursor: number, magics: readonly Magic[]): Magic | null {
+  const lineStart = cell.lastIndexOf('\n', cursor - 1) + 1;
+  const lineEnd = cell.indexOf('\n', cursor);
+  const line = cell.slice(lineStart, lineEnd === -1 ? cell.length : lineEnd);
+  const name = /^\s*(?:\/\/)?%%?([\w-]+)/.exec(line);
+  if (!name || cursor - lineStart > name[0].length) return null;
+  return magics.find((known) => known.name === name[1]) ?? null;
 }
 
 /** What to offer at `cursor`, or null where the language service should answer. */
@@ -41,10 +51,11 @@ export async function completeKernelWord(cell: string, cursor: number, words: Ke
     const fits = words.magics.filter((known) => (marks === '%%' ? known.cell : known.line) !== undefined);
     return { matches: startingWith(typed, fits.map((known) => known.name)).map((name) => `${marks}${name}`), start: cursor - typed.length - marks.length, type: 'magic' };
   }
-  const policy = POLICY_MAGIC_ARGUMENT.exec(before);
-  if (policy) {
-    const typed = policy[1] ?? '';
-    return { matches: startingWith(typed, POLICIES), start: cursor - typed.length, type: 'value' };
+  const argument = MAGIC_ARGUMENT.exec(before);
+  const argumentWords = words.magics.find((known) => known.name === argument?.[1])?.arguments;
+  if (argument && argumentWords) {
+    const typed = argument[2] ?? '';
+    return { matches: startingWith(typed, argumentWords), start: cursor - typed.length, type: 'value' };
   }
   const deviceMagic = DEVICE_MAGIC_ARGUMENT.exec(before);
   const deviceString = deviceMagic ? null : DEVICE_STRING.exec(before);

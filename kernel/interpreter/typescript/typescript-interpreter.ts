@@ -12,11 +12,12 @@ import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
 import { renderReport } from '../../display/report/render';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
-import { parseCell } from '../../../magics/parser';
-import { MagicError, type MagicRegistry } from '../../../magics/registry';
+import { type MagicCall, magicsBelowCode, parseCell } from '../../../magics/parser';
+import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
+import { installPromiseDisplay, promisedCall } from '../promise-display';
 import { callTextAt } from './call-text';
 import { cellSource } from './loop-lines';
 import { type ReceiverKind, receiverKindOf, runtimeErrorHint } from '../hints';
@@ -30,7 +31,8 @@ import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
 import { placeInCell, quotedSource } from './sub-cell';
-import { completeKernelWord } from './kernel-words';
+import { completeKernelWord, magicAt } from './kernel-words';
+import { placeMagicLines, RUN_MAGIC_LINE } from './magic-lines';
 import { codePointLength, utf16Index } from '../code-points';
 import { type CellMapper, CellTranspiler } from './transpile';
 
@@ -66,6 +68,8 @@ function unsupportedPragma(code: string): string | null {
 function receiverOfFailedCall(message: string): ReceiverKind {
   const receiver = /^(.+)\.\w+ is not a function$/.exec(message)?.[1] ?? '';
   if (/^[[\'"`]/.test(receiver)) return 'array';
+  // "x.to(...).matMul is not a function": what a move or a read returns is a Promise.
+  if (/\.(to|cuda|cpu|item|data|array)\(\.\.\.\)$/.test(receiver)) return 'promise';
   if (!/^[A-Za-z_$][\w$]*$/.test(receiver)) return 'unknown';
   const holder = Object.getOwnPropertyDescriptor(globalThis, receiver);
   // A getter could run user code: only a plain value is looked at.
@@ -102,6 +106,10 @@ interface RunningCell {
   cell: string;
   /** Moves and readbacks still in flight when the cell's code ended (not awaited, or cut short by an interrupt). */
   leftRunning: CellTask[];
+  /** Promises of tensor reads and moves the cell printed (console.log) instead of awaiting: the method and the line. */
+  printedPromises: { operation: string; line: number | null }[];
+  /** Line magics that run at their place in the code (magic-lines.ts), by index. */
+  placedMagics: (() => Promise<void>)[];
 }
 
 export class TypeScriptInterpreter implements Interpreter {
@@ -130,6 +138,21 @@ export class TypeScriptInterpreter implements Interpreter {
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);
     this.runtime.install();
+    // Not enumerable: the cell's code calls it, the user never sees it.
+    Object.defineProperty(globalThis, RUN_MAGIC_LINE, {
+      configurable: true,
+      value: (index: number): Promise<void> => {
+        const run = this.running?.placedMagics[index];
+        if (!run) throw new Error(`no line magic ${index} in the running cell`);
+        return run();
+      },
+    });
+    installPromiseDisplay((operation) => {
+      const running = this.running;
+      if (!running) return;
+      const where = this.callerLocation();
+      running.printedPromises.push({ operation, line: where?.cell === running.executionCount ? where.line : null });
+    });
     // Output from an interrupted cell's leftover work throws instead of landing in a later cell.
     const cellEmit = (event: OutputEvent): void => {
       stopIfInterrupted();
@@ -186,7 +209,7 @@ export class TypeScriptInterpreter implements Interpreter {
     interrupted.catch(() => undefined);
     const running: RunningCell = {
       executionCount: options.executionCount, fileName: cellFileName(options.executionCount), interrupted,
-      context: new CellContext(options.executionCount), code: '', cell, leftRunning: [],
+      context: new CellContext(options.executionCount), code: '', cell, leftRunning: [], printedPromises: [], placedMagics: [],
     };
     this.running = running;
     this.lastCell = running;
@@ -197,14 +220,20 @@ export class TypeScriptInterpreter implements Interpreter {
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
       const parsed = parseCell(cell);
       this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
-      code = parsed.code;
+      const late = magicsBelowCode(parsed);
+      // A %%cell magic runs the code its own way: its line magics all run first.
+      const lines = parsed.cellMagic ? { code: parsed.code, placed: [], early: late.calls } : placeMagicLines(this.t, parsed.code, late.calls);
+      code = lines.code;
       running.code = code;
       const context = this.magicContext(running);
+      running.placedMagics = lines.placed.map((call) => () => this.runLineMagic(call, context));
+      if (lines.early.length > 0) {
+        const named = lines.early.map((call) => `%${call.name} (line ${call.line})`).join(', ');
+        process.stderr.write(`Warning: line magics inside a block, a function or a %%cell magic's cell run before the cell's code: ${named} ran before the code on line ${late.firstCodeLine}. `
+          + "Put it between top-level statements, or use `await withDevice('gpu:0', () => …)` for part of a cell.\n");
+      }
       for (const call of parsed.lineMagics) {
-        const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
-        if (call.name.endsWith('?')) context.print(`${magic.usage}\n  ${magic.help}\n`);
-        else if (magic.line) await magic.line(call.args, context);
-        else throw new MagicError(`%${magic.name} is a cell magic: write %%${magic.name} on the cell's first line`);
+        if (!lines.placed.includes(call)) await this.runLineMagic(call, context);
       }
       let value: unknown;
       if (parsed.cellMagic) {
@@ -238,6 +267,13 @@ export class TypeScriptInterpreter implements Interpreter {
 
   async finishCell(executionCount: number): Promise<void> {
     const cell = this.lastCell;
+    if (cell !== null && cell.executionCount === executionCount) {
+      // A read that already finished (a cpu tensor's) leaves no task running: its printed promise is the sign.
+      for (const { operation, line } of cell.printedPromises) {
+        process.stderr.write(`Warning: \`${promisedCall(operation)}\`${line === null ? '' : ` at line ${line}`} was not awaited: its Promise was printed, not its value. Write \`await\` before the call.\n`);
+      }
+      cell.printedPromises = [];
+    }
     // Moves and readbacks still in flight finish now, so they are reported under this cell, not the
     // next. An interrupted cell's were cut short by the interrupt, not forgotten: it ends at once
     // (waiting up to 10 s for them would keep the interrupt from stopping it), and they are
@@ -248,6 +284,13 @@ export class TypeScriptInterpreter implements Interpreter {
     }
     const shown = await this.deps.hooks.afterRun(executionCount);
     if (shown) this.deps.emit({ type: 'display_data', ...renderReport(shown.report, shown.mode) });
+  }
+
+  private async runLineMagic(call: MagicCall, context: MagicContext): Promise<void> {
+    const magic = this.deps.magics.get(call.name.replace(/\?$/, ''));
+    if (call.name.endsWith('?')) context.print(magicHelp(magic));
+    else if (magic.line) await magic.line(call.args, context);
+    else throw new MagicError(`%${magic.name} is a cell magic: write %%${magic.name} on the cell's first line`);
   }
 
   /** The call that started `task`, as the user wrote it in `cell`. */
@@ -352,6 +395,8 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   async inspect(cell: string, cursorPos: number, detailLevel: number): Promise<Inspection> {
+    const magic = magicAt(cell, utf16Index(cell, cursorPos), this.deps.magics.list());
+    if (magic) return { found: true, data: { 'text/plain': magicHelp(magic) } };
     await this.declareTensorsFor(cell);
     return this.introspection.inspect(cell, cursorPos, detailLevel);
   }
@@ -392,7 +437,7 @@ export class TypeScriptInterpreter implements Interpreter {
         outcome.traceback.push(`${gutter}${source}`, `${' '.repeat(gutter.length + Number(top[2]) - 1)}^`);
       }
     }
-    const hint = runtimeErrorHint(outcome.ename, outcome.evalue, receiverOfFailedCall(outcome.evalue));
+    const hint = runtimeErrorHint(outcome.ename, outcome.evalue, receiverOfFailedCall(outcome.evalue), parseCell(cell).code);
     if (hint) outcome.traceback.push(hint);
     return outcome;
   }
