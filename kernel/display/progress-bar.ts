@@ -19,7 +19,7 @@ export function barPrefix(fraction: number | null): string {
 /** `text` (which may start with barPrefix) as text/plain, and as HTML after a theme-neutral drawn bar. */
 export function barBundle(className: string, fraction: number | null, text: string): MimeBundle {
   const width = fraction === null ? 0 : fraction * 100;
-  const html = `<div class="${className}" style="font-size:12px;color:inherit">`
+  const html = `<div class="${className}" style="font-size:12px">`
     + `<div style="display:inline-block;width:200px;height:8px;border:1px solid rgba(127,127,127,0.5);border-radius:4px;vertical-align:middle;margin-right:8px">`
     + `<div style="width:${width.toFixed(1)}%;height:100%;background:#4c9be8;border-radius:3px"></div></div>`
     + `${escapeHtml(text.replace(/^\[[█░]+\] /, ''))}</div>`;
