@@ -54,7 +54,8 @@ function panelSpec(panel: ChartPanel): JsonObject {
     encoding: {
       x: { field: 'x', type: 'quantitative', title: panel.xTitle },
       y: { field: 'y', type: 'quantitative', title: panel.yTitle },
-      color: { field: 'series', type: 'nominal', title: null, scale: { range: SERIES_COLOURS } },
+      // A legend only tells series apart: one series needs none.
+      color: { field: 'series', type: 'nominal', title: null, scale: { range: SERIES_COLOURS }, ...(panel.series.length > 1 ? {} : { legend: null }) },
       tooltip: [{ field: 'series', type: 'nominal' }, { field: 'x', type: 'quantitative' }, { field: 'y', type: 'quantitative' }],
     },
   };

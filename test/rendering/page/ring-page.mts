@@ -115,4 +115,118 @@ function sanitize(html: string): string {
   return new Sanitizer().sanitize(html);
 }
 
-Object.assign(window, { ring: { render, sanitize } });
+/** Each element's tag, and its attributes with style split into declarations. */
+function shape(html: string): { tags: string[]; attributes: Map<string, string>[]; text: string } {
+  const body = new DOMParser().parseFromString(html, 'text/html').body;
+  const elements = [...body.querySelectorAll('*')];
+  return {
+    tags: elements.map((element) => element.tagName.toLowerCase()),
+    attributes: elements.map((element) => {
+      const found = new Map<string, string>();
+      for (const attribute of [...element.attributes]) {
+        if (attribute.name !== 'style') found.set(attribute.name, attribute.value);
+        else for (const declaration of attribute.value.split(';')) {
+          const [name, ...value] = declaration.split(':');
+          if (name?.trim()) found.set(`style ${name.trim()}`, value.join(':').trim());
+        }
+      }
+      return found;
+    }),
+    text: body.textContent ?? '',
+  };
+}
+
+/** What the sanitizer changed in some HTML: removed elements, attributes, style declarations, text. */
+function sanitizerChanges(html: string): string[] {
+  const before = shape(html);
+  const after = shape(sanitize(html));
+  const changes: string[] = [];
+  if (before.tags.join() !== after.tags.join()) {
+    const kept = [...after.tags];
+    for (const tag of before.tags) {
+      const at = kept.indexOf(tag);
+      if (at >= 0) kept.splice(at, 1);
+      else changes.push(`element <${tag}> removed`);
+    }
+    for (const tag of kept) changes.push(`element <${tag}> added`);
+  } else {
+    before.attributes.forEach((attributes, index) => {
+      for (const [name, value] of attributes) {
+        const now = after.attributes[index]!.get(name);
+        if (now === undefined) changes.push(`<${before.tags[index]}> ${name}: ${value.slice(0, 60)} removed`);
+        else if (now !== value) changes.push(`<${before.tags[index]}> ${name}: ${value.slice(0, 60)} became ${now.slice(0, 60)}`);
+      }
+    });
+  }
+  if (before.text !== after.text) changes.push(`text changed: ${JSON.stringify(before.text.slice(0, 80))} became ${JSON.stringify(after.text.slice(0, 80))}`);
+  return [...new Set(changes)];
+}
+
+type Rgba = [number, number, number, number];
+
+function rgba(css: string): Rgba {
+  const parts = /rgba?\(([^)]+)\)/.exec(css)?.[1]?.split(/[ ,/]+/).filter(Boolean).map(Number) ?? [0, 0, 0, 0];
+  return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0, parts[3] ?? 1];
+}
+
+function over(top: Rgba, bottom: Rgba): Rgba {
+  const alpha = top[3];
+  return [0, 1, 2].map((i) => top[i]! * alpha + bottom[i]! * (1 - alpha)).concat(1) as Rgba;
+}
+
+function luminance([r, g, b]: Rgba): number {
+  const channel = (value: number): number => {
+    const c = value / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+}
+
+/** The colour behind an element: its and its ancestors' backgrounds composited, white under all. */
+function backgroundOf(element: Element): Rgba {
+  const layers: Rgba[] = [];
+  for (let node: Element | null = element; node; node = node.parentElement) layers.push(rgba(getComputedStyle(node).backgroundColor));
+  return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1] as Rgba);
+}
+
+/**
+ * Contrast of every element with text of its own inside `selector`: its computed colour, faded by
+ * its own and its ancestors' opacity, against the background behind it (WCAG 2 ratio).
+ */
+function contrasts(selector: string): { text: string; ratio: number; color: string; background: string }[] {
+  const found: { text: string; ratio: number; color: string; background: string }[] = [];
+  for (const element of document.querySelectorAll(`${selector} *`)) {
+    if (element.closest('svg')) continue;
+    const own = [...element.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent ?? '').join('').trim();
+    if (own === '') continue;
+    let opacity = 1;
+    for (let node: Element | null = element; node; node = node.parentElement) opacity *= Number(getComputedStyle(node).opacity);
+    const background = backgroundOf(element);
+    const colour = rgba(getComputedStyle(element).color);
+    const text = over([colour[0], colour[1], colour[2], colour[3] * opacity], background);
+    const [light, dark] = [luminance(text), luminance(background)].sort((a, b) => b - a) as [number, number];
+    found.push({ text: own.slice(0, 40), ratio: (light + 0.05) / (dark + 0.05), color: `rgb(${text.slice(0, 3).map(Math.round).join(',')})`, background: `rgb(${background.slice(0, 3).map(Math.round).join(',')})` });
+  }
+  return found;
+}
+
+/** A rendered report beside the kernel's HTML parsed as it is: table cells, text, the timeline's size. */
+function reportFound(index: number, html: string) {
+  const box = document.querySelector(`.ring-output[data-index="${index}"]`)!;
+  const cells = (root: ParentNode): string[] => [...root.querySelectorAll('.tsgpu-report-table td, .tsgpu-report-table th')].map((cell) => cell.textContent ?? '');
+  const expected = new DOMParser().parseFromString(html, 'text/html').body;
+  const image = box.querySelector('.tsgpu-timeline');
+  const size = image?.getBoundingClientRect();
+  return {
+    cells: cells(box), expectedCells: cells(expected), text: box.textContent ?? '', expectedText: expected.textContent ?? '',
+    timeline: image && size ? { width: size.width, height: size.height, loaded: image instanceof HTMLImageElement ? image.complete && image.naturalWidth > 0 : true } : null,
+  };
+}
+
+/** What Vega drew for an output: SVG elements, point symbols and bars of its marks (not its legends'). */
+function chartDrawn(index: number) {
+  const box = document.querySelector(`.ring-output[data-index="${index}"]`)!;
+  return { svg: box.querySelectorAll('svg').length, symbols: box.querySelectorAll('svg .mark-symbol.role-mark path').length, rects: box.querySelectorAll('svg .mark-rect.role-mark path').length };
+}
+
+Object.assign(window, { ring: { render, sanitize, sanitizerChanges, contrasts, reportFound, chartDrawn } });
