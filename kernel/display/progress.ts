@@ -2,9 +2,8 @@
 // bar, step or epoch, loss when known, elapsed, ETA, and what moving data cost this epoch. Once a
 // step has values (loss, metrics) or moved data, the display becomes a live chart of them.
 import type { OutputEvent } from '../interpreter/interpreter';
-import type { JsonObject } from '../protocol/messages';
 import { type Chart, chartBundle } from './chart/chart';
-import { barBundle, barPrefix, InPlaceDisplay } from './progress-bar';
+import { barBundle, barPrefix, type Drawn, InPlaceDisplay } from './progress-bar';
 import { bytesText, msText } from './report/format';
 
 /** Moves so far in the session; progress shows the difference per step or epoch. */
@@ -72,7 +71,7 @@ function seconds(ms: number): string {
 /** How a bar's last draw ends: still running, done, or stopped by an interrupt of its cell. */
 type Ending = 'running' | 'finished' | 'interrupted';
 
-function render(state: ProgressState, ending: Ending): { data: Record<string, string | JsonObject>; metadata: JsonObject } {
+function render(state: ProgressState, ending: Ending): Drawn {
   const finished = ending !== 'running';
   const elapsed = performance.now() - state.started;
   const fraction = state.total ? Math.min(1, state.done / state.total) : null;

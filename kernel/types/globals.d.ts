@@ -52,6 +52,8 @@ interface TsgpuPlotOptions {
   yLabel?: string;
   /** Series names, one per column of a 2-D y. */
   names?: string[];
+  /** 'log' for x values spread over decades (batch sizes 1 … 1024). */
+  xScale?: 'linear' | 'log';
   /** Names the output so a later plot with the same id replaces it. */
   id?: string;
 }

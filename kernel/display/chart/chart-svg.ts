@@ -2,7 +2,7 @@
 // image, which inherits no colour from the page: the SVG carries its own light background and
 // dark text, legible in light and dark themes alike (as matplotlib's figures are).
 import { escapeHtml } from '../report/format';
-import { type Chart, type ChartPanel, SERIES_COLOURS } from './chart';
+import { type Chart, type ChartPanel, type ChartPoint, SERIES_COLOURS } from './chart';
 
 export const CARD_BACKGROUND = '#ffffff';
 export const CARD_TEXT = '#1f2328';
@@ -34,14 +34,18 @@ function extent(values: number[]): [number, number] {
 }
 
 function panelSvg(panel: ChartPanel, offsetX: number): string {
-  const points = panel.series.flatMap((series) => series.points).filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y));
-  const [x0, x1] = extent(points.map((point) => point.x));
+  const log = panel.xScale === 'log';
+  // On a log scale x is placed by its logarithm; points at or below zero cannot be drawn there.
+  const drawable = (point: ChartPoint): boolean => Number.isFinite(point.x) && Number.isFinite(point.y) && (!log || point.x > 0);
+  const xOf = (x: number): number => (log ? Math.log10(x) : x);
+  const points = panel.series.flatMap((series) => series.points).filter(drawable);
+  const [x0, x1] = extent(points.map((point) => xOf(point.x)));
   // Bars and transfer costs start at zero; a loss curve is read better on its own range.
   const [yLow, y1] = extent(points.map((point) => point.y));
   const y0 = panel.mark === 'bar' ? Math.min(0, yLow) : yLow;
   const plotWidth = WIDTH - LEFT - RIGHT;
   const plotHeight = HEIGHT - TOP - BOTTOM;
-  const px = (x: number): number => offsetX + LEFT + ((x - x0) / (x1 - x0 || 1)) * plotWidth;
+  const px = (x: number): number => offsetX + LEFT + ((xOf(x) - x0) / (x1 - x0 || 1)) * plotWidth;
   const py = (y: number): number => TOP + plotHeight - ((y - y0) / (y1 - y0 || 1)) * plotHeight;
   const parts: string[] = [];
   const axisY = TOP + plotHeight;
@@ -49,14 +53,15 @@ function panelSvg(panel: ChartPanel, offsetX: number): string {
   parts.push(`<line x1="${offsetX + LEFT}" y1="${TOP}" x2="${offsetX + LEFT}" y2="${axisY}" stroke="${CARD_MUTED}"/>`);
   const label = (x: number, y: number, text: string, anchor: string, extra = ''): string =>
     `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="10" fill="${CARD_MUTED}" text-anchor="${anchor}"${extra}>${escapeHtml(text)}</text>`;
-  parts.push(label(offsetX + LEFT, axisY + 13, tick(x0), 'start'), label(offsetX + WIDTH - RIGHT, axisY + 13, tick(x1), 'end'));
+  const xTick = (x: number): string => tick(log ? 10 ** x : x);
+  parts.push(label(offsetX + LEFT, axisY + 13, xTick(x0), 'start'), label(offsetX + WIDTH - RIGHT, axisY + 13, xTick(x1), 'end'));
   parts.push(label(offsetX + LEFT - 4, axisY, tick(y0), 'end'), label(offsetX + LEFT - 4, TOP + 8, tick(y1), 'end'));
   parts.push(label(offsetX + LEFT + plotWidth / 2, axisY + 28, panel.xTitle, 'middle'));
   parts.push(label(offsetX + 12, TOP + plotHeight / 2, panel.yTitle, 'middle', ` transform="rotate(-90 ${offsetX + 12} ${TOP + plotHeight / 2})"`));
   if (panel.title) parts.push(`<text x="${offsetX + LEFT}" y="14" font-size="11" font-weight="600" fill="${CARD_TEXT}">${escapeHtml(panel.title)}</text>`);
   panel.series.forEach((series, index) => {
     const colour = SERIES_COLOURS[index % SERIES_COLOURS.length]!;
-    const shown = series.points.filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y));
+    const shown = series.points.filter(drawable);
     if (panel.mark === 'bar') {
       const width = Math.max(2, Math.min(24, plotWidth / Math.max(shown.length, 1) - 2));
       for (const point of shown) {

@@ -27,6 +27,8 @@ export interface ChartPanel {
   yTitle: string;
   /** line: points joined in x order (each point drawn too); point: a scatter; bar: one bar per x. */
   mark: 'line' | 'point' | 'bar';
+  /** 'log' for x values spread over decades (batch sizes 1 … 1024). */
+  xScale?: 'linear' | 'log';
   series: ChartSeries[];
 }
 
@@ -52,7 +54,12 @@ function panelSpec(panel: ChartPanel): JsonObject {
     data: { values },
     mark,
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: panel.xTitle },
+      x: {
+        field: 'x', type: 'quantitative', title: panel.xTitle,
+        ...(panel.xScale === 'log' ? { scale: { type: 'log' } } : {}),
+        // Steps and epochs are whole numbers: no tick at 1.5.
+        ...(values.every((value) => Number.isInteger(value.x)) ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
+      },
       y: { field: 'y', type: 'quantitative', title: panel.yTitle },
       // A legend only tells series apart: one series needs none.
       color: { field: 'series', type: 'nominal', title: null, scale: { range: SERIES_COLOURS }, ...(panel.series.length > 1 ? {} : { legend: null }) },

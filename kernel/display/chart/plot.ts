@@ -19,6 +19,8 @@ export interface PlotOptions {
   yLabel?: string;
   /** Names of the series: one per column of a 2-D y. */
   names?: string[];
+  /** 'log' for x values spread over decades (batch sizes 1 … 1024). */
+  xScale?: 'linear' | 'log';
 }
 
 function isTensorLike(value: unknown): value is TensorLike {
@@ -63,7 +65,7 @@ export async function plotChart(first: Plottable, second: Plottable | undefined,
     panels: [{
       ...(options.title ? { title: options.title } : {}),
       xTitle: options.xLabel ?? (x ? 'x' : 'index'), yTitle: options.yLabel ?? 'y',
-      mark: options.type === 'scatter' ? 'point' : 'line', series,
+      mark: options.type === 'scatter' ? 'point' : 'line', series, ...(options.xScale ? { xScale: options.xScale } : {}),
     }],
   };
 }
