@@ -82,9 +82,10 @@ export class InPlaceDisplay {
     this.deferred = null;
     if (deferred) clearTimeout(deferred.timer);
     const { data, metadata } = render();
+    const createdAt = new Date().toISOString();
     this.emit(this.shown
-      ? { type: 'update_display_data', data, metadata, displayId: this.id }
-      : { type: 'display_data', data, metadata, displayId: this.id });
+      ? { type: 'update_display_data', data, metadata, displayId: this.id, createdAt }
+      : { type: 'display_data', data, metadata, displayId: this.id, createdAt });
     // Timed from when the output left, not from when rendering began: a slow render (a long
     // chart) must not bring the next update closer to this one.
     this.lastDraw = performance.now();

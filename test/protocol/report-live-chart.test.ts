@@ -35,7 +35,7 @@ function spacingOf(exchange: Exchange, displayId: string): number[] {
 describe('live training chart', () => {
   const kernel = useReportKernel();
 
-  test('progress.fit over 50 epochs: updates at least 100 ms apart, the last one charts loss, val_loss, acc and val_acc for all 50 epochs', async () => {
+  test('progress.fit over 50 epochs: updates at least 100 ms apart, the last one charts loss, val_loss, acc and val_acc for all 50 epochs', async (t) => {
     const exchange = await runOk(kernel(), [
       'const model = tf.sequential();',
       "model.add(tf.layers.dense({ units: 4, inputShape: [2], activation: 'relu' }));",
@@ -52,14 +52,11 @@ describe('live training chart', () => {
 
     const spacing = spacingOf(exchange, displayId);
     assert.equal(spacing.length, updates.length);
-    // The kernel keeps 100 ms between draws on the thread that runs the cell; header dates are
-    // stamped later, by the protocol thread, when the output reaches it (1 ms resolution). On two
-    // busy cores that thread's wake-up varied by up to 12 ms (measured): allow 20 ms of it. A loop
-    // drawing every epoch unthrottled would send them 2-10 ms apart.
+    // Header dates are when each draw was made (1 ms resolution), not when the protocol thread got
+    // round to publishing it (that wake-up varied by up to 12 ms on two busy cores).
     const closest = Math.min(...spacing);
-    assert.ok(closest >= 80, `updates ${closest} ms apart (all: ${spacing.join(', ')}): at most one per 100 ms`);
-    const median = [...spacing].sort((a, b) => a - b)[Math.floor(spacing.length / 2)]!;
-    assert.ok(median >= 100, `median spacing ${median} ms (all: ${spacing.join(', ')}): at most one per 100 ms`);
+    assert.ok(closest >= 100, `updates ${closest} ms apart (all: ${spacing.join(', ')}): at most one per 100 ms`);
+    t.diagnostic(`${updates.length} updates for 50 epochs, ${closest} to ${Math.max(...spacing)} ms apart`);
     assert.ok(updates.length < 50, `${updates.length} updates for 50 epochs: the chart is throttled, not redrawn per epoch`);
 
     const last = updates.at(-1)!;
