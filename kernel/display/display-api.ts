@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MimeBundle, OutputEvent } from '../interpreter/interpreter';
 import type { JsonObject } from '../protocol/messages';
+import { type Plottable, plotBundle, type PlotOptions } from './chart/plot';
+import { vegaLiteBundle } from './chart/vegalite-fallback';
 import { toMimeBundle } from './mime-bundle';
 
 export interface DisplayOptions {
@@ -82,10 +84,25 @@ export function createDisplayApi(emit: (event: OutputEvent) => void) {
       json: (value: unknown, options?: DisplayOptions): DisplayHandle => show(
         { 'application/json': JSON.parse(JSON.stringify(value ?? null)) as JsonObject, 'text/plain': JSON.stringify(value, null, 2) }, options),
       raw: (bundle: MimeBundle, options?: DisplayOptions): DisplayHandle => show(bundleOf(bundle), options),
+      // Vega-Lite with the SVG and text fallbacks every chart carries (vegalite-fallback.ts).
+      vegalite: (spec: JsonObject, options?: DisplayOptions): DisplayHandle => {
+        if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+          throw new TypeError('display.vegalite(spec): spec must be a Vega-Lite specification object, e.g. { mark: "line", data: { values }, encoding: { x: …, y: … } }');
+        }
+        const bundle = vegaLiteBundle(JSON.parse(JSON.stringify(spec)) as JsonObject);
+        return show(bundle.data, { ...options, metadata: { ...bundle.metadata, ...options?.metadata } });
+      },
     },
   );
+  /** plot(y), plot(x, y), plot(y, options) or plot(x, y, options): a line (or scatter) chart. */
+  const plot = async (first: Plottable, second?: Plottable | (PlotOptions & DisplayOptions), options: PlotOptions & DisplayOptions = {}): Promise<DisplayHandle> => {
+    const bundle = await plotBundle(first, second, options);
+    const shownOptions = (second !== undefined && typeof second === 'object' && !Array.isArray(second) && !ArrayBuffer.isView(second) && !('shape' in second)
+      ? second : options) as DisplayOptions;
+    return show(bundle.data, { ...(shownOptions.id ? { id: shownOptions.id } : {}), metadata: bundle.metadata });
+  };
   const clearOutput = (options: { wait?: boolean } = {}): void => emit({ type: 'clear_output', wait: options.wait === true });
-  return { display, clearOutput };
+  return { display, clearOutput, plot };
 }
 
 export type DisplayApi = ReturnType<typeof createDisplayApi>;

@@ -32,10 +32,10 @@ export function moveProgress(emit: (event: OutputEvent) => void, what: string): 
     update(doneBytes, totalBytes) {
       total = totalBytes;
       const elapsed = performance.now() - started;
-      if (elapsed >= SHOW_AFTER_MS) display.draw(() => render(what, doneBytes, totalBytes, elapsed, false));
+      if (elapsed >= SHOW_AFTER_MS) display.draw(() => ({ data: render(what, doneBytes, totalBytes, elapsed, false), metadata: {} }));
     },
     finish() {
-      if (display.shown) display.draw(() => render(what, total, total, performance.now() - started, true), true);
+      if (display.shown) display.draw(() => ({ data: render(what, total, total, performance.now() - started, true), metadata: {} }), true);
     },
   };
 }

@@ -1,7 +1,9 @@
 // progress(): one display updated in place (update_display_data) while a loop or a tfjs fit runs:
-// bar, step or epoch, loss when known, elapsed, ETA, and what moving data cost this epoch.
-import type { MimeBundle, OutputEvent } from '../interpreter/interpreter';
-import { barBundle, barPrefix, InPlaceDisplay } from './progress-bar';
+// bar, step or epoch, loss when known, elapsed, ETA, and what moving data cost this epoch. Once a
+// step has values (loss, metrics) or moved data, the display becomes a live chart of them.
+import type { OutputEvent } from '../interpreter/interpreter';
+import { type Chart, chartBundle } from './chart/chart';
+import { barBundle, barPrefix, type Drawn, InPlaceDisplay } from './progress-bar';
 import { bytesText, msText } from './report/format';
 
 /** Moves so far in the session; progress shows the difference per step or epoch. */
@@ -9,6 +11,15 @@ export interface TransferTotals {
   count: number;
   bytes: number;
   ms: number;
+}
+
+/** One finished step or epoch: what the chart draws. */
+export interface ProgressStep {
+  step: number;
+  /** The values set (or the epoch's logs) when the step ended. */
+  values: Record<string, number>;
+  /** Moves made during the step. */
+  transfers: TransferTotals;
 }
 
 interface ProgressState {
@@ -19,6 +30,38 @@ interface ProgressState {
   values: Record<string, number>;
   transfersAtStart: TransferTotals;
   transfersNow: TransferTotals;
+  history: ProgressStep[];
+}
+
+/** A chart of more points than this draws every n-th step (and the last), so updates stay small. */
+const MAX_CHART_STEPS = 500;
+
+function difference(now: TransferTotals, before: TransferTotals): TransferTotals {
+  return { count: now.count - before.count, bytes: now.bytes - before.bytes, ms: now.ms - before.ms };
+}
+
+function chartOf(state: ProgressState, title: string): Chart | null {
+  const every = Math.ceil(state.history.length / MAX_CHART_STEPS);
+  const steps = state.history.filter((_step, index) => index % every === 0 || index === state.history.length - 1);
+  const names = [...new Set(steps.flatMap((step) => Object.keys(step.values)))];
+  const moved = steps.some((step) => step.transfers.count > 0);
+  if (names.length === 0 && !moved) return null;
+  const panels: Chart['panels'] = [];
+  if (names.length > 0) {
+    panels.push({
+      title, xTitle: state.label, yTitle: 'value', mark: 'line',
+      series: names.map((name) => ({
+        name, points: steps.filter((step) => name in step.values).map((step) => ({ x: step.step, y: step.values[name]! })),
+      })),
+    });
+  }
+  if (moved) {
+    panels.push({
+      title: names.length > 0 ? 'host↔GPU transfers' : title, xTitle: state.label, yTitle: 'transfer time (ms)', mark: 'bar',
+      series: [{ name: 'transfer ms', points: steps.map((step) => ({ x: step.step, y: step.transfers.ms })) }],
+    });
+  }
+  return { panels };
 }
 
 function seconds(ms: number): string {
@@ -28,7 +71,7 @@ function seconds(ms: number): string {
 /** How a bar's last draw ends: still running, done, or stopped by an interrupt of its cell. */
 type Ending = 'running' | 'finished' | 'interrupted';
 
-function render(state: ProgressState, ending: Ending): MimeBundle {
+function render(state: ProgressState, ending: Ending): Drawn {
   const finished = ending !== 'running';
   const elapsed = performance.now() - state.started;
   const fraction = state.total ? Math.min(1, state.done / state.total) : null;
@@ -42,8 +85,11 @@ function render(state: ProgressState, ending: Ending): MimeBundle {
   const values = Object.entries(state.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(4)}`);
   const transfers = moved.count > 0 ? `transfers ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
   const timing = `${seconds(elapsed)} elapsed${eta === null ? '' : `, ETA ${seconds(eta)}`}`;
-  const text = [`${barPrefix(fraction)}${step}`, ...values, timing, transfers, ending === 'interrupted' ? 'interrupted' : ''].filter(Boolean).join(' · ');
-  return barBundle('tsgpu-progress', fraction, text);
+  const parts = [step, ...values, timing, transfers, ending === 'interrupted' ? 'interrupted' : ''].filter(Boolean).join(' · ');
+  const text = `${barPrefix(fraction)}${parts}`;
+  // A chart bundle carries no HTML: JupyterLab prefers text/html to Vega-Lite, and would show the bar.
+  const chart = chartOf(state, parts);
+  return chart ? chartBundle(chart, text) : { data: barBundle('tsgpu-progress', fraction, text), metadata: {} };
 }
 
 export interface ProgressHandle<T> extends Iterable<T>, AsyncIterable<T> {
@@ -53,15 +99,20 @@ export interface ProgressHandle<T> extends Iterable<T>, AsyncIterable<T> {
   tick(steps?: number): void;
   /** Ends the bar (done automatically when an iteration finishes). */
   end(): void;
+  /** Each finished step: its values and what it moved (what the chart draws). */
+  readonly history: readonly ProgressStep[];
 }
 
 /** Calls `stop` when the cell running now is interrupted; returns a canceller. */
 export type OnInterrupt = (stop: () => void) => () => void;
 
 export function createProgress(emit: (event: OutputEvent) => void, transferTotals: () => TransferTotals, onInterrupt: OnInterrupt = () => () => undefined) {
+  /** Displays that may still hold a throttled draw: a cell's end waits for them (settled()). */
+  const displays = new Set<InPlaceDisplay>();
+
   function start(label: string, total: number | null) {
     const state: ProgressState = {
-      label, done: 0, total, started: performance.now(), values: {}, transfersAtStart: transferTotals(), transfersNow: transferTotals(),
+      label, done: 0, total, started: performance.now(), values: {}, transfersAtStart: transferTotals(), transfersNow: transferTotals(), history: [],
     };
     const display = new InPlaceDisplay(emit);
     let ended = false;
@@ -72,13 +123,21 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
       display.draw(() => {
         state.transfersNow = transferTotals();
         return render(state, ending);
-      }, ending !== 'running');
+      }, ending === 'interrupted');
       if (ended) cancel();
     };
     const draw = (finished = false): void => paint(finished ? 'finished' : 'running');
     cancel = onInterrupt(() => paint('interrupted'));
     draw();
-    return { state, draw };
+    displays.add(display);
+    let stepStart = state.transfersAtStart;
+    /** Closes a step: its values and its moves go into the history the chart draws. */
+    const record = (values: Record<string, number>): void => {
+      const now = transferTotals();
+      state.history.push({ step: state.done, values: { ...values }, transfers: difference(now, stepStart) });
+      stepStart = now;
+    };
+    return { state, draw, record };
   }
 
   function progress<T = number>(source: Iterable<T> | number, options: { label?: string } = {}): ProgressHandle<T> {
@@ -87,7 +146,7 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
       : source;
     const length = (source as unknown as { length?: unknown }).length;
     const total = typeof source === 'number' ? Math.floor(source) : typeof length === 'number' ? length : null;
-    const { state, draw } = start(options.label ?? 'step', total);
+    const { state, draw, record } = start(options.label ?? 'step', total);
     let ended = false;
     const end = (): void => {
       if (ended) return;
@@ -99,6 +158,7 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
         for (const item of items) {
           yield item;
           state.done++;
+          record(state.values);
           draw();
         }
       } finally {
@@ -116,9 +176,13 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
       },
       tick(steps = 1) {
         state.done += steps;
+        record(state.values);
         draw();
       },
       end,
+      get history() {
+        return state.history;
+      },
     };
   }
 
@@ -144,10 +208,14 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
       onBatchBegin: async () => {
         run?.draw();
       },
+      // The chart's points are the epoch's logs: fit reads them back once per epoch anyway.
       onEpochEnd: async (_epoch: number, logs?: Record<string, number>) => {
         if (!run) return;
         run.state.done++;
-        for (const [name, value] of Object.entries(logs ?? {})) if (typeof value === 'number') run.state.values[name] = value;
+        const epochValues: Record<string, number> = {};
+        for (const [name, value] of Object.entries(logs ?? {})) if (typeof value === 'number') epochValues[name] = value;
+        Object.assign(run.state.values, epochValues);
+        run.record(epochValues);
         run.draw();
       },
       onTrainEnd: async () => {
@@ -156,5 +224,11 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
     };
   }
 
-  return Object.assign(progress, { fit });
+  /** Resolves once every display's last draw is out (a throttled draw waits up to 100 ms). */
+  async function settled(): Promise<void> {
+    await Promise.all([...displays].map((display) => display.settled()));
+    for (const display of displays) if (!display.pending) displays.delete(display);
+  }
+
+  return { progress: Object.assign(progress, { fit }), settled };
 }

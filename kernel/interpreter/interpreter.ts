@@ -4,11 +4,17 @@ import type { JsonObject } from '../protocol/messages';
 
 export type MimeBundle = Record<string, string | JsonObject>;
 
+/**
+ * When a display was made (ISO 8601), for its message header's date: the protocol thread publishes
+ * it a moment later, and a display redrawn every 100 ms must be dated when it was drawn.
+ */
+type CreatedAt = { createdAt?: string };
+
 /** What a running cell emits, in order. The core turns each into an iopub message. */
 export type OutputEvent =
   | { type: 'stream'; name: 'stdout' | 'stderr'; text: string }
-  | { type: 'display_data'; data: MimeBundle; metadata: JsonObject; displayId?: string }
-  | { type: 'update_display_data'; data: MimeBundle; metadata: JsonObject; displayId: string }
+  | { type: 'display_data'; data: MimeBundle; metadata: JsonObject; displayId?: string } & CreatedAt
+  | { type: 'update_display_data'; data: MimeBundle; metadata: JsonObject; displayId: string } & CreatedAt
   | { type: 'execute_result'; data: MimeBundle; metadata: JsonObject }
   | { type: 'clear_output'; wait: boolean };
 

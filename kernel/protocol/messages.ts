@@ -37,12 +37,12 @@ export function newSession(username = 'tsgpu'): Session {
   return { id: randomUUID(), username };
 }
 
-export function makeHeader(session: Session, msgType: string): Header {
+export function makeHeader(session: Session, msgType: string, date = new Date().toISOString()): Header {
   return {
     msg_id: randomUUID(),
     session: session.id,
     username: session.username,
-    date: new Date().toISOString(),
+    date,
     msg_type: msgType,
     version: PROTOCOL_VERSION,
   };
@@ -65,10 +65,10 @@ export function makeReply(session: Session, parent: Message<unknown>, msgType: s
 
 /** An iopub message. The topic frame follows ipykernel's `kernel.<id>.<msg_type>` convention. */
 export function makeBroadcast(session: Session, parent: Message<unknown> | null, msgType: string,
-  content: JsonObject, metadata: JsonObject = {}): Outgoing {
+  content: JsonObject, metadata: JsonObject = {}, date?: string): Outgoing {
   return {
     ids: [Buffer.from(`kernel.${session.id}.${msgType}`)],
-    header: makeHeader(session, msgType),
+    header: makeHeader(session, msgType, date),
     parent_header: parent ? parent.header : {},
     metadata,
     content,

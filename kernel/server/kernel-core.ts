@@ -163,7 +163,8 @@ export class KernelCore {
         content = fields as JsonObject;
         break;
     }
-    this.io.publish(makeBroadcast(this.session, parent, type, content));
+    const createdAt = event.type === 'display_data' || event.type === 'update_display_data' ? event.createdAt : undefined;
+    this.io.publish(makeBroadcast(this.session, parent, type, content, {}, createdAt));
   }
 
   private async drainShell(): Promise<void> {

@@ -34,7 +34,39 @@ interface TsgpuDisplay {
   pdf(data: TsgpuBinary, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
   json(value: unknown, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
   raw(bundle: TsgpuMimeBundle, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
+  /**
+   * A Vega-Lite chart (JupyterLab and VS Code draw it), sent with an SVG and a text fallback for
+   * other clients: display.vegalite({ mark: 'line', data: { values }, encoding: { x: …, y: … } }).
+   */
+  vegalite(spec: object, options?: TsgpuDisplayOptions): TsgpuDisplayHandle;
 }
+
+/** Numbers, rows of numbers, or a 1-D/2-D tensor (read back once). */
+type TsgpuPlottable = ArrayLike<number> | readonly (readonly number[])[] | { shape: number[]; data(): Promise<ArrayLike<number>> };
+
+interface TsgpuPlotOptions {
+  /** 'line' (default): points joined in x order; 'scatter': points only. */
+  type?: 'line' | 'scatter';
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Series names, one per column of a 2-D y. */
+  names?: string[];
+  /** 'log' for x values spread over decades (batch sizes 1 … 1024). */
+  xScale?: 'linear' | 'log';
+  /** Names the output so a later plot with the same id replaces it. */
+  id?: string;
+}
+
+interface TsgpuPlot {
+  /** A chart of y against its index; a 2-D y draws one series per column. */
+  (y: TsgpuPlottable, options?: TsgpuPlotOptions): Promise<TsgpuDisplayHandle>;
+  /** A chart of y against x: `await plot(fpr, tpr, { title: 'ROC' })`. */
+  (x: TsgpuPlottable, y: TsgpuPlottable, options?: TsgpuPlotOptions): Promise<TsgpuDisplayHandle>;
+}
+
+/** A line or scatter chart (Vega-Lite, with SVG and text fallbacks); tensors are read back once. */
+declare const plot: TsgpuPlot;
 
 /** Shows rich output in the notebook. */
 declare const display: TsgpuDisplay;
@@ -50,16 +82,21 @@ interface TsgpuProgress<T> extends Iterable<T>, AsyncIterable<T> {
   tick(steps?: number): void;
   /** Finishes the bar (iterating to the end does it too). */
   end(): void;
+  /** Each finished step: the values set by then and what the step moved (what the live chart draws). */
+  readonly history: readonly { step: number; values: Record<string, number>; transfers: { count: number; bytes: number; ms: number } }[];
 }
 
 interface TsgpuProgressFunction {
-  /** A live bar, updated in place, over an iterable or a count: for (const step of progress(100)) { … } */
+  /**
+   * A live bar, updated in place, over an iterable or a count: for (const step of progress(100)) { … }.
+   * Once values are set or data moves, it becomes a live chart of them and of each step's transfer time.
+   */
   <T = number>(source: Iterable<T> | number, options?: { label?: string }): TsgpuProgress<T>;
-  /** A model.fit callback: one bar over the epochs, with loss and each epoch's transfer cost. */
+  /** A model.fit callback: a live chart over the epochs of the loss and every metric, with each epoch's transfer cost. */
   fit(options?: { epochs?: number; label?: string }): {
     onTrainBegin(): Promise<void>;
     onEpochBegin(): Promise<void>;
-    onBatchEnd(batch: number, logs?: Record<string, number>): Promise<void>;
+    onBatchBegin(): Promise<void>;
     onEpochEnd(epoch: number, logs?: Record<string, number>): Promise<void>;
     onTrainEnd(): Promise<void>;
   };
@@ -83,6 +120,7 @@ declare module 'tsgpu' {
   export const bestDevice: typeof globalThis.bestDevice;
   export const withDevice: typeof globalThis.withDevice;
   export const display: TsgpuDisplay;
+  export const plot: TsgpuPlot;
   export const clearOutput: (options?: { wait?: boolean }) => void;
   export const prompt: (message?: string, options?: { password?: boolean }) => Promise<string>;
   export const detach: <T>(run: () => T) => T;

@@ -277,9 +277,15 @@ export function reportTableOf(html: string): string | undefined {
   return /<table\b[^>]*\bclass="[^"]*\btsgpu-report-table\b[^"]*"[^>]*>[\s\S]*?<\/table>/.exec(html)?.[0];
 }
 
-/** Where an <svg class="… tsgpu-timeline …"> starts in the HTML, or -1. */
+/** Where the timeline (<img class="… tsgpu-timeline …">) starts in the HTML, or -1. */
 export function timelineIndex(html: string): number {
-  return html.search(/<svg\b[^>]*\bclass="[^"]*\btsgpu-timeline\b/);
+  return html.search(/<img\b[^>]*\bclass="[^"]*\btsgpu-timeline\b/);
+}
+
+/** The SVG the HTML's timeline image shows (decoded from its data URI), or undefined. */
+export function timelineImageSvg(html: string): string | undefined {
+  const src = /<img\b[^>]*\bclass="[^"]*\btsgpu-timeline\b[^>]*\bsrc="data:image\/svg\+xml;base64,([^"]+)"/.exec(html)?.[1];
+  return src === undefined ? undefined : Buffer.from(src, 'base64').toString('utf8');
 }
 
 /** Table rows as cell texts (th and td). */

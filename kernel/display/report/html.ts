@@ -1,13 +1,15 @@
-// The report as a compact, self-contained HTML table. No external CSS or JS; colours come from
-// the surrounding theme (currentColor and translucent tints), so it reads in light and dark
-// JupyterLab, VS Code and the classic Notebook alike.
+// The report as a compact, self-contained HTML table. No external CSS or JS; text takes the
+// surrounding theme's colour (inherited, never set) and rules are translucent tints, so it reads in
+// light and dark JupyterLab, VS Code and the classic Notebook alike. Only inline styles that
+// JupyterLab's sanitizer keeps for untrusted outputs are used (it drops `color:inherit` and
+// `font-variant-numeric`): trusted or not, the report looks the same.
 import { type CellReport, summarizeTransfers } from './cell-report';
 import { bytesText, durationText, escapeHtml, msText } from './format';
 import { copyRateText, gpuTimeText, waitText } from './wording';
 
-const TABLE = 'border-collapse:collapse;font-size:12px;line-height:1.4;margin:2px 0;color:inherit;background:transparent';
-const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;vertical-align:top;color:inherit;background:transparent';
-const NUMBER = `${CELL};text-align:right;font-variant-numeric:tabular-nums`;
+const TABLE = 'border-collapse:collapse;font-size:12px;line-height:1.4;margin:2px 0;background:transparent';
+const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;vertical-align:top;background:transparent';
+const NUMBER = `${CELL};text-align:right`;
 const HEAD = `${CELL};font-weight:600;border-bottom:1px solid rgba(127,127,127,0.6)`;
 const SECTION = `${CELL};font-weight:600;opacity:0.75;padding-top:6px`;
 
@@ -44,6 +46,6 @@ export function reportTable(report: CellReport, hints: string[]): string {
   }
   const hintHtml = hints.length === 0 ? ''
     : `<ul style="margin:4px 0 0 0;padding-left:18px;font-size:12px">${hints.map((hint) => `<li>${escapeHtml(hint)}</li>`).join('')}</ul>`;
-  return `<div class="tsgpu-report" style="color:inherit"><div style="font-size:12px;opacity:0.75">tsgpu · cell ${report.cell} · ${msText(report.durationMs)}</div>`
+  return `<div class="tsgpu-report"><div style="font-size:12px;opacity:0.75">tsgpu · cell ${report.cell} · ${msText(report.durationMs)}</div>`
     + `<table class="tsgpu-report-table" style="${TABLE}">${rows.join('')}</table>${hintHtml}</div>`;
 }

@@ -2,7 +2,7 @@
 import type { ProfileRow } from '../../device/profile/op-profiler';
 import { bytesText, durationText, escapeHtml } from './format';
 
-const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;color:inherit;background:transparent';
+const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;background:transparent';
 const NUMBER = `${CELL};text-align:right;font-variant-numeric:tabular-nums`;
 const HEAD = `${CELL};font-weight:600;border-bottom:1px solid rgba(127,127,127,0.6)`;
 const HEADERS = ['op', 'device', 'calls', 'host ms', 'GPU ms', 'bytes in', 'bytes out'];
@@ -24,5 +24,5 @@ export function profileHtml(rows: ProfileRow[]): string {
   const head = `<tr>${HEADERS.map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`;
   const body = rows.map((row) => `<tr>${cells(row).map((text, column) => `<td style="${column < 2 ? CELL : NUMBER}">${escapeHtml(text)}</td>`).join('')}</tr>`).join('');
   return `<div style="font-size:12px;opacity:0.75;margin-top:4px">profile (ops by GPU time)</div>`
-    + `<table class="tsgpu-profile" style="border-collapse:collapse;font-size:12px;line-height:1.4;color:inherit;background:transparent">${head}${body}</table>`;
+    + `<table class="tsgpu-profile" style="border-collapse:collapse;font-size:12px;line-height:1.4;background:transparent">${head}${body}</table>`;
 }

@@ -1,6 +1,9 @@
 // The report's timeline as SVG: one lane per device. A GPU's lane shows when the GPU itself was
 // busy (its clock) as solid bars and when the host dispatched its ops as a thin strip; each move is
 // a band from its start to its end between the two lanes, its wait lighter than its copy.
+// Clients show it as an image (image/svg+xml, or the report's <img>), which inherits no colour from
+// the page: it carries its own light background and dark text, legible in any theme.
+import { CARD_BACKGROUND, CARD_MUTED, CARD_TEXT } from '../chart/chart-svg';
 import type { CellReport } from './cell-report';
 import { bytesText, durationText, escapeHtml } from './format';
 
@@ -21,8 +24,8 @@ export function reportTimeline(report: CellReport): string {
   const height = TOP + devices.length * LANE + 18;
   const parts: string[] = [];
   devices.forEach((use, lane) => {
-    parts.push(`<text x="4" y="${y(lane) + 4}" font-size="11" fill="currentColor">${escapeHtml(use.device)}</text>`);
-    parts.push(`<line x1="${LEFT}" y1="${y(lane)}" x2="${WIDTH - RIGHT}" y2="${y(lane)}" stroke="currentColor" stroke-opacity="0.2"/>`);
+    parts.push(`<text x="4" y="${y(lane) + 4}" font-size="11" fill="${CARD_TEXT}">${escapeHtml(use.device)}</text>`);
+    parts.push(`<line x1="${LEFT}" y1="${y(lane)}" x2="${WIDTH - RIGHT}" y2="${y(lane)}" stroke="${CARD_MUTED}" stroke-opacity="0.4"/>`);
     const gpuSpans = use.gpu?.spans ?? [];
     // With the GPU's own busy time known, the host's dispatch spans are a thin strip under it.
     const hostHeight = use.gpu ? 3 : 12;
@@ -54,9 +57,9 @@ export function reportTimeline(report: CellReport): string {
       + `<rect class="tsgpu-move-span" x="${start.toFixed(2)}" y="${top}" width="${Math.max(end - start, 0).toFixed(2)}" height="${bottom - top}" fill="none" stroke="${colour}" stroke-opacity="0.5" stroke-width="0.75"/>`
       + `<line x1="${copyStart.toFixed(2)}" y1="${y1}" x2="${Math.max(end, copyStart + 1).toFixed(2)}" y2="${y2}" stroke="${colour}" stroke-width="1.5" marker-end="url(#tsgpu-arrow-${transfer.direction})"/></g>`);
   });
-  parts.push(`<text x="${LEFT}" y="${height - 4}" font-size="10" fill="currentColor" fill-opacity="0.7">0</text>`);
-  parts.push(`<text x="${WIDTH - RIGHT}" y="${height - 4}" font-size="10" fill="currentColor" fill-opacity="0.7" text-anchor="end">${durationText(span)}</text>`);
+  parts.push(`<text x="${LEFT}" y="${height - 4}" font-size="10" fill="${CARD_MUTED}">0</text>`);
+  parts.push(`<text x="${WIDTH - RIGHT}" y="${height - 4}" font-size="10" fill="${CARD_MUTED}" text-anchor="end">${durationText(span)}</text>`);
   const marker = (direction: string, colour: string): string => `<marker id="tsgpu-arrow-${direction}" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${colour}"/></marker>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="tsgpu-timeline" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" style="color:inherit" data-x0="${LEFT}" data-px-per-ms="${pxPerMs.toFixed(6)}">`
-    + `<defs>${marker('H2D', '#3fb37f')}${marker('D2D', '#3fb37f')}${marker('host', '#3fb37f')}${marker('D2H', '#e8774c')}</defs>${parts.join('')}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="tsgpu-timeline" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" data-x0="${LEFT}" data-px-per-ms="${pxPerMs.toFixed(6)}">`
+    + `<rect width="${WIDTH}" height="${height}" rx="4" fill="${CARD_BACKGROUND}"/><defs>${marker('H2D', '#3fb37f')}${marker('D2D', '#3fb37f')}${marker('host', '#3fb37f')}${marker('D2H', '#e8774c')}</defs>${parts.join('')}</svg>`;
 }

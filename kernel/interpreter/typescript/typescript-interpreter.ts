@@ -130,6 +130,8 @@ export class TypeScriptInterpreter implements Interpreter {
   private lastCell: RunningCell | null = null;
   /** Sub-cells a magic runs (%time, %timeit) get file names of their own. */
   private subCells = 0;
+  /** Resolves once progress displays have sent their last, throttled draw. */
+  private progressSettled: () => Promise<void> = () => Promise.resolve();
 
   constructor(private readonly deps: Dependencies) {
     this.t = deps.ts;
@@ -166,8 +168,9 @@ export class TypeScriptInterpreter implements Interpreter {
     // Cells get `require` resolving from the notebook's folder, as a script there would.
     const require = this.runtime.requireFor(createRequire(path.join(deps.directory, '[cell]')));
     // A bar's last draw says "interrupted" when its cell is; drawing it is the kernel's, so it is not refused.
-    const progress = createProgress(deps.emit, deps.transferTotals, (stop) => currentCell()?.onInterrupt(stop) ?? (() => undefined));
-    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, prompt, progress, require, detach });
+    const { progress, settled } = createProgress(deps.emit, deps.transferTotals, (stop) => currentCell()?.onInterrupt(stop) ?? (() => undefined));
+    this.progressSettled = settled;
+    Object.assign(globalThis, { display: api.display, clearOutput: api.clearOutput, plot: api.plot, prompt, progress, require, detach });
     const exported: Record<string, unknown> = { ...api, prompt, progress, detach };
     // The tensor API is installed by the device layer, which loads before a cell that names it runs.
     for (const name of ['tf', 'asTensor', 'device', 'bestDevice', 'withDevice']) {
@@ -282,6 +285,8 @@ export class TypeScriptInterpreter implements Interpreter {
       const warnings = await settleUnawaited(cell.leftRunning, (task) => this.unawaitedCall(task, cell));
       if (warnings) process.stderr.write(warnings);
     }
+    // A progress display's last draw may wait up to 100 ms (throttling): it belongs to this cell.
+    await this.progressSettled();
     const shown = await this.deps.hooks.afterRun(executionCount);
     if (shown) this.deps.emit({ type: 'display_data', ...renderReport(shown.report, shown.mode) });
   }
