@@ -7,6 +7,7 @@ import path from 'node:path';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
 import { type CellDeclarations, cellDeclarations } from './cell-declarations';
+import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
 
 interface VirtualFile {
@@ -32,30 +33,6 @@ export interface CheckedCell {
 
 export const GLOBALS_FILE = path.join(PACKAGE_ROOT, 'kernel', 'types', 'globals.d.ts');
 
-export function checkerCompilerOptions(t: typeof ts, directory: string): ts.CompilerOptions {
-  const ownModules = path.join(PACKAGE_ROOT, 'node_modules');
-  return {
-    target: t.ScriptTarget.ES2022,
-    module: t.ModuleKind.ESNext,
-    moduleResolution: t.ModuleResolutionKind.Bundler,
-    lib: ['lib.es2023.d.ts'],
-    types: ['node'],
-    typeRoots: [path.join(directory, 'node_modules', '@types'), path.join(ownModules, '@types')],
-    // Bare imports resolve from the notebook's folder, then from tsgpu's own dependencies.
-    paths: { '*': [path.join(directory, 'node_modules', '*'), path.join(ownModules, '*'), path.join(ownModules, '@types', '*')] },
-    strict: true,
-    // Notebook code is exploratory: an untyped parameter is not worth refusing to run a cell for.
-    noImplicitAny: false,
-    esModuleInterop: true,
-    allowImportingTsExtensions: true,
-    resolveJsonModule: true,
-    skipLibCheck: true,
-    // The history grows from each cell's .d.ts; nothing else is ever written.
-    declaration: true,
-    emitDeclarationOnly: true,
-  };
-}
-
 const CANNOT_FIND_MODULE = 2307;
 
 function cached<T>(cache: Map<string, T>, key: string, compute: (key: string) => T): T {
@@ -80,15 +57,16 @@ export class CellChecker {
   private readonly service: ts.LanguageService;
   /** Drops what was learnt about the disk (a package installed since, say). */
   private readonly forgetFileSystem: () => void;
+  private config: CheckerConfig;
 
-  constructor(private readonly t: typeof ts, directory: string) {
+  constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig) {
+    this.config = config;
     this.current = path.join(directory, '__tsgpu_cell.ts');
     this.historyFile = path.join(directory, `${HISTORY_MODULE}.ts`);
     this.history = new HistoryModule(t);
     this.files.set(this.current, { text: '', version: 0 });
     this.files.set(this.historyFile, { text: this.history.text(), version: 0 });
     const files = this.files;
-    const options = checkerCompilerOptions(t, directory);
     const diskSnapshots = new Map<string, ts.IScriptSnapshot>();
     // Each check builds a new program, which resolves every import and reference of ~160 library
     // files again: answered from memory, that costs a few ms instead of tens.
@@ -112,7 +90,7 @@ export class CellChecker {
         return snapshot;
       },
       getCurrentDirectory: () => directory,
-      getCompilationSettings: () => options,
+      getCompilationSettings: () => this.config.options,
       getDefaultLibFileName: (options) => t.getDefaultLibFilePath(options),
       fileExists: (file) => files.has(file) || cached(existingFiles, file, t.sys.fileExists),
       readFile: (file) => files.get(file)?.text ?? t.sys.readFile(file),
@@ -121,8 +99,8 @@ export class CellChecker {
       getDirectories: (dir) => t.sys.getDirectories(dir),
       realpath: (file) => cached(realpaths, file, (name) => t.sys.realpath?.(name) ?? name),
     };
-    let modules = t.createModuleResolutionCache(directory, (name) => name, options);
-    let typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, options, modules.getPackageJsonInfoCache());
+    let modules = t.createModuleResolutionCache(directory, (name) => name, config.options);
+    let typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, config.options, modules.getPackageJsonInfoCache());
     host.resolveModuleNameLiterals = (literals, containingFile, redirected, compilerOptions, containingSourceFile) => literals.map(
       (literal) => t.resolveModuleName(literal.text, containingFile, compilerOptions, host, modules, redirected,
         t.getModeForUsageLocation(containingSourceFile, literal, compilerOptions)));
@@ -136,10 +114,22 @@ export class CellChecker {
       existingFiles.clear();
       existingDirectories.clear();
       realpaths.clear();
-      modules = t.createModuleResolutionCache(directory, (name) => name, options);
-      typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, options, modules.getPackageJsonInfoCache());
+      modules = t.createModuleResolutionCache(directory, (name) => name, this.config.options);
+      typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, this.config.options, modules.getPackageJsonInfoCache());
     };
     this.service = t.createLanguageService(host, t.createDocumentRegistry());
+  }
+
+  /** The options in force and where they came from. */
+  get configuration(): CheckerConfig {
+    return this.config;
+  }
+
+  /** Checks later cells (and completes, inspects) with other options: `%typecheck strict`, say. */
+  reconfigure(config: CheckerConfig): void {
+    this.config = config;
+    // Resolution answers depend on the options (paths, types): start those caches afresh.
+    this.forgetFileSystem();
   }
 
   /** Loads the standard library and the globals once, so the first real cell is fast. */

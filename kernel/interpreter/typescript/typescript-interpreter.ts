@@ -8,6 +8,7 @@ import type ts from 'typescript';
 import { createDisplayApi, isDisplayHandle } from '../../display/display-api';
 import { createProgress, type TransferTotals } from '../../display/progress';
 import { createTslab } from '../../display/tslab-compat';
+import { log } from '../../log';
 import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
 import type { MagicContext, TypecheckMode } from '../../../magics/context';
@@ -24,6 +25,7 @@ import type {
 } from '../interpreter';
 import { cellFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
+import { configNotice, describeConfig, loadCheckerConfig } from './compiler-options';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
@@ -102,10 +104,15 @@ export class TypeScriptInterpreter implements Interpreter {
   private lastCell: RunningCell | null = null;
   /** Sub-cells a magic runs (%time, %timeit) get file names of their own. */
   private subCells = 0;
+  /** What the first cell's stderr says about the user's tsconfig.json (ignored options, a broken file). */
+  private configNotice: string | null;
 
   constructor(private readonly deps: Dependencies) {
     this.t = deps.ts;
-    this.checker = new CellChecker(deps.ts, deps.directory);
+    const config = loadCheckerConfig(deps.ts, deps.directory);
+    this.configNotice = configNotice(config);
+    if (this.configNotice !== null) log(this.configNotice.trimEnd());
+    this.checker = new CellChecker(deps.ts, deps.directory, config);
     this.introspection = new Introspection(deps.ts, this.checker);
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);
@@ -176,6 +183,10 @@ export class TypeScriptInterpreter implements Interpreter {
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
       this.deps.hooks.beforeRun(options.executionCount);
+      if (this.configNotice !== null) {
+        process.stderr.write(this.configNotice);
+        this.configNotice = null;
+      }
       const parsed = parseCell(cell);
       code = parsed.code;
       running.code = code;
@@ -292,6 +303,8 @@ export class TypeScriptInterpreter implements Interpreter {
     return {
       get typecheck() { return interpreter.typecheck; },
       set typecheck(mode) { interpreter.typecheck = mode; },
+      describeTypecheck: () => describeConfig(this.t, this.checker.configuration, this.typecheck),
+      setStrictness: (strictness) => this.checker.reconfigure(loadCheckerConfig(this.t, deps.directory, strictness)),
       print: (text) => void process.stdout.write(text),
       display: (bundle) => deps.emit({ type: 'display_data', data: bundle, metadata: {} }),
       run: (code) => this.runCode(code, running, subCell()),
