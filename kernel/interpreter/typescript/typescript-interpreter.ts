@@ -33,6 +33,9 @@ import { type CellMapper, CellTranspiler } from './transpile';
 
 export { InterruptedError };
 
+/** How often a background warm-up looks again whether the kernel is idle. */
+const IDLE_RETRY_MS = 25;
+
 /** A cell that must not run (syntax or type errors): carries the error the user sees. */
 class CellRefused extends Error {
   constructor(readonly outcome: ErrorOutcome) {
@@ -142,8 +145,20 @@ export class TypeScriptInterpreter implements Interpreter {
     this.runtime.fallbacks.set('tslab', { ...tslab, default: tslab });
   }
 
+  /**
+   * Readies the checker without Node's declarations (what a first cell needs), then, once no cell
+   * is running, loads those too: the first cell waits only for what it uses.
+   */
   warmUp(): void {
     this.checker.warmUp();
+    const loadRest = (): void => {
+      if (!this.checker.deferring) return;
+      // A cell that arrived during the warm-up is handled in this turn of the event loop, before
+      // this runs (setImmediate): it is not made to wait for declarations it may not need.
+      if (this.running !== null) setTimeout(loadRest, IDLE_RETRY_MS);
+      else this.checker.loadDeferredTypes();
+    };
+    setImmediate(loadRest);
   }
 
   /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
