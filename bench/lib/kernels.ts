@@ -55,6 +55,8 @@ export interface Running {
   child: ChildProcess;
   client: WireClient;
   coldMs: number;
+  /** performance.now() at spawn. */
+  spawnedAt: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderrTail: () => string;
 }
@@ -112,7 +114,7 @@ export async function launch(def: KernelDef): Promise<Running> {
     throw err;
   }
   const coldMs = performance.now() - t0;
-  return { def, child, client, coldMs, exited, stderrTail: () => stderr };
+  return { def, child, client, coldMs, spawnedAt: t0, exited, stderrTail: () => stderr };
 }
 
 export async function stop(k: Running): Promise<boolean> {

@@ -33,7 +33,7 @@ export interface CheckedCell {
 
 export const GLOBALS_FILE = path.join(PACKAGE_ROOT, 'kernel', 'types', 'globals.d.ts');
 /** Stands in for Node's declarations until they load (see nodeTypesDeferred). */
-const EARLY_GLOBALS_FILE = path.join(PACKAGE_ROOT, 'kernel', 'types', 'lean-globals.d.ts');
+const EARLY_GLOBALS_FILE = path.join(PACKAGE_ROOT, 'kernel', 'types', 'early-globals.d.ts');
 
 /** The declarations `types: ['node']` brings in; parsing and binding them is most of the start-up. */
 const NODE_TYPES = 'node';
@@ -147,6 +147,12 @@ export class CellChecker {
     this.effective = this.effectiveOptions();
     // Resolution answers depend on the options (paths, types): start those caches afresh.
     this.forgetFileSystem();
+  }
+
+  /** What parsing a cell depends on, for is_complete: the target and JSX setting checks use. */
+  syntaxOptions(): ts.CompilerOptions {
+    const { target, jsx, experimentalDecorators } = this.config.options;
+    return Object.fromEntries(Object.entries({ target, jsx, experimentalDecorators }).filter(([, value]) => value !== undefined));
   }
 
   /** Loads the standard library and the globals once, so the first real cell is fast. */
