@@ -1,20 +1,20 @@
 // Execution benchmark: a 25-line typed cell, completion, and the first cell after start, for tsgpu
-// (type-checked TypeScript) beside Debian's ipykernel running the same program in Python, in the
-// same run.
+// (type-checked TypeScript) beside Debian's ipykernel running the same program in Python, and Deno's
+// kernel running the same TypeScript unchecked where npm can install it, in the same run.
 //
 //   npm run bench:exec [-- --starts 3 --iters 30]
 //
 // - first cell after start: from the kernel answering kernel_info (ready) to the typed cell's
-//   reply and idle; median of --starts fresh kernels.
+//   reply and idle; median of --starts fresh kernels. Start + first result: from spawn to that idle.
 // - typed cell round trip until idle: p50 over --iters runs after 3 warm-up runs; each run edits a
 //   comment, so nothing can be served from a cache of the previous run's result.
 // - completion: complete_request for `box.ma|` after the cell ran, p50 over 50.
 // - await-heavy cell (tsgpu only; Python's awaits are not comparable): 100,000 `await`s of
 //   resolved promises and 5,000 of setImmediate, p50 over 10 runs. What per-cell async context
 //   tracking (AsyncLocalStorage, which turns on promise hooks) costs shows here.
-// Targets (issue 3): typed cell <= 2.0x ipykernel; completion p50 <= 10 ms; first cell <= 300 ms.
+// Targets: typed cell <= 1.5x ipykernel; completion p50 <= 10 ms; first cell <= 300 ms.
 import { performance } from 'node:perf_hooks';
-import { KERNELS, type Running, cleanupEnv, launch, median, percentile, setupEnv, stop } from './lib/kernels';
+import { type Running, benchKernels, cleanupEnv, launch, median, percentile, setupEnv, stop, textPlain } from './lib/kernels';
 
 const TYPED_CELL = (run: number): string => `// run ${run}
 interface Shape { kind: 'circle' | 'square'; size: number }
@@ -78,8 +78,8 @@ for (let i = 0; i < 5000; i++) { await new Promise((r) => setImmediate(r)); n++;
 n`;
 const AWAIT_RUNS = 10;
 
-const EXPECTED = ['\'7.14\'', '7.14'];
-const cellFor = (kernel: string, run: number): string => (kernel === 'tsgpu' ? TYPED_CELL(run) : PYTHON_CELL(run));
+const EXPECTED = ['\'7.14\'', '7.14', '"7.14"'];
+const cellFor = (kernel: string, run: number): string => (kernel === 'ipykernel' ? PYTHON_CELL(run) : TYPED_CELL(run));
 
 interface Options { starts: number; iters: number }
 
@@ -99,9 +99,9 @@ async function runCell(kernel: Running, code: string, expected = EXPECTED): Prom
   const started = performance.now();
   const { reply, iopub } = await kernel.client.execute(code, 60_000);
   const elapsed = performance.now() - started;
-  const result = iopub.find((m) => m.header.msg_type === 'execute_result');
-  const text = (result?.content['data'] as Record<string, unknown> | undefined)?.['text/plain'];
-  if (reply.content['status'] !== 'ok' || !expected.includes(String(text))) {
+  const text = textPlain(iopub);
+  // Deno's kernel at times publishes a result after its idle: for it the reply's status is enough.
+  if (reply.content['status'] !== 'ok' || (!expected.includes(String(text)) && kernel.def.name !== 'deno')) {
     throw new Error(`${kernel.def.name}: the typed cell answered ${JSON.stringify(reply.content)} / ${JSON.stringify(text)}`);
   }
   return elapsed;
@@ -117,25 +117,32 @@ async function completeOnce(kernel: Running, code: string): Promise<{ ms: number
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   setupEnv();
+  const kernels = benchKernels();
   const first: Record<string, number[]> = {};
+  const startToFirst: Record<string, number[]> = {};
   const cell: Record<string, number[]> = {};
   const completion: Record<string, number[]> = {};
   const awaits: number[] = [];
-  for (const def of KERNELS) {
+  for (const def of kernels) {
     first[def.name] = [];
+    startToFirst[def.name] = [];
     cell[def.name] = [];
     completion[def.name] = [];
   }
   for (let start = 0; start < options.starts; start++) {
-    for (const def of KERNELS) {
+    for (const def of kernels) {
       const kernel = await launch(def);
       try {
+        // As jupyter_client does before a client's first request: iopub delivers only once subscribed.
+        await kernel.client.kernelInfoUntilAnswered({ intervalMs: 50, timeoutMs: 30_000, needIopubIdle: true });
         first[def.name]!.push(await runCell(kernel, cellFor(def.name, 0)));
+        startToFirst[def.name]!.push(performance.now() - kernel.spawnedAt);
         if (start > 0) continue;
         for (let run = 1; run <= options.iters + 3; run++) {
           const ms = await runCell(kernel, cellFor(def.name, run));
           if (run > 3) cell[def.name]!.push(ms);
         }
+        if (def.name === 'deno') continue; // compared for running the cell only
         const probe = await completeOnce(kernel, 'box.ma');
         if (!Array.isArray(probe.matches) || !probe.matches.includes('map')) {
           throw new Error(`${def.name}: completing box.ma gave ${JSON.stringify(probe.matches)}`);
@@ -152,19 +159,25 @@ async function main(): Promise<void> {
     }
   }
   const p50 = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
-  const rows: [string, number, number, string][] = [
-    [`first cell after start (median of ${options.starts})`, median(first['tsgpu']!), median(first['ipykernel']!), '<= 300 ms'],
-    [`25-line typed cell round trip, p50 (n=${options.iters})`, p50(cell['tsgpu']!), p50(cell['ipykernel']!), '<= 2.0x ipykernel'],
-    ['completion, p50 (n=50)', p50(completion['tsgpu']!), p50(completion['ipykernel']!), '<= 10 ms'],
+  const deno = kernels.some((def) => def.name === 'deno');
+  const rows: [string, Record<string, number[]>, (values: number[]) => number, string, (ours: number, theirs: number) => boolean][] = [
+    [`first typed cell once ready (median of ${options.starts})`, first, median, '<= 300 ms', (ours) => ours <= 300],
+    [`start + first result (median of ${options.starts})`, startToFirst, median, deno ? "<= Deno's" : '(reported)',
+      (ours) => !deno || ours <= median(startToFirst['deno']!)],
+    [`25-line typed cell round trip, p50 (n=${options.iters})`, cell, p50, '<= 1.5x ipykernel', (ours, theirs) => ours / theirs <= 1.5],
+    ['completion, p50 (n=50)', completion, p50, '<= 10 ms', (ours) => ours <= 10],
   ];
-  const met = [rows[0]![1] <= 300, rows[1]![1] / rows[1]![2] <= 2.0, rows[2]![1] <= 10];
-  console.log(`\n${'metric'.padEnd(46)} ${'tsgpu'.padStart(10)} ${'ipykernel'.padStart(10)} ${'ratio'.padStart(7)}  target`);
-  rows.forEach(([name, ours, theirs, target], i) => {
-    console.log(`${name.padEnd(46)} ${`${ours.toFixed(1)} ms`.padStart(10)} ${`${theirs.toFixed(1)} ms`.padStart(10)} `
-      + `${`${(ours / theirs).toFixed(2)}x`.padStart(7)}  ${target} ${met[i] ? 'met' : 'MISSED'}`);
-  });
+  const names = kernels.map((def) => def.name);
+  console.log(`\n${'metric'.padEnd(46)} ${names.map((n) => n.padStart(10)).join(' ')} ${'ratio'.padStart(7)}  target`);
+  for (const [name, values, statistic, target, met] of rows) {
+    const shown = names.map((n) => (values[n]!.length > 0 ? statistic(values[n]!) : NaN));
+    const [ours, theirs] = shown as [number, number];
+    console.log(`${name.padEnd(46)} ${shown.map((v) => (Number.isNaN(v) ? '-' : `${v.toFixed(1)} ms`).padStart(10)).join(' ')} `
+      + `${`${(ours / theirs).toFixed(2)}x`.padStart(7)}  ${target} ${met(ours, theirs) ? 'met' : 'MISSED'}`);
+  }
   console.log(`${`await-heavy cell round trip, p50 (n=${AWAIT_RUNS})`.padEnd(46)} ${`${p50(awaits).toFixed(1)} ms`.padStart(10)}`);
-  console.log(`first cells (ms): tsgpu ${first['tsgpu']!.map((x) => x.toFixed(0)).join(', ')}; ipykernel ${first['ipykernel']!.map((x) => x.toFixed(0)).join(', ')}`);
+  console.log(`first cells (ms): ${names.map((n) => `${n} ${first[n]!.map((x) => x.toFixed(0)).join(', ')}`).join('; ')}`);
+  if (deno) console.log("(Deno's kernel runs the TypeScript cell without type checking.)");
 }
 
 main().then(cleanupEnv, (error: unknown) => {

@@ -2,11 +2,16 @@
 // devices only through DeviceControl.
 import type { DeviceControl } from '../kernel/device/device-control';
 import type { MimeBundle } from '../kernel/interpreter/interpreter';
+import type { Strictness } from '../kernel/interpreter/typescript/compiler-options';
 
 export type TypecheckMode = 'on' | 'warn' | 'off';
 
 export interface MagicContext {
   typecheck: TypecheckMode;
+  /** The type checker's options in force and where they came from (a tsconfig.json, the defaults, %typecheck). */
+  describeTypecheck(): string;
+  /** Turns the strict family on or off for the cells after this one. */
+  setStrictness(strictness: Strictness): void;
   /** Text for the cell's stdout. */
   print(text: string): void;
   /** Rich output (a table, say) in the cell's output. */

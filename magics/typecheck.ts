@@ -2,20 +2,28 @@ import type { TypecheckMode } from './context';
 import { type Magic, MagicError } from './registry';
 
 const MODES: readonly TypecheckMode[] = ['on', 'warn', 'off'];
+const STRICTNESS = ['strict', 'loose'] as const;
 
 export const typecheckMagic: Magic = {
   name: 'typecheck',
-  usage: '%typecheck [on|warn|off]',
-  arguments: MODES,
-  help: 'on: a cell with type errors does not run; warn: errors go to stderr and the cell runs; off: transpile only.',
+  usage: '%typecheck [strict|loose|on|warn|off]',
+  arguments: [...STRICTNESS, ...MODES],
+  help: 'strict: the strict family of checks on; loose: off (the defaults without a tsconfig.json). '
+    + 'on: a cell with type errors does not run; warn: errors go to stderr and the cell runs; off: transpile only. '
+    + 'Alone: the options in force and where they came from.',
   line(args, context) {
-    const mode = args.trim();
-    if (mode === '') {
-      context.print(`typecheck is ${context.typecheck}\n`);
+    const word = args.trim();
+    if (word === '') {
+      context.print(context.describeTypecheck());
       return;
     }
-    if (!(MODES as readonly string[]).includes(mode)) throw new MagicError(`%typecheck takes on, warn or off, not "${mode}"`);
-    context.typecheck = mode as TypecheckMode;
-    context.print(`typecheck ${mode}\n`);
+    if ((STRICTNESS as readonly string[]).includes(word)) {
+      context.setStrictness(word as (typeof STRICTNESS)[number]);
+      context.print(`typecheck ${word}: the strict family of checks is ${word === 'strict' ? 'on' : 'off'} from here on\n`);
+      return;
+    }
+    if (!(MODES as readonly string[]).includes(word)) throw new MagicError(`%typecheck takes strict, loose, on, warn or off, not "${word}"`);
+    context.typecheck = word as TypecheckMode;
+    context.print(`typecheck ${word}\n`);
   },
 };

@@ -1,6 +1,6 @@
-// Launching the kernels the benchmarks compare (tsgpu and Debian's ipykernel) in an isolated
-// Jupyter environment, and the statistics they share.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Launching the kernels the benchmarks compare (tsgpu, Debian's ipykernel, and Deno's kernel where
+// npm can provide it) in an isolated Jupyter environment, and the statistics they share.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,11 +18,45 @@ export const KERNELS: KernelDef[] = [
   { name: 'ipykernel', command: (cf) => [PYTHON, ['-m', 'ipykernel_launcher', '-f', cf]] },
 ];
 
+/** Deno's kernel is a comparison only, never a dependency: it is installed outside the repository. */
+const DENO_PACKAGE = '@deno/linux-x64-glibc';
+const DENO_VERSION = '2.9.6';
+const BENCH_CACHE = path.join(os.homedir(), '.cache', 'tsgpu-bench');
+
+/** The deno binary, installed from npm into ~/.cache/tsgpu-bench on first use; null (and why) where it cannot be. */
+function denoBinary(): { binary: string } | { skipped: string } {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return { skipped: `${DENO_PACKAGE} is for linux-x64 only` };
+  const binary = path.join(BENCH_CACHE, 'node_modules', ...DENO_PACKAGE.split('/'), 'deno');
+  if (!fs.existsSync(binary)) {
+    try {
+      fs.mkdirSync(BENCH_CACHE, { recursive: true });
+      execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', BENCH_CACHE, `${DENO_PACKAGE}@${DENO_VERSION}`],
+        { stdio: 'pipe', timeout: 180_000 });
+    } catch (error) {
+      const reason = (error as { stderr?: Buffer }).stderr?.toString().trim().split('\n').at(-1) ?? String(error);
+      return { skipped: `npm could not install ${DENO_PACKAGE}@${DENO_VERSION} (offline?): ${reason}` };
+    }
+  }
+  return fs.existsSync(binary) ? { binary } : { skipped: `${DENO_PACKAGE} installed no deno binary` };
+}
+
+/** tsgpu and ipykernel, and Deno's kernel where it can be installed (a line says so where not). */
+export function benchKernels(): KernelDef[] {
+  const deno = denoBinary();
+  if ('skipped' in deno) {
+    console.log(`  Deno's kernel skipped: ${deno.skipped}`);
+    return KERNELS;
+  }
+  return [...KERNELS, { name: 'deno', command: (cf) => [deno.binary, ['jupyter', '--kernel', '--conn', cf]] }];
+}
+
 export interface Running {
   def: KernelDef;
   child: ChildProcess;
   client: WireClient;
   coldMs: number;
+  /** performance.now() at spawn. */
+  spawnedAt: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderrTail: () => string;
 }
@@ -40,6 +74,9 @@ export function setupEnv(): void {
   delete kernelEnv.PYTHONPATH;
   delete kernelEnv.PYTHONHOME;
   for (const d of ['runtime', 'config', 'data', 'ipython']) fs.mkdirSync(path.join(tmpRoot, d));
+  // The kernels' working directory, as a notebook's folder: a strict project, since the typed cell
+  // narrows a union on a boolean, which needs strictNullChecks.
+  fs.writeFileSync(path.join(tmpRoot, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
   Object.assign(kernelEnv, {
     JUPYTER_RUNTIME_DIR: path.join(tmpRoot, 'runtime'),
     JUPYTER_CONFIG_DIR: path.join(tmpRoot, 'config'),
@@ -48,6 +85,7 @@ export function setupEnv(): void {
     IPYTHONDIR: path.join(tmpRoot, 'ipython'),
     JUPYTER_PLATFORM_DIRS: '1',
     PYDEVD_DISABLE_FILE_VALIDATION: '1',
+    DENO_NO_UPDATE_CHECK: '1',
   });
 }
 
@@ -76,7 +114,7 @@ export async function launch(def: KernelDef): Promise<Running> {
     throw err;
   }
   const coldMs = performance.now() - t0;
-  return { def, child, client, coldMs, exited, stderrTail: () => stderr };
+  return { def, child, client, coldMs, spawnedAt: t0, exited, stderrTail: () => stderr };
 }
 
 export async function stop(k: Running): Promise<boolean> {
@@ -139,6 +177,7 @@ export function median(xs: number[]): number {
 export function textPlain(iopub: Message[]): string | undefined {
   const r = iopub.find((m) => m.header.msg_type === 'execute_result');
   const data = r?.content.data as Record<string, unknown> | undefined;
-  return typeof data?.['text/plain'] === 'string' ? data['text/plain'] : undefined;
+  // Deno's kernel colours its text/plain with ANSI escapes.
+  return typeof data?.['text/plain'] === 'string' ? data['text/plain'].replace(/\u001b\[[0-9;]*m/g, '') : undefined;
 }
 

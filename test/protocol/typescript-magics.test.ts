@@ -96,12 +96,12 @@ describe('TypeScript magics', () => {
   test('`%lsmagic` prints the magics with their usage', async () => {
     const text = stdout(await magic('%lsmagic'));
     assert.match(text, /%lsmagic/);
-    assert.match(text, /%typecheck \[on\|warn\|off\]/);
+    assert.match(text, /%typecheck \[strict\|loose\|on\|warn\|off\]/);
   });
 
   test('`%typecheck?` prints its usage', async () => {
     const text = stdout(await magic('%typecheck?'));
-    assert.match(text, /%typecheck \[on\|warn\|off\]/);
+    assert.match(text, /%typecheck \[strict\|loose\|on\|warn\|off\]/);
   });
 });
 

@@ -324,7 +324,7 @@ export interface StartOptions {
   /** HMAC key for the connection file; '' starts an unsigned kernel. Default: 32 random bytes. */
   key?: string;
   readyTimeoutMs?: number;
-  /** The kernel process's working directory (where a notebook's imports resolve from). */
+  /** The kernel process's working directory (where a notebook's imports resolve from); a fresh temp dir by default. */
   cwd?: string;
   /** Extra environment variables for the kernel process (on top of this process's). */
   env?: Record<string, string>;
@@ -334,8 +334,10 @@ export interface StartOptions {
 export async function startKernel(options: StartOptions = {}): Promise<KernelClient> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tsgpu-protocol-'));
   const { file, info } = await writeConnectionFile(dir, options.key === undefined ? {} : { key: options.key });
+  // By default the kernel runs in the temp dir, as in a notebook's own folder: the project's
+  // tsconfig.json (strict, noUnusedLocals) would otherwise set the checker's options.
   const kernel = launchKernel(file, {
-    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    cwd: options.cwd ?? dir,
     ...(options.env === undefined ? {} : { env: options.env }),
   });
   const client = new KernelClient(info, { kernel, dir });

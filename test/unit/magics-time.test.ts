@@ -20,6 +20,8 @@ function fakeContext(results: Record<string, unknown> = {}, fails?: Error): Fake
   const events: string[] = [];
   const context: MagicContext = {
     typecheck: 'on',
+    describeTypecheck: () => { throw new Error('not expected'); },
+    setStrictness: () => { throw new Error('not expected'); },
     print: (text) => { events.push('print'); printed.push(text); },
     display: () => { throw new Error('not expected'); },
     run: async (code) => {

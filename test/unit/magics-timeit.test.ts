@@ -26,6 +26,8 @@ function fakeContext(options: FakeOptions = {}): Fake {
   let calls = 0;
   const context: MagicContext = {
     typecheck: 'on',
+    describeTypecheck: () => { throw new Error('not expected'); },
+    setStrictness: () => { throw new Error('not expected'); },
     print: (text) => { events.push('print'); printed.push(text); },
     display: () => { throw new Error('not expected'); },
     run: async (code) => { events.push(`run:${code}`); },

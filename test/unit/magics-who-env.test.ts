@@ -9,6 +9,8 @@ function fakeContext(names: { name: string; value: unknown }[] = []): { context:
   const printed: string[] = [];
   const context: MagicContext = {
     typecheck: 'on',
+    describeTypecheck: () => { throw new Error('not expected'); },
+    setStrictness: () => { throw new Error('not expected'); },
     print: (text) => { printed.push(text); },
     display: () => { throw new Error('not expected'); },
     run: async () => { throw new Error('not expected'); },

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
 import { type CellDeclarations, cellDeclarations } from './cell-declarations';
+import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
 
 interface VirtualFile {
@@ -31,30 +32,11 @@ export interface CheckedCell {
 }
 
 export const GLOBALS_FILE = path.join(PACKAGE_ROOT, 'kernel', 'types', 'globals.d.ts');
+/** Stands in for Node's declarations until they load (see nodeTypesDeferred). */
+const EARLY_GLOBALS_FILE = path.join(PACKAGE_ROOT, 'kernel', 'types', 'early-globals.d.ts');
 
-export function checkerCompilerOptions(t: typeof ts, directory: string): ts.CompilerOptions {
-  const ownModules = path.join(PACKAGE_ROOT, 'node_modules');
-  return {
-    target: t.ScriptTarget.ES2022,
-    module: t.ModuleKind.ESNext,
-    moduleResolution: t.ModuleResolutionKind.Bundler,
-    lib: ['lib.es2023.d.ts'],
-    types: ['node'],
-    typeRoots: [path.join(directory, 'node_modules', '@types'), path.join(ownModules, '@types')],
-    // Bare imports resolve from the notebook's folder, then from tsgpu's own dependencies.
-    paths: { '*': [path.join(directory, 'node_modules', '*'), path.join(ownModules, '*'), path.join(ownModules, '@types', '*')] },
-    strict: true,
-    // Notebook code is exploratory: an untyped parameter is not worth refusing to run a cell for.
-    noImplicitAny: false,
-    esModuleInterop: true,
-    allowImportingTsExtensions: true,
-    resolveJsonModule: true,
-    skipLibCheck: true,
-    // The history grows from each cell's .d.ts; nothing else is ever written.
-    declaration: true,
-    emitDeclarationOnly: true,
-  };
-}
+/** The declarations `types: ['node']` brings in; parsing and binding them is most of the start-up. */
+const NODE_TYPES = 'node';
 
 const CANNOT_FIND_MODULE = 2307;
 
@@ -80,15 +62,26 @@ export class CellChecker {
   private readonly service: ts.LanguageService;
   /** Drops what was learnt about the disk (a package installed since, say). */
   private readonly forgetFileSystem: () => void;
+  private config: CheckerConfig;
+  /**
+   * Node's declarations (@types/node) are two thirds of the checker's start-up (measured: 2.5 s of
+   * 3.7 s under load, and ~50 MiB). Until loadDeferredTypes() runs, in the background once the
+   * kernel is idle, cells are checked without them; a cell that has any error then is checked again
+   * with them, so no verdict ever rests on the smaller set.
+   */
+  private nodeTypesDeferred: boolean;
+  private effective: ts.CompilerOptions;
 
-  constructor(private readonly t: typeof ts, directory: string) {
+  constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig) {
+    this.config = config;
+    this.nodeTypesDeferred = config.options.types?.includes(NODE_TYPES) ?? false;
+    this.effective = this.effectiveOptions();
     this.current = path.join(directory, '__tsgpu_cell.ts');
     this.historyFile = path.join(directory, `${HISTORY_MODULE}.ts`);
     this.history = new HistoryModule(t);
     this.files.set(this.current, { text: '', version: 0 });
     this.files.set(this.historyFile, { text: this.history.text(), version: 0 });
     const files = this.files;
-    const options = checkerCompilerOptions(t, directory);
     const diskSnapshots = new Map<string, ts.IScriptSnapshot>();
     // Each check builds a new program, which resolves every import and reference of ~160 library
     // files again: answered from memory, that costs a few ms instead of tens.
@@ -96,7 +89,7 @@ export class CellChecker {
     const existingDirectories = new Map<string, boolean>();
     const realpaths = new Map<string, string>();
     const host: ts.LanguageServiceHost = {
-      getScriptFileNames: () => [GLOBALS_FILE, ...this.declarationFiles, this.historyFile, this.current],
+      getScriptFileNames: () => [GLOBALS_FILE, ...(this.nodeTypesDeferred ? [EARLY_GLOBALS_FILE] : []), ...this.declarationFiles, this.historyFile, this.current],
       getScriptVersion: (file) => String(files.get(file)?.version ?? 0),
       getScriptSnapshot: (file) => {
         const virtual = files.get(file);
@@ -112,7 +105,7 @@ export class CellChecker {
         return snapshot;
       },
       getCurrentDirectory: () => directory,
-      getCompilationSettings: () => options,
+      getCompilationSettings: () => this.effective,
       getDefaultLibFileName: (options) => t.getDefaultLibFilePath(options),
       fileExists: (file) => files.has(file) || cached(existingFiles, file, t.sys.fileExists),
       readFile: (file) => files.get(file)?.text ?? t.sys.readFile(file),
@@ -121,8 +114,8 @@ export class CellChecker {
       getDirectories: (dir) => t.sys.getDirectories(dir),
       realpath: (file) => cached(realpaths, file, (name) => t.sys.realpath?.(name) ?? name),
     };
-    let modules = t.createModuleResolutionCache(directory, (name) => name, options);
-    let typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, options, modules.getPackageJsonInfoCache());
+    let modules = t.createModuleResolutionCache(directory, (name) => name, config.options);
+    let typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, config.options, modules.getPackageJsonInfoCache());
     host.resolveModuleNameLiterals = (literals, containingFile, redirected, compilerOptions, containingSourceFile) => literals.map(
       (literal) => t.resolveModuleName(literal.text, containingFile, compilerOptions, host, modules, redirected,
         t.getModeForUsageLocation(containingSourceFile, literal, compilerOptions)));
@@ -136,10 +129,30 @@ export class CellChecker {
       existingFiles.clear();
       existingDirectories.clear();
       realpaths.clear();
-      modules = t.createModuleResolutionCache(directory, (name) => name, options);
-      typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, options, modules.getPackageJsonInfoCache());
+      modules = t.createModuleResolutionCache(directory, (name) => name, this.config.options);
+      typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, this.config.options, modules.getPackageJsonInfoCache());
     };
     this.service = t.createLanguageService(host, t.createDocumentRegistry());
+  }
+
+  /** The options in force and where they came from. */
+  get configuration(): CheckerConfig {
+    return this.config;
+  }
+
+  /** Checks later cells (and completes, inspects) with other options: `%typecheck strict`, say. */
+  reconfigure(config: CheckerConfig): void {
+    this.config = config;
+    this.nodeTypesDeferred &&= config.options.types?.includes(NODE_TYPES) ?? false;
+    this.effective = this.effectiveOptions();
+    // Resolution answers depend on the options (paths, types): start those caches afresh.
+    this.forgetFileSystem();
+  }
+
+  /** What parsing a cell depends on, for is_complete: the target and JSX setting checks use. */
+  syntaxOptions(): ts.CompilerOptions {
+    const { target, jsx, experimentalDecorators } = this.config.options;
+    return Object.fromEntries(Object.entries({ target, jsx, experimentalDecorators }).filter(([, value]) => value !== undefined));
   }
 
   /** Loads the standard library and the globals once, so the first real cell is fast. */
@@ -147,11 +160,39 @@ export class CellChecker {
     this.check('const warmUp: number = 1; warmUp.toFixed(); display;');
   }
 
+  /** Whether Node's declarations are still to load (loadDeferredTypes). */
+  get deferring(): boolean {
+    return this.nodeTypesDeferred;
+  }
+
+  /** Loads Node's declarations, and checks once so the next cell finds them parsed and bound. */
+  loadDeferredTypes(): void {
+    if (this.includeNodeTypes()) this.warmUp();
+  }
+
+  /** True if Node's declarations were deferred until now. */
+  private includeNodeTypes(): boolean {
+    if (!this.nodeTypesDeferred) return false;
+    this.nodeTypesDeferred = false;
+    this.effective = this.effectiveOptions();
+    return true;
+  }
+
+  private effectiveOptions(): ts.CompilerOptions {
+    const options = this.config.options;
+    return this.nodeTypesDeferred ? { ...options, types: options.types?.filter((name) => name !== NODE_TYPES) ?? [] } : options;
+  }
+
   /** With `diagnose` false (`%typecheck off`) the cell is only prepared for commit. */
   check(code: string, diagnose = true): CheckedCell {
     this.flush();
     this.setCurrent(code);
     let found = diagnose ? this.diagnosticsOfCurrent(code) : [];
+    if (found.length > 0 && this.nodeTypesDeferred) {
+      // Perhaps only Node's declarations were missing: the verdict is theirs to give.
+      this.includeNodeTypes();
+      found = this.diagnosticsOfCurrent(code);
+    }
     if (found.some((diagnostic) => diagnostic.code === CANNOT_FIND_MODULE)) {
       // Resolution answers are cached; a package installed after they were asked is found on a retry.
       this.forgetFileSystem();
@@ -182,7 +223,11 @@ export class CellChecker {
     const declarations = this.service.getEmitOutput(this.current, true, true).outputFiles.find((file) => file.name.endsWith('.d.ts'));
     if (!declarations) return;
     this.history.add(declarations.text, pending.mutable);
-    this.files.set(this.historyFile, { text: this.history.text(), version: this.files.get(this.historyFile)!.version + 1 });
+    // A cell run again with the same declarations (the usual edit-and-rerun) leaves the history's
+    // text as it was: keeping its version lets the next program reuse its parsed file.
+    const text = this.history.text();
+    const entry = this.files.get(this.historyFile)!;
+    if (entry.text !== text) this.files.set(this.historyFile, { text, version: entry.version + 1 });
   }
 
   private diagnosticsOfCurrent(code: string): ts.Diagnostic[] {
@@ -207,6 +252,7 @@ export class CellChecker {
   }
 
   completions(code: string, position: number): ts.CompletionInfo | undefined {
+    this.includeNodeTypes(); // a completion list must hold Node's names too
     this.flush();
     this.setCurrent(code);
     return this.service.getCompletionsAtPosition(this.current, position, {
@@ -216,6 +262,7 @@ export class CellChecker {
   }
 
   quickInfo(code: string, position: number): ts.QuickInfo | undefined {
+    this.includeNodeTypes();
     this.flush();
     this.setCurrent(code);
     return this.service.getQuickInfoAtPosition(this.current, position);

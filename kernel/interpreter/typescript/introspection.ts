@@ -95,7 +95,7 @@ export class Introspection {
 
   isComplete(cell: string): CompletenessStatus {
     const code = parseCell(cell).code;
-    const diagnostics = this.t.transpileModule(code, { reportDiagnostics: true, compilerOptions: { target: this.t.ScriptTarget.ES2022 } }).diagnostics ?? [];
+    const diagnostics = this.t.transpileModule(code, { reportDiagnostics: true, compilerOptions: this.checker.syntaxOptions() }).diagnostics ?? [];
     if (diagnostics.length === 0) return { status: 'complete' };
     // Problems only at the very end ("'}' expected", an open template) mean the user is not done.
     const atEnd = diagnostics.every((diagnostic) => (diagnostic.start ?? 0) >= code.trimEnd().length

@@ -8,6 +8,7 @@ import type ts from 'typescript';
 import { createDisplayApi, isDisplayHandle } from '../../display/display-api';
 import { createProgress, type TransferTotals } from '../../display/progress';
 import { createTslab } from '../../display/tslab-compat';
+import { log } from '../../log';
 import { TSGPU_VERSION } from '../../package-info';
 import { toMimeBundle } from '../../display/mime-bundle';
 import { renderReport } from '../../display/report/render';
@@ -27,6 +28,7 @@ import type {
 } from '../interpreter';
 import { cellFileName, shownFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
+import { configNotice, describeConfig, loadCheckerConfig } from './compiler-options';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
@@ -37,6 +39,9 @@ import { codePointLength, utf16Index } from '../code-points';
 import { type CellMapper, CellTranspiler } from './transpile';
 
 export { InterruptedError };
+
+/** How often a background warm-up looks again whether the kernel is idle. */
+const IDLE_RETRY_MS = 25;
 
 /** A cell that must not run (syntax or type errors): carries the error the user sees. */
 class CellRefused extends Error {
@@ -132,10 +137,15 @@ export class TypeScriptInterpreter implements Interpreter {
   private subCells = 0;
   /** Resolves once progress displays have sent their last, throttled draw. */
   private progressSettled: () => Promise<void> = () => Promise.resolve();
+  /** What the first cell's stderr says about the user's tsconfig.json (ignored options, a broken file). */
+  private configNotice: string | null;
 
   constructor(private readonly deps: Dependencies) {
     this.t = deps.ts;
-    this.checker = new CellChecker(deps.ts, deps.directory);
+    const config = loadCheckerConfig(deps.ts, deps.directory);
+    this.configNotice = configNotice(config);
+    if (this.configNotice !== null) log(this.configNotice.trimEnd());
+    this.checker = new CellChecker(deps.ts, deps.directory, config);
     this.introspection = new Introspection(deps.ts, this.checker);
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);
@@ -181,8 +191,20 @@ export class TypeScriptInterpreter implements Interpreter {
     this.runtime.fallbacks.set('tslab', { ...tslab, default: tslab });
   }
 
+  /**
+   * Readies the checker without Node's declarations (what a first cell needs), then, once no cell
+   * is running, loads those too: the first cell waits only for what it uses.
+   */
   warmUp(): void {
     this.checker.warmUp();
+    const loadRest = (): void => {
+      if (!this.checker.deferring) return;
+      // A cell that arrived during the warm-up is handled in this turn of the event loop, before
+      // this runs (setImmediate): it is not made to wait for declarations it may not need.
+      if (this.running !== null) setTimeout(loadRest, IDLE_RETRY_MS);
+      else this.checker.loadDeferredTypes();
+    };
+    setImmediate(loadRest);
   }
 
   /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
@@ -221,6 +243,10 @@ export class TypeScriptInterpreter implements Interpreter {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
+      if (this.configNotice !== null) {
+        process.stderr.write(this.configNotice);
+        this.configNotice = null;
+      }
       const parsed = parseCell(cell);
       this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
       const late = magicsBelowCode(parsed);
@@ -362,6 +388,8 @@ export class TypeScriptInterpreter implements Interpreter {
     return {
       get typecheck() { return interpreter.typecheck; },
       set typecheck(mode) { interpreter.typecheck = mode; },
+      describeTypecheck: () => describeConfig(this.t, this.checker.configuration, this.typecheck),
+      setStrictness: (strictness) => this.checker.reconfigure(loadCheckerConfig(this.t, deps.directory, strictness)),
       print: (text) => void process.stdout.write(text),
       display: (bundle) => deps.emit({ type: 'display_data', data: bundle, metadata: {} }),
       run: (code) => this.runCode(placeInCell(running.cell, running.code, code), running, subCell()),

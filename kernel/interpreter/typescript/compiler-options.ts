@@ -1,0 +1,199 @@
+// Which compiler options the type checker uses, and where they came from: the nearest
+// tsconfig.json (or jsconfig.json) from the notebook's folder upward, as every editor reads it,
+// else TypeScript's non-strict defaults (as tslab checks), then whatever `%typecheck strict|loose`
+// said last. The kernel then sets the few options that make cells work at all (how cells import
+// each other, what is emitted); a user's value for those is reported as ignored, never obeyed half.
+import path from 'node:path';
+import type ts from 'typescript';
+import { PACKAGE_ROOT } from '../../package-info';
+
+export type Strictness = 'strict' | 'loose';
+
+export interface CheckerConfig {
+  /** What the checker runs with: the user's choices plus the kernel's own (kernelOwned). */
+  options: ts.CompilerOptions;
+  /** The config file read, or null for the defaults. */
+  file: string | null;
+  /** Set by `%typecheck strict|loose`; null while the file or the defaults decide. */
+  strictness: Strictness | null;
+  /** The user's options the kernel cannot honour, each with why ("outDir: nothing is written"). */
+  ignored: string[];
+  /** A config file that could not be used; the defaults are in force instead. */
+  warning: string | null;
+}
+
+/** The strict family: `strict` turns them all on; each can still be set on its own. */
+const STRICT_FAMILY = [
+  'strict', 'noImplicitAny', 'noImplicitThis', 'strictNullChecks', 'strictFunctionTypes', 'strictBindCallApply',
+  'strictPropertyInitialization', 'strictBuiltinIteratorReturn', 'useUnknownInCatchVariables', 'alwaysStrict',
+] as const;
+
+/** Options about writing files or building projects: a notebook writes nothing. */
+const ABOUT_OUTPUT = [
+  'outDir', 'outFile', 'rootDir', 'noEmit', 'declaration', 'declarationDir', 'declarationMap', 'emitDeclarationOnly',
+  'sourceMap', 'inlineSourceMap', 'inlineSources', 'composite', 'incremental', 'tsBuildInfoFile', 'noEmitOnError',
+  'removeComments', 'importHelpers', 'emitBOM', 'newLine', 'sourceRoot', 'mapRoot',
+] as const;
+
+
+function ownModules(): string {
+  return path.join(PACKAGE_ROOT, 'node_modules');
+}
+
+/**
+ * TypeScript's non-strict defaults, the ones tslab checks with. (TypeScript 6 turned `strict` on by
+ * default; code written for tslab expects it off.) The standard library is the one the kernel's
+ * Node runs; `types` brings in Node's own declarations as tsgpu's dependency provides them.
+ */
+function defaultOptions(t: typeof ts): ts.CompilerOptions {
+  return {
+    target: t.ScriptTarget.ES2022,
+    lib: ['lib.es2023.d.ts'],
+    types: ['node'],
+    strict: false,
+    esModuleInterop: true,
+    skipLibCheck: true,
+  };
+}
+
+/**
+ * What cells need whatever the config says: each cell is checked as an ES module importing the
+ * history of earlier cells (checker.ts), whose declarations are emitted and nothing else.
+ */
+function kernelOwned(t: typeof ts, directory: string, user: ts.CompilerOptions): ts.CompilerOptions {
+  const own = ownModules();
+  const userPaths = user.paths ?? {};
+  return {
+    module: t.ModuleKind.ESNext,
+    moduleResolution: t.ModuleResolutionKind.Bundler,
+    allowImportingTsExtensions: true,
+    resolveJsonModule: true,
+    declaration: true,
+    emitDeclarationOnly: true,
+    noEmit: false,
+    // The user's type roots first, then tsgpu's own (where `node` and tfjs's come from).
+    typeRoots: [...(user.typeRoots ?? [path.join(directory, 'node_modules', '@types')]), path.join(own, '@types')],
+    // Bare imports the user's own `paths` do not map resolve from the notebook's folder, then from
+    // tsgpu's own dependencies.
+    paths: {
+      ...userPaths,
+      '*': userPaths['*'] ?? [path.join(directory, 'node_modules', '*'), path.join(own, '*'), path.join(own, '@types', '*')],
+    },
+  };
+}
+
+/** The user's options the kernel overrides, each said once with its reason. */
+function ignoredOptions(t: typeof ts, user: ts.CompilerOptions): string[] {
+  const ignored: string[] = [];
+  const set = (name: string): boolean => user[name] !== undefined;
+  const output = ABOUT_OUTPUT.filter(set);
+  if (output.length > 0) ignored.push(`${output.join(', ')} (a notebook writes no files)`);
+  const esModules = [t.ModuleKind.ES2015, t.ModuleKind.ES2020, t.ModuleKind.ES2022, t.ModuleKind.ESNext, t.ModuleKind.Preserve];
+  if (user.module !== undefined && !esModules.includes(user.module)) {
+    ignored.push(`module ${t.ModuleKind[user.module]?.toLowerCase() ?? user.module} (cells run as ES modules the kernel compiles itself)`);
+  }
+  if (user.moduleResolution !== undefined && user.moduleResolution !== t.ModuleResolutionKind.Bundler) {
+    ignored.push(`moduleResolution ${t.ModuleResolutionKind[user.moduleResolution]?.toLowerCase() ?? user.moduleResolution} (imports resolve as a bundler does, from the notebook's folder)`);
+  }
+  if (user.verbatimModuleSyntax) ignored.push('verbatimModuleSyntax (cells import earlier cells\' types and values alike)');
+  if (user.isolatedDeclarations) ignored.push('isolatedDeclarations (cells are not a library)');
+  return ignored;
+}
+
+function describe(t: typeof ts, diagnostic: ts.Diagnostic): string {
+  return t.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
+}
+
+/** tsconfig.json, else jsconfig.json, in `directory` or the nearest folder above it. */
+export function findConfigFile(t: typeof ts, directory: string): string | null {
+  for (let folder = path.resolve(directory); ; folder = path.dirname(folder)) {
+    for (const name of ['tsconfig.json', 'jsconfig.json']) {
+      const candidate = path.join(folder, name);
+      if (t.sys.fileExists(candidate)) return candidate;
+    }
+    if (path.dirname(folder) === folder) return null;
+  }
+}
+
+/** The user's own options from `file` (with `extends` followed), or why they cannot be used. */
+function readUserOptions(t: typeof ts, file: string): { options: ts.CompilerOptions } | { error: string } {
+  const read = t.readConfigFile(file, t.sys.readFile);
+  if (read.error) return { error: describe(t, read.error) };
+  const json: unknown = read.config;
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { error: 'it does not hold a JSON object' };
+  // Which files the project holds does not matter here (cells are the files): listing none keeps
+  // TypeScript from walking the folder, and its complaint that the list is empty is no error here.
+  const parsed = t.parseJsonConfigFileContent({ ...(json as object), files: [], include: [] }, t.sys, path.dirname(file), undefined, file);
+  const EMPTY_FILES = 18002;
+  const NO_INPUTS = 18003;
+  const errors = parsed.errors.filter((diagnostic) => diagnostic.code !== EMPTY_FILES && diagnostic.code !== NO_INPUTS);
+  if (errors.length > 0) return { error: errors.map((diagnostic) => describe(t, diagnostic)).join('; ') };
+  const { configFilePath: _file, ...options } = parsed.options;
+  return { options };
+}
+
+/** Applies `%typecheck strict|loose` over whatever the file said about the strict family. */
+function withStrictness(options: ts.CompilerOptions, strictness: Strictness | null): ts.CompilerOptions {
+  if (strictness === null) return options;
+  const result = { ...options };
+  for (const name of STRICT_FAMILY) delete result[name];
+  result.strict = strictness === 'strict';
+  return result;
+}
+
+/** The options for cells checked from `directory` (the notebook's folder). */
+export function loadCheckerConfig(t: typeof ts, directory: string, strictness: Strictness | null = null): CheckerConfig {
+  const file = findConfigFile(t, directory);
+  let user: ts.CompilerOptions = defaultOptions(t);
+  let warning: string | null = null;
+  let ignored: string[] = [];
+  if (file !== null) {
+    const read = readUserOptions(t, file);
+    if ('error' in read) {
+      warning = `${file} could not be used (${read.error}); type checking uses the defaults. Fix the file and restart the kernel.`;
+    } else {
+      // What the file leaves unset stays as in the defaults (Node's types, the kernel's target).
+      user = { ...defaultOptions(t), ...read.options };
+      ignored = ignoredOptions(t, read.options);
+    }
+  }
+  const chosen = withStrictness(user, strictness);
+  return {
+    options: { ...chosen, ...kernelOwned(t, directory, chosen) },
+    file: warning === null ? file : null,
+    strictness,
+    ignored,
+    warning,
+  };
+}
+
+/** The line printed once, at the first cell, when the config file's choices are not all obeyed. */
+export function configNotice(config: CheckerConfig): string | null {
+  if (config.warning !== null) return `warning: ${config.warning}\n`;
+  if (config.ignored.length > 0) return `${config.file}: ignored in a notebook: ${config.ignored.join('; ')}\n`;
+  return null;
+}
+
+/** What `%typecheck` alone prints: the options in force and where they came from. */
+export function describeConfig(t: typeof ts, config: CheckerConfig, mode: string): string {
+  const options = config.options;
+  const source = config.file ?? (config.warning !== null ? 'defaults (the config file could not be used)' : 'defaults (no tsconfig.json or jsconfig.json in this folder or above)');
+  const strictness = config.strictness === null ? '' : ` (strictness set by %typecheck ${config.strictness})`;
+  // Each member of the family is on when set, else when `strict` is (always set here: see defaultOptions).
+  const enabled = STRICT_FAMILY.filter((name) => (options[name] ?? options.strict) === true);
+  const shown: string[] = [
+    `typecheck is ${mode}`,
+    `options from: ${source}${strictness}`,
+    `strict: ${options.strict === true ? 'on' : enabled.length > 0 ? `partly (${enabled.join(', ')})` : 'off'}`,
+    `target: ${t.ScriptTarget[options.target ?? t.ScriptTarget.ES2022]?.toLowerCase()}`,
+    `lib: ${(options.lib ?? ['default']).map((lib) => lib.replace(/^lib\.|\.d\.ts$/g, '')).join(', ')}`,
+    `types: ${options.types === undefined ? 'every @types package' : options.types.length === 0 ? 'none' : options.types.join(', ')}`,
+  ];
+  const userPaths = Object.keys(options.paths ?? {}).filter((key) => key !== '*');
+  if (userPaths.length > 0) shown.push(`paths: ${userPaths.join(', ')}${options.baseUrl ? ` (baseUrl ${options.baseUrl})` : ''}`);
+  if (options.jsx !== undefined) shown.push(`jsx: ${t.JsxEmit[options.jsx]?.toLowerCase()}`);
+  if (options.experimentalDecorators) shown.push('experimentalDecorators: on');
+  if (config.ignored.length > 0) shown.push(`ignored in a notebook: ${config.ignored.join('; ')}`);
+  if (config.warning !== null) shown.push(`warning: ${config.warning}`);
+  return `${shown.join('\n')}\n`;
+}
