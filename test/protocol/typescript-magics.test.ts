@@ -110,10 +110,10 @@ describe('line magics below code run at their place, as IPython runs them', () =
   const stderrOf = (exchange: Exchange): string => streams(exchange).filter((stream) => stream.name === 'stderr').map((stream) => stream.text).join('');
 
   test('a %typecheck between two console.log lines prints between their output, with no warning', async () => {
-    const exchange = await kernel().execute("console.log('before');\n%typecheck\nconsole.log('after');");
+    const exchange = await kernel().execute("console.log('before');\n%typecheck on\nconsole.log('after');");
     assert.equal(executeReply(exchange).status, 'ok');
     const stdout = streams(exchange).filter((stream) => stream.name === 'stdout').map((stream) => stream.text).join('');
-    assert.equal(stdout, 'before\ntypecheck is on\nafter\n');
+    assert.equal(stdout, 'before\ntypecheck on\nafter\n');
     assert.equal(stderrOf(exchange), '');
   });
 
@@ -124,11 +124,11 @@ describe('line magics below code run at their place, as IPython runs them', () =
   });
 
   test('a magic inside a block cannot run at its place: it runs first, and the cell warns so, naming its line', async () => {
-    const exchange = await kernel().execute("for (let i = 0; i < 1; i++) {\n  %typecheck\n  console.log('in loop');\n}");
+    const exchange = await kernel().execute("for (let i = 0; i < 1; i++) {\n  %typecheck on\n  console.log('in loop');\n}");
     assert.equal(executeReply(exchange).status, 'ok');
     assert.match(stderrOf(exchange), /^Warning: line magics inside a block, a function or a %%cell magic's cell run before the cell's code: %typecheck \(line 2\) ran before the code on line 1\. Put it between top-level statements, or use `await withDevice\('gpu:0', \(\) => …\)`/);
     const stdout = streams(exchange).filter((stream) => stream.name === 'stdout').map((stream) => stream.text).join('');
-    assert.equal(stdout, 'typecheck is on\nin loop\n');
+    assert.equal(stdout, 'typecheck on\nin loop\n');
   });
 
   test('magics above the code, after comments, run first without a warning', async () => {
