@@ -1,6 +1,6 @@
 // A real browser on the classic Notebook UI (Debian's jupyter-notebook 6.4, headless Debian
 // chromium driven by playwright-core): New → "TypeScript (tsgpu)", type a cell that moves a tensor
-// to gpu:0, Shift+Enter, and see the inline device report (its table and its SVG timeline) under
+// to gpu:0, Shift+Enter, and see the inline device report (its table and its timeline, an image of its SVG) under
 // the result. Screenshot: artifacts/notebook-report.png.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -48,12 +48,12 @@ test('classic Notebook: a tsgpu cell that moves a tensor to gpu:0 shows the repo
     const result = (await cell.locator('.output_execute_result, .output_result').first().innerText()).trim();
     assert.equal(result, "'gpu:0'", 'the result is the tensor\'s device');
     assert.equal(await cell.locator('.output_area table.tsgpu-report-table').count(), 1, 'one report table');
-    assert.equal(await cell.locator('.output_area svg.tsgpu-timeline').count(), 1, 'one SVG timeline');
+    assert.equal(await cell.locator('.output_area img.tsgpu-timeline').count(), 1, 'one timeline image');
     assert.equal(await cell.locator('.output_error').count(), 0, 'no error output');
     const table = await cell.locator('table.tsgpu-report-table').innerText();
     assert.match(table, /gpu:0/, `the table names gpu:0:\n${table}`);
     assert.match(table, /H2D/, `the table shows the host→GPU move:\n${table}`);
-    const svgBox = await cell.locator('svg.tsgpu-timeline').boundingBox();
+    const svgBox = await cell.locator('img.tsgpu-timeline').boundingBox();
     assert.ok(svgBox !== null && svgBox.width > 0 && svgBox.height > 0, `the timeline is drawn: ${JSON.stringify(svgBox)}`);
 
     // The result, then the report after it.

@@ -40,8 +40,11 @@ import { type CellMapper, CellTranspiler } from './transpile';
 
 export { InterruptedError };
 
-/** How often a background warm-up looks again whether the kernel is idle. */
-const IDLE_RETRY_MS = 25;
+/**
+ * Node's declarations load (1.5–3 s, blocking) only once the kernel has sat this long between
+ * cells, twice over: cells sent one after another (run all, `tsgpu run`) never wait on them.
+ */
+const IDLE_BEFORE_LOADING_MS = 500;
 
 /** A cell that must not run (syntax or type errors): carries the error the user sees. */
 class CellRefused extends Error {
@@ -137,6 +140,8 @@ export class TypeScriptInterpreter implements Interpreter {
   private subCells = 0;
   /** Resolves once progress displays have sent their last, throttled draw. */
   private progressSettled: () => Promise<void> = () => Promise.resolve();
+  /** Cells begun since start: the background load of Node's declarations waits for a pause between them. */
+  private cellsStarted = 0;
   /** What the first cell's stderr says about the user's tsconfig.json (ignored options, a broken file). */
   private configNotice: string | null;
 
@@ -197,14 +202,17 @@ export class TypeScriptInterpreter implements Interpreter {
    */
   warmUp(): void {
     this.checker.warmUp();
+    let idleAt = -1;
     const loadRest = (): void => {
       if (!this.checker.deferring) return;
-      // A cell that arrived during the warm-up is handled in this turn of the event loop, before
-      // this runs (setImmediate): it is not made to wait for declarations it may not need.
-      if (this.running !== null) setTimeout(loadRest, IDLE_RETRY_MS);
-      else this.checker.loadDeferredTypes();
+      if (this.running === null && idleAt === this.cellsStarted) {
+        this.checker.loadDeferredTypes();
+        return;
+      }
+      idleAt = this.running === null ? this.cellsStarted : -1;
+      setTimeout(loadRest, IDLE_BEFORE_LOADING_MS).unref();
     };
-    setImmediate(loadRest);
+    setTimeout(loadRest, IDLE_BEFORE_LOADING_MS).unref();
   }
 
   /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
@@ -237,6 +245,7 @@ export class TypeScriptInterpreter implements Interpreter {
       context: new CellContext(options.executionCount), code: '', cell, leftRunning: [], printedPromises: [], placedMagics: [],
     };
     this.running = running;
+    this.cellsStarted++;
     this.lastCell = running;
     let code = '';
     try {
