@@ -32,8 +32,23 @@ export function waitText(summary: TransferSummary): string {
   return parts.join(' + ');
 }
 
-/** GB/s over the copy for moves big enough, else the copy's latency per move. */
+/** GB/s over the copy for moves big enough, else the copy's latency per move; over the timed moves only. */
 export function copyRateText(summary: TransferSummary): string {
-  const rate = gigabytesPerSecond(summary.bytes, summary.copyMs, summary.count);
-  return rate !== null ? rateText(rate) : `${durationText(summary.copyMs / summary.count)}/move`;
+  const count = summary.count - summary.untimedCount;
+  if (count === 0) return 'not measured';
+  const rate = gigabytesPerSecond(summary.bytes - summary.untimedBytes, summary.copyMs, count);
+  return rate !== null ? rateText(rate) : `${durationText(summary.copyMs / count)}/move`;
+}
+
+/** The moves' time, or that it was not measured for the uploads tfjs made at first use. */
+export function transferTimeText(summary: TransferSummary): string {
+  if (summary.untimedCount === 0) return durationText(summary.ms);
+  const untimed = `${summary.untimedCount === summary.count ? '' : `${summary.untimedCount} `}uploaded at first use, time not measured`;
+  return summary.untimedCount === summary.count ? `not measured (${untimed.replace(', time not measured', '')})` : `${durationText(summary.ms)} (${untimed})`;
+}
+
+/** "line 5", or "cell 1, line 5" for a line of another cell; "?" when unknown. */
+export function lineText(where: { line: number | null; cell?: number }): string {
+  if (where.line === null) return '?';
+  return where.cell === undefined ? `line ${where.line}` : `cell ${where.cell}, line ${where.line}`;
 }

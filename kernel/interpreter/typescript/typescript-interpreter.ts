@@ -165,18 +165,32 @@ export class TypeScriptInterpreter implements Interpreter {
     this.rejectPending?.(new InterruptedError());
   }
 
-  /** The innermost cell frame of the code running now, mapped to the cell's own line. */
+  /**
+   * The innermost cell frame of the code running now, mapped to the cell's own line; when that
+   * frame is in a function the running cell called, also the running cell's outermost frame (the
+   * line that called it, where the user's loop is).
+   */
   callerLocation(): CellLocation | null {
     // A move deep inside tfjs (an op inside fit()) is dozens of frames below the cell's own frame.
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 200;
     const stack = new Error().stack ?? '';
     Error.stackTraceLimit = limit;
+    const running = this.running?.executionCount;
+    let inner: CellLocation | null = null;
+    let outer: { cell: number; line: number } | null = null;
     for (const frame of stack.matchAll(/(<cell (\d+)(?:\.\d+)?>):(\d+):(\d+)/g)) {
+      const cell = Number(frame[2]);
+      // After the innermost frame only the running cell's frames matter.
+      if (inner !== null && cell !== running) continue;
       const mapped = this.cells.get(frame[1]!)?.(Number(frame[3]), Number(frame[4]));
-      if (mapped) return { cell: Number(frame[2]), line: mapped.line };
+      if (!mapped) continue;
+      if (inner === null) inner = { cell, line: mapped.line };
+      if (cell === running) outer = { cell, line: mapped.line };
     }
-    return null;
+    if (inner === null) return null;
+    if (outer === null || (outer.cell === inner.cell && outer.line === inner.line)) return inner;
+    return { ...inner, callSite: outer };
   }
 
   async execute(cell: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome> {
