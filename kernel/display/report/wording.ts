@@ -40,11 +40,16 @@ export function copyRateText(summary: TransferSummary): string {
   return rate !== null ? rateText(rate) : `${durationText(summary.copyMs / count)}/move`;
 }
 
-/** The moves' time, or that it was not measured for the uploads tfjs made at first use. */
+/** For moves some of which tfjs uploaded at first use: "3 uploaded at first use, time not measured"; '' when all were timed. */
+export function untimedText(summary: TransferSummary): string {
+  return summary.untimedCount === 0 ? '' : `${summary.untimedCount} uploaded at first use, time not measured`;
+}
+
+/** The moves' time: "not measured (…)" when none was timed, else the time and what it leaves out. */
 export function transferTimeText(summary: TransferSummary): string {
-  if (summary.untimedCount === 0) return durationText(summary.ms);
-  const untimed = `${summary.untimedCount === summary.count ? '' : `${summary.untimedCount} `}uploaded at first use, time not measured`;
-  return summary.untimedCount === summary.count ? `not measured (${untimed.replace(', time not measured', '')})` : `${durationText(summary.ms)} (${untimed})`;
+  if (summary.untimedCount === summary.count) return 'not measured (uploaded at first use)';
+  const untimed = untimedText(summary);
+  return untimed ? `${durationText(summary.ms)} (${untimed})` : durationText(summary.ms);
 }
 
 /** "line 5", or "cell 1, line 5" for a line of another cell; "?" when unknown. */
