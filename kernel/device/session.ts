@@ -24,6 +24,11 @@ import { GpuTiming } from './timing/gpu-timing';
 import { nameEarlierCells } from './timing/queue-wait';
 import { TransferEngine } from './transfer/transfer-engine';
 
+/** tfjs-core names the scope of each op `<name>__op`. */
+const OP_SCOPE = '__op';
+/** Frames enough to reach the cell line of an op call from where the op makes its constant (x.mul(2) inside tf.tidy: the 11th). */
+const OP_CONSTANT_FRAMES = 24;
+
 /** Where a move is credited: the cell line, the call that made it, and whether that line runs in the user's loop. */
 interface MoveSite {
   cell: number;
@@ -312,8 +317,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
    */
   private creationSite(): MoveSite {
     const origin = currentOrigin();
-    const where = origin !== null && origin.by !== 'user' ? currentCallSite() : this.deps.locate() ?? currentCallSite();
-    return this.siteOf(where, origin ?? { by: 'user', call: null, invocation: nextInvocation() });
+    // A constant a tfjs op makes (the 2 of x.mul(2)) is made once per op: its line is a few frames
+    // up, and reading only those keeps a GPU op's cost near what it was without this record.
+    const inOp = this.engine.state.activeScope?.name.endsWith(OP_SCOPE) ?? false;
+    const where = origin !== null && origin.by !== 'user' ? currentCallSite() : this.deps.locate(inOp ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
+    // A few frames hold the op's line, not the running cell's outermost call site.
+    const own = inOp && where !== null ? { cell: where.cell, line: where.line } : where;
+    return this.siteOf(own, origin ?? { by: 'user', call: null, invocation: nextInvocation() });
   }
 
   /**
