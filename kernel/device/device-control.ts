@@ -116,6 +116,8 @@ export interface FoldedMoves {
   ms: number;
   waitMs: number;
   copyMs: number;
+  /** Uploads at first use, whose time was not measured (never folded with timed moves). */
+  untimed?: true;
 }
 
 /** What %transfers shows: moves one by one, and older ones folded per line. */

@@ -138,6 +138,10 @@ export function summarizeTransfers(transfers: ReportTransfer[], folded: CellRepo
     const entry = entryOf(group.direction);
     entry.count += group.count;
     entry.bytes += group.bytes;
+    if (group.untimed) {
+      entry.untimedCount += group.count;
+      entry.untimedBytes += group.bytes;
+    }
     entry.foldedMs += group.ms;
     entry.foldedWaitMs += group.waitMs;
     entry.foldedCopyMs += group.copyMs;
