@@ -19,6 +19,7 @@ import { StrayWork } from './stray-work';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { TensorFinalizer } from './tensor-finalizer';
 import { TensorMoves } from './tensor-moves';
+import { creator, madeByUser, userCreation } from './user-made';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
 import { nameEarlierCells } from './timing/queue-wait';
@@ -99,7 +100,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     extendTensors(tfjs.core, tfjs.layers, this);
     Object.assign(globalThis, {
       tf: tfjs.namespace,
-      asTensor: createAsTensor(tfjs.core),
+      asTensor: userCreation(createAsTensor(tfjs.core)),
       // Synchronous, so it answers from the GPUs found so far: a cell naming `device` looks for them first.
       device: (name: string) => this.registry.resolve(name),
       bestDevice: () => this.registry.best(),
@@ -319,11 +320,14 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const origin = currentOrigin();
     // A constant a tfjs op makes (the 2 of x.mul(2)) is made once per op: its line is a few frames
     // up, and reading only those keeps a GPU op's cost near what it was without this record.
-    const inOp = this.engine.state.activeScope?.name.endsWith(OP_SCOPE) ?? false;
-    const where = origin !== null && origin.by !== 'user' ? currentCallSite() : this.deps.locate(inOp ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
+    const scope = this.engine.state.activeScope?.name ?? '';
+    const shallow = !madeByUser() && scope.endsWith(OP_SCOPE);
+    const where = origin !== null && origin.by !== 'user' ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
     // A few frames hold the op's line, not the running cell's outermost call site.
-    const own = inOp && where !== null ? { cell: where.cell, line: where.line } : where;
-    return this.siteOf(own, origin ?? { by: 'user', call: null, invocation: nextInvocation() });
+    const own = shallow && where !== null ? { cell: where.cell, line: where.line } : where;
+    // What tfjs makes for itself (an op's constants, a gradient's ones, an optimizer's scalars) is
+    // the library's, not a tensor the user made: no hint tells the user to move it.
+    return this.siteOf(own, origin ?? creator(scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation()));
   }
 
   /**
