@@ -167,6 +167,15 @@ describe('inline report: which hint each situation gets', () => {
       + 'make the data once, before the loop (one tensor of every batch, sliced on the device each step), and keep it on the device.']);
   });
 
+  test('opt.minimize each step under %device gpu:0: the constants and scalars tfjs makes there are uploads of the library\'s, and only the readback gets a hint', async () => {
+    const { report } = await run('opt.minimize per step on gpu:0, batches sliced on the device');
+    const made = uploads(report).filter((move) => move.untimed && move.line === 4);
+    assert.ok(made.length >= 12, `tfjs's own tensors made at line 4 were uploaded: ${made.length}`);
+    assert.ok(made.every((move) => move.via.by === 'library'), JSON.stringify(made.filter((move) => move.via.by !== 'library').slice(0, 3)));
+    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 5 on every iteration (12×, e.g. await loss.data() per step): '
+      + 'read back every N steps, or keep the running value on the device.']);
+  });
+
   test('true positive: tf.scalar(lr) each step under %device gpu:0: "10 host scalars made at line 2 went to gpu:0 one by one, …"', async () => {
     const { report } = await run('TP: tf.scalar(lr) per step on gpu:0');
     const scalars = uploads(report).filter((move) => move.scalar);

@@ -156,6 +156,20 @@ export const HINT_CASES: HintCase[] = [
     cleanup: ['%device cpu'],
   },
   {
+    key: 'opt.minimize per step on gpu:0, batches sliced on the device',
+    // tfjs makes constants and Adam's scalars on gpu:0 each step: uploads, but not the user's to change.
+    setup: ['%device gpu:0', 'const minX = tf.tensor2d(rows);\nconst minY = tf.tensor2d(labels);\nconst minModel = makeModel();\nconst minOpt = tf.train.adam(0.01);\n0'],
+    cell: [
+      'for (let i = 0; i < 192; i += 16) {',
+      '  const xb = minX.slice([i, 0], [16, 4]);',
+      '  const yb = minY.slice([i, 0], [16, 1]);',
+      '  const loss = minOpt.minimize(() => tf.losses.sigmoidCrossEntropy(yb, minModel.predict(xb) as tf.Tensor) as tf.Scalar, true)!;',
+      '  await loss.data();',
+      '}',
+    ].join('\n'),
+    cleanup: ['%device cpu'],
+  },
+  {
     key: 'TP: tf.scalar(lr) per step on gpu:0',
     setup: ['%device gpu:0', 'const lrW = tf.randomNormal([128, 128]);\nconst lrV = tf.variable(tf.randomNormal([128, 128]));\n0'],
     cell: [
