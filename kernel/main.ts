@@ -33,7 +33,7 @@ export function runKernel(connectionFile: string): void {
   const data: WorkerData = { connection, identity: { version: TSGPU_VERSION, typescriptVersion: typescriptVersion() } };
   const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
   const devices = new DeviceLayer({
-    locate: () => interpreter.callerLocation(),
+    locate: (frames) => interpreter.callerLocation(frames),
     emit: (event) => host.emit(event),
     cells: cellWork,
   });

@@ -48,8 +48,9 @@ export function assembleCellReport(seen: CellObservations): CellReport {
     cell: seen.cell,
     durationMs: performance.now() - start,
     devices,
-    transfers: seen.moves.map(({ cell: _cell, ...move }) => move),
-    foldedTransfers: seen.folded.map(({ cell: _cell, ...group }) => group),
+    // A line of another cell keeps its cell number, so that it is never shown as this cell's.
+    transfers: seen.moves.map(({ cell, ...move }) => (cell === null || cell === seen.cell ? move : { ...move, cell })),
+    foldedTransfers: seen.folded.map(({ cell, ...group }) => (cell === null || cell === seen.cell ? group : { ...group, cell })),
     profile: seen.profile,
   };
 }

@@ -69,6 +69,14 @@ export interface TransferRecord {
   reverses: ReversedMove | null;
   /** D2D only: the two legs through the host; ms, waitMs and copyMs are their sums. */
   legs?: MoveLeg[];
+  /**
+   * Host values a tensor was made from on a GPU, uploaded by tfjs inside the first op that used
+   * them: bytes exact, time not measured (ms, waitMs and copyMs are 0). cell and line say where
+   * the tensor was made.
+   */
+  untimed?: true;
+  /** When cell and line call a function that made the move: the line in that function (and its cell). */
+  helper?: { cell: number; line: number };
 }
 
 /**
@@ -108,6 +116,8 @@ export interface FoldedMoves {
   ms: number;
   waitMs: number;
   copyMs: number;
+  /** Uploads at first use, whose time was not measured (never folded with timed moves). */
+  untimed?: true;
 }
 
 /** What %transfers shows: moves one by one, and older ones folded per line. */

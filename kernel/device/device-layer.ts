@@ -18,8 +18,11 @@ const USES_TENSORS = /\b(tf|asTensor|bestDevice|withDevice|device)\b|@tensorflow
 const NAMES_DEVICES = /\b(gpu|cuda|bestDevice|withDevice|device|auto)\b/;
 
 export interface DeviceLayerDependencies {
-  /** Where the running code is (cell and line), for the ledger and warnings. */
-  locate(): CellLocation | null;
+  /**
+   * Where the running code is (cell and line), for the ledger and warnings. With `frames`, only
+   * that many innermost frames are looked at (cheaper; no running-cell call site).
+   */
+  locate(frames?: number): CellLocation | null;
   /** Output of the running cell (a long move's progress bar). */
   emit(event: OutputEvent): void;
   /** Whose work is running: an interrupted cell's leftover work stops, another cell's is not counted as this one's. */

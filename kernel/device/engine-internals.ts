@@ -42,6 +42,8 @@ export interface EngineLike {
   state: {
     tensorInfo: WeakMap<DataId, BufferInfo>;
     numBytes: number;
+    /** The innermost scope: a tfjs op's is named `<op>__op` (tidy's are the user's names). */
+    activeScope: { name: string } | null;
   };
   runKernel(kernelName: string, inputs: Record<string, TensorLike | undefined> | TensorLike[], attrs: unknown): unknown;
   moveData(backend: BackendLike, dataId: DataId): void;

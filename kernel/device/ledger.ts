@@ -8,7 +8,7 @@ import type { FoldedMoves, TransferRecord } from './device-control';
 const KEEP = 10_000;
 
 function keyOf(record: TransferRecord): string {
-  return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}`;
+  return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}|${record.untimed === true}`;
 }
 
 function fold(into: Map<string, FoldedMoves>, record: TransferRecord): void {
@@ -16,6 +16,7 @@ function fold(into: Map<string, FoldedMoves>, record: TransferRecord): void {
   const entry = into.get(key) ?? {
     direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
     cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
+    ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
   };
   entry.count++;
   entry.bytes += record.bytes;

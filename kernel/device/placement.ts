@@ -31,7 +31,15 @@ export interface MoveEvent {
   buffer?: BufferInfo;
   /** A move between two GPUs: its legs through the host. */
   legs?: MoveLeg[];
+  /**
+   * Host values a tensor was made from, uploaded by tfjs-backend-webgpu inside the first GPU op
+   * that used it (a mapped buffer, copied on the GPU queue later): bytes exact, time not measured.
+   */
+  untimed?: true;
 }
+
+/** The session's note of where a tensor made from host values on a GPU was made (its cell line and call). */
+export type CreationSite = object;
 
 export interface PlacementEvents {
   move(event: MoveEvent): void;
@@ -39,6 +47,14 @@ export interface PlacementEvents {
   placed(buffer: BufferInfo, device: string, operation: string | null): void;
   /** `warn` policy: called once per op and call site with a line of text. */
   warn(kernelName: string, message: string): void;
+  /** A tensor was made on a GPU from host values: where, so that its upload at first use is credited there. */
+  created(): CreationSite;
+  /** Those host values crossed to the GPU (at the first op that used them). */
+  uploaded(event: MoveEvent, site: CreationSite): void;
+  /** The user's explicit placement of a buffer (`model.to` in cell 4), when the user put it where it is now. */
+  explicitPlacement(buffer: BufferInfo): { operation: string; cell: number } | null;
+  /** The library call running (predict, fit), for messages that name what the user called. */
+  libraryCall(): string | null;
 }
 
 /** What one device did during a cell. */
@@ -109,6 +125,11 @@ export class Placement {
   ownsOp: () => boolean = () => true;
   private strayActivity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
   private inStray = false;
+  /**
+   * GPU buffers made from host values that tfjs-backend-webgpu has not uploaded yet (it does so
+   * inside the first op that uses them), with where each was made.
+   */
+  private readonly pendingUploads = new WeakMap<DataId, CreationSite>();
 
   constructor(
     private readonly engine: EngineLike,
@@ -310,6 +331,8 @@ export class Placement {
       const from = placement.deviceOf(info.backend);
       const to = placement.deviceOf(backend);
       placement.refuseSyncReadback(info.backend, dataId, from, to);
+      // Host values leaving the GPU they were made on before it uploaded them: this move is the record.
+      placement.pendingUploads.delete(dataId);
       // A GPU buffer whose values a read already brought to the host: the move hands over that
       // host copy, and nothing crosses the bus.
       const servedFromHostCopy = isGpuName(from) && !isGpuName(to) && info.backend.tensorMap?.get(dataId)?.values != null;
@@ -333,6 +356,8 @@ export class Placement {
       if (info) {
         const device = placement.deviceOf(info.backend);
         placement.account(device, bytesOn(info, device), 1);
+        // Host tensors end here: one string test on the per-op path.
+        if (isGpuName(device)) placement.notePendingUpload(tensor.dataId, info);
       }
     };
 
@@ -343,6 +368,35 @@ export class Placement {
         placement.account(device, -bytesOn(info, device), -1);
       }
       proto.removeDataId.call(this, dataId, backend);
+    };
+  }
+
+  /** A new GPU buffer holding host values (tf.tensor, tf.scalar, randomNormal…): its upload is to come. */
+  private notePendingUpload(dataId: DataId, info: BufferInfo): void {
+    const data = info.backend.tensorMap?.get(dataId) as { values: unknown; resource?: unknown } | undefined;
+    if (data?.values != null && data.resource == null && info.bytes > 0) this.pendingUploads.set(dataId, this.events.created());
+  }
+
+  /**
+   * tfjs-backend-webgpu uploads a buffer's host values inside the first op that uses it: each such
+   * upload of a tensor made on this GPU is recorded as an H2D move, credited to where it was made.
+   */
+  watchUploads(gpu: WebGpuBackend): void {
+    const upload = gpu.uploadToGPU.bind(gpu);
+    const device = this.deviceOf(gpu);
+    gpu.uploadToGPU = (dataId: DataId): void => {
+      const site = this.pendingUploads.get(dataId);
+      if (site === undefined) return upload(dataId);
+      this.pendingUploads.delete(dataId);
+      const data = gpu.tensorMap.get(dataId);
+      const crosses = data !== undefined && data.values != null && data.resource == null;
+      upload(dataId);
+      const info = this.engine.state.tensorInfo.get(dataId);
+      if (!crosses || info === undefined || info.backend !== gpu) return;
+      this.events.uploaded({
+        direction: 'H2D', from: 'cpu', to: device, bytes: bytesOn(info, device), waitMs: 0, copyMs: 0, waits: [],
+        operation: this.kernelName, explicit: false, scalar: info.shape.length === 0, buffer: info, untimed: true,
+      }, site);
     };
   }
 
@@ -424,7 +478,7 @@ export class Placement {
       const hostTensor = gpuHere ? (inputs as Record<string, TensorLike>)[targetInput]! : tensor;
       const gpu = gpuHere ? here : there;
       // A 0-d host scalar (a learning rate, a constant) is always welcome on the GPU.
-      if (hostTensor.rank !== 0) this.applyPolicy(kernelName, hostInput, gpu);
+      if (hostTensor.rank !== 0) this.applyPolicy(kernelName, hostInput, hostTensor, gpuHere ? key : targetInput, gpu);
       if (gpuHere) {
         target = info.backend;
         targetInput = key;
@@ -433,15 +487,41 @@ export class Placement {
     return target;
   }
 
-  private applyPolicy(kernelName: string, hostInput: string, gpu: string): void {
+  private applyPolicy(kernelName: string, hostInput: string, hostTensor: TensorLike, gpuInput: string, gpu: string): void {
     if (this.policy === 'auto') return;
+    const info = this.engine.state.tensorInfo.get(hostTensor.dataId);
+    const placed = info === undefined ? null : this.events.explicitPlacement(info);
+    if (placed !== null) {
+      this.refuseOrWarnPlaced(kernelName, hostInput, placed, gpuInput, gpu);
+      return;
+    }
     const message = `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
+    // Suggesting %device gpu:0 when it is already current would be no help.
+    const current = this.deviceOf(this.engine.backendInstance);
+    const makeIt = current === gpu ? '' : ` (or make it on ${gpu}: %device ${gpu})`;
     if (this.policy === 'strict') {
       throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${gpu} and cpu! `
-        + `(${message}.) Under %device_policy strict tensors are not moved for you: move it first with await x.to('${gpu}') `
-        + `(or make it on ${gpu}: %device ${gpu}), or allow implicit moves with %device_policy auto.`);
+        + `(${message}.) Under %device_policy strict tensors are not moved for you: move it first with await x.to('${gpu}')${makeIt}, `
+        + 'or allow implicit moves with %device_policy auto.');
     }
     this.events.warn(kernelName, `${message}: moved it there for you (H2D). Move it once yourself with await x.to('${gpu}').`);
+  }
+
+  /**
+   * The host input is on cpu because the user put it there (model.to('cpu'), x.to('cpu')): the
+   * message never advises undoing that alone; it offers both ways to put the inputs together.
+   */
+  private refuseOrWarnPlaced(kernelName: string, hostInput: string, placed: { operation: string; cell: number }, gpuInput: string, gpu: string): void {
+    const call = this.events.libraryCall();
+    const model = placed.operation === 'model.to';
+    const subject = model ? "the model's weights are" : `input '${hostInput}' is`;
+    const what = `${call ?? kernelName}: ${subject} on cpu (${placed.operation}, cell ${placed.cell}) and ${call ? 'its input' : `input '${gpuInput}'`} is on ${gpu}`;
+    const ways = `\`await ${call ? 'input' : gpuInput}.to('cpu')\` to run it on cpu, or \`await ${model ? 'model' : hostInput}.to('${gpu}')\` to run it on ${gpu}`;
+    if (this.policy === 'strict') {
+      throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${gpu} and cpu! `
+        + `(${what}.) Under %device_policy strict tensors are not moved for you: ${ways}.`);
+    }
+    this.events.warn(kernelName, `${what}: moved ${model ? 'them' : 'it'} to ${gpu} for you (H2D). Put them together once: ${ways}.`);
   }
 
   /** A GPU→host move without a host copy needs an async read, which a synchronous op cannot do. */

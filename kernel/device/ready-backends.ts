@@ -23,6 +23,7 @@ export class ReadyBackends {
       const limit = this.registry.bindingLimit(device);
       if (limit !== null) this.placement.bindingLimits.set(device, limit);
       this.transferEngine.attach(backend, { device, liveBytes: () => this.placement.live[device]?.bytes ?? 0 });
+      this.placement.watchUploads(backend);
       await this.timing.attach(device, backend);
     }
     this.ready.set(device, backend);

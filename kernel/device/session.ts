@@ -1,7 +1,7 @@
 // One loaded device layer: the parts that place ops, move and read tensors, keep the ledger and
 // watch memory, wired together, and answered through DeviceControl (magics) and TensorMover (the
 // tensor API). Each job lives in its own module; this file only connects them.
-import type { CellSource, ReportToShow } from '../interpreter/cell-hooks';
+import type { CellLocation, CellSource, ReportToShow } from '../interpreter/cell-hooks';
 import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, ReversedMove, TransferListing } from './device-control';
 import type { DeviceLayerDependencies } from './device-layer';
 import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
@@ -19,10 +19,25 @@ import { StrayWork } from './stray-work';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { TensorFinalizer } from './tensor-finalizer';
 import { TensorMoves } from './tensor-moves';
+import { creator, madeByUser, userCreation } from './user-made';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
 import { nameEarlierCells } from './timing/queue-wait';
 import { TransferEngine } from './transfer/transfer-engine';
+
+/** tfjs-core names the scope of each op `<name>__op`. */
+const OP_SCOPE = '__op';
+/** Frames enough to reach the cell line of an op call from where the op makes its constant (x.mul(2) inside tf.tidy: the 11th). */
+const OP_CONSTANT_FRAMES = 24;
+
+/** Where a move is credited: the cell line, the call that made it, and whether that line runs in the user's loop. */
+interface MoveSite {
+  cell: number;
+  line: number | null;
+  via: MoveOrigin;
+  inLoop: boolean;
+  helper?: { cell: number; line: number };
+}
 
 export class DeviceSession implements DeviceControl, TensorMover {
   private readonly placement: Placement;
@@ -57,6 +72,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
       move: (event) => this.record(event),
       placed: (buffer, device, operation) => this.placed(buffer, device, operation),
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
+      created: () => this.creationSite(),
+      uploaded: (event, site) => this.recordAt(event, site as MoveSite),
+      explicitPlacement: (buffer) => this.explicitlyPlaced.get(buffer) ?? null,
+      libraryCall: () => {
+        const origin = currentOrigin();
+        return origin?.by === 'library' ? origin.call : null;
+      },
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.ownsOp = () => this.stray.owns(deps.cells.check(), this.cellNumber);
     this.placement.install();
@@ -78,7 +100,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     extendTensors(tfjs.core, tfjs.layers, this);
     Object.assign(globalThis, {
       tf: tfjs.namespace,
-      asTensor: createAsTensor(tfjs.core),
+      asTensor: userCreation(createAsTensor(tfjs.core)),
       // Synchronous, so it answers from the GPUs found so far: a cell naming `device` looks for them first.
       device: (name: string) => this.registry.resolve(name),
       bestDevice: () => this.registry.best(),
@@ -286,15 +308,55 @@ export class DeviceSession implements DeviceControl, TensorMover {
     }
     // tfjs-layers reads back in .then() callbacks, which lose the cell's frame: the library call's site is carried.
     const where = this.deps.locate() ?? currentCallSite();
-    const ms = event.waitMs + event.copyMs;
     // An op's implicit move outside any tracked call is one call of the user's statement.
-    const via: MoveOrigin = currentOrigin() ?? { by: 'user', call: null, invocation: nextInvocation() };
+    this.recordAt(event, this.siteOf(where, currentOrigin() ?? { by: 'user', call: null, invocation: nextInvocation() }));
+  }
+
+  /**
+   * Where a tensor made on a GPU from host values was made, for its upload later. Inside a
+   * library call (fit making its scalars) the call's site is known without a stack capture.
+   */
+  private creationSite(): MoveSite {
+    const origin = currentOrigin();
+    // A constant a tfjs op makes (the 2 of x.mul(2)) is made once per op: its line is a few frames
+    // up, and reading only those keeps a GPU op's cost near what it was without this record.
+    const scope = this.engine.state.activeScope?.name ?? '';
+    const shallow = !madeByUser() && scope.endsWith(OP_SCOPE);
+    const where = origin !== null && origin.by !== 'user' ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
+    // A few frames hold the op's line, not the running cell's outermost call site.
+    const own = shallow && where !== null ? { cell: where.cell, line: where.line } : where;
+    // What tfjs makes for itself (an op's constants, a gradient's ones, an optimizer's scalars) is
+    // the library's, not a tensor the user made: no hint tells the user to move it.
+    return this.siteOf(own, origin ?? creator(scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation()));
+  }
+
+  /**
+   * The line a move is credited to: its own, unless it lies in a function called from a loop of
+   * the running cell; then the call site's (the loop's line), with the function's line as `helper`.
+   */
+  private siteOf(where: CellLocation | null, via: MoveOrigin): MoveSite {
+    const inLoop = (at: { cell: number; line: number }): boolean => this.sources.get(at.cell)?.inLoop(at.line) ?? false;
+    if (where === null) return { cell: this.cellNumber, line: null, via, inLoop: false };
+    const { callSite, ...inner } = where;
+    // Only a loop of the caller's moves the credit: a line of a callback or helper stays its own otherwise.
+    if (callSite === undefined || inLoop(inner) || !inLoop(callSite)) return { cell: inner.cell, line: inner.line, via, inLoop: inLoop(inner) };
+    return { cell: callSite.cell, line: callSite.line, via, inLoop: true, helper: inner };
+  }
+
+  private recordAt(event: MoveEvent, site: MoveSite): void {
+    if (!this.stray.owns(this.deps.cells.owner(), this.cellNumber)) {
+      this.stray.countMove();
+      return;
+    }
+    const ms = event.waitMs + event.copyMs;
     this.ledger.add({
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
-      cell: where?.cell ?? this.cellNumber, line: where?.line ?? null, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
-      via, inLoop: where !== null && (this.sources.get(where.cell)?.inLoop(where.line) ?? false), reverses: this.reversal(event),
+      cell: site.cell, line: site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
+      via: site.via, inLoop: site.inLoop, reverses: this.reversal(event),
       ...(event.legs === undefined ? {} : { legs: event.legs }),
+      ...(event.untimed === undefined ? {} : { untimed: event.untimed }),
+      ...(site.helper === undefined ? {} : { helper: site.helper }),
     });
   }
 

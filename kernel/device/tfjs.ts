@@ -1,6 +1,7 @@
 // Loads TensorFlow.js the first time a cell touches tensors, never before: a kernel whose cells
 // never use tensors never pays for it (measured: ~0.1 s and ~60 MiB).
 // Pinned at 4.22.0: the placement hooks (placement.ts) patch engine internals of that version.
+import { markUserCreations } from './user-made';
 import path from 'node:path';
 import { installChainedOps } from './chained-ops';
 import { installInputChecks } from './input-checks';
@@ -66,5 +67,6 @@ async function loadModules(): Promise<Tfjs> {
   installChainedOps(core);
   const namespace = Object.assign({}, core, layers) as TfCoreModule & TfLayersModule;
   installInputChecks(namespace);
+  markUserCreations(namespace);
   return { core, layers, namespace };
 }

@@ -63,6 +63,11 @@ export interface CellSource {
 export interface CellLocation {
   cell: number;
   line: number;
+  /**
+   * When this line lies in a function the running cell called (defined in this cell or an
+   * earlier one): the running cell's own line that called it, its outermost frame.
+   */
+  callSite?: { cell: number; line: number };
 }
 
 /** No layers: a kernel whose cells never touch tensors. */

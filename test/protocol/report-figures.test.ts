@@ -120,7 +120,8 @@ describe('inline report: figures when reads and queued work overlap', () => {
     const before = printedNumber(streamText(exchange, 'stdout'), 'before');
     assert.ok(before > 0, `cell ${earlier}'s work must finish before the read begins; it finished ${before} ms before`);
     const report = theReport(exchange);
-    const [read] = report.meta.transfers;
+    // The scalar 1024 was made on gpu:0 and uploaded at its first op (an H2D before the read).
+    const read = report.meta.transfers.find((move) => move.direction === 'D2H');
     assert.ok(read !== undefined, 'one readback');
     const gpuWork = read.waits.find((wait) => wait.cause === 'gpu-work');
     assert.ok(gpuWork !== undefined, `the read waits for this cell's own GPU work: ${JSON.stringify(read.waits)}`);

@@ -4,12 +4,21 @@
 // the hints quote are checked against what the cell measured itself (History, the loop's bounds).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { executeReply, resultText } from '../support/exchange';
+import { executeReply, failure, resultText, streamText } from '../support/exchange';
 import { HINT_CASES, HINT_CASES_PRELUDE, type HintCase } from '../support/hint-cases';
 import type { Exchange } from '../support/kernel-client';
-import { describeCell, hintLines, listItems, type Report, REPORT_TIMEOUT_MS, runOk, theReport, useReportKernel } from '../support/report';
+import { assertSize, countOf, describeCell, hintLines, htmlText, listItems, type Report, REPORT_TIMEOUT_MS, reportTableOf, runOk, theReport, useReportKernel } from '../support/report';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** "26.3 ms", "333 µs", "1.20 s" -> ms, and how far off the rounding shown may be. */
+function durationOf(text: string): { ms: number; error: number } {
+  const match = /^([\d.]+) (ms|µs|s)$/.exec(text.trim());
+  assert.ok(match !== null, `not a duration: ${JSON.stringify(text)}`);
+  const unit = match[2] === 'µs' ? 0.001 : match[2] === 's' ? 1000 : 1;
+  const decimals = (match[1]!.split('.')[1] ?? '').length;
+  return { ms: Number(match[1]) * unit, error: (unit / 10 ** decimals) / 2 };
+}
 
 /** Hints other than the software-GPU note, after checking each shows in text/plain and the HTML too. */
 function hintsOf(report: Report): string[] {
@@ -111,20 +120,136 @@ describe('inline report: which hint each situation gets', () => {
     const { exchange, report } = await run("policy moves weights back after model.to('cpu')");
     const weights = Number(/, (\d+) \]$/.exec(resultText(exchange) ?? '')?.[1]);
     assert.match(resultText(exchange) ?? '', /^\[ 'gpu:0', \d+ \]$/, 'the prediction ran on gpu:0');
-    assert.equal(uploads(report).filter((move) => move.cause === 'implicit').length, weights, 'each weight went back to gpu:0');
+    assert.equal(uploads(report).filter((move) => move.cause === 'implicit' && move.untimed === undefined).length, weights, 'each weight went back to gpu:0');
+    // The input was made on gpu:0 from host values: its upload at first use is one move of its 4 floats, time not measured.
+    assert.deepEqual(uploads(report).filter((move) => move.untimed).map((move) => [move.bytes, move.line]), [[16, 2]]);
     const hints = hintsOf(report);
     assert.equal(hints.length, 1, JSON.stringify(hints));
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${weights} tensors that model\\.to had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for predict, `
-      + "because the input was made on the current device, gpu:0: make the input on cpu \\(withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\)\\.$"));
+      + "because the input was made on the current device, gpu:0: make the input on cpu \\(await withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\)\\.$"));
     assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)/, 'no advice to move them to gpu:0');
   });
 
-  test('true positive: a per-batch upload in the user\'s loop: "12 small host→GPU moves at line 3 (…): move the batch once, before the loop, …"', async () => {
+  test('true positive: a per-batch upload in the user\'s loop: "12 host→GPU moves of 256 B each at line 3 (… copying): move the batch once, before the loop, …"', async () => {
     const { report } = await run('TP: per-batch upload in a user loop');
-    assert.equal(uploads(report).length, 12, 'one upload per iteration of the 12');
+    const moves = uploads(report);
+    assert.equal(moves.length, 12, 'one upload per iteration of the 12');
+    // 16 rows × 4 features × 4 B, as the cell's slice makes them.
+    assert.ok(moves.every((move) => move.bytes === 16 * 4 * 4), JSON.stringify(moves.map((move) => move.bytes)));
     const hints = hintsOf(report);
     assert.equal(hints.length, 1, JSON.stringify(hints));
-    assert.match(hints[0]!, /^12 small host→GPU moves at line 3 \([\d.]+ ms\): move the batch once, before the loop, and keep the data on the device\.$/);
+    const match = /^12 host→GPU moves of 256 B each at line 3 \(([\d.]+) (ms|µs) copying(?:, after [\d.]+ (?:ms|µs|s) waiting for [^)]*, which this does not save)?\): move the batch once, before the loop, and keep the data on the device\.$/.exec(hints[0]!);
+    assert.ok(match !== null, hints[0]);
+    // The copy the hint quotes is the moves' copies (one after another in the loop), never their waits.
+    const copied = moves.reduce((sum, move) => sum + move.copyMs, 0);
+    const quoted = Number(match[1]) / (match[2] === 'µs' ? 1000 : 1);
+    assert.ok(Math.abs(quoted - copied) <= Math.max(0.05, copied * 0.01), `quoted ${quoted} ms, the moves copied ${copied} ms`);
+  });
+
+  test('true positive: tf.tensor2d of a host batch each step under %device gpu:0: each upload at first use is an H2D of the bytes the cell made, credited to line 3, and the hint fires', async () => {
+    const { exchange, report } = await run('TP: per-step tf.tensor2d batch made on gpu:0 in a user loop');
+    const madeBytes = resultNumber(exchange);
+    const batches = uploads(report).filter((move) => move.line === 3 && move.cell === undefined);
+    assert.equal(batches.length, 12, `one upload per batch: ${JSON.stringify(uploads(report))}`);
+    assert.equal(batches.reduce((sum, move) => sum + move.bytes, 0), madeBytes, 'the bytes the cell made');
+    assert.ok(batches.every((move) => move.untimed === true && move.ms === 0 && move.via.by === 'user' && move.inLoop), JSON.stringify(batches[0]));
+    assert.equal(calls(batches), 12, 'one call per step');
+    // The weights made in the setup cell (line 1) were uploaded here too, and their line names its cell.
+    const setupCell = countOf(exchange) - 1;
+    const weights = uploads(report).filter((move) => move.cell === setupCell && move.line === 1);
+    assert.equal(weights.length, 1, JSON.stringify(uploads(report)));
+    assert.equal(weights[0]!.bytes, 4 * 8 * 4);
+    assert.match(htmlText(reportTableOf(report.html) ?? ''), new RegExp(`cell ${setupCell}, line 1`), 'the HTML names the other cell\'s line with its cell');
+    const shown = /\bH2D 13× (\S+ \S+) not measured \(uploaded at first use\)/.exec(report.text);
+    assert.ok(shown !== null, report.text);
+    assertSize(shown[1]!, madeBytes + 4 * 8 * 4, 'the text\'s H2D bytes');
+    assert.deepEqual(hintsOf(report), [`12 host→GPU moves of ${madeBytes / 12} B each at line 3 (tensors made there from host values, uploaded at first use; time not measured): `
+      + 'make the data once, before the loop (one tensor of every batch, sliced on the device each step), and keep it on the device.']);
+  });
+
+  test('opt.minimize each step under %device gpu:0: the constants and scalars tfjs makes there are uploads of the library\'s, and only the readback gets a hint', async () => {
+    const { report } = await run('opt.minimize per step on gpu:0, batches sliced on the device');
+    const made = uploads(report).filter((move) => move.untimed && move.line === 4);
+    assert.ok(made.length >= 12, `tfjs's own tensors made at line 4 were uploaded: ${made.length}`);
+    assert.ok(made.every((move) => move.via.by === 'library'), JSON.stringify(made.filter((move) => move.via.by !== 'library').slice(0, 3)));
+    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 5 on every iteration (12×, e.g. await loss.data() per step): '
+      + 'read back every N steps, or keep the running value on the device.']);
+  });
+
+  test('true positive: tf.scalar(lr) each step under %device gpu:0: "10 host scalars made at line 2 went to gpu:0 one by one, …"', async () => {
+    const { report } = await run('TP: tf.scalar(lr) per step on gpu:0');
+    const scalars = uploads(report).filter((move) => move.scalar);
+    assert.equal(scalars.length, 10, JSON.stringify(uploads(report)));
+    assert.ok(scalars.every((move) => move.bytes === 4 && move.line === 2 && move.untimed === true), JSON.stringify(scalars));
+    assert.deepEqual(hintsOf(report), ['10 host scalars made at line 2 went to gpu:0 one by one, each uploaded at first use: '
+      + 'make them once, before the loop (const lr = tf.scalar(…) outside it), or pass plain numbers where the op takes them.']);
+  });
+
+  test('true positive: a readback in a helper of an earlier cell, called from the loop: credited to the loop\'s line, naming the helper\'s line and cell', async () => {
+    const { exchange, report } = await run('TP: readback in a helper of an earlier cell, called from a user loop');
+    const helperCell = countOf(exchange) - 1;
+    const reads = readbacks(report);
+    assert.equal(reads.length, resultNumber(exchange), 'one readback per call');
+    assert.ok(reads.every((move) => move.line === 3 && move.inLoop && move.helper?.cell === helperCell && move.helper.line === 4), JSON.stringify(reads[0]));
+    assert.deepEqual(hintsOf(report), [`a GPU→host readback at line 3 (in the function called there, cell ${helperCell}, line 4) on every iteration (10×, `
+      + 'e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.']);
+    assert.doesNotMatch(htmlText(reportTableOf(report.html) ?? ''), /\bline 4\b/, 'no line of the helper\'s cell shown as this cell\'s');
+  });
+
+  test('true positive: a readback in a helper of the same cell, called from the loop: "at line 7 (in the function called there, line 3)"', async () => {
+    const { report } = await run('TP: readback in a helper of the same cell, called from a user loop');
+    assert.equal(readbacks(report).length, 10);
+    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 7 (in the function called there, line 3) on every iteration (10×, '
+      + 'e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.']);
+  });
+
+  test('warn and strict after await model.to(\'cpu\') under %device gpu:0: the message names the explicit move and offers both ways, never undoing it alone nor %device gpu:0', async () => {
+    await runOk(kernel(), '%device gpu:0');
+    await runOk(kernel(), '%device_policy warn');
+    const made = 'tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [8] })] })';
+    const warned = await runOk(kernel(), `const warnModel = ${made};\nawait warnModel.to('cpu');\nconst warnOut = warnModel.predict(tf.ones([2, 8])) as tf.Tensor;\nwarnOut.device`);
+    const warning = streamText(warned, 'stderr');
+    const cell = countOf(warned);
+    assert.match(warning, new RegExp(`predict: the model's weights are on cpu \\(model\\.to, cell ${cell}\\) and its input is on gpu:0: moved them to gpu:0 for you \\(H2D\\)\\. `
+      + "Put them together once: `await input\\.to\\('cpu'\\)` to run it on cpu, or `await model\\.to\\('gpu:0'\\)` to run it on gpu:0\\."), warning);
+    assert.doesNotMatch(warning, /Move it once yourself/, warning);
+    await runOk(kernel(), '%device_policy strict');
+    const strictModel = await runOk(kernel(), `const strictModel = ${made};\nawait strictModel.to('cpu');\n0`);
+    const error = await failure(kernel(), 'strictModel.predict(tf.ones([2, 8]));');
+    assert.equal(error.ename, 'DeviceError', JSON.stringify(error));
+    assert.match(error.evalue, new RegExp(`predict: the model's weights are on cpu \\(model\\.to, cell ${countOf(strictModel)}\\) and its input is on gpu:0\\.\\) `
+      + "Under %device_policy strict tensors are not moved for you: `await input\\.to\\('cpu'\\)` to run it on cpu, or `await model\\.to\\('gpu:0'\\)` to run it on gpu:0\\."), error.evalue);
+    assert.doesNotMatch(error.evalue, /%device gpu:0/, 'gpu:0 is already current');
+    await runOk(kernel(), '%device_policy auto');
+    await runOk(kernel(), '%device cpu');
+  });
+
+  test('overlapping readbacks (Promise.all, some setting up staging): copy and wait split the total, which is within the cell\'s own measurement', async () => {
+    const exchange = await runOk(kernel(), [
+      '%device gpu:0',
+      // Sizes from 4 B to 1 MiB: the big ones go through staging buffers, made on first use.
+      'const parts = [1, 16, 4096, 65536, 262144].map((n) => tf.fill([n], 2).mul(3));',
+      'await tf.ready();',
+      'const t0 = performance.now();',
+      'await Promise.all(parts.map((part) => part.data()));',
+      'console.log(`whole ${(performance.now() - t0).toFixed(3)}`);',
+    ].join('\n'));
+    await runOk(kernel(), '%device cpu');
+    const whole = Number(/whole ([\d.]+)/.exec(streamText(exchange, 'stdout'))?.[1]);
+    const report = theReport(exchange);
+    const reads = readbacks(report);
+    assert.equal(reads.length, 5, JSON.stringify(report.meta.transfers));
+    const sumMs = reads.reduce((sum, move) => sum + move.ms, 0);
+    const line = /D2H 5× \S+ \S+ (\S+ (?:ms|µs|s)) \(copy (\S+ (?:ms|µs|s)), [^,]+(?:, wait (.+?))?\)/.exec(report.text);
+    assert.ok(line !== null, report.text);
+    const [total, copy] = [durationOf(line[1]!), durationOf(line[2]!)];
+    const waits = line[3] === undefined ? [] : line[3].split(' + ').map((part) => durationOf(/^(\S+ (?:ms|µs|s))/.exec(part)![1]!));
+    assert.ok(sumMs > total.ms + total.error, `the reads must overlap to test this: they took ${sumMs} ms one by one, ${total.ms} ms together`);
+    const wait = Math.max(0, ...waits.map((part) => part.ms));
+    assert.ok(copy.ms <= total.ms + total.error && waits.every((part) => part.ms <= total.ms - copy.ms + total.error + copy.error + part.error),
+      `copy ${copy.ms} and each wait (${waits.map((part) => part.ms).join(', ')}) fit in the total ${total.ms}: ${report.text}`);
+    assert.ok(copy.ms + wait <= total.ms + total.error + copy.error + 0.01 * total.ms + 0.005, `parts exceed the total: ${report.text}`);
+    assert.ok(total.ms <= whole + total.error, `the moves took ${total.ms} ms together; the cell measured ${whole} ms for the whole Promise.all`);
   });
 
   test('true positive: await loss.data() on every step of the user\'s loop: "a GPU→host readback at line 3 on every iteration (10×, …)"', async () => {

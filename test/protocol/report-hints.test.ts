@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hintLines, htmlText, listItems, Report, reportOf, reportTableOf, runOk, useReportKernel } from '../support/report';
 
-const SMALL_MOVES = /small host→GPU moves/;
+const SMALL_MOVES = /host→GPU moves of .+ each at line/;
 const SOFTWARE = /^gpu:0 is a software GPU \(lavapipe\)/;
 
 function assertHintShownEverywhere(report: Report, hint: string): void {
@@ -23,7 +23,7 @@ function hintMatching(report: Report, pattern: RegExp): string {
 describe('inline report: hints', () => {
   const kernel = useReportKernel();
 
-  test('10 small moves from one loop line: "10 small host→GPU moves at line 3 (…): move the batch once, before the loop, …"', async () => {
+  test('10 small moves from one loop line: "10 host→GPU moves of 64 B each at line 3 (…): move the batch once, before the loop, …"', async () => {
     const report = await reportOf(kernel(), [
       'const smalls = Array.from({ length: 10 }, () => tf.ones([16]));',
       'for (const s of smalls) {',
@@ -34,7 +34,7 @@ describe('inline report: hints', () => {
     assert.equal(moves.length, 10, `ten H2D moves: ${JSON.stringify(report.meta.transfers)}`);
     assert.ok(moves.every((move) => move.line === 3 && move.bytes === 64 && move.cause === 'explicit'), JSON.stringify(moves));
     const hint = hintMatching(report, SMALL_MOVES);
-    assert.match(hint, /^10 small host→GPU moves at line 3 \(.+\): move the batch once, before the loop/);
+    assert.match(hint, /^10 host→GPU moves of 64 B each at line 3 \(.+ copying.*\): move the batch once, before the loop/);
     assert.match(htmlText(reportTableOf(report.html) ?? ''), /\bline 3 ×10\b/, 'the H2D row says "line 3 ×10"');
   });
 

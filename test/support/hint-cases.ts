@@ -138,5 +138,76 @@ export const HINT_CASES: HintCase[] = [
     // The result: values trainOnBatch returned (loss and accuracy per call).
     cell: 'let returned = 0;\nfor (let step = 0; step < 10; step++) {\n  returned += ([] as number[]).concat(await fitModel.trainOnBatch(fitX, fitY)).length;\n}\nreturned',
     cleanup: [],
+  },  {
+    key: 'TP: per-step tf.tensor2d batch made on gpu:0 in a user loop',
+    // Made on gpu:0 from host values: tfjs uploads each at its first op. stepBatchW is made in the setup cell and uploaded here too.
+    setup: ['%device gpu:0', 'const stepBatchW = tf.ones([4, 8]);\n0'],
+    // The result: the bytes the cell made, as the GPU holds them (float32: 4 B per element).
+    cell: [
+      'let madeBytes = 0;',
+      'for (let i = 0; i < 12; i++) {',
+      '  const batch = tf.tensor2d(rows.slice(i * 16, i * 16 + 16));',
+      '  madeBytes += batch.size * 4;',
+      '  batch.matMul(stepBatchW).dispose();',
+      '  batch.dispose();',
+      '}',
+      'madeBytes',
+    ].join('\n'),
+    cleanup: ['%device cpu'],
+  },
+  {
+    key: 'opt.minimize per step on gpu:0, batches sliced on the device',
+    // tfjs makes constants and Adam's scalars on gpu:0 each step: uploads, but not the user's to change.
+    setup: ['%device gpu:0', 'const minX = tf.tensor2d(rows);\nconst minY = tf.tensor2d(labels);\nconst minModel = makeModel();\nconst minOpt = tf.train.adam(0.01);\n0'],
+    cell: [
+      'for (let i = 0; i < 192; i += 16) {',
+      '  const xb = minX.slice([i, 0], [16, 4]);',
+      '  const yb = minY.slice([i, 0], [16, 1]);',
+      '  const loss = minOpt.minimize(() => tf.losses.sigmoidCrossEntropy(yb, minModel.predict(xb) as tf.Tensor) as tf.Scalar, true)!;',
+      '  await loss.data();',
+      '}',
+    ].join('\n'),
+    cleanup: ['%device cpu'],
+  },
+  {
+    key: 'TP: tf.scalar(lr) per step on gpu:0',
+    setup: ['%device gpu:0', 'const lrW = tf.randomNormal([128, 128]);\nconst lrV = tf.variable(tf.randomNormal([128, 128]));\n0'],
+    cell: [
+      'for (let step = 0; step < 10; step++) {',
+      '  const lr = tf.scalar(0.01);',
+      '  lrV.assign(lrV.sub(lrW.mul(lr)));',
+      '  lr.dispose();',
+      '}',
+    ].join('\n'),
+    cleanup: ['%device cpu'],
+  },
+  {
+    key: 'TP: readback in a helper of an earlier cell, called from a user loop',
+    setup: [[
+      "const helperX = await tf.tensor2d(rows).to('gpu:0');",
+      '/** The first value of a tensor, read back. */',
+      'async function firstValue(t: tf.Tensor): Promise<number> {',
+      '  const values = await t.data();',
+      '  return values[0]!;',
+      '}',
+      '0',
+    ].join('\n')],
+    cell: 'const firsts: number[] = [];\nfor (let i = 0; i < 10; i++) {\n  firsts.push(await firstValue(helperX.slice([i, 0], [1, 4])));\n}\nfirsts.length',
+    cleanup: [],
+  },
+  {
+    key: 'TP: readback in a helper of the same cell, called from a user loop',
+    setup: [],
+    cell: [
+      '/** A row\'s sum, read back. */',
+      'async function rowSum(t: tf.Tensor): Promise<number> {',
+      '  const values = await t.sum().data();',
+      '  return values[0]!;',
+      '}',
+      'let rowTotal = 0;',
+      'for (let i = 0; i < 10; i++) rowTotal += await rowSum(helperX.slice([i, 0], [1, 4]));',
+      'rowTotal',
+    ].join('\n'),
+    cleanup: [],
   },
 ];

@@ -83,6 +83,12 @@ export const reportTransferSchema = obj({
   inLoop: bool,
   reverses: union(nullValue, obj({ operation: str, cell: nonNegativeInt, toCurrentDevice: bool })),
   legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'staging-setup'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
+  /** Host values made on a GPU, uploaded by tfjs at first use: bytes exact, time not measured. */
+  untimed: optional(literal(true)),
+  /** A move made in a function the cell's loop called: that function's line. */
+  helper: optional(obj({ cell: nonNegativeInt, line: nonNegativeInt })),
+  /** Only for a line of another cell. */
+  cell: optional(nonNegativeInt),
 });
 
 export const deviceUseSchema = obj({

@@ -71,6 +71,8 @@ export interface WebGpuBackend extends BackendLike {
   move(dataId: DataId, values: unknown, shape: number[], dtype: string, refCount: number): void;
   disposeData(dataId: DataId, force?: boolean): boolean;
   refCount(dataId: DataId): number;
+  /** Uploads a buffer's pending host values (tfjs calls it inside the first op that uses the buffer). */
+  uploadToGPU(dataId: DataId): void;
 }
 
 /** tfjs-backend-wasm's BackendWasm: tensors live in the module's heap at memoryOffset. */

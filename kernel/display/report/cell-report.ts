@@ -3,8 +3,11 @@
 import type { FoldedMoves, TransferRecord } from '../../device/device-control';
 import type { ProfileRow } from '../../device/profile/op-profiler';
 import { unionMs } from '../../device/timing/intervals';
-/** A move as the report shows it: the ledger's record, within its cell. */
-export type ReportTransfer = Omit<TransferRecord, 'cell'>;
+/**
+ * A move as the report shows it: the ledger's record, within its cell. `cell` is there only when
+ * its line is in another cell (a tensor made in an earlier cell, uploaded in this one).
+ */
+export type ReportTransfer = Omit<TransferRecord, 'cell'> & { cell?: number };
 
 /** A GPU's own account of a cell: when it was busy, from its clock. */
 export interface GpuUse {
@@ -46,7 +49,7 @@ export interface CellReport {
   /** The cell's moves one by one (the newest, when it made very many)… */
   transfers: ReportTransfer[];
   /** …and its older moves folded per line, when it made more than the ledger keeps one by one. */
-  foldedTransfers: Omit<FoldedMoves, 'cell'>[];
+  foldedTransfers: (Omit<FoldedMoves, 'cell'> & { cell?: number })[];
   /** %profile: ops by device, most GPU time first; null when not profiling. */
   profile: ProfileRow[] | null;
 }
@@ -57,33 +60,66 @@ export interface TransferSummary {
   bytes: number;
   /** Time the cell spent in these moves: the union of their intervals (overlapping moves count once). */
   ms: number;
-  /** The moves' waits (overlapping waits count once, as ms does), and their copies summed. */
+  /**
+   * A split of ms: copyMs is the time at least one move was copying, waitMs the time some move
+   * waited and none copied (copyMs + waitMs = ms).
+   */
   waitMs: number;
   copyMs: number;
-  /** What the waits were for: GPU work per device (and whether earlier cells queued it), staging set-up. */
+  /** What the waits were for: GPU work per device (and whether earlier cells queued it), staging set-up; each at most waitMs. */
   waits: { cause: 'gpu-work' | 'staging-setup'; device: string; ms: number; earlierCells: number[] }[];
-  /** Cell lines that caused them, most moves first. */
-  lines: { line: number | null; count: number }[];
+  /** Moves whose time was not measured (host values tfjs uploaded inside the first op that used them), and their bytes. */
+  untimedCount: number;
+  untimedBytes: number;
+  /** Cell lines that caused them, most moves first; `cell` only for a line of another cell. */
+  lines: { line: number | null; cell?: number; count: number }[];
 }
 
 /** Below this many bytes per move a rate says nothing (latency dominates): the report gives µs per move instead. */
 export const RATE_MIN_BYTES = 64 * 1024;
 
+type Interval = { start: number; end: number };
+
+/** Time in `part` outside `cover`: |part ∪ cover| − |cover|. */
+function outsideMs(part: Interval[], cover: Interval[]): number {
+  return Math.max(0, unionMs([...part, ...cover]) - unionMs(cover));
+}
+
 export function summarizeTransfers(transfers: ReportTransfer[], folded: CellReport['foldedTransfers'] = []): TransferSummary[] {
-  type Interval = { start: number; end: number };
-  type Entry = TransferSummary & { lineCounts: Map<number | null, number>; intervals: Interval[]; waitIntervals: Interval[]; foldedWaitMs: number };
-  // Moves that run at once (Promise.all of reads) wait for the same GPU work: each wait is an
-  // interval (its move's start, then its waits one after another), and the union is shown.
-  const waitIntervals = new Map<TransferSummary['waits'][number], Interval[]>();
+  type Entry = TransferSummary & {
+    lineCounts: Map<string, { line: number | null; cell?: number; count: number }>;
+    intervals: Interval[]; copyIntervals: Interval[]; causeIntervals: Map<TransferSummary['waits'][number], Interval[]>;
+    foldedMs: number; foldedWaitMs: number; foldedCopyMs: number;
+  };
   const byDirection = new Map<string, Entry>();
+  const entryOf = (direction: ReportTransfer['direction']): Entry => {
+    const entry: Entry = byDirection.get(direction) ?? {
+      direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], untimedCount: 0, untimedBytes: 0, lines: [],
+      lineCounts: new Map(), intervals: [], copyIntervals: [], causeIntervals: new Map(), foldedMs: 0, foldedWaitMs: 0, foldedCopyMs: 0,
+    };
+    byDirection.set(direction, entry);
+    return entry;
+  };
+  const countLine = (entry: Entry, line: number | null, cell: number | undefined, count: number): void => {
+    const key = `${cell ?? ''}|${line}`;
+    const known = entry.lineCounts.get(key) ?? { line, ...(cell === undefined ? {} : { cell }), count: 0 };
+    known.count += count;
+    entry.lineCounts.set(key, known);
+  };
   for (const transfer of transfers) {
-    const entry: Entry = byDirection.get(transfer.direction)
-      ?? { direction: transfer.direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], lines: [], lineCounts: new Map(), intervals: [], waitIntervals: [], foldedWaitMs: 0 };
+    const entry = entryOf(transfer.direction);
     entry.count++;
     entry.bytes += transfer.bytes;
-    entry.copyMs += transfer.copyMs;
+    countLine(entry, transfer.line, transfer.cell, 1);
+    if (transfer.untimed) {
+      entry.untimedCount++;
+      entry.untimedBytes += transfer.bytes;
+      continue;
+    }
+    // Moves that run at once (Promise.all of reads) overlap: each is a wait (its waits one after
+    // another) then a copy, and the summary splits the union of them into copying and waiting.
     entry.intervals.push({ start: transfer.at, end: transfer.at + transfer.ms });
-    entry.waitIntervals.push({ start: transfer.at, end: transfer.at + transfer.waitMs });
+    entry.copyIntervals.push({ start: transfer.at + transfer.waitMs, end: transfer.at + transfer.ms });
     let waitAt = transfer.at;
     for (const wait of transfer.waits) {
       let same = entry.waits.find((known) => known.cause === wait.cause && known.device === wait.device);
@@ -91,34 +127,38 @@ export function summarizeTransfers(transfers: ReportTransfer[], folded: CellRepo
       else {
         same = { cause: wait.cause, device: wait.device, ms: 0, earlierCells: [...wait.earlierCells] };
         entry.waits.push(same);
-        waitIntervals.set(same, []);
+        entry.causeIntervals.set(same, []);
       }
-      waitIntervals.get(same)!.push({ start: waitAt, end: waitAt + wait.ms });
+      entry.causeIntervals.get(same)!.push({ start: waitAt, end: waitAt + wait.ms });
       waitAt += wait.ms;
     }
-    entry.lineCounts.set(transfer.line, (entry.lineCounts.get(transfer.line) ?? 0) + 1);
-    byDirection.set(transfer.direction, entry);
   }
   // Folded moves have no intervals left: their time is added as if none overlapped.
-  const foldedMs = new Map<string, number>();
   for (const group of folded) {
-    const entry: Entry = byDirection.get(group.direction)
-      ?? { direction: group.direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], lines: [], lineCounts: new Map(), intervals: [], waitIntervals: [], foldedWaitMs: 0 };
+    const entry = entryOf(group.direction);
     entry.count += group.count;
     entry.bytes += group.bytes;
+    if (group.untimed) {
+      entry.untimedCount += group.count;
+      entry.untimedBytes += group.bytes;
+    }
+    entry.foldedMs += group.ms;
     entry.foldedWaitMs += group.waitMs;
-    entry.copyMs += group.copyMs;
-    entry.lineCounts.set(group.line, (entry.lineCounts.get(group.line) ?? 0) + group.count);
-    foldedMs.set(group.direction, (foldedMs.get(group.direction) ?? 0) + group.ms);
-    byDirection.set(group.direction, entry);
+    entry.foldedCopyMs += group.copyMs;
+    countLine(entry, group.line, group.cell, group.count);
   }
-  return [...byDirection.values()].map(({ lineCounts, intervals, waitIntervals: waited, foldedWaitMs, ...summary }) => ({
-    ...summary,
-    ms: unionMs(intervals) + (foldedMs.get(summary.direction) ?? 0),
-    waitMs: unionMs(waited) + foldedWaitMs,
-    waits: summary.waits.map((wait) => ({ ...wait, ms: unionMs(waitIntervals.get(wait) ?? []) })),
-    lines: [...lineCounts].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count),
-  }));
+  return [...byDirection.values()].map(({ lineCounts, intervals, copyIntervals, causeIntervals, foldedMs, foldedWaitMs, foldedCopyMs, ...summary }) => {
+    const ms = unionMs(intervals);
+    const copyMs = unionMs(copyIntervals);
+    return {
+      ...summary,
+      ms: ms + foldedMs,
+      copyMs: copyMs + foldedCopyMs,
+      waitMs: ms - copyMs + foldedWaitMs,
+      waits: summary.waits.map((wait) => ({ ...wait, ms: outsideMs(causeIntervals.get(wait) ?? [], copyIntervals) })),
+      lines: [...lineCounts.values()].sort((a, b) => b.count - a.count),
+    };
+  });
 }
 
 /** GB/s over the copy alone, or null where it would mean nothing (no copy time, or moves too small). */

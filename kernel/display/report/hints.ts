@@ -4,14 +4,20 @@
 // looping inside one call (fit's batches) or %timeit repeating a cell. Moves the kernel's own
 // helpers make (model.to, progress.fit) are never blamed on the user. Moves a library call makes
 // get advice that fits that call, or none. No hint advises undoing an explicit move the user made.
-import type { CellReport, ReportTransfer } from './cell-report';
+import { type CellReport, type ReportTransfer, summarizeTransfers } from './cell-report';
+import { bytesText, durationText } from './format';
+import { lineText } from './wording';
 
 /** This many calls from one loop line in one cell means the loop moves data it could move once. */
 const LOOP_CALLS = 8;
 
-function byLine(transfers: ReportTransfer[]): Map<number | null, ReportTransfer[]> {
-  const lines = new Map<number | null, ReportTransfer[]>();
-  for (const transfer of transfers) lines.set(transfer.line, [...(lines.get(transfer.line) ?? []), transfer]);
+/** Moves grouped by the line they are credited to (a line of another cell is its own group). */
+function byLine(transfers: ReportTransfer[]): Map<string, ReportTransfer[]> {
+  const lines = new Map<string, ReportTransfer[]>();
+  for (const transfer of transfers) {
+    const key = `${transfer.cell ?? ''}|${transfer.line}`;
+    lines.set(key, [...(lines.get(key) ?? []), transfer]);
+  }
   return lines;
 }
 
@@ -20,55 +26,90 @@ function calls(group: ReportTransfer[]): number {
   return new Set(group.map((transfer) => transfer.via.invocation)).size;
 }
 
-const at = (line: number | null): string => (line === null ? 'in this cell' : `at line ${line}`);
+/**
+ * "at line 3", "at cell 1, line 5", and for a move made in a function the loop calls, that
+ * function's line too: "at line 4 (in the function called there, cell 1, line 3)".
+ */
+function at(transfer: ReportTransfer, cell: number): string {
+  if (transfer.line === null) return 'in this cell';
+  const helper = transfer.helper;
+  const inside = helper === undefined ? '' : ` (in the function called there, ${lineText(helper.cell === cell ? { line: helper.line } : helper)})`;
+  return `at ${lineText(transfer)}${inside}`;
+}
 
 /** Moves a line of the user's own loop made, one call per iteration, at least LOOP_CALLS of them. */
-function loopLines(transfers: ReportTransfer[], made: (transfer: ReportTransfer) => boolean): [number | null, ReportTransfer[]][] {
-  return [...byLine(transfers.filter((transfer) => transfer.inLoop && made(transfer)))].filter(([, group]) => calls(group) >= LOOP_CALLS);
+function loopLines(transfers: ReportTransfer[], made: (transfer: ReportTransfer) => boolean): ReportTransfer[][] {
+  return [...byLine(transfers.filter((transfer) => transfer.inLoop && made(transfer))).values()].filter((group) => calls(group) >= LOOP_CALLS);
 }
 
 const byUser = (transfer: ReportTransfer): boolean => transfer.via.by === 'user';
 
+/** "of 4.0 MiB each", or the range when sizes differ. */
+function sizeEach(group: ReportTransfer[]): string {
+  const sizes = group.map((transfer) => transfer.bytes);
+  const [least, most] = [Math.min(...sizes), Math.max(...sizes)];
+  return least === most ? `of ${bytesText(least)} each` : `of ${bytesText(least)} to ${bytesText(most)}`;
+}
+
+/** The upload hint: each move's size, and the copying the advice saves apart from waiting for earlier GPU work it does not. */
+function uploadHint(group: ReportTransfer[], cell: number): string {
+  const first = group[0]!;
+  if (group.every((transfer) => transfer.untimed)) {
+    return `${group.length} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (tensors made there from host values, uploaded at first use; time not measured): `
+      + 'make the data once, before the loop (one tensor of every batch, sliced on the device each step), and keep it on the device.';
+  }
+  const summary = summarizeTransfers(group)[0]!;
+  const causes = [...new Set(summary.waits.map((wait) => (wait.cause === 'gpu-work' ? 'GPU work queued earlier' : 'staging set-up')))].join(' and ');
+  const waited = summary.waitMs >= 0.05 ? `, after ${durationText(summary.waitMs)} waiting for ${causes || 'the GPU'}, which this does not save` : '';
+  return `${group.length} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${durationText(summary.copyMs)} copying${waited}): `
+    + 'move the batch once, before the loop, and keep the data on the device.';
+}
+
 export function reportHints(report: CellReport): string[] {
   const hints: string[] = [];
+  const cell = report.cell;
   const moves = report.transfers.filter((transfer) => !transfer.scalar);
   const uploads = moves.filter((transfer) => transfer.direction === 'H2D');
-  for (const [line, group] of loopLines(uploads, byUser)) {
-    const ms = group.reduce((sum, transfer) => sum + transfer.ms, 0);
-    hints.push(`${group.length} small host→GPU moves ${at(line)} (${ms.toFixed(1)} ms): move the batch once, before the loop, and keep the data on the device.`);
-  }
+  for (const group of loopLines(uploads, byUser)) hints.push(uploadHint(group, cell));
   // A scalar read back each step (await loss.data()) is the readback this hint is about.
   const readbacks = report.transfers.filter((transfer) => transfer.direction === 'D2H');
-  for (const [line, group] of loopLines(readbacks, byUser)) {
-    hints.push(`a GPU→host readback ${at(line)} on every iteration (${group.length}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
+  for (const group of loopLines(readbacks, byUser)) {
+    hints.push(`a GPU→host readback ${at(group[0]!, cell)} on every iteration (${group.length}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
   }
   // tfjs-layers' trainOnBatch awaits its loss's data() before it returns: one readback per call.
-  for (const [line, group] of loopLines(readbacks, (transfer) => transfer.via.call === 'trainOnBatch')) {
+  for (const group of loopLines(readbacks, (transfer) => transfer.via.call === 'trainOnBatch')) {
     const values = group.length / calls(group) > 1 ? 'its loss and metrics' : 'its loss';
-    hints.push(`trainOnBatch reads ${values} back on every call (${group.length}× ${at(line)}, each step of your loop): model.fit over the same batches reads ${values === 'its loss' ? 'it' : 'them'} back once per epoch.`);
+    hints.push(`trainOnBatch reads ${values} back on every call (${group.length}× ${at(group[0]!, cell)}, each step of your loop): model.fit over the same batches reads ${values === 'its loss' ? 'it' : 'them'} back once per epoch.`);
   }
   // fit reads each batch's logs back only for a callback object with onBatchEnd (tfjs-layers' CustomCallback).
-  for (const [line, group] of byLine(readbacks.filter((transfer) => transfer.via.by === 'library' && transfer.via.perBatchLogs === true))) {
+  for (const group of byLine(readbacks.filter((transfer) => transfer.via.by === 'library' && transfer.via.perBatchLogs === true)).values()) {
     if (group.length < LOOP_CALLS) continue;
-    hints.push(`${group[0]!.via.call} read every batch's logs back (${group.length}× ${at(line)}) because a callback has onBatchEnd: `
+    hints.push(`${group[0]!.via.call} read every batch's logs back (${group.length}× ${at(group[0]!, cell)}) because a callback has onBatchEnd: `
       + 'read the logs in onEpochEnd instead, or use a larger batchSize (fewer batches, fewer readbacks).');
   }
-  const implicit = moves.filter((transfer) => transfer.cause === 'implicit' && transfer.via.by !== 'kernel');
-  for (const [line, group] of byLine(implicit.filter((transfer) => transfer.reverses !== null))) {
+  // Uploads of host values at first use are not the policy's moves.
+  const implicit = moves.filter((transfer) => transfer.cause === 'implicit' && !transfer.untimed && transfer.via.by !== 'kernel');
+  for (const group of byLine(implicit.filter((transfer) => transfer.reverses !== null)).values()) {
     const first = group[0]!;
     const reversed = first.reverses!;
     const cause = reversed.toCurrentDevice
-      ? `the input was made on the current device, ${first.to}: make the input on ${first.from} (withDevice('${first.from}', () => …) or %device ${first.from})`
+      ? `the input was made on the current device, ${first.to}: make the input on ${first.from} (await withDevice('${first.from}', () => …) or %device ${first.from})`
       : `the other input is on ${first.to}: move it with await x.to('${first.from}')`;
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${reversed.operation} had put on ${first.from} (cell ${reversed.cell}) `
-      + `back to ${first.to} ${at(line)} for ${what}, because ${cause}.`);
+      + `back to ${first.to} ${at(first, cell)} for ${what}, because ${cause}.`);
   }
-  for (const [line, group] of byLine(implicit.filter((transfer) => transfer.reverses === null))) {
+  for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null)).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
-    hints.push(`${group.length} move${group.length === 1 ? '' : 's'} made for you by the device policy ${at(line)} (${ops}): make ${group.length === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
+    hints.push(`${group.length} move${group.length === 1 ? '' : 's'} made for you by the device policy ${at(group[0]!, cell)} (${ops}): make ${group.length === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
   }
-  const scalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && transfer.via.by !== 'kernel');
+  // tf.scalar(lr) each step of the user's loop, made on the GPU: each is uploaded at first use.
+  const madeScalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && transfer.untimed);
+  for (const group of loopLines(madeScalars, byUser)) {
+    hints.push(`${group.length} host scalars made ${at(group[0]!, cell)} went to ${group[0]!.to} one by one, each uploaded at first use: `
+      + 'make them once, before the loop (const lr = tf.scalar(…) outside it), or pass plain numbers where the op takes them.');
+  }
+  const scalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && !transfer.untimed && transfer.via.by !== 'kernel');
   if (scalars.length >= LOOP_CALLS) {
     hints.push(`${scalars.length} host scalars (learning rate, constants) went to the GPU one by one: make the model and optimizer on the GPU (%device ${scalars[0]!.to}) so they are created there.`);
   }

@@ -5,7 +5,7 @@
 // `font-variant-numeric`): trusted or not, the report looks the same.
 import { type CellReport, summarizeTransfers } from './cell-report';
 import { bytesText, durationText, escapeHtml, msText } from './format';
-import { copyRateText, gpuTimeText, waitText } from './wording';
+import { copyRateText, gpuTimeText, lineText, transferTimeText, waitText } from './wording';
 
 const TABLE = 'border-collapse:collapse;font-size:12px;line-height:1.4;margin:2px 0;background:transparent';
 const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;vertical-align:top;background:transparent';
@@ -17,8 +17,8 @@ function row(cells: [string, boolean][], style = CELL): string {
   return `<tr>${cells.map(([text, numeric]) => `<td style="${numeric ? NUMBER : style}">${text}</td>`).join('')}</tr>`;
 }
 
-function lineList(lines: { line: number | null; count: number }[]): string {
-  return lines.slice(0, 4).map(({ line, count }) => `${line === null ? '?' : `line ${line}`}${count > 1 ? ` ×${count}` : ''}`).join(', ');
+function lineList(lines: { line: number | null; cell?: number; count: number }[]): string {
+  return lines.slice(0, 4).map((where) => `${lineText(where)}${where.count > 1 ? ` ×${where.count}` : ''}`).join('; ');
 }
 
 export function reportTable(report: CellReport, hints: string[]): string {
@@ -39,8 +39,8 @@ export function reportTable(report: CellReport, hints: string[]): string {
     rows.push(`<tr>${['direction', 'count', 'bytes', 'time', 'copy', 'GB/s (copy)', 'waited for', 'caused by'].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
     for (const summary of summaries) {
       rows.push(row([
-        [summary.direction, false], [String(summary.count), true], [bytesText(summary.bytes), true], [durationText(summary.ms), true],
-        [durationText(summary.copyMs), true], [copyRateText(summary), true], [escapeHtml(waitText(summary)), false], [escapeHtml(lineList(summary.lines)), false],
+        [summary.direction, false], [String(summary.count), true], [bytesText(summary.bytes), true], [escapeHtml(transferTimeText(summary)), true],
+        [summary.untimedCount === summary.count ? '' : durationText(summary.copyMs), true], [copyRateText(summary), true], [escapeHtml(waitText(summary)), false], [escapeHtml(lineList(summary.lines)), false],
       ]));
     }
   }

@@ -1,15 +1,18 @@
 // The report as one line of text/plain: what a terminal, `tsgpu run` and a client without HTML show.
 import { type CellReport, summarizeTransfers } from './cell-report';
 import { bytesText, durationText } from './format';
-import { copyRateText, gpuTimeText, waitText } from './wording';
+import { copyRateText, gpuTimeText, transferTimeText, untimedText, waitText } from './wording';
 
 export function reportLine(report: CellReport): string {
   const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0))
     .map((use) => `${use.device}${use.software ? ' (software)' : ''} ${use.ops} ops, host ${durationText(use.opMs)}${use.gpu ? `, GPU ${gpuTimeText(use)}` : ''}`);
   const transfers = summarizeTransfers(report.transfers, report.foldedTransfers).map((summary) => {
     const wait = waitText(summary);
-    return `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)} ${durationText(summary.ms)} (copy ${durationText(summary.copyMs)}, ${copyRateText(summary)}`
-      + `${wait ? `, wait ${wait}` : ''})`;
+    const head = `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)}`;
+    if (summary.untimedCount === summary.count) return `${head} ${transferTimeText(summary)}`;
+    const untimed = untimedText(summary);
+    return `${head} ${durationText(summary.ms)} (copy ${durationText(summary.copyMs)}, ${copyRateText(summary)}${wait ? `, wait ${wait}` : ''}`
+      + `${untimed ? `; ${untimed}` : ''})`;
   });
   const memory = report.devices.filter((use) => use.liveBytes > 0 || use.liveBytesBefore > 0)
     .map((use) => `${use.device} ${bytesText(use.liveBytes)}`);

@@ -32,8 +32,28 @@ export function waitText(summary: TransferSummary): string {
   return parts.join(' + ');
 }
 
-/** GB/s over the copy for moves big enough, else the copy's latency per move. */
+/** GB/s over the copy for moves big enough, else the copy's latency per move; over the timed moves only. */
 export function copyRateText(summary: TransferSummary): string {
-  const rate = gigabytesPerSecond(summary.bytes, summary.copyMs, summary.count);
-  return rate !== null ? rateText(rate) : `${durationText(summary.copyMs / summary.count)}/move`;
+  const count = summary.count - summary.untimedCount;
+  if (count === 0) return 'not measured';
+  const rate = gigabytesPerSecond(summary.bytes - summary.untimedBytes, summary.copyMs, count);
+  return rate !== null ? rateText(rate) : `${durationText(summary.copyMs / count)}/move`;
+}
+
+/** For moves some of which tfjs uploaded at first use: "3 uploaded at first use, time not measured"; '' when all were timed. */
+export function untimedText(summary: TransferSummary): string {
+  return summary.untimedCount === 0 ? '' : `${summary.untimedCount} uploaded at first use, time not measured`;
+}
+
+/** The moves' time: "not measured (…)" when none was timed, else the time and what it leaves out. */
+export function transferTimeText(summary: TransferSummary): string {
+  if (summary.untimedCount === summary.count) return 'not measured (uploaded at first use)';
+  const untimed = untimedText(summary);
+  return untimed ? `${durationText(summary.ms)} (${untimed})` : durationText(summary.ms);
+}
+
+/** "line 5", or "cell 1, line 5" for a line of another cell; "?" when unknown. */
+export function lineText(where: { line: number | null; cell?: number }): string {
+  if (where.line === null) return '?';
+  return where.cell === undefined ? `line ${where.line}` : `cell ${where.cell}, line ${where.line}`;
 }

@@ -120,6 +120,9 @@ interface RunningCell {
   placedMagics: (() => Promise<void>)[];
 }
 
+/** A cell's file name in a stack frame: `<cell 12>`, or `<cell 12.3>` for code a cell magic compiled. */
+const CELL_FILE = /(<cell (\d+)(?:\.\d+)?>)$/;
+
 export class TypeScriptInterpreter implements Interpreter {
   private readonly t: typeof ts;
   private readonly checker: CellChecker;
@@ -221,18 +224,45 @@ export class TypeScriptInterpreter implements Interpreter {
     this.rejectPending?.(new InterruptedError());
   }
 
-  /** The innermost cell frame of the code running now, mapped to the cell's own line. */
-  callerLocation(): CellLocation | null {
+  /**
+   * The innermost cell frame of the code running now, mapped to the cell's own line; when that
+   * frame is in a function the running cell called, also the running cell's outermost frame (the
+   * line that called it, where the user's loop is). `frames` caps how many frames are read.
+   */
+  callerLocation(frames = 200): CellLocation | null {
     // A move deep inside tfjs (an op inside fit()) is dozens of frames below the cell's own frame.
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 200;
-    const stack = new Error().stack ?? '';
-    Error.stackTraceLimit = limit;
-    for (const frame of stack.matchAll(/(<cell (\d+)(?:\.\d+)?>):(\d+):(\d+)/g)) {
-      const mapped = this.cells.get(frame[1]!)?.(Number(frame[3]), Number(frame[4]));
-      if (mapped) return { cell: Number(frame[2]), line: mapped.line };
+    // The frames are read as V8's call sites, not as formatted text: formatting 200 frames costs
+    // tens of µs, and a tensor made on a GPU asks this once per op.
+    const [limit, prepare] = [Error.stackTraceLimit, Error.prepareStackTrace];
+    Error.stackTraceLimit = frames;
+    Error.prepareStackTrace = (_error, sites): NodeJS.CallSite[] => sites;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    let sites: NodeJS.CallSite[] = [];
+    try {
+      Error.captureStackTrace(holder);
+      // Read before prepareStackTrace is put back: V8 builds `stack` on first access.
+      sites = holder.stack ?? [];
+    } finally {
+      Error.stackTraceLimit = limit;
+      Error.prepareStackTrace = prepare;
     }
-    return null;
+    const running = this.running?.executionCount;
+    let inner: CellLocation | null = null;
+    let outer: { cell: number; line: number } | null = null;
+    for (const site of sites) {
+      const frame = CELL_FILE.exec(site.getFileName() ?? '');
+      if (frame === null) continue;
+      const cell = Number(frame[2]);
+      // After the innermost frame only the running cell's frames matter.
+      if (inner !== null && cell !== running) continue;
+      const mapped = this.cells.get(frame[1]!)?.(site.getLineNumber() ?? 0, site.getColumnNumber() ?? 0);
+      if (!mapped) continue;
+      if (inner === null) inner = { cell, line: mapped.line };
+      if (cell === running) outer = { cell, line: mapped.line };
+    }
+    if (inner === null) return null;
+    if (outer === null || (outer.cell === inner.cell && outer.line === inner.line)) return inner;
+    return { ...inner, callSite: outer };
   }
 
   async execute(cell: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome> {
