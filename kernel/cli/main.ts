@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `tsgpu` command line.
+import path from 'node:path';
 import { TSGPU_VERSION } from '../package-info';
 import { parseInstallArgs, installKernelspec } from './install';
 
@@ -40,6 +41,11 @@ function main(argv: string[]): void {
       if (typeof options === 'string') fail(options);
       const where = installKernelspec(options);
       process.stdout.write(`installed kernelspec "${options.name}" in ${where}\n`);
+      // Jupyter searches a prefix of its own choosing only: another one must be named to it.
+      if (options.where.kind === 'prefix') {
+        process.stdout.write(`Jupyter finds it once ${path.join(options.where.dir, 'share', 'jupyter')} is on JUPYTER_PATH `
+          + `(export JUPYTER_PATH=${path.join(options.where.dir, 'share', 'jupyter')}:$JUPYTER_PATH), unless that prefix is one Jupyter already searches.\n`);
+      }
       return;
     }
     case 'run': {

@@ -7,7 +7,8 @@
 // The binding's polls are told apart from user code's setImmediate: they are anonymous native
 // API functions scheduled with no arguments. For the first part of a wait they run as before, so a
 // short readback is seen to end at once. After that, each poll sleeps first, so a long wait costs a
-// few thousand polls a second and is seen to end at most one sleep late.
+// few thousand polls a second and is seen to end at most one sleep late. A poll never sleeps while
+// other code has immediates waiting to run: a loop that yields with setImmediate keeps its pace.
 
 /** A wait shorter than this is polled as fast as the event loop turns. */
 const SPIN_MS = 1;
@@ -46,10 +47,13 @@ export function paceGpuWaits(): void {
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   let waitStarted = 0;
   let polling = false;
+  /** Other code's immediates not run or cleared yet: while there are any, a poll does not sleep (it would hold them up). */
+  const othersPending = new Set<NodeJS.Immediate>();
   const run = (poll: () => void, sleep: boolean) => (): void => {
-    if (sleep) Atomics.wait(sleeper, 0, 0, POLL_SLEEP_MS);
+    const sleeps = sleep && othersPending.size === 0;
+    if (sleeps) Atomics.wait(sleeper, 0, 0, POLL_SLEEP_MS);
     pacing.polls++;
-    if (sleep) pacing.sleptPolls++;
+    if (sleeps) pacing.sleptPolls++;
     polling = true;
     try {
       poll();
@@ -57,16 +61,30 @@ export function paceGpuWaits(): void {
       polling = false;
     }
   };
-  const paced = function (this: unknown, callback: unknown, ...args: unknown[]) {
-    if (!isBindingPoll(callback, args)) return (immediate as (...all: unknown[]) => NodeJS.Immediate)(callback, ...args);
+  const paced = function setImmediate(callback: unknown, ...args: unknown[]): NodeJS.Immediate {
+    if (!isBindingPoll(callback, args)) {
+      if (typeof callback !== 'function') return (immediate as (...all: unknown[]) => NodeJS.Immediate)(callback, ...args);
+      const handle = immediate(() => {
+        othersPending.delete(handle);
+        (callback as (...all: unknown[]) => void)(...args);
+      });
+      othersPending.add(handle);
+      return handle;
+    }
     // A poll scheduled from outside a poll starts a wait; one scheduled by a poll continues it.
     const now = performance.now();
     if (!polling) waitStarted = now;
     return immediate(run(callback, now - waitStarted >= SPIN_MS));
   };
+  const unpaced = globalThis.clearImmediate;
+  const clear = function clearImmediate(handle: NodeJS.Immediate | undefined): void {
+    if (handle !== undefined) othersPending.delete(handle);
+    unpaced(handle);
+  };
   // Node's promisified form (timers/promises reads it from util.promisify.custom) stays as it was.
   Object.assign(paced, immediate);
   globalThis.setImmediate = paced as Immediate;
+  globalThis.clearImmediate = clear as typeof clearImmediate;
 }
 
 /** How the waits were polled so far (for the benchmark and the test). */

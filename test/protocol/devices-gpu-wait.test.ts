@@ -56,4 +56,29 @@ describe('waiting for GPU work', () => {
     ].join('\n'));
     assert.match(streamText(exchange, 'stdout'), /^resolved,first,second,promised$/m);
   });
+  test("a loop yielding with setImmediate keeps its pace while a readback waits for the GPU (at least a quarter of its idle pace)", async (t) => {
+    const exchange = await runOk(kernel(), [
+      '%device gpu:0',
+      // Turns of a loop that yields with setImmediate, for 150 ms.
+      'const turnsIn150ms = async () => { let turns = 0; const end = performance.now() + 150; while (performance.now() < end) { await new Promise<void>((resolve) => setImmediate(resolve)); turns++; } return turns; };',
+      'const idle = await turnsIn150ms();',
+      'const a = tf.randomNormal([1024, 1024]);',
+      'await a.data();',
+      'let c = a;',
+      'for (let i = 0; i < 3; i++) c = tf.matMul(c, a);',
+      'const reading = c.slice([0, 0], [1, 1]).data();',
+      'const t0 = performance.now();',
+      'const waiting = await turnsIn150ms();',
+      'const stillWaiting = performance.now() - t0;',
+      'await reading;',
+      'console.log(`idle ${idle} waiting ${waiting} read-after ${(performance.now() - t0).toFixed(1)} name ${setImmediate.name}`);',
+    ].join('\n'));
+    const stdout = streamText(exchange, 'stdout');
+    const idle = printedNumber(stdout, 'idle');
+    const waiting = printedNumber(stdout, 'waiting');
+    t.diagnostic(stdout.trim());
+    assert.ok(printedNumber(stdout, 'read-after') >= 150, `the readback must still be waiting for the GPU while the loop runs: ${stdout}`);
+    assert.ok(waiting >= idle / 4, `the loop made ${waiting} turns in 150 ms during the GPU wait and ${idle} idle`);
+    assert.match(stdout, /name setImmediate$/m, "setImmediate keeps Node's name");
+  });
 });

@@ -170,8 +170,15 @@ export function loadCheckerConfig(t: typeof ts, directory: string, strictness: S
 /** The line printed once, at the first cell, when the config file's choices are not all obeyed. */
 export function configNotice(config: CheckerConfig): string | null {
   if (config.warning !== null) return `warning: ${config.warning}\n`;
-  if (config.ignored.length > 0) return `${config.file}: ignored in a notebook: ${config.ignored.join('; ')}\n`;
-  return null;
+  const lines: string[] = [];
+  if (config.ignored.length > 0) lines.push(`${config.file}: ignored in a notebook: ${config.ignored.join('; ')}`);
+  // The runtime resolves imports as Node does: an alias the checker accepts would fail when the cell runs.
+  const aliases = Object.keys(config.options.paths ?? {}).filter((key) => key !== '*');
+  if (aliases.length > 0) {
+    lines.push(`${config.file}: paths (${aliases.join(', ')}) are for type checking only: a cell's imports run as Node resolves them, `
+      + 'so import through relative paths (./lib/util) or installed packages.');
+  }
+  return lines.length === 0 ? null : `${lines.join('\n')}\n`;
 }
 
 /** What `%typecheck` alone prints: the options in force and where they came from. */

@@ -282,7 +282,8 @@ export class TypeScriptInterpreter implements Interpreter {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
-      if (this.configNotice !== null) {
+      // A silent request (a client warming the kernel up) shows nothing: the notice waits for a cell the user sees.
+      if (this.configNotice !== null && !options.silent) {
         process.stderr.write(this.configNotice);
         this.configNotice = null;
       }
