@@ -185,6 +185,14 @@ describe('inline report: which hint each situation gets', () => {
       + 'make them once, before the loop (const lr = tf.scalar(…) outside it), or pass plain numbers where the op takes them.']);
   });
 
+  test('true positive: scalars made on the host, used on gpu:0 each step: "10 scalars made on the host went to gpu:0 one by one, …" (no model or optimizer advice)', async () => {
+    const { report } = await run('TP: host-made scalars used on gpu:0 each step');
+    const scalars = uploads(report).filter((move) => move.scalar);
+    assert.equal(scalars.length, 10, JSON.stringify(uploads(report)));
+    assert.deepEqual(hintsOf(report), ['10 scalars made on the host went to gpu:0 one by one, one move per use: make them on gpu:0 once, before they are used '
+      + "(outside withDevice('cpu', …) or %device cpu), or pass plain numbers where the op takes them."]);
+  });
+
   test('true positive: a readback in a helper of an earlier cell, called from the loop: credited to the loop\'s line, naming the helper\'s line and cell', async () => {
     const { exchange, report } = await run('TP: readback in a helper of an earlier cell, called from a user loop');
     const helperCell = countOf(exchange) - 1;

@@ -41,6 +41,16 @@ describe('TypeScript REPL semantics', () => {
     }
   });
 
+  test('a cell of comments shows no result, and a cell that is one string shows that string', async () => {
+    for (const code of ['// just a comment', '/* a block comment */\n// and a line']) {
+      const exchange = await kernel().execute(code);
+      assert.equal(executeReply(exchange).status, 'ok', code);
+      assert.deepEqual(iopubOf(exchange, 'execute_result'), [], `${code} showed a result`);
+    }
+    const text = iopubOf(await kernel().execute("'a string'"), 'execute_result');
+    assert.equal(text.length, 1);
+  });
+
   test('a cell that ends in `display(…)` shows the output once, not its handle as a result', async () => {
     const exchange = await kernel().execute("display('shown once')");
     assert.equal(iopubOf(exchange, 'display_data').length, 1);

@@ -182,6 +182,12 @@ export const HINT_CASES: HintCase[] = [
     cleanup: ['%device cpu'],
   },
   {
+    key: 'TP: host-made scalars used on gpu:0 each step',
+    setup: ['%device gpu:0', "const onGpu = tf.randomNormal([64, 64]);\nconst hostScalars = await withDevice('cpu', async () => Array.from({ length: 10 }, () => tf.scalar(3)));\n0"],
+    cell: 'for (let k = 0; k < 10; k++) onGpu.mul(hostScalars[k]!);',
+    cleanup: ['%device cpu'],
+  },
+  {
     key: 'TP: readback in a helper of an earlier cell, called from a user loop',
     setup: [[
       "const helperX = await tf.tensor2d(rows).to('gpu:0');",

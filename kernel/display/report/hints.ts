@@ -96,7 +96,9 @@ export function reportHints(report: CellReport): string[] {
       ? `the input was made on the current device, ${first.to}: make the input on ${first.from} (await withDevice('${first.from}', () => …) or %device ${first.from})`
       : `the other input is on ${first.to}: move it with await x.to('${first.from}')`;
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
-    hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${reversed.operation} had put on ${first.from} (cell ${reversed.cell}) `
+    // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
+    const mover = reversed.operation.includes('.') ? reversed.operation : `x.${reversed.operation}()`;
+    hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
       + `back to ${first.to} ${at(first, cell)} for ${what}, because ${cause}.`);
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null)).values()) {
@@ -111,7 +113,11 @@ export function reportHints(report: CellReport): string[] {
   }
   const scalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && !transfer.untimed && transfer.via.by !== 'kernel');
   if (scalars.length >= LOOP_CALLS) {
-    hints.push(`${scalars.length} host scalars (learning rate, constants) went to the GPU one by one: make the model and optimizer on the GPU (%device ${scalars[0]!.to}) so they are created there.`);
+    const to = scalars[0]!.to;
+    // An optimizer made on the host keeps its learning rate and constants there: the library moves them each step.
+    hints.push(scalars.every((transfer) => transfer.via.by === 'library')
+      ? `${scalars.length} host scalars (learning rate, constants) went to ${to} one by one: make the model and optimizer on ${to} (%device ${to} before making them) so they are created there.`
+      : `${scalars.length} scalars made on the host went to ${to} one by one, one move per use: make them on ${to} once, before they are used (outside withDevice('cpu', …) or %device cpu), or pass plain numbers where the op takes them.`);
   }
   const moved = new Set(report.transfers.flatMap((transfer) => [transfer.from, transfer.to]));
   for (const device of report.devices.filter((use) => use.software && (use.ops > 0 || moved.has(use.device)))) {

@@ -133,7 +133,8 @@ export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile>
         continue; // a cell is not a module others import from; its names are global already
       } else body.push(statement);
     }
-    const last = body.findLastIndex((statement) => !t.isEmptyStatement(statement));
+    // The "use strict" TypeScript adds (no position in the cell) is not the cell's value: a cell of comments has none.
+    const last = body.findLastIndex((statement) => !t.isEmptyStatement(statement) && !(statement.pos < 0 && t.isExpressionStatement(statement) && t.isStringLiteral(statement.expression)));
     const lastStatement = body[last];
     if (lastStatement && t.isExpressionStatement(lastStatement) && !declared.has(lastStatement)) {
       body[last] = t.setTextRange(f.createReturnStatement(lastStatement.expression), lastStatement);
