@@ -8,7 +8,10 @@
 // time inside the kernels (on a GPU: encoding and dispatch; on cpu: the compute), time waiting for
 // the loss readback, and GPU time from the kernel's report (the GPU's own timestamps).
 //
-//   npm run bench:train [-- --steps 100 --warmup 10 --cnn-cpu-steps 6 --models mlp,cnn --devices cpu,gpu:0]
+//   npm run bench:train [-- --steps 100 --warmup 10 --cnn-steps 20 --cnn-cpu-steps 3 --reps 1 --models mlp,cnn --devices cpu,gpu:0]
+//
+// With --reps N each row runs N times, alternated with the others, and the table shows the
+// median and the fastest (the run least disturbed by other work on the machine).
 //
 // ms/step is timed over steps warmup..steps (the first steps compile shaders). Timings on these
 // shared 2-core machines are noisy: the load average is printed with the table, and ratios are
@@ -16,31 +19,33 @@
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { cleanupEnv, launch, setupEnv, stop, textPlain, type Running } from './lib/kernels';
+import { cleanupEnv, launch, median, setupEnv, stop, textPlain, type Running } from './lib/kernels';
 import { evaluateProgram, rawTfjs } from './lib/raw-tfjs';
 import { DEFAULT_BATCH, TRAIN_SETUP, type ModelKind } from './lib/train-program';
 import type { Message } from './lib/wire-client';
 
-interface Options { steps: number; warmup: number; cnnCpuSteps: number; models: ModelKind[]; devices: string[]; breakdownSteps: number }
+interface Options { steps: number; warmup: number; cnnSteps: number; cnnCpuSteps: number; reps: number; models: ModelKind[]; devices: string[]; breakdownSteps: number }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { steps: 100, warmup: 10, cnnCpuSteps: 6, models: ['mlp', 'cnn'], devices: ['cpu', 'gpu:0'], breakdownSteps: 10 };
+  const options: Options = { steps: 100, warmup: 10, cnnSteps: 20, cnnCpuSteps: 3, reps: 1, models: ['mlp', 'cnn'], devices: ['cpu', 'gpu:0'], breakdownSteps: 10 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
     const count = Number(value);
     if (flag === '--steps' && Number.isInteger(count) && count > 1) options.steps = count;
     else if (flag === '--warmup' && Number.isInteger(count) && count >= 0) options.warmup = count;
+    else if (flag === '--cnn-steps' && Number.isInteger(count) && count > 1) options.cnnSteps = count;
+    else if (flag === '--reps' && Number.isInteger(count) && count > 0) options.reps = count;
     else if (flag === '--cnn-cpu-steps' && Number.isInteger(count) && count > 2) options.cnnCpuSteps = count;
     else if (flag === '--breakdown-steps' && Number.isInteger(count) && count > 0) options.breakdownSteps = count;
     else if (flag === '--models' && value.split(',').every((m) => m === 'mlp' || m === 'cnn')) options.models = value.split(',') as ModelKind[];
     else if (flag === '--devices' && value.split(',').every((d) => d === 'cpu' || /^gpu:\d+$/.test(d))) options.devices = value.split(',');
-    else throw new Error(`usage: node dist/bench/train.js [--steps N] [--warmup N] [--breakdown-steps N] [--cnn-cpu-steps N] [--models mlp,cnn] [--devices cpu,gpu:0] (bad: ${flag} ${value})`);
+    else throw new Error(`usage: node dist/bench/train.js [--steps N] [--warmup N] [--breakdown-steps N] [--cnn-steps N] [--cnn-cpu-steps N] [--reps N] [--models mlp,cnn] [--devices cpu,gpu:0] (bad: ${flag} ${value})`);
   }
   if (options.warmup >= options.steps) throw new Error('--warmup must be smaller than --steps');
   return options;
 }
 
-interface Run { msPerStep: number; loss: number }
+interface Run { msPerStep: number; loss: number; hostMsPerStep?: number; finalReadMs?: number }
 
 /** One step, split by where its time went (ms per step). */
 interface Breakdown {
@@ -151,7 +156,7 @@ function parseRun(text: string | undefined): Run {
   return JSON.parse(text.replace(/^'|'$/g, '')) as Run;
 }
 
-interface KernelRows { trainOnBatch: Run; fastest: Run | null; gpuMsPerStep: number | null; opsPerStep: number }
+interface KernelRows { trainOnBatch: Run; fastest: Run | null; reportOff: Run | null; gpuMsPerStep: number | null; opsPerStep: number }
 
 /** trainOnBatch through the kernel, its report over a few more steps, and (withFastest) model.trainStep. */
 async function kernelRuns(kernel: Running, kind: ModelKind, device: string, options: Options, withFastest: boolean): Promise<KernelRows> {
@@ -167,7 +172,14 @@ JSON.stringify(run_${names})`)).text);
   const { iopub } = await cell(kernel, `JSON.stringify(await benchTrainOnBatch(model_${names}, batches_${names}, ${more + 1}, 1))`);
   const used = reportDevices(iopub).find((d) => d.device === device);
   let fastest: Run | null = null;
+  let reportOff: Run | null = null;
   if (withFastest) {
+    // The same steps with the report off: no GPU timestamps, nothing rendered at the cell's end.
+    await cell(kernel, '%report off');
+    reportOff = parseRun((await cell(kernel, `const quiet_${names} = benchModel('${kind}');
+JSON.stringify(await benchTrainOnBatch(quiet_${names}, batches_${names}, ${steps}, ${warmup}))`)).text);
+    await cell(kernel, '%report full');
+    await cell(kernel, `quiet_${names}.dispose();`);
     fastest = parseRun((await cell(kernel, `const fast_${names} = benchModel('${kind}');
 const fastBatches_${names} = benchBatches('${kind}', ${batch});
 const fastRun_${names} = await benchTrainSteps(fast_${names}, fastBatches_${names}, ${steps}, ${warmup});
@@ -175,15 +187,17 @@ JSON.stringify(fastRun_${names})`)).text);
     await cell(kernel, `fast_${names}.dispose(); tf.dispose(fastBatches_${names}.flatMap((b) => [b.x, b.y]));`);
   }
   await cell(kernel, `model_${names}.dispose(); tf.dispose(batches_${names}.flatMap((b) => [b.x, b.y]));`);
-  return { trainOnBatch, fastest, gpuMsPerStep: used?.gpu ? used.gpu.ms / (more + 1) : null, opsPerStep: (used?.ops ?? 0) / (more + 1) };
+  return { trainOnBatch, fastest, reportOff, gpuMsPerStep: used?.gpu ? used.gpu.ms / (more + 1) : null, opsPerStep: (used?.ops ?? 0) / (more + 1) };
 }
 
 /**
  * The CNN on cpu trains its convolutions' filter gradients on tfjs-backend-cpu (wasm has no
- * Conv2DBackpropFilter), seconds a step: by default it runs fewer steps (--cnn-cpu-steps).
+ * Conv2DBackpropFilter), seconds a step, and on lavapipe takes ~0.6 s a step: by default it runs
+ * fewer steps (--cnn-cpu-steps, --cnn-steps), so that the default run stays within minutes.
  */
 function stepsFor(kind: ModelKind, device: string, options: Options): { steps: number; warmup: number } {
-  if (kind === 'cnn' && device === 'cpu') return { steps: options.cnnCpuSteps, warmup: Math.min(options.warmup, 2) };
+  if (kind === 'cnn' && device === 'cpu') return { steps: options.cnnCpuSteps, warmup: Math.min(options.warmup, 1) };
+  if (kind === 'cnn') return { steps: options.cnnSteps, warmup: Math.min(options.warmup, Math.floor(options.cnnSteps / 4)) };
   return { steps: options.steps, warmup: options.warmup };
 }
 
@@ -192,15 +206,24 @@ const FAST_SETUP = `
 async function benchTrainSteps(model: any, batches: any[], steps: number, warmup: number) {
   let started = performance.now();
   let lastLoss: any = null;
+  let hostMs = 0;
   for (let step = 0; step < steps; step++) {
-    if (step === warmup) started = performance.now();
+    if (step === warmup) {
+      started = performance.now();
+      hostMs = 0;
+    }
     const batch = batches[step % batches.length];
     lastLoss?.dispose();
+    const called = performance.now();
     lastLoss = model.trainStep(batch.x, batch.y);
+    hostMs += performance.now() - called;
   }
+  const reading = performance.now();
   const loss = (await lastLoss.data())[0] as number;
+  const readMs = performance.now() - reading;
   lastLoss.dispose();
-  return { msPerStep: (performance.now() - started) / (steps - warmup), loss };
+  const timed = steps - warmup;
+  return { msPerStep: (performance.now() - started) / timed, loss, hostMsPerStep: hostMs / timed, finalReadMs: readMs };
 }
 `;
 
@@ -227,20 +250,35 @@ async function main(): Promise<void> {
       }
       for (const kind of options.models) {
         const started = performance.now();
-        const raw = rawRun(kind, device, options);
-        const tracked = await kernelRuns(plain, kind, device, options, false);
-        const shipped = await kernelRuns(fused, kind, device, options, true);
+        const runs: { raw: RawResult; tracked: KernelRows; shipped: KernelRows }[] = [];
+        for (let rep = 0; rep < options.reps; rep++) {
+          runs.push({
+            raw: rawRun(kind, device, options),
+            tracked: await kernelRuns(plain, kind, device, options, false),
+            shipped: await kernelRuns(fused, kind, device, options, true),
+          });
+        }
+        const { raw, tracked, shipped } = runs[0]!;
         const { steps } = stepsFor(kind, device, options);
-        const row = (label: string, run: Run): string => `${`${kind} ${device}`.padEnd(11)} ${label.padEnd(38)} ${String(steps).padStart(5)} ${run.msPerStep.toFixed(2).padStart(9)} `
-          + `${(run.msPerStep / raw.msPerStep).toFixed(2).padStart(6)}x  ${run.loss.toPrecision(8).padStart(12)}  ${relativeDifference(run.loss, raw.loss).toExponential(1)}`;
-        lines.push(row('(a) raw tfjs trainOnBatch', raw), row('(b) kernel trainOnBatch, tfjs Adam', tracked.trainOnBatch),
-          row('(b) kernel trainOnBatch, fused Adam', shipped.trainOnBatch), row('(c) kernel model.trainStep, fused Adam', shipped.fastest!));
+        const rawTimes = runs.map((r) => r.raw.msPerStep);
+        const row = (label: string, pick: (r: (typeof runs)[number]) => Run): string => {
+          const times = runs.map((r) => pick(r).msPerStep);
+          const loss = pick(runs[0]!).loss;
+          return `${`${kind} ${device}`.padEnd(11)} ${label.padEnd(38)} ${String(steps).padStart(5)} ${median(times).toFixed(2).padStart(9)} `
+            + `${Math.min(...times).toFixed(2).padStart(9)} ${(median(times) / median(rawTimes)).toFixed(2).padStart(6)}x ${(Math.min(...times) / Math.min(...rawTimes)).toFixed(2).padStart(6)}x  `
+            + `${loss.toPrecision(8).padStart(12)}  ${relativeDifference(loss, raw.loss).toExponential(1)}`;
+        };
+        lines.push(row('(a) raw tfjs trainOnBatch', (r) => r.raw), row('(b) kernel trainOnBatch, tfjs Adam', (r) => r.tracked.trainOnBatch),
+          row('(b) kernel trainOnBatch, fused Adam', (r) => r.shipped.trainOnBatch), row('(b) same, %report off', (r) => r.shipped.reportOff!),
+          row('(c) kernel model.trainStep, fused Adam', (r) => r.shipped.fastest!));
         const b = raw.breakdown;
         const gpu = (rows: KernelRows): string => (rows.gpuMsPerStep === null ? 'n/a (host device)' : `${rows.gpuMsPerStep.toFixed(2)} ms/step`);
         breakdowns.push(`${`${kind} ${device}`.padEnd(11)} raw: step ${b.stepMs.toFixed(2)} ms = host JS ${b.hostJsMs.toFixed(2)} + in kernels ${b.kernelHostMs.toFixed(2)} `
           + `(${b.ops.toFixed(0)} ops, ${((b.kernelHostMs / b.ops) * 1000).toFixed(0)} µs/op) + loss readback wait ${b.readWaitMs.toFixed(2)}\n`
           + `${''.padEnd(11)} kernel report, trainOnBatch: tfjs Adam ${tracked.opsPerStep.toFixed(0)} ops/step, GPU time ${gpu(tracked)}; `
-          + `fused Adam ${shipped.opsPerStep.toFixed(0)} ops/step, GPU time ${gpu(shipped)}`);
+          + `fused Adam ${shipped.opsPerStep.toFixed(0)} ops/step, GPU time ${gpu(shipped)}\n`
+          + `${''.padEnd(11)} model.trainStep: host ${shipped.fastest!.hostMsPerStep!.toFixed(2)} ms/step inside trainStep (JS and dispatch), `
+          + `the rest of ${shipped.fastest!.msPerStep.toFixed(2)} ms/step between calls; one read at the end waited ${shipped.fastest!.finalReadMs!.toFixed(1)} ms`);
         console.error(`${kind} ${device}: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
       }
     } finally {
@@ -248,8 +286,8 @@ async function main(): Promise<void> {
       await stop(fused);
     }
   }
-  console.log(`\ntraining step, ${options.steps} steps (timed from step ${options.warmup}); load average before: ${load}; after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`${'row'.padEnd(11)} ${'path'.padEnd(38)} ${'steps'.padStart(5)} ${'ms/step'.padStart(9)} ${'vs (a)'.padStart(7)}  ${'loss'.padStart(12)}  rel. diff vs (a)`);
+  console.log(`\ntraining step, median and fastest of ${options.reps} run(s) (timed after the warm-up steps; the loss is the first run's); load average before: ${load}; after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`${'row'.padEnd(11)} ${'path'.padEnd(38)} ${'steps'.padStart(5)} ${'ms/step'.padStart(9)} ${'fastest'.padStart(9)} ${'vs (a)'.padStart(7)} ${'fastest'.padStart(7)}  ${'loss'.padStart(12)}  rel. diff vs (a)`);
   for (const line of lines) console.log(line);
   console.log('\none step, raw tfjs (a), timed inside the engine:');
   for (const line of breakdowns) console.log(line);
