@@ -67,6 +67,17 @@ for (const device of ['cpu', 'gpu:0']) {
       assertSameLoss(Number(await valueOf(kernel(), TRAIN_STEPS('viaTrainStep'))), raw, 'model.trainStep');
     });
 
+    test('a tensor sharing a weight\'s buffer (tf.clone) keeps its values through a training step', async () => {
+      // The fused update writes buffers in place only where the variable alone holds them.
+      const code = `const heldWeight = tf.clone(viaTrainStep.weights[0]!.read());
+const heldBefore = Array.from(await heldWeight.data());
+viaTrainStep.trainStep(batches[2]!.x, batches[2]!.y).dispose();
+const heldAfter = Array.from(await heldWeight.data());
+const weightNow = Array.from(await viaTrainStep.weights[0]!.read().data());
+[heldAfter.every((v, i) => v === heldBefore[i]), weightNow.some((v, i) => v !== heldBefore[i])]`;
+      assert.equal(await valueOf(kernel(), code), '[ true, true ]', 'the clone keeps its values, and the weight itself trained');
+    });
+
     test("a trainOnBatch step's report counts the ops tf.profile counts, and one 4-byte loss read", async () => {
       const exchange = await runOk(kernel(), 'const profiled = await tf.profile(() => viaTrainOnBatch.trainOnBatch(batches[0]!.x, batches[0]!.y));\nkernelsIn(profiled)');
       const kernels = Number((exchange.iopub.find((m) => m.header.msg_type === 'execute_result')!.content as { data: Record<string, string> }).data['text/plain']);
