@@ -20,6 +20,8 @@ import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { TensorFinalizer } from './tensor-finalizer';
 import { TensorMoves } from './tensor-moves';
 import { creator, madeByUser, userCreation } from './user-made';
+import { installFusedAdam } from './train/adam-update';
+import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
 import { nameEarlierCells } from './timing/queue-wait';
@@ -68,6 +70,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const engine = tfjs.core.engine() as unknown as EngineLike;
     this.engine = engine;
     this.transferEngine = new TransferEngine(engine);
+    // Before Placement, which lists the kernels wasm has once.
+    installFusedAdam(tfjs.core);
     this.placement = new Placement(engine, {
       move: (event) => this.record(event),
       placed: (buffer, device, operation) => this.placed(buffer, device, operation),
@@ -97,6 +101,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
     });
     this.memoryControl = new MemoryControl(engine, registry, this.placement, this.finalizer, this.transferEngine, this.backends);
     this.gpuFaults = new GpuFaults(registry);
+    // Before extendTensors, which runs every model method (trainStep too) on the model's device.
+    installTrainStep(tfjs.core, tfjs.layers);
     extendTensors(tfjs.core, tfjs.layers, this);
     Object.assign(globalThis, {
       tf: tfjs.namespace,

@@ -155,7 +155,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     const first = model.weights[0];
     return first ? mover.deviceOf(first.read()) : null;
   };
-  for (const method of ['fit', 'fitDataset', 'evaluate', 'evaluateDataset', 'predict', 'predictOnBatch', 'trainOnBatch', 'execute']) {
+  for (const method of ['fit', 'fitDataset', 'evaluate', 'evaluateDataset', 'predict', 'predictOnBatch', 'trainOnBatch', 'trainStep', 'execute']) {
     const original = modelProto[method];
     if (typeof original !== 'function') continue;
     const training = method === 'fit' || method === 'fitDataset';

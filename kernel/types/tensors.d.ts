@@ -25,6 +25,12 @@ declare module '@tensorflow/tfjs-layers/dist/engine/training' {
   interface LayersModel {
     /** Moves every weight, and the optimizer's state, to a device; later fit/predict run there. */
     to(device: string): Promise<this>;
+    /**
+     * One training step, as trainOnBatch takes it, without reading the loss back: returns the loss
+     * as a scalar tensor on the model's device, so the next step is queued while this one runs.
+     * Read it when you want to see it (`await loss.item()` every N steps) and dispose the rest.
+     */
+    trainStep(x: tfCore.Tensor | tfCore.Tensor[], y: tfCore.Tensor | tfCore.Tensor[]): tfCore.Scalar;
   }
 }
 
