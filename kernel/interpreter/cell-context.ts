@@ -184,11 +184,13 @@ export const cellTimers = {
     cell.addTimer(timer);
     return timer;
   },
+  // Through the global at call time: the device layer paces Dawn's GPU polls around the immediates
+  // waiting there (a poll that sleeps would hold them up), so it must see the cell's too.
   setImmediate(callback: Callback, ...args: unknown[]): ReturnType<typeof hostSetImmediate> {
     const cell = storage.getStore();
-    if (cell === undefined) return hostSetImmediate(callback, ...args);
+    if (cell === undefined) return globalThis.setImmediate(callback, ...args);
     if (cell.interrupted) throw new InterruptedError();
-    const timer = hostSetImmediate(() => {
+    const timer = globalThis.setImmediate(() => {
       cell.dropTimer(timer);
       if (!cell.interrupted) callback(...args);
     });

@@ -56,7 +56,7 @@ describe('waiting for GPU work', () => {
     ].join('\n'));
     assert.match(streamText(exchange, 'stdout'), /^resolved,first,second,promised$/m);
   });
-  test("a loop yielding with setImmediate keeps its pace while a readback waits for the GPU (at least a quarter of its idle pace)", async (t) => {
+  test("a loop yielding with setImmediate keeps its pace while a readback waits for the GPU (at least a tenth of its idle pace)", async (t) => {
     const exchange = await runOk(kernel(), [
       '%device gpu:0',
       // Turns of a loop that yields with setImmediate, for 150 ms.
@@ -78,7 +78,9 @@ describe('waiting for GPU work', () => {
     const waiting = printedNumber(stdout, 'waiting');
     t.diagnostic(stdout.trim());
     assert.ok(printedNumber(stdout, 'read-after') >= 150, `the readback must still be waiting for the GPU while the loop runs: ${stdout}`);
-    assert.ok(waiting >= idle / 4, `the loop made ${waiting} turns in 150 ms during the GPU wait and ${idle} idle`);
+    // Each turn also runs one of Dawn's polls (~10 µs on lavapipe), so a quarter or less of the idle
+    // pace is what a loop gets beside an unpaced wait; polls that slept held it to 1–2%.
+    assert.ok(waiting >= idle / 10, `the loop made ${waiting} turns in 150 ms during the GPU wait and ${idle} idle`);
     assert.match(stdout, /name setImmediate$/m, "setImmediate keeps Node's name");
   });
 });
