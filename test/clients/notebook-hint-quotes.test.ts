@@ -1,6 +1,6 @@
 // The tutorial notebooks quote the report's hints as the kernel prints them. A quote is marked in
 // the prose as italic quoted text starting with the `hint: ` the report's text/plain shows:
-// *"hint: 30 small host→GPU moves at line 11 …: move the batch once, …"*, where "…" stands for
+// *"hint: 30 host→GPU moves of … at line 11 …: move the batch once, …"*, where "…" stands for
 // any text (a figure that changes from run to run). Each notebook is run with `tsgpu run`, and every
 // quote in it must match a hint that run printed. Other italic quotes must not read like a hint,
 // so a stale quote cannot hide by losing its mark.
