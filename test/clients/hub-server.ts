@@ -6,9 +6,10 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { CLI, isolatedJupyterDirs, PYTHON } from './notebook-server';
+import { freePort } from '../support/free-port';
+import { sleep } from '../support/time';
 
 export const JUPYTERHUB = '/usr/bin/jupyterhub';
 export const SINGLEUSER = '/usr/bin/jupyterhub-singleuser';
@@ -31,18 +32,6 @@ export function proxyScript(): string {
   return path.join(path.dirname(manifest), bin);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const py = (value: unknown): string => JSON.stringify(value);
 
 /** Writes the hub's config, installs the kernelspec into the shared prefix, starts the hub and waits for its API (60 s at most). */
