@@ -34,6 +34,12 @@ describe('charts for users', () => {
     assert.deepEqual(chart.metadata, { [VEGALITE]: { embed_options: { renderer: 'svg' } } });
   });
 
+  test('plot() of values with NaN and Infinity: the text gives the range of the drawn points and says how many were skipped', async () => {
+    const chart = chartOf(await runOk(kernel(), 'await plot([1, NaN, 3, Infinity, 5]);'));
+    assert.match(chart.data['text/plain'] as string, /y 1 → 5 \(min 1, max 5, 2 non-finite values skipped\)/);
+    assert.equal((chart.data['image/svg+xml'] as string).match(/class="tsgpu-chart-point"/g)?.length, 3, 'the SVG draws the 3 finite values');
+  });
+
   test('plot(x, y) of a 2-D GPU tensor: its columns as series, read back in one move the report counts', async () => {
     const exchange = await runOk(kernel(), [
       "function hasGpu(): boolean { try { device('gpu:0'); return true; } catch { return false; } }",

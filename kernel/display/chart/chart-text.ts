@@ -6,11 +6,14 @@ function number(value: number): string {
 }
 
 function seriesText(series: ChartSeries): string {
-  const points = series.points;
-  if (points.length === 0) return `${series.name}: no points`;
+  // NaN and ±Infinity are not drawn: the range is the drawn points', and the text says what was left out.
+  const points = series.points.filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y));
+  const skipped = series.points.length - points.length;
+  const left = skipped > 0 ? `, ${skipped} non-finite value${skipped === 1 ? '' : 's'} skipped` : '';
+  if (points.length === 0) return `${series.name}: no points${left}`;
   const ys = points.map((point) => point.y);
   const last = points.at(-1)!;
-  return `${series.name} ${number(points[0]!.y)} → ${number(last.y)} (min ${number(Math.min(...ys))}, max ${number(Math.max(...ys))})`;
+  return `${series.name} ${number(points[0]!.y)} → ${number(last.y)} (min ${number(Math.min(...ys))}, max ${number(Math.max(...ys))}${left})`;
 }
 
 export function chartText(chart: Chart): string {
