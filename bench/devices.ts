@@ -23,7 +23,7 @@ const TINY_OPS = 200_000;
 async function tinyOpChild(hooked: boolean): Promise<void> {
   if (hooked) {
     // As in the kernel: the ops run as cell 1's work, so the per-op ownership check is measured too.
-    const layer = new DeviceLayer({ locate: () => null, emit: () => undefined, cells: cellWork });
+    const layer = new DeviceLayer({ locate: () => null, locateLater: () => () => null, emit: () => undefined, cells: cellWork });
     await layer.control();
     layer.beforeRun(1, { inLoop: () => false });
     await runInCell(new CellContext(1), () => tinyOpRounds());

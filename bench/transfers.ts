@@ -36,7 +36,7 @@ function repeatsFor(bytes: number): number {
 }
 
 async function gpuLayer() {
-  const layer = new DeviceLayer({ locate: () => null, emit: () => undefined, cells: NO_CELL_WORK });
+  const layer = new DeviceLayer({ locate: () => null, locateLater: () => () => null, emit: () => undefined, cells: NO_CELL_WORK });
   const devices = await layer.control();
   await devices.setCurrent('gpu:0');
   await devices.setCurrent('cpu');

@@ -34,6 +34,7 @@ export function runKernel(connectionFile: string): void {
   const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
   const devices = new DeviceLayer({
     locate: (frames) => interpreter.callerLocation(frames),
+    locateLater: () => interpreter.callerLocationLater(),
     emit: (event) => host.emit(event),
     cells: cellWork,
   });

@@ -10,8 +10,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CellLocation } from '../interpreter/cell-hooks';
 import type { MoveOrigin } from './device-control';
 
+/** A call's line, or the stack taken at the call, mapped when a move first asks. */
+type CallWhere = CellLocation | null | (() => CellLocation | null);
+
 interface RunningCall {
-  where: CellLocation | null;
+  where: CallWhere;
   origin: MoveOrigin;
 }
 
@@ -28,7 +31,7 @@ export function nextInvocation(): number {
  * wins (data() inside array() is array()'s; moves inside fit are fit's), except that a kernel
  * helper is always the kernel's, even inside a library call.
  */
-export function withCall<T>(where: CellLocation | null, origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
+export function withCall<T>(where: CallWhere, origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
   const outer = calls.getStore();
   if (outer !== undefined && (origin.by !== 'kernel' || outer.origin.by === 'kernel')) return call();
   return calls.run({ where: where ?? outer?.where ?? null, origin: { ...origin, invocation: nextInvocation() } }, call);
@@ -36,7 +39,10 @@ export function withCall<T>(where: CellLocation | null, origin: Omit<MoveOrigin,
 
 /** The library call's line this code runs under, if any. */
 export function currentCallSite(): CellLocation | null {
-  return calls.getStore()?.where ?? null;
+  const call = calls.getStore();
+  if (call === undefined) return null;
+  if (typeof call.where === 'function') call.where = call.where();
+  return call.where;
 }
 
 /** What this code runs under; null outside any tracked call (the user's own op). */

@@ -23,6 +23,8 @@ export interface DeviceLayerDependencies {
    * that many innermost frames are looked at (cheaper; no running-cell call site).
    */
   locate(frames?: number): CellLocation | null;
+  /** The stack taken now, mapped to a cell and line only when the result is called. */
+  locateLater(): () => CellLocation | null;
   /** Output of the running cell (a long move's progress bar). */
   emit(event: OutputEvent): void;
   /** Whose work is running: an interrupted cell's leftover work stops, another cell's is not counted as this one's. */

@@ -301,8 +301,9 @@ export class DeviceSession implements DeviceControl, TensorMover {
 
   /** Runs one call of `origin` (a library call, a kernel helper, the user's x.to()): the moves it makes, later ones included, are its. */
   asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
-    // The user's own calls keep the cell frame on their (async) stack; a library's callbacks do not.
-    return withCall(origin.by === 'user' ? null : this.deps.locate(), origin, call);
+    // The user's own call is located from the stack at the call (read only if it moves anything):
+    // awaited later, its async stack would name the await's line instead.
+    return withCall(origin.by === 'user' ? this.deps.locateLater() : this.deps.locate(), origin, call);
   }
 
   // --- internals --------------------------------------------------------------------------
@@ -312,8 +313,9 @@ export class DeviceSession implements DeviceControl, TensorMover {
       this.stray.countMove();
       return;
     }
-    // tfjs-layers reads back in .then() callbacks, which lose the cell's frame: the library call's site is carried.
-    const where = this.deps.locate() ?? currentCallSite();
+    // The user's call was located where it was made; tfjs-layers reads back in .then() callbacks,
+    // which lose the cell's frame: the library call's site is carried.
+    const where = (currentOrigin()?.by === 'user' ? currentCallSite() : null) ?? this.deps.locate() ?? currentCallSite();
     // An op's implicit move outside any tracked call is one call of the user's statement.
     this.recordAt(event, this.siteOf(where, currentOrigin() ?? { by: 'user', call: null, invocation: nextInvocation() }));
   }

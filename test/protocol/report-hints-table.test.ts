@@ -185,12 +185,12 @@ describe('inline report: which hint each situation gets', () => {
       + 'make them once, before the loop (const lr = tf.scalar(…) outside it), or pass plain numbers where the op takes them.']);
   });
 
-  test('true positive: scalars made on the host, used on gpu:0 each step: "10 scalars made on the host went to gpu:0 one by one, …" (no model or optimizer advice)', async () => {
+  test('true positive: scalars made on the host, used on gpu:0 each step: "10 scalars went from the host to gpu:0 one by one, …" (no model or optimizer advice)', async () => {
     const { report } = await run('TP: host-made scalars used on gpu:0 each step');
     const scalars = uploads(report).filter((move) => move.scalar);
     assert.equal(scalars.length, 10, JSON.stringify(uploads(report)));
-    assert.deepEqual(hintsOf(report), ['10 scalars made on the host went to gpu:0 one by one, one move per use: make them on gpu:0 once, before they are used '
-      + "(outside withDevice('cpu', …) or %device cpu), or pass plain numbers where the op takes them."]);
+    assert.deepEqual(hintsOf(report), ['10 scalars went from the host to gpu:0 one by one, one move per use: make them on gpu:0, once, before they are used '
+      + "(a number passed to an op becomes a scalar on the current device: %device gpu:0 or withDevice('gpu:0', …) makes it there)."]);
   });
 
   test('true positive: a readback in a helper of an earlier cell, called from the loop: credited to the loop\'s line, naming the helper\'s line and cell', async () => {
@@ -263,6 +263,13 @@ describe('inline report: which hint each situation gets', () => {
   test('true positive: await loss.data() on every step of the user\'s loop: "a GPU→host readback at line 3 on every iteration (10×, …)"', async () => {
     const { report } = await run('TP: per-step await loss.data() in a user loop');
     assert.equal(readbacks(report).length, 10, 'one readback per iteration of the 10');
+    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 3 on every iteration (10×, e.g. await loss.data() per step): '
+      + 'read back every N steps, or keep the running value on the device.']);
+  });
+
+  test('true positive: reads started in the user\'s loop and awaited after it are credited to the line that started them: "a GPU→host readback at line 3 on every iteration (10×, …)"', async () => {
+    const { report } = await run('TP: reads started in a user loop, awaited after it');
+    assert.ok(readbacks(report).every((move) => move.line === 3 && move.inLoop), JSON.stringify(readbacks(report)[0]));
     assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 3 on every iteration (10×, e.g. await loss.data() per step): '
       + 'read back every N steps, or keep the running value on the device.']);
   });

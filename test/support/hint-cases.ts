@@ -133,6 +133,18 @@ export const HINT_CASES: HintCase[] = [
     cleanup: [],
   },
   {
+    key: 'TP: reads started in a user loop, awaited after it',
+    setup: ["const laterX = await tf.tensor2d(rows).to('gpu:0');\n0"],
+    cell: [
+      'const pending: Promise<unknown>[] = [];',
+      'for (let step = 0; step < 10; step++) {',
+      '  pending.push(laterX.add(laterX).data());',
+      '}',
+      'await Promise.all(pending);',
+    ].join('\n'),
+    cleanup: [],
+  },
+  {
     key: 'TP: trainOnBatch in a user loop',
     setup: [],
     // The result: values trainOnBatch returned (loss and accuracy per call).

@@ -117,7 +117,8 @@ export function reportHints(report: CellReport): string[] {
     // An optimizer made on the host keeps its learning rate and constants there: the library moves them each step.
     hints.push(scalars.every((transfer) => transfer.via.by === 'library')
       ? `${scalars.length} host scalars (learning rate, constants) went to ${to} one by one: make the model and optimizer on ${to} (%device ${to} before making them) so they are created there.`
-      : `${scalars.length} scalars made on the host went to ${to} one by one, one move per use: make them on ${to} once, before they are used (outside withDevice('cpu', …) or %device cpu), or pass plain numbers where the op takes them.`);
+      : `${scalars.length} scalars went from the host to ${to} one by one, one move per use: make them on ${to}, once, before they are used `
+        + `(a number passed to an op becomes a scalar on the current device: %device ${to} or withDevice('${to}', …) makes it there).`);
   }
   const moved = new Set(report.transfers.flatMap((transfer) => [transfer.from, transfer.to]));
   for (const device of report.devices.filter((use) => use.software && (use.ops > 0 || moved.has(use.device)))) {

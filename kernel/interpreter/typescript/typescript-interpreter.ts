@@ -230,6 +230,15 @@ export class TypeScriptInterpreter implements Interpreter {
    * line that called it, where the user's loop is). `frames` caps how many frames are read.
    */
   callerLocation(frames = 200): CellLocation | null {
+    return this.callerLocationLater(frames)();
+  }
+
+  /**
+   * Takes the stack now and maps it to the cell's lines only when asked: a read started in a loop
+   * and awaited later (`ps.push(x.data())`) is credited to the line that started it, while a read
+   * that is never recorded costs only the capture.
+   */
+  callerLocationLater(frames = 200): () => CellLocation | null {
     // A move deep inside tfjs (an op inside fit()) is dozens of frames below the cell's own frame.
     // The frames are read as V8's call sites, not as formatted text: formatting 200 frames costs
     // tens of µs, and a tensor made on a GPU asks this once per op.
@@ -247,6 +256,14 @@ export class TypeScriptInterpreter implements Interpreter {
       Error.prepareStackTrace = prepare;
     }
     const running = this.running?.executionCount;
+    let located: CellLocation | null | undefined;
+    return () => {
+      located ??= this.locateSites(sites, running);
+      return located;
+    };
+  }
+
+  private locateSites(sites: NodeJS.CallSite[], running: number | undefined): CellLocation | null {
     let inner: CellLocation | null = null;
     let outer: { cell: number; line: number } | null = null;
     for (const site of sites) {
