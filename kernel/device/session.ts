@@ -142,7 +142,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.cellNumber = executionCount;
     this.sources.set(executionCount, source);
     this.cellStartedAt = performance.now();
-    this.ledger.beginCell();
+    this.ledger.beginCell(this.cellStartedAt);
     this.finalizer.beginCell();
     this.placement.takeActivity();
     this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));
