@@ -3,6 +3,7 @@
 // and kind of move (a loop of 200,000 moves keeps memory flat). "The last cell's" moves are what
 // the report and %transfers show.
 import type { FoldedMoves, TransferRecord } from './device-control';
+import { RunningUnion } from './timing/intervals';
 
 /** Moves kept one by one; at twice this many, the older half is folded. */
 const KEEP = 10_000;
@@ -37,11 +38,17 @@ export class TransferLedger {
   private cellFolded = new Map<string, FoldedMoves>();
   private foldedCount = 0;
   /** Running totals since the session started (reset does not touch them: progress bars diff them). */
-  private total = { count: 0, bytes: 0, ms: 0 };
+  private total = { count: 0, bytes: 0 };
+  /** Time the session's moves took, overlapping moves once (as the report counts them). */
+  private readonly busy = new RunningUnion();
+  /** When the running cell started: records' `at` counts from there. */
+  private cellStartedAt = 0;
 
   add(record: TransferRecord): void {
     this.records.push(record);
-    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes, ms: this.total.ms + record.ms };
+    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes };
+    const start = this.cellStartedAt + record.at;
+    this.busy.add(start, start + record.ms);
     if (this.records.length >= 2 * KEEP) this.foldOldest(KEEP);
   }
 
@@ -56,11 +63,14 @@ export class TransferLedger {
     this.cellStart = Math.max(0, this.cellStart - count);
   }
 
+  /** Moves so far: their count, bytes, and the time they took with overlaps counted once. */
   totals(): { count: number; bytes: number; ms: number } {
-    return this.total;
+    return { ...this.total, ms: this.busy.total };
   }
 
-  beginCell(): void {
+  /** `startedAt`: the cell's start on performance.now()'s clock, which records' `at` counts from. */
+  beginCell(startedAt = 0): void {
+    this.cellStartedAt = startedAt;
     this.cellStart = this.records.length;
     this.cellFolded = new Map();
   }

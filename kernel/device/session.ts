@@ -148,7 +148,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.cellNumber = executionCount;
     this.sources.set(executionCount, source);
     this.cellStartedAt = performance.now();
-    this.ledger.beginCell();
+    this.ledger.beginCell(this.cellStartedAt);
     this.finalizer.beginCell();
     this.placement.takeActivity();
     this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));
@@ -156,6 +156,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
 
   /** The cell's report, or null when it touched no device or nothing is to be shown. */
   async afterRun(): Promise<ReportToShow | null> {
+    // An interrupted move between GPUs stops within a chunk: what it carried is this cell's.
+    await this.moves.stopped();
     const stray = this.stray.takeLine(this.placement.takeStray());
     if (stray) process.stderr.write(stray);
     // A profile waits for every op's GPU time; the plain report does not wait for a busy GPU.

@@ -10,7 +10,7 @@ import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
 import type { GpuTiming, MoveTiming } from './timing/gpu-timing';
-import { GpuToGpuLegFailed, moveBetweenGpus } from './transfer/gpu-to-gpu';
+import { GpuToGpuLegFailed, GpuToGpuStopped, moveBetweenGpus } from './transfer/gpu-to-gpu';
 import { isWasmBackend, isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
 import { SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
 
@@ -33,6 +33,8 @@ export class TensorMoves {
   private readonly moving = new WeakMap<object, Promise<void>>();
   /** Buffers being read now: data() inside array() is the same read, recorded once. */
   private readonly reading = new WeakSet<object>();
+  /** Moves between GPUs told to stop by an interrupt: each stops at its next chunk boundary. */
+  private readonly stopping = new Set<Promise<unknown>>();
 
   constructor(private readonly parts: TensorMovesParts) {}
 
@@ -117,6 +119,15 @@ export class TensorMoves {
     this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
   }
 
+  /**
+   * Resolves once the moves an interrupt stopped have stopped (each within one chunk), so that
+   * what they carried is recorded in the interrupted cell's report and the tensor is in its final
+   * place before the next cell runs.
+   */
+  async stopped(): Promise<void> {
+    await Promise.all([...this.stopping].map((move) => move.catch(() => undefined)));
+  }
+
   /** GPU → GPU through the host, both legs chunked; recorded once with its legs (or as the one leg made, if the second fails). */
   private async betweenGpus(tensor: TensorLike, info: BufferInfo, from: string, to: string, target: WebGpuBackend, operation: string): Promise<void> {
     const { engine, placement, transferEngine } = this.parts;
@@ -128,18 +139,47 @@ export class TensorMoves {
       waitMs: legs.reduce((sum, leg) => sum + leg.waitMs, 0), copyMs: legs.reduce((sum, leg) => sum + leg.copyMs, 0),
       waits: legs.flatMap((leg) => leg.waits), operation, explicit: true, scalar: tensor.rank === 0, buffer: info, ...(direction === 'D2D' ? { legs } : {}),
     });
+    // An interrupt stops the move at its next chunk boundary (the cell's report waits for that):
+    // it must not go on after the cell ended and land, unrecorded, while a later cell runs.
+    const stop = new AbortController();
+    const move = moveBetweenGpus({
+      engine, transferEngine, bytesOn, moved: (moving, a, b) => placement.moved(moving, a, b, operation),
+      waitThenCopy: async (gpu, copy) => (await this.waitThenCopy(gpu, copy)).timing,
+    }, tensor.dataId, from, to, host, target, (done, total) => bar.update(done, total), stop.signal);
+    const cancel = this.parts.cells.onInterrupt(() => {
+      stop.abort();
+      this.stopping.add(move);
+      const forget = (): void => void this.stopping.delete(move);
+      move.then(forget, forget);
+    });
     try {
-      const legs = await moveBetweenGpus({
-        engine, transferEngine, bytesOn, moved: (moving, a, b) => placement.moved(moving, a, b, operation),
-        waitThenCopy: async (gpu, copy) => (await this.waitThenCopy(gpu, copy)).timing,
-      }, tensor.dataId, from, to, host, target, (done, total) => bar.update(done, total));
-      record(legs, 'D2D', to);
+      record(await move, 'D2D', to);
+      bar.finish();
     } catch (error) {
       // The first leg crossed and was counted in live memory: the ledger has it too.
       if (error instanceof GpuToGpuLegFailed && error.firstLeg.bytes > 0) record([error.firstLeg], 'D2H', 'cpu');
+      if (error instanceof GpuToGpuStopped) {
+        this.recordStopped(error, info, tensor, operation);
+        this.parts.cells.check();
+      }
       throw error;
     } finally {
-      bar.finish();
+      cancel();
+    }
+  }
+
+  /**
+   * What a stopped move carried, leg by leg, as the ledger's own moves: a finished first leg moved
+   * the tensor to the host (a D2H); a partial leg carried bytes that were then let go, the tensor
+   * staying where it was (no buffer changed device).
+   */
+  private recordStopped(stopped: GpuToGpuStopped, info: BufferInfo, tensor: TensorLike, operation: string): void {
+    for (const leg of stopped.crossed) {
+      const whole = leg.to === 'cpu' && stopped.at === 'cpu';
+      this.parts.record({
+        direction: leg.to === 'cpu' ? 'D2H' : 'H2D', from: leg.from, to: leg.to, bytes: leg.bytes, waitMs: leg.waitMs, copyMs: leg.copyMs,
+        waits: leg.waits, operation, explicit: true, scalar: tensor.rank === 0, ...(whole ? { buffer: info } : {}),
+      });
     }
   }
 

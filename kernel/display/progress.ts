@@ -6,7 +6,7 @@ import { type Chart, chartBundle } from './chart/chart';
 import { barBundle, barPrefix, type Drawn, InPlaceDisplay } from './progress-bar';
 import { bytesText, msText } from './report/format';
 
-/** Moves so far in the session; progress shows the difference per step or epoch. */
+/** Moves so far in the session (ms: the time they took, overlapping moves once); progress shows the difference per step or epoch. */
 export interface TransferTotals {
   count: number;
   bytes: number;

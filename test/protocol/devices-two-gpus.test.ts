@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  assertTransfer, countOf, deviceLine, errorOf, printed, runOk, SHADER_CACHE_DIR, transferLines, valueOf,
+  assertTransfer, countOf, describeOutcome, deviceLine, errorOf, printed, runOk, SHADER_CACHE_DIR, transferLines, valueOf,
 } from '../support/devices';
-import { streamText } from '../support/exchange';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { executeReply, streamText } from '../support/exchange';
 import { freshKernel, useKernel } from '../support/fixtures';
 import { deviceOf, reportsOf, readReport, type ReportTransfer, theReport } from '../support/report';
 import type { ContentOf } from '../support/message-schema';
@@ -142,6 +143,62 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
     const moves = gpuToGpu(theReport(exchange).meta.transfers);
     assert.equal(moves.length, 1, `one D2D move: ${JSON.stringify(moves)}`);
     assert.deepEqual(moves[0]?.legs?.map((leg) => [leg.from, leg.to, leg.bytes]), [['gpu:0', 'cpu', 0], ['cpu', 'gpu:1', 20]]);
+  });
+
+  test('an interrupted move between GPUs stops within a chunk: the tensor stays where the stop left it, whole, and what crossed is in the cell\'s ledger', async () => {
+    await runOk(kernel(), HELPERS);
+    // 64 MiB: 64 chunks of 1 MiB each way.
+    const count = 16 * 2 ** 20;
+    const bytes = count * 4;
+    await runOk(kernel(), [
+      `const expected = new Float32Array(bitPattern(${count}, 5).buffer);`,
+      "const inFirstLeg = await tf.tensor(expected).to('gpu:0');",
+      "const inSecondLeg = await tf.tensor(expected).to('gpu:0'); 0",
+    ].join('\n'));
+    // The cell says when the leg to interrupt is under way, then holds its thread so that the
+    // interrupt is there when the move's next chunk lands (the move itself needs the event loop).
+    const hold = 'const until = Date.now() + 700; while (Date.now() < until) { /* the interrupt arrives meanwhile */ }';
+    const cases = [
+      // A few ms in, a 64 MiB first leg is under way, not done.
+      { name: 'inFirstLeg', stopsOn: "'gpu:0'", start: "const moving = inFirstLeg.to('gpu:1');\nawait new Promise((next) => setTimeout(next, 6));\nconsole.log('first leg');" },
+      // Its first leg has landed once the tensor is on the host.
+      { name: 'inSecondLeg', stopsOn: "'cpu'", start: "const moving = inSecondLeg.to('gpu:1');\nwhile (inSecondLeg.device !== 'cpu') await new Promise((next) => setImmediate(next));\nconsole.log('second leg');" },
+    ];
+    for (const { name, stopsOn, start } of cases) {
+      const running = kernel().startExecute(`${start}\n${hold}\nawait moving;`, {}, { timeoutMs: 60_000 });
+      await running.iopubMessage('stream');
+      await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
+      const interrupted = await running.done();
+      const reply = executeReply(interrupted);
+      assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(interrupted));
+      const cell = countOf(interrupted);
+      assert.equal(await valueOf(kernel(), `${name}.device`), stopsOn, `${name} stopped where the interrupt found it`);
+      await sleep(1500);
+      assert.equal(await valueOf(kernel(), `${name}.device`), stopsOn, `${name} stays there: the move does not go on`);
+      assert.equal(await valueOf(kernel(), `sameBytes(await ${name}.data() as Float32Array, expected)`), 'true', `${name}'s values are intact`);
+      // What crossed, as the interrupted cell's report has it, and %transfers all the same.
+      const moves = reportsOf(interrupted).flatMap((shown) => readReport(shown).meta.transfers);
+      const crossed = moves.map((move) => [move.direction, move.from, move.to]);
+      const partial = moves.at(-1);
+      if (stopsOn === "'gpu:0'") {
+        assert.ok(crossed.length <= 1 && crossed.every((move) => move.join(' ') === 'D2H gpu:0 cpu'), `at most part of the first leg: ${JSON.stringify(moves)}`);
+      } else {
+        assert.deepEqual(crossed, [['D2H', 'gpu:0', 'cpu'], ['H2D', 'cpu', 'gpu:1']], `the first leg, and part of the second: ${JSON.stringify(moves)}`);
+        assert.equal(moves[0]?.bytes, bytes, 'the first leg crossed whole');
+      }
+      if (partial !== undefined && partial.to !== 'cpu' || stopsOn === "'gpu:0'" && partial !== undefined) {
+        assert.ok(partial.bytes > 0 && partial.bytes < bytes && partial.bytes % 2 ** 20 === 0, `the stopped leg carried whole chunks, not all: ${partial.bytes}`);
+      }
+      const listing = await printed(kernel(), '%transfers all');
+      const listed = transferLines(listing).filter((line) => line.includes(`cell ${cell},`) || new RegExp(`\\(cell ${cell}\\b`).test(line));
+      assert.equal(listed.length, moves.length, `%transfers all lists the interrupted cell's ${moves.length} moves:\n${listing}`);
+      for (const move of moves) {
+        assertTransfer(listed.find((line) => line.includes(move.direction)), { direction: move.direction as 'D2H' | 'H2D', bytes: move.bytes, cause: 'explicit', op: 'to', cell, line: move.line ?? 0 }, listing);
+      }
+      console.log(`${name}: stopped on ${stopsOn}; crossed ${moves.map((move) => `${move.direction} ${move.bytes} B in ${move.ms.toFixed(1)} ms`).join(', ') || 'nothing'}`);
+    }
+    // Moved again, each lands whole.
+    assert.equal(await valueOf(kernel(), "await inFirstLeg.to('gpu:1'); await inSecondLeg.to('gpu:1'); [inFirstLeg.device, inSecondLeg.device, sameBytes(await inSecondLeg.data() as Float32Array, expected)]"), "[ 'gpu:1', 'gpu:1', true ]");
   });
 
   test('an op with inputs on gpu:0 and gpu:1 is refused under strict, naming the op and both GPUs; the kernel keeps its tensors', async () => {

@@ -102,4 +102,52 @@ describe('live training chart', () => {
     const reportMs = report.meta.transfers.reduce((sum, move) => sum + move.ms, 0);
     assert.ok(Math.abs(bars.reduce((sum, ms) => sum + ms, 0) - reportMs) < 1e-6, 'the charted times add up to the report\'s');
   });
+
+  test('progress() with moves that overlap: each step\'s transfer time counts them once, as the report does (the union of the ledger\'s intervals)', async () => {
+    const exchange = await runOk(kernel(), [
+      'function hasGpu(): boolean { try { device(\'gpu:0\'); return true; } catch { return false; } }',
+      "const where = hasGpu() ? 'gpu:0' : 'cpu';",
+      'const steps = progress(4);',
+      'for (const step of steps) {',
+      // Three reads at once: each waits for the same GPU work and copies beside the others.
+      '  const made = await withDevice(where, async () => [1, 2, 3].map((k) => tf.fill([64 * 1024], step + k).add(0)));',
+      '  await Promise.all(made.map((t) => t.data()));',
+      '  steps.set({ step });',
+      '}',
+      'console.log(JSON.stringify(steps.history.map((h) => h.transfers)));',
+    ].join('\n'));
+    const history = JSON.parse(streamText(exchange, 'stdout')) as { count: number; bytes: number; ms: number }[];
+    const report = theReport(exchange);
+    if (report.meta.transfers.length === 0) return; // no GPU: nothing moved, no transfer view to check
+    const { updates } = progressOf(exchange);
+    const [, transfers] = viewsOf(updates.at(-1)!.data[VEGALITE]);
+    assert.ok(transfers !== undefined, 'a transfer view beside the values');
+    const bars = seriesOf(transfers.data.values, 'transfer ms');
+    assert.deepEqual(bars, history.map((h) => h.ms), 'the bars are the steps\' transfer times');
+    assert.equal(history.reduce((sum, h) => sum + h.count, 0), report.meta.transfers.length, 'the steps\' moves are the report\'s');
+    // The test's own union of the moves' intervals [at, at + ms], step by step in ledger order:
+    // what each step's moves covered that earlier ones had not.
+    const union = (moves: readonly { at: number; ms: number }[]): number => {
+      const sorted = moves.map((move) => [move.at, move.at + move.ms] as const).sort((a, b) => a[0] - b[0]);
+      let total = 0;
+      let [open, close] = [-Infinity, -Infinity];
+      for (const [start, end] of sorted) {
+        if (start > close) {
+          if (close > open) total += close - open;
+          [open, close] = [start, end];
+        } else close = Math.max(close, end);
+      }
+      return close > open ? total + close - open : total;
+    };
+    let seen = 0;
+    const expected = history.map((h) => {
+      const before = union(report.meta.transfers.slice(0, seen));
+      seen += h.count;
+      return union(report.meta.transfers.slice(0, seen)) - before;
+    });
+    bars.forEach((ms, index) => assert.ok(Math.abs(ms - expected[index]!) < 1e-6, `step ${index + 1}: charted ${ms} ms, the union of its moves ${expected[index]} ms (all: ${bars.join(', ')} vs ${expected.join(', ')})`));
+    const summed = report.meta.transfers.reduce((sum, move) => sum + move.ms, 0);
+    console.log(`charted ${bars.reduce((a, b) => a + b, 0).toFixed(3)} ms, union of the moves ${union(report.meta.transfers).toFixed(3)} ms, their plain sum ${summed.toFixed(3)} ms`);
+    assert.ok(Math.abs(bars.reduce((a, b) => a + b, 0) - union(report.meta.transfers)) < 1e-6, 'the charted times add up to the union of the cell\'s moves');
+  });
 });

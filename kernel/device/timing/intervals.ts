@@ -27,3 +27,39 @@ export function mergeIntervals(intervals: readonly { start: number; end: number 
   }
   return merged;
 }
+
+/**
+ * Time covered by intervals added one at a time, overlaps counted once: a running total whose
+ * difference between two moments is the time the intervals added meanwhile covered that earlier
+ * ones had not (a fit epoch's transfer time, its overlapping reads once). Moves are added as they
+ * end, so a new one can overlap only recent ones: the newest RECENT stretches are kept, and an
+ * interval reaching back past all of them (a move longer than RECENT gaps between earlier moves)
+ * counts the time before them as new.
+ */
+export class RunningUnion {
+  private static readonly RECENT = 64;
+  /** Disjoint covered stretches, by start. */
+  private readonly stretches: [number, number][] = [];
+  total = 0;
+
+  add(start: number, end: number): void {
+    if (!(end > start)) return;
+    let covered = 0;
+    let low = start;
+    let high = end;
+    // Stretches overlapping [start, end] merge into one; the time they covered inside it was counted already.
+    let first = this.stretches.length;
+    while (first > 0 && this.stretches[first - 1]![1] >= start) first--;
+    let last = first;
+    while (last < this.stretches.length && this.stretches[last]![0] <= end) {
+      const [from, to] = this.stretches[last]!;
+      covered += Math.max(0, Math.min(to, end) - Math.max(from, start));
+      low = Math.min(low, from);
+      high = Math.max(high, to);
+      last++;
+    }
+    this.total += end - start - covered;
+    this.stretches.splice(first, last - first, [low, high]);
+    if (this.stretches.length > RunningUnion.RECENT) this.stretches.splice(0, this.stretches.length - RunningUnion.RECENT);
+  }
+}

@@ -6,7 +6,7 @@ import type { MoveLeg } from '../device-control';
 import type { BufferInfo, DataId, EngineLike } from '../engine-internals';
 import type { MoveTiming } from '../timing/gpu-timing';
 import type { WasmBackend, WebGpuBackend } from './gpu-types';
-import { type ProgressCallback, SMALL_MOVE_BYTES, type TransferEngine } from './transfer-engine';
+import { MoveAborted, type ProgressCallback, SMALL_MOVE_BYTES, type TransferEngine } from './transfer-engine';
 
 /** What a move between GPUs needs from the rest of the device layer. */
 export interface GpuToGpuParts {
@@ -28,23 +28,59 @@ export class GpuToGpuLegFailed extends Error {
 }
 
 /**
+ * The move was stopped (its cell interrupted) at a chunk boundary. The tensor is where `at` says,
+ * whole: on its source GPU if the first leg had not finished, else on the host (the source GPU's
+ * copy was let go when the first leg landed; the target's partial copy is freed). `crossed` holds
+ * what did cross, leg by leg, the stopped leg with the bytes that landed before the stop.
+ */
+export class GpuToGpuStopped extends Error {
+  constructor(readonly at: string, readonly crossed: MoveLeg[]) {
+    super(`the move was stopped; the tensor is on ${at}`);
+    this.name = 'GpuToGpuStopped';
+  }
+}
+
+/** Runs one leg's chunked copy; a stop between chunks ends it early, and the bytes that had landed are what it carried. */
+async function stoppableLeg(run: (progress: ProgressCallback) => Promise<void>, onChunk: (done: number) => void): Promise<{ done: number; stopped: boolean }> {
+  let done = 0;
+  try {
+    await run((landed) => {
+      done = landed;
+      onChunk(landed);
+    });
+    return { done, stopped: false };
+  } catch (error) {
+    if (error instanceof MoveAborted) return { done, stopped: true };
+    throw error;
+  }
+}
+
+/**
  * Moves `dataId` from GPU `from` to GPU `to` through the host and returns both legs. A tensor
  * whose values a read already brought to the host crosses only the second leg (the first carries
  * 0 bytes). If the second leg fails (the target is out of memory, the tensor was disposed
  * meanwhile), GpuToGpuLegFailed says where the tensor is and carries the first leg for the ledger.
  */
 export async function moveBetweenGpus(parts: GpuToGpuParts, dataId: DataId, from: string, to: string, host: WasmBackend,
-  target: WebGpuBackend, progress: ProgressCallback): Promise<[MoveLeg, MoveLeg]> {
+  target: WebGpuBackend, progress: ProgressCallback, signal: AbortSignal): Promise<[MoveLeg, MoveLeg]> {
   const { engine, transferEngine } = parts;
   const info = engine.state.tensorInfo.get(dataId);
   if (!info) throw new Error('the tensor was disposed');
-  const total = parts.bytesOn(info, from) + parts.bytesOn(info, to);
+  if (signal.aborted) throw new GpuToGpuStopped(from, []);
+  // The bar counts the tensor's bytes once: each leg that carries them fills half of it (a first
+  // leg served from a host copy carries none, and the second fills all of it).
+  const total = parts.bytesOn(info, to);
+  const firstBytes = transferEngine.readsFromGpu(dataId) ? parts.bytesOn(info, from) : 0;
+  const legShare = (done: number, legBytes: number): number => (legBytes > 0 ? (done / legBytes) * total : 0) / (firstBytes > 0 ? 2 : 1);
   let firstLeg: MoveLeg;
-  if (transferEngine.readsFromGpu(dataId)) {
-    const bytes = parts.bytesOn(info, from);
-    const timing = await parts.waitThenCopy(from, () => transferEngine.download(dataId, host, (done) => progress(done, total)));
+  if (firstBytes > 0) {
+    let leg = { done: 0, stopped: false };
+    const timing = await parts.waitThenCopy(from, async () => {
+      leg = await stoppableLeg((chunk) => transferEngine.download(dataId, host, chunk, signal), (done) => progress(legShare(done, firstBytes), total));
+    });
+    if (leg.stopped) throw new GpuToGpuStopped(from, leg.done > 0 ? [{ from, to: 'cpu', bytes: leg.done, ...timing }] : []);
     parts.moved(info, from, 'cpu');
-    firstLeg = { from, to: 'cpu', bytes, ...timing };
+    firstLeg = { from, to: 'cpu', bytes: firstBytes, ...timing };
   } else {
     // A host copy is there already: tfjs hands it over (engine.moveData counts it; nothing crosses).
     const started = performance.now();
@@ -52,7 +88,14 @@ export async function moveBetweenGpus(parts: GpuToGpuParts, dataId: DataId, from
     firstLeg = { from, to: 'cpu', bytes: 0, waitMs: 0, copyMs: performance.now() - started, waits: [] };
   }
   const uploadBytes = parts.bytesOn(info, to);
-  const upload = (): Promise<void> => transferEngine.upload(dataId, target, (done) => progress(firstLeg.bytes + done, total));
+  const crossed = firstLeg.bytes > 0 ? [firstLeg] : [];
+  // Stopped between the legs: the tensor is whole on the host, where the first leg left it.
+  if (signal.aborted) throw new GpuToGpuStopped('cpu', crossed);
+  let second = { done: 0, stopped: false };
+  const upload = async (): Promise<void> => {
+    second = await stoppableLeg((chunk) => transferEngine.upload(dataId, target, chunk, signal),
+      (done) => progress(legShare(firstLeg.bytes, firstBytes) + legShare(done, uploadBytes), total));
+  };
   let timing: MoveTiming;
   try {
     if (uploadBytes <= SMALL_MOVE_BYTES) {
@@ -68,6 +111,10 @@ export async function moveBetweenGpus(parts: GpuToGpuParts, dataId: DataId, from
     if (!engine.state.tensorInfo.has(dataId)) throw new GpuToGpuLegFailed(`the move from ${from} to ${to} stopped: ${why}`, firstLeg);
     throw new GpuToGpuLegFailed(`the move from ${from} to ${to} stopped after its first leg: the tensor is on cpu now `
       + `(${why}). Move it again with await x.to('${to}'), or use it on the host.`, firstLeg);
+  }
+  if (second.stopped) {
+    // The target's partial copy was freed; the host copy is the tensor, untouched.
+    throw new GpuToGpuStopped('cpu', [...crossed, ...(second.done > 0 ? [{ from: 'cpu', to, bytes: second.done, ...timing }] : [])]);
   }
   parts.moved(info, 'cpu', to);
   return [firstLeg, { from: 'cpu', to, bytes: uploadBytes, ...timing }];

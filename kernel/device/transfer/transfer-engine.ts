@@ -31,6 +31,19 @@ export class MoveInterrupted extends Error {
   }
 }
 
+/** Thrown at a chunk boundary when the move's caller aborted it (its cell was interrupted). */
+export class MoveAborted extends MoveInterrupted {
+  constructor() {
+    super('the move was stopped between two chunks');
+    this.name = 'MoveAborted';
+  }
+}
+
+/** Stops a chunked move at its next chunk boundary once `signal` is aborted (the tensor stays where it was). */
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new MoveAborted();
+}
+
 /** Backends that hand tensors over the way tfjs's engine.moveData does. */
 interface HandOver extends BackendLike {
   refCount(dataId: DataId): number;
@@ -116,8 +129,11 @@ export class TransferEngine {
     this.handOverToGpu(dataId, info, host, gpu, target);
   }
 
-  /** Asynchronous: waits for staging buffers rather than falling back, and for the last chunk to land. */
-  async upload(dataId: DataId, gpu: WebGpuBackend, progress?: ProgressCallback): Promise<void> {
+  /**
+   * Asynchronous: waits for staging buffers rather than falling back, and for the last chunk to
+   * land. An aborted `signal` stops it at the next chunk boundary, the tensor still on the host.
+   */
+  async upload(dataId: DataId, gpu: WebGpuBackend, progress?: ProgressCallback, signal?: AbortSignal): Promise<void> {
     const { info, host, dtype, count } = this.hostTensor(dataId);
     if (count * GPU_BYTES_PER_ELEMENT <= SMALL_MOVE_BYTES) {
       this.uploadNow(dataId, gpu);
@@ -132,11 +148,13 @@ export class TransferEngine {
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;
     try {
+      stopIfAborted(signal);
       for (let first = 0; first < count; first += chunk) {
         const n = Math.min(chunk, count - first);
         const staging = await pool.upload.acquire();
-        if (!stillHere()) {
+        if (!stillHere() || signal?.aborted) {
           pool.upload.giveBack(staging);
+          stopIfAborted(signal);
           throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being moved to the GPU');
         }
         // After an await the wasm heap may have grown (a new ArrayBuffer): look again.
@@ -144,6 +162,7 @@ export class TransferEngine {
         progress?.((first + n) * GPU_BYTES_PER_ELEMENT, count * GPU_BYTES_PER_ELEMENT);
       }
       await gpu.queue.onSubmittedWorkDone();
+      stopIfAborted(signal);
       if (!stillHere()) throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being moved to the GPU');
     } catch (error) {
       gpu.bufferManager.releaseBuffer(target);
@@ -188,8 +207,11 @@ export class TransferEngine {
     return data !== undefined && data.values == null && data.resource != null && data.complexTensorInfos == null;
   }
 
-  /** Moves a GPU tensor into the wasm heap, its chunks written there straight from the staging buffers. */
-  async download(dataId: DataId, host: WasmBackend, progress?: ProgressCallback): Promise<void> {
+  /**
+   * Moves a GPU tensor into the wasm heap, its chunks written there straight from the staging
+   * buffers. An aborted `signal` stops it at the next chunk boundary, the tensor still on the GPU.
+   */
+  async download(dataId: DataId, host: WasmBackend, progress?: ProgressCallback, signal?: AbortSignal): Promise<void> {
     const info = this.engine.state.tensorInfo.get(dataId);
     if (!info || !this.readsFromGpu(dataId)) throw new Error('the tensor is not on a GPU');
     const gpu = info.backend as WebGpuBackend;
@@ -199,7 +221,7 @@ export class TransferEngine {
     // Allocated in the heap first, under the same dataId; the engine still points at the GPU.
     host.move(dataId, null, info.shape, info.dtype, 1);
     try {
-      await this.readChunks(gpu, source, dtype, count, () => hostView(host, dataId), () => this.stillOn(dataId, gpu, source), progress);
+      await this.readChunks(gpu, source, dtype, count, () => hostView(host, dataId), () => this.stillOn(dataId, gpu, source), progress, signal);
     } catch (error) {
       host.disposeData(dataId, true);
       throw error;
@@ -241,7 +263,7 @@ export class TransferEngine {
    * second while holding one could deadlock with another read doing the same.
    */
   private async readChunks(gpu: WebGpuBackend, source: GpuBuffer, dtype: MovableDtype, count: number, target: () => Uint8Array,
-    stillThere: () => boolean, progress?: ProgressCallback): Promise<void> {
+    stillThere: () => boolean, progress?: ProgressCallback, signal?: AbortSignal): Promise<void> {
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     // Ops tfjs recorded but has not submitted may be what writes this tensor: submit them first.
@@ -253,12 +275,14 @@ export class TransferEngine {
     let next = 0;
     try {
       while (next < count || pending.length > 0) {
+        stopIfAborted(signal);
         while (next < count) {
           const staging = pending.length === 0 ? await pool.readback.acquire() : pool.readback.take();
           if (!staging) break;
           await pool.readback.firstUse(staging, MapMode.READ);
-          if (!stillThere()) {
+          if (!stillThere() || signal?.aborted) {
             pool.readback.giveBack(staging);
+            stopIfAborted(signal);
             throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being read from the GPU');
           }
           const n = Math.min(chunk, count - next);
@@ -271,6 +295,12 @@ export class TransferEngine {
         const head = pending[0]!;
         await head.mapped;
         pending.shift();
+        if (signal?.aborted) {
+          // Landed after the stop: not copied into the tensor, and not counted as done.
+          head.staging.unmap();
+          pool.readback.giveBack(head.staging);
+          stopIfAborted(signal);
+        }
         copyGpuToHost(dtype, head.staging.getMappedRange(0, head.count * GPU_BYTES_PER_ELEMENT), head.count, target(), head.first);
         head.staging.unmap();
         pool.readback.giveBack(head.staging);

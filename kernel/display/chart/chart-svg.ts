@@ -15,6 +15,16 @@ const LEFT = 52;
 const RIGHT = 12;
 const TOP = 24;
 const BOTTOM = 40;
+/** Panel titles are 11 px, weight 600: about this wide per character in a sans-serif font (measured wide, so a title fits). */
+const TITLE_CHAR_WIDTH = 6.6;
+const TITLE_LEFT = 8;
+
+/** A title cut to the panel's width (the whole of it stays in a tooltip): a long status line must not run over the next panel. */
+function fitted(title: string): string {
+  const room = Math.floor((WIDTH - TITLE_LEFT - RIGHT) / TITLE_CHAR_WIDTH);
+  const characters = [...title];
+  return characters.length <= room ? title : `${characters.slice(0, room - 1).join('')}…`;
+}
 
 function tick(value: number): string {
   if (value === 0) return '0';
@@ -45,7 +55,12 @@ function panelSvg(panel: ChartPanel, offsetX: number): string {
   const y0 = panel.mark === 'bar' ? Math.min(0, yLow) : yLow;
   const plotWidth = WIDTH - LEFT - RIGHT;
   const plotHeight = HEIGHT - TOP - BOTTOM;
-  const px = (x: number): number => offsetX + LEFT + ((xOf(x) - x0) / (x1 - x0 || 1)) * plotWidth;
+  // Bars are centred on their x: the first and last are kept half a band in from the axes so that
+  // every bar lies inside the plot area.
+  const barCount = panel.mark === 'bar' ? new Set(points.map((point) => point.x)).size : 0;
+  const band = barCount > 0 ? plotWidth / barCount : 0;
+  const inset = band / 2;
+  const px = (x: number): number => offsetX + LEFT + inset + ((xOf(x) - x0) / (x1 - x0 || 1)) * (plotWidth - 2 * inset);
   const py = (y: number): number => TOP + plotHeight - ((y - y0) / (y1 - y0 || 1)) * plotHeight;
   const parts: string[] = [];
   const axisY = TOP + plotHeight;
@@ -58,12 +73,15 @@ function panelSvg(panel: ChartPanel, offsetX: number): string {
   parts.push(label(offsetX + LEFT - 4, axisY, tick(y0), 'end'), label(offsetX + LEFT - 4, TOP + 8, tick(y1), 'end'));
   parts.push(label(offsetX + LEFT + plotWidth / 2, axisY + 28, panel.xTitle, 'middle'));
   parts.push(label(offsetX + 12, TOP + plotHeight / 2, panel.yTitle, 'middle', ` transform="rotate(-90 ${offsetX + 12} ${TOP + plotHeight / 2})"`));
-  if (panel.title) parts.push(`<text x="${offsetX + LEFT}" y="14" font-size="11" font-weight="600" fill="${CARD_TEXT}">${escapeHtml(panel.title)}</text>`);
+  if (panel.title) {
+    parts.push(`<text class="tsgpu-chart-title" x="${offsetX + TITLE_LEFT}" y="14" font-size="11" font-weight="600" fill="${CARD_TEXT}">`
+      + `<title>${escapeHtml(panel.title)}</title>${escapeHtml(fitted(panel.title))}</text>`);
+  }
   panel.series.forEach((series, index) => {
     const colour = SERIES_COLOURS[index % SERIES_COLOURS.length]!;
     const shown = series.points.filter(drawable);
     if (panel.mark === 'bar') {
-      const width = Math.max(2, Math.min(24, plotWidth / Math.max(shown.length, 1) - 2));
+      const width = Math.max(1, Math.min(24, band - 2));
       for (const point of shown) {
         const top = py(Math.max(point.y, 0));
         parts.push(`<rect class="tsgpu-chart-bar" x="${(px(point.x) - width / 2).toFixed(1)}" y="${top.toFixed(1)}" width="${width.toFixed(1)}" height="${Math.max(0, py(y0) - top).toFixed(1)}" fill="${colour}"/>`);
