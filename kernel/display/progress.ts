@@ -27,6 +27,10 @@ interface ProgressState {
   done: number;
   total: number | null;
   started: number;
+  /** When the bar finished or was interrupted: a last draw sent later still shows the loop's own time. */
+  endedAt: number | null;
+  /** What the transfers shown cover: since the bar started, or the running epoch (fit). */
+  transfersScope: 'transfers' | 'this epoch';
   values: Record<string, number>;
   transfersAtStart: TransferTotals;
   transfersNow: TransferTotals;
@@ -73,7 +77,7 @@ type Ending = 'running' | 'finished' | 'interrupted';
 
 function render(state: ProgressState, ending: Ending): Drawn {
   const finished = ending !== 'running';
-  const elapsed = performance.now() - state.started;
+  const elapsed = (state.endedAt ?? performance.now()) - state.started;
   const fraction = state.total ? Math.min(1, state.done / state.total) : null;
   const eta = fraction && fraction > 0 && !finished ? (elapsed / fraction) * (1 - fraction) : null;
   const moved = {
@@ -83,7 +87,7 @@ function render(state: ProgressState, ending: Ending): Drawn {
   };
   const step = `${state.label} ${state.done}${state.total ? `/${state.total}` : ''}`;
   const values = Object.entries(state.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(4)}`);
-  const transfers = moved.count > 0 ? `transfers ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
+  const transfers = moved.count > 0 ? `${state.transfersScope === 'this epoch' ? 'transfers this epoch' : 'transfers'} ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
   const timing = `${seconds(elapsed)} elapsed${eta === null ? '' : `, ETA ${seconds(eta)}`}`;
   const parts = [step, ...values, timing, transfers, ending === 'interrupted' ? 'interrupted' : ''].filter(Boolean).join(' · ');
   const text = `${barPrefix(fraction)}${parts}`;
@@ -112,14 +116,18 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
 
   function start(label: string, total: number | null) {
     const state: ProgressState = {
-      label, done: 0, total, started: performance.now(), values: {}, transfersAtStart: transferTotals(), transfersNow: transferTotals(), history: [],
+      label, done: 0, total, started: performance.now(), endedAt: null, transfersScope: 'transfers', values: {}, transfersAtStart: transferTotals(),
+      transfersNow: transferTotals(), history: [],
     };
     const display = new InPlaceDisplay(emit);
     let ended = false;
     let cancel = (): void => undefined;
     const paint = (ending: Ending): void => {
       if (ended) return; // the interrupted state stays: a fit that stops later must not repaint it as done
-      if (ending !== 'running') ended = true;
+      if (ending !== 'running') {
+        ended = true;
+        state.endedAt = performance.now();
+      }
       display.draw(() => {
         state.transfersNow = transferTotals();
         return render(state, ending);
@@ -188,14 +196,18 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
 
   /**
    * A tfjs callback for model.fit: one bar over epochs, with the loss and each epoch's transfers.
-   * tfjs does not tell a plain callback object the epoch count: pass the same `epochs` as to fit.
+   * The epoch count is fit's own (from the params tfjs-layers gives its callbacks); `epochs` is the fallback.
    */
   function fit(options: { epochs?: number; label?: string } = {}) {
     let run: ReturnType<typeof start> | null = null;
     let epochStart: TransferTotals = transferTotals();
     return {
-      onTrainBegin: async () => {
-        run = start(options.label ?? 'epoch', options.epochs ?? null);
+      // tfjs-layers calls a callback object's functions on its CustomCallback, whose params hold
+      // fit's own epoch count: that wins over the one passed here (which may be stale or missing).
+      onTrainBegin: async function onTrainBegin(this: unknown) {
+        const epochs = (this as { params?: { epochs?: unknown } } | undefined)?.params?.epochs;
+        run = start(options.label ?? 'epoch', typeof epochs === 'number' ? epochs : options.epochs ?? null);
+        run.state.transfersScope = 'this epoch';
       },
       onEpochBegin: async () => {
         epochStart = transferTotals();

@@ -92,7 +92,7 @@ interface TsgpuProgressFunction {
    * Once values are set or data moves, it becomes a live chart of them and of each step's transfer time.
    */
   <T = number>(source: Iterable<T> | number, options?: { label?: string }): TsgpuProgress<T>;
-  /** A model.fit callback: a live chart over the epochs of the loss and every metric, with each epoch's transfer cost. */
+  /** A model.fit callback: a live chart over the epochs of the loss and every metric, with each epoch's transfer cost; the epoch count is fit's own (`epochs` only as a fallback). */
   fit(options?: { epochs?: number; label?: string }): {
     onTrainBegin(): Promise<void>;
     onEpochBegin(): Promise<void>;

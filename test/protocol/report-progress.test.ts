@@ -94,4 +94,33 @@ describe('inline report: progress()', () => {
     assert.match(last, /\bloss \d/, `the loss beside the bar: ${JSON.stringify(last)}`);
     theReport(exchange);
   });
+  test('progress.fit() with no epoch count, and with a wrong one, counts the epochs fit runs', async () => {
+    for (const given of ['', '{ epochs: 2 }']) {
+      const exchange = await runOk(kernel(), [
+        'const fitModel = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });',
+        "fitModel.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });",
+        `await fitModel.fit(tf.tensor2d([[1], [2], [3], [4]]), tf.tensor2d([[2], [4], [6], [8]]), { epochs: 3, batchSize: 2, callbacks: progress.fit(${given}) });`,
+        '0',
+      ].join('\n'));
+      const last = progressOf(exchange).texts.at(-1) ?? '';
+      assert.match(last, /^\[█+\] 100% epoch 3\/3 · /, `progress.fit(${given}) on a 3-epoch fit: ${JSON.stringify(last)}`);
+    }
+  });
+
+  test("the finished bar's elapsed time is the loop's own, measured by the cell (a draw sent later does not add to it)", async () => {
+    const exchange = await runOk(kernel(), [
+      'const loopStart = performance.now();',
+      'for (const step of progress(200000)) {}',
+      'const loopSeconds = (performance.now() - loopStart) / 1000;',
+      // Busy for half a second after the loop: a throttled last draw goes out after this.
+      'const busyUntil = performance.now() + 500;',
+      'while (performance.now() < busyUntil) {}',
+      'console.log(`loop ${loopSeconds.toFixed(3)}`);',
+    ].join('\n'));
+    const loopSeconds = Number(/loop ([\d.]+)/.exec(streamText(exchange, 'stdout'))?.[1]);
+    const last = progressOf(exchange).texts.at(-1) ?? '';
+    const shown = Number(/ ([\d.]+) s elapsed/.exec(last)?.[1]);
+    // Shown to a tenth of a second; the bar starts and ends a few statements inside the cell's own timing.
+    assert.ok(shown <= loopSeconds + 0.1, `the bar shows ${shown} s elapsed; the loop took ${loopSeconds} s: ${JSON.stringify(last)}`);
+  });
 });
