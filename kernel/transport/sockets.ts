@@ -25,7 +25,12 @@ class SendQueue {
   }
 }
 
+/** How long closing waits for the receive loops' reads to settle. */
+const CLOSE_SETTLE_MS = 200;
+
 export class KernelSockets {
+  /** The receive and heartbeat loops: closing waits for their pending reads. */
+  private readonly loops: Promise<void>[] = [];
   private readonly shell = new zmq.Router({ linger: 1000 });
   private readonly control = new zmq.Router({ linger: 1000 });
   private readonly stdin = new zmq.Router({ linger: 1000 });
@@ -53,8 +58,8 @@ export class KernelSockets {
 
   /** Starts the receive loops; `onMessage` gets each multipart message as raw frames. */
   listen(onMessage: (channel: RequestChannel, frames: Buffer[]) => void): void {
-    for (const channel of ['shell', 'control', 'stdin'] as const) void this.receiveLoop(channel, onMessage);
-    void this.echoHeartbeats();
+    for (const channel of ['shell', 'control', 'stdin'] as const) this.loops.push(this.receiveLoop(channel, onMessage));
+    this.loops.push(this.echoHeartbeats());
   }
 
   send(channel: RequestChannel | 'iopub', frames: Buffer[]): Promise<void> {
@@ -64,6 +69,11 @@ export class KernelSockets {
   async close(): Promise<void> {
     await Promise.all(Object.values(this.queues).map((queue) => queue.drained()));
     for (const socket of [this.shell, this.control, this.stdin, this.iopub, this.heartbeat]) socket.close();
+    // The receive loops' pending reads settle (rejected by the close) before the process may end:
+    // zeromq settling one while the thread is torn down throws from native code and aborts the
+    // process ("terminate called after throwing an instance of 'Napi::Error'", seen once in a
+    // shutdown right after an interrupt). Bounded, so a loop that never settles cannot hold exit.
+    await Promise.race([Promise.allSettled(this.loops), new Promise((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS).unref())]);
   }
 
   private async receiveLoop(channel: RequestChannel, onMessage: (channel: RequestChannel, frames: Buffer[]) => void): Promise<void> {
