@@ -27,14 +27,15 @@ export function nextInvocation(): number {
 }
 
 /**
- * Runs `call` (and whatever it chains) as one invocation of `origin`, from `where`. An outer call
+ * Runs `call` (and whatever it chains) as one invocation of `origin`, from where `locate` says (asked only when this call is the one that counts). An outer call
  * wins (data() inside array() is array()'s; moves inside fit are fit's), except that a kernel
  * helper is always the kernel's, even inside a library call.
  */
-export function withCall<T>(where: CallWhere, origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
+export function withCall<T>(locate: () => CallWhere, origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
   const outer = calls.getStore();
+  // The outer call's site wins: no stack is taken for this one.
   if (outer !== undefined && (origin.by !== 'kernel' || outer.origin.by === 'kernel')) return call();
-  return calls.run({ where: where ?? outer?.where ?? null, origin: { ...origin, invocation: nextInvocation() } }, call);
+  return calls.run({ where: locate() ?? outer?.where ?? null, origin: { ...origin, invocation: nextInvocation() } }, call);
 }
 
 /** The library call's line this code runs under, if any. */

@@ -305,7 +305,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
   asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
     // The user's own call is located from the stack at the call (read only if it moves anything):
     // awaited later, its async stack would name the await's line instead.
-    return withCall(origin.by === 'user' ? this.deps.locateLater() : this.deps.locate(), origin, call);
+    return withCall(() => (origin.by === 'user' ? this.deps.locateLater() : this.deps.locate()), origin, call);
   }
 
   // --- internals --------------------------------------------------------------------------

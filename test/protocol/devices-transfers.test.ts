@@ -7,26 +7,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { iopubOf, resultText } from '../support/exchange';
 import { errorOf, parseTextTable, printed, runOk, transferRows, useDeviceKernel, valueOf } from '../support/devices';
+import { BYTE_HELPERS } from '../support/gpu-cell';
 
 const MiB = 2 ** 20;
 
-/** Cell code: deterministic bit patterns (NaN payloads, -0 and denormals included) and a byte-exact round trip. */
-const HELPERS = `
-function bitPattern(count: number, seed: number): Uint32Array {
-  const out = new Uint32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0;
-    out[i] = state;
-  }
-  return out;
-}
+/** Cell code: BYTE_HELPERS and a byte-exact round trip to gpu:0. */
+const HELPERS = `${BYTE_HELPERS}
 function hostData(dtype: 'float32' | 'int32' | 'bool', count: number, seed: number): Float32Array | Int32Array | Uint8Array {
   const bits = bitPattern(count, seed);
   return dtype === 'float32' ? new Float32Array(bits.buffer) : dtype === 'int32' ? new Int32Array(bits.buffer) : Uint8Array.from(bits, (b) => b & 1);
-}
-function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 /** 'exact', or what went wrong: to the GPU and back with cpu(), and to the GPU and read with data(). */
 async function roundTrip(dtype: 'float32' | 'int32' | 'bool', count: number, seed: number): Promise<string> {

@@ -11,6 +11,7 @@ import {
 } from '../support/devices';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { executeReply, streamText } from '../support/exchange';
+import { BYTE_HELPERS } from '../support/gpu-cell';
 import { freshKernel, useKernel } from '../support/fixtures';
 import { deviceOf, reportsOf, readReport, type ReportTransfer, theReport } from '../support/report';
 import type { ContentOf } from '../support/message-schema';
@@ -18,20 +19,7 @@ import type { ContentOf } from '../support/message-schema';
 /** 1 MiB staging chunks: a few MiB cross in several chunks each way without costing CI much memory. */
 const STAGING = '1x2';
 
-const HELPERS = `
-function bitPattern(count: number, seed: number): Uint32Array {
-  const out = new Uint32Array(count);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0;
-    out[i] = state;
-  }
-  return out;
-}
-function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
-`;
+const HELPERS = BYTE_HELPERS;
 
 /** The D2D moves of a report, in order. */
 function gpuToGpu(transfers: readonly ReportTransfer[]): ReportTransfer[] {

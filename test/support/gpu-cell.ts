@@ -41,3 +41,19 @@ export function printedNumber(stdout: string, label: string): number {
 export function overlapMs(spans: [number, number][], from: number, to: number): number {
   return spans.reduce((sum, [start, end]) => sum + Math.max(0, Math.min(end, to) - Math.max(start, from)), 0);
 }
+
+/** Cell code: deterministic bit patterns (NaN payloads, -0 and denormals included) and a byte-exact comparison. */
+export const BYTE_HELPERS = `
+function bitPattern(count: number, seed: number): Uint32Array {
+  const out = new Uint32Array(count);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0;
+    out[i] = state;
+  }
+  return out;
+}
+function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+`;
