@@ -97,6 +97,15 @@ describe('TypeScript type checking', () => {
     assert.equal(assertTsError(error)[0]?.code, 2345, error.evalue);
   });
 
+  test("a %time line's declarations and its cell's own both type the next cells", async () => {
+    // The %time line is checked and run as a sub-cell while its cell runs: both are folded into the
+    // history, the line's first, so neither replaces the other.
+    await evaluate(kernel(), "const fromCell = 'cell';\n%time const fromTimedLine = 2\nconst afterLine = 3;");
+    assert.equal(await evaluate(kernel(), 'const both: number = fromTimedLine + afterLine;\n`${fromCell} ${both}`'), "'cell 5'");
+    const error = await failure(kernel(), "const notText: string = fromTimedLine");
+    assert.equal(assertTsError(error)[0]?.code, 2322, error.evalue);
+  });
+
   test('a cell without type errors shows its value as usual', async () => {
     const exchange = await kernel().execute('const fine: number = 41;\nfine + 1');
     assert.equal(executeReply(exchange).status, 'ok');

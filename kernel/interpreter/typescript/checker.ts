@@ -206,6 +206,8 @@ export class CellChecker {
         const own = this.declarationsOf(code);
         // A cell that declares nothing (`1 + 1`, a call) leaves the history as it is.
         if (own.names.size === 0) return;
+        // A sub-cell (%time's) committed while its cell ran goes into the history first, in run order.
+        this.flush();
         this.pending = { code, mutable: new Set([...own.names].filter(([, kind]) => kind === 'mutable').map(([name]) => name)) };
       },
     };

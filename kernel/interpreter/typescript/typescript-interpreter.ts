@@ -372,6 +372,9 @@ export class TypeScriptInterpreter implements Interpreter {
     await this.progressSettled();
     const shown = await this.deps.hooks.afterRun(executionCount);
     if (shown) this.deps.emit({ type: 'display_data', ...renderReport(shown.report, shown.mode) });
+    // Folding the cell into the checker's history costs a few ms: spent once this call's result is
+    // posted (a macrotask after it), while the protocol thread sends the reply and `idle`, not before.
+    setImmediate(() => this.checker.flush());
   }
 
   private async runLineMagic(call: MagicCall, context: MagicContext): Promise<void> {
@@ -430,9 +433,8 @@ export class TypeScriptInterpreter implements Interpreter {
         // From the first run on, the cell's declarations exist at run time, even if it threw half way.
         if (!committed) {
           committed = true;
+          // Folded into the history once the reply is out (finishCell), or by the next check.
           checked.commit();
-          // Folding the cell into the history costs a few ms: spend them after the reply is out.
-          setImmediate(() => this.checker.flush());
         }
       }
     };

@@ -1,0 +1,143 @@
+// Where a typed cell's check goes: drives CellChecker directly (no kernel, no protocol), the way
+// the interpreter does (check, commit, flush), and splits each check into building the program,
+// the new type checker's set-up, checking the cell, and folding it into the history.
+//
+//   node dist/bench/checker-profile.js [--iters 30] [--tensors]
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs';
+import type ts from 'typescript';
+import { CellChecker } from '../kernel/interpreter/typescript/checker';
+import { loadCheckerConfig } from '../kernel/interpreter/typescript/compiler-options';
+import { PACKAGE_ROOT } from '../kernel/package-info';
+import { Session } from 'node:inspector';
+
+const t = require('typescript') as typeof ts;
+
+const TYPED_CELL = (run: number): string => `// run ${run}
+interface Shape { kind: 'circle' | 'square'; size: number }
+type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+class Box<T> {
+  constructor(private readonly items: T[] = []) {}
+  add(item: T): this { this.items.push(item); return this; }
+  map<U>(f: (item: T) => U): Box<U> { return new Box(this.items.map(f)); }
+  get size(): number { return this.items.length; }
+  values(): T[] { return [...this.items]; }
+}
+function area(shape: Shape): number {
+  switch (shape.kind) {
+    case 'circle': return Math.PI * shape.size ** 2;
+    case 'square': return shape.size ** 2;
+  }
+}
+function safe<T>(f: () => T): Result<T> {
+  try { return { ok: true, value: f() }; } catch (e) { return { ok: false, error: String(e) }; }
+}
+const shapes: Shape[] = [{ kind: 'circle', size: 1 }, { kind: 'square', size: 2 }];
+const box = new Box<Shape>().add(shapes[0]!).add(shapes[1]!);
+const areas = box.map(area).values();
+const total = safe(() => areas.reduce((a, b) => a + b, 0));
+const label: string = total.ok ? total.value.toFixed(2) : total.error;
+label`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const iters = process.argv.includes('--iters') ? Number(process.argv[process.argv.indexOf('--iters') + 1]) : 30;
+const tensors = process.argv.includes('--tensors');
+const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-profile-'));
+// As the exec bench's notebook folder: the typed cell narrows a union, which needs strictNullChecks.
+fs.writeFileSync(path.join(directory, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
+const checker = new CellChecker(t, directory, loadCheckerConfig(t, directory));
+let started = performance.now();
+checker.warmUp();
+console.log(`warm-up ${(performance.now() - started).toFixed(0)} ms`);
+started = performance.now();
+checker.loadDeferredTypes();
+console.log(`node types ${(performance.now() - started).toFixed(0)} ms`);
+if (tensors) {
+  checker.addDeclarations(path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts'));
+  started = performance.now();
+  const first = checker.check('const x = tf.tensor([1, 2]); const y = x.add(x);');
+  first.commit();
+  checker.flush();
+  console.log(`tensor declarations ${(performance.now() - started).toFixed(0)} ms, ${first.diagnostics.length} diagnostics`);
+}
+/** The checker's parts the split times, reached past `private`: this script only reads timings. */
+interface Inside { service: ts.LanguageService; setCurrent(code: string): string; current: string; flush(): void }
+const inside = checker as unknown as Inside;
+const phases: Record<string, number[]> = { program: [], 'new checker': [], 'check cell': [], 'declaration diagnostics': [] };
+for (let run = 0; run < iters + 3; run++) {
+  inside.flush();
+  inside.setCurrent(TYPED_CELL(1000 + run));
+  let at = performance.now();
+  const lap = (name: string): void => {
+    const now = performance.now();
+    if (run >= 3) phases[name]!.push(now - at);
+    at = now;
+  };
+  const program = inside.service.getProgram()!;
+  lap('program');
+  program.getTypeChecker();
+  lap('new checker');
+  const file = program.getSourceFile(inside.current)!;
+  program.getSemanticDiagnostics(file);
+  lap('check cell');
+  program.getDeclarationDiagnostics(file);
+  lap('declaration diagnostics');
+}
+console.log(`split: ${Object.entries(phases).map(([name, values]) => `${name} ${median(values).toFixed(1)} ms`).join(', ')}`);
+// --profile FILE: a CPU profile of the cells' loop below (not of the warm-up).
+const profileTo = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1]! : null;
+const session = new Session();
+if (profileTo) {
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 100 });
+  session.post('Profiler.start');
+}
+// --heap-profile FILE: where the loop's allocations come from (sampled, every 32 KiB).
+const heapTo = process.argv.includes('--heap-profile') ? process.argv[process.argv.indexOf('--heap-profile') + 1]! : null;
+if (heapTo) {
+  session.connect();
+  session.post('HeapProfiler.enable');
+  session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+const checks: number[] = [];
+const flushes: number[] = [];
+const cpuBefore = process.cpuUsage();
+const wallBefore = performance.now();
+for (let run = 0; run < iters + 3; run++) {
+  const begin = performance.now();
+  const checked = checker.check(TYPED_CELL(run));
+  const checkedAt = performance.now();
+  if (checked.diagnostics.length > 0) throw new Error(JSON.stringify(checked.diagnostics));
+  checked.commit();
+  checker.flush();
+  if (run >= 3) {
+    checks.push(checkedAt - begin);
+    flushes.push(performance.now() - checkedAt);
+  }
+}
+const cpu = process.cpuUsage(cpuBefore);
+const loops = iters + 3;
+console.log(`check p50 ${median(checks).toFixed(1)} ms, flush p50 ${median(flushes).toFixed(1)} ms (n=${iters}); `
+  + `per cell: wall ${((performance.now() - wallBefore) / loops).toFixed(1)} ms, process cpu ${((cpu.user + cpu.system) / 1000 / loops).toFixed(1)} ms`);
+if (profileTo) {
+  session.post('Profiler.stop', (error, result) => {
+    if (error) throw error;
+    fs.writeFileSync(profileTo, JSON.stringify(result.profile));
+  });
+}
+if (heapTo) {
+  session.post('HeapProfiler.stopSampling', (error, result) => {
+    if (error) throw error;
+    fs.writeFileSync(heapTo, JSON.stringify(result.profile));
+  });
+}
+const memory = process.memoryUsage();
+console.log(`rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+fs.rmSync(directory, { recursive: true, force: true });
