@@ -29,7 +29,7 @@ import {
 interface Options { starts: number; warmup: number; iters: number; json: string | null; strict: boolean; plain: boolean }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { starts: 5, warmup: 10, iters: 100, json: null, strict: false, plain: false };
+  const o: Options = { starts: 5, warmup: 10, iters: 100, json: null, strict: false, plain: process.env['TSGPU_BENCH_PLAIN'] === '1' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {

@@ -67,12 +67,13 @@ function denoBinary(): { binary: string } | { skipped: string } {
 }
 
 /**
- * tsgpu and ipykernel, tsgpu's plain start where asked, and Deno's kernel where it can be
- * installed (a line says so where not).
+ * tsgpu and ipykernel, tsgpu's plain start where asked (or TSGPU_BENCH_PLAIN=1), and Deno's kernel
+ * where it can be installed (a line says so where not).
  */
 export function benchKernels(options: { plain?: boolean } = {}): KernelDef[] {
   console.log(`  ${prepareSnapshot()}`);
-  const kernels = [...KERNELS, ...(options.plain ? [TSGPU_PLAIN] : [])];
+  const plain = options.plain ?? process.env['TSGPU_BENCH_PLAIN'] === '1';
+  const kernels = [...KERNELS, ...(plain ? [TSGPU_PLAIN] : [])];
   const deno = denoBinary();
   if ('skipped' in deno) {
     console.log(`  Deno's kernel skipped: ${deno.skipped}`);

@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-info';
-import { snapshotDir } from '../startup/snapshot-build';
+import { snapshotKey } from '../startup/snapshot-build';
 
 export interface InstallOptions {
   where: { kind: 'user' } | { kind: 'sys-prefix' } | { kind: 'prefix'; dir: string };
@@ -96,7 +96,7 @@ const LAUNCHER = path.join(PACKAGE_ROOT, 'kernel', 'cli', 'assets', 'launch-kern
 export function kernelArgv(snapshot: boolean): string[] {
   const cli = path.join(PACKAGE_ROOT, 'dist', 'kernel', 'cli', 'main.js');
   if (!snapshot) return [process.execPath, cli, 'kernel', '{connection_file}'];
-  return ['/bin/sh', LAUNCHER, process.execPath, cli, snapshotDir(), '{connection_file}'];
+  return ['/bin/sh', LAUNCHER, process.execPath, cli, snapshotKey(), '{connection_file}'];
 }
 
 export function kernelspec(snapshot = SNAPSHOTS_SUPPORTED): Record<string, unknown> {

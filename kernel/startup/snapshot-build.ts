@@ -1,8 +1,9 @@
 // Where a start-up snapshot lives and how it is built (its contents: snapshot-entry.ts).
 //
 // A snapshot only works with the node binary that built it and is tens of MB, so it is never part
-// of the package: it is built per user, into a cache folder per package folder and node binary,
-// by `tsgpu install` or, once a kernel started without one, in the background. Next to the blob,
+// of the package: it is built per user (a kernelspec installed for many users finds each one's
+// own), into a cache folder per package folder and node binary, by `tsgpu install` or, once a
+// kernel started without one, in the background. Next to the blob,
 // `identity` records the node binary's and the blob's device, inode, size and mtime: the launcher
 // (kernel/cli/assets/launch-kernel.sh) uses the blob only while both still match, so a replaced
 // node or a damaged blob means a plain start, never a kernel that cannot start. Whether the
@@ -28,18 +29,22 @@ const BUILD_TIMEOUT_MS = 5 * 60_000;
 /** The environment variable through which the launcher tells a kernel where its snapshot belongs. */
 export const SNAPSHOT_DIR_ENV = 'TSGPU_SNAPSHOT_DIR';
 
+/** The user's cache folder for tsgpu, as the launcher finds it too (launch-kernel.sh). */
 function cacheRoot(): string {
   const own = process.env['TSGPU_CACHE_DIR'];
   if (own) return own;
   if (process.platform === 'win32') return path.join(process.env['LOCALAPPDATA'] ?? os.homedir(), 'tsgpu', 'cache');
-  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Caches', 'tsgpu');
-  return path.join(process.env['XDG_CACHE_HOME'] ?? path.join(os.homedir(), '.cache'), 'tsgpu');
+  return path.join(process.env['XDG_CACHE_HOME'] || path.join(process.env['HOME'] ?? os.homedir(), '.cache'), 'tsgpu');
 }
 
-/** The folder for this package folder's snapshot built by this node binary. */
+/** Names this package folder with this node binary: the kernelspec carries it, each user's cache has a folder of that name. */
+export function snapshotKey(nodeBinary = process.execPath): string {
+  return createHash('sha256').update(`${PACKAGE_ROOT}\0${nodeBinary}`).digest('hex').slice(0, 16);
+}
+
+/** The folder for this package folder's snapshot built by this node binary, in this user's cache. */
 export function snapshotDir(nodeBinary = process.execPath): string {
-  const key = createHash('sha256').update(`${PACKAGE_ROOT}\0${nodeBinary}`).digest('hex').slice(0, 16);
-  return path.join(cacheRoot(), `snapshot-${key}`);
+  return path.join(cacheRoot(), `snapshot-${snapshotKey(nodeBinary)}`);
 }
 
 /** What the launcher compares: device, inode, size and mtime (whole seconds), as `stat -L -c '%d:%i:%s:%Y'` prints them. */

@@ -225,15 +225,29 @@ const stampsFile = process.env['TSGPU_SNAPSHOT_STAMPS'];
 if (stampsFile) fs.writeFileSync(stampsFile, JSON.stringify(stamps));
 
 v8.startupSnapshot.setDeserializeMainFunction(() => {
-  // Node passes the arguments after the blob as they are (`kernel FILE`): the CLI expects its script first.
-  process.argv.splice(1, 0, CLI);
   restoreConsoleClass();
   const changed = changedFile(stamps);
-  if (changed === null) {
-    installModules();
-  } else {
+  if (changed !== null) {
     fs.writeSync(2, `[tsgpu] the start-up snapshot is out of date (${changed} changed since it was built): starting without it\n`);
     modules.clear();
+  } else {
+    installModules();
+    // `kernel FILE` (what the launcher runs): straight to the kernel, whose modules are here already.
+    const [command, connectionFile, extra] = process.argv.slice(1);
+    if (command === 'kernel' && connectionFile !== undefined && extra === undefined) {
+      process.argv.splice(1, 0, CLI);
+      const { runKernel } = loadFile(path.join(DIST, 'kernel', 'main.js')) as typeof import('../main');
+      try {
+        runKernel(connectionFile);
+      } catch (error) {
+        process.stderr.write(`tsgpu: ${(error as Error).message}\n`);
+        process.exit(1);
+      }
+      return;
+    }
   }
+  // Anything else goes through the CLI, which expects its script first (Node passes the arguments
+  // after the blob as they are).
+  process.argv.splice(1, 0, CLI);
   Module.createRequire(CLI)(CLI);
 });

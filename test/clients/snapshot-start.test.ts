@@ -79,8 +79,8 @@ test('tsgpu install builds the snapshot; a kernel started from it runs a typed c
   const argv = await install(CLI, 'tsgpu');
   assert.equal(argv[0], '/bin/sh');
   assert.equal(argv.at(-1), '{connection_file}');
-  snapshotDir = argv[4]!;
-  assert.ok(snapshotDir.startsWith(path.join(tmp, 'cache')), `${snapshotDir} is not under TSGPU_CACHE_DIR`);
+  // The launcher finds the user's snapshot under TSGPU_CACHE_DIR by the key the kernelspec carries.
+  snapshotDir = path.join(tmp, 'cache', `snapshot-${argv[4]!}`);
   const blob = path.join(snapshotDir, 'kernel.blob');
   assert.ok(fs.statSync(blob).size > 1_000_000, 'the blob is missing or small');
   const { checked, stderr } = await check('tsgpu');
@@ -119,7 +119,7 @@ test('a snapshot of kernel files that changed since it was built: the kernel sta
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
   const argv = await install(path.join(copy, 'dist', 'kernel', 'cli', 'main.js'), 'tsgpu-copy');
-  const blob = path.join(argv[4]!, 'kernel.blob');
+  const blob = path.join(tmp, 'cache', `snapshot-${argv[4]!}`, 'kernel.blob');
   const changed = path.join(copy, 'dist', 'kernel', 'log.js');
   const later = new Date(fs.statSync(changed).mtimeMs + 10_000);
   fs.utimesSync(changed, later, later);

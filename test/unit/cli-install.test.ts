@@ -38,12 +38,13 @@ test('the kernelspec names absolute paths that exist, the display name, language
   }
 });
 
-test('with the snapshot, the kernelspec starts the kernel through the launcher, which names node, the CLI and the snapshot folder', () => {
+test('with the snapshot, the kernelspec starts the kernel through the launcher, which names node, the CLI and the snapshot\'s key', () => {
   const argv = kernelArgv(true);
   assert.equal(argv[0], '/bin/sh');
   assert.equal(argv[2], process.execPath);
   for (const file of argv.slice(1, 4)) assert.ok(path.isAbsolute(file) && existsSync(file), `${file} exists`);
-  assert.equal(argv[4], snapshotDir());
+  assert.match(argv[4]!, /^[0-9a-f]{16}$/);
+  assert.equal(path.basename(snapshotDir()), `snapshot-${argv[4]}`);
   assert.equal(argv[5], '{connection_file}');
   assert.match(readFileSync(argv[1]!, 'utf8'), /exec "\$node" --snapshot-blob/);
 });

@@ -2,8 +2,11 @@
 # Starts a tsgpu kernel: from its start-up snapshot when one was built for this node binary and
 # is intact (kernel/startup/snapshot-build.ts), else as a plain start. Either way the kernel
 # replaces this shell (exec), so Jupyter's signals reach it.
-#   launch-kernel.sh NODE CLI SNAPSHOT_DIR CONNECTION_FILE
-node=$1 cli=$2 dir=$3 connection=$4
+# The snapshot is the user's own, in their cache (as snapshot-build.ts's snapshotDir names it).
+#   launch-kernel.sh NODE CLI SNAPSHOT_KEY CONNECTION_FILE
+node=$1 cli=$2 key=$3 connection=$4
+root=${TSGPU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tsgpu}
+dir=$root/snapshot-$key
 TSGPU_SNAPSHOT_DIR=$dir
 export TSGPU_SNAPSHOT_DIR
 if [ -r "$dir/identity" ] && read -r expected < "$dir/identity"; then
