@@ -224,8 +224,18 @@ const stamps = warm();
 const stampsFile = process.env['TSGPU_SNAPSHOT_STAMPS'];
 if (stampsFile) fs.writeFileSync(stampsFile, JSON.stringify(stamps));
 
+/**
+ * Node processes a cell starts with `process.execArgv` (child_process.fork does by default) must
+ * run their own script, not start from this snapshot.
+ */
+function forgetSnapshotFlag(): void {
+  const at = process.execArgv.findIndex((arg) => arg === '--snapshot-blob' || arg.startsWith('--snapshot-blob='));
+  if (at >= 0) process.execArgv.splice(at, process.execArgv[at] === '--snapshot-blob' ? 2 : 1);
+}
+
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   restoreConsoleClass();
+  forgetSnapshotFlag();
   const changed = changedFile(stamps);
   if (changed !== null) {
     fs.writeSync(2, `[tsgpu] the start-up snapshot is out of date (${changed} changed since it was built): starting without it\n`);

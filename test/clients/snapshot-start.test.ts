@@ -1,7 +1,8 @@
 // The kernelspec `tsgpu install` writes starts the kernel through a launcher that uses the
 // start-up snapshot (kernel/startup/) when one was built for this node binary and is intact, and
 // a plain start otherwise. Debian's jupyter_client starts each kernel from the kernelspec and runs
-// a typed cell, a cell with a type error and a tensor cell (test/clients/snapshot_start_check.py);
+// a typed cell, a cell with a type error, a tensor cell and a cell that starts node as fork() does
+// (test/clients/snapshot_start_check.py);
 // the kernel's command line, read from /proc, says which start it was.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -53,11 +54,12 @@ async function check(name: string): Promise<{ checked: Checked; stderr: string }
 }
 
 function assertCellsRan(checked: Checked): void {
-  const [typed, wrong, tensor] = checked.cells;
+  const [typed, wrong, tensor, child] = checked.cells;
   assert.deepEqual([typed?.status, typed?.result], ['ok', '42'], JSON.stringify(typed));
   assert.equal(wrong?.status, 'error', JSON.stringify(wrong));
   assert.match(wrong?.evalue ?? '', /TS2322/, JSON.stringify(wrong));
   assert.deepEqual([tensor?.status, tensor?.result], ['ok', '6'], JSON.stringify(tensor));
+  assert.deepEqual([child?.status, child?.result], ['ok', "'42'"], JSON.stringify(child));
 }
 
 const fromSnapshot = (checked: Checked, blob: string): boolean =>

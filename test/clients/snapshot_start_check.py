@@ -14,6 +14,8 @@ CELLS = [
     "const answer: number = 6 * 7; answer",
     "const wrong: string = 1",
     "const tensorCell = tf.tensor([1, 2, 3]);\ntensorCell.sum().dataSync()[0]",
+    # A node process a cell starts as fork() does (with the kernel's execArgv) runs its own code.
+    "require('node:child_process').execFileSync(process.execPath, [...process.execArgv, '-p', '6 * 7'], { encoding: 'utf8' }).trim()",
 ]
 
 
