@@ -10,6 +10,10 @@
 //
 // A file the snapshot holds that changed on disk since it was built makes the snapshot stale: the
 // kernel then starts as a plain start does, from the files on disk.
+//
+// The top-level code of every module main.js loads runs while the snapshot is built, not when a
+// kernel starts: it must not read the environment, the working directory, the clock or random
+// numbers, nor start anything (timers, handles); what a kernel needs of those it reads in runKernel.
 import fs from 'node:fs';
 import Module from 'node:module';
 import os from 'node:os';
@@ -212,7 +216,8 @@ function warm(): FileStamp[] {
     new CellTranspiler(t).transpile('const warmUp: number = 1;\nwarmUp + 1');
     setWarmRegistry(registry);
     const files = [...read].filter((file) => !file.startsWith(directory) && isFile(file));
-    return [...modules.keys(), ...files].map(stamp);
+    // package.json: the version the kernel reports was read from it.
+    return [...modules.keys(), ...files, path.join(PACKAGE_ROOT, 'package.json')].map(stamp);
   } finally {
     t.sys.readFile = readFile;
     fs.rmSync(directory, { recursive: true, force: true });
