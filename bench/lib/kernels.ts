@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { kernelArgv, SNAPSHOTS_SUPPORTED } from '../../kernel/cli/install';
+import { buildSnapshot, snapshotCurrent, snapshotDir } from '../../kernel/startup/snapshot-build';
 import { WireClient, writeConnectionFile, type Message } from './wire-client';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -13,10 +15,34 @@ const PYTHON = '/usr/bin/python3';
 
 export interface KernelDef { name: string; command: (connectionFile: string) => [string, string[]] }
 
+/** tsgpu started as the kernelspec `tsgpu install` writes starts it (from the start-up snapshot where one is built). */
+const TSGPU: KernelDef = {
+  name: 'tsgpu',
+  command: (cf) => {
+    const [command, ...args] = kernelArgv(SNAPSHOTS_SUPPORTED).map((arg) => (arg === '{connection_file}' ? cf : arg));
+    return [command!, args];
+  },
+};
+
+/** tsgpu without the snapshot: `node dist/kernel/cli/main.js kernel FILE`. */
+const TSGPU_PLAIN: KernelDef = { name: 'tsgpu-plain', command: (cf) => [process.execPath, [CLI, 'kernel', cf]] };
+
 export const KERNELS: KernelDef[] = [
-  { name: 'tsgpu', command: (cf) => [process.execPath, [CLI, 'kernel', cf]] },
+  TSGPU,
   { name: 'ipykernel', command: (cf) => [PYTHON, ['-m', 'ipykernel_launcher', '-f', cf]] },
 ];
+
+/**
+ * Builds the start-up snapshot the kernelspec's launcher uses, unless one is there already;
+ * returns a line saying what tsgpu starts from.
+ */
+export function prepareSnapshot(): string {
+  if (!SNAPSHOTS_SUPPORTED) return 'tsgpu starts without a snapshot on this platform';
+  const dir = snapshotDir();
+  if (snapshotCurrent(dir)) return `tsgpu starts from the snapshot in ${dir}`;
+  const failed = buildSnapshot(dir);
+  return failed === null ? `tsgpu starts from the snapshot built now in ${dir}` : `tsgpu starts without a snapshot: ${failed}`;
+}
 
 /** Deno's kernel is a comparison only, never a dependency: it is installed outside the repository. */
 const DENO_PACKAGE = '@deno/linux-x64-glibc';
@@ -40,14 +66,20 @@ function denoBinary(): { binary: string } | { skipped: string } {
   return fs.existsSync(binary) ? { binary } : { skipped: `${DENO_PACKAGE} installed no deno binary` };
 }
 
-/** tsgpu and ipykernel, and Deno's kernel where it can be installed (a line says so where not). */
-export function benchKernels(): KernelDef[] {
+/**
+ * tsgpu and ipykernel, tsgpu's plain start where asked (or TSGPU_BENCH_PLAIN=1), and Deno's kernel
+ * where it can be installed (a line says so where not).
+ */
+export function benchKernels(options: { plain?: boolean } = {}): KernelDef[] {
+  console.log(`  ${prepareSnapshot()}`);
+  const plain = options.plain ?? process.env['TSGPU_BENCH_PLAIN'] === '1';
+  const kernels = [...KERNELS, ...(plain ? [TSGPU_PLAIN] : [])];
   const deno = denoBinary();
   if ('skipped' in deno) {
     console.log(`  Deno's kernel skipped: ${deno.skipped}`);
-    return KERNELS;
+    return kernels;
   }
-  return [...KERNELS, { name: 'deno', command: (cf) => [deno.binary, ['jupyter', '--kernel', '--conn', cf]] }];
+  return [...kernels, { name: 'deno', command: (cf) => [deno.binary, ['jupyter', '--kernel', '--conn', cf]] }];
 }
 
 export interface Running {

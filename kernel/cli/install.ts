@@ -5,10 +5,13 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-info';
+import { snapshotKey } from '../startup/snapshot-build';
 
 export interface InstallOptions {
   where: { kind: 'user' } | { kind: 'sys-prefix' } | { kind: 'prefix'; dir: string };
   name: string;
+  /** Start kernels through the launcher that uses a start-up snapshot, and build one now. */
+  snapshot: boolean;
 }
 
 export const KERNEL_NAME = 'tsgpu';
@@ -16,7 +19,7 @@ const LOGOS = ['logo-32x32.png', 'logo-64x64.png', 'logo-svg.svg'];
 
 /** Returns the options, or a message saying what is wrong with the arguments. */
 export function parseInstallArgs(args: string[]): InstallOptions | string {
-  const options: InstallOptions = { where: { kind: 'user' }, name: KERNEL_NAME };
+  const options: InstallOptions = { where: { kind: 'user' }, name: KERNEL_NAME, snapshot: SNAPSHOTS_SUPPORTED };
   let chosen = 0;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -42,6 +45,9 @@ export function parseInstallArgs(args: string[]): InstallOptions | string {
         options.name = name;
         break;
       }
+      case '--no-snapshot':
+        options.snapshot = false;
+        break;
       default:
         return `unknown install option "${arg}"`;
     }
@@ -83,9 +89,19 @@ export function kernelspecDir(options: InstallOptions): string {
   }
 }
 
-export function kernelspec(): Record<string, unknown> {
+/** The launcher is a POSIX shell script (a second node process would cost a start of its own). */
+export const SNAPSHOTS_SUPPORTED = process.platform !== 'win32';
+const LAUNCHER = path.join(PACKAGE_ROOT, 'kernel', 'cli', 'assets', 'launch-kernel.sh');
+
+export function kernelArgv(snapshot: boolean): string[] {
+  const cli = path.join(PACKAGE_ROOT, 'dist', 'kernel', 'cli', 'main.js');
+  if (!snapshot) return [process.execPath, cli, 'kernel', '{connection_file}'];
+  return ['/bin/sh', LAUNCHER, process.execPath, cli, snapshotKey(), '{connection_file}'];
+}
+
+export function kernelspec(snapshot = SNAPSHOTS_SUPPORTED): Record<string, unknown> {
   return {
-    argv: [process.execPath, path.join(PACKAGE_ROOT, 'dist', 'kernel', 'cli', 'main.js'), 'kernel', '{connection_file}'],
+    argv: kernelArgv(snapshot),
     display_name: 'TypeScript (tsgpu)',
     language: 'typescript',
     // The kernel handles interrupt_request on control itself; that also works when it was
@@ -100,7 +116,7 @@ export function kernelspec(): Record<string, unknown> {
 export function installKernelspec(options: InstallOptions): string {
   const dir = kernelspecDir(options);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelspec(), null, 2)}\n`);
+  writeFileSync(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelspec(options.snapshot), null, 2)}\n`);
   for (const logo of LOGOS) copyFileSync(path.join(PACKAGE_ROOT, 'kernel', 'cli', 'assets', logo), path.join(dir, logo));
   return dir;
 }

@@ -7,10 +7,14 @@ import { parseInstallArgs, installKernelspec } from './install';
 const USAGE = `tsgpu ${TSGPU_VERSION}: a TypeScript Jupyter kernel that shows where tensor work runs
 
 Usage:
-  tsgpu install [--user | --sys-prefix | --prefix DIR] [--name NAME]
-                                 write the Jupyter kernelspec (default --user)
+  tsgpu install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--no-snapshot]
+                                 write the Jupyter kernelspec (default --user), and build the
+                                 start-up snapshot kernels start from (see tsgpu snapshot)
   tsgpu kernel CONNECTION_FILE   run the kernel (Jupyter clients start this from the kernelspec)
   tsgpu devices                  list the devices cells can use (cpu, gpu:N)
+  tsgpu snapshot [--dir DIR]     build the start-up snapshot (compiler and standard library
+                                 loaded) into the per-user cache; kernels started from the
+                                 kernelspec use it, and build it themselves when it is missing
   tsgpu run NOTEBOOK.ipynb [-o OUT.ipynb] [--device D] [--timeout S] [--allow-errors]
                                  execute a notebook headless through the kernel; print outputs
                                  and device reports; exit 1 on an unexpected error
@@ -41,6 +45,14 @@ function main(argv: string[]): void {
       if (typeof options === 'string') fail(options);
       const where = installKernelspec(options);
       process.stdout.write(`installed kernelspec "${options.name}" in ${where}\n`);
+      if (options.snapshot) {
+        const { buildSnapshot, snapshotCurrent, snapshotDir } = require('../startup/snapshot-build') as typeof import('../startup/snapshot-build');
+        const dir = snapshotDir();
+        const failed = snapshotCurrent(dir) ? null : buildSnapshot(dir);
+        process.stdout.write(failed === null
+          ? `kernels start from the start-up snapshot in ${dir}\n`
+          : `no start-up snapshot (${failed}): kernels start without it, and try building it again themselves\n`);
+      }
       // Jupyter searches a prefix of its own choosing only: another one must be named to it.
       if (options.where.kind === 'prefix') {
         process.stdout.write(`Jupyter finds it once ${path.join(options.where.dir, 'share', 'jupyter')} is on JUPYTER_PATH `
@@ -62,6 +74,18 @@ function main(argv: string[]): void {
       // Loaded only here: listing GPUs loads Dawn.
       const { listDevices } = require('./devices') as typeof import('./devices');
       listDevices().then((text) => process.stdout.write(text), (error: unknown) => fail(String(error)));
+      return;
+    }
+    case 'snapshot': {
+      const { buildSnapshot, snapshotDir } = require('../startup/snapshot-build') as typeof import('../startup/snapshot-build');
+      if (rest.length !== 0 && (rest.length !== 2 || rest[0] !== '--dir')) fail('snapshot takes only --dir DIR');
+      const dir = rest[1] ?? snapshotDir();
+      const failed = buildSnapshot(dir);
+      if (failed !== null) {
+        process.stderr.write(`tsgpu snapshot: ${failed}\n`);
+        process.exit(1);
+      }
+      process.stdout.write(`built the start-up snapshot in ${dir}\n`);
       return;
     }
     case 'kernel': {

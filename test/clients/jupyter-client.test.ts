@@ -79,7 +79,7 @@ test('Debian jupyter_client is available', () => {
 });
 
 test('tsgpu install --prefix writes a kernelspec with absolute paths and logos', async () => {
-  const r = await run(process.execPath, [CLI, 'install', '--prefix', tmp], env, 30_000);
+  const r = await run(process.execPath, [CLI, 'install', '--prefix', tmp], env, 120_000);
   assert.equal(r.code, 0, `tsgpu install --prefix failed: ${describe(r)}`);
   const specFile = path.join(specDir, 'kernel.json');
   assert.ok(fs.existsSync(specFile), `no ${specFile}; install printed: ${describe(r)}`);
@@ -88,15 +88,19 @@ test('tsgpu install --prefix writes a kernelspec with absolute paths and logos',
   };
   assert.ok(Array.isArray(spec.argv), `argv is not an array: ${JSON.stringify(spec.argv)}`);
   const argv = spec.argv as unknown[];
-  assert.equal(argv.length, 4, `argv ${JSON.stringify(argv)}`);
-  const [node, main, sub, conn] = argv;
+  // The launcher (kernel/cli/assets/launch-kernel.sh) starts node from the start-up snapshot, or plainly.
+  assert.equal(argv.length, 6, `argv ${JSON.stringify(argv)}`);
+  const [shell, launcher, node, main, snapshotKey, conn] = argv;
+  assert.equal(shell, '/bin/sh');
+  assert.equal(typeof launcher, 'string');
+  assert.ok(fs.existsSync(launcher as string), `argv[1] (the launcher) is missing: ${String(launcher)}`);
   assert.equal(typeof node, 'string');
-  assert.ok(path.isAbsolute(node as string), `argv[0] (node) is not absolute: ${String(node)}`);
+  assert.ok(path.isAbsolute(node as string), `argv[2] (node) is not absolute: ${String(node)}`);
   fs.accessSync(node as string, fs.constants.X_OK);
   assert.equal(typeof main, 'string');
-  assert.ok(path.isAbsolute(main as string), `argv[1] (main.js) is not absolute: ${String(main)}`);
-  assert.equal(fs.realpathSync(main as string), fs.realpathSync(CLI), 'argv[1] is not this checkout\'s dist/kernel/cli/main.js');
-  assert.equal(sub, 'kernel');
+  assert.ok(path.isAbsolute(main as string), `argv[3] (main.js) is not absolute: ${String(main)}`);
+  assert.equal(fs.realpathSync(main as string), fs.realpathSync(CLI), 'argv[3] is not this checkout\'s dist/kernel/cli/main.js');
+  assert.match(String(snapshotKey), /^[0-9a-f]{16}$/, 'argv[4] is the key of the snapshot folder in the user\'s cache');
   assert.equal(conn, '{connection_file}');
   assert.equal(spec.display_name, 'TypeScript (tsgpu)');
   assert.equal(spec.language, 'typescript');

@@ -3,11 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { installKernelspec, parseInstallArgs } from '../../kernel/cli/install';
+import { installKernelspec, kernelArgv, parseInstallArgs } from '../../kernel/cli/install';
+import { snapshotDir } from '../../kernel/startup/snapshot-build';
 
 test('install options: default --user, one location at most, a safe --name', () => {
-  assert.deepEqual(parseInstallArgs([]), { where: { kind: 'user' }, name: 'tsgpu' });
-  assert.deepEqual(parseInstallArgs(['--prefix', 'x', '--name', 'ts2']), { where: { kind: 'prefix', dir: path.resolve('x') }, name: 'ts2' });
+  const snapshot = process.platform !== 'win32';
+  assert.deepEqual(parseInstallArgs([]), { where: { kind: 'user' }, name: 'tsgpu', snapshot });
+  assert.deepEqual(parseInstallArgs(['--prefix', 'x', '--name', 'ts2']), { where: { kind: 'prefix', dir: path.resolve('x') }, name: 'ts2', snapshot });
+  assert.deepEqual(parseInstallArgs(['--no-snapshot']), { where: { kind: 'user' }, name: 'tsgpu', snapshot: false });
   assert.match(parseInstallArgs(['--user', '--sys-prefix']) as string, /choose one of/);
   assert.match(parseInstallArgs(['--prefix']) as string, /--prefix needs a directory/);
   assert.match(parseInstallArgs(['--name', '../evil']) as string, /--name needs a kernel name/);
@@ -17,7 +20,7 @@ test('install options: default --user, one location at most, a safe --name', () 
 test('the kernelspec names absolute paths that exist, the display name, language and logos', () => {
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'tsgpu-install-'));
   try {
-    const dir = installKernelspec({ where: { kind: 'prefix', dir: prefix }, name: 'tsgpu' });
+    const dir = installKernelspec({ where: { kind: 'prefix', dir: prefix }, name: 'tsgpu', snapshot: false });
     assert.equal(dir, path.join(prefix, 'share', 'jupyter', 'kernels', 'tsgpu'));
     const spec = JSON.parse(readFileSync(path.join(dir, 'kernel.json'), 'utf8')) as { argv: string[]; display_name: string; language: string; interrupt_mode: string };
     assert.equal(spec.display_name, 'TypeScript (tsgpu)');
@@ -33,4 +36,15 @@ test('the kernelspec names absolute paths that exist, the display name, language
   } finally {
     rmSync(prefix, { recursive: true, force: true });
   }
+});
+
+test('with the snapshot, the kernelspec starts the kernel through the launcher, which names node, the CLI and the snapshot\'s key', () => {
+  const argv = kernelArgv(true);
+  assert.equal(argv[0], '/bin/sh');
+  assert.equal(argv[2], process.execPath);
+  for (const file of argv.slice(1, 4)) assert.ok(path.isAbsolute(file) && existsSync(file), `${file} exists`);
+  assert.match(argv[4]!, /^[0-9a-f]{16}$/);
+  assert.equal(path.basename(snapshotDir()), `snapshot-${argv[4]}`);
+  assert.equal(argv[5], '{connection_file}');
+  assert.match(readFileSync(argv[1]!, 'utf8'), /exec "\$node" --snapshot-blob/);
 });

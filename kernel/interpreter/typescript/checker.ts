@@ -72,7 +72,11 @@ export class CellChecker {
   private nodeTypesDeferred: boolean;
   private effective: ts.CompilerOptions;
 
-  constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig) {
+  /**
+   * `registry` may hold library files parsed and bound already (a start-up snapshot's): files it
+   * holds for the same options are taken from it instead of parsed again.
+   */
+  constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig, registry: ts.DocumentRegistry = t.createDocumentRegistry()) {
     this.config = config;
     this.nodeTypesDeferred = config.options.types?.includes(NODE_TYPES) ?? false;
     this.effective = this.effectiveOptions();
@@ -132,7 +136,7 @@ export class CellChecker {
       modules = t.createModuleResolutionCache(directory, (name) => name, this.config.options);
       typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, this.config.options, modules.getPackageJsonInfoCache());
     };
-    this.service = t.createLanguageService(host, t.createDocumentRegistry());
+    this.service = t.createLanguageService(host, registry);
   }
 
   /** The options in force and where they came from. */

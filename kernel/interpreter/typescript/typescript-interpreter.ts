@@ -86,6 +86,8 @@ function receiverOfFailedCall(message: string): ReceiverKind {
 
 interface Dependencies {
   ts: typeof ts;
+  /** Library files parsed already (a start-up snapshot's), for the checker to reuse. */
+  registry?: ts.DocumentRegistry;
   directory: string;
   magics: MagicRegistry;
   hooks: CellHooks;
@@ -153,7 +155,7 @@ export class TypeScriptInterpreter implements Interpreter {
     const config = loadCheckerConfig(deps.ts, deps.directory);
     this.configNotice = configNotice(config);
     if (this.configNotice !== null) log(this.configNotice.trimEnd());
-    this.checker = new CellChecker(deps.ts, deps.directory, config);
+    this.checker = new CellChecker(deps.ts, deps.directory, config, deps.registry);
     this.introspection = new Introspection(deps.ts, this.checker);
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);

@@ -1,0 +1,268 @@
+// The start-up snapshot's contents. `node --build-snapshot` runs this once (see snapshot-build.ts);
+// a kernel started with `node --snapshot-blob BLOB kernel CONNECTION_FILE` then finds the kernel's
+// modules and the TypeScript compiler loaded, and the standard library parsed and bound, so its
+// first cell is checked without waiting for any of that.
+//
+// While a snapshot is built only Node's built-in modules can be required, so this file loads the
+// kernel's own modules with a small CommonJS loader of its own. In the started kernel they go into
+// Node's module cache, where every later require finds them, and their own requires go through
+// Node's loader from then on.
+//
+// A file the snapshot holds that changed on disk since it was built makes the snapshot stale: the
+// kernel then starts as a plain start does, from the files on disk.
+//
+// The top-level code of every module main.js loads runs while the snapshot is built, not when a
+// kernel starts: it must not read the environment, the working directory, the clock or random
+// numbers, nor start anything (timers, handles); what a kernel needs of those it reads in runKernel.
+import fs from 'node:fs';
+import Module from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type ts from 'typescript';
+
+type Require = (id: string) => unknown;
+
+interface FileStamp {
+  file: string;
+  size: number;
+  mtimeMs: number;
+}
+
+interface LoadedModule {
+  filename: string;
+  module: { exports: unknown; filename: string; loaded: boolean };
+  /** Node's require for this file, once the snapshot has started (null while it is built). */
+  runtime: NodeJS.Require | null;
+}
+
+/** The builder's require: built-in modules only. */
+const builtinRequire: Require = require;
+const modules = new Map<string, LoadedModule>();
+
+const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+const DIST = path.join(PACKAGE_ROOT, 'dist');
+const CLI = path.join(DIST, 'kernel', 'cli', 'main.js');
+
+function notFound(id: string, from: string): Error {
+  return Object.assign(new Error(`Cannot find module '${id}' from ${from}`), { code: 'MODULE_NOT_FOUND' });
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function asFile(base: string, id: string, from: string): string {
+  for (const candidate of [base, `${base}.js`, `${base}.json`, path.join(base, 'index.js')]) {
+    if (isFile(candidate)) return candidate;
+  }
+  throw notFound(id, from);
+}
+
+/** Node's resolution, for what the kernel's modules require at load: relative files and plain packages. */
+function resolve(id: string, from: string): string {
+  // As Node does, a module is known by its real path (node_modules may be a link).
+  return fs.realpathSync(resolveLink(id, from));
+}
+
+function resolveLink(id: string, from: string): string {
+  if (id.startsWith('./') || id.startsWith('../') || path.isAbsolute(id)) return asFile(path.resolve(path.dirname(from), id), id, from);
+  const parts = id.split('/');
+  const nameLength = id.startsWith('@') ? 2 : 1;
+  const name = parts.slice(0, nameLength).join('/');
+  const subpath = parts.slice(nameLength).join('/');
+  for (let dir = path.dirname(from); ; dir = path.dirname(dir)) {
+    const packageDir = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(packageDir)) {
+      if (subpath) return asFile(path.join(packageDir, subpath), id, from);
+      const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { main?: string };
+      return asFile(path.join(packageDir, manifest.main ?? 'index.js'), id, from);
+    }
+    if (path.dirname(dir) === dir) throw notFound(id, from);
+  }
+}
+
+/**
+ * A started snapshot's console (the object `node:console` is) lacks its `Console` class; modules
+ * that make a Console of their own (output-capture.ts) get it back from here.
+ */
+const CONSOLE_CLASS = (builtinRequire('node:console') as { Console: unknown }).Console;
+
+function restoreConsoleClass(): void {
+  if (typeof (console as { Console?: unknown }).Console === 'function') return;
+  Object.defineProperty(console, 'Console', { value: CONSOLE_CLASS, configurable: true, writable: true, enumerable: false });
+}
+
+/**
+ * Built-in modules whose state does not survive a snapshot (worker_threads: a worker made by a
+ * started snapshot cannot read its cwd), loaded only once a property is read in the started process.
+ */
+const DEFERRED_BUILTINS = new Set(['worker_threads']);
+
+function deferredBuiltin(id: string): unknown {
+  return new Proxy({}, {
+    // Asked by the compiled code's import helpers while the snapshot is built: a built-in is no ES module.
+    get: (_target, key) => (key === '__esModule' ? undefined : (builtinRequire(`node:${id}`) as Record<string | symbol, unknown>)[key]),
+  });
+}
+
+function requireFor(record: LoadedModule): NodeJS.Require {
+  const load = (id: string): unknown => {
+    if (record.runtime) return record.runtime(id);
+    if (DEFERRED_BUILTINS.has(id.replace(/^node:/, ''))) return deferredBuiltin(id.replace(/^node:/, ''));
+    if (Module.isBuiltin(id)) return builtinRequire(id);
+    return loadFile(resolve(id, record.filename));
+  };
+  const resolveId = (id: string, options?: { paths?: string[] }): string => {
+    if (record.runtime) return record.runtime.resolve(id, options);
+    if (Module.isBuiltin(id)) return id;
+    return resolve(id, record.filename);
+  };
+  return Object.assign(load, {
+    resolve: Object.assign(resolveId, { paths: (id: string) => record.runtime?.resolve.paths(id) ?? null }),
+    get cache() {
+      return record.runtime?.cache ?? {};
+    },
+    get main() {
+      return record.runtime?.main;
+    },
+    extensions: {},
+  }) as unknown as NodeJS.Require;
+}
+
+function loadFile(filename: string): unknown {
+  const known = modules.get(filename);
+  if (known) return known.module.exports;
+  const record: LoadedModule = { filename, module: { exports: {}, filename, loaded: false }, runtime: null };
+  modules.set(filename, record);
+  const source = fs.readFileSync(filename, 'utf8');
+  if (filename.endsWith('.json')) {
+    record.module.exports = JSON.parse(source);
+  } else {
+    const wrapped = Module.wrap(source.replace(/^#!.*/, ''));
+    const run = new vm.Script(wrapped, { filename }).runInThisContext() as
+      (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
+    run.call(record.module.exports, record.module.exports, requireFor(record), record.module, filename, path.dirname(filename));
+  }
+  record.module.loaded = true;
+  return record.module.exports;
+}
+
+function stamp(file: string): FileStamp {
+  const stat = fs.statSync(file);
+  return { file, size: stat.size, mtimeMs: stat.mtimeMs };
+}
+
+/** The first file that is not as it was when the snapshot was built, or null. (snapshot-build.ts has its twin.) */
+function changedFile(stamps: FileStamp[]): string | null {
+  for (const { file, size, mtimeMs } of stamps) {
+    try {
+      const stat = fs.statSync(file);
+      if (stat.size !== size || stat.mtimeMs !== mtimeMs) return file;
+    } catch {
+      return file;
+    }
+  }
+  return null;
+}
+
+/** Puts the snapshot's modules into Node's module cache; their requires go through Node from now on. */
+function installModules(): void {
+  const cache = Module.createRequire(CLI).cache;
+  const nodeModulePaths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths;
+  for (const record of modules.values()) {
+    const module = new Module(record.filename);
+    module.filename = record.filename;
+    module.paths = nodeModulePaths(path.dirname(record.filename));
+    module.exports = record.module.exports;
+    module.loaded = true;
+    cache[record.filename] = module;
+    record.runtime = Module.createRequire(record.filename);
+  }
+}
+
+/**
+ * Loads what a kernel's first cell needs and checks a cell once, so that the library files are
+ * parsed and bound in the registry the kernel's checker will use.
+ */
+function warm(): FileStamp[] {
+  const main = path.join(DIST, 'kernel', 'main.js');
+  const typescriptFile = resolve('typescript', main);
+  const t = loadFile(typescriptFile) as typeof ts;
+  loadFile(main);
+  const load = <T>(file: string): T => loadFile(path.join(DIST, 'kernel', file)) as T;
+  const { CellChecker } = load<typeof import('../interpreter/typescript/checker')>('interpreter/typescript/checker.js');
+  const { loadCheckerConfig } = load<typeof import('../interpreter/typescript/compiler-options')>('interpreter/typescript/compiler-options.js');
+  const { CellTranspiler } = load<typeof import('../interpreter/typescript/transpile')>('interpreter/typescript/transpile.js');
+  const { setWarmRegistry } = load<typeof import('./warm-start')>('startup/warm-start.js');
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-snapshot-'));
+  // Every file the compiler reads while warming is part of what the snapshot holds.
+  const read = new Set<string>();
+  const readFile = t.sys.readFile;
+  t.sys.readFile = (file, encoding) => {
+    read.add(path.resolve(file));
+    return readFile(file, encoding);
+  };
+  try {
+    const registry = t.createDocumentRegistry();
+    const checker = new CellChecker(t, directory, loadCheckerConfig(t, directory), registry);
+    checker.warmUp();
+    // Transpiling once initialises the compiler's emit paths the first cell takes.
+    new CellTranspiler(t).transpile('const warmUp: number = 1;\nwarmUp + 1');
+    setWarmRegistry(registry);
+    const files = [...read].filter((file) => !file.startsWith(directory) && isFile(file));
+    // package.json: the version the kernel reports was read from it.
+    return [...modules.keys(), ...files, path.join(PACKAGE_ROOT, 'package.json')].map(stamp);
+  } finally {
+    t.sys.readFile = readFile;
+    fs.rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+const stamps = warm();
+// The builder (snapshot-build.ts) keeps these beside the blob too, to tell whether it is current without starting it.
+const stampsFile = process.env['TSGPU_SNAPSHOT_STAMPS'];
+if (stampsFile) fs.writeFileSync(stampsFile, JSON.stringify(stamps));
+
+/**
+ * Node processes a cell starts with `process.execArgv` (child_process.fork does by default) must
+ * run their own script, not start from this snapshot.
+ */
+function forgetSnapshotFlag(): void {
+  const at = process.execArgv.findIndex((arg) => arg === '--snapshot-blob' || arg.startsWith('--snapshot-blob='));
+  if (at >= 0) process.execArgv.splice(at, process.execArgv[at] === '--snapshot-blob' ? 2 : 1);
+}
+
+v8.startupSnapshot.setDeserializeMainFunction(() => {
+  restoreConsoleClass();
+  forgetSnapshotFlag();
+  const changed = changedFile(stamps);
+  if (changed !== null) {
+    fs.writeSync(2, `[tsgpu] the start-up snapshot is out of date (${changed} changed since it was built): starting without it\n`);
+    modules.clear();
+  } else {
+    installModules();
+    // `kernel FILE` (what the launcher runs): straight to the kernel, whose modules are here already.
+    const [command, connectionFile, extra] = process.argv.slice(1);
+    if (command === 'kernel' && connectionFile !== undefined && extra === undefined) {
+      process.argv.splice(1, 0, CLI);
+      const { runKernel } = loadFile(path.join(DIST, 'kernel', 'main.js')) as typeof import('../main');
+      try {
+        runKernel(connectionFile);
+      } catch (error) {
+        process.stderr.write(`tsgpu: ${(error as Error).message}\n`);
+        process.exit(1);
+      }
+      return;
+    }
+  }
+  // Anything else goes through the CLI, which expects its script first (Node passes the arguments
+  // after the blob as they are).
+  process.argv.splice(1, 0, CLI);
+  Module.createRequire(CLI)(CLI);
+});
