@@ -9,6 +9,13 @@ root=${TSGPU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tsgpu}
 dir=$root/snapshot-$key
 TSGPU_SNAPSHOT_DIR=$dir
 export TSGPU_SNAPSHOT_DIR
+# glibc gives each thread that mallocs an arena of its own (the protocol worker, V8's and libuv's
+# helpers) and keeps freed memory mapped: two arenas and an earlier trim took RSS after warm-up
+# from 177 to 159 MiB in one measurement (node run with --max-semi-space-size=4 in both).
+# A user's own setting wins.
+MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-131072}
+export MALLOC_ARENA_MAX MALLOC_TRIM_THRESHOLD_
 if [ -r "$dir/identity" ] && read -r expected < "$dir/identity"; then
   # Unquoted: the two lines stat prints become one, as identity holds them.
   actual=$(echo $(stat -L -c '%d:%i:%s:%Y' "$node" "$dir/kernel.blob" 2>/dev/null))

@@ -202,19 +202,23 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   /**
-   * Readies the checker without Node's declarations (what a first cell needs), then, once no cell
-   * is running, loads those too: the first cell waits only for what it uses.
+   * Readies the checker without Node's declarations (what a first cell needs), then, once a cell
+   * has run and no cell is running, loads those too: the first cell waits only for what it uses.
+   * Idle time before the first cell does not count: a kernel started from a snapshot is warm
+   * before its client has connected, and loading them then (seconds, blocking) would land on the
+   * client's first request.
    */
   warmUp(): void {
     this.checker.warmUp();
     let idleAt = -1;
     const loadRest = (): void => {
       if (!this.checker.deferring) return;
-      if (this.running === null && idleAt === this.cellsStarted) {
+      const idle = this.running === null && this.cellsStarted > 0;
+      if (idle && idleAt === this.cellsStarted) {
         this.checker.loadDeferredTypes();
         return;
       }
-      idleAt = this.running === null ? this.cellsStarted : -1;
+      idleAt = idle ? this.cellsStarted : -1;
       setTimeout(loadRest, IDLE_BEFORE_LOADING_MS).unref();
     };
     setTimeout(loadRest, IDLE_BEFORE_LOADING_MS).unref();
