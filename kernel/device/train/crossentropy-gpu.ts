@@ -1,7 +1,8 @@
 // Categorical crossentropy on probabilities (tfjs-layers' loss, clip included) and its gradient,
 // each as one WGSL program run through tfjs-backend-webgpu's own runWebGPUProgram (pipeline cache,
 // uniforms, command batching and timing are tfjs's). One invocation per sample row: rows are
-// short (the classes), and the row's sums are taken in order in f32.
+// short (the classes), and the row's sums are taken in order in f32. Inputs are read through f32():
+// int32 labels cast to float32 keep their int32 buffer on tfjs-backend-webgpu, declared array<i32>.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { CrossentropyCall } from './crossentropy';
 
@@ -32,11 +33,11 @@ fn main(row : i32) {
   if (row >= uniforms.rows) { return; }
   let base = row * uniforms.classes;
   var total = 0.0;
-  for (var j = 0; j < uniforms.classes; j++) { total = total + P[base + j]; }
+  for (var j = 0; j < uniforms.classes; j++) { total = total + f32(P[base + j]); }
   var sum = 0.0;
   for (var j = 0; j < uniforms.classes; j++) {
-    let clipped = clamp(P[base + j] / total, uniforms.low, uniforms.high);
-    sum = sum + T[base + j] * log(clipped);
+    let clipped = clamp(f32(P[base + j]) / total, uniforms.low, uniforms.high);
+    sum = sum + f32(T[base + j]) * log(clipped);
   }
   result[row] = -sum;
 }`;
@@ -48,15 +49,15 @@ fn main(row : i32) {
   if (row >= uniforms.rows) { return; }
   let base = row * uniforms.classes;
   var total = 0.0;
-  for (var j = 0; j < uniforms.classes; j++) { total = total + P[base + j]; }
-  let upstream = D[row];
+  for (var j = 0; j < uniforms.classes; j++) { total = total + f32(P[base + j]); }
+  let upstream = f32(D[row]);
   var weighted = 0.0;
   for (var j = 0; j < uniforms.classes; j++) {
-    let q = P[base + j] / total;
+    let q = f32(P[base + j]) / total;
     var g = 0.0;
-    if (q >= uniforms.low && q <= uniforms.high) { g = -upstream * T[base + j] / q; }
+    if (q >= uniforms.low && q <= uniforms.high) { g = -upstream * f32(T[base + j]) / q; }
     result[base + j] = g;
-    weighted = weighted + g * P[base + j];
+    weighted = weighted + g * f32(P[base + j]);
   }
   let correction = weighted / (total * total);
   for (var j = 0; j < uniforms.classes; j++) { result[base + j] = result[base + j] / total - correction; }

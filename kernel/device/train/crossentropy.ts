@@ -72,12 +72,15 @@ export function installFusedCrossentropy(core: TfCoreModule): void {
   const registeredFor = new Set<BackendLike>();
   const nameOf = (backend: BackendLike): string | undefined => Object.keys(engine.registry).find((name) => engine.registry[name] === backend);
   installed = (targets, probabilities) => {
-    const infos = [targets, probabilities].map((tensor) => engine.state.tensorInfo.get(tensor.dataId));
-    const backend = infos[0]?.backend;
-    if (!backend || infos.some((info) => info?.backend !== backend || info.dtype !== 'float32')) return null;
+    // The buffers' own dtypes: on a GPU, int32 labels cast to float32 keep their int32 buffer.
+    const [targetInfo, probabilityInfo] = [targets, probabilities].map((tensor) => engine.state.tensorInfo.get(tensor.dataId));
+    const backend = probabilityInfo?.backend;
+    if (!backend || targetInfo?.backend !== backend || probabilityInfo.dtype !== 'float32') return null;
     if (probabilities.rank !== 2 || targets.shape.join() !== probabilities.shape.join()) return null;
     const onGpu = isWebGpuBackend(backend);
     if (!onGpu && !isWasmBackend(backend)) return null;
+    // The WGSL programs read int32 targets as f32 values; the wasm loops read float32 only.
+    if (targetInfo.dtype !== 'float32' && !(onGpu && targetInfo.dtype === 'int32')) return null;
     if (!registeredFor.has(backend)) {
       const name = nameOf(backend);
       if (name === undefined) return null;
