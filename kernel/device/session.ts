@@ -21,6 +21,7 @@ import { TensorFinalizer } from './tensor-finalizer';
 import { TensorMoves } from './tensor-moves';
 import { creator, madeByUser, userCreation } from './user-made';
 import { installFusedAdam } from './train/adam-update';
+import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
@@ -72,6 +73,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.transferEngine = new TransferEngine(engine);
     // Before Placement, which lists the kernels wasm has once.
     installFusedAdam(tfjs.core);
+    installTrainingKernels(tfjs.core);
     this.placement = new Placement(engine, {
       move: (event) => this.record(event),
       placed: (buffer, device, operation) => this.placed(buffer, device, operation),

@@ -3,16 +3,28 @@
 // every step: on a GPU each step then waits for the whole step to finish before the next one can
 // be queued. Without that wait the host queues step n+1 while the GPU runs step n; the user reads
 // the loss back when they want to see it (every N steps), and disposes the losses they keep.
+// A model compiled with loss 'categoricalCrossentropy' trains here with the fused loss
+// (crossentropy.ts): two kernels where tfjs-layers' loss and its gradient make ~35 ops. On wasm a
+// transposed product goes through XNNPACK (transposed-matmul.ts).
 import type { TfCoreModule, TfLayersModule } from '../tfjs';
+import type { TensorLike } from '../engine-internals';
+import { fusedCrossentropy } from './crossentropy';
+import { inFastPath, installTransposedMatMul } from './transposed-matmul';
 
 interface Tensorish {
   dispose(): void;
 }
 
+type LossFunction = (targets: TensorLike, outputs: TensorLike) => TensorLike;
+
 /** tfjs-layers 4.22's LayersModel (dist/engine/training.js), the parts trainOnBatch uses. */
 interface TrainableModel {
   model?: TrainableModel;
   optimizer_?: unknown;
+  /** What compile was given: a name, a function, or one per output. */
+  loss?: unknown;
+  /** One per output, made by compile; the train function reads them at each call. */
+  lossFunctions: LossFunction[];
   standardizeUserDataXY(x: unknown, y: unknown, checkBatchAxis: boolean): [Tensorish[], Tensorish[]];
   makeTrainFunction(): (data: Tensorish[]) => Tensorish[];
 }
@@ -24,7 +36,17 @@ function disposeMade(made: Tensorish[], given: unknown): void {
   for (const tensor of made) if (!kept.has(tensor)) tensor.dispose();
 }
 
+/** The loss functions a step uses: the fused crossentropy where compile named categoricalCrossentropy for the one output. */
+function stepLosses(model: TrainableModel): LossFunction[] | null {
+  const fused = fusedCrossentropy();
+  const named = Array.isArray(model.loss) && model.loss.length === 1 ? model.loss[0] : model.loss;
+  if (fused === null || named !== 'categoricalCrossentropy' || model.lossFunctions.length !== 1) return null;
+  const tfjsLoss = model.lossFunctions[0]!;
+  return [(targets, outputs) => fused(targets, outputs) ?? tfjsLoss(targets, outputs)];
+}
+
 export function installTrainStep(core: TfCoreModule, layers: TfLayersModule): void {
+  installTransposedMatMul(core);
   const modelProto = layers.LayersModel.prototype as unknown as Record<string, unknown>;
   modelProto['trainStep'] = function trainStep(this: TrainableModel, x: unknown, y: unknown): Tensorish {
     // A Sequential trains the LayersModel it wraps, as its trainOnBatch does.
@@ -33,10 +55,17 @@ export function installTrainStep(core: TfCoreModule, layers: TfLayersModule): vo
       throw new Error('model.trainStep: the model has no optimizer yet: call model.compile({ optimizer, loss }) first.');
     }
     const [inputs, targets] = model.standardizeUserDataXY(x, y, true);
-    const [loss, ...metrics] = model.makeTrainFunction()(inputs.concat(targets));
-    core.dispose(metrics as never);
-    disposeMade(inputs, x);
-    disposeMade(targets, y);
-    return loss!;
+    const compiled = model.lossFunctions;
+    const fused = stepLosses(model);
+    if (fused) model.lossFunctions = fused;
+    try {
+      const [loss, ...metrics] = inFastPath(() => model.makeTrainFunction()(inputs.concat(targets)));
+      core.dispose(metrics as never);
+      return loss!;
+    } finally {
+      model.lossFunctions = compiled;
+      disposeMade(inputs, x);
+      disposeMade(targets, y);
+    }
   };
 }

@@ -1,0 +1,84 @@
+// Categorical crossentropy on probabilities (tfjs-layers' loss, clip included) and its gradient,
+// each as one WGSL program run through tfjs-backend-webgpu's own runWebGPUProgram (pipeline cache,
+// uniforms, command batching and timing are tfjs's). One invocation per sample row: rows are
+// short (the classes), and the row's sums are taken in order in f32. Inputs are read through f32():
+// int32 labels cast to float32 keep their int32 buffer on tfjs-backend-webgpu, declared array<i32>.
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { CrossentropyCall } from './crossentropy';
+
+/** The part of tfjs-backend-webgpu 4.22's backend (dist/backend_webgpu.js) a program of our own needs. */
+interface GpuProgramRunner {
+  runWebGPUProgram(program: object, inputs: TensorInfo[], outputDtype: 'float32', uniforms: { type: 'int32' | 'float32'; data: number[] }[]): TensorInfo;
+}
+
+const WORKGROUP = 64;
+
+/** tfjs-backend-webgpu's WebGPUProgram fields for a program over rows (a flat dispatch, one invocation per row). */
+function rowProgram(shaderKey: string, variableNames: string[], outputShape: number[], rows: number, userCode: string): object {
+  return {
+    shaderKey,
+    variableNames,
+    outputShape,
+    dispatchLayout: { x: outputShape.map((_, axis) => axis) },
+    dispatch: [Math.ceil(rows / WORKGROUP), 1, 1],
+    workgroupSize: [WORKGROUP, 1, 1],
+    uniforms: 'rows : i32, classes : i32, low : f32, high : f32,',
+    getUserCode: () => userCode,
+  };
+}
+
+// L = -Σ_j t_j · log(clip(p_j / Σ_k p_k, ε, 1 - ε)), as tfjs-layers' categoricalCrossentropy.
+const FORWARD = `
+fn main(row : i32) {
+  if (row >= uniforms.rows) { return; }
+  let base = row * uniforms.classes;
+  var total = 0.0;
+  for (var j = 0; j < uniforms.classes; j++) { total = total + f32(P[base + j]); }
+  var sum = 0.0;
+  for (var j = 0; j < uniforms.classes; j++) {
+    let clipped = clamp(f32(P[base + j]) / total, uniforms.low, uniforms.high);
+    sum = sum + f32(T[base + j]) * log(clipped);
+  }
+  result[row] = -sum;
+}`;
+
+// dp_k = g_k / s - (Σ_j g_j p_j) / s², with g_j = -dy · t_j / clip(q_j) where ε ≤ q_j ≤ 1 - ε (else 0),
+// q = p / s, s = Σ p: the chain tfjs's gradients of neg, sum, mul, log, clipByValue and div make.
+const GRADIENT = `
+fn main(row : i32) {
+  if (row >= uniforms.rows) { return; }
+  let base = row * uniforms.classes;
+  var total = 0.0;
+  for (var j = 0; j < uniforms.classes; j++) { total = total + f32(P[base + j]); }
+  let upstream = f32(D[row]);
+  var weighted = 0.0;
+  for (var j = 0; j < uniforms.classes; j++) {
+    let q = f32(P[base + j]) / total;
+    var g = 0.0;
+    if (q >= uniforms.low && q <= uniforms.high) { g = -upstream * f32(T[base + j]) / q; }
+    result[base + j] = g;
+    weighted = weighted + g * f32(P[base + j]);
+  }
+  let correction = weighted / (total * total);
+  for (var j = 0; j < uniforms.classes; j++) { result[base + j] = result[base + j] / total - correction; }
+}`;
+
+function uniformsOf(call: CrossentropyCall): { type: 'int32' | 'float32'; data: number[] }[] {
+  const [rows, classes] = call.probabilities.shape as [number, number];
+  return [
+    { type: 'int32', data: [rows] }, { type: 'int32', data: [classes] },
+    { type: 'float32', data: [call.epsilon] }, { type: 'float32', data: [1 - call.epsilon] },
+  ];
+}
+
+export function crossentropyOnGpu(backend: object, call: CrossentropyCall): TensorInfo {
+  const rows = call.probabilities.shape[0]!;
+  const program = rowProgram('tsgpu_categorical_crossentropy', ['P', 'T'], [rows], rows, FORWARD);
+  return (backend as GpuProgramRunner).runWebGPUProgram(program, [call.probabilities, call.targets], 'float32', uniformsOf(call));
+}
+
+export function crossentropyGradientOnGpu(backend: object, call: CrossentropyCall & { upstream: TensorInfo }): TensorInfo {
+  const rows = call.probabilities.shape[0]!;
+  const program = rowProgram('tsgpu_categorical_crossentropy_grad', ['P', 'T', 'D'], call.probabilities.shape, rows, GRADIENT);
+  return (backend as GpuProgramRunner).runWebGPUProgram(program, [call.probabilities, call.targets, call.upstream], 'float32', uniformsOf(call));
+}

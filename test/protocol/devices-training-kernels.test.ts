@@ -1,0 +1,102 @@
+// The kernels model.trainStep and wasm training add, against independent references computed in
+// this test: the fused categorical crossentropy and its gradient against tfjs-layers' own loss
+// and tf.grad of it (clipped probabilities included, whose gradient is 0), on cpu and gpu:0; and
+// wasm's convolution filter gradient against the definition, summed in tfjs-backend-cpu's order in
+// double precision here, which it must equal bit for bit (strides 1 and 2, 'valid' and 'same').
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { printed, runOk, useDeviceKernel } from '../support/devices';
+
+function maxRelative(ours: number[], theirs: number[]): number {
+  assert.equal(ours.length, theirs.length);
+  return Math.max(...ours.map((value, i) => Math.abs(value - theirs[i]!) / Math.max(Math.abs(theirs[i]!), 1e-6)));
+}
+
+/** Rows of probabilities (one below ε, one row not summing to 1) and one-hot targets, as JSON arrays. */
+const LOSS_CASE = `const probs = tf.tensor2d([
+  [0.7, 0.2, 0.1, 1e-9],
+  [0.25, 0.25, 0.25, 0.25],
+  [0.05, 0.05, 0.6, 0.3],
+  [0.5, 0.9, 0.3, 0.3],
+]);
+const onehot = tf.tensor2d([[1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]]);
+// int32 labels cast to float32 (on a GPU their buffer stays int32).
+const castLabels = tf.tensor2d([[1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [0, 0, 0, 1]], undefined, 'int32').toFloat();
+const fusedWith = (targets: tf.Tensor) => (p: tf.Tensor) => tf.engine().runKernel('FusedCategoricalCrossentropy', { probabilities: p, targets }, { epsilon: 1e-7 }) as tf.Tensor;
+const fused = fusedWith(onehot);
+const layersLoss = (p: tf.Tensor) => tf.metrics.categoricalCrossentropy(onehot, p);
+// A weight per row, so the gradient's upstream is not all ones.
+const weights = tf.tensor1d([1, 2, 0.5, 3]);
+const gradOf = (loss: (p: tf.Tensor) => tf.Tensor) => tf.grad((p: tf.Tensor) => tf.sum(tf.mul(loss(p), weights)))(probs);
+console.log(JSON.stringify({
+  fused: Array.from(await fused(probs).data()), layers: Array.from(await layersLoss(probs).data()),
+  fusedGrad: Array.from(await gradOf(fused).data()), layersGrad: Array.from(await gradOf(layersLoss).data()),
+  castLabels: Array.from(await fusedWith(castLabels)(probs).data()),
+}));`;
+
+for (const device of ['cpu', 'gpu:0']) {
+  describe(`the fused categorical crossentropy on ${device}`, () => {
+    const kernel = useDeviceKernel();
+    before(async () => {
+      await runOk(kernel(), `%device ${device}`);
+      // A GPU backend gets the kernels at its first trainStep with this loss.
+      await runOk(kernel(), `const tiny = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 4, activation: 'softmax' })] });
+tiny.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+tiny.trainStep(tf.ones([2, 3]), tf.oneHot([1, 2], 4).toFloat()).dispose();`);
+    });
+
+    test("its loss and gradient are tfjs-layers' (relative 1e-6), a clipped probability's gradient 0", async () => {
+      const result = JSON.parse(await printed(kernel(), LOSS_CASE)) as Record<'fused' | 'layers' | 'fusedGrad' | 'layersGrad' | 'castLabels', number[]>;
+      assert.ok(maxRelative(result.fused, result.layers) <= 1e-6, JSON.stringify(result));
+      assert.ok(maxRelative(result.fusedGrad, result.layersGrad) <= 1e-6, JSON.stringify(result));
+      assert.deepEqual(result.castLabels, result.fused, 'int32 labels cast to float32 give the same loss');
+      // Row 0's last probability lies below ε: clipped, no gradient (its target is 0 too, so the
+      // sum's share is what is left, as in tfjs's chain). Row 3 sums to 2: scaled before the log.
+      assert.ok(result.layersGrad.some((value) => value !== 0) && result.fusedGrad.every(Number.isFinite), JSON.stringify(result));
+    });
+  });
+}
+
+/** x and dy from a seeded generator, the filter gradient by the kernel, and the reference by definition. */
+function convCase(strides: number, pad: 'valid' | 'same'): string {
+  return `{
+  let seed = 12345;
+  const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
+  const [batch, height, width, inC, outC, k, s] = [3, 9, 8, 3, 5, 3, ${strides}];
+  const pad: 'valid' | 'same' = ['valid', 'same'][${pad === 'same' ? 1 : 0}] as 'valid' | 'same';
+  const xv = Float32Array.from({ length: batch * height * width * inC }, next);
+  const x = tf.tensor4d(xv, [batch, height, width, inC]);
+  const y = tf.conv2d(x, tf.zeros([k, k, inC, outC]) as tf.Tensor4D, s, pad);
+  const [outH, outW] = [y.shape[1], y.shape[2]];
+  const dyv = Float32Array.from({ length: batch * outH * outW * outC }, next);
+  const dy = tf.tensor4d(dyv, [batch, outH, outW, outC]);
+  const ours = await (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [s, s], pad, dataFormat: 'NHWC', filterShape: [k, k, inC, outC] }) as tf.Tensor).data();
+  const top = pad === 'same' ? Math.floor(Math.max((outH - 1) * s + k - height, 0) / 2) : 0;
+  const left = pad === 'same' ? Math.floor(Math.max((outW - 1) * s + k - width, 0) / 2) : 0;
+  const expected = new Float32Array(k * k * inC * outC);
+  for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) for (let i = 0; i < inC; i++) for (let o = 0; o < outC; o++) {
+    let sum = 0;
+    for (let b = 0; b < batch; b++) for (let yr = 0; yr < outH; yr++) for (let yc = 0; yc < outW; yc++) {
+      const [xr, xc] = [r + yr * s - top, c + yc * s - left];
+      if (xr < 0 || xr >= height || xc < 0 || xc >= width) continue;
+      sum += xv[((b * height + xr) * width + xc) * inC + i]! * dyv[((b * outH + yr) * outW + yc) * outC + o]!;
+    }
+    expected[((r * k + c) * inC + i) * outC + o] = sum;
+  }
+  console.log(JSON.stringify({ backend: tf.getBackend(), equal: expected.every((v, i) => Object.is(v, ours[i])), first: [expected[0], ours[0]] }));
+}`;
+}
+
+describe("wasm's convolution filter gradient", () => {
+  const kernel = useDeviceKernel();
+  before(async () => {
+    await runOk(kernel(), '%device cpu');
+  });
+  for (const [strides, pad] of [[1, 'valid'], [2, 'same']] as const) {
+    test(`strides ${strides}, '${pad}': the definition's sums in tfjs-backend-cpu's order, bit for bit, and it runs on wasm`, async () => {
+      const result = JSON.parse(await printed(kernel(), convCase(strides, pad))) as { backend: string; equal: boolean; first: number[] };
+      assert.equal(result.backend, 'wasm', 'the cpu device is the wasm backend');
+      assert.ok(result.equal, JSON.stringify(result));
+    });
+  }
+});
