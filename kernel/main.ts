@@ -27,7 +27,19 @@ function routeProcessWarnings(): void {
   });
 }
 
+/**
+ * The launcher's allocator settings (launch-kernel.sh) were read by glibc as the process started;
+ * cells and the processes they start get the environment the user had.
+ */
+function forgetLauncherDefaults(): void {
+  for (const name of (process.env['TSGPU_MALLOC_DEFAULTS'] ?? '').split(' ')) {
+    if (name.startsWith('MALLOC_')) delete process.env[name];
+  }
+  delete process.env['TSGPU_MALLOC_DEFAULTS'];
+}
+
 export function runKernel(connectionFile: string): void {
+  forgetLauncherDefaults();
   const connection = readConnectionFile(connectionFile);
   const warning = connectionFileWarning(connectionFile);
   if (warning) log(`warning: ${warning}`);

@@ -107,7 +107,11 @@ function lock(dir: string): (() => void) | null {
  * and only then puts it where the launcher looks. Returns null, or why it was not built.
  */
 export function buildSnapshot(dir = snapshotDir()): string | null {
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    return `its folder cannot be made (${(error as Error).message}); set TSGPU_CACHE_DIR to a folder you can write`;
+  }
   const unlock = lock(dir);
   if (!unlock) return 'another build of the snapshot is under way';
   const partial = path.join(dir, `${BLOB}.${process.pid}.partial`);

@@ -145,7 +145,9 @@ function loadFile(filename: string): unknown {
     record.module.exports = JSON.parse(source);
   } else {
     const wrapped = Module.wrap(source.replace(/^#!.*/, ''));
-    const run = new vm.Script(wrapped, { filename }).runInThisContext() as
+    // A module's own `import()` (the device layer loads Dawn's binding so) goes to Node's loader,
+    // as it does for a module Node loaded; without this it throws in a started snapshot.
+    const run = new vm.Script(wrapped, { filename, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInThisContext() as
       (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
     run.call(record.module.exports, record.module.exports, requireFor(record), record.module, filename, path.dirname(filename));
   }

@@ -54,12 +54,14 @@ async function check(name: string): Promise<{ checked: Checked; stderr: string }
 }
 
 function assertCellsRan(checked: Checked): void {
-  const [typed, wrong, tensor, child] = checked.cells;
+  const [typed, wrong, tensor, gpu, env, child] = checked.cells;
   assert.deepEqual([typed?.status, typed?.result], ['ok', '42'], JSON.stringify(typed));
   assert.equal(wrong?.status, 'error', JSON.stringify(wrong));
   assert.match(wrong?.evalue ?? '', /TS2322/, JSON.stringify(wrong));
   assert.deepEqual([tensor?.status, tensor?.result], ['ok', '6'], JSON.stringify(tensor));
   assert.deepEqual([child?.status, child?.result], ['ok', "'42'"], JSON.stringify(child));
+  assert.deepEqual([gpu?.status, gpu?.result], ['ok', '3'], JSON.stringify(gpu));
+  assert.deepEqual([env?.status, env?.result], ['ok', "'none'"], JSON.stringify(env));
 }
 
 const fromSnapshot = (checked: Checked, blob: string): boolean =>

@@ -13,9 +13,12 @@ export TSGPU_SNAPSHOT_DIR
 # helpers) and keeps freed memory mapped: two arenas and an earlier trim took RSS after warm-up
 # from 177 to 159 MiB in one measurement (node run with --max-semi-space-size=4 in both).
 # A user's own setting wins.
-MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
-MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-131072}
-export MALLOC_ARENA_MAX MALLOC_TRIM_THRESHOLD_
+# The kernel takes the ones set here out of its environment once started (glibc has read them),
+# so that cells and the processes they start see the user's environment as it was.
+TSGPU_MALLOC_DEFAULTS=
+[ -z "${MALLOC_ARENA_MAX+set}" ] && MALLOC_ARENA_MAX=2 && export MALLOC_ARENA_MAX && TSGPU_MALLOC_DEFAULTS="MALLOC_ARENA_MAX"
+[ -z "${MALLOC_TRIM_THRESHOLD_+set}" ] && MALLOC_TRIM_THRESHOLD_=131072 && export MALLOC_TRIM_THRESHOLD_ && TSGPU_MALLOC_DEFAULTS="$TSGPU_MALLOC_DEFAULTS MALLOC_TRIM_THRESHOLD_"
+export TSGPU_MALLOC_DEFAULTS
 if [ -r "$dir/identity" ] && read -r expected < "$dir/identity"; then
   # Unquoted: the two lines stat prints become one, as identity holds them.
   actual=$(echo $(stat -L -c '%d:%i:%s:%Y' "$node" "$dir/kernel.blob" 2>/dev/null))
