@@ -5,7 +5,7 @@ import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
 import { withMoveSetup } from '../transfer/staging-pool';
-import { moveWaits, waitForQueuedWork } from './queue-wait';
+import { moveWaits, queuedWorkDone, waitForQueuedWork } from './queue-wait';
 
 /** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
 const SETTLE_MS = 20;
@@ -109,5 +109,25 @@ export class GpuTiming {
     const elapsed = performance.now() - started;
     const stagingMs = Math.min(elapsed, setupMs);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
+  }
+
+  /**
+   * A read of GPU values: its copy is queued right behind the GPU's queued work (one round trip,
+   * as tfjs's own read), with a fence before it that says when that work finished. The wait is
+   * until the fence, and the staging set-up where it outlasted the fence (set-up runs first,
+   * alongside the wait); the copy is the rest.
+   */
+  async waitAlongsideCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+    if (gpu === null) return this.waitThenCopy(device, gpu, copy);
+    const started = performance.now();
+    const fence = queuedWorkDone(gpu, this.clocks.get(device));
+    // A failed copy is what the caller hears about; the fence's failure then says nothing more.
+    fence.catch(() => undefined);
+    const { value, setupMs } = await withMoveSetup(copy);
+    const queued = await fence;
+    const elapsed = performance.now() - started;
+    const stagingMs = Math.min(Math.max(0, setupMs - queued.ms), Math.max(0, elapsed - queued.ms));
+    const waitMs = Math.min(elapsed, queued.ms + stagingMs);
+    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
   }
 }
