@@ -63,6 +63,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private readonly profiler: OpProfiler;
   /** Where the user last moved each buffer explicitly, and with what: a hint never advises undoing it. */
   private readonly explicitlyPlaced = new WeakMap<BufferInfo, { device: string; operation: string; cell: number }>();
+  /** The site last worked out for a tensor made inside a library call, with what it was worked out from. */
+  private lastCallSite: { origin: MoveOrigin; where: CellLocation | null; shallow: boolean; site: MoveSite } | null = null;
   /** Each cell's source, as far as the hints need it: which of its lines lie inside the user's loops. */
   private readonly sources = new Map<number, CellSource>();
 
@@ -332,12 +334,19 @@ export class DeviceSession implements DeviceControl, TensorMover {
     // up, and reading only those keeps a GPU op's cost near what it was without this record.
     const scope = this.engine.state.activeScope?.name ?? '';
     const shallow = !madeByUser() && scope.endsWith(OP_SCOPE);
-    const where = origin !== null && origin.by !== 'user' ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
+    const inCall = origin !== null && origin.by !== 'user';
+    const where = inCall ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
+    // Inside one library call (trainOnBatch making Adam's scalars, ~30 a step) every tensor gets the
+    // same site: the last one is reused rather than worked out again for each.
+    const last = this.lastCallSite;
+    if (inCall && last !== null && last.origin === origin && last.where === where && last.shallow === shallow) return last.site;
     // A few frames hold the op's line, not the running cell's outermost call site.
     const own = shallow && where !== null ? { cell: where.cell, line: where.line } : where;
     // What tfjs makes for itself (an op's constants, a gradient's ones, an optimizer's scalars) is
     // the library's, not a tensor the user made: no hint tells the user to move it.
-    return this.siteOf(own, origin ?? creator(scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation()));
+    const site = this.siteOf(own, origin ?? creator(scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation()));
+    if (inCall) this.lastCallSite = { origin, where, shallow, site };
+    return site;
   }
 
   /**

@@ -93,10 +93,16 @@ export class TensorMoves {
     placement.explicitly(operation, () => engine.moveData(backend, tensor.dataId), extra);
   }
 
-  /** A read of GPU values: its copy queued behind the GPU's work at once, the two timed apart. */
+  /**
+   * A read of GPU values: its copy queued behind the GPU's work at once, the two timed apart. A
+   * read that must first set up a staging buffer waits, then copies, so that the set-up shows as
+   * a wait of its own rather than hidden behind the GPU's work.
+   */
   private waitAlongsideCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     const gpu = this.parts.engine.registry[this.parts.registry.backendName(gpuName)];
-    return this.parts.timing.waitAlongsideCopy(gpuName, gpu && isWebGpuBackend(gpu) ? gpu : null, copy);
+    const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
+    if (webGpu === null || !this.parts.transferEngine.readbackReady(webGpu)) return this.parts.timing.waitThenCopy(gpuName, webGpu, copy);
+    return this.parts.timing.waitAlongsideCopy(gpuName, webGpu, copy);
   }
 
   /** A GPU move's wait for queued work and its copy, timed apart. */

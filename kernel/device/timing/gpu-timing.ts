@@ -24,8 +24,6 @@ export class GpuTiming {
   private enabled = true;
   /** Submits of tfjs's recorded work per GPU, counted so a move's wait can see work queued while it waited. */
   private readonly submits = new Map<string, { count: number }>();
-  /** Passes the clock could not time per GPU, since the last collect. */
-  private readonly untimed = new Map<string, { passes: number }>();
 
   constructor(private readonly cellNow: () => number) {}
 
@@ -43,7 +41,6 @@ export class GpuTiming {
       counter.count++;
       submit();
     };
-    this.countUntimedPasses(device, backend, clock);
   }
 
   setEnabled(on: boolean): void {
@@ -62,35 +59,10 @@ export class GpuTiming {
       clock.flush();
       if (waitForAll) await clock.settled();
       else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-      const untimed = this.untimed.get(device);
-      times.set(device, { intervals: clock.take(), clock, untimedPasses: untimed?.passes ?? 0 });
-      if (untimed) untimed.passes = 0;
+      times.set(device, { intervals: clock.take(), clock, untimedPasses: clock.untimedPasses });
+      clock.untimedPasses = 0;
     }
     return times;
-  }
-
-  /**
-   * Counts compute passes tfjs begins with timestampWrites of its own (tf.time and tf.profile time
-   * each program so): the clock leaves them to tfjs, so their GPU time is missing from its
-   * intervals, and the report says so rather than show the time as 0.
-   */
-  private countUntimedPasses(device: string, backend: WebGpuBackend, clock: GpuClock): void {
-    if (clock.source !== 'timestamps') return;
-    const counter = { passes: 0 };
-    this.untimed.set(device, counter);
-    const clocked = backend as unknown as { commandEncoder: unknown; ensureCommandEncoderReady(): void };
-    const ensure = clocked.ensureCommandEncoderReady.bind(clocked);
-    clocked.ensureCommandEncoderReady = () => {
-      const before = clocked.commandEncoder;
-      ensure();
-      const encoder = clocked.commandEncoder as { beginComputePass(descriptor?: { timestampWrites?: unknown }): unknown } | null;
-      if (encoder === before || encoder === null) return;
-      const begin = encoder.beginComputePass.bind(encoder);
-      encoder.beginComputePass = (descriptor) => {
-        if (descriptor?.timestampWrites && this.enabled) counter.passes++;
-        return begin(descriptor);
-      };
-    };
   }
 
   /**

@@ -81,6 +81,11 @@ class StagingSet {
     return buffer;
   }
 
+  /** Whether take() would hand out a buffer made and mapped before (no set-up to wait for). */
+  get ready(): boolean {
+    return this.idle.length > 0;
+  }
+
   acquire(): Promise<GpuBuffer> {
     const buffer = this.take();
     return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));

@@ -79,6 +79,11 @@ export class TransferEngine {
     return this.pools.get(gpu)?.bytes ?? 0;
   }
 
+  /** Whether a read from this GPU has a readback staging buffer made and mapped already (nothing to set up first). */
+  readbackReady(gpu: WebGpuBackend): boolean {
+    return this.pools.get(gpu)?.readback.ready ?? false;
+  }
+
   /** Time spent creating a GPU's staging buffers so far (a move's wait, not its copy). */
   stagingSetupMs(gpu: WebGpuBackend): number {
     return this.pools.get(gpu)?.setupMs ?? 0;
