@@ -2,7 +2,7 @@
 // watch memory, wired together, and answered through DeviceControl (magics) and TensorMover (the
 // tensor API). Each job lives in its own module; this file only connects them.
 import type { CellLocation, CellSource, ReportToShow } from '../interpreter/cell-hooks';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, ReversedMove, TransferListing } from './device-control';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, ReversedMove, TransferListing, TransferRecord } from './device-control';
 import type { DeviceLayerDependencies } from './device-layer';
 import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { assembleCellReport, placementText } from './cell-report-assembly';
@@ -368,15 +368,17 @@ export class DeviceSession implements DeviceControl, TensorMover {
       return;
     }
     const ms = event.waitMs + event.copyMs;
-    this.ledger.add({
+    const record: TransferRecord = {
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       cell: site.cell, line: site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
       via: site.via, inLoop: site.inLoop, reverses: this.reversal(event),
-      ...(event.legs === undefined ? {} : { legs: event.legs }),
-      ...(event.untimed === undefined ? {} : { untimed: event.untimed }),
-      ...(site.helper === undefined ? {} : { helper: site.helper }),
-    });
+    };
+    // Set only when there is one (a training step records ~30 uploads: no spread objects for them).
+    if (event.legs !== undefined) record.legs = event.legs;
+    if (event.untimed !== undefined) record.untimed = event.untimed;
+    if (site.helper !== undefined) record.helper = site.helper;
+    this.ledger.add(record);
   }
 
   /** Remembers where the user explicitly put each buffer; an implicit move does not change that intent. */

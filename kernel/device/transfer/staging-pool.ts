@@ -91,6 +91,11 @@ class StagingSet {
     return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /** Whether a buffer has never been mapped (firstUse has set-up to do). */
+  unmapped(buffer: GpuBuffer): boolean {
+    return this.unused.has(buffer);
+  }
+
   /** Maps a new readback buffer once before its first copy, so that set-up is counted as set-up, not as the copy. */
   async firstUse(buffer: GpuBuffer, mode: number): Promise<void> {
     if (!this.unused.has(buffer)) return;
