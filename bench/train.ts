@@ -21,7 +21,7 @@ import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { cleanupEnv, launch, median, setupEnv, stop, textPlain, type Running } from './lib/kernels';
 import { evaluateProgram, rawTfjs } from './lib/raw-tfjs';
-import { DEFAULT_BATCH, TRAIN_SETUP, type ModelKind } from './lib/train-program';
+import { BREAKDOWN_SETUP, DEFAULT_BATCH, THREAD_CLOCK_CELL, TRAIN_SETUP, threadMs, type ModelKind } from './lib/train-program';
 import type { Message } from './lib/wire-client';
 
 interface Options { steps: number; warmup: number; cnnSteps: number; cnnCpuSteps: number; reps: number; models: ModelKind[]; devices: string[]; breakdownSteps: number }
@@ -47,26 +47,24 @@ function parseArgs(argv: string[]): Options {
 
 interface Run { msPerStep: number; loss: number; hostMsPerStep?: number; finalReadMs?: number }
 
-/** One step, split by where its time went (ms per step). */
+/** One step, split by where its time went (ms per step): see BREAKDOWN_SETUP. */
 interface Breakdown {
   stepMs: number;
-  /** Host time outside tfjs kernels: tfjs-layers, the tape, gradients and the optimizer's JavaScript. */
+  /** Host time outside tfjs kernels: tfjs-layers, the tape, gradients and the optimizer's JavaScript (and, in the kernel, its hooks there). */
   hostJsMs: number;
   /** Host time inside kernels (outermost runKernel calls): the compute on cpu, encoding and dispatch on a GPU. */
   kernelHostMs: number;
   ops: number;
   /** Waiting for the loss readback (the step's synchronisation). */
   readWaitMs: number;
+  /** CPU time per step: the whole process (on lavapipe, its GPU threads too), and the main thread. */
+  processCpuMs: number;
+  mainThreadCpuMs: number;
 }
 
 interface RawResult extends Run { breakdown: Breakdown }
 
 // ---- child: raw tfjs ----
-
-interface EngineHooks {
-  runKernel: (...args: unknown[]) => unknown;
-  read: (...args: unknown[]) => Promise<unknown>;
-}
 
 async function rawChild(kind: ModelKind, device: string, options: Options): Promise<void> {
   const { tf } = await rawTfjs(device);
@@ -74,49 +72,15 @@ async function rawChild(kind: ModelKind, device: string, options: Options): Prom
     benchModel(kind: string): unknown;
     benchBatches(kind: string, batch: number): unknown[];
     benchTrainOnBatch(model: unknown, batches: unknown[], steps: number, warmup: number): Promise<Run>;
+    benchBreakdown(model: unknown, batches: unknown[], steps: number): Promise<Breakdown>;
   };
-  const program = evaluateProgram<Program>(TRAIN_SETUP, ['benchModel', 'benchBatches', 'benchTrainOnBatch'], { tf, performance });
+  const program = evaluateProgram<Program>(TRAIN_SETUP + BREAKDOWN_SETUP, ['benchModel', 'benchBatches', 'benchTrainOnBatch', 'benchBreakdown'],
+    { tf, performance, process, benchThreadMs: threadMs });
   const model = program.benchModel(kind);
   const batches = program.benchBatches(kind, DEFAULT_BATCH[kind]);
   const run = await program.benchTrainOnBatch(model, batches, options.steps, options.warmup);
   // The breakdown: more steps on the warm model, with the engine's kernel calls and reads timed.
-  const engine = tf.engine() as unknown as EngineHooks;
-  // The engine's own methods, or the baseline's wasm-to-cpu fallback where it wrapped them.
-  const inner = { runKernel: engine.runKernel, read: engine.read };
-  let depth = 0;
-  let kernelMs = 0;
-  let ops = 0;
-  let readMs = 0;
-  engine.runKernel = function timedKernel(this: unknown, ...args: unknown[]): unknown {
-    if (depth > 0) return inner.runKernel.apply(this, args);
-    depth++;
-    ops++;
-    const started = performance.now();
-    try {
-      return inner.runKernel.apply(this, args);
-    } finally {
-      kernelMs += performance.now() - started;
-      depth--;
-    }
-  };
-  engine.read = async function timedRead(this: unknown, ...args: unknown[]): Promise<unknown> {
-    const started = performance.now();
-    try {
-      return await inner.read.apply(this, args);
-    } finally {
-      readMs += performance.now() - started;
-    }
-  };
-  const steps = options.breakdownSteps;
-  const timed = await program.benchTrainOnBatch(model, batches, steps + 1, 1);
-  const breakdown: Breakdown = {
-    stepMs: timed.msPerStep,
-    kernelHostMs: kernelMs / (steps + 1),
-    ops: ops / (steps + 1),
-    readWaitMs: readMs / (steps + 1),
-    hostJsMs: 0,
-  };
-  breakdown.hostJsMs = breakdown.stepMs - breakdown.kernelHostMs - breakdown.readWaitMs;
+  const breakdown = await program.benchBreakdown(model, batches, options.breakdownSteps);
   process.stdout.write(`${JSON.stringify({ ...run, breakdown })}\n`);
 }
 
@@ -156,7 +120,7 @@ function parseRun(text: string | undefined): Run {
   return JSON.parse(text.replace(/^'|'$/g, '')) as Run;
 }
 
-interface KernelRows { trainOnBatch: Run; fastest: Run | null; reportOff: Run | null; gpuMsPerStep: number | null; opsPerStep: number }
+interface KernelRows { trainOnBatch: Run; fastest: Run | null; reportOff: Run | null; gpuMsPerStep: number | null; opsPerStep: number; breakdown: Breakdown }
 
 /** trainOnBatch through the kernel, its report over a few more steps, and (withFastest) model.trainStep. */
 async function kernelRuns(kernel: Running, kind: ModelKind, device: string, options: Options, withFastest: boolean): Promise<KernelRows> {
@@ -169,7 +133,9 @@ const run_${names} = await benchTrainOnBatch(model_${names}, batches_${names}, $
 JSON.stringify(run_${names})`)).text);
   // The report of a few more steps on the warm model: ops and GPU time per step.
   const more = kind === 'cnn' && device === 'cpu' ? 1 : options.breakdownSteps;
-  const { iopub } = await cell(kernel, `JSON.stringify(await benchTrainOnBatch(model_${names}, batches_${names}, ${more + 1}, 1))`);
+  const measured = await cell(kernel, `JSON.stringify(await benchBreakdown(model_${names}, batches_${names}, ${more}))`);
+  const breakdown = JSON.parse(measured.text!.replace(/^'|'$/g, '')) as Breakdown;
+  const iopub = measured.iopub;
   const used = reportDevices(iopub).find((d) => d.device === device);
   let fastest: Run | null = null;
   let reportOff: Run | null = null;
@@ -187,7 +153,7 @@ JSON.stringify(fastRun_${names})`)).text);
     await cell(kernel, `fast_${names}.dispose(); tf.dispose(fastBatches_${names}.flatMap((b) => [b.x, b.y]));`);
   }
   await cell(kernel, `model_${names}.dispose(); tf.dispose(batches_${names}.flatMap((b) => [b.x, b.y]));`);
-  return { trainOnBatch, fastest, reportOff, gpuMsPerStep: used?.gpu ? used.gpu.ms / (more + 1) : null, opsPerStep: (used?.ops ?? 0) / (more + 1) };
+  return { trainOnBatch, fastest, reportOff, gpuMsPerStep: used?.gpu ? used.gpu.ms / (more + 1) : null, opsPerStep: (used?.ops ?? 0) / (more + 1), breakdown };
 }
 
 /**
@@ -227,6 +193,13 @@ async function benchTrainSteps(model: any, batches: any[], steps: number, warmup
 }
 `;
 
+/** Each figure's median over the runs. */
+function medianBreakdown(all: Breakdown[]): Breakdown {
+  const pick = (key: keyof Breakdown): number => median(all.map((b) => b[key]));
+  return { stepMs: pick('stepMs'), hostJsMs: pick('hostJsMs'), kernelHostMs: pick('kernelHostMs'), ops: pick('ops'), readWaitMs: pick('readWaitMs'),
+    processCpuMs: pick('processCpuMs'), mainThreadCpuMs: pick('mainThreadCpuMs') };
+}
+
 function relativeDifference(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
 }
@@ -246,6 +219,8 @@ async function main(): Promise<void> {
       for (const kernel of [plain, fused]) {
         await cell(kernel, `%device ${device}`);
         await cell(kernel, TRAIN_SETUP);
+        await cell(kernel, THREAD_CLOCK_CELL);
+        await cell(kernel, BREAKDOWN_SETUP);
         await cell(kernel, FAST_SETUP);
       }
       for (const kind of options.models) {
@@ -271,13 +246,18 @@ async function main(): Promise<void> {
         lines.push(row('(a) raw tfjs trainOnBatch', (r) => r.raw), row('(b) kernel trainOnBatch, tfjs Adam', (r) => r.tracked.trainOnBatch),
           row('(b) kernel trainOnBatch, fused Adam', (r) => r.shipped.trainOnBatch), row('(b) same, %report off', (r) => r.shipped.reportOff!),
           row('(c) kernel model.trainStep, fused Adam', (r) => r.shipped.fastest!));
-        const b = raw.breakdown;
         const gpu = (rows: KernelRows): string => (rows.gpuMsPerStep === null ? 'n/a (host device)' : `${rows.gpuMsPerStep.toFixed(2)} ms/step`);
-        breakdowns.push(`${`${kind} ${device}`.padEnd(11)} raw: step ${b.stepMs.toFixed(2)} ms = host JS ${b.hostJsMs.toFixed(2)} + in kernels ${b.kernelHostMs.toFixed(2)} `
-          + `(${b.ops.toFixed(0)} ops, ${((b.kernelHostMs / b.ops) * 1000).toFixed(0)} µs/op) + loss readback wait ${b.readWaitMs.toFixed(2)}\n`
-          + `${''.padEnd(11)} kernel report, trainOnBatch: tfjs Adam ${tracked.opsPerStep.toFixed(0)} ops/step, GPU time ${gpu(tracked)}; `
-          + `fused Adam ${shipped.opsPerStep.toFixed(0)} ops/step, GPU time ${gpu(shipped)}\n`
-          + `${''.padEnd(11)} model.trainStep: host ${shipped.fastest!.hostMsPerStep!.toFixed(2)} ms/step inside trainStep (JS and dispatch), `
+        const split = (label: string, pick: (r: (typeof runs)[number]) => Breakdown): string => {
+          const b = medianBreakdown(runs.map(pick));
+          return `${''.padEnd(11)} ${label.padEnd(17)} step ${b.stepMs.toFixed(2)} ms = host JS ${b.hostJsMs.toFixed(2)} + in kernels ${b.kernelHostMs.toFixed(2)} `
+            + `(${b.ops.toFixed(0)} ops, ${((b.kernelHostMs / b.ops) * 1000).toFixed(0)} µs/op) + loss readback wait ${b.readWaitMs.toFixed(2)}; `
+            + `CPU ms/step: process ${b.processCpuMs.toFixed(2)}, main thread ${b.mainThreadCpuMs.toFixed(2)}`;
+        };
+        breakdowns.push(`${kind} ${device}`, split('(a) raw', (r) => r.raw.breakdown), split('(b) tfjs Adam', (r) => r.tracked.breakdown),
+          split('(b) fused Adam', (r) => r.shipped.breakdown),
+          `${''.padEnd(11)} kernel report, trainOnBatch: tfjs Adam ${tracked.opsPerStep.toFixed(0)} ops/step, GPU time ${gpu(tracked)}; `
+          + `fused Adam ${shipped.opsPerStep.toFixed(0)} ops/step, GPU time ${gpu(shipped)}`,
+          `${''.padEnd(11)} model.trainStep: host ${shipped.fastest!.hostMsPerStep!.toFixed(2)} ms/step inside trainStep (JS and dispatch), `
           + `the rest of ${shipped.fastest!.msPerStep.toFixed(2)} ms/step between calls; one read at the end waited ${shipped.fastest!.finalReadMs!.toFixed(1)} ms`);
         console.error(`${kind} ${device}: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
       }
@@ -289,7 +269,7 @@ async function main(): Promise<void> {
   console.log(`\ntraining step, median and fastest of ${options.reps} run(s) (timed after the warm-up steps; the loss is the first run's); load average before: ${load}; after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`${'row'.padEnd(11)} ${'path'.padEnd(38)} ${'steps'.padStart(5)} ${'ms/step'.padStart(9)} ${'fastest'.padStart(9)} ${'vs (a)'.padStart(7)} ${'fastest'.padStart(7)}  ${'loss'.padStart(12)}  rel. diff vs (a)`);
   for (const line of lines) console.log(line);
-  console.log('\none step, raw tfjs (a), timed inside the engine:');
+  console.log('\none step (median of the runs), timed inside the engine the same way in each process:');
   for (const line of breakdowns) console.log(line);
 }
 

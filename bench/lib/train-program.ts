@@ -2,6 +2,8 @@
 // Node process (raw tfjs) and as kernel cells, so both train the same model on the same data.
 // It is TypeScript that is also plain JavaScript, and uses only `tf` and `performance`.
 
+import { readFileSync } from 'node:fs';
+
 export type ModelKind = 'mlp' | 'cnn';
 
 /** Declares makeModel, makeBatches and the step loops; defines nothing else. */
@@ -58,5 +60,81 @@ async function benchTrainOnBatch(model: any, batches: any[], steps: number, warm
   return { msPerStep: (performance.now() - started) / (steps - warmup), loss };
 }
 `;
+
+/**
+ * One step split by where its time went, measured the same way in both processes: the outermost
+ * engine.runKernel calls (host time inside kernels, with whatever wraps them), the awaits of
+ * Tensor.data (the loss readback), the rest (host JavaScript: tfjs-layers, the tape, the
+ * optimizer); and CPU time per step, of the whole process (on lavapipe its GPU threads too) and
+ * of the main thread alone. Uses tf, performance, process and benchThreadMs (the main thread's
+ * CPU ms so far).
+ */
+export const BREAKDOWN_SETUP = `
+async function benchBreakdown(model: any, batches: any[], steps: number) {
+  const engine: any = tf.engine();
+  const ownRunKernel = Object.prototype.hasOwnProperty.call(engine, 'runKernel');
+  const runKernel = engine.runKernel;
+  const proto: any = tf.Tensor.prototype;
+  const data = proto.data;
+  let depth = 0;
+  let kernelMs = 0;
+  let ops = 0;
+  let readMs = 0;
+  engine.runKernel = function timedKernel(this: unknown, ...args: unknown[]): unknown {
+    if (depth > 0) return runKernel.apply(this, args);
+    depth++;
+    ops++;
+    const started = performance.now();
+    try {
+      return runKernel.apply(this, args);
+    } finally {
+      kernelMs += performance.now() - started;
+      depth--;
+    }
+  };
+  proto.data = async function timedData(this: unknown, ...args: unknown[]): Promise<unknown> {
+    const started = performance.now();
+    try {
+      return await data.apply(this, args);
+    } finally {
+      readMs += performance.now() - started;
+    }
+  };
+  // The first step is left out of every figure: it may wait for work queued before.
+  let timed: { msPerStep: number; loss: number };
+  let cpu = process.cpuUsage();
+  let thread = benchThreadMs();
+  try {
+    const batch = batches[0];
+    await model.trainOnBatch(batch.x, batch.y);
+    [kernelMs, ops, readMs] = [0, 0, 0];
+    cpu = process.cpuUsage();
+    thread = benchThreadMs();
+    timed = await benchTrainOnBatch(model, batches, steps, 0);
+  } finally {
+    if (ownRunKernel) engine.runKernel = runKernel;
+    else delete engine.runKernel;
+    proto.data = data;
+  }
+  const used = process.cpuUsage(cpu);
+  const stepMs = timed.msPerStep;
+  const [kernelHostMs, readWaitMs] = [kernelMs / steps, readMs / steps];
+  return {
+    stepMs, kernelHostMs, ops: ops / steps, readWaitMs, hostJsMs: stepMs - kernelHostMs - readWaitMs,
+    processCpuMs: (used.user + used.system) / 1000 / steps, mainThreadCpuMs: (benchThreadMs() - thread) / steps, loss: timed.loss,
+  };
+}
+`;
+
+/** benchThreadMs as a kernel cell: the main thread's CPU time, from Linux's per-thread schedstat (ns). */
+export const THREAD_CLOCK_CELL = `import { readFileSync as benchReadFile } from 'node:fs';
+function benchThreadMs(): number {
+  return Number(benchReadFile('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+}`;
+
+/** The same clock for the raw process. */
+export function threadMs(): number {
+  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+}
 
 export const DEFAULT_BATCH: Record<ModelKind, number> = { mlp: 128, cnn: 64 };

@@ -2,7 +2,7 @@
 // watch memory, wired together, and answered through DeviceControl (magics) and TensorMover (the
 // tensor API). Each job lives in its own module; this file only connects them.
 import type { CellLocation, CellSource, ReportToShow } from '../interpreter/cell-hooks';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, ReversedMove, TransferListing } from './device-control';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, ReversedMove, TransferListing, TransferRecord } from './device-control';
 import type { DeviceLayerDependencies } from './device-layer';
 import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { assembleCellReport, placementText } from './cell-report-assembly';
@@ -64,6 +64,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private readonly profiler: OpProfiler;
   /** Where the user last moved each buffer explicitly, and with what: a hint never advises undoing it. */
   private readonly explicitlyPlaced = new WeakMap<BufferInfo, { device: string; operation: string; cell: number }>();
+  /** The site last worked out for a tensor made inside a library call, with what it was worked out from. */
+  private lastCallSite: { origin: MoveOrigin; where: CellLocation | null; shallow: boolean; site: MoveSite } | null = null;
   /** Each cell's source, as far as the hints need it: which of its lines lie inside the user's loops. */
   private readonly sources = new Map<number, CellSource>();
 
@@ -334,12 +336,19 @@ export class DeviceSession implements DeviceControl, TensorMover {
     // up, and reading only those keeps a GPU op's cost near what it was without this record.
     const scope = this.engine.state.activeScope?.name ?? '';
     const shallow = !madeByUser() && scope.endsWith(OP_SCOPE);
-    const where = origin !== null && origin.by !== 'user' ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
+    const inCall = origin !== null && origin.by !== 'user';
+    const where = inCall ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
+    // Inside one library call (trainOnBatch making Adam's scalars, ~30 a step) every tensor gets the
+    // same site: the last one is reused rather than worked out again for each.
+    const last = this.lastCallSite;
+    if (inCall && last !== null && last.origin === origin && last.where === where && last.shallow === shallow) return last.site;
     // A few frames hold the op's line, not the running cell's outermost call site.
     const own = shallow && where !== null ? { cell: where.cell, line: where.line } : where;
     // What tfjs makes for itself (an op's constants, a gradient's ones, an optimizer's scalars) is
     // the library's, not a tensor the user made: no hint tells the user to move it.
-    return this.siteOf(own, origin ?? creator(scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation()));
+    const site = this.siteOf(own, origin ?? creator(scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation()));
+    if (inCall) this.lastCallSite = { origin, where, shallow, site };
+    return site;
   }
 
   /**
@@ -361,15 +370,17 @@ export class DeviceSession implements DeviceControl, TensorMover {
       return;
     }
     const ms = event.waitMs + event.copyMs;
-    this.ledger.add({
+    const record: TransferRecord = {
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       cell: site.cell, line: site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
       via: site.via, inLoop: site.inLoop, reverses: this.reversal(event),
-      ...(event.legs === undefined ? {} : { legs: event.legs }),
-      ...(event.untimed === undefined ? {} : { untimed: event.untimed }),
-      ...(site.helper === undefined ? {} : { helper: site.helper }),
-    });
+    };
+    // Set only when there is one (a training step records ~30 uploads: no spread objects for them).
+    if (event.legs !== undefined) record.legs = event.legs;
+    if (event.untimed !== undefined) record.untimed = event.untimed;
+    if (site.helper !== undefined) record.helper = site.helper;
+    this.ledger.add(record);
   }
 
   /** Remembers where the user explicitly put each buffer; an implicit move does not change that intent. */

@@ -93,6 +93,18 @@ export class TensorMoves {
     placement.explicitly(operation, () => engine.moveData(backend, tensor.dataId), extra);
   }
 
+  /**
+   * A read of GPU values: its copy queued behind the GPU's work at once, the two timed apart. A
+   * read that must first set up a staging buffer waits, then copies, so that the set-up shows as
+   * a wait of its own rather than hidden behind the GPU's work.
+   */
+  private waitAlongsideCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+    const gpu = this.parts.engine.registry[this.parts.registry.backendName(gpuName)];
+    const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
+    if (webGpu === null || !this.parts.transferEngine.readbackReady(webGpu)) return this.parts.timing.waitThenCopy(gpuName, webGpu, copy);
+    return this.parts.timing.waitAlongsideCopy(gpuName, webGpu, copy);
+  }
+
   /** A GPU move's wait for queued work and its copy, timed apart. */
   private waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     const gpu = this.parts.engine.registry[this.parts.registry.backendName(gpuName)];
@@ -192,7 +204,7 @@ export class TensorMoves {
     const info = this.parts.engine.state.tensorInfo.get(tensor.dataId);
     this.reading.add(key);
     try {
-      const { value, timing } = await this.waitThenCopy(from, read);
+      const { value, timing } = await this.waitAlongsideCopy(from, read);
       this.parts.record({
         direction: 'D2H', from, to: 'cpu', bytes: info ? bytesOn(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
         scalar: tensor.rank === 0,

@@ -107,6 +107,8 @@ export class GpuClock {
   private offsetMs = 0;
   /** While %profile runs an op: passes begun now are that op's. */
   label: string | null = null;
+  /** Compute passes begun with timestampWrites of their own (tf.time, tf.profile) while timing was on: their GPU time is not in the clock's intervals. */
+  untimedPasses = 0;
   /** Off (with %report off and no %profile) the GPU's work is neither timed nor tracked: it costs nothing then. */
   enabled = true;
 
@@ -128,7 +130,7 @@ export class GpuClock {
       const encoder = backend.commandEncoder as EncoderLike | null;
       if (encoder === before || encoder === null) return;
       this.cellOf.set(encoder, this.cellNow());
-      if (this.enabled && this.source === 'timestamps') this.instrument(encoder);
+      if (this.source === 'timestamps') this.instrument(encoder);
     };
     backend.submitQueue = () => {
       const encoder = backend.commandEncoder as EncoderLike | null;
@@ -260,8 +262,12 @@ export class GpuClock {
     const cell = this.cellNow();
     // An own property on Dawn's encoder object: tfjs calls encoder.beginComputePass(descriptor).
     encoder.beginComputePass = (descriptor) => {
-      // tfjs's tf.profile path brings its own timestampWrites.
-      if (descriptor?.timestampWrites || !this.enabled) return begin(descriptor);
+      // tfjs's tf.profile path brings its own timestampWrites: counted, as the clock cannot time it.
+      if (descriptor?.timestampWrites) {
+        if (this.enabled) this.untimedPasses++;
+        return begin(descriptor);
+      }
+      if (!this.enabled) return begin(descriptor);
       // A profiled op's pass: timed on its own, begin and end.
       if (this.label !== null) {
         const { slots, index } = this.takePair(cell, this.label);

@@ -5,7 +5,7 @@ import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
 import { withMoveSetup } from '../transfer/staging-pool';
-import { moveWaits, waitForQueuedWork } from './queue-wait';
+import { moveWaits, queuedWorkDone, waitForQueuedWork } from './queue-wait';
 
 /** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
 const SETTLE_MS = 20;
@@ -24,8 +24,6 @@ export class GpuTiming {
   private enabled = true;
   /** Submits of tfjs's recorded work per GPU, counted so a move's wait can see work queued while it waited. */
   private readonly submits = new Map<string, { count: number }>();
-  /** Passes the clock could not time per GPU, since the last collect. */
-  private readonly untimed = new Map<string, { passes: number }>();
 
   constructor(private readonly cellNow: () => number) {}
 
@@ -43,7 +41,6 @@ export class GpuTiming {
       counter.count++;
       submit();
     };
-    this.countUntimedPasses(device, backend, clock);
   }
 
   setEnabled(on: boolean): void {
@@ -62,35 +59,10 @@ export class GpuTiming {
       clock.flush();
       if (waitForAll) await clock.settled();
       else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-      const untimed = this.untimed.get(device);
-      times.set(device, { intervals: clock.take(), clock, untimedPasses: untimed?.passes ?? 0 });
-      if (untimed) untimed.passes = 0;
+      times.set(device, { intervals: clock.take(), clock, untimedPasses: clock.untimedPasses });
+      clock.untimedPasses = 0;
     }
     return times;
-  }
-
-  /**
-   * Counts compute passes tfjs begins with timestampWrites of its own (tf.time and tf.profile time
-   * each program so): the clock leaves them to tfjs, so their GPU time is missing from its
-   * intervals, and the report says so rather than show the time as 0.
-   */
-  private countUntimedPasses(device: string, backend: WebGpuBackend, clock: GpuClock): void {
-    if (clock.source !== 'timestamps') return;
-    const counter = { passes: 0 };
-    this.untimed.set(device, counter);
-    const clocked = backend as unknown as { commandEncoder: unknown; ensureCommandEncoderReady(): void };
-    const ensure = clocked.ensureCommandEncoderReady.bind(clocked);
-    clocked.ensureCommandEncoderReady = () => {
-      const before = clocked.commandEncoder;
-      ensure();
-      const encoder = clocked.commandEncoder as { beginComputePass(descriptor?: { timestampWrites?: unknown }): unknown } | null;
-      if (encoder === before || encoder === null) return;
-      const begin = encoder.beginComputePass.bind(encoder);
-      encoder.beginComputePass = (descriptor) => {
-        if (descriptor?.timestampWrites && this.enabled) counter.passes++;
-        return begin(descriptor);
-      };
-    };
   }
 
   /**
@@ -109,5 +81,25 @@ export class GpuTiming {
     const elapsed = performance.now() - started;
     const stagingMs = Math.min(elapsed, setupMs);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
+  }
+
+  /**
+   * A read of GPU values: its copy is queued right behind the GPU's queued work (one round trip,
+   * as tfjs's own read), with a fence before it that says when that work finished. The wait is
+   * until the fence, and the staging set-up where it outlasted the fence (set-up runs first,
+   * alongside the wait); the copy is the rest.
+   */
+  async waitAlongsideCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+    if (gpu === null) return this.waitThenCopy(device, gpu, copy);
+    const started = performance.now();
+    const fence = queuedWorkDone(gpu, this.clocks.get(device));
+    // A failed copy is what the caller hears about; the fence's failure then says nothing more.
+    fence.catch(() => undefined);
+    const { value, setupMs } = await withMoveSetup(copy);
+    const queued = await fence;
+    const elapsed = performance.now() - started;
+    const stagingMs = Math.min(Math.max(0, setupMs - queued.ms), Math.max(0, elapsed - queued.ms));
+    const waitMs = Math.min(elapsed, queued.ms + stagingMs);
+    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
   }
 }

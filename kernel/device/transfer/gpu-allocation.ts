@@ -46,8 +46,11 @@ function refusal(gpu: WebGpuBackend, identity: GpuIdentity, bytes: number, reaso
 export function guardAllocations(gpu: WebGpuBackend, identity: GpuIdentity): GpuBufferManager['acquireBuffer'] {
   const manager = gpu.bufferManager;
   const acquire = manager.acquireBuffer.bind(manager);
+  // Read once: the binding makes a new limits object at each read of device.limits (~3 µs, and
+  // tfjs allocates a buffer per op output), and a device's limits never change.
+  const maxBufferSize = gpu.device.limits.maxBufferSize;
   manager.acquireBuffer = (size, usage, mappedAtCreation, reuse) => {
-    if (size > gpu.device.limits.maxBufferSize) {
+    if (size > maxBufferSize) {
       throw refusal(gpu, identity, size, 'more than its largest buffer (maxBufferSize)', 'Nothing was changed: the inputs are intact.');
     }
     return acquire(size, usage, mappedAtCreation, reuse);

@@ -81,9 +81,19 @@ class StagingSet {
     return buffer;
   }
 
+  /** Whether take() would hand out a buffer made and mapped before (no set-up to wait for). */
+  get ready(): boolean {
+    return this.idle.length > 0;
+  }
+
   acquire(): Promise<GpuBuffer> {
     const buffer = this.take();
     return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Whether a buffer has never been mapped (firstUse has set-up to do). */
+  unmapped(buffer: GpuBuffer): boolean {
+    return this.unused.has(buffer);
   }
 
   /** Maps a new readback buffer once before its first copy, so that set-up is counted as set-up, not as the copy. */

@@ -79,6 +79,11 @@ export class TransferEngine {
     return this.pools.get(gpu)?.bytes ?? 0;
   }
 
+  /** Whether a read from this GPU has a readback staging buffer made and mapped already (nothing to set up first). */
+  readbackReady(gpu: WebGpuBackend): boolean {
+    return this.pools.get(gpu)?.readback.ready ?? false;
+  }
+
   /** Time spent creating a GPU's staging buffers so far (a move's wait, not its copy). */
   stagingSetupMs(gpu: WebGpuBackend): number {
     return this.pools.get(gpu)?.setupMs ?? 0;
@@ -277,9 +282,11 @@ export class TransferEngine {
       while (next < count || pending.length > 0) {
         stopIfAborted(signal);
         while (next < count) {
-          const staging = pending.length === 0 ? await pool.readback.acquire() : pool.readback.take();
+          // With a buffer at hand the copy is submitted before this returns: right behind the work
+          // queued so far, ahead of whatever the caller queues next (a read's wait counts on it).
+          const staging = pool.readback.take() ?? (pending.length === 0 ? await pool.readback.acquire() : null);
           if (!staging) break;
-          await pool.readback.firstUse(staging, MapMode.READ);
+          if (pool.readback.unmapped(staging)) await pool.readback.firstUse(staging, MapMode.READ);
           if (!stillThere() || signal?.aborted) {
             pool.readback.giveBack(staging);
             stopIfAborted(signal);
