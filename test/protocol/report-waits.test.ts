@@ -77,4 +77,32 @@ describe('inline report: waits apart from copies (empty shader cache)', () => {
     assert.ok(gpu !== null && gpu.earlierCells.includes(earlier) && gpu.earlierCellsMs > 0, `gpu:0's time names cell ${earlier}'s work: ${JSON.stringify(gpu)}`);
     assert.match(report.text, new RegExp(`queued by cell ${earlier}`), report.text);
   });
+
+  test('two reads started on an idle GPU, then matMuls queued before their await: the matMuls are the reads\' wait, not their copy', async () => {
+    // One staging buffer exists after this and the GPU is idle: of the next cell's two reads, the
+    // second finds no free buffer and takes its turn after the cell has queued more work.
+    await runOk(kernel(), 'const idleA = tf.mul(tf.randomNormal([1024]), 2), idleB = tf.mul(tf.randomNormal([1024]), 3);\nawait tf.add(idleA, idleB).data();');
+    const exchange = await runOk(kernel(), [
+      'const readA = idleA.data(), readB = idleB.data();',
+      'let f = a;',
+      'for (let i = 0; i < 3; i++) f = tf.matMul(f, a);',
+      'flushGpu();',
+      'const t1 = performance.now();',
+      'const behind = gpu.device.queue.onSubmittedWorkDone().then(() => performance.now() - t1);',
+      'await Promise.all([readA, readB]);',
+      'console.log(`fenced ${(await behind).toFixed(3)}`);',
+    ].join('\n'));
+    const fenced = printedNumber(streamText(exchange, 'stdout'), 'fenced');
+    assert.ok(fenced >= 300, `the cell must queue at least 300 ms of GPU work to test this; it queued ${fenced} ms`);
+    const reads = theReport(exchange).meta.transfers.filter((move) => move.direction === 'D2H');
+    assert.equal(reads.length, 2, `two readbacks: ${JSON.stringify(reads)}`);
+    for (const read of reads) {
+      assert.equal(read.bytes, 4096);
+      assert.ok(Math.abs(read.waitMs + read.copyMs - read.ms) < 1e-6, `ms = waitMs + copyMs: ${JSON.stringify(read)}`);
+      // A 4 KiB copy is milliseconds; the matMuls behind which it queued are hundreds.
+      assert.ok(read.copyMs < 0.25 * fenced, `a 4 KiB copy took ${read.copyMs.toFixed(1)} ms beside ${fenced.toFixed(1)} ms of queued matMuls: ${JSON.stringify(read)}`);
+    }
+    const waited = Math.max(...reads.map((read) => read.waitMs));
+    assert.ok(waited >= 0.5 * fenced, `the read that waited its turn shows ${waited.toFixed(1)} ms of wait; the matMuls took ${fenced.toFixed(1)} ms`);
+  });
 });
