@@ -107,3 +107,13 @@ export function runKernel(connectionFile: string): void {
   });
   worker.on('exit', (code) => process.exit(code));
 }
+
+/** `tsgpu kernel FILE`, from the CLI or a start-up snapshot: a kernel that cannot start says why in one line. */
+export function runKernelOrExit(connectionFile: string): void {
+  try {
+    runKernel(connectionFile);
+  } catch (error) {
+    process.stderr.write(`tsgpu: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -92,13 +92,7 @@ function main(argv: string[]): void {
       const [connectionFile, extra] = rest;
       if (!connectionFile || extra !== undefined) fail('kernel takes exactly one argument: the connection file');
       // Loaded only here: `tsgpu --version` and `install` need no sockets.
-      const { runKernel } = require('../main') as typeof import('../main');
-      try {
-        runKernel(connectionFile);
-      } catch (error) {
-        process.stderr.write(`tsgpu: ${(error as Error).message}\n`);
-        process.exit(1);
-      }
+      (require('../main') as typeof import('../main')).runKernelOrExit(connectionFile);
       return;
     }
     default:

@@ -253,13 +253,7 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     const [command, connectionFile, extra] = process.argv.slice(1);
     if (command === 'kernel' && connectionFile !== undefined && extra === undefined) {
       process.argv.splice(1, 0, CLI);
-      const { runKernel } = loadFile(path.join(DIST, 'kernel', 'main.js')) as typeof import('../main');
-      try {
-        runKernel(connectionFile);
-      } catch (error) {
-        process.stderr.write(`tsgpu: ${(error as Error).message}\n`);
-        process.exit(1);
-      }
+      (loadFile(path.join(DIST, 'kernel', 'main.js')) as typeof import('../main')).runKernelOrExit(connectionFile);
       return;
     }
   }
