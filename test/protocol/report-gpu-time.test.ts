@@ -17,8 +17,9 @@ describe('inline report: GPU time from the GPU clock', () => {
     // Warm up: shaders compiled, staging made, so the measured cell is GPU work only.
     await runOk(kernel(), `%device gpu:0\nconst m = tf.randomNormal([512, 512]);\n${WORK('w', 2)}\nawait w.data();\n${GPU_HANDLE}\n${GPU_STAMPS}`);
     const exchange = await runOk(kernel(), [
-      'stampGpu(0);',
+      'const opening = openingStamp();',
       WORK('g', 6),
+      'gpu.device.queue.submit([opening]);',
       'flushGpu();',
       'stampGpu(1);',
       'console.log(`stamped ${(await readStamps()).toFixed(3)}`);',
@@ -42,9 +43,10 @@ describe('inline report: GPU time from the GPU clock', () => {
   test('%%profile: one row per op and device, GPU ms summing to within 10% of the cell\'s own timestamps, in metadata.tsgpu too', async () => {
     const exchange = await runOk(kernel(), [
       '%%profile',
-      'stampGpu(0);',
+      'const opening = openingStamp();',
       WORK('p', 4),
       'const q = p.relu();',
+      'gpu.device.queue.submit([opening]);',
       'flushGpu();',
       'stampGpu(1);',
       'console.log(`stamped ${(await readStamps()).toFixed(3)}`);',
@@ -69,8 +71,10 @@ describe('inline report: GPU time from the GPU clock', () => {
     // Every iteration is one submit (a small op and its readback). Per submit, the GPU ms of a cell
     // that fills the clock's query set twice must match that of a cell that fills none: a set lost
     // or misread mid-cell would drop ~half of it or more.
-    const LOOP = (count: number): string => `for (let i = 0; i < ${count}; i++) { const y = s.add(1); await y.data(); y.dispose(); }`;
-    await runOk(kernel(), `const s = tf.randomNormal([64, 64]).matMul(tf.eye(64));\n${LOOP(200)}`);
+    // Each submit is a 128² matMul: GPU time lavapipe spends computing, not only waking its threads
+    // (an add's ~150 µs per submit varied by ±40% from one cell to the next).
+    const LOOP = (count: number): string => `for (let i = 0; i < ${count}; i++) { const y = s.matMul(s); await y.data(); y.dispose(); }`;
+    await runOk(kernel(), `const s = tf.randomNormal([128, 128]).matMul(tf.eye(128));\n${LOOP(200)}`);
     const few = deviceOf(theReport(await runOk(kernel(), LOOP(1500))), 'gpu:0').gpu;
     const many = deviceOf(theReport(await runOk(kernel(), LOOP(4500))), 'gpu:0').gpu;
     assert.ok(few !== null && many !== null && few.ms > 0, `GPU time for both cells: ${JSON.stringify({ few, many })}`);
@@ -88,7 +92,7 @@ describe('inline report: GPU time from the GPU clock', () => {
   test('without timestamp queries (TSGPU_GPU_TIME=fenced) GPU time is fenced, labelled so, and covers the timestamps\' measurement', async (t) => {
     const fenced = await freshKernel(t, { readyTimeoutMs: REPORT_TIMEOUT_MS, env: { TSGPU_GPU_TIME: 'fenced' } });
     await runOk(fenced, `%device gpu:0\nconst m = tf.randomNormal([512, 512]);\n${WORK('w', 2)}\nawait w.data();\n${GPU_HANDLE}\n${GPU_STAMPS}`);
-    const exchange = await runOk(fenced, ['stampGpu(0);', WORK('g', 6), 'flushGpu();', 'stampGpu(1);', 'console.log(`stamped ${(await readStamps()).toFixed(3)}`);'].join('\n'));
+    const exchange = await runOk(fenced, ['const opening = openingStamp();', WORK('g', 6), 'gpu.device.queue.submit([opening]);', 'flushGpu();', 'stampGpu(1);', 'console.log(`stamped ${(await readStamps()).toFixed(3)}`);'].join('\n'));
     const stamped = printedNumber(streamText(exchange, 'stdout'), 'stamped');
     const report = theReport(exchange);
     const gpu = deviceOf(report, 'gpu:0').gpu;
