@@ -99,17 +99,20 @@ export class TensorMoves {
    * a wait of its own rather than hidden behind the GPU's work.
    */
   private waitAlongsideCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
-    const gpu = this.parts.engine.registry[this.parts.registry.backendName(gpuName)];
-    const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
+    const webGpu = this.webGpuOf(gpuName);
     if (webGpu === null || !this.parts.transferEngine.readbackReady(webGpu)) return this.parts.timing.waitThenCopy(gpuName, webGpu, copy);
     return this.parts.timing.waitAlongsideCopy(gpuName, webGpu, copy);
   }
 
   /** A GPU move's wait for queued work and its copy, timed apart. */
   private waitThenCopy<T>(gpuName: string, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+    return this.parts.timing.waitThenCopy(gpuName, this.webGpuOf(gpuName), copy);
+  }
+
+  /** The WebGPU backend behind a device name, or null (a device whose backend is not WebGPU). */
+  private webGpuOf(gpuName: string): WebGpuBackend | null {
     const gpu = this.parts.engine.registry[this.parts.registry.backendName(gpuName)];
-    const webGpu = gpu && isWebGpuBackend(gpu) ? gpu : null;
-    return this.parts.timing.waitThenCopy(gpuName, webGpu, copy);
+    return gpu && isWebGpuBackend(gpu) ? gpu : null;
   }
 
   /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
