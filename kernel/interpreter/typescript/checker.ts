@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from '../../package-info';
 import { type CellDeclarations, cellDeclarations } from './cell-declarations';
 import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
+import { CELL_FILE, ResidentChecker } from './resident-checker';
 
 interface VirtualFile {
   text: string;
@@ -54,6 +55,10 @@ export class CellChecker {
   private readonly history: HistoryModule;
   /** A cell that ran but whose declarations are not in the history yet (see flush). */
   private pending: { code: string; mutable: Set<string> } | null = null;
+  /** One type checker kept across cells (resident-checker.ts); null until a program to build it on exists, or after what it was built on changed. */
+  private resident: ResidentChecker | null = null;
+  /** A cell's declarations as the resident checker emitted them, valid while the history is as it was then. */
+  private residentDeclarations: { code: string; history: string; text: string } | null = null;
   private lastDeclarations: { code: string; declarations: CellDeclarations } | null = null;
   private readonly current: string;
   private readonly historyFile: string;
@@ -72,15 +77,20 @@ export class CellChecker {
   private nodeTypesDeferred: boolean;
   private effective: ts.CompilerOptions;
 
+  /** Cells the resident checker found free of errors (the rest went to the LanguageService). */
+  residentChecks = 0;
+
   /**
    * `registry` may hold library files parsed and bound already (a start-up snapshot's): files it
-   * holds for the same options are taken from it instead of parsed again.
+   * holds for the same options are taken from it instead of parsed again. `keepChecker: false`
+   * checks every cell through the LanguageService alone (what the resident checker is compared with).
    */
-  constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig, registry: ts.DocumentRegistry = t.createDocumentRegistry()) {
+  constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig, registry: ts.DocumentRegistry = t.createDocumentRegistry(),
+    private readonly keepChecker = true) {
     this.config = config;
     this.nodeTypesDeferred = config.options.types?.includes(NODE_TYPES) ?? false;
     this.effective = this.effectiveOptions();
-    this.current = path.join(directory, '__tsgpu_cell.ts');
+    this.current = path.join(directory, CELL_FILE);
     this.historyFile = path.join(directory, `${HISTORY_MODULE}.ts`);
     this.history = new HistoryModule(t);
     this.files.set(this.current, { text: '', version: 0 });
@@ -130,6 +140,7 @@ export class CellChecker {
         containingFile, compilerOptions, host, redirected, typeReferences,
         typeof reference === 'string' ? undefined : t.getModeForFileReference(reference, containingSourceFile?.impliedNodeFormat)));
     this.forgetFileSystem = () => {
+      this.resident = null;
       existingFiles.clear();
       existingDirectories.clear();
       realpaths.clear();
@@ -179,6 +190,7 @@ export class CellChecker {
     if (!this.nodeTypesDeferred) return false;
     this.nodeTypesDeferred = false;
     this.effective = this.effectiveOptions();
+    this.resident = null;
     return true;
   }
 
@@ -190,7 +202,8 @@ export class CellChecker {
   /** With `diagnose` false (`%typecheck off`) the cell is only prepared for commit. */
   check(code: string, diagnose = true): CheckedCell {
     this.flush();
-    this.setCurrent(code);
+    const text = this.setCurrent(code);
+    if (diagnose && this.checkedResident(code, text)) return this.checkedCell(code, []);
     let found = diagnose ? this.diagnosticsOfCurrent(code) : [];
     if (found.length > 0 && this.nodeTypesDeferred) {
       // Perhaps only Node's declarations were missing: the verdict is theirs to give.
@@ -203,7 +216,29 @@ export class CellChecker {
       this.bump(this.current);
       found = this.diagnosticsOfCurrent(code);
     }
-    const diagnostics = found.map((diagnostic) => this.toCellDiagnostic(diagnostic, code));
+    // The program just checked has the library parsed and bound: the next cells can keep one checker over it.
+    if (diagnose && this.keepChecker && this.resident === null) this.resident = ResidentChecker.over(this.t, this.service.getProgram()!, path.dirname(this.current), HISTORY_MODULE);
+    return this.checkedCell(code, found.map((diagnostic) => this.toCellDiagnostic(diagnostic, code)));
+  }
+
+  /**
+   * True when the resident checker found the cell free of errors. A cell it cannot check, or finds
+   * any error in, goes to the LanguageService, whose verdict is the one the user sees.
+   */
+  private checkedResident(code: string, text: string): boolean {
+    if (this.resident?.spent) this.resident = null;
+    if (this.resident === null) return false;
+    const history = this.files.get(this.historyFile)!.text;
+    const checked = this.resident.check(text, history);
+    if (checked === 'history') this.resident = null; // rebuilt over the next program the LanguageService makes
+    if (typeof checked === 'string') return false;
+    if (checked.diagnostics.some((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length)) return false;
+    this.residentDeclarations = { code, history, text: checked.declarations };
+    this.residentChecks++;
+    return true;
+  }
+
+  private checkedCell(code: string, diagnostics: CellDiagnostic[]): CheckedCell {
     return {
       diagnostics,
       commit: () => {
@@ -225,10 +260,17 @@ export class CellChecker {
     const pending = this.pending;
     if (pending === null) return;
     this.pending = null;
-    this.setCurrent(pending.code);
-    const declarations = this.service.getEmitOutput(this.current, true, true).outputFiles.find((file) => file.name.endsWith('.d.ts'));
-    if (!declarations) return;
-    this.history.add(declarations.text, pending.mutable);
+    const historyEntry = this.files.get(this.historyFile)!;
+    const known = this.residentDeclarations;
+    this.residentDeclarations = null;
+    let declarations: string | undefined;
+    if (known?.code === pending.code && known.history === historyEntry.text) declarations = known.text;
+    else {
+      this.setCurrent(pending.code);
+      declarations = this.service.getEmitOutput(this.current, true, true).outputFiles.find((file) => file.name.endsWith('.d.ts'))?.text;
+    }
+    if (declarations === undefined) return;
+    this.history.add(declarations, pending.mutable);
     // A cell run again with the same declarations (the usual edit-and-rerun) leaves the history's
     // text as it was: keeping its version lets the next program reuse its parsed file.
     const text = this.history.text();
@@ -243,7 +285,9 @@ export class CellChecker {
   }
 
   addDeclarations(file: string): void {
-    if (!this.declarationFiles.includes(file)) this.declarationFiles.push(file);
+    if (this.declarationFiles.includes(file)) return;
+    this.declarationFiles.push(file);
+    this.resident = null;
   }
 
   /** Every name cells have declared so far. */

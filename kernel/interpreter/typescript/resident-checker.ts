@@ -1,0 +1,240 @@
+// One TypeScript type checker kept from cell to cell.
+//
+// A LanguageService makes a new program for every edit, and TypeScript makes a new type checker for
+// every program: the standard library's global types (Array, Promise, Math…) and Node's are looked
+// up and instantiated afresh for each cell. That was most of a typed cell's round trip (for the
+// 25-line cell of bench/exec.ts: 10 ms building the program and checker, 20 ms checking).
+//
+// Here one checker is made over a program the LanguageService built (its library files already
+// parsed and bound) and kept. Each cell is parsed as a new source file of its own name, bound, and
+// checked by that checker; the history module is swapped for its latest text the same way. What
+// the checker learnt about the library stays. Nothing of an earlier cell is global (each cell and
+// the history are modules), so what is cached for earlier cells is never consulted again.
+//
+// Only cells this can check exactly take this path: a cell that imports a module, refers to other
+// files, declares globals or ambient modules, or has comment directives (@ts-ignore) is checked
+// by the LanguageService, and so is a history that imports modules the base program did not
+// resolve. CellChecker also rechecks through the LanguageService any cell this finds an error in,
+// so no error a user sees rests on this path alone.
+import path from 'node:path';
+import type ts from 'typescript';
+
+/** TypeScript's internals this relies on: present since 5.0, all on the module object. */
+interface CompilerInternals {
+  createTypeChecker(host: ts.Program): ts.TypeChecker & {
+    getDiagnostics(file: ts.SourceFile): readonly ts.Diagnostic[];
+    getEmitResolver(file: ts.SourceFile, token: ts.CancellationToken | undefined, skipDiagnostics: boolean): unknown;
+  };
+  bindSourceFile(file: ts.SourceFile, options: ts.CompilerOptions): void;
+  transformNodes(resolver: unknown, host: unknown, factory: ts.NodeFactory, options: ts.CompilerOptions, nodes: readonly ts.SourceFile[],
+    transformers: readonly unknown[], allowDtsFiles: boolean): ts.TransformationResult<ts.SourceFile> & { diagnostics?: ts.DiagnosticWithLocation[] };
+  transformDeclarations: unknown;
+  toPath(fileName: string, basePath: string, getCanonicalFileName: (name: string) => string): ts.Path;
+  getSetExternalModuleIndicator(options: ts.CompilerOptions): (file: ts.SourceFile) => void;
+}
+
+/** What a program offers its type checker besides its public API. */
+type ProgramInternals = ts.Program & {
+  getResolvedModule(file: ts.SourceFile, name: string, mode: ts.ResolutionMode): ts.ResolvedModuleWithFailedLookupLocations | undefined;
+  getSourceFileFromReference(file: ts.SourceFile, reference: ts.FileReference): ts.SourceFile | undefined;
+};
+
+/** A source file as the parser leaves it, with the fields programs set and read. */
+type ParsedFile = ts.SourceFile & {
+  path: ts.Path;
+  resolvedPath: ts.Path;
+  originalFileName: string;
+  commentDirectives?: readonly unknown[];
+  bindDiagnostics?: ts.DiagnosticWithLocation[];
+};
+
+/** Why a cell went to the LanguageService: the cell itself, or a history the base program cannot serve. */
+export type NeedsProgram = 'cell' | 'history';
+
+export interface ResidentCheck {
+  diagnostics: ts.Diagnostic[];
+  /** The cell's declarations (.d.ts), as the history takes them. */
+  declarations: string;
+}
+
+/** The LanguageService's name for the cell being checked (checker.ts). */
+export const CELL_FILE = '__tsgpu_cell.ts';
+
+/** Checks made by one checker before it is replaced: each leaves a little behind (see renewal in checker.ts). */
+export const RESIDENT_CHECK_LIMIT = 200;
+
+function internals(t: typeof ts): CompilerInternals | null {
+  const candidate = t as unknown as Partial<CompilerInternals>;
+  const ready = typeof candidate.createTypeChecker === 'function' && typeof candidate.bindSourceFile === 'function'
+    && typeof candidate.transformNodes === 'function' && typeof candidate.transformDeclarations === 'function'
+    && typeof candidate.toPath === 'function' && typeof candidate.getSetExternalModuleIndicator === 'function';
+  return ready ? candidate as CompilerInternals : null;
+}
+
+/** Module specifiers and references a file's text makes, which only a program resolves. */
+function needsResolution(t: typeof ts, file: ts.SourceFile, allowed: string): boolean {
+  if (file.referencedFiles.length > 0 || file.typeReferenceDirectives.length > 0 || file.libReferenceDirectives.length > 0) return true;
+  for (const statement of file.statements) {
+    if ((t.isImportDeclaration(statement) || t.isExportDeclaration(statement)) && statement.moduleSpecifier) {
+      if (!t.isStringLiteral(statement.moduleSpecifier) || statement.moduleSpecifier.text !== allowed) return true;
+    } else if (t.isImportEqualsDeclaration(statement) && t.isExternalModuleReference(statement.moduleReference)) return true;
+  }
+  // `import('x')` and `typeof import('x')` anywhere (the history's own, for earlier lets, aside):
+  // a cheap, conservative look at the text.
+  for (const call of file.text.matchAll(/\bimport\s*\(\s*(?:(['"])([^'"]*)\1)?/g)) {
+    if (call[2] !== allowed) return true;
+  }
+  return false;
+}
+
+function modulesOf(t: typeof ts, file: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const statement of file.statements) {
+    if ((t.isImportDeclaration(statement) || t.isExportDeclaration(statement)) && statement.moduleSpecifier && t.isStringLiteral(statement.moduleSpecifier)) {
+      names.add(statement.moduleSpecifier.text);
+    }
+  }
+  return names;
+}
+
+/** `declare global`, `declare module 'x'`, or not a module at all: would change what every file sees. */
+function declaresGlobals(t: typeof ts, file: ts.SourceFile | undefined): boolean {
+  if (!file || !t.isExternalModule(file)) return true;
+  return file.statements.some((statement) => t.isModuleDeclaration(statement)
+    && (t.isStringLiteral(statement.name) || (statement.flags & t.NodeFlags.GlobalAugmentation) !== 0));
+}
+
+export class ResidentChecker {
+  private readonly checker: ReturnType<CompilerInternals['createTypeChecker']>;
+  private readonly options: ts.CompilerOptions;
+  private readonly historyPath: ts.Path;
+  private readonly historyResolution: ts.ResolvedModuleWithFailedLookupLocations;
+  /** Modules the base program resolved from the history; a history importing others needs a new base. */
+  private readonly historyModules: Set<string>;
+  private history: ParsedFile;
+  private cell: ParsedFile | null = null;
+  private serial = 0;
+  private checks = 0;
+  private readonly emitHost: object;
+
+  private constructor(
+    private readonly t: typeof ts,
+    private readonly compiler: CompilerInternals,
+    base: ProgramInternals,
+    private readonly directory: string,
+    private readonly historyModule: string,
+    historyFile: ts.SourceFile,
+  ) {
+    this.options = base.getCompilerOptions();
+    this.historyPath = (historyFile as ParsedFile).path;
+    this.history = historyFile as ParsedFile;
+    this.historyModules = modulesOf(t, historyFile);
+    this.historyResolution = {
+      resolvedModule: { resolvedFileName: historyFile.fileName, extension: t.Extension.Ts, isExternalLibraryImport: false, resolvedUsingTsExtension: false },
+    };
+    const isCell = (file: ts.SourceFile): boolean => file === this.cell;
+    // The program, but with the latest cell and history where it has its own (older) ones.
+    const host = new Proxy(base, {
+      get: (target, key) => {
+        if (key === 'getSourceFile') return (name: string) => (name === this.cell?.fileName ? this.cell : name === historyFile.fileName ? this.history : target.getSourceFile(name));
+        if (key === 'getSourceFileByPath') {
+          return (filePath: ts.Path) => (filePath === this.cell?.path ? this.cell : filePath === this.historyPath ? this.history : target.getSourceFileByPath(filePath));
+        }
+        if (key === 'getResolvedModule') {
+          return (file: ts.SourceFile, name: string, mode: ts.ResolutionMode) => {
+            if (isCell(file) && name === `./${historyModule}`) return this.historyResolution;
+            // The latest history's imports resolve as its first text's did (checked in check()).
+            return target.getResolvedModule(file === this.history ? historyFile : file, name, mode);
+          };
+        }
+        const value = (target as unknown as Record<string | symbol, unknown>)[key];
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    this.checker = compiler.createTypeChecker(host);
+    const canonical = (name: string): string => name;
+    // What the declaration transform asks of an emit host.
+    this.emitHost = {
+      getCompilerOptions: () => this.options,
+      getCanonicalFileName: canonical,
+      getCurrentDirectory: () => directory,
+      getCommonSourceDirectory: () => directory,
+      getSourceFileFromReference: (file: ts.SourceFile, reference: ts.FileReference) => base.getSourceFileFromReference(file, reference),
+      useCaseSensitiveFileNames: () => true,
+      redirectTargetsMap: new Map(),
+      isSourceOfProjectReferenceRedirect: () => false,
+      getSourceFiles: () => base.getSourceFiles(),
+      getSourceFile: (name: string) => host.getSourceFile(name),
+    };
+  }
+
+  /**
+   * Over the LanguageService's current program, whose library files are parsed and bound. Null when
+   * this TypeScript lacks the internals, or the program lacks the history file.
+   */
+  static over(t: typeof ts, program: ts.Program, directory: string, historyModule: string): ResidentChecker | null {
+    const compiler = internals(t);
+    const historyFile = program.getSourceFile(path.join(directory, `${historyModule}.ts`));
+    if (!compiler || !historyFile) return null;
+    // Whatever the program's files declare globally, the checker keeps for good: a cell that did so
+    // (and may yet be edited not to) is no base to build on.
+    const cellFile = program.getSourceFile(path.join(directory, CELL_FILE));
+    if (declaresGlobals(t, historyFile) || (cellFile !== undefined && declaresGlobals(t, cellFile))) return null;
+    return new ResidentChecker(t, compiler, program as ProgramInternals, directory, historyModule, historyFile);
+  }
+
+  /** Whether this checker has served its share of cells and should be replaced. */
+  get spent(): boolean {
+    return this.checks >= RESIDENT_CHECK_LIMIT;
+  }
+
+  /**
+   * Checks a cell's full checker text (the user's code, then its import of the history) against
+   * `historyText`; or says which of the two needs the LanguageService (see the top of this file).
+   */
+  check(text: string, historyText: string): ResidentCheck | NeedsProgram {
+    const t = this.t;
+    if (historyText !== this.history.text) {
+      const history = this.parse(path.join(this.directory, `${this.historyModule}.ts`), historyText);
+      if (this.declaresGlobals(history) || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
+      history.path = this.historyPath;
+      history.resolvedPath = this.historyPath;
+      this.compiler.bindSourceFile(history, this.options);
+      this.history = history;
+    }
+    // A name of its own each time: the checker files diagnostics by file name.
+    const cell = this.parse(path.join(this.directory, `__tsgpu_cell_${++this.serial}.ts`), text);
+    if (needsResolution(t, cell, `./${this.historyModule}`) || this.declaresGlobals(cell) || (cell.commentDirectives?.length ?? 0) > 0) return 'cell';
+    this.compiler.bindSourceFile(cell, this.options);
+    this.cell = cell;
+    this.checks++;
+    const diagnostics: ts.Diagnostic[] = [...(cell.bindDiagnostics ?? []), ...this.checker.getDiagnostics(cell)];
+    const resolver = this.checker.getEmitResolver(cell, undefined, true);
+    const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
+    try {
+      diagnostics.push(...(emitted.diagnostics ?? []));
+      // As TypeScript's own declaration emit prints: JSDoc comments only.
+      const printer = t.createPrinter({ removeComments: false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
+      return { diagnostics, declarations: printer.printFile(emitted.transformed[0]!) };
+    } finally {
+      emitted.dispose();
+    }
+  }
+
+  private parse(fileName: string, text: string): ParsedFile {
+    const t = this.t;
+    const file = t.createSourceFile(fileName, text, {
+      languageVersion: this.options.target ?? t.ScriptTarget.ES2022,
+      impliedNodeFormat: this.history.impliedNodeFormat,
+      setExternalModuleIndicator: this.compiler.getSetExternalModuleIndicator(this.options),
+    }, false) as ParsedFile;
+    file.path = this.compiler.toPath(fileName, this.directory, (name) => name);
+    file.resolvedPath = file.path;
+    file.originalFileName = fileName;
+    return file;
+  }
+
+  private declaresGlobals(file: ParsedFile): boolean {
+    return declaresGlobals(this.t, file);
+  }
+}

@@ -1,0 +1,110 @@
+// The resident type checker (one checker kept across cells) must give every cell the verdict a
+// fresh LanguageService program gives it. Each notebook below runs through two CellCheckers, one
+// keeping its checker and one checking through the LanguageService alone, and every cell's
+// diagnostics and the history both build must be equal.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import ts from 'typescript';
+import { CellChecker } from '../../kernel/interpreter/typescript/checker';
+import { loadCheckerConfig } from '../../kernel/interpreter/typescript/compiler-options';
+
+interface Verdict { cell: number; diagnostics: string[] }
+
+function notebookDirectory(strict: boolean): string {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-resident-'));
+  if (strict) fs.writeFileSync(path.join(directory, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
+  return directory;
+}
+
+/** Checks each cell, and runs (commits) those without errors, as the interpreter does. */
+/** The history module's text: what later cells see of earlier ones. */
+const historyOf = (checker: CellChecker): string => (checker as unknown as { history: { text(): string } }).history.text();
+
+function run(checker: CellChecker, cells: string[]): { verdicts: Verdict[]; names: string[]; history: string } {
+  const verdicts = cells.map((code, cell) => {
+    const checked = checker.check(code);
+    const diagnostics = checked.diagnostics.filter((d) => d.category === 'error').map((d) => `${d.line}:${d.column} TS${d.code} ${d.message}`);
+    if (diagnostics.length === 0) checked.commit();
+    checker.flush();
+    return { cell, diagnostics };
+  });
+  return { verdicts, names: checker.userNames().sort(), history: historyOf(checker) };
+}
+
+function compare(cells: string[], strict: boolean): { resident: number; verdicts: Verdict[] } {
+  const directory = notebookDirectory(strict);
+  const kept = new CellChecker(ts, directory, loadCheckerConfig(ts, directory));
+  const fresh = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), false);
+  const withResident = run(kept, cells);
+  const alone = run(fresh, cells);
+  assert.deepEqual(withResident.verdicts, alone.verdicts);
+  assert.deepEqual(withResident.names, alone.names);
+  assert.equal(withResident.history, alone.history);
+  assert.equal(fresh.residentChecks, 0);
+  return { resident: kept.residentChecks, verdicts: withResident.verdicts };
+}
+
+const NOTEBOOK = [
+  'let n = 1; const s = \'a\';',
+  'n = n + 1; s.toUpperCase()',
+  'interface P { x: number; y?: string }\nconst p: P = { x: 1 };',
+  'p.y?.length ?? 0',
+  'class A { constructor(public v: number) {} twice() { return this.v * 2; } }\nnew A(2).twice()',
+  'const a = new A(\'x\');',
+  'enum Color { Red, Green }\nconst c: Color = Color.Green;\nc',
+  'namespace NS { export const k = 3; }\nNS.k + 1',
+  'function g<T>(x: T[]): T | undefined { return x[0]; }\ng([1, 2])?.toFixed()',
+  'const r = await Promise.resolve(5);\nr.toFixed()',
+  'let n = \'now a string\';\nn.length',
+  'n.toFixed()',
+  '// @ts-ignore\nconst z: number = \'x\';',
+  '// @ts-expect-error\nconst z2: number = 1;',
+  'const m = new Map<string, number[]>();\nm.set(\'a\', [1]);\nm.get(\'a\')?.map((v) => v * 2)',
+  'p.z',
+  'const big = [1, 2, 3].reduce((acc, v) => acc + v, 0);\nbig.toFixed(2)',
+  'type U = \'a\' | \'b\';\nconst u: U = \'c\';',
+  'type U = \'a\' | \'b\' | \'c\';\nconst u: U = \'c\';',
+  'u.length + big',
+  'function over(x: number): number;\nfunction over(x: string): string;\nfunction over(x: unknown) { return x; }\nover(1).toFixed()',
+  'over(true)',
+  'const { x: px, ...rest } = p;\npx + (rest.y ?? \'\').length',
+  'class B extends A { thrice() { return this.v * 3; } }\nnew B(1).thrice() + new B(2).twice()',
+  'const fn = (k: keyof P) => p[k];\nfn(\'x\')',
+  'fn(\'w\')',
+];
+
+test('strict notebook: every verdict and the history equal the LanguageService\'s, and most cells are checked by the kept checker', () => {
+  const { resident, verdicts } = compare(NOTEBOOK, true);
+  // The notebook has errors where expected (so the comparison compares something).
+  const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
+  assert.deepEqual(failing, [5, 11, 13, 15, 17, 21, 25]);
+  assert.ok(resident >= 12, `only ${resident} cells took the kept checker`);
+});
+
+test('tslab-style notebook under TypeScript\'s defaults: same verdicts', () => {
+  const { resident } = compare([
+    'let obj = { x: null };\nobj?.x',
+    'function cb(f) { return f(1); }\ncb((v) => v + 1)',
+    'let anyThing;\nanyThing = 3;\nanyThing.foo',
+    'const list = [];\nlist.push(1);\nlist',
+    'obj.x.z',
+  ], false);
+  assert.ok(resident >= 3, `only ${resident} cells took the kept checker`);
+});
+
+test('cells the kept checker cannot check exactly go to the LanguageService, with the same verdicts', () => {
+  compare([
+    'const base = 1;',
+    'declare global { var gv: number }\nexport {};\ngv',
+    'gv + base',
+    'import { readFileSync } from \'node:fs\';\ntypeof readFileSync',
+    'readFileSync.length + base',
+    'type T = typeof import(\'node:path\');\nconst j: T[\'join\'] = (...parts: string[]) => parts.join(\'/\');',
+    'j(\'a\', \'b\').length',
+    'process.env[\'HOME\']?.length',
+    'const later: number = base + 1;\nlater',
+  ], true);
+});
