@@ -42,36 +42,30 @@ export const transfersMagic: Magic = {
       return;
     }
     // One row per kind of move and place: a training loop's hundreds of moves read as a few lines.
-    // Moves the ledger folded already come as such rows.
-    const groups = new Map<string, FoldedMoves>();
-    const add = (record: FoldedMoves): void => {
-      const key = [record.direction, record.from, record.to, record.cause, record.operation, record.cell, record.line, record.untimed === true].join('|');
-      const group = groups.get(key) ?? { ...record, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0 };
-      group.count += record.count;
-      group.bytes += record.bytes;
-      group.ms += record.ms;
-      group.waitMs += record.waitMs;
-      group.copyMs += record.copyMs;
-      groups.set(key, group);
-    };
-    for (const group of listing.folded) add(group);
-    for (const record of listing.moves) add({ ...record, count: 1 });
-    // GB/s is over the copy alone; a move's wait (queued GPU work, staging set-up) is shown apart.
-    // Host values tfjs uploaded inside the first op that used them: bytes exact, time not measured.
+    // A row's time and the total are wall-clock, overlapping moves once (four reads awaited with
+    // Promise.all behind the same GPU work took that work's time, not four times it), as the cell's
+    // report line counts them. GB/s is over that copy time alone; the wait (queued GPU work, staging
+    // set-up) is shown apart. Host values tfjs uploaded inside the first op that used them: bytes
+    // exact, time not measured.
     const time = (group: FoldedMoves, ms: number): string => (group.untimed ? '–' : ms.toFixed(3));
-    const rows = [...groups.values()].map((group) => [
+    const rows = listing.rows.map((group) => [
       group.direction, `${group.from} → ${group.to}`, String(group.count), exactBytes(group.bytes), time(group, group.ms), time(group, group.waitMs),
       time(group, group.copyMs), group.copyMs > 0 && group.bytes / group.count >= 64 * 1024 ? (group.bytes / group.copyMs / 1e6).toFixed(3) : '',
       group.cause, group.operation,
       group.cell === null ? '' : group.line === null ? `cell ${group.cell}` : `cell ${group.cell}, line ${group.line}`,
     ]);
-    const all = [...groups.values()];
-    const count = all.reduce((sum, group) => sum + group.count, 0);
-    const bytes = all.reduce((sum, group) => sum + group.bytes, 0);
-    const ms = all.reduce((sum, group) => sum + group.ms, 0);
-    const untimed = all.reduce((sum, group) => sum + (group.untimed ? group.count : 0), 0);
-    const folded = listing.foldedCount > 0 ? `; ${listing.foldedCount} older moves folded into ${listing.folded.length} lines (the newest are kept one by one)` : '';
+    const count = listing.rows.reduce((sum, group) => sum + group.count, 0);
+    const bytes = listing.rows.reduce((sum, group) => sum + group.bytes, 0);
+    const untimed = listing.rows.reduce((sum, group) => sum + (group.untimed ? group.count : 0), 0);
+    const { ms, waitMs, copyMs } = listing.time;
+    const timed = untimed < count
+      ? `, ${ms.toFixed(3)} ms wall-clock (copy ${copyMs.toFixed(3)}, wait ${waitMs.toFixed(3)}; overlapping moves count once, in each row too)`
+      : '';
+    const notes = [
+      untimed > 0 ? `${untimed} uploaded at first use, time not measured: –` : '',
+      listing.foldedCount > 0 ? `${listing.foldedCount} older moves folded into ${listing.folded.length} lines (the newest are kept one by one)` : '',
+    ].filter(Boolean).join('; ');
     context.print(`${textTable(['dir', 'from → to', 'moves', 'bytes', 'ms', 'wait ms', 'copy ms', 'GB/s', 'cause', 'op', 'where'], rows)}\n`
-      + `${count} transfers, ${formatBytes(bytes)}, ${ms.toFixed(3)} ms${untimed > 0 ? ` (${untimed} uploaded at first use, time not measured: –)` : ''}${folded}\n${viaHost(listing.moves)}`);
+      + `${count} transfers, ${formatBytes(bytes)}${timed}${notes ? `; ${notes}` : ''}\n${viaHost(listing.moves)}`);
   },
 };

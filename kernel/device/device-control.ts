@@ -1,5 +1,7 @@
 // The device layer as magics and the interpreter see it: a narrow interface, so neither reaches
 // into tfjs or WebGPU.
+import type { MovesTime } from './covered-time';
+
 export type DevicePolicy = 'auto' | 'warn' | 'strict';
 
 export interface DeviceInfo {
@@ -126,6 +128,14 @@ export interface TransferListing {
   folded: FoldedMoves[];
   /** How many moves the folded lines stand for. */
   foldedCount: number;
+  /**
+   * One row per kind of move and place, kept and folded moves together. A row's ms is the
+   * wall-clock union of its moves (reads of one Promise.all once), copyMs the union of their
+   * copies, waitMs the rest: as the cell's report line counts them, not each move's time summed.
+   */
+  rows: FoldedMoves[];
+  /** All the listed moves' wall-clock time, counted the same way. */
+  time: MovesTime;
 }
 
 export interface DeviceMemory {

@@ -2,7 +2,8 @@
 // caused it. The newest moves are kept one by one; older ones are folded into one line per place
 // and kind of move (a loop of 200,000 moves keeps memory flat). "The last cell's" moves are what
 // the report and %transfers show.
-import type { FoldedMoves, TransferRecord } from './device-control';
+import type { FoldedMoves, TransferListing, TransferRecord } from './device-control';
+import { FoldedTime, movesTime, type TimedSpan } from './covered-time';
 import { RunningUnion } from './timing/intervals';
 
 /** Moves kept one by one; at twice this many, the older half is folded. */
@@ -12,31 +13,95 @@ function keyOf(record: TransferRecord): string {
   return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}|${record.untimed === true}`;
 }
 
-function fold(into: Map<string, FoldedMoves>, record: TransferRecord): void {
-  const key = keyOf(record);
-  const entry = into.get(key) ?? {
-    direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
-    cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
-    ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
+/** A timed move on the session's clock (performance.now()); null for an upload whose time was not measured. */
+function spanOf(record: TransferRecord, start: number): TimedSpan | null {
+  return record.untimed ? null : { start, waitMs: record.waitMs, end: start + record.ms };
+}
+
+/** Moves folded per place and kind, each line with its wall-clock time, and the time of them all. */
+class FoldedSet {
+  readonly lines = new Map<string, { moves: FoldedMoves; time: FoldedTime }>();
+  readonly time = new FoldedTime();
+  count = 0;
+
+  add(record: TransferRecord, start: number): void {
+    const key = keyOf(record);
+    const line = this.lines.get(key) ?? {
+      moves: {
+        direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
+        cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
+        ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
+      },
+      time: new FoldedTime(),
+    };
+    const entry = line.moves;
+    entry.count++;
+    entry.bytes += record.bytes;
+    entry.ms += record.ms;
+    entry.waitMs += record.waitMs;
+    entry.copyMs += record.copyMs;
+    this.lines.set(key, line);
+    this.count++;
+    const span = spanOf(record, start);
+    if (span !== null) {
+      line.time.add(span);
+      this.time.add(span);
+    }
+  }
+
+  /** The lines as the report carries them: each move's own time summed. */
+  moves(): FoldedMoves[] {
+    return [...this.lines.values()].map((line) => ({ ...line.moves }));
+  }
+}
+
+/**
+ * %transfers' view of some moves: one row per place and kind (folded lines first, in the order
+ * they were first seen), each row's and the total's time with overlapping moves once.
+ */
+function listingOf(moves: TransferRecord[], starts: number[], folded: FoldedSet): TransferListing {
+  const rows = new Map<string, { row: FoldedMoves; spans: TimedSpan[]; folded?: FoldedTime }>();
+  for (const [key, line] of folded.lines) rows.set(key, { row: { ...line.moves }, spans: [], folded: line.time });
+  const spans: TimedSpan[] = [];
+  moves.forEach((record, index) => {
+    const key = keyOf(record);
+    const known = rows.get(key) ?? {
+      row: {
+        direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
+        cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
+        ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
+      },
+      spans: [],
+    };
+    known.row.count++;
+    known.row.bytes += record.bytes;
+    rows.set(key, known);
+    const span = spanOf(record, starts[index]!);
+    if (span === null) return;
+    known.spans.push(span);
+    spans.push(span);
+  });
+  return {
+    moves,
+    folded: folded.moves(),
+    foldedCount: folded.count,
+    rows: [...rows.values()].map(({ row, spans: own, folded: before }) => ({ ...row, ...movesTime(own, before) })),
+    time: movesTime(spans, folded.time),
   };
-  entry.count++;
-  entry.bytes += record.bytes;
-  entry.ms += record.ms;
-  entry.waitMs += record.waitMs;
-  entry.copyMs += record.copyMs;
-  into.set(key, entry);
 }
 
 export class TransferLedger {
   private records: TransferRecord[] = [];
+  /** Each kept record's start on performance.now()'s clock (its `at` counts from its own cell's start). */
+  private starts: number[] = [];
   private cellStart = 0;
   private last: TransferRecord[] = [];
-  private lastFolded: FoldedMoves[] = [];
+  private lastStarts: number[] = [];
+  private lastFolded = new FoldedSet();
   /** Older moves of the session, one entry per kind and place. */
-  private folded = new Map<string, FoldedMoves>();
+  private folded = new FoldedSet();
   /** The running cell's moves that were folded before it ended. */
-  private cellFolded = new Map<string, FoldedMoves>();
-  private foldedCount = 0;
+  private cellFolded = new FoldedSet();
   /** Running totals since the session started (reset does not touch them: progress bars diff them). */
   private total = { count: 0, bytes: 0 };
   /** Time the session's moves took, overlapping moves once (as the report counts them). */
@@ -46,20 +111,21 @@ export class TransferLedger {
 
   add(record: TransferRecord): void {
     this.records.push(record);
-    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes };
     const start = this.cellStartedAt + record.at;
+    this.starts.push(start);
+    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes };
     this.busy.add(start, start + record.ms);
     if (this.records.length >= 2 * KEEP) this.foldOldest(KEEP);
   }
 
   private foldOldest(count: number): void {
     const oldest = this.records.splice(0, count);
+    const starts = this.starts.splice(0, count);
     for (let i = 0; i < oldest.length; i++) {
       const record = oldest[i]!;
-      fold(this.folded, record);
-      if (i >= this.cellStart) fold(this.cellFolded, record);
+      this.folded.add(record, starts[i]!);
+      if (i >= this.cellStart) this.cellFolded.add(record, starts[i]!);
     }
-    this.foldedCount += oldest.length;
     this.cellStart = Math.max(0, this.cellStart - count);
   }
 
@@ -72,35 +138,42 @@ export class TransferLedger {
   beginCell(startedAt = 0): void {
     this.cellStartedAt = startedAt;
     this.cellStart = this.records.length;
-    this.cellFolded = new Map();
+    this.cellFolded = new FoldedSet();
   }
 
   /** A cell that ran ops or moved tensors becomes "the last cell", even if it moved nothing. */
   endCell(ranOps: boolean): { moves: TransferRecord[]; folded: FoldedMoves[] } {
     const moves = this.records.slice(this.cellStart);
-    const folded = [...this.cellFolded.values()];
+    const folded = this.cellFolded.moves();
     if (ranOps || moves.length > 0 || folded.length > 0) {
       this.last = moves;
-      this.lastFolded = folded;
+      this.lastStarts = this.starts.slice(this.cellStart);
+      this.lastFolded = this.cellFolded;
     }
     return { moves, folded };
   }
 
   lastCell(): { moves: TransferRecord[]; folded: FoldedMoves[] } {
-    return { moves: [...this.last], folded: [...this.lastFolded] };
+    return { moves: [...this.last], folded: this.lastFolded.moves() };
   }
 
   all(): { moves: TransferRecord[]; folded: FoldedMoves[]; foldedCount: number } {
-    return { moves: [...this.records], folded: [...this.folded.values()], foldedCount: this.foldedCount };
+    return { moves: [...this.records], folded: this.folded.moves(), foldedCount: this.folded.count };
+  }
+
+  /** What %transfers shows: the last cell's moves or the session's, in rows, with their wall-clock time. */
+  listing(scope: 'last' | 'all'): TransferListing {
+    return scope === 'all' ? listingOf([...this.records], this.starts, this.folded) : listingOf([...this.last], this.lastStarts, this.lastFolded);
   }
 
   reset(): void {
     this.records = [];
+    this.starts = [];
     this.last = [];
-    this.lastFolded = [];
-    this.folded = new Map();
-    this.cellFolded = new Map();
-    this.foldedCount = 0;
+    this.lastStarts = [];
+    this.lastFolded = new FoldedSet();
+    this.folded = new FoldedSet();
+    this.cellFolded = new FoldedSet();
     this.cellStart = 0;
   }
 }

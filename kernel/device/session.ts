@@ -19,7 +19,7 @@ import { StrayWork } from './stray-work';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { TensorFinalizer } from './tensor-finalizer';
 import { TensorMoves } from './tensor-moves';
-import { creator, madeByUser, userCreation } from './user-made';
+import { creator, madeByCall, madeByUser, userCreation } from './user-made';
 import { installFusedAdam } from './train/adam-update';
 import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
@@ -256,9 +256,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   transfers(scope: 'last' | 'all'): TransferListing {
-    if (scope === 'all') return this.ledger.all();
-    const { moves, folded } = this.ledger.lastCell();
-    return { moves, folded, foldedCount: folded.reduce((sum, group) => sum + group.count, 0) };
+    return this.ledger.listing(scope);
   }
 
   resetTransfers(): void {
@@ -336,7 +334,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     // up, and reading only those keeps a GPU op's cost near what it was without this record.
     const scope = this.engine.state.activeScope?.name ?? '';
     const shallow = !madeByUser() && scope.endsWith(OP_SCOPE);
-    const inCall = origin !== null && origin.by !== 'user';
+    const inCall = origin !== null && madeByCall(origin);
     const where = inCall ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
     // Inside one library call (trainOnBatch making Adam's scalars, ~30 a step) every tensor gets the
     // same site: the last one is reused rather than worked out again for each.
@@ -346,7 +344,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const own = shallow && where !== null ? { cell: where.cell, line: where.line } : where;
     // What tfjs makes for itself (an op's constants, a gradient's ones, an optimizer's scalars) is
     // the library's, not a tensor the user made: no hint tells the user to move it.
-    const site = this.siteOf(own, origin ?? creator(scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation()));
+    const site = this.siteOf(own, creator(origin, scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation));
     if (inCall) this.lastCallSite = { origin, where, shallow, site };
     return site;
   }

@@ -49,8 +49,21 @@ export function markUserCreations(namespace: object): void {
   }
 }
 
-/** Who made a tensor made now: the user through `tf`, else tfjs (inside an op, `call` names it). */
-export function creator(opScope: string | null, invocation: number): MoveOrigin {
-  if (madeByUser()) return { by: 'user', call: null, invocation };
-  return { by: 'library', call: opScope, invocation };
+/**
+ * Made inside a library call or kernel helper by that code itself (tfjs-layers' scalars, Adam's
+ * step constants): such a tensor takes the call's site, worked out once for many. A tensor the user
+ * made there, through `tf` in a callback of theirs (fit's onBatchEnd), is not: it is located and
+ * credited like any the user made.
+ */
+export function madeByCall(call: MoveOrigin): boolean {
+  return call.by !== 'user' && !madeByUser();
+}
+
+/**
+ * Who made a tensor made now, under `call` (the tracked call running, if any): the user through
+ * `tf` (inside a library call too), else the call, else tfjs (inside an op, `opScope` names it).
+ */
+export function creator(call: MoveOrigin | null, opScope: string | null, invocation: () => number): MoveOrigin {
+  if (madeByUser()) return call?.by === 'user' ? call : { by: 'user', call: null, invocation: invocation() };
+  return call ?? { by: 'library', call: opScope, invocation: invocation() };
 }

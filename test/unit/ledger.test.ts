@@ -62,3 +62,44 @@ test('moves of earlier cells fold too; the last cell keeps its own', () => {
   assert.deepEqual(folded, []);
   assert.ok(ledger.all().foldedCount >= 10_000);
 });
+
+test('%transfers\' time is wall-clock: four reads awaited together count once, in the total and in their row', () => {
+  const ledger = new TransferLedger();
+  ledger.beginCell(5_000);
+  // Started together, each waited 90 ms for the same GPU work, then copied 10 ms, one after another.
+  for (let i = 0; i < 4; i++) ledger.add({ ...move(1, 3), at: 0, ms: 90 + 10 * (i + 1), waitMs: 90 + 10 * i, copyMs: 10 });
+  ledger.endCell(true);
+  const { rows, time } = ledger.listing('last');
+  assert.deepEqual(time, { ms: 130, copyMs: 40, waitMs: 90 }, 'from the first start to the last end; copying 90–130 ms');
+  assert.equal(rows.length, 1);
+  assert.deepEqual([rows[0]!.count, rows[0]!.ms, rows[0]!.copyMs, rows[0]!.waitMs], [4, 130, 40, 90]);
+});
+
+test('%transfers all: moves of two cells, each timed from its own cell\'s start, on one clock', () => {
+  const ledger = new TransferLedger();
+  ledger.beginCell(1_000);
+  ledger.add({ ...move(1, 1), at: 0, ms: 10, waitMs: 0, copyMs: 10 });
+  ledger.endCell(true);
+  ledger.beginCell(2_000);
+  ledger.add({ ...move(1, 2), cell: 2, at: 0, ms: 10, waitMs: 0, copyMs: 10 });
+  ledger.endCell(true);
+  assert.equal(ledger.listing('all').time.ms, 20, 'the same `at` in two cells is two different moments');
+  assert.equal(ledger.listing('last').time.ms, 10);
+});
+
+test('30,000 overlapping moves, most folded: the time is still their union, never more', () => {
+  const ledger = new TransferLedger();
+  ledger.beginCell(0);
+  // Each starts 0.05 ms after the one before and lasts 0.1 ms: together one stretch.
+  for (let i = 0; i < 30_000; i++) ledger.add({ ...move(1, 1 + (i % 2)), at: i * 0.05, ms: 0.1, waitMs: 0.04, copyMs: 0.06 });
+  ledger.endCell(true);
+  const span = 29_999 * 0.05 + 0.1;
+  for (const scope of ['last', 'all'] as const) {
+    const listing = ledger.listing(scope);
+    assert.ok(listing.foldedCount > 0, 'some were folded');
+    assert.ok(Math.abs(listing.time.ms - span) < 1e-6, `${scope}: ${listing.time.ms} ms, their union is ${span} ms`);
+    assert.equal(listing.rows.reduce((sum, row) => sum + row.count, 0), 30_000);
+    // Each line's moves are 0.1 ms apart and last 0.1 ms: one stretch too.
+    for (const row of listing.rows) assert.ok(row.ms <= span + 1e-6 && row.ms > span - 0.2, `${scope}, line ${row.line}: ${row.ms} ms`);
+  }
+});
