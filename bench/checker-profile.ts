@@ -1,6 +1,8 @@
 // Where a typed cell's check goes: drives CellChecker directly (no kernel, no protocol), the way
-// the interpreter does (check, commit, flush), and splits each check into building the program,
-// the new type checker's set-up, checking the cell, and folding it into the history.
+// the interpreter does (check, commit, flush), and splits the LanguageService's check into building
+// the program, the new type checker's set-up, checking the cell, and folding it into the history.
+// Then times the kernel's check (its kept checker, resident-checker.ts) against the LanguageService
+// alone, alternating cell by cell in the same process.
 //
 //   node dist/bench/checker-profile.js [--iters 30] [--tensors]
 import { performance } from 'node:perf_hooks';
@@ -34,7 +36,13 @@ console.log(`warm-up ${(performance.now() - started).toFixed(0)} ms`);
 started = performance.now();
 checker.loadDeferredTypes();
 console.log(`node types ${(performance.now() - started).toFixed(0)} ms`);
+// The baseline: every cell through the LanguageService, as before the checker was kept.
+const alone = new CellChecker(t, directory, loadCheckerConfig(t, directory), t.createDocumentRegistry(), false);
+alone.warmUp();
+alone.loadDeferredTypes();
 if (tensors) {
+  alone.addDeclarations(path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts'));
+  alone.check('const x = tf.tensor([1, 2]); const y = x.add(x);').commit();
   checker.addDeclarations(path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts'));
   started = performance.now();
   const first = checker.check('const x = tf.tensor([1, 2]); const y = x.add(x);');
@@ -84,9 +92,17 @@ if (heapTo) {
 }
 const checks: number[] = [];
 const flushes: number[] = [];
+const aloneChecks: number[] = [];
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
+let aloneTime = 0;
 for (let run = 0; run < iters + 3; run++) {
+  const aloneBegin = performance.now();
+  const aloneChecked = alone.check(TYPED_CELL(run));
+  aloneChecked.commit();
+  alone.flush();
+  if (run >= 3) aloneChecks.push(performance.now() - aloneBegin);
+  aloneTime += performance.now() - aloneBegin;
   const begin = performance.now();
   const checked = checker.check(TYPED_CELL(run));
   const checkedAt = performance.now();
@@ -100,8 +116,11 @@ for (let run = 0; run < iters + 3; run++) {
 }
 const cpu = process.cpuUsage(cpuBefore);
 const loops = iters + 3;
-console.log(`check p50 ${median(checks).toFixed(1)} ms, flush p50 ${median(flushes).toFixed(1)} ms (n=${iters}); `
-  + `per cell: wall ${((performance.now() - wallBefore) / loops).toFixed(1)} ms, process cpu ${((cpu.user + cpu.system) / 1000 / loops).toFixed(1)} ms`);
+console.log(`check p50 ${median(checks).toFixed(1)} ms, flush p50 ${median(flushes).toFixed(1)} ms (n=${iters}, ${checker.residentChecks} by the kept checker); `
+  + `per cell, both checkers: wall ${((performance.now() - wallBefore) / loops).toFixed(1)} ms, process cpu ${((cpu.user + cpu.system) / 1000 / loops).toFixed(1)} ms`);
+const checkAndFlush = checks.map((value, index) => value + flushes[index]!);
+console.log(`check + flush p50: kept checker ${median(checkAndFlush).toFixed(1)} ms, LanguageService alone ${median(aloneChecks).toFixed(1)} ms `
+  + `(same run, alternating): ${(median(checkAndFlush) / median(aloneChecks)).toFixed(2)}x; LanguageService alone ${(aloneTime / loops).toFixed(1)} ms per cell on average`);
 if (profileTo) {
   session.post('Profiler.stop', (error, result) => {
     if (error) throw error;

@@ -68,10 +68,13 @@ function transpileCell(t: typeof ts, code: string): TranspiledCell {
     transformers: { before: [importRewriter(t)], after: [cellRewriter(t)] },
   });
   const body = output.outputText.replace(/\n?\/\/# sourceMappingURL=.*\s*$/, '');
-  const mapper = output.sourceMapText ? new SourceMapper((JSON.parse(output.sourceMapText) as { mappings: string }).mappings) : null;
+  // Decoded when first asked (an error, a tensor op's location): most cells never ask.
+  const mapText = output.sourceMapText;
+  let mapper: SourceMapper | null | undefined;
+  const mapperOf = (): SourceMapper | null => (mapper ??= mapText ? new SourceMapper((JSON.parse(mapText) as { mappings: string }).mappings) : null);
   return {
     syntaxErrors: output.diagnostics ?? [],
     functionBody: `${PREFIX}${body}\n})()`,
-    toCell: (line, column) => mapper?.original(line, line === 1 ? column - PREFIX.length : column) ?? null,
+    toCell: (line, column) => mapperOf()?.original(line, line === 1 ? column - PREFIX.length : column) ?? null,
   };
 }
