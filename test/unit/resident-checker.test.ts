@@ -105,6 +105,8 @@ test('cells the kept checker cannot check exactly go to the LanguageService, wit
     'type T = typeof import(\'node:path\');\nconst j: T[\'join\'] = (...parts: string[]) => parts.join(\'/\');',
     'j(\'a\', \'b\').length',
     'process.env[\'HOME\']?.length',
+    '// @ts-nocheck\nconst unchecked: number = \'text\';',
+    'unchecked.length',
     'const later: number = base + 1;\nlater',
   ], true);
 });
