@@ -21,6 +21,8 @@ export interface CellObservations {
   known: { name: string; software: boolean }[];
   liveBytes: (device: string) => number;
   liveBytesBefore: Map<string, number>;
+  /** A GPU's live tensors whose values are in host arrays only (not in liveBytes). */
+  heldOnHostBytes: (device: string) => number;
 }
 
 export function assembleCellReport(seen: CellObservations): CellReport {
@@ -35,14 +37,16 @@ export function assembleCellReport(seen: CellObservations): CellReport {
       device,
       software: software.has(device),
       ops: done?.ops ?? 0,
+      hostOps: done?.hostOps ?? 0,
       opMs: done ? Placement.opMs(done) : 0,
       spans,
       liveBytes: seen.liveBytes(device),
       liveBytesBefore: seen.liveBytesBefore.get(device) ?? 0,
+      heldOnHostBytes: seen.heldOnHostBytes(device),
       kernels: done?.kernels ? [...done.kernels].sort((a, b) => b[1] - a[1]) : null,
       gpu: gpuUse(seen.gpuTimes.get(device), start, seen.cell),
     };
-  }).filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0) || use.liveBytes > 0 || use.liveBytesBefore > 0
+  }).filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0) || use.liveBytes > 0 || use.liveBytesBefore > 0 || use.heldOnHostBytes > 0
     || seen.moves.some((m) => m.from === use.device || m.to === use.device));
   return {
     cell: seen.cell,

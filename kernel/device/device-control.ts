@@ -140,8 +140,15 @@ export interface TransferListing {
 
 export interface DeviceMemory {
   device: string;
+  /** Live tensors in the device's own memory (GPU buffers for a GPU), and their buffers. */
   liveBytes: number;
   tensors: number;
+  /**
+   * A GPU's live tensors whose values its tfjs backend keeps in host arrays (made from host values
+   * and not used by a GPU op yet, or results of ops it ran on the CPU): host memory, not in
+   * liveBytes. null for the host.
+   */
+  heldOnHostBytes: number | null;
   /** GPU memory held by the backend's buffer pool beyond live tensors, where known. */
   pooledBytes: number | null;
   /** Host↔GPU staging buffers held for moves (bounded), where the device has them. */

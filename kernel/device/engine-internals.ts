@@ -18,8 +18,12 @@ export interface BackendLike {
   memory(): { numBytesInGPU?: number; numBytesAllocatedInGPU?: number; unreliable?: boolean };
   /** webgpu only: uploads pending host values into a GPU buffer. */
   uploadToGPU?(dataId: DataId): void;
-  /** webgpu only: per-buffer state; `values` set means a host copy exists. */
-  tensorMap?: { get(dataId: DataId): { values: unknown; dtype: string; complexTensorInfos?: unknown } | undefined };
+  /**
+   * webgpu only: per-buffer state. `values` set means a host copy exists; `resource` set means a GPU
+   * buffer holds the data. Values without a resource live in a host array only (made from host
+   * values and not used by a GPU op yet, or the result of an op tfjs ran on the CPU).
+   */
+  tensorMap?: { get(dataId: DataId): { values: unknown; dtype: string; resource?: unknown; complexTensorInfos?: unknown } | undefined };
   /** webgpu only: flushes recorded commands to the GPU queue. */
   commandEncoder?: unknown;
   endComputePassEncoder?(): void;

@@ -16,10 +16,11 @@ export class MemoryControl {
 
   memory(): DeviceMemory[] {
     const awaiting = new Map(this.finalizer.awaiting().map((entry) => [entry.device, entry]));
-    return this.registry.list().map(({ name }) => ({
+    return this.registry.list().map(({ name, kind }) => ({
       device: name,
       liveBytes: this.placement.live[name]?.bytes ?? 0,
       tensors: this.placement.live[name]?.buffers ?? 0,
+      heldOnHostBytes: kind === 'gpu' ? this.placement.live[name]?.hostBytes ?? 0 : null,
       pooledBytes: this.registry.pooledBytes(name),
       stagingBytes: this.stagingBytes(name),
       awaitingGcBytes: awaiting.get(name)?.bytes ?? 0,

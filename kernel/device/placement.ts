@@ -60,6 +60,12 @@ export interface PlacementEvents {
 /** What one device did during a cell. */
 export interface DeviceActivity {
   ops: number;
+  /**
+   * Of ops, those a GPU's tfjs backend ran on the host: tfjs-backend-webgpu computes an op on the
+   * CPU when its inputs are small and still in host arrays (WEBGPU_CPU_FORWARD), and always for a
+   * few kernels (Range). The tensors stay the GPU's; their values stay in host memory.
+   */
+  hostOps: number;
   /** Host time of the ops that were timed (every GPU op, one host op in HOST_SAMPLE). */
   timedMs: number;
   timedOps: number;
@@ -98,7 +104,54 @@ export function bytesOn(info: Pick<BufferInfo, 'bytes' | 'dtype'>, device: strin
 /** %profile's view of each op: called around it, nested ops included. */
 export interface OpProfileHooks {
   begin(kernelName: string, device: string, backend: BackendLike, inputs: Record<string, TensorLike | undefined> | TensorLike[]): void;
-  end(result: unknown): void;
+  /** `onHost`: a GPU's backend ran the op on the host (see DeviceActivity.hostOps). */
+  end(result: unknown, onHost: boolean): void;
+}
+
+/** A device's live tensors, each buffer once. */
+export interface LiveMemory {
+  /** In the device's own memory: host memory for cpu, GPU buffers for a GPU. */
+  bytes: number;
+  buffers: number;
+  /**
+   * A GPU's tensors whose values its tfjs backend keeps in host arrays, with no GPU buffer: made from
+   * host values and not used by a GPU op yet, or results of ops it ran on the host. Not GPU memory;
+   * they move to `bytes` when tfjs uploads them (inside the first GPU op that uses them).
+   */
+  hostBytes: number;
+  hostBuffers: number;
+}
+
+type OpInputs = Record<string, TensorLike | undefined> | TensorLike[];
+
+/** A GPU backend's buffer whose values are in a host array only: no GPU buffer holds them. */
+function inHostArray(backend: BackendLike, dataId: DataId): boolean {
+  const data = backend.tensorMap?.get(dataId);
+  return data !== undefined && data.values != null && data.resource == null;
+}
+
+/**
+ * Whether a GPU backend ran an op on the host: its new outputs hold host arrays and no GPU buffer,
+ * which GPU work cannot fill before the op returns (reading a GPU is asynchronous). Outputs that
+ * are inputs (reshape, identity) are no work anywhere and do not count.
+ */
+function ranOnHost(backend: BackendLike, inputs: OpInputs, result: unknown): boolean {
+  const outputs = Array.isArray(result) ? result as unknown[] : [result];
+  let made = 0;
+  for (const output of outputs) {
+    const dataId = (output as TensorLike | null | undefined)?.dataId;
+    if (dataId === undefined || isInput(inputs, dataId)) continue;
+    if (!inHostArray(backend, dataId)) return false;
+    made++;
+  }
+  return made > 0;
+}
+
+function isInput(inputs: OpInputs, dataId: DataId): boolean {
+  for (const key in inputs) {
+    if ((inputs as Record<string, TensorLike | undefined>)[key]?.dataId === dataId) return true;
+  }
+  return false;
 }
 
 export class Placement {
@@ -110,7 +163,9 @@ export class Placement {
   /** %placement on: ops are also counted by kernel name. */
   logKernels = false;
   /** Live bytes and buffers per device. */
-  readonly live: Record<string, { bytes: number; buffers: number }> = Object.create(null) as Record<string, { bytes: number; buffers: number }>;
+  readonly live: Record<string, LiveMemory> = Object.create(null) as Record<string, LiveMemory>;
+  /** A GPU's buffers counted in its hostBytes (values in a host array only), until uploaded, moved or freed. */
+  private readonly heldOnHost = new WeakSet<BufferInfo>();
   private kernelName = '';
   /** Set while an explicit move (`to`, `data`) runs: its moves are the user's, not the policy's. */
   private explicitOperation: string | null = null;
@@ -167,10 +222,17 @@ export class Placement {
     return info ? this.deviceOf(info.backend) : null;
   }
 
-  /** The bytes a buffer takes where it is now (a bool is 4 bytes on a GPU); 0 once it is gone. */
+  /** The bytes a buffer takes where it is now (a bool is 4 bytes in a GPU buffer); 0 once it is gone. */
   bytesOfData(dataId: DataId): number {
     const info = this.engine.state.tensorInfo.get(dataId);
-    return info ? bytesOn(info, this.deviceOf(info.backend)) : 0;
+    if (!info) return 0;
+    return this.heldOnHost.has(info) ? info.bytes : bytesOn(info, this.deviceOf(info.backend));
+  }
+
+  /** The bytes a buffer takes in its device's memory: 0 for a GPU's buffer whose values are in a host array only. */
+  deviceBytesOfData(dataId: DataId): number {
+    const info = this.engine.state.tensorInfo.get(dataId);
+    return !info || this.heldOnHost.has(info) ? 0 : bytesOn(info, this.deviceOf(info.backend));
   }
 
   takeActivity(): Record<string, DeviceActivity> {
@@ -201,7 +263,7 @@ export class Placement {
   }
 
   private activityOf(device: string): DeviceActivity {
-    const created: DeviceActivity = { ops: 0, timedMs: 0, timedOps: 0, spans: [], kernels: this.logKernels ? new Map() : null };
+    const created: DeviceActivity = { ops: 0, hostOps: 0, timedMs: 0, timedOps: 0, spans: [], kernels: this.logKernels ? new Map() : null };
     this.activity[device] = created;
     return created;
   }
@@ -297,20 +359,24 @@ export class Placement {
       const onHost = target === wasm || target === cpu;
       if (!onHost) placement.checkBufferLimit(kernelName, device, inputs);
       const started = !onHost || activity.ops % HOST_SAMPLE === 1 ? performance.now() : -1;
+      const webGpu = onHost || !isWebGpuBackend(target) ? null : target;
       // A GPU op refused for its buffer size may have taken references on its inputs: kept to put back.
-      const references = onHost || !isWebGpuBackend(target) ? null : inputReferences(target, inputs);
+      const references = webGpu === null ? null : inputReferences(webGpu, inputs);
       // %profile: one null check per op while it is off.
       const profiler = placement.profiler;
       if (profiler !== null) profiler.begin(kernelName, device, target, inputs);
       let result: unknown;
+      let forwarded = false;
       try {
         result = placement.dispatch(this, proto, target, current, kernelName, inputs, attrs);
+        forwarded = webGpu !== null && ranOnHost(webGpu, inputs, result);
       } catch (error) {
-        if (references !== null && error instanceof GpuAllocationError) restoreInputReferences(target as WebGpuBackend, inputs, references);
+        if (webGpu !== null && references !== null && error instanceof GpuAllocationError) restoreInputReferences(webGpu, inputs, references);
         throw error;
       } finally {
-        if (profiler !== null) profiler.end(result);
+        if (profiler !== null) profiler.end(result, forwarded);
       }
+      if (forwarded) activity.hostOps++;
       if (started >= 0) placement.timed(activity, started, performance.now());
       return result;
     };
@@ -345,7 +411,7 @@ export class Placement {
         if (isGpuName(to)) backend.uploadToGPU?.(dataId);
       }
       const extra = placement.explicitExtra;
-      placement.recordMove(info, from, to, { waitMs: extra.waitMs, copyMs: performance.now() - started + extra.copyMs, waits: extra.waits }, servedFromHostCopy);
+      placement.recordMove(info, from, to, { waitMs: extra.waitMs, copyMs: performance.now() - started + extra.copyMs, waits: extra.waits }, servedFromHostCopy, dataId);
     };
 
     engine.trackTensor = function trackTensor(tensor, backend) {
@@ -355,18 +421,18 @@ export class Placement {
       const info = this.state.tensorInfo.get(tensor.dataId);
       if (info) {
         const device = placement.deviceOf(info.backend);
-        placement.account(device, bytesOn(info, device), 1);
         // Host tensors end here: one string test on the per-op path.
-        if (isGpuName(device)) placement.notePendingUpload(tensor.dataId, info);
+        if (!isGpuName(device)) placement.account(device, info.bytes, 1);
+        else {
+          placement.addLive(info, device, tensor.dataId);
+          placement.notePendingUpload(tensor.dataId, info);
+        }
       }
     };
 
     engine.removeDataId = function removeDataId(dataId, backend) {
       const info = this.state.tensorInfo.get(dataId);
-      if (info && info.backend === backend) {
-        const device = placement.deviceOf(backend);
-        placement.account(device, -bytesOn(info, device), -1);
-      }
+      if (info && info.backend === backend) placement.dropLive(info, placement.deviceOf(backend));
       proto.removeDataId.call(this, dataId, backend);
     };
   }
@@ -378,21 +444,28 @@ export class Placement {
   }
 
   /**
-   * tfjs-backend-webgpu uploads a buffer's host values inside the first op that uses it: each such
-   * upload of a tensor made on this GPU is recorded as an H2D move, credited to where it was made.
+   * tfjs-backend-webgpu uploads a buffer's host values inside the first op that uses it: the buffer
+   * then counts in the GPU's memory, and each such upload of a tensor made on this GPU is recorded
+   * as an H2D move, credited to where it was made.
    */
   watchUploads(gpu: WebGpuBackend): void {
     const upload = gpu.uploadToGPU.bind(gpu);
     const device = this.deviceOf(gpu);
     gpu.uploadToGPU = (dataId: DataId): void => {
       const site = this.pendingUploads.get(dataId);
-      if (site === undefined) return upload(dataId);
+      const before = this.engine.state.tensorInfo.get(dataId);
+      if (site === undefined && (before === undefined || !this.heldOnHost.has(before))) return upload(dataId);
       this.pendingUploads.delete(dataId);
       const data = gpu.tensorMap.get(dataId);
       const crosses = data !== undefined && data.values != null && data.resource == null;
       upload(dataId);
       const info = this.engine.state.tensorInfo.get(dataId);
       if (!crosses || info === undefined || info.backend !== gpu) return;
+      if (this.heldOnHost.delete(info)) {
+        this.account(device, 0, 0, -info.bytes, -1);
+        this.account(device, bytesOn(info, device), 1);
+      }
+      if (site === undefined) return;
       this.events.uploaded({
         direction: 'H2D', from: 'cpu', to: device, bytes: bytesOn(info, device), waitMs: 0, copyMs: 0, waits: [],
         operation: this.kernelName, explicit: false, scalar: info.shape.length === 0, buffer: info, untimed: true,
@@ -404,10 +477,13 @@ export class Placement {
    * Counts a finished move: live bytes change devices, and the move is reported (unless host to
    * host, or served from a host copy a read kept: then no byte crossed).
    */
-  recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[] }, servedFromHostCopy = false): void {
-    this.account(from, -bytesOn(info, from), -1);
-    this.account(to, bytesOn(info, to), 1);
-    if (from !== to) this.events.placed(info, to, this.explicitOperation);
+  recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[] }, servedFromHostCopy = false,
+    dataId: DataId | null = null): void {
+    if (from !== to) {
+      this.dropLive(info, from);
+      this.addLive(info, to, dataId);
+      this.events.placed(info, to, this.explicitOperation);
+    }
     if (from === to || servedFromHostCopy) return;
     const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
     this.events.move({
@@ -419,9 +495,10 @@ export class Placement {
 
   /** Counts a buffer's move in live memory (and where it was put) only; whoever made the move records it. */
   moved(info: BufferInfo, from: string, to: string, operation: string): void {
-    this.account(from, -bytesOn(info, from), -1);
-    this.account(to, bytesOn(info, to), 1);
-    if (from !== to) this.events.placed(info, to, operation);
+    if (from === to) return;
+    this.dropLive(info, from);
+    this.addLive(info, to, null);
+    this.events.placed(info, to, operation);
   }
 
   /** Largest buffer one GPU op may bind, per device (WebGPU's maxStorageBufferBindingSize). */
@@ -444,10 +521,32 @@ export class Placement {
     }
   }
 
-  private account(device: string, bytes: number, buffers: number): void {
-    const entry = this.live[device] ??= { bytes: 0, buffers: 0 };
+  /**
+   * Counts a buffer now on `device`: a GPU's buffer whose values are in a host array only counts as
+   * held on the host. Without its dataId (a move the transfer engine made) it is in a GPU buffer:
+   * those moves write one.
+   */
+  private addLive(info: BufferInfo, device: string, dataId: DataId | null): void {
+    if (isGpuName(device) && dataId !== null && inHostArray(info.backend, dataId)) {
+      this.heldOnHost.add(info);
+      this.account(device, 0, 0, info.bytes, 1);
+    } else {
+      this.account(device, bytesOn(info, device), 1);
+    }
+  }
+
+  /** Uncounts a buffer leaving `device` (moved or freed), from where it was counted. */
+  private dropLive(info: BufferInfo, device: string): void {
+    if (this.heldOnHost.delete(info)) this.account(device, 0, 0, -info.bytes, -1);
+    else this.account(device, -bytesOn(info, device), -1);
+  }
+
+  private account(device: string, bytes: number, buffers: number, hostBytes = 0, hostBuffers = 0): void {
+    const entry = this.live[device] ??= { bytes: 0, buffers: 0, hostBytes: 0, hostBuffers: 0 };
     entry.bytes += bytes;
     entry.buffers += buffers;
+    entry.hostBytes += hostBytes;
+    entry.hostBuffers += hostBuffers;
   }
 
   /** The backend an op runs on: where its inputs are; a GPU input wins over host inputs. */

@@ -94,7 +94,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
     this.finalizer = new TensorFinalizer(engine, {
       deviceOf: (dataId) => this.placement.deviceOfData(dataId),
-      bytesOf: (dataId) => this.placement.bytesOfData(dataId),
+      bytesOf: (dataId) => this.placement.deviceBytesOfData(dataId),
       live: () => Object.fromEntries(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes])),
     });
     this.finalizer.install();
@@ -177,6 +177,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const report = assembleCellReport({
       cell: this.cellNumber, startedAt: this.cellStartedAt, activity, moves, folded, gpuTimes, profile,
       known: this.registry.list(), liveBytes: (device) => this.placement.live[device]?.bytes ?? 0, liveBytesBefore: this.liveBefore,
+      heldOnHostBytes: (device) => this.placement.live[device]?.hostBytes ?? 0,
     });
     const placement = this.placement.logKernels ? placementText(report) : null;
     if (placement) process.stdout.write(placement);

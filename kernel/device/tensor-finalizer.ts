@@ -33,9 +33,12 @@ type Collect = () => void;
 /** What the finalizer needs to know of devices: where a buffer lives and what each device holds. */
 export interface DeviceBytes {
   deviceOf(dataId: DataId): string | null;
-  /** Bytes a buffer takes where it lives (a bool is 4 bytes on a GPU); 0 once it is gone. */
+  /**
+   * Bytes a buffer takes in its device's memory (a bool is 4 bytes on a GPU; 0 for a GPU's tensor
+   * whose values tfjs keeps in a host array); 0 once it is gone.
+   */
   bytesOf(dataId: DataId): number;
-  /** Live bytes per device now. */
+  /** Live bytes per device now, in each device's own memory. */
   live(): Record<string, number>;
 }
 

@@ -126,6 +126,19 @@ export function liveBytes(memory: string, device: string): { bytes: number; erro
   return parsed;
 }
 
+/** %memory's "host arrays" for a GPU: its tensors whose values tfjs keeps on the host (not in live). */
+export function hostArrayBytes(memory: string, device: string): { bytes: number; error: number } {
+  const table = parseTextTable(memory);
+  assert.ok(table !== undefined, `%memory printed no table:\n${memory}`);
+  const column = table.header.findIndex((title) => /host arrays/i.test(title));
+  assert.ok(column >= 0, `%memory has no "host arrays" column:\n${memory}`);
+  const row = table.rows.find(({ cells }) => (cells[0] ?? '').replace(/^[*>\s]+/, '') === device);
+  assert.ok(row !== undefined, `%memory has no row for ${device}:\n${memory}`);
+  const parsed = parseBytes(row.cells[column] ?? '');
+  assert.ok(parsed !== undefined, `%memory's host arrays for ${device} are not a size: ${JSON.stringify(row.cells[column])}\n${memory}`);
+  return parsed;
+}
+
 const DIRECTION = /(^|\s)(H2D|D2H|D2D)(\s|$)/;
 
 /** %transfers' lines that describe moves (those naming a direction). */

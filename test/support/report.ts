@@ -95,10 +95,15 @@ export const deviceUseSchema = obj({
   device: str,
   software: bool,
   ops: nonNegativeInt,
+  /** Of ops, those a GPU's tfjs backend ran on the host (WEBGPU_CPU_FORWARD). */
+  hostOps: nonNegativeInt,
   opMs: nonNegative,
   spans: arrayOf(tuple(num, num)),
+  /** In the device's own memory (GPU buffers for a GPU). */
   liveBytes: nonNegativeInt,
   liveBytesBefore: nonNegativeInt,
+  /** A GPU's tensors whose values tfjs keeps in host arrays: not in liveBytes. */
+  heldOnHostBytes: nonNegativeInt,
   kernels: union(nullValue, arrayOf(tuple(str, nonNegativeInt))),
   gpu: union(nullValue, obj({
     ms: nonNegative,

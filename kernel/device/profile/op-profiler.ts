@@ -7,6 +7,7 @@ import type { GpuClock, GpuInterval } from '../timing/gpu-clock';
 
 export interface ProfileRow {
   op: string;
+  /** Where it ran: the device, or `gpu:0 (on the host)` for an op a GPU's tfjs backend ran on the CPU. */
   device: string;
   calls: number;
   /** Host time inside the op's call, nested ops included. */
@@ -18,6 +19,11 @@ export interface ProfileRow {
 }
 
 interface Open {
+  kernelName: string;
+  device: string;
+  /** Bytes of the inputs as the device holds them, and as host arrays hold them (a bool: 4 bytes, 1 byte). */
+  bytesIn: number;
+  hostBytesIn: number;
   key: string;
   started: number;
   clock: GpuClock | undefined;
@@ -38,29 +44,38 @@ export class OpProfiler implements OpProfileHooks {
   begin(kernelName: string, device: string, backend: BackendLike, inputs: Record<string, TensorLike | undefined> | TensorLike[]): void {
     const key = `${kernelName}\u0000${device}`;
     const clock = this.clocks.get(device);
-    const row = this.rows.get(key) ?? { op: kernelName, device, calls: 0, hostMs: 0, gpuMs: clock?.source === 'timestamps' ? 0 : null, bytesIn: 0, bytesOut: 0 };
-    row.calls++;
+    let bytesIn = 0;
+    let hostBytesIn = 0;
     for (const name in inputs) {
       const tensor = (inputs as Record<string, TensorLike | undefined>)[name];
       const info = tensor?.dataId === undefined ? undefined : this.engine.state.tensorInfo.get(tensor.dataId);
-      if (info) row.bytesIn += bytesOn(info, device);
+      if (!info) continue;
+      bytesIn += bytesOn(info, device);
+      hostBytesIn += info.bytes;
     }
-    this.rows.set(key, row);
     // The op's dispatches go into a pass of their own: end the pass tfjs has open.
     if (clock) (backend as PassControl).endComputePassEncoder?.();
-    this.open.push({ key, started: performance.now(), clock, previousLabel: clock?.label ?? null, backend });
+    this.open.push({ kernelName, device, bytesIn, hostBytesIn, key, started: performance.now(), clock, previousLabel: clock?.label ?? null, backend });
     if (clock) clock.label = key;
   }
 
-  end(result: unknown): void {
+  /** `onHost`: the GPU's backend ran it on the CPU, a row of its own with no GPU time. */
+  end(result: unknown, onHost: boolean): void {
     const open = this.open.pop();
     if (!open) return;
-    const row = this.rows.get(open.key)!;
-    row.hostMs += performance.now() - open.started;
+    const ended = performance.now();
+    const device = onHost ? `${open.device} (on the host)` : open.device;
+    const key = onHost ? `${open.kernelName}\u0000${device}` : open.key;
+    const row = this.rows.get(key)
+      ?? { op: open.kernelName, device, calls: 0, hostMs: 0, gpuMs: !onHost && open.clock?.source === 'timestamps' ? 0 : null, bytesIn: 0, bytesOut: 0 };
+    this.rows.set(key, row);
+    row.calls++;
+    row.bytesIn += onHost ? open.hostBytesIn : open.bytesIn;
+    row.hostMs += ended - open.started;
     for (const output of Array.isArray(result) ? result : [result]) {
       const dataId = (output as TensorLike | null | undefined)?.dataId;
       const info = dataId === undefined ? undefined : this.engine.state.tensorInfo.get(dataId);
-      if (info) row.bytesOut += bytesOn(info, row.device);
+      if (info) row.bytesOut += onHost ? info.bytes : bytesOn(info, open.device);
     }
     if (open.clock) {
       (open.backend as PassControl).endComputePassEncoder?.();

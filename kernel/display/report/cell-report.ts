@@ -30,12 +30,20 @@ export interface DeviceUse {
   device: string;
   software: boolean;
   ops: number;
+  /**
+   * Of ops, those a GPU's tfjs backend ran on the host (tfjs-backend-webgpu computes an op on the CPU
+   * when its inputs are small and still in host arrays: WEBGPU_CPU_FORWARD). 0 for the host.
+   */
+  hostOps: number;
   /** Host time spent in this device's ops (sampled on the host; GPU work itself runs on after dispatch). */
   opMs: number;
   /** Busy spans in ms since the cell started. */
   spans: [number, number][];
+  /** Live tensors in the device's own memory (GPU buffers for a GPU). */
   liveBytes: number;
   liveBytesBefore: number;
+  /** A GPU's live tensors whose values its tfjs backend keeps in host arrays: host memory, not in liveBytes. */
+  heldOnHostBytes: number;
   /** Ops by kernel name, when %placement is on. */
   kernels: [string, number][] | null;
   /** GPUs only (null for the host, or a GPU not started). */

@@ -5,7 +5,7 @@
 // `font-variant-numeric`): trusted or not, the report looks the same.
 import { type CellReport, summarizeTransfers } from './cell-report';
 import { bytesText, durationText, escapeHtml, msText } from './format';
-import { copyRateText, gpuTimeText, lineText, transferTimeText, waitText } from './wording';
+import { copyRateText, gpuTimeText, heldOnHostText, hostOpsText, lineText, transferTimeText, waitText } from './wording';
 
 const TABLE = 'border-collapse:collapse;font-size:12px;line-height:1.4;margin:2px 0;background:transparent';
 const CELL = 'padding:2px 8px;border-bottom:1px solid rgba(127,127,127,0.25);text-align:left;vertical-align:top;background:transparent';
@@ -27,10 +27,12 @@ export function reportTable(report: CellReport, hints: string[]): string {
   rows.push(`<tr>${['device', 'ops', 'op time (host)', 'GPU time', 'live memory', 'change', '', ''].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);
   for (const use of report.devices) {
     const change = use.liveBytes - use.liveBytesBefore;
+    // What tfjs did on the host for a GPU: its ops there, its tensors' values kept in host arrays.
+    const notes = [hostOpsText(use), heldOnHostText(use)].filter((note) => note !== '').join('; ');
     rows.push(row([
       [`${escapeHtml(use.device)}${use.software ? ' <span style="opacity:0.7">(software)</span>' : ''}`, false],
       [String(use.ops), true], [use.ops > 0 ? durationText(use.opMs) : '', true], [escapeHtml(gpuTimeText(use)), true], [bytesText(use.liveBytes), true],
-      [change === 0 ? '' : `${change > 0 ? '+' : ''}${bytesText(change)}`, true], ['', false], ['', false],
+      [change === 0 ? '' : `${change > 0 ? '+' : ''}${bytesText(change)}`, true], [escapeHtml(notes), false], ['', false],
     ]));
   }
   const summaries = summarizeTransfers(report.transfers, report.foldedTransfers);

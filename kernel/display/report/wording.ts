@@ -1,7 +1,7 @@
 // Phrases the text and HTML renderings share: what a GPU's time was and what a move waited for.
 import type { DeviceUse, TransferSummary } from './cell-report';
 import { gigabytesPerSecond } from './cell-report';
-import { durationText, rateText } from './format';
+import { bytesText, durationText, rateText } from './format';
 
 function cells(numbers: number[]): string {
   return numbers.length === 1 ? `cell ${numbers[0]}` : `cells ${numbers.join(' ')}`;
@@ -21,6 +21,16 @@ export function gpuTimeText(use: DeviceUse): string {
     notes.push(note);
   }
   return `${durationText(gpu.ms)} (${notes.join('; ')})`;
+}
+
+/** "1 run on the host by tfjs": a GPU's ops its tfjs backend ran on the CPU; '' when none. */
+export function hostOpsText(use: DeviceUse): string {
+  return use.hostOps > 0 ? `${use.hostOps === use.ops && use.ops > 1 ? 'all' : use.hostOps} run on the host by tfjs` : '';
+}
+
+/** "32 B in host arrays": a GPU's tensors tfjs keeps on the host, not in GPU memory; '' when none. */
+export function heldOnHostText(use: DeviceUse): string {
+  return use.heldOnHostBytes > 0 ? `${bytesText(use.heldOnHostBytes)} in host arrays` : '';
 }
 
 /** "wait 431 ms for gpu:0 GPU work queued by cell 3, 19 ms staging set-up" */
