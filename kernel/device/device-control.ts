@@ -18,11 +18,15 @@ export interface DeviceInfo {
 
 export type Direction = 'H2D' | 'D2H' | 'D2D' | 'host';
 
-/** Part of a move spent waiting before its bytes could cross: for a GPU's queued work, or for staging buffers being made. */
+/**
+ * Part of a move spent waiting before its bytes could cross: for a GPU's queued work, for staging
+ * buffers being made, or `host-busy`: what the move waited for had ended, but the thread was
+ * running other code (the cell's own, between data() and its await; a collection) and saw it later.
+ */
 export interface MoveWait {
-  cause: 'gpu-work' | 'staging-setup';
+  cause: 'gpu-work' | 'staging-setup' | 'host-busy';
   ms: number;
-  /** The device that was busy (gpu-work) or whose staging buffers were made. */
+  /** The device that was busy (gpu-work), whose staging buffers were made, or whose wait the host saw late. */
   device: string;
   /** gpu-work queued by earlier cells (their numbers), not by this one. */
   earlierCells: number[];

@@ -21,9 +21,17 @@ interface Pacing {
   /** Polls run since pacing was installed, and how many of them slept first. */
   polls: number;
   sleptPolls: number;
+  /**
+   * performance.now() when the latest poll began (before its sleep) and returned, and when the one
+   * before it returned. A wait the latest poll saw end was not seen by the one before; between the
+   * two the thread was elsewhere (other code, a collection, or not scheduled), not in a poll.
+   */
+  lastPollStartedAt: number;
+  lastPollEndedAt: number;
+  previousPollEndedAt: number;
 }
 
-const pacing: Pacing = { polls: 0, sleptPolls: 0 };
+const pacing: Pacing = { polls: 0, sleptPolls: 0, lastPollStartedAt: -Infinity, lastPollEndedAt: -Infinity, previousPollEndedAt: -Infinity };
 let installed = false;
 
 /**
@@ -50,15 +58,19 @@ export function paceGpuWaits(): void {
   /** Other code's immediates not run or cleared yet: while there are any, a poll does not sleep (it would hold them up). */
   const othersPending = new Set<NodeJS.Immediate>();
   const run = (poll: () => void, sleep: boolean) => (): void => {
+    const started = performance.now();
     const sleeps = sleep && othersPending.size === 0;
     if (sleeps) Atomics.wait(sleeper, 0, 0, POLL_SLEEP_MS);
     pacing.polls++;
     if (sleeps) pacing.sleptPolls++;
+    pacing.previousPollEndedAt = pacing.lastPollEndedAt;
+    pacing.lastPollStartedAt = started;
     polling = true;
     try {
       poll();
     } finally {
       polling = false;
+      pacing.lastPollEndedAt = performance.now();
     }
   };
   const paced = function setImmediate(callback: unknown, ...args: unknown[]): NodeJS.Immediate {

@@ -25,7 +25,7 @@ import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
-import { nameEarlierCells } from './timing/queue-wait';
+import { splitGpuWaits } from './timing/move-waits';
 import { TransferEngine } from './transfer/transfer-engine';
 
 /** tfjs-core names the scope of each op `<name>__op`. */
@@ -173,7 +173,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const { moves, folded } = this.ledger.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
     if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) return null;
-    nameEarlierCells(moves, gpuTimes, this.cellStartedAt, this.cellNumber);
+    splitGpuWaits(moves, gpuTimes, this.cellNumber);
     const report = assembleCellReport({
       cell: this.cellNumber, startedAt: this.cellStartedAt, activity, moves, folded, gpuTimes, profile,
       known: this.registry.list(), liveBytes: (device) => this.placement.live[device]?.bytes ?? 0, liveBytesBefore: this.liveBefore,

@@ -14,6 +14,7 @@
 // submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
 import type { GpuBuffer } from '../transfer/gpu-types';
 import { BufferUsage, MapMode } from '../transfer/gpu-types';
+import type { GpuLanding, StampableEncoder } from '../transfer/move-notes';
 
 /** One stretch of GPU work, in performance.now() milliseconds, with the cell that queued it. */
 export interface GpuInterval {
@@ -22,6 +23,8 @@ export interface GpuInterval {
   cell: number;
   /** The op whose dispatches the pass held, while %profile gives each op a pass of its own. */
   label: string | null;
+  /** Which of tfjs's submits carried it (1 for the first): the queue runs them in this order. */
+  submit: number;
 }
 
 export type GpuTimeSource = 'timestamps' | 'fenced';
@@ -71,9 +74,12 @@ interface TimestampSlots {
   read: GpuBuffer;
   /** Queries handed out, two per span. */
   used: number;
-  /** Per span: the cell that recorded it, and the op it was begun for while profiling. */
+  /** Per span: the cell that recorded it, the op it was begun for while profiling, and the submit that carries it. */
   cells: number[];
   labels: (string | null)[];
+  submits: number[];
+  /** Per span: where a move's copy wants its landing time (not a cell's GPU work, not in the intervals), else null. */
+  copies: (GpuLanding | null)[];
 }
 
 /** An encoder's span: its begin written with its first pass, its end not yet recorded. */
@@ -111,6 +117,8 @@ export class GpuClock {
   untimedPasses = 0;
   /** Off (with %report off and no %profile) the GPU's work is neither timed nor tracked: it costs nothing then. */
   enabled = true;
+  /** tfjs's submits so far: a fence begun now waits for the intervals of submits up to this one. */
+  submitted = 0;
 
   constructor(private readonly backend: ClockedBackend, private readonly cellNow: () => number) {
     // TSGPU_GPU_TIME=fenced tries the fallback on a GPU that has timestamps (CI checks it that way).
@@ -149,6 +157,7 @@ export class GpuClock {
       }
       const submitted = performance.now();
       submit();
+      this.submitted++;
       for (const slots of resolved) this.track(this.readSlots(slots));
       if (!this.enabled) {
         this.untracked = true;
@@ -156,7 +165,7 @@ export class GpuClock {
       }
       if (this.source === 'fenced') {
         this.inFlight.push(cell);
-        this.track(this.fence(submitted, cell));
+        this.track(this.fence(submitted, cell, this.submitted));
         return;
       }
       this.sinceIdle.add(cell);
@@ -290,13 +299,37 @@ export class GpuClock {
       slots.used = 0;
       slots.cells = [];
       slots.labels = [];
+      slots.submits = [];
+      slots.copies = [];
       this.current = slots;
     }
     const index = slots.used;
     slots.used += 2;
     slots.cells.push(cell);
     slots.labels.push(label);
+    // tfjs records into one encoder at a time: a pass begun now goes with its next submit.
+    slots.submits.push(this.submitted + 1);
+    slots.copies.push(null);
     return { slots, index };
+  }
+
+  /**
+   * Records a move's copy into its own encoder with a timestamp after it, read with the cell's
+   * others: when the thread saw the copy land late, the GPU says when it landed. One timestamp, not
+   * two: each costs ~0.1 ms on lavapipe, on a read of ~0.1 ms. Not a cell's GPU work (a read's
+   * copy is not counted as GPU time).
+   */
+  stampCopy(encoder: StampableEncoder, record: () => void): GpuLanding | null {
+    if (this.source !== 'timestamps' || !this.enabled) {
+      record();
+      return null;
+    }
+    const { slots, index } = this.takePair(this.cellNow(), null);
+    const landed = { at: NaN };
+    slots.copies[slots.copies.length - 1] = landed;
+    record();
+    encoder.beginComputePass({ timestampWrites: { querySet: slots.querySet, endOfPassWriteIndex: index + 1 } }).end();
+    return landed;
   }
 
   /** Records the span's end: an empty pass after everything the encoder holds. */
@@ -315,6 +348,8 @@ export class GpuClock {
       used: 0,
       cells: [],
       labels: [],
+      submits: [],
+      copies: [],
     };
   }
 
@@ -325,17 +360,22 @@ export class GpuClock {
       const start = Number(times[i]!) / 1e6 + this.offsetMs;
       const end = Number(times[i + 1]!) / 1e6 + this.offsetMs;
       // A pair never written (a pass the GPU skipped, a span whose end was not recorded) reads as zeros: it says nothing.
-      if (end >= start && times[i]! > 0n) this.arrived.push({ start, end, cell: slots.cells[i / 2] ?? 0, label: slots.labels[i / 2] ?? null });
+      const copy = slots.copies[i / 2];
+      if (copy) {
+        if (times[i + 1]! > 0n) copy.at = end;
+      } else if (end >= start && times[i]! > 0n) {
+        this.arrived.push({ start, end, cell: slots.cells[i / 2] ?? 0, label: slots.labels[i / 2] ?? null, submit: slots.submits[i / 2] ?? 0 });
+      }
     }
     slots.read.unmap();
     this.idleSlots.push(slots);
   }
 
-  private async fence(submitted: number, cell: number): Promise<void> {
+  private async fence(submitted: number, cell: number, submit: number): Promise<void> {
     try {
       await this.backend.device.queue.onSubmittedWorkDone();
       const end = performance.now();
-      this.arrived.push({ start: Math.max(submitted, this.lastFencedEnd), end, cell, label: null });
+      this.arrived.push({ start: Math.max(submitted, this.lastFencedEnd), end, cell, label: null, submit });
       this.lastFencedEnd = end;
     } finally {
       this.inFlight.shift();

@@ -4,8 +4,9 @@
 import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
-import { withMoveSetup } from '../transfer/staging-pool';
-import { moveWaits, queuedWorkDone, waitForQueuedWork } from './queue-wait';
+import { notingMove, type StampCopy } from '../transfer/move-notes';
+import { moveWaits } from './move-waits';
+import { queuedWorkDone, waitForQueuedWork } from './queue-wait';
 
 /** Waits after the first, at most, for work the cell queued while a move waited its turn. */
 const MAX_REWAITS = 8;
@@ -44,6 +45,11 @@ export class GpuTiming {
       counter.count++;
       submit();
     };
+  }
+
+  /** Times when a move's copies land, on this GPU's clock. */
+  private stamper(clock: GpuClock | undefined): StampCopy | null {
+    return clock ? (encoder, record) => clock.stampCopy(encoder, record) : null;
   }
 
   setEnabled(on: boolean): void {
@@ -87,13 +93,16 @@ export class GpuTiming {
     // six 1024² matMuls on an idle GPU showed copy 4.7 s, wait 0).
     for (let again = 0; again < MAX_REWAITS && (gpu.commandEncoder || !(clock?.idle ?? true)); again++) {
       const more = await waitForQueuedWork(gpu, clock, submits);
-      queued = { ms: queued.ms + more.ms, cells: [...new Set([...queued.cells, ...more.cells])] };
+      queued = { ms: queued.ms + more.ms, cells: [...new Set([...queued.cells, ...more.cells])], fences: [...queued.fences, ...more.fences] };
     }
     const started = performance.now();
-    const { value, setupMs } = await withMoveSetup(copy);
-    const elapsed = performance.now() - started;
-    const stagingMs = Math.min(elapsed, setupMs);
-    return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: elapsed - stagingMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
+    // The copy starts after this move's first await, once the cell's code has yielded: it is seen
+    // landing late only beside other asynchronous code of the cell's, and is not timed on the GPU.
+    const { value, notes } = await notingMove(null, copy);
+    const ended = performance.now();
+    const stagingMs = Math.min(ended - started, notes.setupMs);
+    const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended);
+    return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: ended - started - stagingMs, waits } };
   }
 
   /**
@@ -105,14 +114,18 @@ export class GpuTiming {
   async waitAlongsideCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     if (gpu === null) return this.waitThenCopy(device, gpu, copy);
     const started = performance.now();
-    const fence = queuedWorkDone(gpu, this.clocks.get(device));
+    const clock = this.clocks.get(device);
+    const fence = queuedWorkDone(gpu, clock);
     // A failed copy is what the caller hears about; the fence's failure then says nothing more.
     fence.catch(() => undefined);
-    const { value, setupMs } = await withMoveSetup(copy);
+    // On an idle GPU no fence tells when the GPU got to the copy: if the cell's code holds the
+    // thread before its await (`const p = x.data();` then host code), the copy is seen late, and
+    // only the GPU's clock says when it landed. Behind queued work the fence says it.
+    const { value, notes } = await notingMove(clock?.idle ? this.stamper(clock) : null, copy);
     const queued = await fence;
     const elapsed = performance.now() - started;
-    const stagingMs = Math.min(Math.max(0, setupMs - queued.ms), Math.max(0, elapsed - queued.ms));
+    const stagingMs = Math.min(Math.max(0, notes.setupMs - queued.ms), Math.max(0, elapsed - queued.ms));
     const waitMs = Math.min(elapsed, queued.ms + stagingMs);
-    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs) } };
+    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed) } };
   }
 }

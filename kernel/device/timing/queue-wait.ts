@@ -2,18 +2,37 @@
 // (a readback's copy is queued behind every dispatch before it; lavapipe also compiles a shader
 // the first time a dispatch runs), then the copy. Without this split a 4-byte read after 400 ms
 // of queued matMuls reported "D2H 4 B 400 ms 0.000 GB/s" and the GPU lane looked idle.
-import type { MoveWait } from '../device-control';
+// A wait is measured on the host, from a fence's start to when the host saw it end, with what
+// move-waits.ts needs to tell what it was for once the GPU's times are in.
 import type { WebGpuBackend } from '../transfer/gpu-types';
-import type { GpuClock, GpuInterval, GpuTimeSource } from './gpu-clock';
+import type { GpuClock } from './gpu-clock';
+import { type Away, awayBeforeNow } from './host-away';
+
+/** One fence a wait went through, on performance.now()'s clock. */
+export interface Fence {
+  start: number;
+  /** When the host saw it end. */
+  end: number;
+  /** When the thread was elsewhere before it saw the end (the fence had not ended when it went). */
+  away: Away;
+  /** tfjs's submits the fence covers: the GPU clock's count when it began. */
+  submitted: number;
+}
 
 export interface QueueWait {
   ms: number;
   /** Cells whose work was still queued when the wait began. */
   cells: number[];
+  fences: Fence[];
 }
 
 /** Fences after the first, at most, for work submitted while the previous fence waited. */
 const MAX_REFENCES = 16;
+
+/** A fence that the host has just seen end. */
+function seenEnded(start: number, submitted: number): Fence {
+  return { start, end: performance.now(), away: awayBeforeNow(start), submitted };
+}
 
 /**
  * Submits what tfjs recorded but has not submitted, then waits until the GPU has finished all of
@@ -28,8 +47,9 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
     gpu.endComputePassEncoder();
     gpu.submitQueue();
   }
-  if (clock?.idle) return { ms: 0, cells: [] };
+  if (clock?.idle) return { ms: 0, cells: [], fences: [] };
   const cells = new Set(clock?.pendingCells() ?? []);
+  const fences: Fence[] = [];
   const started = performance.now();
   for (let fence = 0; fence <= MAX_REFENCES; fence++) {
     if (fence > 0) {
@@ -41,11 +61,14 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
       for (const cell of clock?.pendingCells() ?? []) cells.add(cell);
     }
     const before = submits?.count ?? 0;
+    const start = performance.now();
+    const submitted = clock?.submitted ?? 0;
     await gpu.queue.onSubmittedWorkDone();
+    fences.push(seenEnded(start, submitted));
     if ((submits?.count ?? 0) === before && !gpu.commandEncoder) break;
   }
   clock?.sawIdle();
-  return { ms: performance.now() - started, cells: [...cells] };
+  return { ms: performance.now() - started, cells: [...cells], fences };
 }
 
 /**
@@ -60,40 +83,13 @@ export function queuedWorkDone(gpu: WebGpuBackend, clock: GpuClock | undefined):
     gpu.endComputePassEncoder();
     gpu.submitQueue();
   }
-  if (clock?.idle) return Promise.resolve({ ms: 0, cells: [] });
+  if (clock?.idle) return Promise.resolve({ ms: 0, cells: [], fences: [] });
   const cells = clock?.pendingCells() ?? [];
   const started = performance.now();
+  const submitted = clock?.submitted ?? 0;
   return gpu.queue.onSubmittedWorkDone().then(() => {
     clock?.sawIdle();
-    return { ms: performance.now() - started, cells };
+    const fence = seenEnded(started, submitted);
+    return { ms: fence.end - started, cells, fences: [fence] };
   });
-}
-
-/** The waits worth naming (a wait under 1 µs says nothing). */
-export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number): MoveWait[] {
-  const waits: MoveWait[] = [];
-  if (queued.ms > 0.001) waits.push({ cause: 'gpu-work', ms: queued.ms, device, earlierCells: queued.cells.filter((other) => other < cell) });
-  if (stagingMs > 0.001) waits.push({ cause: 'staging-setup', ms: stagingMs, device, earlierCells: [] });
-  return waits;
-}
-
-/**
- * Names the earlier cells a GPU-work wait waited for from the GPU's own intervals that fell inside
- * it, where the GPU clock times passes: the cells a wait began with are those that submitted since
- * a fence last saw the GPU idle, and work that finished on its own long before (a cell's work
- * done during a 6 s sleep) stayed there until a fence. Moves are changed in place.
- */
-export function nameEarlierCells(moves: readonly { at: number; waits: MoveWait[] }[],
-  times: ReadonlyMap<string, { intervals: readonly GpuInterval[]; clock: { source: GpuTimeSource } }>, cellStart: number, cell: number): void {
-  for (const move of moves) {
-    let waitAt = cellStart + move.at;
-    move.waits = move.waits.map((wait) => {
-      const from = waitAt;
-      waitAt += wait.ms;
-      const gpu = times.get(wait.device);
-      if (wait.cause !== 'gpu-work' || gpu === undefined || gpu.clock.source !== 'timestamps') return wait;
-      const inside = gpu.intervals.filter((interval) => interval.cell < cell && interval.start < from + wait.ms && interval.end > from);
-      return { ...wait, earlierCells: [...new Set(inside.map((interval) => interval.cell))].sort((a, b) => a - b) };
-    });
-  }
 }

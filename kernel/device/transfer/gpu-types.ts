@@ -2,6 +2,7 @@
 // `webgpu` ship conflicting WebGPU declarations, and the backends' fields are not public API (tfjs
 // is pinned at 4.22.0; each field is used as its dist/backend_*.js defines it).
 import type { BackendLike, DataId } from '../engine-internals';
+import type { StampableEncoder } from './move-notes';
 
 /** WebGPU's usage and map-mode bits (fixed by the WebGPU specification). */
 export const BufferUsage = { MAP_READ: 0x1, MAP_WRITE: 0x2, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as const;
@@ -19,7 +20,7 @@ export interface GpuBuffer {
   destroy(): void;
 }
 
-export interface GpuCommandEncoder {
+export interface GpuCommandEncoder extends StampableEncoder {
   copyBufferToBuffer(source: GpuBuffer, sourceOffset: number, destination: GpuBuffer, destinationOffset: number, size: number): void;
   finish(): unknown;
 }

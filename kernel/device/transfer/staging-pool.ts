@@ -1,27 +1,8 @@
 // Staging buffers between host memory and one GPU: few, of one size, reused move after move.
 // Mapping a fresh buffer for every move costs more than the copy (and Dawn aborted the process
 // for map-based buffers of 128 MB and more on an H200), so every move goes through these in chunks.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { BufferUsage, type GpuBuffer, type GpuDevice, MapMode } from './gpu-types';
-
-/**
- * One move's own staging set-up time: moves that run at once (Promise.all of reads) each count
- * the buffers they made, not the others' (a shared counter read before and after gave one move
- * all of it, and its copy 0).
- */
-const moveSetup = new AsyncLocalStorage<{ ms: number }>();
-
-/** Runs one move, returning what it spent making staging buffers apart from its value. */
-export async function withMoveSetup<T>(move: () => Promise<T>): Promise<{ value: T; setupMs: number }> {
-  const setup = { ms: 0 };
-  const value = await moveSetup.run(setup, move);
-  return { value, setupMs: setup.ms };
-}
-
-function countSetup(ms: number): void {
-  const setup = moveSetup.getStore();
-  if (setup) setup.ms += ms;
-}
+import { noteSetup } from './move-notes';
 
 export interface StagingLimits {
   /** Bytes per staging buffer: the chunk a move is split into. A multiple of 8 (WebGPU's map alignment). */
@@ -76,7 +57,7 @@ class StagingSet {
     const buffer = this.device.createBuffer({ size: this.chunkBytes, usage: this.usage, mappedAtCreation: this.mappedAtCreation });
     const setupMs = performance.now() - started;
     this.setupMs += setupMs;
-    countSetup(setupMs);
+    noteSetup(setupMs);
     if (!this.mappedAtCreation) this.unused.add(buffer);
     return buffer;
   }
@@ -105,7 +86,7 @@ class StagingSet {
     buffer.unmap();
     const setupMs = performance.now() - started;
     this.setupMs += setupMs;
-    countSetup(setupMs);
+    noteSetup(setupMs, started);
   }
 
   giveBack(buffer: GpuBuffer): void {

@@ -13,6 +13,8 @@ import {
   copyGpuToHost, copyHostToGpu, GPU_BYTES_PER_ELEMENT, gpuLayoutOf, hostView, isMovableDtype, type MovableDtype,
   newHostArray,
 } from './host-memory';
+import { noteTransferWork } from '../timing/host-away';
+import { type GpuLanding, noteCopySeen, stampedCopy } from './move-notes';
 import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
 
 /**
@@ -60,6 +62,9 @@ interface PendingRead {
   first: number;
   count: number;
   mapped: Promise<void>;
+  /** When its copy was submitted, and when it landed on the GPU's clock (null when not timed). */
+  submitted: number;
+  landed: GpuLanding | null;
 }
 
 export class TransferEngine {
@@ -248,7 +253,9 @@ export class TransferEngine {
     const source = data.resource as GpuBuffer;
     const dtype = info.dtype as MovableDtype;
     const count = elementsOf(info.shape);
+    const made = performance.now();
     const values = newHostArray(dtype, count);
+    noteTransferWork(made, performance.now());
     const bytes = new Uint8Array(values.buffer);
     try {
       await this.readChunks(gpu, source, dtype, count, () => bytes, () => this.stillOn(dataId, gpu, source));
@@ -294,13 +301,15 @@ export class TransferEngine {
           }
           const n = Math.min(chunk, count - next);
           const encoder = gpu.device.createCommandEncoder();
-          encoder.copyBufferToBuffer(source, next * GPU_BYTES_PER_ELEMENT, staging, 0, n * GPU_BYTES_PER_ELEMENT);
+          const copied = stampedCopy(encoder, () => encoder.copyBufferToBuffer(source, next * GPU_BYTES_PER_ELEMENT, staging, 0, n * GPU_BYTES_PER_ELEMENT));
+          const submitted = performance.now();
           gpu.queue.submit([encoder.finish()]);
-          pending.push({ staging, first: next, count: n, mapped: staging.mapAsync(MapMode.READ, 0, n * GPU_BYTES_PER_ELEMENT) });
+          pending.push({ staging, first: next, count: n, mapped: staging.mapAsync(MapMode.READ, 0, n * GPU_BYTES_PER_ELEMENT), submitted, landed: copied });
           next += n;
         }
         const head = pending[0]!;
         await head.mapped;
+        noteCopySeen(head.landed, head.submitted);
         pending.shift();
         if (signal?.aborted) {
           // Landed after the stop: not copied into the tensor, and not counted as done.
@@ -308,8 +317,10 @@ export class TransferEngine {
           pool.readback.giveBack(head.staging);
           stopIfAborted(signal);
         }
+        const copying = performance.now();
         copyGpuToHost(dtype, head.staging.getMappedRange(0, head.count * GPU_BYTES_PER_ELEMENT), head.count, target(), head.first);
         head.staging.unmap();
+        noteTransferWork(copying, performance.now());
         pool.readback.giveBack(head.staging);
         progress?.((head.first + head.count) * GPU_BYTES_PER_ELEMENT, count * GPU_BYTES_PER_ELEMENT);
       }

@@ -74,8 +74,11 @@ export interface TransferSummary {
    */
   waitMs: number;
   copyMs: number;
-  /** What the waits were for: GPU work per device (and whether earlier cells queued it), staging set-up; each at most waitMs. */
-  waits: { cause: 'gpu-work' | 'staging-setup'; device: string; ms: number; earlierCells: number[] }[];
+  /**
+   * What the waits were for: GPU work per device (earlier cells' apart from later work), staging
+   * set-up, the host seeing a finished wait late; each at most waitMs.
+   */
+  waits: { cause: 'gpu-work' | 'staging-setup' | 'host-busy'; device: string; ms: number; earlierCells: number[] }[];
   /** Moves whose time was not measured (host values tfjs uploaded inside the first op that used them), and their bytes. */
   untimedCount: number;
   untimedBytes: number;
@@ -130,7 +133,9 @@ export function summarizeTransfers(transfers: ReportTransfer[], folded: CellRepo
     entry.copyIntervals.push({ start: transfer.at + transfer.waitMs, end: transfer.at + transfer.ms });
     let waitAt = transfer.at;
     for (const wait of transfer.waits) {
-      let same = entry.waits.find((known) => known.cause === wait.cause && known.device === wait.device);
+      // Earlier cells' GPU work stays apart from later work: together they would all read as queued by those cells.
+      const earlier = wait.earlierCells.length > 0;
+      let same = entry.waits.find((known) => known.cause === wait.cause && known.device === wait.device && (known.earlierCells.length > 0) === earlier);
       if (same) same.earlierCells = [...new Set([...same.earlierCells, ...wait.earlierCells])].sort((a, b) => a - b);
       else {
         same = { cause: wait.cause, device: wait.device, ms: 0, earlierCells: [...wait.earlierCells] };

@@ -1,0 +1,78 @@
+// When the thread was elsewhere while it waited for the GPU. Dawn tells the thread that GPU work
+// ended (a fence, a buffer mapped) only when the thread polls for it, between other code: a
+// cell that calls x.data(), then runs 1.5 s of host code before `await`, sees a read whose GPU
+// work took 5 ms end after 1.5 s. The polls say when the thread looked: the one that saw the end,
+// and the one before it, which did not. Between the two the thread ran other code, unless it was
+// the transfers' own host work (copying chunks into host memory), which is noted apart.
+import { gpuWaitPolls } from '../gpu-wait-pacing';
+
+/**
+ * A wait the thread has just seen end was seen by a poll that returned within this (the poll can
+ * take long itself: Dawn maps a new buffer inside it): the poll before it is the last look. Seen
+ * otherwise (a callback outside the polls), no time away is claimed.
+ */
+const SEEN_BY_POLL_MS = 5;
+
+/** Time away shorter than this is an event loop's ordinary turn, not the thread busy elsewhere. */
+export const AWAY_MIN_MS = 1;
+
+/** The transfers' own host work kept: enough for every chunk a few moves at once have in flight. */
+const KEPT_WORK = 64;
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * On performance.now()'s clock: from the end of the last poll before the one that saw the end (or
+ * the wait's start) to when that one began, and the transfers' own host work in that time.
+ */
+export interface Away {
+  from: number;
+  to: number;
+  working: Span[];
+}
+
+const transferWork: Span[] = [];
+
+/** The thread copied a chunk into host memory (or made the array it goes into): not time away. */
+export function noteTransferWork(start: number, end: number): void {
+  transferWork.push({ start, end });
+  if (transferWork.length > KEPT_WORK) transferWork.splice(0, transferWork.length - KEPT_WORK);
+}
+
+/** Where the thread was since `start`, for a wait that it has just seen end. */
+export function awayBeforeNow(start: number): Away {
+  const now = performance.now();
+  const polls = gpuWaitPolls();
+  if (now - polls.lastPollEndedAt > SEEN_BY_POLL_MS) return { from: now, to: now, working: [] };
+  const to = Math.min(now, Math.max(start, polls.lastPollStartedAt));
+  const from = Math.min(to, Math.max(start, polls.previousPollEndedAt));
+  return { from, to, working: transferWork.filter((work) => work.start < to && work.end > from) };
+}
+
+/** `span` less `holes`. */
+function minus(span: Span, holes: readonly Span[]): Span[] {
+  let left: Span[] = [span];
+  for (const hole of holes) {
+    left = left.flatMap((part) => [
+      { start: part.start, end: Math.min(part.end, hole.start) },
+      { start: Math.max(part.start, hole.end), end: part.end },
+    ].filter((piece) => piece.end > piece.start));
+  }
+  return left;
+}
+
+/** The stretches of time away after `notBefore` (before it the wait was on something known), if they come to AWAY_MIN_MS; else none. */
+export function awaySpans(away: Away, notBefore = -Infinity): Span[] {
+  const start = Math.max(away.from, notBefore);
+  if (!(away.to > start)) return [];
+  const spans = minus({ start, end: away.to }, away.working);
+  return spans.reduce((sum, span) => sum + span.end - span.start, 0) >= AWAY_MIN_MS ? spans : [];
+}
+
+/** Time away after `notBefore`, if it comes to AWAY_MIN_MS, else 0. */
+export function awayMs(away: Away, notBefore = -Infinity): number {
+  return awaySpans(away, notBefore).reduce((sum, span) => sum + span.end - span.start, 0);
+}

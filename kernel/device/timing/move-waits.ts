@@ -1,0 +1,132 @@
+// What a move's wait was for, in true parts. Measured on the host, a wait runs from its start to
+// when the thread saw it end; Dawn tells the thread only when it polls, between other code, so a
+// cell that calls x.data(), then runs 1.5 s of host code before `await`, saw a read behind 5 ms
+// of GPU work end after 1.5 s (and it showed as 1.5 s of GPU work). Once the GPU's times are in
+// (the cell's end), each wait is split: earlier cells' GPU work, later work (this cell's), staging
+// set-up, and `host-busy`: time the thread was elsewhere after the GPU had done its part. Time
+// a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
+import type { MoveWait } from '../device-control';
+import type { CopySeen, MoveNotes } from '../transfer/move-notes';
+import type { GpuInterval, GpuTimeSource } from './gpu-clock';
+import { type Away, AWAY_MIN_MS, awayMs, awaySpans } from './host-away';
+import { unionMs } from './intervals';
+import type { Fence, QueueWait } from './queue-wait';
+
+/** What the cell-end split needs, kept off the waits themselves (they go into the report as they are). */
+const fencesOf = new WeakMap<MoveWait, Fence[]>();
+/** A copy seen late: a host-busy wait of 0 ms that stands for the time, found once the copies' GPU times are in. */
+const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }>();
+
+/**
+ * The waits worth naming (a wait under 1 µs says nothing), from a move's fences, the staging
+ * set-up it waited for (`stagingMs`, with what it noted), and its copy, from `copyFrom` to
+ * `copyTo` on performance.now()'s clock. Time the thread was away while a new buffer was mapped
+ * is host-busy: the set-up ran meanwhile, but the move was held up by the thread, not by it.
+ */
+export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number, notes?: MoveNotes, copyFrom = 0, copyTo = 0): MoveWait[] {
+  const waits: MoveWait[] = [];
+  if (queued.ms > 0.001) {
+    const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms, device, earlierCells: queued.cells.filter((other) => other < cell) };
+    fencesOf.set(gpuWork, queued.fences);
+    waits.push(gpuWork);
+  }
+  const setupAway = notes?.setupAway.flatMap((one) => awaySpans(one)) ?? [];
+  const away = Math.min(stagingMs, unionMs(setupAway));
+  if (stagingMs - away > 0.001) waits.push({ cause: 'staging-setup', ms: stagingMs - away, device, earlierCells: [] });
+  if (away > 0.001) waits.push({ cause: 'host-busy', ms: away, device, earlierCells: [] });
+  const late = notes?.copies.filter((copy) => copy.landed !== null && awayMs(copy.away) > 0) ?? [];
+  if (late.length > 0) {
+    const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
+    lateCopiesOf.set(placeholder, { copies: late, from: copyFrom, to: copyTo, setupAway: notes!.setupAway });
+    waits.push(placeholder);
+  }
+  return waits;
+}
+
+type CellTimes = ReadonlyMap<string, { intervals: readonly GpuInterval[]; clock: { source: GpuTimeSource } }>;
+
+interface Timed {
+  waitMs: number;
+  copyMs: number;
+  waits: MoveWait[];
+}
+
+/**
+ * Splits each move's waits by the GPU's own times, once they are in (the cell's end). Moves (and
+ * their legs) are changed in place: time a copy was seen late moves from copyMs to waitMs.
+ */
+export function splitGpuWaits(moves: readonly (Timed & { legs?: Timed[] })[], times: CellTimes, cell: number): void {
+  for (const move of moves) {
+    const parts = new Map<MoveWait, MoveWait[]>();
+    for (const wait of move.waits) {
+      const lateCopies = lateCopiesOf.get(wait);
+      if (lateCopies === undefined) {
+        parts.set(wait, splitGpuWait(wait, times.get(wait.device), cell));
+        continue;
+      }
+      const leg = move.legs?.find((one) => one.waits.includes(wait));
+      const lateMs = Math.min(copySeenLateMs(lateCopies), leg?.copyMs ?? move.copyMs);
+      parts.set(wait, lateMs > 0.001 ? [{ ...wait, ms: lateMs }] : []);
+      for (const timed of leg ? [move, leg] : [move]) {
+        timed.copyMs -= lateMs;
+        timed.waitMs += lateMs;
+      }
+    }
+    move.waits = move.waits.flatMap((wait) => parts.get(wait) ?? [wait]);
+    for (const leg of move.legs ?? []) leg.waits = leg.waits.flatMap((wait) => parts.get(wait) ?? [wait]);
+  }
+}
+
+function lastEnd(intervals: readonly GpuInterval[]): number {
+  return intervals.reduce((latest, interval) => Math.max(latest, interval.end), -Infinity);
+}
+
+/**
+ * One wait for GPU work in its true parts. Each fence ended (on the GPU) after the host's last
+ * look that did not see it end and, where the GPU times passes, after the last pass it covered.
+ * From the later of the two until the poll that saw it began, the thread was elsewhere (the
+ * cell's own code: `x.data()` then a busy loop before `await`) while the GPU had finished that
+ * work: that time is the host's, not the GPU's. The queue runs submits in order, so of the GPU's
+ * part, earlier cells' work came first: the wait was for them until the last of their passes in
+ * it ended, and for work queued later (this cell's) after that.
+ */
+function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; clock: { source: GpuTimeSource } } | undefined, cell: number): MoveWait[] {
+  const fences = fencesOf.get(wait);
+  if (wait.cause !== 'gpu-work' || fences === undefined || fences.length === 0) return [wait];
+  const intervals = gpu?.intervals ?? [];
+  const timesPasses = gpu?.clock.source === 'timestamps';
+  const onGpu: [number, number][] = [];
+  let hostMs = 0;
+  for (const fence of fences) {
+    const lastPass = timesPasses ? lastEnd(intervals.filter((interval) => interval.submit > 0 && interval.submit <= fence.submitted)) : -Infinity;
+    const away = awayMs(fence.away, lastPass);
+    hostMs += away;
+    // The GPU's part: up to the time away, and the poll's own sleep after it.
+    if (away > 0) onGpu.push([fence.start, fence.away.to - away], [fence.away.to, fence.end]);
+    else onGpu.push([fence.start, fence.end]);
+  }
+  const earlier = intervals.filter((interval) => interval.cell < cell && onGpu.some(([from, to]) => interval.start < to && interval.end > from));
+  const earlierDone = lastEnd(earlier);
+  hostMs = Math.min(hostMs, wait.ms);
+  const earlierMs = Math.min(wait.ms - hostMs, onGpu.reduce((sum, [from, to]) => sum + Math.max(0, Math.min(to, earlierDone) - from), 0));
+  const laterMs = wait.ms - hostMs - earlierMs;
+  const parts: MoveWait[] = [];
+  if (earlierMs > 0.001) parts.push({ ...wait, ms: earlierMs, earlierCells: [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b) });
+  if (laterMs > 0.001) parts.push({ ...wait, ms: laterMs, earlierCells: [] });
+  if (hostMs > 0.001) parts.push({ cause: 'host-busy', ms: hostMs, device: wait.device, earlierCells: [] });
+  return parts;
+}
+
+/**
+ * Of a copy's time, how long the thread was elsewhere after the GPU had copied: from when each
+ * chunk landed (by the GPU's clock) until the poll that saw it, the thread was away. Chunks seen
+ * in one poll are away together (counted once), as is time already counted as the set-up's. A
+ * chunk whose time did not arrive claims nothing.
+ */
+function copySeenLateMs(late: { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }): number {
+  const away = late.copies.flatMap(({ landed, away: chunk }) => (landed !== null && Number.isFinite(landed.at) ? awaySpans(chunk, Math.max(landed.at, late.from)) : []))
+    .map((span) => ({ start: span.start, end: Math.min(span.end, late.to) })).filter((span) => span.end > span.start);
+  const setup = late.setupAway.flatMap((one) => awaySpans(one));
+  const ms = unionMs([...away, ...setup]) - unionMs(setup);
+  return ms >= AWAY_MIN_MS ? ms : 0;
+}

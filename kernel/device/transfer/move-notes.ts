@@ -1,0 +1,65 @@
+// What one move notes about itself while it runs, for its timing: the staging buffers it made, and
+// for each chunk it copied, when the thread saw it land and (where timed) when it landed on the GPU.
+// Moves that run at once (Promise.all of reads) each note their own (a shared counter read before
+// and after gave one move all of the set-up, and its copy 0).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Away, awayBeforeNow } from '../timing/host-away';
+
+/** When a copy ended on the GPU's clock (performance.now() ms): NaN until the cell's timestamps are read. */
+export interface GpuLanding {
+  at: number;
+}
+
+/** An encoder a copy can be timed in: timestamps are written by empty compute passes around it. */
+export interface StampableEncoder {
+  beginComputePass(descriptor?: { timestampWrites?: { querySet: unknown; beginningOfPassWriteIndex?: number; endOfPassWriteIndex?: number } }): { end(): void };
+}
+
+/** Records a copy into `encoder` with a GPU timestamp after it; when it landed, or null when the GPU is not timed. */
+export type StampCopy = (encoder: StampableEncoder, record: () => void) => GpuLanding | null;
+
+/** A chunk's copy: when it landed on the GPU (null when not timed), and where the thread was before it saw that. */
+export interface CopySeen {
+  landed: GpuLanding | null;
+  away: Away;
+}
+
+export interface MoveNotes {
+  /** Time spent making staging buffers. */
+  setupMs: number;
+  /** While a new buffer was mapped, the times the thread was elsewhere: the move was held up by the thread, not by the set-up. */
+  setupAway: Away[];
+  copies: CopySeen[];
+}
+
+const notes = new AsyncLocalStorage<MoveNotes & { stamp: StampCopy | null }>();
+
+/** Runs one move, returning its value and what it noted. `stamp` times its copies' landing on the GPU. */
+export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise<T>): Promise<{ value: T; notes: MoveNotes }> {
+  const own = { setupMs: 0, setupAway: [], copies: [], stamp };
+  const value = await notes.run(own, move);
+  return { value, notes: { setupMs: own.setupMs, setupAway: own.setupAway, copies: own.copies } };
+}
+
+/** A staging buffer made (`mapStarted`: when its first map began, if the move waited for one). */
+export function noteSetup(ms: number, mapStarted?: number): void {
+  const own = notes.getStore();
+  if (!own) return;
+  own.setupMs += ms;
+  if (mapStarted !== undefined) own.setupAway.push(awayBeforeNow(mapStarted));
+}
+
+/** Records a chunk's copy into `encoder`, its landing timed on the GPU when the move was given a way to. */
+export function stampedCopy(encoder: StampableEncoder, record: () => void): GpuLanding | null {
+  const stamp = notes.getStore()?.stamp;
+  if (!stamp) {
+    record();
+    return null;
+  }
+  return stamp(encoder, record);
+}
+
+/** A chunk's copy seen landed; `mapStarted`: when its map began. */
+export function noteCopySeen(landed: GpuLanding | null, mapStarted: number): void {
+  notes.getStore()?.copies.push({ landed, away: awayBeforeNow(mapStarted) });
+}
