@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import ts from 'typescript';
 import { CellChecker } from '../../kernel/interpreter/typescript/checker';
 import { loadCheckerConfig } from '../../kernel/interpreter/typescript/compiler-options';
+import { PACKAGE_ROOT } from '../../kernel/package-info';
 
 interface Verdict { cell: number; diagnostics: string[] }
 
@@ -34,10 +35,24 @@ function run(checker: CellChecker, cells: string[]): { verdicts: Verdict[]; name
   return { verdicts, names: checker.userNames().sort(), history: historyOf(checker) };
 }
 
-function compare(cells: string[], strict: boolean): { resident: number; verdicts: Verdict[] } {
+/** What the kernel does besides checking: loads Node's declarations once idle, the tensor API's once a cell uses tensors. */
+interface Setup { nodeTypesAfterFirstCell?: boolean; tensors?: boolean }
+
+function compare(cells: string[], strict: boolean, setup: Setup = {}): { resident: number; verdicts: Verdict[] } {
   const directory = notebookDirectory(strict);
   const kept = new CellChecker(ts, directory, loadCheckerConfig(ts, directory));
   const fresh = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), false);
+  for (const checker of [kept, fresh]) {
+    if (setup.tensors) checker.addDeclarations(path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts'));
+    if (setup.nodeTypesAfterFirstCell) {
+      const original = checker.check.bind(checker);
+      let checked = 0;
+      checker.check = (code, diagnose) => {
+        if (checked++ === 1) checker.loadDeferredTypes();
+        return original(code, diagnose);
+      };
+    }
+  }
   const withResident = run(kept, cells);
   const alone = run(fresh, cells);
   assert.deepEqual(withResident.verdicts, alone.verdicts);
@@ -109,4 +124,23 @@ test('cells the kept checker cannot check exactly go to the LanguageService, wit
     'unchecked.length',
     'const later: number = base + 1;\nlater',
   ], true);
+});
+
+test('types named by import("x") in the history (tensors, a package, Node) stay those types for later cells', () => {
+  const { verdicts } = compare([
+    'const t1 = tf.tensor([1, 2, 3]);',
+    'const n: number = t1;',
+    't1.nope',
+    'const m = tf.sequential();\nm.add(tf.layers.dense({ units: 2, inputShape: [3] }));',
+    'm.nope()',
+    'const p = await import(\'node:path\');\nconst parsed = p.parse(\'/a/b.txt\');',
+    'const bad: number = parsed;',
+    'parsed.base.length',
+    'import { Command } from \'commander\';\nconst cmd = new Command();',
+    'const opts = cmd.opts();',
+    'const o: number = cmd.opts();',
+    'opts.nope + t1.shape.length',
+  ], true, { nodeTypesAfterFirstCell: true, tensors: true });
+  const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
+  assert.deepEqual(failing, [1, 2, 4, 6, 10]);
 });

@@ -229,7 +229,13 @@ export class CellChecker {
     if (this.resident?.spent) this.resident = null;
     if (this.resident === null) return false;
     const history = this.files.get(this.historyFile)!.text;
-    const checked = this.resident.check(text, history);
+    let checked: ReturnType<ResidentChecker['check']>;
+    try {
+      checked = this.resident.check(text, history);
+    } catch {
+      // TypeScript's internals asked something the kept checker cannot answer: the LanguageService can.
+      checked = 'history';
+    }
     if (checked === 'history') this.resident = null; // rebuilt over the next program the LanguageService makes
     if (typeof checked === 'string') return false;
     if (checked.diagnostics.some((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length)) return false;

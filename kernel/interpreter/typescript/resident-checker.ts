@@ -45,6 +45,10 @@ type ParsedFile = ts.SourceFile & {
   resolvedPath: ts.Path;
   originalFileName: string;
   commentDirectives?: readonly unknown[];
+  /** `// @ts-nocheck`: TypeScript checks nothing of the file, and the checker emits no declarations for it. */
+  checkJsDirective?: unknown;
+  /** What the program resolved for the file, import types included. */
+  imports?: readonly ts.StringLiteralLike[];
   bindDiagnostics?: ts.DiagnosticWithLocation[];
 };
 
@@ -62,6 +66,12 @@ export const CELL_FILE = '__tsgpu_cell.ts';
 
 /** Checks made by one checker before it is replaced: each leaves a little behind (see renewal in checker.ts). */
 export const RESIDENT_CHECK_LIMIT = 200;
+/**
+ * History text one checker may parse before it is replaced. Every history it checked against stays
+ * reachable from its caches, parsed and bound: with long histories that was most of its memory
+ * (1,000 short cells in a row: about 1 GiB of heap before 200 checks replaced it).
+ */
+const HISTORY_TEXT_BUDGET = 512 * 1024;
 
 function internals(t: typeof ts): CompilerInternals | null {
   const candidate = t as unknown as Partial<CompilerInternals>;
@@ -87,6 +97,7 @@ function needsResolution(t: typeof ts, file: ts.SourceFile, allowed: string): bo
   return false;
 }
 
+/** Every module a file names: imports, re-exports and `import("x")` types (the .d.ts of a cell names types so). */
 function modulesOf(t: typeof ts, file: ts.SourceFile): Set<string> {
   const names = new Set<string>();
   for (const statement of file.statements) {
@@ -94,6 +105,7 @@ function modulesOf(t: typeof ts, file: ts.SourceFile): Set<string> {
       names.add(statement.moduleSpecifier.text);
     }
   }
+  for (const call of file.text.matchAll(/\bimport\s*\(\s*(['"])([^'"]*)\1/g)) names.add(call[2]!);
   return names;
 }
 
@@ -116,6 +128,8 @@ export class ResidentChecker {
   private serial = 0;
   private checks = 0;
   private readonly emitHost: object;
+  /** History text parsed and bound by this checker: it keeps every copy until it is replaced. */
+  private historyTextParsed = 0;
 
   private constructor(
     private readonly t: typeof ts,
@@ -128,7 +142,8 @@ export class ResidentChecker {
     this.options = base.getCompilerOptions();
     this.historyPath = (historyFile as ParsedFile).path;
     this.history = historyFile as ParsedFile;
-    this.historyModules = modulesOf(t, historyFile);
+    // What the program resolved from the history: each is answered from there for later histories.
+    this.historyModules = new Set((historyFile as ParsedFile).imports?.map((literal) => literal.text) ?? modulesOf(t, historyFile));
     this.historyResolution = {
       resolvedModule: { resolvedFileName: historyFile.fileName, extension: t.Extension.Ts, isExternalLibraryImport: false, resolvedUsingTsExtension: false },
     };
@@ -152,20 +167,18 @@ export class ResidentChecker {
       },
     });
     this.checker = compiler.createTypeChecker(host);
-    const canonical = (name: string): string => name;
-    // What the declaration transform asks of an emit host.
-    this.emitHost = {
-      getCompilerOptions: () => this.options,
-      getCanonicalFileName: canonical,
-      getCurrentDirectory: () => directory,
-      getCommonSourceDirectory: () => directory,
-      getSourceFileFromReference: (file: ts.SourceFile, reference: ts.FileReference) => base.getSourceFileFromReference(file, reference),
-      useCaseSensitiveFileNames: () => true,
-      redirectTargetsMap: new Map(),
-      isSourceOfProjectReferenceRedirect: () => false,
-      getSourceFiles: () => base.getSourceFiles(),
-      getSourceFile: (name: string) => host.getSourceFile(name),
-    };
+    // The declaration transform asks its host what a program's emit host answers (how to name a
+    // module in an `import("x")` type, say): the program answers, but about this checker's files.
+    this.emitHost = new Proxy(base, {
+      get: (target, key) => {
+        if (key === 'getSourceFile' || key === 'getSourceFileByPath' || key === 'getResolvedModule') return (host as unknown as Record<string, unknown>)[key];
+        if (key === 'getCurrentDirectory' || key === 'getCommonSourceDirectory') return () => directory;
+        if (key === 'getCanonicalFileName') return (name: string) => name;
+        if (key === 'redirectTargetsMap' && !(key in target)) return new Map();
+        const value = (target as unknown as Record<string | symbol, unknown>)[key];
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
   }
 
   /**
@@ -185,7 +198,7 @@ export class ResidentChecker {
 
   /** Whether this checker has served its share of cells and should be replaced. */
   get spent(): boolean {
-    return this.checks >= RESIDENT_CHECK_LIMIT;
+    return this.checks >= RESIDENT_CHECK_LIMIT || this.historyTextParsed >= HISTORY_TEXT_BUDGET;
   }
 
   /**
@@ -199,12 +212,14 @@ export class ResidentChecker {
       if (this.declaresGlobals(history) || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
       history.path = this.historyPath;
       history.resolvedPath = this.historyPath;
+      this.historyTextParsed += historyText.length;
       this.compiler.bindSourceFile(history, this.options);
       this.history = history;
     }
     // A name of its own each time: the checker files diagnostics by file name.
     const cell = this.parse(path.join(this.directory, `__tsgpu_cell_${++this.serial}.ts`), text);
-    if (needsResolution(t, cell, `./${this.historyModule}`) || this.declaresGlobals(cell) || (cell.commentDirectives?.length ?? 0) > 0) return 'cell';
+    if (needsResolution(t, cell, `./${this.historyModule}`) || this.declaresGlobals(cell) || (cell.commentDirectives?.length ?? 0) > 0
+      || cell.checkJsDirective !== undefined) return 'cell';
     this.compiler.bindSourceFile(cell, this.options);
     this.cell = cell;
     this.checks++;
@@ -214,7 +229,7 @@ export class ResidentChecker {
     try {
       diagnostics.push(...(emitted.diagnostics ?? []));
       // As TypeScript's own declaration emit prints: JSDoc comments only.
-      const printer = t.createPrinter({ removeComments: false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
+      const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
       return { diagnostics, declarations: printer.printFile(emitted.transformed[0]!) };
     } finally {
       emitted.dispose();
