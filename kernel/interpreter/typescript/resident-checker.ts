@@ -71,7 +71,7 @@ export const RESIDENT_CHECK_LIMIT = 200;
  * reachable from its caches, parsed and bound: with long histories that was most of its memory
  * (1,000 short cells in a row: about 1 GiB of heap before 200 checks replaced it).
  */
-const HISTORY_TEXT_BUDGET = 512 * 1024;
+const HISTORY_TEXT_BUDGET = 256 * 1024;
 
 function internals(t: typeof ts): CompilerInternals | null {
   const candidate = t as unknown as Partial<CompilerInternals>;
