@@ -113,6 +113,7 @@ export class InterpreterHost implements CellRunner {
         try {
           if (method === 'execute') {
             this.runningCell = id;
+            this.capture.startCell();
             const running = this.interpreter.execute(args[0] as string, args[1] as Parameters<Interpreter['execute']>[1], emit);
             // Interrupted before its call got here: an interrupt_request marked it, or a SIGINT came first.
             if (this.interrupted(id)) this.interpreter.interrupt?.();

@@ -60,6 +60,15 @@ export class OutputCapture {
     else this.scheduleFlush();
   }
 
+  /**
+   * A cell's first output goes out at once, however soon after the last cell's: a cell that prints
+   * and then loops on awaits that settle at once (a cpu readback each step) gives the flush timer
+   * no turn, and its output would wait for the loop to end.
+   */
+  startCell(): void {
+    this.lastFlush = 0;
+  }
+
   /** Sends whatever is pending; called before any other output and before a cell's reply. */
   flush(): void {
     this.lastFlush = Date.now();
