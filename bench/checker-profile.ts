@@ -29,7 +29,7 @@ const tensors = process.argv.includes('--tensors');
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-profile-'));
 // As the exec bench's notebook folder: the typed cell narrows a union, which needs strictNullChecks.
 fs.writeFileSync(path.join(directory, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
-const checker = new CellChecker(t, directory, loadCheckerConfig(t, directory));
+const checker = new CellChecker(t, directory, loadCheckerConfig(t, directory), t.createDocumentRegistry(), true);
 let started = performance.now();
 checker.warmUp();
 console.log(`warm-up ${(performance.now() - started).toFixed(0)} ms`);

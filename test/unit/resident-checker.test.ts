@@ -40,7 +40,7 @@ interface Setup { nodeTypesAfterFirstCell?: boolean; tensors?: boolean }
 
 function compare(cells: string[], strict: boolean, setup: Setup = {}): { resident: number; verdicts: Verdict[] } {
   const directory = notebookDirectory(strict);
-  const kept = new CellChecker(ts, directory, loadCheckerConfig(ts, directory));
+  const kept = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), true);
   const fresh = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), false);
   for (const checker of [kept, fresh]) {
     if (setup.tensors) checker.addDeclarations(path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts'));
