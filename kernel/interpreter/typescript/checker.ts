@@ -219,14 +219,8 @@ export class CellChecker {
       this.bump(this.current);
       found = this.diagnosticsOfCurrent(code);
     }
-    // The program just checked has the library parsed and bound: the next cells can keep one checker
-    // over it. Over a copy of it, though (the same files, no type checker of its own yet): the
-    // LanguageService then lets go of the program it checked with, and of that program's type
-    // checker, which would otherwise stay beside the kept one (about 25 MiB).
-    if (diagnose && this.keepChecker && this.resident === null) {
-      this.bump(this.current);
-      this.resident = ResidentChecker.over(this.t, this.service.getProgram()!, path.dirname(this.current), HISTORY_MODULE);
-    }
+    // The program just checked has the library parsed and bound: the next cells can keep one checker over it.
+    if (diagnose && this.keepChecker && this.resident === null) this.resident = ResidentChecker.over(this.t, this.service.getProgram()!, path.dirname(this.current), HISTORY_MODULE);
     return this.checkedCell(code, found.map((diagnostic) => this.toCellDiagnostic(diagnostic, code)));
   }
 
