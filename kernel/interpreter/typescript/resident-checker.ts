@@ -81,32 +81,29 @@ function internals(t: typeof ts): CompilerInternals | null {
   return ready ? candidate as CompilerInternals : null;
 }
 
-/** Module specifiers and references a file's text makes, which only a program resolves. */
-function needsResolution(t: typeof ts, file: ts.SourceFile, allowed: string): boolean {
-  if (file.referencedFiles.length > 0 || file.typeReferenceDirectives.length > 0 || file.libReferenceDirectives.length > 0) return true;
-  for (const statement of file.statements) {
-    if ((t.isImportDeclaration(statement) || t.isExportDeclaration(statement)) && statement.moduleSpecifier) {
-      if (!t.isStringLiteral(statement.moduleSpecifier) || statement.moduleSpecifier.text !== allowed) return true;
-    } else if (t.isImportEqualsDeclaration(statement) && t.isExternalModuleReference(statement.moduleReference)) return true;
-  }
-  // `import('x')` and `typeof import('x')` anywhere (the history's own, for earlier lets, aside):
-  // a cheap, conservative look at the text.
-  for (const call of file.text.matchAll(/\bimport\s*\(\s*(?:(['"])([^'"]*)\1)?/g)) {
-    if (call[2] !== allowed) return true;
-  }
-  return false;
-}
+/** What a module specifier that is not a string literal (`import(name)`) is counted as: no program resolves it ahead. */
+const UNKNOWN_MODULE = '\0unknown';
 
-/** Every module a file names: imports, re-exports and `import("x")` types (the .d.ts of a cell names types so). */
+/**
+ * Every module a file names: imports, re-exports and `import("x")` anywhere (the .d.ts of a cell
+ * names types so; a cell may call it). The text is looked at cheaply and conservatively.
+ */
 function modulesOf(t: typeof ts, file: ts.SourceFile): Set<string> {
   const names = new Set<string>();
   for (const statement of file.statements) {
-    if ((t.isImportDeclaration(statement) || t.isExportDeclaration(statement)) && statement.moduleSpecifier && t.isStringLiteral(statement.moduleSpecifier)) {
-      names.add(statement.moduleSpecifier.text);
+    if ((t.isImportDeclaration(statement) || t.isExportDeclaration(statement)) && statement.moduleSpecifier) {
+      names.add(t.isStringLiteral(statement.moduleSpecifier) ? statement.moduleSpecifier.text : UNKNOWN_MODULE);
     }
   }
-  for (const call of file.text.matchAll(/\bimport\s*\(\s*(['"])([^'"]*)\1/g)) names.add(call[2]!);
+  for (const call of file.text.matchAll(/\bimport\s*\(\s*(?:(['"])([^'"]*)\1)?/g)) names.add(call[2] ?? UNKNOWN_MODULE);
   return names;
+}
+
+/** Whether a file refers to anything but `allowed` that only a program resolves. */
+function needsResolution(t: typeof ts, file: ts.SourceFile, allowed: string): boolean {
+  if (file.referencedFiles.length > 0 || file.typeReferenceDirectives.length > 0 || file.libReferenceDirectives.length > 0) return true;
+  if (file.statements.some((statement) => t.isImportEqualsDeclaration(statement) && t.isExternalModuleReference(statement.moduleReference))) return true;
+  return [...modulesOf(t, file)].some((name) => name !== allowed);
 }
 
 /** `declare global`, `declare module 'x'`, or not a module at all: would change what every file sees. */
@@ -114,6 +111,12 @@ function declaresGlobals(t: typeof ts, file: ts.SourceFile | undefined): boolean
   if (!file || !t.isExternalModule(file)) return true;
   return file.statements.some((statement) => t.isModuleDeclaration(statement)
     && (t.isStringLiteral(statement.name) || (statement.flags & t.NodeFlags.GlobalAugmentation) !== 0));
+}
+
+/** A proxy's way to everything it does not answer itself: the target's own, methods bound to it. */
+function forwarded(target: object, key: string | symbol): unknown {
+  const value = (target as Record<string | symbol, unknown>)[key];
+  return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
 }
 
 export class ResidentChecker {
@@ -147,7 +150,6 @@ export class ResidentChecker {
     this.historyResolution = {
       resolvedModule: { resolvedFileName: historyFile.fileName, extension: t.Extension.Ts, isExternalLibraryImport: false, resolvedUsingTsExtension: false },
     };
-    const isCell = (file: ts.SourceFile): boolean => file === this.cell;
     // The program, but with the latest cell and history where it has its own (older) ones.
     const host = new Proxy(base, {
       get: (target, key) => {
@@ -157,13 +159,12 @@ export class ResidentChecker {
         }
         if (key === 'getResolvedModule') {
           return (file: ts.SourceFile, name: string, mode: ts.ResolutionMode) => {
-            if (isCell(file) && name === `./${historyModule}`) return this.historyResolution;
+            if (file === this.cell && name === `./${historyModule}`) return this.historyResolution;
             // The latest history's imports resolve as its first text's did (checked in check()).
             return target.getResolvedModule(file === this.history ? historyFile : file, name, mode);
           };
         }
-        const value = (target as unknown as Record<string | symbol, unknown>)[key];
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        return forwarded(target, key);
       },
     });
     this.checker = compiler.createTypeChecker(host);
@@ -175,8 +176,7 @@ export class ResidentChecker {
         if (key === 'getCurrentDirectory' || key === 'getCommonSourceDirectory') return () => directory;
         if (key === 'getCanonicalFileName') return (name: string) => name;
         if (key === 'redirectTargetsMap' && !(key in target)) return new Map();
-        const value = (target as unknown as Record<string | symbol, unknown>)[key];
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        return forwarded(target, key);
       },
     });
   }
@@ -209,7 +209,7 @@ export class ResidentChecker {
     const t = this.t;
     if (historyText !== this.history.text) {
       const history = this.parse(path.join(this.directory, `${this.historyModule}.ts`), historyText);
-      if (this.declaresGlobals(history) || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
+      if (declaresGlobals(t, history) || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
       history.path = this.historyPath;
       history.resolvedPath = this.historyPath;
       this.historyTextParsed += historyText.length;
@@ -218,7 +218,7 @@ export class ResidentChecker {
     }
     // A name of its own each time: the checker files diagnostics by file name.
     const cell = this.parse(path.join(this.directory, `__tsgpu_cell_${++this.serial}.ts`), text);
-    if (needsResolution(t, cell, `./${this.historyModule}`) || this.declaresGlobals(cell) || (cell.commentDirectives?.length ?? 0) > 0
+    if (needsResolution(t, cell, `./${this.historyModule}`) || declaresGlobals(t, cell) || (cell.commentDirectives?.length ?? 0) > 0
       || cell.checkJsDirective !== undefined) return 'cell';
     this.compiler.bindSourceFile(cell, this.options);
     this.cell = cell;
@@ -247,9 +247,5 @@ export class ResidentChecker {
     file.resolvedPath = file.path;
     file.originalFileName = fileName;
     return file;
-  }
-
-  private declaresGlobals(file: ParsedFile): boolean {
-    return declaresGlobals(this.t, file);
   }
 }
