@@ -439,8 +439,7 @@ export class Placement {
 
   /** A new GPU buffer holding host values (tf.tensor, tf.scalar, randomNormal…): its upload is to come. */
   private notePendingUpload(dataId: DataId, info: BufferInfo): void {
-    const data = info.backend.tensorMap?.get(dataId) as { values: unknown; resource?: unknown } | undefined;
-    if (data?.values != null && data.resource == null && info.bytes > 0) this.pendingUploads.set(dataId, this.events.created());
+    if (info.bytes > 0 && inHostArray(info.backend, dataId)) this.pendingUploads.set(dataId, this.events.created());
   }
 
   /**
@@ -456,8 +455,7 @@ export class Placement {
       const before = this.engine.state.tensorInfo.get(dataId);
       if (site === undefined && (before === undefined || !this.heldOnHost.has(before))) return upload(dataId);
       this.pendingUploads.delete(dataId);
-      const data = gpu.tensorMap.get(dataId);
-      const crosses = data !== undefined && data.values != null && data.resource == null;
+      const crosses = inHostArray(gpu, dataId);
       upload(dataId);
       const info = this.engine.state.tensorInfo.get(dataId);
       if (!crosses || info === undefined || info.backend !== gpu) return;
