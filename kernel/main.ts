@@ -10,13 +10,10 @@ import type { ToMain } from './interpreter/thread-link';
 import { TypeScriptInterpreter } from './interpreter/typescript/typescript-interpreter';
 import { log } from './log';
 import { TSGPU_VERSION, typescriptVersion } from './package-info';
-import { buildSnapshotLater, SNAPSHOT_DIR_ENV } from './startup/snapshot-build';
+import { snapshotFollowUp } from './startup/snapshot-build';
 import { takeWarmRegistry } from './startup/warm-start';
 import type { WorkerData } from './server/worker';
 import { connectionFileWarning, readConnectionFile } from './transport/connection-file';
-
-/** A kernel that found no snapshot builds one once it has run this long (in a low-priority process). */
-const SNAPSHOT_BUILD_DELAY_MS = 30_000;
 
 /** Node's own warnings would land in the user's cell output; only the vm loader's is noise. */
 function routeProcessWarnings(): void {
@@ -74,15 +71,14 @@ export function runKernel(connectionFile: string): void {
   const host: InterpreterHost = new InterpreterHost(interpreter, worker);
   host.capture.install();
   routeProcessWarnings();
+  // Started by the kernelspec's launcher, but not from a (current) snapshot: build one for the next start.
+  const rebuildSnapshot = snapshotFollowUp(registry !== null);
   // Loading the standard library into the checker takes most of a second: do it while the
   // client is still connecting, so the first cell does not wait for it.
-  setImmediate(() => interpreter.warmUp());
-  // Started by the kernelspec's launcher, but not from a (current) snapshot: build one for the next start.
-  const snapshotDir = process.env[SNAPSHOT_DIR_ENV];
-  if (snapshotDir !== undefined) {
-    delete process.env[SNAPSHOT_DIR_ENV];
-    if (registry === null) buildSnapshotLater(snapshotDir, SNAPSHOT_BUILD_DELAY_MS);
-  }
+  setImmediate(() => {
+    interpreter.warmUp();
+    rebuildSnapshot?.();
+  });
 
   interruptCell = () => host.interruptBySignal();
   // A callback that throws after its cell ended is the user's error, not the kernel's.

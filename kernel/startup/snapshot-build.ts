@@ -6,9 +6,12 @@
 // kernel started without one, in the background. Next to the blob,
 // `identity` records the node binary's and the blob's device, inode, size and mtime: the launcher
 // (kernel/cli/assets/launch-kernel.sh) uses the blob only while both still match, so a replaced
-// node or a damaged blob means a plain start, never a kernel that cannot start. Whether the
-// kernel's code and the compiler's files are still those the snapshot holds is checked by the
-// snapshot itself when it starts (snapshot-entry.ts).
+// node or a blob cut short means a plain start, never a kernel that cannot start. A blob damaged in
+// place with its size and mtime kept passes that check and makes node abort: the launcher leaves a
+// start marker that the kernel's first code removes, and goes without the blob once it finds one
+// left by a start that died (failedStart). Whether the kernel's code and the compiler's files are
+// still those the snapshot holds is checked by the snapshot itself when it starts
+// (snapshot-entry.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -22,8 +25,10 @@ export const IDENTITY = 'identity';
 /** The files the snapshot holds, with their sizes and mtimes when it was built. */
 const STAMPS = 'stamps.json';
 const LOCK = 'build.lock';
-/** A lock older than this was left by a build that died. */
+/** A lock with no owner's pid in it (being written, or left by an older tsgpu) older than this was left by a build that died. */
 const STALE_LOCK_MS = 10 * 60_000;
+/** `start-PID`: a start from the blob under way, or one that died before the kernel's code ran (launch-kernel.sh). */
+const START_MARKER = 'start-';
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 
 /** The environment variable through which the launcher tells a kernel where its snapshot belongs. */
@@ -72,9 +77,38 @@ interface FileStamp {
   mtimeMs: number;
 }
 
+/** Whether a process runs as `pid`, as the launcher's `kill -0` tells it (another user's process counts as gone there too). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The start marker of a start from the blob in `dir` that died before the kernel's code ran (node
+ * aborted on a damaged blob, or it was killed while loading it), or null. The launcher looks for
+ * the same, and a build removes them.
+ */
+export function failedStart(dir: string): string | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(START_MARKER) ? name.slice(START_MARKER.length) : '';
+    if (/^[0-9]+$/.test(pid) && !processRuns(Number(pid))) return path.join(dir, name);
+  }
+  return null;
+}
+
 /** Whether `dir` holds a blob the launcher would use, and that holds the files on disk now. */
 export function snapshotCurrent(dir: string, nodeBinary = process.execPath): boolean {
-  if (!snapshotUsable(dir, nodeBinary)) return false;
+  if (!snapshotUsable(dir, nodeBinary) || failedStart(dir) !== null) return false;
   try {
     const stamps = JSON.parse(fs.readFileSync(path.join(dir, STAMPS), 'utf8')) as FileStamp[];
     return stamps.every(({ file, size, mtimeMs }) => {
@@ -86,20 +120,88 @@ export function snapshotCurrent(dir: string, nodeBinary = process.execPath): boo
   }
 }
 
-/** Takes the build lock, or says why not (another build is under way). */
-function lock(dir: string): (() => void) | null {
+/**
+ * Takes the build lock, which holds its owner's pid; or says why not (another build is under way).
+ * A lock whose owner is gone (a build killed) is taken over at once.
+ */
+export function takeBuildLock(dir: string): (() => void) | string {
   const file = path.join(dir, LOCK);
-  try {
-    if (Date.now() - fs.statSync(file).mtimeMs > STALE_LOCK_MS) fs.rmSync(file, { force: true });
-  } catch {
-    // no lock
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      const fd = fs.openSync(file, 'wx');
+      try {
+        fs.writeSync(fd, `${process.pid}\n`);
+      } finally {
+        fs.closeSync(fd);
+      }
+      sweepLeftovers(dir);
+      return () => fs.rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return `the build lock ${file} cannot be made (${(error as Error).message})`;
+    }
+    const owner = lockOwner(file);
+    if (owner === null) continue;
+    if (owner.live) {
+      return `another build of the snapshot is under way (${owner.pid === null ? 'its lock' : `process ${owner.pid} holds`} ${file}; `
+        + 'if no build runs, delete that file)';
+    }
+    takeOver(file, owner.ino);
   }
+  return `the build lock ${file} changed hands too often to be taken`;
+}
+
+/** Who holds the lock: null when it is gone already (try again). */
+function lockOwner(file: string): { pid: number | null; ino: number; live: boolean } | null {
   try {
-    fs.closeSync(fs.openSync(file, 'wx'));
+    const stat = fs.statSync(file);
+    const text = fs.readFileSync(file, 'utf8').trim();
+    if (/^[0-9]+$/.test(text)) {
+      const pid = Number(text);
+      // Our own pid in it was left by an earlier process that had it: we hold no lock yet.
+      return { pid, ino: stat.ino, live: pid !== process.pid && pidLives(pid) };
+    }
+    // Being written this moment, or left by a tsgpu that wrote no pid: only its age can tell.
+    return { pid: null, ino: stat.ino, live: Date.now() - stat.mtimeMs <= STALE_LOCK_MS };
   } catch {
     return null;
   }
-  return () => fs.rmSync(file, { force: true });
+}
+
+/** Unlike processRuns, a pid another user holds counts as a build under way: a cache folder may be shared. */
+function pidLives(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the dead owner's lock. Two builds may both find it dead: it is moved aside first, and a
+ * lock found to be another (the other build took over in between) is put back.
+ */
+function takeOver(file: string, deadIno: number): void {
+  const aside = `${file}.${process.pid}.dead`;
+  try {
+    fs.renameSync(file, aside);
+  } catch {
+    return;
+  }
+  try {
+    if (fs.statSync(aside).ino !== deadIno) fs.linkSync(aside, file);
+  } catch {
+    // a third build holds it now
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
+}
+
+/** A killed build's partial blob (tens of MB) and its other files; only the lock's holder may call this. */
+function sweepLeftovers(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (name.endsWith('.partial') || /^entry\.[0-9]+\.js$/.test(name)) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 /**
@@ -112,8 +214,8 @@ export function buildSnapshot(dir = snapshotDir()): string | null {
   } catch (error) {
     return `its folder cannot be made (${(error as Error).message}); set TSGPU_CACHE_DIR to a folder you can write`;
   }
-  const unlock = lock(dir);
-  if (!unlock) return 'another build of the snapshot is under way';
+  const unlock = takeBuildLock(dir);
+  if (typeof unlock === 'string') return unlock;
   const partial = path.join(dir, `${BLOB}.${process.pid}.partial`);
   const stamps = path.join(dir, `${STAMPS}.${process.pid}.partial`);
   // While a snapshot is built, the entry script has no `exports`; this one gives snapshot-entry.js a module.
@@ -144,6 +246,11 @@ export function buildSnapshot(dir = snapshotDir()): string | null {
     const blob = path.join(dir, BLOB);
     fs.renameSync(stamps, path.join(dir, STAMPS));
     fs.renameSync(partial, blob);
+    // Crashed starts were starts from the blob just replaced; until the identity below is written
+    // the launcher does not use the new one, so none of its starts is lost here.
+    for (const name of fs.readdirSync(dir)) {
+      if (name.startsWith(START_MARKER)) fs.rmSync(path.join(dir, name), { force: true });
+    }
     const identity = path.join(dir, `${IDENTITY}.${process.pid}.partial`);
     fs.writeFileSync(identity, `${identityLine(process.execPath, blob)}\n`);
     fs.renameSync(identity, path.join(dir, IDENTITY));
@@ -160,27 +267,51 @@ function lastLines(text: string | null | undefined): string {
   return (text ?? '').trim().split('\n').filter((line) => !/Warning: It's not yet fully verified|may still work in some cases|To request support|--trace-warnings/.test(line)).slice(-5).join('\n');
 }
 
+/** The environment variable through which the launcher tells a kernel that a start from the blob died (its marker). */
+const FAILED_ENV = 'TSGPU_SNAPSHOT_FAILED';
+
 /**
- * Builds the snapshot in a separate, low-priority process once this kernel has run for a while,
- * so the next kernel starts from it. The kernel's own start-up and first cells never wait on it.
+ * For a kernel the launcher started: takes the launcher's variables out of the environment (cells
+ * must not see them), says why the kernel did not start from its snapshot where the launcher found
+ * a crashed start, and returns what rebuilds it, for the kernel to call once it has warmed up; null
+ * when the kernel started from a current snapshot or not through the launcher.
  */
-export function buildSnapshotLater(dir: string, delayMs: number): void {
-  setTimeout(() => {
-    if (snapshotCurrent(dir)) return;
-    try {
-      const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'kernel', 'cli', 'main.js'), 'snapshot', '--dir', dir],
-        { detached: true, stdio: 'ignore', cwd: os.tmpdir() });
-      child.on('error', (error) => log(`building the start-up snapshot failed to start: ${error.message}`));
-      if (child.pid !== undefined) {
-        try {
-          os.setPriority(child.pid, 19);
-        } catch {
-          // not allowed here: it runs at normal priority
-        }
+export function snapshotFollowUp(startedFromSnapshot: boolean): (() => void) | null {
+  const dir = process.env[SNAPSHOT_DIR_ENV];
+  const failed = process.env[FAILED_ENV];
+  delete process.env[SNAPSHOT_DIR_ENV];
+  delete process.env[FAILED_ENV];
+  if (dir === undefined || startedFromSnapshot) return null;
+  if (failed !== undefined) {
+    log(`the start-up snapshot ${path.join(dir, BLOB)} looks damaged: a start from it died before the kernel ran `
+      + `(${path.basename(failed)}: node aborted on it, or was killed while loading it). Starting without it; `
+      + `rebuilding it in the background (by hand: tsgpu snapshot --dir ${dir})`);
+  }
+  return () => buildSnapshotInBackground(dir);
+}
+
+/**
+ * Builds the snapshot in a separate, lowest-priority process, so the next kernel starts from it.
+ * Called once the kernel has warmed up: what a plain start must do itself comes first, and a cell
+ * that runs meanwhile takes the CPU from the build (nice 19).
+ */
+export function buildSnapshotInBackground(dir: string): void {
+  // Another kernel may have rebuilt it since this one started.
+  if (snapshotCurrent(dir)) return;
+  try {
+    const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'dist', 'kernel', 'cli', 'main.js'), 'snapshot', '--dir', dir],
+      { detached: true, stdio: 'ignore', cwd: os.tmpdir() });
+    child.on('error', (error) => log(`building the start-up snapshot failed to start: ${error.message}`));
+    if (child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, 19);
+      } catch {
+        // not allowed here: it runs at normal priority
       }
-      child.unref();
-    } catch (error) {
-      log(`building the start-up snapshot failed to start: ${(error as Error).message}`);
+      log(`building the start-up snapshot in ${dir} in the background (process ${child.pid}, nice 19)`);
     }
-  }, delayMs).unref();
+    child.unref();
+  } catch (error) {
+    log(`building the start-up snapshot failed to start: ${(error as Error).message}`);
+  }
 }

@@ -202,6 +202,8 @@ function warm(): FileStamp[] {
   const { loadCheckerConfig } = load<typeof import('../interpreter/typescript/compiler-options')>('interpreter/typescript/compiler-options.js');
   const { CellTranspiler } = load<typeof import('../interpreter/typescript/transpile')>('interpreter/typescript/transpile.js');
   const { setWarmRegistry } = load<typeof import('./warm-start')>('startup/warm-start.js');
+  // What the CLI (run as the main module when a kernel starts) requires besides the kernel.
+  load('cli/install.js');
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-snapshot-'));
   // Every file the compiler reads while warming is part of what the snapshot holds.
   const read = new Set<string>();
@@ -240,7 +242,33 @@ function forgetSnapshotFlag(): void {
   if (at >= 0) process.execArgv.splice(at, process.execArgv[at] === '--snapshot-blob' ? 2 : 1);
 }
 
+/**
+ * The blob has loaded and this code runs: the launcher's record of this start (launch-kernel.sh)
+ * goes, so that the next start does not take this one for a start that died on a damaged blob.
+ */
+function startSucceeded(): void {
+  const dir = process.env['TSGPU_SNAPSHOT_DIR'];
+  if (dir === undefined) return;
+  try {
+    fs.rmSync(path.join(dir, `start-${process.pid}`), { force: true });
+  } catch {
+    // an unwritable cache: the launcher made no marker there either
+  }
+}
+
+/**
+ * Runs the CLI as Node runs a script it is given, as the main module: in a plain start cells see it
+ * as `require.main` (and `process.mainModule`), and so they must here. Its own requires find the
+ * snapshot's modules in Node's cache.
+ */
+function runCli(): void {
+  // Node passes the arguments after the blob as they are; the CLI expects its script first.
+  process.argv.splice(1, 0, CLI);
+  (Module as unknown as { _load(request: string, parent: null, isMain: boolean): unknown })._load(CLI, null, true);
+}
+
 v8.startupSnapshot.setDeserializeMainFunction(() => {
+  startSucceeded();
   restoreConsoleClass();
   forgetSnapshotFlag();
   const changed = changedFile(stamps);
@@ -249,16 +277,6 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     modules.clear();
   } else {
     installModules();
-    // `kernel FILE` (what the launcher runs): straight to the kernel, whose modules are here already.
-    const [command, connectionFile, extra] = process.argv.slice(1);
-    if (command === 'kernel' && connectionFile !== undefined && extra === undefined) {
-      process.argv.splice(1, 0, CLI);
-      (loadFile(path.join(DIST, 'kernel', 'main.js')) as typeof import('../main')).runKernelOrExit(connectionFile);
-      return;
-    }
   }
-  // Anything else goes through the CLI, which expects its script first (Node passes the arguments
-  // after the blob as they are).
-  process.argv.splice(1, 0, CLI);
-  Module.createRequire(CLI)(CLI);
+  runCli();
 });

@@ -1,14 +1,16 @@
 // The kernelspec `tsgpu install` writes starts the kernel through a launcher that uses the
 // start-up snapshot (kernel/startup/) when one was built for this node binary and is intact, and
 // a plain start otherwise. Debian's jupyter_client starts each kernel from the kernelspec and runs
-// a typed cell, a cell with a type error, a tensor cell and a cell that starts node as fork() does
-// (test/clients/snapshot_start_check.py);
+// a typed cell, a cell with a type error, a tensor cell, a cell that starts node as fork() does and
+// one that reads `require.main` (test/clients/snapshot_start_check.py);
 // the kernel's command line, read from /proc, says which start it was.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { snapshotCurrent } from '../../kernel/startup/snapshot-build';
 import { CLI, isolatedJupyterDirs, PYTHON, ROOT } from './notebook-server';
 
 const CHECK_PY = path.join(ROOT, 'test', 'clients', 'snapshot_start_check.py');
@@ -53,8 +55,17 @@ async function check(name: string): Promise<{ checked: Checked; stderr: string }
   return { checked: JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Checked, stderr: r.stderr };
 }
 
-function assertCellsRan(checked: Checked): void {
-  const [typed, wrong, tensor, gpu, env, child] = checked.cells;
+/** What a plain start (`node CLI kernel FILE`) gives cells as `require.main`: the CLI, run as Node runs a script. */
+function plainRequireMain(cli: string): unknown {
+  const dist = path.resolve(cli, '..', '..');
+  return {
+    id: '.', filename: cli, loaded: true, isMainModule: true,
+    children: ['package-info.js', 'cli/install.js', 'main.js'].map((file) => path.join(dist, file)),
+  };
+}
+
+function assertCellsRan(checked: Checked, cli = CLI): void {
+  const [typed, wrong, tensor, gpu, env, child, main] = checked.cells;
   assert.deepEqual([typed?.status, typed?.result], ['ok', '42'], JSON.stringify(typed));
   assert.equal(wrong?.status, 'error', JSON.stringify(wrong));
   assert.match(wrong?.evalue ?? '', /TS2322/, JSON.stringify(wrong));
@@ -62,7 +73,28 @@ function assertCellsRan(checked: Checked): void {
   assert.deepEqual([child?.status, child?.result], ['ok', "'42'"], JSON.stringify(child));
   assert.deepEqual([gpu?.status, gpu?.result], ['ok', '3'], JSON.stringify(gpu));
   assert.deepEqual([env?.status, env?.result], ['ok', "'none'"], JSON.stringify(env));
+  assert.equal(main?.status, 'ok', JSON.stringify(main));
+  assert.deepEqual(JSON.parse((main?.result ?? "'null'").slice(1, -1)), plainRequireMain(cli), `require.main in a cell: ${main?.result}`);
 }
+
+/** Until the kernel that found its snapshot unusable has rebuilt it in the background (a few seconds of a niced process). */
+async function rebuilt(dir: string, node = process.execPath): Promise<void> {
+  for (let waited = 0; waited < 240; waited++) {
+    if (snapshotCurrent(dir, node) && !fs.existsSync(path.join(dir, 'build.lock'))) return;
+    await sleep(500);
+  }
+  assert.fail(`the snapshot in ${dir} was not rebuilt: ${fs.readdirSync(dir).join(', ')}`);
+}
+
+/** A current snapshot in `dir`, built now if the earlier tests left none (each test below shows its own fault). */
+async function ensureCurrent(dir: string): Promise<void> {
+  for (let waited = 0; waited < 240 && fs.existsSync(path.join(dir, 'build.lock')); waited++) await sleep(500);
+  if (snapshotCurrent(dir)) return;
+  const built = await run(process.execPath, [CLI, 'snapshot', '--dir', dir], 120_000);
+  assert.equal(built.code, 0, describe(built));
+}
+
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const fromSnapshot = (checked: Checked, blob: string): boolean =>
   checked.cmdline.includes('--snapshot-blob') && checked.cmdline.includes(blob);
@@ -102,9 +134,10 @@ test('a damaged blob, or one another node binary built: the launcher starts the 
   assert.ok(!fromSnapshot(damaged.checked, blob), `started from a damaged blob: ${JSON.stringify(damaged.checked.cmdline)}`);
   assert.ok(damaged.checked.cmdline.includes(CLI), JSON.stringify(damaged.checked.cmdline));
   assertCellsRan(damaged.checked);
+  // That kernel rebuilt it in the background.
+  await rebuilt(snapshotDir);
 
-  // An intact blob whose identity names another node binary (node was upgraded in place, say).
-  fs.writeFileSync(blob, whole);
+  // An intact blob (the one just rebuilt) whose identity names another node binary (node was upgraded in place, say).
   const identity = path.join(snapshotDir, 'identity');
   const [, blobIdentity] = fs.readFileSync(identity, 'utf8').trim().split(' ');
   const stat = fs.statSync(blob);
@@ -113,6 +146,63 @@ test('a damaged blob, or one another node binary built: the launcher starts the 
   const otherNode = await check('tsgpu');
   assert.ok(!fromSnapshot(otherNode.checked, blob), `started from another node's blob: ${JSON.stringify(otherNode.checked.cmdline)}`);
   assertCellsRan(otherNode.checked);
+  await rebuilt(snapshotDir);
+});
+
+test('a blob damaged in place (size and mtime kept): node aborts on it once, the next start goes without it and says so, and it is rebuilt', { timeout: 400_000 }, async () => {
+  assert.ok(snapshotDir, 'the first test installed no snapshot');
+  await ensureCurrent(snapshotDir);
+  const blob = path.join(snapshotDir, 'kernel.blob');
+  const before = fs.statSync(blob);
+  const fd = fs.openSync(blob, 'r+');
+  fs.writeSync(fd, Buffer.alloc(4096, 0xde), 0, 4096, before.size >> 1);
+  fs.closeSync(fd);
+  fs.utimesSync(blob, before.atime, before.mtime);
+  const after = fs.statSync(blob);
+  // What the launcher compares (launch-kernel.sh: stat's %i, %s and %Y) is as it was.
+  const seen = (stat: fs.Stats): number[] => [stat.dev, stat.ino, stat.size, Math.floor(stat.mtimeMs / 1000)];
+  assert.deepEqual(seen(after), seen(before));
+
+  // The launcher cannot tell this blob from the one it built without reading all of it: node aborts.
+  const crashed = await run(PYTHON, [CHECK_PY, '--kernel', 'tsgpu'], 180_000);
+  assert.notEqual(crashed.code, 0, describe(crashed));
+  assert.match(crashed.stderr, /Check failed: VerifyChecksum/, describe(crashed));
+
+  // What Jupyter does next (it restarts the kernel) starts it without the blob, not into the same abort.
+  const next = await check('tsgpu');
+  assert.ok(!fromSnapshot(next.checked, blob), `started from the damaged blob again: ${JSON.stringify(next.checked.cmdline)}`);
+  assert.ok(next.checked.cmdline.includes(CLI), JSON.stringify(next.checked.cmdline));
+  assertCellsRan(next.checked);
+  const said = next.stderr.split('\n').filter((line) => line.includes('looks damaged'));
+  assert.equal(said.length, 1, next.stderr);
+  assert.match(said[0]!, new RegExp(`start-up snapshot ${escaped(blob)} looks damaged.*tsgpu snapshot`), said[0]);
+
+  await rebuilt(snapshotDir);
+  const mended = await check('tsgpu');
+  assert.ok(fromSnapshot(mended.checked, blob), `not started from the rebuilt blob: ${JSON.stringify(mended.checked.cmdline)}\n${mended.stderr}`);
+  assert.doesNotMatch(mended.stderr, /looks damaged/);
+  assertCellsRan(mended.checked);
+});
+
+test('a start from the blob under way is not taken for one that died: two kernels start from it at once', { timeout: 300_000 }, async () => {
+  assert.ok(snapshotDir, 'the first test installed no snapshot');
+  await ensureCurrent(snapshotDir);
+  const blob = path.join(snapshotDir, 'kernel.blob');
+  // A third start, still loading the blob: its marker names a process that runs (this one).
+  const underWay = path.join(snapshotDir, `start-${process.pid}`);
+  fs.writeFileSync(underWay, '');
+  try {
+    const both = await Promise.all([check('tsgpu'), check('tsgpu')]);
+    for (const { checked, stderr } of both) {
+      assert.ok(fromSnapshot(checked, blob), `not started from the snapshot: ${JSON.stringify(checked.cmdline)}\n${stderr}`);
+      assert.doesNotMatch(stderr, /looks damaged/);
+      assertCellsRan(checked);
+    }
+    // Each kernel removed its own start's marker, and only its own.
+    assert.deepEqual(fs.readdirSync(snapshotDir).filter((name) => name.startsWith('start-')), [path.basename(underWay)]);
+  } finally {
+    fs.rmSync(underWay, { force: true });
+  }
 });
 
 test('a snapshot of kernel files that changed since it was built: the kernel starts from the files on disk', { timeout: 300_000 }, async () => {
@@ -127,8 +217,16 @@ test('a snapshot of kernel files that changed since it was built: the kernel sta
   const changed = path.join(copy, 'dist', 'kernel', 'log.js');
   const later = new Date(fs.statSync(changed).mtimeMs + 10_000);
   fs.utimesSync(changed, later, later);
+  const copyCli = path.join(copy, 'dist', 'kernel', 'cli', 'main.js');
   const { checked, stderr } = await check('tsgpu-copy');
   assert.ok(fromSnapshot(checked, blob), `the launcher did not use the blob: ${JSON.stringify(checked.cmdline)}`);
-  assert.match(stderr, new RegExp(`start-up snapshot is out of date \\(${changed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} changed`), stderr);
-  assertCellsRan(checked);
+  assert.match(stderr, new RegExp(`start-up snapshot is out of date \\(${escaped(changed)} changed`), stderr);
+  assertCellsRan(checked, copyCli);
+
+  // That kernel lived a few seconds only, yet it rebuilt the snapshot: the next start is from it.
+  await rebuilt(path.dirname(blob));
+  const next = await check('tsgpu-copy');
+  assert.ok(fromSnapshot(next.checked, blob), `not started from the rebuilt blob: ${JSON.stringify(next.checked.cmdline)}`);
+  assert.doesNotMatch(next.stderr, /out of date/);
+  assertCellsRan(next.checked, copyCli);
 });

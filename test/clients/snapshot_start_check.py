@@ -20,6 +20,9 @@ CELLS = [
     "Object.keys(process.env).filter((name) => name.startsWith('MALLOC_') || name.startsWith('TSGPU_MALLOC')).join(',') || 'none'",
     # A node process a cell starts as fork() does (with the kernel's execArgv) runs its own code.
     "require('node:child_process').execFileSync(process.execPath, [...process.execArgv, '-p', '6 * 7'], { encoding: 'utf8' }).trim()",
+    # What a cell sees of the main module, which a start from the snapshot must give as a plain start does.
+    "const mainSeen = require.main;\nJSON.stringify(mainSeen === undefined ? null : { id: mainSeen.id, filename: mainSeen.filename, loaded: mainSeen.loaded,"
+    " isMainModule: mainSeen === process.mainModule, children: mainSeen.children.map((child) => child.filename) })",
 ]
 
 

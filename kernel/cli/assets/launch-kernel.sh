@@ -1,6 +1,7 @@
 #!/bin/sh
 # Starts a tsgpu kernel: from its start-up snapshot when one was built for this node binary and
-# is intact (kernel/startup/snapshot-build.ts), else as a plain start. Either way the kernel
+# is intact (kernel/startup/snapshot-build.ts), and the last start from it did not crash; else as a
+# plain start. Either way the kernel
 # replaces this shell (exec), so Jupyter's signals reach it.
 # The snapshot is the user's own, in their cache (as snapshot-build.ts's snapshotDir names it).
 #   launch-kernel.sh NODE CLI SNAPSHOT_KEY CONNECTION_FILE
@@ -23,7 +24,27 @@ if [ -r "$dir/identity" ] && read -r expected < "$dir/identity"; then
   # Unquoted: the two lines stat prints become one, as identity holds them.
   actual=$(echo $(stat -L -c '%d:%i:%s:%Y' "$node" "$dir/kernel.blob" 2>/dev/null))
   if [ "$actual" = "$expected" ]; then
-    exec "$node" --snapshot-blob "$dir/kernel.blob" kernel "$connection"
+    # A blob damaged in place (size and mtime kept) passes that check, and node aborts on it at
+    # every start. So each start from the blob leaves start-PID behind (PID is this shell's, which
+    # exec gives to node) until the kernel's first code removes it (snapshot-entry.ts). One left by
+    # a process that is gone is a start that never got that far: this start goes without the blob,
+    # and the kernel says so and rebuilds it (snapshot-build.ts). One whose process lives is a start
+    # under way (two kernels starting at once). Costs a directory read and one empty file per start.
+    failed=
+    for attempt in "$dir"/start-*; do
+      pid=${attempt##*/start-}
+      case $pid in '' | *[!0-9]*) continue ;; esac
+      kill -0 "$pid" 2>/dev/null || { failed=$attempt; break; }
+    done
+    if [ -z "$failed" ]; then
+      # Unrecorded (an unwritable cache), a start could not be told from a crash: go without it.
+      if true 2>/dev/null > "$dir/start-$$"; then
+        exec "$node" --snapshot-blob "$dir/kernel.blob" kernel "$connection"
+      fi
+    else
+      TSGPU_SNAPSHOT_FAILED=$failed
+      export TSGPU_SNAPSHOT_FAILED
+    fi
   fi
 fi
 exec "$node" "$cli" kernel "$connection"
