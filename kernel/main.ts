@@ -77,7 +77,7 @@ export function runKernel(connectionFile: string): void {
   // client is still connecting, so the first cell does not wait for it.
   setImmediate(() => {
     interpreter.warmUp();
-    rebuildSnapshot?.();
+    rebuildSnapshot?.arm();
   });
 
   interruptCell = () => host.interruptBySignal();
@@ -95,7 +95,7 @@ export function runKernel(connectionFile: string): void {
 
   worker.on('message', (message: ToMain) => {
     if (message.kind === 'exit') process.exit(message.code);
-    else void host.serve(message);
+    else void (rebuildSnapshot ? rebuildSnapshot.track(host.serve(message)) : host.serve(message));
   });
   worker.on('error', (error) => {
     log(`protocol worker crashed: ${error.stack ?? error.message}`);

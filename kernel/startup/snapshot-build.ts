@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { log } from '../log';
 import { PACKAGE_ROOT } from '../package-info';
+import { QuietRebuild } from './quiet-rebuild';
 
 export const BLOB = 'kernel.blob';
 export const IDENTITY = 'identity';
@@ -273,10 +274,11 @@ const FAILED_ENV = 'TSGPU_SNAPSHOT_FAILED';
 /**
  * For a kernel the launcher started: takes the launcher's variables out of the environment (cells
  * must not see them), says why the kernel did not start from its snapshot where the launcher found
- * a crashed start, and returns what rebuilds it, for the kernel to call once it has warmed up; null
- * when the kernel started from a current snapshot or not through the launcher.
+ * a crashed start, and returns what rebuilds it (the kernel arms it once it has warmed up, and
+ * tells it what it serves); null when the kernel started from a current snapshot or not through
+ * the launcher.
  */
-export function snapshotFollowUp(startedFromSnapshot: boolean): (() => void) | null {
+export function snapshotFollowUp(startedFromSnapshot: boolean): QuietRebuild | null {
   const dir = process.env[SNAPSHOT_DIR_ENV];
   const failed = process.env[FAILED_ENV];
   delete process.env[SNAPSHOT_DIR_ENV];
@@ -287,13 +289,12 @@ export function snapshotFollowUp(startedFromSnapshot: boolean): (() => void) | n
       + `(${path.basename(failed)}: node aborted on it, or was killed while loading it). Starting without it; `
       + `rebuilding it in the background (by hand: tsgpu snapshot --dir ${dir})`);
   }
-  return () => buildSnapshotInBackground(dir);
+  return new QuietRebuild(() => buildSnapshotInBackground(dir));
 }
 
 /**
- * Builds the snapshot in a separate, lowest-priority process, so the next kernel starts from it.
- * Called once the kernel has warmed up: what a plain start must do itself comes first, and a cell
- * that runs meanwhile takes the CPU from the build (nice 19).
+ * Builds the snapshot in a separate, lowest-priority process, so the next kernel starts from it. A
+ * cell that runs meanwhile takes the CPU from the build (nice 19); when it starts: quiet-rebuild.ts.
  */
 export function buildSnapshotInBackground(dir: string): void {
   // Another kernel may have rebuilt it since this one started.
