@@ -128,16 +128,19 @@ export function snapshotCurrent(dir: string, nodeBinary = process.execPath): boo
 export function takeBuildLock(dir: string): (() => void) | string {
   const file = path.join(dir, LOCK);
   for (let tries = 0; tries < 3; tries++) {
+    let fd: number | null = null;
     try {
-      const fd = fs.openSync(file, 'wx');
-      try {
-        fs.writeSync(fd, `${process.pid}\n`);
-      } finally {
-        fs.closeSync(fd);
-      }
+      fd = fs.openSync(file, 'wx');
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
       sweepLeftovers(dir);
       return () => fs.rmSync(file, { force: true });
     } catch (error) {
+      if (fd !== null) {
+        // Made but not written (a full disk, say): an empty lock would keep builds away for STALE_LOCK_MS.
+        fs.rmSync(file, { force: true });
+        return `the build lock ${file} cannot be written (${(error as Error).message})`;
+      }
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return `the build lock ${file} cannot be made (${(error as Error).message})`;
     }
     const owner = lockOwner(file);
@@ -153,9 +156,16 @@ export function takeBuildLock(dir: string): (() => void) | string {
 
 /** Who holds the lock: null when it is gone already (try again). */
 function lockOwner(file: string): { pid: number | null; ino: number; live: boolean } | null {
+  let fd: number;
   try {
-    const stat = fs.statSync(file);
-    const text = fs.readFileSync(file, 'utf8').trim();
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    // Both from one open file: the pid read is the one of the lock whose inode takeOver checks.
+    const stat = fs.fstatSync(fd);
+    const text = fs.readFileSync(fd, 'utf8').trim();
     if (/^[0-9]+$/.test(text)) {
       const pid = Number(text);
       // Our own pid in it was left by an earlier process that had it: we hold no lock yet.
@@ -165,6 +175,8 @@ function lockOwner(file: string): { pid: number | null; ino: number; live: boole
     return { pid: null, ino: stat.ino, live: Date.now() - stat.mtimeMs <= STALE_LOCK_MS };
   } catch {
     return null;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
