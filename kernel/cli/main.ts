@@ -14,7 +14,8 @@ Usage:
   tsgpu devices                  list the devices cells can use (cpu, gpu:N)
   tsgpu snapshot [--dir DIR]     build the start-up snapshot (compiler and standard library
                                  loaded) into the per-user cache; kernels started from the
-                                 kernelspec use it, and build it themselves when it is missing
+                                 kernelspec use it, and rebuild it themselves when it is missing,
+                                 out of date or damaged
   tsgpu run NOTEBOOK.ipynb [-o OUT.ipynb] [--device D] [--timeout S] [--allow-errors]
                                  execute a notebook headless through the kernel; print outputs
                                  and device reports; exit 1 on an unexpected error
