@@ -96,9 +96,11 @@ export class GpuTiming {
       queued = { ms: queued.ms + more.ms, cells: [...new Set([...queued.cells, ...more.cells])], fences: [...queued.fences, ...more.fences] };
     }
     const started = performance.now();
-    // The copy starts after this move's first await, once the cell's code has yielded: it is seen
-    // landing late only beside other asynchronous code of the cell's, and is not timed on the GPU.
-    const { value, notes } = await notingMove(null, copy);
+    // The copy starts after this move's first await, once the cell's code has yielded; but the
+    // cell's code runs on after its own next await (`const p = x.to('gpu:0'); await tick;` then a
+    // host loop, then `await p`), and the copy is then seen landing late: its copies are timed on
+    // the GPU, so that the time the thread held it up is not counted as the copy's.
+    const { value, notes } = await notingMove(this.stamper(clock), copy);
     const ended = performance.now();
     const stagingMs = Math.min(ended - started, notes.setupMs);
     const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended);
