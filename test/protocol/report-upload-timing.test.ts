@@ -22,6 +22,44 @@ function theUpload(moves: ReportTransfer[]): ReportTransfer {
 describe('inline report: an upload\'s copy is the copy', () => {
   const kernel = useReportKernel();
 
+  test('the first upload, its staging buffers made as it goes: the copy runs from its first chunk\'s submit to its end, and GB/s is bytes over that', async (t) => {
+    // The cell notes each submit to gpu:0's queue: the first chunk's is when the copy began at the latest.
+    const exchange = await runOk(kernel(), [
+      '%device gpu:0',
+      '%device cpu',
+      'const gpuQueue = (tf.engine() as unknown as { registry: Record<string, { queue: { submit(buffers: unknown[]): void } }> }).registry["gpu:0"]!.queue;',
+      'const submits: number[] = [];',
+      'const submitThrough = gpuQueue.submit.bind(gpuQueue);',
+      'gpuQueue.submit = (buffers: unknown[]) => { submits.push(performance.now()); submitThrough(buffers); };',
+      `const first = tf.randomNormal([${ELEMENTS}], 0, 1, 'float32', 4);`,
+      'const uploadFrom = performance.now();',
+      'let submitsBefore = submits.length;',
+      "await first.to('gpu:0');",
+      'const uploadTo = performance.now();',
+      'gpuQueue.submit = submitThrough;',
+      'console.log(`submitted ${(submits[submitsBefore] ?? NaN).toFixed(3)}`);',
+      'console.log(`submits ${submits.length - submitsBefore}`);',
+      'console.log(`from ${uploadFrom.toFixed(3)}`);',
+      'console.log(`to ${uploadTo.toFixed(3)}`);',
+    ].join('\n'));
+    const stdout = streamText(exchange, 'stdout');
+    const [submitted, from, to] = ['submitted', 'from', 'to'].map((label) => printedNumber(stdout, label)) as [number, number, number];
+    assert.ok(Number.isFinite(submitted) && submitted > from, `the upload submitted its chunks to gpu:0's queue:\n${stdout}`);
+    const report = theReport(exchange);
+    const upload = theUpload(report.meta.transfers);
+    // From the first chunk's submit to the cell seeing the upload end, less what comes after the
+    // move's own end (recording it, the await resuming: a few ms on a loaded machine).
+    const copying = to - submitted;
+    const atLeast = copying - Math.max(5, 0.05 * copying);
+    t.diagnostic(`shown: copy ${upload.copyMs.toFixed(1)} ms, wait ${upload.waitMs.toFixed(1)} ms (${JSON.stringify(upload.waits)}) of ${upload.ms.toFixed(1)} ms; measured: ${(to - from).toFixed(1)} ms, the first chunk submitted ${(submitted - from).toFixed(1)} ms in`);
+    assert.ok(upload.copyMs >= atLeast, `copy shows ${upload.copyMs.toFixed(1)} ms; the chunks were going up for ${atLeast.toFixed(1)} ms at least: ${report.text}`);
+    const rate = upload.bytes / upload.copyMs / 1e6;
+    const shown = /H2D 1× 16\.0 MiB [^;|]*?, ([\d.]+) GB\/s/.exec(report.text);
+    assert.ok(shown !== null, `the line gives a GB/s: ${report.text}`);
+    assert.ok(Math.abs(Number(shown[1]) - rate) <= Math.max(0.0005, 0.01 * rate), `GB/s is bytes over the copy: ${rate.toFixed(4)}, shown ${shown[1]}`);
+    assert.ok(Number(shown[1]) <= upload.bytes / atLeast / 1e6 * 1.01 + 0.0005, `at most bytes over the time the chunks were going up (${(upload.bytes / atLeast / 1e6).toFixed(4)} GB/s): ${report.text}`);
+  });
+
   test('setup: three 16 MiB host tensors, gpu:0\'s upload staging buffers made', async () => {
     await runOk(kernel(), [
       `const h1 = tf.randomNormal([${ELEMENTS}], 0, 1, 'float32', 1), h2 = tf.randomNormal([${ELEMENTS}], 0, 1, 'float32', 2);`,
