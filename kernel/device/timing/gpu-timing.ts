@@ -21,7 +21,11 @@ export interface MoveTiming {
 }
 
 /** `untimedPasses`: compute passes since the last collect that brought timestampWrites of their own (tf.time, tf.profile), which the clock cannot time. */
-export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock; untimedPasses: number }>;
+/**
+ * `heldBack`: tfjs still held recorded work when the cell ended, submitted by the clock then, and
+ * everything submitted before it had finished: the GPU was idle at the end, that work ran after.
+ */
+export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock; untimedPasses: number; heldBack?: boolean }>;
 
 export class GpuTiming {
   readonly clocks = new Map<string, GpuClock>();
@@ -65,10 +69,10 @@ export class GpuTiming {
   async collect(waitForAll: boolean): Promise<CellGpuTimes> {
     const times: CellGpuTimes = new Map();
     for (const [device, clock] of this.clocks) {
-      clock.flush();
+      const { heldBack } = clock.flush();
       if (waitForAll) await clock.settled();
       else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-      times.set(device, { intervals: clock.take(), clock, untimedPasses: clock.untimedPasses });
+      times.set(device, { intervals: clock.take(), clock, untimedPasses: clock.untimedPasses, heldBack: heldBack?.earlierDone ?? false });
       clock.untimedPasses = 0;
     }
     return times;

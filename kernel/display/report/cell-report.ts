@@ -20,6 +20,11 @@ export interface GpuUse {
   earlierCells: number[];
   /** Work was still queued when the cell ended: it shows with a later cell. */
   stillBusy: boolean;
+  /**
+   * tfjs had recorded work it had not submitted when the cell ended, and the GPU had finished the
+   * rest: submitted then, that work ran after the cell and shows with a later cell (stillBusy false).
+   */
+  heldBack?: true;
   /** Passes that tf.time / tf.profile timed with timestamps of their own: their GPU time is not in ms. */
   untimedPasses?: number;
   /** Busy stretches in ms since the cell started. */
