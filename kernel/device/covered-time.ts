@@ -29,7 +29,7 @@ export interface MovesTime {
 }
 
 export interface MovesTimeAndWaits extends MovesTime {
-  /** Per wait key, the time its stretches cover that no copy does. */
+  /** Per wait key, the time its stretches cover that no copy and no key before it does: the parts add up to waitMs. */
   waits: Map<string, number>;
 }
 
@@ -39,7 +39,7 @@ export interface FoldedSpans {
   copyMs: number;
   /** When the latest folded move ended; -Infinity before any. */
   end: number;
-  /** Per wait key, the time its stretches cover that no copy does. */
+  /** Per wait key, in the order first seen, the time its stretches cover that no copy and no key before it does. */
   waits: ReadonlyMap<string, number>;
 }
 
@@ -51,8 +51,12 @@ export interface FoldedSpans {
 export class FoldedTime implements FoldedSpans {
   private readonly busy = new RunningUnion();
   private readonly copying = new RunningUnion();
-  /** Per wait key: its stretches and every copy since the key was first seen (begun as a copy of `copying`). */
-  private readonly causes = new Map<string, RunningUnion>();
+  /**
+   * Per wait key, in the order first seen: the copies with the stretches of that key and of every
+   * key before it. Each key's part is what its union adds to the one before, so overlapping waits
+   * of two keys count once (for the key seen first) and the parts add up to the wait.
+   */
+  private readonly prefixes: { key: string; union: RunningUnion }[] = [];
   end = -Infinity;
 
   add(span: TimedSpan): void {
@@ -61,15 +65,14 @@ export class FoldedTime implements FoldedSpans {
     this.copying.add(copyStart, span.end);
     let at = span.start;
     for (const wait of span.waits ?? []) {
-      let union = this.causes.get(wait.key);
-      if (union === undefined) {
-        union = this.copying.clone();
-        this.causes.set(wait.key, union);
+      let index = this.prefixes.findIndex((prefix) => prefix.key === wait.key);
+      if (index < 0) {
+        index = this.prefixes.push({ key: wait.key, union: (this.prefixes.at(-1)?.union ?? this.copying).clone() }) - 1;
       }
-      union.add(at, at + wait.ms);
+      for (let k = index; k < this.prefixes.length; k++) this.prefixes[k]!.union.add(at, at + wait.ms);
       at += wait.ms;
     }
-    for (const union of this.causes.values()) union.add(copyStart, span.end);
+    for (const prefix of this.prefixes) prefix.union.add(copyStart, span.end);
     this.end = Math.max(this.end, span.end);
   }
 
@@ -81,9 +84,9 @@ export class FoldedTime implements FoldedSpans {
     return this.copying.total;
   }
 
-  /** |stretches ∪ copies| − |copies|: each key's wait that no copy covered. */
+  /** Each key's wait that no copy and no key seen before it covered, in the order first seen. */
   get waits(): Map<string, number> {
-    return new Map([...this.causes].map(([key, union]) => [key, Math.max(0, union.total - this.copying.total)]));
+    return new Map(this.prefixes.map(({ key, union }, k) => [key, Math.max(0, union.total - (k === 0 ? this.copying : this.prefixes[k - 1]!.union).total)]));
   }
 }
 
@@ -114,7 +117,9 @@ export function movesTime(spans: readonly TimedSpan[], folded?: FoldedSpans): Mo
   const copies = kept(spans.map((span) => clipped(span.start + span.waitMs, span.end)));
   const ms = (folded?.ms ?? 0) + unionMs(kept(spans.map((span) => clipped(span.start, span.end))));
   const copyMs = (folded?.copyMs ?? 0) + unionMs(copies);
-  const stretches = new Map<string, Interval[]>();
+  // Keys in the folded moves' order, then as first seen: each key's part is the time its stretches
+  // add to the copies and the keys before it, so that overlapping waits count once.
+  const stretches = new Map<string, Interval[]>([...(folded?.waits.keys() ?? [])].map((key) => [key, []]));
   for (const span of spans) {
     let at = span.start;
     for (const wait of span.waits ?? []) {
@@ -124,7 +129,12 @@ export function movesTime(spans: readonly TimedSpan[], folded?: FoldedSpans): Mo
       at += wait.ms;
     }
   }
-  const waits = new Map(folded?.waits ?? []);
-  for (const [key, list] of stretches) waits.set(key, (waits.get(key) ?? 0) + outsideMs(kept(list), copies));
+  const waits = new Map<string, number>();
+  let covered = copies;
+  for (const [key, list] of stretches) {
+    const part = outsideMs(kept(list), covered);
+    covered = [...covered, ...kept(list)];
+    waits.set(key, (folded?.waits.get(key) ?? 0) + part);
+  }
   return { ms, copyMs: Math.min(copyMs, ms), waitMs: Math.max(0, ms - copyMs), waits };
 }

@@ -61,5 +61,11 @@ describe('inline report: moves folded past the 20,000 kept one by one count as %
     assert.ok(lineMs <= elapsed, `the line says ${lineMs} ms in a cell of ${elapsed.toFixed(1)} ms`);
     assert.ok(copyMs <= lineMs, `copy ${copyMs} ms ≤ ${lineMs} ms`);
     assert.ok(Math.abs(lineMs - total) <= 0.5 + 0.0005 * total, `the line (${lineMs} ms) and %transfers (${total} ms) count the same moves the same way:\n${listing}`);
+    // What the reads waited for, in parts: together they are the wait, ms − copy (each figure rounded as shown).
+    const waitText = /D2H 21000×[^|]*?, wait ([^;)]+)/.exec(line.transfers)?.[1] ?? '';
+    const parts = [...waitText.matchAll(/([\d.]+) (ms|µs) /g)].map((part) => durationMs(part[1]!, part[2]!));
+    const partsMs = parts.reduce((sum, part) => sum + part, 0);
+    assert.ok(parts.length > 0, `the line names what the reads waited for: ${line.transfers}`);
+    assert.ok(Math.abs(partsMs - (lineMs - copyMs)) <= 1 + 0.5 * parts.length, `the wait's parts add up to ${partsMs.toFixed(1)} ms; the wait is ${lineMs} − ${copyMs} ms: ${line.transfers}`);
   });
 });

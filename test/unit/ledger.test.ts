@@ -125,3 +125,18 @@ test('30,000 overlapping moves, most folded: the report line counts them as %tra
   assert.equal(line.waits.length, 1);
   assert.ok(Math.abs(line.waits[0]!.ms - line.waitMs) < 1e-6, `the one cause is the whole wait: ${JSON.stringify(line.waits)}`);
 });
+
+test('two moves awaited together, one waiting on GPU work while the other\'s thread was elsewhere: the wait\'s parts count the overlap once', () => {
+  const ledger = new TransferLedger();
+  ledger.beginCell(0);
+  // 0–10 ms: the first waits for GPU work, then copies to 12; the second is held up by the host 4–12, then copies to 14.
+  ledger.add({ ...move(1, 1), at: 0, ms: 12, waitMs: 10, copyMs: 2, waits: [{ cause: 'gpu-work', device: 'gpu:0', ms: 10, earlierCells: [] }] });
+  ledger.add({ ...move(1, 1), at: 4, ms: 10, waitMs: 8, copyMs: 2, waits: [{ cause: 'host-busy', device: 'gpu:0', ms: 8, earlierCells: [] }] });
+  const { moves, folded, foldedTime } = ledger.endCell(true);
+  const [line] = summarizeTransfers(moves.map(({ cell: _cell, ...record }) => record), folded.map(({ cell: _cell, ...group }) => group), foldedTime);
+  assert.ok(line !== undefined);
+  // 0–14 ms in all; copying 10–14; waiting 0–10.
+  assert.deepEqual([line.ms, line.copyMs, line.waitMs], [14, 4, 10]);
+  const parts = line.waits.reduce((sum, wait) => sum + wait.ms, 0);
+  assert.ok(Math.abs(parts - line.waitMs) < 1e-9, `the parts (${JSON.stringify(line.waits)}) add up to the wait, ${line.waitMs} ms`);
+});
