@@ -23,7 +23,7 @@ export interface MoveTiming {
 /** `untimedPasses`: compute passes since the last collect that brought timestampWrites of their own (tf.time, tf.profile), which the clock cannot time. */
 /**
  * `heldBack`: tfjs still held recorded work when the cell ended, submitted by the clock then, and
- * everything submitted before it had finished: the GPU was idle at the end, that work ran after.
+ * everything submitted before it finished within the settle time: that work ran after the cell.
  */
 export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock; untimedPasses: number; heldBack?: boolean }>;
 

@@ -21,8 +21,9 @@ export interface GpuUse {
   /** Work was still queued when the cell ended: it shows with a later cell. */
   stillBusy: boolean;
   /**
-   * tfjs had recorded work it had not submitted when the cell ended, and the GPU had finished the
-   * rest: submitted then, that work ran after the cell and shows with a later cell (stillBusy false).
+   * tfjs had recorded work it had not submitted when the cell ended, and the GPU finished the rest
+   * within the report's settle time: submitted then, that work ran after the cell, and the GPU time
+   * shows with a later cell (stillBusy false: the GPU was not given it during the cell).
    */
   heldBack?: true;
   /** Passes that tf.time / tf.profile timed with timestamps of their own: their GPU time is not in ms. */
