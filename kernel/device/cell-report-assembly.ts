@@ -2,7 +2,7 @@
 // ledger's moves, the GPUs' clocks and live memory. The display layer renders it; nothing here
 // knows how it looks.
 import type { CellReport, DeviceUse } from '../display/report/cell-report';
-import type { FoldedMoves, TransferRecord } from './device-control';
+import type { FoldedMoves, FoldedTimeOf, TransferRecord } from './device-control';
 import { type DeviceActivity, Placement } from './placement';
 import type { ProfileRow } from './profile/op-profiler';
 import { gpuUse } from './timing/gpu-use';
@@ -15,6 +15,8 @@ export interface CellObservations {
   activity: Record<string, DeviceActivity>;
   moves: TransferRecord[];
   folded: FoldedMoves[];
+  /** The folded moves' time per direction, overlaps once: the report line adds it to the kept moves' union. */
+  foldedTime: FoldedTimeOf[];
   gpuTimes: CellGpuTimes;
   profile: ProfileRow[] | null;
   /** Every device known, and which are software GPUs. */
@@ -44,6 +46,7 @@ export function assembleCellReport(seen: CellObservations): CellReport {
       liveBytesBefore: seen.liveBytesBefore.get(device) ?? 0,
       heldOnHostBytes: seen.heldOnHostBytes(device),
       kernels: done?.kernels ? [...done.kernels].sort((a, b) => b[1] - a[1]) : null,
+      hostKernels: done?.hostKernels ? [...done.hostKernels].sort((a, b) => b[1] - a[1]) : null,
       gpu: gpuUse(seen.gpuTimes.get(device), start, seen.cell),
     };
   }).filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0) || use.liveBytes > 0 || use.liveBytesBefore > 0 || use.heldOnHostBytes > 0
@@ -55,12 +58,18 @@ export function assembleCellReport(seen: CellObservations): CellReport {
     // A line of another cell keeps its cell number, so that it is never shown as this cell's.
     transfers: seen.moves.map(({ cell, ...move }) => (cell === null || cell === seen.cell ? move : { ...move, cell })),
     foldedTransfers: seen.folded.map(({ cell, ...group }) => (cell === null || cell === seen.cell ? group : { ...group, cell })),
+    foldedTime: seen.foldedTime,
     profile: seen.profile,
   };
 }
 
 /** %placement on: the cell's ops by device, summarised (a loop's 10 000 ops are one line). */
 export function placementText(report: CellReport): string | null {
-  const lines = report.devices.flatMap((use) => (use.kernels ?? []).map(([kernel, count]) => `  ${kernel}${count > 1 ? ` ×${count}` : ''} on ${use.device}`));
+  const times = (kernel: string, count: number): string => `  ${kernel}${count > 1 ? ` ×${count}` : ''}`;
+  // A GPU's op its tfjs backend computed on the CPU ran on the host, as the report line and %profile say.
+  const lines = report.devices.flatMap((use) => [
+    ...(use.kernels ?? []).map(([kernel, count]) => `${times(kernel, count)} on ${use.device}`),
+    ...(use.hostKernels ?? []).map(([kernel, count]) => `${times(kernel, count)} on the host (run there by tfjs for ${use.device})`),
+  ]);
   return lines.length > 0 ? `placement (cell ${report.cell}):\n${lines.join('\n')}\n` : null;
 }

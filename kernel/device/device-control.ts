@@ -126,6 +126,21 @@ export interface FoldedMoves {
   untimed?: true;
 }
 
+/**
+ * A cell's folded moves of one direction, timed as one: what the report line adds to the union of
+ * the moves it still has one by one (overlapping moves once, as %transfers counts them).
+ */
+export interface FoldedTimeOf {
+  direction: TransferRecord['direction'];
+  /** The union of the folded moves' intervals, and of their copies. */
+  ms: number;
+  copyMs: number;
+  /** When the last folded move ended, in ms since the cell started: kept moves count only past it. */
+  end: number;
+  /** The folded moves' waits by what they were for: the time each covered that no copy did. */
+  waits: MoveWait[];
+}
+
 /** What %transfers shows: moves one by one, and older ones folded per line. */
 export interface TransferListing {
   moves: TransferRecord[];

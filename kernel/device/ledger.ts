@@ -2,8 +2,8 @@
 // caused it. The newest moves are kept one by one; older ones are folded into one line per place
 // and kind of move (a loop of 200,000 moves keeps memory flat). "The last cell's" moves are what
 // the report and %transfers show.
-import type { FoldedMoves, TransferListing, TransferRecord } from './device-control';
-import { FoldedTime, movesTime, type TimedSpan } from './covered-time';
+import type { FoldedMoves, FoldedTimeOf, MoveWait, TransferListing, TransferRecord } from './device-control';
+import { FoldedTime, type MovesTime, movesTime, type TimedSpan, waitKey } from './covered-time';
 import { RunningUnion } from './timing/intervals';
 
 /** Moves kept one by one; at twice this many, the older half is folded. */
@@ -15,13 +15,46 @@ function keyOf(record: TransferRecord): string {
 
 /** A timed move on the session's clock (performance.now()); null for an upload whose time was not measured. */
 function spanOf(record: TransferRecord, start: number): TimedSpan | null {
-  return record.untimed ? null : { start, waitMs: record.waitMs, end: start + record.ms };
+  if (record.untimed) return null;
+  return { start, waitMs: record.waitMs, end: start + record.ms, waits: record.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms })) };
+}
+
+/** %transfers' figures alone (its listing has no wait causes). */
+function timeOnly({ ms, copyMs, waitMs }: MovesTime): MovesTime {
+  return { ms, copyMs, waitMs };
+}
+
+/** One direction's folded moves, timed as one, and each wait key's cause, device and earlier cells. */
+class FoldedDirection {
+  readonly time = new FoldedTime();
+  readonly waits = new Map<string, Omit<MoveWait, 'ms'>>();
+
+  add(record: TransferRecord, span: TimedSpan): void {
+    this.time.add(span);
+    for (const wait of record.waits) {
+      const key = waitKey(wait);
+      const known = this.waits.get(key);
+      const earlierCells = [...new Set([...(known?.earlierCells ?? []), ...wait.earlierCells])].sort((a, b) => a - b);
+      this.waits.set(key, { cause: wait.cause, device: wait.device, earlierCells });
+    }
+  }
+
+  /** As the report carries it: `cellStart` on the clock the moves were timed on. */
+  report(direction: TransferRecord['direction'], cellStart: number): FoldedTimeOf {
+    const waits = this.time.waits;
+    return {
+      direction, ms: this.time.ms, copyMs: this.time.copyMs, end: this.time.end - cellStart,
+      waits: [...this.waits].map(([key, wait]) => ({ ...wait, ms: waits.get(key) ?? 0 })),
+    };
+  }
 }
 
 /** Moves folded per place and kind, each line with its wall-clock time, and the time of them all. */
 class FoldedSet {
   readonly lines = new Map<string, { moves: FoldedMoves; time: FoldedTime }>();
   readonly time = new FoldedTime();
+  /** The same moves' time per direction, for the report line (one summary per direction). */
+  readonly directions = new Map<TransferRecord['direction'], FoldedDirection>();
   count = 0;
 
   add(record: TransferRecord, start: number): void {
@@ -46,7 +79,15 @@ class FoldedSet {
     if (span !== null) {
       line.time.add(span);
       this.time.add(span);
+      const direction = this.directions.get(record.direction) ?? new FoldedDirection();
+      direction.add(record, span);
+      this.directions.set(record.direction, direction);
     }
+  }
+
+  /** Each direction's time, as the report carries it. */
+  times(cellStart: number): FoldedTimeOf[] {
+    return [...this.directions].map(([direction, time]) => time.report(direction, cellStart));
   }
 
   /** The lines as the report carries them: each move's own time summed. */
@@ -85,8 +126,8 @@ function listingOf(moves: TransferRecord[], starts: number[], folded: FoldedSet)
     moves,
     folded: folded.moves(),
     foldedCount: folded.count,
-    rows: [...rows.values()].map(({ row, spans: own, folded: before }) => ({ ...row, ...movesTime(own, before) })),
-    time: movesTime(spans, folded.time),
+    rows: [...rows.values()].map(({ row, spans: own, folded: before }) => ({ ...row, ...timeOnly(movesTime(own, before)) })),
+    time: timeOnly(movesTime(spans, folded.time)),
   };
 }
 
@@ -142,15 +183,16 @@ export class TransferLedger {
   }
 
   /** A cell that ran ops or moved tensors becomes "the last cell", even if it moved nothing. */
-  endCell(ranOps: boolean): { moves: TransferRecord[]; folded: FoldedMoves[] } {
+  endCell(ranOps: boolean): { moves: TransferRecord[]; folded: FoldedMoves[]; foldedTime: FoldedTimeOf[] } {
     const moves = this.records.slice(this.cellStart);
     const folded = this.cellFolded.moves();
+    const foldedTime = this.cellFolded.times(this.cellStartedAt);
     if (ranOps || moves.length > 0 || folded.length > 0) {
       this.last = moves;
       this.lastStarts = this.starts.slice(this.cellStart);
       this.lastFolded = this.cellFolded;
     }
-    return { moves, folded };
+    return { moves, folded, foldedTime };
   }
 
   lastCell(): { moves: TransferRecord[]; folded: FoldedMoves[] } {

@@ -71,8 +71,18 @@ export interface DeviceActivity {
   timedOps: number;
   /** Busy spans as flat [start, end, start, end…] in performance.now() ms, merged when close. */
   spans: number[];
-  /** Ops by kernel name, kept only while %placement is on. */
+  /** Ops by kernel name, kept only while %placement is on; those in hostOps are in hostKernels instead. */
   kernels: Map<string, number> | null;
+  hostKernels: Map<string, number> | null;
+}
+
+/** %placement: one op counted under `from` was in fact of `to` (a GPU op tfjs ran on the host). */
+function moveCount(from: Map<string, number> | null, to: Map<string, number> | null, kernelName: string): void {
+  if (from === null || to === null) return;
+  const left = (from.get(kernelName) ?? 1) - 1;
+  if (left > 0) from.set(kernelName, left);
+  else from.delete(kernelName);
+  to.set(kernelName, (to.get(kernelName) ?? 0) + 1);
 }
 
 /** Timing every host op would cost ~0.3 µs of the 0.5 µs budget: one in 16 is timed and scaled up. */
@@ -263,7 +273,7 @@ export class Placement {
   }
 
   private activityOf(device: string): DeviceActivity {
-    const created: DeviceActivity = { ops: 0, hostOps: 0, timedMs: 0, timedOps: 0, spans: [], kernels: this.logKernels ? new Map() : null };
+    const created: DeviceActivity = { ops: 0, hostOps: 0, timedMs: 0, timedOps: 0, spans: [], kernels: this.logKernels ? new Map() : null, hostKernels: this.logKernels ? new Map() : null };
     this.activity[device] = created;
     return created;
   }
@@ -376,7 +386,10 @@ export class Placement {
       } finally {
         if (profiler !== null) profiler.end(result, forwarded);
       }
-      if (forwarded) activity.hostOps++;
+      if (forwarded) {
+        activity.hostOps++;
+        moveCount(activity.kernels, activity.hostKernels, kernelName);
+      }
       if (started >= 0) placement.timed(activity, started, performance.now());
       return result;
     };

@@ -170,12 +170,12 @@ export class DeviceSession implements DeviceControl, TensorMover {
     for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
     const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();
-    const { moves, folded } = this.ledger.endCell(Object.keys(activity).length > 0);
+    const { moves, folded, foldedTime } = this.ledger.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
     if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) return null;
     splitGpuWaits(moves, gpuTimes, this.cellNumber);
     const report = assembleCellReport({
-      cell: this.cellNumber, startedAt: this.cellStartedAt, activity, moves, folded, gpuTimes, profile,
+      cell: this.cellNumber, startedAt: this.cellStartedAt, activity, moves, folded, foldedTime, gpuTimes, profile,
       known: this.registry.list(), liveBytes: (device) => this.placement.live[device]?.bytes ?? 0, liveBytesBefore: this.liveBefore,
       heldOnHostBytes: (device) => this.placement.live[device]?.hostBytes ?? 0,
     });

@@ -144,4 +144,30 @@ describe('inline report: ops tfjs runs on the host for gpu:0', () => {
     assert.ok(freed !== undefined, `%gc printed no gpu:0 row:\n${collection}`);
     assert.equal(freed.bytes, gaveBack, `%gc's gpu:0 bytes:\n${collection}`);
   });
+
+  test('%placement: the adds tfjs ran on the host are listed as run on the host, the ones on gpu:0\'s buffers as on gpu:0', async () => {
+    await runOk(kernel(), '%placement on');
+    try {
+      // Three adds of a host-array input (tfjs computes them on the CPU), two of a GPU buffer's.
+      const exchange = await runOk(kernel(), [
+        'const onGpu = tf.add(tf.ones([2048]), 1);',
+        'const results = [1, 2, 3].map((k) => tf.add(tf.tensor1d([k, k]), 1)).concat([1, 2].map((k) => tf.add(onGpu, k)));',
+        'const where = results.map((t) => placed(t));',
+        'console.log(`seen ${JSON.stringify({ placed: Object.fromEntries(where.map((w, i) => [i, w])) })}`);',
+      ].join('\n'));
+      const seen = seenIn(exchange);
+      const inHost = Object.values(seen.placed).filter((entry) => entry.host > 0 && entry.gpu === 0).length;
+      const inGpu = Object.values(seen.placed).filter((entry) => entry.gpu > 0).length;
+      // What tfjs did, seen in its tensorMap: 3 results in host arrays, 2 in GPU buffers (and onGpu itself, whose add ran on gpu:0).
+      assert.deepEqual([inHost, inGpu], [3, 2], JSON.stringify(seen.placed));
+      const stdout = streamText(exchange, 'stdout');
+      const block = stdout.split('\n').filter((line) => /^ {2}Add\b/.test(line)).sort();
+      assert.deepEqual(block, ['  Add ×3 on gpu:0', `  Add ×${inHost} on the host (run there by tfjs for gpu:0)`].sort(),
+        `%placement lists each add where it ran (the ${inGpu} adds of onGpu and onGpu's own on gpu:0):\n${stdout}`);
+      const gpu = deviceOf(theReport(exchange), 'gpu:0');
+      assert.equal(gpu.hostOps, inHost, `the report line counts the same: ${JSON.stringify(gpu)}`);
+    } finally {
+      await runOk(kernel(), '%placement off');
+    }
+  });
 });

@@ -105,12 +105,15 @@ export const deviceUseSchema = obj({
   /** A GPU's tensors whose values tfjs keeps in host arrays: not in liveBytes. */
   heldOnHostBytes: nonNegativeInt,
   kernels: union(nullValue, arrayOf(tuple(str, nonNegativeInt))),
+  hostKernels: optional(union(nullValue, arrayOf(tuple(str, nonNegativeInt)))),
   gpu: union(nullValue, obj({
     ms: nonNegative,
     source: literal('timestamps', 'fenced'),
     earlierCellsMs: nonNegative,
     earlierCells: arrayOf(nonNegativeInt),
     stillBusy: bool,
+    /** tfjs held recorded work unsubmitted until the cell ended, the GPU done with the rest. */
+    heldBack: optional(literal(true)),
     spans: arrayOf(tuple(num, num)),
     untimedPasses: optional(nonNegativeInt),
   })),

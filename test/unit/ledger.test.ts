@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { TransferRecord } from '../../kernel/device/device-control';
 import { TransferLedger } from '../../kernel/device/ledger';
+import { summarizeTransfers } from '../../kernel/display/report/cell-report';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -102,4 +103,40 @@ test('30,000 overlapping moves, most folded: the time is still their union, neve
     // Each line's moves are 0.1 ms apart and last 0.1 ms: one stretch too.
     for (const row of listing.rows) assert.ok(row.ms <= span + 1e-6 && row.ms > span - 0.2, `${scope}, line ${row.line}: ${row.ms} ms`);
   }
+});
+
+test('30,000 overlapping moves, most folded: the report line counts them as %transfers does, their waits split by cause', () => {
+  const ledger = new TransferLedger();
+  ledger.beginCell(1_000);
+  // Pairs started together (a Promise.all): each waits 0.04 ms for GPU work, then copies 0.06 ms; pairs 0.2 ms apart.
+  for (let i = 0; i < 30_000; i++) {
+    const at = Math.floor(i / 2) * 0.2;
+    ledger.add({ ...move(1, 1), at, ms: 0.1, waitMs: 0.04, copyMs: 0.06, waits: [{ cause: 'gpu-work', device: 'gpu:0', ms: 0.04, earlierCells: [] }] });
+  }
+  const { moves, folded, foldedTime } = ledger.endCell(true);
+  assert.ok(folded.length > 0 && foldedTime.length === 1, 'some were folded');
+  const [line] = summarizeTransfers(moves.map(({ cell: _cell, ...record }) => record), folded.map(({ cell: _cell, ...group }) => group), foldedTime);
+  const { time } = ledger.listing('last');
+  // 15,000 pairs, each 0.1 ms of which 0.06 copying: what the cell really spent.
+  assert.ok(Math.abs(time.ms - 1_500) < 1e-6 && Math.abs(time.copyMs - 900) < 1e-6, `%transfers: ${JSON.stringify(time)}`);
+  assert.ok(line !== undefined && line.count === 30_000);
+  assert.ok(Math.abs(line.ms - time.ms) < 1e-6 && Math.abs(line.copyMs - time.copyMs) < 1e-6 && Math.abs(line.waitMs - time.waitMs) < 1e-6,
+    `the line: ${line.ms} ms (copy ${line.copyMs}, wait ${line.waitMs}); %transfers ${JSON.stringify(time)}`);
+  assert.equal(line.waits.length, 1);
+  assert.ok(Math.abs(line.waits[0]!.ms - line.waitMs) < 1e-6, `the one cause is the whole wait: ${JSON.stringify(line.waits)}`);
+});
+
+test('two moves awaited together, one waiting on GPU work while the other\'s thread was elsewhere: the wait\'s parts count the overlap once', () => {
+  const ledger = new TransferLedger();
+  ledger.beginCell(0);
+  // 0–10 ms: the first waits for GPU work, then copies to 12; the second is held up by the host 4–12, then copies to 14.
+  ledger.add({ ...move(1, 1), at: 0, ms: 12, waitMs: 10, copyMs: 2, waits: [{ cause: 'gpu-work', device: 'gpu:0', ms: 10, earlierCells: [] }] });
+  ledger.add({ ...move(1, 1), at: 4, ms: 10, waitMs: 8, copyMs: 2, waits: [{ cause: 'host-busy', device: 'gpu:0', ms: 8, earlierCells: [] }] });
+  const { moves, folded, foldedTime } = ledger.endCell(true);
+  const [line] = summarizeTransfers(moves.map(({ cell: _cell, ...record }) => record), folded.map(({ cell: _cell, ...group }) => group), foldedTime);
+  assert.ok(line !== undefined);
+  // 0–14 ms in all; copying 10–14; waiting 0–10.
+  assert.deepEqual([line.ms, line.copyMs, line.waitMs], [14, 4, 10]);
+  const parts = line.waits.reduce((sum, wait) => sum + wait.ms, 0);
+  assert.ok(Math.abs(parts - line.waitMs) < 1e-9, `the parts (${JSON.stringify(line.waits)}) add up to the wait, ${line.waitMs} ms`);
 });

@@ -176,22 +176,30 @@ export class GpuClock {
    * Reads back every timestamp written so far: submits what tfjs recorded but has not submitted
    * (its passes hold timestamps), then resolves the sets. Called when a cell ends.
    */
-  flush(): void {
-    if (this.source !== 'timestamps') return;
+  flush(): { heldBack: { earlierDone: boolean } | null } {
+    if (this.source !== 'timestamps') return { heldBack: null };
     const backend = this.backend;
+    // tfjs holds recorded work until it has a batch (or something reads): submitted only here, it
+    // ran after the cell, on a GPU that may have been idle all along. A fence first says when the
+    // work submitted before it was done, so that the report can tell the two apart.
+    let heldBack: { earlierDone: boolean } | null = null;
     if (backend.commandEncoder) {
+      const held = { earlierDone: this.idle };
+      if (!held.earlierDone) backend.device.queue.onSubmittedWorkDone().then(() => { held.earlierDone = true; }, () => undefined);
+      heldBack = held;
       backend.endComputePassEncoder();
       backend.submitQueue();
     }
     const sets = this.full.splice(0);
     if (this.current && this.current.used > 0) sets.push(this.current);
     this.current = null;
-    if (sets.length === 0) return;
+    if (sets.length === 0) return { heldBack };
     const device = this.backend.device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown }; queue: { submit(buffers: unknown[]): void } };
     const encoder = device.createCommandEncoder();
     this.recordResolve(encoder, sets);
     device.queue.submit([encoder.finish()]);
     for (const slots of sets) this.track(this.readSlots(slots));
+    return { heldBack };
   }
 
   private recordResolve(encoder: EncoderLike, sets: TimestampSlots[]): void {

@@ -21,7 +21,11 @@ export interface MoveTiming {
 }
 
 /** `untimedPasses`: compute passes since the last collect that brought timestampWrites of their own (tf.time, tf.profile), which the clock cannot time. */
-export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock; untimedPasses: number }>;
+/**
+ * `heldBack`: tfjs still held recorded work when the cell ended, submitted by the clock then, and
+ * everything submitted before it finished within the settle time: that work ran after the cell.
+ */
+export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock; untimedPasses: number; heldBack?: boolean }>;
 
 export class GpuTiming {
   readonly clocks = new Map<string, GpuClock>();
@@ -65,10 +69,10 @@ export class GpuTiming {
   async collect(waitForAll: boolean): Promise<CellGpuTimes> {
     const times: CellGpuTimes = new Map();
     for (const [device, clock] of this.clocks) {
-      clock.flush();
+      const { heldBack } = clock.flush();
       if (waitForAll) await clock.settled();
       else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-      times.set(device, { intervals: clock.take(), clock, untimedPasses: clock.untimedPasses });
+      times.set(device, { intervals: clock.take(), clock, untimedPasses: clock.untimedPasses, heldBack: heldBack?.earlierDone ?? false });
       clock.untimedPasses = 0;
     }
     return times;
@@ -96,9 +100,11 @@ export class GpuTiming {
       queued = { ms: queued.ms + more.ms, cells: [...new Set([...queued.cells, ...more.cells])], fences: [...queued.fences, ...more.fences] };
     }
     const started = performance.now();
-    // The copy starts after this move's first await, once the cell's code has yielded: it is seen
-    // landing late only beside other asynchronous code of the cell's, and is not timed on the GPU.
-    const { value, notes } = await notingMove(null, copy);
+    // The copy starts after this move's first await, once the cell's code has yielded; but the
+    // cell's code runs on after its own next await (`const p = x.to('gpu:0'); await tick;` then a
+    // host loop, then `await p`), and the copy is then seen landing late: its copies are timed on
+    // the GPU, so that the time the thread held it up is not counted as the copy's.
+    const { value, notes } = await notingMove(this.stamper(clock), copy);
     const ended = performance.now();
     const stagingMs = Math.min(ended - started, notes.setupMs);
     const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended);

@@ -12,7 +12,8 @@ const MAX_DRAWN = 400;
  * cell queued that ran (partly or wholly) before this cell started is shown nowhere else, so it
  * counts here as queued by that cell. Only the drawn bars are clipped to this cell's time.
  */
-export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untimedPasses?: number } | undefined, cellStart: number, cell: number): GpuUse | null {
+export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untimedPasses?: number; heldBack?: boolean } | undefined, cellStart: number,
+  cell: number): GpuUse | null {
   if (!times) return null;
   const arrived = times.intervals;
   const earlier = arrived.filter((interval) => interval.cell < cell);
@@ -24,7 +25,9 @@ export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untim
     source: times.clock.source,
     earlierCellsMs: unionMs(earlier),
     earlierCells: [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b),
-    stillBusy: times.clock.pending,
+    // Work tfjs held until the cell ended, on a GPU done with the rest: not busy at the end, held back.
+    stillBusy: times.clock.pending && times.heldBack !== true,
+    ...(times.clock.pending && times.heldBack === true ? { heldBack: true } : {}),
     untimedPasses: times.untimedPasses ?? 0,
     spans: spans.length > MAX_DRAWN ? mergeIntervals(spans.map(([start, end]) => ({ start, end })), (spans.at(-1)![1] - spans[0]![0]) / MAX_DRAWN) : spans,
   };

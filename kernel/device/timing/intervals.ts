@@ -62,4 +62,12 @@ export class RunningUnion {
     this.stretches.splice(first, last - first, [low, high]);
     if (this.stretches.length > RunningUnion.RECENT) this.stretches.splice(0, this.stretches.length - RunningUnion.RECENT);
   }
+
+  /** A union with the same stretches and total, that runs on apart from this one. */
+  clone(): RunningUnion {
+    const copy = new RunningUnion();
+    copy.stretches.push(...this.stretches.map(([from, to]): [number, number] => [from, to]));
+    copy.total = this.total;
+    return copy;
+  }
 }

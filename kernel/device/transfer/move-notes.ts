@@ -3,7 +3,8 @@
 // Moves that run at once (Promise.all of reads) each note their own (a shared counter read before
 // and after gave one move all of the set-up, and its copy 0).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Away, awayBeforeNow } from '../timing/host-away';
+import { type Away, awayBeforeNow, awaySpans } from '../timing/host-away';
+import { unionMs } from '../timing/intervals';
 
 /** When a copy ended on the GPU's clock (performance.now() ms): NaN until the cell's timestamps are read. */
 export interface GpuLanding {
@@ -32,26 +33,36 @@ export interface MoveNotes {
   copies: CopySeen[];
 }
 
-const notes = new AsyncLocalStorage<MoveNotes & { stamp: StampCopy | null }>();
+/** `copying`: the move has submitted a copy of its own. */
+const notes = new AsyncLocalStorage<MoveNotes & { stamp: StampCopy | null; copying: boolean }>();
 
 /** Runs one move, returning its value and what it noted. `stamp` times its copies' landing on the GPU. */
 export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise<T>): Promise<{ value: T; notes: MoveNotes }> {
-  const own = { setupMs: 0, setupAway: [], copies: [], stamp };
+  const own = { setupMs: 0, setupAway: [], copies: [], stamp, copying: false };
   const value = await notes.run(own, move);
   return { value, notes: { setupMs: own.setupMs, setupAway: own.setupAway, copies: own.copies } };
 }
 
-/** A staging buffer made (`mapStarted`: when its first map began, if the move waited for one). */
+/**
+ * A staging buffer made (`mapStarted`: when its first map began, if the move waited for one). Made
+ * once the move's first chunk is on its way, it is made while that chunk copies: the move is
+ * copying then, not waiting (counted as a wait, it was taken off the copy, and a 16 MiB upload's
+ * GB/s was three times what its copy ran at). Only the time the thread was elsewhere meanwhile
+ * still holds the move up.
+ */
 export function noteSetup(ms: number, mapStarted?: number): void {
   const own = notes.getStore();
   if (!own) return;
-  own.setupMs += ms;
-  if (mapStarted !== undefined) own.setupAway.push(awayBeforeNow(mapStarted));
+  const away = mapStarted === undefined ? null : awayBeforeNow(mapStarted);
+  if (away !== null) own.setupAway.push(away);
+  own.setupMs += !own.copying ? ms : away === null ? 0 : Math.min(ms, unionMs(awaySpans(away)));
 }
 
 /** Records a chunk's copy into `encoder`, its landing timed on the GPU when the move was given a way to. */
 export function stampedCopy(encoder: StampableEncoder, record: () => void): GpuLanding | null {
-  const stamp = notes.getStore()?.stamp;
+  const own = notes.getStore();
+  if (own) own.copying = true;
+  const stamp = own?.stamp;
   if (!stamp) {
     record();
     return null;

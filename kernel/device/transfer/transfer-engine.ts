@@ -150,10 +150,19 @@ export class TransferEngine {
       return;
     }
     const attached = this.attached.get(gpu);
+    // Each await below ends when the thread polls: code of the cell's that ran meanwhile (a host
+    // loop after `const p = x.to('gpu:0'); await tick;`) held the move up once the GPU had done
+    // what this move gave it. Before its first copy that is at once; after, when its latest copy
+    // landed (by the GPU's clock, null when not timed: then nothing is claimed).
+    let latest: GpuLanding | null = null;
+    let copied = false;
+    const seen = (since: number): void => noteCopySeen(copied ? latest : { at: since }, since);
+    const checking = performance.now();
     // Known good before a byte is written, and long before the host copy is let go.
     const target = attached
       ? await checkedBuffer(gpu, attached.identity, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE)
       : gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
+    if (attached) seen(checking);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;
@@ -161,17 +170,23 @@ export class TransferEngine {
       stopIfAborted(signal);
       for (let first = 0; first < count; first += chunk) {
         const n = Math.min(chunk, count - first);
+        const acquiring = performance.now();
+        const ready = pool.upload.ready;
         const staging = await pool.upload.acquire();
+        if (!ready) seen(acquiring);
         if (!stillHere() || signal?.aborted) {
           pool.upload.giveBack(staging);
           stopIfAborted(signal);
           throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being moved to the GPU');
         }
         // After an await the wasm heap may have grown (a new ArrayBuffer): look again.
-        this.writeThrough(gpu, pool, staging, target, dtype, hostView(host, dataId), first, n);
+        latest = this.writeThrough(gpu, pool, staging, target, dtype, hostView(host, dataId), first, n);
+        copied = true;
         progress?.((first + n) * GPU_BYTES_PER_ELEMENT, count * GPU_BYTES_PER_ELEMENT);
       }
+      const landing = performance.now();
       await gpu.queue.onSubmittedWorkDone();
+      seen(landing);
       stopIfAborted(signal);
       if (!stillHere()) throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being moved to the GPU');
     } catch (error) {
@@ -181,15 +196,17 @@ export class TransferEngine {
     this.handOverToGpu(dataId, info, host, gpu, target);
   }
 
+  /** One chunk up: when its copy landed on the GPU's clock, where the move is timed there (else null). */
   private writeThrough(gpu: WebGpuBackend, pool: StagingPool, staging: GpuBuffer, target: GpuBuffer, dtype: MovableDtype,
-    source: Uint8Array, first: number, count: number): void {
+    source: Uint8Array, first: number, count: number): GpuLanding | null {
     const bytes = count * GPU_BYTES_PER_ELEMENT;
     copyHostToGpu(dtype, source, first, count, staging.getMappedRange(0, bytes));
     staging.unmap();
     const encoder = gpu.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(staging, 0, target, first * GPU_BYTES_PER_ELEMENT, bytes);
+    const landed = stampedCopy(encoder, () => encoder.copyBufferToBuffer(staging, 0, target, first * GPU_BYTES_PER_ELEMENT, bytes));
     gpu.queue.submit([encoder.finish()]);
     pool.recycleUpload(staging);
+    return landed;
   }
 
   private hostTensor(dataId: DataId): { info: BufferInfo; host: HandOver; dtype: MovableDtype; count: number } {

@@ -1,8 +1,8 @@
 // What a cell did with devices: the data every rendering of the report (text, HTML, SVG, the
 // ledger in metadata) is made from. Plain JSON, so it travels in metadata.tsgpu as it is.
-import type { FoldedMoves, TransferRecord } from '../../device/device-control';
+import { movesTime, type TimedSpan, waitKey } from '../../device/covered-time';
+import type { FoldedMoves, FoldedTimeOf, TransferRecord } from '../../device/device-control';
 import type { ProfileRow } from '../../device/profile/op-profiler';
-import { unionMs } from '../../device/timing/intervals';
 /**
  * A move as the report shows it: the ledger's record, within its cell. `cell` is there only when
  * its line is in another cell (a tensor made in an earlier cell, uploaded in this one).
@@ -20,6 +20,12 @@ export interface GpuUse {
   earlierCells: number[];
   /** Work was still queued when the cell ended: it shows with a later cell. */
   stillBusy: boolean;
+  /**
+   * tfjs had recorded work it had not submitted when the cell ended, and the GPU finished the rest
+   * within the report's settle time: submitted then, that work ran after the cell, and the GPU time
+   * shows with a later cell (stillBusy false: the GPU was not given it during the cell).
+   */
+  heldBack?: true;
   /** Passes that tf.time / tf.profile timed with timestamps of their own: their GPU time is not in ms. */
   untimedPasses?: number;
   /** Busy stretches in ms since the cell started. */
@@ -46,6 +52,8 @@ export interface DeviceUse {
   heldOnHostBytes: number;
   /** Ops by kernel name, when %placement is on. */
   kernels: [string, number][] | null;
+  /** Of those, the ones in hostOps (a GPU's tfjs ran them on the host), by kernel name; not in kernels. */
+  hostKernels: [string, number][] | null;
   /** GPUs only (null for the host, or a GPU not started). */
   gpu: GpuUse | null;
 }
@@ -58,6 +66,11 @@ export interface CellReport {
   transfers: ReportTransfer[];
   /** …and its older moves folded per line, when it made more than the ledger keeps one by one. */
   foldedTransfers: (Omit<FoldedMoves, 'cell'> & { cell?: number })[];
+  /**
+   * Those folded moves' time per direction, overlapping moves once (each group's ms above is its
+   * moves' times summed): the line's time is this plus the union of the moves kept one by one.
+   */
+  foldedTime: FoldedTimeOf[];
   /** %profile: ops by device, most GPU time first; null when not profiling. */
   profile: ProfileRow[] | null;
 }
@@ -89,24 +102,26 @@ export interface TransferSummary {
 /** Below this many bytes per move a rate says nothing (latency dominates): the report gives µs per move instead. */
 export const RATE_MIN_BYTES = 64 * 1024;
 
-type Interval = { start: number; end: number };
+type Wait = TransferSummary['waits'][number];
 
-/** Time in `part` outside `cover`: |part ∪ cover| − |cover|. */
-function outsideMs(part: Interval[], cover: Interval[]): number {
-  return Math.max(0, unionMs([...part, ...cover]) - unionMs(cover));
-}
-
-export function summarizeTransfers(transfers: ReportTransfer[], folded: CellReport['foldedTransfers'] = []): TransferSummary[] {
-  type Entry = TransferSummary & {
+/**
+ * One summary per direction. Its time is the union of its moves' intervals, overlapping moves once,
+ * with the folded moves' union (`foldedTime`) before them: the same count as %transfers' total.
+ */
+export function summarizeTransfers(
+  transfers: ReportTransfer[], folded: CellReport['foldedTransfers'] = [], foldedTime: readonly FoldedTimeOf[] = [],
+): TransferSummary[] {
+  type Entry = Omit<TransferSummary, 'waits'> & {
     lineCounts: Map<string, { line: number | null; cell?: number; count: number }>;
-    intervals: Interval[]; copyIntervals: Interval[]; causeIntervals: Map<TransferSummary['waits'][number], Interval[]>;
-    foldedMs: number; foldedWaitMs: number; foldedCopyMs: number;
+    spans: TimedSpan[];
+    /** What each wait key was for, earlier cells gathered; in the order first seen. */
+    waitsByKey: Map<string, Omit<Wait, 'ms'>>;
   };
   const byDirection = new Map<string, Entry>();
   const entryOf = (direction: ReportTransfer['direction']): Entry => {
     const entry: Entry = byDirection.get(direction) ?? {
-      direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, waits: [], untimedCount: 0, untimedBytes: 0, lines: [],
-      lineCounts: new Map(), intervals: [], copyIntervals: [], causeIntervals: new Map(), foldedMs: 0, foldedWaitMs: 0, foldedCopyMs: 0,
+      direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, untimedCount: 0, untimedBytes: 0, lines: [],
+      lineCounts: new Map(), spans: [], waitsByKey: new Map(),
     };
     byDirection.set(direction, entry);
     return entry;
@@ -116,6 +131,13 @@ export function summarizeTransfers(transfers: ReportTransfer[], folded: CellRepo
     const known = entry.lineCounts.get(key) ?? { line, ...(cell === undefined ? {} : { cell }), count: 0 };
     known.count += count;
     entry.lineCounts.set(key, known);
+  };
+  // Earlier cells' GPU work stays apart from later work: together they would all read as queued by those cells.
+  const noteWait = (entry: Entry, wait: Omit<Wait, 'ms'>): void => {
+    const key = waitKey(wait);
+    const known = entry.waitsByKey.get(key);
+    const earlierCells = [...new Set([...(known?.earlierCells ?? []), ...wait.earlierCells])].sort((a, b) => a - b);
+    entry.waitsByKey.set(key, { cause: wait.cause, device: wait.device, earlierCells });
   };
   for (const transfer of transfers) {
     const entry = entryOf(transfer.direction);
@@ -129,24 +151,12 @@ export function summarizeTransfers(transfers: ReportTransfer[], folded: CellRepo
     }
     // Moves that run at once (Promise.all of reads) overlap: each is a wait (its waits one after
     // another) then a copy, and the summary splits the union of them into copying and waiting.
-    entry.intervals.push({ start: transfer.at, end: transfer.at + transfer.ms });
-    entry.copyIntervals.push({ start: transfer.at + transfer.waitMs, end: transfer.at + transfer.ms });
-    let waitAt = transfer.at;
-    for (const wait of transfer.waits) {
-      // Earlier cells' GPU work stays apart from later work: together they would all read as queued by those cells.
-      const earlier = wait.earlierCells.length > 0;
-      let same = entry.waits.find((known) => known.cause === wait.cause && known.device === wait.device && (known.earlierCells.length > 0) === earlier);
-      if (same) same.earlierCells = [...new Set([...same.earlierCells, ...wait.earlierCells])].sort((a, b) => a - b);
-      else {
-        same = { cause: wait.cause, device: wait.device, ms: 0, earlierCells: [...wait.earlierCells] };
-        entry.waits.push(same);
-        entry.causeIntervals.set(same, []);
-      }
-      entry.causeIntervals.get(same)!.push({ start: waitAt, end: waitAt + wait.ms });
-      waitAt += wait.ms;
-    }
+    entry.spans.push({
+      start: transfer.at, waitMs: transfer.waitMs, end: transfer.at + transfer.ms,
+      waits: transfer.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms })),
+    });
+    for (const wait of transfer.waits) noteWait(entry, wait);
   }
-  // Folded moves have no intervals left: their time is added as if none overlapped.
   for (const group of folded) {
     const entry = entryOf(group.direction);
     entry.count += group.count;
@@ -155,20 +165,20 @@ export function summarizeTransfers(transfers: ReportTransfer[], folded: CellRepo
       entry.untimedCount += group.count;
       entry.untimedBytes += group.bytes;
     }
-    entry.foldedMs += group.ms;
-    entry.foldedWaitMs += group.waitMs;
-    entry.foldedCopyMs += group.copyMs;
     countLine(entry, group.line, group.cell, group.count);
   }
-  return [...byDirection.values()].map(({ lineCounts, intervals, copyIntervals, causeIntervals, foldedMs, foldedWaitMs, foldedCopyMs, ...summary }) => {
-    const ms = unionMs(intervals);
-    const copyMs = unionMs(copyIntervals);
+  const foldedOf = new Map(foldedTime.map((time) => [time.direction, time]));
+  for (const time of foldedTime) for (const wait of time.waits) noteWait(entryOf(time.direction), wait);
+  return [...byDirection.values()].map(({ lineCounts, spans, waitsByKey, ...summary }) => {
+    const before = foldedOf.get(summary.direction);
+    const time = movesTime(spans, before && { ...before, waits: new Map(before.waits.map((wait) => [waitKey(wait), wait.ms])) });
     return {
       ...summary,
-      ms: ms + foldedMs,
-      copyMs: copyMs + foldedCopyMs,
-      waitMs: ms - copyMs + foldedWaitMs,
-      waits: summary.waits.map((wait) => ({ ...wait, ms: outsideMs(causeIntervals.get(wait) ?? [], copyIntervals) })),
+      ms: time.ms,
+      copyMs: time.copyMs,
+      waitMs: time.waitMs,
+      // A wait every moment of which some copy covered was no wait of the line's (it would read "0.0 µs").
+      waits: [...waitsByKey].map(([key, wait]) => ({ ...wait, ms: time.waits.get(key) ?? 0 })).filter((wait) => wait.ms > 0),
       lines: [...lineCounts.values()].sort((a, b) => b.count - a.count),
     };
   });

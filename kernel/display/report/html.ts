@@ -35,7 +35,7 @@ export function reportTable(report: CellReport, hints: string[]): string {
       [change === 0 ? '' : `${change > 0 ? '+' : ''}${bytesText(change)}`, true], [escapeHtml(notes), false], ['', false],
     ]));
   }
-  const summaries = summarizeTransfers(report.transfers, report.foldedTransfers);
+  const summaries = summarizeTransfers(report.transfers, report.foldedTransfers, report.foldedTime);
   if (summaries.length > 0) {
     rows.push(`<tr><td style="${SECTION}" colspan="8">transfers</td></tr>`);
     rows.push(`<tr>${['direction', 'count', 'bytes', 'time', 'copy', 'GB/s (copy)', 'waited for', 'caused by'].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);

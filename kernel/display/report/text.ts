@@ -12,7 +12,7 @@ export function reportLine(report: CellReport): string {
   const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0))
     .map((use) => `${use.device}${use.software ? ' (software)' : ''} ${use.ops} ops${noted(hostOpsText(use))}, host ${durationText(use.opMs)}`
       + `${use.gpu ? `, GPU ${gpuTimeText(use)}` : ''}`);
-  const transfers = summarizeTransfers(report.transfers, report.foldedTransfers).map((summary) => {
+  const transfers = summarizeTransfers(report.transfers, report.foldedTransfers, report.foldedTime).map((summary) => {
     const wait = waitText(summary);
     const head = `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)}`;
     if (summary.untimedCount === summary.count) return `${head} ${transferTimeText(summary)}`;

@@ -14,6 +14,7 @@ export function gpuTimeText(use: DeviceUse): string {
   const notes: string[] = [gpu.source === 'timestamps' ? 'GPU clock' : 'fenced, idle gaps included'];
   if (gpu.earlierCellsMs > 0) notes.push(`${durationText(gpu.earlierCellsMs)} queued by ${cells(gpu.earlierCells)}`);
   if (gpu.stillBusy) notes.push('still busy at the end: the rest shows with a later cell');
+  if (gpu.heldBack) notes.push('tfjs held its last work until the cell ended: it runs now, and its time shows with a later cell');
   const untimed = gpu.untimedPasses ?? 0;
   if (untimed > 0) {
     const note = `GPU time not measured for ${untimed} pass${untimed === 1 ? '' : 'es'} timed by tf.time/tf.profile`;

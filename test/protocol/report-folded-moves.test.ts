@@ -1,0 +1,71 @@
+// A cell that moves more than the ledger keeps one by one (20,000): its older moves are folded,
+// and the report line still counts their time as %transfers does, overlapping moves once. The cell
+// times each of its own awaits, so the test knows how long its reads can at most have taken.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { streamText } from '../support/exchange';
+import { printedNumber } from '../support/gpu-cell';
+import { parseReportLine, runOk, theReport, useReportKernel } from '../support/report';
+
+/** "6248 ms", "12.5 ms", "980 µs" as ms. */
+function durationMs(value: string, unit: string): number {
+  return unit === 'µs' ? Number(value) / 1000 : Number(value);
+}
+
+/** `N transfers, <size>, <ms> ms wall-clock …`: %transfers' total. */
+function footerMs(listing: string): number {
+  const match = /^\d+ transfers, [^,]+, ([\d.]+) ms wall-clock/m.exec(listing);
+  assert.ok(match !== null, `no "N transfers, size, X ms wall-clock" footer:\n${listing}`);
+  return Number(match[1]);
+}
+
+describe('inline report: moves folded past the 20,000 kept one by one count as %transfers counts them', () => {
+  const kernel = useReportKernel();
+
+  test('21,000 reads, four awaited together at a time: the line\'s time is at most the time the cell awaited them, and %transfers\' total', async (t) => {
+    await runOk(kernel(), [
+      '%device gpu:0',
+      'const x = tf.add(tf.ones([2048]), 1);',
+      'await x.data();',
+    ].join('\n'));
+    // Each read starts inside data() and ends before its Promise.all settles: the awaits' sum bounds their union.
+    const exchange = await runOk(kernel(), [
+      'let awaited = 0;',
+      'const started = performance.now();',
+      'for (let i = 0; i < 5250; i++) {',
+      '  const r = [tf.add(x, x), tf.mul(x, x), tf.sub(x, x), tf.div(x, x)];',
+      '  const from = performance.now();',
+      '  await Promise.all(r.map((y) => y.data()));',
+      '  awaited += performance.now() - from;',
+      '  tf.dispose(r);',
+      '}',
+      'console.log(`elapsed ${(performance.now() - started).toFixed(3)}`);',
+      'console.log(`awaited ${awaited.toFixed(3)}`);',
+    ].join('\n'));
+    const stdout = streamText(exchange, 'stdout');
+    const elapsed = printedNumber(stdout, 'elapsed');
+    const awaited = printedNumber(stdout, 'awaited');
+    const report = theReport(exchange);
+    const folded = report.meta.foldedTransfers.reduce((sum, group) => sum + group.count, 0);
+    assert.ok(folded >= 9_000 && folded + report.meta.transfers.length === 21_000, `moves were folded: kept ${report.meta.transfers.length}, folded ${folded}`);
+    const line = parseReportLine(report.text.split('\n')[0]!);
+    const shown = /D2H 21000× [\d.]+ \S+ ([\d.]+) (ms|µs) \(copy ([\d.]+) (ms|µs)/.exec(line.transfers);
+    assert.ok(shown !== null, `the line gives the 21,000 reads' time: ${line.transfers}`);
+    const lineMs = durationMs(shown[1]!, shown[2]!);
+    const copyMs = durationMs(shown[3]!, shown[4]!);
+    const listing = streamText(await runOk(kernel(), '%transfers'), 'stdout');
+    const total = footerMs(listing);
+    t.diagnostic(`line ${lineMs} ms (copy ${copyMs} ms), %transfers ${total} ms; the cell awaited its reads ${awaited.toFixed(1)} ms of ${elapsed.toFixed(1)} ms`);
+    // 1 ms for the clocks' readings; the line's figure is rounded to whole ms.
+    assert.ok(lineMs <= awaited + 1, `the line says ${lineMs} ms; the cell awaited its reads ${awaited.toFixed(1)} ms in all: ${line.transfers}`);
+    assert.ok(lineMs <= elapsed, `the line says ${lineMs} ms in a cell of ${elapsed.toFixed(1)} ms`);
+    assert.ok(copyMs <= lineMs, `copy ${copyMs} ms ≤ ${lineMs} ms`);
+    assert.ok(Math.abs(lineMs - total) <= 0.5 + 0.0005 * total, `the line (${lineMs} ms) and %transfers (${total} ms) count the same moves the same way:\n${listing}`);
+    // What the reads waited for, in parts: together they are the wait, ms − copy (each figure rounded as shown).
+    const waitText = /D2H 21000×[^|]*?, wait ([^;)]+)/.exec(line.transfers)?.[1] ?? '';
+    const parts = [...waitText.matchAll(/([\d.]+) (ms|µs) /g)].map((part) => durationMs(part[1]!, part[2]!));
+    const partsMs = parts.reduce((sum, part) => sum + part, 0);
+    assert.ok(parts.length > 0, `the line names what the reads waited for: ${line.transfers}`);
+    assert.ok(Math.abs(partsMs - (lineMs - copyMs)) <= 1 + 0.5 * parts.length, `the wait's parts add up to ${partsMs.toFixed(1)} ms; the wait is ${lineMs} − ${copyMs} ms: ${line.transfers}`);
+  });
+});
