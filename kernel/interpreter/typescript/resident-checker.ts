@@ -133,6 +133,14 @@ export class ResidentChecker {
   private readonly emitHost: object;
   /** History text parsed and bound by this checker: it keeps every copy until it is replaced. */
   private historyTextParsed = 0;
+  /**
+   * The last check's texts and verdict. A cell run again unchanged (the same history) gets the same
+   * verdict from the same checker: it is not parsed and checked again. The LanguageService does the
+   * same for a program whose files did not change. Parsing it again costs more than time: the checker
+   * keeps every cell it checked (TypeScript's list of identifiers to check for use, one per file)
+   * until it is replaced, so each check leaves a few KiB that outlive young-generation collections.
+   */
+  private last: { text: string; historyText: string; verdict: ResidentCheck | 'cell' } | null = null;
 
   private constructor(
     private readonly t: typeof ts,
@@ -206,6 +214,14 @@ export class ResidentChecker {
    * `historyText`; or says which of the two needs the LanguageService (see the top of this file).
    */
   check(text: string, historyText: string): ResidentCheck | NeedsProgram {
+    const last = this.last;
+    if (last?.text === text && last.historyText === historyText) return last.verdict;
+    const verdict = this.checkAnew(text, historyText);
+    this.last = verdict === 'history' ? null : { text, historyText, verdict };
+    return verdict;
+  }
+
+  private checkAnew(text: string, historyText: string): ResidentCheck | NeedsProgram {
     const t = this.t;
     if (historyText !== this.history.text) {
       const history = this.parse(path.join(this.directory, `${this.historyModule}.ts`), historyText);
