@@ -127,6 +127,27 @@ test('cells the kept checker cannot check exactly go to the LanguageService, wit
   ], true);
 });
 
+test('after a `declare global` cell, later cells take the kept checker while the history\'s global blocks stay as they were, with the same verdicts', () => {
+  const { resident } = compare([
+    'interface Shape { sides: number }\nconst base = 1;',
+    'declare global { var gv: number; interface Array<T> { firstOr(fallback: T): T } }\nexport {};',
+    'gv + base',
+    '[1, 2].firstOr(0).toFixed()',
+    'const wrong: string = [1].firstOr(0);',
+    'const more = gv * 2;',
+    'more.toFixed() + base',
+    // A block naming the history's own Shape: after Shape is redefined, a fresh program reads the
+    // global with the new Shape; a checker that merged the block earlier would keep the old one.
+    'declare global { var shaped: Shape }\nexport {};',
+    'shaped.sides + 1',
+    'interface Shape { corners: string }',
+    'shaped.corners.length',
+    'shaped.sides',
+    'gv',
+  ], true);
+  assert.ok(resident >= 3, `only ${resident} cells took the kept checker`);
+});
+
 test('types named by import("x") in the history (tensors, a package, Node) stay those types for later cells', () => {
   const { verdicts } = compare([
     'const t1 = tf.tensor([1, 2, 3]);',

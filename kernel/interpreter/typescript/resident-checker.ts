@@ -113,6 +113,53 @@ function declaresGlobals(t: typeof ts, file: ts.SourceFile | undefined): boolean
     && (t.isStringLiteral(statement.name) || (statement.flags & t.NodeFlags.GlobalAugmentation) !== 0));
 }
 
+/** The names a file declares at its top level (a history's: what cells import from it). */
+function topLevelNames(t: typeof ts, file: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const statement of file.statements) {
+    if (t.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) if (t.isIdentifier(declaration.name)) names.add(declaration.name.text);
+    } else if (t.isImportDeclaration(statement)) {
+      const clause = statement.importClause;
+      if (clause?.name) names.add(clause.name.text);
+      const bindings = clause?.namedBindings;
+      if (bindings && t.isNamespaceImport(bindings)) names.add(bindings.name.text);
+      if (bindings && t.isNamedImports(bindings)) for (const element of bindings.elements) names.add(element.name.text);
+    } else if ((t.isFunctionDeclaration(statement) || t.isClassDeclaration(statement) || t.isInterfaceDeclaration(statement)
+      || t.isTypeAliasDeclaration(statement) || t.isEnumDeclaration(statement) || t.isModuleDeclaration(statement))
+      && statement.name && t.isIdentifier(statement.name) && (statement.flags & t.NodeFlags.GlobalAugmentation) === 0) {
+      names.add(statement.name.text);
+    }
+  }
+  return names;
+}
+
+/**
+ * A history's `declare global` blocks (a cell's, folded in), as one text: a checker merges them into
+ * its globals once, when it is made, so it serves later histories whose blocks are the same text.
+ * Null when the history is no module, declares an ambient module (`declare module 'x'`), or a block
+ * names one of the history's own declarations: the merged block would keep meaning the declaration
+ * of the history the checker was made over, where a fresh program finds the latest one.
+ */
+function globalAugmentations(t: typeof ts, file: ts.SourceFile): string | null {
+  if (!t.isExternalModule(file)) return null;
+  const blocks: ts.ModuleDeclaration[] = [];
+  for (const statement of file.statements) {
+    if (!t.isModuleDeclaration(statement)) continue;
+    if (t.isStringLiteral(statement.name)) return null;
+    if ((statement.flags & t.NodeFlags.GlobalAugmentation) !== 0) blocks.push(statement);
+  }
+  if (blocks.length === 0) return '';
+  const own = topLevelNames(t, file);
+  let namesOwn = false;
+  const visit = (node: ts.Node): void => {
+    if (t.isIdentifier(node) && own.has(node.text)) namesOwn = true;
+    else if (!namesOwn) t.forEachChild(node, visit);
+  };
+  for (const block of blocks) if (block.body) visit(block.body);
+  return namesOwn ? null : blocks.map((block) => block.getText(file)).join('\n');
+}
+
 /** A proxy's way to everything it does not answer itself: the target's own, methods bound to it. */
 function forwarded(target: object, key: string | symbol): unknown {
   const value = (target as Record<string | symbol, unknown>)[key];
@@ -126,6 +173,8 @@ export class ResidentChecker {
   private readonly historyResolution: ts.ResolvedModuleWithFailedLookupLocations;
   /** Modules the base program resolved from the history; a history importing others needs a new base. */
   private readonly historyModules: Set<string>;
+  /** The base history's `declare global` blocks (globalAugmentations): a history with others needs a new base. */
+  private readonly historyGlobals: string;
   private history: ParsedFile;
   private cell: ParsedFile | null = null;
   private serial = 0;
@@ -149,7 +198,9 @@ export class ResidentChecker {
     private readonly directory: string,
     private readonly historyModule: string,
     historyFile: ts.SourceFile,
+    historyGlobals: string,
   ) {
+    this.historyGlobals = historyGlobals;
     this.options = base.getCompilerOptions();
     this.historyPath = (historyFile as ParsedFile).path;
     this.history = historyFile as ParsedFile;
@@ -198,10 +249,12 @@ export class ResidentChecker {
     const historyFile = program.getSourceFile(path.join(directory, `${historyModule}.ts`));
     if (!compiler || !historyFile) return null;
     // Whatever the program's files declare globally, the checker keeps for good: a cell that did so
-    // (and may yet be edited not to) is no base to build on.
+    // (and may yet be edited not to) is no base to build on. The history's `declare global` blocks
+    // are, while later histories keep them as they are (check()).
     const cellFile = program.getSourceFile(path.join(directory, CELL_FILE));
-    if (declaresGlobals(t, historyFile) || (cellFile !== undefined && declaresGlobals(t, cellFile))) return null;
-    return new ResidentChecker(t, compiler, program as ProgramInternals, directory, historyModule, historyFile);
+    const historyGlobals = globalAugmentations(t, historyFile);
+    if (historyGlobals === null || (cellFile !== undefined && declaresGlobals(t, cellFile))) return null;
+    return new ResidentChecker(t, compiler, program as ProgramInternals, directory, historyModule, historyFile, historyGlobals);
   }
 
   /** Whether this checker has served its share of cells and should be replaced. */
@@ -225,7 +278,7 @@ export class ResidentChecker {
     const t = this.t;
     if (historyText !== this.history.text) {
       const history = this.parse(path.join(this.directory, `${this.historyModule}.ts`), historyText);
-      if (declaresGlobals(t, history) || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
+      if (globalAugmentations(t, history) !== this.historyGlobals || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
       history.path = this.historyPath;
       history.resolvedPath = this.historyPath;
       this.historyTextParsed += historyText.length;
@@ -262,6 +315,11 @@ export class ResidentChecker {
     file.path = this.compiler.toPath(fileName, this.directory, (name) => name);
     file.resolvedPath = file.path;
     file.originalFileName = fileName;
+    // What a program records of a file's imports, and TypeScript's module-specifier code reads (to
+    // write a type from the history in a cell's declarations, say): the files checked here import
+    // modules by their declarations only (import() sends a cell to the LanguageService).
+    file.imports = file.statements.flatMap((statement) => ((t.isImportDeclaration(statement) || t.isExportDeclaration(statement))
+      && statement.moduleSpecifier && t.isStringLiteral(statement.moduleSpecifier) ? [statement.moduleSpecifier] : []));
     return file;
   }
 }
