@@ -14,7 +14,7 @@
 // Only cells this can check exactly take this path: a cell that imports a module, refers to other
 // files, declares globals or ambient modules, or has comment directives (@ts-ignore) is checked
 // by the LanguageService, and so is a history that imports modules the base program did not
-// resolve. CellChecker also rechecks through the LanguageService any cell this finds an error in,
+// resolve, or whose `declare global` blocks are not the ones the checker was made with. CellChecker also rechecks through the LanguageService any cell this finds an error in,
 // so no error a user sees rests on this path alone.
 import path from 'node:path';
 import type ts from 'typescript';
@@ -64,7 +64,12 @@ export interface ResidentCheck {
 /** The LanguageService's name for the cell being checked (checker.ts). */
 export const CELL_FILE = '__tsgpu_cell.ts';
 
-/** Checks made by one checker before it is replaced: each leaves a little behind (see renewal in checker.ts). */
+/**
+ * Checks made by one checker before it is replaced. Each leaves its cell behind: TypeScript's checker
+ * files every module it checks under the module's path in a list of identifiers to check for use
+ * (allPotentiallyUnusedIdentifiers), which it never empties, so a checked cell stays reachable, parsed
+ * and bound, until its checker goes (a heap snapshot finds no other path to an earlier cell).
+ */
 export const RESIDENT_CHECK_LIMIT = 200;
 /**
  * History text one checker may parse before it is replaced. Every history it checked against stays
