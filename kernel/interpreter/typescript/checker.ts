@@ -233,14 +233,13 @@ export class CellChecker {
     const history = this.files.get(this.historyFile)!.text;
     let checked: ReturnType<ResidentChecker['check']>;
     try {
-      checked = this.resident.check(text, history);
+      checked = this.resident.check(text, history, code.length);
     } catch {
       // TypeScript's internals asked something the kept checker cannot answer: the LanguageService can.
       checked = 'history';
     }
     if (checked === 'history') this.resident = null; // rebuilt over the next program the LanguageService makes
     if (typeof checked === 'string') return false;
-    if (checked.diagnostics.some((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length)) return false;
     this.residentDeclarations = { code, history, text: checked.declarations };
     this.residentChecks++;
     return true;

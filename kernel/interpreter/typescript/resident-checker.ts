@@ -52,11 +52,14 @@ type ParsedFile = ts.SourceFile & {
   bindDiagnostics?: ts.DiagnosticWithLocation[];
 };
 
-/** Why a cell went to the LanguageService: the cell itself, or a history the base program cannot serve. */
+/**
+ * Why a cell went to the LanguageService: the cell itself (one this cannot check exactly, or one it
+ * found an error in), or a history the base program cannot serve.
+ */
 export type NeedsProgram = 'cell' | 'history';
 
+/** A cell found free of errors. */
 export interface ResidentCheck {
-  diagnostics: ts.Diagnostic[];
   /** The cell's declarations (.d.ts), as the history takes them. */
   declarations: string;
 }
@@ -194,7 +197,7 @@ export class ResidentChecker {
    * keeps every cell it checked (TypeScript's list of identifiers to check for use, one per file)
    * until it is replaced, so each check leaves a few KiB that outlive young-generation collections.
    */
-  private last: { text: string; historyText: string; verdict: ResidentCheck | 'cell' } | null = null;
+  private last: { text: string; historyText: string; codeLength: number; verdict: ResidentCheck | 'cell' } | null = null;
 
   private constructor(
     private readonly t: typeof ts,
@@ -270,16 +273,18 @@ export class ResidentChecker {
   /**
    * Checks a cell's full checker text (the user's code, then its import of the history) against
    * `historyText`; or says which of the two needs the LanguageService (see the top of this file).
+   * `codeLength`: how much of `text` is the user's; a diagnostic there sends the cell to the
+   * LanguageService, whose verdict the user sees (no error rests on this checker alone).
    */
-  check(text: string, historyText: string): ResidentCheck | NeedsProgram {
+  check(text: string, historyText: string, codeLength: number): ResidentCheck | NeedsProgram {
     const last = this.last;
-    if (last?.text === text && last.historyText === historyText) return last.verdict;
-    const verdict = this.checkAnew(text, historyText);
-    this.last = verdict === 'history' ? null : { text, historyText, verdict };
+    if (last?.text === text && last.historyText === historyText && last.codeLength === codeLength) return last.verdict;
+    const verdict = this.checkAnew(text, historyText, codeLength);
+    this.last = verdict === 'history' ? null : { text, historyText, codeLength, verdict };
     return verdict;
   }
 
-  private checkAnew(text: string, historyText: string): ResidentCheck | NeedsProgram {
+  private checkAnew(text: string, historyText: string, codeLength: number): ResidentCheck | NeedsProgram {
     const t = this.t;
     if (historyText !== this.history.text) {
       const history = this.parse(path.join(this.directory, `${this.historyModule}.ts`), historyText);
@@ -297,14 +302,18 @@ export class ResidentChecker {
     this.compiler.bindSourceFile(cell, this.options);
     this.cell = cell;
     this.checks++;
-    const diagnostics: ts.Diagnostic[] = [...(cell.bindDiagnostics ?? []), ...this.checker.getDiagnostics(cell)];
+    // Diagnostics past the user's code are about its link to the history, which names every earlier
+    // name whether the cell uses it or not: a fresh program ignores them too (checker.ts).
+    const inCode = (diagnostic: ts.Diagnostic): boolean => diagnostic.start === undefined || diagnostic.start < codeLength;
+    // An error goes to the LanguageService before the declarations are emitted: it has no use for them.
+    if ((cell.bindDiagnostics ?? []).some(inCode) || this.checker.getDiagnostics(cell).some(inCode)) return 'cell';
     const resolver = this.checker.getEmitResolver(cell, undefined, true);
     const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
     try {
-      diagnostics.push(...(emitted.diagnostics ?? []));
+      if ((emitted.diagnostics ?? []).some(inCode)) return 'cell';
       // As TypeScript's own declaration emit prints: JSDoc comments only.
       const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
-      return { diagnostics, declarations: printer.printFile(emitted.transformed[0]!) };
+      return { declarations: printer.printFile(emitted.transformed[0]!) };
     } finally {
       emitted.dispose();
     }
