@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import ts from 'typescript';
 import { CellChecker } from '../../kernel/interpreter/typescript/checker';
 import { loadCheckerConfig } from '../../kernel/interpreter/typescript/compiler-options';
+import { RESIDENT_CHECK_LIMIT } from '../../kernel/interpreter/typescript/resident-checker';
 import { PACKAGE_ROOT } from '../../kernel/package-info';
 
 interface Verdict { cell: number; diagnostics: string[] }
@@ -126,6 +127,27 @@ test('cells the kept checker cannot check exactly go to the LanguageService, wit
   ], true);
 });
 
+test('after a `declare global` cell, later cells take the kept checker while the history\'s global blocks stay as they were, with the same verdicts', () => {
+  const { resident } = compare([
+    'interface Shape { sides: number }\nconst base = 1;',
+    'declare global { var gv: number; interface Array<T> { firstOr(fallback: T): T } }\nexport {};',
+    'gv + base',
+    '[1, 2].firstOr(0).toFixed()',
+    'const wrong: string = [1].firstOr(0);',
+    'const more = gv * 2;',
+    'more.toFixed() + base',
+    // A block naming the history's own Shape: after Shape is redefined, a fresh program reads the
+    // global with the new Shape; a checker that merged the block earlier would keep the old one.
+    'declare global { var shaped: Shape }\nexport {};',
+    'shaped.sides + 1',
+    'interface Shape { corners: string }',
+    'shaped.corners.length',
+    'shaped.sides',
+    'gv',
+  ], true);
+  assert.ok(resident >= 3, `only ${resident} cells took the kept checker`);
+});
+
 test('types named by import("x") in the history (tensors, a package, Node) stay those types for later cells', () => {
   const { verdicts } = compare([
     'const t1 = tf.tensor([1, 2, 3]);',
@@ -143,4 +165,22 @@ test('types named by import("x") in the history (tensors, a package, Node) stay 
   ], true, { nodeTypesAfterFirstCell: true, tensors: true });
   const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
   assert.deepEqual(failing, [1, 2, 4, 6, 10]);
+});
+
+test('a cell run again unchanged is not checked again: it neither spends the kept checker nor leaves another parsed cell in it', () => {
+  const directory = notebookDirectory(true);
+  const checker = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), true);
+  /** The kept checker, reached past `private`: which one checks is what this test is about. */
+  const kept = (): object | null => (checker as unknown as { resident: object | null }).resident;
+  run(checker, ['const x: number = 1;', 'x + 1']);
+  const first = kept();
+  assert.ok(first !== null, 'no kept checker after two cells');
+  // More runs of one cell than a kept checker serves before it is replaced: each new check of it
+  // would parse it again, and the checker keeps every cell it checked until it is replaced.
+  const again = run(checker, Array.from({ length: RESIDENT_CHECK_LIMIT + 50 }, () => 'x + 1'));
+  assert.ok(again.verdicts.every((v) => v.diagnostics.length === 0));
+  assert.equal(kept(), first, `the kept checker was replaced after ${RESIDENT_CHECK_LIMIT + 50} runs of an unchanged cell`);
+  // An edit is checked: its error found, and the cell after it checked as well.
+  const edited = run(checker, ['x + "a" * 2', 'x + 1']);
+  assert.deepEqual(edited.verdicts.map((v) => v.diagnostics.length > 0), [true, false]);
 });

