@@ -12,6 +12,9 @@ export interface BufferInfo {
   bytes: number;
 }
 
+/** A backend's own record of one buffer (webgpu). */
+export interface BackendData { values: unknown; dtype: string; resource?: unknown; complexTensorInfos?: unknown }
+
 export interface BackendLike {
   readSync(dataId: DataId): unknown;
   incRef(dataId: DataId): void;
@@ -23,7 +26,11 @@ export interface BackendLike {
    * buffer holds the data. Values without a resource live in a host array only (made from host
    * values and not used by a GPU op yet, or the result of an op tfjs ran on the CPU).
    */
-  tensorMap?: { get(dataId: DataId): { values: unknown; dtype: string; resource?: unknown; complexTensorInfos?: unknown } | undefined };
+  tensorMap?: {
+    get(dataId: DataId): BackendData | undefined;
+    /** tfjs's DataStorage keeps its entries in this map; its get() also pulls a buffer of another backend over, which a query must not. */
+    data?: WeakMap<DataId, BackendData>;
+  };
   /** webgpu only: flushes recorded commands to the GPU queue. */
   commandEncoder?: unknown;
   endComputePassEncoder?(): void;

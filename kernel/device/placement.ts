@@ -11,9 +11,17 @@ import type { TransferEngine } from './transfer/transfer-engine';
 
 const DEVICE = Symbol('tsgpu.device');
 const REGISTERED_AS = Symbol('tsgpu.registeredAs');
+const WEBGPU = Symbol('tsgpu.webGpu');
 
-/** Backends carry their names, so the per-op path never searches the registry. */
-type NamedBackend = BackendLike & { [DEVICE]?: string; [REGISTERED_AS]?: string };
+/** Backends carry their names (and whether they are tfjs-backend-webgpu), so the per-op path never searches the registry. */
+type NamedBackend = BackendLike & { [DEVICE]?: string; [REGISTERED_AS]?: string; [WEBGPU]?: boolean };
+
+/** isWebGpuBackend, asked once per backend rather than per op. */
+function webGpuOf(backend: BackendLike): WebGpuBackend | null {
+  const named = backend as NamedBackend;
+  named[WEBGPU] ??= isWebGpuBackend(backend);
+  return named[WEBGPU] ? backend as WebGpuBackend : null;
+}
 
 export interface MoveEvent {
   direction: Direction;
@@ -134,9 +142,15 @@ export interface LiveMemory {
 
 type OpInputs = Record<string, TensorLike | undefined> | TensorLike[];
 
-/** A GPU backend's buffer whose values are in a host array only: no GPU buffer holds them. */
+/**
+ * A GPU backend's buffer whose values are in a host array only: no GPU buffer holds them. Asked of
+ * the backend that holds the buffer, several times per op: one lookup in tfjs's own map where it
+ * has one, rather than DataStorage.get's two.
+ */
 function inHostArray(backend: BackendLike, dataId: DataId): boolean {
-  const data = backend.tensorMap?.get(dataId);
+  const map = backend.tensorMap;
+  if (map === undefined) return false;
+  const data = map.data !== undefined ? map.data.get(dataId) : map.get(dataId);
   return data !== undefined && data.values != null && data.resource == null;
 }
 
@@ -195,6 +209,12 @@ export class Placement {
    * inside the first op that uses them), with where each was made.
    */
   private readonly pendingUploads = new WeakMap<DataId, CreationSite>();
+  /**
+   * Every buffer in pendingUploads or heldOnHost (and some that have left them since): the upload
+   * hook's one lookup for the buffers it has nothing to do for. A stale entry only sends that
+   * buffer down the exact path once.
+   */
+  private readonly uploadWatch = new WeakSet<DataId>();
 
   constructor(
     private readonly engine: EngineLike,
@@ -367,9 +387,10 @@ export class Placement {
       activity.ops++;
       activity.kernels?.set(kernelName, (activity.kernels.get(kernelName) ?? 0) + 1);
       const onHost = target === wasm || target === cpu;
-      if (!onHost) placement.checkBufferLimit(kernelName, device, inputs);
+      // targetOf saw every input's size: the inputs are looked at again only when one may be too big to bind.
+      if (!onHost && placement.largestInput > (placement.bindingLimits.get(device) ?? Infinity)) placement.checkBufferLimit(kernelName, device, inputs);
       const started = !onHost || activity.ops % HOST_SAMPLE === 1 ? performance.now() : -1;
-      const webGpu = onHost || !isWebGpuBackend(target) ? null : target;
+      const webGpu = onHost ? null : webGpuOf(target);
       // A GPU op refused for its buffer size may have taken references on its inputs: kept to put back.
       const references = webGpu === null ? null : inputReferences(webGpu, inputs);
       // %profile: one null check per op while it is off.
@@ -436,9 +457,11 @@ export class Placement {
         const device = placement.deviceOf(info.backend);
         // Host tensors end here: one string test on the per-op path.
         if (!isGpuName(device)) placement.account(device, info.bytes, 1);
+        else if (!inHostArray(info.backend, tensor.dataId)) placement.account(device, bytesOn(info, device), 1);
         else {
-          placement.addLive(info, device, tensor.dataId);
-          placement.notePendingUpload(tensor.dataId, info);
+          // Host values on a GPU (tf.tensor, tf.scalar, an op's constant): held on the host until uploaded.
+          placement.holdOnHost(info, device, tensor.dataId);
+          if (info.bytes > 0) placement.notePendingUpload(tensor.dataId);
         }
       }
     };
@@ -451,8 +474,9 @@ export class Placement {
   }
 
   /** A new GPU buffer holding host values (tf.tensor, tf.scalar, randomNormal…): its upload is to come. */
-  private notePendingUpload(dataId: DataId, info: BufferInfo): void {
-    if (info.bytes > 0 && inHostArray(info.backend, dataId)) this.pendingUploads.set(dataId, this.events.created());
+  private notePendingUpload(dataId: DataId): void {
+    this.pendingUploads.set(dataId, this.events.created());
+    this.uploadWatch.add(dataId);
   }
 
   /**
@@ -464,13 +488,21 @@ export class Placement {
     const upload = gpu.uploadToGPU.bind(gpu);
     const device = this.deviceOf(gpu);
     gpu.uploadToGPU = (dataId: DataId): void => {
+      // tfjs calls this for every input of every GPU op: most are in GPU buffers already, and one
+      // lookup says so (uploadWatch holds every buffer pending or held on the host, and maybe more).
+      if (!this.uploadWatch.has(dataId)) return upload(dataId);
       const site = this.pendingUploads.get(dataId);
       const before = this.engine.state.tensorInfo.get(dataId);
-      if (site === undefined && (before === undefined || !this.heldOnHost.has(before))) return upload(dataId);
+      if (site === undefined && (before === undefined || !this.heldOnHost.has(before))) {
+        this.uploadWatch.delete(dataId);
+        return upload(dataId);
+      }
       this.pendingUploads.delete(dataId);
       const crosses = inHostArray(gpu, dataId);
       upload(dataId);
       const info = this.engine.state.tensorInfo.get(dataId);
+      // Still held on the host (nothing crossed): watched on; else off the watch.
+      if (info === undefined || !this.heldOnHost.has(info) || (crosses && info.backend === gpu)) this.uploadWatch.delete(dataId);
       if (!crosses || info === undefined || info.backend !== gpu) return;
       if (this.heldOnHost.delete(info)) {
         this.account(device, 0, 0, -info.bytes, -1);
@@ -514,6 +546,8 @@ export class Placement {
 
   /** Largest buffer one GPU op may bind, per device (WebGPU's maxStorageBufferBindingSize). */
   readonly bindingLimits = new Map<string, number>();
+  /** The bytes of the running op's largest input, as targetOf found them. */
+  largestInput = 0;
 
   /**
    * Beyond the binding limit Dawn reports a validation error and tfjs quietly returns zeros:
@@ -538,12 +572,15 @@ export class Placement {
    * those moves write one.
    */
   private addLive(info: BufferInfo, device: string, dataId: DataId | null): void {
-    if (isGpuName(device) && dataId !== null && inHostArray(info.backend, dataId)) {
-      this.heldOnHost.add(info);
-      this.account(device, 0, 0, info.bytes, 1);
-    } else {
-      this.account(device, bytesOn(info, device), 1);
-    }
+    if (isGpuName(device) && dataId !== null && inHostArray(info.backend, dataId)) this.holdOnHost(info, device, dataId);
+    else this.account(device, bytesOn(info, device), 1);
+  }
+
+  /** Counts a GPU's buffer whose values are in a host array only, and watches for its upload. */
+  private holdOnHost(info: BufferInfo, device: string, dataId: DataId): void {
+    this.heldOnHost.add(info);
+    this.uploadWatch.add(dataId);
+    this.account(device, 0, 0, info.bytes, 1);
   }
 
   /** Uncounts a buffer leaving `device` (moved or freed), from where it was counted. */
@@ -565,11 +602,15 @@ export class Placement {
     const tensorInfo = this.engine.state.tensorInfo;
     let target: BackendLike | null = null;
     let targetInput = '';
+    let largest = 0;
+    this.largestInput = 0;
     for (const key in inputs) {
       const tensor = (inputs as Record<string, TensorLike | undefined>)[key];
       if (tensor === undefined || tensor === null || tensor.dataId === undefined) continue;
       const info = tensorInfo.get(tensor.dataId);
-      if (info === undefined || info.backend === target) continue;
+      if (info === undefined) continue;
+      if (info.bytes > largest) this.largestInput = largest = info.bytes;
+      if (info.backend === target) continue;
       if (target === null) {
         target = info.backend;
         targetInput = key;
