@@ -19,7 +19,10 @@ export const typecheckMagic: Magic = {
     }
     if ((STRICTNESS as readonly string[]).includes(word)) {
       context.setStrictness(word as (typeof STRICTNESS)[number]);
-      context.print(`typecheck ${word}: the strict family of checks is ${word === 'strict' ? 'on' : 'off'} from here on\n`);
+      // Strictness and checking are separate switches: after `%typecheck off` a user who asks for
+      // strict checks would otherwise believe cells are checked again.
+      const stillOff = context.typecheck === 'off' ? ' (type checking itself is still off: %typecheck on turns it back on)' : '';
+      context.print(`typecheck ${word}: the strict family of checks is ${word === 'strict' ? 'on' : 'off'} from here on${stillOff}\n`);
       return;
     }
     if (!(MODES as readonly string[]).includes(word)) throw new MagicError(`%typecheck takes strict, loose, on, warn or off, not "${word}"`);

@@ -134,6 +134,7 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     const { kernel } = await kernelIn(t, {});
     const strict = await run(kernel, '%typecheck strict');
     assert.match(streamText(strict, 'stdout'), /strict family of checks is on/);
+    assert.doesNotMatch(streamText(strict, 'stdout'), /still off/);
     assertStrictErrors(await run(kernel, TSLAB_STYLE));
     assert.match(await describeOptions(kernel), /^options from: defaults .*\(strictness set by %typecheck strict\)$/m);
     await run(kernel, '%typecheck loose');
@@ -143,5 +144,10 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     const inspected = await kernel.request('shell', 'inspect_request', { code: 'obj', cursor_pos: 3, detail_level: 0 }, { timeoutMs: 30_000 });
     const data = inspected.reply.content['data'] as Record<string, string> | undefined;
     assert.match(data?.['text/plain'] ?? '', /x: any/, JSON.stringify(inspected.reply.content));
+    // Strictness does not turn checking back on, and says so rather than let the user believe it.
+    await run(kernel, '%typecheck off');
+    const afterOff = streamText(await run(kernel, '%typecheck strict'), 'stdout');
+    assert.match(afterOff, /type checking itself is still off: %typecheck on turns it back on/);
+    assertRan(await run(kernel, TSLAB_STYLE), '2');
   });
 });
