@@ -273,7 +273,7 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   forgetSnapshotFlag();
   const changed = changedFile(stamps);
   if (changed !== null) {
-    fs.writeSync(2, `[tsgpu] the start-up snapshot is out of date (${changed} changed since it was built): starting without it\n`);
+    fs.writeSync(2, `[tsgpu ${new Date().toISOString()}] the start-up snapshot is out of date (${changed} changed since it was built): starting without it\n`);
     modules.clear();
   } else {
     installModules();
