@@ -148,6 +148,27 @@ test('after a `declare global` cell, later cells take the kept checker while the
   assert.ok(resident >= 3, `only ${resident} cells took the kept checker`);
 });
 
+test('`declare global` blocks of several cells add up: a later block redefines only the names it declares', () => {
+  const cells = [
+    'declare global { var gv: number; interface G2 { w: number } }\nexport {};\nglobalThis.gv = 1;',
+    'declare global { var gw: string }\nexport {};',
+    'gv + 1',
+    'gw.length',
+    'declare global { interface G2 { v: string } }\nexport {};',
+    'const g2 = {} as G2;\ng2.v.length + gv',
+    'g2.w',
+    'const bad: number = gw;',
+  ];
+  const { verdicts } = compare(cells, true);
+  const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
+  assert.deepEqual(failing, [6, 7]);
+  // Global names are no names of the history: no later cell imports them (nor a name `global`).
+  const directory = notebookDirectory(true);
+  const checker = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), true);
+  run(checker, cells);
+  assert.deepEqual(checker.userNames().filter((name) => ['global', 'gv', 'gw', 'G2'].includes(name)), []);
+});
+
 test('types named by import("x") in the history (tensors, a package, Node) stay those types for later cells', () => {
   const { verdicts } = compare([
     'const t1 = tf.tensor([1, 2, 3]);',

@@ -15,6 +15,11 @@ export class HistoryModule {
   private readonly imports = new Map<string, string>();
   private readonly mutable = new Set<string>();
   private readonly kinds = new Map<string, DeclarationKind>();
+  /**
+   * Per name declared in a `declare global` block: its statements there. Blocks of all cells fold
+   * into one, so a later block adds to the earlier ones and redefines only the names it declares.
+   */
+  private readonly globals = new Map<string, string[]>();
 
   constructor(private readonly t: typeof ts) {}
 
@@ -37,6 +42,7 @@ export class HistoryModule {
     const fresh = new Map<string, string[]>();
     const freshImports = new Map<string, string>();
     const freshKinds = new Map<string, DeclarationKind>();
+    const freshGlobals = new Map<string, string[]>();
     const declare = (name: string, text: string, kind: DeclarationKind = 'variable'): void => {
       fresh.set(name, [...(fresh.get(name) ?? []), text]);
       freshKinds.set(name, kind);
@@ -58,6 +64,8 @@ export class HistoryModule {
       } else if ((t.isFunctionDeclaration(statement) || t.isClassDeclaration(statement) || t.isInterfaceDeclaration(statement)
         || t.isTypeAliasDeclaration(statement) || t.isEnumDeclaration(statement)) && statement.name) {
         declare(statement.name.text, `${docOf(statement, file)}${exported(statement.getText(file))}`, kindOf(t, statement));
+      } else if (isGlobalBlock(t, statement)) {
+        for (const [name, text] of globalMembers(t, statement, file)) freshGlobals.set(name, [...(freshGlobals.get(name) ?? []), text]);
       } else if (t.isModuleDeclaration(statement) && t.isIdentifier(statement.name)) {
         declare(statement.name.text, `${docOf(statement, file)}${exported(statement.getText(file))}`, 'module');
       }
@@ -72,6 +80,10 @@ export class HistoryModule {
     for (const [name, texts] of fresh) this.declarations.set(name, texts);
     for (const [name, text] of freshImports) this.imports.set(name, text);
     for (const name of mutable) if (fresh.has(name)) this.mutable.add(name);
+    for (const [name, texts] of freshGlobals) {
+      this.globals.delete(name); // a redefinition goes where a new name would: after the others
+      this.globals.set(name, texts);
+    }
   }
 
   text(): string {
@@ -80,6 +92,7 @@ export class HistoryModule {
       ...this.imports.values(),
       ...[...this.declarations.values()].flat(),
       `export { ${imported.join(', ')} };`,
+      ...(this.globals.size > 0 ? [`declare global {\n${[...this.globals.values()].flat().join('\n')}\n}`] : []),
     ].join('\n');
   }
 }
@@ -99,6 +112,33 @@ function docOf(statement: ts.Statement, file: ts.SourceFile): string {
   const leading = file.text.slice(statement.getFullStart(), statement.getStart(file));
   const docs = leading.match(/\/\*\*[\s\S]*?\*\//g);
   return docs ? `${docs.join('\n')}\n` : '';
+}
+
+/** `declare global { ... }`: its members are global names, not the history's exports. */
+function isGlobalBlock(t: typeof ts, statement: ts.Statement): statement is ts.ModuleDeclaration {
+  return t.isModuleDeclaration(statement) && (statement.flags & t.NodeFlags.GlobalAugmentation) !== 0;
+}
+
+/** A global block's statements, each under the name it declares (one per variable of a `var a, b`). */
+function globalMembers(t: typeof ts, block: ts.ModuleDeclaration, file: ts.SourceFile): [string, string][] {
+  const body = block.body;
+  if (!body || !t.isModuleBlock(body)) return [];
+  const members: [string, string][] = [];
+  for (const statement of body.statements) {
+    const doc = docOf(statement, file);
+    if (t.isVariableStatement(statement)) {
+      const keyword = (statement.declarationList.flags & t.NodeFlags.Const) !== 0 ? 'const'
+        : (statement.declarationList.flags & t.NodeFlags.Let) !== 0 ? 'let' : 'var';
+      for (const declaration of statement.declarationList.declarations) {
+        members.push([declaration.name.getText(file), `${doc}${keyword} ${declaration.getText(file)};`]);
+      }
+    } else {
+      const named = statement as ts.Statement & { name?: ts.Node };
+      // A statement without a name of its own (none is expected in a .d.ts) is kept under its text.
+      members.push([named.name ? named.name.getText(file) : statement.getText(file), `${doc}${statement.getText(file)}`]);
+    }
+  }
+  return members;
 }
 
 function exported(text: string): string {
