@@ -59,7 +59,12 @@ export class TensorMoves {
     const from = placement.deviceOfTensor(tensor);
     if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
     if (from === device) return;
-    const backend = await this.parts.backends.of(device);
+    // A first move sets its GPU up first: timed with the move, as its wait.
+    const calledAt = performance.now();
+    const ready = this.parts.backends.of(device);
+    // Up to here the set-up ran on the thread; after, the thread may be the cell's.
+    const setUp = { calledAt, yieldedAt: performance.now() };
+    const backend = await ready;
     const info = engine.state.tensorInfo.get(tensor.dataId);
     if (!info) throw new Error(`${operation}(): the tensor was disposed`);
     const toGpu = device.startsWith('gpu:');
@@ -72,7 +77,7 @@ export class TensorMoves {
         + `Move the parts and rebuild it there: tf.complex(await tf.real(x).to('${device}'), await tf.imag(x).to('${device}')).`);
     }
     if (toGpu && !fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {
-      await this.timedMove(info, from, device, device, operation, (progress) => transferEngine.upload(tensor.dataId, backend, progress));
+      await this.timedMove(info, from, device, device, operation, (progress) => transferEngine.upload(tensor.dataId, backend, progress), setUp);
       return;
     }
     const source = engine.registry[registry.backendName(from)];
@@ -117,7 +122,7 @@ export class TensorMoves {
 
   /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
   private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
-    run: (progress: (done: number, total: number) => void) => Promise<void>): Promise<void> {
+    run: (progress: (done: number, total: number) => void) => Promise<void>, setUp?: { calledAt: number; yieldedAt: number }): Promise<void> {
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
     let timing: MoveTiming;
     if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
@@ -128,7 +133,7 @@ export class TensorMoves {
       await run(() => undefined);
       timing = { waitMs: 0, copyMs: performance.now() - started, waits: [] };
     } else {
-      ({ timing } = await this.waitThenCopy(gpuName, () => run((done, total) => bar.update(done, total))));
+      ({ timing } = await this.parts.timing.waitThenCopy(gpuName, this.webGpuOf(gpuName), () => run((done, total) => bar.update(done, total)), setUp));
     }
     bar.finish();
     this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));

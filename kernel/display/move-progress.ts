@@ -7,11 +7,16 @@ import { bytesText, msText, rateText } from './report/format';
 /** A move shorter than this never shows a bar. */
 export const SHOW_AFTER_MS = 1000;
 
+/**
+ * Bytes over the whole time so far, waits included, labelled so: the report and %transfers give
+ * GB/s over the copy alone, which is known only at the cell's end (time the thread held a copy up
+ * is moved from the copy to the waits then).
+ */
 function render(what: string, done: number, total: number, elapsedMs: number, finished: boolean): MimeBundle {
   const fraction = total > 0 ? Math.min(1, done / total) : 1;
-  const rate = rateText(elapsedMs > 0 ? done / elapsedMs / 1e6 : null);
+  const rate = `${rateText(elapsedMs > 0 ? done / elapsedMs / 1e6 : null)} overall`;
   const text = finished
-    ? `moved ${bytesText(total)} ${what} in ${msText(elapsedMs)} (${rate})`
+    ? `moved ${bytesText(total)} ${what} in ${msText(elapsedMs)} (${rate}, waits included)`
     : `${barPrefix(fraction)}moving ${bytesText(total)} ${what} · ${bytesText(done)} · ${rate} · ${msText(elapsedMs)}`;
   return barBundle('tsgpu-move-progress', fraction, text);
 }

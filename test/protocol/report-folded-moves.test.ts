@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { streamText } from '../support/exchange';
 import { printedNumber } from '../support/gpu-cell';
-import { parseReportLine, runOk, theReport, useReportKernel } from '../support/report';
+import { hintLines, parseReportLine, runOk, theReport, useReportKernel } from '../support/report';
 
 /** "6248 ms", "12.5 ms", "980 µs" as ms. */
 function durationMs(value: string, unit: string): number {
@@ -30,19 +30,24 @@ describe('inline report: moves folded past the 20,000 kept one by one count as %
     ].join('\n'));
     // Each read starts inside data() and ends before its Promise.all settles: the awaits' sum bounds their union.
     const exchange = await runOk(kernel(), [
-      'let awaited = 0;',
+      'let awaited = 0, reads = 0;',
       'const started = performance.now();',
       'for (let i = 0; i < 5250; i++) {',
       '  const r = [tf.add(x, x), tf.mul(x, x), tf.sub(x, x), tf.div(x, x)];',
       '  const from = performance.now();',
-      '  await Promise.all(r.map((y) => y.data()));',
+      '  await Promise.all(r.map((y) => { reads++; return y.data(); }));',
       '  awaited += performance.now() - from;',
       '  tf.dispose(r);',
       '}',
       'console.log(`elapsed ${(performance.now() - started).toFixed(3)}`);',
       'console.log(`awaited ${awaited.toFixed(3)}`);',
+      'console.log(`reads ${reads}`);',
     ].join('\n'));
     const stdout = streamText(exchange, 'stdout');
+    // The readback hint counts the line's reads, the folded ones too, as the cell counted them itself.
+    const reads = printedNumber(stdout, 'reads');
+    const readHint = hintLines(theReport(exchange).text).find((hint) => hint.includes('readback'));
+    assert.ok(readHint !== undefined && readHint.includes(`on every iteration (${reads}×`), `the cell read back ${reads} times; the hint says: ${readHint}`);
     const elapsed = printedNumber(stdout, 'elapsed');
     const awaited = printedNumber(stdout, 'awaited');
     const report = theReport(exchange);
@@ -67,5 +72,39 @@ describe('inline report: moves folded past the 20,000 kept one by one count as %
     const partsMs = parts.reduce((sum, part) => sum + part, 0);
     assert.ok(parts.length > 0, `the line names what the reads waited for: ${line.transfers}`);
     assert.ok(Math.abs(partsMs - (lineMs - copyMs)) <= 1 + 0.5 * parts.length, `the wait's parts add up to ${partsMs.toFixed(1)} ms; the wait is ${lineMs} − ${copyMs} ms: ${line.transfers}`);
+  });
+
+  test('20,500 uploads from one loop line: the upload hint counts them all and its copying and waiting fit in the time the cell awaited them', async () => {
+    const exchange = await runOk(kernel(), [
+      'const host = await tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]).to("cpu");',
+      'let uploadAwaited = 0, uploads = 0;',
+      'for (let i = 0; i < 20500; i++) {',
+      '  const from = performance.now();',
+      '  const g = await host.clone().to("gpu:0"); uploads++;',
+      '  uploadAwaited += performance.now() - from;',
+      '  g.dispose();',
+      '}',
+      'console.log(`awaited ${uploadAwaited.toFixed(3)}`);',
+      'console.log(`uploads ${uploads}`);',
+    ].join('\n'));
+    const stdout = streamText(exchange, 'stdout');
+    const uploads = printedNumber(stdout, 'uploads');
+    const awaited = printedNumber(stdout, 'awaited');
+    const report = theReport(exchange);
+    const folded = report.meta.foldedTransfers.reduce((sum, group) => sum + group.count, 0);
+    assert.ok(folded > 0, `moves were folded: kept ${report.meta.transfers.length}, folded ${folded}`);
+    const hint = hintLines(report.text).find((text) => text.includes('host→GPU moves'));
+    const shown = /^(\d+) host→GPU moves .*? \(([\d.]+) (ms|µs) copying(?:, after ([\d.]+) (ms|µs) waiting)?/.exec(hint ?? '');
+    assert.ok(shown !== null, `an upload hint with its copying time: ${hint}\n${report.text}`);
+    assert.equal(Number(shown[1]), uploads, `the cell uploaded ${uploads} times; the hint says: ${hint}`);
+    const copying = durationMs(shown[2]!, shown[3]!);
+    const hinted = copying + (shown[4] === undefined ? 0 : durationMs(shown[4], shown[5]!));
+    assert.ok(hinted <= awaited + 1, `the hint's copying and waiting add up to ${hinted.toFixed(1)} ms; the cell awaited its uploads ${awaited.toFixed(1)} ms in all: ${hint}`);
+    // Every upload of the cell is this line's: the hint's copying is the line's, folded half included (the line's figure is checked against %transfers above).
+    const line = parseReportLine(report.text.split('\n')[0]!);
+    const lineCopy = /H2D \d+× [\d.]+ \S+ [\d.]+ (?:ms|µs) \(copy ([\d.]+) (ms|µs)/.exec(line.transfers);
+    assert.ok(lineCopy !== null, line.transfers);
+    const lineCopyMs = durationMs(lineCopy[1]!, lineCopy[2]!);
+    assert.ok(Math.abs(copying - lineCopyMs) <= 0.01 * lineCopyMs + 0.5, `the hint says ${copying} ms copying, the line ${lineCopyMs} ms: ${hint}\n${line.transfers}`);
   });
 });

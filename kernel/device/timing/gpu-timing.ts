@@ -5,6 +5,7 @@ import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
 import { notingMove, type StampCopy } from '../transfer/move-notes';
+import { awayBeforeNow, awayMs } from './host-away';
 import { moveWaits } from './move-waits';
 import { queuedWorkDone, waitForQueuedWork } from './queue-wait';
 
@@ -13,6 +14,8 @@ const MAX_REWAITS = 8;
 
 /** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
 const SETTLE_MS = 20;
+/** A ready GPU answers a move at once: less than this between the call and its wait is no set-up. */
+const SET_UP_MIN_MS = 0.5;
 
 export interface MoveTiming {
   waitMs: number;
@@ -36,11 +39,17 @@ export class GpuTiming {
   constructor(private readonly cellNow: () => number) {}
 
   /** Starts timing a GPU the first time it is used. */
+  /** When each GPU's set-up last let the thread go (see setUpFirst). */
+  private readonly setUpYielded = new Map<string, number>();
+
   async attach(device: string, backend: WebGpuBackend): Promise<void> {
     if (this.clocks.has(device)) return;
     const clock = new GpuClock(backend as unknown as ClockedBackend, this.cellNow);
     this.clocks.set(device, clock);
-    await clock.install();
+    const installing = clock.install();
+    // The set-up ran on the thread until here (the backend made, the clock's first steps): what follows may wait on the cell's code.
+    this.setUpYielded.set(device, performance.now());
+    await installing;
     clock.setEnabled(this.enabled);
     const counter = { count: 0 };
     this.submits.set(device, counter);
@@ -82,7 +91,15 @@ export class GpuTiming {
    * Waits for the GPU's queued work, then runs `copy`: the two timed apart, and the time this move
    * spent making staging buffers counted as a wait.
    */
-  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
+  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>, setUp?: { calledAt: number; yieldedAt: number }): Promise<{ value: T; timing: MoveTiming }> {
+    // Before this, the move may have set its GPU up (first use: backend, clock): that is the move's
+    // wait too, and where the cell's code held the thread meanwhile (`const p = x.to('gpu:0');
+    // await tick;` then a host loop), the set-up was done long before the thread came back to it.
+    const before = setUp === undefined ? null : this.setUpFirst(device, setUp);
+    if (before !== null) {
+      const { value, timing } = await this.waitThenCopy(device, gpu, copy);
+      return { value, timing: { waitMs: timing.waitMs + before.ms, copyMs: timing.copyMs, waits: [...before.waits, ...timing.waits] } };
+    }
     if (gpu === null) {
       const started = performance.now();
       const value = await copy();
@@ -109,6 +126,20 @@ export class GpuTiming {
     const stagingMs = Math.min(ended - started, notes.setupMs);
     const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: ended - started - stagingMs, waits } };
+  }
+
+  /**
+   * The time from a move's call until now, when it set its GPU up first (null when it took no
+   * time): set-up, less the time the thread was away after the set-up's first await (`yieldedAt`).
+   */
+  private setUpFirst(device: string, { calledAt, yieldedAt }: { calledAt: number; yieldedAt: number }): { ms: number; waits: MoveWait[] } | null {
+    const ms = performance.now() - calledAt;
+    if (ms < SET_UP_MIN_MS) return null;
+    const away = Math.min(ms, awayMs(awayBeforeNow(Math.max(yieldedAt, this.setUpYielded.get(device) ?? -Infinity))));
+    const waits: MoveWait[] = [];
+    if (ms - away > 0.001) waits.push({ cause: 'staging-setup', ms: ms - away, device, earlierCells: [] });
+    if (away > 0.001) waits.push({ cause: 'host-busy', ms: away, device, earlierCells: [] });
+    return { ms, waits };
   }
 
   /**

@@ -4,7 +4,8 @@
 // looping inside one call (fit's batches) or %timeit repeating a cell. Moves the kernel's own
 // helpers make (model.to, progress.fit) are never blamed on the user. Moves a library call makes
 // get advice that fits that call, or none. No hint advises undoing an explicit move the user made.
-import { type CellReport, type ReportTransfer, summarizeTransfers } from './cell-report';
+import type { FoldedTimeOf } from '../../device/device-control';
+import { type CellReport, type ReportTransfer, summarizeTransfers, type TransferSummary } from './cell-report';
 import { bytesText, durationText } from './format';
 import { lineText } from './wording';
 
@@ -51,17 +52,46 @@ function sizeEach(group: ReportTransfer[]): string {
   return least === most ? `of ${bytesText(least)} each` : `of ${bytesText(least)} to ${bytesText(most)}`;
 }
 
+/**
+ * A line's moves with those of its moves the ledger folded (a long loop's older moves): how many
+ * there were, and their time. Folded moves are timed per direction; when other lines' moves were
+ * folded too, this line's part of that time is its folded lines' own times, their waits' causes
+ * those of the direction's.
+ */
+function withFolded(group: ReportTransfer[], report: CellReport): { count: number; summary: TransferSummary } {
+  const first = group[0]!;
+  const operations = new Set(group.map((transfer) => transfer.operation));
+  const sameDirection = report.foldedTransfers.filter((folded) => folded.direction === first.direction);
+  const mine = sameDirection.filter((folded) => folded.line === first.line && folded.cell === first.cell
+    && folded.from === first.from && folded.to === first.to && operations.has(folded.operation));
+  const count = group.length + mine.reduce((total, folded) => total + folded.count, 0);
+  const time = report.foldedTime.find((folded) => folded.direction === first.direction);
+  let foldedTime: FoldedTimeOf[] = [];
+  if (mine.length > 0 && time !== undefined) {
+    if (mine.length === sameDirection.length) {
+      foldedTime = [time];
+    } else {
+      const [ms, copyMs, waitMs] = ['ms', 'copyMs', 'waitMs'].map((key) => mine.reduce((total, folded) => total + folded[key as 'ms' | 'copyMs' | 'waitMs'], 0)) as [number, number, number];
+      const allWaits = time.waits.reduce((total, wait) => total + wait.ms, 0);
+      const waits = allWaits > 0 ? time.waits.map((wait) => ({ ...wait, ms: (wait.ms * waitMs) / allWaits })) : [];
+      foldedTime = [{ direction: first.direction, ms, copyMs, end: time.end, waits }];
+    }
+  }
+  return { count, summary: summarizeTransfers(group, mine, foldedTime)[0]! };
+}
+
 /** The upload hint: each move's size, and the copying the advice saves apart from waiting for earlier GPU work it does not. */
-function uploadHint(group: ReportTransfer[], cell: number): string {
+function uploadHint(group: ReportTransfer[], report: CellReport): string {
+  const cell = report.cell;
   const first = group[0]!;
   if (group.every((transfer) => transfer.untimed)) {
     return `${group.length} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (tensors made there from host values, uploaded at first use; time not measured): `
       + 'make the data once, before the loop (one tensor of every batch, sliced on the device each step), and keep it on the device.';
   }
-  const summary = summarizeTransfers(group)[0]!;
+  const { count, summary } = withFolded(group, report);
   const causes = [...new Set(summary.waits.map((wait) => ({ 'gpu-work': 'GPU work queued earlier', 'staging-setup': 'staging set-up', 'host-busy': 'the host running other code' })[wait.cause]))].join(' and ');
   const waited = summary.waitMs >= 0.05 ? `, after ${durationText(summary.waitMs)} waiting for ${causes || 'the GPU'}, which this does not save` : '';
-  return `${group.length} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${durationText(summary.copyMs)} copying${waited}): `
+  return `${count} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${durationText(summary.copyMs)} copying${waited}): `
     + 'move the batch once, before the loop, and keep the data on the device.';
 }
 
@@ -70,11 +100,11 @@ export function reportHints(report: CellReport): string[] {
   const cell = report.cell;
   const moves = report.transfers.filter((transfer) => !transfer.scalar);
   const uploads = moves.filter((transfer) => transfer.direction === 'H2D');
-  for (const group of loopLines(uploads, byUser)) hints.push(uploadHint(group, cell));
+  for (const group of loopLines(uploads, byUser)) hints.push(uploadHint(group, report));
   // A scalar read back each step (await loss.data()) is the readback this hint is about.
   const readbacks = report.transfers.filter((transfer) => transfer.direction === 'D2H');
   for (const group of loopLines(readbacks, byUser)) {
-    hints.push(`a GPU→host readback ${at(group[0]!, cell)} on every iteration (${group.length}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
+    hints.push(`a GPU→host readback ${at(group[0]!, cell)} on every iteration (${withFolded(group, report).count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
   }
   // tfjs-layers' trainOnBatch awaits its loss's data() before it returns: one readback per call.
   for (const group of loopLines(readbacks, (transfer) => transfer.via.call === 'trainOnBatch')) {

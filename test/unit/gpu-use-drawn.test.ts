@@ -1,0 +1,51 @@
+// The timeline's GPU bars against the busy time they stand for: however many passes a cell ran,
+// the bars drawn (at most a few hundred) must cover no more time than the GPU was busy, which the
+// test computes itself from the same intervals (sorted, overlaps once), and no less.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { GpuClock, GpuInterval } from '../../kernel/device/timing/gpu-clock';
+import { gpuUse } from '../../kernel/device/timing/gpu-use';
+
+/** The test's own union of intervals: sorted by start, each counted past the furthest end so far. */
+function busyMs(intervals: readonly { start: number; end: number }[]): number {
+  let total = 0;
+  let reached = -Infinity;
+  for (const { start, end } of [...intervals].sort((a, b) => a.start - b.start)) {
+    if (end > reached) total += end - Math.max(start, reached);
+    reached = Math.max(reached, end);
+  }
+  return total;
+}
+
+/** A seeded run of GPU passes: `count` of them, short, with idle gaps longer than the passes. */
+function passes(count: number, seed: number): GpuInterval[] {
+  let state = seed;
+  const next = (): number => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const out: GpuInterval[] = [];
+  let at = 1000;
+  for (let i = 0; i < count; i++) {
+    const start = at + 0.05 + next() * 3;
+    const end = start + 0.02 + next() * 0.4;
+    out.push({ start, end, cell: 2, label: null, submit: i + 1 });
+    at = end;
+  }
+  return out;
+}
+
+const clock = { source: 'timestamps', pending: false } as unknown as GpuClock;
+
+describe('timeline GPU bars', () => {
+  for (const count of [50, 3000, 20000]) {
+    test(`${count} passes with idle gaps: the bars draw the busy time, no more (and at most 400 bars)`, () => {
+      const intervals = passes(count, count);
+      const use = gpuUse({ intervals, clock }, 1000, 2);
+      assert.ok(use !== null);
+      const busy = busyMs(intervals);
+      const drawn = use.spans.reduce((sum, [start, end]) => sum + end - start, 0);
+      assert.ok(use.spans.length <= 400, `${use.spans.length} bars`);
+      assert.ok(Math.abs(use.ms - busy) <= 1e-6 * busy, `the figure ${use.ms} ms; the test's own union ${busy} ms`);
+      assert.ok(Math.abs(drawn - busy) <= 1e-6 * busy, `the bars cover ${drawn.toFixed(3)} ms; the GPU was busy ${busy.toFixed(3)} ms`);
+      for (let i = 1; i < use.spans.length; i++) assert.ok(use.spans[i]![0] >= use.spans[i - 1]![1], `bars ${i - 1} and ${i} overlap`);
+    });
+  }
+});
