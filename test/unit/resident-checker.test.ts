@@ -193,6 +193,24 @@ test('a cell\'s module augmentation stays in scope for later cells; later ones a
   assert.match(verdicts[2]!.diagnostics[0]!, /TS2322 Type 'number \| undefined' is not assignable to type 'string'/);
 });
 
+test('a .d.ts next to the notebook that one cell references (`/// <reference path>`) declares its modules for every later cell', () => {
+  const cells = [
+    'declare module \'fake-mod\' { export const fv: number }',
+    '/// <reference path="./fake.d.ts" />\nimport { fv } from \'fake-mod\'\nfv.toFixed()',
+    'import { fv as f2 } from \'fake-mod\'\nf2.toFixed()',
+    'const late = 1;',
+    'late + fv',
+    'const bad: string = fv;',
+  ];
+  const files = { 'fake.d.ts': 'declare module \'fake-mod\' { export const fv: number }\n' };
+  const { resident, verdicts } = compare(cells, true, { files });
+  const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
+  assert.deepEqual(failing, [0, 5]);
+  assert.match(verdicts[0]!.diagnostics[0]!, /TS2664/);
+  // The history's reference is one the kept checker's program was made with: it serves the later cells.
+  assert.ok(resident >= 1, `only ${resident} cells took the kept checker`);
+});
+
 test('types named by import("x") in the history (tensors, a package, Node) stay those types for later cells', () => {
   const { verdicts } = compare([
     'const t1 = tf.tensor([1, 2, 3]);',

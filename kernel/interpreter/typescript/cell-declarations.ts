@@ -12,6 +12,8 @@ export interface CellDeclarations {
   exported: Set<string>;
   /** What its `declare global` and `declare module 'pkg'` blocks declare: these too go into the history. */
   blocks: BlockNames;
+  /** Its `/// <reference path>`s: the files they name stay in the program for later cells. */
+  references: string[];
 }
 
 function bindingNames(t: typeof ts, name: ts.BindingName, into: string[]): string[] {
@@ -54,5 +56,5 @@ export function cellDeclarations(t: typeof ts, file: ts.SourceFile): CellDeclara
       for (const element of statement.exportClause.elements) exported.add(element.name.text);
     }
   }
-  return { names, exported, blocks: blockNames(t, file) };
+  return { names, exported, blocks: blockNames(t, file), references: file.referencedFiles.map((reference) => reference.fileName) };
 }

@@ -27,6 +27,12 @@ export class HistoryModule {
    * for every later cell, as an augmentation in a project's file is for the whole project.
    */
   private readonly augmentations = new Map<string, Map<string, string[]>>();
+  /**
+   * `/// <reference path>`s of cells, as written (relative to the notebook's folder, where the history
+   * is too): a .d.ts next to the notebook that one cell referenced (an ambient `declare module 'x'`,
+   * say) stays in the program for every later cell.
+   */
+  private readonly references = new Set<string>();
 
   constructor(private readonly t: typeof ts) {}
 
@@ -42,9 +48,10 @@ export class HistoryModule {
     return this.kinds.get(name);
   }
 
-  /** Takes one cell's .d.ts output; `mutable` are its let/var names. */
-  add(declarationText: string, mutable: Set<string>): void {
+  /** Takes one cell's .d.ts output; `mutable` are its let/var names, `references` its `/// <reference path>`s. */
+  add(declarationText: string, mutable: Set<string>, references: readonly string[] = []): void {
     const t = this.t;
+    for (const reference of references) this.references.add(reference);
     const file = t.createSourceFile('cell.d.ts', declarationText, t.ScriptTarget.ES2022, true);
     const fresh = new Map<string, string[]>();
     const freshImports = new Map<string, string>();
@@ -118,6 +125,7 @@ export class HistoryModule {
       return kept.length > 0 ? [`${opening} {\n${kept.join('\n')}\n}`] : [];
     };
     return [
+      ...[...this.references].map((reference) => `/// <reference path=${JSON.stringify(reference)} />`),
       ...this.imports.values(),
       ...[...this.declarations.values()].flat(),
       `export { ${imported.join(', ')} };`,

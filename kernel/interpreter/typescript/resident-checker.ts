@@ -143,7 +143,7 @@ function topLevelNames(t: typeof ts, file: ts.SourceFile): Set<string> {
 }
 
 /**
- * A history's `declare global` blocks (a cell's, folded in), as one text: a checker merges them into
+ * A history's `declare global` blocks (a cell's, folded in) and `/// <reference path>`s, as one text: a checker merges them into
  * its globals once, when it is made, so it serves later histories whose blocks are the same text.
  * Null when the history is no module, declares an ambient module (`declare module 'x'`), or a block
  * names one of the history's own declarations: the merged block would keep meaning the declaration
@@ -157,7 +157,11 @@ function globalAugmentations(t: typeof ts, file: ts.SourceFile): string | null {
     if (t.isStringLiteral(statement.name)) return null;
     if ((statement.flags & t.NodeFlags.GlobalAugmentation) !== 0) blocks.push(statement);
   }
-  if (blocks.length === 0) return '';
+  // A file the history references (a cell's `/// <reference path>`) declares globals too: the checker
+  // has those of the base program's, so a history referencing others needs a new base.
+  const references = file.referencedFiles.map((reference) => `/// <reference path=${JSON.stringify(reference.fileName)} />`).join('\n');
+  if (file.typeReferenceDirectives.length > 0 || file.libReferenceDirectives.length > 0) return null;
+  if (blocks.length === 0) return references;
   const own = topLevelNames(t, file);
   let namesOwn = false;
   const visit = (node: ts.Node): void => {
@@ -165,7 +169,7 @@ function globalAugmentations(t: typeof ts, file: ts.SourceFile): string | null {
     else if (!namesOwn) t.forEachChild(node, visit);
   };
   for (const block of blocks) if (block.body) visit(block.body);
-  return namesOwn ? null : blocks.map((block) => block.getText(file)).join('\n');
+  return namesOwn ? null : [references, ...blocks.map((block) => block.getText(file))].join('\n');
 }
 
 /** A proxy's way to everything it does not answer itself: the target's own, methods bound to it. */
