@@ -185,11 +185,22 @@ test('a cell\'s module augmentation stays in scope for later cells; later ones a
     // The same augmentation run again leaves the history as it was.
     'declare module \'./commands\' { interface Command { extra?: string } }\nexport {};',
     'cm.extra?.length',
+    'const late = cm.name;',
+    'late.length + (cm.extra?.length ?? 0)',
+    'const wrong: number = late;',
+    // An augmentation naming a type of an earlier cell means that cell's latest declaration of it.
+    'interface Extra { k: number }',
+    'declare module \'./commands\' { interface Command { ex?: Extra } }\nexport {};',
+    'const k1: number | undefined = cm.ex?.k;',
+    'interface Extra { k: string }',
+    'const k2: number | undefined = cm.ex?.k;',
   ];
   const files = { 'commands.ts': 'export class Command { name = \'c\'; }\nexport interface Options { quiet?: boolean }\n' };
-  const { verdicts } = compare(cells, true, { files });
+  const { resident, verdicts } = compare(cells, true, { files });
   const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
-  assert.deepEqual(failing, [2, 8]);
+  assert.deepEqual(failing, [2, 8, 13, 18]);
+  // A history with augmentations is one the kept checker serves, while they stay as they are.
+  assert.ok(resident >= 3, `only ${resident} cells took the kept checker`);
   assert.match(verdicts[2]!.diagnostics[0]!, /TS2322 Type 'number \| undefined' is not assignable to type 'string'/);
 });
 
