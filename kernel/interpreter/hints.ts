@@ -2,7 +2,10 @@
 // device method on a plain array or string, `model.cuda()`, `x.numpy()`, a read used without
 // `await`, a torch.device object. Whether the type checker or the runtime catches it, the message
 // ends with what to do instead.
+// One more is TypeScript's: `declare module 'x'` in a cell, which only augments a module that exists.
 const DEVICE_METHODS = new Set(['to', 'cuda', 'cpu']);
+/** TS2664: "Invalid module name in augmentation, module 'x' cannot be found." */
+const INVALID_AUGMENTATION = 2664;
 /** Array, tuple, typed-array and string types as the checker prints them. */
 const NOT_A_TENSOR = /\[\]$|^\[.*\]$|^string$|^(readonly )?[A-Z]\w*Array(<.*>)?$|^"/;
 /** tfjs-layers' model classes as the checker prints them. */
@@ -123,6 +126,13 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
     return memberHint(member, receiverOfType(type));
   }
   if (code === 2304 && /Cannot find name 'torch'/.test(message)) return DEVICE_IS_A_STRING_HINT;
+  // `declare module 'x' { … }` for a module no file provides: a cell is a module, where that only augments.
+  if (code === INVALID_AUGMENTATION) {
+    const module = /module '(.+?)' cannot be found/.exec(message)?.[1] ?? 'x';
+    return `Hint: a cell is a module, so \`declare module '${module}'\` in it only adds to a package or file that exists. `
+      + `To declare a new module, put the block in a .d.ts file next to the notebook and reference it once from a cell: `
+      + `/// <reference path="./${module.replace(/[^\w.-]/g, '_')}.d.ts" /> (later cells keep it).`;
+  }
   // `x.size()`: "This expression is not callable. Type 'Number' has no call signatures."
   if (code === 2349 && /\.size\s*\(/.test(sourceLine) && /'Number'|'number'/.test(message)) return TENSOR_HINTS['size']!;
   // `x.to({ type: 'cuda', index: 0 })`: a torch.device-like object where a name is wanted.

@@ -37,10 +37,11 @@ function run(checker: CellChecker, cells: string[]): { verdicts: Verdict[]; name
 }
 
 /** What the kernel does besides checking: loads Node's declarations once idle, the tensor API's once a cell uses tensors. */
-interface Setup { nodeTypesAfterFirstCell?: boolean; tensors?: boolean }
+interface Setup { nodeTypesAfterFirstCell?: boolean; tensors?: boolean; files?: Record<string, string> }
 
 function compare(cells: string[], strict: boolean, setup: Setup = {}): { resident: number; verdicts: Verdict[] } {
   const directory = notebookDirectory(strict);
+  for (const [name, text] of Object.entries(setup.files ?? {})) fs.writeFileSync(path.join(directory, name), text);
   const kept = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), true);
   const fresh = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), false);
   for (const checker of [kept, fresh]) {
@@ -167,6 +168,58 @@ test('`declare global` blocks of several cells add up: a later block redefines o
   const checker = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), true);
   run(checker, cells);
   assert.deepEqual(checker.userNames().filter((name) => ['global', 'gv', 'gw', 'G2'].includes(name)), []);
+});
+
+test('a cell\'s module augmentation stays in scope for later cells; later ones add up, a redeclared name is replaced', () => {
+  const cells = [
+    'import { Command } from \'./commands\'\ndeclare module \'./commands\' { interface Command { extra?: number } }\nconst cm = new Command(); cm.extra = 2; cm.extra',
+    'cm.extra',
+    'const asString: string = cm.extra;',
+    // A cell that only augments (no name of its own) is kept too.
+    'declare module \'./commands\' { interface Options { verbose: boolean } }\nexport {};',
+    'const o: import(\'./commands\').Options = { verbose: true };\no.verbose',
+    '(cm.extra ?? 0) + cm.name.length',
+    'declare module \'./commands\' { interface Command { extra?: string } }\nexport {};',
+    'const s2: string | undefined = cm.extra;',
+    'const n2: number | undefined = cm.extra;',
+    // The same augmentation run again leaves the history as it was.
+    'declare module \'./commands\' { interface Command { extra?: string } }\nexport {};',
+    'cm.extra?.length',
+    'const late = cm.name;',
+    'late.length + (cm.extra?.length ?? 0)',
+    'const wrong: number = late;',
+    // An augmentation naming a type of an earlier cell means that cell's latest declaration of it.
+    'interface Extra { k: number }',
+    'declare module \'./commands\' { interface Command { ex?: Extra } }\nexport {};',
+    'const k1: number | undefined = cm.ex?.k;',
+    'interface Extra { k: string }',
+    'const k2: number | undefined = cm.ex?.k;',
+  ];
+  const files = { 'commands.ts': 'export class Command { name = \'c\'; }\nexport interface Options { quiet?: boolean }\n' };
+  const { resident, verdicts } = compare(cells, true, { files });
+  const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
+  assert.deepEqual(failing, [2, 8, 13, 18]);
+  // A history with augmentations is one the kept checker serves, while they stay as they are.
+  assert.ok(resident >= 3, `only ${resident} cells took the kept checker`);
+  assert.match(verdicts[2]!.diagnostics[0]!, /TS2322 Type 'number \| undefined' is not assignable to type 'string'/);
+});
+
+test('a .d.ts next to the notebook that one cell references (`/// <reference path>`) declares its modules for every later cell', () => {
+  const cells = [
+    'declare module \'fake-mod\' { export const fv: number }',
+    '/// <reference path="./fake.d.ts" />\nimport { fv } from \'fake-mod\'\nfv.toFixed()',
+    'import { fv as f2 } from \'fake-mod\'\nf2.toFixed()',
+    'const late = 1;',
+    'late + fv',
+    'const bad: string = fv;',
+  ];
+  const files = { 'fake.d.ts': 'declare module \'fake-mod\' { export const fv: number }\n' };
+  const { resident, verdicts } = compare(cells, true, { files });
+  const failing = verdicts.filter((v) => v.diagnostics.length > 0).map((v) => v.cell);
+  assert.deepEqual(failing, [0, 5]);
+  assert.match(verdicts[0]!.diagnostics[0]!, /TS2664/);
+  // The history's reference is one the kept checker's program was made with: it serves the later cells.
+  assert.ok(resident >= 1, `only ${resident} cells took the kept checker`);
 });
 
 test('types named by import("x") in the history (tensors, a package, Node) stay those types for later cells', () => {

@@ -1,6 +1,7 @@
 // The names a cell declares at top level, which later cells can use. Found syntactically, so it
 // is cheap and works before (and without) type checking.
 import type ts from 'typescript';
+import { type BlockNames, blockNames } from './history-module';
 
 /** `mutable` names (let, var) stay assignable in later cells; the rest are imported as they are. */
 export type DeclarationKind = 'mutable' | 'fixed';
@@ -9,6 +10,10 @@ export interface CellDeclarations {
   names: Map<string, DeclarationKind>;
   /** Names the user already exported with an `export` modifier or clause. */
   exported: Set<string>;
+  /** What its `declare global` and `declare module 'pkg'` blocks declare: these too go into the history. */
+  blocks: BlockNames;
+  /** Its `/// <reference path>`s: the files they name stay in the program for later cells. */
+  references: string[];
 }
 
 function bindingNames(t: typeof ts, name: ts.BindingName, into: string[]): string[] {
@@ -51,5 +56,5 @@ export function cellDeclarations(t: typeof ts, file: ts.SourceFile): CellDeclara
       for (const element of statement.exportClause.elements) exported.add(element.name.text);
     }
   }
-  return { names, exported };
+  return { names, exported, blocks: blockNames(t, file), references: file.referencedFiles.map((reference) => reference.fileName) };
 }

@@ -251,7 +251,7 @@ export class CellChecker {
       commit: () => {
         const own = this.declarationsOf(code);
         // A cell that declares nothing (`1 + 1`, a call) leaves the history as it is.
-        if (own.names.size === 0) return;
+        if (own.names.size === 0 && own.blocks.modules.size === 0 && own.references.length === 0) return;
         // A sub-cell (%time's) committed while its cell ran goes into the history first, in run order.
         this.flush();
         this.pending = { code, mutable: new Set([...own.names].filter(([, kind]) => kind === 'mutable').map(([name]) => name)) };
@@ -277,7 +277,7 @@ export class CellChecker {
       declarations = this.service.getEmitOutput(this.current, true, true).outputFiles.find((file) => file.name.endsWith('.d.ts'))?.text;
     }
     if (declarations === undefined) return;
-    this.history.add(declarations, pending.mutable);
+    this.history.add(declarations, pending.mutable, this.declarationsOf(pending.code).references);
     // A cell run again with the same declarations (the usual edit-and-rerun) leaves the history's
     // text as it was: keeping its version lets the next program reuse its parsed file.
     const text = this.history.text();
@@ -361,6 +361,10 @@ export class CellChecker {
       if (mutable) assignable.push(`declare let ${name}: typeof import('./${HISTORY_MODULE}').${name};`);
       else imported.push(name);
     }
+    // What the cell's own global or module blocks declare anew replaces the history's (HistoryModule.text).
+    const historyText = this.history.text(own.blocks);
+    const history = this.files.get(this.historyFile)!;
+    if (history.text !== historyText) this.files.set(this.historyFile, { text: historyText, version: history.version + 1 });
     const exports = [...own.names.keys()].filter((name) => !own.exported.has(name));
     const text = `${code}\n;import { ${imported.join(', ')} } from './${HISTORY_MODULE}';${assignable.join('')}export { ${exports.join(', ')} };\n`;
     const entry = this.files.get(this.current)!;

@@ -20,6 +20,19 @@ export class HistoryModule {
    * into one, so a later block adds to the earlier ones and redefines only the names it declares.
    */
   private readonly globals = new Map<string, string[]>();
+  /**
+   * Per augmented module (`declare module 'pkg' { ... }` in a cell, its specifier as written): per
+   * name declared there, its statements. As with globals, augmentations of a module add up across
+   * cells and a later one redefines only the names it declares; in the history they stay in scope
+   * for every later cell, as an augmentation in a project's file is for the whole project.
+   */
+  private readonly augmentations = new Map<string, Map<string, string[]>>();
+  /**
+   * `/// <reference path>`s of cells, as written (relative to the notebook's folder, where the history
+   * is too): a .d.ts next to the notebook that one cell referenced (an ambient `declare module 'x'`,
+   * say) stays in the program for every later cell.
+   */
+  private readonly references = new Set<string>();
 
   constructor(private readonly t: typeof ts) {}
 
@@ -35,14 +48,16 @@ export class HistoryModule {
     return this.kinds.get(name);
   }
 
-  /** Takes one cell's .d.ts output; `mutable` are its let/var names. */
-  add(declarationText: string, mutable: Set<string>): void {
+  /** Takes one cell's .d.ts output; `mutable` are its let/var names, `references` its `/// <reference path>`s. */
+  add(declarationText: string, mutable: Set<string>, references: readonly string[] = []): void {
     const t = this.t;
+    for (const reference of references) this.references.add(reference);
     const file = t.createSourceFile('cell.d.ts', declarationText, t.ScriptTarget.ES2022, true);
     const fresh = new Map<string, string[]>();
     const freshImports = new Map<string, string>();
     const freshKinds = new Map<string, DeclarationKind>();
     const freshGlobals = new Map<string, string[]>();
+    const freshAugmentations = new Map<string, Map<string, string[]>>();
     const declare = (name: string, text: string, kind: DeclarationKind = 'variable'): void => {
       fresh.set(name, [...(fresh.get(name) ?? []), text]);
       freshKinds.set(name, kind);
@@ -66,6 +81,10 @@ export class HistoryModule {
         declare(statement.name.text, `${docOf(statement, file)}${exported(statement.getText(file))}`, kindOf(t, statement));
       } else if (isGlobalBlock(t, statement)) {
         for (const [name, text] of globalMembers(t, statement, file)) freshGlobals.set(name, [...(freshGlobals.get(name) ?? []), text]);
+      } else if (t.isModuleDeclaration(statement) && t.isStringLiteral(statement.name)) {
+        const members = freshAugmentations.get(statement.name.text) ?? new Map<string, string[]>();
+        for (const [name, text] of globalMembers(t, statement, file)) members.set(name, [...(members.get(name) ?? []), text]);
+        freshAugmentations.set(statement.name.text, members);
       } else if (t.isModuleDeclaration(statement) && t.isIdentifier(statement.name)) {
         declare(statement.name.text, `${docOf(statement, file)}${exported(statement.getText(file))}`, 'module');
       }
@@ -84,17 +103,60 @@ export class HistoryModule {
       this.globals.delete(name); // a redefinition goes where a new name would: after the others
       this.globals.set(name, texts);
     }
+    for (const [module, members] of freshAugmentations) {
+      const kept = this.augmentations.get(module) ?? new Map<string, string[]>();
+      for (const [name, texts] of members) {
+        kept.delete(name);
+        kept.set(name, texts);
+      }
+      this.augmentations.set(module, kept);
+    }
   }
 
-  text(): string {
+  /**
+   * The module's text. `except`: names a cell being checked declares in its own `declare global` or
+   * `declare module` blocks, left out so that the cell's declaration replaces the earlier one, as it
+   * will once it ran, instead of clashing with it (`extra?: number` redeclared as `extra?: string`).
+   */
+  text(except: BlockNames = NO_BLOCK_NAMES): string {
     const imported = [...this.imports.keys()];
+    const block = (opening: string, members: Map<string, string[]>, left: ReadonlySet<string> | undefined): string[] => {
+      const kept = [...members].filter(([name]) => !left?.has(name)).flatMap(([, texts]) => texts);
+      return kept.length > 0 ? [`${opening} {\n${kept.join('\n')}\n}`] : [];
+    };
     return [
+      ...[...this.references].map((reference) => `/// <reference path=${JSON.stringify(reference)} />`),
       ...this.imports.values(),
       ...[...this.declarations.values()].flat(),
       `export { ${imported.join(', ')} };`,
-      ...(this.globals.size > 0 ? [`declare global {\n${[...this.globals.values()].flat().join('\n')}\n}`] : []),
+      ...block('declare global', this.globals, except.globals),
+      ...[...this.augmentations].flatMap(([module, members]) => block(`declare module ${JSON.stringify(module)}`, members, except.modules.get(module))),
     ].join('\n');
   }
+}
+
+/** The names a file declares in `declare global` blocks, and per augmented module in its `declare module 'x'` blocks. */
+export interface BlockNames {
+  globals: ReadonlySet<string>;
+  modules: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+const NO_BLOCK_NAMES: BlockNames = { globals: new Set(), modules: new Map() };
+
+/** What a cell's (or a .d.ts's) top-level `declare global` and `declare module 'x'` blocks declare. */
+export function blockNames(t: typeof ts, file: ts.SourceFile): BlockNames {
+  const globals = new Set<string>();
+  const modules = new Map<string, Set<string>>();
+  for (const statement of file.statements) {
+    if (isGlobalBlock(t, statement)) {
+      for (const [name] of globalMembers(t, statement, file)) globals.add(name);
+    } else if (t.isModuleDeclaration(statement) && t.isStringLiteral(statement.name)) {
+      const names = modules.get(statement.name.text) ?? new Set<string>();
+      for (const [name] of globalMembers(t, statement, file)) names.add(name);
+      modules.set(statement.name.text, names);
+    }
+  }
+  return { globals, modules };
 }
 
 export type DeclarationKind = 'variable' | 'function' | 'class' | 'interface' | 'type' | 'enum' | 'module';
@@ -119,7 +181,10 @@ function isGlobalBlock(t: typeof ts, statement: ts.Statement): statement is ts.M
   return t.isModuleDeclaration(statement) && (statement.flags & t.NodeFlags.GlobalAugmentation) !== 0;
 }
 
-/** A global block's statements, each under the name it declares (one per variable of a `var a, b`). */
+/**
+ * A `declare global` or `declare module 'pkg'` block's statements, each under the name it declares
+ * (one per variable of a `var a, b`).
+ */
 function globalMembers(t: typeof ts, block: ts.ModuleDeclaration, file: ts.SourceFile): [string, string][] {
   const body = block.body;
   if (!body || !t.isModuleBlock(body)) return [];

@@ -14,8 +14,9 @@
 // Only cells this can check exactly take this path: a cell that imports a module, refers to other
 // files, declares globals or ambient modules, or has comment directives (@ts-ignore) is checked
 // by the LanguageService, and so is a history that imports modules the base program did not
-// resolve, or whose `declare global` blocks are not the ones the checker was made with. CellChecker also rechecks through the LanguageService any cell this finds an error in,
-// so no error a user sees rests on this path alone.
+// resolve, or whose `declare global` and `declare module` blocks and `/// <reference>`s are not
+// the ones the checker was made with. CellChecker also rechecks through the LanguageService any
+// cell this finds an error in, so no error a user sees rests on this path alone.
 import path from 'node:path';
 import type ts from 'typescript';
 
@@ -143,29 +144,41 @@ function topLevelNames(t: typeof ts, file: ts.SourceFile): Set<string> {
 }
 
 /**
- * A history's `declare global` blocks (a cell's, folded in), as one text: a checker merges them into
+ * A history's `declare global` blocks (a cell's, folded in) and `/// <reference path>`s, as one text: a checker merges them into
  * its globals once, when it is made, so it serves later histories whose blocks are the same text.
- * Null when the history is no module, declares an ambient module (`declare module 'x'`), or a block
- * names one of the history's own declarations: the merged block would keep meaning the declaration
- * of the history the checker was made over, where a fresh program finds the latest one.
+ * Module augmentations (`declare module 'pkg' { … }`) count as such blocks: the checker merges
+ * them into their modules once too. Null when the history is no module, or a block refers to one of
+ * the history's own declarations: the merged block would keep meaning the declaration of the history
+ * the checker was made over, where a fresh program finds the latest one.
  */
 function globalAugmentations(t: typeof ts, file: ts.SourceFile): string | null {
   if (!t.isExternalModule(file)) return null;
   const blocks: ts.ModuleDeclaration[] = [];
   for (const statement of file.statements) {
-    if (!t.isModuleDeclaration(statement)) continue;
-    if (t.isStringLiteral(statement.name)) return null;
-    if ((statement.flags & t.NodeFlags.GlobalAugmentation) !== 0) blocks.push(statement);
+    // `declare module 'pkg'` in a module augments a module the program resolved: merged once, as globals are.
+    if (t.isModuleDeclaration(statement) && (t.isStringLiteral(statement.name) || (statement.flags & t.NodeFlags.GlobalAugmentation) !== 0)) blocks.push(statement);
   }
-  if (blocks.length === 0) return '';
+  // A file the history references (a cell's `/// <reference path>`) declares globals too: the checker
+  // has those of the base program's, so a history referencing others needs a new base.
+  const references = file.referencedFiles.map((reference) => `/// <reference path=${JSON.stringify(reference.fileName)} />`).join('\n');
+  if (file.typeReferenceDirectives.length > 0 || file.libReferenceDirectives.length > 0) return null;
+  if (blocks.length === 0) return references;
   const own = topLevelNames(t, file);
   let namesOwn = false;
   const visit = (node: ts.Node): void => {
     if (t.isIdentifier(node) && own.has(node.text)) namesOwn = true;
     else if (!namesOwn) t.forEachChild(node, visit);
   };
-  for (const block of blocks) if (block.body) visit(block.body);
-  return namesOwn ? null : blocks.map((block) => block.getText(file)).join('\n');
+  // The name a block's statement declares names nothing in scope (`interface Command` in an
+  // augmentation of the module the history imports Command from): only what the statements refer to counts.
+  const visitStatement = (statement: ts.Statement): void => {
+    const name = (statement as ts.Statement & { name?: ts.Node }).name;
+    t.forEachChild(statement, (child) => {
+      if (child !== name) visit(child);
+    });
+  };
+  for (const block of blocks) if (block.body && t.isModuleBlock(block.body)) block.body.statements.forEach(visitStatement);
+  return namesOwn ? null : [references, ...blocks.map((block) => block.getText(file))].join('\n');
 }
 
 /** A proxy's way to everything it does not answer itself: the target's own, methods bound to it. */
