@@ -74,16 +74,9 @@ export interface DeviceActivity {
    * few kernels (Range). The tensors stay the GPU's; their values stay in host memory.
    */
   hostOps: number;
-  /**
-   * Host time of the ops timed one by one: every GPU op, every host op that can take long (inputs of
-   * HOST_TIMED_BYTES or more, or none: a Fill or Range makes what it likes), and the first small one.
-   */
+  /** Host time of every op, each timed for itself. */
   timedMs: number;
   timedOps: number;
-  /** Host ops with small inputs. The first is timed (in timedMs); of the others one in HOST_SAMPLE is, and stands for them all. */
-  smallOps: number;
-  sampledMs: number;
-  sampledOps: number;
   /** Busy spans as flat [start, end, start, end…] in performance.now() ms, merged when close. */
   spans: number[];
   /** Ops by kernel name, kept only while %placement is on; those in hostOps are in hostKernels instead. */
@@ -100,14 +93,13 @@ function moveCount(from: Map<string, number> | null, to: Map<string, number> | n
   to.set(kernelName, (to.get(kernelName) ?? 0) + 1);
 }
 
-/**
- * Timing an op costs two performance.now() calls (~0.1–0.2 µs): too much for a tiny host op's 0.5 µs
- * budget, so of those one in 16 is timed and scaled up. An op that reads this many bytes costs
- * microseconds of its own, so it is timed, exactly: a scaled sample of such ops (a slow first
- * one ×16) would claim more host time than passed.
+/*
+ * Every op is timed, tiny host ops too, at two performance.now() calls (~0.1–0.2 µs) each. Sampling
+ * them (one in 16, scaled up) was cheaper but untrue: a counter-based sample lands on the same op of
+ * a repeating loop, so a 16 ms tile among 15 tiny adds claimed 10,871 ms of host time in a 2.4 s cell,
+ * and one slot later 24 ms; no gate on input sizes tells a heavy op with small inputs (tile, oneHot,
+ * a 60×60 matMul) from a light one.
  */
-const HOST_SAMPLE = 16;
-const HOST_TIMED_BYTES = 16 * 1024;
 const NO_EXTRA = { waitMs: 0, copyMs: 0, waits: [] as MoveWait[] };
 /** Ops closer than this join one busy span on the timeline. */
 const SPAN_GAP_MS = 2;
@@ -306,27 +298,14 @@ export class Placement {
   }
 
   private activityOf(device: string): DeviceActivity {
-    const created: DeviceActivity = { ops: 0, hostOps: 0, timedMs: 0, timedOps: 0, smallOps: 0, sampledMs: 0, sampledOps: 0, spans: [], kernels: this.logKernels ? new Map() : null, hostKernels: this.logKernels ? new Map() : null };
+    const created: DeviceActivity = { ops: 0, hostOps: 0, timedMs: 0, timedOps: 0, spans: [], kernels: this.logKernels ? new Map() : null, hostKernels: this.logKernels ? new Map() : null };
     this.activity[device] = created;
     return created;
   }
 
-  /** How a host op with small inputs is timed: the first once (1), then one in HOST_SAMPLE as the sample (2), else not (0). */
-  private smallHostOp(activity: DeviceActivity): 0 | 1 | 2 {
-    // The first is timed for itself: a first op is often slow (a kernel's first run), no fair sample.
-    const before = activity.smallOps++;
-    if (before === 0) return 1;
-    return before % HOST_SAMPLE === 1 ? 2 : 0;
-  }
-
-  private timed(activity: DeviceActivity, started: number, ended: number, sample: boolean): void {
-    if (sample) {
-      activity.sampledMs += ended - started;
-      activity.sampledOps++;
-    } else {
-      activity.timedMs += ended - started;
-      activity.timedOps++;
-    }
+  private timed(activity: DeviceActivity, started: number, ended: number): void {
+    activity.timedMs += ended - started;
+    activity.timedOps++;
     const spans = activity.spans;
     if (spans.length > 0 && started - spans[spans.length - 1]! < SPAN_GAP_MS) spans[spans.length - 1] = ended;
     else if (spans.length < MAX_SPANS * 2) spans.push(started, ended);
@@ -360,9 +339,9 @@ export class Placement {
     return result;
   }
 
-  /** Host ms spent in a device's ops: those timed one by one, and the small host ops' sample scaled up to them all. */
+  /** Host ms spent in a device's ops. */
   static opMs(activity: DeviceActivity): number {
-    return activity.timedMs + (activity.sampledOps === 0 ? 0 : (activity.sampledMs * (activity.smallOps - 1)) / activity.sampledOps);
+    return activity.timedMs;
   }
 
   /** Runs an explicit move; the moves it makes are recorded as `operation`, never refused by policy. */
@@ -415,9 +394,7 @@ export class Placement {
       const onHost = target === wasm || target === cpu;
       // targetOf saw every input's size: the inputs are looked at again only when one may be too big to bind.
       if (!onHost && placement.largestInput > (placement.bindingLimits.get(device) ?? Infinity)) placement.checkBufferLimit(kernelName, device, inputs);
-      // 1: timed and counted once; 2: timed as the sample of small host ops; 0: not timed.
-      const timing = !onHost || placement.largestInput === 0 || placement.largestInput >= HOST_TIMED_BYTES ? 1 : placement.smallHostOp(activity);
-      const started = timing === 0 ? -1 : performance.now();
+      const started = performance.now();
       const webGpu = onHost ? null : webGpuOf(target);
       // A GPU op refused for its buffer size may have taken references on its inputs: kept to put back.
       const references = webGpu === null ? null : inputReferences(webGpu, inputs);
@@ -439,7 +416,7 @@ export class Placement {
         activity.hostOps++;
         moveCount(activity.kernels, activity.hostKernels, kernelName);
       }
-      if (timing !== 0) placement.timed(activity, started, performance.now(), timing === 2);
+      placement.timed(activity, started, performance.now());
       return result;
     };
 

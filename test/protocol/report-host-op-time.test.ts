@@ -2,6 +2,8 @@
 // (performance.now() around the call), and the report's host ms for the device must be that sum
 // within a sane error, never more than the cell's whole run. The cells mix one long op (a sum over
 // 64 MiB) with many tiny ones: a sample of one op in 16 scaled up would count the long one 16×.
+// A heavy op with a tiny input (a tile to 16 MiB) in a loop of tiny ones breaks any sample taken by
+// position: where the sample lands on it, it counts 16×; one slot later, never.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { streamText } from '../support/exchange';
@@ -18,7 +20,7 @@ describe('inline report: host op time', () => {
   const kernel = useReportKernel();
 
   test('setup: cpu current, 64 MiB of values and a scalar', async () => {
-    await runOk(kernel(), '%device cpu\nconst big = tf.randomNormal([16 * 1024 * 1024]);\nconst one = tf.scalar(1);\nawait big.data();\n0');
+    await runOk(kernel(), '%device cpu\nconst big = tf.randomNormal([16 * 1024 * 1024]);\nconst one = tf.scalar(1);\nconst small = tf.tensor1d([1, 2, 3, 4]);\nawait big.data();\n0');
   });
 
   const cases: [string, string][] = [
@@ -33,6 +35,11 @@ describe('inline report: host op time', () => {
       'for (let i = 0; i < 48; i++) { const t0 = performance.now(); const r = i % 16 === 0 ? tf.add(big, big) : tf.add(one, one); measured2 += performance.now() - t0; r.dispose(); }',
       'const measured = measured2;',
     ].join('\n')],
+    ...[1, 2].map((slot): [string, string] => [`a tile of a 16 B tensor to 16 MiB in slot ${slot} of every 16 ops, tiny ones between`, [
+      `let measured${slot + 2} = 0;`,
+      `for (let i = 0; i < 64; i++) { const t0 = performance.now(); const r = i % 16 === ${slot} ? tf.tile(small, [1024 * 1024]) : tf.add(one, one); measured${slot + 2} += performance.now() - t0; r.dispose(); }`,
+      `const measured = measured${slot + 2};`,
+    ].join('\n')]),
   ];
   for (const [what, code] of cases) {
     test(`${what}: the report's cpu host ms is the cell's own sum (±20%), and no more than the cell's own run`, async () => {

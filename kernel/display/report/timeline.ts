@@ -13,6 +13,20 @@ const LEFT = 64;
 const RIGHT = 12;
 const TOP = 16;
 
+/** Narrower bars than this are drawn this wide, fainter by as much. */
+const MIN_BAR_PX = 1;
+
+/**
+ * A busy span as drawn: its true width, or, where that is under a pixel, one pixel whose opacity is
+ * cut in proportion, so the ink a lane holds stays in proportion to its busy time. Widened to full
+ * opacity, 392 spans of 1.4 ms drew a GPU busy over 5.2 s of a 7 s cell whose busy time was 548 ms.
+ */
+export function visibleBar(from: number, to: number, opacity: number): { x: string; width: string; opacity: string } {
+  const width = Math.max(to - from, 0);
+  if (width >= MIN_BAR_PX) return { x: from.toFixed(2), width: width.toFixed(2), opacity: String(opacity) };
+  return { x: from.toFixed(2), width: MIN_BAR_PX.toFixed(2), opacity: (opacity * width / MIN_BAR_PX).toFixed(3) };
+}
+
 export function reportTimeline(report: CellReport): string {
   const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu?.spans.length ?? 0) > 0
     || report.transfers.some((t) => t.from === use.device || t.to === use.device));
@@ -30,12 +44,12 @@ export function reportTimeline(report: CellReport): string {
     // With the GPU's own busy time known, the host's dispatch spans are a thin strip under it.
     const hostHeight = use.gpu ? 3 : 12;
     for (const [start, end] of use.spans) {
-      const width = Math.max(1.5, x(end) - x(start));
-      parts.push(`<rect class="tsgpu-host-span" x="${x(start).toFixed(1)}" y="${y(lane) + (use.gpu ? 7 : -6)}" width="${width.toFixed(1)}" height="${hostHeight}" fill="#4c9be8" fill-opacity="0.45"><title>${escapeHtml(use.device)} ops dispatched by the host ${durationText(end - start)}</title></rect>`);
+      const bar = visibleBar(x(start), x(end), 0.45);
+      parts.push(`<rect class="tsgpu-host-span" x="${bar.x}" y="${y(lane) + (use.gpu ? 7 : -6)}" width="${bar.width}" height="${hostHeight}" fill="#4c9be8" fill-opacity="${bar.opacity}"><title>${escapeHtml(use.device)} ops dispatched by the host ${durationText(end - start)}</title></rect>`);
     }
     for (const [start, end] of gpuSpans) {
-      const width = Math.max(1, x(end) - x(start));
-      parts.push(`<rect class="tsgpu-gpu-span" x="${x(start).toFixed(1)}" y="${y(lane) - 6}" width="${width.toFixed(1)}" height="12" fill="#7a5cd6" fill-opacity="0.75"><title>${escapeHtml(use.device)} GPU busy ${durationText(end - start)}</title></rect>`);
+      const bar = visibleBar(x(start), x(end), 0.75);
+      parts.push(`<rect class="tsgpu-gpu-span" x="${bar.x}" y="${y(lane) - 6}" width="${bar.width}" height="12" fill="#7a5cd6" fill-opacity="${bar.opacity}"><title>${escapeHtml(use.device)} GPU busy ${durationText(end - start)}</title></rect>`);
     }
   });
   report.transfers.forEach((transfer, index) => {
