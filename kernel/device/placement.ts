@@ -76,7 +76,6 @@ export interface DeviceActivity {
   hostOps: number;
   /** Host time of every op, each timed for itself. */
   timedMs: number;
-  timedOps: number;
   /** Busy spans as flat [start, end, start, end…] in performance.now() ms, merged when close. */
   spans: number[];
   /** Ops by kernel name, kept only while %placement is on; those in hostOps are in hostKernels instead. */
@@ -298,14 +297,13 @@ export class Placement {
   }
 
   private activityOf(device: string): DeviceActivity {
-    const created: DeviceActivity = { ops: 0, hostOps: 0, timedMs: 0, timedOps: 0, spans: [], kernels: this.logKernels ? new Map() : null, hostKernels: this.logKernels ? new Map() : null };
+    const created: DeviceActivity = { ops: 0, hostOps: 0, timedMs: 0, spans: [], kernels: this.logKernels ? new Map() : null, hostKernels: this.logKernels ? new Map() : null };
     this.activity[device] = created;
     return created;
   }
 
   private timed(activity: DeviceActivity, started: number, ended: number): void {
     activity.timedMs += ended - started;
-    activity.timedOps++;
     const spans = activity.spans;
     if (spans.length > 0 && started - spans[spans.length - 1]! < SPAN_GAP_MS) spans[spans.length - 1] = ended;
     else if (spans.length < MAX_SPANS * 2) spans.push(started, ended);
