@@ -173,6 +173,11 @@ export class KernelCore {
     try {
       for (let message = this.shellQueue.shift(); message; message = this.shellQueue.shift()) {
         await this.dispatch('shell', message);
+        // One turn of the event loop before the next queued request: an interrupt_request a client
+        // sent before that request reaches its own socket's reader then, and finds no cell running,
+        // rather than the queued cell it was never meant for (control and shell are read apart, and
+        // a cell that ended within ms of the interrupt being sent left the next one current).
+        if (this.shellQueue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.shellRunning = false;
