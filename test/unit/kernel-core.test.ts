@@ -45,7 +45,10 @@ function setup() {
   return { sent, interpreter, control, core, request };
 }
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
+/** Lets queued requests run: the core gives the event loop one turn before each queued shell request. */
+const settle = async (): Promise<void> => {
+  for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
 const about = (sent: Sent[], request: Message) => sent.filter((s) => (s.message.parent_header as { msg_id?: string }).msg_id === request.header.msg_id);
 const shape = (list: Sent[]) => list.map(({ channel, message }) => `${channel}:${message.header.msg_type}${message.header.msg_type === 'status' ? `:${message.content['execution_state']}` : ''}`);
 
