@@ -7,6 +7,7 @@ import { log } from '../log';
 import {
   type Channel, type JsonObject, type Message, type Outgoing, type Session, makeBroadcast, makeReply, replyType,
 } from '../protocol/messages';
+import { sentBefore } from '../protocol/sent-order';
 import { executeRequest } from './handlers/execute';
 import { historyRequest } from './handlers/history';
 import { completeRequest, inspectRequest, isCompleteRequest } from './handlers/introspection';
@@ -53,7 +54,15 @@ const handlers: Record<string, Handler> = {
   },
   comm_msg: async () => null,
   comm_close: async () => null,
-  interrupt_request: async (_context, core) => {
+  interrupt_request: async (context, core) => {
+    const running = core.runningExecuteRequest();
+    if (running && sentBefore(context.request, running)) {
+      // Its client sent it before asking for the cell running now: it was meant for an earlier
+      // cell, which has ended. Stopping this one would stop a cell nobody asked to stop.
+      log('interrupt_request: sent before the running cell was requested (its client\'s dates say so); '
+        + 'the cell it was meant for has ended, nothing is stopped');
+      return { status: 'ok' };
+    }
     core.processControl.interrupt();
     return { status: 'ok' };
   },
@@ -111,6 +120,11 @@ export class KernelCore {
       this.pendingInput?.reject(new Error('the cell ended before input arrived'));
       this.pendingInput = null;
     }
+  }
+
+  /** The execute_request whose cell is running now, if any. */
+  runningExecuteRequest(): Message | null {
+    return this.runningExecute;
   }
 
   /** input_request on stdin to the client that sent the running execute_request. */

@@ -296,7 +296,9 @@ export class Findings {
   }
 
   assertNone(context = ''): void {
-    assert.deepEqual(this.failures, [], `${this.failures.length} expectation(s) failed${context === '' ? '' : `\n${context}`}`);
+    // The failures lead the message: a CI log cuts long messages, and the context comes last.
+    assert.ok(this.failures.length === 0,
+      `${this.failures.length} expectation(s) failed:\n- ${this.failures.join('\n- ')}${context === '' ? '' : `\n${context}`}`);
   }
 }
 

@@ -69,6 +69,11 @@ export class KernelClient {
   private readonly sendQueues = new Map<RequestChannel, Promise<unknown>>();
   private seq = 0;
   private closed = false;
+  /**
+   * Fraction digits of header dates: 3 as VS Code and JupyterLab stamp them, 6 as jupyter_client
+   * (nbclient, papermill, the console) does.
+   */
+  dateDigits: 3 | 6 = 3;
 
   constructor(
     readonly info: ConnectionInfo,
@@ -104,7 +109,7 @@ export class KernelClient {
         msg_id: randomUUID(),
         session: this.session,
         username: 'tsgpu-protocol-test',
-        date: new Date().toISOString(),
+        date: this.dateDigits === 6 ? microsecondDate() : new Date().toISOString(),
         msg_type: msgType,
         version: '5.3',
       },
@@ -318,6 +323,14 @@ export class KernelClient {
     pending?.accept(msg);
     for (const listener of [...this.listeners]) listener(msg);
   }
+}
+
+/** Now as an ISO date with microseconds, from the monotonic clock so dates never go back. */
+function microsecondDate(): string {
+  const now = performance.timeOrigin + performance.now();
+  const wholeMs = Math.floor(now);
+  const micros = Math.floor((now - wholeMs) * 1000);
+  return new Date(wholeMs).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
 }
 
 export interface StartOptions {

@@ -126,6 +126,28 @@ test('control requests are answered while a shell cell is still running', async 
   interpreter.release();
 });
 
+test('an interrupt its client sent before the running cell\'s request stops nothing; one sent after, or unordered, stops the cell', async () => {
+  const { core, request, interpreter, control } = setup();
+  const stamped = (message: Message, date: string, session = message.header.session): Message => (
+    { ...message, header: { ...message.header, date, session } });
+  core.receive('shell', stamped(request('execute_request', { code: 'wait' }), '2026-12-02T10:00:00.000500Z'));
+  await settle();
+  // One client's dates, microseconds apart: the interrupt came first, so it was for an earlier cell.
+  core.receive('control', stamped(request('interrupt_request'), '2026-12-02T10:00:00.000400Z'));
+  await settle();
+  assert.equal(control.interrupts, 0, 'an interrupt sent before the running cell was asked for stopped it');
+  core.receive('control', stamped(request('interrupt_request'), '2026-12-02T10:00:00.000600Z'));
+  await settle();
+  assert.equal(control.interrupts, 1, 'an interrupt sent after the running cell was asked for did not stop it');
+  // Milliseconds only, as VS Code stamps: in one millisecond the order is unknown, so it stops the cell.
+  core.receive('control', stamped(request('interrupt_request'), '2026-12-02T10:00:00.000Z'));
+  // Another session (JupyterLab's server sends interrupts from its own) has another clock: no order.
+  core.receive('control', stamped(request('interrupt_request'), '2026-12-02T09:00:00.000Z', 'another-client'));
+  await settle();
+  assert.equal(control.interrupts, 3);
+  interpreter.release();
+});
+
 test('an unknown comm target is answered with comm_close on iopub; comm_info lists no comms', async () => {
   const { sent, core, request } = setup();
   core.receive('shell', request('comm_open', { comm_id: 'c1', target_name: 'nope', data: {} }));
