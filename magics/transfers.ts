@@ -1,11 +1,11 @@
+import type { FoldedMoves, TransferRecord } from '../kernel/device/device-control';
 import { formatBytes, textTable } from './format';
+import { type Magic, MagicError } from './registry';
 
 /** The ledger is exact: bytes as counted, with a readable size beside large ones. */
 function exactBytes(bytes: number): string {
   return bytes < 1024 * 1024 ? `${bytes} B` : `${bytes} B (${formatBytes(bytes)})`;
 }
-import type { FoldedMoves, TransferRecord } from '../kernel/device/device-control';
-import { type Magic, MagicError } from './registry';
 
 /** Moves between two GPUs went through the host: each one's legs, one line per move (the newest 20). */
 function viaHost(moves: readonly TransferRecord[]): string {
