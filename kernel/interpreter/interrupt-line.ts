@@ -12,8 +12,10 @@
 // - the start of a run no longer leaves SIGINT at its default (see hideSigintListeners).
 // Each check is Dekker-style: a side writes its own slot, then reads the other's, so at least one
 // of them sees the other (Atomics are sequentially consistent). A SIGINT from outside the kernel
-// can still land in the µs before a run's watchdog starts (Node's listener takes it and the cell
-// runs on) or as a run ends (Node keeps it for the next run): nothing tells those from others.
+// can still land after the event loop last looked at signals and before a run's watchdog installs
+// its handler (Node's listener takes it and the cell runs on; Node creates the watchdog's thread
+// for each run, so on loaded cores this lasts ms), or as a run ends (Node keeps it for the next
+// run): nothing tells those from others.
 import vm from 'node:vm';
 
 const CURRENT = 0; // the execute call the protocol worker has started and not yet seen end (0: none)
