@@ -474,7 +474,7 @@ export class Placement {
     // An op is timed whole, from tfjs's op wrapper opening its scope to its closing it. Scopes
     // inside a timed op (its inner ops, tidy) cost one comparison each.
     engine.startScope = function startScope(name) {
-      if (placement.timingDepth !== 0 || name === undefined || !name.endsWith(OP_SCOPE_SUFFIX)) {
+      if (placement.timingDepth !== 0 || typeof name !== 'string' || !name.endsWith(OP_SCOPE_SUFFIX)) {
         proto.startScope.call(this, name);
         return;
       }
