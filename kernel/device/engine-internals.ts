@@ -56,6 +56,10 @@ export interface EngineLike {
     /** The innermost scope: a tfjs op's is named `<op>__op` (tidy's are the user's names). */
     activeScope: { name: string } | null;
   };
+  /** Opens a scope; tfjs's op wrapper opens one named `<op>__op` around each op (tfjs-layers passes null for unnamed ones). */
+  startScope(name?: string | null): void;
+  /** Closes the innermost scope, disposing its tensors but those in `result`. */
+  endScope(result?: unknown): void;
   runKernel(kernelName: string, inputs: Record<string, TensorLike | undefined> | TensorLike[], attrs: unknown): unknown;
   moveData(backend: BackendLike, dataId: DataId): void;
   /** Async read through the owning backend; a GPU backend keeps the values as a host copy. */

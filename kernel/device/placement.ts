@@ -74,7 +74,11 @@ export interface DeviceActivity {
    * few kernels (Range). The tensors stay the GPU's; their values stay in host memory.
    */
   hostOps: number;
-  /** Host time of every op, each timed for itself. */
+  /**
+   * Host time of every op, each timed for itself, as tfjs runs it: from the op's call to its
+   * return (tfjs's own work around the kernel included), or the kernel alone where it ran outside
+   * an op.
+   */
   timedMs: number;
   /** Busy spans as flat [start, end, start, end…] in performance.now() ms, merged when close. */
   spans: number[];
@@ -93,6 +97,14 @@ function moveCount(from: Map<string, number> | null, to: Map<string, number> | n
 }
 
 /*
+ * What is timed is the op as tfjs runs it: its scope (`<name>__op`, opened by tfjs's op wrapper
+ * before it converts the arguments, closed after it has disposed the op's intermediate tensors),
+ * with every kernel in it. Timing the kernel call alone left out tfjs's work around it: 10,000
+ * tiny muls on cpu showed 28 ms of host time where the cell timed 169 ms around its own calls.
+ * A kernel run outside any op (by a library, or tfjs itself) is timed alone. Nested ops and
+ * kernels are inside the outer one's time and not timed again; one whose kernels run on two
+ * devices gives each device the time from its kernel's start until the next device's.
+ *
  * Every op is timed, tiny host ops too, at two performance.now() calls (~0.1–0.2 µs) each. Sampling
  * them (one in 16, scaled up) was cheaper but untrue: a counter-based sample lands on the same op of
  * a repeating loop, so a 16 ms tile among 15 tiny adds claimed 10,871 ms of host time in a 2.4 s cell,
@@ -100,6 +112,8 @@ function moveCount(from: Map<string, number> | null, to: Map<string, number> | n
  * a 60×60 matMul) from a light one.
  */
 const NO_EXTRA = { waitMs: 0, copyMs: 0, waits: [] as MoveWait[] };
+/** tfjs's op wrapper names each op's scope `<op>__op` (tfjs-core ops/operation.js, OP_SCOPE_SUFFIX). */
+const OP_SCOPE_SUFFIX = '__op';
 /** Ops closer than this join one busy span on the timeline. */
 const SPAN_GAP_MS = 2;
 const MAX_SPANS = 400;
@@ -208,6 +222,13 @@ export class Placement {
   ownsOp: () => boolean = () => true;
   private strayActivity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
   private inStray = false;
+  /** Ops and kernels running inside the one being timed, itself included: 0 when none runs. */
+  private timingDepth = 0;
+  /** The open part of the timed op: since when, and whose time it is (null until its first kernel says). */
+  private segmentStart = 0;
+  private segmentActivity: DeviceActivity | null = null;
+  /** tfjs's scope of the op being timed: its endScope ends the timing. */
+  private opScope: object | null = null;
   /**
    * GPU buffers made from host values that tfjs-backend-webgpu has not uploaded yet (it does so
    * inside the first op that uses them), with where each was made.
@@ -270,6 +291,11 @@ export class Placement {
   }
 
   takeActivity(): Record<string, DeviceActivity> {
+    // Ops are synchronous, so none runs when a cell starts or ends; one that an interrupt stopped
+    // (the script terminated, no finally ran) left its timing open.
+    this.timingDepth = 0;
+    this.opScope = null;
+    this.segmentActivity = null;
     const activity = this.activity;
     this.activity = Object.create(null) as Record<string, DeviceActivity>;
     return activity;
@@ -308,6 +334,33 @@ export class Placement {
     if (spans.length > 0 && started - spans[spans.length - 1]! < SPAN_GAP_MS) spans[spans.length - 1] = ended;
     else if (spans.length < MAX_SPANS * 2) spans.push(started, ended);
     else spans[spans.length - 1] = ended;
+  }
+
+  /** An op or kernel begins: the outermost one opens the timing, one inside it runs on inside its time. */
+  private beginTiming(activity: DeviceActivity | null): void {
+    if (this.timingDepth++ === 0) {
+      this.segmentStart = performance.now();
+      this.segmentActivity = activity;
+    } else if (activity !== null && activity !== this.segmentActivity) this.switchSegment(activity);
+  }
+
+  /** A kernel inside the timed op runs for another device (or is the op's first): its time is that device's from now. */
+  private switchSegment(activity: DeviceActivity): void {
+    const previous = this.segmentActivity;
+    this.segmentActivity = activity;
+    if (previous === null) return;
+    const now = performance.now();
+    this.timed(previous, this.segmentStart, now);
+    this.segmentStart = now;
+  }
+
+  /** The op or kernel ends: the outermost one closes the timing. An op that ran no kernel is on no device, and not counted. */
+  private endTiming(): void {
+    if (--this.timingDepth > 0) return;
+    this.timingDepth = 0;
+    const activity = this.segmentActivity;
+    this.segmentActivity = null;
+    if (activity !== null) this.timed(activity, this.segmentStart, performance.now());
   }
 
   /**
@@ -392,7 +445,7 @@ export class Placement {
       const onHost = target === wasm || target === cpu;
       // targetOf saw every input's size: the inputs are looked at again only when one may be too big to bind.
       if (!onHost && placement.largestInput > (placement.bindingLimits.get(device) ?? Infinity)) placement.checkBufferLimit(kernelName, device, inputs);
-      const started = performance.now();
+      placement.beginTiming(activity);
       const webGpu = onHost ? null : webGpuOf(target);
       // A GPU op refused for its buffer size may have taken references on its inputs: kept to put back.
       const references = webGpu === null ? null : inputReferences(webGpu, inputs);
@@ -409,13 +462,38 @@ export class Placement {
         throw error;
       } finally {
         if (profiler !== null) profiler.end(result, forwarded);
+        placement.endTiming();
       }
       if (forwarded) {
         activity.hostOps++;
         moveCount(activity.kernels, activity.hostKernels, kernelName);
       }
-      placement.timed(activity, started, performance.now());
       return result;
+    };
+
+    // An op is timed whole, from tfjs's op wrapper opening its scope to its closing it. Scopes
+    // inside a timed op (its inner ops, tidy) cost one comparison each.
+    engine.startScope = function startScope(name) {
+      if (placement.timingDepth !== 0 || typeof name !== 'string' || !name.endsWith(OP_SCOPE_SUFFIX)) {
+        proto.startScope.call(this, name);
+        return;
+      }
+      placement.beginTiming(null);
+      proto.startScope.call(this, name);
+      placement.opScope = this.state.activeScope;
+    };
+
+    engine.endScope = function endScope(result) {
+      if (placement.opScope === null || this.state.activeScope !== placement.opScope) {
+        proto.endScope.call(this, result);
+        return;
+      }
+      placement.opScope = null;
+      try {
+        proto.endScope.call(this, result);
+      } finally {
+        placement.endTiming();
+      }
     };
 
     // tf.variable() and Variable.assign() would pull their data to the current backend.

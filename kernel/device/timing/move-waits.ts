@@ -14,6 +14,8 @@ import type { Fence, QueueWait } from './queue-wait';
 
 /** What the cell-end split needs, kept off the waits themselves (they go into the report as they are). */
 const fencesOf = new WeakMap<MoveWait, Fence[]>();
+/** Waits that began with work of their own cell queued (its submits not seen finished). */
+const ownQueued = new WeakSet<MoveWait>();
 /** A copy seen late: a host-busy wait of 0 ms that stands for the time, found once the copies' GPU times are in. */
 const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }>();
 
@@ -28,6 +30,7 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
   if (queued.ms > 0.001) {
     const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms, device, earlierCells: queued.cells.filter((other) => other < cell) };
     fencesOf.set(gpuWork, queued.fences);
+    if (queued.cells.includes(cell)) ownQueued.add(gpuWork);
     waits.push(gpuWork);
   }
   const setupAway = notes?.setupAway.flatMap((one) => awaySpans(one)) ?? [];
@@ -108,10 +111,26 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   const earlier = intervals.filter((interval) => interval.cell < cell && onGpu.some(([from, to]) => interval.start < to && interval.end > from));
   const earlierDone = lastEnd(earlier);
   hostMs = Math.min(hostMs, wait.ms);
-  const earlierMs = Math.min(wait.ms - hostMs, onGpu.reduce((sum, [from, to]) => sum + Math.max(0, Math.min(to, earlierDone) - from), 0));
-  const laterMs = wait.ms - hostMs - earlierMs;
+  let earlierMs = Math.min(wait.ms - hostMs, onGpu.reduce((sum, [from, to]) => sum + Math.max(0, Math.min(to, earlierDone) - from), 0));
+  let laterMs = wait.ms - hostMs - earlierMs;
+  let earlierCells = [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b);
+  // The rest is this cell's work only where the cell had work queued when the wait began, or some
+  // of its work ran in the wait. Else it is the time the fence took to be seen ended after the
+  // earlier cells' work (or after the GPU had finished it unseen): a wait for that work, which the
+  // wait would have skipped without it. A read in a cell that ran no op showed ~1–2 ms of GPU work
+  // of the cell's own.
+  const ownWork = ownQueued.has(wait) || fences.some((fence) => intervals.some((interval) => interval.cell >= cell && interval.submit > 0 && interval.submit <= fence.submitted
+    && interval.start < fence.end && interval.end > fence.start));
+  if (!ownWork && laterMs > 0) {
+    const waitedFor = earlierCells.length > 0 ? earlierCells : wait.earlierCells;
+    if (waitedFor.length > 0) {
+      earlierMs += laterMs;
+      laterMs = 0;
+      earlierCells = waitedFor;
+    }
+  }
   const parts: MoveWait[] = [];
-  if (earlierMs > 0.001) parts.push({ ...wait, ms: earlierMs, earlierCells: [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b) });
+  if (earlierMs > 0.001) parts.push({ ...wait, ms: earlierMs, earlierCells });
   if (laterMs > 0.001) parts.push({ ...wait, ms: laterMs, earlierCells: [] });
   if (hostMs > 0.001) parts.push({ cause: 'host-busy', ms: hostMs, device: wait.device, earlierCells: [] });
   return parts;

@@ -41,7 +41,7 @@ export interface DeviceUse {
    * when its inputs are small and still in host arrays: WEBGPU_CPU_FORWARD). 0 for the host.
    */
   hostOps: number;
-  /** Host time spent in this device's ops (sampled on the host; GPU work itself runs on after dispatch). */
+  /** Host time spent in this device's ops, each timed whole as tfjs runs it (GPU work itself runs on after the op returns). */
   opMs: number;
   /** Busy spans in ms since the cell started. */
   spans: [number, number][];
