@@ -13,6 +13,7 @@ import { closeInterruptedScopes } from './interrupted-engine';
 import { MemoryControl } from './memory-control';
 import { type MoveEvent, Placement } from './placement';
 import { OpProfiler } from './profile/op-profiler';
+import { MoveCall } from './timing/move-call';
 import { ReadyBackends } from './ready-backends';
 import { DeviceRegistry } from './registry';
 import { StrayWork } from './stray-work';
@@ -280,8 +281,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.placement.deviceOfTensor(tensor) ?? 'disposed';
   }
 
-  move(tensor: TensorLike, device: string, operation: string): Promise<void> {
-    return this.moves.move(tensor, device, operation);
+  moveCall(): MoveCall {
+    // Watched (the cell's code told apart from the set-up's) only while a GPU may still be set up.
+    return new MoveCall(!this.registry.discovered || this.registry.names().some((name) => name !== 'cpu' && !this.backends.isReady(name)));
+  }
+
+  move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
+    return this.moves.move(tensor, device, operation, call);
   }
 
   read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
