@@ -59,6 +59,11 @@ function unwatch(call: MoveCall): void {
   }
 }
 
+/** Calls being watched now (0 once every watched move has settled: the hooks are off). */
+export function watchedCalls(): number {
+  return watched.size;
+}
+
 /** One user call of a move, from the moment it was made. */
 export class MoveCall {
   readonly calledAt = performance.now();
@@ -72,9 +77,13 @@ export class MoveCall {
     if (setUpAhead) watch(this);
   }
 
-  /** Runs the move's own code (promises it makes are the move's). */
-  run<T>(move: () => T): T {
-    return this.watching ? ownCode.run(true, move) : move();
+  /** Runs the move's own code (promises it makes are the move's); the watch ends with it, whatever its outcome (a device name that does not resolve). */
+  async run<T>(move: () => Promise<T>): Promise<T> {
+    try {
+      return await (this.watching ? ownCode.run(true, move) : move());
+    } finally {
+      this.finish();
+    }
   }
 
   /** The caller's synchronous run, which made the call, went on until `at`: its own code, not the move's. */
