@@ -281,9 +281,17 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.placement.deviceOfTensor(tensor) ?? 'disposed';
   }
 
-  moveCall(): MoveCall {
-    // Watched (the cell's code told apart from the set-up's) only while a GPU may still be set up.
-    return new MoveCall(!this.registry.discovered || this.registry.names().some((name) => name !== 'cpu' && !this.backends.isReady(name)));
+  moveCall(device: unknown): MoveCall {
+    // Watched (the cell's code told apart from the set-up's) only where the move may set its GPU up.
+    return new MoveCall(!this.registry.discovered || this.mayNeedSetUp(device));
+  }
+
+  private mayNeedSetUp(device: unknown): boolean {
+    try {
+      return !this.backends.isReady(this.registry.resolve(device as string));
+    } catch {
+      return false; // no such device: the move fails before it sets anything up
+    }
   }
 
   move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {

@@ -17,8 +17,8 @@ export interface TensorMover {
   /** Canonical device name for what the user wrote (throws DeviceError listing the devices). */
   resolve(name: string): Promise<string>;
   deviceOf(tensor: TensorLike): string;
-  /** The user's call of a move, made now: the move is timed from it. */
-  moveCall(): MoveCall;
+  /** The user's call of a move to `device` (as the user named it), made now: the move is timed from it. */
+  moveCall(device: unknown): MoveCall;
   /** Moves the tensor's data to `device` (in place: tfjs moves, the Tensor object stays); `call`: the user's call it is for. */
   move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void>;
   /** Runs `run` with `device` as the device new tensors are made on, then restores the current one. */
@@ -114,21 +114,21 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   });
   // Each move is timed from the call: code the cell runs before the move gets going holds it up.
   proto['to'] = tracked(mover, 'to', function to(this: TensorLike, device: string) {
-    const call = mover.moveCall();
+    const call = mover.moveCall(device);
     return call.run(async () => {
       await mover.move(this, await mover.resolve(device), 'to', call);
       return this;
     });
   });
   proto['cuda'] = tracked(mover, 'cuda', function cuda(this: TensorLike, index = 0) {
-    const call = mover.moveCall();
+    const call = mover.moveCall(`gpu:${index}`);
     return call.run(async () => {
       await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda', call);
       return this;
     });
   });
   proto['cpu'] = tracked(mover, 'cpu', function cpu(this: TensorLike) {
-    const call = mover.moveCall();
+    const call = mover.moveCall('cpu');
     return call.run(async () => {
       await mover.move(this, 'cpu', 'cpu', call);
       return this;
