@@ -66,7 +66,8 @@ export class TensorMoves {
     if (from === device) return;
     // A first move sets its GPU up first: timed with the move, as its wait.
     const calledAt = call?.calledAt ?? performance.now();
-    const firstUse = !this.parts.backends.isReady(device);
+    // The host's backend is there from the start: only a GPU is set up on the way.
+    const firstUse = device.startsWith('gpu:') && !this.parts.backends.isReady(device);
     const ready = this.parts.backends.of(device);
     // Up to here the set-up ran on the thread; after, the thread may be the cell's.
     const yieldedAt = performance.now();
@@ -89,7 +90,7 @@ export class TensorMoves {
     }
     const source = engine.registry[registry.backendName(from)];
     if (fromGpu && !toGpu && isWasmBackend(backend) && source && isWebGpuBackend(source) && transferEngine.readsFromGpu(tensor.dataId)) {
-      await this.timedMove(info, from, device, from, operation, (progress) => transferEngine.download(tensor.dataId, backend, progress));
+      await this.timedMove(info, from, device, from, operation, (progress) => transferEngine.download(tensor.dataId, backend, progress), setUp);
       return;
     }
     if (toGpu && fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {

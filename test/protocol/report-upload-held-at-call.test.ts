@@ -17,9 +17,9 @@ function measuredIn(stdout: string): { callToDone: number; busy: number } {
 
 const LOOP_MS = 400;
 
-/** `yieldFirst`: `await null` between the call and the loop (else the loop follows the call at once). */
-const HELD = (name: string, yieldFirst: boolean): string => [
-  `{ const t0 = performance.now(); const p = ${name}.to('gpu:0');${yieldFirst ? ' await null;' : ''}`,
+/** `ticks`: how many `await null` lie between the call and the loop (0: the loop follows the call at once). */
+const HELD = (call: string, ticks: number): string => [
+  `{ const t0 = performance.now(); const p = ${call};${' await null;'.repeat(ticks)}`,
   `const tb = performance.now(); const end = Date.now() + ${LOOP_MS}; while (Date.now() < end) {} const t1 = performance.now(); await p; const t2 = performance.now();`,
   'console.log(`measured ${JSON.stringify({ callToDone: t2 - t0, busy: t1 - tb })}`); }',
 ].join('\n');
@@ -28,19 +28,25 @@ describe('inline report: an upload held by the cell\'s code before it gets going
   const kernel = useReportKernel();
 
   test('setup: cpu current, 16 MiB host tensors, gpu:0 not used yet', async () => {
-    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data();\n0');
+    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2, 3, 4].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data();\n0');
   });
 
+  // Two awaits park a later upload where it waits for the GPU's queued work (none): an await
+  // that ends at once unless the thread is elsewhere. A move back (x.cpu()) is timed the same way.
   const cases = [
-    ['the first upload (gpu:0 set up by it), `await null` then a loop', 'U[0]', true, true],
-    ['a later upload, `await null` then a loop', 'U[1]', true, false],
-    ['a later upload, a loop right after the call', 'U[2]', false, false],
+    ['the first upload (gpu:0 set up by it), `await null` then a loop', "U[0].to('gpu:0')", 1, true, 'H2D'],
+    ['a later upload, `await null` then a loop', "U[1].to('gpu:0')", 1, false, 'H2D'],
+    ['a later upload, a loop right after the call', "U[2].to('gpu:0')", 0, false, 'H2D'],
+    ['a later upload, two `await null` then a loop', "U[3].to('gpu:0')", 2, false, 'H2D'],
+    ['a move back to the host, a loop right after the call', 'U[4].cpu()', 0, false, 'D2H'],
   ] as const;
-  for (const [what, name, yieldFirst, firstUse] of cases) {
+  for (const [what, call, ticks, firstUse, direction] of cases) {
     test(`${what}: the loop's time is host busy and in the move's time`, async () => {
-      const exchange = await runOk(kernel(), HELD(name, yieldFirst));
+      // Its tensor on gpu:0, and the readback's staging buffers made (by a move back of its own).
+      if (direction === 'D2H') await runOk(kernel(), "await U[4].to('gpu:0'); await U[0].cpu(); 0");
+      const exchange = await runOk(kernel(), HELD(call, ticks));
       const { callToDone, busy } = measuredIn(streamText(exchange, 'stdout'));
-      const moves = theReport(exchange).meta.transfers.filter((move) => move.direction === 'H2D');
+      const moves = theReport(exchange).meta.transfers.filter((move) => move.direction === direction);
       assert.equal(moves.length, 1, JSON.stringify(moves));
       const move = moves[0]!;
       const ms = move.waitMs + move.copyMs;
@@ -57,7 +63,7 @@ describe('inline report: an upload held by the cell\'s code before it gets going
         assert.ok(setUp > 0, `the first upload set gpu:0 up, and the report names no set-up: ${line}`);
         assert.match(line ?? '', / gpu:0 set-up \(first use\)/, 'the set-up is worded as the GPU\'s set-up, not staging\'s alone');
       } else {
-        assert.equal(setUp, 0, `a later upload has no set-up to wait for: ${line}`);
+        assert.equal(setUp, 0, `a later move has no set-up to wait for: ${line}`);
       }
     });
   }

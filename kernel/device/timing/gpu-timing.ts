@@ -8,7 +8,7 @@ import { notingMove, type StampCopy } from '../transfer/move-notes';
 import { awayBeforeNow, awaySpans, type Span } from './host-away';
 import { waitsFromCall } from './move-call';
 import { moveWaits } from './move-waits';
-import { queuedWorkDone, waitForQueuedWork } from './queue-wait';
+import { heldAround, queuedWorkDone, waitForQueuedWork } from './queue-wait';
 
 /** Waits after the first, at most, for work the cell queued while a move waited its turn. */
 const MAX_REWAITS = 8;
@@ -117,6 +117,7 @@ export class GpuTiming {
     }
     const clock = this.clocks.get(device);
     const submits = this.submits.get(device);
+    const entered = performance.now();
     let queued = await waitForQueuedWork(gpu, clock, submits);
     // The cell runs on while this move waits its turn (`const p = x.data();` then more ops, then
     // `await p`), and the copy is submitted behind whatever it recorded or submitted meanwhile:
@@ -126,6 +127,7 @@ export class GpuTiming {
       const more = await waitForQueuedWork(gpu, clock, submits);
       queued = { ms: queued.ms + more.ms, cells: [...new Set([...queued.cells, ...more.cells])], fences: [...queued.fences, ...more.fences] };
     }
+    queued = heldAround(queued, entered);
     const started = performance.now();
     // The copy starts after this move's first await, once the cell's code has yielded; but the
     // cell's code runs on after its own next await (`const p = x.to('gpu:0'); await tick;` then a
