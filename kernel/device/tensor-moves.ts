@@ -10,7 +10,7 @@ import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
 import type { GpuTiming, MoveSetUp, MoveTiming } from './timing/gpu-timing';
-import type { MoveCall } from './timing/move-call';
+import { type MoveCall, waitsFromCall } from './timing/move-call';
 import { GpuToGpuLegFailed, GpuToGpuStopped, moveBetweenGpus } from './transfer/gpu-to-gpu';
 import { isWasmBackend, isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
 import { SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
@@ -136,10 +136,18 @@ export class TensorMoves {
     if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
       // A small upload is one queue.writeBuffer, which takes the bytes at once and needs no wait:
       // waiting for queued GPU work first, only to time it, made a per-sample upload loop wait on
-      // every step. Its ms is the write; the GPU applies it in queue order.
+      // every step. Its ms is the write; the GPU applies it in queue order. The write is done
+      // before run() returns: the await after it has nothing to wait for, and the time the cell's
+      // code held it there (like the time since the call) is host busy.
+      const fromCall = setUp?.();
+      const before = fromCall === undefined ? null : waitsFromCall(gpuName, fromCall.calledAt, fromCall.firstUse, fromCall.held);
       const started = performance.now();
-      await run(() => undefined);
-      timing = { waitMs: 0, copyMs: performance.now() - started, waits: [] };
+      const written = run(() => undefined);
+      const copied = performance.now();
+      await written;
+      const held = waitsFromCall(gpuName, copied, false, []);
+      const waits = [...before?.waits ?? [], ...held?.waits ?? []];
+      timing = { waitMs: (before?.ms ?? 0) + (held?.ms ?? 0), copyMs: copied - started, waits };
     } else {
       ({ timing } = await this.parts.timing.waitThenCopy(gpuName, this.webGpuOf(gpuName), () => run((done, total) => bar.update(done, total)), setUp?.()));
     }

@@ -28,22 +28,26 @@ describe('inline report: an upload held by the cell\'s code before it gets going
   const kernel = useReportKernel();
 
   test('setup: cpu current, 16 MiB host tensors, gpu:0 not used yet', async () => {
-    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2, 3, 4].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data();\n0');
+    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2, 3, 4].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data(); const S = tf.randomNormal([4096]);\n0');
   });
 
   // Two awaits park a later upload where it waits for the GPU's queued work (none): an await
-  // that ends at once unless the thread is elsewhere. A move back (x.cpu()) is timed the same way.
+  // that ends at once unless the thread is elsewhere. A move back (x.cpu()) is timed the same way,
+  // and so is a small upload (one write, no wait for queued work).
+  // [what, the call, awaits before the loop, first use of gpu:0, direction, a cell run before]
   const cases = [
-    ['the first upload (gpu:0 set up by it), `await null` then a loop', "U[0].to('gpu:0')", 1, true, 'H2D'],
-    ['a later upload, `await null` then a loop', "U[1].to('gpu:0')", 1, false, 'H2D'],
-    ['a later upload, a loop right after the call', "U[2].to('gpu:0')", 0, false, 'H2D'],
-    ['a later upload, two `await null` then a loop', "U[3].to('gpu:0')", 2, false, 'H2D'],
-    ['a move back to the host, a loop right after the call', 'U[4].cpu()', 0, false, 'D2H'],
+    ['the first upload (gpu:0 set up by it), `await null` then a loop', "U[0].to('gpu:0')", 1, true, 'H2D', null],
+    ['a later upload, `await null` then a loop', "U[1].to('gpu:0')", 1, false, 'H2D', null],
+    ['a later upload, a loop right after the call', "U[2].to('gpu:0')", 0, false, 'H2D', null],
+    ['a later upload, two `await null` then a loop', "U[3].to('gpu:0')", 2, false, 'H2D', null],
+    // Its tensor on gpu:0, and the readback's staging buffers made (by a move back of its own).
+    ['a move back to the host, a loop right after the call', 'U[4].cpu()', 0, false, 'D2H', "await U[4].to('gpu:0'); await U[0].cpu(); 0"],
+    ['a 16 KiB upload (one write), a loop right after the call', "S.to('gpu:0')", 0, false, 'H2D', null],
+    ['a 16 KiB upload, two `await null` then a loop', "S.to('gpu:0')", 2, false, 'H2D', 'await S.cpu(); 0'],
   ] as const;
-  for (const [what, call, ticks, firstUse, direction] of cases) {
+  for (const [what, call, ticks, firstUse, direction, before] of cases) {
     test(`${what}: the loop's time is host busy and in the move's time`, async () => {
-      // Its tensor on gpu:0, and the readback's staging buffers made (by a move back of its own).
-      if (direction === 'D2H') await runOk(kernel(), "await U[4].to('gpu:0'); await U[0].cpu(); 0");
+      if (before !== null) await runOk(kernel(), before);
       const exchange = await runOk(kernel(), HELD(call, ticks));
       const { callToDone, busy } = measuredIn(streamText(exchange, 'stdout'));
       const moves = theReport(exchange).meta.transfers.filter((move) => move.direction === direction);
