@@ -13,7 +13,6 @@ import { closeInterruptedScopes } from './interrupted-engine';
 import { MemoryControl } from './memory-control';
 import { type MoveEvent, Placement } from './placement';
 import { OpProfiler } from './profile/op-profiler';
-import { MoveCall } from './timing/move-call';
 import { ReadyBackends } from './ready-backends';
 import { DeviceRegistry } from './registry';
 import { StrayWork } from './stray-work';
@@ -26,6 +25,7 @@ import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
+import { MoveCall } from './timing/move-call';
 import { splitGpuWaits } from './timing/move-waits';
 import { TransferEngine } from './transfer/transfer-engine';
 

@@ -45,6 +45,8 @@ function seenEnded(start: number, submitted: number): Fence {
  * began, fence again (bounded), and count all of it as the wait, not as the copy.
  */
 export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | undefined, submits?: { count: number }): Promise<QueueWait> {
+  // Submitting tfjs's recorded work is part of the wait for it (else heldAround took it for the thread elsewhere).
+  const started = performance.now();
   if (gpu.commandEncoder) {
     gpu.endComputePassEncoder();
     gpu.submitQueue();
@@ -52,7 +54,6 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
   if (clock?.idle) return { ms: 0, cells: [], fences: [] };
   const cells = new Set(clock?.pendingCells() ?? []);
   const fences: Fence[] = [];
-  const started = performance.now();
   for (let fence = 0; fence <= MAX_REFENCES; fence++) {
     if (fence > 0) {
       // Recorded but not submitted: the copy's own submit would carry it, so it is waited for here.
