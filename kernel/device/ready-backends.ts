@@ -30,6 +30,11 @@ export class ReadyBackends {
     return backend;
   }
 
+  /** Whether a device's backend is started and usable: a move to it sets nothing up. */
+  isReady(device: string): boolean {
+    return this.ready.has(device) && !this.registry.isLost(device);
+  }
+
   /** The backends started so far, by device. */
   entries(): IterableIterator<[string, BackendLike]> {
     return this.ready.entries();

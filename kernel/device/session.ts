@@ -25,6 +25,7 @@ import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
+import { MoveCall } from './timing/move-call';
 import { splitGpuWaits } from './timing/move-waits';
 import { TransferEngine } from './transfer/transfer-engine';
 
@@ -280,8 +281,21 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.placement.deviceOfTensor(tensor) ?? 'disposed';
   }
 
-  move(tensor: TensorLike, device: string, operation: string): Promise<void> {
-    return this.moves.move(tensor, device, operation);
+  moveCall(device: unknown): MoveCall {
+    // Watched (the cell's code told apart from the set-up's) only where the move may set its GPU up.
+    return new MoveCall(!this.registry.discovered || this.mayNeedSetUp(device));
+  }
+
+  private mayNeedSetUp(device: unknown): boolean {
+    try {
+      return !this.backends.isReady(this.registry.resolve(device as string));
+    } catch {
+      return false; // no such device: the move fails before it sets anything up
+    }
+  }
+
+  move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
+    return this.moves.move(tensor, device, operation, call);
   }
 
   read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {

@@ -10,14 +10,17 @@ import { withCallerFrames } from './call-site';
 import { plainDataError } from './model-inputs';
 import { type SummarizedModel, summarizeModel } from './model-summary';
 import type { TfCoreModule, TfLayersModule } from './tfjs';
+import type { MoveCall } from './timing/move-call';
 
 /** What the tensor API needs from the device session. */
 export interface TensorMover {
   /** Canonical device name for what the user wrote (throws DeviceError listing the devices). */
   resolve(name: string): Promise<string>;
   deviceOf(tensor: TensorLike): string;
-  /** Moves the tensor's data to `device` (in place: tfjs moves, the Tensor object stays). */
-  move(tensor: TensorLike, device: string, operation: string): Promise<void>;
+  /** The user's call of a move to `device` (as the user named it), made now: the move is timed from it. */
+  moveCall(device: unknown): MoveCall;
+  /** Moves the tensor's data to `device` (in place: tfjs moves, the Tensor object stays); `call`: the user's call it is for. */
+  move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void>;
   /** Runs `run` with `device` as the device new tensors are made on, then restores the current one. */
   runOn<T>(device: string, run: () => T): T;
   /** True when the values can be read synchronously (host tensors, GPU tensors read before). */
@@ -109,17 +112,27 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
       return mover.deviceOf(this);
     },
   });
-  proto['to'] = tracked(mover, 'to', async function to(this: TensorLike, device: string) {
-    await mover.move(this, await mover.resolve(device), 'to');
-    return this;
+  // Each move is timed from the call: code the cell runs before the move gets going holds it up.
+  proto['to'] = tracked(mover, 'to', function to(this: TensorLike, device: string) {
+    const call = mover.moveCall(device);
+    return call.run(async () => {
+      await mover.move(this, await mover.resolve(device), 'to', call);
+      return this;
+    });
   });
-  proto['cuda'] = tracked(mover, 'cuda', async function cuda(this: TensorLike, index = 0) {
-    await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda');
-    return this;
+  proto['cuda'] = tracked(mover, 'cuda', function cuda(this: TensorLike, index = 0) {
+    const call = mover.moveCall(`gpu:${index}`);
+    return call.run(async () => {
+      await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda', call);
+      return this;
+    });
   });
-  proto['cpu'] = tracked(mover, 'cpu', async function cpu(this: TensorLike) {
-    await mover.move(this, 'cpu', 'cpu');
-    return this;
+  proto['cpu'] = tracked(mover, 'cpu', function cpu(this: TensorLike) {
+    const call = mover.moveCall('cpu');
+    return call.run(async () => {
+      await mover.move(this, 'cpu', 'cpu', call);
+      return this;
+    });
   });
   // How a tensor shows as a cell's value or in console.log: shape, dtype, device, and the values
   // when they are on the host (a GPU's need an async read, which a display cannot wait for).

@@ -9,7 +9,8 @@ import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
 import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
-import type { GpuTiming, MoveTiming } from './timing/gpu-timing';
+import type { GpuTiming, MoveSetUp, MoveTiming } from './timing/gpu-timing';
+import { type MoveCall, waitsFromCall } from './timing/move-call';
 import { GpuToGpuLegFailed, GpuToGpuStopped, moveBetweenGpus } from './transfer/gpu-to-gpu';
 import { isWasmBackend, isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
 import { SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
@@ -38,33 +39,40 @@ export class TensorMoves {
 
   constructor(private readonly parts: TensorMovesParts) {}
 
-  async move(tensor: TensorLike, device: string, operation: string): Promise<void> {
+  /** `call`: the user's call, timed from when it was made (else the move is timed from here). */
+  async move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
     // An interrupted cell's leftover work neither starts a move nor goes on after one.
     this.parts.cells.check();
     // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
     const key = tensor.dataId as object;
     const previous = this.moving.get(key);
-    const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation)) : this.moveNow(tensor, device, operation);
+    // Behind another move, the time since the call was that move's, not this one's wait.
+    if (previous) call?.finish();
+    const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation)) : this.moveNow(tensor, device, operation, call);
     this.moving.set(key, moving);
     try {
       await moving;
     } finally {
+      call?.finish();
       if (this.moving.get(key) === moving) this.moving.delete(key);
     }
     this.parts.cells.check();
   }
 
-  private async moveNow(tensor: TensorLike, device: string, operation: string): Promise<void> {
+  private async moveNow(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
     const { engine, placement, registry, transferEngine } = this.parts;
     const from = placement.deviceOfTensor(tensor);
     if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
     if (from === device) return;
     // A first move sets its GPU up first: timed with the move, as its wait.
-    const calledAt = performance.now();
+    const calledAt = call?.calledAt ?? performance.now();
+    // The host's backend is there from the start: only a GPU is set up on the way.
+    const firstUse = device.startsWith('gpu:') && !this.parts.backends.isReady(device);
     const ready = this.parts.backends.of(device);
     // Up to here the set-up ran on the thread; after, the thread may be the cell's.
-    const setUp = { calledAt, yieldedAt: performance.now() };
+    const yieldedAt = performance.now();
     const backend = await ready;
+    const setUp = (): MoveSetUp => ({ calledAt, yieldedAt, firstUse, held: call?.finish() ?? [] });
     const info = engine.state.tensorInfo.get(tensor.dataId);
     if (!info) throw new Error(`${operation}(): the tensor was disposed`);
     const toGpu = device.startsWith('gpu:');
@@ -82,7 +90,7 @@ export class TensorMoves {
     }
     const source = engine.registry[registry.backendName(from)];
     if (fromGpu && !toGpu && isWasmBackend(backend) && source && isWebGpuBackend(source) && transferEngine.readsFromGpu(tensor.dataId)) {
-      await this.timedMove(info, from, device, from, operation, (progress) => transferEngine.download(tensor.dataId, backend, progress));
+      await this.timedMove(info, from, device, from, operation, (progress) => transferEngine.download(tensor.dataId, backend, progress), setUp);
       return;
     }
     if (toGpu && fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {
@@ -122,18 +130,26 @@ export class TensorMoves {
 
   /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
   private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
-    run: (progress: (done: number, total: number) => void) => Promise<void>, setUp?: { calledAt: number; yieldedAt: number }): Promise<void> {
+    run: (progress: (done: number, total: number) => void) => Promise<void>, setUp?: () => MoveSetUp): Promise<void> {
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
     let timing: MoveTiming;
     if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
       // A small upload is one queue.writeBuffer, which takes the bytes at once and needs no wait:
       // waiting for queued GPU work first, only to time it, made a per-sample upload loop wait on
-      // every step. Its ms is the write; the GPU applies it in queue order.
+      // every step. Its ms is the write; the GPU applies it in queue order. The write is done
+      // before run() returns: the await after it has nothing to wait for, and the time the cell's
+      // code held it there (like the time since the call) is host busy.
+      const fromCall = setUp?.();
+      const before = fromCall === undefined ? null : waitsFromCall(gpuName, fromCall.calledAt, fromCall.firstUse, fromCall.held);
       const started = performance.now();
-      await run(() => undefined);
-      timing = { waitMs: 0, copyMs: performance.now() - started, waits: [] };
+      const written = run(() => undefined);
+      const copied = performance.now();
+      await written;
+      const held = waitsFromCall(gpuName, copied, false, []);
+      const waits = [...before?.waits ?? [], ...held?.waits ?? []];
+      timing = { waitMs: (before?.ms ?? 0) + (held?.ms ?? 0), copyMs: copied - started, waits };
     } else {
-      ({ timing } = await this.parts.timing.waitThenCopy(gpuName, this.webGpuOf(gpuName), () => run((done, total) => bar.update(done, total)), setUp));
+      ({ timing } = await this.parts.timing.waitThenCopy(gpuName, this.webGpuOf(gpuName), () => run((done, total) => bar.update(done, total)), setUp?.()));
     }
     bar.finish();
     this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));

@@ -5,17 +5,27 @@ import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
 import { notingMove, type StampCopy } from '../transfer/move-notes';
-import { awayBeforeNow, awayMs } from './host-away';
+import { awayBeforeNow, awaySpans, type Span } from './host-away';
+import { waitsFromCall } from './move-call';
 import { moveWaits } from './move-waits';
-import { queuedWorkDone, waitForQueuedWork } from './queue-wait';
+import { heldAround, queuedWorkDone, waitForQueuedWork } from './queue-wait';
 
 /** Waits after the first, at most, for work the cell queued while a move waited its turn. */
 const MAX_REWAITS = 8;
 
 /** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
 const SETTLE_MS = 20;
-/** A ready GPU answers a move at once: less than this between the call and its wait is no set-up. */
-const SET_UP_MIN_MS = 0.5;
+
+/**
+ * A move from its call: `firstUse` when its GPU was not ready (set up on the way), `held` the times
+ * other code ran since the call, `yieldedAt` when its own code last let the thread go before it.
+ */
+export interface MoveSetUp {
+  calledAt: number;
+  yieldedAt: number;
+  firstUse: boolean;
+  held: readonly Span[];
+}
 
 export interface MoveTiming {
   waitMs: number;
@@ -91,7 +101,7 @@ export class GpuTiming {
    * Waits for the GPU's queued work, then runs `copy`: the two timed apart, and the time this move
    * spent making staging buffers counted as a wait.
    */
-  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>, setUp?: { calledAt: number; yieldedAt: number }): Promise<{ value: T; timing: MoveTiming }> {
+  async waitThenCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>, setUp?: MoveSetUp): Promise<{ value: T; timing: MoveTiming }> {
     // Before this, the move may have set its GPU up (first use: backend, clock): that is the move's
     // wait too, and where the cell's code held the thread meanwhile (`const p = x.to('gpu:0');
     // await tick;` then a host loop), the set-up was done long before the thread came back to it.
@@ -107,6 +117,7 @@ export class GpuTiming {
     }
     const clock = this.clocks.get(device);
     const submits = this.submits.get(device);
+    const entered = performance.now();
     let queued = await waitForQueuedWork(gpu, clock, submits);
     // The cell runs on while this move waits its turn (`const p = x.data();` then more ops, then
     // `await p`), and the copy is submitted behind whatever it recorded or submitted meanwhile:
@@ -116,6 +127,7 @@ export class GpuTiming {
       const more = await waitForQueuedWork(gpu, clock, submits);
       queued = { ms: queued.ms + more.ms, cells: [...new Set([...queued.cells, ...more.cells])], fences: [...queued.fences, ...more.fences] };
     }
+    queued = heldAround(queued, entered);
     const started = performance.now();
     // The copy starts after this move's first await, once the cell's code has yielded; but the
     // cell's code runs on after its own next await (`const p = x.to('gpu:0'); await tick;` then a
@@ -129,17 +141,13 @@ export class GpuTiming {
   }
 
   /**
-   * The time from a move's call until now, when it set its GPU up first (null when it took no
-   * time): set-up, less the time the thread was away after the set-up's first await (`yieldedAt`).
+   * The time from a move's call until now (null when it took no time): set-up where it set its GPU
+   * up first, less the time the thread ran other code meanwhile (see move-call.ts), or was away
+   * after the set-up's last step on the thread (`yieldedAt`); host busy where not.
    */
-  private setUpFirst(device: string, { calledAt, yieldedAt }: { calledAt: number; yieldedAt: number }): { ms: number; waits: MoveWait[] } | null {
-    const ms = performance.now() - calledAt;
-    if (ms < SET_UP_MIN_MS) return null;
-    const away = Math.min(ms, awayMs(awayBeforeNow(Math.max(yieldedAt, this.setUpYielded.get(device) ?? -Infinity))));
-    const waits: MoveWait[] = [];
-    if (ms - away > 0.001) waits.push({ cause: 'staging-setup', ms: ms - away, device, earlierCells: [] });
-    if (away > 0.001) waits.push({ cause: 'host-busy', ms: away, device, earlierCells: [] });
-    return { ms, waits };
+  private setUpFirst(device: string, { calledAt, yieldedAt, firstUse, held }: MoveSetUp): { ms: number; waits: MoveWait[] } | null {
+    const polled = firstUse ? awaySpans(awayBeforeNow(Math.max(yieldedAt, this.setUpYielded.get(device) ?? -Infinity))) : [];
+    return waitsFromCall(device, calledAt, firstUse, [...held, ...polled]);
   }
 
   /**

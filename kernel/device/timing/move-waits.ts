@@ -27,12 +27,14 @@ const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; t
  */
 export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number, notes?: MoveNotes, copyFrom = 0, copyTo = 0): MoveWait[] {
   const waits: MoveWait[] = [];
-  if (queued.ms > 0.001) {
-    const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms, device, earlierCells: queued.cells.filter((other) => other < cell) };
+  const held = queued.heldMs ?? 0;
+  if (queued.ms - held > 0.001) {
+    const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms - held, device, earlierCells: queued.cells.filter((other) => other < cell) };
     fencesOf.set(gpuWork, queued.fences);
     if (queued.cells.includes(cell)) ownQueued.add(gpuWork);
     waits.push(gpuWork);
   }
+  if (held > 0.001) waits.push({ cause: 'host-busy', ms: held, device, earlierCells: [] });
   const setupAway = notes?.setupAway.flatMap((one) => awaySpans(one)) ?? [];
   const away = Math.min(stagingMs, unionMs(setupAway));
   if (stagingMs - away > 0.001) waits.push({ cause: 'staging-setup', ms: stagingMs - away, device, earlierCells: [] });

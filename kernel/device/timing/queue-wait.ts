@@ -6,7 +6,7 @@
 // move-waits.ts needs to tell what it was for once the GPU's times are in.
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import type { GpuClock } from './gpu-clock';
-import { type Away, awayBeforeNow } from './host-away';
+import { type Away, AWAY_MIN_MS, awayBeforeNow } from './host-away';
 
 /** One fence a wait went through, on performance.now()'s clock. */
 export interface Fence {
@@ -24,6 +24,8 @@ export interface QueueWait {
   /** Cells whose work was still queued when the wait began. */
   cells: number[];
   fences: Fence[];
+  /** Of `ms`, the time the thread ran other code at awaits that had nothing to wait for (see heldAround). */
+  heldMs?: number;
 }
 
 /** Fences after the first, at most, for work submitted while the previous fence waited. */
@@ -43,6 +45,8 @@ function seenEnded(start: number, submitted: number): Fence {
  * began, fence again (bounded), and count all of it as the wait, not as the copy.
  */
 export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | undefined, submits?: { count: number }): Promise<QueueWait> {
+  // Submitting tfjs's recorded work is part of the wait for it (else heldAround took it for the thread elsewhere).
+  const started = performance.now();
   if (gpu.commandEncoder) {
     gpu.endComputePassEncoder();
     gpu.submitQueue();
@@ -50,7 +54,6 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
   if (clock?.idle) return { ms: 0, cells: [], fences: [] };
   const cells = new Set(clock?.pendingCells() ?? []);
   const fences: Fence[] = [];
-  const started = performance.now();
   for (let fence = 0; fence <= MAX_REFENCES; fence++) {
     if (fence > 0) {
       // Recorded but not submitted: the copy's own submit would carry it, so it is waited for here.
@@ -92,4 +95,15 @@ export function queuedWorkDone(gpu: WebGpuBackend, clock: GpuClock | undefined):
     const fence = seenEnded(started, submitted);
     return { ms: fence.end - started, cells, fences: [fence] };
   });
+}
+
+/**
+ * The wait from `entered` until now. An await that has nothing to wait for (an idle GPU, no fence)
+ * ends at once, unless the thread runs other code first: `const p = x.to('gpu:0'); await null;
+ * await null;` then a loop parks the move at such an await for the whole loop. Time past the
+ * fences' own is that: host busy.
+ */
+export function heldAround(queued: QueueWait, entered: number): QueueWait {
+  const held = performance.now() - entered - queued.ms;
+  return held >= AWAY_MIN_MS ? { ...queued, ms: queued.ms + held, heldMs: held } : queued;
 }

@@ -1,0 +1,126 @@
+// A move's time runs from the user's call (x.to('gpu:0')), not from when the kernel's code got to
+// it. Between the two the thread may run the cell's own code: `const p = x.to('gpu:0');` then a
+// busy loop before `await p` (the move starts after the loop), or `await null` then a loop (the
+// move's chain is parked at one of its awaits meanwhile). That time held the move up: host busy.
+//
+// A GPU's first move also sets the GPU up on its way (Dawn's device, tfjs's backend, the clock).
+// To tell the set-up's own time from the cell's code run meanwhile, each promise reaction that
+// runs while such a call is watched is timed, and those of promises the move's own code made
+// (inside run()) are the set-up's; the others, and the rest of the caller's synchronous run after
+// the call, are other code. V8's promise hooks are on only while a first move is under way.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { promiseHooks } from 'node:v8';
+import type { MoveWait } from '../device-control';
+import { AWAY_MIN_MS, type Span } from './host-away';
+import { unionMs } from './intervals';
+
+/** Marks the move's own code: promises made while it runs are its. */
+const ownCode = new AsyncLocalStorage<true>();
+const ownPromises = new WeakSet<Promise<unknown>>();
+const watched = new Set<MoveCall>();
+let stopHooks: (() => void) | null = null;
+/** The reaction running now: when it began (null between reactions). */
+let reactionStart: number | null = null;
+
+function reactionBegins(): void {
+  const now = performance.now();
+  for (const call of watched) call.callerRanUntil(now);
+  reactionStart = now;
+}
+
+function reactionEnds(promise: Promise<unknown>): void {
+  const now = performance.now();
+  const start = reactionStart;
+  reactionStart = null;
+  for (const call of watched) {
+    // An end without a beginning is the caller's own reaction, the one that made the call.
+    if (start === null) call.callerRanUntil(now);
+    else if (!ownPromises.has(promise)) call.otherCode({ start, end: now });
+  }
+}
+
+function watch(call: MoveCall): void {
+  watched.add(call);
+  stopHooks ??= promiseHooks.createHook({
+    init(promise) {
+      if (ownCode.getStore() === true) ownPromises.add(promise);
+    },
+    before: reactionBegins,
+    after: reactionEnds,
+  }) as () => void;
+}
+
+function unwatch(call: MoveCall): void {
+  watched.delete(call);
+  if (watched.size === 0 && stopHooks !== null) {
+    stopHooks();
+    stopHooks = null;
+    reactionStart = null;
+  }
+}
+
+/** Calls being watched now (0 once every watched move has settled: the hooks are off). */
+export function watchedCalls(): number {
+  return watched.size;
+}
+
+/** One user call of a move, from the moment it was made. */
+export class MoveCall {
+  readonly calledAt = performance.now();
+  private readonly other: Span[] = [];
+  private callerDone = false;
+  private watching: boolean;
+
+  /** `setUpAhead`: the move may set a GPU up first (not every GPU is ready): the cell's code is told apart from the set-up's. */
+  constructor(setUpAhead: boolean) {
+    this.watching = setUpAhead;
+    if (setUpAhead) watch(this);
+  }
+
+  /** Runs the move's own code (promises it makes are the move's); the watch ends with it, whatever its outcome (a device name that does not resolve). */
+  async run<T>(move: () => Promise<T>): Promise<T> {
+    try {
+      return await (this.watching ? ownCode.run(true, move) : move());
+    } finally {
+      this.finish();
+    }
+  }
+
+  /** The caller's synchronous run, which made the call, went on until `at`: its own code, not the move's. */
+  callerRanUntil(at: number): void {
+    if (this.callerDone) return;
+    this.callerDone = true;
+    this.other.push({ start: this.calledAt, end: at });
+  }
+
+  otherCode(span: Span): void {
+    this.other.push(span);
+  }
+
+  /** Stops watching; the times other code ran since the call (empty when it was not watched). */
+  finish(): Span[] {
+    if (this.watching) unwatch(this);
+    this.watching = false;
+    return this.other;
+  }
+}
+
+/**
+ * The waits from a move's call to where its own wait begins (now). `firstUse`: the move set its
+ * GPU up meanwhile, and `held` are the times other code ran; else the move had nothing to wait
+ * for (each await on the way was on something settled), so all of it is host busy.
+ */
+export function waitsFromCall(device: string, calledAt: number, firstUse: boolean, held: readonly Span[]): { ms: number; waits: MoveWait[] } | null {
+  const ms = performance.now() - calledAt;
+  const heldMs = firstUse ? Math.min(ms, unionMs(held.map((span) => ({ start: Math.max(span.start, calledAt), end: span.end })).filter((span) => span.end > span.start))) : ms;
+  const away = heldMs >= AWAY_MIN_MS ? heldMs : 0;
+  const setUp = firstUse ? ms - away : 0;
+  if (away === 0 && setUp < SET_UP_MIN_MS) return null;
+  const waits: MoveWait[] = [];
+  if (setUp > 0.001) waits.push({ cause: 'staging-setup', ms: setUp, device, earlierCells: [] });
+  if (away > 0.001) waits.push({ cause: 'host-busy', ms: away, device, earlierCells: [] });
+  return { ms: setUp + away, waits };
+}
+
+/** A ready GPU answers a move at once: less than this between the call and its wait is no set-up. */
+const SET_UP_MIN_MS = 0.5;
