@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../../package-info';
 import { type CellDeclarations, cellDeclarations } from './cell-declarations';
 import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
-import { CELL_FILE, ResidentChecker } from './resident-checker';
+import { CELL_FILE, ResidentChecker, type ResidentErrors } from './resident-checker';
 
 interface VirtualFile {
   text: string;
@@ -79,6 +79,8 @@ export class CellChecker {
 
   /** Cells the resident checker found free of errors (the rest went to the LanguageService). */
   residentChecks = 0;
+  /** Cells with errors whose diagnostics the resident checker gave alone (SELF_EVIDENT), with no LanguageService check. */
+  residentErrors = 0;
 
   /**
    * `registry` may hold library files parsed and bound already (a start-up snapshot's): files it
@@ -205,7 +207,16 @@ export class CellChecker {
   check(code: string, diagnose = true): CheckedCell {
     this.flush();
     const text = this.setCurrent(code);
-    if (diagnose && this.checkedResident(code, text)) return this.checkedCell(code, []);
+    const resident = diagnose ? this.checkedResident(code, text) : 'none';
+    if (resident === 'clean') return this.checkedCell(code, []);
+    if (typeof resident === 'object' && !this.nodeTypesDeferred) {
+      this.residentErrors++;
+      return this.checkedCell(code, resident.errors.map((diagnostic) => this.toCellDiagnostic(diagnostic, code)));
+    }
+    // An error the kept checker found without Node's declarations: the verdict is theirs to give,
+    // so the same check without them is not made first (the verdict with them stands either way).
+    const erred = resident === 'errors' || typeof resident === 'object';
+    if (erred && this.nodeTypesDeferred) this.includeNodeTypes();
     let found = diagnose ? this.diagnosticsOfCurrent(code) : [];
     if (found.length > 0 && this.nodeTypesDeferred) {
       // Perhaps only Node's declarations were missing: the verdict is theirs to give.
@@ -224,12 +235,13 @@ export class CellChecker {
   }
 
   /**
-   * True when the resident checker found the cell free of errors. A cell it cannot check, or finds
-   * any error in, goes to the LanguageService, whose verdict is the one the user sees.
+   * What the resident checker found: the cell free of errors ('clean'), errors a fresh program gives
+   * word for word (ResidentErrors), errors only the LanguageService words as the user must see them
+   * ('errors'), or nothing ('none': a cell or history it cannot check, or no resident checker).
    */
-  private checkedResident(code: string, text: string): boolean {
+  private checkedResident(code: string, text: string): 'clean' | ResidentErrors | 'errors' | 'none' {
     if (this.resident?.spent) this.resident = null;
-    if (this.resident === null) return false;
+    if (this.resident === null) return 'none';
     const history = this.files.get(this.historyFile)!.text;
     let checked: ReturnType<ResidentChecker['check']>;
     try {
@@ -239,10 +251,12 @@ export class CellChecker {
       checked = 'history';
     }
     if (checked === 'history') this.resident = null; // rebuilt over the next program the LanguageService makes
-    if (typeof checked === 'string') return false;
+    if (checked === 'errors') return 'errors';
+    if (typeof checked === 'string') return 'none';
+    if ('errors' in checked) return checked;
     this.residentDeclarations = { code, history, text: checked.declarations };
     this.residentChecks++;
-    return true;
+    return 'clean';
   }
 
   private checkedCell(code: string, diagnostics: CellDiagnostic[]): CheckedCell {
