@@ -45,8 +45,11 @@ export { InterruptedError };
  * cells, twice over: cells sent one after another (run all, `tsgpu run`) never wait on them.
  */
 const IDLE_BEFORE_LOADING_MS = 500;
-/** How often the parsing ahead of Node's declarations looks again whether the cell it waits for has ended. */
-const PREFETCH_RETRY_MS = 20;
+/**
+ * How long no cell must have run before Node's declaration files are parsed ahead, one per turn: cells
+ * sent back to back (run all) arrive within a few ms of each other and are not made to wait.
+ */
+const PREFETCH_QUIET_MS = 100;
 
 /** A cell that must not run (syntax or type errors): carries the error the user sees. */
 class CellRefused extends Error {
@@ -149,6 +152,8 @@ export class TypeScriptInterpreter implements Interpreter {
   private progressSettled: () => Promise<void> = () => Promise.resolve();
   /** Cells begun since start: the background load of Node's declarations waits for a pause between them. */
   private cellsStarted = 0;
+  /** performance.now() when a cell last started or ended: the parsing ahead waits for a quiet spell. */
+  private lastActivity = -Infinity;
   /** What the first cell's stderr says about the user's tsconfig.json (ignored options, a broken file). */
   private configNotice: string | null;
 
@@ -210,16 +215,19 @@ export class TypeScriptInterpreter implements Interpreter {
    * before its client has connected, and loading them then (seconds, blocking) would land on the
    * client's first request.
    *
-   * From the start, while no cell runs, their files are parsed one at a time (the largest takes
-   * about 0.1 s of CPU): a kernel busy from its start (run all, `tsgpu run`) then finds them parsed
-   * when its first type error needs them, where it paid 1.5 s of parsing and binding on that cell
-   * (see prefetchDeferredTypes). kernel_info is answered by the protocol thread, not here.
+   * From the start, whenever no cell has run for PREFETCH_QUIET_MS, their files are parsed one at a
+   * time (the largest takes about 0.1 s of CPU; see prefetchDeferredTypes), so the load above, or a
+   * type error that needs them, finds them parsed and bound: it took 1.2–1.6 s of CPU in one block,
+   * now about 0.1 s. A request that arrives meanwhile waits for one file at most. kernel_info is
+   * answered by the protocol thread, not here.
    */
   warmUp(): void {
     this.checker.warmUp();
     const prefetch = (): void => {
       if (!this.checker.deferring) return;
-      if (this.running !== null) setTimeout(prefetch, PREFETCH_RETRY_MS).unref();
+      const quietFor = performance.now() - this.lastActivity;
+      if (this.running !== null) setTimeout(prefetch, PREFETCH_QUIET_MS).unref();
+      else if (quietFor < PREFETCH_QUIET_MS) setTimeout(prefetch, PREFETCH_QUIET_MS - quietFor).unref();
       else if (this.checker.prefetchDeferredTypes()) setImmediate(prefetch).unref();
     };
     setImmediate(prefetch).unref();
@@ -312,6 +320,7 @@ export class TypeScriptInterpreter implements Interpreter {
     };
     this.running = running;
     this.cellsStarted++;
+    this.lastActivity = performance.now();
     this.lastCell = running;
     let code = '';
     try {
@@ -367,6 +376,7 @@ export class TypeScriptInterpreter implements Interpreter {
       running.leftRunning = [...running.context.tasks];
       this.rejectPending = null;
       this.running = null;
+      this.lastActivity = performance.now();
     }
   }
 
