@@ -228,9 +228,10 @@ export class TypeScriptInterpreter implements Interpreter {
       const quietFor = performance.now() - this.lastActivity;
       if (this.running !== null) setTimeout(prefetch, PREFETCH_QUIET_MS).unref();
       else if (quietFor < PREFETCH_QUIET_MS) setTimeout(prefetch, PREFETCH_QUIET_MS - quietFor).unref();
-      else if (this.checker.prefetchDeferredTypes()) setImmediate(prefetch).unref();
+      // A timer, not setImmediate: an unref'd immediate waits for the next I/O to wake the loop.
+      else if (this.checker.prefetchDeferredTypes()) setTimeout(prefetch, 0).unref();
     };
-    setImmediate(prefetch).unref();
+    setTimeout(prefetch, 0).unref();
     let idleAt = -1;
     const loadRest = (): void => {
       if (!this.checker.deferring) return;
