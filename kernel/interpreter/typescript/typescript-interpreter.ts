@@ -45,11 +45,6 @@ export { InterruptedError };
  * cells, twice over: cells sent one after another (run all, `tsgpu run`) never wait on them.
  */
 const IDLE_BEFORE_LOADING_MS = 500;
-/**
- * How long no cell must have run before Node's declaration files are parsed ahead, one per turn: cells
- * sent back to back (run all) arrive within a few ms of each other and are not made to wait.
- */
-const PREFETCH_QUIET_MS = 100;
 
 /** A cell that must not run (syntax or type errors): carries the error the user sees. */
 class CellRefused extends Error {
@@ -215,19 +210,20 @@ export class TypeScriptInterpreter implements Interpreter {
    * before its client has connected, and loading them then (seconds, blocking) would land on the
    * client's first request.
    *
-   * From the start, whenever no cell has run for PREFETCH_QUIET_MS, their files are parsed one at a
-   * time (the largest takes about 0.1 s of CPU; see prefetchDeferredTypes), so the load above, or a
-   * type error that needs them, finds them parsed and bound: it took 1.2–1.6 s of CPU in one block,
-   * now about 0.1 s. A request that arrives meanwhile waits for one file at most. kernel_info is
-   * answered by the protocol thread, not here.
+   * Under the same rule (a cell has run, then IDLE_BEFORE_LOADING_MS without one), their files are
+   * parsed one at a time first (the largest takes about 0.1 s of CPU; see prefetchDeferredTypes), so
+   * the load, or a type error that needs them, finds them parsed and bound: it took 1.2–1.6 s of CPU
+   * in one block, now about 0.1 s, and a request that arrives meanwhile waits for one file at most.
+   * Parsing them from the start instead slowed start -> kernel_info_reply (1.06x -> 1.22x ipykernel's
+   * in the same runs), the first cell (19–24 -> 51–59 ms) and RSS after warm-up (135 -> 205 MiB).
    */
   warmUp(): void {
     this.checker.warmUp();
     const prefetch = (): void => {
       if (!this.checker.deferring) return;
       const quietFor = performance.now() - this.lastActivity;
-      if (this.running !== null) setTimeout(prefetch, PREFETCH_QUIET_MS).unref();
-      else if (quietFor < PREFETCH_QUIET_MS) setTimeout(prefetch, PREFETCH_QUIET_MS - quietFor).unref();
+      if (this.running !== null || this.cellsStarted === 0) setTimeout(prefetch, IDLE_BEFORE_LOADING_MS).unref();
+      else if (quietFor < IDLE_BEFORE_LOADING_MS) setTimeout(prefetch, IDLE_BEFORE_LOADING_MS - quietFor).unref();
       // A timer, not setImmediate: an unref'd immediate waits for the next I/O to wake the loop.
       else if (this.checker.prefetchDeferredTypes()) setTimeout(prefetch, 0).unref();
     };
