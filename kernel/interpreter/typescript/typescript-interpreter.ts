@@ -41,8 +41,8 @@ import { type CellMapper, CellTranspiler } from './transpile';
 export { InterruptedError };
 
 /**
- * Node's declarations load (1.5–3 s, blocking) only once the kernel has sat this long between
- * cells, twice over: cells sent one after another (run all, `tsgpu run`) never wait on them.
+ * Node's declarations load only once a cell has run and the kernel has then sat this long without
+ * one: cells sent one after another (run all, `tsgpu run`) never wait on them.
  */
 const IDLE_BEFORE_LOADING_MS = 500;
 
@@ -210,36 +210,25 @@ export class TypeScriptInterpreter implements Interpreter {
    * before its client has connected, and loading them then (seconds, blocking) would land on the
    * client's first request.
    *
-   * Under the same rule (a cell has run, then IDLE_BEFORE_LOADING_MS without one), their files are
-   * parsed one at a time first (the largest takes about 0.1 s of CPU; see prefetchDeferredTypes), so
-   * the load, or a type error that needs them, finds them parsed and bound: it took 1.2–1.6 s of CPU
-   * in one block, now about 0.1 s, and a request that arrives meanwhile waits for one file at most.
+   * Their files are parsed one at a time first, while the kernel stays idle (the largest takes
+   * about 0.1 s of CPU; see prefetchDeferredTypes), so the load, or a type error that needs them,
+   * finds them parsed and bound: it took 1.2–1.6 s of CPU in one block, now about 0.1 s, and a
+   * request that arrives meanwhile waits for one file at most.
    * Parsing them from the start instead slowed start -> kernel_info_reply (1.06x -> 1.22x ipykernel's
    * in the same runs), the first cell (19–24 -> 51–59 ms) and RSS after warm-up (135 -> 205 MiB).
    */
   warmUp(): void {
     this.checker.warmUp();
-    const prefetch = (): void => {
+    const step = (): void => {
       if (!this.checker.deferring) return;
       const quietFor = performance.now() - this.lastActivity;
-      if (this.running !== null || this.cellsStarted === 0) setTimeout(prefetch, IDLE_BEFORE_LOADING_MS).unref();
-      else if (quietFor < IDLE_BEFORE_LOADING_MS) setTimeout(prefetch, IDLE_BEFORE_LOADING_MS - quietFor).unref();
+      if (this.running !== null || this.cellsStarted === 0) setTimeout(step, IDLE_BEFORE_LOADING_MS).unref();
+      else if (quietFor < IDLE_BEFORE_LOADING_MS) setTimeout(step, IDLE_BEFORE_LOADING_MS - quietFor).unref();
       // A timer, not setImmediate: an unref'd immediate waits for the next I/O to wake the loop.
-      else if (this.checker.prefetchDeferredTypes()) setTimeout(prefetch, 0).unref();
+      else if (this.checker.prefetchDeferredTypes()) setTimeout(step, 0).unref();
+      else this.checker.loadDeferredTypes(); // every file parsed and bound: about 0.1 s
     };
-    setTimeout(prefetch, 0).unref();
-    let idleAt = -1;
-    const loadRest = (): void => {
-      if (!this.checker.deferring) return;
-      const idle = this.running === null && this.cellsStarted > 0;
-      if (idle && idleAt === this.cellsStarted) {
-        this.checker.loadDeferredTypes();
-        return;
-      }
-      idleAt = idle ? this.cellsStarted : -1;
-      setTimeout(loadRest, IDLE_BEFORE_LOADING_MS).unref();
-    };
-    setTimeout(loadRest, IDLE_BEFORE_LOADING_MS).unref();
+    setTimeout(step, 0).unref();
   }
 
   /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
