@@ -4,7 +4,12 @@
 // Then times the kernel's check (its kept checker, resident-checker.ts) against the LanguageService
 // alone, alternating cell by cell in the same process.
 //
-//   node dist/bench/checker-profile.js [--iters 30] [--tensors]
+//   node dist/bench/checker-profile.js [--iters 30] [--tensors] [--errors evident|typed]
+//
+// --errors: each cell ends with a type error, as an edit-and-rerun loop meets them: `evident` one
+// whose text prints no type (Cannot find name: the kept checker's verdict stands alone), `typed`
+// one that prints a type (checked again by the LanguageService). The two checkers' diagnostics
+// must be the same; CPU time is each checker's own, taken around each check.
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import os from 'node:os';
@@ -26,6 +31,15 @@ function median(values: number[]): number {
 
 const iters = process.argv.includes('--iters') ? Number(process.argv[process.argv.indexOf('--iters') + 1]) : 30;
 const tensors = process.argv.includes('--tensors');
+const errorKind = process.argv.includes('--errors') ? process.argv[process.argv.indexOf('--errors') + 1] : undefined;
+if (errorKind !== undefined && errorKind !== 'evident' && errorKind !== 'typed') throw new Error('--errors evident|typed');
+const ERROR_LINE = { evident: '\nconst missing = notDeclaredAnywhere + 1;', typed: '\nconst wrong: number = label;' };
+/** The cell of run `run`: the typed cell, with an error at its end under --errors. */
+const cellOf = (run: number): string => TYPED_CELL(run) + (errorKind === undefined ? '' : ERROR_LINE[errorKind]);
+const cpuMs = (): number => {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+};
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-profile-'));
 // As the exec bench's notebook folder: the typed cell narrows a union, which needs strictNullChecks.
 fs.writeFileSync(path.join(directory, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
@@ -93,30 +107,41 @@ if (heapTo) {
 const checks: number[] = [];
 const flushes: number[] = [];
 const aloneChecks: number[] = [];
+const cpuKept: number[] = [];
+const cpuAlone: number[] = [];
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
 let aloneTime = 0;
 for (let run = 0; run < iters + 3; run++) {
+  const aloneCpu = cpuMs();
   const aloneBegin = performance.now();
-  const aloneChecked = alone.check(TYPED_CELL(run));
-  aloneChecked.commit();
+  const aloneChecked = alone.check(cellOf(run));
+  if (errorKind === undefined) aloneChecked.commit();
   alone.flush();
-  if (run >= 3) aloneChecks.push(performance.now() - aloneBegin);
+  if (run >= 3) {
+    aloneChecks.push(performance.now() - aloneBegin);
+    cpuAlone.push(cpuMs() - aloneCpu);
+  }
   aloneTime += performance.now() - aloneBegin;
+  const keptCpu = cpuMs();
   const begin = performance.now();
-  const checked = checker.check(TYPED_CELL(run));
+  const checked = checker.check(cellOf(run));
   const checkedAt = performance.now();
-  if (checked.diagnostics.length > 0) throw new Error(JSON.stringify(checked.diagnostics));
-  checked.commit();
+  if (errorKind === undefined && checked.diagnostics.length > 0) throw new Error(JSON.stringify(checked.diagnostics));
+  if (JSON.stringify(checked.diagnostics) !== JSON.stringify(aloneChecked.diagnostics)) {
+    throw new Error(`the checkers differ: ${JSON.stringify(checked.diagnostics)} against ${JSON.stringify(aloneChecked.diagnostics)}`);
+  }
+  if (errorKind === undefined) checked.commit();
   checker.flush();
   if (run >= 3) {
     checks.push(checkedAt - begin);
     flushes.push(performance.now() - checkedAt);
+    cpuKept.push(cpuMs() - keptCpu);
   }
 }
 const cpu = process.cpuUsage(cpuBefore);
 const loops = iters + 3;
-console.log(`check p50 ${median(checks).toFixed(1)} ms, flush p50 ${median(flushes).toFixed(1)} ms (n=${iters}, ${checker.residentChecks} by the kept checker); `
+console.log(`check p50 ${median(checks).toFixed(1)} ms, flush p50 ${median(flushes).toFixed(1)} ms (n=${iters}, ${checker.residentChecks} clean and ${checker.residentErrors} with errors by the kept checker alone); `
   + `per cell, both checkers: wall ${((performance.now() - wallBefore) / loops).toFixed(1)} ms, process cpu ${((cpu.user + cpu.system) / 1000 / loops).toFixed(1)} ms`);
 const checkAndFlush = checks.map((value, index) => value + flushes[index]!);
 console.log(`check + flush p50: kept checker ${median(checkAndFlush).toFixed(1)} ms, LanguageService alone ${median(aloneChecks).toFixed(1)} ms `
@@ -133,6 +158,8 @@ if (heapTo) {
     fs.writeFileSync(heapTo, JSON.stringify(result.profile));
   });
 }
+console.log(`process CPU per check + flush, p50: kept checker ${median(cpuKept).toFixed(1)} ms, LanguageService alone ${median(cpuAlone).toFixed(1)} ms: `
+  + `${(median(cpuKept) / median(cpuAlone)).toFixed(2)}x${errorKind === undefined ? '' : ` (cells with a${errorKind === 'evident' ? ' self-evident' : ' type-printing'} error)`}`);
 const memory = process.memoryUsage();
 console.log(`rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB`);
 fs.rmSync(directory, { recursive: true, force: true });

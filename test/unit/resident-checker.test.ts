@@ -25,23 +25,30 @@ function notebookDirectory(strict: boolean): string {
 /** The history module's text: what later cells see of earlier ones. */
 const historyOf = (checker: CellChecker): string => (checker as unknown as { history: { text(): string } }).history.text();
 
-function run(checker: CellChecker, cells: string[]): { verdicts: Verdict[]; names: string[]; history: string } {
+function run(checker: CellChecker, cells: string[]): { verdicts: Verdict[]; names: string[]; history: string; alone: number[] } {
+  const alone: number[] = [];
   const verdicts = cells.map((code, cell) => {
+    const before = checker.residentErrors;
     const checked = checker.check(code);
-    const diagnostics = checked.diagnostics.filter((d) => d.category === 'error').map((d) => `${d.line}:${d.column} TS${d.code} ${d.message}`);
-    if (diagnostics.length === 0) checked.commit();
+    if (checker.residentErrors > before) alone.push(cell);
+    // Everything the user is shown of a diagnostic: where (line, column, length), its kind, its text.
+    const diagnostics = checked.diagnostics.map((d) => `${d.line}:${d.column}+${d.length} ${d.category === 'error' ? '' : `${d.category} `}TS${d.code} ${d.message}`);
+    if (!checked.diagnostics.some((d) => d.category === 'error')) checked.commit();
     checker.flush();
     return { cell, diagnostics };
   });
-  return { verdicts, names: checker.userNames().sort(), history: historyOf(checker) };
+  return { verdicts, names: checker.userNames().sort(), history: historyOf(checker), alone };
 }
 
 /** What the kernel does besides checking: loads Node's declarations once idle, the tensor API's once a cell uses tensors. */
 interface Setup { nodeTypesAfterFirstCell?: boolean; tensors?: boolean; files?: Record<string, string> }
 
-function compare(cells: string[], strict: boolean, setup: Setup = {}): { resident: number; verdicts: Verdict[] } {
+function compare(cells: string[], strict: boolean, setup: Setup = {}): { resident: number; alone: number[]; verdicts: Verdict[] } {
   const directory = notebookDirectory(strict);
-  for (const [name, text] of Object.entries(setup.files ?? {})) fs.writeFileSync(path.join(directory, name), text);
+  for (const [name, text] of Object.entries(setup.files ?? {})) {
+    fs.mkdirSync(path.dirname(path.join(directory, name)), { recursive: true });
+    fs.writeFileSync(path.join(directory, name), text);
+  }
   const kept = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), true);
   const fresh = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), false);
   for (const checker of [kept, fresh]) {
@@ -61,7 +68,9 @@ function compare(cells: string[], strict: boolean, setup: Setup = {}): { residen
   assert.deepEqual(withResident.names, alone.names);
   assert.equal(withResident.history, alone.history);
   assert.equal(fresh.residentChecks, 0);
-  return { resident: kept.residentChecks, verdicts: withResident.verdicts };
+  assert.equal(fresh.residentErrors, 0);
+  // `alone`: the error cells whose diagnostics the kept checker gave with no LanguageService check.
+  return { resident: kept.residentChecks, alone: withResident.alone, verdicts: withResident.verdicts };
 }
 
 const NOTEBOOK = [
@@ -257,4 +266,75 @@ test('a cell run again unchanged is not checked again: it neither spends the kep
   // An edit is checked: its error found, and the cell after it checked as well.
   const edited = run(checker, ['x + "a" * 2', 'x + 1']);
   assert.deepEqual(edited.verdicts.map((v) => v.diagnostics.length > 0), [true, false]);
+});
+
+/** The cells of a verdict list that have errors. */
+const failingOf = (verdicts: Verdict[]): number[] => verdicts.filter((v) => v.diagnostics.some((d) => !/^\S+ (warning|suggestion|message) /.test(d))).map((v) => v.cell);
+
+test('error cells: the kept checker\'s diagnostics stand alone where their text is the same as a fresh program\'s, and equal it word for word and place for place', () => {
+  const cells = [
+    'let n = 1; const k = 2; interface P { x: number; y?: string }\nconst p: P = { x: 1 };\nclass C { private secret = 1; }',
+    // Kinds whose message prints no type (resident-checker.ts, SELF_EVIDENT).
+    'nope + 1',
+    'n + nn',
+    'k = 3;',
+    'p.y.length',
+    'function f(a: number, b: number) { return a + b; }\nf(1)',
+    'new C().secret',
+    'const u1 = undefinedName;\nconst u2 = 1;',
+    '"a" * 2',
+    'function g(x) { return x; }',
+    'let late: number;\nlate.toFixed()',
+    // Kinds that print types go to the LanguageService: their text is a fresh program's.
+    'const s: string = n;',
+    'p.z',
+    'f(\'a\', 2)',
+    'const lit: \'b\' | \'a\' = \'c\';',
+    'type AB = { kind: \'a\'; a: number } | { kind: \'b\'; b: string };\nconst ab: AB = { kind: \'a\', b: \'x\' };',
+    // Two errors, one of each sort: the whole cell goes to the LanguageService.
+    'nope2; const s2: string = n;',
+    // The same error cell run again: the same diagnostics, from the kept verdict.
+    'nope + 1',
+    'n + 1',
+  ];
+  const { alone, verdicts } = compare(cells, true);
+  assert.deepEqual(failingOf(verdicts), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+  // Cell 1 is the first error while Node's declarations wait (their check decides); 11, 12 and 14–16 print
+  // types; 13 finds no `f` (cell 5 failed, so it never ran).
+  assert.deepEqual(alone, [2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 17]);
+  assert.match(verdicts[1]!.diagnostics[0]!, /^1:1\+4 TS2304 Cannot find name 'nope'\.$/);
+});
+
+test('error cells after `declare global`, a module augmentation and imports: the same diagnostics as the LanguageService alone', () => {
+  const cells = [
+    'declare global { var gv: number; interface Array<T> { firstOr(fallback: T): T } }\nexport {};',
+    'gv + gx',
+    'gv = undefinedThing;',
+    'const wrong: string = [1].firstOr(0);',
+    'import { Command } from \'./commands\'\ndeclare module \'./commands\' { interface Command { extra?: number } }\nconst cm = new Command();',
+    'cm.extra.toFixed()',
+    'cmm.extra',
+    'const s: string = cm.extra;',
+    'import { readFileSync } from \'node:fs\';\nreadFileSync(missing)',
+    'import { readFileSync as rf } from \'node:fs\';\nconst got = rf(\'x\', \'utf8\');',
+    'got.nope()',
+    'rf(1, 2, 3, 4)',
+    'got + nothing',
+    'const fine = got.length + gv;',
+  ];
+  const files = { 'commands.ts': 'export class Command { name = \'c\'; }\n' };
+  const { alone, verdicts } = compare(cells, true, { files });
+  assert.deepEqual(failingOf(verdicts), [1, 2, 3, 5, 6, 7, 8, 10, 11, 12]);
+  // After the global block (2), the augmentation (6) and the imports (11, 12); cell 5 is the first
+  // after the history imported './commands', which the kept checker's program had not resolved.
+  assert.deepEqual(alone, [2, 6, 11, 12]);
+});
+
+test('a package an earlier cell imported for its side effects declares no globals for later cells, with or without the kept checker', () => {
+  const files = {
+    'node_modules/globpkg/package.json': JSON.stringify({ name: 'globpkg', version: '1.0.0', types: 'index.d.ts' }),
+    'node_modules/globpkg/index.d.ts': 'export {};\ndeclare global { var fromPkg: number }\n',
+  };
+  const { verdicts } = compare(['import \'globpkg\';', 'fromPkg + 1', 'const after = 1;', 'fromPkg + after'], true, { files });
+  assert.deepEqual(failingOf(verdicts), [1, 3]);
 });

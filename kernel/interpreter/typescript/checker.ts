@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../../package-info';
 import { type CellDeclarations, cellDeclarations } from './cell-declarations';
 import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
-import { CELL_FILE, ResidentChecker } from './resident-checker';
+import { CELL_FILE, ResidentChecker, type ResidentErrors } from './resident-checker';
 
 interface VirtualFile {
   text: string;
@@ -65,6 +65,11 @@ export class CellChecker {
   /** Declarations added once a layer loads (the tensor API once a cell touches tensors). */
   private readonly declarationFiles: string[] = [];
   private readonly service: ts.LanguageService;
+  private readonly host: ts.LanguageServiceHost;
+  private readonly registry: ts.DocumentRegistry;
+  /** Node's declaration files still to parse ahead (prefetchDeferredTypes); null until the first step finds the first. */
+  private prefetchQueue: string[] | null = null;
+  private readonly prefetched = new Set<string>();
   /** Drops what was learnt about the disk (a package installed since, say). */
   private readonly forgetFileSystem: () => void;
   private config: CheckerConfig;
@@ -79,6 +84,8 @@ export class CellChecker {
 
   /** Cells the resident checker found free of errors (the rest went to the LanguageService). */
   residentChecks = 0;
+  /** Cells with errors whose diagnostics the resident checker gave alone (SELF_EVIDENT), with no LanguageService check. */
+  residentErrors = 0;
 
   /**
    * `registry` may hold library files parsed and bound already (a start-up snapshot's): files it
@@ -87,9 +94,10 @@ export class CellChecker {
    * the LanguageService alone. It is on unless TSGPU_KEEP_CHECKER=off: it cuts a typed cell's check by
    * about half (bench/checker-profile.ts).
    */
-  constructor(private readonly t: typeof ts, directory: string, config: CheckerConfig, registry: ts.DocumentRegistry = t.createDocumentRegistry(),
+  constructor(private readonly t: typeof ts, private readonly directory: string, config: CheckerConfig, registry: ts.DocumentRegistry = t.createDocumentRegistry(),
     private readonly keepChecker = process.env['TSGPU_KEEP_CHECKER'] !== 'off') {
     this.config = config;
+    this.registry = registry;
     this.nodeTypesDeferred = config.options.types?.includes(NODE_TYPES) ?? false;
     this.effective = this.effectiveOptions();
     this.current = path.join(directory, CELL_FILE);
@@ -149,6 +157,7 @@ export class CellChecker {
       modules = t.createModuleResolutionCache(directory, (name) => name, this.config.options);
       typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, this.config.options, modules.getPackageJsonInfoCache());
     };
+    this.host = host;
     this.service = t.createLanguageService(host, registry);
   }
 
@@ -187,6 +196,56 @@ export class CellChecker {
     if (this.includeNodeTypes()) this.warmUp();
   }
 
+  /**
+   * Parses and binds one more of Node's declaration files ahead of loadDeferredTypes, into the
+   * registry the LanguageService takes its files from, exactly as its program would (same options,
+   * text and version): its program then finds them ready. Parsing and binding them was two thirds of
+   * that load (CPU profile of a first error: 1.3 s parsing, 0.3 s binding of 2.5 s). One file per
+   * call, so a caller can give a request its turn between files. False once nothing is left, or
+   * Node's declarations are not deferred. Whatever is missed (a file found only by the program's own
+   * resolution) is parsed by the program itself: this changes when work is done, never its result.
+   */
+  prefetchDeferredTypes(): boolean {
+    if (!this.nodeTypesDeferred) return false;
+    const t = this.t;
+    const options = this.config.options;
+    if (this.prefetchQueue === null) {
+      const index = t.resolveTypeReferenceDirective(NODE_TYPES, path.join(this.directory, '__tsgpu_types.ts'), options, t.sys).resolvedTypeReferenceDirective?.resolvedFileName;
+      this.prefetchQueue = index === undefined ? [] : [index];
+      if (index !== undefined) this.prefetched.add(index);
+    }
+    const file = this.prefetchQueue.shift();
+    if (file === undefined) return false;
+    const snapshot = this.host.getScriptSnapshot(file);
+    const moduleIndicator = (t as unknown as { getSetExternalModuleIndicator?: (options: ts.CompilerOptions) => (file: ts.SourceFile) => void }).getSetExternalModuleIndicator;
+    if (snapshot !== undefined && typeof moduleIndicator === 'function') {
+      // The options a program parses the file with: the registry files a document under its module format too.
+      const fileOptions: ts.CreateSourceFileOptions = {
+        languageVersion: options.target ?? t.ScriptTarget.ES2022,
+        impliedNodeFormat: t.getImpliedNodeFormatForFile(file as ts.Path, undefined, t.sys, options),
+        setExternalModuleIndicator: moduleIndicator(options),
+      };
+      const parsed = this.registry.acquireDocument(file, options, snapshot, this.host.getScriptVersion(file), t.ScriptKind.TS, fileOptions);
+      // Binding is TypeScript's internal step after parsing (resident-checker.ts uses it too); a file bound once stays bound.
+      const bind = (t as unknown as { bindSourceFile?: (file: ts.SourceFile, options: ts.CompilerOptions) => void }).bindSourceFile;
+      if (typeof bind === 'function') bind(parsed, options);
+      const next = (name: string | undefined): void => {
+        if (name !== undefined && name.endsWith('.d.ts') && !this.prefetched.has(name)) {
+          this.prefetched.add(name);
+          this.prefetchQueue!.push(name);
+        }
+      };
+      for (const reference of parsed.referencedFiles) next(path.resolve(path.dirname(file), reference.fileName));
+      for (const reference of parsed.typeReferenceDirectives) {
+        next(t.resolveTypeReferenceDirective(reference.fileName, file, options, t.sys).resolvedTypeReferenceDirective?.resolvedFileName);
+      }
+      for (const match of parsed.text.matchAll(/\b(?:from\s*|import\s*\(\s*)(['"])([^'"]+)\1/g)) {
+        next(t.resolveModuleName(match[2]!, file, options, t.sys).resolvedModule?.resolvedFileName);
+      }
+    }
+    return true;
+  }
+
   /** True if Node's declarations were deferred until now. */
   private includeNodeTypes(): boolean {
     if (!this.nodeTypesDeferred) return false;
@@ -205,7 +264,16 @@ export class CellChecker {
   check(code: string, diagnose = true): CheckedCell {
     this.flush();
     const text = this.setCurrent(code);
-    if (diagnose && this.checkedResident(code, text)) return this.checkedCell(code, []);
+    const resident = diagnose ? this.checkedResident(code, text) : 'none';
+    if (resident === 'clean') return this.checkedCell(code, []);
+    if (typeof resident === 'object' && !this.nodeTypesDeferred) {
+      this.residentErrors++;
+      return this.checkedCell(code, resident.errors.map((diagnostic) => this.toCellDiagnostic(diagnostic, code)));
+    }
+    // An error the kept checker found without Node's declarations: the verdict is theirs to give,
+    // so the same check without them is not made first (the verdict with them stands either way).
+    const erred = resident === 'errors' || typeof resident === 'object';
+    if (erred && this.nodeTypesDeferred) this.includeNodeTypes();
     let found = diagnose ? this.diagnosticsOfCurrent(code) : [];
     if (found.length > 0 && this.nodeTypesDeferred) {
       // Perhaps only Node's declarations were missing: the verdict is theirs to give.
@@ -224,12 +292,13 @@ export class CellChecker {
   }
 
   /**
-   * True when the resident checker found the cell free of errors. A cell it cannot check, or finds
-   * any error in, goes to the LanguageService, whose verdict is the one the user sees.
+   * What the resident checker found: the cell free of errors ('clean'), errors a fresh program gives
+   * word for word (ResidentErrors), errors only the LanguageService words as the user must see them
+   * ('errors'), or nothing ('none': a cell or history it cannot check, or no resident checker).
    */
-  private checkedResident(code: string, text: string): boolean {
+  private checkedResident(code: string, text: string): 'clean' | ResidentErrors | 'errors' | 'none' {
     if (this.resident?.spent) this.resident = null;
-    if (this.resident === null) return false;
+    if (this.resident === null) return 'none';
     const history = this.files.get(this.historyFile)!.text;
     let checked: ReturnType<ResidentChecker['check']>;
     try {
@@ -239,10 +308,12 @@ export class CellChecker {
       checked = 'history';
     }
     if (checked === 'history') this.resident = null; // rebuilt over the next program the LanguageService makes
-    if (typeof checked === 'string') return false;
+    if (checked === 'errors') return 'errors';
+    if (typeof checked === 'string') return 'none';
+    if ('errors' in checked) return checked;
     this.residentDeclarations = { code, history, text: checked.declarations };
     this.residentChecks++;
-    return true;
+    return 'clean';
   }
 
   private checkedCell(code: string, diagnostics: CellDiagnostic[]): CheckedCell {

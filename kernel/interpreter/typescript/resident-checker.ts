@@ -15,8 +15,9 @@
 // files, declares globals or ambient modules, or has comment directives (@ts-ignore) is checked
 // by the LanguageService, and so is a history that imports modules the base program did not
 // resolve, or whose `declare global` and `declare module` blocks and `/// <reference>`s are not
-// the ones the checker was made with. CellChecker also rechecks through the LanguageService any
-// cell this finds an error in, so no error a user sees rests on this path alone.
+// the ones the checker was made with. A cell this finds an error in keeps its verdict here only
+// when every error is of a kind whose text cannot depend on what the checker met before
+// (SELF_EVIDENT); any other error is checked again through the LanguageService, whose text the user sees.
 import path from 'node:path';
 import type ts from 'typescript';
 
@@ -24,6 +25,8 @@ import type ts from 'typescript';
 interface CompilerInternals {
   createTypeChecker(host: ts.Program): ts.TypeChecker & {
     getDiagnostics(file: ts.SourceFile): readonly ts.Diagnostic[];
+    /** Diagnostics of no file ("Cannot find global type 'X'"): the checker reports each once in its life. */
+    getGlobalDiagnostics(): readonly ts.Diagnostic[];
     getEmitResolver(file: ts.SourceFile, token: ts.CancellationToken | undefined, skipDiagnostics: boolean): unknown;
   };
   bindSourceFile(file: ts.SourceFile, options: ts.CompilerOptions): void;
@@ -54,16 +57,70 @@ type ParsedFile = ts.SourceFile & {
 };
 
 /**
- * Why a cell went to the LanguageService: the cell itself (one this cannot check exactly, or one it
- * found an error in), or a history the base program cannot serve.
+ * Why a cell went to the LanguageService: the cell itself (one this cannot check exactly), errors
+ * whose text only a fresh program gives word for word (see SELF_EVIDENT), or a history (or a
+ * state of this checker) the base program cannot serve.
  */
-export type NeedsProgram = 'cell' | 'history';
+export type NeedsProgram = 'cell' | 'errors' | 'history';
 
 /** A cell found free of errors. */
 export interface ResidentCheck {
   /** The cell's declarations (.d.ts), as the history takes them. */
   declarations: string;
 }
+
+/** A cell found to have errors, every one of a kind whose text does not depend on what the checker saw before (SELF_EVIDENT). */
+export interface ResidentErrors {
+  /** As the LanguageService lists them: bind, then check, then declaration diagnostics; positions in the cell's text. */
+  errors: readonly ts.Diagnostic[];
+}
+
+/**
+ * Errors whose message names only what the cell's text spells (a name, a keyword, a count), never
+ * a type. A type's text can differ between this checker and a fresh one: unions list their members
+ * in the order the checker first made them (a literal type made by an earlier cell comes first),
+ * an interned union prints as the form it was first made in (`keyof P` or `"x" | "y"`), and the
+ * member an elaboration picks follows that order. A kept checker has made types in another order
+ * than a fresh program checking one cell, so an error that prints a type is checked again by the
+ * LanguageService; one of these, alone on its line (no elaboration chain), is the same text in both.
+ */
+export const SELF_EVIDENT: ReadonlySet<number> = new Set([
+  1155, // 'const' declarations must be initialized.
+  1308, // 'await' expressions are only allowed within async functions…
+  2300, // Duplicate identifier '{0}'.
+  2304, // Cannot find name '{0}'.
+  2341, // Property '{0}' is private and only accessible within class '{1}'.
+  2355, // A function whose declared type is neither 'undefined', 'void', nor 'any' must return a value.
+  2362, // The left-hand side of an arithmetic operation must be of type 'any', 'number', 'bigint' or an enum type.
+  2363, // The right-hand side of an arithmetic operation must be of type …
+  2364, // The left-hand side of an assignment expression must be a variable or a property access.
+  2366, // Function lacks ending return statement and return type does not include 'undefined'.
+  2445, // Property '{0}' is protected and only accessible within class '{1}' and its subclasses.
+  2448, // Block-scoped variable '{0}' used before its declaration.
+  2449, // Class '{0}' used before its declaration.
+  2450, // Enum '{0}' used before its declaration.
+  2451, // Cannot redeclare block-scoped variable '{0}'.
+  2454, // Variable '{0}' is used before being assigned.
+  2531, 2532, 2533, // Object is possibly 'null' / 'undefined' / both.
+  2540, // Cannot assign to '{0}' because it is a read-only property.
+  2552, // Cannot find name '{0}'. Did you mean '{1}'?
+  2554, // Expected {0} arguments, but got {1}.
+  2555, // Expected at least {0} arguments, but got {1}.
+  2564, // Property '{0}' has no initializer and is not definitely assigned in the constructor.
+  2571, // Object is of type 'unknown'.
+  2580, 2582, 2583, 2584, 2591, // Cannot find name '{0}'. Do you need to install type definitions / change your target library?
+  2588, // Cannot assign to '{0}' because it is a constant.
+  2630, // Cannot assign to '{0}' because it is a function.
+  2632, // Cannot assign to '{0}' because it is an import.
+  2693, // '{0}' only refers to a type, but is being used as a value here.
+  2729, // Property '{0}' is used before its initialization.
+  2749, // '{0}' refers to a value, but is being used as a type here. Did you mean 'typeof {0}'?
+  2774, // This condition will always return true since this function is always defined…
+  7005, 7006, 7031, // Variable / parameter / binding element '{0}' implicitly has an 'any' type.
+  18004, // No value exists in scope for the shorthand property '{0}'…
+  18046, // '{0}' is of type 'unknown'.
+  18047, 18048, 18049, // '{0}' is possibly 'null' / 'undefined' / both.
+]);
 
 /** The LanguageService's name for the cell being checked (checker.ts). */
 export const CELL_FILE = '__tsgpu_cell.ts';
@@ -181,6 +238,11 @@ function globalAugmentations(t: typeof ts, file: ts.SourceFile): string | null {
   return namesOwn ? null : [references, ...blocks.map((block) => block.getText(file))].join('\n');
 }
 
+/** Whether two sets of module names are the same: a history importing fewer modules than the base program would find fewer files, and fewer globals, in a fresh program. */
+function sameModules(names: ReadonlySet<string>, base: ReadonlySet<string>): boolean {
+  return names.size === base.size && [...names].every((name) => base.has(name));
+}
+
 /** A proxy's way to everything it does not answer itself: the target's own, methods bound to it. */
 function forwarded(target: object, key: string | symbol): unknown {
   const value = (target as Record<string | symbol, unknown>)[key];
@@ -194,6 +256,11 @@ export class ResidentChecker {
   private readonly historyResolution: ts.ResolvedModuleWithFailedLookupLocations;
   /** Modules the base program resolved from the history; a history importing others needs a new base. */
   private readonly historyModules: Set<string>;
+  /**
+   * The modules the base history names, as modulesOf reads them: a later history naming fewer
+   * would have a fresh program hold fewer files (and their globals) than the base does.
+   */
+  private readonly historyModulesNamed: Set<string>;
   /** The base history's `declare global` blocks (globalAugmentations): a history with others needs a new base. */
   private readonly historyGlobals: string;
   private history: ParsedFile;
@@ -210,7 +277,7 @@ export class ResidentChecker {
    * keeps every cell it checked (TypeScript's list of identifiers to check for use, one per file)
    * until it is replaced, so each check leaves a few KiB that outlive young-generation collections.
    */
-  private last: { text: string; historyText: string; codeLength: number; verdict: ResidentCheck | 'cell' } | null = null;
+  private last: { text: string; historyText: string; codeLength: number; verdict: ResidentCheck | ResidentErrors | 'cell' | 'errors' } | null = null;
 
   private constructor(
     private readonly t: typeof ts,
@@ -226,6 +293,7 @@ export class ResidentChecker {
     this.historyPath = (historyFile as ParsedFile).path;
     this.history = historyFile as ParsedFile;
     // What the program resolved from the history: each is answered from there for later histories.
+    this.historyModulesNamed = modulesOf(t, historyFile);
     this.historyModules = new Set((historyFile as ParsedFile).imports?.map((literal) => literal.text) ?? modulesOf(t, historyFile));
     this.historyResolution = {
       resolvedModule: { resolvedFileName: historyFile.fileName, extension: t.Extension.Ts, isExternalLibraryImport: false, resolvedUsingTsExtension: false },
@@ -274,7 +342,9 @@ export class ResidentChecker {
     // are, while later histories keep them as they are (check()).
     const cellFile = program.getSourceFile(path.join(directory, CELL_FILE));
     const historyGlobals = globalAugmentations(t, historyFile);
-    if (historyGlobals === null || (cellFile !== undefined && declaresGlobals(t, cellFile))) return null;
+    // A cell importing a package brings its files into the program, and whatever globals they
+    // declare, which a fresh program for a later cell (not importing it) does not have.
+    if (historyGlobals === null || (cellFile !== undefined && (declaresGlobals(t, cellFile) || needsResolution(t, cellFile, `./${historyModule}`)))) return null;
     return new ResidentChecker(t, compiler, program as ProgramInternals, directory, historyModule, historyFile, historyGlobals);
   }
 
@@ -289,7 +359,7 @@ export class ResidentChecker {
    * `codeLength`: how much of `text` is the user's; a diagnostic there sends the cell to the
    * LanguageService, whose verdict the user sees (no error rests on this checker alone).
    */
-  check(text: string, historyText: string, codeLength: number): ResidentCheck | NeedsProgram {
+  check(text: string, historyText: string, codeLength: number): ResidentCheck | ResidentErrors | NeedsProgram {
     const last = this.last;
     if (last?.text === text && last.historyText === historyText && last.codeLength === codeLength) return last.verdict;
     const verdict = this.checkAnew(text, historyText, codeLength);
@@ -297,11 +367,13 @@ export class ResidentChecker {
     return verdict;
   }
 
-  private checkAnew(text: string, historyText: string, codeLength: number): ResidentCheck | NeedsProgram {
+  private checkAnew(text: string, historyText: string, codeLength: number): ResidentCheck | ResidentErrors | NeedsProgram {
     const t = this.t;
     if (historyText !== this.history.text) {
       const history = this.parse(path.join(this.directory, `${this.historyModule}.ts`), historyText);
-      if (globalAugmentations(t, history) !== this.historyGlobals || [...modulesOf(t, history)].some((name) => !this.historyModules.has(name))) return 'history';
+      const modules = modulesOf(t, history);
+      if (globalAugmentations(t, history) !== this.historyGlobals || [...modules].some((name) => !this.historyModules.has(name))
+        || !sameModules(modules, this.historyModulesNamed)) return 'history';
       history.path = this.historyPath;
       history.resolvedPath = this.historyPath;
       this.historyTextParsed += historyText.length;
@@ -317,19 +389,36 @@ export class ResidentChecker {
     this.checks++;
     // Diagnostics past the user's code are about its link to the history, which names every earlier
     // name whether the cell uses it or not: a fresh program ignores them too (checker.ts).
-    const inCode = (diagnostic: ts.Diagnostic): boolean => diagnostic.start === undefined || diagnostic.start < codeLength;
-    // An error goes to the LanguageService before the declarations are emitted: it has no use for them.
-    if ((cell.bindDiagnostics ?? []).some(inCode) || this.checker.getDiagnostics(cell).some(inCode)) return 'cell';
+    // As a program does (filterSemanticDiagnostics): a diagnostic skipped under an option in force is no diagnostic.
+    const options = this.options as Record<string, unknown>;
+    const inCode = (diagnostic: ts.Diagnostic): boolean => (diagnostic.start === undefined || diagnostic.start < codeLength)
+      && !((diagnostic as ts.Diagnostic & { skippedOn?: string }).skippedOn !== undefined && options[(diagnostic as ts.Diagnostic & { skippedOn: string }).skippedOn]);
+    // In the LanguageService's order (getSemanticDiagnostics): the program's bind and check diagnostics, then the declaration emit's.
+    const semantic = [...(cell.bindDiagnostics ?? []), ...this.checker.getDiagnostics(cell)].filter(inCode);
     const resolver = this.checker.getEmitResolver(cell, undefined, true);
     const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
     try {
-      if ((emitted.diagnostics ?? []).some(inCode)) return 'cell';
+      // A diagnostic of no file is one this checker reports once in its life, where every fresh
+      // program reports it for each cell that meets it: its verdicts no longer stand for a fresh program's.
+      if (this.checker.getGlobalDiagnostics().length > 0) return 'history';
+      const errors = [...semantic, ...(emitted.diagnostics ?? []).filter(inCode)];
+      if (errors.length > 0) return errors.every((diagnostic) => this.selfEvident(diagnostic, cell)) ? { errors } : 'errors';
       // As TypeScript's own declaration emit prints: JSDoc comments only.
       const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
       return { declarations: printer.printFile(emitted.transformed[0]!) };
     } finally {
       emitted.dispose();
     }
+  }
+
+  /**
+   * Whether a fresh program gives this diagnostic word for word: in the cell, of a kind that prints
+   * no type (SELF_EVIDENT), one message with no chain below it, and not naming this checker's own
+   * file name for the cell (a fresh program's is another).
+   */
+  private selfEvident(diagnostic: ts.Diagnostic, cell: ParsedFile): boolean {
+    return diagnostic.file === cell && diagnostic.start !== undefined && typeof diagnostic.messageText === 'string'
+      && SELF_EVIDENT.has(diagnostic.code) && !diagnostic.messageText.includes(CELL_FILE.slice(0, -3));
   }
 
   private parse(fileName: string, text: string): ParsedFile {
