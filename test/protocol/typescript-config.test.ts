@@ -2,6 +2,7 @@
 // kernel's working directory) upward, with `extends` and `paths`; without one, TypeScript's
 // non-strict defaults, so code written for tslab runs; `%typecheck strict|loose` switches.
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { executeReply, resultText, streamText } from '../support/exchange';
@@ -149,5 +150,33 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     const afterOff = streamText(await run(kernel, '%typecheck strict'), 'stdout');
     assert.match(afterOff, /type checking itself is still off: %typecheck on turns it back on/);
     assertRan(await run(kernel, TSLAB_STYLE), '2');
+  });
+
+  test('a tsconfig.json created, edited (through a file it extends) or removed mid-session counts from the next cell, and says so once', async (t) => {
+    const { kernel, dir } = await kernelIn(t, { 'configs/base.json': JSON.stringify({ compilerOptions: { strict: true } }) });
+    const tsconfig = path.join(dir, 'tsconfig.json');
+    assertRan(await run(kernel, TSLAB_STYLE), '2');
+    writeFileSync(tsconfig, JSON.stringify({ extends: './configs/base.json' }));
+    const created = await run(kernel, TSLAB_STYLE);
+    assertStrictErrors(created);
+    assert.match(streamText(created, 'stderr'), new RegExp(`changed: type checking uses ${tsconfig.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} from this cell on`));
+    assert.equal(streamText(await run(kernel, '1'), 'stderr'), '', 'the change is said once');
+    assert.ok((await describeOptions(kernel)).includes(`options from: ${tsconfig}\n`));
+    // The file it extends is edited: strict off again.
+    writeFileSync(path.join(dir, 'configs/base.json'), JSON.stringify({ compilerOptions: { strict: false } }));
+    assertRan(await run(kernel, TSLAB_STYLE), '2');
+    writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { strict: true } }));
+    assertStrictErrors(await run(kernel, TSLAB_STYLE));
+    // `%typecheck loose` outlasts an edit: it is the notebook's word.
+    await run(kernel, '%typecheck loose');
+    writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { strict: true, target: 'es2022' } }));
+    assertRan(await run(kernel, TSLAB_STYLE), '2');
+    assert.match(await describeOptions(kernel), /\(strictness set by %typecheck loose\)$/m);
+    await run(kernel, '%typecheck strict');
+    rmSync(tsconfig);
+    const removed = await run(kernel, TSLAB_STYLE);
+    assertStrictErrors(removed);
+    assert.match(streamText(removed, 'stderr'), /no tsconfig\.json or jsconfig\.json remains .*: type checking uses the defaults from this cell on/);
+    assert.match(await describeOptions(kernel), /^options from: defaults \(no tsconfig\.json.*\(strictness set by %typecheck strict\)$/m);
   });
 });

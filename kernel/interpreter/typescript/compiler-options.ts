@@ -3,6 +3,7 @@
 // else TypeScript's non-strict defaults (as tslab checks), then whatever `%typecheck strict|loose`
 // said last. The kernel then sets the few options that make cells work at all (how cells import
 // each other, what is emitted); a user's value for those is reported as ignored, never obeyed half.
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
@@ -20,6 +21,10 @@ export interface CheckerConfig {
   ignored: string[];
   /** A config file that could not be used; the defaults are in force instead. */
   warning: string | null;
+  /** The config file found and every file it extends, as read: an edit to any of them is seen at the next cell. */
+  sources: string[];
+  /** Their state when read (configStamp): another stamp means the options must be read again. */
+  stamp: string;
 }
 
 /** The strict family: `strict` turns them all on; each can still be set on its own. */
@@ -115,15 +120,22 @@ export function findConfigFile(t: typeof ts, directory: string): string | null {
   }
 }
 
-/** The user's own options from `file` (with `extends` followed), or why they cannot be used. */
-function readUserOptions(t: typeof ts, file: string): { options: ts.CompilerOptions } | { error: string } {
+/**
+ * The user's own options from `file` (with `extends` followed), or why they cannot be used; either
+ * way the files extended, so that an edit to one of them is seen too.
+ */
+function readUserOptions(t: typeof ts, file: string, extended: Set<string>): { options: ts.CompilerOptions } | { error: string } {
   const read = t.readConfigFile(file, t.sys.readFile);
   if (read.error) return { error: describe(t, read.error) };
   const json: unknown = read.config;
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return { error: 'it does not hold a JSON object' };
   // Which files the project holds does not matter here (cells are the files): listing none keeps
   // TypeScript from walking the folder, and its complaint that the list is empty is no error here.
-  const parsed = t.parseJsonConfigFileContent({ ...(json as object), files: [], include: [] }, t.sys, path.dirname(file), undefined, file);
+  // The cache TypeScript fills while following `extends` names each file it read.
+  const extendedCache = new Map<string, ts.ExtendedConfigCacheEntry>();
+  const parsed = t.parseJsonConfigFileContent(
+    { ...(json as object), files: [], include: [] }, t.sys, path.dirname(file), undefined, file, undefined, undefined, extendedCache);
+  for (const name of extendedCache.keys()) extended.add(path.resolve(name));
   const EMPTY_FILES = 18002;
   const NO_INPUTS = 18003;
   const errors = parsed.errors.filter((diagnostic) => diagnostic.code !== EMPTY_FILES && diagnostic.code !== NO_INPUTS);
@@ -147,10 +159,11 @@ export function loadCheckerConfig(t: typeof ts, directory: string, strictness: S
   let user: ts.CompilerOptions = defaultOptions(t);
   let warning: string | null = null;
   let ignored: string[] = [];
+  const extended = new Set<string>();
   if (file !== null) {
-    const read = readUserOptions(t, file);
+    const read = readUserOptions(t, file, extended);
     if ('error' in read) {
-      warning = `${file} could not be used (${read.error}); type checking uses the defaults. Fix the file and restart the kernel.`;
+      warning = `${file} could not be used (${read.error}); type checking uses the defaults. Fix the file: the next cell reads it again.`;
     } else {
       // What the file leaves unset stays as in the defaults (Node's types, the kernel's target).
       user = { ...defaultOptions(t), ...read.options };
@@ -158,13 +171,40 @@ export function loadCheckerConfig(t: typeof ts, directory: string, strictness: S
     }
   }
   const chosen = withStrictness(user, strictness);
+  const sources = file === null ? [] : [file, ...extended];
   return {
     options: { ...chosen, ...kernelOwned(t, directory, chosen) },
     file: warning === null ? file : null,
     strictness,
     ignored,
     warning,
+    sources,
+    stamp: configStamp(t, directory, sources),
   };
+}
+
+/**
+ * What the options were read from, as it stands now: which config file is the nearest, and each
+ * source's size and modification time. A cell compares it with the stamp its options were read
+ * under (a few stat calls), so a tsconfig.json edited, created or removed beside the notebook
+ * counts from the next cell on, as editors pick it up.
+ */
+export function configStamp(t: typeof ts, directory: string, sources: readonly string[]): string {
+  const parts = [findConfigFile(t, directory) ?? 'none'];
+  for (const source of sources) {
+    const stat = statSync(source, { throwIfNoEntry: false });
+    parts.push(stat === undefined ? `${source}: gone` : `${source}: ${stat.size} ${stat.mtimeMs}`);
+  }
+  return parts.join('\n');
+}
+
+/** Said at the first cell after the config file changed: what the checker reads from now on. */
+export function configChange(before: CheckerConfig, after: CheckerConfig): string {
+  const now = after.file !== null ? `type checking uses ${after.file} from this cell on`
+    : after.warning !== null ? 'type checking uses the defaults from this cell on'
+      : 'no tsconfig.json or jsconfig.json remains in this folder or above: type checking uses the defaults from this cell on';
+  const changed = before.sources[0] ?? after.sources[0] ?? 'tsconfig.json';
+  return `${changed} changed: ${now} (%typecheck shows the options)\n${configNotice(after) ?? ''}`;
 }
 
 /** The line printed once, at the first cell, when the config file's choices are not all obeyed. */

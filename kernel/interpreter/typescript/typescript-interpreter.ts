@@ -28,7 +28,7 @@ import type {
 } from '../interpreter';
 import { cellFileName, shownFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
-import { configNotice, describeConfig, loadCheckerConfig } from './compiler-options';
+import { configChange, configNotice, configStamp, describeConfig, loadCheckerConfig } from './compiler-options';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { CellRuntime } from './runtime';
@@ -231,6 +231,20 @@ export class TypeScriptInterpreter implements Interpreter {
     setTimeout(step, 0).unref();
   }
 
+  /**
+   * Reads the options again when the config file (or one it extends) was edited, created or
+   * removed since they were read; `%typecheck strict|loose` stays in force. What changed is said
+   * once, at the next cell the user sees.
+   */
+  private followConfigFile(): void {
+    const before = this.checker.configuration;
+    if (configStamp(this.t, this.deps.directory, before.sources) === before.stamp) return;
+    const after = loadCheckerConfig(this.t, this.deps.directory, before.strictness);
+    this.checker.reconfigure(after);
+    this.configNotice = configChange(before, after);
+    log(this.configNotice.trimEnd());
+  }
+
   /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
   interrupt(): void {
     this.running?.context.interrupt();
@@ -313,6 +327,7 @@ export class TypeScriptInterpreter implements Interpreter {
       // One turn of the event loop first: an interrupt sent right behind this cell (while the
       // checker was still warming up, say) lands here and the cell does not start.
       await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
+      this.followConfigFile();
       // A silent request (a client warming the kernel up) shows nothing: the notice waits for a cell the user sees.
       if (this.configNotice !== null && !options.silent) {
         process.stderr.write(this.configNotice);
