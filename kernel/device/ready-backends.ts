@@ -9,6 +9,7 @@ import { isWebGpuBackend } from './transfer/gpu-types';
 
 export class ReadyBackends {
   private readonly ready = new Map<string, BackendLike>();
+  private readonly starting = new Map<string, Promise<BackendLike>>();
 
   constructor(private readonly registry: DeviceRegistry, private readonly placement: Placement,
     private readonly transferEngine: TransferEngine, private readonly timing: GpuTiming) {}
@@ -18,6 +19,18 @@ export class ReadyBackends {
     // Ready backends answer at once: a 4-byte move must not pay for the registry's awaits.
     const ready = this.ready.get(device);
     if (ready && !this.registry.isLost(device)) return ready;
+    // Two first uses at once wait for one start: the transfer engine, upload watch and clock attach once.
+    let starting = this.starting.get(device);
+    if (!starting) {
+      starting = this.start(device);
+      this.starting.set(device, starting);
+      const forget = (): void => { this.starting.delete(device); };
+      starting.then(forget, forget);
+    }
+    return starting;
+  }
+
+  private async start(device: string): Promise<BackendLike> {
     const backend = await this.registry.backend(device);
     if (isWebGpuBackend(backend)) {
       const limit = this.registry.bindingLimit(device);

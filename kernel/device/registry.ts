@@ -121,10 +121,13 @@ export class DeviceRegistry {
     if (this.lost.has(device)) throw new DeviceError(`${device} was lost (driver reset or device removed); its tensors are gone. Restart the kernel to use it again.`);
     let handle = this.gpus.get(device);
     if (!handle) {
-      const discovery = await this.discover();
-      const candidate = discovery.gpus[Number(device.slice('gpu:'.length))];
-      if (!candidate) throw new DeviceError(`no device "${device}"`);
-      handle = createGpuBackend(this.tf, device, candidate).then((created) => {
+      // Filed before the first await: two first uses at once (moves in one Promise.all) share one
+      // backend. Each made its own before, and tfjs warned 163 times that kernels were registered twice.
+      handle = this.discover().then((discovery) => {
+        const candidate = discovery.gpus[Number(device.slice('gpu:'.length))];
+        if (!candidate) throw new DeviceError(`no device "${device}"`);
+        return createGpuBackend(this.tf, device, candidate);
+      }).then((created) => {
         refuseSyncReads(created.backend as BackendLike, device);
         const limit = created.device.limits['maxStorageBufferBindingSize'];
         if (typeof limit === 'number') this.limits.set(device, limit);
