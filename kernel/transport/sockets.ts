@@ -31,9 +31,13 @@ const CLOSE_SETTLE_MS = 200;
 export class KernelSockets {
   /** The receive and heartbeat loops: closing waits for their pending reads. */
   private readonly loops: Promise<void>[] = [];
-  private readonly shell = new zmq.Router({ linger: 1000 });
-  private readonly control = new zmq.Router({ linger: 1000 });
-  private readonly stdin = new zmq.Router({ linger: 1000 });
+  // jupyter_client names a client's shell, control and stdin sockets after its session, so two
+  // clients of one KernelManager (`km.client()` twice) connect under one name. A ROUTER refuses the
+  // second by default, silently: its requests got no reply. Handed over, the newest connection is
+  // the one answered (ipykernel sets the same).
+  private readonly shell = new zmq.Router({ linger: 1000, handover: true });
+  private readonly control = new zmq.Router({ linger: 1000, handover: true });
+  private readonly stdin = new zmq.Router({ linger: 1000, handover: true });
   // Output bursts (a cell printing megabytes) must queue, not be dropped at the default HWM of 1000.
   private readonly iopub = new zmq.Publisher({ linger: 1000, sendHighWaterMark: 100_000 });
   private readonly heartbeat = new zmq.Reply({ linger: 0 });

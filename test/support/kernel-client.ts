@@ -51,13 +51,14 @@ export function executeContent(code: string, options: ExecuteOptions = {}): Reco
 }
 
 export class KernelClient {
-  readonly session = randomUUID();
+  /** The session id: its own, or another client's when `options.session` shares it (as `km.client()` twice does). */
+  readonly session: string;
   /**
    * The ZeroMQ routing id of the shell and stdin DEALERs. They must match (jupyter_client gives both
    * the session id): the kernel's stdin ROUTER sends input_request to the identity that sent the
    * running execute_request on shell.
    */
-  readonly routingId = `tsgpu-test-${this.session}`;
+  readonly routingId: string;
   /** Everything the kernel sent, in arrival order. */
   readonly received: Received[] = [];
   /** Unreadable, badly signed or spec-invalid messages from the kernel. */
@@ -78,7 +79,10 @@ export class KernelClient {
   constructor(
     readonly info: ConnectionInfo,
     private readonly owned: { kernel?: KernelProcess; dir?: string } = {},
+    options: { session?: string } = {},
   ) {
+    this.session = options.session ?? randomUUID();
+    this.routingId = `tsgpu-test-${this.session}`;
     this.sign = makeSigner(info.signature_scheme, info.key);
     this.sockets = {
       shell: new zmq.Dealer({ linger: 0, routingId: this.routingId }),
