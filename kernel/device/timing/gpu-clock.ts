@@ -7,8 +7,9 @@
 // (lavapipe flushes its pipeline at each). While %profile times an op, each of its passes gets a
 // pair of its own. The timestamps go into one query set of 4096 for as long as it lasts: it is
 // resolved and read when the cell ends (one submit and one map of the clock's own, after the
-// cell's work), or, when it fills mid-cell, resolved inside tfjs's next submit. The clock never
-// submits, fences or waits while a cell runs.
+// cell's work; where tfjs still held work, the spans submitted before it are resolved ahead of it,
+// its own after it), or, when it fills mid-cell, resolved inside tfjs's next submit. The clock
+// never submits, fences or waits while a cell runs.
 // tfjs's own timestamp support (backend.time) only works inside tf.profile and ends a pass per
 // dispatch. Without `timestamp-query` the fallback is fenced: each submit's span is from its
 // submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
