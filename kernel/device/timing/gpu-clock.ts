@@ -7,8 +7,9 @@
 // (lavapipe flushes its pipeline at each). While %profile times an op, each of its passes gets a
 // pair of its own. The timestamps go into one query set of 4096 for as long as it lasts: it is
 // resolved and read when the cell ends (one submit and one map of the clock's own, after the
-// cell's work), or, when it fills mid-cell, resolved inside tfjs's next submit. The clock never
-// submits, fences or waits while a cell runs.
+// cell's work; where tfjs still held work, the spans submitted before it are resolved ahead of it,
+// its own after it), or, when it fills mid-cell, resolved inside tfjs's next submit. The clock
+// never submits, fences or waits while a cell runs.
 // tfjs's own timestamp support (backend.time) only works inside tf.profile and ends a pass per
 // dispatch. Without `timestamp-query` the fallback is fenced: each submit's span is from its
 // submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
@@ -80,6 +81,17 @@ interface TimestampSlots {
   submits: number[];
   /** Per span: where a move's copy wants its landing time (not a cell's GPU work, not in the intervals), else null. */
   copies: (GpuLanding | null)[];
+  /** Second readback buffer (made when first needed): the spans of work tfjs held until the cell ended, read apart. */
+  tail: GpuBuffer | null;
+  /** Parts of the set resolved and not read yet: it is reused once none is left. */
+  reading: number;
+}
+
+/** Queries [first, first + count) of a set, resolved and read together. */
+interface SetPiece {
+  slots: TimestampSlots;
+  first: number;
+  count: number;
 }
 
 /** An encoder's span: its begin written with its first pass, its end not yet recorded. */
@@ -158,7 +170,10 @@ export class GpuClock {
       const submitted = performance.now();
       submit();
       this.submitted++;
-      for (const slots of resolved) this.track(this.readSlots(slots));
+      for (const slots of resolved) {
+        slots.reading++;
+        this.track(this.readSlots({ slots, first: 0, count: slots.used, buffer: slots.read }));
+      }
       if (!this.enabled) {
         this.untracked = true;
         return;
@@ -179,6 +194,9 @@ export class GpuClock {
   flush(): { heldBack: { earlierDone: boolean } | null } {
     if (this.source !== 'timestamps') return { heldBack: null };
     const backend = this.backend;
+    const sets = this.full.splice(0);
+    if (this.current && this.current.used > 0) sets.push(this.current);
+    this.current = null;
     // tfjs holds recorded work until it has a batch (or something reads): submitted only here, it
     // ran after the cell, on a GPU that may have been idle all along. A fence first says when the
     // work submitted before it was done, so that the report can tell the two apart.
@@ -187,19 +205,48 @@ export class GpuClock {
       const held = { earlierDone: this.idle };
       if (!held.earlierDone) backend.device.queue.onSubmittedWorkDone().then(() => { held.earlierDone = true; }, () => undefined);
       heldBack = held;
+      // The times of the work submitted already are resolved ahead of the held work: behind it they
+      // came back only once it had run too, after the cell, and a cell whose read waited for its own
+      // pass showed no GPU time, while the next showed that pass as left running by this cell.
+      const split = sets.map((slots) => ({ slots, at: this.submittedPairs(slots) * 2 }));
+      this.resolveNow(split.map(({ slots, at }) => ({ slots, first: 0, count: at })), 'read');
       backend.endComputePassEncoder();
       backend.submitQueue();
+      const rest = split.map(({ slots, at }) => ({ slots, first: at, count: slots.used - at }));
+      this.resolveNow(rest, 'tail');
+      return { heldBack };
     }
-    const sets = this.full.splice(0);
-    if (this.current && this.current.used > 0) sets.push(this.current);
-    this.current = null;
-    if (sets.length === 0) return { heldBack };
+    this.resolveNow(sets.map((slots) => ({ slots, first: 0, count: slots.used })), 'read');
+    return { heldBack };
+  }
+
+  /** Spans of a set whose work went with tfjs's submits so far (they come first: submits only grow). */
+  private submittedPairs(slots: TimestampSlots): number {
+    let pairs = 0;
+    while (pairs < slots.submits.length && slots.submits[pairs]! <= this.submitted) pairs++;
+    return pairs;
+  }
+
+  /** Resolves pieces of sets in a submit of the clock's own, queued behind everything submitted so far, and reads them. */
+  private resolveNow(all: SetPiece[], into: 'read' | 'tail'): void {
+    const pieces = all.filter((piece) => piece.count > 0);
+    if (pieces.length === 0) return;
     const device = this.backend.device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown }; queue: { submit(buffers: unknown[]): void } };
     const encoder = device.createCommandEncoder();
-    this.recordResolve(encoder, sets);
+    const reads = pieces.map((piece) => ({ ...piece, buffer: into === 'read' ? piece.slots.read : this.tailOf(piece.slots) }));
+    for (const piece of reads) piece.slots.reading++;
+    for (const { slots, first, count, buffer } of reads) {
+      encoder.resolveQuerySet(slots.querySet, first, count, slots.resolve, 0);
+      encoder.copyBufferToBuffer(slots.resolve, 0, buffer, 0, count * 8);
+    }
     device.queue.submit([encoder.finish()]);
-    for (const slots of sets) this.track(this.readSlots(slots));
-    return { heldBack };
+    for (const piece of reads) this.track(this.readSlots(piece));
+  }
+
+  /** A set's second readback buffer, for the spans of held work resolved after its first part. */
+  private tailOf(slots: TimestampSlots): GpuBuffer {
+    slots.tail ??= this.backend.device.createBuffer({ size: QUERIES_PER_SET * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    return slots.tail;
   }
 
   private recordResolve(encoder: EncoderLike, sets: TimestampSlots[]): void {
@@ -358,25 +405,32 @@ export class GpuClock {
       labels: [],
       submits: [],
       copies: [],
+      tail: null,
+      reading: 0,
     };
   }
 
-  private async readSlots(slots: TimestampSlots): Promise<void> {
-    await slots.read.mapAsync(MapMode.READ, 0, slots.used * 8);
-    const times = new BigInt64Array(slots.read.getMappedRange(0, slots.used * 8));
-    for (let i = 0; i + 1 < slots.used; i += 2) {
-      const start = Number(times[i]!) / 1e6 + this.offsetMs;
-      const end = Number(times[i + 1]!) / 1e6 + this.offsetMs;
-      // A pair never written (a pass the GPU skipped, a span whose end was not recorded) reads as zeros: it says nothing.
-      const copy = slots.copies[i / 2];
-      if (copy) {
-        if (times[i + 1]! > 0n) copy.at = end;
-      } else if (end >= start && times[i]! > 0n) {
-        this.arrived.push({ start, end, cell: slots.cells[i / 2] ?? 0, label: slots.labels[i / 2] ?? null, submit: slots.submits[i / 2] ?? 0 });
+  private async readSlots({ slots, first, count, buffer }: SetPiece & { buffer: GpuBuffer }): Promise<void> {
+    try {
+      await buffer.mapAsync(MapMode.READ, 0, count * 8);
+      const times = new BigInt64Array(buffer.getMappedRange(0, count * 8));
+      for (let at = 0; at + 1 < count; at += 2) {
+        const start = Number(times[at]!) / 1e6 + this.offsetMs;
+        const end = Number(times[at + 1]!) / 1e6 + this.offsetMs;
+        const pair = (first + at) / 2;
+        // A pair never written (a pass the GPU skipped, a span whose end was not recorded) reads as zeros: it says nothing.
+        const copy = slots.copies[pair];
+        if (copy) {
+          if (times[at + 1]! > 0n) copy.at = end;
+        } else if (end >= start && times[at]! > 0n) {
+          this.arrived.push({ start, end, cell: slots.cells[pair] ?? 0, label: slots.labels[pair] ?? null, submit: slots.submits[pair] ?? 0 });
+        }
       }
+      buffer.unmap();
+    } finally {
+      // The set is reused once every part of it is read.
+      if (--slots.reading === 0) this.idleSlots.push(slots);
     }
-    slots.read.unmap();
-    this.idleSlots.push(slots);
   }
 
   private async fence(submitted: number, cell: number, submit: number): Promise<void> {
