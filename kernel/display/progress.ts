@@ -110,6 +110,11 @@ export interface ProgressHandle<T> extends Iterable<T>, AsyncIterable<T> {
 /** Calls `stop` when the cell running now is interrupted; returns a canceller. */
 export type OnInterrupt = (stop: () => void) => () => void;
 
+/** 0, 1, … count - 1, one at a time. */
+function* countUpTo(count: number): Generator<number> {
+  for (let i = 0; i < count; i++) yield i;
+}
+
 export function createProgress(emit: (event: OutputEvent) => void, transferTotals: () => TransferTotals, onInterrupt: OnInterrupt = () => () => undefined) {
   /** Displays that may still hold a throttled draw: a cell's end waits for them (settled()). */
   const displays = new Set<InPlaceDisplay>();
@@ -149,9 +154,8 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
   }
 
   function progress<T = number>(source: Iterable<T> | number, options: { label?: string } = {}): ProgressHandle<T> {
-    const items: Iterable<T> = typeof source === 'number'
-      ? (Array.from({ length: Math.max(0, Math.floor(source)) }, (_, i) => i) as unknown as Iterable<T>)
-      : source;
+    // A count is walked as it goes: `progress(1e9)` made a billion-entry array before its first step.
+    const items: Iterable<T> = typeof source === 'number' ? (countUpTo(Math.floor(source)) as unknown as Iterable<T>) : source;
     const length = (source as unknown as { length?: unknown }).length;
     const total = typeof source === 'number' ? Math.floor(source) : typeof length === 'number' ? length : null;
     const { state, draw, record } = start(options.label ?? 'step', total);
