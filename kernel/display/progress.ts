@@ -39,6 +39,12 @@ interface ProgressState {
 
 /** A chart of more points than this draws every n-th step (and the last), so updates stay small. */
 const MAX_CHART_STEPS = 500;
+/**
+ * Steps kept for the chart: past this, every other one is let go (the newest stays), so a loop of a
+ * million steps keeps ~2,000, not a million (~200 B each). The chart draws at most MAX_CHART_STEPS of
+ * them anyway; older stretches end up drawn more coarsely than recent ones.
+ */
+const MAX_KEPT_STEPS = 4 * MAX_CHART_STEPS;
 
 function difference(now: TransferTotals, before: TransferTotals): TransferTotals {
   return { count: now.count - before.count, bytes: now.bytes - before.bytes, ms: now.ms - before.ms };
@@ -148,6 +154,10 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
     const record = (values: Record<string, number>): void => {
       const now = transferTotals();
       state.history.push({ step: state.done, values: { ...values }, transfers: difference(now, stepStart) });
+      if (state.history.length > MAX_KEPT_STEPS) {
+        const last = state.history.length - 1;
+        state.history = state.history.filter((_step, index) => index % 2 === 0 || index === last);
+      }
       stepStart = now;
     };
     return { state, draw, record };
