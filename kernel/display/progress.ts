@@ -95,7 +95,9 @@ function render(state: ProgressState, ending: Ending): Drawn {
   const values = Object.entries(state.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(4)}`);
   const transfers = moved.count > 0 ? `${state.transfersScope === 'this epoch' ? 'transfers this epoch' : 'transfers'} ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
   const timing = `${seconds(elapsed)} elapsed${eta === null ? '' : `, ETA ${seconds(eta)}`}`;
-  const parts = [step, ...values, timing, transfers, ending === 'interrupted' ? 'interrupted' : ''].filter(Boolean).join(' · ');
+  // A loop left with `break` (or a bar ended by hand) before its count: said, not left looking unfinished.
+  const early = ending === 'finished' && state.total !== null && state.done < state.total ? 'ended early' : '';
+  const parts = [step, ...values, timing, transfers, ending === 'interrupted' ? 'interrupted' : early].filter(Boolean).join(' · ');
   const text = `${barPrefix(fraction)}${parts}`;
   // A chart bundle carries no HTML: JupyterLab prefers text/html to Vega-Lite, and would show the bar.
   const chart = chartOf(state, parts);
