@@ -24,7 +24,7 @@ export type Direction = 'H2D' | 'D2H' | 'D2D' | 'host';
  * running other code (the cell's own, between data() and its await; a collection) and saw it later.
  */
 export interface MoveWait {
-  cause: 'gpu-work' | 'staging-setup' | 'host-busy';
+  cause: 'gpu-work' | 'gpu-setup' | 'staging-setup' | 'host-busy';
   ms: number;
   /** The device that was busy (gpu-work), whose staging buffers were made, or whose wait the host saw late. */
   device: string;

@@ -47,7 +47,7 @@ function checkCopy(t: { diagnostic(message: string): void }, stdout: string, mov
   const [submitted, from, to] = ['submitted', 'from', 'to'].map((label) => printedNumber(stdout, label)) as [number, number, number];
   assert.ok(Number.isFinite(submitted) && submitted > from, `the move submitted its chunks to gpu:0's queue:\n${stdout}`);
   const part = (cause: string): number => move.waits.filter((wait) => wait.cause === cause).reduce((sum, wait) => sum + wait.ms, 0);
-  const [setup, hostBusy] = [part('staging-setup'), part('host-busy')];
+  const [setup, hostBusy] = [part('gpu-setup') + part('staging-setup'), part('host-busy')];
   // From the first chunk's submit to the cell seeing the move end, less what comes after the
   // move's own end (recording it, the await resuming: a few ms on a loaded machine).
   const copying = to - submitted;

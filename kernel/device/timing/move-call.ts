@@ -117,7 +117,7 @@ export function waitsFromCall(device: string, calledAt: number, firstUse: boolea
   const setUp = firstUse ? ms - away : 0;
   if (away === 0 && setUp < SET_UP_MIN_MS) return null;
   const waits: MoveWait[] = [];
-  if (setUp > 0.001) waits.push({ cause: 'staging-setup', ms: setUp, device, earlierCells: [] });
+  if (setUp > 0.001) waits.push({ cause: 'gpu-setup', ms: setUp, device, earlierCells: [] });
   if (away > 0.001) waits.push({ cause: 'host-busy', ms: away, device, earlierCells: [] });
   return { ms: setUp + away, waits };
 }
