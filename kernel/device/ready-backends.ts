@@ -17,8 +17,7 @@ export class ReadyBackends {
   /** Initialises a device's backend and learns its limits. */
   async of(device: string): Promise<BackendLike> {
     // Ready backends answer at once: a 4-byte move must not pay for the registry's awaits.
-    const ready = this.ready.get(device);
-    if (ready && !this.registry.isLost(device)) return ready;
+    if (this.isReady(device)) return this.ready.get(device)!;
     // Two first uses at once wait for one start: the transfer engine, upload watch and clock attach once.
     let starting = this.starting.get(device);
     if (!starting) {
