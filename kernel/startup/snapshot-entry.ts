@@ -202,6 +202,7 @@ function warm(): FileStamp[] {
   const { loadCheckerConfig } = load<typeof import('../interpreter/typescript/compiler-options')>('interpreter/typescript/compiler-options.js');
   const { CellTranspiler } = load<typeof import('../interpreter/typescript/transpile')>('interpreter/typescript/transpile.js');
   const { setWarmRegistry } = load<typeof import('./warm-start')>('startup/warm-start.js');
+  const { WARM_CELLS } = load<typeof import('./warm-cells')>('startup/warm-cells.js');
   // What the CLI (run as the main module when a kernel starts) requires besides the kernel.
   load('cli/install.js');
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-snapshot-'));
@@ -217,7 +218,28 @@ function warm(): FileStamp[] {
     const checker = new CellChecker(t, directory, loadCheckerConfig(t, directory), registry);
     checker.warmUp();
     // Transpiling once initialises the compiler's emit paths the first cell takes.
-    new CellTranspiler(t).transpile('const warmUp: number = 1;\nwarmUp + 1');
+    const transpiler = new CellTranspiler(t);
+    transpiler.transpile('const warmUp: number = 1;\nwarmUp + 1');
+    // The bytecode of the checker's and emitter's paths these cells take is kept in the snapshot:
+    // the first typed cells of a kernel started from it do not compile them (warm-cells.ts).
+    const checkWarmCells = (): void => {
+      for (const cell of WARM_CELLS) {
+        const checked = checker.check(cell);
+        const errors = checked.diagnostics.filter((diagnostic) => diagnostic.category === 'error');
+        if (errors.length > 0) throw new Error(`a warm-up cell does not check clean: ${errors.map((error) => error.message).join('; ')}`);
+        checked.commit();
+        checker.flush();
+        transpiler.transpile(cell);
+      }
+    };
+    checkWarmCells();
+    // Again under `strict`, the usual project tsconfig, whose checks take paths of their own
+    // (null and undefined in narrowing and relations). Its library files are the same parsed files.
+    const strict = path.join(directory, 'strict');
+    fs.mkdirSync(strict);
+    fs.writeFileSync(path.join(strict, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
+    checker.reconfigure(loadCheckerConfig(t, strict));
+    checkWarmCells();
     setWarmRegistry(registry);
     const files = [...read].filter((file) => !file.startsWith(directory) && isFile(file));
     // package.json: the version the kernel reports was read from it.
