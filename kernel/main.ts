@@ -35,17 +35,48 @@ function forgetLauncherDefaults(): void {
   delete process.env['TSGPU_MALLOC_DEFAULTS'];
 }
 
-export function runKernel(connectionFile: string): void {
+/** Where a SIGINT goes: nowhere until the interpreter exists, then to the running cell. */
+let interruptCell = (): void => undefined;
+let listeningForSigint = false;
+
+/**
+ * The protocol worker answers kernel_info; the client waits for nothing else, so it starts first.
+ * SIGINT arrives from it (interrupts, shutdown) and, outside a cell, from a terminal's Ctrl-C:
+ * neither may ever kill the user's state, even during start-up, so the listener comes before it.
+ */
+function startProtocolWorker(connectionFile: string): Worker {
   forgetLauncherDefaults();
+  if (!listeningForSigint) {
+    listeningForSigint = true;
+    process.on('SIGINT', () => interruptCell());
+  }
   const connection = readConnectionFile(connectionFile);
+  const data: WorkerData = { connection, identity: { version: TSGPU_VERSION, typescriptVersion: typescriptVersion() } };
+  return new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
+}
+
+let earlyWorker: { connectionFile: string; worker: Worker } | null = null;
+
+/**
+ * Called by a start-up snapshot's entry as soon as the blob has loaded, before the CLI runs: the
+ * worker's thread and isolate take ~0.1-0.2 s to start, during which the main thread sets the
+ * kernel up. A connection file it cannot read is left for runKernel to report.
+ */
+export function startProtocolWorkerEarly(connectionFile: string): void {
+  try {
+    earlyWorker = { connectionFile, worker: startProtocolWorker(connectionFile) };
+  } catch {
+    earlyWorker = null;
+  }
+}
+
+export function runKernel(connectionFile: string): void {
+  const early = earlyWorker?.connectionFile === connectionFile ? earlyWorker.worker : null;
+  if (earlyWorker !== null && early === null) void earlyWorker.worker.terminate();
+  earlyWorker = null;
+  const worker = early ?? startProtocolWorker(connectionFile);
   const warning = connectionFileWarning(connectionFile);
   if (warning) log(`warning: ${warning}`);
-  // Before anything else: SIGINT arrives from the worker (interrupts, shutdown) and, outside a
-  // cell, from a terminal's Ctrl-C. Neither may ever kill the user's state, even during start-up.
-  let interruptCell = (): void => undefined;
-  process.on('SIGINT', () => interruptCell());
-  const data: WorkerData = { connection, identity: { version: TSGPU_VERSION, typescriptVersion: typescriptVersion() } };
-  const worker = new Worker(path.join(__dirname, 'server', 'worker.js'), { workerData: data, stdout: false, stderr: false });
   const devices = new DeviceLayer({
     locate: (frames) => interpreter.callerLocation(frames),
     locateLater: () => interpreter.callerLocationLater(),

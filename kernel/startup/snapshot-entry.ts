@@ -202,7 +202,7 @@ function warm(): FileStamp[] {
   const { loadCheckerConfig } = load<typeof import('../interpreter/typescript/compiler-options')>('interpreter/typescript/compiler-options.js');
   const { CellTranspiler } = load<typeof import('../interpreter/typescript/transpile')>('interpreter/typescript/transpile.js');
   const { setWarmRegistry } = load<typeof import('./warm-start')>('startup/warm-start.js');
-  const { WARM_CELLS } = load<typeof import('./warm-cells')>('startup/warm-cells.js');
+  const { WARM_CELLS } = load<typeof import('../interpreter/typescript/warm-cells')>('interpreter/typescript/warm-cells.js');
   // What the CLI (run as the main module when a kernel starts) requires besides the kernel.
   load('cli/install.js');
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-snapshot-'));
@@ -221,7 +221,7 @@ function warm(): FileStamp[] {
     const transpiler = new CellTranspiler(t);
     transpiler.transpile('const warmUp: number = 1;\nwarmUp + 1');
     // The bytecode of the checker's and emitter's paths these cells take is kept in the snapshot:
-    // the first typed cells of a kernel started from it do not compile them (warm-cells.ts).
+    // the first typed cells of a kernel started from it do not compile them (interpreter/typescript/warm-cells.ts).
     const checkWarmCells = (): void => {
       for (const cell of WARM_CELLS) {
         const checked = checker.check(cell);
@@ -289,6 +289,18 @@ function runCli(): void {
   (Module as unknown as { _load(request: string, parent: null, isMain: boolean): unknown })._load(CLI, null, true);
 }
 
+/**
+ * `kernel CONNECTION_FILE`: the protocol worker, which answers the client's kernel_info, starts
+ * before the CLI and the kernel's set-up run (about 20-45 ms of them), since its own start is the
+ * longest part of a start from the snapshot (main.ts).
+ */
+function startKernelProtocolEarly(): void {
+  const [command, connectionFile] = process.argv.slice(1);
+  if (command !== 'kernel' || connectionFile === undefined) return;
+  const main = modules.get(path.join(DIST, 'kernel', 'main.js'))?.module.exports as typeof import('../main') | undefined;
+  main?.startProtocolWorkerEarly(connectionFile);
+}
+
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   startSucceeded();
   restoreConsoleClass();
@@ -298,6 +310,7 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     fs.writeSync(2, `[tsgpu ${new Date().toISOString()}] the start-up snapshot is out of date (${changed} changed since it was built): starting without it\n`);
     modules.clear();
   } else {
+    startKernelProtocolEarly();
     installModules();
   }
   runCli();

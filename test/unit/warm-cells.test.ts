@@ -1,4 +1,4 @@
-// The start-up snapshot's build checks its warm-up cells (kernel/startup/warm-cells.ts) under the
+// The start-up snapshot's build checks its warm-up cells (kernel/interpreter/typescript/warm-cells.ts) under the
 // default options and under `strict`, before Node's declarations load, and refuses to build a
 // snapshot when one has an error (an error would make the checker load Node's declarations into
 // the snapshot). Each must check clean the way the build checks it, with no diagnostics at all.
@@ -11,7 +11,7 @@ import ts from 'typescript';
 import { CellChecker } from '../../kernel/interpreter/typescript/checker';
 import { loadCheckerConfig } from '../../kernel/interpreter/typescript/compiler-options';
 import { CellTranspiler } from '../../kernel/interpreter/typescript/transpile';
-import { WARM_CELLS } from '../../kernel/startup/warm-cells';
+import { WARM_CELLS } from '../../kernel/interpreter/typescript/warm-cells';
 
 for (const strict of [false, true]) {
   test(`the snapshot's warm-up cells check clean ${strict ? 'under strict' : 'under the default options'}, before Node's declarations load`, () => {
