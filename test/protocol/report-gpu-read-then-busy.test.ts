@@ -124,7 +124,8 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
     const cell = countOf(exchange);
     const report = theReport(exchange);
     const gpu = deviceOf(report, 'gpu:0').gpu;
-    assert.ok(gpu !== null && gpu.stillBusy && gpu.ms === 0, `nothing read: no times back at the end: ${JSON.stringify(gpu)}`);
+    // The times of the cell before may come back only now (its end does not wait long for them): they are not this cell's.
+    assert.ok(gpu !== null && gpu.stillBusy && gpu.ms - gpu.earlierCellsMs === 0, `nothing read: no times of its own back at the end: ${JSON.stringify(gpu)}`);
     // A cell that touches no tensor (no report) waits for the GPU with a fence of its own.
     const idle = await runOk(kernel(), 'const fenceFrom = performance.now();\nawait ownGpu.device.queue.onSubmittedWorkDone();\nconsole.log(`fence ${JSON.stringify({ ms: performance.now() - fenceFrom })}`);');
     assert.equal(reportsOf(idle).length, 0, 'a cell that touched no tensor has no report');
@@ -136,6 +137,7 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
     assert.ok(queuedBy >= fence.ms / 2,
       `the cell after cell ${cell} waited ${fence.ms.toFixed(1)} ms for its work; the next report shows ${queuedBy.toFixed(1)} ms queued by it:\n${later.text}`);
     // At its own end nothing of it was known: not 0.
-    assert.match(report.text, /GPU not measured yet \(still busy at the end/, report.text);
+    if (gpu.ms === 0) assert.match(report.text, /GPU not measured yet \(still busy at the end/, report.text);
+    assert.doesNotMatch(report.text, /GPU 0\.0 µs/, report.text);
   });
 });

@@ -137,8 +137,6 @@ export class GpuClock {
   private readonly unsubmitted: ReadPiece[] = [];
   /** Set while a move runs (see duringMove). */
   private readonly moving = new AsyncLocalStorage<true>();
-  /** Pieces resolved inside moves, and their maps: what reading times along with moves costs. */
-  readonly alongMoves = { pieces: 0 };
   private lastFencedEnd = 0;
   /** Work was submitted while timing was off: whether the GPU is idle is not known. */
   private untracked = false;
@@ -250,10 +248,7 @@ export class GpuClock {
   private resolveClosed(encoder: EncoderLike, limit: number): void {
     for (const slots of this.openSets()) {
       const closed = this.closedPairs(slots, limit);
-      if (closed > slots.resolvedPairs) {
-        this.resolveInto(encoder, slots, closed);
-        this.alongMoves.pieces++;
-      }
+      if (closed > slots.resolvedPairs) this.resolveInto(encoder, slots, closed);
     }
   }
 
