@@ -173,7 +173,12 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const activity = this.placement.takeActivity();
     const { moves, folded, foldedTime } = this.ledger.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
-    if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) return null;
+    if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) {
+      // No report for a cell that touched nothing: GPU work that arrived meanwhile (left running
+      // by an earlier cell) shows with the next cell that reports, not nowhere.
+      if (!profiled) this.timing.keep(gpuTimes);
+      return null;
+    }
     splitGpuWaits(moves, gpuTimes, this.cellNumber);
     const report = assembleCellReport({
       cell: this.cellNumber, startedAt: this.cellStartedAt, activity, moves, folded, foldedTime, gpuTimes, profile,

@@ -5,14 +5,18 @@
 // is the GPU running that command buffer (its passes and the copies between them). The seed
 // training cell opens ~1230 passes in ~270 submits: a pair per pass was 4.5x the timestamp writes
 // (lavapipe flushes its pipeline at each). While %profile times an op, each of its passes gets a
-// pair of its own. The timestamps go into one query set of 4096 for as long as it lasts: it is
-// resolved and read when the cell ends (one submit and one map of the clock's own, after the
-// cell's work; where tfjs still held work, the spans submitted before it are resolved ahead of it,
-// its own after it), or, when it fills mid-cell, resolved inside tfjs's next submit. The clock
-// never submits, fences or waits while a cell runs.
+// pair of its own. The timestamps go into one query set of 4096 for as long as it lasts. A move
+// (a read, an upload) waits for the GPU's work before it returns: the spans closed so far are
+// resolved inside the move's own command buffer (or tfjs's submit the move makes), and read with it
+// (one small map, no submit or fence of the clock's own), so that a cell still busy at its end has
+// the times of the work its reads waited for. The rest is resolved and read when the cell ends (one
+// submit and one map of the clock's own, after the cell's work; where tfjs still held work, the
+// spans submitted before it are resolved ahead of it, its own after it), or, when the set fills
+// mid-cell, inside tfjs's next submit. The clock never fences or waits while a cell runs.
 // tfjs's own timestamp support (backend.time) only works inside tf.profile and ends a pass per
 // dispatch. Without `timestamp-query` the fallback is fenced: each submit's span is from its
 // submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { GpuBuffer } from '../transfer/gpu-types';
 import { BufferUsage, MapMode } from '../transfer/gpu-types';
 import type { GpuLanding, StampableEncoder } from '../transfer/move-notes';
@@ -52,6 +56,8 @@ interface EncoderLike {
 
 /** The parts of tfjs-backend-webgpu 4.22's backend the clock wraps (dist/backend_webgpu.js). */
 export interface ClockedBackend {
+  /** tfjs's device.queue: the clock maps a readback once the submit that carries its copy is made. */
+  readonly queue: { submit(buffers: unknown[]): void };
   readonly device: {
     readonly features: { has(name: string): boolean };
     readonly queue: { onSubmittedWorkDone(): Promise<void> };
@@ -68,22 +74,23 @@ export interface ClockedBackend {
 const QUERIES_PER_SET = 4096;
 const QUERY_RESOLVE = 0x200;
 
-/** Query set, resolve buffer and readback buffer, reused once read. */
+/** Query set and resolve buffer, reused once every part of it is read. */
 interface TimestampSlots {
   querySet: QuerySetLike;
   resolve: GpuBuffer;
-  read: GpuBuffer;
   /** Queries handed out, two per span. */
   used: number;
-  /** Per span: the cell that recorded it, the op it was begun for while profiling, and the submit that carries it. */
+  /** Per span: the cell that recorded it, the op it was begun for while profiling, and the submit that carries it (0: a move's own, submitted at once). */
   cells: number[];
   labels: (string | null)[];
   submits: number[];
   /** Per span: where a move's copy wants its landing time (not a cell's GPU work, not in the intervals), else null. */
   copies: (GpuLanding | null)[];
-  /** Second readback buffer (made when first needed): the spans of work tfjs held until the cell ended, read apart. */
-  tail: GpuBuffer | null;
-  /** Parts of the set resolved and not read yet: it is reused once none is left. */
+  /** Spans resolved so far (they come first: a set is resolved in order). */
+  resolvedPairs: number;
+  /** No more spans are taken from it: reused once no part of it is being read. */
+  retired: boolean;
+  /** Parts of the set resolved and not read yet. */
   reading: number;
 }
 
@@ -93,6 +100,13 @@ interface SetPiece {
   first: number;
   count: number;
 }
+
+/** A piece resolved into a readback buffer of its own, mapped once the submit that carries it is made. */
+interface ReadPiece extends SetPiece {
+  buffer: GpuBuffer;
+}
+
+const READBACK_BYTES = QUERIES_PER_SET * 8;
 
 /** An encoder's span: its begin written with its first pass, its end not yet recorded. */
 interface OpenSpan {
@@ -118,6 +132,11 @@ export class GpuClock {
   private readonly sinceIdle = new Set<number>();
   private readonly cellOf = new WeakMap<object, number>();
   private readonly reads = new Set<Promise<void>>();
+  /** Readback buffers free for a piece, and pieces recorded into a command buffer not submitted yet. */
+  private readonly readbacks: GpuBuffer[] = [];
+  private readonly unsubmitted: ReadPiece[] = [];
+  /** Set while a move runs (see duringMove). */
+  private readonly moving = new AsyncLocalStorage<true>();
   private lastFencedEnd = 0;
   /** Work was submitted while timing was off: whether the GPU is idle is not known. */
   private untracked = false;
@@ -152,28 +171,38 @@ export class GpuClock {
       this.cellOf.set(encoder, this.cellNow());
       if (this.source === 'timestamps') this.instrument(encoder);
     };
+    // Every submit, tfjs's or a move's or the clock's own: the pieces its command buffers resolved
+    // are mapped once it is made (mapping before would make the submit fail).
+    const queue = backend.queue;
+    const submitBuffers = queue.submit.bind(queue);
+    queue.submit = (buffers: unknown[]) => {
+      submitBuffers(buffers);
+      for (const piece of this.unsubmitted.splice(0)) this.track(this.readPiece(piece));
+    };
     backend.submitQueue = () => {
       const encoder = backend.commandEncoder as EncoderLike | null;
       const cell = (encoder && this.cellOf.get(encoder)) ?? this.cellNow();
       // The end of the encoder's span, then the sets that filled up (every span in them is closed
-      // now), resolved in the same command buffer: no submit of the clock's own.
-      let resolved: TimestampSlots[] = [];
+      // now), resolved in the same command buffer: no submit of the clock's own. A move's submit
+      // (a read submits what tfjs held first) resolves every span closed so far with it.
       if (encoder && this.span?.encoder === encoder) {
         backend.endComputePassEncoder();
         this.closeSpan(this.span);
       }
       if (encoder && this.full.length > 0) {
         backend.endComputePassEncoder();
-        resolved = this.full.splice(0);
-        this.recordResolve(encoder, resolved);
+        for (const slots of this.full.splice(0)) {
+          this.resolveInto(encoder, slots, slots.used / 2);
+          this.retire(slots);
+        }
+      }
+      if (encoder && this.enabled && this.moving.getStore() === true && this.closedToResolve(this.submitted + 1)) {
+        backend.endComputePassEncoder();
+        this.resolveClosed(encoder, this.submitted + 1);
       }
       const submitted = performance.now();
       submit();
       this.submitted++;
-      for (const slots of resolved) {
-        slots.reading++;
-        this.track(this.readSlots({ slots, first: 0, count: slots.used, buffer: slots.read }));
-      }
       if (!this.enabled) {
         this.untracked = true;
         return;
@@ -188,14 +217,70 @@ export class GpuClock {
   }
 
   /**
+   * Runs a move: the command buffers it submits resolve the spans closed before them, so that the
+   * times of the work it waited for come back with it (read along, not when the cell ends).
+   */
+  duringMove<T>(move: () => Promise<T>): Promise<T> {
+    return this.source === 'timestamps' ? this.moving.run(true, move) : move();
+  }
+
+  /** Spans of a set closed by now, from the first not yet resolved: each went with a submit up to `limit` (a move's own count as submitted). */
+  private closedPairs(slots: TimestampSlots, limit: number): number {
+    let pairs = slots.resolvedPairs;
+    while (pairs < slots.submits.length && slots.submits[pairs]! <= limit) pairs++;
+    return pairs;
+  }
+
+  /** Whether some GPU work (not only a move's landing time) is closed and not resolved yet. */
+  private closedToResolve(limit: number): boolean {
+    return this.openSets().some((slots) => {
+      const closed = this.closedPairs(slots, limit);
+      for (let pair = slots.resolvedPairs; pair < closed; pair++) if (!slots.copies[pair]) return true;
+      return false;
+    });
+  }
+
+  private openSets(): TimestampSlots[] {
+    return this.current ? [...this.full, this.current] : [...this.full];
+  }
+
+  /** Records into `encoder` (no pass open) the resolve of every span closed so far, read once it is submitted. */
+  private resolveClosed(encoder: EncoderLike, limit: number): void {
+    for (const slots of this.openSets()) {
+      const closed = this.closedPairs(slots, limit);
+      if (closed > slots.resolvedPairs) this.resolveInto(encoder, slots, closed);
+    }
+  }
+
+  /** Resolves a set's spans from the first not resolved up to `upTo` into a readback buffer, mapped after the next submit. */
+  private resolveInto(encoder: EncoderLike, slots: TimestampSlots, upTo: number): void {
+    const first = slots.resolvedPairs * 2;
+    const count = upTo * 2 - first;
+    if (count <= 0) return;
+    const buffer = this.readbacks.pop() ?? this.backend.device.createBuffer({ size: READBACK_BYTES, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    // The resolve buffer is written from 0 each time: the queue runs the pieces' copies in order.
+    encoder.resolveQuerySet(slots.querySet, first, count, slots.resolve, 0);
+    encoder.copyBufferToBuffer(slots.resolve, 0, buffer, 0, count * 8);
+    slots.resolvedPairs = upTo;
+    slots.reading++;
+    this.unsubmitted.push({ slots, first, count, buffer });
+  }
+
+  /** A set that takes no more spans; reused at once when no part of it is being read. */
+  private retire(slots: TimestampSlots): void {
+    slots.retired = true;
+    if (slots.reading === 0) this.idleSlots.push(slots);
+  }
+
+  /**
    * Reads back every timestamp written so far: submits what tfjs recorded but has not submitted
    * (its passes hold timestamps), then resolves the sets. Called when a cell ends.
    */
   flush(): { heldBack: { earlierDone: boolean } | null } {
     if (this.source !== 'timestamps') return { heldBack: null };
     const backend = this.backend;
-    const sets = this.full.splice(0);
-    if (this.current && this.current.used > 0) sets.push(this.current);
+    const sets = this.openSets();
+    this.full.splice(0);
     this.current = null;
     // tfjs holds recorded work until it has a batch (or something reads): submitted only here, it
     // ran after the cell, on a GPU that may have been idle all along. A fence first says when the
@@ -208,52 +293,23 @@ export class GpuClock {
       // The times of the work submitted already are resolved ahead of the held work: behind it they
       // came back only once it had run too, after the cell, and a cell whose read waited for its own
       // pass showed no GPU time, while the next showed that pass as left running by this cell.
-      const split = sets.map((slots) => ({ slots, at: this.submittedPairs(slots) * 2 }));
-      this.resolveNow(split.map(({ slots, at }) => ({ slots, first: 0, count: at })), 'read');
+      this.resolveNow(sets.map((slots) => ({ slots, upTo: this.closedPairs(slots, this.submitted) })));
       backend.endComputePassEncoder();
       backend.submitQueue();
-      const rest = split.map(({ slots, at }) => ({ slots, first: at, count: slots.used - at }));
-      this.resolveNow(rest, 'tail');
-      return { heldBack };
     }
-    this.resolveNow(sets.map((slots) => ({ slots, first: 0, count: slots.used })), 'read');
+    this.resolveNow(sets.map((slots) => ({ slots, upTo: slots.used / 2 })));
+    for (const slots of sets) this.retire(slots);
     return { heldBack };
   }
 
-  /** Spans of a set whose work went with tfjs's submits so far (they come first: submits only grow). */
-  private submittedPairs(slots: TimestampSlots): number {
-    let pairs = 0;
-    while (pairs < slots.submits.length && slots.submits[pairs]! <= this.submitted) pairs++;
-    return pairs;
-  }
-
-  /** Resolves pieces of sets in a submit of the clock's own, queued behind everything submitted so far, and reads them. */
-  private resolveNow(all: SetPiece[], into: 'read' | 'tail'): void {
-    const pieces = all.filter((piece) => piece.count > 0);
+  /** Resolves sets up to a span each in a submit of the clock's own, queued behind everything submitted so far, and reads them. */
+  private resolveNow(all: { slots: TimestampSlots; upTo: number }[]): void {
+    const pieces = all.filter(({ slots, upTo }) => upTo > slots.resolvedPairs);
     if (pieces.length === 0) return;
-    const device = this.backend.device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown }; queue: { submit(buffers: unknown[]): void } };
+    const device = this.backend.device as unknown as { createCommandEncoder(): EncoderLike & { finish(): unknown } };
     const encoder = device.createCommandEncoder();
-    const reads = pieces.map((piece) => ({ ...piece, buffer: into === 'read' ? piece.slots.read : this.tailOf(piece.slots) }));
-    for (const piece of reads) piece.slots.reading++;
-    for (const { slots, first, count, buffer } of reads) {
-      encoder.resolveQuerySet(slots.querySet, first, count, slots.resolve, 0);
-      encoder.copyBufferToBuffer(slots.resolve, 0, buffer, 0, count * 8);
-    }
-    device.queue.submit([encoder.finish()]);
-    for (const piece of reads) this.track(this.readSlots(piece));
-  }
-
-  /** A set's second readback buffer, for the spans of held work resolved after its first part. */
-  private tailOf(slots: TimestampSlots): GpuBuffer {
-    slots.tail ??= this.backend.device.createBuffer({ size: QUERIES_PER_SET * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    return slots.tail;
-  }
-
-  private recordResolve(encoder: EncoderLike, sets: TimestampSlots[]): void {
-    for (const slots of sets) {
-      encoder.resolveQuerySet(slots.querySet, 0, slots.used, slots.resolve, 0);
-      encoder.copyBufferToBuffer(slots.resolve, 0, slots.read, 0, slots.used * 8);
-    }
+    for (const { slots, upTo } of pieces) this.resolveInto(encoder, slots, upTo);
+    this.backend.queue.submit([encoder.finish()]);
   }
 
   /** GPU work that finished since the last call. */
@@ -261,6 +317,11 @@ export class GpuClock {
     const arrived = this.arrived;
     this.arrived = [];
     return arrived;
+  }
+
+  /** Intervals taken for a report that was not shown: the next take returns them first. */
+  putBack(intervals: GpuInterval[]): void {
+    this.arrived = [...intervals, ...this.arrived];
   }
 
   /** True when every submit so far has been seen to finish (never while submits go untracked). */
@@ -356,6 +417,8 @@ export class GpuClock {
       slots.labels = [];
       slots.submits = [];
       slots.copies = [];
+      slots.resolvedPairs = 0;
+      slots.retired = false;
       this.current = slots;
     }
     const index = slots.used;
@@ -374,16 +437,25 @@ export class GpuClock {
    * two: each costs ~0.1 ms on lavapipe, on a read of ~0.1 ms. Not a cell's GPU work (a read's
    * copy is not counted as GPU time).
    */
-  stampCopy(encoder: StampableEncoder, record: () => void): GpuLanding | null {
+  stampCopy(encoder: StampableEncoder, record: () => void, landing: boolean): GpuLanding | null {
     if (this.source !== 'timestamps' || !this.enabled) {
       record();
       return null;
     }
-    const { slots, index } = this.takePair(this.cellNow(), null);
-    const landed = { at: NaN };
-    slots.copies[slots.copies.length - 1] = landed;
-    record();
-    encoder.beginComputePass({ timestampWrites: { querySet: slots.querySet, endOfPassWriteIndex: index + 1 } }).end();
+    let landed: GpuLanding | null = null;
+    if (landing) {
+      const { slots, index } = this.takePair(this.cellNow(), null);
+      landed = { at: NaN };
+      slots.copies[slots.copies.length - 1] = landed;
+      // Submitted with the move's own command buffer, right after this returns.
+      slots.submits[slots.submits.length - 1] = 0;
+      record();
+      encoder.beginComputePass({ timestampWrites: { querySet: slots.querySet, endOfPassWriteIndex: index + 1 } }).end();
+    } else {
+      record();
+    }
+    // The move's copy runs after the work it waited for: those spans' times come back with it.
+    if (this.closedToResolve(this.submitted)) this.resolveClosed(encoder as unknown as EncoderLike, this.submitted);
     return landed;
   }
 
@@ -399,20 +471,22 @@ export class GpuClock {
     return {
       querySet: device.createQuerySet({ type: 'timestamp', count: QUERIES_PER_SET }),
       resolve: device.createBuffer({ size: bytes, usage: QUERY_RESOLVE | BufferUsage.COPY_SRC }),
-      read: device.createBuffer({ size: bytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }),
       used: 0,
       cells: [],
       labels: [],
       submits: [],
       copies: [],
-      tail: null,
+      resolvedPairs: 0,
+      retired: false,
       reading: 0,
     };
   }
 
-  private async readSlots({ slots, first, count, buffer }: SetPiece & { buffer: GpuBuffer }): Promise<void> {
+  private async readPiece({ slots, first, count, buffer }: ReadPiece): Promise<void> {
+    let mapped = false;
     try {
       await buffer.mapAsync(MapMode.READ, 0, count * 8);
+      mapped = true;
       const times = new BigInt64Array(buffer.getMappedRange(0, count * 8));
       for (let at = 0; at + 1 < count; at += 2) {
         const start = Number(times[at]!) / 1e6 + this.offsetMs;
@@ -428,8 +502,10 @@ export class GpuClock {
       }
       buffer.unmap();
     } finally {
-      // The set is reused once every part of it is read.
-      if (--slots.reading === 0) this.idleSlots.push(slots);
+      // A buffer that failed to map is let go (its device may be lost).
+      if (mapped) this.readbacks.push(buffer);
+      // The set is reused once it takes no more spans and every part of it is read.
+      if (--slots.reading === 0 && slots.retired) this.idleSlots.push(slots);
     }
   }
 

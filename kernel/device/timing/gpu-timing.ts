@@ -70,9 +70,17 @@ export class GpuTiming {
     };
   }
 
-  /** Times when a move's copies land, on this GPU's clock. */
-  private stamper(clock: GpuClock | undefined): StampCopy | null {
-    return clock ? (encoder, record) => clock.stampCopy(encoder, record) : null;
+  /**
+   * Times when a move's copies land, on this GPU's clock (`landing`), and resolves with them the
+   * times of the GPU work closed before them: the move waited for it.
+   */
+  private stamper(clock: GpuClock | undefined, landing: boolean): StampCopy | null {
+    return clock ? (encoder, record) => clock.stampCopy(encoder, record, landing) : null;
+  }
+
+  /** A move's copy, run so that what it submits reads the GPU's times along with it (see GpuClock.duringMove). */
+  private static alongMove<T>(clock: GpuClock | undefined, copy: () => Promise<T>): () => Promise<T> {
+    return clock ? () => clock.duringMove(copy) : copy;
   }
 
   setEnabled(on: boolean): void {
@@ -95,6 +103,14 @@ export class GpuTiming {
       clock.untimedPasses = 0;
     }
     return times;
+  }
+
+  /** Gives back what `collect` took, for a cell that shows no report: it is taken again by the next. */
+  keep(times: CellGpuTimes): void {
+    for (const { intervals, clock, untimedPasses } of times.values()) {
+      clock.putBack(intervals);
+      clock.untimedPasses += untimedPasses;
+    }
   }
 
   /**
@@ -133,7 +149,7 @@ export class GpuTiming {
     // cell's code runs on after its own next await (`const p = x.to('gpu:0'); await tick;` then a
     // host loop, then `await p`), and the copy is then seen landing late: its copies are timed on
     // the GPU, so that the time the thread held it up is not counted as the copy's.
-    const { value, notes } = await notingMove(this.stamper(clock), copy);
+    const { value, notes } = await notingMove(this.stamper(clock, true), GpuTiming.alongMove(clock, copy));
     const ended = performance.now();
     const stagingMs = Math.min(ended - started, notes.setupMs);
     const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended);
@@ -166,7 +182,7 @@ export class GpuTiming {
     // On an idle GPU no fence tells when the GPU got to the copy: if the cell's code holds the
     // thread before its await (`const p = x.data();` then host code), the copy is seen late, and
     // only the GPU's clock says when it landed. Behind queued work the fence says it.
-    const { value, notes } = await notingMove(clock?.idle ? this.stamper(clock) : null, copy);
+    const { value, notes } = await notingMove(this.stamper(clock, clock?.idle ?? false), GpuTiming.alongMove(clock, copy));
     const queued = await fence;
     const elapsed = performance.now() - started;
     const stagingMs = Math.min(Math.max(0, notes.setupMs - queued.ms), Math.max(0, elapsed - queued.ms));

@@ -15,6 +15,11 @@ export function gpuTimeText(use: DeviceUse): string {
   if (gpu.earlierCellsMs > 0) notes.push(`${durationText(gpu.earlierCellsMs)} queued by ${cells(gpu.earlierCells)}`);
   if (gpu.stillBusy) notes.push('still busy at the end: the rest shows with a later cell');
   if (gpu.heldBack) notes.push('tfjs held its last work until the cell ended: it runs now, and its time shows with a later cell');
+  // No time yet for work that ran on after the cell: unknown, not 0.
+  if (gpu.ms <= 0 && (gpu.stillBusy || gpu.heldBack === true)) {
+    const why = gpu.stillBusy ? 'still busy at the end: its time shows with a later cell' : notes.at(-1)!;
+    return `not measured yet (${why})`;
+  }
   const untimed = gpu.untimedPasses ?? 0;
   if (untimed > 0) {
     const note = `GPU time not measured for ${untimed} pass${untimed === 1 ? '' : 'es'} timed by tf.time/tf.profile`;
