@@ -29,6 +29,8 @@ export interface CellObservations {
 
 export function assembleCellReport(seen: CellObservations): CellReport {
   const start = seen.startedAt;
+  // The report's window ends now: its duration, and the end of the GPU time it counts.
+  const end = performance.now();
   const software = new Set(seen.known.filter((device) => device.software).map((device) => device.name));
   const names = new Set([...seen.known.map((device) => device.name), ...Object.keys(seen.activity)]);
   const devices = [...names].map((device): DeviceUse => {
@@ -47,13 +49,13 @@ export function assembleCellReport(seen: CellObservations): CellReport {
       heldOnHostBytes: seen.heldOnHostBytes(device),
       kernels: done?.kernels ? [...done.kernels].sort((a, b) => b[1] - a[1]) : null,
       hostKernels: done?.hostKernels ? [...done.hostKernels].sort((a, b) => b[1] - a[1]) : null,
-      gpu: gpuUse(seen.gpuTimes.get(device), start, seen.cell),
+      gpu: gpuUse(seen.gpuTimes.get(device), { start, end }, seen.cell),
     };
-  }).filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0) || use.liveBytes > 0 || use.liveBytesBefore > 0 || use.heldOnHostBytes > 0
+  }).filter((use) => use.ops > 0 || (use.gpu !== null && (use.gpu.ms > 0 || use.gpu.ranBeforeMs > 0)) || use.liveBytes > 0 || use.liveBytesBefore > 0 || use.heldOnHostBytes > 0
     || seen.moves.some((m) => m.from === use.device || m.to === use.device));
   return {
     cell: seen.cell,
-    durationMs: performance.now() - start,
+    durationMs: end - start,
     devices,
     // A line of another cell keeps its cell number, so that it is never shown as this cell's.
     transfers: seen.moves.map(({ cell, ...move }) => (cell === null || cell === seen.cell ? move : { ...move, cell })),

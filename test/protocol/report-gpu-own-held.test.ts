@@ -79,7 +79,8 @@ describe('inline report: a cell\'s own GPU work that ran before the work tfjs he
       const window = Number(/window ([\d.]+)/.exec(streamText(nextExchange, 'stdout'))![1]);
       const next = theReport(nextExchange);
       const after = deviceOf(next, 'gpu:0').gpu;
-      const queuedBy = after !== null && after.earlierCells.includes(cell) ? after.earlierCellsMs : 0;
+      // During the next cell, and before it began (between the cells): named apart, counted together here.
+      const queuedBy = after === null ? 0 : (after.earlierCells.includes(cell) ? after.earlierCellsMs : 0) + (after.ranBeforeCells.includes(cell) ? after.ranBeforeMs : 0);
       t.diagnostic(`cell ${cell}: ${JSON.stringify(seen)}; own GPU ${own.toFixed(1)} ms, its read's own GPU wait ${ownWait.toFixed(1)} ms, heldBack ${String(gpu.heldBack)}; `
         + `next: ${queuedBy.toFixed(1)} ms queued by it, in a window of ${window.toFixed(1)} ms; ${report.text.split('\n')[0]} || ${next.text.split('\n')[0]}`);
       // The read waited for the cell's own adds, and they ran on the GPU in the cell: their time is the cell's.

@@ -111,6 +111,9 @@ export const deviceUseSchema = obj({
     source: literal('timestamps', 'fenced'),
     earlierCellsMs: nonNegative,
     earlierCells: arrayOf(nonNegativeInt),
+    /** Not in ms: earlier cells' work first timed with this cell that ran before it began. */
+    ranBeforeMs: nonNegative,
+    ranBeforeCells: arrayOf(nonNegativeInt),
     stillBusy: bool,
     /** tfjs held recorded work unsubmitted until the cell ended, the GPU done with the rest. */
     heldBack: optional(literal(true)),

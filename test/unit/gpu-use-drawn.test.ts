@@ -38,7 +38,7 @@ describe('timeline GPU bars', () => {
   for (const count of [50, 3000, 20000]) {
     test(`${count} passes with idle gaps: the bars draw the busy time, no more (and at most 400 bars)`, () => {
       const intervals = passes(count, count);
-      const use = gpuUse({ intervals, clock }, 1000, 2);
+      const use = gpuUse({ intervals, clock }, { start: 1000, end: Infinity }, 2);
       assert.ok(use !== null);
       const busy = busyMs(intervals);
       const drawn = use.spans.reduce((sum, [start, end]) => sum + end - start, 0);
@@ -48,4 +48,21 @@ describe('timeline GPU bars', () => {
       for (let i = 1; i < use.spans.length; i++) assert.ok(use.spans[i]![0] >= use.spans[i - 1]![1], `bars ${i - 1} and ${i} overlap`);
     });
   }
+});
+
+describe('a cell\'s GPU time is what ran in its window', () => {
+  test('earlier cells\' work that ran partly before the cell began: only the part inside counts, the rest is given apart; nothing past the end', () => {
+    const interval = (start: number, end: number, cell: number, submit: number): GpuInterval => ({ start, end, cell, label: null, submit });
+    // Cell 3 runs 1000–1500. Cell 2's work ran 600–1100 and 1100–1200; cell 1's 200–300; cell 3's own 1300–1600 (the last 100 ms past the report).
+    const intervals = [interval(600, 1100, 2, 1), interval(1100, 1200, 2, 2), interval(200, 300, 1, 3), interval(1300, 1600, 3, 4)];
+    const use = gpuUse({ intervals, clock }, { start: 1000, end: 1500 }, 3);
+    assert.ok(use !== null);
+    assert.equal(use.ms, 200 + 200);
+    assert.equal(use.earlierCellsMs, 200);
+    assert.deepEqual(use.earlierCells, [2]);
+    assert.equal(use.ranBeforeMs, 400 + 100);
+    assert.deepEqual(use.ranBeforeCells, [1, 2]);
+    assert.ok(use.ms <= 500, 'never more than the window');
+    assert.deepEqual(use.spans, [[0, 200], [300, 500]]);
+  });
 });

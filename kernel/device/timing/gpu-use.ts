@@ -8,29 +8,40 @@ const DRAW_GAP_MS = 0;
 const MAX_DRAWN = 400;
 
 /**
- * Every interval that arrived since the last report counts whole, overlaps once: work an earlier
- * cell queued that ran (partly or wholly) before this cell started is shown nowhere else, so it
- * counts here as queued by that cell. Only the drawn bars are clipped to this cell's time.
+ * The intervals that arrived since the last report, clipped to this cell's window (from its start
+ * to its report): only what ran during the cell is its GPU time, overlaps once. An earlier cell's
+ * work that arrives here may have run partly before this cell began (between cells, or during that
+ * cell after its last read, once its report was out): that part is not this cell's time, and no
+ * report shows it otherwise, so it is given apart (`ranBeforeMs`, with the cells that queued it).
+ * A cell showed "GPU 4,242 ms" in a 4,152 ms window when it counted such work whole.
  */
-export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untimedPasses?: number; heldBack?: boolean } | undefined, cellStart: number,
-  cell: number): GpuUse | null {
+export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untimedPasses?: number; heldBack?: boolean } | undefined,
+  window: { start: number; end: number }, cell: number): GpuUse | null {
   if (!times) return null;
   const arrived = times.intervals;
-  const earlier = arrived.filter((interval) => interval.cell < cell);
-  const within = arrived.filter((interval) => interval.end > cellStart)
-    .map((interval) => ({ ...interval, start: Math.max(interval.start, cellStart) }));
-  const spans = mergeIntervals(within, DRAW_GAP_MS).map(([start, end]): [number, number] => [start - cellStart, end - cellStart]);
+  const within = arrived.map((interval) => ({ ...interval, start: Math.max(interval.start, window.start), end: Math.min(interval.end, window.end) }))
+    .filter((interval) => interval.end > interval.start);
+  const earlier = within.filter((interval) => interval.cell < cell);
+  const before = arrived.filter((interval) => interval.start < window.start)
+    .map((interval) => ({ ...interval, end: Math.min(interval.end, window.start) }));
+  const spans = mergeIntervals(within, DRAW_GAP_MS).map(([start, end]): [number, number] => [start - window.start, end - window.start]);
   return {
-    ms: unionMs(arrived),
+    ms: unionMs(within),
     source: times.clock.source,
     earlierCellsMs: unionMs(earlier),
-    earlierCells: [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b),
+    earlierCells: cellsOf(earlier),
+    ranBeforeMs: unionMs(before),
+    ranBeforeCells: cellsOf(before),
     // Work tfjs held until the cell ended, on a GPU done with the rest: not busy at the end, held back.
     stillBusy: times.clock.pending && times.heldBack !== true,
     ...(times.clock.pending && times.heldBack === true ? { heldBack: true } : {}),
     untimedPasses: times.untimedPasses ?? 0,
     spans: drawnSpans(spans, MAX_DRAWN),
   };
+}
+
+function cellsOf(intervals: readonly GpuInterval[]): number[] {
+  return [...new Set(intervals.map((interval) => interval.cell))].sort((a, b) => a - b);
 }
 
 /**

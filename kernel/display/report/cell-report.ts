@@ -18,6 +18,13 @@ export interface GpuUse {
   /** Of ms, work earlier cells queued that ran during this one. */
   earlierCellsMs: number;
   earlierCells: number[];
+  /**
+   * Not in ms: busy time of earlier cells' work, first timed with this cell, that ran before this
+   * cell began (between cells, or in the cell that queued it after its report's times were read).
+   */
+  ranBeforeMs: number;
+  /** The cells that queued ranBeforeMs's work. */
+  ranBeforeCells: number[];
   /** Work was still queued when the cell ended: it shows with a later cell. */
   stillBusy: boolean;
   /**

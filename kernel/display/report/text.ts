@@ -9,7 +9,7 @@ function noted(note: string): string {
 }
 
 export function reportLine(report: CellReport): string {
-  const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu !== null && use.gpu.ms > 0))
+  const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu !== null && (use.gpu.ms > 0 || use.gpu.ranBeforeMs > 0)))
     .map((use) => `${use.device}${use.software ? ' (software)' : ''} ${use.ops} ops${noted(hostOpsText(use))}, host ${durationText(use.opMs)}`
       + `${use.gpu ? `, GPU ${gpuTimeText(use)}` : ''}`);
   const transfers = summarizeTransfers(report.transfers, report.foldedTransfers, report.foldedTime).map((summary) => {
