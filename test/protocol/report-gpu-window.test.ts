@@ -8,6 +8,7 @@
 // the GPU took over the whole work (a fence of the cell's own, on a GPU that was idle before).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loadavg } from 'node:os';
 import { streamText } from '../support/exchange';
 import { countOf, deviceOf, runOk, theReport, useReportKernel } from '../support/report';
 import { sleep } from '../support/time';
@@ -33,13 +34,21 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
   test('setup: gpu:0 warmed up, idle', async () => {
     await runOk(kernel(), SETUP);
     await runOk(kernel(), 'await ownGpu.device.queue.onSubmittedWorkDone();');
+    // How many matMuls make ~2.5 s of GPU work on this machine (it must outlast the pause and the next cell's start).
+    await runOk(kernel(), [
+      'let probe = M;',
+      'const probeFrom = performance.now();',
+      'for (let i = 0; i < 4; i++) probe = probe.matMul(M).div(100);',
+      'await probe.slice([0, 0], [1, 1]).data();',
+      'const matMuls = Math.min(200, Math.max(8, Math.ceil(2500 / ((performance.now() - probeFrom) / 4))));',
+    ].join('\n'));
   });
 
   test('work queued by a cell that ran on between the cells: the next cell shows only what ran during it, and names the rest as ran before it began', async (t) => {
     const queued = await runOk(kernel(), [
       'let q = M;',
       'const queuedFrom = performance.now();',
-      'for (let i = 0; i < 24; i++) q = q.matMul(M).div(100);',
+      'for (let i = 0; i < matMuls; i++) q = q.matMul(M).div(100);',
       'ownGpu.endComputePassEncoder();',
       'ownGpu.submitQueue();',
       // The test's own measurement: the GPU was idle before, so this fence says when it finished this work.
@@ -54,17 +63,17 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
       'await q.slice([0, 0], [1, 1]).data();',
       'const readMs = performance.now() - first;',
       'const doneAt = await queuedDone;',
-      'console.log(`seen ${JSON.stringify({ readMs, workMs: doneAt - queuedFrom, runningAtFirstLine: doneAt > first, ownMs: performance.now() - first })}`);',
+      'console.log(`seen ${JSON.stringify({ matMuls, readMs, workMs: doneAt - queuedFrom, runningAtFirstLine: doneAt > first, ownMs: performance.now() - first })}`);',
     ].join('\n'));
     const roundTrip = performance.now() - sent;
     const pause = sent - paused;
-    const seen = seenOf<{ readMs: number; workMs: number; runningAtFirstLine: boolean; ownMs: number }>(streamText(next, 'stdout'), 'seen');
+    const seen = seenOf<{ matMuls: number; readMs: number; workMs: number; runningAtFirstLine: boolean; ownMs: number }>(streamText(next, 'stdout'), 'seen');
     const report = theReport(next);
     const gpu = deviceOf(report, 'gpu:0').gpu;
     assert.ok(gpu !== null, report.text);
-    t.diagnostic(`cell ${earlier}'s work ${seen.workMs.toFixed(1)} ms (fence); pause ${pause.toFixed(1)} ms; next cell: round trip ${roundTrip.toFixed(1)} ms, report ${report.meta.durationMs.toFixed(1)} ms, `
+    t.diagnostic(`cell ${earlier}'s ${seen.matMuls} matMuls ${seen.workMs.toFixed(1)} ms (fence); pause ${pause.toFixed(1)} ms; next cell: round trip ${roundTrip.toFixed(1)} ms, report ${report.meta.durationMs.toFixed(1)} ms, `
       + `first to last line ${seen.ownMs.toFixed(1)} ms, read ${seen.readMs.toFixed(1)} ms; shown GPU ${gpu.ms.toFixed(1)} ms (${gpu.earlierCellsMs.toFixed(1)} queued by cells ${gpu.earlierCells.join(' ')}), `
-      + `ran before ${String((gpu as { ranBeforeMs?: number }).ranBeforeMs?.toFixed(1))} ms || ${report.text.split('\n')[0]}`);
+      + `ran before ${String((gpu as { ranBeforeMs?: number }).ranBeforeMs?.toFixed(1))} ms (load ${loadavg()[0]!.toFixed(1)}) || ${report.text.split('\n')[0]}`);
     // The premise: the GPU was still running the work when the next cell began, after a pause it spent on it.
     assert.ok(seen.runningAtFirstLine && seen.readMs > 100, `cell ${earlier}'s work must outlast the pause to test this: ${JSON.stringify(seen)}`);
     // What ran during the cell is no more than the cell's time, by the report's own clock and by the client's.
