@@ -14,13 +14,14 @@ export function gpuTimeText(use: DeviceUse): string {
   const notes: string[] = [gpu.source === 'timestamps' ? 'GPU clock' : 'fenced, idle gaps included'];
   if (gpu.earlierCellsMs > 0) notes.push(`${durationText(gpu.earlierCellsMs)} queued by ${cells(gpu.earlierCells)}`);
   // Not in the figure: it ran before this cell began, and no other report can show it now.
-  if (gpu.ranBeforeMs > 0) notes.push(`${durationText(gpu.ranBeforeMs)} more, queued by ${cells(gpu.ranBeforeCells)}, ran before this cell began`);
+  const ranBefore = gpu.ranBeforeMs > 0 ? [`${durationText(gpu.ranBeforeMs)} more, queued by ${cells(gpu.ranBeforeCells)}, ran before this cell began`] : [];
+  notes.push(...ranBefore);
   if (gpu.stillBusy) notes.push('still busy at the end: the rest shows with a later cell');
   if (gpu.heldBack) notes.push('tfjs held its last work until the cell ended: it runs now, and its time shows with a later cell');
   // No time yet for work that ran on after the cell: unknown, not 0.
   if (gpu.ms <= 0 && (gpu.stillBusy || gpu.heldBack === true)) {
     const why = gpu.stillBusy ? 'still busy at the end: its time shows with a later cell' : notes.at(-1)!;
-    return `not measured yet (${why})`;
+    return `not measured yet (${[why, ...ranBefore].join('; ')})`;
   }
   const untimed = gpu.untimedPasses ?? 0;
   if (untimed > 0) {
