@@ -1,6 +1,7 @@
 // TypeScript cell -> the body of a JavaScript function that returns a promise of the cell's
-// value, with a source map back to the cell. Transpiling is per cell and needs no type
-// information, so it works the same whether type checking is on, warn or off.
+// value, with a map back to the cell. Transpiling is per cell and needs no type information, so
+// it works the same whether type checking is on, warn or off. Most cells take the text path
+// (text-emit.ts); the rest, and cells with syntax errors, go through transpileModule.
 import type ts from 'typescript';
 import { cellRewriter, importRewriter } from './cell-rewrite';
 import { SourceMapper } from './source-map';
@@ -22,9 +23,10 @@ export interface TranspiledCell {
 const PREFIX = 'return (async () => {';
 
 /**
- * Cells run again unchanged (a loop re-run, a soak, %timeit's setup) are transpiled once: each
+ * Cells run again unchanged (a loop re-run, a soak, %timeit's setup) are transpiled once: a
  * transpileModule call builds a program and a type checker, ~380 KiB that V8 promotes to the old
- * generation before it dies, so RSS climbed by that much per cell until a full GC.
+ * generation before it dies, so RSS climbed by that much per cell until a full GC (the text path
+ * makes far less, but the cells that still go through transpileModule are kept too).
  */
 const RECENT_LIMIT = 64;
 
