@@ -68,6 +68,14 @@ const EDGE_CELLS: readonly string[] = [
   '// a comment\nconst c1: number = 1 // trailing\n/* block\n comment */ c1 + /* inline */ 2\n//# sourceMappingURL=data:application/json;base64,e30=',
   'const lines: string = "a\\u2028b";\nlines',
   'x as any;',
+  'let x1 = 1, y1: number\nexport async function ef(): Promise<void> {}\nexport abstract class EA<in out T> {}\nexport * as ns from "m";\nexport default 42;',
+  'function asserts(x: unknown): asserts x is string {}\nfunction ret(): {\n  a: number\n} { return { a: 1 } }',
+  'const af = async <T,>(x: T): Promise<T> => x; x = <any>(y); new Foo<string>; const ac = { a: 1 } as const',
+  'let u = a as unknown as string[]\n[0].map(f)\nlet v = x!\n[0]',
+  'for (const [k, v] of Object.entries(o) as [string, number][]) {}\nlbl: { break lbl }',
+  'class St { static x: number; static { St.x = 1 } declare y: string; z?: number = undefined }',
+  'function deco(target: any, key?: string): any { return target }',
+  'let big: bigint = 10n; const re = /a<b>c/g; const neg = -1 as number',
 ];
 
 /** Cells only transpileModule emits exactly. */
@@ -87,6 +95,10 @@ const FALLBACK_CELLS: readonly string[] = [
   '"use strict";\n1',
   'using u = thing',
   'const { a }: any = o, [b] = c; let { d }',
+  'import data from "./d.json" with { type: "json" }',
+  'import { "a-b" as ab } from "m"',
+  'function f() { enum Inner { A } }',
+  'const m = import.meta',
 ];
 
 interface Token { kind: ts.SyntaxKind; text: string; start: number }
