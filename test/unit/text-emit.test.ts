@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import { test } from 'node:test';
 import ts from 'typescript';
-import { emitCell, transpileCell, type TranspiledCell } from '../../kernel/interpreter/typescript/transpile';
+import { emitCellStrict as emitCell, transpileCell, type TranspiledCell } from '../../kernel/interpreter/typescript/transpile';
 import { TYPED_CELL } from '../../bench/lib/typed-cell';
 import { GATHERED_CELLS } from './text-emit-corpus';
 
