@@ -75,6 +75,7 @@ const EDGE_CELLS: readonly string[] = [
   'for (const [k, v] of Object.entries(o) as [string, number][]) {}\nlbl: { break lbl }',
   'class St { static x: number; static { St.x = 1 } declare y: string; z?: number = undefined }',
   'function deco(target: any, key?: string): any { return target }',
+  'const crlf: number = 1;\r\nfunction g2(a: number,\r\n  b?: string): void {}\r\ncrlf as number',
   'let big: bigint = 10n; const re = /a<b>c/g; const neg = -1 as number',
 ];
 
