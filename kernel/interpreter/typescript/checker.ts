@@ -58,7 +58,7 @@ export class CellChecker {
   /** One type checker kept across cells (resident-checker.ts); null until a program to build it on exists, or after what it was built on changed. */
   private resident: ResidentChecker | null = null;
   /** A cell's declarations as the resident checker emitted them, valid while the history is as it was then. */
-  private residentDeclarations: { code: string; history: string; text: string } | null = null;
+  private residentDeclarations: { code: string; history: string; text: () => string } | null = null;
   private lastDeclarations: { code: string; declarations: CellDeclarations } | null = null;
   private readonly current: string;
   private readonly historyFile: string;
@@ -345,7 +345,7 @@ export class CellChecker {
     const known = this.residentDeclarations;
     this.residentDeclarations = null;
     let declarations: string | undefined;
-    if (known?.code === pending.code && known.history === historyEntry.text) declarations = known.text;
+    if (known?.code === pending.code && known.history === historyEntry.text) declarations = known.text();
     else {
       this.setCurrent(pending.code);
       declarations = this.service.getEmitOutput(this.current, true, true).outputFiles.find((file) => file.name.endsWith('.d.ts'))?.text;

@@ -65,8 +65,12 @@ export type NeedsProgram = 'cell' | 'errors' | 'history';
 
 /** A cell found free of errors. */
 export interface ResidentCheck {
-  /** The cell's declarations (.d.ts), as the history takes them. */
-  declarations: string;
+  /**
+   * The cell's declarations (.d.ts), as the history takes them. Printed when first asked: the
+   * history takes them once the cell's reply is out (checker.ts flush), so printing is no part of
+   * the cell's round trip. Asked at most before the next check of this checker.
+   */
+  declarations(): string;
 }
 
 /** A cell found to have errors, every one of a kind whose text does not depend on what the checker saw before (SELF_EVIDENT). */
@@ -397,17 +401,28 @@ export class ResidentChecker {
     const semantic = [...(cell.bindDiagnostics ?? []), ...this.checker.getDiagnostics(cell)].filter(inCode);
     const resolver = this.checker.getEmitResolver(cell, undefined, true);
     const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
+    let disposeLater = false;
     try {
       // A diagnostic of no file is one this checker reports once in its life, where every fresh
       // program reports it for each cell that meets it: its verdicts no longer stand for a fresh program's.
       if (this.checker.getGlobalDiagnostics().length > 0) return 'history';
       const errors = [...semantic, ...(emitted.diagnostics ?? []).filter(inCode)];
       if (errors.length > 0) return errors.every((diagnostic) => this.selfEvident(diagnostic, cell)) ? { errors } : 'errors';
-      // As TypeScript's own declaration emit prints: JSDoc comments only.
-      const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
-      return { declarations: printer.printFile(emitted.transformed[0]!) };
+      disposeLater = true; // disposing now would clear what the printer reads (the transform's emit nodes)
+      let declarations: string | undefined;
+      return {
+        declarations: () => {
+          if (declarations === undefined) {
+            // As TypeScript's own declaration emit prints: JSDoc comments only.
+            const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
+            declarations = printer.printFile(emitted.transformed[0]!);
+            emitted.dispose();
+          }
+          return declarations;
+        },
+      };
     } finally {
-      emitted.dispose();
+      if (!disposeLater) emitted.dispose();
     }
   }
 
