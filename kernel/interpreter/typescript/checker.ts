@@ -7,6 +7,7 @@ import path from 'node:path';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
 import { type CellDeclarations, cellDeclarations } from './cell-declarations';
+import { cellSyntax } from './cell-syntax';
 import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
 import { CELL_FILE, ResidentChecker, type ResidentErrors } from './resident-checker';
@@ -419,7 +420,7 @@ export class CellChecker {
   /** A cell's own declarations; asked for three times per cell (check, commit, flush), parsed once. */
   private declarationsOf(code: string): CellDeclarations {
     if (this.lastDeclarations?.code !== code) {
-      this.lastDeclarations = { code, declarations: cellDeclarations(this.t, this.t.createSourceFile(this.current, code, this.t.ScriptTarget.ES2022, false)) };
+      this.lastDeclarations = { code, declarations: cellDeclarations(this.t, cellSyntax(this.t, code)) };
     }
     return this.lastDeclarations.declarations;
   }

@@ -3,6 +3,7 @@
 // it works the same whether type checking is on, warn or off. Most cells take the text path
 // (text-emit.ts); the rest, and cells with syntax errors, go through transpileModule.
 import type ts from 'typescript';
+import { cellSyntax } from './cell-syntax';
 import { cellRewriter, importRewriter } from './cell-rewrite';
 import { SourceMapper } from './source-map';
 import { textEmit, Unsupported } from './text-emit';
@@ -78,7 +79,7 @@ export function emitCell(t: typeof ts, code: string): TranspiledCell | null {
 }
 
 export function emitCellStrict(t: typeof ts, code: string): TranspiledCell | null {
-  const file = t.createSourceFile('cell.ts', code, t.ScriptTarget.ES2022, false, t.ScriptKind.TS);
+  const file = cellSyntax(t, code);
   const parseErrors = (file as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] }).parseDiagnostics;
   if (parseErrors === undefined || parseErrors.length > 0) return null;
   let emitted;
