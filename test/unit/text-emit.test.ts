@@ -30,6 +30,7 @@ const EDGE_CELLS: readonly string[] = [
   'import type { Stats } from "node:fs";\nlet st: Stats | undefined',
   // ASI: a blanked type must not join two statements
   'let a = b as any\n(c)',
+  'const obj = { a: 1 }\nconst { a } = obj\nconst [x1] = [10]\nconst { b: bb } = obj as any\nconst { c } = obj!\nlet { y } = obj satisfies object\nconst [z] = [obj]   as   any[]   // note\nz',
   'let a2 = b\ninterface I { x: number }\n(c)',
   'let a3 = b\ntype T = number\n[1, 2].forEach(f)',
   'x = y!\n(z)',
@@ -210,6 +211,19 @@ test('cells run alike on both paths (ASI around blanked types, parameter propert
     'class K { constructor(private readonly items: number[] = [1]) {} get size(): number { return this.items.length } }\nnew K().size',
     'function f(): number { return 1 as\n number }\nf()',
     'const { p = 5, ...rest }: any = { q: 1 };\n[p, rest.q]',
+    // A destructuring after a line without `;` (the line must not be called), or whose
+    // initializer ends in a blanked `as T`, `satisfies T` or `!` (the `;` goes outside the parentheses).
+    'const obj = { a: 1, b: 2 }\nconst { a } = obj\nconst [x1] = [10]\n;[a, x1]',
+    'const t = `a`\nconst [u] = [t]\nu',
+    'const aw = await Promise.resolve({ r: 1 })\nconst { r } = aw\nr',
+    'const { h }: { h: number } = { h: 1 }\nconst [i]: number[] = [2]\nh + i',
+    'const ob = { x: 1 }\nconst { x: renamed = 5 } = ob, y = 2\nrenamed + y',
+    'const o1 = { b: 2 }\nconst { b: bb } = o1 as any\nbb',
+    'const o2 = { a: 1 };\nconst { a } = o2!\na',
+    'const o3 = { a: 3 }\nconst [ a ] = [o3]   as   any[]   // note\na.a',
+    'export const { ea, eb = 2 } = { ea: 1 } as { ea: number, eb?: number }\nea + eb',
+    'let { y } = { y: 2 } satisfies { y: number }\ny',
+    'const { p } = { p: 1 } as const\n(() => p)()',
   ];
   for (const code of cells) {
     const results = [];
@@ -219,5 +233,16 @@ test('cells run alike on both paths (ASI around blanked types, parameter propert
       results.push(JSON.stringify(await (vm.runInContext(`(function () { ${transpiled.functionBody} })()`, context) as Promise<unknown>)));
     }
     assert.equal(results[0], results[1], code);
+  }
+});
+
+test('a cell that declares a function runs strict, as one that does not (the prologue stays first on both paths)', async () => {
+  const probe = 'const o = Object.freeze({ a: 1 }) as any\nlet mode = "sloppy"; try { o.a = 2 } catch { mode = "strict" }\nmode';
+  for (const code of [probe, `function declared() {}\n${probe}`]) {
+    for (const transpiled of [emitCell(ts, code), transpileCell(ts, code)]) {
+      assert.ok(transpiled);
+      const value = await (vm.runInContext(`(function () { ${transpiled.functionBody} })()`, vm.createContext({})) as Promise<unknown>);
+      assert.equal(value, 'strict', `${code}\n--- emitted:\n${transpiled.functionBody}`);
+    }
   }
 });

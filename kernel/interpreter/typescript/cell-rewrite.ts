@@ -139,6 +139,10 @@ export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile>
     if (lastStatement && t.isExpressionStatement(lastStatement) && !declared.has(lastStatement)) {
       body[last] = t.setTextRange(f.createReturnStatement(lastStatement.expression), lastStatement);
     }
-    return f.updateSourceFile(file, [...hoisted, ...body]);
+    // The prologue TypeScript adds ("use strict", no position in the cell) stays first, or it is
+    // no directive and a cell that declares a function would run sloppy while one that does not runs strict.
+    const prologue = body.findIndex((statement) => !(statement.pos < 0 && t.isExpressionStatement(statement) && t.isStringLiteral(statement.expression)));
+    const prologueEnd = prologue < 0 ? body.length : prologue;
+    return f.updateSourceFile(file, [...body.slice(0, prologueEnd), ...hoisted, ...body.slice(prologueEnd)]);
   };
 }

@@ -83,9 +83,9 @@ class Emitter {
       }
     });
     for (const node of this.terminated) this.terminate(node);
-    // TypeScript's module transform adds "use strict" to a script, after the hoisted names.
+    // TypeScript's module transform adds "use strict" to a script; before the hoisted names, so that it is a directive.
     const strict = t.isExternalModule(file) ? '' : '"use strict";';
-    if (hoisted.length > 0 || strict) this.insert(0, hoisted.join(' ') + strict, 0, true);
+    if (hoisted.length > 0 || strict) this.insert(0, strict + hoisted.join(' '), 0, true);
     return this.build();
   }
 
@@ -141,11 +141,20 @@ class Emitter {
       } else {
         if (!declaration.initializer) throw new Unsupported('pattern without initializer');
         const at = name.getStart(file);
-        this.insert(at, '(', at);
+        // The `;` keeps the parenthesis from calling whatever the line before ends with
+        // (`const o = {}` / `const { a } = o` would read `{}(...)`).
+        this.insert(at, ';(', at);
         this.pattern(name);
-        this.insert(declaration.initializer.end, ')', declaration.initializer.end);
       }
       if (declaration.initializer) this.visit(declaration.initializer);
+      if (!t.isIdentifier(name) && declaration.initializer) {
+        // Closed after the initializer's last character kept: a blanked `as T`, `satisfies T` or
+        // `!` at its end is where the statement's `;` may go (terminate), outside the parentheses.
+        const start = declaration.initializer.getStart(file);
+        let end = declaration.initializer.end;
+        while (end > start && (this.blanked[end - 1] || /\s/.test(this.code[end - 1]!))) end--;
+        this.insert(end, ')', declaration.initializer.end);
+      }
     }
     this.terminated.push(statement);
   }

@@ -18,6 +18,8 @@ export interface TranspiledCell {
   functionBody: string;
   /** Maps a line:column of `functionBody` back to the cell, correcting for the wrapper. */
   toCell: CellMapper;
+  /** Emitted by the text path (text-emit.ts), not by TypeScript's transpileModule. */
+  textPath?: boolean;
 }
 
 /** On the first line so every other line keeps its number. */
@@ -62,6 +64,17 @@ export class CellTranspiler {
     if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
     return transpiled;
   }
+
+  /**
+   * TypeScript's own emit of a cell whose text-path output did not compile (a shape of tree the
+   * text path did not foresee): it replaces that output for good.
+   */
+  transpileWithTypeScript(code: string): TranspiledCell {
+    const transpiled = transpileCell(this.t, code);
+    this.recent.delete(code);
+    if (transpiled.syntaxErrors.length === 0) this.recent.set(code, transpiled);
+    return transpiled;
+  }
 }
 
 /**
@@ -103,6 +116,7 @@ export function emitCellStrict(t: typeof ts, code: string): TranspiledCell | nul
       cellLines ??= lineStarts(code);
       return positionOf(cellLines, toOriginal(Math.min(offset, body.length)));
     },
+    textPath: true,
   };
 }
 

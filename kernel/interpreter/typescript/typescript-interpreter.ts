@@ -446,15 +446,25 @@ export class TypeScriptInterpreter implements Interpreter {
     for (const file of declarations) this.checker.addDeclarations(file);
     const pragma = unsupportedPragma(code);
     if (pragma) throw new CellRefused({ status: 'error', ename: 'UnsupportedPragma', evalue: pragma, traceback: [`UnsupportedPragma: ${pragma}`] });
-    const transpiled = this.transpiler.transpile(code);
+    let transpiled = this.transpiler.transpile(code);
     if (transpiled.syntaxErrors.length > 0) throw new CellRefused(this.syntaxErrorOutcome(code, transpiled.syntaxErrors));
     const checked = this.checker.check(code, this.typecheck !== 'off');
     const errors = checked.diagnostics.filter((diagnostic) => diagnostic.category === 'error');
     const quoted = errors.length > 0 ? quotedSource(running.cell, code) : code;
     if (errors.length > 0 && this.typecheck === 'on') throw new CellRefused(typeErrorOutcome(quoted, errors));
     if (errors.length > 0) process.stderr.write(typeWarningText(quoted, errors));
+    let cell: () => unknown;
+    try {
+      cell = this.runtime.compile(transpiled.functionBody, fileName);
+    } catch (error) {
+      // The text path's output does not parse: a shape of cell it did not foresee. TypeScript's own
+      // emit runs it instead, as it did before the text path existed.
+      if (!transpiled.textPath || (error as Error | null)?.name !== 'SyntaxError') throw error;
+      log(`the text path's emit of a cell did not compile (${(error as Error).message}): TypeScript's emit runs it`);
+      transpiled = this.transpiler.transpileWithTypeScript(code);
+      cell = this.runtime.compile(transpiled.functionBody, fileName);
+    }
     this.cells.set(fileName, transpiled.toCell);
-    const cell = this.runtime.compile(transpiled.functionBody, fileName);
     let committed = false;
     return async () => {
       // An interrupt that arrived while the cell was compiled (its SIGINT handled outside the
