@@ -8,6 +8,7 @@ import { notingMove, type StampCopy } from '../transfer/move-notes';
 import { awayBeforeNow, awaySpans, type Span } from './host-away';
 import { waitsFromCall } from './move-call';
 import { moveWaits } from './move-waits';
+import { unionMs } from './intervals';
 import { heldAround, queuedWorkDone, waitForQueuedWork } from './queue-wait';
 
 /** Waits after the first, at most, for work the cell queued while a move waited its turn. */
@@ -151,7 +152,8 @@ export class GpuTiming {
     // the GPU, so that the time the thread held it up is not counted as the copy's.
     const { value, notes } = await notingMove(this.stamper(clock, true), GpuTiming.alongMove(clock, copy));
     const ended = performance.now();
-    const stagingMs = Math.min(ended - started, notes.setupMs);
+    // Its own new buffers, and those other moves made on the thread meanwhile (the two never overlap: each is made synchronously).
+    const stagingMs = Math.min(ended - started, notes.setupMs + unionMs(notes.othersSetup));
     const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: ended - started - stagingMs, waits } };
   }

@@ -3,7 +3,7 @@
 // Moves that run at once (Promise.all of reads) each note their own (a shared counter read before
 // and after gave one move all of the set-up, and its copy 0).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Away, awayBeforeNow, awaySpans } from '../timing/host-away';
+import { type Away, awayBeforeNow, awaySpans, type Span } from '../timing/host-away';
 import { unionMs } from '../timing/intervals';
 
 /** When a copy ended on the GPU's clock (performance.now() ms): NaN until the cell's timestamps are read. */
@@ -31,16 +31,34 @@ export interface MoveNotes {
   /** While a new buffer was mapped, the times the thread was elsewhere: the move was held up by the thread, not by the set-up. */
   setupAway: Away[];
   copies: CopySeen[];
+  /**
+   * While the move ran, the thread made staging buffers for other moves (a Promise.all of uploads,
+   * each wanting a buffer the pool did not have yet): Dawn makes a buffer synchronously, so the
+   * move was held up by that set-up, which its copy time would otherwise take in.
+   */
+  othersSetup: Span[];
 }
 
+/** Staging buffers made lately, and by which move (undefined: outside any move). */
+interface MadeBuffer extends Span {
+  by: object | undefined;
+}
+const made: MadeBuffer[] = [];
+/** Enough for every buffer a few moves at once make (each direction's pool is bounded). */
+const KEPT_MADE = 64;
+
 /** `copying`: the move has submitted a copy of its own. */
-const notes = new AsyncLocalStorage<MoveNotes & { stamp: StampCopy | null; copying: boolean }>();
+const notes = new AsyncLocalStorage<Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null; copying: boolean }>();
 
 /** Runs one move, returning its value and what it noted. `stamp` times its copies' landing on the GPU. */
 export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise<T>): Promise<{ value: T; notes: MoveNotes }> {
   const own = { setupMs: 0, setupAway: [], copies: [], stamp, copying: false };
+  const start = performance.now();
   const value = await notes.run(own, move);
-  return { value, notes: { setupMs: own.setupMs, setupAway: own.setupAway, copies: own.copies } };
+  const end = performance.now();
+  const othersSetup = made.filter((buffer) => buffer.by !== own && buffer.end > start && buffer.start < end)
+    .map((buffer) => ({ start: Math.max(buffer.start, start), end: Math.min(buffer.end, end) }));
+  return { value, notes: { setupMs: own.setupMs, setupAway: own.setupAway, copies: own.copies, othersSetup } };
 }
 
 /**
@@ -56,6 +74,12 @@ export function noteSetup(ms: number, mapStarted?: number): void {
   const away = mapStarted === undefined ? null : awayBeforeNow(mapStarted);
   if (away !== null) own.setupAway.push(away);
   own.setupMs += !own.copying ? ms : away === null ? 0 : Math.min(ms, unionMs(awaySpans(away)));
+}
+
+/** A staging buffer was made on the thread from `start` to `end`: moves running meanwhile waited for it (see othersSetup). */
+export function noteBufferMade(start: number, end: number): void {
+  made.push({ start, end, by: notes.getStore() });
+  if (made.length > KEPT_MADE) made.splice(0, made.length - KEPT_MADE);
 }
 
 /** Records a chunk's copy into `encoder`, its landing timed on the GPU when the move was given a way to. */

@@ -2,7 +2,7 @@
 // Mapping a fresh buffer for every move costs more than the copy (and Dawn aborted the process
 // for map-based buffers of 128 MB and more on an H200), so every move goes through these in chunks.
 import { BufferUsage, type GpuBuffer, type GpuDevice, MapMode } from './gpu-types';
-import { noteSetup } from './move-notes';
+import { noteBufferMade, noteSetup } from './move-notes';
 
 export interface StagingLimits {
   /** Bytes per staging buffer: the chunk a move is split into. A multiple of 8 (WebGPU's map alignment). */
@@ -55,9 +55,11 @@ class StagingSet {
     this.created++;
     const started = performance.now();
     const buffer = this.device.createBuffer({ size: this.chunkBytes, usage: this.usage, mappedAtCreation: this.mappedAtCreation });
-    const setupMs = performance.now() - started;
+    const ended = performance.now();
+    const setupMs = ended - started;
     this.setupMs += setupMs;
     noteSetup(setupMs);
+    noteBufferMade(started, ended);
     if (!this.mappedAtCreation) this.unused.add(buffer);
     return buffer;
   }
