@@ -11,16 +11,9 @@ import { describe, test } from 'node:test';
 import { executeReply, streamText } from '../support/exchange';
 import type { Exchange, KernelClient } from '../support/kernel-client';
 import { okContent } from '../support/message-schema';
-import { countOf, deviceOf, readReport, reportsOf, runOk, theReport, useReportKernel } from '../support/report';
+import { countOf, deviceOf, readReport, reportsOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP } from '../support/report';
 import { sleep } from '../support/time';
 
-/** `ownGpu`: gpu:0's tfjs backend, for a fence of the cell's own and to submit what tfjs holds. */
-const SETUP = [
-  '%device gpu:0',
-  'const ownGpu = (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } }; endComputePassEncoder(): void; submitQueue(): void }> }).registry["gpu:0"]!;',
-  'const M = tf.randomNormal([512, 512]);',
-  'await M.matMul(M).div(100).slice([0, 0], [1, 1]).data();',
-].join('\n');
 
 function seenOf<T>(exchange: Exchange, tag: string): T {
   const match = new RegExp(`${tag} (\\{.*\\})`).exec(streamText(exchange, 'stdout'));
@@ -44,7 +37,7 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
   const kernel = useReportKernel();
 
   test('setup: gpu:0 warmed up', async () => {
-    await runOk(kernel(), SETUP);
+    await runOk(kernel(), OWN_GPU_SETUP);
   });
 
   // As written in a notebook (tfjs submits the forty in batches and holds the last), and with the forty all submitted.

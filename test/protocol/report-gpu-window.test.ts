@@ -10,15 +10,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadavg } from 'node:os';
 import { streamText } from '../support/exchange';
-import { countOf, deviceOf, runOk, theReport, useReportKernel } from '../support/report';
+import { countOf, deviceOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP } from '../support/report';
 import { sleep } from '../support/time';
 
-const SETUP = [
-  '%device gpu:0',
-  'const ownGpu = (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } }; endComputePassEncoder(): void; submitQueue(): void }> }).registry["gpu:0"]!;',
-  'const M = tf.randomNormal([512, 512]);',
-  'await M.matMul(M).div(100).slice([0, 0], [1, 1]).data();',
-].join('\n');
 
 const PAUSE_MS = 1000;
 
@@ -32,7 +26,7 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
   const kernel = useReportKernel();
 
   test('setup: gpu:0 warmed up, idle', async () => {
-    await runOk(kernel(), SETUP);
+    await runOk(kernel(), OWN_GPU_SETUP);
     await runOk(kernel(), 'await ownGpu.device.queue.onSubmittedWorkDone();');
     // How many matMuls make ~2.5 s of GPU work on this machine (it must outlast the pause and the next cell's start).
     await runOk(kernel(), [

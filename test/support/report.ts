@@ -347,3 +347,14 @@ export function progressOf(exchange: Exchange): ProgressDisplays {
   });
   return { displayId, first, updates, texts };
 }
+
+/**
+ * A cell that puts the kernel on gpu:0 with a 512x512 `M` read once (the GPU set up and warm) and
+ * `ownGpu`, gpu:0's tfjs backend, for a fence of the cell's own and to submit what tfjs holds.
+ */
+export const OWN_GPU_SETUP = [
+  '%device gpu:0',
+  'const ownGpu = (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } }; endComputePassEncoder(): void; submitQueue(): void }> }).registry["gpu:0"]!;',
+  'const M = tf.randomNormal([512, 512]);',
+  'await M.matMul(M).div(100).slice([0, 0], [1, 1]).data();',
+].join('\n');
