@@ -187,8 +187,12 @@ export class DeviceSession implements DeviceControl, TensorMover {
     });
     const placement = this.placement.logKernels ? placementText(report) : null;
     if (placement) process.stdout.write(placement);
-    // A profile asked for is shown even with %report off.
-    if (this.report === 'off' && profile === null) return null;
+    // A profile asked for is shown even with %report off. Unshown, the GPU times that arrived
+    // (earlier cells' work the cell waited for) go to the next report, as a cell without a report's do.
+    if (this.report === 'off' && profile === null) {
+      this.timing.keep(gpuTimes);
+      return null;
+    }
     return { report, mode: this.report === 'off' ? 'compact' : this.report };
   }
 

@@ -85,4 +85,30 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
     assert.ok(shown >= 0.75 * seen.workMs && shown <= seen.workMs + 1,
       `cell ${earlier}'s work shows ${shown.toFixed(1)} ms in all; its fence took ${seen.workMs.toFixed(1)} ms:\n${report.text}`);
   });
+  test('a %report off cell that waits for an earlier cell\'s work: that work\'s time shows with the next report, not nowhere', async (t) => {
+    await runOk(kernel(), 'await ownGpu.device.queue.onSubmittedWorkDone();');
+    const queued = await runOk(kernel(), [
+      'let q2 = M;',
+      'for (let i = 0; i < matMuls; i++) q2 = q2.matMul(M).div(100);',
+      'ownGpu.endComputePassEncoder();',
+      'ownGpu.submitQueue();',
+    ].join('\n'));
+    const earlier = countOf(queued);
+    const unreported = await runOk(kernel(), [
+      '%report off',
+      'const offFrom = performance.now();',
+      'await q2.slice([0, 0], [1, 1]).data();',
+      'console.log(`seen ${JSON.stringify({ readMs: performance.now() - offFrom })}`);',
+    ].join('\n'));
+    const seen = seenOf<{ readMs: number }>(streamText(unreported, 'stdout'), 'seen');
+    const next = await runOk(kernel(), ['%report compact', 'await M.slice([0, 0], [1, 1]).data();'].join('\n'));
+    const report = theReport(next);
+    const gpu = deviceOf(report, 'gpu:0').gpu;
+    assert.ok(gpu !== null, report.text);
+    t.diagnostic(`the unreported cell's read waited ${seen.readMs.toFixed(1)} ms for cell ${earlier}'s work; the next report: ${report.text.split('\n')[0]}`);
+    assert.ok(seen.readMs > 100, `cell ${earlier}'s work must outlast the unreported cell's start to test this: ${JSON.stringify(seen)}`);
+    // The unreported cell showed nothing: the work its read waited for ran before the next cell began, and is named there.
+    assert.ok(gpu.ranBeforeCells.includes(earlier) && gpu.ranBeforeMs >= 0.75 * seen.readMs,
+      `the unreported cell's read waited ${seen.readMs.toFixed(1)} ms for cell ${earlier}'s work; the next report names ${gpu.ranBeforeMs.toFixed(1)} ms of it:\n${report.text}`);
+  });
 });

@@ -115,6 +115,8 @@ export const deviceUseSchema = obj({
     ranBeforeMs: nonNegative,
     ranBeforeCells: arrayOf(nonNegativeInt),
     stillBusy: bool,
+    /** With stillBusy: the cells that queued the work still running, when none of it was this cell's. */
+    busyWithOthers: optional(arrayOf(nonNegativeInt)),
     /** tfjs held recorded work unsubmitted until the cell ended, the GPU done with the rest. */
     heldBack: optional(literal(true)),
     spans: arrayOf(tuple(num, num)),

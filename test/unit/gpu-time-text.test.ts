@@ -24,6 +24,12 @@ describe('GPU time text', () => {
     assert.match(text, /^not measured yet \(still busy at the end: its time shows with a later cell; 72\.7 ms more, queued by cell 3, ran before this cell began\)$/, text);
   });
 
+  test('busy at the end only with earlier cells\' work (the cell queued none): its own time is known, not "not measured yet"', () => {
+    const text = gpuTimeText(use({ stillBusy: true, busyWithOthers: [4] }));
+    assert.doesNotMatch(text, /not measured yet/, text);
+    assert.match(text, /^0\.0 µs \(GPU clock; still busy at the end with work queued by cell 4: it shows with a later cell\)$/, text);
+  });
+
   test('no work before the cell: no such note', () => {
     assert.doesNotMatch(gpuTimeText(use({ ms: 10, earlierCellsMs: 0 })), /before this cell/);
   });

@@ -25,6 +25,10 @@ export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untim
   const before = arrived.filter((interval) => interval.start < window.start)
     .map((interval) => ({ ...interval, end: Math.min(interval.end, window.start) }));
   const spans = mergeIntervals(within, DRAW_GAP_MS).map(([start, end]): [number, number] => [start - window.start, end - window.start]);
+  const stillBusy = times.clock.pending && times.heldBack !== true;
+  // Busy only with earlier cells' work (a cell whose ops tfjs ran on the host): its own time is not pending.
+  const pendingCells = stillBusy ? times.clock.pendingCells() : [];
+  const busyWithOthers = pendingCells.length > 0 && !pendingCells.includes(cell) ? { busyWithOthers: [...pendingCells].sort((a, b) => a - b) } : {};
   return {
     ms: unionMs(within),
     source: times.clock.source,
@@ -33,7 +37,8 @@ export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untim
     ranBeforeMs: unionMs(before),
     ranBeforeCells: cellsOf(before),
     // Work tfjs held until the cell ended, on a GPU done with the rest: not busy at the end, held back.
-    stillBusy: times.clock.pending && times.heldBack !== true,
+    stillBusy,
+    ...busyWithOthers,
     ...(times.clock.pending && times.heldBack === true ? { heldBack: true } : {}),
     untimedPasses: times.untimedPasses ?? 0,
     spans: drawnSpans(spans, MAX_DRAWN),

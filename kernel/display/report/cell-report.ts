@@ -28,6 +28,11 @@ export interface GpuUse {
   /** Work was still queued when the cell ended: it shows with a later cell. */
   stillBusy: boolean;
   /**
+   * With stillBusy, when none of the work still queued was this cell's: the cells that queued it.
+   * The cell's own GPU time is then known (0 where it queued none), not waiting to be measured.
+   */
+  busyWithOthers?: number[];
+  /**
    * tfjs had recorded work it had not submitted when the cell ended, and the GPU finished the rest
    * within the report's settle time: submitted then, that work ran after the cell, and the GPU time
    * shows with a later cell (stillBusy false: the GPU was not given it during the cell).

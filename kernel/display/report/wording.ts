@@ -16,10 +16,13 @@ export function gpuTimeText(use: DeviceUse): string {
   // Not in the figure: it ran before this cell began, and no other report can show it now.
   const ranBefore = gpu.ranBeforeMs > 0 ? [`${durationText(gpu.ranBeforeMs)} more, queued by ${cells(gpu.ranBeforeCells)}, ran before this cell began`] : [];
   notes.push(...ranBefore);
-  if (gpu.stillBusy) notes.push('still busy at the end: the rest shows with a later cell');
+  const othersOnly = gpu.busyWithOthers;
+  if (gpu.stillBusy) {
+    notes.push(othersOnly ? `still busy at the end with work queued by ${cells(othersOnly)}: it shows with a later cell` : 'still busy at the end: the rest shows with a later cell');
+  }
   if (gpu.heldBack) notes.push('tfjs held its last work until the cell ended: it runs now, and its time shows with a later cell');
-  // No time yet for work that ran on after the cell: unknown, not 0.
-  if (gpu.ms <= 0 && (gpu.stillBusy || gpu.heldBack === true)) {
+  // No time yet for this cell's work that ran on after it: unknown, not 0.
+  if (gpu.ms <= 0 && ((gpu.stillBusy && !othersOnly) || gpu.heldBack === true)) {
     const why = gpu.stillBusy ? 'still busy at the end: its time shows with a later cell' : notes.at(-1)!;
     return `not measured yet (${[why, ...ranBefore].join('; ')})`;
   }
