@@ -255,6 +255,9 @@ class Emitter {
         const start = node.getStart(this.file);
         const end = expression.getStart(this.file);
         if (/[\n\r\u2028\u2029]/.test(this.code.slice(start, end))) throw new Unsupported('type assertion across lines');
+        // Blanked, `<T>` in front of these would leave `=> { a: 1 }` (a block: the arrow returns
+        // undefined) or a statement starting `function f` (a declaration): TypeScript's emit parenthesises.
+        if (/^(?:\{|(?:function|class|async|let)(?![\w$]))/.test(this.code.slice(end))) throw new Unsupported('type assertion of a literal a statement or body could take for its own');
         this.blank(start, end);
         return this.visit(expression);
       }
