@@ -152,6 +152,22 @@ export function descendantsOf(root: number): number[] {
   return found;
 }
 
+/** Pids of the `tsgpu snapshot --dir DIR` builds running with DIR under `root` (whoever their parent is by now). */
+function snapshotBuildsUnder(root: string): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const dir = argv[argv.indexOf('--dir') + 1];
+      if (argv.includes('snapshot') && dir !== undefined && argv.includes('--dir') && dir.startsWith(root + path.sep)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /**
  * SIGTERM to the hub (it stops the users' servers, they shut their kernels down, and it stops the
  * proxy), SIGKILL after 30 s; then kills, by pid, whatever the hub started that is still alive and
@@ -181,7 +197,18 @@ export async function stopHub(hub: Hub): Promise<number[]> {
       return false;
     }
   };
-  let leftovers = started.filter(alive);
+  // A user's kernel that started without her own snapshot builds it in a detached process meant to
+  // outlive the kernel (README, start-up snapshot): not a leftover, but it writes into her home, which
+  // the caller removes next. It is stopped midway, which the next build is made to survive.
+  const builds = snapshotBuildsUnder(hub.tmp);
+  for (const pid of builds) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // finished meanwhile
+    }
+  }
+  let leftovers = started.filter((pid) => alive(pid) && !builds.includes(pid));
   for (let i = 0; i < 25 && leftovers.length > 0; i++) {
     await sleep(200);
     leftovers = leftovers.filter(alive);
@@ -193,5 +220,7 @@ export async function stopHub(hub: Hub): Promise<number[]> {
       // already gone
     }
   }
+  // A killed process may still be closing files in the hub's folders; the caller removes them next.
+  for (let i = 0; i < 25 && [...leftovers, ...builds].some(alive); i++) await sleep(200);
   return leftovers;
 }
