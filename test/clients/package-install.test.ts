@@ -58,7 +58,8 @@ after(() => {
   if (jupyter === undefined) return;
   const leftovers = processesMentioning(jupyter.tmp);
   for (const pid of leftovers) process.kill(pid, 'SIGKILL');
-  fs.rmSync(jupyter.tmp, { recursive: true, force: true });
+  // A process just killed may still be closing files in the folder: one found non-empty is retried.
+  fs.rmSync(jupyter.tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   assert.deepEqual(leftovers, [], 'kernels were left running');
 });
 
