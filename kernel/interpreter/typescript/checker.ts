@@ -10,6 +10,7 @@ import { type CellDeclarations, cellDeclarations } from './cell-declarations';
 import { cellSyntax } from './cell-syntax';
 import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
+import { fileStamp } from './local-modules';
 import { CELL_FILE, ResidentChecker, type ResidentErrors } from './resident-checker';
 
 interface VirtualFile {
@@ -73,6 +74,8 @@ export class CellChecker {
   private readonly prefetched = new Set<string>();
   /** Drops what was learnt about the disk (a package installed since, say). */
   private readonly forgetFileSystem: () => void;
+  /** Reads again the notebook's own files (util.ts beside it) that changed on disk since the checker read them. */
+  private readonly followEditedFiles: () => void;
   private config: CheckerConfig;
   /**
    * Node's declarations (@types/node) are two thirds of the checker's start-up (measured: 2.5 s of
@@ -108,6 +111,10 @@ export class CellChecker {
     this.files.set(this.historyFile, { text: this.history.text(), version: 0 });
     const files = this.files;
     const diskSnapshots = new Map<string, ts.IScriptSnapshot>();
+    // Files outside node_modules (the notebook's own modules) may be edited mid-session: they are
+    // stamped when read, and a new stamp gives them a new version (followEditedFiles).
+    const ownFiles = new Map<string, string>();
+    const diskVersions = new Map<string, number>();
     // Each check builds a new program, which resolves every import and reference of ~160 library
     // files again: answered from memory, that costs a few ms instead of tens.
     const existingFiles = new Map<string, boolean>();
@@ -115,13 +122,14 @@ export class CellChecker {
     const realpaths = new Map<string, string>();
     const host: ts.LanguageServiceHost = {
       getScriptFileNames: () => [GLOBALS_FILE, ...(this.nodeTypesDeferred ? [EARLY_GLOBALS_FILE] : []), ...this.declarationFiles, this.historyFile, this.current],
-      getScriptVersion: (file) => String(files.get(file)?.version ?? 0),
+      getScriptVersion: (file) => String(files.get(file)?.version ?? diskVersions.get(file) ?? 0),
       getScriptSnapshot: (file) => {
         const virtual = files.get(file);
         if (virtual) return t.ScriptSnapshot.fromString(virtual.text);
         // Library files are read once: the service asks for every one of them on each check.
         let snapshot = diskSnapshots.get(file);
         if (!snapshot) {
+          if (!file.split(path.sep).includes('node_modules')) ownFiles.set(file, fileStamp(file));
           const text = t.sys.readFile(file);
           if (text === undefined) return undefined;
           snapshot = t.ScriptSnapshot.fromString(text);
@@ -157,6 +165,18 @@ export class CellChecker {
       realpaths.clear();
       modules = t.createModuleResolutionCache(directory, (name) => name, this.config.options);
       typeReferences = t.createTypeReferenceDirectiveResolutionCache(directory, (name) => name, this.config.options, modules.getPackageJsonInfoCache());
+    };
+    this.followEditedFiles = () => {
+      let edited = false;
+      for (const [file, stamp] of ownFiles) {
+        if (fileStamp(file) === stamp) continue;
+        ownFiles.delete(file);
+        diskSnapshots.delete(file);
+        diskVersions.set(file, (diskVersions.get(file) ?? 0) + 1);
+        edited = true;
+      }
+      // The kept checker's program holds the old file; a deleted file must not be found from memory either.
+      if (edited) this.forgetFileSystem();
     };
     this.host = host;
     this.service = t.createLanguageService(host, registry);
@@ -266,6 +286,7 @@ export class CellChecker {
 
   /** With `diagnose` false (`%typecheck off`) the cell is only prepared for commit. */
   check(code: string, diagnose = true): CheckedCell {
+    this.followEditedFiles();
     this.flush();
     const text = this.setCurrent(code);
     const resident = diagnose ? this.checkedResident(code, text) : 'none';
@@ -385,6 +406,7 @@ export class CellChecker {
 
   completions(code: string, position: number): ts.CompletionInfo | undefined {
     this.includeNodeTypes(); // a completion list must hold Node's names too
+    this.followEditedFiles();
     this.flush();
     this.setCurrent(code);
     return this.service.getCompletionsAtPosition(this.current, position, {
@@ -395,6 +417,7 @@ export class CellChecker {
 
   quickInfo(code: string, position: number): ts.QuickInfo | undefined {
     this.includeNodeTypes();
+    this.followEditedFiles();
     this.flush();
     this.setCurrent(code);
     return this.service.getQuickInfoAtPosition(this.current, position);
@@ -402,6 +425,7 @@ export class CellChecker {
 
   /** Where the name at `position` is declared (a library's .d.ts included), for inspection. */
   definitions(code: string, position: number): readonly ts.DefinitionInfo[] {
+    this.followEditedFiles();
     this.flush();
     this.setCurrent(code);
     return this.service.getDefinitionAtPosition(this.current, position) ?? [];

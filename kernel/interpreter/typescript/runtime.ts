@@ -10,6 +10,7 @@ import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
 import { CELL_TIMER_NAMES, CELL_TIMER_VALUES } from '../cell-context';
 import { RUNTIME } from './cell-rewrite';
+import { LocalModules } from './local-modules';
 
 type Importer = (specifier: string) => Promise<Record<string, unknown>>;
 
@@ -41,6 +42,8 @@ export class CellRuntime {
   readonly builtins = new Map<string, Record<string, unknown>>();
   /** Stand-ins used only when the notebook's folder does not have the real module (`tslab`). */
   readonly fallbacks = new Map<string, Record<string, unknown>>();
+  /** The notebook's own TypeScript modules, loaded again when edited on disk (local-modules.ts). */
+  readonly localModules = new LocalModules((file) => this.loadTypeScript(file), (namespace, name) => (name === 'default' ? this.defaultExport(namespace) : namespace[name]));
 
   constructor(private readonly t: typeof ts, private readonly directory: string) {
     this.fromNotebook = importerFrom(directory);
@@ -96,6 +99,8 @@ export class CellRuntime {
       if (imported === 'default') global[local] = this.defaultExport(namespace);
       else if (imported === '*') global[local] = namespace;
       else if (imported in namespace) global[local] = namespace[imported];
+      else continue;
+      this.localModules.bound(namespace, local, imported, global[local]);
     }
   }
 
@@ -129,12 +134,14 @@ export class CellRuntime {
     const base = path.resolve(this.directory, specifier);
     const file = CANDIDATE_SUFFIXES.map((suffix) => base + suffix).find(isFile);
     if (!file) throw Object.assign(new Error(`Cannot find module '${specifier}' (looked for ${base} with .ts, .js, .mjs)`), { code: 'ERR_MODULE_NOT_FOUND' });
-    if (TS_EXTENSIONS.includes(path.extname(file))) {
-      // TypeScript next to the notebook is compiled to CommonJS by the hook below.
-      const exports = Module.createRequire(file)(file) as Record<string, unknown>;
-      return { ...exports, default: exports['default'] ?? exports };
-    }
+    if (TS_EXTENSIONS.includes(path.extname(file))) return this.localModules.namespaceFrom(this.loadTypeScript(file), file);
     return this.fromNotebook(pathToFileURL(file).href);
+  }
+
+  /** TypeScript next to the notebook, compiled to CommonJS by the hook below; its namespace as an import sees it. */
+  private loadTypeScript(file: string): Record<string, unknown> {
+    const exports = Module.createRequire(file)(file) as Record<string, unknown>;
+    return { ...exports, default: exports['default'] ?? exports };
   }
 
   private registerTypeScriptFiles(): void {
@@ -142,6 +149,8 @@ export class CellRuntime {
     const extensions = (Module as unknown as { _extensions: Record<string, (module: { _compile(code: string, file: string): void }, file: string) => void> })._extensions;
     for (const extension of TS_EXTENSIONS) {
       extensions[extension] = (module, file) => {
+        // Stamped before it is read: an edit landing in between is seen as one before the next cell.
+        if (!file.split(path.sep).includes('node_modules')) this.localModules.compiled(file);
         const output = t.transpileModule(readFileSync(file, 'utf8'), {
           fileName: file,
           compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, inlineSourceMap: true },

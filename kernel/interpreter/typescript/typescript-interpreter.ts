@@ -249,6 +249,21 @@ export class TypeScriptInterpreter implements Interpreter {
     log(this.configNotice.trimEnd());
   }
 
+  /** Local modules edited on disk since they loaded load again before this cell (local-modules.ts); the user is told, as of a tsconfig.json edit. */
+  private followModuleEdits(): string | null {
+    const outcome = this.runtime.localModules.followEdits();
+    if (outcome === null) return null;
+    const shown = (file: string): string => path.relative(this.deps.directory, file) || file;
+    let notice = `${outcome.edited.map(shown).join(', ')} changed on disk: the notebook's local modules load again from their files`;
+    if (outcome.rebound.length > 0) notice += `; ${outcome.rebound.join(', ')} (imported by earlier cells) now ${outcome.rebound.length === 1 ? 'refers' : 'refer'} to the new version`;
+    notice += '.\n';
+    for (const failure of outcome.failed) {
+      notice += `Could not load ${shown(failure.file)} again (${failure.message}): the names earlier cells imported from it keep the version loaded before.\n`;
+    }
+    log(notice.trimEnd());
+    return notice;
+  }
+
   /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
   interrupt(): void {
     this.running?.context.interrupt();
@@ -339,6 +354,10 @@ export class TypeScriptInterpreter implements Interpreter {
       }
       const parsed = parseCell(cell);
       this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
+      // After beforeRun: what a module does as it loads again (tensors it makes) is this cell's.
+      const reloaded = this.followModuleEdits();
+      if (reloaded !== null && !options.silent) process.stderr.write(reloaded);
+      else if (reloaded !== null) this.configNotice = (this.configNotice ?? '') + reloaded;
       const late = magicsBelowCode(parsed);
       // A %%cell magic runs the code its own way: its line magics all run first.
       const lines = parsed.cellMagic ? { code: parsed.code, placed: [], early: late.calls } : placeMagicLines(this.t, parsed.code, late.calls);

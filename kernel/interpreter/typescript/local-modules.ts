@@ -1,0 +1,100 @@
+// The notebook's own TypeScript modules (`import { f } from './util'`), followed on disk: a user
+// edits util.ts beside the notebook and runs another cell, and expects that cell to see the edit,
+// as the editor beside it does. Node's require cache would keep the first version for the
+// session, and names imported by earlier cells would keep pointing into it.
+//
+// Before each cell, a module whose file changed since it loaded makes every local module load
+// again (a module that imports the edited one must see it too), and the names earlier cells
+// imported from them are bound again, unless a cell has since given the name another value. What
+// the modules made before (objects of their old classes, say) stays as it was.
+import { statSync } from 'node:fs';
+import Module from 'node:module';
+
+/** What a file looked like when read: size and modification time, or that it was missing. */
+export function fileStamp(file: string): string {
+  try {
+    const stat = statSync(file);
+    return `${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** A name a cell's import bound on globalThis, and the value it bound. */
+interface ImportedName {
+  file: string;
+  imported: string;
+  value: unknown;
+}
+
+/** What following the edits did before a cell: the files found edited, the names bound again, what failed. */
+export interface ReloadOutcome {
+  edited: string[];
+  rebound: string[];
+  failed: { file: string; message: string }[];
+}
+
+export class LocalModules {
+  /** Local modules compiled this session, by file, with their file's stamp when they loaded. */
+  private readonly loaded = new Map<string, string>();
+  /** Which file an import's namespace object came from (importFile makes one per import). */
+  private readonly namespaces = new WeakMap<object, string>();
+  /** Names on globalThis that cells imported from local modules. */
+  private readonly imported = new Map<string, ImportedName>();
+
+  constructor(private readonly load: (file: string) => Record<string, unknown>, private readonly pick: (namespace: Record<string, unknown>, imported: string) => unknown) {}
+
+  /** Called as a local module compiles (the require hook): its file is followed from now on. */
+  compiled(file: string): void {
+    this.loaded.set(file, fileStamp(file));
+  }
+
+  namespaceFrom(namespace: Record<string, unknown>, file: string): Record<string, unknown> {
+    this.namespaces.set(namespace, file);
+    return namespace;
+  }
+
+  /** A cell's import bound `local` on globalThis from `namespace`. */
+  bound(namespace: Record<string, unknown>, local: string, imported: string, value: unknown): void {
+    const file = this.namespaces.get(namespace);
+    if (file === undefined) this.imported.delete(local);
+    else this.imported.set(local, { file, imported, value });
+  }
+
+  /** Before a cell: loads the local modules again if one changed on disk, and binds their imported names again. */
+  followEdits(): ReloadOutcome | null {
+    const edited = [...this.loaded].filter(([file, stamp]) => fileStamp(file) !== stamp).map(([file]) => file);
+    if (edited.length === 0) return null;
+    const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
+    for (const file of this.loaded.keys()) delete cache[file];
+    // Forgotten even where loading fails below: the next import of the file tries again, and the
+    // failure is told once, not before every cell.
+    this.loaded.clear();
+    const outcome: ReloadOutcome = { edited, rebound: [], failed: [] };
+    const global = globalThis as Record<string, unknown>;
+    const byFile = new Map<string, [string, ImportedName][]>();
+    for (const entry of this.imported) byFile.set(entry[1].file, [...(byFile.get(entry[1].file) ?? []), entry]);
+    for (const [file, names] of byFile) {
+      let namespace: Record<string, unknown>;
+      try {
+        namespace = this.load(file);
+      } catch (error) {
+        outcome.failed.push({ file, message: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      for (const [local, name] of names) {
+        // A cell gave the name another value since: that value is the user's, not the import's.
+        if (global[local] !== name.value) {
+          this.imported.delete(local);
+          continue;
+        }
+        if (name.imported !== '*' && name.imported !== 'default' && !(name.imported in namespace)) continue;
+        const value = name.imported === '*' ? namespace : this.pick(namespace, name.imported);
+        global[local] = value;
+        name.value = value;
+        outcome.rebound.push(local);
+      }
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,62 @@
+// A notebook's own TypeScript modules edited on disk mid-session: the next cell is checked against
+// the file as it is now and runs it as it is now, through modules that import it too; names earlier
+// cells imported follow the edit unless a cell has given them another value; a broken edit is
+// told, and the old version stays in use.
+import assert from 'node:assert/strict';
+import { utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { executeReply, evaluate, failure, streamText } from '../support/exchange';
+import { useKernel } from '../support/fixtures';
+import { assertTsError, makeFolder } from '../support/typescript';
+
+describe('local modules edited on disk while the kernel runs', () => {
+  const folder = makeFolder({
+    'units.ts': 'export const scale: number = 2;\n',
+    'geometry.ts': "import { scale } from './units';\nexport function area(side: number): number { return side * side * scale; }\n",
+    'names.ts': "export function label(n: number): string { return 'n=' + n; }\nexport function tag(): string { return 'old tag'; }\n",
+  });
+  after(() => folder.remove());
+  const kernel = useKernel({ cwd: folder.dir });
+  let edits = 0;
+  /** Rewrites a file with a modification time of its own, as an editor's save gives it. */
+  const edit = (name: string, text: string): void => {
+    const file = path.join(folder.dir, name);
+    writeFileSync(file, text);
+    const when = new Date(Date.now() + 1000 * ++edits);
+    utimesSync(file, when, when);
+  };
+
+  test('an edit to a module that an imported module imports is seen by the next cell, without importing again, and told once', async () => {
+    assert.equal(await evaluate(kernel(), "import { area } from './geometry';\narea(3)"), '18');
+    edit('units.ts', 'export const scale: number = 10;\n');
+    const exchange = await kernel().execute('area(3)');
+    assert.equal(executeReply(exchange).status, 'ok');
+    assert.match(streamText(exchange, 'stderr'), /units\.ts changed on disk: .*area \(imported by earlier cells\) now refers to the new version/);
+    assert.equal(await evaluate(kernel(), 'area(3)'), '90');
+    const again = await kernel().execute('area(1)');
+    assert.equal(streamText(again, 'stderr'), '', 'the edit is told once');
+  });
+
+  test('a changed signature checks against the file as it is now, in later cells and when imported again', async () => {
+    assert.equal(await evaluate(kernel(), "import { label } from './names';\nlabel(1)"), "'n=1'");
+    edit('names.ts', "export function label(s: string): string { return 's=' + s; }\nexport function tag(): string { return 'new tag'; }\nexport const added = 7;\n");
+    assert.equal(await evaluate(kernel(), "label('x')"), "'s=x'");
+    const error = await failure(kernel(), 'label(2)');
+    assert.equal(assertTsError(error)[0]?.code, 2345, error.evalue);
+    assert.equal(await evaluate(kernel(), "import { added } from './names';\nadded"), '7');
+  });
+
+  test('a name a cell has given another value since keeps it; a broken edit keeps the old version and says so', async () => {
+    assert.equal(await evaluate(kernel(), "import { tag } from './names';\ntag()"), "'new tag'");
+    await evaluate(kernel(), "const tag = () => 'mine';");
+    edit('names.ts', "export function label(s: string): string { return 's=' + s; }\nexport function tag(): string { return 'newest tag'; }\nexport const added = 8;\n");
+    assert.equal(await evaluate(kernel(), 'tag()'), "'mine'");
+    assert.equal(await evaluate(kernel(), 'added'), '8');
+    edit('names.ts', 'export const added = ;\n');
+    const exchange = await kernel().execute('added');
+    assert.equal(executeReply(exchange).status, 'ok');
+    assert.match(streamText(exchange, 'stderr'), /Could not load names\.ts again \(.+\): the names earlier cells imported from it keep the version loaded before/);
+    assert.equal(await evaluate(kernel(), 'added'), '8');
+  });
+});
