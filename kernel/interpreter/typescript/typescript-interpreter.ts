@@ -36,7 +36,7 @@ import { placeInCell, quotedSource } from './sub-cell';
 import { completeKernelWord, magicAt } from './kernel-words';
 import { placeMagicLines, RUN_MAGIC_LINE } from './magic-lines';
 import { codePointLength, utf16Index } from '../code-points';
-import { type CellMapper, CellTranspiler } from './transpile';
+import { type CellMapper, CellTranspiler, type TranspiledCell } from './transpile';
 
 export { InterruptedError };
 
@@ -473,16 +473,7 @@ export class TypeScriptInterpreter implements Interpreter {
     if (errors.length > 0 && this.typecheck === 'on') throw new CellRefused(typeErrorOutcome(quoted, errors));
     if (errors.length > 0) process.stderr.write(typeWarningText(quoted, errors));
     let cell: () => unknown;
-    try {
-      cell = this.runtime.compile(transpiled.functionBody, fileName);
-    } catch (error) {
-      // The text path's output does not parse: a shape of cell it did not foresee. TypeScript's own
-      // emit runs it instead, as it did before the text path existed.
-      if (!transpiled.textPath || (error as Error | null)?.name !== 'SyntaxError') throw error;
-      log(`the text path's emit of a cell did not compile (${(error as Error).message}): TypeScript's emit runs it`);
-      transpiled = this.transpiler.transpileWithTypeScript(code);
-      cell = this.runtime.compile(transpiled.functionBody, fileName);
-    }
+    ({ cell, transpiled } = this.compileEmitted(code, transpiled, fileName));
     this.cells.set(fileName, transpiled.toCell);
     let committed = false;
     return async () => {
@@ -501,6 +492,20 @@ export class TypeScriptInterpreter implements Interpreter {
         }
       }
     };
+  }
+
+  /** The function that runs `code`, from its transpiled text. */
+  private compileEmitted(code: string, transpiled: TranspiledCell, fileName: string): { cell: () => unknown; transpiled: TranspiledCell } {
+    try {
+      return { cell: this.runtime.compile(transpiled.functionBody, fileName), transpiled };
+    } catch (error) {
+      // The text path's output does not parse: a shape of cell it did not foresee. TypeScript's own
+      // emit runs it instead, as it did before the text path existed.
+      if (!transpiled.textPath || (error as Error | null)?.name !== 'SyntaxError') throw error;
+      log(`the text path's emit of a cell did not compile (${(error as Error).message}): TypeScript's emit runs it`);
+      const emitted = this.transpiler.transpileWithTypeScript(code);
+      return { cell: this.runtime.compile(emitted.functionBody, fileName), transpiled: emitted };
+    }
   }
 
   private magicContext(running: RunningCell): MagicContext {
@@ -524,8 +529,8 @@ export class TypeScriptInterpreter implements Interpreter {
 
   async evaluate(expression: string): Promise<ExpressionValue> {
     try {
-      const transpiled = this.transpiler.transpile(expression);
-      const value = await (this.deps.cells.run(this.runtime.compile(transpiled.functionBody, '<user_expression>')) as Promise<unknown>);
+      const { cell } = this.compileEmitted(expression, this.transpiler.transpile(expression), '<user_expression>');
+      const value = await (this.deps.cells.run(cell) as Promise<unknown>);
       return { status: 'ok', ...toMimeBundle(value) };
     } catch (error) {
       return toErrorOutcome(error);
