@@ -19,14 +19,17 @@ export interface DeviceInfo {
 export type Direction = 'H2D' | 'D2H' | 'D2D' | 'host';
 
 /**
- * Part of a move spent waiting before its bytes could cross: for a GPU's queued work, for staging
- * buffers being made, or `host-busy`: what the move waited for had ended, but the thread was
- * running other code (the cell's own, between data() and its await; a collection) and saw it later.
+ * Part of a move spent waiting before its bytes could cross: for a GPU's queued work (the time its
+ * passes ran, by its timestamps), `gpu-latency`: the rest of the round trip through the GPU's queue
+ * (submitting, the driver starting the work and signalling the fence, the poll seeing it) while the
+ * GPU ran none of that work, for staging buffers being made, or `host-busy`: what the move waited
+ * for had ended, but the thread was running other code (the cell's own, between data() and its
+ * await; a collection) and saw it later.
  */
 export interface MoveWait {
-  cause: 'gpu-work' | 'gpu-setup' | 'staging-setup' | 'host-busy';
+  cause: 'gpu-work' | 'gpu-latency' | 'gpu-setup' | 'staging-setup' | 'host-busy';
   ms: number;
-  /** The device that was busy (gpu-work), whose staging buffers were made, or whose wait the host saw late. */
+  /** The device that was busy (gpu-work), whose queue it went through, whose staging buffers were made, or whose wait the host saw late. */
   device: string;
   /** gpu-work queued by earlier cells (their numbers), not by this one. */
   earlierCells: number[];

@@ -73,7 +73,7 @@ export const reportTransferSchema = obj({
   ms: nonNegative,
   waitMs: nonNegative,
   copyMs: nonNegative,
-  waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })),
+  waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })),
   cause: literal('explicit', 'implicit'),
   operation: str,
   line: union(nonNegativeInt, nullValue),
@@ -82,7 +82,7 @@ export const reportTransferSchema = obj({
   via: obj({ by: literal('user', 'library', 'kernel'), call: union(str, nullValue), invocation: nonNegativeInt, perBatchLogs: optional(bool) }),
   inLoop: bool,
   reverses: union(nullValue, obj({ operation: str, cell: nonNegativeInt, toCurrentDevice: bool })),
-  legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
+  legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
   /** Host values made on a GPU, uploaded by tfjs at first use: bytes exact, time not measured. */
   untimed: optional(literal(true)),
   /** A move made in a function the cell's loop called: that function's line. */

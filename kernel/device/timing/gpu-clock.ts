@@ -334,6 +334,11 @@ export class GpuClock {
     this.enabled = on;
   }
 
+  /** Work submitted while timing was off may still be queued: a fence now waits for work with no times. */
+  get untimedQueued(): boolean {
+    return this.untracked;
+  }
+
   /** Told by a fence that the GPU finished everything submitted before it. */
   sawIdle(): void {
     this.sinceIdle.clear();

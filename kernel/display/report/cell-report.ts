@@ -100,10 +100,10 @@ export interface TransferSummary {
   waitMs: number;
   copyMs: number;
   /**
-   * What the waits were for: GPU work per device (earlier cells' apart from later work), staging
-   * set-up, the host seeing a finished wait late; each at most waitMs.
+   * What the waits were for: GPU work per device (earlier cells' apart from later work), the GPU
+   * queue's latency beyond it, staging set-up, the host seeing a finished wait late; each at most waitMs.
    */
-  waits: { cause: 'gpu-work' | 'gpu-setup' | 'staging-setup' | 'host-busy'; device: string; ms: number; earlierCells: number[] }[];
+  waits: { cause: 'gpu-work' | 'gpu-latency' | 'gpu-setup' | 'staging-setup' | 'host-busy'; device: string; ms: number; earlierCells: number[] }[];
   /** Moves whose time was not measured (host values tfjs uploaded inside the first op that used them), and their bytes. */
   untimedCount: number;
   untimedBytes: number;

@@ -89,7 +89,7 @@ function uploadHint(group: ReportTransfer[], report: CellReport): string {
       + 'make the data once, before the loop (one tensor of every batch, sliced on the device each step), and keep it on the device.';
   }
   const { count, summary } = withFolded(group, report);
-  const causes = [...new Set(summary.waits.map((wait) => ({ 'gpu-work': 'GPU work queued earlier', 'gpu-setup': 'the GPU\'s set-up (first use)', 'staging-setup': 'a new staging buffer', 'host-busy': 'the host running other code' })[wait.cause]))].join(' and ');
+  const causes = [...new Set(summary.waits.map((wait) => ({ 'gpu-work': 'GPU work queued earlier', 'gpu-latency': 'the GPU queue\'s latency', 'gpu-setup': 'the GPU\'s set-up (first use)', 'staging-setup': 'a new staging buffer', 'host-busy': 'the host running other code' })[wait.cause]))].join(' and ');
   const waited = summary.waitMs >= 0.05 ? `, after ${durationText(summary.waitMs)} waiting for ${causes || 'the GPU'}, which this does not save` : '';
   return `${count} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${durationText(summary.copyMs)} copying${waited}): `
     + 'move the batch once, before the loop, and keep the data on the device.';
