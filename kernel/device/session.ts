@@ -124,7 +124,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return new DeviceSession(tfjs, new DeviceRegistry(tfjs.core), deps);
   }
 
-  /** %report: with it off (and no %profile) the GPU clocks stop timing, so an unreported cell pays nothing for them. */
+  /** %report: with it off (and no %profile) the GPU clocks still time the work (a later report's waits may be for it), but moves do not read the times along. */
   get report(): 'off' | 'compact' | 'full' {
     return this.reportMode;
   }
@@ -135,7 +135,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   private updateClocks(): void {
-    this.timing.setEnabled(this.reportMode !== 'off' || this.profile);
+    this.timing.setReadAlong(this.reportMode !== 'off' || this.profile);
   }
 
   get policy(): DevicePolicy {
@@ -167,7 +167,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
     if (stray) process.stderr.write(stray);
     // A profile waits for every op's GPU time; the plain report does not wait for a busy GPU.
     const profiled = !this.profiler.empty;
-    const gpuTimes = await this.timing.collect(profiled);
+    // Unshown (%report off), the cell's end does not wait for the GPU's times: they go to the next report.
+    const gpuTimes = await this.timing.collect(profiled ? 'all' : this.report === 'off' ? 'none' : 'settle');
     for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
     const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();

@@ -3,7 +3,7 @@
 // test computes itself from the same intervals (sorted, overlaps once), and no less.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { GpuClock, GpuInterval } from '../../kernel/device/timing/gpu-clock';
+import { type ClockedBackend, GpuClock, type GpuInterval } from '../../kernel/device/timing/gpu-clock';
 import { gpuUse } from '../../kernel/device/timing/gpu-use';
 
 /** The test's own union of intervals: sorted by start, each counted past the furthest end so far. */
@@ -64,5 +64,29 @@ describe('a cell\'s GPU time is what ran in its window', () => {
     assert.deepEqual(use.ranBeforeCells, [1, 2]);
     assert.ok(use.ms <= 500, 'never more than the window');
     assert.deepEqual(use.spans, [[0, 200], [300, 500]]);
+  });
+
+  test('work timed in cells without a report (%report off) is named by the next report as run before it, whole, and kept as a sum, not per submit', () => {
+    // Only the source is read from the backend until install(): a clock that never runs a GPU.
+    const kept = new GpuClock({ device: { features: { has: () => true } } } as unknown as ClockedBackend, () => 0);
+    const all: GpuInterval[] = [];
+    // 2,000 unreported cells (4 to 2003), 20 submits each: each cell's times are kept at its end.
+    for (let cell = 4; cell < 2004; cell++) {
+      const intervals = passes(20, cell).map((interval, at) => ({ ...interval, start: interval.start + cell * 100, end: interval.end + cell * 100, cell, submit: at + 1 }));
+      all.push(...intervals);
+      kept.keepRanBefore(intervals, kept.takeRanBefore());
+    }
+    assert.deepEqual(kept.take(), [], 'the kept work is not held interval by interval');
+    // The next report: cell 2004, its window after all of it, with one pass of its own.
+    const window = { start: 2004 * 100 + 1000, end: 2004 * 100 + 2000 };
+    const own: GpuInterval = { start: window.start + 10, end: window.start + 30, cell: 2004, label: null, submit: 1 };
+    const use = gpuUse({ intervals: [own], ranBefore: kept.takeRanBefore(), clock }, window, 2004);
+    assert.ok(use !== null);
+    const busy = busyMs(all);
+    assert.ok(Math.abs(use.ranBeforeMs - busy) <= 1e-6 * busy, `shown ${use.ranBeforeMs} ms as run before; the test's own union ${busy} ms`);
+    assert.equal(use.ranBeforeCells.length, 2000);
+    assert.equal(use.ranBeforeCells[0], 4);
+    assert.equal(use.ms, 20);
+    assert.deepEqual(kept.takeRanBefore(), { ms: 0, cells: [] }, 'taken once');
   });
 });

@@ -13,6 +13,12 @@
 // submit and one map of the clock's own, after the cell's work; where tfjs still held work, the
 // spans submitted before it are resolved ahead of it, its own after it), or, when the set fills
 // mid-cell, inside tfjs's next submit. The clock never fences or waits while a cell runs.
+// With %report off (and no %profile) the clock still times every submit: a later cell's read that
+// waits for that work must say whose it was (stopped, the work went untimed and a reported cell
+// called a 2.4 s wait for it its own GPU work). Only the reading along is left out then (no cell
+// report wants the times before the cell ends): in a 200-step loop of tiny ops with a read per
+// step it cost +15% of the main thread's CPU on lavapipe; the spans alone, against no timing at
+// all, -11% to +9% in three runs (noise on two shared cores), 3,000 tiny ops -2% to +2%.
 // tfjs's own timestamp support (backend.time) only works inside tf.profile and ends a pass per
 // dispatch. Without `timestamp-query` the fallback is fenced: each submit's span is from its
 // submission (or the previous one's end) to onSubmittedWorkDone, idle gaps included, labelled so.
@@ -20,6 +26,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { GpuBuffer } from '../transfer/gpu-types';
 import { BufferUsage, MapMode } from '../transfer/gpu-types';
 import type { GpuLanding, StampableEncoder } from '../transfer/move-notes';
+import { unionMs } from './intervals';
 
 /** One stretch of GPU work, in performance.now() milliseconds, with the cell that queued it. */
 export interface GpuInterval {
@@ -33,6 +40,12 @@ export interface GpuInterval {
 }
 
 export type GpuTimeSource = 'timestamps' | 'fenced';
+
+/** GPU work that ran before any cell now running began, as a later report names it: its time (overlaps once) and the cells that queued it. */
+export interface RanBefore {
+  ms: number;
+  cells: number[];
+}
 
 interface QuerySetLike {
   destroy(): void;
@@ -126,6 +139,8 @@ export class GpuClock {
   /** The span of the encoder tfjs is recording now, if it has begun a compute pass. */
   private span: OpenSpan | null = null;
   private arrived: GpuInterval[] = [];
+  /** Work whose times were taken for reports not shown: only its sum and cells are kept (see keepRanBefore). */
+  private ranBefore = { ms: 0, cells: new Set<number>() };
   /** Fenced: cells whose submitted work has not been seen to finish yet, one entry per submit. */
   private readonly inFlight: number[] = [];
   /** Timestamps: cells that submitted work since a fence last saw the GPU idle. */
@@ -138,16 +153,14 @@ export class GpuClock {
   /** Set while a move runs (see duringMove). */
   private readonly moving = new AsyncLocalStorage<true>();
   private lastFencedEnd = 0;
-  /** Work was submitted while timing was off: whether the GPU is idle is not known. */
-  private untracked = false;
   /** performance.now() = GPU ns / 1e6 + offset. */
   private offsetMs = 0;
   /** While %profile runs an op: passes begun now are that op's. */
   label: string | null = null;
-  /** Compute passes begun with timestampWrites of their own (tf.time, tf.profile) while timing was on: their GPU time is not in the clock's intervals. */
+  /** Compute passes begun with timestampWrites of their own (tf.time, tf.profile): their GPU time is not in the clock's intervals. */
   untimedPasses = 0;
-  /** Off (with %report off and no %profile) the GPU's work is neither timed nor tracked: it costs nothing then. */
-  enabled = true;
+  /** Off (with %report off and no %profile) moves do not read the times along, nor stamp their copies: the cell's end reads them. */
+  readAlong = true;
   /** tfjs's submits so far: a fence begun now waits for the intervals of submits up to this one. */
   submitted = 0;
 
@@ -196,17 +209,13 @@ export class GpuClock {
           this.retire(slots);
         }
       }
-      if (encoder && this.enabled && this.moving.getStore() === true && this.closedToResolve(this.submitted + 1)) {
+      if (encoder && this.readAlong && this.moving.getStore() === true && this.closedToResolve(this.submitted + 1)) {
         backend.endComputePassEncoder();
         this.resolveClosed(encoder, this.submitted + 1);
       }
       const submitted = performance.now();
       submit();
       this.submitted++;
-      if (!this.enabled) {
-        this.untracked = true;
-        return;
-      }
       if (this.source === 'fenced') {
         this.inFlight.push(cell);
         this.track(this.fence(submitted, cell, this.submitted));
@@ -319,19 +328,28 @@ export class GpuClock {
     return arrived;
   }
 
-  /** Intervals taken for a report that was not shown: the next take returns them first. */
-  putBack(intervals: GpuInterval[]): void {
-    this.arrived = [...intervals, ...this.arrived];
+  /** What reports not shown left for the next (see keepRanBefore), taken once. */
+  takeRanBefore(): RanBefore {
+    const ranBefore = { ms: this.ranBefore.ms, cells: [...this.ranBefore.cells].sort((a, b) => a - b) };
+    this.ranBefore = { ms: 0, cells: new Set() };
+    return ranBefore;
   }
 
-  /** True when every submit so far has been seen to finish (never while submits go untracked). */
+  /**
+   * Times taken for a report that was not shown, for the next report that is. They arrived, so the
+   * work had finished: to any later cell it ran before the cell began, and that is all a report
+   * says of it (ranBeforeMs and its cells). Only the sum and the cells are kept: kept whole, one
+   * interval per submit over thousands of unreported cells grew without bound. The queue runs
+   * command buffers one after another, so work kept at different cells' ends does not overlap.
+   */
+  keepRanBefore(intervals: readonly GpuInterval[], earlier: RanBefore): void {
+    this.ranBefore.ms += earlier.ms + unionMs(intervals);
+    for (const cell of [...earlier.cells, ...intervals.map((interval) => interval.cell)]) this.ranBefore.cells.add(cell);
+  }
+
+  /** True when every submit so far has been seen to finish. */
   get idle(): boolean {
-    return (this.source === 'fenced' ? this.inFlight.length === 0 : this.sinceIdle.size === 0) && !this.untracked;
-  }
-
-  /** Turns timing on or off; work submitted while off makes `idle` unknown until a fence says otherwise. */
-  setEnabled(on: boolean): void {
-    this.enabled = on;
+    return this.source === 'fenced' ? this.inFlight.length === 0 : this.sinceIdle.size === 0;
   }
 
   /** Work submitted while timing was off may still be queued: a fence now waits for work with no times. */
@@ -342,7 +360,6 @@ export class GpuClock {
   /** Told by a fence that the GPU finished everything submitted before it. */
   sawIdle(): void {
     this.sinceIdle.clear();
-    if (this.inFlight.length === 0) this.untracked = false;
   }
 
   /** Timestamps not back yet: the GPU has not finished the work they time. */
@@ -394,10 +411,9 @@ export class GpuClock {
     encoder.beginComputePass = (descriptor) => {
       // tfjs's tf.profile path brings its own timestampWrites: counted, as the clock cannot time it.
       if (descriptor?.timestampWrites) {
-        if (this.enabled) this.untimedPasses++;
+        this.untimedPasses++;
         return begin(descriptor);
       }
-      if (!this.enabled) return begin(descriptor);
       // A profiled op's pass: timed on its own, begin and end.
       if (this.label !== null) {
         const { slots, index } = this.takePair(cell, this.label);
@@ -443,7 +459,7 @@ export class GpuClock {
    * copy is not counted as GPU time).
    */
   stampCopy(encoder: StampableEncoder, record: () => void, landing: boolean): GpuLanding | null {
-    if (this.source !== 'timestamps' || !this.enabled) {
+    if (this.source !== 'timestamps' || !this.readAlong) {
       record();
       return null;
     }

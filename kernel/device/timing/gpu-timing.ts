@@ -1,9 +1,10 @@
-// The GPUs' clocks as the device session uses them: one per started GPU, timing while a report or
-// a profile wants it; each cell's busy intervals collected at its end; and a move's wait and copy
-// measured apart.
+// The GPUs' clocks as the device session uses them: one per started GPU, always timing (with
+// %report off too: a later report's waits may be for that work), reading the times along with
+// moves while a report or a profile wants them; each cell's busy intervals collected at its end;
+// and a move's wait and copy measured apart.
 import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
-import { type ClockedBackend, GpuClock, type GpuInterval } from './gpu-clock';
+import { type ClockedBackend, GpuClock, type GpuInterval, type RanBefore } from './gpu-clock';
 import { notingMove, type StampCopy } from '../transfer/move-notes';
 import { awayBeforeNow, awaySpans, type Span } from './host-away';
 import { waitsFromCall } from './move-call';
@@ -39,11 +40,12 @@ export interface MoveTiming {
  * `heldBack`: tfjs still held recorded work when the cell ended, submitted by the clock then, and
  * everything submitted before it finished within the settle time: that work ran after the cell.
  */
-export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; clock: GpuClock; untimedPasses: number; heldBack?: boolean }>;
+/** `ranBefore`: work whose times reports not shown took (it ran before this cell began). */
+export type CellGpuTimes = Map<string, { intervals: GpuInterval[]; ranBefore: RanBefore; clock: GpuClock; untimedPasses: number; heldBack?: boolean }>;
 
 export class GpuTiming {
   readonly clocks = new Map<string, GpuClock>();
-  private enabled = true;
+  private readAlong = true;
   /** Submits of tfjs's recorded work per GPU, counted so a move's wait can see work queued while it waited. */
   private readonly submits = new Map<string, { count: number }>();
 
@@ -61,7 +63,7 @@ export class GpuTiming {
     // The set-up ran on the thread until here (the backend made, the clock's first steps): what follows may wait on the cell's code.
     this.setUpYielded.set(device, performance.now());
     await installing;
-    clock.setEnabled(this.enabled);
+    clock.readAlong = this.readAlong;
     const counter = { count: 0 };
     this.submits.set(device, counter);
     const submit = backend.submitQueue.bind(backend);
@@ -84,23 +86,25 @@ export class GpuTiming {
     return clock ? () => clock.duringMove(copy) : copy;
   }
 
-  setEnabled(on: boolean): void {
-    this.enabled = on;
-    for (const clock of this.clocks.values()) clock.setEnabled(on);
+  /** Whether moves read the GPU's times along (see GpuClock.readAlong): while a report or a profile is shown. */
+  setReadAlong(on: boolean): void {
+    this.readAlong = on;
+    for (const clock of this.clocks.values()) clock.readAlong = on;
   }
 
   /**
    * GPU work that finished, per device. A GPU that finished the cell's work has its times back
-   * within a few ms; one still busy is not waited for (its work shows with a later cell) unless
-   * `waitForAll` (a profile wants every op's time).
+   * within a few ms (`settle`); one still busy is not waited for (its work shows with a later
+   * cell). A profile waits for every op's time (`all`); a cell that shows no report does not wait
+   * (`none`): what has not arrived is taken by the next.
    */
-  async collect(waitForAll: boolean): Promise<CellGpuTimes> {
+  async collect(wait: 'all' | 'settle' | 'none'): Promise<CellGpuTimes> {
     const times: CellGpuTimes = new Map();
     for (const [device, clock] of this.clocks) {
       const { heldBack } = clock.flush();
-      if (waitForAll) await clock.settled();
-      else await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
-      times.set(device, { intervals: clock.take(), clock, untimedPasses: clock.untimedPasses, heldBack: heldBack?.earlierDone ?? false });
+      if (wait === 'all') await clock.settled();
+      else if (wait === 'settle') await Promise.race([clock.settled(), new Promise((resolve) => setTimeout(resolve, SETTLE_MS))]);
+      times.set(device, { intervals: clock.take(), ranBefore: clock.takeRanBefore(), clock, untimedPasses: clock.untimedPasses, heldBack: heldBack?.earlierDone ?? false });
       clock.untimedPasses = 0;
     }
     return times;
@@ -108,8 +112,8 @@ export class GpuTiming {
 
   /** Gives back what `collect` took, for a cell that shows no report: it is taken again by the next. */
   keep(times: CellGpuTimes): void {
-    for (const { intervals, clock, untimedPasses } of times.values()) {
-      clock.putBack(intervals);
+    for (const { intervals, ranBefore, clock, untimedPasses } of times.values()) {
+      clock.keepRanBefore(intervals, ranBefore);
       clock.untimedPasses += untimedPasses;
     }
   }

@@ -1,6 +1,6 @@
 // A GPU's busy time during one cell, as the report shows it: from the intervals its clock read.
 import type { GpuUse } from '../../display/report/cell-report';
-import type { GpuClock, GpuInterval } from './gpu-clock';
+import type { GpuClock, GpuInterval, RanBefore } from './gpu-clock';
 import { mergeIntervals, unionMs } from './intervals';
 
 /** Only touching stretches are drawn as one bar: joining close ones would draw their idle gaps as busy. */
@@ -13,9 +13,10 @@ const MAX_DRAWN = 400;
  * work that arrives here may have run partly before this cell began (between cells, or during that
  * cell after its last read, once its report was out): that part is not this cell's time, and no
  * report shows it otherwise, so it is given apart (`ranBeforeMs`, with the cells that queued it).
- * A cell showed "GPU 4,242 ms" in a 4,152 ms window when it counted such work whole.
+ * A cell showed "GPU 4,242 ms" in a 4,152 ms window when it counted such work whole. Work whose
+ * times cells without a report took (`ranBefore`) ran before this cell began, all of it.
  */
-export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untimedPasses?: number; heldBack?: boolean } | undefined,
+export function gpuUse(times: { intervals: GpuInterval[]; ranBefore?: RanBefore; clock: GpuClock; untimedPasses?: number; heldBack?: boolean } | undefined,
   window: { start: number; end: number }, cell: number): GpuUse | null {
   if (!times) return null;
   const arrived = times.intervals;
@@ -34,8 +35,8 @@ export function gpuUse(times: { intervals: GpuInterval[]; clock: GpuClock; untim
     source: times.clock.source,
     earlierCellsMs: unionMs(earlier),
     earlierCells: cellsOf(earlier),
-    ranBeforeMs: unionMs(before),
-    ranBeforeCells: cellsOf(before),
+    ranBeforeMs: unionMs(before) + (times.ranBefore?.ms ?? 0),
+    ranBeforeCells: [...new Set([...cellsOf(before), ...(times.ranBefore?.cells ?? [])])].sort((a, b) => a - b),
     // Work tfjs held until the cell ended, on a GPU done with the rest: not busy at the end, held back.
     stillBusy,
     ...busyWithOthers,
