@@ -352,11 +352,6 @@ export class GpuClock {
     return this.source === 'fenced' ? this.inFlight.length === 0 : this.sinceIdle.size === 0;
   }
 
-  /** Work submitted while timing was off may still be queued: a fence now waits for work with no times. */
-  get untimedQueued(): boolean {
-    return this.untracked;
-  }
-
   /** Told by a fence that the GPU finished everything submitted before it. */
   sawIdle(): void {
     this.sinceIdle.clear();

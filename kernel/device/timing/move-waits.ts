@@ -138,8 +138,8 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   // Of the GPU's part, GPU work is only the time its passes ran (by its timestamps); the rest the
   // GPU ran none of it: the round trip of the fence (lavapipe: 0.3–0.8 ms a tiny read, the work ~0.1 ms).
   let latencyMs = 0;
-  // Without the GPU's times for all of it (fenced; work queued while timing was off), it stays whole.
-  const busy = timesPasses && !fences.some((fence) => fence.untimed === true) ? busyMs(onGpu, intervals, earlierDone) : null;
+  // Without the GPU's times (fenced), it stays whole.
+  const busy = timesPasses ? busyMs(onGpu, intervals, earlierDone) : null;
   if (busy !== null) {
     const earlierCap = Math.min(earlierMs, folded ? busy.before + busy.after : busy.before);
     const laterCap = Math.min(laterMs, busy.after);

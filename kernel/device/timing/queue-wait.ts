@@ -17,8 +17,6 @@ export interface Fence {
   away: Away;
   /** tfjs's submits the fence covers: the GPU clock's count when it began. */
   submitted: number;
-  /** Some of the work it covers was submitted while timing was off: the GPU's times do not hold all of it. */
-  untimed?: boolean;
 }
 
 export interface QueueWait {
@@ -34,10 +32,8 @@ export interface QueueWait {
 const MAX_REFENCES = 16;
 
 /** A fence that the host has just seen end. */
-function seenEnded(start: number, submitted: number, untimed: boolean): Fence {
-  const fence: Fence = { start, end: performance.now(), away: awayBeforeNow(start), submitted };
-  if (untimed) fence.untimed = true;
-  return fence;
+function seenEnded(start: number, submitted: number): Fence {
+  return { start, end: performance.now(), away: awayBeforeNow(start), submitted };
 }
 
 /**
@@ -70,9 +66,8 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
     const before = submits?.count ?? 0;
     const start = performance.now();
     const submitted = clock?.submitted ?? 0;
-    const untimed = clock?.untimedQueued ?? false;
     await gpu.queue.onSubmittedWorkDone();
-    fences.push(seenEnded(start, submitted, untimed));
+    fences.push(seenEnded(start, submitted));
     if ((submits?.count ?? 0) === before && !gpu.commandEncoder) break;
   }
   clock?.sawIdle();
@@ -95,10 +90,9 @@ export function queuedWorkDone(gpu: WebGpuBackend, clock: GpuClock | undefined):
   const cells = clock?.pendingCells() ?? [];
   const started = performance.now();
   const submitted = clock?.submitted ?? 0;
-  const untimed = clock?.untimedQueued ?? false;
   return gpu.queue.onSubmittedWorkDone().then(() => {
     clock?.sawIdle();
-    const fence = seenEnded(started, submitted, untimed);
+    const fence = seenEnded(started, submitted);
     return { ms: fence.end - started, cells, fences: [fence] };
   });
 }
