@@ -20,7 +20,7 @@ describe('inline report: a cell without GPU work of its own, the GPU busy with a
   });
 
   test('a cpu cell right after forty matMuls were submitted names the cell whose work is running; after a fence, nothing', async (t) => {
-    const queued = await runOk(kernel(), 'let queuedWork = M;\nfor (let i = 0; i < 40; i++) queuedWork = queuedWork.matMul(M).div(100);\nownGpu.endComputePassEncoder();\nownGpu.submitQueue();');
+    const queued = await runOk(kernel(), 'let queuedWork = M;\nfor (let i = 0; i < 40; i++) queuedWork = queuedWork.matMul(M).div(100);\nsubmitOwnGpu();');
     const queuedBy = countOf(queued);
     assert.ok(deviceOf(theReport(queued), 'gpu:0').gpu?.stillBusy, theReport(queued).text);
 

@@ -43,7 +43,7 @@ describe('inline report: GPU work queued while %report was off', () => {
       'const queuedFrom = performance.now();',
       'for (let i = 0; i < matMuls; i++) q = q.matMul(M).div(100);',
       // What tfjs still holds, submitted (none when its last batch was full).
-      'if ((ownGpu as unknown as { commandEncoder: unknown }).commandEncoder) { ownGpu.endComputePassEncoder(); ownGpu.submitQueue(); }',
+      'submitOwnGpu();',
       // The test's own measurement: the GPU was idle before, so this fence says when it finished this work.
       'const queuedDone = ownGpu.device.queue.onSubmittedWorkDone().then(() => performance.now());',
     ].join('\n');

@@ -51,7 +51,7 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
         `const readEnded${round} = performance.now();`,
         `const readMs${round} = readEnded${round} - readFrom${round};`,
         `for (let i = 0; i < 40; i++) r${round} = r${round}.matMul(M);`,
-        ...(submitAll ? ['ownGpu.endComputePassEncoder();', 'ownGpu.submitQueue();'] : []),
+        ...(submitAll ? ['submitOwnGpu();'] : []),
         `console.log(\`seen \${JSON.stringify({ readMs: readMs${round} })}\`);`,
       ].join('\n'));
       const { readMs } = seenOf<{ readMs: number }>(exchange, 'seen');
@@ -112,8 +112,7 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
     const exchange = await runOk(kernel(), [
       'let q = M;',
       'for (let i = 0; i < 20; i++) q = q.matMul(M);',
-      'ownGpu.endComputePassEncoder();',
-      'ownGpu.submitQueue();',
+      'submitOwnGpu();',
     ].join('\n'));
     const cell = countOf(exchange);
     const report = theReport(exchange);

@@ -43,8 +43,7 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
       'let q = M;',
       'const queuedFrom = performance.now();',
       'for (let i = 0; i < matMuls; i++) q = q.matMul(M).div(100);',
-      'ownGpu.endComputePassEncoder();',
-      'ownGpu.submitQueue();',
+      'submitOwnGpu();',
       // The test's own measurement: the GPU was idle before, so this fence says when it finished this work.
       'const queuedDone = ownGpu.device.queue.onSubmittedWorkDone().then(() => performance.now());',
     ].join('\n'));
@@ -90,8 +89,7 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
     const queued = await runOk(kernel(), [
       'let q2 = M;',
       'for (let i = 0; i < matMuls; i++) q2 = q2.matMul(M).div(100);',
-      'ownGpu.endComputePassEncoder();',
-      'ownGpu.submitQueue();',
+      'submitOwnGpu();',
     ].join('\n'));
     const earlier = countOf(queued);
     const unreported = await runOk(kernel(), [

@@ -356,7 +356,9 @@ export function progressOf(exchange: Exchange): ProgressDisplays {
  */
 export const OWN_GPU_SETUP = [
   '%device gpu:0',
-  'const ownGpu = (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } }; endComputePassEncoder(): void; submitQueue(): void }> }).registry["gpu:0"]!;',
+  'const ownGpu = (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } }; commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void }> }).registry["gpu:0"]!;',
+  // Submits what tfjs holds recorded; nothing when its last batch was full and went already (submitQueue would throw).
+  'const submitOwnGpu = () => { if (ownGpu.commandEncoder) { ownGpu.endComputePassEncoder(); ownGpu.submitQueue(); } };',
   'const M = tf.randomNormal([512, 512]);',
   'await M.matMul(M).div(100).slice([0, 0], [1, 1]).data();',
 ].join('\n');
