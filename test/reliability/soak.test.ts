@@ -38,8 +38,8 @@ const HELD_BYTES = (GPU_CELLS / 4) * 16 + 50 * 4;
 /** Live bytes may end this far above where they started plus what is held (two tensors' worth of rounding and timing). */
 const LIVE_SLACK = HELD_BYTES + 2 * TENSOR_BYTES;
 /**
- * Measured on lavapipe: +31 MiB over these 1,000 cells with `%report off`, +117..176 MiB with the
- * report and its GPU clock on. After a full GC the JS heap's used size stays flat (113 → 116 MiB
+ * Measured on lavapipe: +31 MiB over these 1,000 cells with `%report off` (when it also stopped the
+ * GPU clock; it no longer does), +117..176 MiB with the report and its GPU clock on. After a full GC the JS heap's used size stays flat (113 → 116 MiB
  * over 900 cells) while V8's reserved heap (heapTotal) grows, 146 → 182 MiB, and RSS with it:
  * space V8 took for garbage and has not handed back, not live data. Which allocations drive it is
  * not found yet. The limit guards against anything worse. With the report on is how notebooks run.
