@@ -6,9 +6,10 @@
 // set-up, and `host-busy`: time the thread was elsewhere after the GPU had done its part. Time
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
-import type { CopySeen, MoveNotes } from '../transfer/move-notes';
+import type { ChunkSent, CopySeen, MoveNotes } from '../transfer/move-notes';
 import type { GpuInterval, GpuTimeSource } from './gpu-clock';
-import { type Away, AWAY_MIN_MS, awayMs, awaySpans } from './host-away';
+import { setupWhileCopyingMs } from './hidden-setup';
+import { type Away, AWAY_MIN_MS, awayMs, awaySpans, type Span } from './host-away';
 import { unionMs } from './intervals';
 import type { Fence, QueueWait } from './queue-wait';
 
@@ -18,14 +19,18 @@ const fencesOf = new WeakMap<MoveWait, Fence[]>();
 const ownQueued = new WeakSet<MoveWait>();
 /** A copy seen late: a host-busy wait of 0 ms that stands for the time, found once the copies' GPU times are in. */
 const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }>();
+/** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
+const setupOf = new WeakMap<MoveWait, { setup: Span[]; away: Span[]; sent: ChunkSent[] }>();
 
 /**
  * The waits worth naming (a wait under 1 µs says nothing), from a move's fences, the staging
- * set-up it waited for (`stagingMs`, with what it noted), and its copy, from `copyFrom` to
- * `copyTo` on performance.now()'s clock. Time the thread was away while a new buffer was mapped
- * is host-busy: the set-up ran meanwhile, but the move was held up by the thread, not by it.
+ * set-up it waited for (`stagingMs`, when it ran `staging`, with what it noted), and its copy,
+ * from `copyFrom` to `copyTo` on performance.now()'s clock. Time the thread was away while a new
+ * buffer was mapped is host-busy: the set-up ran meanwhile, but the move was held up by the
+ * thread, not by it.
  */
-export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number, notes?: MoveNotes, copyFrom = 0, copyTo = 0): MoveWait[] {
+export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number, notes?: MoveNotes, copyFrom = 0, copyTo = 0,
+  staging: Span[] = []): MoveWait[] {
   const waits: MoveWait[] = [];
   const held = queued.heldMs ?? 0;
   if (queued.ms - held > 0.001) {
@@ -37,7 +42,11 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
   if (held > 0.001) waits.push({ cause: 'host-busy', ms: held, device, earlierCells: [] });
   const setupAway = notes?.setupAway.flatMap((one) => awaySpans(one)) ?? [];
   const away = Math.min(stagingMs, unionMs(setupAway));
-  if (stagingMs - away > 0.001) waits.push({ cause: 'staging-setup', ms: stagingMs - away, device, earlierCells: [] });
+  if (stagingMs - away > 0.001) {
+    const setup: MoveWait = { cause: 'staging-setup', ms: stagingMs - away, device, earlierCells: [] };
+    if (notes !== undefined && notes.sent.some((chunk) => chunk.landed !== null)) setupOf.set(setup, { setup: staging, away: setupAway, sent: notes.sent });
+    waits.push(setup);
+  }
   if (away > 0.001) waits.push({ cause: 'host-busy', ms: away, device, earlierCells: [] });
   const late = notes?.copies.filter((copy) => copy.landed !== null && awayMs(copy.away) > 0) ?? [];
   if (late.length > 0) {
@@ -64,6 +73,18 @@ export function splitGpuWaits(moves: readonly (Timed & { legs?: Timed[] })[], ti
   for (const move of moves) {
     const parts = new Map<MoveWait, MoveWait[]>();
     for (const wait of move.waits) {
+      const setup = setupOf.get(wait);
+      if (setup !== undefined) {
+        // A chunk of the move was being copied while part of its set-up ran: that part is copy.
+        const copyingMs = Math.min(wait.ms, setupWhileCopyingMs(setup.setup, setup.away, setup.sent));
+        parts.set(wait, wait.ms - copyingMs > 0.001 ? [{ ...wait, ms: wait.ms - copyingMs }] : []);
+        const leg = move.legs?.find((one) => one.waits.includes(wait));
+        for (const timed of leg ? [move, leg] : [move]) {
+          timed.waitMs -= copyingMs;
+          timed.copyMs += copyingMs;
+        }
+        continue;
+      }
       const lateCopies = lateCopiesOf.get(wait);
       if (lateCopies === undefined) {
         parts.set(wait, splitGpuWait(wait, times.get(wait.device), cell));
