@@ -18,7 +18,7 @@ const fencesOf = new WeakMap<MoveWait, Fence[]>();
 /** Waits that began with work of their own cell queued (its submits not seen finished). */
 const ownQueued = new WeakSet<MoveWait>();
 /** A copy seen late: a host-busy wait of 0 ms that stands for the time, found once the copies' GPU times are in. */
-const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }>();
+const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[]; staging: Span[] }>();
 /** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
 const setupOf = new WeakMap<MoveWait, { setup: Span[]; away: Span[]; sent: ChunkSent[] }>();
 
@@ -51,7 +51,7 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
   const late = notes?.copies.filter((copy) => copy.landed !== null && awayMs(copy.away) > 0) ?? [];
   if (late.length > 0) {
     const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
-    lateCopiesOf.set(placeholder, { copies: late, from: copyFrom, to: copyTo, setupAway: notes!.setupAway });
+    lateCopiesOf.set(placeholder, { copies: late, from: copyFrom, to: copyTo, setupAway: notes!.setupAway, staging });
     waits.push(placeholder);
   }
   return waits;
@@ -162,13 +162,16 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
 /**
  * Of a copy's time, how long the thread was elsewhere after the GPU had copied: from when each
  * chunk landed (by the GPU's clock) until the poll that saw it, the thread was away. Chunks seen
- * in one poll are away together (counted once), as is time already counted as the set-up's. A
- * chunk whose time did not arrive claims nothing.
+ * in one poll are away together (counted once), as is time already counted as the set-up's: the
+ * thread away while a new buffer was mapped, and staging buffers made meanwhile (this move's, or
+ * another's in a Promise.all: made on the thread between two polls, they were counted both as
+ * set-up and as host busy, and a 1 MiB upload's copy could come to 0). A chunk whose time did
+ * not arrive claims nothing.
  */
-function copySeenLateMs(late: { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }): number {
+function copySeenLateMs(late: { copies: CopySeen[]; from: number; to: number; setupAway: Away[]; staging: Span[] }): number {
   const away = late.copies.flatMap(({ landed, away: chunk }) => (landed !== null && Number.isFinite(landed.at) ? awaySpans(chunk, Math.max(landed.at, late.from)) : []))
     .map((span) => ({ start: span.start, end: Math.min(span.end, late.to) })).filter((span) => span.end > span.start);
-  const setup = late.setupAway.flatMap((one) => awaySpans(one));
+  const setup = [...late.setupAway.flatMap((one) => awaySpans(one)), ...late.staging];
   const ms = unionMs([...away, ...setup]) - unionMs(setup);
   return ms >= AWAY_MIN_MS ? ms : 0;
 }
