@@ -1,8 +1,9 @@
 // Staging set-up that ran while a chunk of the same move was on its way through the GPU's queue:
-// Dawn makes a buffer on the thread, but the GPU copies on its own meanwhile, so that stretch of
-// the set-up held the move up only where no chunk of it was being copied (a 16 MiB upload's
-// second buffer is made while its first chunk copies). Known once the chunks' landing times are
-// in (the cell's end); a chunk whose landing time is not known claims nothing.
+// Dawn makes a buffer on the thread, but the GPU works on its own meanwhile, so the set-up held
+// the move up only where no chunk of it was on the GPU (on lavapipe a 16 MiB upload's first chunk
+// landed 98 ms after its submit, its second buffer made in between; a read's chunks land in a few
+// ms, and its later buffers' set-up is then all wait). Known once the chunks' landing times are in
+// (the cell's end); a chunk whose landing time is not known claims nothing.
 import type { ChunkSent } from '../transfer/move-notes';
 import type { Span } from './host-away';
 import { unionMs } from './intervals';
