@@ -156,9 +156,10 @@ export class GpuTiming {
     // the GPU, so that the time the thread held it up is not counted as the copy's.
     const { value, notes } = await notingMove(this.stamper(clock, true), GpuTiming.alongMove(clock, copy));
     const ended = performance.now();
-    // Its own new buffers, and those other moves made on the thread meanwhile (the two never overlap: each is made synchronously).
-    const stagingMs = Math.min(ended - started, notes.setupMs + unionMs(notes.othersSetup));
-    const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended);
+    // Its own new buffers (for any chunk), and those other moves made on the thread meanwhile.
+    const staging = [...notes.setup, ...notes.othersSetup];
+    const stagingMs = Math.min(ended - started, unionMs(staging));
+    const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended, staging);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: ended - started - stagingMs, waits } };
   }
 
@@ -175,8 +176,8 @@ export class GpuTiming {
   /**
    * A read of GPU values: its copy is queued right behind the GPU's queued work (one round trip,
    * as tfjs's own read), with a fence before it that says when that work finished. The wait is
-   * until the fence, and the staging set-up where it outlasted the fence (set-up runs first,
-   * alongside the wait); the copy is the rest.
+   * until the fence, and the staging set-up (the read's own buffers for any chunk, and buffers
+   * other moves made on the thread meanwhile) after the fence; the copy is the rest.
    */
   async waitAlongsideCopy<T>(device: string, gpu: WebGpuBackend | null, copy: () => Promise<T>): Promise<{ value: T; timing: MoveTiming }> {
     if (gpu === null) return this.waitThenCopy(device, gpu, copy);
@@ -191,8 +192,11 @@ export class GpuTiming {
     const { value, notes } = await notingMove(this.stamper(clock, clock?.idle ?? false), GpuTiming.alongMove(clock, copy));
     const queued = await fence;
     const elapsed = performance.now() - started;
-    const stagingMs = Math.min(Math.max(0, notes.setupMs - queued.ms), Math.max(0, elapsed - queued.ms));
+    // Set-up while the GPU did the queued work was hidden by that wait; only what ran after it held the read up.
+    const fenceEnd = started + queued.ms;
+    const staging = [...notes.setup, ...notes.othersSetup].map((span) => ({ start: Math.max(span.start, fenceEnd), end: span.end })).filter((span) => span.end > span.start);
+    const stagingMs = Math.min(unionMs(staging), Math.max(0, elapsed - queued.ms));
     const waitMs = Math.min(elapsed, queued.ms + stagingMs);
-    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed) } };
+    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed, staging) } };
   }
 }

@@ -8,9 +8,10 @@
 // `host-busy`: time the thread was elsewhere after the GPU had done its part. Time
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
-import type { CopySeen, MoveNotes } from '../transfer/move-notes';
+import type { ChunkSent, CopySeen, MoveNotes } from '../transfer/move-notes';
 import type { GpuInterval, GpuTimeSource } from './gpu-clock';
-import { type Away, AWAY_MIN_MS, awayMs, awaySpans } from './host-away';
+import { setupWhileCopyingMs } from './hidden-setup';
+import { type Away, AWAY_MIN_MS, awayMs, awaySpans, type Span } from './host-away';
 import { unionMs } from './intervals';
 import type { Fence, QueueWait } from './queue-wait';
 
@@ -19,15 +20,19 @@ const fencesOf = new WeakMap<MoveWait, Fence[]>();
 /** Waits that began with work of their own cell queued (its submits not seen finished). */
 const ownQueued = new WeakSet<MoveWait>();
 /** A copy seen late: a host-busy wait of 0 ms that stands for the time, found once the copies' GPU times are in. */
-const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }>();
+const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[]; staging: Span[] }>();
+/** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
+const setupOf = new WeakMap<MoveWait, { setup: Span[]; away: Span[]; sent: ChunkSent[] }>();
 
 /**
  * The waits worth naming (a wait under 1 µs says nothing), from a move's fences, the staging
- * set-up it waited for (`stagingMs`, with what it noted), and its copy, from `copyFrom` to
- * `copyTo` on performance.now()'s clock. Time the thread was away while a new buffer was mapped
- * is host-busy: the set-up ran meanwhile, but the move was held up by the thread, not by it.
+ * set-up it waited for (`stagingMs`, when it ran `staging`, with what it noted), and its copy,
+ * from `copyFrom` to `copyTo` on performance.now()'s clock. Time the thread was away while a new
+ * buffer was mapped is host-busy: the set-up ran meanwhile, but the move was held up by the
+ * thread, not by it.
  */
-export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number, notes?: MoveNotes, copyFrom = 0, copyTo = 0): MoveWait[] {
+export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number, notes?: MoveNotes, copyFrom = 0, copyTo = 0,
+  staging: Span[] = []): MoveWait[] {
   const waits: MoveWait[] = [];
   const held = queued.heldMs ?? 0;
   if (queued.ms - held > 0.001) {
@@ -39,12 +44,16 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
   if (held > 0.001) waits.push({ cause: 'host-busy', ms: held, device, earlierCells: [] });
   const setupAway = notes?.setupAway.flatMap((one) => awaySpans(one)) ?? [];
   const away = Math.min(stagingMs, unionMs(setupAway));
-  if (stagingMs - away > 0.001) waits.push({ cause: 'staging-setup', ms: stagingMs - away, device, earlierCells: [] });
+  if (stagingMs - away > 0.001) {
+    const setup: MoveWait = { cause: 'staging-setup', ms: stagingMs - away, device, earlierCells: [] };
+    if (notes !== undefined && notes.sent.some((chunk) => chunk.landed !== null)) setupOf.set(setup, { setup: staging, away: setupAway, sent: notes.sent });
+    waits.push(setup);
+  }
   if (away > 0.001) waits.push({ cause: 'host-busy', ms: away, device, earlierCells: [] });
   const late = notes?.copies.filter((copy) => copy.landed !== null && awayMs(copy.away) > 0) ?? [];
   if (late.length > 0) {
     const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
-    lateCopiesOf.set(placeholder, { copies: late, from: copyFrom, to: copyTo, setupAway: notes!.setupAway });
+    lateCopiesOf.set(placeholder, { copies: late, from: copyFrom, to: copyTo, setupAway: notes!.setupAway, staging });
     waits.push(placeholder);
   }
   return waits;
@@ -66,6 +75,18 @@ export function splitGpuWaits(moves: readonly (Timed & { legs?: Timed[] })[], ti
   for (const move of moves) {
     const parts = new Map<MoveWait, MoveWait[]>();
     for (const wait of move.waits) {
+      const setup = setupOf.get(wait);
+      if (setup !== undefined) {
+        // A chunk of the move was being copied while part of its set-up ran: that part is copy.
+        const copyingMs = Math.min(wait.ms, setupWhileCopyingMs(setup.setup, setup.away, setup.sent));
+        parts.set(wait, wait.ms - copyingMs > 0.001 ? [{ ...wait, ms: wait.ms - copyingMs }] : []);
+        const leg = move.legs?.find((one) => one.waits.includes(wait));
+        for (const timed of leg ? [move, leg] : [move]) {
+          timed.waitMs -= copyingMs;
+          timed.copyMs += copyingMs;
+        }
+        continue;
+      }
       const lateCopies = lateCopiesOf.get(wait);
       if (lateCopies === undefined) {
         parts.set(wait, splitGpuWait(wait, times.get(wait.device), cell));
@@ -184,13 +205,16 @@ function busyMs(onGpu: readonly GpuPart[], intervals: readonly GpuInterval[], ea
 /**
  * Of a copy's time, how long the thread was elsewhere after the GPU had copied: from when each
  * chunk landed (by the GPU's clock) until the poll that saw it, the thread was away. Chunks seen
- * in one poll are away together (counted once), as is time already counted as the set-up's. A
- * chunk whose time did not arrive claims nothing.
+ * in one poll are away together (counted once), as is time already counted as the set-up's: the
+ * thread away while a new buffer was mapped, and staging buffers made meanwhile (this move's, or
+ * another's in a Promise.all: made on the thread between two polls, they were counted both as
+ * set-up and as host busy, and a 1 MiB upload's copy could come to 0). A chunk whose time did
+ * not arrive claims nothing.
  */
-function copySeenLateMs(late: { copies: CopySeen[]; from: number; to: number; setupAway: Away[] }): number {
+function copySeenLateMs(late: { copies: CopySeen[]; from: number; to: number; setupAway: Away[]; staging: Span[] }): number {
   const away = late.copies.flatMap(({ landed, away: chunk }) => (landed !== null && Number.isFinite(landed.at) ? awaySpans(chunk, Math.max(landed.at, late.from)) : []))
     .map((span) => ({ start: span.start, end: Math.min(span.end, late.to) })).filter((span) => span.end > span.start);
-  const setup = late.setupAway.flatMap((one) => awaySpans(one));
+  const setup = [...late.setupAway.flatMap((one) => awaySpans(one)), ...late.staging];
   const ms = unionMs([...away, ...setup]) - unionMs(setup);
   return ms >= AWAY_MIN_MS ? ms : 0;
 }

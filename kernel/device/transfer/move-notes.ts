@@ -3,8 +3,7 @@
 // Moves that run at once (Promise.all of reads) each note their own (a shared counter read before
 // and after gave one move all of the set-up, and its copy 0).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Away, awayBeforeNow, awaySpans, type Span } from '../timing/host-away';
-import { unionMs } from '../timing/intervals';
+import { type Away, awayBeforeNow, type Span } from '../timing/host-away';
 
 /** When a copy ended on the GPU's clock (performance.now() ms): NaN until the cell's timestamps are read. */
 export interface GpuLanding {
@@ -19,6 +18,12 @@ export interface StampableEncoder {
 /** Records a copy into `encoder` with a GPU timestamp after it; when it landed, or null when the GPU is not timed. */
 export type StampCopy = (encoder: StampableEncoder, record: () => void) => GpuLanding | null;
 
+/** A chunk's copy on its way: when it was submitted, and when it landed on the GPU (null when not timed). */
+export interface ChunkSent {
+  submitted: number;
+  landed: GpuLanding | null;
+}
+
 /** A chunk's copy: when it landed on the GPU (null when not timed), and where the thread was before it saw that. */
 export interface CopySeen {
   landed: GpuLanding | null;
@@ -26,11 +31,13 @@ export interface CopySeen {
 }
 
 export interface MoveNotes {
-  /** Time spent making staging buffers. */
-  setupMs: number;
+  /** When the move made (and first mapped) staging buffers of its own, for any of its chunks. */
+  setup: Span[];
   /** While a new buffer was mapped, the times the thread was elsewhere: the move was held up by the thread, not by the set-up. */
   setupAway: Away[];
   copies: CopySeen[];
+  /** Every chunk's copy as it was submitted, in order. */
+  sent: ChunkSent[];
   /**
    * While the move ran, the thread made staging buffers for other moves (a Promise.all of uploads,
    * each wanting a buffer the pool did not have yet): Dawn makes a buffer synchronously, so the
@@ -47,33 +54,32 @@ const made: MadeBuffer[] = [];
 /** Enough for every buffer a few moves at once make (each direction's pool is bounded). */
 const KEPT_MADE = 64;
 
-/** `copying`: the move has submitted a copy of its own. */
-const notes = new AsyncLocalStorage<Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null; copying: boolean }>();
+const notes = new AsyncLocalStorage<Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null }>();
 
 /** Runs one move, returning its value and what it noted. `stamp` times its copies' landing on the GPU. */
 export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise<T>): Promise<{ value: T; notes: MoveNotes }> {
-  const own = { setupMs: 0, setupAway: [], copies: [], stamp, copying: false };
+  const own: Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null } = { setup: [], setupAway: [], copies: [], sent: [], stamp };
   const start = performance.now();
   const value = await notes.run(own, move);
   const end = performance.now();
   const othersSetup = made.filter((buffer) => buffer.by !== own && buffer.end > start && buffer.start < end)
     .map((buffer) => ({ start: Math.max(buffer.start, start), end: Math.min(buffer.end, end) }));
-  return { value, notes: { setupMs: own.setupMs, setupAway: own.setupAway, copies: own.copies, othersSetup } };
+  return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, othersSetup } };
 }
 
 /**
- * A staging buffer made (`mapStarted`: when its first map began, if the move waited for one). Made
- * once the move's first chunk is on its way, it is made while that chunk copies: the move is
- * copying then, not waiting (counted as a wait, it was taken off the copy, and a 16 MiB upload's
- * GB/s was three times what its copy ran at). Only the time the thread was elsewhere meanwhile
- * still holds the move up.
+ * A staging buffer made from `start` to `end` (`mapped`: by its first map, which the move awaited), for
+ * the move's first chunk or a later one. Dawn makes a buffer on the thread: meanwhile the move
+ * neither writes nor submits a chunk, so the whole time is its set-up, never its copy (counted as
+ * copy once the first chunk was on its way, a 16 MiB upload on an empty pool showed copy 201 ms
+ * of a 245 ms cell whose two buffers took 216 ms to make). Time the thread was elsewhere while a
+ * new buffer was mapped is noted apart: the move was held up by the thread then, not by the set-up.
  */
-export function noteSetup(ms: number, mapStarted?: number): void {
+export function noteSetup(start: number, end: number, mapped = false): void {
   const own = notes.getStore();
   if (!own) return;
-  const away = mapStarted === undefined ? null : awayBeforeNow(mapStarted);
-  if (away !== null) own.setupAway.push(away);
-  own.setupMs += !own.copying ? ms : away === null ? 0 : Math.min(ms, unionMs(awaySpans(away)));
+  if (mapped) own.setupAway.push(awayBeforeNow(start));
+  own.setup.push({ start, end });
 }
 
 /** A staging buffer was made on the thread from `start` to `end`: moves running meanwhile waited for it (see othersSetup). */
@@ -85,13 +91,12 @@ export function noteBufferMade(start: number, end: number): void {
 /** Records a chunk's copy into `encoder`, its landing timed on the GPU when the move was given a way to. */
 export function stampedCopy(encoder: StampableEncoder, record: () => void): GpuLanding | null {
   const own = notes.getStore();
-  if (own) own.copying = true;
-  const stamp = own?.stamp;
-  if (!stamp) {
-    record();
-    return null;
-  }
-  return stamp(encoder, record);
+  let landed: GpuLanding | null = null;
+  if (own?.stamp) landed = own.stamp(encoder, record);
+  else record();
+  // Submitted right after this returns.
+  own?.sent.push({ submitted: performance.now(), landed });
+  return landed;
 }
 
 /** A chunk's copy seen landed; `mapStarted`: when its map began. */

@@ -56,9 +56,8 @@ class StagingSet {
     const started = performance.now();
     const buffer = this.device.createBuffer({ size: this.chunkBytes, usage: this.usage, mappedAtCreation: this.mappedAtCreation });
     const ended = performance.now();
-    const setupMs = ended - started;
-    this.setupMs += setupMs;
-    noteSetup(setupMs);
+    this.setupMs += ended - started;
+    noteSetup(started, ended);
     noteBufferMade(started, ended);
     if (!this.mappedAtCreation) this.unused.add(buffer);
     return buffer;
@@ -86,9 +85,9 @@ class StagingSet {
     const started = performance.now();
     await buffer.mapAsync(mode);
     buffer.unmap();
-    const setupMs = performance.now() - started;
-    this.setupMs += setupMs;
-    noteSetup(setupMs, started);
+    const ended = performance.now();
+    this.setupMs += ended - started;
+    noteSetup(started, ended, true);
   }
 
   giveBack(buffer: GpuBuffer): void {

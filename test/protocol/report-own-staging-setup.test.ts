@@ -1,0 +1,147 @@
+// A move on an empty staging pool makes a buffer for each of its chunks as it goes. Dawn makes a
+// buffer on the thread (and lavapipe backs a readback buffer with memory on its first map): while
+// it does, the move submits no chunk. That time is the move's staging set-up wherever no chunk of
+// the move was on the GPU meanwhile; only where one was (its landing, on the GPU's clock, came
+// after) was the move copying as well. A first 32 MiB read, one readback buffer ready and three
+// made as it went (each chunk copied on the GPU in a few ms), showed 0 set-up and the three
+// buffers' time as copy. The cells count and time the staging buffers the device makes by
+// wrapping its createBuffer (and a new readback buffer's first map), and time their own await.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { streamText } from '../support/exchange';
+import type { Exchange } from '../support/kernel-client';
+import { runOk, theReport, useReportKernel, type ReportTransfer } from '../support/report';
+
+interface Measured {
+  wall: number;
+  made: number;
+  madeMs: number;
+  /** Of madeMs, what ended before the move's first chunk was submitted. */
+  madeBeforeSubmitMs: number;
+}
+
+function measuredIn(stdout: string): Measured {
+  const match = /measured (\{.*\})/.exec(stdout);
+  assert.ok(match !== null, `the cell printed no measurement: ${JSON.stringify(stdout)}`);
+  return JSON.parse(match[1]!) as Measured;
+}
+
+/**
+ * gpu:0 set up by a 4 KiB upload (written straight to the GPU: no staging buffer made); host
+ * tensors of 16, 64 and 32 MiB. From here on the cell times each 8 MiB staging
+ * buffer the device makes (and a readback one's first map: the pool maps it once before use),
+ * and each submit to gpu:0's queue.
+ */
+const SETUP = [
+  '%device cpu',
+  "await tf.ones([1024]).to('gpu:0');",
+  'const x16 = tf.randomNormal([4 * 1024 * 1024]), x64 = tf.randomNormal([16 * 1024 * 1024]), again16 = tf.randomNormal([4 * 1024 * 1024]);',
+  'const x32 = tf.randomNormal([8 * 1024 * 1024]);',
+  'const made: number[][] = [];',
+  'const submits: number[] = [];',
+  'type Descriptor = { size: number; usage: number; mappedAtCreation?: boolean };',
+  'type Made = { mapAsync(mode: number, offset?: number, size?: number): Promise<void> };',
+  'const gpuDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: Descriptor): Made; queue: { submit(buffers: unknown[]): void } } }> }).registry["gpu:0"]!.device;',
+  'const createBuffer = gpuDevice.createBuffer.bind(gpuDevice);',
+  'gpuDevice.createBuffer = (descriptor: Descriptor) => {',
+  '  const t = performance.now();',
+  '  const buffer = createBuffer(descriptor);',
+  '  if (descriptor.size !== 8 * 1024 * 1024) return buffer;',
+  '  made.push([t, performance.now()]);',
+  '  if ((descriptor.usage & 1) !== 0) {',
+  '    const mapAsync = buffer.mapAsync.bind(buffer);',
+  '    let first = true;',
+  '    buffer.mapAsync = (mode: number, offset?: number, size?: number) => {',
+  '      if (!first) return mapAsync(mode, offset, size);',
+  '      first = false;',
+  '      const m = performance.now();',
+  '      return mapAsync(mode, offset, size).then(() => { made.push([m, performance.now()]); });',
+  '    };',
+  '  }',
+  '  return buffer;',
+  '};',
+  'const submit = gpuDevice.queue.submit.bind(gpuDevice.queue);',
+  'gpuDevice.queue.submit = (buffers: unknown[]) => { submits.push(performance.now()); submit(buffers); };',
+  '0',
+].join('\n');
+
+/** Times `await <what>` and the staging buffers made meanwhile. */
+function timedCell(what: string): string {
+  return [
+    'const madeFrom = made.length, submitFrom = submits.length; const t0 = performance.now();',
+    `await ${what};`,
+    'const t1 = performance.now();',
+    'const mine = made.slice(madeFrom), firstSubmit = submits[submitFrom] ?? Infinity;',
+    'const span = (from: number, to: number) => Math.max(0, to - from);',
+    'console.log(`measured ${JSON.stringify({ wall: t1 - t0, made: mine.length, madeMs: mine.reduce((sum, [a, b]) => sum + span(a!, b!), 0),',
+    '  madeBeforeSubmitMs: mine.reduce((sum, [a, b]) => sum + span(a!, Math.min(b!, firstSubmit)), 0) })}`);',
+  ].join('\n');
+}
+
+function theMove(exchange: Exchange, direction: 'H2D' | 'D2H', bytes: number): { move: ReportTransfer; line: string; measured: Measured } {
+  const report = theReport(exchange);
+  const line = report.text.split('\n')[0]!;
+  const moves = report.meta.transfers.filter((move) => move.direction === direction);
+  assert.equal(moves.length, 1, line);
+  const move = moves[0]!;
+  assert.equal(move.bytes, bytes, line);
+  assert.ok(Math.abs(move.waitMs + move.copyMs - move.ms) < 1e-6, `ms = waitMs + copyMs: ${JSON.stringify(move)}`);
+  const waitsMs = move.waits.reduce((sum, wait) => sum + wait.ms, 0);
+  assert.ok(Math.abs(waitsMs - move.waitMs) < 0.01, `the waits add up to the wait (${waitsMs.toFixed(3)} vs ${move.waitMs.toFixed(3)}): ${JSON.stringify(move.waits)}`);
+  return { move, line, measured: measuredIn(streamText(exchange, 'stdout')) };
+}
+
+function partMs(move: ReportTransfer, cause: string): number {
+  return move.waits.filter((wait) => wait.cause === cause).reduce((sum, wait) => sum + wait.ms, 0);
+}
+
+function describeMove(move: ReportTransfer, { wall, made, madeMs, madeBeforeSubmitMs }: Measured, line: string): string {
+  return `wall ${wall.toFixed(1)} ms, ${made} buffers made or first mapped in ${madeMs.toFixed(1)} ms (${madeBeforeSubmitMs.toFixed(1)} before the first chunk's submit); `
+    + `shown: set-up ${partMs(move, 'staging-setup').toFixed(1)} ms, host busy ${partMs(move, 'host-busy').toFixed(1)} ms, copy ${move.copyMs.toFixed(1)} ms of ${move.ms.toFixed(1)} ms: ${line}`;
+}
+
+describe('inline report: a move on an empty staging pool makes its own buffers, chunk by chunk', () => {
+  const kernel = useReportKernel();
+
+  test('setup: gpu:0 set up with no staging buffer; staging buffers and submits timed', async () => {
+    await runOk(kernel(), SETUP);
+  });
+
+  // An upload's first chunk lands late on lavapipe (the GPU's work for it, the new tensor's buffer
+  // included, outlasts the next buffer's making): there the later buffers held nothing up. What
+  // holds anywhere: the buffers made before the first submit are set-up, and set-up is never
+  // more than the buffers took.
+  for (const [name, bytes] of [['x16', 16 * 2 ** 20], ['x64', 64 * 2 ** 20]] as const) {
+    test(`upload ${name}: set-up at least the buffers made before its first chunk, at most all it made`, async (t) => {
+      const { move, line, measured } = theMove(await runOk(kernel(), timedCell(`${name}.to('gpu:0')`)), 'H2D', bytes);
+      t.diagnostic(describeMove(move, measured, line));
+      assert.equal(measured.made, 2, line);
+      const setUp = partMs(move, 'staging-setup');
+      assert.ok(setUp >= 0.9 * measured.madeBeforeSubmitMs, `set-up shows ${setUp.toFixed(1)} ms; ${measured.madeBeforeSubmitMs.toFixed(1)} ms of buffers were made before the first chunk left: ${line}`);
+      assert.ok(setUp <= measured.madeMs + 1, `set-up shows ${setUp.toFixed(1)} ms; the buffers took ${measured.madeMs.toFixed(1)} ms: ${line}`);
+    });
+  }
+
+  test('setup: 32 MiB onto gpu:0 through the full upload pool, the GPU left idle', async () => {
+    await runOk(kernel(), "await x32.to('gpu:0');");
+  });
+
+  test('a 32 MiB read on an idle GPU: the buffers made for its later chunks are staging set-up, not copy', async (t) => {
+    const { move, line, measured } = theMove(await runOk(kernel(), timedCell('x32.data()')), 'D2H', 32 * 2 ** 20);
+    t.diagnostic(describeMove(move, measured, line));
+    // Four buffers, each made and mapped once; each chunk's copy takes the GPU a few ms, so the
+    // move was held up by almost all of it (the 20% spares the chunks' copies on the GPU meanwhile).
+    assert.equal(measured.made, 8, `four readback buffers made and first mapped: ${line}`);
+    const setUp = partMs(move, 'staging-setup') + partMs(move, 'host-busy');
+    assert.ok(setUp >= 0.8 * measured.madeMs, `set-up (and host busy) show ${setUp.toFixed(1)} ms; the read's buffers took ${measured.madeMs.toFixed(1)} ms to make and map: ${line}`);
+    assert.ok(partMs(move, 'staging-setup') <= measured.madeMs + 1, `set-up shows more than the ${measured.madeMs.toFixed(1)} ms the buffers took: ${line}`);
+    assert.ok(move.copyMs <= measured.wall - 0.8 * measured.madeMs + 1, `copy ${move.copyMs.toFixed(1)} ms in a ${measured.wall.toFixed(1)} ms cell whose buffers took ${measured.madeMs.toFixed(1)} ms: ${line}`);
+  });
+
+  test('16 MiB on the full pool: no buffer made, no staging set-up shown', async (t) => {
+    const { move, line, measured } = theMove(await runOk(kernel(), timedCell("again16.to('gpu:0')")), 'H2D', 16 * 2 ** 20);
+    t.diagnostic(describeMove(move, measured, line));
+    assert.equal(measured.made, 0, line);
+    assert.equal(partMs(move, 'staging-setup'), 0, `no buffer was made, yet: ${line}`);
+  });
+});
