@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { executeReply, evaluate, failure, streamText } from '../support/exchange';
+import { executeReply, evaluate, failure, resultText, streamText } from '../support/exchange';
 import { useKernel } from '../support/fixtures';
 import { assertTsError, makeFolder } from '../support/typescript';
 
@@ -14,6 +14,8 @@ describe('local modules edited on disk while the kernel runs', () => {
   const folder = makeFolder({
     'units.ts': 'export const scale: number = 2;\n',
     'geometry.ts': "import { scale } from './units';\nexport function area(side: number): number { return side * side * scale; }\n",
+    'store.ts': 'export const items: number[] = [];\nexport function add(n: number): number { return items.push(n); }\n',
+    'format.ts': "export function show(xs: number[]): string { return xs.join(','); }\n",
     'names.ts': "export function label(n: number): string { return 'n=' + n; }\nexport function tag(): string { return 'old tag'; }\n",
   });
   after(() => folder.remove());
@@ -58,5 +60,16 @@ describe('local modules edited on disk while the kernel runs', () => {
     assert.equal(executeReply(exchange).status, 'ok');
     assert.match(streamText(exchange, 'stderr'), /Could not load names\.ts again \(.+\): the names earlier cells imported from it keep the version loaded before/);
     assert.equal(await evaluate(kernel(), 'added'), '8');
+  });
+
+  test('an edit reloads the edited module and those importing it, not the others: what a cell put in another module stays', async () => {
+    assert.equal(await evaluate(kernel(), "import { items, add } from './store';\nimport { show } from './format';\nadd(1); add(2);\nshow(items)"), "'1,2'");
+    edit('format.ts', "export function show(xs: number[]): string { return xs.join(' | '); }\n");
+    const exchange = await kernel().execute('show(items)');
+    assert.equal(executeReply(exchange).status, 'ok');
+    assert.equal(resultText(exchange), "'1 | 2'", 'the new show() over the items cells added before the edit');
+    assert.equal(await evaluate(kernel(), 'add(3)'), '3', 'the store a cell filled is the one add() still fills');
+    assert.match(streamText(exchange, 'stderr'), /format\.ts changed on disk: .*show \(imported by earlier cells\) now refers to the new version/);
+    assert.doesNotMatch(streamText(exchange, 'stderr'), /items|add/, 'store.ts was not edited and imports no edited module');
   });
 });

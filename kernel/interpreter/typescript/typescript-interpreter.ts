@@ -249,12 +249,12 @@ export class TypeScriptInterpreter implements Interpreter {
     log(this.configNotice.trimEnd());
   }
 
-  /** Local modules edited on disk since they loaded load again before this cell (local-modules.ts); the user is told, as of a tsconfig.json edit. */
+  /** Local modules edited on disk since they loaded, and those importing them, load again before this cell (local-modules.ts); the user is told, as of a tsconfig.json edit. */
   private followModuleEdits(): string | null {
     const outcome = this.runtime.localModules.followEdits();
     if (outcome === null) return null;
     const shown = (file: string): string => path.relative(this.deps.directory, file) || file;
-    let notice = `${outcome.edited.map(shown).join(', ')} changed on disk: the notebook's local modules load again from their files`;
+    let notice = `${outcome.edited.map(shown).join(', ')} changed on disk: ${outcome.edited.length === 1 ? 'it loads' : 'they load'} again from the file, with the local modules that import ${outcome.edited.length === 1 ? 'it' : 'them'}`;
     if (outcome.rebound.length > 0) notice += `; ${outcome.rebound.join(', ')} (imported by earlier cells) now ${outcome.rebound.length === 1 ? 'refers' : 'refer'} to the new version`;
     notice += '.\n';
     for (const failure of outcome.failed) {
