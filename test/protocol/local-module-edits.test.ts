@@ -16,6 +16,8 @@ describe('local modules edited on disk while the kernel runs', () => {
     'geometry.ts': "import { scale } from './units';\nexport function area(side: number): number { return side * side * scale; }\n",
     'store.ts': 'export const items: number[] = [];\nexport function add(n: number): number { return items.push(n); }\n',
     'format.ts': "export function show(xs: number[]): string { return xs.join(','); }\n",
+    'esm.mts': "export const word: string = 'one';\n",
+    'parts.ts': 'export const kept = 1;\nexport const dropped = 2;\n',
     'names.ts': "export function label(n: number): string { return 'n=' + n; }\nexport function tag(): string { return 'old tag'; }\n",
   });
   after(() => folder.remove());
@@ -71,5 +73,19 @@ describe('local modules edited on disk while the kernel runs', () => {
     assert.equal(await evaluate(kernel(), 'add(3)'), '3', 'the store a cell filled is the one add() still fills');
     assert.match(streamText(exchange, 'stderr'), /format\.ts changed on disk: .*show \(imported by earlier cells\) now refers to the new version/);
     assert.doesNotMatch(streamText(exchange, 'stderr'), /items|add/, 'store.ts was not edited and imports no edited module');
+  });
+
+  test('an edited .mts module runs as it is now, as the checker sees it', async () => {
+    assert.equal(await evaluate(kernel(), "import { word } from './esm.mts';\nword"), "'one'");
+    edit('esm.mts', 'export const word: number = 42;\n');
+    assert.equal(await evaluate(kernel(), 'word.toFixed(1)'), "'42.0'");
+  });
+
+  test('a name the edited module no longer exports keeps its old value, and the cell says so', async () => {
+    assert.equal(await evaluate(kernel(), "import { kept, dropped } from './parts';\nkept + dropped"), '3');
+    edit('parts.ts', 'export const kept = 10;\n');
+    const exchange = await kernel().execute('[kept, dropped]');
+    assert.equal(resultText(exchange), '[ 10, 2 ]');
+    assert.match(streamText(exchange, 'stderr'), /parts\.ts no longer exports dropped: the old value stays, and the type checker no longer knows its type/);
   });
 });

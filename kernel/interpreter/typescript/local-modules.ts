@@ -53,10 +53,11 @@ interface ImportedName {
   value: unknown;
 }
 
-/** What following the edits did before a cell: the files found edited, the names bound again, what failed. */
+/** What following the edits did before a cell: the files found edited, the names bound again, those the new version no longer exports, what failed. */
 export interface ReloadOutcome {
   edited: string[];
   rebound: string[];
+  gone: { local: string; imported: string; file: string }[];
   failed: { file: string; message: string }[];
 }
 
@@ -97,7 +98,7 @@ export class LocalModules {
     // Forgotten even where loading fails below: the next import of the file tries again, and the
     // failure is told once, not before every cell.
     for (const file of stale) this.loaded.delete(file);
-    const outcome: ReloadOutcome = { edited, rebound: [], failed: [] };
+    const outcome: ReloadOutcome = { edited, rebound: [], gone: [], failed: [] };
     const global = globalThis as Record<string, unknown>;
     const byFile = new Map<string, [string, ImportedName][]>();
     for (const entry of this.imported) {
@@ -117,7 +118,12 @@ export class LocalModules {
           this.imported.delete(local);
           continue;
         }
-        if (name.imported !== '*' && name.imported !== 'default' && !(name.imported in namespace)) continue;
+        // Removed or renamed: the cell's name keeps the old value, and the user is told so (the
+        // checker no longer knows its type, and would not object to any use of it).
+        if (name.imported !== '*' && name.imported !== 'default' && !(name.imported in namespace)) {
+          outcome.gone.push({ local, imported: name.imported, file });
+          continue;
+        }
         const value = name.imported === '*' ? namespace : this.pick(namespace, name.imported);
         global[local] = value;
         name.value = value;

@@ -152,7 +152,10 @@ export class CellRuntime {
         // Stamped before it is read: an edit landing in between is seen as one before the next cell.
         if (!file.split(path.sep).includes('node_modules')) this.localModules.compiled(file);
         const output = t.transpileModule(readFileSync(file, 'utf8'), {
-          fileName: file,
+          // A .mts file is emitted as ESM whatever the module option; Node then loads it through
+          // its ESM loader, whose cache a reload cannot clear (an edit would be told but never
+          // run). As CommonJS it loads, and loads again, like the notebook's other modules.
+          fileName: extension === '.mts' ? `${file.slice(0, -'.mts'.length)}.ts` : file,
           compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, inlineSourceMap: true },
         });
         module._compile(output.outputText, file);

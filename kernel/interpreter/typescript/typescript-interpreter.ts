@@ -257,6 +257,10 @@ export class TypeScriptInterpreter implements Interpreter {
     let notice = `${outcome.edited.map(shown).join(', ')} changed on disk: ${outcome.edited.length === 1 ? 'it loads' : 'they load'} again from the file, with the local modules that import ${outcome.edited.length === 1 ? 'it' : 'them'}`;
     if (outcome.rebound.length > 0) notice += `; ${outcome.rebound.join(', ')} (imported by earlier cells) now ${outcome.rebound.length === 1 ? 'refers' : 'refer'} to the new version`;
     notice += '.\n';
+    for (const file of new Set(outcome.gone.map((name) => name.file))) {
+      const names = outcome.gone.filter((name) => name.file === file).map((name) => (name.local === name.imported ? name.local : `${name.imported} (imported as ${name.local})`));
+      notice += `${shown(file)} no longer exports ${names.join(', ')}: the old ${names.length === 1 ? 'value stays' : 'values stay'}, and the type checker no longer knows ${names.length === 1 ? 'its type' : 'their types'}.\n`;
+    }
     for (const failure of outcome.failed) {
       notice += `Could not load ${shown(failure.file)} again (${failure.message}): the names earlier cells imported from it keep the version loaded before.\n`;
     }
