@@ -1,13 +1,16 @@
 // A notebook's own TypeScript modules edited on disk mid-session: the next cell is checked against
 // the file as it is now and runs it as it is now, through modules that import it too; names earlier
 // cells imported follow the edit unless a cell has given them another value; a broken edit is
-// told, and the old version stays in use.
+// told, and the old version stays in use; only the edited module and those importing it load
+// again; an edit that hangs as it loads can be interrupted.
 import assert from 'node:assert/strict';
 import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { executeReply, evaluate, failure, resultText, streamText } from '../support/exchange';
 import { useKernel } from '../support/fixtures';
+import { okContent } from '../support/message-schema';
+import { sleep } from '../support/time';
 import { assertTsError, makeFolder } from '../support/typescript';
 
 describe('local modules edited on disk while the kernel runs', () => {
@@ -18,6 +21,7 @@ describe('local modules edited on disk while the kernel runs', () => {
     'format.ts': "export function show(xs: number[]): string { return xs.join(','); }\n",
     'esm.mts': "export const word: string = 'one';\n",
     'parts.ts': 'export const kept = 1;\nexport const dropped = 2;\n',
+    'spin.ts': 'export const turns: number = 1;\n',
     'names.ts': "export function label(n: number): string { return 'n=' + n; }\nexport function tag(): string { return 'old tag'; }\n",
   });
   after(() => folder.remove());
@@ -87,5 +91,19 @@ describe('local modules edited on disk while the kernel runs', () => {
     const exchange = await kernel().execute('[kept, dropped]');
     assert.equal(resultText(exchange), '[ 10, 2 ]');
     assert.match(streamText(exchange, 'stderr'), /parts\.ts no longer exports dropped: the old value stays, and the type checker no longer knows its type/);
+  });
+
+  // Last: on a kernel that cannot stop the reload, nothing after it would answer.
+  test('an edit that loops as it loads again is stopped by an interrupt, and the file fixed loads at the next cell', async () => {
+    assert.equal(await evaluate(kernel(), "import { turns } from './spin';\nturns"), '1');
+    edit('spin.ts', 'export let turns: number = 0;\nfor (;;) turns++;\n');
+    const running = kernel().startExecute('turns', {}, { timeoutMs: 30_000 });
+    await running.iopubMessage('execute_input');
+    await sleep(500);
+    okContent((await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
+    const reply = executeReply(await running.done());
+    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted');
+    edit('spin.ts', 'export const turns: number = 3;\n');
+    assert.equal(await evaluate(kernel(), 'turns'), '3');
   });
 });

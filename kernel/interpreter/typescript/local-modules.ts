@@ -11,6 +11,7 @@
 // before (objects of their old classes, say) stays as it was.
 import { statSync } from 'node:fs';
 import Module from 'node:module';
+import { isInterruptError } from '../cell-context';
 
 /** What a file looked like when read: size and modification time, or that it was missing. */
 export function fileStamp(file: string): string {
@@ -88,6 +89,12 @@ export class LocalModules {
     else this.imported.set(local, { file, imported, value });
   }
 
+  /** Whether a local module's file changed since it loaded (followEdits has work to do). */
+  anyEdited(): boolean {
+    for (const [file, stamp] of this.loaded) if (fileStamp(file) !== stamp) return true;
+    return false;
+  }
+
   /** Before a cell: loads the edited local modules and those importing them again, and binds their imported names again. */
   followEdits(): ReloadOutcome | null {
     const edited = [...this.loaded].filter(([file, stamp]) => fileStamp(file) !== stamp).map(([file]) => file);
@@ -109,6 +116,8 @@ export class LocalModules {
       try {
         namespace = this.load(file);
       } catch (error) {
+        // An interrupt stops the whole reload and the cell; the next edit of the file tries again.
+        if (isInterruptError(error)) throw error;
         outcome.failed.push({ file, message: error instanceof Error ? error.message : String(error) });
         continue;
       }

@@ -359,7 +359,10 @@ export class TypeScriptInterpreter implements Interpreter {
       const parsed = parseCell(cell);
       this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
       // After beforeRun: what a module does as it loads again (tensors it makes) is this cell's.
-      const reloaded = this.followModuleEdits();
+      // Run as the cell's code runs, where an interrupt stops it: an edit that loops at load would
+      // otherwise hang the kernel past any interrupt. Only when a file changed: a run costs a
+      // watchdog thread, which a cell without edits need not pay for.
+      const reloaded = this.runtime.localModules.anyEdited() ? runInCell(running.context, () => this.deps.cells.run(() => this.followModuleEdits())) as string | null : null;
       if (reloaded !== null && !options.silent) process.stderr.write(reloaded);
       else if (reloaded !== null) this.configNotice = (this.configNotice ?? '') + reloaded;
       const late = magicsBelowCode(parsed);
