@@ -19,7 +19,7 @@ describe('local modules edited on disk while the kernel runs', () => {
     'geometry.ts': "import { scale } from './units';\nexport function area(side: number): number { return side * side * scale; }\n",
     'store.ts': 'export const items: number[] = [];\nexport function add(n: number): number { return items.push(n); }\n',
     'format.ts': "export function show(xs: number[]): string { return xs.join(','); }\n",
-    'esm.mts': "export const word: string = 'one';\n",
+    'esm.mts': "export const word: string = 'one';\nexport const where: string = import.meta.url;\n",
     'parts.ts': 'export const kept = 1;\nexport const dropped = 2;\n',
     'spin.ts': 'export const turns: number = 1;\n',
     'names.ts': "export function label(n: number): string { return 'n=' + n; }\nexport function tag(): string { return 'old tag'; }\n",
@@ -79,9 +79,9 @@ describe('local modules edited on disk while the kernel runs', () => {
     assert.doesNotMatch(streamText(exchange, 'stderr'), /items|add/, 'store.ts was not edited and imports no edited module');
   });
 
-  test('an edited .mts module runs as it is now, as the checker sees it', async () => {
-    assert.equal(await evaluate(kernel(), "import { word } from './esm.mts';\nword"), "'one'");
-    edit('esm.mts', 'export const word: number = 42;\n');
+  test('an edited .mts module runs as it is now, as the checker sees it; its import.meta names its file', async () => {
+    assert.equal(await evaluate(kernel(), "import { word, where } from './esm.mts';\n[word, where === require('node:url').pathToFileURL(require('node:path').resolve('esm.mts')).href]"), "[ 'one', true ]");
+    edit('esm.mts', 'export const word: number = 42;\nexport const where: string = import.meta.url;\n');
     assert.equal(await evaluate(kernel(), 'word.toFixed(1)'), "'42.0'");
   });
 
