@@ -1,19 +1,27 @@
 // A notebook's own TypeScript modules edited on disk mid-session: the next cell is checked against
 // the file as it is now and runs it as it is now, through modules that import it too; names earlier
 // cells imported follow the edit unless a cell has given them another value; a broken edit is
-// told, and the old version stays in use.
+// told, and the old version stays in use; only the edited module and those importing it load
+// again; an edit that hangs as it loads can be interrupted.
 import assert from 'node:assert/strict';
 import { utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { executeReply, evaluate, failure, streamText } from '../support/exchange';
+import { executeReply, evaluate, failure, resultText, streamText } from '../support/exchange';
 import { useKernel } from '../support/fixtures';
+import { okContent } from '../support/message-schema';
+import { sleep } from '../support/time';
 import { assertTsError, makeFolder } from '../support/typescript';
 
 describe('local modules edited on disk while the kernel runs', () => {
   const folder = makeFolder({
     'units.ts': 'export const scale: number = 2;\n',
     'geometry.ts': "import { scale } from './units';\nexport function area(side: number): number { return side * side * scale; }\n",
+    'store.ts': 'export const items: number[] = [];\nexport function add(n: number): number { return items.push(n); }\n',
+    'format.ts': "export function show(xs: number[]): string { return xs.join(','); }\n",
+    'esm.mts': "export const word: string = 'one';\nexport const where: string = import.meta.url;\n",
+    'parts.ts': 'export const kept = 1;\nexport const dropped = 2;\n',
+    'spin.ts': 'export const turns: number = 1;\n',
     'names.ts': "export function label(n: number): string { return 'n=' + n; }\nexport function tag(): string { return 'old tag'; }\n",
   });
   after(() => folder.remove());
@@ -58,5 +66,44 @@ describe('local modules edited on disk while the kernel runs', () => {
     assert.equal(executeReply(exchange).status, 'ok');
     assert.match(streamText(exchange, 'stderr'), /Could not load names\.ts again \(.+\): the names earlier cells imported from it keep the version loaded before/);
     assert.equal(await evaluate(kernel(), 'added'), '8');
+  });
+
+  test('an edit reloads the edited module and those importing it, not the others: what a cell put in another module stays', async () => {
+    assert.equal(await evaluate(kernel(), "import { items, add } from './store';\nimport { show } from './format';\nadd(1); add(2);\nshow(items)"), "'1,2'");
+    edit('format.ts', "export function show(xs: number[]): string { return xs.join(' | '); }\n");
+    const exchange = await kernel().execute('show(items)');
+    assert.equal(executeReply(exchange).status, 'ok');
+    assert.equal(resultText(exchange), "'1 | 2'", 'the new show() over the items cells added before the edit');
+    assert.equal(await evaluate(kernel(), 'add(3)'), '3', 'the store a cell filled is the one add() still fills');
+    assert.match(streamText(exchange, 'stderr'), /format\.ts changed on disk: .*show \(imported by earlier cells\) now refers to the new version/);
+    assert.doesNotMatch(streamText(exchange, 'stderr'), /items|add/, 'store.ts was not edited and imports no edited module');
+  });
+
+  test('an edited .mts module runs as it is now, as the checker sees it; its import.meta names its file', async () => {
+    assert.equal(await evaluate(kernel(), "import { word, where } from './esm.mts';\n[word, where === require('node:url').pathToFileURL(require('node:path').resolve('esm.mts')).href]"), "[ 'one', true ]");
+    edit('esm.mts', 'export const word: number = 42;\nexport const where: string = import.meta.url;\n');
+    assert.equal(await evaluate(kernel(), 'word.toFixed(1)'), "'42.0'");
+  });
+
+  test('a name the edited module no longer exports keeps its old value, and the cell says so', async () => {
+    assert.equal(await evaluate(kernel(), "import { kept, dropped } from './parts';\nkept + dropped"), '3');
+    edit('parts.ts', 'export const kept = 10;\n');
+    const exchange = await kernel().execute('[kept, dropped]');
+    assert.equal(resultText(exchange), '[ 10, 2 ]');
+    assert.match(streamText(exchange, 'stderr'), /parts\.ts no longer exports dropped: the old value stays, and the type checker no longer knows its type/);
+  });
+
+  // Last: on a kernel that cannot stop the reload, nothing after it would answer.
+  test('an edit that loops as it loads again is stopped by an interrupt, and the file fixed loads at the next cell', async () => {
+    assert.equal(await evaluate(kernel(), "import { turns } from './spin';\nturns"), '1');
+    edit('spin.ts', 'export let turns: number = 0;\nfor (;;) turns++;\n');
+    const running = kernel().startExecute('turns', {}, { timeoutMs: 30_000 });
+    await running.iopubMessage('execute_input');
+    await sleep(500);
+    okContent((await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
+    const reply = executeReply(await running.done());
+    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted');
+    edit('spin.ts', 'export const turns: number = 3;\n');
+    assert.equal(await evaluate(kernel(), 'turns'), '3');
   });
 });

@@ -3,12 +3,15 @@
 // as the editor beside it does. Node's require cache would keep the first version for the
 // session, and names imported by earlier cells would keep pointing into it.
 //
-// Before each cell, a module whose file changed since it loaded makes every local module load
-// again (a module that imports the edited one must see it too), and the names earlier cells
-// imported from them are bound again, unless a cell has since given the name another value. What
-// the modules made before (objects of their old classes, say) stays as it was.
+// Before each cell, a module whose file changed since it loaded loads again, and so do the local
+// modules that import it, directly or through others (they must see the edit too); the names
+// earlier cells imported from them are bound again, unless a cell has since given the name another
+// value. Other modules stay loaded as they are: their state (a store a cell filled, tensors they
+// made) is the user's, and an edit elsewhere must not reset it. What the reloaded modules made
+// before (objects of their old classes, say) stays as it was.
 import { statSync } from 'node:fs';
 import Module from 'node:module';
+import { isInterruptError } from '../cell-context';
 
 /** What a file looked like when read: size and modification time, or that it was missing. */
 export function fileStamp(file: string): string {
@@ -20,6 +23,30 @@ export function fileStamp(file: string): string {
   }
 }
 
+/** What Node's module cache holds for a loaded file: the modules it required. */
+interface CachedModule {
+  children?: { filename: string }[];
+}
+
+/** The edited files and the loaded files that require one of them, directly or through others. */
+function dependents(edited: string[], loaded: string[], cache: Record<string, CachedModule | undefined>): Set<string> {
+  const stale = new Set(edited);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const file of loaded) {
+      if (stale.has(file)) continue;
+      // A file no longer in the cache (its load failed) cannot be known not to import an edited one.
+      const children = cache[file]?.children;
+      if (children === undefined || children.some((child) => stale.has(child.filename))) {
+        stale.add(file);
+        grew = true;
+      }
+    }
+  }
+  return stale;
+}
+
 /** A name a cell's import bound on globalThis, and the value it bound. */
 interface ImportedName {
   file: string;
@@ -27,10 +54,11 @@ interface ImportedName {
   value: unknown;
 }
 
-/** What following the edits did before a cell: the files found edited, the names bound again, what failed. */
+/** What following the edits did before a cell: the files found edited, the names bound again, those the new version no longer exports, what failed. */
 export interface ReloadOutcome {
   edited: string[];
   rebound: string[];
+  gone: { local: string; imported: string; file: string }[];
   failed: { file: string; message: string }[];
 }
 
@@ -61,24 +89,35 @@ export class LocalModules {
     else this.imported.set(local, { file, imported, value });
   }
 
-  /** Before a cell: loads the local modules again if one changed on disk, and binds their imported names again. */
+  /** Whether a local module's file changed since it loaded (followEdits has work to do). */
+  anyEdited(): boolean {
+    for (const [file, stamp] of this.loaded) if (fileStamp(file) !== stamp) return true;
+    return false;
+  }
+
+  /** Before a cell: loads the edited local modules and those importing them again, and binds their imported names again. */
   followEdits(): ReloadOutcome | null {
     const edited = [...this.loaded].filter(([file, stamp]) => fileStamp(file) !== stamp).map(([file]) => file);
     if (edited.length === 0) return null;
-    const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
-    for (const file of this.loaded.keys()) delete cache[file];
+    const cache = (Module as unknown as { _cache: Record<string, CachedModule | undefined> })._cache;
+    const stale = dependents(edited, [...this.loaded.keys()], cache);
+    for (const file of stale) delete cache[file];
     // Forgotten even where loading fails below: the next import of the file tries again, and the
     // failure is told once, not before every cell.
-    this.loaded.clear();
-    const outcome: ReloadOutcome = { edited, rebound: [], failed: [] };
+    for (const file of stale) this.loaded.delete(file);
+    const outcome: ReloadOutcome = { edited, rebound: [], gone: [], failed: [] };
     const global = globalThis as Record<string, unknown>;
     const byFile = new Map<string, [string, ImportedName][]>();
-    for (const entry of this.imported) byFile.set(entry[1].file, [...(byFile.get(entry[1].file) ?? []), entry]);
+    for (const entry of this.imported) {
+      if (stale.has(entry[1].file)) byFile.set(entry[1].file, [...(byFile.get(entry[1].file) ?? []), entry]);
+    }
     for (const [file, names] of byFile) {
       let namespace: Record<string, unknown>;
       try {
         namespace = this.load(file);
       } catch (error) {
+        // An interrupt stops the whole reload and the cell; the next edit of the file tries again.
+        if (isInterruptError(error)) throw error;
         outcome.failed.push({ file, message: error instanceof Error ? error.message : String(error) });
         continue;
       }
@@ -88,7 +127,12 @@ export class LocalModules {
           this.imported.delete(local);
           continue;
         }
-        if (name.imported !== '*' && name.imported !== 'default' && !(name.imported in namespace)) continue;
+        // Removed or renamed: the cell's name keeps the old value, and the user is told so (the
+        // checker no longer knows its type, and would not object to any use of it).
+        if (name.imported !== '*' && name.imported !== 'default' && !(name.imported in namespace)) {
+          outcome.gone.push({ local, imported: name.imported, file });
+          continue;
+        }
         const value = name.imported === '*' ? namespace : this.pick(namespace, name.imported);
         global[local] = value;
         name.value = value;

@@ -9,6 +9,7 @@ import vm from 'node:vm';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
 import { CELL_TIMER_NAMES, CELL_TIMER_VALUES } from '../cell-context';
+import { importMetaAsLocal, withImportMeta } from './import-meta';
 import { RUNTIME } from './cell-rewrite';
 import { LocalModules } from './local-modules';
 
@@ -151,11 +152,16 @@ export class CellRuntime {
       extensions[extension] = (module, file) => {
         // Stamped before it is read: an edit landing in between is seen as one before the next cell.
         if (!file.split(path.sep).includes('node_modules')) this.localModules.compiled(file);
+        const importMeta = importMetaAsLocal(t);
         const output = t.transpileModule(readFileSync(file, 'utf8'), {
-          fileName: file,
+          // A .mts file is emitted as ESM whatever the module option; Node then loads it through
+          // its ESM loader, whose cache a reload cannot clear (an edit would be told but never
+          // run). As CommonJS it loads, and loads again, like the notebook's other modules.
+          fileName: extension === '.mts' ? `${file.slice(0, -'.mts'.length)}.ts` : file,
           compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, inlineSourceMap: true },
+          transformers: { before: [importMeta.transformer] },
         });
-        module._compile(output.outputText, file);
+        module._compile(importMeta.used() ? withImportMeta(output.outputText) : output.outputText, file);
       };
     }
   }

@@ -249,14 +249,18 @@ export class TypeScriptInterpreter implements Interpreter {
     log(this.configNotice.trimEnd());
   }
 
-  /** Local modules edited on disk since they loaded load again before this cell (local-modules.ts); the user is told, as of a tsconfig.json edit. */
+  /** Local modules edited on disk since they loaded, and those importing them, load again before this cell (local-modules.ts); the user is told, as of a tsconfig.json edit. */
   private followModuleEdits(): string | null {
     const outcome = this.runtime.localModules.followEdits();
     if (outcome === null) return null;
     const shown = (file: string): string => path.relative(this.deps.directory, file) || file;
-    let notice = `${outcome.edited.map(shown).join(', ')} changed on disk: the notebook's local modules load again from their files`;
+    let notice = `${outcome.edited.map(shown).join(', ')} changed on disk: ${outcome.edited.length === 1 ? 'it loads' : 'they load'} again from the file, with the local modules that import ${outcome.edited.length === 1 ? 'it' : 'them'}`;
     if (outcome.rebound.length > 0) notice += `; ${outcome.rebound.join(', ')} (imported by earlier cells) now ${outcome.rebound.length === 1 ? 'refers' : 'refer'} to the new version`;
     notice += '.\n';
+    for (const file of new Set(outcome.gone.map((name) => name.file))) {
+      const names = outcome.gone.filter((name) => name.file === file).map((name) => (name.local === name.imported ? name.local : `${name.imported} (imported as ${name.local})`));
+      notice += `${shown(file)} no longer exports ${names.join(', ')}: the old ${names.length === 1 ? 'value stays' : 'values stay'}, and the type checker no longer knows ${names.length === 1 ? 'its type' : 'their types'}.\n`;
+    }
     for (const failure of outcome.failed) {
       notice += `Could not load ${shown(failure.file)} again (${failure.message}): the names earlier cells imported from it keep the version loaded before.\n`;
     }
@@ -355,7 +359,10 @@ export class TypeScriptInterpreter implements Interpreter {
       const parsed = parseCell(cell);
       this.deps.hooks.beforeRun(options.executionCount, cellSource(this.t, parsed.code));
       // After beforeRun: what a module does as it loads again (tensors it makes) is this cell's.
-      const reloaded = this.followModuleEdits();
+      // Run as the cell's code runs, where an interrupt stops it: an edit that loops at load would
+      // otherwise hang the kernel past any interrupt. Only when a file changed: a run costs a
+      // watchdog thread, which a cell without edits need not pay for.
+      const reloaded = this.runtime.localModules.anyEdited() ? runInCell(running.context, () => this.deps.cells.run(() => this.followModuleEdits())) as string | null : null;
       if (reloaded !== null && !options.silent) process.stderr.write(reloaded);
       else if (reloaded !== null) this.configNotice = (this.configNotice ?? '') + reloaded;
       const late = magicsBelowCode(parsed);
