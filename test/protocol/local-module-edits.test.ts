@@ -23,6 +23,10 @@ describe('local modules edited on disk while the kernel runs', () => {
     'parts.ts': 'export const kept = 1;\nexport const dropped = 2;\n',
     'spin.ts': 'export const turns: number = 1;\n',
     'names.ts': "export function label(n: number): string { return 'n=' + n; }\nexport function tag(): string { return 'old tag'; }\n",
+    'helper.ts': 'export function helped(): number { return 40; }\n',
+    'uses-js-name.ts': "import { helped } from './helper.js';\nexport const viaJsName: number = helped() + 1;\n",
+    'uses-tsgpu.ts': "import { tf } from 'tsgpu';\nexport function total(): number { return tf.tensor([1, 2, 3]).sum().arraySync() as number; }\n",
+    'quiet.ts': 'export const quietValue: number = 1;\n',
   });
   after(() => folder.remove());
   const kernel = useKernel({ cwd: folder.dir });
@@ -105,5 +109,21 @@ describe('local modules edited on disk while the kernel runs', () => {
     assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted');
     edit('spin.ts', 'export const turns: number = 3;\n');
     assert.equal(await evaluate(kernel(), 'turns'), '3');
+  });
+
+  test('`./helper.js` names helper.ts, from a cell and from a module, as the checker resolves it; a module imports tsgpu as a cell does', async () => {
+    assert.equal(await evaluate(kernel(), "import { helped } from './helper.js';\nhelped()"), '40');
+    assert.equal(await evaluate(kernel(), "import { viaJsName } from './uses-js-name';\nviaJsName"), '41');
+    assert.equal(await evaluate(kernel(), "import { total } from './uses-tsgpu';\ntotal()"), '6');
+  });
+
+  test('a silent request (a client\'s own) loads no edit: the next cell the user sees does, and says so', async () => {
+    assert.equal(await evaluate(kernel(), "import { quietValue } from './quiet';\nquietValue"), '1');
+    edit('quiet.ts', 'export const quietValue: number = 2;\n');
+    const silent = await kernel().execute('quietValue', { silent: true });
+    assert.equal(executeReply(silent).status, 'ok');
+    const seen = await kernel().execute('quietValue');
+    assert.equal(resultText(seen), '2');
+    assert.match(streamText(seen, 'stderr'), /quiet\.ts changed on disk/);
   });
 });

@@ -9,8 +9,9 @@
 // value. Other modules stay loaded as they are: their state (a store a cell filled, tensors they
 // made) is the user's, and an edit elsewhere must not reset it. What the reloaded modules made
 // before (objects of their old classes, say) stays as it was.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import Module from 'node:module';
+import path from 'node:path';
 import { isInterruptError } from '../cell-context';
 
 /** What a file looked like when read: size and modification time, or that it was missing. */
@@ -142,3 +143,36 @@ export class LocalModules {
     return outcome;
   }
 }
+
+/** Relative module names in a file's text (static and dynamic imports, re-exports, requires). */
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g;
+/** How far the local modules a cell imports are read for the device layer's look at them. */
+const MAX_LOCAL_SOURCES = 64;
+
+/**
+ * The text of the local modules `code` imports, directly or through each other: what the layers
+ * look at before a cell runs (the device layer loads when code names `tf`, and a module's use of
+ * it counts as the cell's). Only files a relative name finds, as the runtime resolves them.
+ */
+export function localModuleSources(code: string, directory: string, fileFor: (base: string) => string | undefined): string[] {
+  const texts: string[] = [];
+  const seen = new Set<string>();
+  const queue: [string, string][] = [[code, directory]];
+  for (let next = queue.shift(); next !== undefined && seen.size < MAX_LOCAL_SOURCES; next = queue.shift()) {
+    const [text, from] = next;
+    for (const match of text.matchAll(RELATIVE_IMPORT)) {
+      const file = fileFor(path.resolve(from, match[2]!));
+      if (file === undefined || seen.has(file)) continue;
+      seen.add(file);
+      try {
+        const source = readFileSync(file, 'utf8');
+        texts.push(source);
+        queue.push([source, path.dirname(file)]);
+      } catch {
+        // unreadable: the runtime's error will say so
+      }
+    }
+  }
+  return texts;
+}
+

@@ -24,6 +24,24 @@ function importerFrom(directory: string): Importer {
 }
 
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts', '.tsx'];
+/** `./helper.js` names helper.ts in TypeScript's module resolution (the style NodeNext asks for): the TypeScript files a JavaScript name may stand for. */
+const TS_FOR_JS: Record<string, string[]> = { '.js': ['.ts', '.tsx'], '.jsx': ['.tsx'], '.mjs': ['.mts'], '.cjs': ['.cts'] };
+
+/** `file`, and where it has a JavaScript extension, the TypeScript files of the same name that may stand for it. */
+function withTypeScriptTwins(file: string): string[] {
+  const extension = path.extname(file);
+  return [file, ...(TS_FOR_JS[extension] ?? []).map((twin) => file.slice(0, -extension.length) + twin)];
+}
+
+/** The file a relative import of `base` (resolved) loads, as importFile looks for it. */
+export function localFileFor(base: string): string | undefined {
+  return [...withTypeScriptTwins(base).slice(1), ...CANDIDATE_SUFFIXES.map((suffix) => base + suffix)].find(isFile);
+}
+
+/** A file of the notebook's own (not a package's). */
+function isLocal(file: string | undefined): file is string {
+  return file !== undefined && path.isAbsolute(file) && !file.split(path.sep).includes('node_modules');
+}
 const CANDIDATE_SUFFIXES = ['', '.ts', '.tsx', '.mts', '.js', '.mjs', '.cjs', '/index.ts', '/index.js'];
 /** Frames an error keeps: enough to reach the cell from inside tfjs-layers (see install()). */
 const STACK_FRAMES_KEPT = 100;
@@ -50,6 +68,7 @@ export class CellRuntime {
     this.fromNotebook = importerFrom(directory);
     this.fromTsgpu = importerFrom(path.join(PACKAGE_ROOT, 'dist'));
     this.registerTypeScriptFiles();
+    this.resolveForLocalModules();
   }
 
   install(): void {
@@ -133,7 +152,7 @@ export class CellRuntime {
 
   private async importFile(specifier: string): Promise<Record<string, unknown>> {
     const base = path.resolve(this.directory, specifier);
-    const file = CANDIDATE_SUFFIXES.map((suffix) => base + suffix).find(isFile);
+    const file = localFileFor(base);
     if (!file) throw Object.assign(new Error(`Cannot find module '${specifier}' (looked for ${base} with .ts, .js, .mjs)`), { code: 'ERR_MODULE_NOT_FOUND' });
     if (TS_EXTENSIONS.includes(path.extname(file))) return this.localModules.namespaceFrom(this.loadTypeScript(file), file);
     return this.fromNotebook(pathToFileURL(file).href);
@@ -143,6 +162,43 @@ export class CellRuntime {
   private loadTypeScript(file: string): Record<string, unknown> {
     const exports = Module.createRequire(file)(file) as Record<string, unknown>;
     return { ...exports, default: exports['default'] ?? exports };
+  }
+
+  /**
+   * What a local module requires resolves as a cell's import does: `./helper.js` to helper.ts where
+   * only that exists, and a package the notebook's folder lacks from tsgpu's own (`tsgpu` itself,
+   * `@tensorflow/tfjs`). Packages' own requires are left to Node.
+   */
+  private resolveForLocalModules(): void {
+    type Resolve = (request: string, parent: { filename?: string } | undefined, isMain: boolean, options?: unknown) => string;
+    const moduleInternals = Module as unknown as { _resolveFilename: Resolve; _cache: Record<string, unknown> };
+    const resolve = moduleInternals._resolveFilename;
+    const fromTsgpu = Module.createRequire(path.join(PACKAGE_ROOT, 'dist', '[tsgpu]'));
+    const runtime = this;
+    moduleInternals._resolveFilename = function resolveFilename(request, parent, isMain, options) {
+      try {
+        return resolve.call(this, request, parent, isMain, options);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !isLocal(parent?.filename)) throw error;
+        if (request.startsWith('.') || path.isAbsolute(request)) {
+          const twin = withTypeScriptTwins(path.resolve(path.dirname(parent.filename), request)).slice(1).find(isFile);
+          if (twin !== undefined) return twin;
+          throw error;
+        }
+        const provided = runtime.builtins.get(request) ?? runtime.fallbacks.get(request);
+        if (provided !== undefined) {
+          // Served from Node's module cache under a name no file has.
+          const id = `[tsgpu] ${request}`;
+          moduleInternals._cache[id] ??= { id, filename: id, loaded: true, exports: provided, children: [], paths: [] };
+          return id;
+        }
+        try {
+          return fromTsgpu.resolve(request);
+        } catch {
+          throw error; // the module's own folder's error names the place the user expects
+        }
+      }
+    };
   }
 
   private registerTypeScriptFiles(): void {

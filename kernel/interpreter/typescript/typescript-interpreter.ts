@@ -31,7 +31,8 @@ import { CellChecker } from './checker';
 import { configChange, configNotice, configStamp, describeConfig, loadCheckerConfig } from './compiler-options';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
-import { CellRuntime } from './runtime';
+import { localModuleSources } from './local-modules';
+import { CellRuntime, localFileFor } from './runtime';
 import { placeInCell, quotedSource } from './sub-cell';
 import { completeKernelWord, magicAt } from './kernel-words';
 import { placeMagicLines, RUN_MAGIC_LINE } from './magic-lines';
@@ -362,9 +363,9 @@ export class TypeScriptInterpreter implements Interpreter {
       // Run as the cell's code runs, where an interrupt stops it: an edit that loops at load would
       // otherwise hang the kernel past any interrupt. Only when a file changed: a run costs a
       // watchdog thread, which a cell without edits need not pay for.
-      const reloaded = this.runtime.localModules.anyEdited() ? runInCell(running.context, () => this.deps.cells.run(() => this.followModuleEdits())) as string | null : null;
-      if (reloaded !== null && !options.silent) process.stderr.write(reloaded);
-      else if (reloaded !== null) this.configNotice = (this.configNotice ?? '') + reloaded;
+      // Not for a silent request (a client's own, unseen): what the reload does belongs with the next cell the user sees.
+      const reloaded = !options.silent && this.runtime.localModules.anyEdited() ? runInCell(running.context, () => this.deps.cells.run(() => this.followModuleEdits())) as string | null : null;
+      if (reloaded !== null) process.stderr.write(reloaded);
       const late = magicsBelowCode(parsed);
       // A %%cell magic runs the code its own way: its line magics all run first.
       const lines = parsed.cellMagic ? { code: parsed.code, placed: [], early: late.calls } : placeMagicLines(this.t, parsed.code, late.calls);
@@ -468,7 +469,8 @@ export class TypeScriptInterpreter implements Interpreter {
    * function runs it, and may run it again (%timeit). Declarations are committed on the first run.
    */
   private async compile(code: string, running: RunningCell, fileName: string): Promise<() => Promise<unknown>> {
-    const declarations = await this.deps.hooks.prepare(code);
+    // The local modules the cell imports are part of what it runs: a module that uses `tf` loads the device layer too.
+    const declarations = await this.deps.hooks.prepare([code, ...localModuleSources(code, this.deps.directory, localFileFor)].join('\n'));
     for (const file of declarations) this.checker.addDeclarations(file);
     const pragma = unsupportedPragma(code);
     if (pragma) throw new CellRefused({ status: 'error', ename: 'UnsupportedPragma', evalue: pragma, traceback: [`UnsupportedPragma: ${pragma}`] });
