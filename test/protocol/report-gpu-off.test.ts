@@ -10,14 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadavg } from 'node:os';
-import { streamText } from '../support/exchange';
-import { assertNoReport, countOf, deviceOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP } from '../support/report';
-
-function seenOf<T>(text: string, tag: string): T {
-  const match = new RegExp(`${tag} (\\{.*\\})`).exec(text);
-  assert.ok(match, `no "${tag}" line in ${JSON.stringify(text)}`);
-  return JSON.parse(match[1]!) as T;
-}
+import { assertNoReport, countOf, deviceOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP, MATMULS_FOR_SECONDS, seenIn } from '../support/report';
 
 describe('inline report: GPU work queued while %report was off', () => {
   const kernel = useReportKernel();
@@ -27,11 +20,7 @@ describe('inline report: GPU work queued while %report was off', () => {
     await runOk(kernel(), 'await ownGpu.device.queue.onSubmittedWorkDone();');
     // How many matMuls make ~2.5 s of GPU work on this machine (it must outlast the next cell's start).
     await runOk(kernel(), [
-      'let probe = M;',
-      'const probeFrom = performance.now();',
-      'for (let i = 0; i < 4; i++) probe = probe.matMul(M).div(100);',
-      'await probe.slice([0, 0], [1, 1]).data();',
-      'const matMuls = Math.min(200, Math.max(8, Math.ceil(2500 / ((performance.now() - probeFrom) / 4))));',
+      MATMULS_FOR_SECONDS,
       'await ownGpu.device.queue.onSubmittedWorkDone();',
     ].join('\n'));
   });
@@ -58,7 +47,7 @@ describe('inline report: GPU work queued while %report was off', () => {
       'const doneAt = await queuedDone;',
       'console.log(`seen ${JSON.stringify({ matMuls, readMs, workMs: doneAt - queuedFrom, stillRunningMs: doneAt - first })}`);',
     ].join('\n'));
-    const seen = seenOf<{ matMuls: number; readMs: number; workMs: number; stillRunningMs: number }>(streamText(next, 'stdout'), 'seen');
+    const seen = seenIn<{ matMuls: number; readMs: number; workMs: number; stillRunningMs: number }>(next, 'seen');
     const report = theReport(next);
     const gpu = deviceOf(report, 'gpu:0').gpu;
     assert.ok(gpu !== null, report.text);

@@ -11,15 +11,9 @@ import { describe, test } from 'node:test';
 import { executeReply, streamText } from '../support/exchange';
 import type { Exchange, KernelClient } from '../support/kernel-client';
 import { okContent } from '../support/message-schema';
-import { countOf, deviceOf, readReport, reportsOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP } from '../support/report';
+import { countOf, deviceOf, readReport, reportsOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP, seenIn } from '../support/report';
 import { sleep } from '../support/time';
 
-
-function seenOf<T>(exchange: Exchange, tag: string): T {
-  const match = new RegExp(`${tag} (\\{.*\\})`).exec(streamText(exchange, 'stdout'));
-  assert.ok(match, `no "${tag}" line in ${JSON.stringify(streamText(exchange, 'stdout'))}`);
-  return JSON.parse(match[1]!) as T;
-}
 
 /** Starts `code`, interrupts it `ms` after its first output, and checks it replied Interrupted. */
 async function interruptAfter(kernel: KernelClient, code: string, ms: number): Promise<Exchange> {
@@ -54,7 +48,7 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
         ...(submitAll ? ['submitOwnGpu();'] : []),
         `console.log(\`seen \${JSON.stringify({ readMs: readMs${round} })}\`);`,
       ].join('\n'));
-      const { readMs } = seenOf<{ readMs: number }>(exchange, 'seen');
+      const { readMs } = seenIn<{ readMs: number }>(exchange, 'seen');
       const report = theReport(exchange);
       const cell = countOf(exchange);
       const gpu = deviceOf(report, 'gpu:0').gpu;
@@ -95,7 +89,7 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
     ].join('\n'), 2000);
     const report = readReport(reportsOf(exchange).at(-1)!);
     const cell = countOf(exchange);
-    const loop = seenOf<{ reads: number; readMs: number }>(await runOk(kernel(), 'console.log(`loop ${JSON.stringify(loop)}`);'), 'loop');
+    const loop = seenIn<{ reads: number; readMs: number }>(await runOk(kernel(), 'console.log(`loop ${JSON.stringify(loop)}`);'), 'loop');
     const gpu = deviceOf(report, 'gpu:0').gpu;
     assert.ok(gpu !== null, report.text);
     const own = gpu.ms - gpu.earlierCellsMs;
@@ -122,7 +116,7 @@ describe('inline report: a cell still busy at its end shows the GPU time its rea
     // A cell that touches no tensor (no report) waits for the GPU with a fence of its own.
     const idle = await runOk(kernel(), 'const fenceFrom = performance.now();\nawait ownGpu.device.queue.onSubmittedWorkDone();\nconsole.log(`fence ${JSON.stringify({ ms: performance.now() - fenceFrom })}`);');
     assert.equal(reportsOf(idle).length, 0, 'a cell that touched no tensor has no report');
-    const fence = seenOf<{ ms: number }>(idle, 'fence');
+    const fence = seenIn<{ ms: number }>(idle, 'fence');
     const later = theReport(await runOk(kernel(), 'await M.slice([0, 0], [1, 1]).data();'));
     const shown = deviceOf(later, 'gpu:0').gpu;
     // It ran during the cell that touched no tensor, before the later cell began: named apart, not in that cell's GPU time.

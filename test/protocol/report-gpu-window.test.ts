@@ -9,18 +9,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadavg } from 'node:os';
-import { streamText } from '../support/exchange';
-import { countOf, deviceOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP } from '../support/report';
+import { countOf, deviceOf, runOk, theReport, useReportKernel, OWN_GPU_SETUP, MATMULS_FOR_SECONDS, seenIn } from '../support/report';
 import { sleep } from '../support/time';
 
 
 const PAUSE_MS = 1000;
-
-function seenOf<T>(text: string, tag: string): T {
-  const match = new RegExp(`${tag} (\\{.*\\})`).exec(text);
-  assert.ok(match, `no "${tag}" line in ${JSON.stringify(text)}`);
-  return JSON.parse(match[1]!) as T;
-}
 
 describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
   const kernel = useReportKernel();
@@ -30,11 +23,7 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
     await runOk(kernel(), 'await ownGpu.device.queue.onSubmittedWorkDone();');
     // How many matMuls make ~2.5 s of GPU work on this machine (it must outlast the pause and the next cell's start).
     await runOk(kernel(), [
-      'let probe = M;',
-      'const probeFrom = performance.now();',
-      'for (let i = 0; i < 4; i++) probe = probe.matMul(M).div(100);',
-      'await probe.slice([0, 0], [1, 1]).data();',
-      'const matMuls = Math.min(200, Math.max(8, Math.ceil(2500 / ((performance.now() - probeFrom) / 4))));',
+      MATMULS_FOR_SECONDS,
     ].join('\n'));
   });
 
@@ -60,7 +49,7 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
     ].join('\n'));
     const roundTrip = performance.now() - sent;
     const pause = sent - paused;
-    const seen = seenOf<{ matMuls: number; readMs: number; workMs: number; runningAtFirstLine: boolean; ownMs: number }>(streamText(next, 'stdout'), 'seen');
+    const seen = seenIn<{ matMuls: number; readMs: number; workMs: number; runningAtFirstLine: boolean; ownMs: number }>(next, 'seen');
     const report = theReport(next);
     const gpu = deviceOf(report, 'gpu:0').gpu;
     assert.ok(gpu !== null, report.text);
@@ -98,7 +87,7 @@ describe('inline report: a cell\'s GPU time is clipped to the cell', () => {
       'await q2.slice([0, 0], [1, 1]).data();',
       'console.log(`seen ${JSON.stringify({ readMs: performance.now() - offFrom })}`);',
     ].join('\n'));
-    const seen = seenOf<{ readMs: number }>(streamText(unreported, 'stdout'), 'seen');
+    const seen = seenIn<{ readMs: number }>(unreported, 'seen');
     const next = await runOk(kernel(), ['%report compact', 'await M.slice([0, 0], [1, 1]).data();'].join('\n'));
     const report = theReport(next);
     const gpu = deviceOf(report, 'gpu:0').gpu;

@@ -354,6 +354,26 @@ export function progressOf(exchange: Exchange): ProgressDisplays {
  * A cell that puts the kernel on gpu:0 with a 512x512 `M` read once (the GPU set up and warm) and
  * `ownGpu`, gpu:0's tfjs backend, for a fence of the cell's own and to submit what tfjs holds.
  */
+/** What a cell printed as `tag {json}` (`console.log(`tag ${JSON.stringify(x)}`)`): its own measurements. */
+export function seenIn<T>(exchange: Exchange, tag: string): T {
+  const text = streamText(exchange, 'stdout');
+  const match = new RegExp(`${tag} (\\{.*\\})`).exec(text);
+  assert.ok(match, `no "${tag}" line in ${JSON.stringify(text)}`);
+  return JSON.parse(match[1]!) as T;
+}
+
+/**
+ * After OWN_GPU_SETUP, with the GPU idle: sets `matMuls` to how many of M's matMuls make ~2.5 s of
+ * GPU work on this machine (lavapipe's pace follows the load), for work that must outlast a cell.
+ */
+export const MATMULS_FOR_SECONDS = [
+  'let probe = M;',
+  'const probeFrom = performance.now();',
+  'for (let i = 0; i < 4; i++) probe = probe.matMul(M).div(100);',
+  'await probe.slice([0, 0], [1, 1]).data();',
+  'const matMuls = Math.min(200, Math.max(8, Math.ceil(2500 / ((performance.now() - probeFrom) / 4))));',
+].join('\n');
+
 export const OWN_GPU_SETUP = [
   '%device gpu:0',
   'const ownGpu = (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } }; commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void }> }).registry["gpu:0"]!;',
