@@ -194,9 +194,13 @@ export class GpuTiming {
     const elapsed = performance.now() - started;
     // Set-up while the GPU did the queued work was hidden by that wait; only what ran after it held the read up.
     const fenceEnd = started + queued.ms;
-    const staging = [...notes.setup, ...notes.othersSetup].map((span) => ({ start: Math.max(span.start, fenceEnd), end: span.end })).filter((span) => span.end > span.start);
+    const made = [...notes.setup, ...notes.othersSetup];
+    const staging = made.map((span) => ({ start: Math.max(span.start, fenceEnd), end: span.end })).filter((span) => span.end > span.start);
+    // Set-up during the fence is hidden only where the GPU ran work meanwhile: where it did not, the
+    // set-up held the fence up (the split at the cell's end tells the two apart by the GPU's times).
+    const fenceSetup = made.map((span) => ({ start: span.start, end: Math.min(span.end, fenceEnd) })).filter((span) => span.end > span.start);
     const stagingMs = Math.min(unionMs(staging), Math.max(0, elapsed - queued.ms));
     const waitMs = Math.min(elapsed, queued.ms + stagingMs);
-    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed, staging) } };
+    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed, staging, fenceSetup) } };
   }
 }
