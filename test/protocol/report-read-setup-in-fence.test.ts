@@ -84,3 +84,50 @@ describe('inline report: a read whose fence waits for its own staging buffers', 
     assert.ok(latency <= 0.25 * measured.madeMs, `queue latency ${latency.toFixed(1)} ms, on a GPU that had finished its work, while the read's buffers took ${measured.madeMs.toFixed(1)} ms: ${line}`);
   });
 });
+
+// Moves at once: every move's fence came back only after the first readback buffer was backed,
+// whichever move it was for. A Promise.all of two 32 MiB reads and two 16 MiB uploads on empty pools,
+// behind finished work, showed 211 ms of 'gpu:0 queue latency' in each of the four moves while the
+// cell's own fence, started with them, came back when the first map ended.
+describe('inline report: moves at once whose fences wait for another move\'s staging buffer', () => {
+  const kernel = useReportKernel();
+
+  test('setup: gpu:0 warmed up, staging buffers timed, two 32 MiB tensors computed and fenced, two of 16 MiB on the host', async () => {
+    await runOk(kernel(), OWN_GPU_SETUP);
+    await runOk(kernel(), TIMED_BUFFERS);
+    await runOk(kernel(), [
+      '%device cpu',
+      'const up = tf.randomNormal([4 * 1024 * 1024]), up2 = tf.randomNormal([4 * 1024 * 1024]);',
+      '%device gpu:0',
+      'const a = M.tile([32, 1]), b = M.tile([32, 1]).add(1);',
+      'submitOwnGpu(); await ownGpu.device.queue.onSubmittedWorkDone();',
+    ].join('\n'));
+  });
+
+  test('two reads and two uploads at once: no move calls another\'s buffer set-up queue latency', async (t) => {
+    const exchange = await runOk(kernel(), [
+      'const madeFrom = made.length; const t0 = performance.now();',
+      "await Promise.all([a.data(), up.to('gpu:0'), b.data(), up2.to('gpu:0')]);",
+      'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
+      'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
+    ].join('\n'));
+    const match = /measured (\{.*\})/.exec(streamText(exchange, 'stdout'));
+    assert.ok(match !== null, streamText(exchange, 'stdout'));
+    const measured = JSON.parse(match[1]!) as { wall: number; made: number; madeMs: number };
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const moves = report.meta.transfers.filter((move) => move.bytes >= 2 ** 24);
+    assert.equal(moves.length, 4, line);
+    t.diagnostic(`wall ${measured.wall.toFixed(1)} ms, ${measured.made} buffers made or first mapped in ${measured.madeMs.toFixed(1)} ms; shown: `
+      + moves.map((move) => `${move.direction} set-up ${partMs(move, 'staging-setup').toFixed(1)} latency ${partMs(move, 'gpu-latency').toFixed(1)} host busy ${partMs(move, 'host-busy').toFixed(1)} copy ${move.copyMs.toFixed(1)}`).join('; ')
+      + ` (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
+    assert.ok(measured.made >= 2, `no staging buffer was made: ${line}`);
+    for (const move of moves) {
+      assert.ok(Math.abs(move.waitMs + move.copyMs - move.ms) < 1e-6, `ms = waitMs + copyMs: ${JSON.stringify(move)}`);
+      assert.ok(Math.abs(move.waits.reduce((sum, wait) => sum + wait.ms, 0) - move.waitMs) < 0.01, `the waits add up to the wait: ${JSON.stringify(move.waits)}`);
+      assert.ok(partMs(move, 'staging-setup') <= measured.madeMs + 1, `${move.direction} set-up shows more than the ${measured.madeMs.toFixed(1)} ms all buffers took: ${line}`);
+      assert.ok(partMs(move, 'gpu-latency') <= 0.25 * measured.madeMs,
+        `${move.direction} ${move.bytes} B: queue latency ${partMs(move, 'gpu-latency').toFixed(1)} ms on a GPU that had finished its work, while staging buffers took ${measured.madeMs.toFixed(1)} ms: ${line}`);
+    }
+  });
+});
