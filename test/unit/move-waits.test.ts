@@ -101,4 +101,18 @@ describe('move waits: GPU work within the GPU\'s times, the rest the queue\'s la
   test('fenced times (idle gaps included, labelled so) leave the wait whole', () => {
     assert.deepEqual(split(2, [fence(100, 100.4, 7)], [pass(100, 100.4, 2, 7)], { source: 'fenced' }).map((wait) => wait.cause), ['gpu-work']);
   });
+  test('staging set-up that ran in the fence while no pass ran held it up: set-up, not queue latency', () => {
+    // A read's fence on a GPU whose work was done, out while the read's new readback buffer was first mapped (lavapipe backs it then).
+    const queued: QueueWait = { ms: 100, cells: [2], fences: [fence(100, 200, 7)] };
+    const move = { waitMs: 100, copyMs: 1, waits: moveWaits('gpu:0', 2, queued, 0, undefined, 0, 0, [], [{ start: 105, end: 180 }]) };
+    splitGpuWaits([move], new Map([['gpu:0', { intervals: [pass(100, 110, 2, 7)], clock: { source: 'timestamps' as const } }]]), 2);
+    near(move.waits.reduce((sum, wait) => sum + wait.ms, 0), 100, 'the parts add up to the wait');
+    near(msOf(move.waits, 'gpu-work'), 10, 'GPU work (its pass)');
+    near(msOf(move.waits, 'staging-setup'), 70, 'set-up outside the pass');
+    near(msOf(move.waits, 'gpu-latency'), 20, 'queue latency');
+    // Fenced (no pass times): the wait stays whole, as before.
+    const fenced = { waitMs: 100, copyMs: 1, waits: moveWaits('gpu:0', 2, { ...queued }, 0, undefined, 0, 0, [], [{ start: 105, end: 180 }]) };
+    splitGpuWaits([fenced], new Map([['gpu:0', { intervals: [], clock: { source: 'fenced' as const } }]]), 2);
+    near(msOf(fenced.waits, 'gpu-work'), 100, 'fenced: whole');
+  });
 });

@@ -5,7 +5,7 @@
 import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval, type RanBefore } from './gpu-clock';
-import { notingMove, type StampCopy } from '../transfer/move-notes';
+import { notingMove, stagingMadeWithin, type StampCopy } from '../transfer/move-notes';
 import { awayBeforeNow, awaySpans, type Span } from './host-away';
 import { waitsFromCall } from './move-call';
 import { moveWaits } from './move-waits';
@@ -159,7 +159,9 @@ export class GpuTiming {
     // Its own new buffers (for any chunk), and those other moves made on the thread meanwhile.
     const staging = [...notes.setup, ...notes.othersSetup];
     const stagingMs = Math.min(ended - started, unionMs(staging));
-    const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended, staging);
+    // Buffers made or first mapped for other moves while this move's fences were out may have held them up.
+    const fenceSetup = stagingMadeWithin(queued.fences.map((fence) => ({ start: fence.start, end: fence.end })));
+    const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started, ended, staging, fenceSetup);
     return { value, timing: { waitMs: queued.ms + stagingMs, copyMs: ended - started - stagingMs, waits } };
   }
 
@@ -194,9 +196,14 @@ export class GpuTiming {
     const elapsed = performance.now() - started;
     // Set-up while the GPU did the queued work was hidden by that wait; only what ran after it held the read up.
     const fenceEnd = started + queued.ms;
-    const staging = [...notes.setup, ...notes.othersSetup].map((span) => ({ start: Math.max(span.start, fenceEnd), end: span.end })).filter((span) => span.end > span.start);
+    const made = [...notes.setup, ...notes.othersSetup];
+    const staging = made.map((span) => ({ start: Math.max(span.start, fenceEnd), end: span.end })).filter((span) => span.end > span.start);
+    // Set-up during the fence is hidden only where the GPU ran work meanwhile: where it did not, the
+    // set-up held the fence up (the split at the cell's end tells the two apart by the GPU's times).
+    const fenceSetup = [...made.map((span) => ({ start: span.start, end: Math.min(span.end, fenceEnd) })).filter((span) => span.end > span.start),
+      ...stagingMadeWithin([{ start: started, end: fenceEnd }])];
     const stagingMs = Math.min(unionMs(staging), Math.max(0, elapsed - queued.ms));
     const waitMs = Math.min(elapsed, queued.ms + stagingMs);
-    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed, staging) } };
+    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed, staging, fenceSetup) } };
   }
 }

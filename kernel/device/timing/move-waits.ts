@@ -4,7 +4,8 @@
 // of GPU work end after 1.5 s (and it showed as 1.5 s of GPU work). Once the GPU's times are in
 // (the cell's end), each wait is split: earlier cells' GPU work, later work (this cell's), each no
 // longer than the GPU's timestamps show it ran, `gpu-latency`: the rest of the fence's round trip
-// (500 tiny reads showed 208 ms of GPU work for 54.6 ms the GPU ran), staging set-up, and
+// (500 tiny reads showed 208 ms of GPU work for 54.6 ms the GPU ran) less the staging set-up
+// that held the fence up meanwhile, staging set-up, and
 // `host-busy`: time the thread was elsewhere after the GPU had done its part. Time
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
@@ -21,6 +22,13 @@ const fencesOf = new WeakMap<MoveWait, Fence[]>();
 const ownQueued = new WeakSet<MoveWait>();
 /** A copy seen late: a host-busy wait of 0 ms that stands for the time, found once the copies' GPU times are in. */
 const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; to: number; setupAway: Away[]; staging: Span[] }>();
+/**
+ * Staging buffers made or first mapped while a read's fence was out (the read queues its copy right
+ * behind the fence): where the GPU's timestamps show no pass running, the fence was held by that
+ * set-up, not by the queue (lavapipe backs a new readback buffer on its first map, and a fence on an
+ * idle GPU resolves only after it: 124 ms of a first 64 MiB read was 'queue latency').
+ */
+const fenceSetupOf = new WeakMap<MoveWait, Span[]>();
 /** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
 const setupOf = new WeakMap<MoveWait, { setup: Span[]; away: Span[]; sent: ChunkSent[] }>();
 
@@ -32,13 +40,14 @@ const setupOf = new WeakMap<MoveWait, { setup: Span[]; away: Span[]; sent: Chunk
  * thread, not by it.
  */
 export function moveWaits(device: string, cell: number, queued: QueueWait, stagingMs: number, notes?: MoveNotes, copyFrom = 0, copyTo = 0,
-  staging: Span[] = []): MoveWait[] {
+  staging: Span[] = [], fenceSetup: Span[] = []): MoveWait[] {
   const waits: MoveWait[] = [];
   const held = queued.heldMs ?? 0;
   if (queued.ms - held > 0.001) {
     const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms - held, device, earlierCells: queued.cells.filter((other) => other < cell) };
     fencesOf.set(gpuWork, queued.fences);
     if (queued.cells.includes(cell)) ownQueued.add(gpuWork);
+    if (fenceSetup.length > 0) fenceSetupOf.set(gpuWork, fenceSetup);
     waits.push(gpuWork);
   }
   if (held > 0.001) waits.push({ cause: 'host-busy', ms: held, device, earlierCells: [] });
@@ -159,6 +168,7 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   // Of the GPU's part, GPU work is only the time its passes ran (by its timestamps); the rest the
   // GPU ran none of it: the round trip of the fence (lavapipe: 0.3–0.8 ms a tiny read, the work ~0.1 ms).
   let latencyMs = 0;
+  let setupMs = 0;
   // Without the GPU's times (fenced), it stays whole.
   const busy = timesPasses ? busyMs(onGpu, intervals, earlierDone) : null;
   if (busy !== null) {
@@ -166,11 +176,15 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
     const laterCap = Math.min(laterMs, busy.after);
     latencyMs = earlierMs - earlierCap + laterMs - laterCap;
     [earlierMs, laterMs] = [earlierCap, laterCap];
+    // Of the rest, staging set-up that ran in the fence's GPU part while no pass ran held it up.
+    setupMs = Math.min(latencyMs, setupInFenceMs(onGpu, fenceSetupOf.get(wait) ?? [], busy.ran));
+    latencyMs -= setupMs;
   }
   const parts: MoveWait[] = [];
   if (earlierMs > 0.001) parts.push({ ...wait, ms: earlierMs, earlierCells });
   if (laterMs > 0.001) parts.push({ ...wait, ms: laterMs, earlierCells: [] });
   if (latencyMs > 0.001) parts.push({ cause: 'gpu-latency', ms: latencyMs, device: wait.device, earlierCells: [] });
+  if (setupMs > 0.001) parts.push({ cause: 'staging-setup', ms: setupMs, device: wait.device, earlierCells: [] });
   if (hostMs > 0.001) parts.push({ cause: 'host-busy', ms: hostMs, device: wait.device, earlierCells: [] });
   return parts;
 }
@@ -187,7 +201,7 @@ interface GpuPart {
  * within their GPU parts, up to `earlierDone` (earlier cells' work came first) and after it.
  * Passes the clock does not time (a submit with copies only) are not in it.
  */
-function busyMs(onGpu: readonly GpuPart[], intervals: readonly GpuInterval[], earlierDone: number): { before: number; after: number } {
+function busyMs(onGpu: readonly GpuPart[], intervals: readonly GpuInterval[], earlierDone: number): { before: number; after: number; ran: Span[] } {
   const ran: { start: number; end: number }[] = [];
   for (const { from, to, fence } of onGpu) {
     for (const interval of intervals) {
@@ -199,7 +213,20 @@ function busyMs(onGpu: readonly GpuPart[], intervals: readonly GpuInterval[], ea
   }
   const all = unionMs(ran);
   const before = unionMs(ran.map((span) => ({ start: span.start, end: Math.min(span.end, earlierDone) })).filter((span) => span.end > span.start));
-  return { before, after: all - before };
+  return { before, after: all - before, ran };
+}
+
+/** Spans clipped to windows (each piece once per window it falls in; the windows do not overlap). */
+function within(spans: readonly Span[], windows: readonly Span[]): Span[] {
+  return spans.flatMap((span) => windows.map((window) => ({ start: Math.max(span.start, window.start), end: Math.min(span.end, window.end) })))
+    .filter((span) => span.end > span.start);
+}
+
+/** The time staging set-up ran inside the fences' GPU parts while no pass the fences covered ran. */
+function setupInFenceMs(onGpu: readonly GpuPart[], setup: readonly Span[], ran: readonly Span[]): number {
+  if (setup.length === 0) return 0;
+  const inFence = within(setup, onGpu.map(({ from, to }) => ({ start: from, end: to })));
+  return unionMs(inFence) - unionMs(within(inFence, ran));
 }
 
 /**

@@ -49,6 +49,8 @@ export interface MoveNotes {
 /** Staging buffers made lately, and by which move (undefined: outside any move). */
 interface MadeBuffer extends Span {
   by: object | undefined;
+  /** A readback buffer's first map: async, so other moves' code ran meanwhile (not their set-up), but their fences may wait for it. */
+  mapped?: true;
 }
 const made: MadeBuffer[] = [];
 /** Enough for every buffer a few moves at once make (each direction's pool is bounded). */
@@ -62,7 +64,7 @@ export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise
   const start = performance.now();
   const value = await notes.run(own, move);
   const end = performance.now();
-  const othersSetup = made.filter((buffer) => buffer.by !== own && buffer.end > start && buffer.start < end)
+  const othersSetup = made.filter((buffer) => buffer.by !== own && !buffer.mapped && buffer.end > start && buffer.start < end)
     .map((buffer) => ({ start: Math.max(buffer.start, start), end: Math.min(buffer.end, end) }));
   return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, othersSetup } };
 }
@@ -82,9 +84,12 @@ export function noteSetup(start: number, end: number, mapped = false): void {
   own.setup.push({ start, end });
 }
 
-/** A staging buffer was made on the thread from `start` to `end`: moves running meanwhile waited for it (see othersSetup). */
-export function noteBufferMade(start: number, end: number): void {
-  made.push({ start, end, by: notes.getStore() });
+/**
+ * A staging buffer was made on the thread from `start` to `end` (`mapped`: first mapped, off the
+ * thread): moves running meanwhile waited for one made on the thread (see othersSetup).
+ */
+export function noteBufferMade(start: number, end: number, mapped = false): void {
+  made.push(mapped ? { start, end, by: notes.getStore(), mapped } : { start, end, by: notes.getStore() });
   if (made.length > KEPT_MADE) made.splice(0, made.length - KEPT_MADE);
 }
 
@@ -102,4 +107,14 @@ export function stampedCopy(encoder: StampableEncoder, record: () => void): GpuL
 /** A chunk's copy seen landed; `mapStarted`: when its map began. */
 export function noteCopySeen(landed: GpuLanding | null, mapStarted: number): void {
   notes.getStore()?.copies.push({ landed, away: awayBeforeNow(mapStarted) });
+}
+
+/**
+ * Staging buffers any move made or first mapped within `windows` (a move's fences), clipped to
+ * them. On lavapipe a fence comes back only after a new readback buffer's first map, whichever
+ * move it was for: the split counts that time as set-up where no timed pass ran (move-waits.ts).
+ */
+export function stagingMadeWithin(windows: readonly Span[]): Span[] {
+  return made.flatMap((buffer) => windows.map((window) => ({ start: Math.max(buffer.start, window.start), end: Math.min(buffer.end, window.end) })))
+    .filter((span) => span.end > span.start);
 }

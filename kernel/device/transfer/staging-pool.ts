@@ -88,6 +88,7 @@ class StagingSet {
     const ended = performance.now();
     this.setupMs += ended - started;
     noteSetup(started, ended, true);
+    noteBufferMade(started, ended, true);
   }
 
   giveBack(buffer: GpuBuffer): void {
