@@ -348,21 +348,28 @@ export interface StartOptions {
 }
 
 /** Temp dir + connection file + kernel process + ready client. */
+/** Tries at start: ports found free can be taken by another process before the kernel binds them. */
+const START_TRIES = 3;
+
 export async function startKernel(options: StartOptions = {}): Promise<KernelClient> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'tsgpu-protocol-'));
-  const { file, info } = await writeConnectionFile(dir, options.key === undefined ? {} : { key: options.key });
-  // By default the kernel runs in the temp dir, as in a notebook's own folder: the project's
-  // tsconfig.json (strict, noUnusedLocals) would otherwise set the checker's options.
-  const kernel = launchKernel(file, {
-    cwd: options.cwd ?? dir,
-    ...(options.env === undefined ? {} : { env: options.env }),
-  });
-  const client = new KernelClient(info, { kernel, dir });
-  try {
-    await client.waitReady(options.readyTimeoutMs);
-  } catch (error) {
-    await client.close();
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tsgpu-protocol-'));
+    const { file, info } = await writeConnectionFile(dir, options.key === undefined ? {} : { key: options.key });
+    // By default the kernel runs in the temp dir, as in a notebook's own folder: the project's
+    // tsconfig.json (strict, noUnusedLocals) would otherwise set the checker's options.
+    const kernel = launchKernel(file, {
+      cwd: options.cwd ?? dir,
+      ...(options.env === undefined ? {} : { env: options.env }),
+    });
+    const client = new KernelClient(info, { kernel, dir });
+    try {
+      await client.waitReady(options.readyTimeoutMs);
+      return client;
+    } catch (error) {
+      await client.close();
+      // The kernel said so and exited (the ports are the connection file's to choose): again, with new ports.
+      if (attempt < START_TRIES && /Address already in use/.test(String((error as Error).message))) continue;
+      throw error;
+    }
   }
-  return client;
 }
