@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DeviceUse, GpuUse } from '../../kernel/display/report/cell-report';
-import { gpuTimeText } from '../../kernel/display/report/wording';
+import { cells, gpuTimeText } from '../../kernel/display/report/wording';
 
 function use(gpu: Partial<GpuUse>): DeviceUse {
   return {
@@ -32,5 +32,18 @@ describe('GPU time text', () => {
 
   test('no work before the cell: no such note', () => {
     assert.doesNotMatch(gpuTimeText(use({ ms: 10, earlierCellsMs: 0 })), /before this cell/);
+  });
+});
+
+describe('cells named in the report text', () => {
+  test('one, a few, consecutive runs, and a long list elided with its count', () => {
+    assert.equal(cells([4]), 'cell 4');
+    assert.equal(cells([3, 5]), 'cells 3 5');
+    assert.equal(cells([5, 3, 4, 4]), 'cells 3–5');
+    assert.equal(cells([3, 4, 7]), 'cells 3 4 7');
+    const unreported = Array.from({ length: 296 }, (_, i) => i + 3);
+    assert.equal(cells(unreported), 'cells 3–298');
+    assert.equal(cells([1, 3, 4, 5, 9, 11, 13, 20, 21, 22]), 'cells 1 3–5 9 11 13 20–22');
+    assert.equal(cells([1, 3, 4, 5, 9, 11, 13, 20, 21, 22, 30]), 'cells 1 3–5 9 … 20–22 30 (11 cells)');
   });
 });

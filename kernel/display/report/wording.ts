@@ -3,8 +3,22 @@ import type { DeviceUse, TransferSummary } from './cell-report';
 import { gigabytesPerSecond } from './cell-report';
 import { bytesText, durationText, rateText } from './format';
 
-function cells(numbers: number[]): string {
-  return numbers.length === 1 ? `cell ${numbers[0]}` : `cells ${numbers.join(' ')}`;
+/** Runs of consecutive cells a list shows before it elides (after 300 unreported cells, a line listed 297 numbers). */
+const MAX_CELL_RUNS = 6;
+
+/** "cell 3", "cells 3 5", "cells 3–298", "cells 1 3–5 … 40 42 (31 cells)": metadata.tsgpu keeps every number. */
+export function cells(numbers: number[]): string {
+  if (numbers.length === 1) return `cell ${numbers[0]}`;
+  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const cell of sorted) {
+    const last = runs.at(-1);
+    if (last !== undefined && cell === last[1] + 1) last[1] = cell;
+    else runs.push([cell, cell]);
+  }
+  const shown = (run: [number, number]): string => (run[0] === run[1] ? `${run[0]}` : run[1] === run[0] + 1 ? `${run[0]} ${run[1]}` : `${run[0]}–${run[1]}`);
+  if (runs.length <= MAX_CELL_RUNS) return `cells ${runs.map(shown).join(' ')}`;
+  return `cells ${[...runs.slice(0, 3), null, ...runs.slice(-2)].map((run) => (run === null ? '…' : shown(run))).join(' ')} (${sorted.length} cells)`;
 }
 
 /** "431 ms (timestamps; 400 ms queued by cell 3)" */
