@@ -20,10 +20,14 @@ export function shownFileName(file: string): string {
 
 /** Maps a generated line:column of a cell file back to the user's cell; null leaves it as is. */
 export type FrameMapper = (file: string, line: number, column: number) => { line: number; column: number } | null;
+/** For a frame in one of the notebook's own modules: the name to show and the line:column in its source; null drops the frame. */
+export type ModuleFrameMapper = (file: string, line: number, column: number) => { shown: string; line: number; column: number } | null;
 
 const CELL_FRAME = /(<cell \d+(?:\.\d+)?>):(\d+):(\d+)/;
+/** A frame in a TypeScript file: `at f (/notebook/util.ts:3:9)` or `at /notebook/util.ts:3:9`. */
+const MODULE_FRAME = /(\/[^():]*\.(?:ts|mts|cts|tsx)):(\d+):(\d+)/;
 
-export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper): ErrorOutcome {
+export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper, mapModuleFrame?: ModuleFrameMapper): ErrorOutcome {
   if (!(thrown instanceof Error)) {
     // `throw 'text'` or `throw {…}`: JavaScript allows any value.
     return { status: 'error', ename: 'Uncaught', evalue: inspect(thrown), traceback: [`Uncaught ${inspect(thrown)}`] };
@@ -32,7 +36,14 @@ export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper): ErrorOu
   const evalue = thrown.message;
   const frames: string[] = [];
   for (const line of (thrown.stack ?? '').split('\n')) {
-    if (!/^\s+at /.test(line) || !line.includes(CELL_FILE_PREFIX)) continue;
+    if (!/^\s+at /.test(line)) continue;
+    if (!line.includes(CELL_FILE_PREFIX)) {
+      // A frame in the user's own module (util.ts beside the notebook), at its line in the source.
+      const module = mapModuleFrame ? MODULE_FRAME.exec(line) : null;
+      const mapped = module ? mapModuleFrame!(module[1]!, Number(module[2]), Number(module[3])) : null;
+      if (mapped) frames.push(line.replace(MODULE_FRAME, `${mapped.shown}:${mapped.line}:${mapped.column}`));
+      continue;
+    }
     const frame = CELL_FRAME.exec(line);
     if (!frame || !mapFrame) {
       frames.push(frame ? line.replace(frame[1]!, shownFileName(frame[1]!)) : line);

@@ -27,6 +27,8 @@ describe('local modules edited on disk while the kernel runs', () => {
     'uses-js-name.ts': "import { helped } from './helper.js';\nexport const viaJsName: number = helped() + 1;\n",
     'uses-tsgpu.ts': "import { tf } from 'tsgpu';\nexport function total(): number { return tf.tensor([1, 2, 3]).sum().arraySync() as number; }\n",
     'quiet.ts': 'export const quietValue: number = 1;\n',
+    'inner.ts': '// a comment\ninterface Thing { n: number }\n\nexport function checked(t: Thing): number {\n  if (t.n < 0) throw new RangeError(`negative: ${t.n}`);\n  return t.n * 2;\n}\n',
+    'outer.ts': "import { checked } from './inner';\n\ntype Pair = [number, number];\nexport function both(p: Pair): number {\n  return checked({ n: p[0] }) + checked({ n: p[1] });\n}\n",
   });
   after(() => folder.remove());
   const kernel = useKernel({ cwd: folder.dir });
@@ -125,5 +127,15 @@ describe('local modules edited on disk while the kernel runs', () => {
     const seen = await kernel().execute('quietValue');
     assert.equal(resultText(seen), '2');
     assert.match(streamText(seen, 'stderr'), /quiet\.ts changed on disk/);
+  });
+
+  test('an error thrown inside local modules shows their frames at their own lines (interfaces and types removed from the emitted code shift them)', async () => {
+    assert.equal(await evaluate(kernel(), "import { both } from './outer';\nboth([1, 2])"), '6');
+    const error = await failure(kernel(), 'both([3, -4])');
+    assert.equal(error.ename, 'RangeError');
+    const frames = error.traceback.filter((line) => /^\s+at /.test(line));
+    assert.match(frames[0] ?? '', /at checked \(inner\.ts:5:\d+\)$/, error.traceback.join('\n'));
+    assert.match(frames[1] ?? '', /at both \(outer\.ts:5:\d+\)$/, error.traceback.join('\n'));
+    assert.match(frames[2] ?? '', /at <cell \d+>:1:1$/, error.traceback.join('\n'));
   });
 });

@@ -10,7 +10,7 @@
 // made) is the user's, and an edit elsewhere must not reset it. What the reloaded modules made
 // before (objects of their old classes, say) stays as it was.
 import { readFileSync, statSync } from 'node:fs';
-import Module from 'node:module';
+import Module, { SourceMap } from 'node:module';
 import path from 'node:path';
 import { isInterruptError } from '../cell-context';
 
@@ -70,12 +70,27 @@ export class LocalModules {
   private readonly namespaces = new WeakMap<object, string>();
   /** Names on globalThis that cells imported from local modules. */
   private readonly imported = new Map<string, ImportedName>();
+  /** Each local module's source map, from its emitted JavaScript back to its TypeScript. */
+  private readonly sourceMaps = new Map<string, SourceMap>();
 
   constructor(private readonly load: (file: string) => Record<string, unknown>, private readonly pick: (namespace: Record<string, unknown>, imported: string) => unknown) {}
 
   /** Called as a local module compiles (the require hook): its file is followed from now on. */
   compiled(file: string): void {
     this.loaded.set(file, fileStamp(file));
+  }
+
+  /** The emitted JavaScript's source map, once the module is compiled. */
+  mapped(file: string, sourceMapText: string | undefined): void {
+    if (sourceMapText === undefined) this.sourceMaps.delete(file);
+    else this.sourceMaps.set(file, new SourceMap(JSON.parse(sourceMapText) as ConstructorParameters<typeof SourceMap>[0]));
+  }
+
+  /** A 1-based line:column of a local module's emitted code, in its TypeScript source; null for a file that is not one. */
+  sourcePosition(file: string, line: number, column: number): { line: number; column: number } | null {
+    const entry = this.sourceMaps.get(file)?.findEntry(line - 1, column - 1) as { originalLine?: number; originalColumn?: number } | undefined;
+    if (entry?.originalLine === undefined || entry.originalColumn === undefined) return null;
+    return { line: entry.originalLine + 1, column: entry.originalColumn + 1 };
   }
 
   namespaceFrom(namespace: Record<string, unknown>, file: string): Record<string, unknown> {

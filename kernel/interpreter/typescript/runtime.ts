@@ -207,16 +207,19 @@ export class CellRuntime {
     for (const extension of TS_EXTENSIONS) {
       extensions[extension] = (module, file) => {
         // Stamped before it is read: an edit landing in between is seen as one before the next cell.
-        if (!file.split(path.sep).includes('node_modules')) this.localModules.compiled(file);
+        const local = isLocal(file);
+        if (local) this.localModules.compiled(file);
         const importMeta = importMetaAsLocal(t);
         const output = t.transpileModule(readFileSync(file, 'utf8'), {
           // A .mts file is emitted as ESM whatever the module option; Node then loads it through
           // its ESM loader, whose cache a reload cannot clear (an edit would be told but never
           // run). As CommonJS it loads, and loads again, like the notebook's other modules.
           fileName: extension === '.mts' ? `${file.slice(0, -'.mts'.length)}.ts` : file,
-          compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, inlineSourceMap: true },
+          compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, sourceMap: true },
           transformers: { before: [importMeta.transformer] },
         });
+        // Kept for tracebacks: an error inside the module shows the module's own line (traceback.ts).
+        if (local) this.localModules.mapped(file, output.sourceMapText);
         module._compile(importMeta.used() ? withImportMeta(output.outputText) : output.outputText, file);
       };
     }

@@ -596,7 +596,10 @@ export class TypeScriptInterpreter implements Interpreter {
 
   /** The error with frames in cell line numbers (source-mapped) and the failing line shown. */
   private runtimeError(error: unknown, cell: string, fileName: string): ErrorOutcome {
-    const outcome = toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.(line, column) ?? null);
+    const outcome = toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.(line, column) ?? null, (file, line, column) => {
+      const position = this.runtime.localModules.sourcePosition(file, line, column);
+      return position && { shown: path.relative(this.deps.directory, file) || file, ...position };
+    });
     const top = /<cell \d+>:(\d+):(\d+)/.exec(outcome.traceback.find((line) => line.includes(`${fileName}:`)) ?? '');
     if (top) {
       const lineNumber = Number(top[1]);
