@@ -179,4 +179,23 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     assert.match(streamText(removed, 'stderr'), /no tsconfig\.json or jsconfig\.json remains .*: type checking uses the defaults from this cell on/);
     assert.match(await describeOptions(kernel), /^options from: defaults \(no tsconfig\.json.*\(strictness set by %typecheck strict\)$/m);
   });
+
+  test('experimentalDecorators in tsconfig.json: cells and local modules run legacy decorators as they are checked; without it, TC39 decorators', async (t) => {
+    const legacy = [
+      "function logged(target: object, key: string, descriptor: PropertyDescriptor) { const f = descriptor.value as () => number; descriptor.value = function (this: unknown) { return 'logged:' + f.call(this); }; }",
+      'class Decorated { @logged m() { return 1; } }',
+      'new Decorated().m()',
+    ].join('\n');
+    const module = `${legacy.split('\n').slice(0, 2).map((line) => `export ${line}`).join('\n')}\n`;
+    const { kernel } = await kernelIn(t, { 'tsconfig.json': JSON.stringify({ compilerOptions: { experimentalDecorators: true } }), 'decorated.ts': module });
+    assertRan(await run(kernel, legacy), "'logged:1'");
+    assertRan(await run(kernel, "import { Decorated as FromModule } from './decorated';\nnew FromModule().m()"), "'logged:1'");
+    const { kernel: standard } = await kernelIn(t, {});
+    const tc39 = [
+      "function traced(method: (this: unknown) => number, context: ClassMethodDecoratorContext) { return function (this: unknown) { return context.name === 'm' ? method.call(this) * 10 : -1; }; }",
+      'class Traced { @traced m() { return 2; } }',
+      'new Traced().m()',
+    ].join('\n');
+    assertRan(await run(standard, tc39), '20');
+  });
 });

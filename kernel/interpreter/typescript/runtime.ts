@@ -61,6 +61,8 @@ export class CellRuntime {
   readonly builtins = new Map<string, Record<string, unknown>>();
   /** Stand-ins used only when the notebook's folder does not have the real module (`tslab`). */
   readonly fallbacks = new Map<string, Record<string, unknown>>();
+  /** What the user's options say modules run as (transpile.ts emitOptionsOf): decorators, class fields, JSX. */
+  moduleEmitOptions: ts.CompilerOptions = {};
   /** The notebook's own TypeScript modules, loaded again when edited on disk (local-modules.ts). */
   readonly localModules = new LocalModules((file) => this.loadTypeScript(file), (namespace, name) => (name === 'default' ? this.defaultExport(namespace) : namespace[name]));
 
@@ -215,7 +217,7 @@ export class CellRuntime {
           // its ESM loader, whose cache a reload cannot clear (an edit would be told but never
           // run). As CommonJS it loads, and loads again, like the notebook's other modules.
           fileName: extension === '.mts' ? `${file.slice(0, -'.mts'.length)}.ts` : file,
-          compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, sourceMap: true },
+          compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.CommonJS, esModuleInterop: true, sourceMap: true, ...this.moduleEmitOptions },
           transformers: { before: [importMeta.transformer] },
         });
         // Kept for tracebacks: an error inside the module shows the module's own line (traceback.ts).

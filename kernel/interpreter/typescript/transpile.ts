@@ -33,7 +33,7 @@ const PREFIX = 'return (async () => {';
  */
 const RECENT_LIMIT = 64;
 
-export function cellCompilerOptions(t: typeof ts): ts.CompilerOptions {
+export function cellCompilerOptions(t: typeof ts, emit: ts.CompilerOptions = {}): ts.CompilerOptions {
   return {
     target: t.ScriptTarget.ES2022,
     module: t.ModuleKind.ESNext,
@@ -41,14 +41,37 @@ export function cellCompilerOptions(t: typeof ts): ts.CompilerOptions {
     sourceMap: true,
     inlineSources: false,
     removeComments: false,
+    ...emit,
   };
+}
+
+/**
+ * The user's options (tsconfig.json, %typecheck) that change what a cell or module runs as, not
+ * only how it is checked: legacy decorators and their metadata, class fields assigned rather than
+ * defined, JSX. Checked one way and emitted another, `experimentalDecorators` cells threw (a legacy
+ * decorator called the TC39 way gets no property descriptor).
+ */
+export function emitOptionsOf(options: ts.CompilerOptions): ts.CompilerOptions {
+  const { experimentalDecorators, emitDecoratorMetadata, useDefineForClassFields, jsx, jsxFactory, jsxFragmentFactory, jsxImportSource } = options;
+  return Object.fromEntries(Object.entries({ experimentalDecorators, emitDecoratorMetadata, useDefineForClassFields, jsx, jsxFactory, jsxFragmentFactory, jsxImportSource })
+    .filter(([, value]) => value !== undefined)) as ts.CompilerOptions;
 }
 
 export class CellTranspiler {
   /** By cell text, oldest first. The output does not depend on the cell's name: the map's `sources` is never read. */
   private readonly recent = new Map<string, TranspiledCell>();
+  /** emitOptionsOf the user's options; the text path keeps class fields as fields, so it is left when they must be assigned. */
+  private emit: ts.CompilerOptions = {};
 
   constructor(private readonly t: typeof ts) {}
+
+  /** Emits later cells under the user's options (emitOptionsOf): a change forgets the cells emitted before. */
+  configure(options: ts.CompilerOptions): void {
+    const emit = emitOptionsOf(options);
+    if (JSON.stringify(emit) === JSON.stringify(this.emit)) return;
+    this.emit = emit;
+    this.recent.clear();
+  }
 
   transpile(code: string): TranspiledCell {
     const known = this.recent.get(code);
@@ -57,7 +80,7 @@ export class CellTranspiler {
       this.recent.set(code, known);
       return known;
     }
-    const transpiled = emitCell(this.t, code) ?? transpileCell(this.t, code);
+    const transpiled = (this.emit.useDefineForClassFields === false ? null : emitCell(this.t, code)) ?? transpileCell(this.t, code, this.emit);
     // A diagnostic holds the whole parsed file; such a cell never runs, so it is not worth keeping.
     if (transpiled.syntaxErrors.length > 0) return transpiled;
     this.recent.set(code, transpiled);
@@ -70,7 +93,7 @@ export class CellTranspiler {
    * text path did not foresee): it replaces that output for good.
    */
   transpileWithTypeScript(code: string): TranspiledCell {
-    const transpiled = transpileCell(this.t, code);
+    const transpiled = transpileCell(this.t, code, this.emit);
     this.recent.delete(code);
     if (transpiled.syntaxErrors.length === 0) this.recent.set(code, transpiled);
     return transpiled;
@@ -141,11 +164,11 @@ function positionOf(starts: readonly number[], offset: number): { line: number; 
   return { line: low + 1, column: offset - starts[low]! + 1 };
 }
 
-export function transpileCell(t: typeof ts, code: string): TranspiledCell {
+export function transpileCell(t: typeof ts, code: string, emit: ts.CompilerOptions = {}): TranspiledCell {
   const output = t.transpileModule(code, {
     fileName: 'cell.ts',
     reportDiagnostics: true,
-    compilerOptions: cellCompilerOptions(t),
+    compilerOptions: cellCompilerOptions(t, emit),
     transformers: { before: [importRewriter(t)], after: [cellRewriter(t)] },
   });
   const body = output.outputText.replace(/\n?\/\/# sourceMappingURL=.*\s*$/, '');

@@ -28,7 +28,7 @@ import type {
 } from '../interpreter';
 import { cellFileName, shownFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
-import { configChange, configNotice, configStamp, describeConfig, loadCheckerConfig } from './compiler-options';
+import { type CheckerConfig, configChange, configNotice, configStamp, describeConfig, loadCheckerConfig } from './compiler-options';
 import { typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { localModuleSources } from './local-modules';
@@ -37,7 +37,7 @@ import { placeInCell, quotedSource } from './sub-cell';
 import { completeKernelWord, magicAt } from './kernel-words';
 import { placeMagicLines, RUN_MAGIC_LINE } from './magic-lines';
 import { codePointLength, utf16Index } from '../code-points';
-import { type CellMapper, CellTranspiler, type TranspiledCell } from './transpile';
+import { type CellMapper, CellTranspiler, emitOptionsOf, type TranspiledCell } from './transpile';
 
 export { InterruptedError };
 
@@ -162,6 +162,8 @@ export class TypeScriptInterpreter implements Interpreter {
     this.introspection = new Introspection(deps.ts, this.checker);
     this.runtime = new CellRuntime(deps.ts, deps.directory);
     this.transpiler = new CellTranspiler(deps.ts);
+    this.transpiler.configure(config.options);
+    this.runtime.moduleEmitOptions = emitOptionsOf(config.options);
     this.runtime.install();
     // Not enumerable: the cell's code calls it, the user never sees it.
     Object.defineProperty(globalThis, RUN_MAGIC_LINE, {
@@ -245,9 +247,16 @@ export class TypeScriptInterpreter implements Interpreter {
     const before = this.checker.configuration;
     if (configStamp(this.t, this.deps.directory, before.sources) === before.stamp) return;
     const after = loadCheckerConfig(this.t, this.deps.directory, before.strictness);
-    this.checker.reconfigure(after);
+    this.reconfigure(after);
     this.configNotice = configChange(before, after);
     log(this.configNotice.trimEnd());
+  }
+
+  /** Checks, emits and loads modules under new options (the same options for all three). */
+  private reconfigure(config: CheckerConfig): void {
+    this.checker.reconfigure(config);
+    this.transpiler.configure(config.options);
+    this.runtime.moduleEmitOptions = emitOptionsOf(config.options);
   }
 
   /** Local modules edited on disk since they loaded, and those importing them, load again before this cell (local-modules.ts); the user is told, as of a tsconfig.json edit. */
@@ -525,7 +534,7 @@ export class TypeScriptInterpreter implements Interpreter {
       get typecheck() { return interpreter.typecheck; },
       set typecheck(mode) { interpreter.typecheck = mode; },
       describeTypecheck: () => describeConfig(this.t, this.checker.configuration, this.typecheck),
-      setStrictness: (strictness) => this.checker.reconfigure(loadCheckerConfig(this.t, deps.directory, strictness)),
+      setStrictness: (strictness) => this.reconfigure(loadCheckerConfig(this.t, deps.directory, strictness)),
       print: (text) => void process.stdout.write(text),
       display: (bundle) => deps.emit({ type: 'display_data', data: bundle, metadata: {} }),
       run: (code) => this.runCode(placeInCell(running.cell, running.code, code), running, subCell()),
