@@ -10,10 +10,17 @@ import { awayBeforeNow, awaySpans, type Span } from './host-away';
 import { waitsFromCall } from './move-call';
 import { moveWaits } from './move-waits';
 import { unionMs } from './intervals';
-import { heldAround, queuedWorkDone, waitForQueuedWork } from './queue-wait';
+import { heldAround, queuedWorkDone, queueIdle, waitForQueuedWork } from './queue-wait';
 
 /** Waits after the first, at most, for work the cell queued while a move waited its turn. */
 const MAX_REWAITS = 8;
+
+/**
+ * Chunks this big have their landing timed on the GPU whatever the queue held: another move's wait
+ * behind them was for the GPU copying them (see busyMs in move-waits.ts), and only the landing says
+ * when that ended. One timestamp costs ~0.1 ms on lavapipe, nothing beside a 1 MiB copy.
+ */
+const STAMPED_BYTES = 1 << 20;
 
 /** How long a cell's end waits for its GPU times: a GPU that finished returns them within a few ms. */
 const SETTLE_MS = 20;
@@ -78,7 +85,7 @@ export class GpuTiming {
    * times of the GPU work closed before them: the move waited for it.
    */
   private stamper(clock: GpuClock | undefined, landing: boolean): StampCopy | null {
-    return clock ? (encoder, record) => clock.stampCopy(encoder, record, landing) : null;
+    return clock ? (encoder, record, bytes) => clock.stampCopy(encoder, record, landing || bytes >= STAMPED_BYTES) : null;
   }
 
   /** A move's copy, run so that what it submits reads the GPU's times along with it (see GpuClock.duringMove). */
@@ -154,7 +161,7 @@ export class GpuTiming {
     // cell's code runs on after its own next await (`const p = x.to('gpu:0'); await tick;` then a
     // host loop, then `await p`), and the copy is then seen landing late: its copies are timed on
     // the GPU, so that the time the thread held it up is not counted as the copy's.
-    const { value, notes } = await notingMove(this.stamper(clock, true), GpuTiming.alongMove(clock, copy));
+    const { value, notes } = await notingMove(this.stamper(clock, true), GpuTiming.alongMove(clock, copy), { cell: this.cellNow(), device });
     const ended = performance.now();
     // Its own new buffers (for any chunk), and those other moves made on the thread meanwhile.
     const staging = [...notes.setup, ...notes.othersSetup];
@@ -186,12 +193,13 @@ export class GpuTiming {
     const started = performance.now();
     const clock = this.clocks.get(device);
     const fence = queuedWorkDone(gpu, clock);
+    const idle = queueIdle(clock);
     // A failed copy is what the caller hears about; the fence's failure then says nothing more.
     fence.catch(() => undefined);
     // On an idle GPU no fence tells when the GPU got to the copy: if the cell's code holds the
     // thread before its await (`const p = x.data();` then host code), the copy is seen late, and
     // only the GPU's clock says when it landed. Behind queued work the fence says it.
-    const { value, notes } = await notingMove(this.stamper(clock, clock?.idle ?? false), GpuTiming.alongMove(clock, copy));
+    const { value, notes } = await notingMove(this.stamper(clock, idle), GpuTiming.alongMove(clock, copy), { cell: this.cellNow(), device });
     const queued = await fence;
     const elapsed = performance.now() - started;
     // Set-up while the GPU did the queued work was hidden by that wait; only what ran after it held the read up.

@@ -5,6 +5,7 @@
 // and the one before it, which did not. Between the two the thread ran other code, unless it was
 // the transfers' own host work (copying chunks into host memory), which is noted apart.
 import { gpuWaitPolls } from '../gpu-wait-pacing';
+import { noteOwnHostWork } from '../transfer/move-notes';
 
 /**
  * A wait the thread has just seen end was seen by a poll that returned within this (the poll can
@@ -38,8 +39,18 @@ const transferWork: Span[] = [];
 
 /** The thread copied a chunk into host memory (or made the array it goes into): not time away. */
 export function noteTransferWork(start: number, end: number): void {
+  noteOwnHostWork(start, end);
   transferWork.push({ start, end });
   if (transferWork.length > KEPT_WORK) transferWork.splice(0, transferWork.length - KEPT_WORK);
+}
+
+/**
+ * The transfers' host work from `from` to `to`, less `own` (the move's own). For another move's fence it is time away: a
+ * 4-byte read behind a 64 MiB read waited 108 ms for a fence whose work the GPU had finished, 88 ms
+ * of it while the thread copied the big read's chunk into host memory (shown as queue latency).
+ */
+export function transferWorkWithin(from: number, to: number, own: readonly Span[]): Span[] {
+  return transferWork.flatMap((work) => minus({ start: Math.max(work.start, from), end: Math.min(work.end, to) }, own)).filter((work) => work.end > work.start);
 }
 
 /** Where the thread was since `start`, for a wait that it has just seen end. */
@@ -53,7 +64,7 @@ export function awayBeforeNow(start: number): Away {
 }
 
 /** `span` less `holes`. */
-function minus(span: Span, holes: readonly Span[]): Span[] {
+export function minus(span: Span, holes: readonly Span[]): Span[] {
   let left: Span[] = [span];
   for (const hole of holes) {
     left = left.flatMap((part) => [

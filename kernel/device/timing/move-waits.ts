@@ -9,10 +9,10 @@
 // `host-busy`: time the thread was elsewhere after the GPU had done its part. Time
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
-import type { ChunkSent, CopySeen, MoveNotes } from '../transfer/move-notes';
+import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes } from '../transfer/move-notes';
 import type { GpuInterval, GpuTimeSource } from './gpu-clock';
 import { setupWhileCopyingMs } from './hidden-setup';
-import { type Away, AWAY_MIN_MS, awayMs, awaySpans, type Span } from './host-away';
+import { type Away, AWAY_MIN_MS, awayMs, awaySpans, minus, type Span, transferWorkWithin } from './host-away';
 import { unionMs } from './intervals';
 import type { Fence, QueueWait } from './queue-wait';
 
@@ -29,6 +29,8 @@ const lateCopiesOf = new WeakMap<MoveWait, { copies: CopySeen[]; from: number; t
  * idle GPU resolves only after it: 124 ms of a first 64 MiB read was 'queue latency').
  */
 const fenceSetupOf = new WeakMap<MoveWait, Span[]>();
+/** The move's own host work (see MoveNotes.hostWork): its fence was not held up by another move's. */
+const ownHostWorkOf = new WeakMap<MoveWait, Span[]>();
 /** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
 const setupOf = new WeakMap<MoveWait, { setup: Span[]; away: Span[]; sent: ChunkSent[] }>();
 
@@ -48,6 +50,7 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
     fencesOf.set(gpuWork, queued.fences);
     if (queued.cells.includes(cell)) ownQueued.add(gpuWork);
     if (fenceSetup.length > 0) fenceSetupOf.set(gpuWork, fenceSetup);
+    if (notes !== undefined && notes.hostWork.length > 0) ownHostWorkOf.set(gpuWork, notes.hostWork);
     waits.push(gpuWork);
   }
   if (held > 0.001) waits.push({ cause: 'host-busy', ms: held, device, earlierCells: [] });
@@ -114,6 +117,34 @@ export function splitGpuWaits(moves: readonly (Timed & { legs?: Timed[] })[], ti
   }
 }
 
+/**
+ * GPU work a fence can wait for: tfjs's command buffers (by their timestamps, `submit` their place
+ * in tfjs's submits) and moves' chunk copies (`sentAt`: when the move submitted it), which no pass
+ * of tfjs's stamps: a 4-byte read behind an upload's 64 MiB of chunks would show its ~200 ms wait
+ * as 'queue latency'.
+ */
+type GpuWork = GpuInterval & { sentAt?: number };
+
+/** Whether `fence` waited for `work`: submitted before the fence began. */
+function covers(work: GpuWork, fence: Fence): boolean {
+  return work.sentAt !== undefined ? work.sentAt < fence.start : work.submit > 0 && work.submit <= fence.submitted;
+}
+
+/**
+ * Moves' chunk copies on `device` whose landing the GPU timed, as GPU work of the moves' cells: from
+ * when each was submitted, or when the GPU last finished something before it landed (it was queued
+ * behind that), to its landing.
+ */
+function copyWork(device: string, intervals: readonly GpuInterval[]): GpuWork[] {
+  const landed = copiesSent(device).filter((copy) => copy.landed !== null && Number.isFinite(copy.landed.at) && copy.landed.at > copy.submitted);
+  const ends = [...intervals.map((interval) => interval.end), ...landed.map((copy) => copy.landed!.at)];
+  return landed.map((copy) => {
+    const end = copy.landed!.at;
+    const queuedBehind = ends.reduce((latest, other) => (other < end && other > latest ? other : latest), copy.submitted);
+    return { start: queuedBehind, end, cell: copy.cell, label: null, submit: 0, sentAt: copy.submitted };
+  });
+}
+
 function lastEnd(intervals: readonly GpuInterval[]): number {
   return intervals.reduce((latest, interval) => Math.max(latest, interval.end), -Infinity);
 }
@@ -130,17 +161,21 @@ function lastEnd(intervals: readonly GpuInterval[]): number {
 function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; clock: { source: GpuTimeSource } } | undefined, cell: number): MoveWait[] {
   const fences = fencesOf.get(wait);
   if (wait.cause !== 'gpu-work' || fences === undefined || fences.length === 0) return [wait];
-  const intervals = gpu?.intervals ?? [];
   const timesPasses = gpu?.clock.source === 'timestamps';
+  const intervals: GpuWork[] = [...(gpu?.intervals ?? []), ...(timesPasses ? copyWork(wait.device, gpu?.intervals ?? []) : [])];
   const onGpu: GpuPart[] = [];
   let hostMs = 0;
   for (const fence of fences) {
-    const lastPass = timesPasses ? lastEnd(intervals.filter((interval) => interval.submit > 0 && interval.submit <= fence.submitted)) : -Infinity;
+    const lastPass = timesPasses ? lastEnd(intervals.filter((interval) => covers(interval, fence))) : -Infinity;
     const away = awayMs(fence.away, lastPass);
-    hostMs += away;
-    // The GPU's part: up to the time away, and the poll's own sleep after it.
-    if (away > 0) onGpu.push({ from: fence.start, to: fence.away.to - away, fence }, { from: fence.away.to, to: fence.end, fence });
-    else onGpu.push({ from: fence.start, to: fence.end, fence });
+    // After the GPU's last work in it, the thread copying another move's chunks into host memory
+    // held the fence's end up as much as code of the cell's would have.
+    const copying = timesPasses ? transferWorkWithin(Math.max(fence.start, lastPass), fence.end, ownHostWorkOf.get(wait) ?? []) : [];
+    const copyingMs = unionMs(copying);
+    hostMs += away + copyingMs;
+    // The GPU's part: up to the time away, and the poll's own sleep after it; less the host copies.
+    const holes = away > 0 ? [{ start: fence.away.to - away, end: fence.away.to }, ...copying] : copying;
+    for (const part of minus({ start: fence.start, end: fence.end }, holes)) onGpu.push({ from: part.start, to: part.end, fence });
   }
   const earlier = intervals.filter((interval) => interval.cell < cell && onGpu.some(({ from, to }) => interval.start < to && interval.end > from));
   const earlierDone = lastEnd(earlier);
@@ -153,7 +188,7 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   // earlier cells' work (or after the GPU had finished it unseen): a wait for that work, which the
   // wait would have skipped without it. A read in a cell that ran no op showed ~1–2 ms of GPU work
   // of the cell's own.
-  const ownWork = ownQueued.has(wait) || fences.some((fence) => intervals.some((interval) => interval.cell >= cell && interval.submit > 0 && interval.submit <= fence.submitted
+  const ownWork = ownQueued.has(wait) || fences.some((fence) => intervals.some((interval) => interval.cell >= cell && covers(interval, fence)
     && interval.start < fence.end && interval.end > fence.start));
   let folded = false;
   if (!ownWork && laterMs > 0) {
@@ -198,14 +233,14 @@ interface GpuPart {
 
 /**
  * The time the GPU ran the work the fences waited for (the passes of the submits each covers)
- * within their GPU parts, up to `earlierDone` (earlier cells' work came first) and after it.
- * Passes the clock does not time (a submit with copies only) are not in it.
+ * and moves' chunk copies within their GPU parts, up to `earlierDone` (earlier cells' work came
+ * first) and after it. Copies tfjs records outside any pass are not in it.
  */
-function busyMs(onGpu: readonly GpuPart[], intervals: readonly GpuInterval[], earlierDone: number): { before: number; after: number; ran: Span[] } {
+function busyMs(onGpu: readonly GpuPart[], intervals: readonly GpuWork[], earlierDone: number): { before: number; after: number; ran: Span[] } {
   const ran: { start: number; end: number }[] = [];
   for (const { from, to, fence } of onGpu) {
     for (const interval of intervals) {
-      if (interval.submit <= 0 || interval.submit > fence.submitted) continue;
+      if (!covers(interval, fence)) continue;
       const start = Math.max(from, interval.start);
       const end = Math.min(to, interval.end);
       if (end > start) ran.push({ start, end });

@@ -5,6 +5,7 @@
 // A wait is measured on the host, from a fence's start to when the host saw it end, with what
 // move-waits.ts needs to tell what it was for once the GPU's times are in.
 import type { WebGpuBackend } from '../transfer/gpu-types';
+import { copiesInFlight, noteQueueDone } from '../transfer/move-notes';
 import type { GpuClock } from './gpu-clock';
 import { type Away, AWAY_MIN_MS, awayBeforeNow } from './host-away';
 
@@ -26,6 +27,15 @@ export interface QueueWait {
   fences: Fence[];
   /** Of `ms`, the time the thread ran other code at awaits that had nothing to wait for (see heldAround). */
   heldMs?: number;
+}
+
+/**
+ * Whether the GPU's queue is known to have run everything submitted: tfjs's submits (the clock's
+ * count) and moves' chunk copies, which the clock does not see (a 4-byte read behind an upload's
+ * chunks skipped its fence, and its 463 ms wait for them was called its copy).
+ */
+export function queueIdle(clock: GpuClock | undefined): boolean {
+  return (clock?.idle ?? false) && !copiesInFlight();
 }
 
 /** Fences after the first, at most, for work submitted while the previous fence waited. */
@@ -51,7 +61,7 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
     gpu.endComputePassEncoder();
     gpu.submitQueue();
   }
-  if (clock?.idle) return { ms: 0, cells: [], fences: [] };
+  if (queueIdle(clock)) return { ms: 0, cells: [], fences: [] };
   const cells = new Set(clock?.pendingCells() ?? []);
   const fences: Fence[] = [];
   for (let fence = 0; fence <= MAX_REFENCES; fence++) {
@@ -71,6 +81,7 @@ export async function waitForQueuedWork(gpu: WebGpuBackend, clock: GpuClock | un
     if ((submits?.count ?? 0) === before && !gpu.commandEncoder) break;
   }
   clock?.sawIdle();
+  noteQueueDone(fences[fences.length - 1]!.start);
   return { ms: performance.now() - started, cells: [...cells], fences };
 }
 
@@ -86,12 +97,13 @@ export function queuedWorkDone(gpu: WebGpuBackend, clock: GpuClock | undefined):
     gpu.endComputePassEncoder();
     gpu.submitQueue();
   }
-  if (clock?.idle) return Promise.resolve({ ms: 0, cells: [], fences: [] });
+  if (queueIdle(clock)) return Promise.resolve({ ms: 0, cells: [], fences: [] });
   const cells = clock?.pendingCells() ?? [];
   const started = performance.now();
   const submitted = clock?.submitted ?? 0;
   return gpu.queue.onSubmittedWorkDone().then(() => {
     clock?.sawIdle();
+    noteQueueDone(started);
     const fence = seenEnded(started, submitted);
     return { ms: fence.end - started, cells, fences: [fence] };
   });

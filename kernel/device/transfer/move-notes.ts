@@ -15,8 +15,8 @@ export interface StampableEncoder {
   beginComputePass(descriptor?: { timestampWrites?: { querySet: unknown; beginningOfPassWriteIndex?: number; endOfPassWriteIndex?: number } }): { end(): void };
 }
 
-/** Records a copy into `encoder` with a GPU timestamp after it; when it landed, or null when the GPU is not timed. */
-export type StampCopy = (encoder: StampableEncoder, record: () => void) => GpuLanding | null;
+/** Records a copy of `bytes` into `encoder` with a GPU timestamp after it; when it landed, or null when the GPU is not timed. */
+export type StampCopy = (encoder: StampableEncoder, record: () => void, bytes: number) => GpuLanding | null;
 
 /** A chunk's copy on its way: when it was submitted, and when it landed on the GPU (null when not timed). */
 export interface ChunkSent {
@@ -38,6 +38,8 @@ export interface MoveNotes {
   copies: CopySeen[];
   /** Every chunk's copy as it was submitted, in order. */
   sent: ChunkSent[];
+  /** The move's own host work for its copy (its array made, chunks copied into host memory): not time away for its own fence. */
+  hostWork: Span[];
   /**
    * While the move ran, the thread made staging buffers for other moves (a Promise.all of uploads,
    * each wanting a buffer the pool did not have yet): Dawn makes a buffer synchronously, so the
@@ -56,17 +58,33 @@ const made: MadeBuffer[] = [];
 /** Enough for every buffer a few moves at once make (each direction's pool is bounded). */
 const KEPT_MADE = 64;
 
-const notes = new AsyncLocalStorage<Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null }>();
+/** Whose move it is: the cell that made it, on which device. */
+export interface MoveOwner {
+  cell: number;
+  device: string;
+}
+
+type OwnNotes = Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null; owner: MoveOwner | null };
+const notes = new AsyncLocalStorage<OwnNotes>();
+
+/** A chunk's copy any move submitted lately, with whose it was: other moves' fences may have waited for it. */
+export interface SentCopy extends ChunkSent, MoveOwner {}
+const sentLately: SentCopy[] = [];
+/** Enough for the chunks of the moves one cell's waits can be behind (a 1 GiB move is 32 chunks). */
+const KEPT_SENT = 1024;
+/** When a move last submitted a chunk's copy, and up to when the queue is known to have run everything submitted. */
+let lastSent = -Infinity;
+let doneUpTo = 0;
 
 /** Runs one move, returning its value and what it noted. `stamp` times its copies' landing on the GPU. */
-export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise<T>): Promise<{ value: T; notes: MoveNotes }> {
-  const own: Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null } = { setup: [], setupAway: [], copies: [], sent: [], stamp };
+export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise<T>, owner: MoveOwner | null = null): Promise<{ value: T; notes: MoveNotes }> {
+  const own: OwnNotes = { setup: [], setupAway: [], copies: [], sent: [], hostWork: [], stamp, owner };
   const start = performance.now();
   const value = await notes.run(own, move);
   const end = performance.now();
   const othersSetup = made.filter((buffer) => buffer.by !== own && !buffer.mapped && buffer.end > start && buffer.start < end)
     .map((buffer) => ({ start: Math.max(buffer.start, start), end: Math.min(buffer.end, end) }));
-  return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, othersSetup } };
+  return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, hostWork: own.hostWork, othersSetup } };
 }
 
 /**
@@ -93,15 +111,48 @@ export function noteBufferMade(start: number, end: number, mapped = false): void
   if (made.length > KEPT_MADE) made.splice(0, made.length - KEPT_MADE);
 }
 
-/** Records a chunk's copy into `encoder`, its landing timed on the GPU when the move was given a way to. */
-export function stampedCopy(encoder: StampableEncoder, record: () => void): GpuLanding | null {
+/** Records a chunk's copy of `bytes` into `encoder`, its landing timed on the GPU when the move was given a way to. */
+export function stampedCopy(encoder: StampableEncoder, record: () => void, bytes: number): GpuLanding | null {
   const own = notes.getStore();
   let landed: GpuLanding | null = null;
-  if (own?.stamp) landed = own.stamp(encoder, record);
+  if (own?.stamp) landed = own.stamp(encoder, record, bytes);
   else record();
   // Submitted right after this returns.
-  own?.sent.push({ submitted: performance.now(), landed });
+  const sent = { submitted: performance.now(), landed };
+  lastSent = sent.submitted;
+  own?.sent.push(sent);
+  if (own?.owner) {
+    sentLately.push({ ...sent, ...own.owner });
+    if (sentLately.length > KEPT_SENT) sentLately.splice(0, sentLately.length - KEPT_SENT);
+  }
   return landed;
+}
+
+/**
+ * The queue ran everything submitted before `at` (a fence begun then ended, a chunk submitted then
+ * was seen landed: the queue runs submits in order).
+ */
+export function noteQueueDone(at: number): void {
+  doneUpTo = Math.max(doneUpTo, at);
+}
+
+/**
+ * Whether a move's chunk copy may still be queued or running: the GPU clock sees only tfjs's
+ * submits, and a read that took it for idle skipped its fence, and its wait behind an upload's
+ * chunks was counted as its own copy.
+ */
+export function copiesInFlight(): boolean {
+  return lastSent > doneUpTo;
+}
+
+/** Chunk copies on `device` submitted by moves, as noted (their landing times arrive with the cell's timestamps). */
+export function copiesSent(device: string): SentCopy[] {
+  return sentLately.filter((copy) => copy.device === device);
+}
+
+/** The move's own host work from `start` to `end` (see MoveNotes.hostWork). */
+export function noteOwnHostWork(start: number, end: number): void {
+  notes.getStore()?.hostWork.push({ start, end });
 }
 
 /** A chunk's copy seen landed; `mapStarted`: when its map began. */

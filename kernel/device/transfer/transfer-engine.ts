@@ -14,7 +14,7 @@ import {
   newHostArray,
 } from './host-memory';
 import { noteTransferWork } from '../timing/host-away';
-import { type GpuLanding, noteCopySeen, stampedCopy } from './move-notes';
+import { type GpuLanding, noteCopySeen, noteQueueDone, stampedCopy } from './move-notes';
 import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
 
 /**
@@ -186,6 +186,7 @@ export class TransferEngine {
       }
       const landing = performance.now();
       await gpu.queue.onSubmittedWorkDone();
+      noteQueueDone(landing);
       seen(landing);
       stopIfAborted(signal);
       if (!stillHere()) throw new MoveInterrupted('the tensor was disposed or moved elsewhere while it was being moved to the GPU');
@@ -203,7 +204,7 @@ export class TransferEngine {
     copyHostToGpu(dtype, source, first, count, staging.getMappedRange(0, bytes));
     staging.unmap();
     const encoder = gpu.device.createCommandEncoder();
-    const landed = stampedCopy(encoder, () => encoder.copyBufferToBuffer(staging, 0, target, first * GPU_BYTES_PER_ELEMENT, bytes));
+    const landed = stampedCopy(encoder, () => encoder.copyBufferToBuffer(staging, 0, target, first * GPU_BYTES_PER_ELEMENT, bytes), bytes);
     gpu.queue.submit([encoder.finish()]);
     pool.recycleUpload(staging);
     return landed;
@@ -318,7 +319,8 @@ export class TransferEngine {
           }
           const n = Math.min(chunk, count - next);
           const encoder = gpu.device.createCommandEncoder();
-          const copied = stampedCopy(encoder, () => encoder.copyBufferToBuffer(source, next * GPU_BYTES_PER_ELEMENT, staging, 0, n * GPU_BYTES_PER_ELEMENT));
+          const copied = stampedCopy(encoder, () => encoder.copyBufferToBuffer(source, next * GPU_BYTES_PER_ELEMENT, staging, 0, n * GPU_BYTES_PER_ELEMENT),
+            n * GPU_BYTES_PER_ELEMENT);
           const submitted = performance.now();
           gpu.queue.submit([encoder.finish()]);
           pending.push({ staging, first: next, count: n, mapped: staging.mapAsync(MapMode.READ, 0, n * GPU_BYTES_PER_ELEMENT), submitted, landed: copied });
@@ -326,6 +328,7 @@ export class TransferEngine {
         }
         const head = pending[0]!;
         await head.mapped;
+        noteQueueDone(head.submitted);
         noteCopySeen(head.landed, head.submitted);
         pending.shift();
         if (signal?.aborted) {

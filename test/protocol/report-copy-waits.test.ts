@@ -1,0 +1,86 @@
+// A read queued behind another move's chunks waits for the GPU to copy them (GPU work, though no
+// compute pass of tfjs's stamps it), and for the thread, which copies a read's landed chunks into
+// host memory meanwhile and sees the fence end only after that. A 4-byte read behind another read's
+// 32 MiB chunks showed "195.4 ms gpu:0 queue latency" of a 195.5 ms fence, and one behind an
+// upload's chunks skipped its fence (the GPU clock sees only tfjs's submits) and showed its 463 ms
+// wait as its copy. The cell fences the GPU itself, started with the tiny read, and compares.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadavg } from 'node:os';
+import { OWN_GPU_SETUP, type ReportTransfer, runOk, seenIn, theReport, useReportKernel } from '../support/report';
+
+function partMs(move: ReportTransfer, cause: string): number {
+  return move.waits.filter((wait) => wait.cause === cause).reduce((sum, wait) => sum + wait.ms, 0);
+}
+
+/** The report's one 4-byte read, checked to add up. */
+function tinyRead(transfers: readonly ReportTransfer[], line: string): ReportTransfer {
+  const reads = transfers.filter((move) => move.direction === 'D2H' && move.bytes === 4);
+  assert.equal(reads.length, 1, line);
+  const read = reads[0]!;
+  assert.ok(Math.abs(read.waitMs + read.copyMs - read.ms) < 1e-6, `ms = waitMs + copyMs: ${JSON.stringify(read)}`);
+  assert.ok(Math.abs(read.waits.reduce((sum, wait) => sum + wait.ms, 0) - read.waitMs) < 0.01, `the waits add up to the wait: ${JSON.stringify(read.waits)}`);
+  return read;
+}
+
+describe('inline report: a read queued behind another move\'s chunk copies', () => {
+  const kernel = useReportKernel();
+
+  test('setup: gpu:0 warm, 64 MiB on the GPU and two of 64 MiB on the host, both staging pools warm', async () => {
+    await runOk(kernel(), OWN_GPU_SETUP);
+    await runOk(kernel(), [
+      '%device cpu',
+      'const up = tf.randomNormal([16 * 1024 * 1024]), warmUp = tf.randomNormal([16 * 1024 * 1024]);',
+      '%device gpu:0',
+      "const warmed = await warmUp.to('gpu:0');",
+      'const big = M.tile([64, 1]); await big.add(0).data();',
+      'const smalls = [1, 2, 3, 4].map((i) => M.slice([i, 0], [1, 1]).square());',
+      'submitOwnGpu(); await ownGpu.device.queue.onSubmittedWorkDone();',
+    ].join('\n'));
+  });
+
+  test('behind another read\'s 64 MiB of chunks: the wait is GPU work and the thread copying them, not queue latency', async (t) => {
+    const exchange = await runOk(kernel(), [
+      'const small = M.slice([7, 0], [1, 1]).square(); const big1 = big.add(1);',
+      'submitOwnGpu(); await ownGpu.device.queue.onSubmittedWorkDone();',
+      'const bigRead = big1.data(); await 0;',
+      'const f = performance.now(); const fence = ownGpu.device.queue.onSubmittedWorkDone().then(() => performance.now() - f);',
+      'await small.data(); const tiny = performance.now() - f; await bigRead;',
+      'console.log(`own ${JSON.stringify({ tiny, fence: await fence })}`);',
+    ].join('\n'));
+    const own = seenIn<{ tiny: number; fence: number }>(exchange, 'own');
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const read = tinyRead(report.meta.transfers, line);
+    const work = partMs(read, 'gpu-work'), latency = partMs(read, 'gpu-latency'), hostBusy = partMs(read, 'host-busy');
+    const bigWaits = report.meta.transfers.filter((move) => move.bytes === 64 * 2 ** 20).map((move) => JSON.stringify(move.waits));
+    t.diagnostic(`own fence ${own.fence.toFixed(1)} ms, the read ${own.tiny.toFixed(1)} ms; shown: wait ${read.waitMs.toFixed(1)} (GPU work ${work.toFixed(1)}, `
+      + `host busy ${hostBusy.toFixed(1)}, queue latency ${latency.toFixed(1)}), copy ${read.copyMs.toFixed(1)}; the big read's waits ${bigWaits.join(' ')} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
+    // The premise: the fence waited for the big read's chunks (the GPU had finished the cell's ops).
+    assert.ok(own.fence >= 20, `the fence came back in ${own.fence.toFixed(1)} ms: no chunk copy to wait for`);
+    assert.ok(latency <= 0.25 * own.fence, `queue latency ${latency.toFixed(1)} ms of a fence of ${own.fence.toFixed(1)} ms that waited for another read's chunks: ${line}`);
+    assert.ok(work + hostBusy >= 0.75 * own.fence, `GPU work ${work.toFixed(1)} + host busy ${hostBusy.toFixed(1)} ms of a fence of ${own.fence.toFixed(1)} ms that waited for another read's chunks: ${line}`);
+    assert.ok(work <= own.fence + 1, `GPU work ${work.toFixed(1)} ms in a fence of ${own.fence.toFixed(1)} ms: ${line}`);
+  });
+
+  test('behind an upload\'s 64 MiB of chunks: the read fences, and its wait is GPU work, not its copy', async (t) => {
+    const exchange = await runOk(kernel(), [
+      "const upload = up.to('gpu:0'); await new Promise((resolve) => setTimeout(resolve, 20));",
+      'const f = performance.now(); const fence = ownGpu.device.queue.onSubmittedWorkDone().then(() => performance.now() - f);',
+      'await smalls[0]!.data(); const tiny = performance.now() - f; await upload;',
+      'console.log(`own ${JSON.stringify({ tiny, fence: await fence })}`);',
+    ].join('\n'));
+    const own = seenIn<{ tiny: number; fence: number }>(exchange, 'own');
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const read = tinyRead(report.meta.transfers, line);
+    const work = partMs(read, 'gpu-work'), latency = partMs(read, 'gpu-latency');
+    t.diagnostic(`own fence ${own.fence.toFixed(1)} ms, the read ${own.tiny.toFixed(1)} ms; shown: wait ${read.waitMs.toFixed(1)} (GPU work ${work.toFixed(1)}, queue latency ${latency.toFixed(1)}), `
+      + `copy ${read.copyMs.toFixed(1)} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
+    assert.ok(own.fence >= 20, `the fence came back in ${own.fence.toFixed(1)} ms: the upload's chunks had landed`);
+    assert.ok(read.copyMs <= 0.25 * own.fence, `copy ${read.copyMs.toFixed(1)} ms of a 4-byte read whose fence waited ${own.fence.toFixed(1)} ms for an upload's chunks: ${line}`);
+    assert.ok(work >= 0.75 * own.fence, `GPU work ${work.toFixed(1)} ms of a fence of ${own.fence.toFixed(1)} ms that waited for chunk copies: ${line}`);
+    assert.ok(latency <= 0.25 * own.fence, `queue latency ${latency.toFixed(1)} ms of a fence of ${own.fence.toFixed(1)} ms that waited for chunk copies: ${line}`);
+    assert.ok(work <= own.tiny + 1, `GPU work ${work.toFixed(1)} ms in a read of ${own.tiny.toFixed(1)} ms: ${line}`);
+  });
+});
