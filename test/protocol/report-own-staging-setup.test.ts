@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { streamText } from '../support/exchange';
 import type { Exchange } from '../support/kernel-client';
-import { runOk, theReport, useReportKernel, type ReportTransfer } from '../support/report';
+import { runOk, theReport, useReportKernel, type ReportTransfer, TIMED_STAGING_BUFFERS } from '../support/report';
 
 interface Measured {
   wall: number;
@@ -37,29 +37,8 @@ const SETUP = [
   "await tf.ones([1024]).to('gpu:0');",
   'const x16 = tf.randomNormal([4 * 1024 * 1024]), x64 = tf.randomNormal([16 * 1024 * 1024]), again16 = tf.randomNormal([4 * 1024 * 1024]);',
   'const x32 = tf.randomNormal([8 * 1024 * 1024]);',
-  'const made: number[][] = [];',
+  ...TIMED_STAGING_BUFFERS,
   'const submits: number[] = [];',
-  'type Descriptor = { size: number; usage: number; mappedAtCreation?: boolean };',
-  'type Made = { mapAsync(mode: number, offset?: number, size?: number): Promise<void> };',
-  'const gpuDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: Descriptor): Made; queue: { submit(buffers: unknown[]): void } } }> }).registry["gpu:0"]!.device;',
-  'const createBuffer = gpuDevice.createBuffer.bind(gpuDevice);',
-  'gpuDevice.createBuffer = (descriptor: Descriptor) => {',
-  '  const t = performance.now();',
-  '  const buffer = createBuffer(descriptor);',
-  '  if (descriptor.size !== 8 * 1024 * 1024) return buffer;',
-  '  made.push([t, performance.now()]);',
-  '  if ((descriptor.usage & 1) !== 0) {',
-  '    const mapAsync = buffer.mapAsync.bind(buffer);',
-  '    let first = true;',
-  '    buffer.mapAsync = (mode: number, offset?: number, size?: number) => {',
-  '      if (!first) return mapAsync(mode, offset, size);',
-  '      first = false;',
-  '      const m = performance.now();',
-  '      return mapAsync(mode, offset, size).then(() => { made.push([m, performance.now()]); });',
-  '    };',
-  '  }',
-  '  return buffer;',
-  '};',
   'const submit = gpuDevice.queue.submit.bind(gpuDevice.queue);',
   'gpuDevice.queue.submit = (buffers: unknown[]) => { submits.push(performance.now()); submit(buffers); };',
   '0',

@@ -10,32 +10,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadavg } from 'node:os';
 import { streamText } from '../support/exchange';
-import { OWN_GPU_SETUP, runOk, theReport, useReportKernel, type ReportTransfer } from '../support/report';
+import { OWN_GPU_SETUP, runOk, theReport, useReportKernel, type ReportTransfer, TIMED_STAGING_BUFFERS } from '../support/report';
 
 /** From here on each 8 MiB buffer the device makes is timed, and a readback one's first map. */
 const TIMED_BUFFERS = [
-  'const made: number[][] = [];',
-  'type Descriptor = { size: number; usage: number; mappedAtCreation?: boolean };',
-  'type Made = { mapAsync(mode: number, offset?: number, size?: number): Promise<void> };',
-  'const gpuDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: Descriptor): Made } }> }).registry["gpu:0"]!.device;',
-  'const createBuffer = gpuDevice.createBuffer.bind(gpuDevice);',
-  'gpuDevice.createBuffer = (descriptor: Descriptor) => {',
-  '  const t = performance.now();',
-  '  const buffer = createBuffer(descriptor);',
-  '  if (descriptor.size !== 8 * 1024 * 1024) return buffer;',
-  '  made.push([t, performance.now()]);',
-  '  if ((descriptor.usage & 1) !== 0) {',
-  '    const mapAsync = buffer.mapAsync.bind(buffer);',
-  '    let first = true;',
-  '    buffer.mapAsync = (mode: number, offset?: number, size?: number) => {',
-  '      if (!first) return mapAsync(mode, offset, size);',
-  '      first = false;',
-  '      const m = performance.now();',
-  '      return mapAsync(mode, offset, size).then(() => { made.push([m, performance.now()]); });',
-  '    };',
-  '  }',
-  '  return buffer;',
-  '};',
+  ...TIMED_STAGING_BUFFERS,
   'const unionOf = (spans: number[][]) => { let total = 0, end = -Infinity; for (const [a, b] of [...spans].sort((x, y) => x[0]! - y[0]!)) { if (b! <= end) continue; total += b! - Math.max(a!, end); end = b!; } return total; };',
   '0',
 ].join('\n');

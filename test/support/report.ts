@@ -374,6 +374,36 @@ export const MATMULS_FOR_SECONDS = [
   'const matMuls = Math.min(200, Math.max(8, Math.ceil(2500 / ((performance.now() - probeFrom) / 4))));',
 ].join('\n');
 
+/**
+ * Cell lines: from here on each 8 MiB buffer gpu:0's device makes is timed into `made` ([start,
+ * end] pairs), and a readback buffer's first map too (lavapipe backs it then): how long the
+ * staging set-up took, measured by the cell. `gpuDevice` is the device.
+ */
+export const TIMED_STAGING_BUFFERS = [
+  'const made: number[][] = [];',
+  'type Descriptor = { size: number; usage: number; mappedAtCreation?: boolean };',
+  'type Made = { mapAsync(mode: number, offset?: number, size?: number): Promise<void> };',
+  'const gpuDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: Descriptor): Made; queue: { submit(buffers: unknown[]): void } } }> }).registry["gpu:0"]!.device;',
+  'const createBuffer = gpuDevice.createBuffer.bind(gpuDevice);',
+  'gpuDevice.createBuffer = (descriptor: Descriptor) => {',
+  '  const t = performance.now();',
+  '  const buffer = createBuffer(descriptor);',
+  '  if (descriptor.size !== 8 * 1024 * 1024) return buffer;',
+  '  made.push([t, performance.now()]);',
+  '  if ((descriptor.usage & 1) !== 0) {',
+  '    const mapAsync = buffer.mapAsync.bind(buffer);',
+  '    let first = true;',
+  '    buffer.mapAsync = (mode: number, offset?: number, size?: number) => {',
+  '      if (!first) return mapAsync(mode, offset, size);',
+  '      first = false;',
+  '      const m = performance.now();',
+  '      return mapAsync(mode, offset, size).then(() => { made.push([m, performance.now()]); });',
+  '    };',
+  '  }',
+  '  return buffer;',
+  '};',
+];
+
 export const OWN_GPU_SETUP = [
   '%device gpu:0',
   'const ownGpu = (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } }; commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void }> }).registry["gpu:0"]!;',
