@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadavg } from 'node:os';
-import { streamText } from '../support/exchange';
-import { OWN_GPU_SETUP, runOk, theReport, useReportKernel, type ReportTransfer, TIMED_STAGING_BUFFERS } from '../support/report';
+import { OWN_GPU_SETUP, runOk, theReport, useReportKernel, type ReportTransfer, TIMED_STAGING_BUFFERS, seenIn } from '../support/report';
 
 /** From here on each 8 MiB buffer the device makes is timed, and a readback one's first map. */
 const TIMED_BUFFERS = [
@@ -39,9 +38,7 @@ describe('inline report: a read whose fence waits for its own staging buffers', 
       'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
       'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
     ].join('\n'));
-    const match = /measured (\{.*\})/.exec(streamText(exchange, 'stdout'));
-    assert.ok(match !== null, streamText(exchange, 'stdout'));
-    const measured = JSON.parse(match[1]!) as { wall: number; made: number; madeMs: number };
+    const measured = seenIn<{ wall: number; made: number; madeMs: number }>(exchange, 'measured');
     const report = theReport(exchange);
     const line = report.text.split('\n')[0]!;
     const reads = report.meta.transfers.filter((move) => move.direction === 'D2H');
@@ -90,9 +87,7 @@ describe('inline report: moves at once whose fences wait for another move\'s sta
       'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
       'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
     ].join('\n'));
-    const match = /measured (\{.*\})/.exec(streamText(exchange, 'stdout'));
-    assert.ok(match !== null, streamText(exchange, 'stdout'));
-    const measured = JSON.parse(match[1]!) as { wall: number; made: number; madeMs: number };
+    const measured = seenIn<{ wall: number; made: number; madeMs: number }>(exchange, 'measured');
     const report = theReport(exchange);
     const line = report.text.split('\n')[0]!;
     const moves = report.meta.transfers.filter((move) => move.bytes >= 2 ** 24);
