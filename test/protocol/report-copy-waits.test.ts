@@ -3,7 +3,8 @@
 // host memory meanwhile and sees the fence end only after that. A 4-byte read behind another read's
 // 32 MiB chunks showed "195.4 ms gpu:0 queue latency" of a 195.5 ms fence, and one behind an
 // upload's chunks skipped its fence (the GPU clock sees only tfjs's submits) and showed its 463 ms
-// wait as its copy. The cell fences the GPU itself, started with the tiny read, and compares.
+// wait as its copy; after its fence, the thread copying the big read's chunks was still called the
+// small read's copy. The cell fences the GPU itself, started with the tiny read, and compares.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadavg } from 'node:os';
@@ -61,6 +62,10 @@ describe('inline report: a read queued behind another move\'s chunk copies', () 
     assert.ok(latency <= 0.25 * own.fence, `queue latency ${latency.toFixed(1)} ms of a fence of ${own.fence.toFixed(1)} ms that waited for another read's chunks: ${line}`);
     assert.ok(work + hostBusy >= 0.75 * own.fence, `GPU work ${work.toFixed(1)} + host busy ${hostBusy.toFixed(1)} ms of a fence of ${own.fence.toFixed(1)} ms that waited for another read's chunks: ${line}`);
     assert.ok(work <= own.fence + 1, `GPU work ${work.toFixed(1)} ms in a fence of ${own.fence.toFixed(1)} ms: ${line}`);
+    // After its fence the thread went on copying the big read's chunks before it saw the small
+    // read's map come back: that is host busy, not the copy of 4 bytes (it showed copy 129–179 ms
+    // of reads of 326–372 ms, the big read's chunks taking ~300 ms of thread).
+    assert.ok(read.copyMs <= 0.1 * own.tiny, `copy ${read.copyMs.toFixed(1)} ms of a 4-byte read of ${own.tiny.toFixed(1)} ms behind another read's chunks: ${line}`);
   });
 
   test('behind an upload\'s 64 MiB of chunks: the read fences, and its wait is GPU work, not its copy', async (t) => {
