@@ -6,13 +6,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import ts from 'typescript';
 import { CellChecker } from '../../kernel/interpreter/typescript/checker';
 import { loadCheckerConfig } from '../../kernel/interpreter/typescript/compiler-options';
 
+/** Notebook folders the tests made: removed when the file's tests end. */
+const madeFolders: string[] = [];
+after(() => { for (const folder of madeFolders) fs.rmSync(folder, { recursive: true, force: true }); });
+function madeFolder(folder: string): string {
+  madeFolders.push(folder);
+  return folder;
+}
+
 function notebookDirectory(): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-prefetch-'));
+  const directory = madeFolder(fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-prefetch-')));
   fs.writeFileSync(path.join(directory, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
   return directory;
 }

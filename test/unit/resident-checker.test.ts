@@ -6,17 +6,25 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import ts from 'typescript';
 import { CellChecker } from '../../kernel/interpreter/typescript/checker';
 import { loadCheckerConfig } from '../../kernel/interpreter/typescript/compiler-options';
 import { RESIDENT_CHECK_LIMIT } from '../../kernel/interpreter/typescript/resident-checker';
 import { PACKAGE_ROOT } from '../../kernel/package-info';
 
+/** Notebook folders the tests made: removed when the file's tests end. */
+const madeFolders: string[] = [];
+after(() => { for (const folder of madeFolders) fs.rmSync(folder, { recursive: true, force: true }); });
+function madeFolder(folder: string): string {
+  madeFolders.push(folder);
+  return folder;
+}
+
 interface Verdict { cell: number; diagnostics: string[] }
 
 function notebookDirectory(strict: boolean): string {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-resident-'));
+  const directory = madeFolder(fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-resident-')));
   if (strict) fs.writeFileSync(path.join(directory, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true } }));
   return directory;
 }
