@@ -11,7 +11,7 @@ import { setupWhileCopyingMs } from '../../kernel/device/timing/hidden-setup';
 const NO_QUEUE = { ms: 0, cells: [], fences: [] };
 
 function notes(partial: Partial<MoveNotes>): MoveNotes {
-  return { setup: [], setupAway: [], copies: [], sent: [], hostWork: [], othersSetup: [], ...partial };
+  return { setup: [], setupAway: [], copies: [], sent: [], hostWork: [], bufferWaits: [], othersSetup: [], ...partial };
 }
 
 /** A move from 0 to 100 ms whose set-up (`staging`) was counted as its wait; split as the cell's end does. */

@@ -32,11 +32,28 @@ const fenceSetupOf = new WeakMap<MoveWait, Span[]>();
 /** The move's own host work (see MoveNotes.hostWork): its fence was not held up by another move's. */
 const ownHostWorkOf = new WeakMap<MoveWait, Span[]>();
 /**
- * Host busy within a move's copy: the thread copying other moves' chunks into host memory (ms). A
- * 4-byte read behind a 64 MiB read showed 'copy 179 ms': its own copy took under 1 ms, the rest
- * was the thread copying the big read's chunks before it could see the small one's map come back.
+ * A move's copy held up by other moves: the GPU copying their chunks, queued ahead of the move's
+ * own first copy, and the thread copying other moves' chunks into host memory. A 4-byte read behind
+ * a 64 MiB read showed 'copy 179 ms': its own copy took under 1 ms, the rest was the thread copying
+ * the big read's chunks before it could see the small one's map come back; with that mended it
+ * still showed 'copy 16–40 ms' of reads of 210–290 ms: it waited for one of the pool's buffers,
+ * all held by the big read, which gave one back once the GPU had copied its chunk, Dawn had told
+ * the thread, and the thread had copied it into host memory.
  */
-const othersCopyingOf = new WeakMap<MoveWait, number>();
+interface HeldByOthers {
+  /** The copy: from its fence's end (and set-up) to when the move returned. */
+  from: number;
+  to: number;
+  /** The thread copying other moves' chunks in that time. */
+  othersCopying: Span[];
+  /** The move's own host work and staging set-up: neither a wait for the GPU nor for other moves. */
+  own: Span[];
+  /** When the move submitted its first copy: other moves' copies submitted before it ran first. */
+  firstSent: number;
+  /** When it waited for a staging buffer another move held (see MoveNotes.bufferWaits). */
+  bufferWaits: Span[];
+}
+const heldByOthersOf = new WeakMap<MoveWait, HeldByOthers>();
 /** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
 const setupOf = new WeakMap<MoveWait, { setup: Span[]; away: Span[]; sent: ChunkSent[] }>();
 
@@ -75,13 +92,46 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
     waits.push(placeholder);
   }
   // Staging set-up is already counted as such; the move's own host work is its copy.
-  const othersCopyingMs = notes !== undefined && copyTo > copyFrom ? unionMs(transferWorkWithin(copyFrom, copyTo, [...notes.hostWork, ...staging])) : 0;
-  if (othersCopyingMs >= AWAY_MIN_MS) {
-    const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
-    othersCopyingOf.set(placeholder, othersCopyingMs);
-    waits.push(placeholder);
+  if (notes !== undefined && copyTo > copyFrom) {
+    const own = [...notes.hostWork, ...staging];
+    const othersCopying = transferWorkWithin(copyFrom, copyTo, own);
+    const firstSent = notes.sent[0]?.submitted ?? -Infinity;
+    const othersAhead = copiesSent(device).some((copy) => copy.landed !== null && copy.submitted < firstSent);
+    if (unionMs(othersCopying) >= AWAY_MIN_MS || othersAhead || notes.bufferWaits.length > 0) {
+      // Filled in at the split, once the GPU's times say when the copies ahead landed.
+      const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
+      heldByOthersOf.set(placeholder, { from: copyFrom, to: copyTo, othersCopying, own, firstSent, bufferWaits: notes.bufferWaits });
+      waits.push(placeholder);
+    }
   }
   return waits;
+}
+
+/**
+ * A copy's time held up by other moves: where the GPU ran their chunk copies queued ahead of the
+ * move's first copy (GPU work of their cells), where the thread copied their chunks into host
+ * memory otherwise (host busy), and the rest of a wait for a staging buffer they held (their
+ * chunk's round trip: queue latency). None includes the move's own host work.
+ */
+function heldByOthers(held: HeldByOthers, wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; clock: { source: GpuTimeSource } } | undefined,
+  cell: number): MoveWait[] {
+  const timesPasses = gpu?.clock.source === 'timestamps';
+  const ahead = timesPasses
+    ? copyWork(wait.device, gpu?.intervals ?? []).filter((work) => work.sentAt !== undefined && work.sentAt < held.firstSent && work.end > held.from && work.start < held.to)
+    : [];
+  const onGpu = ahead.flatMap((work) => minus({ start: Math.max(work.start, held.from), end: Math.min(work.end, held.to) }, held.own));
+  const gpuMs = unionMs(onGpu);
+  const hostMs = unionMs(held.othersCopying.flatMap((span) => minus(span, onGpu)));
+  const latencyMs = unionMs(held.bufferWaits.flatMap((span) => minus({ start: Math.max(span.start, held.from), end: Math.min(span.end, held.to) },
+    [...onGpu, ...held.othersCopying, ...held.own])));
+  const parts: MoveWait[] = [];
+  if (gpuMs > 0.001) {
+    const earlierCells = [...new Set(ahead.filter((work) => work.cell < cell).map((work) => work.cell))].sort((a, b) => a - b);
+    parts.push({ cause: 'gpu-work', ms: gpuMs, device: wait.device, earlierCells });
+  }
+  if (hostMs >= AWAY_MIN_MS) parts.push({ cause: 'host-busy', ms: hostMs, device: wait.device, earlierCells: [] });
+  if (latencyMs > 0.001) parts.push({ cause: 'gpu-latency', ms: latencyMs, device: wait.device, earlierCells: [] });
+  return parts;
 }
 
 type CellTimes = ReadonlyMap<string, { intervals: readonly GpuInterval[]; clock: { source: GpuTimeSource } }>;
@@ -112,11 +162,18 @@ export function splitGpuWaits(moves: readonly (Timed & { legs?: Timed[] })[], ti
         }
         continue;
       }
-      const othersCopying = othersCopyingOf.get(wait);
-      if (othersCopying !== undefined) {
+      const held = heldByOthersOf.get(wait);
+      if (held !== undefined) {
         const leg = move.legs?.find((one) => one.waits.includes(wait));
-        const ms = Math.min(othersCopying, leg?.copyMs ?? move.copyMs);
-        parts.set(wait, ms > 0.001 ? [{ ...wait, ms }] : []);
+        // Never more than the copy had left (time seen late may have gone to host busy already).
+        let left = leg?.copyMs ?? move.copyMs;
+        const kept = heldByOthers(held, wait, times.get(wait.device), cell).map((part) => {
+          const ms = Math.min(part.ms, left);
+          left -= ms;
+          return { ...part, ms };
+        }).filter((part) => part.ms > 0.001);
+        parts.set(wait, kept);
+        const ms = kept.reduce((sum, part) => sum + part.ms, 0);
         for (const timed of leg ? [move, leg] : [move]) {
           timed.copyMs -= ms;
           timed.waitMs += ms;

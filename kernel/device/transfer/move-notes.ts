@@ -41,6 +41,11 @@ export interface MoveNotes {
   /** The move's own host work for its copy (its array made, chunks copied into host memory): not time away for its own fence. */
   hostWork: Span[];
   /**
+   * When the move waited for a staging buffer another move held (every one of the pool's was out):
+   * held up by that move's chunks (on the GPU, in the thread's copy), not copying.
+   */
+  bufferWaits: Span[];
+  /**
    * While the move ran, the thread made staging buffers for other moves (a Promise.all of uploads,
    * each wanting a buffer the pool did not have yet): Dawn makes a buffer synchronously, so the
    * move was held up by that set-up, which its copy time would otherwise take in.
@@ -78,13 +83,13 @@ let doneUpTo = 0;
 
 /** Runs one move, returning its value and what it noted. `stamp` times its copies' landing on the GPU. */
 export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise<T>, owner: MoveOwner | null = null): Promise<{ value: T; notes: MoveNotes }> {
-  const own: OwnNotes = { setup: [], setupAway: [], copies: [], sent: [], hostWork: [], stamp, owner };
+  const own: OwnNotes = { setup: [], setupAway: [], copies: [], sent: [], hostWork: [], bufferWaits: [], stamp, owner };
   const start = performance.now();
   const value = await notes.run(own, move);
   const end = performance.now();
   const othersSetup = made.filter((buffer) => buffer.by !== own && !buffer.mapped && buffer.end > start && buffer.start < end)
     .map((buffer) => ({ start: Math.max(buffer.start, start), end: Math.min(buffer.end, end) }));
-  return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, hostWork: own.hostWork, othersSetup } };
+  return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, hostWork: own.hostWork, bufferWaits: own.bufferWaits, othersSetup } };
 }
 
 /**
@@ -153,6 +158,11 @@ export function copiesSent(device: string): SentCopy[] {
 /** The move's own host work from `start` to `end` (see MoveNotes.hostWork). */
 export function noteOwnHostWork(start: number, end: number): void {
   notes.getStore()?.hostWork.push({ start, end });
+}
+
+/** The move waited from `start` to `end` for a staging buffer other moves held (see MoveNotes.bufferWaits). */
+export function noteBufferWait(start: number, end: number): void {
+  notes.getStore()?.bufferWaits.push({ start, end });
 }
 
 /** A chunk's copy seen landed; `mapStarted`: when its map began. */

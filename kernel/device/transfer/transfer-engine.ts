@@ -14,7 +14,7 @@ import {
   newHostArray,
 } from './host-memory';
 import { noteTransferWork } from '../timing/host-away';
-import { type GpuLanding, noteCopySeen, noteQueueDone, stampedCopy } from './move-notes';
+import { type GpuLanding, noteBufferWait, noteCopySeen, noteQueueDone, stampedCopy } from './move-notes';
 import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
 
 /**
@@ -172,7 +172,7 @@ export class TransferEngine {
         const n = Math.min(chunk, count - first);
         const acquiring = performance.now();
         const ready = pool.upload.ready;
-        const staging = await pool.upload.acquire();
+        const staging = pool.upload.take() ?? await waitedFor(pool.upload.acquire());
         if (!ready) seen(acquiring);
         if (!stillHere() || signal?.aborted) {
           pool.upload.giveBack(staging);
@@ -309,7 +309,7 @@ export class TransferEngine {
         while (next < count) {
           // With a buffer at hand the copy is submitted before this returns: right behind the work
           // queued so far, ahead of whatever the caller queues next (a read's wait counts on it).
-          const staging = pool.readback.take() ?? (pending.length === 0 ? await pool.readback.acquire() : null);
+          const staging = pool.readback.take() ?? (pending.length === 0 ? await waitedFor(pool.readback.acquire()) : null);
           if (!staging) break;
           if (pool.readback.unmapped(staging)) await pool.readback.firstUse(staging, MapMode.READ);
           if (!stillThere() || signal?.aborted) {
@@ -356,3 +356,10 @@ export class TransferEngine {
   }
 }
 
+/** A staging buffer the pool had none of: the wait for another move to give one back is noted as such. */
+async function waitedFor<T>(buffer: Promise<T>): Promise<T> {
+  const from = performance.now();
+  const value = await buffer;
+  noteBufferWait(from, performance.now());
+  return value;
+}
