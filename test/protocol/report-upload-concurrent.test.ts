@@ -16,14 +16,19 @@ function measuredIn(stdout: string): Record<string, number> {
   return JSON.parse(match[1]!) as Record<string, number>;
 }
 
-/** gpu:0 set up by a first 1 MiB upload (one staging buffer made); the cell then counts and times every buffer the device makes. */
+/**
+ * gpu:0 set up by a first 1 MiB upload (one staging buffer made); the cell then counts and times
+ * every staging buffer (8 MiB, the default chunk) the device makes. The tensors' own 1 MiB buffers
+ * are left out: making the destination is part of a move's copy, as a read's host array is (CI's
+ * 2 cores took 8 ms more for them once, and the bound below left them no room).
+ */
 const SETUP = [
   '%device cpu',
   "const first = tf.randomNormal([256 * 1024]); await first.to('gpu:0');",
   'const made = { count: 0, ms: 0 };',
-  'const bufferDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: object): unknown } }> }).registry["gpu:0"]!.device;',
+  'const bufferDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: { size: number }): unknown } }> }).registry["gpu:0"]!.device;',
   'const createBuffer = bufferDevice.createBuffer.bind(bufferDevice);',
-  'bufferDevice.createBuffer = (descriptor: object) => { const t = performance.now(); try { return createBuffer(descriptor); } finally { made.count++; made.ms += performance.now() - t; } };',
+  'bufferDevice.createBuffer = (descriptor: { size: number }) => { const t = performance.now(); try { return createBuffer(descriptor); } finally { if (descriptor.size === 8 * 1024 * 1024) { made.count++; made.ms += performance.now() - t; } } };',
   '0',
 ].join('\n');
 
@@ -47,7 +52,7 @@ function checkConcurrent(exchange: Exchange): void {
   assert.equal(moves.length, 4, line);
   console.log(`concurrent: wall ${wall.toFixed(1)} ms, ${made} buffers made in ${madeMs.toFixed(1)} ms: ${line}`);
   // Three new 8 MiB staging buffers (one was made by the first upload), four 1 MiB tensors.
-  assert.ok(made >= 4 && madeMs > 0, `the cell saw ${made} buffers made: ${line}`);
+  assert.ok(made >= 3 && madeMs > 0, `the cell saw ${made} staging buffers made: ${line}`);
   for (const move of moves) {
     assert.ok(move.copyMs <= wall - madeMs + 1, `a 1 MiB copy of ${move.copyMs.toFixed(1)} ms in a ${wall.toFixed(1)} ms cell whose buffers took ${madeMs.toFixed(1)} ms to make: ${line}`);
   }

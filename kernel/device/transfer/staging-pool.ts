@@ -69,6 +69,11 @@ class StagingSet {
     return this.idle.length > 0;
   }
 
+  /** Whether acquire() would wait for a buffer to be given back (every one the pool may make is out). */
+  get allOut(): boolean {
+    return this.idle.length === 0 && this.created >= this.limit;
+  }
+
   acquire(): Promise<GpuBuffer> {
     const buffer = this.take();
     return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));

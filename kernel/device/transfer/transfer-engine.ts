@@ -172,7 +172,9 @@ export class TransferEngine {
         const n = Math.min(chunk, count - first);
         const acquiring = performance.now();
         const ready = pool.upload.ready;
-        const staging = pool.upload.take() ?? await waitedFor(pool.upload.acquire());
+        const held = pool.upload.allOut;
+        const staging = await pool.upload.acquire();
+        if (held) noteBufferWait(acquiring, performance.now());
         if (!ready) seen(acquiring);
         if (!stillHere() || signal?.aborted) {
           pool.upload.giveBack(staging);
@@ -309,7 +311,12 @@ export class TransferEngine {
         while (next < count) {
           // With a buffer at hand the copy is submitted before this returns: right behind the work
           // queued so far, ahead of whatever the caller queues next (a read's wait counts on it).
-          const staging = pool.readback.take() ?? (pending.length === 0 ? await waitedFor(pool.readback.acquire()) : null);
+          let staging = pool.readback.take();
+          if (!staging && pending.length === 0) {
+            const waiting = performance.now();
+            staging = await pool.readback.acquire();
+            noteBufferWait(waiting, performance.now());
+          }
           if (!staging) break;
           if (pool.readback.unmapped(staging)) await pool.readback.firstUse(staging, MapMode.READ);
           if (!stillThere() || signal?.aborted) {
@@ -356,10 +363,3 @@ export class TransferEngine {
   }
 }
 
-/** A staging buffer the pool had none of: the wait for another move to give one back is noted as such. */
-async function waitedFor<T>(buffer: Promise<T>): Promise<T> {
-  const from = performance.now();
-  const value = await buffer;
-  noteBufferWait(from, performance.now());
-  return value;
-}
