@@ -28,7 +28,7 @@ function measuredIn(stdout: string): Measured {
 
 /**
  * gpu:0 set up by a 4 KiB upload (written straight to the GPU: no staging buffer made); host
- * tensors of 16, 64 and 32 MiB. From here on the cell times each 8 MiB staging
+ * tensors of 16, 64 and 32 MiB (and 16 and 64 MiB more for the full pool). From here on the cell times each 8 MiB staging
  * buffer the device makes (and a readback one's first map: the pool maps it once before use),
  * and each submit to gpu:0's queue.
  */
@@ -36,7 +36,7 @@ const SETUP = [
   '%device cpu',
   "await tf.ones([1024]).to('gpu:0');",
   'const x16 = tf.randomNormal([4 * 1024 * 1024]), x64 = tf.randomNormal([16 * 1024 * 1024]), again16 = tf.randomNormal([4 * 1024 * 1024]);',
-  'const x32 = tf.randomNormal([8 * 1024 * 1024]);',
+  'const x32 = tf.randomNormal([8 * 1024 * 1024]), again64 = tf.randomNormal([16 * 1024 * 1024]);',
   ...TIMED_STAGING_BUFFERS,
   'const submits: number[] = [];',
   'const submit = gpuDevice.queue.submit.bind(gpuDevice.queue);',
@@ -122,5 +122,16 @@ describe('inline report: a move on an empty staging pool makes its own buffers, 
     t.diagnostic(describeMove(move, measured, line));
     assert.equal(measured.made, 0, line);
     assert.equal(partMs(move, 'staging-setup'), 0, `no buffer was made, yet: ${line}`);
+  });
+
+  // Eight chunks through four buffers: its later chunks wait for buffers its own earlier chunks
+  // hold, until they land. That is its copy. Noting waits for buffers other moves hold showed this
+  // move as "copy 21.7 ms, 3.09 GB/s, wait 269 ms gpu:0 queue latency" (its await: 290 ms).
+  test('64 MiB on the full pool: waiting for buffers its own chunks hold is its copy, not queue latency', async (t) => {
+    const { move, line, measured } = theMove(await runOk(kernel(), timedCell("again64.to('gpu:0')")), 'H2D', 64 * 2 ** 20);
+    t.diagnostic(describeMove(move, measured, line));
+    assert.equal(measured.made, 0, line);
+    assert.ok(partMs(move, 'gpu-latency') <= 0.1 * measured.wall, `queue latency ${partMs(move, 'gpu-latency').toFixed(1)} ms of a ${measured.wall.toFixed(1)} ms upload alone on an idle GPU: ${line}`);
+    assert.ok(move.copyMs >= 0.8 * measured.wall, `copy ${move.copyMs.toFixed(1)} ms of a ${measured.wall.toFixed(1)} ms upload alone on an idle GPU: ${line}`);
   });
 });

@@ -172,9 +172,11 @@ export class TransferEngine {
         const n = Math.min(chunk, count - first);
         const acquiring = performance.now();
         const ready = pool.upload.ready;
-        const held = pool.upload.allOut;
+        // Before its first chunk the move holds no buffer: all out, they are other moves'. Later,
+        // some may be its own chunks' still landing, and waiting for those is its copy.
+        const othersHold = first === 0 && pool.upload.allOut;
         const staging = await pool.upload.acquire();
-        if (held) noteBufferWait(acquiring, performance.now());
+        if (othersHold) noteBufferWait(acquiring, performance.now());
         if (!ready) seen(acquiring);
         if (!stillHere() || signal?.aborted) {
           pool.upload.giveBack(staging);
@@ -312,6 +314,7 @@ export class TransferEngine {
           // With a buffer at hand the copy is submitted before this returns: right behind the work
           // queued so far, ahead of whatever the caller queues next (a read's wait counts on it).
           let staging = pool.readback.take();
+          // With none of its own chunks pending, every buffer out is another move's.
           if (!staging && pending.length === 0) {
             const waiting = performance.now();
             staging = await pool.readback.acquire();
