@@ -6,7 +6,6 @@
 // the transfers' own host work (copying chunks into host memory), which is noted apart.
 import { gpuWaitPolls } from '../gpu-wait-pacing';
 import { noteOwnHostWork } from '../transfer/move-notes';
-import { unionMs } from './intervals';
 
 /**
  * A wait the thread has just seen end was seen by a poll that returned within this (the poll can
@@ -58,12 +57,7 @@ export function transferWorkWithin(from: number, to: number, own: readonly Span[
 export function awayBeforeNow(start: number): Away {
   const now = performance.now();
   const polls = gpuWaitPolls();
-  // The wait's continuation runs after those the same poll queued before it: other moves copying
-  // their chunks into host memory (~22 ms for 8 MiB) may come first. A 4-byte read and a 64 MiB
-  // one, then a 1 s loop: the small read's continuation ran after two such copies, and the loop
-  // showed as its 'queue latency 1002 ms'.
-  const sincePoll = now - polls.lastPollEndedAt;
-  if (sincePoll - unionMs(transferWorkWithin(polls.lastPollEndedAt, now, [])) > SEEN_BY_POLL_MS) return { from: now, to: now, working: [] };
+  if (now - polls.lastPollEndedAt > SEEN_BY_POLL_MS) return { from: now, to: now, working: [] };
   const to = Math.min(now, Math.max(start, polls.lastPollStartedAt));
   const from = Math.min(to, Math.max(start, polls.previousPollEndedAt));
   return { from, to, working: transferWork.filter((work) => work.start < to && work.end > from) };
