@@ -29,9 +29,16 @@ interface Pacing {
   lastPollStartedAt: number;
   lastPollEndedAt: number;
   previousPollEndedAt: number;
+  /**
+   * `polls` while the latest poll's own promise jobs are running, else -1. A wait the poll resolved
+   * continues in a job queued during the poll, and the poll queues one more after them: until that
+   * one runs, the code running is something that poll resolved (it may run long after the poll,
+   * behind other jobs that poll queued: another read copying its 8 MiB chunks).
+   */
+  pollJobsOf: number;
 }
 
-const pacing: Pacing = { polls: 0, sleptPolls: 0, lastPollStartedAt: -Infinity, lastPollEndedAt: -Infinity, previousPollEndedAt: -Infinity };
+const pacing: Pacing = { polls: 0, sleptPolls: 0, lastPollStartedAt: -Infinity, lastPollEndedAt: -Infinity, previousPollEndedAt: -Infinity, pollJobsOf: -1 };
 let installed = false;
 
 /**
@@ -71,6 +78,11 @@ export function paceGpuWaits(): void {
     } finally {
       polling = false;
       pacing.lastPollEndedAt = performance.now();
+      const poll = pacing.polls;
+      pacing.pollJobsOf = poll;
+      queueMicrotask(() => {
+        if (pacing.pollJobsOf === poll) pacing.pollJobsOf = -1;
+      });
     }
   };
   const paced = function setImmediate(callback: unknown, ...args: unknown[]): NodeJS.Immediate {

@@ -79,6 +79,29 @@ describe('inline report: a read queued behind another move\'s chunk copies', () 
     assert.ok(read.copyMs <= 0.2 * own.tiny, `copy ${read.copyMs.toFixed(1)} ms of a 4-byte read of ${own.tiny.toFixed(1)} ms behind another read's chunks: ${line}`);
   });
 
+  // Both reads' fences end while the cell's loop holds the thread; the small read's continuation
+  // then runs after the big read's chunk copying queued in the same turn, later than the poll
+  // that saw its fence end: its wait showed the loop as "gpu:0 queue latency 1002 ms" (the big
+  // read's, as host busy).
+  test('a 64 MiB read and a 4-byte read, then a 1 s host loop: the loop is host busy for both, not queue latency', async (t) => {
+    const exchange = await runOk(kernel(), [
+      'const big2 = big.add(2), small2 = smalls[1]!.add(1); submitOwnGpu(); await ownGpu.device.queue.onSubmittedWorkDone();',
+      'const p1 = big2.data(), p2 = small2.data();',
+      'const t0 = performance.now(); while (performance.now() - t0 < 1000) { /* the cell\'s own host work */ }',
+      'const loop = performance.now() - t0; await Promise.all([p1, p2]);',
+      'console.log(`own ${JSON.stringify({ loop })}`);',
+    ].join('\n'));
+    const own = seenIn<{ loop: number }>(exchange, 'own');
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const read = tinyRead(report.meta.transfers, line);
+    const latency = partMs(read, 'gpu-latency'), hostBusy = partMs(read, 'host-busy');
+    t.diagnostic(`loop ${own.loop.toFixed(1)} ms; shown for the 4-byte read: host busy ${hostBusy.toFixed(1)}, queue latency ${latency.toFixed(1)}, `
+      + `waits ${JSON.stringify(read.waits)} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
+    assert.ok(latency <= 0.1 * own.loop, `queue latency ${latency.toFixed(1)} ms for a read held by a ${own.loop.toFixed(1)} ms host loop: ${line}`);
+    assert.ok(hostBusy >= 0.8 * own.loop, `host busy ${hostBusy.toFixed(1)} ms for a read held by a ${own.loop.toFixed(1)} ms host loop: ${line}`);
+  });
+
   test('behind an upload\'s 64 MiB of chunks: the read fences, and its wait is GPU work, not its copy', async (t) => {
     const exchange = await runOk(kernel(), [
       "const upload = up.to('gpu:0'); await new Promise((resolve) => setTimeout(resolve, 20));",

@@ -8,9 +8,10 @@ import { gpuWaitPolls } from '../gpu-wait-pacing';
 import { noteOwnHostWork } from '../transfer/move-notes';
 
 /**
- * A wait the thread has just seen end was seen by a poll that returned within this (the poll can
- * take long itself: Dawn maps a new buffer inside it): the poll before it is the last look. Seen
- * otherwise (a callback outside the polls), no time away is claimed.
+ * A wait the thread has just seen end, in a job the latest poll queued, or within this of its end
+ * (the poll can take long itself: Dawn maps a new buffer inside it; a wait's code may run a few
+ * jobs after the one the poll queued), was seen by that poll: the poll before it is the last look.
+ * Seen otherwise (a callback outside the polls), no time away is claimed.
  */
 const SEEN_BY_POLL_MS = 5;
 
@@ -57,7 +58,11 @@ export function transferWorkWithin(from: number, to: number, own: readonly Span[
 export function awayBeforeNow(start: number): Away {
   const now = performance.now();
   const polls = gpuWaitPolls();
-  if (now - polls.lastPollEndedAt > SEEN_BY_POLL_MS) return { from: now, to: now, working: [] };
+  // In the latest poll's own jobs the continuation may come long after the poll: behind another
+  // read's chunk copies that poll also resolved (a 4-byte read beside a 64 MiB one, then a 1 s
+  // loop, showed the loop as the small read's 'queue latency 1002 ms').
+  const inPollJobs = polls.pollJobsOf === polls.polls;
+  if (!inPollJobs && now - polls.lastPollEndedAt > SEEN_BY_POLL_MS) return { from: now, to: now, working: [] };
   const to = Math.min(now, Math.max(start, polls.lastPollStartedAt));
   const from = Math.min(to, Math.max(start, polls.previousPollEndedAt));
   return { from, to, working: transferWork.filter((work) => work.start < to && work.end > from) };
