@@ -5,6 +5,7 @@ import { DUPLICATE_SETTING } from './duplicate-gpu';
 import type { BackendLike } from './engine-internals';
 import type { TfCoreModule } from './tfjs';
 import { createGpuBackend, discoverGpus, type Discovery, type GpuBackendHandle } from './webgpu';
+import { installDirectConvolutions } from './train/conv-gpu';
 
 export class DeviceError extends Error {
   constructor(message: string) {
@@ -126,7 +127,11 @@ export class DeviceRegistry {
       handle = this.discover().then((discovery) => {
         const candidate = discovery.gpus[Number(device.slice('gpu:'.length))];
         if (!candidate) throw new DeviceError(`no device "${device}"`);
-        return createGpuBackend(this.tf, device, candidate);
+        return createGpuBackend(this.tf, device, candidate).then((created) => {
+          // model.trainStep's own convolutions, measured faster on a software GPU only (train/conv-gpu.ts).
+          if (candidate.software) installDirectConvolutions(this.tf, device);
+          return created;
+        });
       }).then((created) => {
         refuseSyncReads(created.backend as BackendLike, device);
         const limit = created.device.limits['maxStorageBufferBindingSize'];

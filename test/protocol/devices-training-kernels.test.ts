@@ -5,7 +5,7 @@
 // double precision here, which it must equal bit for bit (strides 1 and 2, 'valid' and 'same').
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { printed, runOk, useDeviceKernel } from '../support/devices';
+import { parseTextTable, printed, runOk, useDeviceKernel } from '../support/devices';
 
 function maxRelative(ours: number[], theirs: number[]): number {
   assert.equal(ours.length, theirs.length);
@@ -99,4 +99,68 @@ describe("wasm's convolution filter gradient", () => {
       assert.ok(result.equal, JSON.stringify(result));
     });
   }
+});
+
+// model.trainStep on a software GPU takes its convolutions directly (train/conv-gpu.ts): a model
+// whose layers reach every variant the training takes (channels in fours and not, 'same' padding,
+// bias; the first layer's input gradient is not taken), with a stride of 2 left to tfjs, trains a
+// few steps with trainStep and, from the same weights, with trainOnBatch (tfjs's kernels throughout). Each weight tensor must agree to 1e-5 of its
+// largest value and have moved from where it started by more than that; tfjs's pipeline cache
+// must hold the direct shaders (else the comparison proved nothing).
+const DIRECT_CONV_CASE = `{
+  let seed = 777;
+  const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
+  const build = () => {
+    const model = tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [10, 9, 1], filters: 8, kernelSize: 3, activation: 'relu' }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.conv2d({ filters: 4, kernelSize: 2 }),
+      tf.layers.conv2d({ filters: 5, kernelSize: 2, strides: 2, useBias: false }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3, activation: 'softmax' }),
+    ] });
+    model.compile({ optimizer: tf.train.sgd(0.05), loss: 'categoricalCrossentropy' });
+    return model;
+  };
+  const viaTfjs = build(), viaStep = build();
+  viaStep.setWeights(viaTfjs.getWeights());
+  const start = await Promise.all(viaTfjs.getWeights().map((w) => w.data()));
+  const x = tf.tensor4d(Float32Array.from({ length: 5 * 10 * 9 }, next), [5, 10, 9, 1]);
+  const y = tf.oneHot([0, 2, 1, 1, 0], 3).toFloat();
+  for (let step = 0; step < 3; step++) {
+    await viaTfjs.trainOnBatch(x, y);
+    viaStep.trainStep(x, y).dispose();
+  }
+  const maxAbs = (values: ArrayLike<number>, minus?: ArrayLike<number>) => Array.from(values).reduce((most, v, i) => Math.max(most, Math.abs(v - (minus ? minus[i]! : 0))), 0);
+  const stepWeights = viaStep.getWeights();
+  const weights = await Promise.all(viaTfjs.getWeights().map(async (w, i) => {
+    const [tfjs, step] = [await w.data(), await stepWeights[i]!.data()];
+    return { shape: w.shape.join('x'), size: maxAbs(tfjs), differ: maxAbs(step, tfjs), moved: maxAbs(tfjs, start[i]!) };
+  }));
+  const shaders = Object.keys((tf.backend() as unknown as { pipelineCache: object }).pipelineCache).filter((key) => key.startsWith('tsgpu_conv'));
+  console.log(JSON.stringify({ weights, shaders }));
+}`;
+
+describe('model.trainStep\'s direct convolutions on a software GPU', () => {
+  const kernel = useDeviceKernel();
+
+  test("weights after 3 steps equal trainOnBatch's with tfjs's kernels (1e-5 of each tensor's largest value), and the direct shaders ran", async (t) => {
+    const gpus = parseTextTable(await printed(kernel(), '%devices'))?.rows.filter((row) => row.cells[1] === 'gpu (software)') ?? [];
+    if (gpus.length === 0) {
+      t.skip('no software GPU: the direct convolutions are installed on software GPUs only');
+      return;
+    }
+    await runOk(kernel(), `%device ${gpus[0]!.cells[0]!.replace(/^\*\s*/, '')}`);
+    const result = JSON.parse(await printed(kernel(), DIRECT_CONV_CASE)) as { weights: { shape: string; size: number; differ: number; moved: number }[]; shaders: string[] };
+    t.diagnostic(`weights ${JSON.stringify(result.weights)}; shaders ${result.shaders.map((key) => key.split('_').slice(0, 5).join('_')).join(' ')}`);
+    assert.equal(result.weights.length, 9, 'four kernels, three biases and the dense layer\'s two');
+    for (const weight of result.weights) {
+      assert.ok(weight.differ <= 1e-5 * weight.size, `${weight.shape}: trainStep's weights differ from trainOnBatch's by ${weight.differ} (largest ${weight.size})`);
+      assert.ok(weight.moved > 1e-5 * weight.size, `${weight.shape}: moved ${weight.moved} in 3 steps: nothing to compare`);
+    }
+    // In training tfjs-core splits a fused convolution into Conv2D, the bias and the activation.
+    for (const variant of ['conv_plain_linear_4', 'conv_plain_linear_1', 'conv_filter_gradient_4', 'conv_filter_gradient_1', 'conv_input_gradient_4', 'conv_input_gradient_1']) {
+      assert.ok(result.shaders.some((key) => key.startsWith(`tsgpu_${variant}_`)), `the direct shader ${variant} ran: ${result.shaders.join(' ')}`);
+    }
+  });
 });

@@ -9,7 +9,8 @@
 import type { TfCoreModule, TfLayersModule } from '../tfjs';
 import type { TensorLike } from '../engine-internals';
 import { fusedCrossentropy } from './crossentropy';
-import { inFastPath, installTransposedMatMul } from './transposed-matmul';
+import { inFastPath } from './fast-path';
+import { installTransposedMatMul } from './transposed-matmul';
 
 interface Tensorish {
   dispose(): void;

@@ -6,18 +6,7 @@
 // relative, which is why trainOnBatch and fit keep the plain loop (tfjs's numbers, bit for bit).
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TfCoreModule } from '../tfjs';
-
-let fastPathDepth = 0;
-
-/** Runs `step` with wasm's transposed products taken through XNNPACK. */
-export function inFastPath<T>(step: () => T): T {
-  fastPathDepth++;
-  try {
-    return step();
-  } finally {
-    fastPathDepth--;
-  }
-}
+import { onFastPath } from './fast-path';
 
 interface WasmDisposer {
   disposeData(dataId: object): boolean;
@@ -32,7 +21,7 @@ export function installTransposedMatMul(core: TfCoreModule): void {
   const wrapped: KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if (fastPathDepth === 0 || !attrs.transposeA) return multiply(args);
+    if (!onFastPath() || !attrs.transposeA) return multiply(args);
     const rank = a.shape.length;
     const perm = [...a.shape.keys()].map((axis) => (axis < rank - 2 ? axis : axis === rank - 2 ? rank - 1 : rank - 2));
     const transposed = transpose.kernelFunc({ inputs: { x: a }, backend: args.backend, attrs: { perm } }) as TensorInfo;
