@@ -3,11 +3,12 @@
 // lavapipe runs each workgroup as a loop on a CPU core, and the benchmark's CNN (3×3 filters,
 // 1→8 and 8→16 channels, 64 images of 28×28) spent ~220 ms of its ~250 ms GPU step in its five
 // convolution kernels. One invocation per output element (four channels at once where the
-// channels come in fours) summing its window directly took them from 241 to 125 ms here
-// (bench/conv-kernels.ts, `npm run bench:conv`). The forward pass and the filter gradient sum in tfjs's order (equal
-// to its results, element for element, in that benchmark); the input gradient sums the output
-// channels in another order (~5e-7 relative). On a hardware GPU tfjs's kernels stay: not measured.
-// Stride 1, no dilation, NHWC, float32, bias and relu or no activation; anything else goes to tfjs.
+// channels come in fours) summing its window directly took them from 195 to 85 ms here
+// (`npm run bench:conv`, bench/conv-kernels.ts). The forward pass and the filter gradient sum in
+// tfjs's order (equal to its results, element for element, there); the input gradient sums the
+// output channels in another order (~5e-7 relative). On a hardware GPU tfjs's kernels stay: the
+// direct ones were not measured on one. Stride 1, no dilation, NHWC, float32, bias and relu or no
+// activation; anything else goes to tfjs.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TfCoreModule } from '../tfjs';
 import { onFastPath } from './fast-path';
