@@ -102,6 +102,26 @@ describe('inline report: a read queued behind another move\'s chunk copies', () 
     assert.ok(hostBusy >= 0.8 * own.loop, `host busy ${hostBusy.toFixed(1)} ms for a read held by a ${own.loop.toFixed(1)} ms host loop: ${line}`);
   });
 
+  // The cell's own code in a `.then` on a fence of its own, registered before the read's, runs in
+  // the jobs of the poll that saw the GPU finish, ahead of the read's continuation: a read behind a
+  // 400 ms `.then` showed it as "gpu:0 queue latency 401 ms".
+  test('a read behind the cell\'s own 400 ms .then on a fence that ends with it: host busy, not queue latency', async (t) => {
+    const exchange = await runOk(kernel(), [
+      'let h = M; for (let i = 0; i < 6; i++) h = h.matMul(M).div(100); const heavy = h.slice([0, 0], [1, 1]);',
+      'submitOwnGpu(); let loop = 0;',
+      'const mine = ownGpu.device.queue.onSubmittedWorkDone().then(() => { const t0 = performance.now(); while (performance.now() - t0 < 400) { /* the cell\'s own host work */ } loop = performance.now() - t0; });',
+      'await heavy.data(); await mine;',
+      'console.log(`own ${JSON.stringify({ loop })}`);',
+    ].join('\n'));
+    const own = seenIn<{ loop: number }>(exchange, 'own');
+    const line = theReport(exchange).text.split('\n')[0]!;
+    const read = tinyRead(theReport(exchange).meta.transfers, line);
+    const latency = partMs(read, 'gpu-latency'), hostBusy = partMs(read, 'host-busy');
+    t.diagnostic(`loop ${own.loop.toFixed(1)} ms; shown: host busy ${hostBusy.toFixed(1)}, queue latency ${latency.toFixed(1)}, waits ${JSON.stringify(read.waits)} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
+    assert.ok(latency <= 0.1 * own.loop, `queue latency ${latency.toFixed(1)} ms for a read held by the cell's ${own.loop.toFixed(1)} ms .then: ${line}`);
+    assert.ok(hostBusy >= 0.8 * own.loop, `host busy ${hostBusy.toFixed(1)} ms for a read held by the cell's ${own.loop.toFixed(1)} ms .then: ${line}`);
+  });
+
   test('behind an upload\'s 64 MiB of chunks: the read fences, and its wait is GPU work, not its copy', async (t) => {
     const exchange = await runOk(kernel(), [
       "const upload = up.to('gpu:0'); await new Promise((resolve) => setTimeout(resolve, 20));",

@@ -63,6 +63,15 @@ export function awayBeforeNow(start: number): Away {
   // loop, showed the loop as the small read's 'queue latency 1002 ms').
   const inPollJobs = polls.pollJobsOf === polls.polls;
   if (!inPollJobs && now - polls.lastPollEndedAt > SEEN_BY_POLL_MS) return { from: now, to: now, working: [] };
+  if (inPollJobs) {
+    // The poll's other jobs that ran before this one (code of the cell's awaiting a promise of
+    // Dawn's, another move's chunk copies) held the wait up after the GPU was seen done, as much
+    // as code before the poll: a read behind a 400 ms `.then` on the cell's own fence showed it as
+    // 'queue latency 401 ms'. The poll itself (its sleep, Dawn's work in it) is not time away.
+    const from = Math.min(now, Math.max(start, polls.previousPollEndedAt));
+    const poll = { start: polls.lastPollStartedAt, end: polls.lastPollEndedAt };
+    return { from, to: now, working: [poll, ...transferWork].filter((work) => work.start < now && work.end > from) };
+  }
   const to = Math.min(now, Math.max(start, polls.lastPollStartedAt));
   const from = Math.min(to, Math.max(start, polls.previousPollEndedAt));
   return { from, to, working: transferWork.filter((work) => work.start < to && work.end > from) };
