@@ -122,6 +122,26 @@ describe('inline report: a read queued behind another move\'s chunk copies', () 
     assert.ok(hostBusy >= 0.8 * own.loop, `host busy ${hostBusy.toFixed(1)} ms for a read held by the cell's ${own.loop.toFixed(1)} ms .then: ${line}`);
   });
 
+  // The read's last chunk lands and is copied into host memory in the jobs of one poll; the cell's
+  // own code awaiting a fence of its own runs in the same jobs, before the read hands its values
+  // back: a 4-byte read behind the cell's 500 ms loop there showed "copy 501 ms".
+  test('a read whose values wait to be handed back behind the cell\'s own 500 ms loop: host busy, not its copy', async (t) => {
+    const exchange = await runOk(kernel(), [
+      'let h = M; for (let i = 0; i < 6; i++) h = h.matMul(M).div(100); const heavy = h.slice([0, 0], [1, 1]);',
+      'const p = heavy.data(); submitOwnGpu(); await ownGpu.device.queue.onSubmittedWorkDone();',
+      'const t0 = performance.now(); while (performance.now() - t0 < 500) { /* the cell\'s own host work */ } const loop = performance.now() - t0;',
+      'await p;',
+      'console.log(`own ${JSON.stringify({ loop })}`);',
+    ].join('\n'));
+    const own = seenIn<{ loop: number }>(exchange, 'own');
+    const line = theReport(exchange).text.split('\n')[0]!;
+    const read = tinyRead(theReport(exchange).meta.transfers, line);
+    const hostBusy = partMs(read, 'host-busy');
+    t.diagnostic(`loop ${own.loop.toFixed(1)} ms; shown: copy ${read.copyMs.toFixed(1)}, host busy ${hostBusy.toFixed(1)}, waits ${JSON.stringify(read.waits)} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
+    assert.ok(read.copyMs <= 0.1 * own.loop, `copy ${read.copyMs.toFixed(1)} ms of 4 bytes held by the cell's ${own.loop.toFixed(1)} ms loop: ${line}`);
+    assert.ok(hostBusy >= 0.8 * own.loop, `host busy ${hostBusy.toFixed(1)} ms for a read held by the cell's ${own.loop.toFixed(1)} ms loop: ${line}`);
+  });
+
   test('behind an upload\'s 64 MiB of chunks: the read fences, and its wait is GPU work, not its copy', async (t) => {
     const exchange = await runOk(kernel(), [
       "const upload = up.to('gpu:0'); await new Promise((resolve) => setTimeout(resolve, 20));",

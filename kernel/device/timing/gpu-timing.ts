@@ -6,7 +6,7 @@ import type { MoveWait } from '../device-control';
 import type { WebGpuBackend } from '../transfer/gpu-types';
 import { type ClockedBackend, GpuClock, type GpuInterval, type RanBefore } from './gpu-clock';
 import { notingMove, stagingMadeWithin, type StampCopy } from '../transfer/move-notes';
-import { awayBeforeNow, awaySpans, type Span } from './host-away';
+import { AWAY_MIN_MS, awayBeforeNow, awaySpans, type Span } from './host-away';
 import { waitsFromCall } from './move-call';
 import { moveWaits } from './move-waits';
 import { unionMs } from './intervals';
@@ -201,7 +201,14 @@ export class GpuTiming {
     // only the GPU's clock says when it landed. Behind queued work the fence says it.
     const { value, notes } = await notingMove(this.stamper(clock, idle), GpuTiming.alongMove(clock, copy), { cell: this.cellNow(), device });
     const queued = await fence;
-    const elapsed = performance.now() - started;
+    const now = performance.now();
+    // Once its last chunk is in host memory (and its fence seen) the read only hands its values
+    // back, through awaits with nothing to wait for: code that ran before them (the cell's own, in
+    // a .then on a fence of its own that the same poll resolved ahead of the read's) held it up.
+    // A 4-byte read behind such a 500 ms loop showed 'copy 501 ms'. Host busy, not its copy.
+    const lastStep = notes.hostWork.length > 0 ? Math.max(...notes.hostWork.map((work) => work.end), ...queued.fences.map((seen) => seen.end)) : now;
+    const handingBack = now - lastStep >= AWAY_MIN_MS ? now - lastStep : 0;
+    const elapsed = now - handingBack - started;
     // Set-up while the GPU did the queued work was hidden by that wait; only what ran after it held the read up.
     const fenceEnd = started + queued.ms;
     const made = [...notes.setup, ...notes.othersSetup];
@@ -212,6 +219,8 @@ export class GpuTiming {
       ...stagingMadeWithin([{ start: started, end: fenceEnd }])];
     const stagingMs = Math.min(unionMs(staging), Math.max(0, elapsed - queued.ms));
     const waitMs = Math.min(elapsed, queued.ms + stagingMs);
-    return { value, timing: { waitMs, copyMs: elapsed - waitMs, waits: moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed, staging, fenceSetup) } };
+    const waits = moveWaits(device, this.cellNow(), queued, stagingMs, notes, started + waitMs, started + elapsed, staging, fenceSetup);
+    if (handingBack > 0) waits.push({ cause: 'host-busy', ms: handingBack, device, earlierCells: [] });
+    return { value, timing: { waitMs: waitMs + handingBack, copyMs: elapsed - waitMs, waits } };
   }
 }
