@@ -163,4 +163,33 @@ describe('model.trainStep\'s direct convolutions on a software GPU', () => {
       assert.ok(result.shaders.some((key) => key.startsWith(`tsgpu_${variant}_`)), `the direct shader ${variant} ran: ${result.shaders.join(' ')}`);
     }
   });
+
+  // tfjs-backend-webgpu casts int32 to float32 by sharing the buffer: a float32 input the direct
+  // shaders read as i32 (vec4<f32>(i32) does not compile; the step's results were zeros).
+  test('an input cast from int32 (pixels.toFloat()) trains as with trainOnBatch', async (t) => {
+    const gpus = parseTextTable(await printed(kernel(), '%devices'))?.rows.filter((row) => row.cells[1] === 'gpu (software)') ?? [];
+    if (gpus.length === 0) {
+      t.skip('no software GPU: the direct convolutions are installed on software GPUs only');
+      return;
+    }
+    await runOk(kernel(), `%device ${gpus[0]!.cells[0]!.replace(/^\*\s*/, '')}`);
+    const losses = JSON.parse(await printed(kernel(), `{
+      const build = () => {
+        const model = tf.sequential({ layers: [
+          tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu' }),
+          tf.layers.conv2d({ filters: 3, kernelSize: 2 }),
+          tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' }),
+        ] });
+        model.compile({ optimizer: tf.train.sgd(0.001), loss: 'categoricalCrossentropy' });
+        return model;
+      };
+      const viaTfjs = build(), viaStep = build();
+      viaStep.setWeights(viaTfjs.getWeights());
+      const x = tf.tensor4d(Int32Array.from({ length: 2 * 36 }, (_, i) => (i * 37) % 256), [2, 6, 6, 1], 'int32').toFloat();
+      const y = tf.oneHot([0, 1], 2).toFloat();
+      const step = viaStep.trainStep(x, y);
+      console.log(JSON.stringify([await viaTfjs.trainOnBatch(x, y), (await step.data())[0]]));
+    }`)) as [number, number];
+    assert.ok(Math.abs(losses[1] - losses[0]) <= 1e-5 * Math.abs(losses[0]), `trainStep's loss ${losses[1]}, trainOnBatch's ${losses[0]}`);
+  });
 });

@@ -8,7 +8,9 @@
 // tfjs's order (equal to its results, element for element, there); the input gradient sums the
 // output channels in another order (~5e-7 relative). On a hardware GPU tfjs's kernels stay: the
 // direct ones were not measured on one. Stride 1, no dilation, NHWC, float32, bias and relu or no
-// activation; anything else goes to tfjs.
+// activation; anything else goes to tfjs. A float32 tensor can sit in an int32 buffer
+// (tfjs-backend-webgpu casts int32 or bool to float32 by sharing the data, e.g.
+// `pixels.toFloat()`), so every read goes through f32().
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TfCoreModule } from '../tfjs';
 import { onFastPath } from './fast-path';
@@ -55,8 +57,8 @@ const PROLOGUE = 'let KH = uniforms.dims.x; let KW = uniforms.dims.y; let C = un
 
 function forwardShader(lanes: 1 | 4, bias: boolean, relu: boolean): string {
   const vec = lanes === 4 ? 'vec4<f32>' : 'f32';
-  const weight = lanes === 4 ? 'vec4<f32>(f[k], f[k + 1], f[k + 2], f[k + 3])' : 'f[k]';
-  const biasAt = lanes === 4 ? 'vec4<f32>(b[d], b[d + 1], b[d + 2], b[d + 3])' : 'b[d]';
+  const weight = lanes === 4 ? 'vec4<f32>(f32(f[k]), f32(f[k + 1]), f32(f[k + 2]), f32(f[k + 3]))' : 'f32(f[k])';
+  const biasAt = lanes === 4 ? 'vec4<f32>(f32(b[d]), f32(b[d + 1]), f32(b[d + 2]), f32(b[d + 3]))' : 'f32(b[d])';
   return `
   fn main(index: i32) {
     if (index >= uniforms.size) { return; }
@@ -75,7 +77,7 @@ function forwardShader(lanes: 1 | 4, bias: boolean, relu: boolean): string {
         let fAt = (kh * KW + kw) * C * D + d;
         for (var c = 0; c < C; c++) {
           let k = fAt + c * D;
-          acc = fma(${vec}(x[xAt + c]), ${weight}, acc);
+          acc = fma(${vec}(f32(x[xAt + c])), ${weight}, acc);
         }
       }
     }
@@ -87,7 +89,7 @@ function forwardShader(lanes: 1 | 4, bias: boolean, relu: boolean): string {
 
 function filterGradientShader(lanes: 1 | 4): string {
   const vec = lanes === 4 ? 'vec4<f32>' : 'f32';
-  const upstream = lanes === 4 ? 'vec4<f32>(dy[k], dy[k + 1], dy[k + 2], dy[k + 3])' : 'dy[k]';
+  const upstream = lanes === 4 ? 'vec4<f32>(f32(dy[k]), f32(dy[k + 1]), f32(dy[k + 2]), f32(dy[k + 3]))' : 'f32(dy[k])';
   return `
   fn main(index: i32) {
     if (index >= uniforms.size) { return; }
@@ -104,7 +106,7 @@ function filterGradientShader(lanes: 1 | 4): string {
           let iw = ow - uniforms.pads.y + kw;
           if (iw < 0 || iw >= uniforms.io.y) { continue; }
           let k = ((n * uniforms.io.z + oh) * uniforms.io.w + ow) * D + d;
-          acc = fma(${vec}(x[((n * uniforms.io.x + ih) * uniforms.io.y + iw) * C + c]), ${upstream}, acc);
+          acc = fma(${vec}(f32(x[((n * uniforms.io.x + ih) * uniforms.io.y + iw) * C + c])), ${upstream}, acc);
         }
       }
     }
@@ -114,7 +116,7 @@ function filterGradientShader(lanes: 1 | 4): string {
 
 function inputGradientShader(lanes: 1 | 4): string {
   const vec = lanes === 4 ? 'vec4<f32>' : 'f32';
-  const weight = lanes === 4 ? 'vec4<f32>(f[k], f[k + D], f[k + 2 * D], f[k + 3 * D])' : 'f[k]';
+  const weight = lanes === 4 ? 'vec4<f32>(f32(f[k]), f32(f[k + D]), f32(f[k + 2 * D]), f32(f[k + 3 * D]))' : 'f32(f[k])';
   return `
   fn main(index: i32) {
     if (index >= uniforms.size) { return; }
@@ -133,7 +135,7 @@ function inputGradientShader(lanes: 1 | 4): string {
         let fAt = ((kh * KW + kw) * C + c) * D;
         for (var d = 0; d < D; d++) {
           let k = fAt + d;
-          acc = fma(${vec}(dy[yAt + d]), ${weight}, acc);
+          acc = fma(${vec}(f32(dy[yAt + d])), ${weight}, acc);
         }
       }
     }
