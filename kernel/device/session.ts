@@ -10,6 +10,7 @@ import { currentCallSite, currentOrigin, nextInvocation, withCall } from './call
 import { GpuFaults } from './gpu-faults';
 import { TransferLedger } from './ledger';
 import { closeInterruptedScopes } from './interrupted-engine';
+import { closeInterruptedFastPath } from './train/fast-path';
 import { MemoryControl } from './memory-control';
 import { type MoveEvent, Placement } from './placement';
 import { OpProfiler } from './profile/op-profiler';
@@ -150,6 +151,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
 
   beforeRun(executionCount: number, source: CellSource): void {
     closeInterruptedScopes(this.engine);
+    closeInterruptedFastPath();
     this.cellNumber = executionCount;
     this.sources.set(executionCount, source);
     this.cellStartedAt = performance.now();

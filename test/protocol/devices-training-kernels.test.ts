@@ -4,7 +4,9 @@
 // wasm's convolution filter gradient against the definition, summed in tfjs-backend-cpu's order in
 // double precision here, which it must equal bit for bit (strides 1 and 2, 'valid' and 'same').
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTextTable, printed, runOk, useDeviceKernel } from '../support/devices';
 
 function maxRelative(ours: number[], theirs: number[]): number {
@@ -191,5 +193,37 @@ describe('model.trainStep\'s direct convolutions on a software GPU', () => {
       console.log(JSON.stringify([await viaTfjs.trainOnBatch(x, y), (await step.data())[0]]));
     }`)) as [number, number];
     assert.ok(Math.abs(losses[1] - losses[0]) <= 1e-5 * Math.abs(losses[0]), `trainStep's loss ${losses[1]}, trainOnBatch's ${losses[0]}`);
+  });
+
+  // An interrupt stops a synchronous loop with no \`finally\` run: a step stopped midway left the
+  // fast path on (plain trainOnBatch on the direct kernels ever after) and the model on the fused loss.
+  test('a trainStep interrupted midway leaves trainOnBatch on tfjs\'s kernels and the compiled loss', async (t) => {
+    const gpus = parseTextTable(await printed(kernel(), '%devices'))?.rows.filter((row) => row.cells[1] === 'gpu (software)') ?? [];
+    if (gpus.length === 0) {
+      t.skip('no software GPU: the direct convolutions are installed on software GPUs only');
+      return;
+    }
+    await runOk(kernel(), `%device ${gpus[0]!.cells[0]!.replace(/^\*\s*/, '')}`);
+    const fastPath = JSON.stringify(path.resolve(__dirname, '../../kernel/device/train/fast-path.js'));
+    await runOk(kernel(), `const stuck = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [5, 5, 1], filters: 4, kernelSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+let spin = false;
+stuck.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: [(yTrue: tf.Tensor, yPred: tf.Tensor) => { if (spin) { console.log('in the step'); while (spin) {} } return tf.metrics.categoricalAccuracy(yTrue, yPred); }] });
+const compiledLoss = (stuck as any).model.lossFunctions[0];
+const stuckX = tf.randomNormal([2, 5, 5, 1]), stuckY = tf.oneHot([0, 1], 2).toFloat();
+stuck.trainStep(stuckX, stuckY).dispose(); 0`);
+    // The interrupt must land inside the step: the metric says when it spins there.
+    const running = kernel().startExecute('spin = true;\nstuck.trainStep(stuckX, stuckY);', {}, { timeoutMs: 60_000 });
+    await running.iopubMessage('stream');
+    await sleep(300);
+    await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
+    await running.done();
+    const state = JSON.parse(await printed(kernel(), `spin = false;
+const before = Object.keys((tf.backend() as any).pipelineCache).filter((key) => key.startsWith('tsgpu_conv')).length;
+const plain = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [7, 6, 3], filters: 3, kernelSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+plain.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+await plain.trainOnBatch(tf.randomNormal([2, 7, 6, 3]), tf.oneHot([0, 1], 2).toFloat());
+console.log(JSON.stringify({ onFastPath: require(${fastPath}).onFastPath(), lossRestored: (stuck as any).model.lossFunctions[0] === compiledLoss,
+  directShaders: Object.keys((tf.backend() as any).pipelineCache).filter((key) => key.startsWith('tsgpu_conv')).length - before }));`)) as { onFastPath: boolean; lossRestored: boolean; directShaders: number };
+    assert.deepEqual(state, { onFastPath: false, lossRestored: true, directShaders: 0 });
   });
 });

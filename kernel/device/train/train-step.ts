@@ -58,13 +58,14 @@ export function installTrainStep(core: TfCoreModule, layers: TfLayersModule): vo
     const [inputs, targets] = model.standardizeUserDataXY(x, y, true);
     const compiled = model.lossFunctions;
     const fused = stepLosses(model);
-    if (fused) model.lossFunctions = fused;
     try {
-      const [loss, ...metrics] = inFastPath(() => model.makeTrainFunction()(inputs.concat(targets)));
+      const [loss, ...metrics] = inFastPath(() => {
+        if (fused) model.lossFunctions = fused;
+        return model.makeTrainFunction()(inputs.concat(targets));
+      }, () => { model.lossFunctions = compiled; });
       core.dispose(metrics as never);
       return loss!;
     } finally {
-      model.lossFunctions = compiled;
       disposeMade(inputs, x);
       disposeMade(targets, y);
     }
