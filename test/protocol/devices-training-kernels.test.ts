@@ -56,6 +56,19 @@ tiny.trainStep(tf.ones([2, 3]), tf.oneHot([1, 2], 4).toFloat()).dispose();`);
       // sum's share is what is left, as in tfjs's chain). Row 3 sums to 2: scaled before the log.
       assert.ok(result.layersGrad.some((value) => value !== 0) && result.fusedGrad.every(Number.isFinite), JSON.stringify(result));
     });
+
+    // A diverged model's loss must read NaN: WGSL's clamp(NaN) gave ε on lavapipe (-log ε ≈ 16.1
+    // for ever after). tfjs-layers' own loss reads NaN on gpu:0 but 16.1 on cpu (wasm's
+    // ClipByValue clamps NaN): the fused loss reads NaN on both.
+    test('a row of NaN probabilities gives a NaN loss', async () => {
+      const losses = JSON.parse(await printed(kernel(), `{
+  const p = tf.tensor2d([[0.7, 0.2, 0.1], [NaN, NaN, NaN]]), t = tf.tensor2d([[1, 0, 0], [0, 1, 0]]);
+  const fused = tf.engine().runKernel('FusedCategoricalCrossentropy', { probabilities: p, targets: t }, { epsilon: 1e-7 }) as tf.Tensor;
+  console.log(JSON.stringify({ fused: Array.from(await fused.data()).map(String), layers: Array.from(await tf.metrics.categoricalCrossentropy(t, p).data()).map(String) }));
+}`)) as { fused: string[]; layers: string[] };
+      assert.equal(losses.fused[1], 'NaN', JSON.stringify(losses));
+      assert.ok(Math.abs(Number(losses.fused[0]) - Number(losses.layers[0])) <= 1e-6 * Number(losses.layers[0]), JSON.stringify(losses));
+    });
   });
 }
 

@@ -28,7 +28,11 @@ function rowProgram(shaderKey: string, variableNames: string[], outputShape: num
 }
 
 // L = -Σ_j t_j · log(clip(p_j / Σ_k p_k, ε, 1 - ε)), as tfjs-layers' categoricalCrossentropy.
+// A NaN stays NaN through the clip, as through tfjs's ClipByValue: WGSL's clamp(NaN) may give
+// either bound (lavapipe gives ε: a diverged model's loss read -log ε ≈ 16.1, never NaN), and a
+// comparison with NaN may be folded away, so the test is on the bits.
 const FORWARD = `
+fn tsgpuIsNan(value : f32) -> bool { return (bitcast<u32>(value) & 0x7fffffffu) > 0x7f800000u; }
 fn main(row : i32) {
   if (row >= uniforms.rows) { return; }
   let base = row * uniforms.classes;
@@ -36,7 +40,8 @@ fn main(row : i32) {
   for (var j = 0; j < uniforms.classes; j++) { total = total + f32(P[base + j]); }
   var sum = 0.0;
   for (var j = 0; j < uniforms.classes; j++) {
-    let clipped = clamp(f32(P[base + j]) / total, uniforms.low, uniforms.high);
+    let q = f32(P[base + j]) / total;
+    let clipped = select(clamp(q, uniforms.low, uniforms.high), q, tsgpuIsNan(q));
     sum = sum + f32(T[base + j]) * log(clipped);
   }
   result[row] = -sum;
