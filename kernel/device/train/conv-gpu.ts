@@ -5,12 +5,13 @@
 // convolution kernels. One invocation per output element (four channels at once where the
 // channels come in fours) summing its window directly took them from 195 to 85 ms here
 // (`npm run bench:conv`, bench/conv-kernels.ts). The forward pass and the filter gradient sum in
-// tfjs's order (equal to its results, element for element, there); the input gradient sums the
-// output channels in another order (~5e-7 relative). On a hardware GPU tfjs's kernels stay: the
-// direct ones were not measured on one. Stride 1, no dilation, NHWC, float32, bias and relu or no
-// activation; anything else goes to tfjs. A float32 tensor can sit in an int32 buffer
-// (tfjs-backend-webgpu casts int32 or bool to float32 by sharing the data, e.g.
-// `pixels.toFloat()`), so every read goes through f32().
+// tfjs's order (equal to its results, element for element, there); the input gradient walks the
+// filter window backwards, as tfjs's rotated filter does: equal to tfjs's where the input channels
+// are not a multiple of 4, ~1e-6 relative where they are (tfjs's vec4 product: not matched). On a
+// hardware GPU tfjs's kernels stay: the direct ones were not measured on one. Stride 1, no
+// dilation, NHWC, float32, bias and relu or no activation; anything else goes to tfjs. A float32
+// tensor can sit in an int32 buffer (tfjs-backend-webgpu casts int32 or bool to float32 by sharing
+// the data, e.g. `pixels.toFloat()`), so every read goes through f32().
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TfCoreModule } from '../tfjs';
 import { onFastPath } from './fast-path';
@@ -125,10 +126,10 @@ function inputGradientShader(lanes: 1 | 4): string {
     let iw = rest % uniforms.io.y; rest = rest / uniforms.io.y;
     let ih = rest % uniforms.io.x; let n = rest / uniforms.io.x;
     var acc = ${vec}(0.0);
-    for (var kh = 0; kh < KH; kh++) {
+    for (var kh = KH - 1; kh >= 0; kh--) {
       let oh = ih + uniforms.pads.x - kh;
       if (oh < 0 || oh >= uniforms.io.z) { continue; }
-      for (var kw = 0; kw < KW; kw++) {
+      for (var kw = KW - 1; kw >= 0; kw--) {
         let ow = iw + uniforms.pads.y - kw;
         if (ow < 0 || ow >= uniforms.io.w) { continue; }
         let yAt = ((n * uniforms.io.z + oh) * uniforms.io.w + ow) * D;
