@@ -5,9 +5,10 @@
 // double precision here, which it must equal bit for bit (strides 1 and 2, 'valid' and 'same').
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTextTable, printed, runOk, useDeviceKernel } from '../support/devices';
+import type { KernelClient } from '../support/kernel-client';
 
 function maxRelative(ours: number[], theirs: number[]): number {
   assert.equal(ours.length, theirs.length);
@@ -156,16 +157,22 @@ const DIRECT_CONV_CASE = `{
   console.log(JSON.stringify({ weights, shaders }));
 }`;
 
+/** Makes the first software GPU current; false (the test skipped) where there is none. */
+async function onSoftwareGpu(kernel: KernelClient, t: TestContext): Promise<boolean> {
+  const gpus = parseTextTable(await printed(kernel, '%devices'))?.rows.filter((row) => row.cells[1] === 'gpu (software)') ?? [];
+  if (gpus.length === 0) {
+    t.skip('no software GPU: the direct convolutions are installed on software GPUs only');
+    return false;
+  }
+  await runOk(kernel, `%device ${gpus[0]!.cells[0]!.replace(/^\*\s*/, '')}`);
+  return true;
+}
+
 describe('model.trainStep\'s direct convolutions on a software GPU', () => {
   const kernel = useDeviceKernel();
 
   test("weights after 3 steps equal trainOnBatch's with tfjs's kernels (1e-5 of each tensor's largest value), and the direct shaders ran", async (t) => {
-    const gpus = parseTextTable(await printed(kernel(), '%devices'))?.rows.filter((row) => row.cells[1] === 'gpu (software)') ?? [];
-    if (gpus.length === 0) {
-      t.skip('no software GPU: the direct convolutions are installed on software GPUs only');
-      return;
-    }
-    await runOk(kernel(), `%device ${gpus[0]!.cells[0]!.replace(/^\*\s*/, '')}`);
+    if (!(await onSoftwareGpu(kernel(), t))) return;
     const result = JSON.parse(await printed(kernel(), DIRECT_CONV_CASE)) as { weights: { shape: string; size: number; differ: number; moved: number }[]; shaders: string[] };
     t.diagnostic(`weights ${JSON.stringify(result.weights)}; shaders ${result.shaders.map((key) => key.split('_').slice(0, 5).join('_')).join(' ')}`);
     assert.equal(result.weights.length, 9, 'four kernels, three biases and the dense layer\'s two');
@@ -182,12 +189,7 @@ describe('model.trainStep\'s direct convolutions on a software GPU', () => {
   // tfjs-backend-webgpu casts int32 to float32 by sharing the buffer: a float32 input the direct
   // shaders read as i32 (vec4<f32>(i32) does not compile; the step's results were zeros).
   test('an input cast from int32 (pixels.toFloat()) trains as with trainOnBatch', async (t) => {
-    const gpus = parseTextTable(await printed(kernel(), '%devices'))?.rows.filter((row) => row.cells[1] === 'gpu (software)') ?? [];
-    if (gpus.length === 0) {
-      t.skip('no software GPU: the direct convolutions are installed on software GPUs only');
-      return;
-    }
-    await runOk(kernel(), `%device ${gpus[0]!.cells[0]!.replace(/^\*\s*/, '')}`);
+    if (!(await onSoftwareGpu(kernel(), t))) return;
     const losses = JSON.parse(await printed(kernel(), `{
       const build = () => {
         const model = tf.sequential({ layers: [
@@ -211,12 +213,7 @@ describe('model.trainStep\'s direct convolutions on a software GPU', () => {
   // An interrupt stops a synchronous loop with no \`finally\` run: a step stopped midway left the
   // fast path on (plain trainOnBatch on the direct kernels ever after) and the model on the fused loss.
   test('a trainStep interrupted midway leaves trainOnBatch on tfjs\'s kernels and the compiled loss', async (t) => {
-    const gpus = parseTextTable(await printed(kernel(), '%devices'))?.rows.filter((row) => row.cells[1] === 'gpu (software)') ?? [];
-    if (gpus.length === 0) {
-      t.skip('no software GPU: the direct convolutions are installed on software GPUs only');
-      return;
-    }
-    await runOk(kernel(), `%device ${gpus[0]!.cells[0]!.replace(/^\*\s*/, '')}`);
+    if (!(await onSoftwareGpu(kernel(), t))) return;
     const fastPath = JSON.stringify(path.resolve(__dirname, '../../kernel/device/train/fast-path.js'));
     await runOk(kernel(), `const stuck = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [5, 5, 1], filters: 4, kernelSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' })] });
 let spin = false;

@@ -25,9 +25,9 @@ function tinyRead(transfers: readonly ReportTransfer[], line: string): ReportTra
   return read;
 }
 
-/** A cell's own measurement (`own {tiny, fence}` on stdout), its report's first line, and its one 4-byte read. */
-function tinyReadCell(exchange: Exchange): { own: { tiny: number; fence: number }; report: ReturnType<typeof theReport>; line: string; read: ReportTransfer } {
-  const own = seenIn<{ tiny: number; fence: number }>(exchange, 'own');
+/** A cell's own measurement (`own {...}` on stdout), its report's first line, and its one 4-byte read. */
+function tinyReadCell<Own = { tiny: number; fence: number }>(exchange: Exchange): { own: Own; report: ReturnType<typeof theReport>; line: string; read: ReportTransfer } {
+  const own = seenIn<Own>(exchange, 'own');
   const report = theReport(exchange);
   const line = report.text.split('\n')[0]!;
   return { own, report, line, read: tinyRead(report.meta.transfers, line) };
@@ -91,10 +91,7 @@ describe('inline report: a read queued behind another move\'s chunk copies', () 
       'const loop = performance.now() - t0; await Promise.all([p1, p2]);',
       'console.log(`own ${JSON.stringify({ loop })}`);',
     ].join('\n'));
-    const own = seenIn<{ loop: number }>(exchange, 'own');
-    const report = theReport(exchange);
-    const line = report.text.split('\n')[0]!;
-    const read = tinyRead(report.meta.transfers, line);
+    const { own, line, read } = tinyReadCell<{ loop: number }>(exchange);
     const latency = partMs(read, 'gpu-latency'), hostBusy = partMs(read, 'host-busy');
     t.diagnostic(`loop ${own.loop.toFixed(1)} ms; shown for the 4-byte read: host busy ${hostBusy.toFixed(1)}, queue latency ${latency.toFixed(1)}, `
       + `waits ${JSON.stringify(read.waits)} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
@@ -113,9 +110,7 @@ describe('inline report: a read queued behind another move\'s chunk copies', () 
       'await heavy.data(); await mine;',
       'console.log(`own ${JSON.stringify({ loop })}`);',
     ].join('\n'));
-    const own = seenIn<{ loop: number }>(exchange, 'own');
-    const line = theReport(exchange).text.split('\n')[0]!;
-    const read = tinyRead(theReport(exchange).meta.transfers, line);
+    const { own, line, read } = tinyReadCell<{ loop: number }>(exchange);
     const latency = partMs(read, 'gpu-latency'), hostBusy = partMs(read, 'host-busy');
     t.diagnostic(`loop ${own.loop.toFixed(1)} ms; shown: host busy ${hostBusy.toFixed(1)}, queue latency ${latency.toFixed(1)}, waits ${JSON.stringify(read.waits)} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
     assert.ok(latency <= 0.1 * own.loop, `queue latency ${latency.toFixed(1)} ms for a read held by the cell's ${own.loop.toFixed(1)} ms .then: ${line}`);
@@ -133,9 +128,7 @@ describe('inline report: a read queued behind another move\'s chunk copies', () 
       'await p;',
       'console.log(`own ${JSON.stringify({ loop })}`);',
     ].join('\n'));
-    const own = seenIn<{ loop: number }>(exchange, 'own');
-    const line = theReport(exchange).text.split('\n')[0]!;
-    const read = tinyRead(theReport(exchange).meta.transfers, line);
+    const { own, line, read } = tinyReadCell<{ loop: number }>(exchange);
     const hostBusy = partMs(read, 'host-busy');
     t.diagnostic(`loop ${own.loop.toFixed(1)} ms; shown: copy ${read.copyMs.toFixed(1)}, host busy ${hostBusy.toFixed(1)}, waits ${JSON.stringify(read.waits)} (load ${loadavg()[0]!.toFixed(1)}): ${line}`);
     assert.ok(read.copyMs <= 0.1 * own.loop, `copy ${read.copyMs.toFixed(1)} ms of 4 bytes held by the cell's ${own.loop.toFixed(1)} ms loop: ${line}`);
