@@ -40,8 +40,16 @@ test('notebook 01 with an empty shader cache: readbacks after predict copy in a 
       assert.ok(Math.abs(read.waitMs + read.copyMs - read.ms) < 1e-6, `${needle}: ms = wait + copy`);
       const unnamed = read.waitMs - read.waits.reduce((sum, wait) => sum + wait.ms, 0);
       assert.ok(Math.abs(unnamed) < 1e-6, `${needle}: every ms of the wait is named: ${JSON.stringify(read.waits)}`);
-      assert.ok(read.waitMs < 5 || read.waits.some((wait) => wait.cause === 'gpu-work' && wait.device === 'gpu:0'),
-        `${needle}: a long wait is gpu:0 GPU work: ${JSON.stringify(read)}`);
+      // Queued GPU work named as latency (or as copy, above) is the old fault. preds.cpu() waits
+      // behind predict's work; labelTensor.data() follows an upload that was awaited, so it has no
+      // GPU work to wait for, and what it waits on a loaded machine is the thread away (host busy:
+      // 2.6-7.8 ms in 3 of 4 runs, the main thread not run while lavapipe compiled shaders).
+      const latency = read.waits.filter((wait) => wait.cause === 'gpu-latency').reduce((sum, wait) => sum + wait.ms, 0);
+      assert.ok(latency < 5, `${needle}: ${latency.toFixed(1)} ms of queue latency: ${JSON.stringify(read)}`);
+      if (needle === 'await preds.cpu()') {
+        assert.ok(read.waitMs < 5 || read.waits.some((wait) => wait.cause === 'gpu-work' && wait.device === 'gpu:0'),
+          `${needle}: a long wait is gpu:0 GPU work: ${JSON.stringify(read)}`);
+      }
     }
   }
 });
