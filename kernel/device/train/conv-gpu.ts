@@ -144,14 +144,15 @@ function inputGradientShader(lanes: 1 | 4): string {
   }`;
 }
 
-function program(shaderKey: string, variableNames: string[], outputShape: number[], lanes: 1 | 4, code: string): Program {
+/** `code` is asked for only when tfjs has no pipeline for `shaderKey` yet (once per variant, not per op). */
+function program(shaderKey: string, variableNames: string[], outputShape: number[], lanes: 1 | 4, code: () => string): Program {
   const groups = Math.ceil(outputShape.reduce((size, dim) => size * dim, 1) / lanes / WORKGROUP);
   const x = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
   return {
     variableNames, outputShape, shaderKey: `tsgpu_${shaderKey}_${lanes}`, size: true, uniforms: UNIFORMS,
     ...(lanes === 4 ? { outputComponent: 4, variableComponents: variableNames.map(() => 1) } : {}),
     dispatchLayout: { x: outputShape.map((_, axis) => axis) }, dispatch: [x, Math.ceil(groups / x), 1], workgroupSize: [WORKGROUP, 1, 1],
-    getUserCode: () => code,
+    getUserCode: code,
   };
 }
 
@@ -206,7 +207,7 @@ export function installDirectConvolutions(core: TfCoreModule, backendName: strin
     if (!g || (bias && (bias.shape.length !== 1 || bias.shape[0] !== g.filter[3]))) return null;
     const lanes = g.filter[3] % 4 === 0 ? 4 : 1;
     const relu = activation === 'relu';
-    const code = forwardShader(lanes, bias !== undefined, relu);
+    const code = (): string => forwardShader(lanes, bias !== undefined, relu);
     const made = program(`conv_${bias ? 'bias' : 'plain'}_${activation}`, bias ? ['x', 'f', 'b'] : ['x', 'f'], [g.batch, g.outHeight, g.outWidth, g.filter[3]], lanes, code);
     return run(args.backend, made, bias ? [x, filter, bias] : [x, filter], g);
   };
@@ -218,7 +219,7 @@ export function installDirectConvolutions(core: TfCoreModule, backendName: strin
     const g = geometryOf(core, x.shape, attrs.filterShape, attrs, [x.dtype, dy.dtype]);
     if (!g) return null;
     const lanes = g.filter[3] % 4 === 0 ? 4 : 1;
-    return run(args.backend, program('conv_filter_gradient', ['x', 'dy'], [...g.filter], lanes, filterGradientShader(lanes)), [x, dy], g);
+    return run(args.backend, program('conv_filter_gradient', ['x', 'dy'], [...g.filter], lanes, () => filterGradientShader(lanes)), [x, dy], g);
   });
   wrap(core, 'Conv2DBackpropInput', backendName, (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -226,6 +227,6 @@ export function installDirectConvolutions(core: TfCoreModule, backendName: strin
     const g = geometryOf(core, attrs.inputShape, filter.shape, attrs, [dy.dtype, filter.dtype]);
     if (!g) return null;
     const lanes = g.filter[2] % 4 === 0 ? 4 : 1;
-    return run(args.backend, program('conv_input_gradient', ['dy', 'f'], [g.batch, g.inHeight, g.inWidth, g.filter[2]], lanes, inputGradientShader(lanes)), [dy, filter], g);
+    return run(args.backend, program('conv_input_gradient', ['dy', 'f'], [g.batch, g.inHeight, g.inWidth, g.filter[2]], lanes, () => inputGradientShader(lanes)), [dy, filter], g);
   });
 }
