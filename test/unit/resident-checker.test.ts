@@ -51,7 +51,7 @@ function run(checker: CellChecker, cells: string[]): { verdicts: Verdict[]; name
 /** What the kernel does besides checking: loads Node's declarations once idle, the tensor API's once a cell uses tensors. */
 interface Setup { nodeTypesAfterFirstCell?: boolean; tensors?: boolean; files?: Record<string, string> }
 
-function compare(cells: string[], strict: boolean, setup: Setup = {}): { resident: number; alone: number[]; verdicts: Verdict[] } {
+function compare(cells: string[], strict: boolean, setup: Setup = {}): { resident: number; alone: number[]; verdicts: Verdict[]; history: string } {
   const directory = notebookDirectory(strict);
   for (const [name, text] of Object.entries(setup.files ?? {})) {
     fs.mkdirSync(path.dirname(path.join(directory, name)), { recursive: true });
@@ -78,7 +78,7 @@ function compare(cells: string[], strict: boolean, setup: Setup = {}): { residen
   assert.equal(fresh.residentChecks, 0);
   assert.equal(fresh.residentErrors, 0);
   // `alone`: the error cells whose diagnostics the kept checker gave with no LanguageService check.
-  return { resident: kept.residentChecks, alone: withResident.alone, verdicts: withResident.verdicts };
+  return { resident: kept.residentChecks, alone: withResident.alone, verdicts: withResident.verdicts, history: withResident.history };
 }
 
 const NOTEBOOK = [
@@ -345,4 +345,20 @@ test('a package an earlier cell imported for its side effects declares no global
   };
   const { verdicts } = compare(['import \'globpkg\';', 'fromPkg + 1', 'const after = 1;', 'fromPkg + after'], true, { files });
   assert.deepEqual(failingOf(verdicts), [1, 3]);
+});
+
+test('errors only the declaration emit finds (its exports are the kernel\'s, not the user\'s) refuse no cell, under either checker', () => {
+  // Valid TypeScript whose .d.ts cannot say everything: an anonymous class type with a private
+  // member (TS4094 "Property 'x' of exported anonymous class type may not be private or protected").
+  const { verdicts, history } = compare([
+    'const A = class { private x = 1; get y() { return this.x; } };\nnew A().y',
+    'function make() { class Local { protected q = 2; w = 1; } return new Local(); }\nconst made = make();',
+    'made.w + new A().y',
+    'made.nope',
+  ], true);
+  assert.deepEqual(verdicts.slice(0, 3).map((v) => v.diagnostics), [[], [], []]);
+  // The checker still checks the cells that use them: the history holds what the emit could say.
+  assert.match(verdicts[3]!.diagnostics.join('\n'), /TS2339 Property 'nope' does not exist/);
+  assert.match(history, /export declare const A: \{/);
+  assert.match(history, /export declare const made: \{/);
 });

@@ -208,6 +208,10 @@ export class CellChecker {
     // The first check left a kept checker; a second takes the path every later clean cell takes,
     // so the first user cell does not compile that path's code (a first `1+1` spent ~12 ms there).
     this.check('const warmUpAgain: string = "1"; warmUpAgain.length;');
+    // A clean cell's declarations are emitted once the history asks for them (flush): this warm-up
+    // emits them too, so the first user cell does not compile the declaration transform's code, and drops them.
+    this.residentDeclarations?.text();
+    this.residentDeclarations = null;
   }
 
   /** Whether Node's declarations are still to load (loadDeferredTypes). */
@@ -381,9 +385,17 @@ export class CellChecker {
     if (entry.text !== text) this.files.set(this.historyFile, { text, version: entry.version + 1 });
   }
 
+  /**
+   * The program's semantic diagnostics of the cell, without the LanguageService's declaration
+   * diagnostics (it adds them under `declaration: true`). Those judge the .d.ts the history takes,
+   * whose `export`s are the kernel's and not the user's: `const A = class { private x = 1 }` is
+   * valid TypeScript, but its declaration emit says "Property 'x' of exported anonymous class type
+   * may not be private" (TS4094). Such a cell runs; the history holds what the emit could say.
+   */
   private diagnosticsOfCurrent(code: string): ts.Diagnostic[] {
+    const program = this.service.getProgram()!;
     // Syntax errors were reported by the transpiler already; a cell with any never gets here.
-    return this.service.getSemanticDiagnostics(this.current)
+    return program.getSemanticDiagnostics(program.getSourceFile(this.current))
       .filter((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length);
   }
 

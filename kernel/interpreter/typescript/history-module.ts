@@ -33,6 +33,8 @@ export class HistoryModule {
    * say) stays in the program for every later cell.
    */
   private readonly references = new Set<string>();
+  /** The last add's arguments, as one key: adding the same again changes nothing (see add). */
+  private lastAdded: string | null = null;
 
   constructor(private readonly t: typeof ts) {}
 
@@ -50,6 +52,12 @@ export class HistoryModule {
 
   /** Takes one cell's .d.ts output; `mutable` are its let/var names, `references` its `/// <reference path>`s. */
   add(declarationText: string, mutable: Set<string>, references: readonly string[] = []): void {
+    // A cell run again with the same declarations (the usual edit-and-rerun): its names were moved
+    // to the end of the history by the last add, and would be moved there again, in the same order.
+    // Skipping it saves parsing the .d.ts again.
+    const key = JSON.stringify([declarationText, [...mutable], references]);
+    if (key === this.lastAdded) return;
+    this.lastAdded = key;
     const t = this.t;
     for (const reference of references) this.references.add(reference);
     const file = t.createSourceFile('cell.d.ts', declarationText, t.ScriptTarget.ES2022, true);

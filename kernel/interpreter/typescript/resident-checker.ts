@@ -66,16 +66,17 @@ export type NeedsProgram = 'cell' | 'errors' | 'history';
 /** A cell found free of errors. */
 export interface ResidentCheck {
   /**
-   * The cell's declarations (.d.ts), as the history takes them. Printed when first asked: the
-   * history takes them once the cell's reply is out (checker.ts flush), so printing is no part of
-   * the cell's round trip. Asked at most before the next check of this checker.
+   * The cell's declarations (.d.ts), as the history takes them. Emitted and printed when first
+   * asked: the history takes them once the cell's reply is out (checker.ts flush), so the
+   * declaration transform is no part of the cell's round trip. Asked at most before the next check
+   * of this checker.
    */
   declarations(): string;
 }
 
 /** A cell found to have errors, every one of a kind whose text does not depend on what the checker saw before (SELF_EVIDENT). */
 export interface ResidentErrors {
-  /** As the LanguageService lists them: bind, then check, then declaration diagnostics; positions in the cell's text. */
+  /** As a program lists them: bind, then check; positions in the cell's text. */
   errors: readonly ts.Diagnostic[];
 }
 
@@ -397,33 +398,32 @@ export class ResidentChecker {
     const options = this.options as Record<string, unknown>;
     const inCode = (diagnostic: ts.Diagnostic): boolean => (diagnostic.start === undefined || diagnostic.start < codeLength)
       && !((diagnostic as ts.Diagnostic & { skippedOn?: string }).skippedOn !== undefined && options[(diagnostic as ts.Diagnostic & { skippedOn: string }).skippedOn]);
-    // In the LanguageService's order (getSemanticDiagnostics): the program's bind and check diagnostics, then the declaration emit's.
-    const semantic = [...(cell.bindDiagnostics ?? []), ...this.checker.getDiagnostics(cell)].filter(inCode);
-    const resolver = this.checker.getEmitResolver(cell, undefined, true);
-    const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
-    let disposeLater = false;
-    try {
-      // A diagnostic of no file is one this checker reports once in its life, where every fresh
-      // program reports it for each cell that meets it: its verdicts no longer stand for a fresh program's.
-      if (this.checker.getGlobalDiagnostics().length > 0) return 'history';
-      const errors = [...semantic, ...(emitted.diagnostics ?? []).filter(inCode)];
-      if (errors.length > 0) return errors.every((diagnostic) => this.selfEvident(diagnostic, cell)) ? { errors } : 'errors';
-      disposeLater = true; // disposing now would clear what the printer reads (the transform's emit nodes)
-      let declarations: string | undefined;
-      return {
-        declarations: () => {
-          if (declarations === undefined) {
+    // As a program lists them (getSemanticDiagnostics): bind, then check. The declaration emit's own
+    // diagnostics are no verdict on the cell (see CellChecker.diagnosticsOfCurrent).
+    const errors = [...(cell.bindDiagnostics ?? []), ...this.checker.getDiagnostics(cell)].filter(inCode);
+    // A diagnostic of no file is one this checker reports once in its life, where every fresh
+    // program reports it for each cell that meets it: its verdicts no longer stand for a fresh program's.
+    if (this.checker.getGlobalDiagnostics().length > 0) return 'history';
+    if (errors.length > 0) return errors.every((diagnostic) => this.selfEvident(diagnostic, cell)) ? { errors } : 'errors';
+    let declarations: string | undefined;
+    return {
+      // The declaration transform runs here, not in the check: it is a third of a clean cell's
+      // check, and the history asks for its output once the cell's reply is out.
+      declarations: () => {
+        if (declarations === undefined) {
+          const resolver = this.checker.getEmitResolver(cell, undefined, true);
+          const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
+          try {
             // As TypeScript's own declaration emit prints: JSDoc comments only.
             const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);
             declarations = printer.printFile(emitted.transformed[0]!);
+          } finally {
             emitted.dispose();
           }
-          return declarations;
-        },
-      };
-    } finally {
-      if (!disposeLater) emitted.dispose();
-    }
+        }
+        return declarations;
+      },
+    };
   }
 
   /**
