@@ -17,9 +17,18 @@ function measuredIn(stdout: string): { callToDone: number; busy: number } {
 
 const LOOP_MS = 400;
 
-/** `ticks`: how many `await null` lie between the call and the loop (0: the loop follows the call at once). */
-const HELD = (call: string, ticks: number): string => [
-  `{ const t0 = performance.now(); const p = ${call};${' await null;'.repeat(ticks)}`,
+/**
+ * The cell's own fence on gpu:0: it ends in the same poll of Dawn's as the check of the upload's new
+ * GPU buffer, and the cell's loop after it then runs in that poll's jobs, ahead of the move's code.
+ */
+const OWN_FENCE = "await (tf.engine() as unknown as { registry: Record<string, { device: { queue: { onSubmittedWorkDone(): Promise<void> } } }> }).registry['gpu:0']!.device.queue.onSubmittedWorkDone();";
+
+/**
+ * `between`: how many `await null` lie between the call and the loop (0: the loop follows the call
+ * at once), or the code that does.
+ */
+const HELD = (call: string, between: number | string): string => [
+  `{ const t0 = performance.now(); const p = ${call}; ${typeof between === 'string' ? between : ' await null;'.repeat(between)}`,
   `const tb = performance.now(); const end = Date.now() + ${LOOP_MS}; while (Date.now() < end) {} const t1 = performance.now(); await p; const t2 = performance.now();`,
   'console.log(`measured ${JSON.stringify({ callToDone: t2 - t0, busy: t1 - tb })}`); }',
 ].join('\n');
@@ -28,13 +37,13 @@ describe('inline report: an upload held by the cell\'s code before it gets going
   const kernel = useReportKernel();
 
   test('setup: cpu current, 16 MiB host tensors, gpu:0 not used yet', async () => {
-    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2, 3, 4].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data(); const S = tf.randomNormal([4096]);\n0');
+    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2, 3, 4, 5].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data(); const S = tf.randomNormal([4096]);\n0');
   });
 
   // Two awaits park a later upload where it waits for the GPU's queued work (none): an await
   // that ends at once unless the thread is elsewhere. A move back (x.cpu()) is timed the same way,
   // and so is a small upload (one write, no wait for queued work).
-  // [what, the call, awaits before the loop, first use of gpu:0, direction, a cell run before]
+  // [what, the call, awaits (or code) before the loop, first use of gpu:0, direction, a cell run before]
   const cases = [
     ['the first upload (gpu:0 set up by it), `await null` then a loop', "U[0].to('gpu:0')", 1, true, 'H2D', null],
     ['a later upload, `await null` then a loop', "U[1].to('gpu:0')", 1, false, 'H2D', null],
@@ -42,13 +51,16 @@ describe('inline report: an upload held by the cell\'s code before it gets going
     ['a later upload, two `await null` then a loop', "U[3].to('gpu:0')", 2, false, 'H2D', null],
     // Its tensor on gpu:0, and the readback's staging buffers made (by a move back of its own).
     ['a move back to the host, a loop right after the call', 'U[4].cpu()', 0, false, 'D2H', "await U[4].to('gpu:0'); await U[0].cpu(); 0"],
+    // The loop ran in the jobs of the poll that answered the new buffer's check: the move's code came
+    // back after it, and a 16 MiB upload showed 'copy 514 ms, 0.008 GB/s'.
+    ['a later upload, the cell\'s own GPU fence then a loop', "U[5].to('gpu:0')", OWN_FENCE, false, 'H2D', null],
     ['a 16 KiB upload (one write), a loop right after the call', "S.to('gpu:0')", 0, false, 'H2D', null],
     ['a 16 KiB upload, two `await null` then a loop', "S.to('gpu:0')", 2, false, 'H2D', 'await S.cpu(); 0'],
   ] as const;
-  for (const [what, call, ticks, firstUse, direction, before] of cases) {
+  for (const [what, call, between, firstUse, direction, before] of cases) {
     test(`${what}: the loop's time is host busy and in the move's time`, async () => {
       if (before !== null) await runOk(kernel(), before);
-      const exchange = await runOk(kernel(), HELD(call, ticks));
+      const exchange = await runOk(kernel(), HELD(call, between));
       const { callToDone, busy } = measuredIn(streamText(exchange, 'stdout'));
       const moves = theReport(exchange).meta.transfers.filter((move) => move.direction === direction);
       assert.equal(moves.length, 1, JSON.stringify(moves));

@@ -61,9 +61,10 @@ export function guardAllocations(gpu: WebGpuBackend, identity: GpuIdentity): Gpu
 /**
  * A buffer Dawn has confirmed it made: out-of-memory and validation error scopes around the
  * allocation are awaited, and a refused buffer is destroyed (never pooled) before the error is thrown.
+ * `onChecked` runs as soon as Dawn has answered, before the returned promise settles.
  */
 export async function checkedBuffer(gpu: WebGpuBackend, identity: GpuIdentity, acquire: GpuBufferManager['acquireBuffer'],
-  bytes: number, usage: number): Promise<GpuBuffer> {
+  bytes: number, usage: number, onChecked?: () => void): Promise<GpuBuffer> {
   gpu.device.pushErrorScope('out-of-memory');
   gpu.device.pushErrorScope('validation');
   let buffer: GpuBuffer | null = null;
@@ -75,7 +76,19 @@ export async function checkedBuffer(gpu: WebGpuBackend, identity: GpuIdentity, a
   }
   // Both popped at once, whatever happened: a scope left pushed across an await would catch (and
   // blame on this move) errors of GPU work that runs meanwhile.
-  const [validation, outOfMemory] = await Promise.all([gpu.device.popErrorScope(), gpu.device.popErrorScope()]);
+  const pops = [gpu.device.popErrorScope(), gpu.device.popErrorScope()] as const;
+  if (onChecked) {
+    // Called in the pops' own reactions, which run among the jobs of the poll that settled them:
+    // the await below comes back a few jobs later, after code of the cell's that poll resolved too
+    // (a 500 ms loop behind the cell's own fence), and a move timing itself from there could not
+    // tell that the thread ran that code (see host-away.ts).
+    let left = pops.length;
+    const settled = (): void => {
+      if (--left === 0) onChecked();
+    };
+    for (const pop of pops) pop.then(settled, settled);
+  }
+  const [validation, outOfMemory] = await Promise.all(pops);
   const error = outOfMemory ?? validation;
   if (error !== null) {
     if (buffer !== null) gpu.bufferManager.releaseBuffer(buffer, false);

@@ -74,9 +74,18 @@ class StagingSet {
     return this.idle.length === 0 && this.created >= this.limit;
   }
 
-  acquire(): Promise<GpuBuffer> {
+  /**
+   * `onGiven` runs when a buffer given back ends a wait (not when one was free): in the job that
+   * gave it back, among those of the poll that saw its map end, where the awaiting move's own code
+   * comes back a few jobs later (see checkedBuffer's `onChecked`).
+   */
+  acquire(onGiven?: () => void): Promise<GpuBuffer> {
     const buffer = this.take();
-    return buffer ? Promise.resolve(buffer) : new Promise((resolve) => this.waiting.push(resolve));
+    if (buffer) return Promise.resolve(buffer);
+    return new Promise((resolve) => this.waiting.push((given) => {
+      onGiven?.();
+      resolve(given);
+    }));
   }
 
   /** Whether a buffer has never been mapped (firstUse has set-up to do). */

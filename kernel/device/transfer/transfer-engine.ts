@@ -160,9 +160,8 @@ export class TransferEngine {
     const checking = performance.now();
     // Known good before a byte is written, and long before the host copy is let go.
     const target = attached
-      ? await checkedBuffer(gpu, attached.identity, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE)
+      ? await checkedBuffer(gpu, attached.identity, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE, () => seen(checking))
       : gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
-    if (attached) seen(checking);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;
@@ -175,9 +174,14 @@ export class TransferEngine {
         // Before its first chunk the move holds no buffer: all out, they are other moves'. Later,
         // some may be its own chunks' still landing, and waiting for those is its copy.
         const othersHold = first === 0 && pool.upload.allOut;
-        const staging = await pool.upload.acquire();
-        if (othersHold) noteBufferWait(acquiring, performance.now());
-        if (!ready) seen(acquiring);
+        // When a buffer given back ended the wait: this code comes back later, maybe behind the cell's own.
+        let givenAt: number | null = null;
+        const staging = await pool.upload.acquire(() => {
+          givenAt = performance.now();
+          seen(acquiring);
+        });
+        if (othersHold) noteBufferWait(acquiring, givenAt ?? performance.now());
+        if (!ready && givenAt === null) seen(acquiring);
         if (!stillHere() || signal?.aborted) {
           pool.upload.giveBack(staging);
           stopIfAborted(signal);
