@@ -28,6 +28,13 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** Once a snapshot is built: the cache's old ones, which no launcher would use again, go (snapshot-prune.ts). */
+function pruneSnapshotsBeside(dir: string): void {
+  const { pruneStaleSnapshots } = require('../startup/snapshot-prune') as typeof import('../startup/snapshot-prune');
+  const pruned = pruneStaleSnapshots(dir);
+  if (pruned !== null) process.stdout.write(`${pruned}\n`);
+}
+
 function main(argv: string[]): void {
   const [command, ...rest] = argv;
   switch (command) {
@@ -53,6 +60,7 @@ function main(argv: string[]): void {
         process.stdout.write(failed === null
           ? `kernels start from the start-up snapshot in ${dir}\n`
           : `no start-up snapshot (${failed}): kernels start without it, and try building it again themselves\n`);
+        if (failed === null) pruneSnapshotsBeside(dir);
       }
       // Jupyter searches a prefix of its own choosing only: another one must be named to it.
       if (options.where.kind === 'prefix') {
@@ -87,6 +95,7 @@ function main(argv: string[]): void {
         process.exit(1);
       }
       process.stdout.write(`built the start-up snapshot in ${dir}\n`);
+      pruneSnapshotsBeside(dir);
       return;
     }
     case 'kernel': {

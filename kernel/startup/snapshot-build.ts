@@ -24,19 +24,19 @@ import { QuietRebuild } from './quiet-rebuild';
 export const BLOB = 'kernel.blob';
 export const IDENTITY = 'identity';
 /** The files the snapshot holds, with their sizes and mtimes when it was built. */
-const STAMPS = 'stamps.json';
-const LOCK = 'build.lock';
+export const STAMPS = 'stamps.json';
+export const LOCK = 'build.lock';
 /** A lock with no owner's pid in it (being written, or left by an older tsgpu) older than this was left by a build that died. */
 const STALE_LOCK_MS = 10 * 60_000;
 /** `start-PID`: a start from the blob under way, or one that died before the kernel's code ran (launch-kernel.sh). */
-const START_MARKER = 'start-';
+export const START_MARKER = 'start-';
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 
 /** The environment variable through which the launcher tells a kernel where its snapshot belongs. */
 export const SNAPSHOT_DIR_ENV = 'TSGPU_SNAPSHOT_DIR';
 
 /** The user's cache folder for tsgpu, as the launcher finds it too (launch-kernel.sh). */
-function cacheRoot(): string {
+export function cacheRoot(): string {
   const own = process.env['TSGPU_CACHE_DIR'];
   if (own) return own;
   if (process.platform === 'win32') return path.join(process.env['LOCALAPPDATA'] ?? os.homedir(), 'tsgpu', 'cache');
@@ -79,7 +79,7 @@ interface FileStamp {
 }
 
 /** Whether a process runs as `pid`, as the launcher's `kill -0` tells it (another user's process counts as gone there too). */
-function processRuns(pid: number): boolean {
+export function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -109,7 +109,11 @@ export function failedStart(dir: string): string | null {
 
 /** Whether `dir` holds a blob the launcher would use, and that holds the files on disk now. */
 export function snapshotCurrent(dir: string, nodeBinary = process.execPath): boolean {
-  if (!snapshotUsable(dir, nodeBinary) || failedStart(dir) !== null) return false;
+  return snapshotUsable(dir, nodeBinary) && failedStart(dir) === null && stampsCurrent(dir);
+}
+
+/** Whether every file the snapshot in `dir` holds is on disk as it was when it was built (false when its stamps cannot be read). */
+export function stampsCurrent(dir: string): boolean {
   try {
     const stamps = JSON.parse(fs.readFileSync(path.join(dir, STAMPS), 'utf8')) as FileStamp[];
     return stamps.every(({ file, size, mtimeMs }) => {
