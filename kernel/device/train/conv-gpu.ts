@@ -15,29 +15,8 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TfCoreModule } from '../tfjs';
 import { onFastPath } from './fast-path';
+import { type FlatProgram, flatProgram, runFlatProgram, type Uniform } from './gpu-program';
 
-/** tfjs-backend-webgpu 4.22's WebGPUProgram, the parts runWebGPUProgram reads. */
-interface Program {
-  variableNames: string[];
-  outputShape: number[];
-  outputComponent?: number;
-  /** Per input, its elements' width: without it tfjs gives the inputs the output's (four floats). */
-  variableComponents?: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-
-interface GpuBackendInternals {
-  runWebGPUProgram(program: Program, inputs: TensorInfo[], dtype: 'float32', uniforms: { type: 'int32'; data: number[] }[]): TensorInfo;
-}
-
-const WORKGROUP = 64;
-const MAX_GROUPS_PER_DIMENSION = 65535;
 const UNIFORMS = 'dims: vec4<i32>, io: vec4<i32>, pads: vec4<i32>,';
 
 /** The shapes every shader reads: filter [KH, KW, C, D], input [N, H, W, C], output [N, OH, OW, D], padding (top, left). */
@@ -144,19 +123,15 @@ function inputGradientShader(lanes: 1 | 4): string {
   }`;
 }
 
-/** `code` is asked for only when tfjs has no pipeline for `shaderKey` yet (once per variant, not per op). */
-function program(shaderKey: string, variableNames: string[], outputShape: number[], lanes: 1 | 4, code: () => string): Program {
-  const groups = Math.ceil(outputShape.reduce((size, dim) => size * dim, 1) / lanes / WORKGROUP);
-  const x = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
-  return {
-    variableNames, outputShape, shaderKey: `tsgpu_${shaderKey}_${lanes}`, size: true, uniforms: UNIFORMS,
-    ...(lanes === 4 ? { outputComponent: 4, variableComponents: variableNames.map(() => 1) } : {}),
-    dispatchLayout: { x: outputShape.map((_, axis) => axis) }, dispatch: [x, Math.ceil(groups / x), 1], workgroupSize: [WORKGROUP, 1, 1],
-    getUserCode: code,
-  };
+/** One invocation per output element, or per four along the channels (`lanes` 4). */
+function program(shaderKey: string, variableNames: string[], outputShape: number[], lanes: 1 | 4, code: () => string): FlatProgram {
+  return flatProgram({
+    shaderKey: `tsgpu_${shaderKey}_${lanes}`, variableNames, outputShape, invocations: outputShape.reduce((size, dim) => size * dim, 1) / lanes,
+    uniforms: UNIFORMS, code, vec4Output: lanes === 4, size: true,
+  });
 }
 
-function uniformsOf(g: Geometry): { type: 'int32'; data: number[] }[] {
+function uniformsOf(g: Geometry): Uniform[] {
   return [
     { type: 'int32', data: g.filter },
     { type: 'int32', data: [g.inHeight, g.inWidth, g.outHeight, g.outWidth] },
@@ -196,8 +171,7 @@ function wrap(core: TfCoreModule, kernelName: string, backendName: string, direc
 
 /** Registers the direct convolutions for model.trainStep on `backendName`, a software GPU's backend. */
 export function installDirectConvolutions(core: TfCoreModule, backendName: string): void {
-  const run = (backend: unknown, made: Program, inputs: TensorInfo[], g: Geometry): TensorInfo =>
-    (backend as GpuBackendInternals).runWebGPUProgram(made, inputs, 'float32', uniformsOf(g));
+  const run = (backend: unknown, made: FlatProgram, inputs: TensorInfo[], g: Geometry): TensorInfo => runFlatProgram(backend, made, inputs, uniformsOf(g));
   const forward = (args: Parameters<KernelFunc>[0], fused: boolean): TensorInfo | null => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
     const activation = fused ? (args.attrs as { activation?: string }).activation ?? 'linear' : 'linear';

@@ -5,27 +5,9 @@
 // int32 labels cast to float32 keep their int32 buffer on tfjs-backend-webgpu, declared array<i32>.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { CrossentropyCall } from './crossentropy';
+import { flatProgram, runFlatProgram, type Uniform } from './gpu-program';
 
-/** The part of tfjs-backend-webgpu 4.22's backend (dist/backend_webgpu.js) a program of our own needs. */
-interface GpuProgramRunner {
-  runWebGPUProgram(program: object, inputs: TensorInfo[], outputDtype: 'float32', uniforms: { type: 'int32' | 'float32'; data: number[] }[]): TensorInfo;
-}
-
-const WORKGROUP = 64;
-
-/** tfjs-backend-webgpu's WebGPUProgram fields for a program over rows (a flat dispatch, one invocation per row). */
-function rowProgram(shaderKey: string, variableNames: string[], outputShape: number[], rows: number, userCode: string): object {
-  return {
-    shaderKey,
-    variableNames,
-    outputShape,
-    dispatchLayout: { x: outputShape.map((_, axis) => axis) },
-    dispatch: [Math.ceil(rows / WORKGROUP), 1, 1],
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: 'rows : i32, classes : i32, low : f32, high : f32,',
-    getUserCode: () => userCode,
-  };
-}
+const UNIFORMS = 'rows : i32, classes : i32, low : f32, high : f32,';
 
 // L = -Σ_j t_j · log(clip(p_j / Σ_k p_k, ε, 1 - ε)), as tfjs-layers' categoricalCrossentropy.
 // A NaN stays NaN through the clip, as through tfjs's ClipByValue: WGSL's clamp(NaN) may give
@@ -68,7 +50,7 @@ fn main(row : i32) {
   for (var j = 0; j < uniforms.classes; j++) { result[base + j] = result[base + j] / total - correction; }
 }`;
 
-function uniformsOf(call: CrossentropyCall): { type: 'int32' | 'float32'; data: number[] }[] {
+function uniformsOf(call: CrossentropyCall): Uniform[] {
   const [rows, classes] = call.probabilities.shape as [number, number];
   return [
     { type: 'int32', data: [rows] }, { type: 'int32', data: [classes] },
@@ -78,12 +60,14 @@ function uniformsOf(call: CrossentropyCall): { type: 'int32' | 'float32'; data: 
 
 export function crossentropyOnGpu(backend: object, call: CrossentropyCall): TensorInfo {
   const rows = call.probabilities.shape[0]!;
-  const program = rowProgram('tsgpu_categorical_crossentropy', ['P', 'T'], [rows], rows, FORWARD);
-  return (backend as GpuProgramRunner).runWebGPUProgram(program, [call.probabilities, call.targets], 'float32', uniformsOf(call));
+  const program = flatProgram({ shaderKey: 'tsgpu_categorical_crossentropy', variableNames: ['P', 'T'], outputShape: [rows], invocations: rows, uniforms: UNIFORMS, code: () => FORWARD });
+  return runFlatProgram(backend, program, [call.probabilities, call.targets], uniformsOf(call));
 }
 
 export function crossentropyGradientOnGpu(backend: object, call: CrossentropyCall & { upstream: TensorInfo }): TensorInfo {
   const rows = call.probabilities.shape[0]!;
-  const program = rowProgram('tsgpu_categorical_crossentropy_grad', ['P', 'T', 'D'], call.probabilities.shape, rows, GRADIENT);
-  return (backend as GpuProgramRunner).runWebGPUProgram(program, [call.probabilities, call.targets, call.upstream], 'float32', uniformsOf(call));
+  const program = flatProgram({
+    shaderKey: 'tsgpu_categorical_crossentropy_grad', variableNames: ['P', 'T', 'D'], outputShape: call.probabilities.shape, invocations: rows, uniforms: UNIFORMS, code: () => GRADIENT,
+  });
+  return runFlatProgram(backend, program, [call.probabilities, call.targets, call.upstream], uniformsOf(call));
 }
