@@ -6,6 +6,7 @@ import type { BackendLike } from './engine-internals';
 import type { TfCoreModule } from './tfjs';
 import { createGpuBackend, discoverGpus, type Discovery, type GpuBackendHandle } from './webgpu';
 import { installDirectConvolutions } from './train/conv-gpu';
+import { installDirectMatMuls } from './train/matmul-gpu';
 
 export class DeviceError extends Error {
   constructor(message: string) {
@@ -128,8 +129,11 @@ export class DeviceRegistry {
         const candidate = discovery.gpus[Number(device.slice('gpu:'.length))];
         if (!candidate) throw new DeviceError(`no device "${device}"`);
         return createGpuBackend(this.tf, device, candidate).then((created) => {
-          // model.trainStep's own convolutions, measured faster on a software GPU only (train/conv-gpu.ts).
-          if (candidate.software) installDirectConvolutions(this.tf, device);
+          // model.trainStep's own convolutions and small products, measured faster on a software GPU only (train/conv-gpu.ts, train/matmul-gpu.ts).
+          if (candidate.software) {
+            installDirectConvolutions(this.tf, device);
+            installDirectMatMuls(this.tf, device);
+          }
           return created;
         });
       }).then((created) => {

@@ -186,6 +186,28 @@ describe('model.trainStep\'s direct convolutions on a software GPU', () => {
     }
   });
 
+  // A dense layer from 2,400 inputs to 12 units (tfjs splits that product along its inner dimension,
+  // adding the parts with atomics), then 12 to 4: every product small enough for the direct ones.
+  test("dense layers: weights after 3 steps equal trainOnBatch's (1e-5), and the direct products ran", async (t) => {
+    if (!(await onSoftwareGpu(kernel(), t))) return;
+    const result = JSON.parse(await printed(kernel(), DIRECT_CONV_CASE
+      .replace(/tf\.sequential\(\{ layers: \[[\s\S]*?\] \}\)/, `tf.sequential({ layers: [
+      tf.layers.dense({ inputShape: [2400], units: 12, activation: 'relu' }),
+      tf.layers.dense({ units: 4, activation: 'softmax' }),
+    ] })`)
+      .replace('Float32Array.from({ length: 5 * 10 * 9 }, next), [5, 10, 9, 1]', 'Float32Array.from({ length: 5 * 2400 }, next), [5, 2400]').replace('tf.tensor4d', 'tf.tensor2d')
+      .replace("tf.oneHot([0, 2, 1, 1, 0], 3)", "tf.oneHot([0, 2, 1, 3, 0], 4)")
+      .replace("startsWith('tsgpu_conv')", "startsWith('tsgpu_matmul')"))) as { weights: { shape: string; size: number; differ: number; moved: number }[]; shaders: string[] };
+    t.diagnostic(`weights ${JSON.stringify(result.weights)}; shaders ${result.shaders.map((key) => key.split('_').slice(0, 5).join('_')).join(' ')}`);
+    assert.equal(result.weights.length, 4, 'two kernels, two biases');
+    for (const weight of result.weights) {
+      assert.ok(weight.differ <= 1e-5 * weight.size, `${weight.shape}: trainStep's weights differ from trainOnBatch's by ${weight.differ} (largest ${weight.size})`);
+      assert.ok(weight.moved > 1e-5 * weight.size, `${weight.shape}: moved ${weight.moved} in 3 steps: nothing to compare`);
+    }
+    // In training tfjs-core splits a fused product into the product, the bias and the activation.
+    assert.ok(result.shaders.some((key) => key.startsWith('tsgpu_matmul_plain_linear_')), `the direct product ran: ${result.shaders.join(' ')}`);
+  });
+
   // tfjs-backend-webgpu casts int32 to float32 by sharing the buffer: a float32 input the direct
   // shaders read as i32 (vec4<f32>(i32) does not compile; the step's results were zeros).
   test('an input cast from int32 (pixels.toFloat()) trains as with trainOnBatch', async (t) => {

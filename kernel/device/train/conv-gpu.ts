@@ -4,7 +4,7 @@
 // 1→8 and 8→16 channels, 64 images of 28×28) spent ~220 ms of its ~250 ms GPU step in its five
 // convolution kernels. One invocation per output element (four channels at once where the
 // channels come in fours) summing its window directly took them from 195 to 85 ms here
-// (`npm run bench:conv`, bench/conv-kernels.ts). The forward pass and the filter gradient sum in
+// (`npm run bench:train-kernels`, bench/train-kernels.ts). The forward pass and the filter gradient sum in
 // tfjs's order (equal to its results, element for element, there); the input gradient walks the
 // filter window backwards, as tfjs's rotated filter does: equal to tfjs's where the input channels
 // are not a multiple of 4, ~1e-6 relative where they are (tfjs's vec4 product: not matched). On a
@@ -12,9 +12,9 @@
 // dilation, NHWC, float32, bias and relu or no activation; anything else goes to tfjs. A float32
 // tensor can sit in an int32 buffer (tfjs-backend-webgpu casts int32 or bool to float32 by sharing
 // the data, e.g. `pixels.toFloat()`), so every read goes through f32().
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { TfCoreModule } from '../tfjs';
-import { onFastPath } from './fast-path';
+import { wrapForFastPath } from './fast-path';
 import { type FlatProgram, flatProgram, runFlatProgram, type Uniform } from './gpu-program';
 
 const UNIFORMS = 'dims: vec4<i32>, io: vec4<i32>, pads: vec4<i32>,';
@@ -159,16 +159,6 @@ function geometryOf(core: TfCoreModule, xShape: number[], filterShape: number[],
   };
 }
 
-/** Wraps one of `backendName`'s kernels: `direct` answers inside model.trainStep, or returns null for tfjs's. */
-function wrap(core: TfCoreModule, kernelName: string, backendName: string, direct: (args: Parameters<KernelFunc>[0]) => TensorInfo | null): void {
-  const original = core.getKernel(kernelName, backendName);
-  if (!original) return;
-  const tfjs = original.kernelFunc;
-  const wrapped: KernelFunc = (args) => (onFastPath() ? direct(args) : null) ?? tfjs(args);
-  core.unregisterKernel(kernelName, backendName);
-  core.registerKernel({ ...original, kernelFunc: wrapped } as KernelConfig);
-}
-
 /** Registers the direct convolutions for model.trainStep on `backendName`, a software GPU's backend. */
 export function installDirectConvolutions(core: TfCoreModule, backendName: string): void {
   const run = (backend: unknown, made: FlatProgram, inputs: TensorInfo[], g: Geometry): TensorInfo => runFlatProgram(backend, made, inputs, uniformsOf(g));
@@ -185,9 +175,9 @@ export function installDirectConvolutions(core: TfCoreModule, backendName: strin
     const made = program(`conv_${bias ? 'bias' : 'plain'}_${activation}`, bias ? ['x', 'f', 'b'] : ['x', 'f'], [g.batch, g.outHeight, g.outWidth, g.filter[3]], lanes, code);
     return run(args.backend, made, bias ? [x, filter, bias] : [x, filter], g);
   };
-  wrap(core, 'Conv2D', backendName, (args) => forward(args, false));
-  wrap(core, 'FusedConv2D', backendName, (args) => forward(args, true));
-  wrap(core, 'Conv2DBackpropFilter', backendName, (args) => {
+  wrapForFastPath(core, 'Conv2D', backendName, (args) => forward(args, false));
+  wrapForFastPath(core, 'FusedConv2D', backendName, (args) => forward(args, true));
+  wrapForFastPath(core, 'Conv2DBackpropFilter', backendName, (args) => {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
     const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
     const g = geometryOf(core, x.shape, attrs.filterShape, attrs, [x.dtype, dy.dtype]);
@@ -195,7 +185,7 @@ export function installDirectConvolutions(core: TfCoreModule, backendName: strin
     const lanes = g.filter[3] % 4 === 0 ? 4 : 1;
     return run(args.backend, program('conv_filter_gradient', ['x', 'dy'], [...g.filter], lanes, () => filterGradientShader(lanes)), [x, dy], g);
   });
-  wrap(core, 'Conv2DBackpropInput', backendName, (args) => {
+  wrapForFastPath(core, 'Conv2DBackpropInput', backendName, (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
     const g = geometryOf(core, attrs.inputShape, filter.shape, attrs, [dy.dtype, filter.dtype]);

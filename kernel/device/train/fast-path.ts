@@ -6,6 +6,9 @@
 // direct kernels) and the model on trainStep's loss. A cell never starts inside a step (a step is
 // synchronous), so the cell that follows closes what is open (closeInterruptedFastPath).
 
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TfCoreModule } from '../tfjs';
+
 let fastPathDepth = 0;
 /** What the open steps put back when they end: the model's own loss functions. */
 const restores = new Set<() => void>();
@@ -37,4 +40,14 @@ export function closeInterruptedFastPath(): boolean {
   for (const restore of [...restores].reverse()) restore();
   restores.clear();
   return open;
+}
+
+/** Wraps one of `backendName`'s kernels: `direct` answers inside model.trainStep, or returns null for tfjs's. */
+export function wrapForFastPath(core: TfCoreModule, kernelName: string, backendName: string, direct: (args: Parameters<KernelFunc>[0]) => TensorInfo | null): void {
+  const original = core.getKernel(kernelName, backendName);
+  if (!original) return;
+  const tfjs = original.kernelFunc;
+  const wrapped: KernelFunc = (args) => (onFastPath() ? direct(args) : null) ?? tfjs(args);
+  core.unregisterKernel(kernelName, backendName);
+  core.registerKernel({ ...original, kernelFunc: wrapped } as KernelConfig);
 }

@@ -1,11 +1,14 @@
-// Convolution kernels on gpu:0: tfjs-backend-webgpu's against model.trainStep's direct ones
-// (kernel/device/train/conv-gpu.ts), on the shapes of bench:train's CNN (3×3 filters, 1→8 and
-// 8→16 channels, 64 images of 28×28): forward (bias and relu), filter gradient, input gradient,
-// in one plain Node process, each timed from dispatch to its result read back (the GPU idle
-// before), median of --reps, alternating the two. The largest difference between the two results
-// is printed beside each row.
+// model.trainStep's kernels of its own on gpu:0 against tfjs-backend-webgpu's, on the shapes of
+// bench:train's models: the CNN's convolutions (kernel/device/train/conv-gpu.ts: 3×3 filters, 1→8
+// and 8→16 channels, 64 images of 28×28; forward with bias and relu, filter gradient, input
+// gradient) and the small matrix products (kernel/device/train/matmul-gpu.ts: the CNN's dense
+// layer from 9,216 inputs to 10 units, the MLP's output layer from 256 to 10), in one plain Node
+// process, each timed from dispatch to its result read back (the GPU idle before), median of
+// --reps, alternating the two. The largest difference between the two results is printed beside
+// each row. Products where tfjs tiles its output 32 × 32 (the MLP's hidden layer, 784→256) keep
+// tfjs's kernel in trainStep: the direct one took twice as long there.
 //
-//   npm run bench:conv [-- --reps 7]
+//   npm run bench:train-kernels [-- --reps 7]
 //
 // On a hardware GPU the kernel keeps tfjs's kernels (the direct ones are installed for software
 // GPUs only); this bench times both wherever it runs.
@@ -13,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import * as os from 'node:os';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { installDirectConvolutions } from '../kernel/device/train/conv-gpu';
+import { installDirectMatMuls } from '../kernel/device/train/matmul-gpu';
 import { inFastPath } from '../kernel/device/train/fast-path';
 import { median } from './lib/kernels';
 import { rawTfjs } from './lib/raw-tfjs';
@@ -20,7 +24,7 @@ import { rawTfjs } from './lib/raw-tfjs';
 function parseReps(argv: string[]): number {
   const at = argv.indexOf('--reps');
   const reps = at >= 0 ? Number(argv[at + 1]) : 7;
-  if (!Number.isInteger(reps) || reps < 1) throw new Error('usage: node dist/bench/conv-kernels.js [--reps N]');
+  if (!Number.isInteger(reps) || reps < 1) throw new Error('usage: node dist/bench/train-kernels.js [--reps N]');
   return reps;
 }
 
@@ -28,9 +32,12 @@ async function main(): Promise<void> {
   const reps = parseReps(process.argv.slice(2));
   const { tf } = await rawTfjs('gpu:0');
   installDirectConvolutions(tf, tf.getBackend());
+  installDirectMatMuls(tf, tf.getBackend());
   const random = (shape: number[]): Tensor => tf.randomNormal(shape, 0, 1, 'float32', 42);
   const [x1, w1, b1, dy1] = [random([64, 28, 28, 1]), random([3, 3, 1, 8]), random([8]), random([64, 26, 26, 8])];
   const [x2, w2, b2, dy2] = [random([64, 26, 26, 8]), random([3, 3, 8, 16]), random([16]), random([64, 24, 24, 16])];
+  const [flat, dense, denseBias, denseDy] = [random([64, 9216]), random([9216, 10]), random([10]), random([64, 10])];
+  const [hidden, out, outBias, outDy] = [random([128, 256]), random([256, 10]), random([10]), random([128, 10])];
   const filterGradient = (x: Tensor, dy: Tensor, filterShape: number[]) => (): Tensor =>
     tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape }) as Tensor;
   const inputGradient = (dy: Tensor, filter: Tensor, inputShape: number[]) => (): Tensor =>
@@ -41,6 +48,10 @@ async function main(): Promise<void> {
     ['conv1 filter gradient', filterGradient(x1, dy1, [3, 3, 1, 8])],
     ['conv2 filter gradient', filterGradient(x2, dy2, [3, 3, 8, 16])],
     ['conv2 input gradient', inputGradient(dy2, w2, [64, 26, 26, 8])],
+    ['CNN dense forward (9216→10, bias)', () => tf.fused.matMul({ a: flat, b: dense, bias: denseBias })],
+    ['CNN dense weight gradient', () => tf.matMul(flat, denseDy, true, false)],
+    ['MLP output forward (256→10, bias)', () => tf.fused.matMul({ a: hidden, b: out, bias: outBias })],
+    ['MLP output weight gradient', () => tf.matMul(hidden, outDy, true, false)],
   ];
   const timed = async (run: () => Tensor): Promise<{ ms: number; values: Float32Array }> => {
     const started = performance.now();
@@ -71,7 +82,7 @@ async function main(): Promise<void> {
     directTotal += ours;
     console.log(`${name.padEnd(36)}${theirs.toFixed(1).padStart(9)}${ours.toFixed(1).padStart(11)}${`${(ours / theirs).toFixed(2)}x`.padStart(8)}   ${difference.toExponential(1)} of ${largest.toFixed(1)}`);
   }
-  console.log(`${'all five'.padEnd(36)}${tfjsTotal.toFixed(1).padStart(9)}${directTotal.toFixed(1).padStart(11)}${`${(directTotal / tfjsTotal).toFixed(2)}x`.padStart(8)}`);
+  console.log(`${`all ${cases.length}`.padEnd(36)}${tfjsTotal.toFixed(1).padStart(9)}${directTotal.toFixed(1).padStart(11)}${`${(directTotal / tfjsTotal).toFixed(2)}x`.padStart(8)}`);
 }
 
 main().catch((error: unknown) => {
