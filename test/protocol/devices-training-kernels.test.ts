@@ -9,6 +9,7 @@ import { before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseTextTable, printed, runOk, useDeviceKernel } from '../support/devices';
 import type { KernelClient } from '../support/kernel-client';
+import { theReport } from '../support/report';
 
 function maxRelative(ours: number[], theirs: number[]): number {
   assert.equal(ours.length, theirs.length);
@@ -206,6 +207,29 @@ describe('model.trainStep\'s direct convolutions on a software GPU', () => {
     }
     // In training tfjs-core splits a fused product into the product, the bias and the activation.
     assert.ok(result.shaders.some((key) => key.startsWith('tsgpu_matmul_plain_linear_')), `the direct product ran: ${result.shaders.join(' ')}`);
+  });
+
+  // %profile named the direct kernels as tfjs's ops: a user profiling trainStep read "Conv2D 42 ms"
+  // as tfjs's convolution. Their rows are their own, with their GPU time; trainOnBatch's stay tfjs's.
+  test('%%profile names the direct kernels apart, with their GPU time; trainOnBatch\'s ops are tfjs\'s', async (t) => {
+    if (!(await onSoftwareGpu(kernel(), t))) return;
+    await runOk(kernel(), `const profiled = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu' }), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+profiled.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+const profiledX = tf.randomNormal([3, 6, 6, 1]), profiledY = tf.oneHot([0, 1, 1], 2).toFloat();
+await profiled.trainOnBatch(profiledX, profiledY); const warm = profiled.trainStep(profiledX, profiledY); await warm.data(); warm.dispose(); 0`);
+    const rowsOf = async (code: string) => theReport(await runOk(kernel(), `%%profile\n${code}`)).meta.profile ?? [];
+    const step = await rowsOf('const stepLoss = profiled.trainStep(profiledX, profiledY); await stepLoss.data(); stepLoss.dispose();');
+    const direct = step.filter((row) => row.op.endsWith(' (tsgpu direct)'));
+    t.diagnostic(JSON.stringify(step.map(({ op, calls, gpuMs }) => ({ op, calls, gpuMs }))));
+    for (const op of ['Conv2D', 'Conv2DBackpropFilter', 'BatchMatMul']) {
+      const row = direct.find((one) => one.op === `${op} (tsgpu direct)`);
+      assert.ok(row !== undefined, `no "${op} (tsgpu direct)" row in trainStep's profile: ${JSON.stringify(step)}`);
+      assert.ok(row.gpuMs !== null && row.gpuMs > 0, `${row.op}: GPU time ${row.gpuMs}`);
+      assert.equal(step.some((one) => one.op === op && one.device === row.device), false, `trainStep's ${op} ran as tfjs's too: ${JSON.stringify(step)}`);
+    }
+    const tfjs = await rowsOf('await profiled.trainOnBatch(profiledX, profiledY);');
+    assert.equal(tfjs.filter((row) => row.op.includes('tsgpu direct')).length, 0, JSON.stringify(tfjs));
+    assert.ok(tfjs.some((row) => row.op === 'Conv2D' && row.gpuMs !== null && row.gpuMs > 0), JSON.stringify(tfjs));
   });
 
   // tfjs-backend-webgpu casts int32 to float32 by sharing the buffer: a float32 input the direct

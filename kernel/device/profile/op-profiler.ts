@@ -4,6 +4,10 @@
 import type { BackendLike, EngineLike, TensorLike } from '../engine-internals';
 import { bytesOn, type OpProfileHooks } from '../placement';
 import type { GpuClock, GpuInterval } from '../timing/gpu-clock';
+import { directKernelRuns } from '../train/fast-path';
+
+/** How an op is named where one of the kernel's own programs ran instead of tfjs's (model.trainStep's direct kernels). */
+export const DIRECT_SUFFIX = ' (tsgpu direct)';
 
 export interface ProfileRow {
   op: string;
@@ -24,7 +28,10 @@ interface Open {
   /** Bytes of the inputs as the device holds them, and as host arrays hold them (a bool: 4 bytes, 1 byte). */
   bytesIn: number;
   hostBytesIn: number;
-  key: string;
+  /** The pass label its dispatches are timed under: this call's own, as the row it lands in is known only at its end. */
+  label: string;
+  /** How many direct kernels had answered before it began. */
+  directBefore: number;
   started: number;
   clock: GpuClock | undefined;
   previousLabel: string | null;
@@ -37,12 +44,15 @@ interface PassControl {
 
 export class OpProfiler implements OpProfileHooks {
   private rows = new Map<string, ProfileRow>();
+  /** Each timed call's pass label, and the row its GPU time goes to. */
+  private labelled = new Map<string, ProfileRow>();
+  private calls = 0;
   private readonly open: Open[] = [];
 
   constructor(private readonly engine: EngineLike, private readonly clocks: ReadonlyMap<string, GpuClock>) {}
 
   begin(kernelName: string, device: string, backend: BackendLike, inputs: Record<string, TensorLike | undefined> | TensorLike[]): void {
-    const key = `${kernelName}\u0000${device}`;
+    const label = `${kernelName}\u0000${device}\u0000${++this.calls}`;
     const clock = this.clocks.get(device);
     let bytesIn = 0;
     let hostBytesIn = 0;
@@ -55,8 +65,8 @@ export class OpProfiler implements OpProfileHooks {
     }
     // The op's dispatches go into a pass of their own: end the pass tfjs has open.
     if (clock) (backend as PassControl).endComputePassEncoder?.();
-    this.open.push({ kernelName, device, bytesIn, hostBytesIn, key, started: performance.now(), clock, previousLabel: clock?.label ?? null, backend });
-    if (clock) clock.label = key;
+    this.open.push({ kernelName, device, bytesIn, hostBytesIn, label, directBefore: directKernelRuns(), started: performance.now(), clock, previousLabel: clock?.label ?? null, backend });
+    if (clock) clock.label = label;
   }
 
   /** `onHost`: the GPU's backend ran it on the CPU, a row of its own with no GPU time. */
@@ -65,10 +75,13 @@ export class OpProfiler implements OpProfileHooks {
     if (!open) return;
     const ended = performance.now();
     const device = onHost ? `${open.device} (on the host)` : open.device;
-    const key = onHost ? `${open.kernelName}\u0000${device}` : open.key;
+    // The kernel's own program answered for tfjs's (no op nests in one): a row of its own.
+    const op = directKernelRuns() > open.directBefore ? `${open.kernelName}${DIRECT_SUFFIX}` : open.kernelName;
+    const key = `${op}\u0000${device}`;
     const row = this.rows.get(key)
-      ?? { op: open.kernelName, device, calls: 0, hostMs: 0, gpuMs: !onHost && open.clock?.source === 'timestamps' ? 0 : null, bytesIn: 0, bytesOut: 0 };
+      ?? { op, device, calls: 0, hostMs: 0, gpuMs: !onHost && open.clock?.source === 'timestamps' ? 0 : null, bytesIn: 0, bytesOut: 0 };
     this.rows.set(key, row);
+    if (!onHost && open.clock) this.labelled.set(open.label, row);
     row.calls++;
     row.bytesIn += onHost ? open.hostBytesIn : open.bytesIn;
     row.hostMs += ended - open.started;
@@ -87,7 +100,7 @@ export class OpProfiler implements OpProfileHooks {
   addGpuTimes(intervals: readonly GpuInterval[]): void {
     for (const interval of intervals) {
       if (interval.label === null) continue;
-      const row = this.rows.get(interval.label);
+      const row = this.labelled.get(interval.label);
       if (row) row.gpuMs = (row.gpuMs ?? 0) + (interval.end - interval.start);
     }
   }
@@ -100,6 +113,7 @@ export class OpProfiler implements OpProfileHooks {
   take(): ProfileRow[] {
     const rows = [...this.rows.values()];
     this.rows = new Map();
+    this.labelled = new Map();
     return rows.sort((a, b) => (b.gpuMs ?? -1) - (a.gpuMs ?? -1) || b.hostMs - a.hostMs);
   }
 }
