@@ -37,7 +37,7 @@ describe('inline report: an upload held by the cell\'s code before it gets going
   const kernel = useReportKernel();
 
   test('setup: cpu current, 16 MiB host tensors, gpu:0 not used yet', async () => {
-    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2, 3, 4, 5].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data(); const S = tf.randomNormal([4096]);\n0');
+    await runOk(kernel(), '%device cpu\nconst U = [0, 1, 2, 3, 4, 5, 6].map(() => tf.randomNormal([4 * 1024 * 1024])); for (const u of U) await u.data(); const S = tf.randomNormal([4096]);\n0');
   });
 
   // Two awaits park a later upload where it waits for the GPU's queued work (none): an await
@@ -54,6 +54,10 @@ describe('inline report: an upload held by the cell\'s code before it gets going
     // The loop ran in the jobs of the poll that answered the new buffer's check: the move's code came
     // back after it, and a 16 MiB upload showed 'copy 514 ms, 0.008 GB/s'.
     ['a later upload, the cell\'s own GPU fence then a loop', "U[5].to('gpu:0')", OWN_FENCE, false, 'H2D', null],
+    // The cell's fence asked for after the move's check (30 ticks in): Dawn answers both in one poll,
+    // the check first; the loop runs between that answer and the move's code coming back to it, and a
+    // 16 MiB upload showed 'copy 458 ms, 0.037 GB/s' (found in review).
+    ['a later upload, 30 `await null`, the cell\'s own GPU fence then a loop', "U[6].to('gpu:0')", `for (let i = 0; i < 30; i++) await null; ${OWN_FENCE}`, false, 'H2D', null],
     ['a 16 KiB upload (one write), a loop right after the call', "S.to('gpu:0')", 0, false, 'H2D', null],
     ['a 16 KiB upload, two `await null` then a loop', "S.to('gpu:0')", 2, false, 'H2D', 'await S.cpu(); 0'],
   ] as const;

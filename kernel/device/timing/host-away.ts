@@ -77,6 +77,16 @@ export function awayBeforeNow(start: number): Away {
   return { from, to, working: transferWork.filter((work) => work.start < to && work.end > from) };
 }
 
+/**
+ * Where the thread was from `settled` (a wait seen to end, in a job the poll queued) until now, when
+ * the move's own code comes back to it a few promise jobs later: code that poll resolved too ran in
+ * between (the cell's own, behind a fence of its own: a 450 ms loop), and the transfers' own host work.
+ */
+export function awaySince(settled: number): Away {
+  const now = performance.now();
+  return { from: Math.min(settled, now), to: now, working: transferWork.filter((work) => work.start < now && work.end > settled) };
+}
+
 /** `span` less `holes`. */
 export function minus(span: Span, holes: readonly Span[]): Span[] {
   let left: Span[] = [span];

@@ -3,7 +3,7 @@
 // Moves that run at once (Promise.all of reads) each note their own (a shared counter read before
 // and after gave one move all of the set-up, and its copy 0).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Away, awayBeforeNow, type Span } from '../timing/host-away';
+import { type Away, awayBeforeNow, awaySince, type Span } from '../timing/host-away';
 
 /** When a copy ended on the GPU's clock (performance.now() ms): NaN until the cell's timestamps are read. */
 export interface GpuLanding {
@@ -69,7 +69,8 @@ export interface MoveOwner {
   device: string;
 }
 
-type OwnNotes = Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null; owner: MoveOwner | null };
+/** `doneAt`: when the move's own code took its last step (see noteMoveDone). */
+type OwnNotes = Omit<MoveNotes, 'othersSetup'> & { stamp: StampCopy | null; owner: MoveOwner | null; doneAt?: number };
 const notes = new AsyncLocalStorage<OwnNotes>();
 
 /** A chunk's copy any move submitted lately, with whose it was: other moves' fences may have waited for it. */
@@ -87,6 +88,9 @@ export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise
   const start = performance.now();
   const value = await notes.run(own, move);
   const end = performance.now();
+  // Its last step ran in the jobs of the poll that saw its last wait end; this comes back a few jobs
+  // later, after code of the cell's that poll resolved too (a loop behind its own fence): not the copy.
+  if (own.doneAt !== undefined) own.copies.push({ landed: { at: own.doneAt }, away: awaySince(own.doneAt) });
   const othersSetup = made.filter((buffer) => buffer.by !== own && !buffer.mapped && buffer.end > start && buffer.start < end)
     .map((buffer) => ({ start: Math.max(buffer.start, start), end: Math.min(buffer.end, end) }));
   return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, hostWork: own.hostWork, bufferWaits: own.bufferWaits, othersSetup } };
@@ -155,6 +159,12 @@ export function copiesSent(device: string): SentCopy[] {
   return sentLately.filter((copy) => copy.device === device);
 }
 
+/** The move's own code has taken its last step (the tensor handed over): what follows until its caller sees it done is other code's. */
+export function noteMoveDone(): void {
+  const own = notes.getStore();
+  if (own) own.doneAt = performance.now();
+}
+
 /** The move's own host work from `start` to `end` (see MoveNotes.hostWork). */
 export function noteOwnHostWork(start: number, end: number): void {
   notes.getStore()?.hostWork.push({ start, end });
@@ -165,9 +175,19 @@ export function noteBufferWait(start: number, end: number): void {
   notes.getStore()?.bufferWaits.push({ start, end });
 }
 
-/** A chunk's copy seen landed; `mapStarted`: when its map began. */
-export function noteCopySeen(landed: GpuLanding | null, mapStarted: number): void {
-  notes.getStore()?.copies.push({ landed, away: awayBeforeNow(mapStarted) });
+/** A chunk's copy seen landed; `mapStarted`: when its map began; `seen`: where the thread was, taken when a poll saw it (else now). */
+export function noteCopySeen(landed: GpuLanding | null, mapStarted: number, seen?: Away): void {
+  notes.getStore()?.copies.push({ landed, away: seen ?? awayBeforeNow(mapStarted) });
+}
+
+/**
+ * A wait of the move's was seen to end at `settled` (in a job of the poll that saw it), and its own
+ * code comes back only now, some promise jobs later: the time between, less the transfers' own host
+ * work, the thread ran other code (the cell's, in that poll's jobs), and a copy seen late by that much.
+ */
+export function noteHeldSince(settled: number | null): void {
+  if (settled === null) return;
+  notes.getStore()?.copies.push({ landed: { at: settled }, away: awaySince(settled) });
 }
 
 /**

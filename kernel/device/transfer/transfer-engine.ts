@@ -13,8 +13,8 @@ import {
   copyGpuToHost, copyHostToGpu, GPU_BYTES_PER_ELEMENT, gpuLayoutOf, hostView, isMovableDtype, type MovableDtype,
   newHostArray,
 } from './host-memory';
-import { noteTransferWork } from '../timing/host-away';
-import { type GpuLanding, noteBufferWait, noteCopySeen, noteQueueDone, stampedCopy } from './move-notes';
+import { type Away, awayBeforeNow, noteTransferWork } from '../timing/host-away';
+import { type GpuLanding, noteBufferWait, noteCopySeen, noteHeldSince, noteMoveDone, noteQueueDone, stampedCopy } from './move-notes';
 import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
 
 /**
@@ -65,6 +65,12 @@ interface PendingRead {
   /** When its copy was submitted, and when it landed on the GPU's clock (null when not timed). */
   submitted: number;
   landed: GpuLanding | null;
+  /**
+   * When a poll saw its map end, and where the thread was before that, taken in that poll's jobs: a
+   * map that ended while the read copied an earlier chunk is awaited only later, after code of the
+   * cell's that the same poll resolved (a 450 ms loop behind its own fence), counted as the copy.
+   */
+  seen: { at: number; away: Away } | null;
 }
 
 export class TransferEngine {
@@ -158,10 +164,16 @@ export class TransferEngine {
     let copied = false;
     const seen = (since: number): void => noteCopySeen(copied ? latest : { at: since }, since);
     const checking = performance.now();
+    // When Dawn answered the check: this code comes back a few jobs later, maybe behind the cell's own.
+    let checkedAt: number | null = null;
     // Known good before a byte is written, and long before the host copy is let go.
     const target = attached
-      ? await checkedBuffer(gpu, attached.identity, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE, () => seen(checking))
+      ? await checkedBuffer(gpu, attached.identity, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE, () => {
+        checkedAt = performance.now();
+        seen(checking);
+      })
       : gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
+    noteHeldSince(checkedAt);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;
@@ -182,6 +194,7 @@ export class TransferEngine {
         });
         if (othersHold) noteBufferWait(acquiring, givenAt ?? performance.now());
         if (!ready && givenAt === null) seen(acquiring);
+        noteHeldSince(givenAt);
         if (!stillHere() || signal?.aborted) {
           pool.upload.giveBack(staging);
           stopIfAborted(signal);
@@ -203,6 +216,7 @@ export class TransferEngine {
       throw error;
     }
     this.handOverToGpu(dataId, info, host, gpu, target);
+    noteMoveDone();
   }
 
   /** One chunk up: when its copy landed on the GPU's clock, where the move is timed there (else null). */
@@ -266,6 +280,7 @@ export class TransferEngine {
     gpu.disposeData(dataId, true);
     info.backend = host;
     host.dataIdMap.get(dataId)!.refCount = refCount;
+    noteMoveDone();
   }
 
   private stillOn(dataId: DataId, gpu: WebGpuBackend, source: GpuBuffer): boolean {
@@ -321,8 +336,14 @@ export class TransferEngine {
           // With none of its own chunks pending, every buffer out is another move's.
           if (!staging && pending.length === 0) {
             const waiting = performance.now();
-            staging = await pool.readback.acquire();
-            noteBufferWait(waiting, performance.now());
+            // A buffer given back ends the wait among the jobs of the poll that saw its map end; this
+            // code comes back a few jobs later, maybe behind the cell's own: that is not the wait's.
+            let givenAt: number | null = null;
+            staging = await pool.readback.acquire(() => {
+              givenAt = performance.now();
+            });
+            noteBufferWait(waiting, givenAt ?? performance.now());
+            noteHeldSince(givenAt);
           }
           if (!staging) break;
           if (pool.readback.unmapped(staging)) await pool.readback.firstUse(staging, MapMode.READ);
@@ -337,13 +358,18 @@ export class TransferEngine {
             n * GPU_BYTES_PER_ELEMENT);
           const submitted = performance.now();
           gpu.queue.submit([encoder.finish()]);
-          pending.push({ staging, first: next, count: n, mapped: staging.mapAsync(MapMode.READ, 0, n * GPU_BYTES_PER_ELEMENT), submitted, landed: copied });
+          const read: PendingRead = { staging, first: next, count: n, mapped: staging.mapAsync(MapMode.READ, 0, n * GPU_BYTES_PER_ELEMENT), submitted, landed: copied, seen: null };
+          read.mapped.then(() => {
+            read.seen = { at: performance.now(), away: awayBeforeNow(submitted) };
+          }, () => undefined);
+          pending.push(read);
           next += n;
         }
         const head = pending[0]!;
         await head.mapped;
         noteQueueDone(head.submitted);
-        noteCopySeen(head.landed, head.submitted);
+        noteCopySeen(head.landed, head.submitted, head.seen?.away);
+        noteHeldSince(head.seen?.at ?? null);
         pending.shift();
         if (signal?.aborted) {
           // Landed after the stop: not copied into the tensor, and not counted as done.
