@@ -40,7 +40,7 @@ function run(checker: CellChecker, cells: string[]): { verdicts: Verdict[]; name
     const checked = checker.check(code);
     if (checker.residentErrors > before) alone.push(cell);
     // Everything the user is shown of a diagnostic: where (line, column, length), its kind, its text.
-    const diagnostics = checked.diagnostics.map((d) => `${d.line}:${d.column}+${d.length} ${d.category === 'error' ? '' : `${d.category} `}TS${d.code} ${d.message}`);
+    const diagnostics = [...checked.diagnostics, ...checked.declarationWarnings].map((d) => `${d.line}:${d.column}+${d.length} ${d.category === 'error' ? '' : `${d.category} `}TS${d.code} ${d.message}`);
     if (!checked.diagnostics.some((d) => d.category === 'error')) checked.commit();
     checker.flush();
     return { cell, diagnostics };
@@ -347,18 +347,25 @@ test('a package an earlier cell imported for its side effects declares no global
   assert.deepEqual(failingOf(verdicts), [1, 3]);
 });
 
-test('errors only the declaration emit finds (its exports are the kernel\'s, not the user\'s) refuse no cell, under either checker', () => {
-  // Valid TypeScript whose .d.ts cannot say everything: an anonymous class type with a private
-  // member (TS4094 "Property 'x' of exported anonymous class type may not be private or protected").
+test('what only the declaration emit finds refuses no cell: a warning under either checker, and later cells see what the emit could write', () => {
+  // Valid TypeScript whose .d.ts cannot say everything: an anonymous class type with private
+  // members (TS4094), a function returning a type declared inside it (TS4025, TS4060).
   const { verdicts, history } = compare([
     'const A = class { private x = 1; get y() { return this.x; } };\nnew A().y',
     'function make() { class Local { protected q = 2; w = 1; } return new Local(); }\nconst made = make();',
     'made.w + new A().y',
     'made.nope',
+    'function hidden() { interface H { h: number } const o: H = { h: 1 }; return o; }\nconst hv = hidden();',
+    'interface Shown { s: number }\nfunction shown(): Shown { return { s: 1 }; }\nconst sv = shown();',
   ], true);
-  assert.deepEqual(verdicts.slice(0, 3).map((v) => v.diagnostics), [[], [], []]);
-  // The checker still checks the cells that use them: the history holds what the emit could say.
-  assert.match(verdicts[3]!.diagnostics.join('\n'), /TS2339 Property 'nope' does not exist/);
+  const warned = (cell: number): string => verdicts[cell]!.diagnostics.join('\n');
+  assert.match(warned(0), /warning TS4094 Property 'x' of exported anonymous class type/);
+  assert.match(warned(1), /warning TS4094 Property 'q'/);
+  assert.deepEqual(verdicts[2]!.diagnostics, []);
+  assert.match(warned(3), /TS2339 Property 'nope' does not exist/);
+  assert.match(warned(4), /warning TS40\d\d .*private name 'H'/);
+  // A type declared at the top level is written down: nothing to warn about.
+  assert.deepEqual(verdicts[5]!.diagnostics, []);
   assert.match(history, /export declare const A: \{/);
   assert.match(history, /export declare const made: \{/);
 });

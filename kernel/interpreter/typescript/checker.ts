@@ -10,8 +10,9 @@ import { type CellDeclarations, cellDeclarations } from './cell-declarations';
 import { cellSyntax } from './cell-syntax';
 import type { CheckerConfig } from './compiler-options';
 import { HISTORY_MODULE, HistoryModule } from './history-module';
+import { mayLoseTypes } from './declaration-warnings';
 import { fileStamp } from './local-modules';
-import { CELL_FILE, ResidentChecker, type ResidentErrors } from './resident-checker';
+import { CELL_FILE, type ResidentCheck, ResidentChecker, type ResidentErrors } from './resident-checker';
 
 interface VirtualFile {
   text: string;
@@ -30,6 +31,11 @@ export interface CellDiagnostic {
 
 export interface CheckedCell {
   diagnostics: CellDiagnostic[];
+  /**
+   * Names whose types later cells cannot be given exactly (declaration-warnings.ts): no errors, the
+   * cell runs, and the user is told. Empty when the cell has errors.
+   */
+  declarationWarnings: CellDiagnostic[];
   /** Records the cell as run, so later cells see its declarations. */
   commit(): void;
 }
@@ -294,8 +300,10 @@ export class CellChecker {
     this.flush();
     const text = this.setCurrent(code);
     const resident = diagnose ? this.checkedResident(code, text) : 'none';
-    if (resident === 'clean') return this.checkedCell(code, []);
-    if (typeof resident === 'object' && !this.nodeTypesDeferred) {
+    if (typeof resident === 'object' && 'declarationWarnings' in resident) {
+      return this.checkedCell(code, [], resident.declarationWarnings.map((diagnostic) => this.toCellDiagnostic(diagnostic, code, 'warning')));
+    }
+    if (typeof resident === 'object' && 'errors' in resident && !this.nodeTypesDeferred) {
       this.residentErrors++;
       return this.checkedCell(code, resident.errors.map((diagnostic) => this.toCellDiagnostic(diagnostic, code)));
     }
@@ -317,15 +325,17 @@ export class CellChecker {
     }
     // The program just checked has the library parsed and bound: the next cells can keep one checker over it.
     if (diagnose && this.keepChecker && this.resident === null) this.resident = ResidentChecker.over(this.t, this.service.getProgram()!, path.dirname(this.current), HISTORY_MODULE);
-    return this.checkedCell(code, found.map((diagnostic) => this.toCellDiagnostic(diagnostic, code)));
+    const diagnostics = found.map((diagnostic) => this.toCellDiagnostic(diagnostic, code));
+    const warnings = diagnose && !diagnostics.some((diagnostic) => diagnostic.category === 'error') ? this.declarationWarningsOfCurrent(code) : [];
+    return this.checkedCell(code, diagnostics, warnings.map((diagnostic) => this.toCellDiagnostic(diagnostic, code, 'warning')));
   }
 
   /**
-   * What the resident checker found: the cell free of errors ('clean'), errors a fresh program gives
+   * What the resident checker found: the cell free of errors (ResidentCheck), errors a fresh program gives
    * word for word (ResidentErrors), errors only the LanguageService words as the user must see them
    * ('errors'), or nothing ('none': a cell or history it cannot check, or no resident checker).
    */
-  private checkedResident(code: string, text: string): 'clean' | ResidentErrors | 'errors' | 'none' {
+  private checkedResident(code: string, text: string): ResidentCheck | ResidentErrors | 'errors' | 'none' {
     if (this.resident?.spent) this.resident = null;
     if (this.resident === null) return 'none';
     const history = this.files.get(this.historyFile)!.text;
@@ -342,12 +352,13 @@ export class CellChecker {
     if ('errors' in checked) return checked;
     this.residentDeclarations = { code, history, text: checked.declarations };
     this.residentChecks++;
-    return 'clean';
+    return checked;
   }
 
-  private checkedCell(code: string, diagnostics: CellDiagnostic[]): CheckedCell {
+  private checkedCell(code: string, diagnostics: CellDiagnostic[], declarationWarnings: CellDiagnostic[] = []): CheckedCell {
     return {
       diagnostics,
+      declarationWarnings,
       commit: () => {
         const own = this.declarationsOf(code);
         // A cell that declares nothing (`1 + 1`, a call) leaves the history as it is.
@@ -392,6 +403,14 @@ export class CellChecker {
    * valid TypeScript, but its declaration emit says "Property 'x' of exported anonymous class type
    * may not be private" (TS4094). Such a cell runs; the history holds what the emit could say.
    */
+  /** The declaration emit's diagnostics of the current cell, where it may have any (declaration-warnings.ts). */
+  private declarationWarningsOfCurrent(code: string): ts.Diagnostic[] {
+    const program = this.service.getProgram()!;
+    const file = program.getSourceFile(this.current);
+    if (!file || !mayLoseTypes(this.t, file)) return [];
+    return program.getDeclarationDiagnostics(file).filter((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length);
+  }
+
   private diagnosticsOfCurrent(code: string): ts.Diagnostic[] {
     const program = this.service.getProgram()!;
     // Syntax errors were reported by the transpiler already; a cell with any never gets here.
@@ -488,7 +507,8 @@ export class CellChecker {
     this.files.set(file, { text: entry.text, version: entry.version + 1 });
   }
 
-  private toCellDiagnostic(diagnostic: ts.Diagnostic, code: string): CellDiagnostic {
+  /** `category`: as TypeScript says, unless given (a declaration emit's error is the user's warning). */
+  private toCellDiagnostic(diagnostic: ts.Diagnostic, code: string, category?: CellDiagnostic['category']): CellDiagnostic {
     const t = this.t;
     const start = diagnostic.start ?? 0;
     const before = code.slice(0, start);
@@ -501,7 +521,7 @@ export class CellChecker {
       length: diagnostic.length ?? 0,
       code: diagnostic.code,
       message: t.flattenDiagnosticMessageText(diagnostic.messageText, '\n'),
-      category: categories[diagnostic.category],
+      category: category ?? categories[diagnostic.category],
     };
   }
 }

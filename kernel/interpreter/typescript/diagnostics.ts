@@ -44,3 +44,15 @@ export function typeErrorOutcome(code: string, diagnostics: CellDiagnostic[]): E
 export function typeWarningText(code: string, diagnostics: CellDiagnostic[]): string {
   return `${typeErrorOutcome(code, diagnostics).traceback.join('\n')}\n`;
 }
+
+/**
+ * What later cells will not see exactly of this cell's declarations (declaration-warnings.ts): the
+ * declaration emit's words, which speak of exports (the kernel's, so that later cells see the
+ * names), and what it means for the user.
+ */
+export function declarationWarningText(code: string, diagnostics: CellDiagnostic[]): string {
+  const lines = diagnostics.flatMap((diagnostic) => [describe(diagnostic), ...excerpt(code, diagnostic)]);
+  return ['Warning: later cells cannot be given the exact type of what this cell declares; the cell ran.', ...lines,
+    'Later cells see those names as TypeScript can write them down: a type declared inside a function as `any`, a class expression\'s private members as public. '
+    + 'Declare such types at the top level of a cell (or give the name a type there) to keep them.', ''].join('\n');
+}

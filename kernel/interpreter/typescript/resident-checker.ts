@@ -20,6 +20,7 @@
 // (SELF_EVIDENT); any other error is checked again through the LanguageService, whose text the user sees.
 import path from 'node:path';
 import type ts from 'typescript';
+import { mayLoseTypes } from './declaration-warnings';
 
 /** TypeScript's internals this relies on: present since 5.0, all on the module object. */
 interface CompilerInternals {
@@ -72,6 +73,8 @@ export interface ResidentCheck {
    * of this checker.
    */
   declarations(): string;
+  /** What the declaration emit could not write down (declaration-warnings.ts), where the cell may have any: no errors, the cell runs. */
+  declarationWarnings: readonly ts.Diagnostic[];
 }
 
 /** A cell found to have errors, every one of a kind whose text does not depend on what the checker saw before (SELF_EVIDENT). */
@@ -405,14 +408,19 @@ export class ResidentChecker {
     // program reports it for each cell that meets it: its verdicts no longer stand for a fresh program's.
     if (this.checker.getGlobalDiagnostics().length > 0) return 'history';
     if (errors.length > 0) return errors.every((diagnostic) => this.selfEvident(diagnostic, cell)) ? { errors } : 'errors';
+    const emit = (): ts.TransformationResult<ts.SourceFile> & { diagnostics?: ts.DiagnosticWithLocation[] } =>
+      this.compiler.transformNodes(this.checker.getEmitResolver(cell, undefined, true), this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
+    // Where the cell may hold a type its .d.ts cannot write, the transform runs now, for its warnings;
+    // elsewhere when the history asks for the declarations, once the cell's reply is out (it is a
+    // third of a clean cell's check).
+    let emitted = mayLoseTypes(t, cell) ? emit() : null;
+    const declarationWarnings = (emitted?.diagnostics ?? []).filter(inCode);
     let declarations: string | undefined;
     return {
-      // The declaration transform runs here, not in the check: it is a third of a clean cell's
-      // check, and the history asks for its output once the cell's reply is out.
+      declarationWarnings,
       declarations: () => {
         if (declarations === undefined) {
-          const resolver = this.checker.getEmitResolver(cell, undefined, true);
-          const emitted = this.compiler.transformNodes(resolver, this.emitHost, t.factory, this.options, [cell], [this.compiler.transformDeclarations], false);
+          emitted ??= emit();
           try {
             // As TypeScript's own declaration emit prints: JSDoc comments only.
             const printer = t.createPrinter({ removeComments: this.options.removeComments ?? false, newLine: t.NewLineKind.LineFeed, onlyPrintJsDocStyle: true } as ts.PrinterOptions);

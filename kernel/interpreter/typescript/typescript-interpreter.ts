@@ -29,7 +29,7 @@ import type {
 import { cellFileName, shownFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
 import { type CheckerConfig, configChange, configNotice, configStamp, describeConfig, loadCheckerConfig } from './compiler-options';
-import { typeErrorOutcome, typeWarningText } from './diagnostics';
+import { declarationWarningText, typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { localModuleSources } from './local-modules';
 import { CellRuntime, localFileFor } from './runtime';
@@ -490,6 +490,7 @@ export class TypeScriptInterpreter implements Interpreter {
     const quoted = errors.length > 0 ? quotedSource(running.cell, code) : code;
     if (errors.length > 0 && this.typecheck === 'on') throw new CellRefused(typeErrorOutcome(quoted, errors));
     if (errors.length > 0) process.stderr.write(typeWarningText(quoted, errors));
+    else if (checked.declarationWarnings.length > 0) process.stderr.write(declarationWarningText(quotedSource(running.cell, code), checked.declarationWarnings));
     let cell: () => unknown;
     ({ cell, transpiled } = this.compileEmitted(code, transpiled, fileName));
     this.cells.set(fileName, transpiled.toCell);
