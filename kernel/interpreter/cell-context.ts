@@ -144,6 +144,26 @@ export function stopIfInterrupted(): void {
   if (checkedCell()?.interrupted === true) throw new InterruptedError();
 }
 
+/** Whether an interrupt may have come for the running cell: one shared-memory read (see loopTick). */
+let interruptMayBePending: () => boolean = () => false;
+
+export function setInterruptPending(check: () => boolean): void {
+  interruptMayBePending = check;
+}
+
+/**
+ * Run at each iteration of a loop the cells themselves wrote (`__tsgpu.loop()`, inserted by the
+ * emit). Only a cell's code before its first await runs where SIGINT can break a loop (a
+ * breakOnSigint run); after it, a loop that makes no tensor op and no output never reads the
+ * interrupt line, and `await null; while (true) {}` could not be stopped at all. V8's own
+ * termination is no way out there: with async context tracking on, Node aborts after it.
+ * The common case costs one shared-memory read; the cell's context is looked up only once an
+ * interrupt came for the running cell.
+ */
+export function loopTick(): void {
+  if (interruptMayBePending()) stopIfInterrupted();
+}
+
 /**
  * The documented opt-out: `detach(() => setInterval(poll, 1000))` starts work that belongs to no
  * cell, so an interrupt does not stop it and no cell's report counts it.

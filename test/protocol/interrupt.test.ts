@@ -26,6 +26,18 @@ const cells = [
   { name: '`await new Promise(() => {})`', code: 'await new Promise(() => {})' },
 ];
 
+/**
+ * Loops after the cell's first await run as promise jobs, outside the run SIGINT can break, and
+ * read no interrupt line of their own (no tensor op, no output): neither could be stopped (found
+ * in review; a restart was the only way out). The loop checks the emit inserts stop them at an
+ * interrupt_request; a bare SIGINT waits for the event loop, which they never give back.
+ */
+const loopsAfterAwait = [
+  { name: '`await null;` then `while (true) {}`', code: 'await null;\nlet spins = 0; while (true) spins++;' },
+  { name: 'a readback then a plain loop over its values', code: 'const values = await Promise.resolve([1, 2, 3]);\nlet total = 0; while (true) { for (const v of values) total += v; }' },
+  { name: 'a loop in a function an earlier cell defined, called after an await', code: 'await new Promise((resolve) => setTimeout(resolve, 10));\nspinForever();' },
+];
+
 describe('interrupting a running cell', () => {
   const kernel = useKernel();
   let n = 0;
@@ -47,6 +59,25 @@ describe('interrupting a running cell', () => {
         assert.equal(reply.status, 'error');
         assert.equal(reply.status === 'error' ? reply.ename : undefined, 'Interrupted');
 
+        assert.equal(await evaluate(kernel(), `${name} + 1`), '42');
+      });
+    }
+  }
+
+  for (const method of methods.slice(0, 2)) {
+    for (const cell of loopsAfterAwait) {
+      test(`${method.name} stops ${cell.name}, keeps earlier variables, and the next cell runs`, async (t) => {
+        const name = `keptAcrossInterrupt${++n}`;
+        await evaluate(kernel(), `var ${name} = 41; function spinForever() { let i = 0; do { i++; } while (i >= 0 || true); }`);
+        const running = kernel().startExecute(cell.code);
+        await running.iopubMessage('execute_input');
+        await sleep(300);
+        assert.equal(running.reply, undefined, 'the cell finished before it was interrupted');
+        const started = performance.now();
+        await method.interrupt(kernel());
+        const reply = executeReply(await running.done());
+        t.diagnostic(`cell replied ${(performance.now() - started).toFixed(0)} ms after the interrupt was sent`);
+        assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted');
         assert.equal(await evaluate(kernel(), `${name} + 1`), '42');
       });
     }

@@ -47,6 +47,34 @@ export function importRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFil
     t.isImportDeclaration(statement) ? rewrite(statement) ?? statement : statement)));
 }
 
+/** The name of the runtime's per-iteration interrupt check (runtime.ts `loop`). */
+export const LOOP_CHECK = 'loop';
+
+/**
+ * Every loop the cell writes (for, for…in, for…of, for await, while, do) starts each iteration
+ * with `__tsgpu.loop();`, a body that is no block becoming one: a loop after the cell's first
+ * await can then be interrupted (cell-context.ts loopTick). text-emit.ts inserts the same.
+ */
+export function loopChecks(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
+  const f = t.factory;
+  const checked = (body: ts.Statement): ts.Block => {
+    const check = f.createExpressionStatement(runtimeCall(t, LOOP_CHECK, []));
+    return t.isBlock(body) ? f.updateBlock(body, [check, ...body.statements]) : f.createBlock([check, body]);
+  };
+  return (context) => {
+    const visit = (node: ts.Node): ts.Node => {
+      const visited = t.visitEachChild(node, visit, context);
+      if (t.isForStatement(visited)) return f.updateForStatement(visited, visited.initializer, visited.condition, visited.incrementor, checked(visited.statement));
+      if (t.isForInStatement(visited)) return f.updateForInStatement(visited, visited.initializer, visited.expression, checked(visited.statement));
+      if (t.isForOfStatement(visited)) return f.updateForOfStatement(visited, visited.awaitModifier, visited.initializer, visited.expression, checked(visited.statement));
+      if (t.isWhileStatement(visited)) return f.updateWhileStatement(visited, visited.expression, checked(visited.statement));
+      if (t.isDoStatement(visited)) return f.updateDoStatement(visited, checked(visited.statement), visited.expression);
+      return visited;
+    };
+    return (file) => t.visitEachChild(file, visit, context);
+  };
+}
+
 export function cellRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
   const f = t.factory;
   const globalRef = (name: string): ts.Expression => f.createPropertyAccessExpression(f.createIdentifier('globalThis'), name);

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
-import { CELL_TIMER_NAMES, CELL_TIMER_VALUES } from '../cell-context';
+import { CELL_TIMER_NAMES, CELL_TIMER_VALUES, loopTick } from '../cell-context';
 import { importMetaAsLocal, withImportMeta } from './import-meta';
 import { RUNTIME } from './cell-rewrite';
 import { LocalModules } from './local-modules';
@@ -72,6 +72,9 @@ export class CellRuntime {
     this.registerTypeScriptFiles();
     this.resolveForLocalModules();
   }
+
+  /** Called at each iteration of the cells' own loops (text-emit.ts, cell-rewrite.ts loopChecks): stops one whose cell was interrupted. */
+  readonly loop = loopTick;
 
   install(): void {
     Object.defineProperty(globalThis, RUNTIME, { value: this, enumerable: false, configurable: true });

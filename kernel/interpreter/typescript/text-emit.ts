@@ -6,7 +6,7 @@
 // `using`, ...) throws Unsupported and the cell goes through transpileModule instead.
 // test/unit/text-emit.test.ts runs both paths over a corpus and compares them.
 import type ts from 'typescript';
-import { RUNTIME } from './cell-rewrite';
+import { LOOP_CHECK, RUNTIME } from './cell-rewrite';
 
 /** The cell needs transpileModule: this file cannot emit it exactly. */
 export class Unsupported extends Error {}
@@ -273,6 +273,9 @@ class Emitter {
         for (const argument of call.arguments ?? []) this.visit(argument);
         return;
       }
+      case K.ForStatement: case K.ForInStatement: case K.ForOfStatement: case K.WhileStatement: case K.DoStatement:
+        this.loopCheck((node as ts.IterationStatement).statement);
+        return t.forEachChild(node, this.visit) as void;
       case K.AsyncKeyword: case K.StaticKeyword:
         return;
       default:
@@ -465,6 +468,18 @@ class Emitter {
         this.blanked[index] = 1;
       }
     }
+  }
+
+  /** Each iteration of a loop starts with the runtime's interrupt check (cell-rewrite.ts loopChecks). */
+  private loopCheck(body: ts.Statement): void {
+    const check = `${RUNTIME}.${LOOP_CHECK}();`;
+    const start = body.getStart(this.file);
+    if (this.t.isBlock(body)) {
+      this.insert(start + 1, check, start);
+      return;
+    }
+    this.insert(start, `{${check}`, start);
+    this.insert(body.end, '}', start);
   }
 
   /** Text put before the cell's offset `pos`; it maps back to `at`. */

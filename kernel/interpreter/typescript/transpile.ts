@@ -4,7 +4,7 @@
 // (text-emit.ts); the rest, and cells with syntax errors, go through transpileModule.
 import type ts from 'typescript';
 import { cellSyntax } from './cell-syntax';
-import { cellRewriter, importRewriter } from './cell-rewrite';
+import { cellRewriter, importRewriter, loopChecks } from './cell-rewrite';
 import { SourceMapper } from './source-map';
 import { textEmit, Unsupported } from './text-emit';
 
@@ -169,7 +169,7 @@ export function transpileCell(t: typeof ts, code: string, emit: ts.CompilerOptio
     fileName: 'cell.ts',
     reportDiagnostics: true,
     compilerOptions: cellCompilerOptions(t, emit),
-    transformers: { before: [importRewriter(t)], after: [cellRewriter(t)] },
+    transformers: { before: [importRewriter(t)], after: [loopChecks(t), cellRewriter(t)] },
   });
   const body = output.outputText.replace(/\n?\/\/# sourceMappingURL=.*\s*$/, '');
   // Decoded when first asked (an error, a tensor op's location): most cells never ask.
