@@ -150,7 +150,12 @@ export class TransferLedger {
   /** When the running cell started: records' `at` counts from there. */
   private cellStartedAt = 0;
 
-  add(record: TransferRecord): void {
+  /** Moves other cells' leftover work made while a cell ran: the session's, not that cell's report's. */
+  private readonly strays = new WeakSet<TransferRecord>();
+
+  /** `stray`: made by another cell's leftover work while this cell runs (see strays). */
+  add(record: TransferRecord, stray = false): void {
+    if (stray) this.strays.add(record);
     this.records.push(record);
     const start = this.cellStartedAt + record.at;
     this.starts.push(start);
@@ -165,7 +170,7 @@ export class TransferLedger {
     for (let i = 0; i < oldest.length; i++) {
       const record = oldest[i]!;
       this.folded.add(record, starts[i]!);
-      if (i >= this.cellStart) this.cellFolded.add(record, starts[i]!);
+      if (i >= this.cellStart && !this.strays.has(record)) this.cellFolded.add(record, starts[i]!);
     }
     this.cellStart = Math.max(0, this.cellStart - count);
   }
@@ -184,12 +189,14 @@ export class TransferLedger {
 
   /** A cell that ran ops or moved tensors becomes "the last cell", even if it moved nothing. */
   endCell(ranOps: boolean): { moves: TransferRecord[]; folded: FoldedMoves[]; foldedTime: FoldedTimeOf[] } {
-    const moves = this.records.slice(this.cellStart);
+    const own = this.records.slice(this.cellStart).map((record, index) => ({ record, start: this.starts[this.cellStart + index]! }))
+      .filter(({ record }) => !this.strays.has(record));
+    const moves = own.map(({ record }) => record);
     const folded = this.cellFolded.moves();
     const foldedTime = this.cellFolded.times(this.cellStartedAt);
     if (ranOps || moves.length > 0 || folded.length > 0) {
       this.last = moves;
-      this.lastStarts = this.starts.slice(this.cellStart);
+      this.lastStarts = own.map(({ start }) => start);
       this.lastFolded = this.cellFolded;
     }
     return { moves, folded, foldedTime };

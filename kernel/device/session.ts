@@ -340,10 +340,6 @@ export class DeviceSession implements DeviceControl, TensorMover {
   // --- internals --------------------------------------------------------------------------
 
   private record(event: MoveEvent): void {
-    if (!this.stray.owns(this.deps.cells.owner(), this.cellNumber)) {
-      this.stray.countMove();
-      return;
-    }
     // The user's call was located where it was made; tfjs-layers reads back in .then() callbacks,
     // which lose the cell's frame: the library call's site is carried.
     const where = (currentOrigin()?.by === 'user' ? currentCallSite() : null) ?? this.deps.locate() ?? currentCallSite();
@@ -390,22 +386,26 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   private recordAt(event: MoveEvent, site: MoveSite): void {
-    if (!this.stray.owns(this.deps.cells.owner(), this.cellNumber)) {
-      this.stray.countMove();
-      return;
-    }
+    // Another cell's leftover work (an interrupted cell's upload that went on) moved it: not this
+    // cell's report, but the session's moves all the same (%transfers all listed none of 128 MiB moved).
+    const owner = this.deps.cells.owner();
+    const stray = !this.stray.owns(owner, this.cellNumber);
+    if (stray) this.stray.countMove();
+    // Detached work (cell 0) is meant to outlive every cell: no report or listing counts it.
+    if (stray && owner === 0) return;
     const ms = event.waitMs + event.copyMs;
     const record: TransferRecord = {
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
-      cell: site.cell, line: site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
+      // A stray move is listed under the cell whose work made it (its line may be unknown: the stack is the kernel's).
+      cell: stray && owner !== null && owner !== site.cell ? owner : site.cell, line: stray && owner !== null && owner !== site.cell ? null : site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
       via: site.via, inLoop: site.inLoop, reverses: this.reversal(event),
     };
     // Set only when there is one (a training step records ~30 uploads: no spread objects for them).
     if (event.legs !== undefined) record.legs = event.legs;
     if (event.untimed !== undefined) record.untimed = event.untimed;
     if (site.helper !== undefined) record.helper = site.helper;
-    this.ledger.add(record);
+    this.ledger.add(record, stray);
   }
 
   /** Remembers where the user explicitly put each buffer; an implicit move does not change that intent. */
