@@ -144,7 +144,7 @@ export class TransferLedger {
   /** The running cell's moves that were folded before it ended. */
   private cellFolded = new FoldedSet();
   /** Running totals since the session started (reset does not touch them: progress bars diff them). */
-  private total = { count: 0, bytes: 0 };
+  private total = { count: 0, bytes: 0, untimed: 0 };
   /** Time the session's moves took, overlapping moves once (as the report counts them). */
   private readonly busy = new RunningUnion();
   /** When the running cell started: records' `at` counts from there. */
@@ -159,7 +159,7 @@ export class TransferLedger {
     this.records.push(record);
     const start = this.cellStartedAt + record.at;
     this.starts.push(start);
-    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes };
+    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes, untimed: this.total.untimed + (record.untimed ? 1 : 0) };
     this.busy.add(start, start + record.ms);
     if (this.records.length >= 2 * KEEP) this.foldOldest(KEEP);
   }
@@ -175,8 +175,8 @@ export class TransferLedger {
     this.cellStart = Math.max(0, this.cellStart - count);
   }
 
-  /** Moves so far: their count, bytes, and the time they took with overlaps counted once. */
-  totals(): { count: number; bytes: number; ms: number } {
+  /** Moves so far: their count, bytes, how many were not timed, and the time the timed ones took with overlaps counted once. */
+  totals(): { count: number; bytes: number; untimed: number; ms: number } {
     return { ...this.total, ms: this.busy.total };
   }
 

@@ -10,6 +10,8 @@ import { bytesText, msText } from './report/format';
 export interface TransferTotals {
   count: number;
   bytes: number;
+  /** Of `count`, moves whose time was not measured (tensors uploaded at first use): `ms` has none of theirs. */
+  untimed: number;
   ms: number;
 }
 
@@ -47,14 +49,15 @@ const MAX_CHART_STEPS = 500;
 const MAX_KEPT_STEPS = 4 * MAX_CHART_STEPS;
 
 function difference(now: TransferTotals, before: TransferTotals): TransferTotals {
-  return { count: now.count - before.count, bytes: now.bytes - before.bytes, ms: now.ms - before.ms };
+  return { count: now.count - before.count, bytes: now.bytes - before.bytes, untimed: now.untimed - before.untimed, ms: now.ms - before.ms };
 }
 
 function chartOf(state: ProgressState, title: string): Chart | null {
   const every = Math.ceil(state.history.length / MAX_CHART_STEPS);
   const steps = state.history.filter((_step, index) => index % every === 0 || index === state.history.length - 1);
   const names = [...new Set(steps.flatMap((step) => Object.keys(step.values)))];
-  const moved = steps.some((step) => step.transfers.count > 0);
+  // Bars of 0 ms for moves that were not timed would read as free moves: only timed ones are charted.
+  const moved = steps.some((step) => step.transfers.count > step.transfers.untimed);
   if (names.length === 0 && !moved) return null;
   const panels: Chart['panels'] = [];
   if (names.length > 0) {
@@ -86,14 +89,13 @@ function render(state: ProgressState, ending: Ending): Drawn {
   const elapsed = (state.endedAt ?? performance.now()) - state.started;
   const fraction = state.total ? Math.min(1, state.done / state.total) : null;
   const eta = fraction && fraction > 0 && !finished ? (elapsed / fraction) * (1 - fraction) : null;
-  const moved = {
-    count: state.transfersNow.count - state.transfersAtStart.count,
-    bytes: state.transfersNow.bytes - state.transfersAtStart.bytes,
-    ms: state.transfersNow.ms - state.transfersAtStart.ms,
-  };
+  const moved = difference(state.transfersNow, state.transfersAtStart);
   const step = `${state.label} ${state.done}${state.total ? `/${state.total}` : ''}`;
   const values = Object.entries(state.values).map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(4)}`);
-  const transfers = moved.count > 0 ? `${state.transfersScope === 'this epoch' ? 'transfers this epoch' : 'transfers'} ${moved.count}× ${bytesText(moved.bytes)} ${msText(moved.ms)}` : '';
+  // Moves not timed (uploaded at first use) have no ms: '0.000 ms' would read as free.
+  const time = moved.untimed === moved.count ? 'time not measured (uploaded at first use)'
+    : `${msText(moved.ms)}${moved.untimed > 0 ? ` (+${moved.untimed} not measured)` : ''}`;
+  const transfers = moved.count > 0 ? `${state.transfersScope === 'this epoch' ? 'transfers this epoch' : 'transfers'} ${moved.count}× ${bytesText(moved.bytes)} ${time}` : '';
   const timing = `${seconds(elapsed)} elapsed${eta === null ? '' : `, ETA ${seconds(eta)}`}`;
   // A loop left with `break` (or a bar ended by hand) before its count: said, not left looking unfinished.
   const early = ending === 'finished' && state.total !== null && state.done < state.total ? 'ended early' : '';
