@@ -396,13 +396,6 @@ export class CellChecker {
     if (entry.text !== text) this.files.set(this.historyFile, { text, version: entry.version + 1 });
   }
 
-  /**
-   * The program's semantic diagnostics of the cell, without the LanguageService's declaration
-   * diagnostics (it adds them under `declaration: true`). Those judge the .d.ts the history takes,
-   * whose `export`s are the kernel's and not the user's: `const A = class { private x = 1 }` is
-   * valid TypeScript, but its declaration emit says "Property 'x' of exported anonymous class type
-   * may not be private" (TS4094). Such a cell runs; the history holds what the emit could say.
-   */
   /** The declaration emit's diagnostics of the current cell, where it may have any (declaration-warnings.ts). */
   private declarationWarningsOfCurrent(code: string): ts.Diagnostic[] {
     const program = this.service.getProgram()!;
@@ -411,6 +404,13 @@ export class CellChecker {
     return program.getDeclarationDiagnostics(file).filter((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length);
   }
 
+  /**
+   * The program's semantic diagnostics of the cell, without the LanguageService's declaration
+   * diagnostics (it adds them under `declaration: true`). Those judge the .d.ts the history takes,
+   * whose `export`s are the kernel's and not the user's: `const A = class { private x = 1 }` is
+   * valid TypeScript, but its declaration emit says "Property 'x' of exported anonymous class type
+   * may not be private" (TS4094). Such a cell runs, with a warning (declarationWarningsOfCurrent).
+   */
   private diagnosticsOfCurrent(code: string): ts.Diagnostic[] {
     const program = this.service.getProgram()!;
     // Syntax errors were reported by the transpiler already; a cell with any never gets here.
