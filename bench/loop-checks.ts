@@ -14,7 +14,7 @@ import ts from 'typescript';
 import { loopTick } from '../kernel/interpreter/cell-context';
 import { RUNTIME } from '../kernel/interpreter/typescript/cell-rewrite';
 import { emitCellStrict } from '../kernel/interpreter/typescript/transpile';
-import { median } from './lib/kernels';
+import { median, repsOption } from './lib/kernels';
 
 const LOOPS: [string, string][] = [
   ['sum of 1e7 floats (for…of)', 'const values = (globalThis as any).benchValues as Float64Array;\nawait null;\nlet total = 0;\nfor (const v of values) total += v;\ntotal'],
@@ -26,15 +26,8 @@ const LOOPS: [string, string][] = [
   ['1e8 integer adds (while)', 'await null;\nlet i = 0, acc = 0;\nwhile (i < 1e8) { acc = (acc + i) | 0; i++; }\nacc'],
 ];
 
-function parseReps(argv: string[]): number {
-  const at = argv.indexOf('--reps');
-  const reps = at >= 0 ? Number(argv[at + 1]) : 5;
-  if (!Number.isInteger(reps) || reps < 1) throw new Error('usage: node dist/bench/loop-checks.js [--reps N]');
-  return reps;
-}
-
 async function main(): Promise<void> {
-  const reps = parseReps(process.argv.slice(2));
+  const reps = repsOption(process.argv.slice(2), 5, 'usage: node dist/bench/loop-checks.js [--reps N]');
   Object.defineProperty(globalThis, RUNTIME, { value: { loop: loopTick }, configurable: true });
   (globalThis as { benchValues?: Float64Array }).benchValues = Float64Array.from({ length: 1e7 }, (_, i) => i / 3);
   console.log(`loops emitted as cells, with the interrupt check and without it; median of ${reps}`);

@@ -18,18 +18,11 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { installDirectConvolutions } from '../kernel/device/train/conv-gpu';
 import { installDirectMatMuls } from '../kernel/device/train/matmul-gpu';
 import { inFastPath } from '../kernel/device/train/fast-path';
-import { median } from './lib/kernels';
+import { median, repsOption } from './lib/kernels';
 import { rawTfjs } from './lib/raw-tfjs';
 
-function parseReps(argv: string[]): number {
-  const at = argv.indexOf('--reps');
-  const reps = at >= 0 ? Number(argv[at + 1]) : 7;
-  if (!Number.isInteger(reps) || reps < 1) throw new Error('usage: node dist/bench/train-kernels.js [--reps N]');
-  return reps;
-}
-
 async function main(): Promise<void> {
-  const reps = parseReps(process.argv.slice(2));
+  const reps = repsOption(process.argv.slice(2), 7, 'usage: node dist/bench/train-kernels.js [--reps N]');
   const { tf } = await rawTfjs('gpu:0');
   installDirectConvolutions(tf, tf.getBackend());
   installDirectMatMuls(tf, tf.getBackend());

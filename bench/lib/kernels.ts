@@ -200,6 +200,14 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, rank) - 1];
 }
 
+/** `--reps N` from a bench's arguments (`fallback` without it); `usage` is thrown for anything but a positive integer. */
+export function repsOption(argv: string[], fallback: number, usage: string): number {
+  const at = argv.indexOf('--reps');
+  const reps = at >= 0 ? Number(argv[at + 1]) : fallback;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(usage);
+  return reps;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
