@@ -136,6 +136,9 @@ export class TransferLedger {
   /** Each kept record's start on performance.now()'s clock (its `at` counts from its own cell's start). */
   private starts: number[] = [];
   private cellStart = 0;
+  /** The running cell's number (beginCell), and the one `last` holds the moves of. */
+  private cellNumber = 0;
+  private lastCellNumber = 0;
   private last: TransferRecord[] = [];
   private lastStarts: number[] = [];
   private lastFolded = new FoldedSet();
@@ -159,6 +162,11 @@ export class TransferLedger {
     this.records.push(record);
     const start = this.cellStartedAt + record.at;
     this.starts.push(start);
+    // The last cell's own move that ended after it (an interrupted cell's upload going on): %transfers shows it with that cell's.
+    if (stray && record.cell === this.lastCellNumber) {
+      this.last.push(record);
+      this.lastStarts.push(start);
+    }
     this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes, untimed: this.total.untimed + (record.untimed ? 1 : 0) };
     this.busy.add(start, start + record.ms);
     if (this.records.length >= 2 * KEEP) this.foldOldest(KEEP);
@@ -181,7 +189,8 @@ export class TransferLedger {
   }
 
   /** `startedAt`: the cell's start on performance.now()'s clock, which records' `at` counts from. */
-  beginCell(startedAt = 0): void {
+  beginCell(startedAt = 0, cellNumber = 0): void {
+    this.cellNumber = cellNumber;
     this.cellStartedAt = startedAt;
     this.cellStart = this.records.length;
     this.cellFolded = new FoldedSet();
@@ -195,6 +204,7 @@ export class TransferLedger {
     const folded = this.cellFolded.moves();
     const foldedTime = this.cellFolded.times(this.cellStartedAt);
     if (ranOps || moves.length > 0 || folded.length > 0) {
+      this.lastCellNumber = this.cellNumber;
       this.last = moves;
       this.lastStarts = own.map(({ start }) => start);
       this.lastFolded = this.cellFolded;
@@ -216,6 +226,7 @@ export class TransferLedger {
   }
 
   reset(): void {
+    this.lastCellNumber = 0;
     this.records = [];
     this.starts = [];
     this.last = [];

@@ -155,7 +155,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.cellNumber = executionCount;
     this.sources.set(executionCount, source);
     this.cellStartedAt = performance.now();
-    this.ledger.beginCell(this.cellStartedAt);
+    this.ledger.beginCell(this.cellStartedAt, this.cellNumber);
     this.finalizer.beginCell();
     this.placement.takeActivity();
     this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));

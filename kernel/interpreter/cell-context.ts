@@ -144,24 +144,38 @@ export function stopIfInterrupted(): void {
   if (checkedCell()?.interrupted === true) throw new InterruptedError();
 }
 
-/** Whether an interrupt may have come for the running cell: one shared-memory read (see loopTick). */
-let interruptMayBePending: () => boolean = () => false;
+/**
+ * What the cells' loops read at each iteration (`if (__tsgpu.line.pending[0] !== 0) __tsgpu.loop();`,
+ * inserted by the emit): the execute call the last interrupt was for, in the memory the protocol
+ * worker shares (interrupt-line.ts PENDING), 0 once seen not to be the running cell's. A plain
+ * read: V8 does not move a typed array's element load out of a loop, and an `Atomics.load` there
+ * made the tightest loops ~19× slower (a builtin call each time), this read ~3.5× (bench:loop-checks;
+ * interrupt.test.ts fails if a V8 ever hoists it). A call only when it is set. Before the line is
+ * connected (no protocol worker) it stays 0.
+ */
+export const loopLine: { pending: Int32Array<ArrayBufferLike> } = { pending: new Int32Array(1) };
 
-export function setInterruptPending(check: () => boolean): void {
-  interruptMayBePending = check;
+/** Whether `id` is the execute call running now. */
+let runningCall: (id: number) => boolean = () => false;
+
+export function setLoopLine(pending: Int32Array, isRunning: (id: number) => boolean): void {
+  loopLine.pending = pending;
+  runningCall = isRunning;
 }
 
 /**
- * Run at each iteration of a loop the cells themselves wrote (`__tsgpu.loop()`, inserted by the
- * emit). Only a cell's code before its first await runs where SIGINT can break a loop (a
- * breakOnSigint run); after it, a loop that makes no tensor op and no output never reads the
- * interrupt line, and `await null; while (true) {}` could not be stopped at all. V8's own
- * termination is no way out there: with async context tracking on, Node aborts after it.
- * The common case costs one shared-memory read; the cell's context is looked up only once an
- * interrupt came for the running cell.
+ * A cell's loop saw an interrupt pending. Only a cell's code before its first await runs where
+ * SIGINT can break a loop (a breakOnSigint run); after it, a loop that makes no tensor op and no
+ * output never read the interrupt line, and `await null; while (true) {}` could not be stopped at
+ * all. V8's own termination is no way out there: with async context tracking on, Node aborts
+ * after it. An interrupt for a cell that is no longer running is cleared here, so later loops
+ * read 0 again.
  */
 export function loopTick(): void {
-  if (interruptMayBePending()) stopIfInterrupted();
+  const id = Atomics.load(loopLine.pending, 0);
+  if (id === 0) return;
+  if (runningCall(id)) stopIfInterrupted();
+  else Atomics.compareExchange(loopLine.pending, 0, id, 0);
 }
 
 /**

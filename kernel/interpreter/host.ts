@@ -2,7 +2,7 @@
 // sends back everything the running cell emits, in order.
 import type { Worker } from 'node:worker_threads';
 import type { CellRunner, Interpreter, OutputEvent } from './interpreter';
-import { setInterruptPending, setInterruptPoll, stopIfInterrupted } from './cell-context';
+import { setInterruptPoll, setLoopLine, stopIfInterrupted } from './cell-context';
 import { callUnderSigint, InterruptReceiver, interruptedError } from './interrupt-line';
 import { BacklogSender } from './output-backlog';
 import { OutputCapture } from './output-capture';
@@ -28,8 +28,7 @@ export class InterpreterHost implements CellRunner {
       const id = this.runningCell;
       if (id !== null && this.interrupted(id)) this.stopAwaiting(id);
     });
-    // Read at every iteration of the cells' own loops (cell-context.ts loopTick).
-    setInterruptPending(() => this.runningCell !== null && this.interrupted(this.runningCell));
+
   }
 
   /** Output of the running cell, or of the last one between cells; streams printed before it stay before it. */
@@ -85,6 +84,8 @@ export class InterpreterHost implements CellRunner {
   async serve(message: ToMain): Promise<void> {
     if (message.kind === 'interrupt_line') {
       this.line = new InterruptReceiver(message.buffer);
+      // Read at every iteration of the cells' own loops (cell-context.ts loopLine).
+      setLoopLine(this.line.pendingView(), (id) => this.runningCell === id);
       return;
     }
     if (message.kind === 'output_backlog') {

@@ -22,7 +22,9 @@ const CURRENT = 0; // the execute call the protocol worker has started and not y
 const INTERRUPTED = 1; // the execute call the last interrupt was for
 const RUNNING = 2; // the execute call whose script is inside a breakOnSigint run now
 const DECIDED = 3; // +id: no signal was sent to that call's run; -id: one was
-const SLOTS = 4;
+/** The execute call the last interrupt was for, until the main thread sees it is not the running one (loopTick): what the cells' loops read at each iteration. */
+export const PENDING = 4;
+const SLOTS = 5;
 
 /** If a signal sent into a run has not stopped it by then, something else went wrong: let the run end. */
 const SIGNAL_WAIT_MS = 2000;
@@ -60,6 +62,7 @@ export class InterruptSender {
    */
   interrupt(id: number): InterruptOutcome {
     if (Atomics.exchange(this.slots, INTERRUPTED, id) === id) return 'already';
+    Atomics.store(this.slots, PENDING, id);
     const running = Atomics.load(this.slots, RUNNING) === id;
     if (running) process.kill(process.pid, 'SIGINT');
     Atomics.store(this.slots, DECIDED, running ? -id : id);
@@ -141,6 +144,11 @@ export class InterruptReceiver {
 
   interrupted(id: number): boolean {
     return Atomics.load(this.slots, INTERRUPTED) === id;
+  }
+
+  /** The PENDING slot alone, for the cells' loops to read (cell-context.ts loopLine). */
+  pendingView(): Int32Array {
+    return new Int32Array(this.slots.buffer, PENDING * Int32Array.BYTES_PER_ELEMENT, 1);
   }
 
   /**

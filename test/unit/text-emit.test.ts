@@ -140,8 +140,8 @@ function bodyPosition(file: ts.SourceFile, start: number): { line: number; colum
   return { line, column: character + 1 }; // the wrapper's first line makes `line` 1-based already
 }
 
-/** Words of the wrapper and of the rewrite, never in the cell at that place. */
-const MADE_WORDS = new Set(['return', 'async', 'await', 'globalThis', '__tsgpu', 'bindImports', 'this']);
+/** Words of the wrapper and of the rewrite (the loops' interrupt check among them), never in the cell at that place. */
+const MADE_WORDS = new Set(['return', 'async', 'await', 'globalThis', '__tsgpu', 'bindImports', 'this', 'if', 'Atomics', 'load', 'line', 'pending', 'loop']);
 const totals = { compared: 0, coarse: 0 };
 
 function compare(code: string, fast: TranspiledCell, slow: TranspiledCell): void {

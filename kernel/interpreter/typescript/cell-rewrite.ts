@@ -47,18 +47,24 @@ export function importRewriter(t: typeof ts): ts.TransformerFactory<ts.SourceFil
     t.isImportDeclaration(statement) ? rewrite(statement) ?? statement : statement)));
 }
 
-/** The name of the runtime's per-iteration interrupt check (runtime.ts `loop`). */
-export const LOOP_CHECK = 'loop';
+/**
+ * The statement that starts each iteration of a cell's loops: one atomic read of the interrupt
+ * line, and a call only when an interrupt is pending (cell-context.ts loopLine, loopTick).
+ * text-emit.ts inserts this text; loopChecks builds the same tree.
+ */
+export const LOOP_CHECK = `if (${RUNTIME}.line.pending[0] !== 0) ${RUNTIME}.loop();`;
 
 /**
  * Every loop the cell writes (for, for…in, for…of, for await, while, do) starts each iteration
- * with `__tsgpu.loop();`, a body that is no block becoming one: a loop after the cell's first
- * await can then be interrupted (cell-context.ts loopTick). text-emit.ts inserts the same.
+ * with LOOP_CHECK, a body that is no block becoming one: a loop after the cell's first await can
+ * then be interrupted.
  */
 export function loopChecks(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
   const f = t.factory;
+  const pending = f.createPropertyAccessExpression(f.createPropertyAccessExpression(f.createIdentifier(RUNTIME), 'line'), 'pending');
   const checked = (body: ts.Statement): ts.Block => {
-    const check = f.createExpressionStatement(runtimeCall(t, LOOP_CHECK, []));
+    const load = f.createElementAccessExpression(pending, f.createNumericLiteral(0));
+    const check = f.createIfStatement(f.createStrictInequality(load, f.createNumericLiteral(0)), f.createExpressionStatement(runtimeCall(t, 'loop', [])));
     return t.isBlock(body) ? f.updateBlock(body, [check, ...body.statements]) : f.createBlock([check, body]);
   };
   return (context) => {

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
-import { CELL_TIMER_NAMES, CELL_TIMER_VALUES, loopTick } from '../cell-context';
+import { CELL_TIMER_NAMES, CELL_TIMER_VALUES, loopLine, loopTick } from '../cell-context';
 import { importMetaAsLocal, withImportMeta } from './import-meta';
 import { RUNTIME } from './cell-rewrite';
 import { LocalModules } from './local-modules';
@@ -73,7 +73,8 @@ export class CellRuntime {
     this.resolveForLocalModules();
   }
 
-  /** Called at each iteration of the cells' own loops (text-emit.ts, cell-rewrite.ts loopChecks): stops one whose cell was interrupted. */
+  /** Read at each iteration of the cells' own loops (text-emit.ts, cell-rewrite.ts loopChecks), and called when it is set: stops one whose cell was interrupted. */
+  readonly line = loopLine;
   readonly loop = loopTick;
 
   install(): void {

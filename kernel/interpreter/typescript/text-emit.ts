@@ -472,7 +472,7 @@ class Emitter {
 
   /** Each iteration of a loop starts with the runtime's interrupt check (cell-rewrite.ts loopChecks). */
   private loopCheck(body: ts.Statement): void {
-    const check = `${RUNTIME}.${LOOP_CHECK}();`;
+    const check = LOOP_CHECK;
     const start = body.getStart(this.file);
     if (this.t.isBlock(body)) {
       this.insert(start + 1, check, start);
