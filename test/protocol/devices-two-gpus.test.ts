@@ -145,7 +145,8 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
     ].join('\n'));
     // The cell says when the leg to interrupt is under way, then holds its thread so that the
     // interrupt is there when the move's next chunk lands (the move itself needs the event loop).
-    const hold = 'const until = Date.now() + 700; while (Date.now() < until) { /* the interrupt arrives meanwhile */ }';
+    // Not a loop: a cell's loops stop at the interrupt themselves, and the cell would end before the move's next chunk.
+    const hold = 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 700); /* the interrupt arrives meanwhile */';
     const cases = [
       // A few ms in, a 64 MiB first leg is under way, not done.
       { name: 'inFirstLeg', stopsOn: "'gpu:0'", start: "const moving = inFirstLeg.to('gpu:1');\nawait new Promise((next) => setTimeout(next, 6));\nconsole.log('first leg');" },
