@@ -155,12 +155,15 @@ export function stopIfInterrupted(): void {
  */
 export const loopLine: { pending: Int32Array<ArrayBufferLike> } = { pending: new Int32Array(1) };
 
-/** Whether `id` is the execute call running now. */
+/** Whether `id` is the execute call running now, past its breakOnSigint run (where SIGINT stops it). */
 let runningCall: (id: number) => boolean = () => false;
+/** Whether `id` is the execute call running now, in its run or past it. */
+let runningCell: (id: number) => boolean = () => false;
 
-export function setLoopLine(pending: Int32Array, isRunning: (id: number) => boolean): void {
+export function setLoopLine(pending: Int32Array, pastItsRun: (id: number) => boolean, running: (id: number) => boolean): void {
   loopLine.pending = pending;
-  runningCall = isRunning;
+  runningCall = pastItsRun;
+  runningCell = running;
 }
 
 /**
@@ -175,8 +178,9 @@ export function loopTick(): void {
   const id = Atomics.load(loopLine.pending, 0);
   if (id === 0) return;
   if (runningCall(id)) stopIfInterrupted();
-  else Atomics.compareExchange(loopLine.pending, 0, id, 0);
+  else if (!runningCell(id)) Atomics.compareExchange(loopLine.pending, 0, id, 0);
 }
+
 
 /**
  * The documented opt-out: `detach(() => setInterval(poll, 1000))` starts work that belongs to no

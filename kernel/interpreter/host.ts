@@ -85,7 +85,9 @@ export class InterpreterHost implements CellRunner {
     if (message.kind === 'interrupt_line') {
       this.line = new InterruptReceiver(message.buffer);
       // Read at every iteration of the cells' own loops (cell-context.ts loopLine).
-      setLoopLine(this.line.pendingView(), (id) => this.runningCell === id);
+      // Inside the cell's run SIGINT stops it (interrupt-line.ts inRun): the loop's check only acts after an await.
+      const line = this.line;
+      setLoopLine(line.pendingView(), (id) => this.runningCell === id && !line.inRun(id), (id) => this.runningCell === id);
       return;
     }
     if (message.kind === 'output_backlog') {

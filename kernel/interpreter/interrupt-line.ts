@@ -146,6 +146,16 @@ export class InterruptReceiver {
     return Atomics.load(this.slots, INTERRUPTED) === id;
   }
 
+  /**
+   * Whether call `id`'s script is inside its breakOnSigint run now: an interrupt for it then sends
+   * SIGINT, which stops the run; a cell's loop there must leave the stop to it (a loop that threw
+   * first ended the run while the signal was on its way, and the run's end then waited 2 s for a
+   * signal that never came: 1 interrupt in 20 was taken for lost).
+   */
+  inRun(id: number): boolean {
+    return Atomics.load(this.slots, RUNNING) === id;
+  }
+
   /** The PENDING slot alone, for the cells' loops to read (cell-context.ts loopLine). */
   pendingView(): Int32Array {
     return new Int32Array(this.slots.buffer, PENDING * Int32Array.BYTES_PER_ELEMENT, 1);
