@@ -155,15 +155,14 @@ export function stopIfInterrupted(): void {
  */
 export const loopLine: { pending: Int32Array<ArrayBufferLike> } = { pending: new Int32Array(1) };
 
-/** Whether `id` is the execute call running now, past its breakOnSigint run (where SIGINT stops it). */
-let runningCall: (id: number) => boolean = () => false;
-/** Whether `id` is the execute call running now, in its run or past it. */
+/** Whether `id` is the execute call running now; whether its script is inside its breakOnSigint run (where SIGINT stops it). */
 let runningCell: (id: number) => boolean = () => false;
+let inItsRun: (id: number) => boolean = () => false;
 
-export function setLoopLine(pending: Int32Array, pastItsRun: (id: number) => boolean, running: (id: number) => boolean): void {
+export function setLoopLine(pending: Int32Array, running: (id: number) => boolean, inRun: (id: number) => boolean): void {
   loopLine.pending = pending;
-  runningCall = pastItsRun;
   runningCell = running;
+  inItsRun = inRun;
 }
 
 /**
@@ -177,8 +176,8 @@ export function setLoopLine(pending: Int32Array, pastItsRun: (id: number) => boo
 export function loopTick(): void {
   const id = Atomics.load(loopLine.pending, 0);
   if (id === 0) return;
-  if (runningCall(id)) stopIfInterrupted();
-  else if (!runningCell(id)) Atomics.compareExchange(loopLine.pending, 0, id, 0);
+  if (!runningCell(id)) Atomics.compareExchange(loopLine.pending, 0, id, 0);
+  else if (!inItsRun(id)) stopIfInterrupted();
 }
 
 

@@ -87,7 +87,7 @@ export class InterpreterHost implements CellRunner {
       // Read at every iteration of the cells' own loops (cell-context.ts loopLine).
       // Inside the cell's run SIGINT stops it (interrupt-line.ts inRun): the loop's check only acts after an await.
       const line = this.line;
-      setLoopLine(line.pendingView(), (id) => this.runningCell === id && !line.inRun(id), (id) => this.runningCell === id);
+      setLoopLine(line.pendingView(), (id) => this.runningCell === id, (id) => line.inRun(id));
       return;
     }
     if (message.kind === 'output_backlog') {

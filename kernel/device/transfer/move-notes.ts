@@ -90,7 +90,7 @@ export async function notingMove<T>(stamp: StampCopy | null, move: () => Promise
   const end = performance.now();
   // Its last step ran in the jobs of the poll that saw its last wait end; this comes back a few jobs
   // later, after code of the cell's that poll resolved too (a loop behind its own fence): not the copy.
-  if (own.doneAt !== undefined) own.copies.push({ landed: { at: own.doneAt }, away: awaySince(own.doneAt) });
+  if (own.doneAt !== undefined) own.copies.push(heldSince(own.doneAt));
   const othersSetup = made.filter((buffer) => buffer.by !== own && !buffer.mapped && buffer.end > start && buffer.start < end)
     .map((buffer) => ({ start: Math.max(buffer.start, start), end: Math.min(buffer.end, end) }));
   return { value, notes: { setup: own.setup, setupAway: own.setupAway, copies: own.copies, sent: own.sent, hostWork: own.hostWork, bufferWaits: own.bufferWaits, othersSetup } };
@@ -187,7 +187,12 @@ export function noteCopySeen(landed: GpuLanding | null, mapStarted: number, seen
  */
 export function noteHeldSince(settled: number | null): void {
   if (settled === null) return;
-  notes.getStore()?.copies.push({ landed: { at: settled }, away: awaySince(settled) });
+  notes.getStore()?.copies.push(heldSince(settled));
+}
+
+/** A wait seen to end at `settled`, as a copy seen late: the time from then to now the thread ran other code (copySeenLateMs claims it). */
+function heldSince(settled: number): CopySeen {
+  return { landed: { at: settled }, away: awaySince(settled) };
 }
 
 /**
