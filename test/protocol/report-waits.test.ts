@@ -24,7 +24,7 @@ describe('inline report: waits apart from copies (empty shader cache)', () => {
     const setup = move.waits.find((wait) => wait.cause === 'staging-setup');
     assert.ok(setup !== undefined && setup.ms > 0 && setup.device === 'gpu:0', `the staging set-up is named as a wait: ${JSON.stringify(move)}`);
     assert.ok(Math.abs(move.waitMs + move.copyMs - move.ms) < 1e-6, `ms = waitMs + copyMs: ${JSON.stringify(move)}`);
-    assert.match(report.text, /gpu:0 staging set-up \(new buffer\)/, 'the text names it');
+    assert.match(report.text, /gpu:0 set-up \(new buffer\)/, 'the text names it');
   });
 
   test('4 bytes read after ≥ 300 ms of queued matMuls: copy under 20 ms, the wait is gpu:0 GPU work within 10% of the cell\'s own fence', async () => {

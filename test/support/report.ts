@@ -377,13 +377,33 @@ export const MATMULS_FOR_SECONDS = [
 /**
  * Cell lines: from here on each 8 MiB buffer gpu:0's device makes is timed into `made` ([start,
  * end] pairs), and a readback buffer's first map too (lavapipe backs it then): how long the
- * staging set-up took, measured by the cell. `gpuDevice` is the device.
+ * staging set-up took, measured by the cell. `gpuDevice` is the device. A new tensor buffer an
+ * upload clears before its first chunk is timed into `cleared`, from the clear's recording until
+ * the fence the upload awaits after it came back; `clearing.from` is set from the clear's
+ * recording until that fence is asked for (its submit among them).
  */
 export const TIMED_STAGING_BUFFERS = [
-  'const made: number[][] = [];',
+  'const made: number[][] = [], cleared: number[][] = [];',
+  'const clearing: { from: number | null } = { from: null };',
   'type Descriptor = { size: number; usage: number; mappedAtCreation?: boolean };',
   'type Made = { mapAsync(mode: number, offset?: number, size?: number): Promise<void> };',
-  'const gpuDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: Descriptor): Made; queue: { submit(buffers: unknown[]): void } } }> }).registry["gpu:0"]!.device;',
+  'type Encoder = { clearBuffer(buffer: unknown, ...rest: unknown[]): void };',
+  'const gpuDevice = (tf.engine() as unknown as { registry: Record<string, { device: { createBuffer(descriptor: Descriptor): Made; createCommandEncoder(...args: unknown[]): Encoder; '
+    + 'queue: { submit(buffers: unknown[]): void; onSubmittedWorkDone(): Promise<void> } } }> }).registry["gpu:0"]!.device;',
+  'const createCommandEncoder = gpuDevice.createCommandEncoder.bind(gpuDevice);',
+  'gpuDevice.createCommandEncoder = (...args: unknown[]) => {',
+  '  const encoder = createCommandEncoder(...args);',
+  '  const clearBuffer = encoder.clearBuffer.bind(encoder);',
+  '  encoder.clearBuffer = (buffer: unknown, ...rest: unknown[]) => { clearing.from = performance.now(); clearBuffer(buffer, ...rest); };',
+  '  return encoder;',
+  '};',
+  'const workDone = gpuDevice.queue.onSubmittedWorkDone.bind(gpuDevice.queue);',
+  'gpuDevice.queue.onSubmittedWorkDone = () => {',
+  '  const from = clearing.from;',
+  '  clearing.from = null;',
+  '  const done = workDone();',
+  '  return from === null ? done : done.then(() => { cleared.push([from, performance.now()]); });',
+  '};',
   'const createBuffer = gpuDevice.createBuffer.bind(gpuDevice);',
   'gpuDevice.createBuffer = (descriptor: Descriptor) => {',
   '  const t = performance.now();',
@@ -403,6 +423,21 @@ export const TIMED_STAGING_BUFFERS = [
   '  return buffer;',
   '};',
 ];
+
+/**
+ * A cell line: gpu:0's op outputs of these many float32 elements, made and freed, so that uploads of
+ * those sizes land in pooled buffers and clear no new one (the clear is set-up of its own,
+ * report-upload-new-buffer.test.ts). Made by an op, not an upload, and not read: the staging pools stay as they were.
+ */
+export function pooledTensorBuffers(elements: readonly number[]): string {
+  // A 4 KiB input: written straight to the GPU (no staging buffer), and big enough that tfjs tiles it there, not on the host.
+  return `{ const pads = await withDevice('gpu:0', () => [${elements.join(', ')}].map((n) => tf.ones([1024]).tile([n / 1024]))); `
+    + 'tf.dispose(pads); '
+    // Their work submitted and done here: it would otherwise run at the cell's end, and later cells' moves wait for it.
+    + 'const gpu = (tf.engine() as unknown as { registry: Record<string, { commandEncoder: unknown; endComputePassEncoder(): void; submitQueue(): void; '
+    + 'device: { queue: { onSubmittedWorkDone(): Promise<void> } } }> }).registry["gpu:0"]!; '
+    + 'if (gpu.commandEncoder) { gpu.endComputePassEncoder(); gpu.submitQueue(); } await gpu.device.queue.onSubmittedWorkDone(); }';
+}
 
 export const OWN_GPU_SETUP = [
   '%device gpu:0',

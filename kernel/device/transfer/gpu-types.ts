@@ -22,6 +22,7 @@ export interface GpuBuffer {
 
 export interface GpuCommandEncoder extends StampableEncoder {
   copyBufferToBuffer(source: GpuBuffer, sourceOffset: number, destination: GpuBuffer, destinationOffset: number, size: number): void;
+  clearBuffer(buffer: GpuBuffer): void;
   finish(): unknown;
 }
 
@@ -46,6 +47,8 @@ export interface GpuBufferManager {
   /** `reuse` false destroys the buffer rather than pooling it. */
   releaseBuffer(buffer: GpuBuffer, reuse?: boolean): void;
   numBytesUsed: number;
+  /** Grows when acquireBuffer makes a new buffer rather than reusing a pooled one. */
+  numBytesAllocated: number;
 }
 
 /** One buffer's entry in tfjs-backend-webgpu's tensorMap. */

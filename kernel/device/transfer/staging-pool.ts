@@ -2,8 +2,7 @@
 // Mapping a fresh buffer for every move costs more than the copy (and Dawn aborted the process
 // for map-based buffers of 128 MB and more on an H200), so every move goes through these in chunks.
 import { BufferUsage, type GpuBuffer, type GpuDevice, MapMode } from './gpu-types';
-import { minus, transferWorkWithin } from '../timing/host-away';
-import { noteBufferMade, noteSetup } from './move-notes';
+import { noteAwaitedSetup, noteBufferMade, noteSetup } from './move-notes';
 
 export interface StagingLimits {
   /** Bytes per staging buffer: the chunk a move is split into. A multiple of 8 (WebGPU's map alignment). */
@@ -100,17 +99,7 @@ class StagingSet {
     const started = performance.now();
     await buffer.mapAsync(mode);
     buffer.unmap();
-    const ended = performance.now();
-    // The map is seen by a poll, and this continuation runs after those queued before it in the
-    // same turn: another move's chunk copied into host memory (~22 ms for 8 MiB) ran in between,
-    // and a first map shown as 99.6 ms of set-up held a read up for less than that. That copying
-    // is the thread busy, not the map.
-    const mapping = minus({ start: started, end: ended }, transferWorkWithin(started, ended, []));
-    this.setupMs += mapping.reduce((sum, span) => sum + span.end - span.start, 0);
-    mapping.forEach((span, index) => {
-      noteSetup(span.start, span.end, index === 0);
-      noteBufferMade(span.start, span.end, true);
-    });
+    this.setupMs += noteAwaitedSetup(started);
   }
 
   giveBack(buffer: GpuBuffer): void {

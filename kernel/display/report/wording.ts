@@ -59,7 +59,7 @@ export function heldOnHostText(use: DeviceUse): string {
   return use.heldOnHostBytes > 0 ? `${bytesText(use.heldOnHostBytes)} in host arrays` : '';
 }
 
-/** "400 ms gpu:0 GPU work queued by cell 3 + 31 ms gpu:0 GPU work + 0.4 ms gpu:0 queue latency + 19 ms gpu:0 staging set-up (new buffer) + 1.50 s host busy" */
+/** "400 ms gpu:0 GPU work queued by cell 3 + 31 ms gpu:0 GPU work + 0.4 ms gpu:0 queue latency + 19 ms gpu:0 set-up (new buffer) + 1.50 s host busy" */
 export function waitText(summary: TransferSummary): string {
   if (summary.waitMs <= 0) return '';
   const parts = summary.waits.map((wait) => {
@@ -69,7 +69,7 @@ export function waitText(summary: TransferSummary): string {
     if (wait.cause === 'host-busy') return `${durationText(wait.ms)} host busy`;
     // The GPU's first use sets it up; a later move may still wait for a new staging buffer.
     if (wait.cause === 'gpu-setup') return `${durationText(wait.ms)} ${wait.device} set-up (first use)`;
-    return `${durationText(wait.ms)} ${wait.device} staging set-up (new buffer)`;
+    return `${durationText(wait.ms)} ${wait.device} set-up (new buffer)`;
   });
   return parts.join(' + ');
 }
