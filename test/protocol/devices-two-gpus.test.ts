@@ -172,7 +172,10 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
       if (stopsOn === "'gpu:0'") {
         assert.ok(crossed.length <= 1 && crossed.every((move) => move.join(' ') === 'D2H gpu:0 cpu'), `at most part of the first leg: ${JSON.stringify(moves)}`);
       } else {
-        assert.deepEqual(crossed, [['D2H', 'gpu:0', 'cpu'], ['H2D', 'cpu', 'gpu:1']], `the first leg, and part of the second: ${JSON.stringify(moves)}`);
+        // Part of the second leg, or none of it: the leg clears its new buffer on gpu:1 before its
+        // first chunk, and the interrupt may be seen there, before a byte crossed.
+        const secondLeg = crossed.length === 2 ? [['H2D', 'cpu', 'gpu:1']] : [];
+        assert.deepEqual(crossed, [['D2H', 'gpu:0', 'cpu'], ...secondLeg], `the first leg, and at most part of the second: ${JSON.stringify(moves)}`);
         assert.equal(moves[0]?.bytes, bytes, 'the first leg crossed whole');
       }
       if (partial !== undefined && partial.to !== 'cpu' || stopsOn === "'gpu:0'" && partial !== undefined) {

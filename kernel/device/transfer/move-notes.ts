@@ -138,19 +138,34 @@ export function noteBufferMade(start: number, end: number, mapped = false): void
 
 /** Records a chunk's copy of `bytes` into `encoder`, its landing timed on the GPU when the move was given a way to. */
 export function stampedCopy(encoder: StampableEncoder, record: () => void, bytes: number): GpuLanding | null {
+  const { own, sent } = recordSent(encoder, record, bytes);
+  own?.sent.push(sent);
+  return sent.landed;
+}
+
+/**
+ * Records the clearing of a move's new buffer of `bytes` into `encoder` (transfer-engine.ts
+ * clearNewBuffer). Other moves' fences queued behind it wait for a move's work, as behind a chunk
+ * (a 4-byte read behind a 64 MiB upload's clear showed its 197 ms wait as copy); the move's own
+ * time for it is its set-up, not a chunk's copy, so it is not among the move's chunks.
+ */
+export function stampedClear(encoder: StampableEncoder, record: () => void, bytes: number): void {
+  recordSent(encoder, record, bytes);
+}
+
+/** Work of a move's recorded into `encoder` (submitted right after this returns), as other moves' fences see it. */
+function recordSent(encoder: StampableEncoder, record: () => void, bytes: number): { own: OwnNotes | undefined; sent: ChunkSent } {
   const own = notes.getStore();
   let landed: GpuLanding | null = null;
   if (own?.stamp) landed = own.stamp(encoder, record, bytes);
   else record();
-  // Submitted right after this returns.
   const sent = { submitted: performance.now(), landed };
   lastSent = sent.submitted;
-  own?.sent.push(sent);
   if (own?.owner) {
     sentLately.push({ ...sent, ...own.owner });
     if (sentLately.length > KEPT_SENT) sentLately.splice(0, sentLately.length - KEPT_SENT);
   }
-  return landed;
+  return { own, sent };
 }
 
 /**

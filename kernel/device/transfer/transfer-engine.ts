@@ -14,7 +14,7 @@ import {
   newHostArray,
 } from './host-memory';
 import { type Away, awayBeforeNow, noteTransferWork } from '../timing/host-away';
-import { type GpuLanding, noteAwaitedSetup, noteBufferWait, noteCopySeen, noteHeldSince, noteMoveDone, noteQueueDone, stampedCopy } from './move-notes';
+import { type GpuLanding, noteAwaitedSetup, noteBufferWait, noteCopySeen, noteHeldSince, noteMoveDone, noteQueueDone, stampedClear, stampedCopy } from './move-notes';
 import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
 
 /**
@@ -410,7 +410,7 @@ export class TransferEngine {
 async function clearNewBuffer(gpu: WebGpuBackend, target: GpuBuffer): Promise<void> {
   const started = performance.now();
   const encoder = gpu.device.createCommandEncoder();
-  encoder.clearBuffer(target);
+  stampedClear(encoder, () => encoder.clearBuffer(target), target.size);
   gpu.queue.submit([encoder.finish()]);
   await gpu.queue.onSubmittedWorkDone();
   noteQueueDone(started);
