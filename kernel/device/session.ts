@@ -29,6 +29,7 @@ import { GpuTiming } from './timing/gpu-timing';
 import { MoveCall } from './timing/move-call';
 import { splitGpuWaits } from './timing/move-waits';
 import { TransferEngine } from './transfer/transfer-engine';
+import { watchVariableAssign } from './variable-assign';
 
 /** tfjs-core names the scope of each op `<name>__op`. */
 const OP_SCOPE = '__op';
@@ -92,6 +93,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.ownsOp = () => this.stray.owns(deps.cells.check(), this.cellNumber);
     this.placement.install();
+    watchVariableAssign(tfjs.core, (dataId) => this.placement.deviceOfData(dataId), (kernelName, message) => this.warnOnce(kernelName, message));
     this.profiler = new OpProfiler(engine, this.timing.clocks);
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
     this.finalizer = new TensorFinalizer(engine, {
