@@ -28,6 +28,7 @@ import type {
 } from '../interpreter';
 import { cellFileName, shownFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
+import { reservedNameUse } from './reserved-names';
 import { type CheckerConfig, configChange, configNotice, configStamp, describeConfig, loadCheckerConfig } from './compiler-options';
 import { declarationWarningText, typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
@@ -483,6 +484,8 @@ export class TypeScriptInterpreter implements Interpreter {
     for (const file of declarations) this.checker.addDeclarations(file);
     const pragma = unsupportedPragma(code);
     if (pragma) throw new CellRefused({ status: 'error', ename: 'UnsupportedPragma', evalue: pragma, traceback: [`UnsupportedPragma: ${pragma}`] });
+    const reserved = reservedNameUse(this.t, code);
+    if (reserved) throw new CellRefused({ status: 'error', ename: 'ReservedName', evalue: reserved, traceback: [`ReservedName: ${reserved}`] });
     let transpiled = this.transpiler.transpile(code);
     if (transpiled.syntaxErrors.length > 0) throw new CellRefused(this.syntaxErrorOutcome(code, transpiled.syntaxErrors));
     const checked = this.checker.check(code, this.typecheck !== 'off');
