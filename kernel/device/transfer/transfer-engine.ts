@@ -14,7 +14,7 @@ import {
   newHostArray,
 } from './host-memory';
 import { type Away, awayBeforeNow, noteTransferWork } from '../timing/host-away';
-import { type GpuLanding, noteAwaitedSetup, noteBufferWait, noteCopySeen, noteHeldSince, noteMoveDone, noteQueueDone, stampedClear, stampedCopy } from './move-notes';
+import { copiesInFlight, type GpuLanding, noteAwaitedSetup, noteBufferWait, noteCopySeen, noteHeldSince, noteMoveDone, noteQueueDone, stampedClear, stampedCopy } from './move-notes';
 import { stagingLimits, type StagingLimits, StagingPool } from './staging-pool';
 
 /**
@@ -164,22 +164,32 @@ export class TransferEngine {
     let copied = false;
     const seen = (since: number): void => noteCopySeen(copied ? latest : { at: since }, since);
     const checking = performance.now();
-    const allocatedBefore = gpu.bufferManager.numBytesAllocated;
+    // Whether the target is a buffer Dawn makes now, not a pooled one: told by tfjs's count of bytes
+    // made, read around the synchronous acquire alone (read across the await below, another move's
+    // buffer made or freed meanwhile made a pooled target look new, or a new one pooled).
+    let made = false;
+    const acquire = (size: number, usage: number): GpuBuffer => {
+      const before = gpu.bufferManager.numBytesAllocated;
+      const buffer = attached ? attached.acquire(size, usage) : gpu.bufferManager.acquireBuffer(size, usage);
+      made = gpu.bufferManager.numBytesAllocated > before;
+      return buffer;
+    };
     // When Dawn answered the check: this code comes back a few jobs later, maybe behind the cell's own.
     let checkedAt: number | null = null;
     // Known good before a byte is written, and long before the host copy is let go.
     const target = attached
-      ? await checkedBuffer(gpu, attached.identity, attached.acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE, () => {
+      ? await checkedBuffer(gpu, attached.identity, acquire, count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE, () => {
         checkedAt = performance.now();
         seen(checking);
       })
-      : gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
+      : acquire(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
     noteHeldSince(checkedAt);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;
     try {
-      if (gpu.bufferManager.numBytesAllocated > allocatedBefore) await clearNewBuffer(gpu, target);
+      // One chunk covers the buffer whole: Dawn fills nothing first.
+      if (made && count > chunk) await clearNewBuffer(gpu, target);
       stopIfAborted(signal);
       for (let first = 0; first < count; first += chunk) {
         const n = Math.min(chunk, count - first);
@@ -400,14 +410,21 @@ export class TransferEngine {
 
 /**
  * A tensor buffer Dawn has just made is zero-filled on its first write that does not cover it whole
- * (an upload's first chunk): that clear ran inside the first chunk's copy, and a 64 MiB upload into
- * a new buffer showed `copy 334 ms, 0.201 GB/s` where one into a pooled buffer showed 10 ms and
- * 6.6 GB/s (lavapipe, where the clear also faults the buffer's pages in). Cleared here, before any
- * chunk, and fenced: the time is the move's set-up for its new buffer, not its copy. An upload
- * starts on an idle queue (waitThenCopy waited for queued work), so the fence times the clear; only
- * other moves' chunks submitted since (uploads started together) would land in it too.
+ * (an upload's first chunk of several): that clear ran inside the first chunk's copy, and a 64 MiB
+ * upload into a new buffer showed `copy 334 ms, 0.201 GB/s` where one into a pooled buffer showed
+ * 10 ms and 6.6 GB/s (lavapipe, where the clear also faults the buffer's pages in). Cleared here,
+ * before any chunk, and fenced: the time is the move's set-up for its new buffer, not its copy.
+ * Other moves' work queued ahead (their chunks, their own clears: uploads started together) is
+ * waited for first, as a wait for those moves, so that the clear's fence times the clear alone (a
+ * second new 47 MiB upload started with another showed the first's clear as its own set-up).
  */
 async function clearNewBuffer(gpu: WebGpuBackend, target: GpuBuffer): Promise<void> {
+  if (copiesInFlight()) {
+    const waiting = performance.now();
+    await gpu.queue.onSubmittedWorkDone();
+    noteQueueDone(waiting);
+    noteBufferWait(waiting, performance.now());
+  }
   const started = performance.now();
   const encoder = gpu.device.createCommandEncoder();
   stampedClear(encoder, () => encoder.clearBuffer(target), target.size);
