@@ -13,7 +13,7 @@ import type { GpuTiming, MoveSetUp, MoveTiming } from './timing/gpu-timing';
 import { type MoveCall, waitsFromCall } from './timing/move-call';
 import { GpuToGpuLegFailed, GpuToGpuStopped, moveBetweenGpus } from './transfer/gpu-to-gpu';
 import { isWasmBackend, isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
-import { SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
+import { MoveAborted, SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
 
 export interface TensorMovesParts {
   engine: EngineLike;
@@ -85,12 +85,12 @@ export class TensorMoves {
         + `Move the parts and rebuild it there: tf.complex(await tf.real(x).to('${device}'), await tf.imag(x).to('${device}')).`);
     }
     if (toGpu && !fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {
-      await this.timedMove(info, from, device, device, operation, (progress) => transferEngine.upload(tensor.dataId, backend, progress), setUp);
+      await this.timedMove(info, from, device, device, operation, (progress, signal) => transferEngine.upload(tensor.dataId, backend, progress, signal), setUp);
       return;
     }
     const source = engine.registry[registry.backendName(from)];
     if (fromGpu && !toGpu && isWasmBackend(backend) && source && isWebGpuBackend(source) && transferEngine.readsFromGpu(tensor.dataId)) {
-      await this.timedMove(info, from, device, from, operation, (progress) => transferEngine.download(tensor.dataId, backend, progress), setUp);
+      await this.timedMove(info, from, device, from, operation, (progress, signal) => transferEngine.download(tensor.dataId, backend, progress, signal), setUp);
       return;
     }
     if (toGpu && fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {
@@ -128,9 +128,14 @@ export class TensorMoves {
     return gpu && isWebGpuBackend(gpu) ? gpu : null;
   }
 
-  /** A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past a second, recorded once. */
+  /**
+   * A move the transfer engine makes: its wait and copy timed apart, a bar shown while it runs past
+   * a second, recorded once. An interrupt stops it at its next chunk boundary, the tensor whole
+   * where it was (it went on after its cell ended and landed in a later one, as "work still
+   * running from cell 3"); the whole chunks that crossed are recorded, apart from the tensor.
+   */
   private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
-    run: (progress: (done: number, total: number) => void) => Promise<void>, setUp?: () => MoveSetUp): Promise<void> {
+    run: (progress: (done: number, total: number) => void, signal?: AbortSignal) => Promise<void>, setUp?: () => MoveSetUp): Promise<void> {
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
     let timing: MoveTiming;
     if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
@@ -149,7 +154,39 @@ export class TensorMoves {
       const waits = [...before?.waits ?? [], ...held?.waits ?? []];
       timing = { waitMs: (before?.ms ?? 0) + (held?.ms ?? 0), copyMs: copied - started, waits };
     } else {
-      ({ timing } = await this.parts.timing.waitThenCopy(gpuName, this.webGpuOf(gpuName), () => run((done, total) => bar.update(done, total)), setUp?.()));
+      const stop = new AbortController();
+      let crossed = 0;
+      const moving = this.parts.timing.waitThenCopy(gpuName, this.webGpuOf(gpuName), async () => {
+        try {
+          await run((done, total) => {
+            crossed = done;
+            bar.update(done, total);
+          }, stop.signal);
+          return true;
+        } catch (error) {
+          if (error instanceof MoveAborted) return false;
+          throw error;
+        }
+      }, setUp?.());
+      const cancel = this.parts.cells.onInterrupt(() => {
+        stop.abort();
+        this.stopping.add(moving);
+        const forget = (): void => void this.stopping.delete(moving);
+        moving.then(forget, forget);
+      });
+      let whole: boolean;
+      try {
+        ({ value: whole, timing } = await moving);
+      } finally {
+        cancel();
+      }
+      if (!whole) {
+        if (crossed > 0) {
+          this.parts.record({ direction: to.startsWith('gpu:') ? 'H2D' : 'D2H', from, to, bytes: crossed, ...timing, operation, explicit: true, scalar: info.shape.length === 0 });
+        }
+        this.parts.cells.check();
+        return;
+      }
     }
     bar.finish();
     this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
