@@ -82,7 +82,8 @@ describe('inline report: an upload into a new GPU buffer', () => {
       + `shown: set-up ${setUp.toFixed(1)} ms, host busy ${hostBusy.toFixed(1)} ms, copy ${move.copyMs.toFixed(1)} ms: ${line}`);
     assert.equal(measured.clears, 1, `the new buffer was not cleared once before the upload's chunks: ${line}`);
     assert.ok(setUp + hostBusy >= 0.9 * measured.clearedMs, `set-up (and host busy) show ${(setUp + hostBusy).toFixed(1)} ms; the clear took ${measured.clearedMs.toFixed(1)} ms: ${line}`);
-    assert.ok(setUp <= measured.clearedMs + measured.madeMs + 2, `set-up shows ${setUp.toFixed(1)} ms; the clear and the buffers made took ${(measured.clearedMs + measured.madeMs).toFixed(1)} ms: ${line}`);
+    // The move's span of the clear holds a few steps the cell's does not (the encoder made, the submit, its own continuation): ms on a busy machine.
+    assert.ok(setUp <= 1.05 * (measured.clearedMs + measured.madeMs) + 5, `set-up shows ${setUp.toFixed(1)} ms; the clear and the buffers made took ${(measured.clearedMs + measured.madeMs).toFixed(1)} ms: ${line}`);
     assert.match(line, /gpu:0 set-up \(new buffer\)/, 'the text names the set-up');
   });
 
@@ -106,7 +107,7 @@ describe('inline report: an upload into a new GPU buffer', () => {
     t.diagnostic(`cleared ${measured.clears}× in ${measured.clearedMs.toFixed(1)} ms (the longest on its own ${measured.longestClearMs.toFixed(1)}); shown set-up ${setUps.map((ms) => ms.toFixed(1)).join(' and ')} ms: ${line}`);
     assert.equal(measured.clears, 2, `two new buffers, two clears: ${line}`);
     for (const setUp of setUps) {
-      assert.ok(setUp <= measured.longestClearMs + 3, `a move shows ${setUp.toFixed(1)} ms of set-up; the longest clear took ${measured.longestClearMs.toFixed(1)} ms on its own: ${JSON.stringify(moves.map((move) => move.waits))}`);
+      assert.ok(setUp <= 1.05 * measured.longestClearMs + 5, `a move shows ${setUp.toFixed(1)} ms of set-up; the longest clear took ${measured.longestClearMs.toFixed(1)} ms on its own: ${JSON.stringify(moves.map((move) => move.waits))}`);
     }
     assert.ok(setUps[0]! + setUps[1]! >= 0.8 * measured.clearedMs, `set-up ${setUps.map((ms) => ms.toFixed(1)).join(' + ')} ms; the clears took ${measured.clearedMs.toFixed(1)} ms: ${line}`);
   });
