@@ -168,12 +168,7 @@ export class TensorMoves {
           throw error;
         }
       }, setUp?.());
-      const cancel = this.parts.cells.onInterrupt(() => {
-        stop.abort();
-        this.stopping.add(moving);
-        const forget = (): void => void this.stopping.delete(moving);
-        moving.then(forget, forget);
-      });
+      const cancel = this.stopOnInterrupt(stop, moving);
       let whole: boolean;
       try {
         ({ value: whole, timing } = await moving);
@@ -190,6 +185,19 @@ export class TensorMoves {
     }
     bar.finish();
     this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
+  }
+
+  /**
+   * An interrupt of the running cell aborts `move` (at its next chunk boundary), and the cell's end
+   * waits for it to stop (see stopped()). Returns what undoes this once the move is over.
+   */
+  private stopOnInterrupt(stop: AbortController, move: Promise<unknown>): () => void {
+    return this.parts.cells.onInterrupt(() => {
+      stop.abort();
+      this.stopping.add(move);
+      const forget = (): void => void this.stopping.delete(move);
+      move.then(forget, forget);
+    });
   }
 
   /**
@@ -219,12 +227,7 @@ export class TensorMoves {
       engine, transferEngine, bytesOn, moved: (moving, a, b) => placement.moved(moving, a, b, operation),
       waitThenCopy: async (gpu, copy) => (await this.waitThenCopy(gpu, copy)).timing,
     }, tensor.dataId, from, to, host, target, (done, total) => bar.update(done, total), stop.signal);
-    const cancel = this.parts.cells.onInterrupt(() => {
-      stop.abort();
-      this.stopping.add(move);
-      const forget = (): void => void this.stopping.delete(move);
-      move.then(forget, forget);
-    });
+    const cancel = this.stopOnInterrupt(stop, move);
     try {
       record(await move, 'D2D', to);
       bar.finish();
