@@ -1,7 +1,7 @@
 // Main-thread side of the thread link: serves interpreter calls from the protocol worker and
 // sends back everything the running cell emits, in order.
 import type { Worker } from 'node:worker_threads';
-import type { CellRunner, Interpreter, OutputEvent } from './interpreter';
+import type { CellRunner, ExecuteOptions, Interpreter, OutputEvent } from './interpreter';
 import { setInterruptPoll, setLoopLine, stopIfInterrupted } from './cell-context';
 import { callUnderSigint, InterruptReceiver, interruptedError } from './interrupt-line';
 import { BacklogSender } from './output-backlog';
@@ -107,37 +107,47 @@ export class InterpreterHost implements CellRunner {
     }
     if (message.kind !== 'call') return;
     const { id, method, args } = message;
+    let outcome: unknown;
     try {
-      let value: unknown;
-      if (method === 'execute' || method === 'finishCell') {
-        this.runningCall = id;
-        const emit = (event: OutputEvent): void => {
-          this.capture.flush(); // streams printed before a display stay before it
-          this.post({ kind: 'output', callId: id, event });
-        };
-        try {
-          if (method === 'execute') {
-            this.runningCell = id;
-            this.capture.startCell();
-            const running = this.interpreter.execute(args[0] as string, args[1] as Parameters<Interpreter['execute']>[1], emit);
-            // Interrupted before its call got here: an interrupt_request marked it, or a SIGINT came first.
-            if (this.interrupted(id)) this.interpreter.interrupt?.();
-            value = await running;
-          } else {
-            value = await this.interpreter.finishCell(args[0] as number, emit);
-          }
-        } finally {
-          this.capture.flush(); // the spec wants streams out before the reply and `idle`
-          this.runningCall = null;
-          this.runningCell = null;
-        }
-      } else {
-        const call = this.interpreter[method] as (...callArgs: unknown[]) => Promise<unknown>;
-        value = await call.apply(this.interpreter, args);
-      }
-      this.post({ kind: 'result', id, value });
+      outcome = method === 'execute' || method === 'finishCell' ? await this.runCellCall(id, method, args) : await (this.interpreter[method] as (...callArgs: unknown[]) => Promise<unknown>).apply(this.interpreter, args);
     } catch (error) {
-      this.post({ kind: 'failure', id, message: error instanceof Error ? error.stack ?? error.message : String(error) });
+      this.post({ kind: 'failure', id, message: errorText(error) });
+      return;
+    }
+    this.post({ kind: 'result', id, value: outcome });
+    // The cell's closing outputs (its device report) follow its outcome at once, under the same
+    // call: the worker asked for them in a call of its own before, a round trip between the two
+    // threads (about 1 ms here) on every cell's way to its reply. The worker holds what arrives
+    // until its handler asks (thread-link.ts 'finished').
+    if (method === 'execute') {
+      try {
+        await this.runCellCall(id, 'finishCell', [(args[1] as ExecuteOptions).executionCount]);
+        this.post({ kind: 'finished', id });
+      } catch (error) {
+        this.post({ kind: 'finished', id, failure: errorText(error) });
+      }
+    }
+  }
+
+  /** A call that runs or closes a cell: what it prints and emits goes out under its id. */
+  private async runCellCall(id: number, method: 'execute' | 'finishCell', args: unknown[]): Promise<unknown> {
+    this.runningCall = id;
+    const emit = (event: OutputEvent): void => {
+      this.capture.flush(); // streams printed before a display stay before it
+      this.post({ kind: 'output', callId: id, event });
+    };
+    try {
+      if (method === 'finishCell') return await this.interpreter.finishCell(args[0] as number, emit);
+      this.runningCell = id;
+      this.capture.startCell();
+      const running = this.interpreter.execute(args[0] as string, args[1] as ExecuteOptions, emit);
+      // Interrupted before its call got here: an interrupt_request marked it, or a SIGINT came first.
+      if (this.interrupted(id)) this.interpreter.interrupt?.();
+      return await running;
+    } finally {
+      this.capture.flush(); // the spec wants streams out before the reply and `idle`
+      this.runningCall = null;
+      this.runningCell = null;
     }
   }
 
@@ -146,4 +156,8 @@ export class InterpreterHost implements CellRunner {
     if (message.kind === 'output' && message.event.type === 'stream') this.backlog?.beforePost();
     this.worker.postMessage(message);
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.stack ?? error.message : String(error);
 }

@@ -24,5 +24,10 @@ export type ToWorker =
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'failure'; id: number; message: string }
   | { kind: 'output'; callId: number | null; event: OutputEvent }
+  /**
+   * After an execute call's result: its cell's closing outputs (finishCell, run by the main thread
+   * at once) were sent under the execute's id, and are done; `failure` when finishCell threw.
+   */
+  | { kind: 'finished'; id: number; failure?: string }
   /** A cell called prompt(): ask the client through input_request on stdin. */
   | { kind: 'input_request'; id: number; prompt: string; password: boolean };

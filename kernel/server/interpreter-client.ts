@@ -13,11 +13,28 @@ interface PendingCall {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   emit?: (event: OutputEvent) => void;
+  /** An execute call's: its cell's count, for the finishCell that follows it. */
+  executionCount?: number;
+}
+
+/**
+ * The closing of the last cell, which the main thread runs right after its execute (host.ts):
+ * outputs held until the handler's finishCell asks for them (so they follow what the handler
+ * publishes between the two, the cell's error), then passed on as they come.
+ */
+interface Closing {
+  callId: number;
+  executionCount: number;
+  held: OutputEvent[];
+  emit: ((event: OutputEvent) => void) | null;
+  done: Promise<void>;
+  settle: (failure?: string) => void;
 }
 
 export class InterpreterClient implements Interpreter {
   private nextId = 1;
   private readonly pending = new Map<number, PendingCall>();
+  private closing: Closing | null = null;
   private readonly line = createInterruptLine();
   private readonly interrupts = new InterruptSender(this.line);
   private readonly backlog = createOutputBacklog();
@@ -56,10 +73,15 @@ export class InterpreterClient implements Interpreter {
   }
 
   execute(code: string, options: ExecuteOptions, emit: (event: OutputEvent) => void): Promise<ExecuteOutcome> {
-    return this.call('execute', [code, options], emit) as Promise<ExecuteOutcome>;
+    return this.call('execute', [code, options], emit, options.executionCount) as Promise<ExecuteOutcome>;
   }
+  /** The main thread closes each cell right after its execute: this takes what that sent, and waits for the rest. */
   finishCell(executionCount: number, emit: (event: OutputEvent) => void): Promise<void> {
-    return this.call('finishCell', [executionCount], emit) as Promise<void>;
+    const closing = this.closing;
+    if (closing === null || closing.executionCount !== executionCount) return this.call('finishCell', [executionCount], emit) as Promise<void>;
+    closing.emit = emit;
+    for (const event of closing.held.splice(0)) emit(event);
+    return closing.done;
   }
   evaluate(expression: string): Promise<ExpressionValue> {
     return this.call('evaluate', [expression]) as Promise<ExpressionValue>;
@@ -74,10 +96,10 @@ export class InterpreterClient implements Interpreter {
     return this.call('isComplete', [code]) as Promise<CompletenessStatus>;
   }
 
-  private call(method: InterpreterMethod, args: unknown[], emit?: (event: OutputEvent) => void): Promise<unknown> {
+  private call(method: InterpreterMethod, args: unknown[], emit?: (event: OutputEvent) => void, executionCount?: number): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, emit ? { resolve, reject, emit } : { resolve, reject });
+      this.pending.set(id, { resolve, reject, ...(emit ? { emit } : {}), ...(executionCount === undefined ? {} : { executionCount }) });
       if (method === 'execute') this.interrupts.cellStarted(id);
       this.post({ kind: 'call', id, method, args });
     });
@@ -97,19 +119,39 @@ export class InterpreterClient implements Interpreter {
       return;
     }
     if (message.kind === 'output') {
-      const emit = message.callId === null ? undefined : this.pending.get(message.callId)?.emit;
       try {
-        (emit ?? this.onStrayOutput)(message.event);
+        const closing = this.closing?.callId === message.callId ? this.closing : null;
+        if (closing !== null && closing.emit === null) closing.held.push(message.event);
+        else (closing?.emit ?? (message.callId === null ? undefined : this.pending.get(message.callId)?.emit) ?? this.onStrayOutput)(message.event);
       } finally {
         if (message.event.type === 'stream') this.published.taken();
       }
+      return;
+    }
+    if (message.kind === 'finished') {
+      if (this.closing?.callId !== message.id) return;
+      this.closing.settle(message.failure);
+      this.closing = null;
       return;
     }
     const call = this.pending.get(message.id);
     if (!call) return;
     this.pending.delete(message.id);
     this.interrupts.cellEnded(message.id);
+    if (message.kind === 'result' && call.executionCount !== undefined) this.startClosing(message.id, call.executionCount);
     if (message.kind === 'result') call.resolve(message.value);
     else call.reject(new Error(message.message));
+  }
+
+  /** An execute call answered: the main thread closes its cell now, under the same id. */
+  private startClosing(callId: number, executionCount: number): void {
+    let settle: (failure?: string) => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      settle = (failure) => (failure === undefined ? resolve() : reject(new Error(failure)));
+    });
+    // A handler that never asks (it failed between the two) leaves nobody waiting on it.
+    done.catch(() => undefined);
+    this.closing?.settle('a later cell started before this one was closed');
+    this.closing = { callId, executionCount, held: [], emit: null, done, settle };
   }
 }

@@ -369,3 +369,38 @@ test('what only the declaration emit finds refuses no cell: a warning under eith
   assert.match(history, /export declare const A: \{/);
   assert.match(history, /export declare const made: \{/);
 });
+
+test("a plain cell's declarations are emitted after its check, not in it; a cell that may lose types is warned in its check", () => {
+  // The kernel's own link to the history (an import of every earlier name) follows each cell's
+  // code in the checker's text: taken for the user's import, it put the declaration transform
+  // into every cell's check, before its reply.
+  const directory = notebookDirectory(true);
+  // The kept checker reaches TypeScript's declaration transform through the module object it is given.
+  let transforms = 0;
+  const counted = new Proxy(ts, {
+    get: (target, key) => {
+      const value: unknown = Reflect.get(target, key);
+      if (key !== 'transformNodes' || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        transforms++;
+        return (value as (...callArgs: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const checker = new CellChecker(counted, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), true);
+  const inCheck = (code: string): { inCheck: number; inFlush: number; warnings: number } => {
+    transforms = 0;
+    const checked = checker.check(code);
+    assert.deepEqual(checked.diagnostics, [], code);
+    const during = transforms;
+    checked.commit();
+    checker.flush();
+    return { inCheck: during, inFlush: transforms - during, warnings: checked.declarationWarnings.length };
+  };
+  inCheck('const first = 1;');
+  const before = checker.residentChecks;
+  assert.deepEqual(inCheck('const later = first + 1;\nclass Kept<T> { constructor(readonly items: T[]) {} }'), { inCheck: 0, inFlush: 1, warnings: 0 });
+  assert.deepEqual(inCheck('const A = class { private x = 1; };'), { inCheck: 1, inFlush: 0, warnings: 1 });
+  // All by the kept checker: the LanguageService would emit through a program of its own.
+  assert.equal(checker.residentChecks, before + 2);
+});

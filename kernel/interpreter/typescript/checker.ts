@@ -400,7 +400,7 @@ export class CellChecker {
   private declarationWarningsOfCurrent(code: string): ts.Diagnostic[] {
     const program = this.service.getProgram()!;
     const file = program.getSourceFile(this.current);
-    if (!file || !mayLoseTypes(this.t, file)) return [];
+    if (!file || !mayLoseTypes(this.t, file, code.length)) return [];
     return program.getDeclarationDiagnostics(file).filter((diagnostic) => diagnostic.start === undefined || diagnostic.start < code.length);
   }
 

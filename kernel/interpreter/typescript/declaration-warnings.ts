@@ -11,8 +11,11 @@ import type ts from 'typescript';
  * Whether the cell's declarations may hold a type their .d.ts cannot write: a class expression,
  * or a type declared below the top level (in a function or block), or an import (a package's type
  * the history may not reach by name).
+ * `codeLength`: where the user's code ends in the checker's text; the kernel's link to the history
+ * after it imports every earlier name, which made every cell look as if it imported a package
+ * (and put the declaration emit, a third of a clean cell's check, before each cell's reply).
  */
-export function mayLoseTypes(t: typeof ts, file: ts.SourceFile): boolean {
+export function mayLoseTypes(t: typeof ts, file: ts.SourceFile, codeLength = file.text.length): boolean {
   let found = false;
   const visit = (node: ts.Node, topLevel: boolean): void => {
     if (found) return;
@@ -27,6 +30,7 @@ export function mayLoseTypes(t: typeof ts, file: ts.SourceFile): boolean {
     t.forEachChild(node, (child) => visit(child, false));
   };
   for (const statement of file.statements) {
+    if (statement.pos >= codeLength) break;
     // A top-level declaration is exported as it is; what is inside it is not.
     if (t.isInterfaceDeclaration(statement) || t.isTypeAliasDeclaration(statement) || t.isClassDeclaration(statement) || t.isEnumDeclaration(statement) || t.isModuleDeclaration(statement)) {
       t.forEachChild(statement, (child) => visit(child, false));

@@ -413,7 +413,7 @@ export class ResidentChecker {
     // Where the cell may hold a type its .d.ts cannot write, the transform runs now, for its warnings;
     // elsewhere when the history asks for the declarations, once the cell's reply is out (it is a
     // third of a clean cell's check).
-    let emitted = mayLoseTypes(t, cell) ? emit() : null;
+    let emitted = mayLoseTypes(t, cell, codeLength) ? emit() : null;
     const declarationWarnings = (emitted?.diagnostics ?? []).filter(inCode);
     let declarations: string | undefined;
     return {
