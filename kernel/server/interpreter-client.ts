@@ -27,6 +27,8 @@ interface Closing {
   executionCount: number;
   held: OutputEvent[];
   emit: ((event: OutputEvent) => void) | null;
+  /** The main thread's `finished` came: the closing is over once the handler has asked for it too. */
+  finished: boolean;
   done: Promise<void>;
   settle: (failure?: string) => void;
 }
@@ -81,6 +83,7 @@ export class InterpreterClient implements Interpreter {
     if (closing === null || closing.executionCount !== executionCount) return this.call('finishCell', [executionCount], emit) as Promise<void>;
     closing.emit = emit;
     for (const event of closing.held.splice(0)) emit(event);
+    if (closing.finished) this.closing = null;
     return closing.done;
   }
   evaluate(expression: string): Promise<ExpressionValue> {
@@ -129,9 +132,12 @@ export class InterpreterClient implements Interpreter {
       return;
     }
     if (message.kind === 'finished') {
-      if (this.closing?.callId !== message.id) return;
-      this.closing.settle(message.failure);
-      this.closing = null;
+      const closing = this.closing;
+      if (closing?.callId !== message.id) return;
+      closing.settle(message.failure);
+      closing.finished = true;
+      // Before the handler asked (were its own steps to wait on anything): it finds the outputs held.
+      if (closing.emit !== null) this.closing = null;
       return;
     }
     const call = this.pending.get(message.id);
@@ -152,6 +158,6 @@ export class InterpreterClient implements Interpreter {
     // A handler that never asks (it failed between the two) leaves nobody waiting on it.
     done.catch(() => undefined);
     this.closing?.settle('a later cell started before this one was closed');
-    this.closing = { callId, executionCount, held: [], emit: null, done, settle };
+    this.closing = { callId, executionCount, held: [], emit: null, finished: false, done, settle };
   }
 }
