@@ -404,3 +404,54 @@ test("a plain cell's declarations are emitted after its check, not in it; a cell
   // All by the kept checker: the LanguageService would emit through a program of its own.
   assert.equal(checker.residentChecks, before + 2);
 });
+
+test('completions from the kept checker are the LanguageService\'s, entry for entry, before and after the tensor API loads', () => {
+  const directory = notebookDirectory(true);
+  const make = (keep: boolean): CellChecker => new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), keep);
+  const kept = make(true);
+  const fresh = make(false);
+  const cells = [
+    'interface Shape { kind: \'circle\' | \'square\'; size: number }\nclass Box<T> { constructor(private readonly items: T[] = []) {} add(item: T): this { this.items.push(item); return this; } map<U>(f: (item: T) => U): Box<U> { return new Box(this.items.map(f)); } }',
+    'let count = 1;\nconst box = new Box<Shape>().add({ kind: \'circle\', size: 1 });\nenum Mode { Fast, Slow }',
+  ];
+  for (const checker of [kept, fresh]) {
+    for (const code of cells) {
+      const checked = checker.check(code);
+      assert.deepEqual(checked.diagnostics, []);
+      checked.commit();
+      checker.flush();
+    }
+  }
+  // [text, cursor]: at the end unless a `|` marks the cursor.
+  const requests = [
+    'box.ma', 'Math.fl', 'cou', 'Mode.', 'new Bo', '"abc".to', 'box.map((s) => s.)|', 'const s: Shape = { kind: \'|\' }', 'box.|\nconst after = 1;',
+    'process.', 'let z = { a: 1, bb: [1] }; z.bb.', 'const q: Sh', 'function f(x: Shape) { if (x.kind === \'circle\') x.| }', '/** @par|', '// @ts-ignore\nbox.',
+  ];
+  const entries = (info: ts.CompletionInfo | undefined): unknown => info && {
+    flags: [info.isGlobalCompletion, info.isMemberCompletion, info.isNewIdentifierLocation],
+    entries: info.entries.map((entry) => [entry.name, entry.kind, entry.kindModifiers, entry.sortText, entry.insertText, entry.replacementSpan]),
+  };
+  const compareAll = (): void => {
+    for (const request of requests) {
+      const cursor = request.includes('|') ? request.indexOf('|') : request.length;
+      const code = request.replace('|', '');
+      assert.deepEqual(entries(kept.completions(code, cursor)), entries(fresh.completions(code, cursor)), request);
+    }
+  };
+  compareAll();
+  // All but the cell with a comment directive and the unclosed comment (which hides the cell's link
+  // to the history): the kept checker leaves both to the LanguageService.
+  assert.equal(kept.residentCompletionLists, requests.length - 2);
+  const before = kept.residentCompletionLists;
+  for (const checker of [kept, fresh]) {
+    checker.addDeclarations(path.join(PACKAGE_ROOT, 'kernel', 'types', 'tensors.d.ts'));
+    checker.check('const t = tf.tensor([1, 2]);').commit();
+    checker.flush();
+  }
+  requests.push('t.', 'tf.mat', 't.add(1).', 'tf.tidy(() => t.mul|(2))');
+  compareAll();
+  assert.equal(fresh.residentCompletionLists, 0);
+  // The history now imports the tensor API, which the kept checker's program did not: the first
+  // request goes to the LanguageService, whose program the next ones' kept checker is made over.
+  assert.equal(kept.residentCompletionLists - before, requests.length - 3);
+});

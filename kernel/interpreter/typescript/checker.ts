@@ -96,6 +96,8 @@ export class CellChecker {
   residentChecks = 0;
   /** Cells with errors whose diagnostics the resident checker gave alone (SELF_EVIDENT), with no LanguageService check. */
   residentErrors = 0;
+  /** Completion lists the resident checker made (the rest came from the LanguageService). */
+  residentCompletionLists = 0;
 
   /**
    * `registry` may hold library files parsed and bound already (a start-up snapshot's): files it
@@ -439,11 +441,31 @@ export class CellChecker {
     this.includeNodeTypes(); // a completion list must hold Node's names too
     this.followEditedFiles();
     this.flush();
-    this.setCurrent(code);
-    return this.service.getCompletionsAtPosition(this.current, position, {
-      includeCompletionsWithInsertText: true,
-      includeCompletionsForModuleExports: false,
-    });
+    const text = this.setCurrent(code);
+    const preferences: ts.UserPreferences = { includeCompletionsWithInsertText: true, includeCompletionsForModuleExports: false };
+    const kept = this.residentCompletions(text, position, preferences);
+    if (kept !== 'none') return kept;
+    return this.service.getCompletionsAtPosition(this.current, position, preferences);
+  }
+
+  /** The kept checker's completions, made over the LanguageService's program where there is none yet; 'none' where it cannot give them. */
+  private residentCompletions(text: string, position: number, preferences: ts.UserPreferences): ts.CompletionInfo | undefined | 'none' {
+    if (!this.keepChecker) return 'none';
+    if (this.resident?.spent) this.resident = null;
+    // Node's declarations just joined (a completion list needs them), or no cell was checked since: a program is made once, not per request.
+    this.resident ??= ResidentChecker.over(this.t, this.service.getProgram()!, path.dirname(this.current), HISTORY_MODULE);
+    if (this.resident === null) return 'none';
+    let listed: ReturnType<ResidentChecker['completions']>;
+    try {
+      listed = this.resident.completions(text, this.files.get(this.historyFile)!.text, position, this.host, preferences);
+    } catch {
+      // TypeScript's internals asked something the kept checker cannot answer: the LanguageService can.
+      listed = 'history';
+    }
+    if (listed === 'history') this.resident = null;
+    if (typeof listed === 'string') return 'none';
+    this.residentCompletionLists++;
+    return listed;
   }
 
   quickInfo(code: string, position: number): ts.QuickInfo | undefined {
