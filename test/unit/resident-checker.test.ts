@@ -455,3 +455,19 @@ test('completions from the kept checker are the LanguageService\'s, entry for en
   // request goes to the LanguageService, whose program the next ones' kept checker is made over.
   assert.equal(kept.residentCompletionLists - before, requests.length - 3);
 });
+
+test('in a notebook folder whose name has capitals, `require("./")` lists its files, from either checker', () => {
+  const directory = path.join(madeFolder(fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-resident-'))), 'MyNotebook');
+  fs.mkdirSync(path.join(directory, 'lib'), { recursive: true });
+  fs.writeFileSync(path.join(directory, 'util.ts'), 'export const a = 1;');
+  fs.writeFileSync(path.join(directory, 'lib', 'inner.ts'), 'export const b = 1;');
+  for (const keep of [true, false]) {
+    const checker = new CellChecker(ts, directory, loadCheckerConfig(ts, directory), ts.createDocumentRegistry(), keep);
+    const checked = checker.check('const n = 1;');
+    checked.commit();
+    checker.flush();
+    const names = (code: string, cursor: number): string[] => (checker.completions(code, cursor)?.entries ?? []).map((entry) => entry.name).sort();
+    assert.deepEqual(names('require("./")', 11), ['lib', 'util'], `kept checker: ${keep}`);
+    assert.deepEqual(names('require("./lib/")', 15), ['inner'], `kept checker: ${keep}`);
+  }
+});

@@ -146,6 +146,10 @@ export class CellChecker {
         return snapshot;
       },
       getCurrentDirectory: () => directory,
+      // Without it the service takes paths as case-insensitive and lower-cases them: in a notebook
+      // folder whose name has capitals it looked for `./` files in a folder that does not exist
+      // (no completions in `require("./")`), while the kept checker, keeping the case, found them.
+      useCaseSensitiveFileNames: () => t.sys.useCaseSensitiveFileNames,
       getCompilationSettings: () => this.effective,
       getDefaultLibFileName: (options) => t.getDefaultLibFilePath(options),
       fileExists: (file) => files.has(file) || cached(existingFiles, file, t.sys.fileExists),
