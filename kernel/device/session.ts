@@ -62,8 +62,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private readonly memoryControl: MemoryControl;
   private readonly gpuFaults: GpuFaults;
   private readonly stray = new StrayWork();
-  /** Each started GPU's clock: when it was busy, from its own timestamps. */
-  private readonly timing = new GpuTiming(() => this.cellNumber);
+  /**
+   * Each started GPU's clock: when it was busy, from its own timestamps, and whose work it was: the
+   * cell whose code queued it (an earlier cell's timer queues that cell's work, detached work is
+   * cell 0's), or the running cell for the kernel's own. A cell showed an earlier cell's timer's
+   * 157 ms of matMuls as its own GPU time, having run no GPU op.
+   */
+  private readonly timing = new GpuTiming(() => this.deps.cells.owner() ?? this.cellNumber);
   private readonly profiler: OpProfiler;
   /** Where the user last moved each buffer explicitly, and with what: a hint never advises undoing it. */
   private readonly explicitlyPlaced = new WeakMap<BufferInfo, { device: string; operation: string; cell: number }>();

@@ -121,6 +121,8 @@ export const deviceUseSchema = obj({
     heldBack: optional(literal(true)),
     spans: arrayOf(tuple(num, num)),
     untimedPasses: optional(nonNegativeInt),
+    /** Not in ms: detached work's busy time during the cell. */
+    detachedMs: optional(nonNegative),
   })),
 });
 

@@ -28,10 +28,14 @@ import { BufferUsage, MapMode } from '../transfer/gpu-types';
 import type { GpuLanding, StampableEncoder } from '../transfer/move-notes';
 import { unionMs } from './intervals';
 
+/** The cell work started with detach() belongs to: no cell's report counts it (cell-hooks.ts). */
+export const DETACHED = 0;
+
 /** One stretch of GPU work, in performance.now() milliseconds, with the cell that queued it. */
 export interface GpuInterval {
   start: number;
   end: number;
+  /** The cell whose code queued it (DETACHED for detached work), not the cell running then. */
   cell: number;
   /** The op whose dispatches the pass held, while %profile gives each op a pass of its own. */
   label: string | null;
@@ -343,8 +347,9 @@ export class GpuClock {
    * command buffers one after another, so work kept at different cells' ends does not overlap.
    */
   keepRanBefore(intervals: readonly GpuInterval[], earlier: RanBefore): void {
-    this.ranBefore.ms += earlier.ms + unionMs(intervals);
-    for (const cell of [...earlier.cells, ...intervals.map((interval) => interval.cell)]) this.ranBefore.cells.add(cell);
+    const counted = intervals.filter((interval) => interval.cell !== DETACHED);
+    this.ranBefore.ms += earlier.ms + unionMs(counted);
+    for (const cell of [...earlier.cells, ...counted.map((interval) => interval.cell)]) this.ranBefore.cells.add(cell);
   }
 
   /** True when every submit so far has been seen to finish. */

@@ -1,6 +1,6 @@
 // A GPU's busy time during one cell, as the report shows it: from the intervals its clock read.
 import type { GpuUse } from '../../display/report/cell-report';
-import type { GpuClock, GpuInterval, RanBefore } from './gpu-clock';
+import { DETACHED, type GpuClock, type GpuInterval, type RanBefore } from './gpu-clock';
 import { mergeIntervals, unionMs } from './intervals';
 
 /** Only touching stretches are drawn as one bar: joining close ones would draw their idle gaps as busy. */
@@ -19,16 +19,21 @@ const MAX_DRAWN = 400;
 export function gpuUse(times: { intervals: GpuInterval[]; ranBefore?: RanBefore; clock: GpuClock; untimedPasses?: number; heldBack?: boolean } | undefined,
   window: { start: number; end: number }, cell: number): GpuUse | null {
   if (!times) return null;
-  const arrived = times.intervals;
+  // Detached work (cell 0) is no cell's: no report counts it, here or as earlier cells' work.
+  const arrived = times.intervals.filter((interval) => interval.cell !== DETACHED);
   const within = arrived.map((interval) => ({ ...interval, start: Math.max(interval.start, window.start), end: Math.min(interval.end, window.end) }))
     .filter((interval) => interval.end > interval.start);
+  const detachedMs = unionMs(times.intervals.filter((interval) => interval.cell === DETACHED)
+    .map((interval) => ({ start: Math.max(interval.start, window.start), end: Math.min(interval.end, window.end) })).filter((interval) => interval.end > interval.start));
   const earlier = within.filter((interval) => interval.cell < cell);
   const before = arrived.filter((interval) => interval.start < window.start)
     .map((interval) => ({ ...interval, end: Math.min(interval.end, window.start) }));
   const spans = mergeIntervals(within, DRAW_GAP_MS).map(([start, end]): [number, number] => [start - window.start, end - window.start]);
-  const stillBusy = times.clock.pending && times.heldBack !== true;
+  const queuedBy = times.clock.pending ? times.clock.pendingCells() : [];
+  // Busy only with detached work: nothing of a cell's is still to come.
+  const stillBusy = times.clock.pending && times.heldBack !== true && queuedBy.some((queued) => queued !== DETACHED);
   // Busy only with earlier cells' work (a cell whose ops tfjs ran on the host): its own time is not pending.
-  const pendingCells = stillBusy ? times.clock.pendingCells() : [];
+  const pendingCells = stillBusy ? queuedBy.filter((queued) => queued !== DETACHED) : [];
   const busyWithOthers = pendingCells.length > 0 && !pendingCells.includes(cell) ? { busyWithOthers: [...pendingCells].sort((a, b) => a - b) } : {};
   return {
     ms: unionMs(within),
@@ -42,6 +47,7 @@ export function gpuUse(times: { intervals: GpuInterval[]; ranBefore?: RanBefore;
     ...busyWithOthers,
     ...(times.clock.pending && times.heldBack === true ? { heldBack: true } : {}),
     untimedPasses: times.untimedPasses ?? 0,
+    ...(detachedMs > 0 ? { detachedMs } : {}),
     spans: drawnSpans(spans, MAX_DRAWN),
   };
 }

@@ -10,7 +10,7 @@
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
 import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes } from '../transfer/move-notes';
-import type { GpuInterval, GpuTimeSource } from './gpu-clock';
+import { DETACHED, type GpuInterval, type GpuTimeSource } from './gpu-clock';
 import { setupWhileCopyingMs } from './hidden-setup';
 import { type Away, AWAY_MIN_MS, awayMs, awaySpans, minus, type Span, transferWorkWithin } from './host-away';
 import { unionMs } from './intervals';
@@ -126,7 +126,7 @@ function heldByOthers(held: HeldByOthers, wait: MoveWait, gpu: { intervals: read
     [...onGpu, ...held.othersCopying, ...held.own])));
   const parts: MoveWait[] = [];
   if (gpuMs > 0.001) {
-    const earlierCells = [...new Set(ahead.filter((work) => work.cell < cell).map((work) => work.cell))].sort((a, b) => a - b);
+    const earlierCells = cellsNamed(ahead.filter((work) => work.cell < cell));
     parts.push({ cause: 'gpu-work', ms: gpuMs, device: wait.device, earlierCells });
   }
   if (hostMs >= AWAY_MIN_MS) parts.push({ cause: 'host-busy', ms: hostMs, device: wait.device, earlierCells: [] });
@@ -140,6 +140,11 @@ interface Timed {
   waitMs: number;
   copyMs: number;
   waits: MoveWait[];
+}
+
+/** The cells that queued some of `work`, as a wait names them: detached work is no cell's (its wait reads as GPU work). */
+function cellsNamed(work: readonly { cell: number }[]): number[] {
+  return [...new Set(work.map((one) => one.cell))].filter((cell) => cell !== DETACHED).sort((a, b) => a - b);
 }
 
 /**
@@ -279,7 +284,7 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   hostMs = Math.min(hostMs, wait.ms);
   let earlierMs = Math.min(wait.ms - hostMs, onGpu.reduce((sum, { from, to }) => sum + Math.max(0, Math.min(to, earlierDone) - from), 0));
   let laterMs = wait.ms - hostMs - earlierMs;
-  let earlierCells = [...new Set(earlier.map((interval) => interval.cell))].sort((a, b) => a - b);
+  let earlierCells = cellsNamed(earlier);
   // The rest is this cell's work only where the cell had work queued when the wait began, or some
   // of its work ran in the wait. Else it is the time the fence took to be seen ended after the
   // earlier cells' work (or after the GPU had finished it unseen): a wait for that work, which the

@@ -38,6 +38,8 @@ export interface GpuUse {
    * shows with a later cell (stillBusy false: the GPU was not given it during the cell).
    */
   heldBack?: true;
+  /** Not in ms: busy time during the cell of work started with detach(), which no report counts. */
+  detachedMs?: number;
   /** Passes that tf.time / tf.profile timed with timestamps of their own: their GPU time is not in ms. */
   untimedPasses?: number;
   /** Busy stretches in ms since the cell started. */

@@ -30,6 +30,7 @@ export function gpuTimeText(use: DeviceUse): string {
   // Not in the figure: it ran before this cell began, and no other report can show it now.
   const ranBefore = gpu.ranBeforeMs > 0 ? [`${durationText(gpu.ranBeforeMs)} more, queued by ${cells(gpu.ranBeforeCells)}, ran before this cell began`] : [];
   notes.push(...ranBefore);
+  if ((gpu.detachedMs ?? 0) > 0) notes.push(`${durationText(gpu.detachedMs!)} more ran for detached work, not counted`);
   const othersOnly = gpu.busyWithOthers;
   if (gpu.stillBusy) {
     notes.push(othersOnly ? `still busy at the end with work queued by ${cells(othersOnly)}: it shows with a later cell` : 'still busy at the end: the rest shows with a later cell');
