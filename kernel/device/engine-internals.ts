@@ -15,6 +15,12 @@ export interface BufferInfo {
 /** A backend's own record of one buffer (webgpu). */
 export interface BackendData { values: unknown; dtype: string; resource?: unknown; complexTensorInfos?: unknown }
 
+/** A complex64 tensor's two float32 parts, which hold its values (the complex tensor's own record holds none); null for any other. */
+export function complexParts(data: BackendData | undefined): { dataId: DataId }[] | null {
+  const parts = data?.complexTensorInfos as { real?: { dataId: DataId }; imag?: { dataId: DataId } } | null | undefined;
+  return parts?.real && parts.imag ? [parts.real, parts.imag] : null;
+}
+
 export interface BackendLike {
   readSync(dataId: DataId): unknown;
   incRef(dataId: DataId): void;

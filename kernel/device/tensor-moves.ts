@@ -5,7 +5,7 @@ import type { CellWork } from '../interpreter/cell-hooks';
 import type { MoveLeg } from './device-control';
 import type { OutputEvent } from '../interpreter/interpreter';
 import { moveProgress } from '../display/move-progress';
-import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
+import { type BufferInfo, complexParts, type EngineLike, type TensorLike } from './engine-internals';
 import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
@@ -94,7 +94,7 @@ export class TensorMoves {
       return;
     }
     if (toGpu && fromGpu && isWebGpuBackend(backend) && transferEngine.handles(info)) {
-      await this.betweenGpus(tensor, info, from, device, backend, operation);
+      await this.betweenGpus(tensor, info, from, device, backend, operation, setUp());
       return;
     }
     let extra: MoveTiming = { waitMs: 0, copyMs: 0, waits: [] };
@@ -210,16 +210,25 @@ export class TensorMoves {
   }
 
   /** GPU → GPU through the host, both legs chunked; recorded once with its legs (or as the one leg made, if the second fails). */
-  private async betweenGpus(tensor: TensorLike, info: BufferInfo, from: string, to: string, target: WebGpuBackend, operation: string): Promise<void> {
+  private async betweenGpus(tensor: TensorLike, info: BufferInfo, from: string, to: string, target: WebGpuBackend, operation: string,
+    setUp: MoveSetUp): Promise<void> {
     const { engine, placement, transferEngine } = this.parts;
+    // A target GPU not used before was set up since the call: the first leg's wait, as an upload's
+    // first use is (a first move to gpu:1 showed 52 ms where the cell's own clock gave 98).
+    const before = waitsFromCall(to, setUp.calledAt, setUp.firstUse, setUp.held);
     const host = await this.parts.backends.of('cpu');
     if (!isWasmBackend(host)) throw new Error('the host backend (wasm) is not ready');
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
-    const record = (legs: MoveLeg[], direction: 'D2D' | 'D2H', end: string): void => this.parts.record({
-      direction, from, to: end, bytes: bytesOn(info, end === 'cpu' ? from : end),
-      waitMs: legs.reduce((sum, leg) => sum + leg.waitMs, 0), copyMs: legs.reduce((sum, leg) => sum + leg.copyMs, 0),
-      waits: legs.flatMap((leg) => leg.waits), operation, explicit: true, scalar: tensor.rank === 0, buffer: info, ...(direction === 'D2D' ? { legs } : {}),
-    });
+    const record = (legs: MoveLeg[], direction: 'D2D' | 'D2H', end: string): void => {
+      const [first, ...rest] = legs;
+      const timed = before === null || first === undefined ? legs
+        : [{ ...first, waitMs: first.waitMs + before.ms, waits: [...before.waits, ...first.waits] }, ...rest];
+      this.parts.record({
+        direction, from, to: end, bytes: bytesOn(info, end === 'cpu' ? from : end),
+        waitMs: timed.reduce((sum, leg) => sum + leg.waitMs, 0), copyMs: timed.reduce((sum, leg) => sum + leg.copyMs, 0),
+        waits: timed.flatMap((leg) => leg.waits), operation, explicit: true, scalar: tensor.rank === 0, buffer: info, ...(direction === 'D2D' ? { legs: timed } : {}),
+      });
+    };
     // An interrupt stops the move at its next chunk boundary (the cell's report waits for that):
     // it must not go on after the cell ended and land, unrecorded, while a later cell runs.
     const stop = new AbortController();
@@ -270,7 +279,7 @@ export class TensorMoves {
     try {
       const { value, timing } = await this.waitAlongsideCopy(from, read);
       this.parts.record({
-        direction: 'D2H', from, to: 'cpu', bytes: info ? bytesOn(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
+        direction: 'D2H', from, to: 'cpu', bytes: info ? this.readBytes(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
         scalar: tensor.rank === 0,
       });
       // Interrupted while the GPU was read: the values are not handed to the rest of the cell's work.
@@ -288,7 +297,16 @@ export class TensorMoves {
 
   private hasHostCopy(tensor: TensorLike): boolean {
     const info = this.parts.engine.state.tensorInfo.get(tensor.dataId);
-    return info?.backend.tensorMap?.get(tensor.dataId)?.values != null;
+    const data = info?.backend.tensorMap?.get(tensor.dataId);
+    // A complex64 tensor holds no values of its own: its two float32 parts do.
+    const parts = complexParts(data);
+    if (parts !== null) return parts.every((part) => info?.backend.tensorMap?.get(part.dataId)?.values != null);
+    return data?.values != null;
+  }
+
+  /** What a read brings over: a complex64's two float32 parts, which tfjs counts apart (the complex tensor itself as 0 bytes). */
+  private readBytes(info: BufferInfo, from: string): number {
+    return info.dtype === 'complex64' ? 2 * Float32Array.BYTES_PER_ELEMENT * info.shape.reduce((size, dim) => size * dim, 1) : bytesOn(info, from);
   }
 
   private tfjsBytes(tensor: TensorLike): number {

@@ -131,6 +131,11 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
     const moves = gpuToGpu(theReport(exchange).meta.transfers);
     assert.equal(moves.length, 1, `one D2D move: ${JSON.stringify(moves)}`);
     assert.deepEqual(moves[0]?.legs?.map((leg) => [leg.from, leg.to, leg.bytes]), [['gpu:0', 'cpu', 0], ['cpu', 'gpu:1', 20]]);
+    // Handing the host copy over to cpu's memory crosses no bus: thread's work, not copy (it took the move's GB/s down by a third).
+    const [first, second] = moves[0]!.legs!;
+    assert.equal(first!.copyMs, 0, `a leg that carried 0 bytes copied nothing: ${JSON.stringify(first)}`);
+    assert.deepEqual(first!.waits.map((wait) => wait.cause), ['host-busy'], JSON.stringify(first));
+    assert.ok(Math.abs(moves[0]!.copyMs - second!.copyMs) < 1e-6, `the move's copy is its second leg's: ${JSON.stringify(moves[0])}`);
   });
 
   test('an interrupted move between GPUs stops within a chunk: the tensor stays where the stop left it, whole, and what crossed is in the cell\'s ledger', async () => {
@@ -268,4 +273,21 @@ test('a bad TSGPU_GPU_DUPLICATE lists the GPUs as found, and %devices says what 
   assert.ok(deviceLine(table, 'gpu:0') !== undefined, `gpu:0 is listed:\n${table}`);
   assert.doesNotMatch(table, /adapter opened again/, 'no adapter is opened twice');
   assert.match(table, /Note: TSGPU_GPU_DUPLICATE=two: give a whole number of devices from 1 to 16 \(e\.g\. TSGPU_GPU_DUPLICATE=2\)/);
+});
+
+// The first move onto a GPU not used before sets it up on the way: that is the move's wait, as an
+// upload's first use is. A first move to gpu:1 showed 52-66 ms where the cell's own clock gave
+// 80-127 ms (the set-up left out, and the move's start shown 45-60 ms after its call).
+test('the first move onto a GPU not used yet counts that GPU\'s set-up as its wait, from the call', async (t) => {
+  const kernel = await freshKernel(t, { readyTimeoutMs: 60_000, env: { MESA_SHADER_CACHE_DIR: SHADER_CACHE_DIR, TSGPU_GPU_DUPLICATE: '2', TSGPU_STAGING: STAGING } });
+  await runOk(kernel, "%device gpu:0\nconst onFirst = tf.randomNormal([256, 1024]).add(0);\nawait onFirst.slice([0, 0], [1, 1]).data(); 0");
+  const exchange = await runOk(kernel, "const calledAt = performance.now();\nawait onFirst.to('gpu:1');\nconsole.log(`wall ${performance.now() - calledAt}`);");
+  const wall = Number(/wall ([\d.]+)/.exec(streamText(exchange, 'stdout'))![1]);
+  const moves = gpuToGpu(theReport(exchange).meta.transfers);
+  t.diagnostic(`the cell timed the move at ${wall.toFixed(1)} ms: ${JSON.stringify(moves)}`);
+  assert.equal(moves.length, 1, JSON.stringify(theReport(exchange).meta.transfers));
+  const move = moves[0]!;
+  assert.ok(move.waits.some((wait) => wait.cause === 'gpu-setup' && wait.device === 'gpu:1'), `gpu:1's set-up is a wait of the move: ${JSON.stringify(move.waits)}`);
+  assert.ok(move.ms >= 0.9 * wall - 3 && move.ms <= wall + 1, `the move shows ${move.ms.toFixed(1)} ms; the cell's own clock gave ${wall.toFixed(1)} ms`);
+  assert.ok(Math.abs(move.waitMs - move.legs!.reduce((sum, leg) => sum + leg.waitMs, 0)) < 1e-6, 'the move\'s wait is its legs\' waits');
 });

@@ -28,6 +28,25 @@ describe('inline report: exact bytes and one record per move', () => {
     });
   }
 
+  // tfjs counts a complex64 tensor as 0 bytes (its two float32 parts hold the values): a read of
+  // one on gpu:0 showed `D2H 1× 0 B`, and one whose parts were host arrays a move that never crossed.
+  test('a complex64 tensor on gpu:0 read: its two parts\' bytes, as the values returned; with its parts on the host, no move', async () => {
+    const exchange = await runOk(kernel(), [
+      "const re = tf.range(0, 1000).to('gpu:0'), im = tf.range(1000, 2000).to('gpu:0');",
+      'const [reOnGpu, imOnGpu] = await Promise.all([re, im]);',
+      'const zc = tf.complex(reOnGpu.mul(1), imOnGpu.mul(1));',
+      'const zv = await zc.data();',
+      'console.log(`returned ${zv.length * zv.BYTES_PER_ELEMENT}`);',
+    ].join('\n'));
+    const returned = printedNumber(streamText(exchange, 'stdout'), 'returned');
+    const reads = theReport(exchange).meta.transfers.filter((move) => move.direction === 'D2H');
+    assert.deepEqual(reads.map((move) => [move.operation, move.bytes]), [['data', returned]], `the read brought ${returned} B: ${JSON.stringify(reads)}`);
+    const hostParts = await runOk(kernel(), "const hc = await withDevice('gpu:0', () => tf.complex(tf.ones([1000]), tf.zeros([1000])));\nconsole.log(`on ${hc.device}`);\nawait hc.data();");
+    assert.match(streamText(hostParts, 'stdout'), /on gpu:0/, 'precondition: the complex tensor is a gpu:0 tensor');
+    const moves = theReport(hostParts).meta.transfers;
+    assert.deepEqual(moves.filter((move) => move.direction === 'D2H'), [], `its parts were host arrays, nothing crossed: ${JSON.stringify(moves)}`);
+  });
+
   test('await x.array() on a GPU tensor is one readback (array() reads through data())', async () => {
     const report = await reportOf(kernel(), "const ar = tf.ones([64]);\nawait ar.to('gpu:0');\nconst rows = await ar.array();");
     assert.deepEqual(report.meta.transfers.map((move) => [move.direction, move.operation, move.bytes]), [['H2D', 'to', 256], ['D2H', 'array', 256]]);
