@@ -49,6 +49,27 @@ describe('a GPU that cannot hold a tensor', () => {
       'gpu:0 stopped working after refusing a buffer');
   });
 
+  // tfjs lets the source's copy go before the destination takes the values: a 4.3 GiB gpu:0 tensor
+  // held in host arrays, refused by cpu's wasm heap ("Invalid typed array length"), said it was on
+  // cpu and held a fraction of its values. The cell makes the wasm backend refuse the next move itself.
+  test('a move the destination refuses (cpu\'s wasm backend, as for a 4.3 GiB tensor) fails with a DeviceError and the tensor stays on gpu:0 bit-identical', async () => {
+    await runOk(kernel(), [
+      "const heldOnGpu = await withDevice('gpu:0', () => tf.tensor(Float32Array.from({ length: 100000 }, (_, i) => i / 7)));",
+      'const heldHash = await digest(heldOnGpu);',
+      'const wasmBackend = (tf.engine() as unknown as { registry: Record<string, { move: (...args: unknown[]) => void }> }).registry["wasm"]!;',
+      'const wasmMove = wasmBackend.move;',
+      "wasmBackend.move = () => { wasmBackend.move = wasmMove; throw new RangeError('Invalid typed array length: 4613734400'); };",
+      'heldOnGpu.device',
+    ].join('\n'));
+    const error = await errorOf(kernel(), "await heldOnGpu.to('cpu');");
+    assert.equal(error.ename, 'DeviceError', `${error.ename}: ${error.evalue}`);
+    assert.match(error.evalue, /Invalid typed array length/, error.evalue);
+    assert.match(error.evalue, /stays on gpu:0, unchanged/, error.evalue);
+    assert.equal(await valueOf(kernel(), '[heldOnGpu.device, heldOnGpu.isDisposed, (await digest(heldOnGpu)) === heldHash]'), "[ 'gpu:0', false, true ]");
+    assert.equal(await valueOf(kernel(), "await heldOnGpu.to('cpu');\n[heldOnGpu.device, (await digest(heldOnGpu)) === heldHash]"), "[ 'cpu', true ]",
+      'moved again once the destination takes it, the values are all there');
+  });
+
   test('an op whose input would have to move to gpu:0 and cannot leaves the input intact on the host', async () => {
     await runOk(kernel(), `const bigHost = tf.ones([${ELEMENTS}]);\nconst tiny = await tf.ones([1]).to('gpu:0');\nconst bigHostHash = await digest(bigHost); 0`);
     const error = await errorOf(kernel(), 'tiny.add(bigHost)');

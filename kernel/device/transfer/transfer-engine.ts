@@ -124,10 +124,11 @@ export class TransferEngine {
   // --- host → GPU ---------------------------------------------------------------------------
 
   /** Synchronous (an op needs it now): staging buffers that are ready, queue.writeBuffer for the rest. */
-  uploadNow(dataId: DataId, gpu: WebGpuBackend): void {
+  uploadNow(dataId: DataId, gpu: WebGpuBackend): { setupMs: number } {
     const { info, host, dtype, count } = this.hostTensor(dataId);
     const target = gpu.bufferManager.acquireBuffer(count * GPU_BYTES_PER_ELEMENT, TENSOR_BUFFER_USAGE);
     const pool = this.pool(gpu);
+    const setupBefore = pool.setupMs;
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
     try {
       const source = hostView(host, dataId);
@@ -143,6 +144,8 @@ export class TransferEngine {
       throw error;
     }
     this.handOverToGpu(dataId, info, host, gpu, target);
+    // Staging buffers the pool made for it (the first uploads'): set-up, not copy.
+    return { setupMs: pool.setupMs - setupBefore };
   }
 
   /**
