@@ -89,8 +89,9 @@ export function createAsTensor(tf: TfCoreModule) {
     checkDtype('asTensor', dtype, 2, AS_TENSOR_DTYPES);
     if (value instanceof tf.Tensor) return dtype && value.dtype !== dtype ? tf.cast(value, dtype) : value;
     let input = value;
-    // "1,0,1" or "1 0 1": a list written as text.
-    if (typeof input === 'string' && /[,\s]/.test(input.trim())) input = input.trim().split(/[\s,]+/);
+    // "1,0,1" or "1 0 1": a list written as text. Each comma ends one field, so an empty one ("1,2,,3")
+    // is named in the error rather than dropped (which shifted every later label by one).
+    if (typeof input === 'string' && /[,\s]/.test(input.trim())) input = input.trim().split(input.includes(',') ? /\s*,\s*/ : /\s+/);
     const shape: number[] = [];
     const numbers: number[] = [];
     toNumbers(input, shape, numbers);
