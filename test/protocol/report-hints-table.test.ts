@@ -126,7 +126,8 @@ describe('inline report: which hint each situation gets', () => {
     const hints = hintsOf(report);
     assert.equal(hints.length, 1, JSON.stringify(hints));
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${weights} tensors that model\\.to had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for predict, `
-      + "because the input was made on the current device, gpu:0: make the input on cpu \\(await withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\)\\.$"));
+      + "because another input of it is on gpu:0, where new tensors are made \\(%device gpu:0\\): make that input on cpu "
+      + "\\(await withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\) or move it with await x\\.to\\('cpu'\\)\\.$"));
     assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)/, 'no advice to move them to gpu:0');
   });
 

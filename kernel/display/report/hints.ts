@@ -122,9 +122,12 @@ export function reportHints(report: CellReport): string[] {
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses !== null)).values()) {
     const first = group[0]!;
     const reversed = first.reverses!;
+    // "the input" read as the tensor the policy moved, which was on the right device already: the
+    // advice is about the op's input that sits on the GPU.
     const cause = reversed.toCurrentDevice
-      ? `the input was made on the current device, ${first.to}: make the input on ${first.from} (await withDevice('${first.from}', () => …) or %device ${first.from})`
-      : `the other input is on ${first.to}: move it with await x.to('${first.from}')`;
+      ? `another input of it is on ${first.to}, where new tensors are made (%device ${first.to}): make that input on ${first.from} `
+        + `(await withDevice('${first.from}', () => …) or %device ${first.from}) or move it with await x.to('${first.from}')`
+      : `another input of it is on ${first.to}: move that input with await x.to('${first.from}')`;
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation : `x.${reversed.operation}()`;
