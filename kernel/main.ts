@@ -117,11 +117,11 @@ export function runKernel(connectionFile: string): void {
   // news for whichever cell runs now. These handlers run in the failing work's cell context, so they
   // write past the guard that refuses an interrupted cell's output.
   process.on('uncaughtException', (error) => {
-    if (!isInterruptError(error)) host.capture.write('stderr', `Uncaught ${error.stack ?? String(error)}\n`);
+    if (!isInterruptError(error)) host.capture.write('stderr', `Uncaught ${interpreter.strayErrorText(error)}\n`);
   });
   process.on('unhandledRejection', (reason) => {
     if (isInterruptError(reason)) return;
-    host.capture.write('stderr', `Unhandled promise rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
+    host.capture.write('stderr', `Unhandled promise rejection: ${interpreter.strayErrorText(reason)}\n`);
   });
 
   worker.on('message', (message: ToMain) => {

@@ -143,7 +143,11 @@ export class InterpreterHost implements CellRunner {
       const running = this.interpreter.execute(args[0] as string, args[1] as ExecuteOptions, emit);
       // Interrupted before its call got here: an interrupt_request marked it, or a SIGINT came first.
       if (this.interrupted(id)) this.interpreter.interrupt?.();
-      return await running;
+      const outcome = await running;
+      // Node names a promise the cell rejected and nobody awaited (\`bad();\`) only once this turn
+      // of the event loop ends: let it end here, so that the error shows in this cell, not the next.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return outcome;
     } finally {
       this.capture.flush(); // the spec wants streams out before the reply and `idle`
       this.runningCall = null;

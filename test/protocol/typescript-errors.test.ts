@@ -2,7 +2,7 @@
 // (type-only lines vanish from the JavaScript that runs), never at the kernel's files.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cellError, executeReply } from '../support/exchange';
+import { cellError, executeReply, streamText } from '../support/exchange';
 import { useKernel } from '../support/fixtures';
 import { KernelClient } from '../support/kernel-client';
 import type { ContentOf } from '../support/message-schema';
@@ -120,6 +120,24 @@ describe('TypeScript runtime errors', () => {
     assert.equal(error.ename, 'Error');
     assert.equal(error.evalue, 'rejected');
     assert.equal(cellFrames(error.traceback)[0]?.line, 2, error.traceback.join('\n'));
+  });
+
+  // Printed under the next cell the user ran, with ~20 of the kernel's frames and the cell's at
+  // lines of the emitted code, it was hard to tell whose error it was.
+  test('a promise the cell rejected and nobody awaited: said in that cell, at its own lines, without the kernel\'s frames; the next cell is clean', async () => {
+    const code = "async function bad() { throw new Error('nobody awaited me') }\nbad();\n'cell A'";
+    const exchange = await kernel().execute(code);
+    assert.equal(executeReply(exchange).status, 'ok');
+    const count = executeReply(exchange).execution_count;
+    const stderr = streamText(exchange, 'stderr');
+    assert.match(stderr, /^Unhandled promise rejection: Error: nobody awaited me$/m, stderr);
+    const column = code.indexOf('new Error') + 1;
+    assert.match(stderr, new RegExp(`^\\s+at bad \\(<cell ${count}>:1:${column}\\)$`, 'm'), stderr);
+    assert.match(stderr, new RegExp(`^\\s+at <cell ${count}>:2:1$`, 'm'), stderr);
+    assert.doesNotMatch(stderr, /dist\/kernel|node:internal|interrupt-line/, stderr);
+    assert.equal(stderr.split('\n').filter((line) => /^\s+at /.test(line)).length, 2, stderr);
+    const next = await kernel().execute("'cell B'");
+    assert.equal(streamText(next, 'stderr'), '', 'nothing of the earlier cell\'s error in the next cell');
   });
 
   test('the kernel keeps working after a runtime error', async () => {

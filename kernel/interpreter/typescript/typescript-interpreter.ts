@@ -607,12 +607,26 @@ export class TypeScriptInterpreter implements Interpreter {
     }));
   }
 
-  /** The error with frames in cell line numbers (source-mapped) and the failing line shown. */
-  private runtimeError(error: unknown, cell: string, fileName: string): ErrorOutcome {
-    const outcome = toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.(line, column) ?? null, (file, line, column) => {
+  /**
+   * An error no cell caught (a promise nobody awaited, a timer's throw) as a cell's own error
+   * shows: the cells' frames at their lines, the kernel's left out (it printed ~20 of them, and
+   * cell frames at lines of the emitted code).
+   */
+  strayErrorText(error: unknown): string {
+    return this.mappedOutcome(error).traceback.join('\n');
+  }
+
+  /** The error's frames in cell and module line numbers (source-mapped), the kernel's dropped. */
+  private mappedOutcome(error: unknown): ErrorOutcome {
+    return toErrorOutcome(error, (file, line, column) => this.cells.get(file)?.(line, column) ?? null, (file, line, column) => {
       const position = this.runtime.localModules.sourcePosition(file, line, column);
       return position && { shown: path.relative(this.deps.directory, file) || file, ...position };
     });
+  }
+
+  /** The error with frames in cell line numbers (source-mapped) and the failing line shown. */
+  private runtimeError(error: unknown, cell: string, fileName: string): ErrorOutcome {
+    const outcome = this.mappedOutcome(error);
     const top = /<cell \d+>:(\d+):(\d+)/.exec(outcome.traceback.find((line) => line.includes(`${fileName}:`)) ?? '');
     if (top) {
       const lineNumber = Number(top[1]);
