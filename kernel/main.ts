@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createMagics } from '../magics/index';
 import { DeviceLayer } from './device/device-layer';
-import { cellWork, isInterruptError } from './interpreter/cell-context';
+import { cellWork, currentCell, isInterruptError } from './interpreter/cell-context';
 import { InterpreterHost } from './interpreter/host';
 import type { ToMain } from './interpreter/thread-link';
 import { TypeScriptInterpreter } from './interpreter/typescript/typescript-interpreter';
@@ -22,6 +22,21 @@ function routeProcessWarnings(): void {
     if (warning.name === 'ExperimentalWarning' && /vm\.USE_MAIN_CONTEXT_DEFAULT_LOADER/.test(warning.message)) return;
     process.stderr.write(`${warning.name}: ${warning.message}\n`);
   });
+}
+
+/**
+ * `process.exit()` from a cell (a script's last line, a library giving up) ended the kernel with
+ * SIGABRT (a native module's clean-up threw as the process went down), no reply, and every
+ * variable lost. As IPython keeps its kernel for `sys.exit()`, the cell gets an error instead; the
+ * kernel's own exits (shutdown, a crashed worker) run outside any cell.
+ */
+function keepKernelOnExit(): void {
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => {
+    if (currentCell() === undefined) return exit(code);
+    throw Object.assign(new Error(`process.exit(${code ?? ''}) would end the kernel and lose every variable: the kernel keeps running. `
+      + 'To stop it, shut the kernel down or restart it from the notebook.'), { name: 'ProcessExit' });
+  }) as typeof process.exit;
 }
 
 /**
@@ -102,6 +117,7 @@ export function runKernel(connectionFile: string): void {
   const host: InterpreterHost = new InterpreterHost(interpreter, worker);
   host.capture.install();
   routeProcessWarnings();
+  keepKernelOnExit();
   // Started by the kernelspec's launcher, but not from a (current) snapshot: build one for the next start.
   const rebuildSnapshot = snapshotFollowUp(registry !== null);
   // Loading the standard library into the checker takes most of a second: do it while the

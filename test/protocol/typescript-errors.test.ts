@@ -2,7 +2,7 @@
 // (type-only lines vanish from the JavaScript that runs), never at the kernel's files.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cellError, executeReply, streamText } from '../support/exchange';
+import { cellError, executeReply, resultText, streamText } from '../support/exchange';
 import { useKernel } from '../support/fixtures';
 import { KernelClient } from '../support/kernel-client';
 import type { ContentOf } from '../support/message-schema';
@@ -138,6 +138,17 @@ describe('TypeScript runtime errors', () => {
     assert.equal(stderr.split('\n').filter((line) => /^\s+at /.test(line)).length, 2, stderr);
     const next = await kernel().execute("'cell B'");
     assert.equal(streamText(next, 'stderr'), '', 'nothing of the earlier cell\'s error in the next cell');
+  });
+
+  // It ended the kernel with SIGABRT, no reply, every variable lost; IPython keeps its kernel for sys.exit().
+  test('process.exit(3) in a cell is an error of that cell; the kernel and its variables stay', async () => {
+    await kernel().execute('const keptThroughExit = 42;');
+    const { error } = await runFailing(kernel(), 'process.exit(3)');
+    assert.equal(error.ename, 'ProcessExit', error.evalue);
+    assert.match(error.evalue, /keeps running/, error.evalue);
+    const after = await kernel().execute('keptThroughExit + 1');
+    assert.equal(executeReply(after).status, 'ok');
+    assert.equal(resultText(after), '43');
   });
 
   test('the kernel keeps working after a runtime error', async () => {
