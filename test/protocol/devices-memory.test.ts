@@ -77,6 +77,27 @@ describe('device memory', () => {
     }
   });
 
+  // Each run of %timeit raced the cell's interrupt with Promise.race against one long-lived
+  // promise, which kept every run's result: 811 MiB of dropped matMul results on gpu:0 until the
+  // cell ended, past the 256 MiB at which the kernel collects at once. tfjs's own count of tensor
+  // bytes (tf.memory()), read in the same cell right after, is the measure.
+  test('%timeit of an op whose results nobody keeps: the results are freed as it goes, under memory pressure', async (t) => {
+    const loops = 150;
+    const repeats = 4;
+    const resultBytes = 512 * 512 * 4;
+    await runOk(kernel(), "const timedX = await tf.randomNormal([512, 4]).to('gpu:0');\nlet bytesBefore = 0;");
+    const output = await printed(kernel(), [
+      'bytesBefore = tf.memory().numBytes;',
+      `%timeit -n ${loops} -r ${repeats} tf.tidy(() => timedX.matMul(timedX, false, true))`,
+      'console.log(`grew ${tf.memory().numBytes - bytesBefore}`);',
+    ].join('\n'));
+    const grew = Number(/grew (-?\d+)/.exec(output)?.[1]);
+    const made = loops * repeats * resultBytes;
+    t.diagnostic(`${made} B of results made; tf.memory() grew ${grew} B: ${output}`);
+    assert.ok(Number.isFinite(grew), output);
+    assert.ok(grew < made / 3, `tfjs still counts ${(grew / 2 ** 20).toFixed(1)} MiB of the ${(made / 2 ** 20).toFixed(0)} MiB of results no code keeps`);
+  });
+
   test('the old value of a rebound name stays while a closure holds it, and is freed once nothing does', async () => {
     await runOk(kernel(), 'let rebound = tf.tensor([1, 2, 3]);\nlet peekOld = ((t) => () => t)(rebound);\nconst oldRef = new WeakRef(rebound);');
     await runOk(kernel(), 'rebound = tf.tensor([4, 5, 6]);');
