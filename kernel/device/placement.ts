@@ -523,6 +523,11 @@ export class Placement {
       if (!isGpuName(from) && isWebGpuBackend(backend) && placement.transfers.handles(info)) {
         setupMs = placement.transfers.uploadNow(dataId, backend).setupMs;
       } else {
+        // A GPU's host array going to another GPU (a scalar tfjs made on the current device for an
+        // op on gpu:1) is uploaded there below: counted as held by its own GPU's live bytes first,
+        // so that the move takes it off them (the upload counted it off the target's host arrays,
+        // and the source showed -4 B live).
+        if (isGpuName(from) && isGpuName(to)) placement.countHeldAsLive(info, from);
         moveKeepingSource(this, backend, dataId, { from, to });
         // tfjs uploads lazily, inside the next GPU op; upload now so the move is timed as a move.
         if (isGpuName(to)) backend.uploadToGPU?.(dataId);
@@ -671,6 +676,11 @@ export class Placement {
   }
 
   /** Uncounts a buffer leaving `device` (moved or freed), from where it was counted. */
+  /** A buffer `device` kept in a host array, counted in its live bytes instead (it is about to leave). */
+  private countHeldAsLive(info: BufferInfo, device: string): void {
+    if (this.heldOnHost.delete(info)) this.account(device, bytesOn(info, device), 1, -info.bytes, -1);
+  }
+
   private dropLive(info: BufferInfo, device: string): void {
     if (this.heldOnHost.delete(info)) this.account(device, 0, 0, -info.bytes, -1);
     else this.account(device, -bytesOn(info, device), -1);
@@ -708,6 +718,14 @@ export class Placement {
       if (here === there) continue; // wasm and cpu are one device
       const gpuHere = isGpuName(here);
       if (gpuHere && isGpuName(there)) {
+        // A 0-d scalar goes where the op runs, as from the host: tfjs makes the 100 of m.div(100)
+        // on the current device, and an op on gpu:1 under %device gpu:0 was refused for it.
+        if (tensor.rank === 0) continue;
+        if ((inputs as Record<string, TensorLike>)[targetInput]!.rank === 0) {
+          target = info.backend;
+          targetInput = key;
+          continue;
+        }
         throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${there} and ${here}! `
           + `(${kernelName}: input '${key}' is on ${here} but input '${targetInput}' is on ${there}.) Tensors on two GPUs are never `
           + `moved for you, under any %device_policy: move one first, e.g. await x.to('${there}') (through the host, recorded as one ${here} → ${there} move).`);

@@ -10,7 +10,7 @@ import {
   assertTransfer, countOf, describeOutcome, deviceLine, errorOf, printed, runOk, SHADER_CACHE_DIR, transferLines, valueOf,
 } from '../support/devices';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { executeReply, streamText } from '../support/exchange';
+import { executeReply, resultText, streamText } from '../support/exchange';
 import { BYTE_HELPERS } from '../support/gpu-cell';
 import { freshKernel, useKernel } from '../support/fixtures';
 import { deviceOf, reportsOf, readReport, type ReportTransfer, theReport } from '../support/report';
@@ -207,6 +207,22 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
     assert.match(error.evalue, /await x\.to\('gpu:0'\)/, 'the fix is given');
     assert.equal(await valueOf(kernel(), "(await tf.add(a, await b.to('gpu:0')).data()).join(',')"), "'5,7,9'", 'after the fix the op runs');
     await runOk(kernel(), '%device_policy auto');
+  });
+
+  // tfjs makes the 100 of m.div(100) on the current device: under %device gpu:0 an op on gpu:1
+  // was refused as "two GPUs in one op", though a 0-d scalar is welcome on any device.
+  test('a 0-d scalar made on the current GPU goes to the op\'s other GPU (m.div(100) on gpu:1 under %device gpu:0); live bytes stay true on both', async () => {
+    await runOk(kernel(), "%device gpu:0\nconst onOne = await withDevice('gpu:1', () => tf.tensor([2, 4, 6, 8]).add(0));");
+    const memoryBefore = await printed(kernel(), '%memory');
+    const exchange = await runOk(kernel(), 'const divided = onOne.div(100);\n[divided.device, Array.from(await divided.data()).map((v) => Math.round(v * 100))]');
+    assert.match(resultText(exchange) ?? '', /^\[ 'gpu:1', \[ 2, 4, 6, 8 \] \]$/, resultText(exchange));
+    const moves = theReport(exchange).meta.transfers.filter((move) => move.direction === 'D2D');
+    assert.deepEqual(moves.map((move) => [move.from, move.to, move.bytes, move.scalar]), [['gpu:0', 'gpu:1', 4, true]], JSON.stringify(moves));
+    const memoryAfter = await printed(kernel(), '%memory');
+    const gpu0 = (memory: string): string => memory.split('\n').find((line) => line.startsWith('gpu:0')) ?? '';
+    assert.doesNotMatch(memoryAfter, /-\d/, `no device's bytes or buffers below zero:\n${memoryAfter}`);
+    assert.equal(gpu0(memoryAfter), gpu0(memoryBefore), `gpu:0 holds what it held before (the scalar left its host arrays):\n${memoryBefore}\n${memoryAfter}`);
+    await runOk(kernel(), '%device cpu');
   });
 
   test('a model trained on gpu:1 (model.to, withDevice) gives the same losses as on gpu:0, its weights and ops all on gpu:1', async () => {
