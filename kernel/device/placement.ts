@@ -450,8 +450,9 @@ export class Placement {
       const webGpu = onHost ? null : webGpuOf(target);
       // A GPU op refused for its buffer size may have taken references on its inputs: kept to put back.
       const references = webGpu === null ? null : inputReferences(webGpu, inputs);
-      // %profile: one null check per op while it is off.
-      const profiler = placement.profiler;
+      // %profile: one null check per op while it is off. Another cell's code's ops (a timer, detached
+      // work) are not the cell's: its table listed them while its report said "not counted".
+      const profiler = placement.inStray ? null : placement.profiler;
       if (profiler !== null) profiler.begin(kernelName, device, target, inputs);
       let result: unknown;
       let forwarded = false;

@@ -5,7 +5,7 @@ import type { CellWork } from '../interpreter/cell-hooks';
 import type { MoveLeg } from './device-control';
 import type { OutputEvent } from '../interpreter/interpreter';
 import { moveProgress } from '../display/move-progress';
-import { type BufferInfo, complexParts, type EngineLike, type TensorLike } from './engine-internals';
+import { type BufferInfo, complexParts, type DataId, type EngineLike, type TensorLike } from './engine-internals';
 import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
@@ -276,10 +276,12 @@ export class TensorMoves {
     if (from === null || !from.startsWith('gpu:') || this.hasHostCopy(tensor) || this.reading.has(key)) return read();
     const info = this.parts.engine.state.tensorInfo.get(tensor.dataId);
     this.reading.add(key);
+    // Counted before the read, which leaves host copies of what it brought.
+    const bytes = info ? this.readBytes(info, from, tensor.dataId) : this.tfjsBytes(tensor);
     try {
       const { value, timing } = await this.waitAlongsideCopy(from, read);
       this.parts.record({
-        direction: 'D2H', from, to: 'cpu', bytes: info ? this.readBytes(info, from) : this.tfjsBytes(tensor), ...timing, operation, explicit: true,
+        direction: 'D2H', from, to: 'cpu', bytes, ...timing, operation, explicit: true,
         scalar: tensor.rank === 0,
       });
       // Interrupted while the GPU was read: the values are not handed to the rest of the cell's work.
@@ -304,9 +306,19 @@ export class TensorMoves {
     return data?.values != null;
   }
 
-  /** What a read brings over: a complex64's two float32 parts, which tfjs counts apart (the complex tensor itself as 0 bytes). */
-  private readBytes(info: BufferInfo, from: string): number {
-    return info.dtype === 'complex64' ? 2 * Float32Array.BYTES_PER_ELEMENT * info.shape.reduce((size, dim) => size * dim, 1) : bytesOn(info, from);
+  /**
+   * What a read brings over: for a complex64, its float32 parts in GPU buffers (tfjs counts the
+   * complex tensor itself as 0 bytes; a part still in a host array crosses nothing).
+   */
+  private readBytes(info: BufferInfo, from: string, dataId: DataId): number {
+    const parts = complexParts(info.backend.tensorMap?.get(dataId));
+    if (parts === null) return bytesOn(info, from);
+    const state = this.parts.engine.state.tensorInfo;
+    return parts.reduce((sum, part) => {
+      const partInfo = state.get(part.dataId);
+      const onHost = info.backend.tensorMap?.get(part.dataId)?.values != null;
+      return sum + (partInfo === undefined || onHost ? 0 : bytesOn(partInfo, from));
+    }, 0);
   }
 
   private tfjsBytes(tensor: TensorLike): number {

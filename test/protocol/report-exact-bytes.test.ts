@@ -41,6 +41,15 @@ describe('inline report: exact bytes and one record per move', () => {
     const returned = printedNumber(streamText(exchange, 'stdout'), 'returned');
     const reads = theReport(exchange).meta.transfers.filter((move) => move.direction === 'D2H');
     assert.deepEqual(reads.map((move) => [move.operation, move.bytes]), [['data', returned]], `the read brought ${returned} B: ${JSON.stringify(reads)}`);
+    // One part in a GPU buffer, the other still a host array: only the first crosses.
+    const half = await runOk(kernel(), [
+      "const reOnly = await tf.range(0, 1000).to('gpu:0');",
+      "const imHost = await withDevice('gpu:0', () => tf.tensor(Float32Array.from({ length: 1000 }, (_, i) => i)));",
+      'const halfC = tf.complex(reOnly, imHost);',
+      'await halfC.data();',
+    ].join('\n'));
+    const halfReads = theReport(half).meta.transfers.filter((move) => move.direction === 'D2H');
+    assert.deepEqual(halfReads.map((move) => move.bytes), [1000 * 4], `only the part in a GPU buffer crossed: ${JSON.stringify(halfReads)}`);
     const hostParts = await runOk(kernel(), "const hc = await withDevice('gpu:0', () => tf.complex(tf.ones([1000]), tf.zeros([1000])));\nconsole.log(`on ${hc.device}`);\nawait hc.data();");
     assert.match(streamText(hostParts, 'stdout'), /on gpu:0/, 'precondition: the complex tensor is a gpu:0 tensor');
     const moves = theReport(hostParts).meta.transfers;

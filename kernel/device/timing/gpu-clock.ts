@@ -181,7 +181,16 @@ export class GpuClock {
     const ensure = backend.ensureCommandEncoderReady.bind(backend);
     const submit = backend.submitQueue.bind(backend);
     backend.ensureCommandEncoderReady = () => {
-      const before = backend.commandEncoder;
+      let before = backend.commandEncoder;
+      // tfjs batches ops into one encoder until it submits, and the clock times an encoder as one
+      // span, named for the cell whose code began it: ops of another cell's code (an earlier cell's
+      // timer, detached work) submit the open batch first. Mixed, the running cell's 20 matMuls
+      // were 60% booked to the earlier cell whose 4 began the batch.
+      if (before && this.cellOf.get(before) !== this.cellNow()) {
+        backend.endComputePassEncoder();
+        backend.submitQueue();
+        before = backend.commandEncoder;
+      }
       ensure();
       const encoder = backend.commandEncoder as EncoderLike | null;
       if (encoder === before || encoder === null) return;
@@ -302,7 +311,8 @@ export class GpuClock {
     if (backend.commandEncoder) {
       const held = { earlierDone: this.idle };
       if (!held.earlierDone) backend.device.queue.onSubmittedWorkDone().then(() => { held.earlierDone = true; }, () => undefined);
-      heldBack = held;
+      // Detached work's batch is no cell's: its time shows with no later cell either.
+      if (this.cellOf.get(backend.commandEncoder) !== DETACHED) heldBack = held;
       // The times of the work submitted already are resolved ahead of the held work: behind it they
       // came back only once it had run too, after the cell, and a cell whose read waited for its own
       // pass showed no GPU time, while the next showed that pass as left running by this cell.

@@ -69,7 +69,7 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
   const waits: MoveWait[] = [];
   const held = queued.heldMs ?? 0;
   if (queued.ms - held > 0.001) {
-    const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms - held, device, earlierCells: queued.cells.filter((other) => other < cell) };
+    const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms - held, device, earlierCells: queued.cells.filter((other) => other < cell && other !== DETACHED) };
     fencesOf.set(gpuWork, queued.fences);
     if (queued.cells.includes(cell)) ownQueued.add(gpuWork);
     if (fenceSetup.length > 0) fenceSetupOf.set(gpuWork, fenceSetup);

@@ -573,7 +573,9 @@ export class TypeScriptInterpreter implements Interpreter {
       display: (bundle) => deps.emit({ type: 'display_data', data: bundle, metadata: {} }),
       run: (code) => this.runCode(placeInCell(running.cell, running.code, code), running, subCell()),
       compile: (code) => this.compile(placeInCell(running.cell, running.code, code), running, subCell()),
-      synchronize: deps.synchronize,
+      // %timeit and %time wait for the GPU's queued work: an interrupt stops that wait (it was let
+      // run to the end, 5-7 s of queued matMuls, and the cell printed its timing).
+      synchronize: () => running.interruption.race(deps.synchronize()),
       userNames: () => this.checker.userNames().map((name) => ({ name, value: (globalThis as Record<string, unknown>)[name] })),
       devices: deps.devices,
     };
