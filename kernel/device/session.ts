@@ -1,7 +1,7 @@
 // One loaded device layer: the parts that place ops, move and read tensors, keep the ledger and
 // watch memory, wired together, and answered through DeviceControl (magics) and TensorMover (the
 // tensor API). Each job lives in its own module; this file only connects them.
-import type { CellLocation, CellSource, ReportToShow } from '../interpreter/cell-hooks';
+import { DETACHED_CELL, type CellLocation, type CellSource, type ReportToShow } from '../interpreter/cell-hooks';
 import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, ReversedMove, TransferListing, TransferRecord } from './device-control';
 import type { DeviceLayerDependencies } from './device-layer';
 import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
@@ -398,8 +398,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const owner = this.deps.cells.owner();
     const stray = !this.stray.owns(owner, this.cellNumber);
     if (stray) this.stray.countMove();
-    // Detached work (cell 0) is meant to outlive every cell: no report or listing counts it.
-    if (stray && owner === 0) return;
+    // Detached work is meant to outlive every cell: no report or listing counts it.
+    if (stray && owner === DETACHED_CELL) return;
     const ms = event.waitMs + event.copyMs;
     const record: TransferRecord = {
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,

@@ -1,5 +1,6 @@
 // Work an earlier cell left running (an unawaited promise, a timer) that ran during this cell:
 // not counted in this cell's report, and said apart in one line.
+import { DETACHED_CELL } from '../interpreter/cell-hooks';
 import type { DeviceActivity } from './placement';
 
 export class StrayWork {
@@ -10,8 +11,8 @@ export class StrayWork {
   /** Whether work of cell `owner` (null: the kernel's own) counts as cell `running`'s. */
   owns(owner: number | null, running: number): boolean {
     if (owner === null || owner === running) return true;
-    // Detached work (cell 0) is left out of every report without a word: it was meant to outlive its cell.
-    if (owner !== 0) this.cells.add(owner);
+    // Detached work is left out of every report without a word: it was meant to outlive its cell.
+    if (owner !== DETACHED_CELL) this.cells.add(owner);
     return false;
   }
 

@@ -302,7 +302,7 @@ export class TensorMoves {
     const data = info?.backend.tensorMap?.get(tensor.dataId);
     // A complex64 tensor holds no values of its own: its two float32 parts do.
     const parts = complexParts(data);
-    if (parts !== null) return parts.every((part) => info?.backend.tensorMap?.get(part.dataId)?.values != null);
+    if (parts !== null) return info !== undefined && parts.every((part) => inHostArray(info, part.dataId));
     return data?.values != null;
   }
 
@@ -316,12 +316,16 @@ export class TensorMoves {
     const state = this.parts.engine.state.tensorInfo;
     return parts.reduce((sum, part) => {
       const partInfo = state.get(part.dataId);
-      const onHost = info.backend.tensorMap?.get(part.dataId)?.values != null;
-      return sum + (partInfo === undefined || onHost ? 0 : bytesOn(partInfo, from));
+      return sum + (partInfo === undefined || inHostArray(info, part.dataId) ? 0 : bytesOn(partInfo, from));
     }, 0);
   }
 
   private tfjsBytes(tensor: TensorLike): number {
     return this.parts.engine.state.tensorInfo.get(tensor.dataId)?.bytes ?? 0;
   }
+}
+
+/** Whether the backend keeps these values in a host array (a GPU backend before first use, or a read's host copy). */
+function inHostArray(info: BufferInfo, dataId: DataId): boolean {
+  return info.backend.tensorMap?.get(dataId)?.values != null;
 }

@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setImmediate as sleepImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { CellWork } from './cell-hooks';
+import { DETACHED_CELL, type CellWork } from './cell-hooks';
 import { setInterval as hostSetInterval, setTimeout as hostSetTimeout, setImmediate as hostSetImmediate } from 'node:timers';
 
 /** What a cell's interrupted work throws, and what the cell's error says. */
@@ -108,8 +108,7 @@ const storage = new AsyncLocalStorage<CellContext>();
  * the device layer leaves its ops and moves out of every report. Without a context of its own it
  * would look like the kernel's own work, which the running cell's report counts.
  */
-const DETACHED_CELL = 0;
-const DETACHED = new CellContext(DETACHED_CELL);
+const DETACHED_CONTEXT = new CellContext(DETACHED_CELL);
 
 /** The cell the running code belongs to; undefined for the kernel's own work and detached work. */
 export function currentCell(): CellContext | undefined {
@@ -186,7 +185,7 @@ export function loopTick(): void {
  * cell, so an interrupt does not stop it and no cell's report counts it.
  */
 export function detach<T>(run: () => T): T {
-  return storage.run(DETACHED, run);
+  return storage.run(DETACHED_CONTEXT, run);
 }
 
 type Callback = (...args: unknown[]) => void;

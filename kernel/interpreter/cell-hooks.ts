@@ -23,14 +23,20 @@ export interface CellHooks {
 }
 
 /**
+ * The cell that work started with detach() belongs to: none, since cells count from 1. The
+ * device layer leaves such work out of every report; it was meant to outlive its cell.
+ */
+export const DETACHED_CELL = 0;
+
+/**
  * What the layers may ask about the code running now: which cell's work it is (interpreter/
  * cell-context.ts). Each cell's asynchronous work keeps its cell, so work left over from an
  * earlier cell is known as that cell's, and stops once that cell was interrupted.
  */
 export interface CellWork {
   /**
-   * The execution count of the cell the running code belongs to; null for the kernel's own work
-   * and work started with detach(). Throws the interrupt error when that cell was interrupted:
+   * The execution count of the cell the running code belongs to; DETACHED_CELL for work started
+   * with detach(), null for the kernel's own work. Throws the interrupt error when that cell was interrupted:
    * called before a tensor op, a move or a readback, so that work stops instead of running.
    */
   check(): number | null;

@@ -54,5 +54,35 @@ export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper, mapModul
     // A cell frame with no place in the cell is the wrapper that runs it: not the user's code.
     if (mapped) frames.push(line.replace(CELL_FRAME, `${shownFileName(file)}:${mapped.line}:${mapped.column}`));
   }
-  return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
+  return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...foldRepeats(frames)] };
+}
+
+/** The longest run of calls (f, or f→g→f…) folded into one line: a recursion's stack overflow is otherwise a screen of the same frames. */
+const LONGEST_CYCLE = 4;
+
+/** Runs of the same frame, or the same 2–4 frames in turn, shown once with how many more times they repeated (as Python's tracebacks do). */
+function foldRepeats(frames: string[]): string[] {
+  const shown: string[] = [];
+  let at = 0;
+  while (at < frames.length) {
+    let folded = false;
+    for (let cycle = 1; cycle <= LONGEST_CYCLE && !folded; cycle++) {
+      let repeats = 0;
+      while (at + (repeats + 2) * cycle <= frames.length && sameRun(frames, at, at + (repeats + 1) * cycle, cycle)) repeats++;
+      // Two in a row can be honest code (a helper calling itself once); three is a recursion.
+      if (repeats < 2) continue;
+      shown.push(...frames.slice(at, at + cycle));
+      const what = cycle === 1 ? 'the frame above' : `the ${cycle} frames above`;
+      shown.push(`    [${what} repeated ${repeats} more time${repeats === 1 ? '' : 's'}]`);
+      at += (repeats + 1) * cycle;
+      folded = true;
+    }
+    if (!folded) shown.push(frames[at++]!);
+  }
+  return shown;
+}
+
+function sameRun(frames: string[], first: number, second: number, length: number): boolean {
+  for (let offset = 0; offset < length; offset++) if (frames[first + offset] !== frames[second + offset]) return false;
+  return true;
 }

@@ -131,6 +131,21 @@ describe('inline report: which hint each situation gets', () => {
     assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)/, 'no advice to move them to gpu:0');
   });
 
+  test("trainOnBatch after model.to('cpu') under %device gpu:0: one hint, the policy's moves back, with the step's other moves from cpu told in it, none advising gpu:0", async () => {
+    const { exchange, report } = await run("policy moves weights back for trainOnBatch after model.to('cpu')");
+    const weights = resultNumber(exchange);
+    const timedImplicit = uploads(report).filter((move) => move.cause === 'implicit' && move.untimed === undefined);
+    assert.equal(timedImplicit.filter((move) => move.reverses !== null).length, weights, 'each weight went back to gpu:0 once');
+    // The step's constants and scalars, made on cpu because the model is there: counted from the moves themselves.
+    const others = timedImplicit.filter((move) => move.reverses === null && move.from === 'cpu' && move.to === 'gpu:0' && move.line === 2).length;
+    assert.ok(others > 0, 'the steps moved tensors of their own from cpu');
+    const hints = hintsOf(report);
+    assert.equal(hints.length, 1, JSON.stringify(hints));
+    assert.match(hints[0]!, new RegExp(`^the device policy moved ${weights} tensors that model\\.to had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch `
+      + `\\(and ${others} other tensors made on cpu for it\\), because another input of it is on gpu:0, where new tensors are made`));
+    assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)|make the model and optimizer on gpu:0/, 'no advice pointing the other way');
+  });
+
   test('true positive: a per-batch upload in the user\'s loop: "12 host→GPU moves of 256 B each at line 3 (… copying): move the batch once, before the loop, …"', async () => {
     const { report } = await run('TP: per-batch upload in a user loop');
     const moves = uploads(report);

@@ -98,6 +98,23 @@ describe('TypeScript runtime errors', () => {
     assert.ok(frameLines(error.traceback).includes(`    at boomLater (<cell ${first.count}>:2:9)`), error.traceback.join('\n'));
   });
 
+  test('a recursion\'s frames are shown once, with how many more times they repeated, and every call is accounted for', async () => {
+    const depth = 30;
+    const { error, count } = await runFailing(kernel(), `function down(n: number): number {\n  if (n === 0) throw new Error('bottom');\n  return down(n - 1) + 1;\n}\ndown(${depth})`);
+    const shown = error.traceback.join('\n');
+    // The throw, the recursive call folded, then the cell's own call: depth calls of line 3 in all.
+    assert.deepEqual(frameLines(error.traceback), [`    at down (<cell ${count}>:2:22)`, `    at down (<cell ${count}>:3:10)`, `    at <cell ${count}>:5:1`], shown);
+    assert.ok(error.traceback.includes(`    [the frame above repeated ${depth - 1} more times]`), shown);
+    // Two functions calling each other fold as a pair.
+    const pair = await runFailing(kernel(), "function even(n: number): boolean { if (n === 0) throw new Error('even'); return odd(n - 1); }\nfunction odd(n: number): boolean { return even(n - 1); }\neven(20)");
+    assert.ok(pair.error.traceback.includes('    [the 2 frames above repeated 9 more times]'), pair.error.traceback.join('\n'));
+    // A stack overflow: a screen of the same frame before; now a few lines.
+    const overflow = await runFailing(kernel(), 'function forever(n: number): number { return forever(n + 1) + 1; }\nforever(0)');
+    assert.equal(overflow.error.ename, 'RangeError');
+    assert.ok(overflow.error.traceback.length <= 8, overflow.error.traceback.join('\n'));
+    assert.match(overflow.error.traceback.join('\n'), /at forever \(<cell \d+>:1:\d+\)\n {4}\[the frame above repeated \d+ more times\]/);
+  });
+
   test("the traceback shows no frames from the kernel's own files", async () => {
     const { error } = await runFailing(kernel(), "[1, 2].map((n) => { if (n === 2) throw new Error('in callback'); return n })");
     const kernelFrames = frameLines(error.traceback)

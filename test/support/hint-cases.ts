@@ -109,6 +109,13 @@ export const HINT_CASES: HintCase[] = [
     cleanup: ['%device cpu'],
   },
   {
+    key: "policy moves weights back for trainOnBatch after model.to('cpu')",
+    // Adam's constants and the step's own tensors are made on the model's device (cpu) each call, and moved too.
+    setup: ['%device gpu:0', "const tobModel = makeModel();\nconst tobX = tf.tensor2d(rows.slice(0, 32));\nconst tobY = tf.tensor2d(labels.slice(0, 32));\n0"],
+    cell: "await tobModel.to('cpu');\nfor (let i = 0; i < 3; i++) await tobModel.trainOnBatch(tobX, tobY);\ntobModel.weights.length",
+    cleanup: ['%device cpu'],
+  },
+  {
     key: 'TP: per-batch upload in a user loop',
     setup: [],
     cell: [

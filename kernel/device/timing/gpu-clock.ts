@@ -27,15 +27,13 @@ import type { GpuBuffer } from '../transfer/gpu-types';
 import { BufferUsage, MapMode } from '../transfer/gpu-types';
 import type { GpuLanding, StampableEncoder } from '../transfer/move-notes';
 import { unionMs } from './intervals';
-
-/** The cell work started with detach() belongs to: no cell's report counts it (cell-hooks.ts). */
-export const DETACHED = 0;
+import { DETACHED_CELL } from '../../interpreter/cell-hooks';
 
 /** One stretch of GPU work, in performance.now() milliseconds, with the cell that queued it. */
 export interface GpuInterval {
   start: number;
   end: number;
-  /** The cell whose code queued it (DETACHED for detached work), not the cell running then. */
+  /** The cell whose code queued it (DETACHED_CELL for detached work), not the cell running then. */
   cell: number;
   /** The op whose dispatches the pass held, while %profile gives each op a pass of its own. */
   label: string | null;
@@ -312,7 +310,7 @@ export class GpuClock {
       const held = { earlierDone: this.idle };
       if (!held.earlierDone) backend.device.queue.onSubmittedWorkDone().then(() => { held.earlierDone = true; }, () => undefined);
       // Detached work's batch is no cell's: its time shows with no later cell either.
-      if (this.cellOf.get(backend.commandEncoder) !== DETACHED) heldBack = held;
+      if (this.cellOf.get(backend.commandEncoder) !== DETACHED_CELL) heldBack = held;
       // The times of the work submitted already are resolved ahead of the held work: behind it they
       // came back only once it had run too, after the cell, and a cell whose read waited for its own
       // pass showed no GPU time, while the next showed that pass as left running by this cell.
@@ -357,7 +355,7 @@ export class GpuClock {
    * command buffers one after another, so work kept at different cells' ends does not overlap.
    */
   keepRanBefore(intervals: readonly GpuInterval[], earlier: RanBefore): void {
-    const counted = intervals.filter((interval) => interval.cell !== DETACHED);
+    const counted = intervals.filter((interval) => interval.cell !== DETACHED_CELL);
     this.ranBefore.ms += earlier.ms + unionMs(counted);
     for (const cell of [...earlier.cells, ...counted.map((interval) => interval.cell)]) this.ranBefore.cells.add(cell);
   }

@@ -1,6 +1,7 @@
 // A GPU's busy time during one cell, as the report shows it: from the intervals its clock read.
 import type { GpuUse } from '../../display/report/cell-report';
-import { DETACHED, type GpuClock, type GpuInterval, type RanBefore } from './gpu-clock';
+import { DETACHED_CELL } from '../../interpreter/cell-hooks';
+import type { GpuClock, GpuInterval, RanBefore } from './gpu-clock';
 import { mergeIntervals, unionMs } from './intervals';
 
 /** Only touching stretches are drawn as one bar: joining close ones would draw their idle gaps as busy. */
@@ -19,11 +20,11 @@ const MAX_DRAWN = 400;
 export function gpuUse(times: { intervals: GpuInterval[]; ranBefore?: RanBefore; clock: GpuClock; untimedPasses?: number; heldBack?: boolean } | undefined,
   window: { start: number; end: number }, cell: number): GpuUse | null {
   if (!times) return null;
-  // Detached work (cell 0) is no cell's: no report counts it, here or as earlier cells' work.
-  const arrived = times.intervals.filter((interval) => interval.cell !== DETACHED);
+  // Detached work is no cell's: no report counts it, here or as earlier cells' work.
+  const arrived = times.intervals.filter((interval) => interval.cell !== DETACHED_CELL);
   const within = arrived.map((interval) => ({ ...interval, start: Math.max(interval.start, window.start), end: Math.min(interval.end, window.end) }))
     .filter((interval) => interval.end > interval.start);
-  const detachedMs = unionMs(times.intervals.filter((interval) => interval.cell === DETACHED)
+  const detachedMs = unionMs(times.intervals.filter((interval) => interval.cell === DETACHED_CELL)
     .map((interval) => ({ start: Math.max(interval.start, window.start), end: Math.min(interval.end, window.end) })).filter((interval) => interval.end > interval.start));
   const earlier = within.filter((interval) => interval.cell < cell);
   const before = arrived.filter((interval) => interval.start < window.start)
@@ -31,9 +32,9 @@ export function gpuUse(times: { intervals: GpuInterval[]; ranBefore?: RanBefore;
   const spans = mergeIntervals(within, DRAW_GAP_MS).map(([start, end]): [number, number] => [start - window.start, end - window.start]);
   const queuedBy = times.clock.pending ? times.clock.pendingCells() : [];
   // Busy only with detached work: nothing of a cell's is still to come.
-  const stillBusy = times.clock.pending && times.heldBack !== true && queuedBy.some((queued) => queued !== DETACHED);
+  const stillBusy = times.clock.pending && times.heldBack !== true && queuedBy.some((queued) => queued !== DETACHED_CELL);
   // Busy only with earlier cells' work (a cell whose ops tfjs ran on the host): its own time is not pending.
-  const pendingCells = stillBusy ? queuedBy.filter((queued) => queued !== DETACHED) : [];
+  const pendingCells = stillBusy ? queuedBy.filter((queued) => queued !== DETACHED_CELL) : [];
   const busyWithOthers = pendingCells.length > 0 && !pendingCells.includes(cell) ? { busyWithOthers: [...pendingCells].sort((a, b) => a - b) } : {};
   return {
     ms: unionMs(within),

@@ -10,7 +10,8 @@
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
 import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes } from '../transfer/move-notes';
-import { DETACHED, type GpuInterval, type GpuTimeSource } from './gpu-clock';
+import { DETACHED_CELL } from '../../interpreter/cell-hooks';
+import type { GpuInterval, GpuTimeSource } from './gpu-clock';
 import { setupWhileCopyingMs } from './hidden-setup';
 import { type Away, AWAY_MIN_MS, awayMs, awaySpans, minus, type Span, transferWorkWithin } from './host-away';
 import { unionMs } from './intervals';
@@ -69,7 +70,7 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
   const waits: MoveWait[] = [];
   const held = queued.heldMs ?? 0;
   if (queued.ms - held > 0.001) {
-    const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms - held, device, earlierCells: queued.cells.filter((other) => other < cell && other !== DETACHED) };
+    const gpuWork: MoveWait = { cause: 'gpu-work', ms: queued.ms - held, device, earlierCells: queued.cells.filter((other) => other < cell && other !== DETACHED_CELL) };
     fencesOf.set(gpuWork, queued.fences);
     if (queued.cells.includes(cell)) ownQueued.add(gpuWork);
     if (fenceSetup.length > 0) fenceSetupOf.set(gpuWork, fenceSetup);
@@ -144,7 +145,7 @@ interface Timed {
 
 /** The cells that queued some of `work`, as a wait names them: detached work is no cell's (its wait reads as GPU work). */
 function cellsNamed(work: readonly { cell: number }[]): number[] {
-  return [...new Set(work.map((one) => one.cell))].filter((cell) => cell !== DETACHED).sort((a, b) => a - b);
+  return [...new Set(work.map((one) => one.cell))].filter((cell) => cell !== DETACHED_CELL).sort((a, b) => a - b);
 }
 
 /**

@@ -45,6 +45,9 @@ function loopLines(transfers: ReportTransfer[], made: (transfer: ReportTransfer)
 
 const byUser = (transfer: ReportTransfer): boolean => transfer.via.by === 'user';
 
+/** A move's line and the device it went to, as one key. */
+const lineAndTarget = (transfer: ReportTransfer): string => `${transfer.cell ?? ''}|${transfer.line}|${transfer.to}`;
+
 /** "of 4.0 MiB each", or the range when sizes differ. */
 function sizeEach(group: ReportTransfer[]): string {
   const sizes = group.map((transfer) => transfer.bytes);
@@ -119,8 +122,15 @@ export function reportHints(report: CellReport): string[] {
   }
   // Uploads of host values at first use are not the policy's moves.
   const implicit = moves.filter((transfer) => transfer.cause === 'implicit' && !transfer.untimed && transfer.via.by !== 'kernel');
+  // Where the policy undid the user's move, its other moves to the same device at that line (a
+  // trainOnBatch's constants, the optimizer's scalars) have the same cause: they are told in that
+  // hint, not in hints of their own that advise the opposite of it (make the model on gpu:0).
+  const reversedAt = new Set(implicit.filter((transfer) => transfer.reverses !== null).map(lineAndTarget));
+  const sameCause = (transfer: ReportTransfer): boolean => transfer.cause === 'implicit' && !transfer.untimed && transfer.reverses === null && reversedAt.has(lineAndTarget(transfer));
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses !== null)).values()) {
     const first = group[0]!;
+    const others = report.transfers.filter((transfer) => sameCause(transfer) && lineAndTarget(transfer) === lineAndTarget(first)).length;
+    const withOthers = others === 0 ? '' : ` (and ${others} other tensor${others === 1 ? '' : 's'} made on ${first.from} for it)`;
     const reversed = first.reverses!;
     // "the input" read as the tensor the policy moved, which was on the right device already: the
     // advice is about the op's input that sits on the GPU.
@@ -132,9 +142,9 @@ export function reportHints(report: CellReport): string[] {
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation : `x.${reversed.operation}()`;
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
-      + `back to ${first.to} ${at(first, cell)} for ${what}, because ${cause}.`);
+      + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${cause}.`);
   }
-  for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null)).values()) {
+  for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
     hints.push(`${group.length} move${group.length === 1 ? '' : 's'} made for you by the device policy ${at(group[0]!, cell)} (${ops}): make ${group.length === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
   }
@@ -144,7 +154,7 @@ export function reportHints(report: CellReport): string[] {
     hints.push(`${group.length} host scalars made ${at(group[0]!, cell)} went to ${group[0]!.to} one by one, each uploaded at first use: `
       + 'make them once, before the loop (const lr = tf.scalar(…) outside it), or pass plain numbers where the op takes them.');
   }
-  const scalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && !transfer.untimed && transfer.via.by !== 'kernel');
+  const scalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && !transfer.untimed && transfer.via.by !== 'kernel' && !sameCause(transfer));
   if (scalars.length >= LOOP_CALLS) {
     const to = scalars[0]!.to;
     // An optimizer made on the host keeps its learning rate and constants there: the library moves them each step.
