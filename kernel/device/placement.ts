@@ -669,6 +669,16 @@ export class Placement {
     else this.account(device, bytesOn(info, device), 1);
   }
 
+  /**
+   * A GPU buffer's host values uploaded by the user's move (x.to('gpu:0') of a tensor made there):
+   * counted in the GPU's live bytes now, with no upload at first use to come.
+   */
+  uploadedInPlace(info: BufferInfo, dataId: DataId, device: string): void {
+    this.pendingUploads.delete(dataId);
+    this.uploadWatch.delete(dataId);
+    this.countHeldAsLive(info, device);
+  }
+
   /** Counts a GPU's buffer whose values are in a host array only, and watches for its upload. */
   private holdOnHost(info: BufferInfo, device: string, dataId: DataId): void {
     this.heldOnHost.add(info);

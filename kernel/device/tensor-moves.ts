@@ -13,7 +13,7 @@ import type { GpuTiming, MoveSetUp, MoveTiming } from './timing/gpu-timing';
 import { type MoveCall, waitsFromCall } from './timing/move-call';
 import { GpuToGpuLegFailed, GpuToGpuStopped, moveBetweenGpus } from './transfer/gpu-to-gpu';
 import { isWasmBackend, isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
-import { MoveAborted, SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
+import { heldInHostArray, MoveAborted, MoveInterrupted, SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
 
 export interface TensorMovesParts {
   engine: EngineLike;
@@ -63,7 +63,10 @@ export class TensorMoves {
     const { engine, placement, registry, transferEngine } = this.parts;
     const from = placement.deviceOfTensor(tensor);
     if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
-    if (from === device) return;
+    if (from === device) {
+      if (device.startsWith('gpu:')) await this.uploadHeldValues(tensor, device, operation, call);
+      return;
+    }
     // A first move sets its GPU up first: timed with the move, as its wait.
     const calledAt = call?.calledAt ?? performance.now();
     // The host's backend is there from the start: only a GPU is set up on the way.
@@ -107,6 +110,29 @@ export class TensorMoves {
   }
 
   /**
+   * x.to('gpu:0') of a tensor made on gpu:0 from host values (tf.tensor, randomNormal under
+   * %device gpu:0), which tfjs keeps in a host array until an op first uses it and then uploads
+   * inside that op, untimed: the user asked for it on the GPU, so it goes now, timed as their move.
+   */
+  private async uploadHeldValues(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
+    const { engine, placement, transferEngine } = this.parts;
+    const info = engine.state.tensorInfo.get(tensor.dataId);
+    const gpu = this.webGpuOf(device);
+    if (info === undefined || gpu === null || info.backend !== gpu || !heldInHostArray(gpu, tensor.dataId) || !transferEngine.handles(info)) return;
+    const calledAt = call?.calledAt ?? performance.now();
+    const setUp = (): MoveSetUp => ({ calledAt, yieldedAt: performance.now(), firstUse: false, held: call?.finish() ?? [] });
+    try {
+      await this.timedMove(info, 'cpu', device, device, operation, (progress, signal) => transferEngine.upload(tensor.dataId, gpu, progress, signal), setUp,
+        () => placement.uploadedInPlace(info, tensor.dataId, device));
+    } catch (error) {
+      // An op of the cell's used it meanwhile and tfjs uploaded it there (recorded as that op's
+      // upload at first use): it is in a GPU buffer either way.
+      if (error instanceof MoveInterrupted && !(error instanceof MoveAborted) && !heldInHostArray(gpu, tensor.dataId)) return;
+      throw error;
+    }
+  }
+
+  /**
    * A read of GPU values: its copy queued behind the GPU's work at once, the two timed apart. A
    * read that must first set up a staging buffer waits, then copies, so that the set-up shows as
    * a wait of its own rather than hidden behind the GPU's work.
@@ -135,7 +161,8 @@ export class TensorMoves {
    * running from cell 3"); the whole chunks that crossed are recorded, apart from the tensor.
    */
   private async timedMove(info: BufferInfo, from: string, to: string, gpuName: string, operation: string,
-    run: (progress: (done: number, total: number) => void, signal?: AbortSignal) => Promise<void>, setUp?: () => MoveSetUp): Promise<void> {
+    run: (progress: (done: number, total: number) => void, signal?: AbortSignal) => Promise<void>, setUp?: () => MoveSetUp,
+    uploadedInPlace?: () => void): Promise<void> {
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
     let timing: MoveTiming;
     if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
@@ -184,7 +211,13 @@ export class TensorMoves {
       }
     }
     bar.finish();
-    this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
+    if (uploadedInPlace === undefined) {
+      this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
+      return;
+    }
+    // The buffer stayed on its GPU: only its bytes' place changed, from host array to GPU buffer.
+    uploadedInPlace();
+    this.parts.record({ direction: 'H2D', from, to, bytes: bytesOn(info, to), ...timing, operation, explicit: true, scalar: info.shape.length === 0 });
   }
 
   /**

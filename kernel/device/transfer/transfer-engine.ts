@@ -189,7 +189,7 @@ export class TransferEngine {
     noteHeldSince(checkedAt);
     const pool = this.pool(gpu);
     const chunk = pool.chunkBytes / GPU_BYTES_PER_ELEMENT;
-    const stillHere = (): boolean => this.engine.state.tensorInfo.get(dataId)?.backend === host;
+    const stillHere = (): boolean => this.stillHeld(dataId, host, gpu);
     try {
       // One chunk covers the buffer whole: Dawn fills nothing first.
       if (made && count > chunk) await clearNewBuffer(gpu, target);
@@ -247,6 +247,16 @@ export class TransferEngine {
     return landed;
   }
 
+  /**
+   * Where a tensor's host values still are: on the host backend, or in the host array of the GPU
+   * backend it was made on (before tfjs's upload at first use). False once it moved, was freed,
+   * or (in the GPU's case) was uploaded by an op meanwhile.
+   */
+  private stillHeld(dataId: DataId, host: BackendLike, gpu: WebGpuBackend): boolean {
+    if (this.engine.state.tensorInfo.get(dataId)?.backend !== host) return false;
+    return host !== gpu || heldInHostArray(gpu, dataId);
+  }
+
   private hostTensor(dataId: DataId): { info: BufferInfo; host: HandOver; dtype: MovableDtype; count: number } {
     const info = this.engine.state.tensorInfo.get(dataId);
     if (!info || !isMovableDtype(info.dtype)) throw new Error('the tensor was disposed');
@@ -255,6 +265,13 @@ export class TransferEngine {
 
   /** What engine.moveData does once the data is there: the buffer now belongs to the GPU backend. */
   private handOverToGpu(dataId: DataId, info: BufferInfo, host: HandOver, gpu: WebGpuBackend, target: GpuBuffer): void {
+    if (host === gpu) {
+      // Values the GPU backend held in a host array: its entry takes the buffer, as tfjs's own upload does.
+      const entry = gpu.tensorMap.get(dataId)!;
+      entry.values = null;
+      entry.resource = target;
+      return;
+    }
     const refCount = host.refCount(dataId);
     host.disposeData(dataId, true);
     info.backend = gpu;
@@ -435,4 +452,10 @@ async function clearNewBuffer(gpu: WebGpuBackend, target: GpuBuffer): Promise<vo
   await gpu.queue.onSubmittedWorkDone();
   noteQueueDone(started);
   noteAwaitedSetup(started);
+}
+
+/** A GPU backend's buffer whose values are in a host array only (made from host values, not uploaded yet). */
+export function heldInHostArray(gpu: WebGpuBackend, dataId: DataId): boolean {
+  const entry = gpu.tensorMap.get(dataId);
+  return entry !== undefined && entry.values != null && entry.resource == null && entry.complexTensorInfos == null;
 }
