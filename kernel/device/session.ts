@@ -313,6 +313,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
     }
   }
 
+  settledOn(tensor: TensorLike, device: string): boolean {
+    return this.moves.settledOn(tensor, device);
+  }
+
   move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
     return this.moves.move(tensor, device, operation, call);
   }

@@ -19,6 +19,8 @@ export interface TensorMover {
   deviceOf(tensor: TensorLike): string;
   /** The user's call of a move to `device` (as the user named it), made now: the move is timed from it. */
   moveCall(device: unknown): MoveCall;
+  /** Whether moving the tensor to `device` has nothing to do: it is there, not in a host array waiting for its upload. */
+  settledOn(tensor: TensorLike, device: string): boolean;
   /** Moves the tensor's data to `device` (in place: tfjs moves, the Tensor object stays); `call`: the user's call it is for. */
   move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void>;
   /** Runs `run` with `device` as the device new tensors are made on, then restores the current one. */
@@ -217,7 +219,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
       let first: MoveCall | undefined = call;
       // The optimizer's slots (Adam's moments…) must follow the weights, or every step moves them.
       for (const variable of [...this.weights.map((weight) => weight.read()), ...optimizerVariables(this.optimizer)]) {
-        if (first !== undefined && mover.deviceOf(variable) === target) continue;
+        if (first !== undefined && mover.settledOn(variable, target)) continue;
         await mover.move(variable, target, 'model.to', first);
         first = undefined;
       }

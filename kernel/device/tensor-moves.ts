@@ -325,6 +325,13 @@ export class TensorMoves {
     }
   }
 
+  /** Whether a move to `device` has nothing to do (see uploadHeldValues for a GPU's host array). */
+  settledOn(tensor: TensorLike, device: string): boolean {
+    if (this.parts.placement.deviceOfTensor(tensor) !== device) return false;
+    const gpu = device.startsWith('gpu:') ? this.webGpuOf(device) : null;
+    return gpu === null || !heldInHostArray(gpu, tensor.dataId);
+  }
+
   hasHostValues(tensor: TensorLike): boolean {
     const device = this.parts.placement.deviceOfTensor(tensor);
     return device !== null && (!device.startsWith('gpu:') || this.hasHostCopy(tensor));

@@ -5,6 +5,7 @@
 // now made at the call, timed as the user's move; the cell times the call itself.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { resultText } from '../support/exchange';
 import { runOk, seenIn, theReport, useReportKernel } from '../support/report';
 
 const ELEMENTS = 1024 * 1024; // 4 MiB of float32: a chunked upload, not one queue write
@@ -54,6 +55,25 @@ describe('inline report: x.to(\'gpu:0\') of a tensor made on gpu:0 from host val
     const report = theReport(exchange);
     const uploads = report.meta.transfers.filter((move) => move.direction === 'H2D' && move.bytes === ELEMENTS * 4);
     assert.equal(uploads.length, 1, JSON.stringify(report.meta.transfers));
+  });
+
+  test('model.to(\'gpu:0\') of a model made on gpu:0 uploads every weight then, each its own bytes; predict uploads none of them later', async () => {
+    const exchange = await runOk(kernel(), [
+      'const onModel = tf.sequential();',
+      "onModel.add(tf.layers.dense({ inputShape: [64], units: 256, activation: 'relu' }));",
+      'onModel.add(tf.layers.dense({ units: 10 }));',
+      'const sizes = onModel.weights.map((weight) => weight.shape.reduce((product, size) => product * size, 1) * 4);',
+      "await onModel.to('gpu:0');",
+      'sizes',
+    ].join('\n'));
+    const sizes = JSON.parse(resultText(exchange) ?? '[]') as number[];
+    const report = theReport(exchange);
+    const moves = report.meta.transfers.filter((move) => move.direction === 'H2D');
+    assert.deepEqual(moves.map((move) => [move.bytes, move.operation, move.cause, move.untimed]).sort(),
+      sizes.map((bytes) => [bytes, 'model.to', 'explicit', undefined]).sort(), report.text);
+    const predicted = theReport(await runOk(kernel(), '(await (onModel.predict(tf.ones([2, 64])) as tf.Tensor).data()).length'));
+    // Only the input, made on gpu:0 in that cell, is uploaded at first use: 2 × 64 floats.
+    assert.deepEqual(predicted.meta.transfers.filter((move) => move.direction === 'H2D').map((move) => move.bytes), [2 * 64 * 4], predicted.text);
   });
 
   test('a bool tensor: its GPU bytes (4 a value), as a move of 3 values', async () => {
