@@ -39,10 +39,26 @@ const OPTIMIZER_HINTS: Record<string, string> = {
   step: 'Hint: a tfjs optimizer steps with `opt.minimize(() => loss)` (gradients and update in one call), or `opt.applyGradients(grads)` with grads from tf.variableGrads.',
 };
 
-/** A forgotten await: a move (`x.to(...)`, `x.cpu()`) or a read gives a promise, not a tensor. */
-export function forgottenAwaitHint(method: string | null): string {
-  const example = method === null ? '' : `\`(await x.to('gpu:0')).${method}(…)\`, or `;
-  return `Hint: this is a Promise (moves and reads of tensors are asynchronous): add \`await\`, e.g. ${example}\`x = await x.to('gpu:0')\` first.`;
+/** A tensor's and a model's members that are values, not methods: `x.device`, not `x.device()`. */
+const PROPERTIES = new Set(['device', 'shape', 'dtype', 'size', 'rank', 'id', 'strides', 'isDisposed', 'name', 'trainable', 'layers', 'weights', 'optimizer']);
+
+/**
+ * A forgotten await: a move (`x.to(...)`, `x.cpu()`) or a read gives a promise, not a tensor.
+ * `call`: the call whose promise the member was asked of, where the cell shows it (`withDevice`).
+ */
+export function forgottenAwaitHint(member: string | null, call: string | null = null): string {
+  const used = member === null ? '' : `.${member}${PROPERTIES.has(member) ? '' : '(…)'}`;
+  const example = member === null ? '' : `\`(await ${call === null ? "x.to('gpu:0')" : `${call}(…)`})${used}\`, or `;
+  const first = call === null ? "`x = await x.to('gpu:0')` first" : `\`const x = await ${call}(…)\` first`;
+  return `Hint: this is a Promise (moves and reads of tensors are asynchronous): add \`await\`, e.g. ${example}${first}.`;
+}
+
+/** `withDevice('cpu', () => …).device` in the cell: the call whose result's member was asked for. */
+function callBefore(member: string | null, where: ErrorPlace): string | null {
+  if (member === null) return null;
+  const escaped = member.replace(/[$]/g, '\\$');
+  const found = new RegExp(`([A-Za-z_$][\\w$.]*)\\((?:[^()]|\\((?:[^()]|\\([^()]*\\))*\\))*\\)\\s*\\.${escaped}\\b`).exec(where.cellCode);
+  return found?.[1] ?? null;
 }
 
 /** A read (`x.item()`, `x.data()`, `x.array()`) used as its value. */
@@ -85,7 +101,7 @@ function promiseHint(member: string | null, promised: string, where: ErrorPlace 
       + `Write \`const ${declaration.name} = await ${declaration.call}(…)\` where it is made.`;
   }
   if (otherwise !== undefined) return otherwise;
-  return /^Tensor\b|^this\b|Model\b|Sequential\b/.test(promised) ? forgottenAwaitHint(member) : FORGOTTEN_READ_AWAIT_HINT;
+  return /^Tensor\b|^this\b|Model\b|Sequential\b/.test(promised) ? forgottenAwaitHint(member, callBefore(member, where)) : FORGOTTEN_READ_AWAIT_HINT;
 }
 
 /** What the method's receiver is, for the hint that fits; `unknown` when it cannot be told. */

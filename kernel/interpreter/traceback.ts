@@ -35,8 +35,12 @@ export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper, mapModul
   const ename = thrown.name || 'Error';
   const evalue = thrown.message;
   const frames: string[] = [];
-  for (const line of (thrown.stack ?? '').split('\n')) {
-    if (!/^\s+at /.test(line)) continue;
+  let raw = 0;
+  for (const stackLine of (thrown.stack ?? '').split('\n')) {
+    if (!/^\s+at /.test(stackLine)) continue;
+    raw++;
+    // A cell's top-level `const f = () => …` is kept as globalThis.f, which V8 names it by.
+    const line = stackLine.replace(/^(\s+at (?:async )?)globalThis\./, '$1');
     if (!line.includes(CELL_FILE_PREFIX)) {
       // A frame in the user's own module (util.ts beside the notebook), at its line in the source.
       const module = mapModuleFrame ? MODULE_FRAME.exec(line) : null;
@@ -54,14 +58,16 @@ export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper, mapModul
     // A cell frame with no place in the cell is the wrapper that runs it: not the user's code.
     if (mapped) frames.push(line.replace(CELL_FRAME, `${shownFileName(file)}:${mapped.line}:${mapped.column}`));
   }
-  return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...foldRepeats(frames)] };
+  // V8 keeps the innermost Error.stackTraceLimit frames: a deep recursion's outer calls (maybe the cell's own line) are not in it.
+  const cut = raw >= Error.stackTraceLimit ? Error.stackTraceLimit : null;
+  return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...foldRepeats(frames, cut)] };
 }
 
 /** The longest run of calls (f, or f→g→f…) folded into one line: a recursion's stack overflow is otherwise a screen of the same frames. */
 const LONGEST_CYCLE = 4;
 
 /** Runs of the same frame, or the same 2–4 frames in turn, shown once with how many more times they repeated (as Python's tracebacks do). */
-function foldRepeats(frames: string[]): string[] {
+function foldRepeats(frames: string[], cut: number | null): string[] {
   const shown: string[] = [];
   let at = 0;
   while (at < frames.length) {
@@ -73,12 +79,15 @@ function foldRepeats(frames: string[]): string[] {
       if (repeats < 2) continue;
       shown.push(...frames.slice(at, at + cycle));
       const what = cycle === 1 ? 'the frame above' : `the ${cycle} frames above`;
-      shown.push(`    [${what} repeated ${repeats} more time${repeats === 1 ? '' : 's'}]`);
       at += (repeats + 1) * cycle;
+      // Where the trace was cut inside the recursion, how many more times it went on is not known.
+      const atLeast = cut !== null && at >= frames.length - cycle ? 'at least ' : '';
+      shown.push(`    [${what} repeated ${atLeast}${repeats} more time${repeats === 1 ? '' : 's'}]`);
       folded = true;
     }
     if (!folded) shown.push(frames[at++]!);
   }
+  if (cut !== null) shown.push(`    [the trace stops at ${cut} frames: calls further out are not shown]`);
   return shown;
 }
 

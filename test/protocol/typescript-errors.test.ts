@@ -112,7 +112,16 @@ describe('TypeScript runtime errors', () => {
     const overflow = await runFailing(kernel(), 'function forever(n: number): number { return forever(n + 1) + 1; }\nforever(0)');
     assert.equal(overflow.error.ename, 'RangeError');
     assert.ok(overflow.error.traceback.length <= 8, overflow.error.traceback.join('\n'));
-    assert.match(overflow.error.traceback.join('\n'), /at forever \(<cell \d+>:1:\d+\)\n {4}\[the frame above repeated \d+ more times\]/);
+    // V8 kept only the innermost frames: how many more there were is not known, and the traceback says so.
+    assert.match(overflow.error.traceback.join('\n'), /at forever \(<cell \d+>:1:\d+\)\n {4}\[the frame above repeated at least \d+ more times\]/);
+    assert.ok(overflow.error.traceback.some((line) => /^ {4}\[the trace stops at \d+ frames/.test(line)), overflow.error.traceback.join('\n'));
+    // A recursion deeper than the frames kept, which ends: 499 calls of line 1, of which the trace holds fewer.
+    const deep = await runFailing(kernel(), "function countdown(n: number): number { if (n === 0) throw new Error('zero'); return countdown(n - 1); }\ncountdown(500)");
+    const repeated = deep.error.traceback.map((line) => /^ {4}\[the frame above repeated (at least )?(\d+) more times\]$/.exec(line)).find((match) => match !== null);
+    assert.ok(repeated !== undefined && repeated[1] === 'at least ' && Number(repeated[2]) < 499, deep.error.traceback.join('\n'));
+    // A top-level arrow function's frame is named as the cell wrote it, not as the kernel keeps it.
+    const arrow = await runFailing(kernel(), "const failing = () => { throw new Error('arrow'); };\nfailing()");
+    assert.ok(frameLines(arrow.error.traceback).some((line) => /^ {4}at failing \(<cell \d+>:1:31\)$/.test(line)), arrow.error.traceback.join('\n'));
   });
 
   test("the traceback shows no frames from the kernel's own files", async () => {

@@ -62,6 +62,12 @@ const HABITS: Habit[] = [
     runtime: { ename: 'TypeError', hint: /^Hint: this is a Promise: moves and reads of tensors .*`x = await x\.to\('gpu:0'\)`/ },
   },
   {
+    // A property of a call's promise: the hint names that call, and reads the property without a call.
+    code: "withDevice('cpu', () => tf.ones([2])).device",
+    typeError: { code: 2339, hint: /^Hint: this is a Promise \(moves and reads of tensors are asynchronous\): add `await`, e\.g\. `\(await withDevice\(…\)\)\.device`, or `const x = await withDevice\(…\)` first\.$/ },
+    runtime: null,
+  },
+  {
     // At run time a promise plus one is the string "[object Promise]1": nothing fails, so only the checker can say it.
     code: 'const itemPlus = x.item(); itemPlus + 1',
     typeError: { code: 2365, hint: /^Hint: this is a Promise: reads of tensors .*add `await`/i },
