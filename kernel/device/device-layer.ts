@@ -73,7 +73,7 @@ export class DeviceLayer implements CellHooks {
   }
 
   transferTotals(): TransferTotals {
-    return this.session?.ledger.totals() ?? { count: 0, bytes: 0, untimed: 0, ms: 0 };
+    return this.session?.transferTotals() ?? { count: 0, bytes: 0, untimed: 0, ms: 0 };
   }
 
   private load(): Promise<DeviceSession> {

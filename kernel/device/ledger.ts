@@ -146,18 +146,20 @@ export class TransferLedger {
   private folded = new FoldedSet();
   /** The running cell's moves that were folded before it ended. */
   private cellFolded = new FoldedSet();
-  /** Running totals since the session started (reset does not touch them: progress bars diff them). */
-  private total = { count: 0, bytes: 0, untimed: 0 };
-  /** Time the session's moves took, overlapping moves once (as the report counts them). */
-  private readonly busy = new RunningUnion();
+  /**
+   * Running totals since the session started, per cell whose code made the moves (reset does not
+   * touch them: progress bars diff their own cell's; a bar counted an earlier cell's timer's uploads
+   * as its steps'). `busy`: the time they took, overlapping moves once (as the report counts them).
+   */
+  private readonly totalsByCell = new Map<number, { count: number; bytes: number; untimed: number; busy: RunningUnion }>();
   /** When the running cell started: records' `at` counts from there. */
   private cellStartedAt = 0;
 
   /** Moves other cells' leftover work made while a cell ran: the session's, not that cell's report's. */
   private readonly strays = new WeakSet<TransferRecord>();
 
-  /** `stray`: made by another cell's leftover work while this cell runs (see strays). */
-  add(record: TransferRecord, stray = false): void {
+  /** `stray`: made by another cell's leftover work while this cell runs (see strays), the code of cell `madeBy`. */
+  add(record: TransferRecord, stray = false, madeBy = this.cellNumber): void {
     if (stray) this.strays.add(record);
     this.records.push(record);
     const start = this.cellStartedAt + record.at;
@@ -167,8 +169,11 @@ export class TransferLedger {
       this.last.push(record);
       this.lastStarts.push(start);
     }
-    this.total = { count: this.total.count + 1, bytes: this.total.bytes + record.bytes, untimed: this.total.untimed + (record.untimed ? 1 : 0) };
-    this.busy.add(start, start + record.ms);
+    const totals = this.totalsOf(madeBy);
+    totals.count++;
+    totals.bytes += record.bytes;
+    if (record.untimed) totals.untimed++;
+    totals.busy.add(start, start + record.ms);
     if (this.records.length >= 2 * KEEP) this.foldOldest(KEEP);
   }
 
@@ -183,9 +188,22 @@ export class TransferLedger {
     this.cellStart = Math.max(0, this.cellStart - count);
   }
 
-  /** Moves so far: their count, bytes, how many were not timed, and the time the timed ones took with overlaps counted once. */
-  totals(): { count: number; bytes: number; untimed: number; ms: number } {
-    return { ...this.total, ms: this.busy.total };
+  /**
+   * Moves the code of cell `madeBy` made so far: their count, bytes, how many were not timed, and
+   * the time the timed ones took with overlaps counted once.
+   */
+  totals(madeBy = this.cellNumber): { count: number; bytes: number; untimed: number; ms: number } {
+    const { count, bytes, untimed, busy } = this.totalsOf(madeBy);
+    return { count, bytes, untimed, ms: busy.total };
+  }
+
+  private totalsOf(cell: number): { count: number; bytes: number; untimed: number; busy: RunningUnion } {
+    let totals = this.totalsByCell.get(cell);
+    if (totals === undefined) {
+      totals = { count: 0, bytes: 0, untimed: 0, busy: new RunningUnion() };
+      this.totalsByCell.set(cell, totals);
+    }
+    return totals;
   }
 
   /** `startedAt`: the cell's start on performance.now()'s clock, which records' `at` counts from. */

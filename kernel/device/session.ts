@@ -280,6 +280,11 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.ledger.listing(scope);
   }
 
+  /** The moves the running code's cell made so far (progress bars diff them): not other cells' leftover work's. */
+  transferTotals(): ReturnType<TransferLedger['totals']> {
+    return this.ledger.totals(this.deps.cells.owner() ?? this.cellNumber);
+  }
+
   resetTransfers(): void {
     this.ledger.reset();
   }
@@ -416,7 +421,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     if (event.legs !== undefined) record.legs = event.legs;
     if (event.untimed !== undefined) record.untimed = event.untimed;
     if (site.helper !== undefined) record.helper = site.helper;
-    this.ledger.add(record, stray);
+    this.ledger.add(record, stray, stray && owner !== null ? owner : this.cellNumber);
   }
 
   /** Remembers where the user explicitly put each buffer; an implicit move does not change that intent. */

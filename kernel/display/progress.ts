@@ -143,10 +143,11 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
         ended = true;
         state.endedAt = performance.now();
       }
-      display.draw(() => {
-        state.transfersNow = transferTotals();
-        return render(state, ending);
-      }, ending === 'interrupted');
+      // The frame as it is now: a throttled draw sent up to 100 ms later showed an ended epoch's loss
+      // beside the next epoch's moves (the counters reset by then), or an epoch number twice.
+      state.transfersNow = transferTotals();
+      const frame: ProgressState = { ...state, values: { ...state.values }, history: state.history.slice() };
+      display.draw(() => render(frame, ending), ending === 'interrupted');
       if (ended) cancel();
     };
     const draw = (finished = false): void => paint(finished ? 'finished' : 'running');

@@ -3,7 +3,7 @@
 // (throttled to one per 100 ms, plus a final one).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { streamText } from '../support/exchange';
+import { resultText, streamText } from '../support/exchange';
 import { assertNoReport, progressOf, runOk, theReport, useReportKernel } from '../support/report';
 
 /** "[████░░] 40% step 2/5 · …": the bar, percent, label, done and total. */
@@ -129,5 +129,28 @@ describe('inline report: progress()', () => {
     const shown = Number(/ ([\d.]+) s elapsed/.exec(last)?.[1]);
     // Shown to a tenth of a second; the bar starts and ends a few statements inside the cell's own timing.
     assert.ok(shown <= loopSeconds + 0.1, `the bar shows ${shown} s elapsed; the loop took ${loopSeconds} s: ${JSON.stringify(last)}`);
+  });
+
+  test("a bar counts its own cell's moves, not those an earlier cell's timer makes while it runs", async () => {
+    await runOk(kernel(), [
+      'const timerSource = tf.randomUniform([65536]);',
+      'let timerMoves = 0;',
+      "const mover = setInterval(async () => { const moved = await timerSource.clone().to('gpu:0'); moved.dispose(); timerMoves++; }, 30);",
+      '0',
+    ].join('\n'));
+    const exchange = await runOk(kernel(), [
+      'const movesBefore = timerMoves;',
+      'const quiet = progress(5);',
+      'for (const _step of quiet) await new Promise((resolve) => setTimeout(resolve, 60));',
+      'console.log(`timer ${timerMoves - movesBefore}`);',
+      'quiet.history.map((step) => step.transfers.count)',
+    ].join('\n'));
+    await runOk(kernel(), 'clearInterval(mover);\nawait new Promise((resolve) => setTimeout(resolve, 100));\n0');
+    const timerMoves = Number(/timer (\d+)/.exec(streamText(exchange, 'stdout'))?.[1]);
+    assert.ok(timerMoves > 0, `precondition: the timer moved tensors while the bar ran (${timerMoves})`);
+    const text = progressOf(exchange).texts.at(-1) ?? '';
+    assert.match(text, /5\/5/, text);
+    assert.doesNotMatch(text, /transfers \d+×/, `the cell moved nothing: ${text}`);
+    assert.equal(resultText(exchange), '[ 0, 0, 0, 0, 0 ]', 'no moves in any step of the bar\'s history');
   });
 });

@@ -36,3 +36,28 @@ test('a bar\'s transfers say when their time was not measured, and by how many m
   await new Promise((resolve) => setTimeout(resolve, 250));
   assert.match(texts.at(-1)!, /transfers 2× 2\.00 KiB 4\.0 ms \(\+1 not measured\)/, texts.at(-1));
 });
+
+// A throttled draw is sent up to 100 ms after its call: it rendered the state as it was then, so an
+// ended epoch's loss showed beside the next epoch's moves ("epoch 1/3 · loss 1.073 · 28× …").
+test('progress.fit: the draw at an epoch\'s end shows that epoch\'s loss and moves, even when sent after the next epoch began', async () => {
+  const totals = { count: 0, bytes: 0, untimed: 0, ms: 0 };
+  const texts: string[] = [];
+  const { progress } = createProgress((event) => {
+    const text = (event as { data?: Record<string, unknown> }).data?.['text/plain'];
+    if (typeof text === 'string') texts.push(text);
+  }, () => ({ ...totals }));
+  const callbacks = progress.fit({ epochs: 3 });
+  await callbacks.onTrainBegin.call({ params: { epochs: 3 } });
+  await callbacks.onEpochBegin();
+  await callbacks.onBatchBegin();
+  Object.assign(totals, { count: 4, bytes: 4096, ms: 8 });
+  await callbacks.onEpochEnd(0, { loss: 1.5 });
+  // The next epoch begins, and moves 28 tensors, before the throttle lets the epoch's draw out.
+  await callbacks.onEpochBegin();
+  Object.assign(totals, { count: 32, bytes: 32 * 1024, ms: 64 });
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const epochEnd = texts.filter((text) => /loss 1\.5/.test(text));
+  assert.ok(epochEnd.length > 0, texts.join('\n---\n'));
+  for (const text of epochEnd) assert.match(text, /4× 4\.00 KiB/, text);
+  for (const text of epochEnd) assert.doesNotMatch(text, /28×/, text);
+});
