@@ -127,6 +127,8 @@ export interface FoldedMoves {
   copyMs: number;
   /** Uploads at first use, whose time was not measured (never folded with timed moves). */
   untimed?: true;
+  /** 0-d tensors (never folded with others): the scalar hints count them. */
+  scalar?: true;
 }
 
 /**

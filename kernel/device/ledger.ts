@@ -10,7 +10,7 @@ import { RunningUnion } from './timing/intervals';
 const KEEP = 10_000;
 
 function keyOf(record: TransferRecord): string {
-  return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}|${record.untimed === true}`;
+  return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}|${record.untimed === true}|${record.scalar}`;
 }
 
 /** A timed move on the session's clock (performance.now()); null for an upload whose time was not measured. */
@@ -64,6 +64,7 @@ class FoldedSet {
         direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
         cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
         ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
+        ...(record.scalar ? { scalar: true as const } : {}),
       },
       time: new FoldedTime(),
     };
@@ -111,6 +112,7 @@ function listingOf(moves: TransferRecord[], starts: number[], folded: FoldedSet)
         direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
         cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
         ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
+        ...(record.scalar ? { scalar: true as const } : {}),
       },
       spans: [],
     };

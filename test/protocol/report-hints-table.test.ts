@@ -209,6 +209,14 @@ describe('inline report: which hint each situation gets', () => {
       + "(a number passed to an op becomes a scalar on the current device: %device gpu:0 or withDevice('gpu:0', …) makes it there)."]);
   });
 
+  test('true positive: 21,000 scalars moved to gpu:0 in a loop, more than the ledger keeps one by one: the hint counts every one of them', async () => {
+    const { exchange, report } = await run("TP: 21,000 host scalars used on gpu:0, past the ledger's folding");
+    const steps = resultNumber(exchange);
+    assert.ok(report.meta.foldedTransfers.length > 0, 'precondition: the ledger folded older moves');
+    assert.deepEqual(hintsOf(report), [`${steps} scalars went from the host to gpu:0 one by one, one move per use: make them on gpu:0, once, before they are used `
+      + "(a number passed to an op becomes a scalar on the current device: %device gpu:0 or withDevice('gpu:0', …) makes it there)."]);
+  });
+
   test('true positive: a readback in a helper of an earlier cell, called from the loop: credited to the loop\'s line, naming the helper\'s line and cell', async () => {
     const { exchange, report } = await run('TP: readback in a helper of an earlier cell, called from a user loop');
     const helperCell = countOf(exchange) - 1;

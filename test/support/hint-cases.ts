@@ -207,6 +207,13 @@ export const HINT_CASES: HintCase[] = [
     cleanup: ['%device cpu'],
   },
   {
+    // More moves than the ledger keeps one by one (2 × 10,000): the older ones are folded.
+    key: 'TP: 21,000 host scalars used on gpu:0, past the ledger\'s folding',
+    setup: ["const foldedOn = await tf.ones([16]).to('gpu:0');\n0"],
+    cell: 'let scalarSteps = 0;\nfor (let k = 0; k < 21000; k++) { const product = foldedOn.mul(1.5); product.dispose(); scalarSteps++; }\nscalarSteps',
+    cleanup: [],
+  },
+  {
     key: 'TP: readback in a helper of an earlier cell, called from a user loop',
     setup: [[
       "const helperX = await tf.tensor2d(rows).to('gpu:0');",

@@ -83,6 +83,20 @@ function withFolded(group: ReportTransfer[], report: CellReport): { count: numbe
   return { count, summary: summarizeTransfers(group, mine, foldedTime)[0]! };
 }
 
+/**
+ * How many moves a hint's group stands for: its own, and those of its kind the ledger folded (a
+ * loop of 25,000 scalar moves kept 15,001 one by one, and the hint said 15001). `sameLine`: only
+ * folded moves of the group's line.
+ */
+function countWithFolded(group: ReportTransfer[], report: CellReport, sameLine = true): number {
+  const first = group[0]!;
+  const operations = new Set(group.map((transfer) => transfer.operation));
+  const folded = report.foldedTransfers.filter((moves) => moves.direction === first.direction && moves.from === first.from && moves.to === first.to
+    && moves.cause === first.cause && operations.has(moves.operation) && (moves.scalar === true) === first.scalar
+    && (moves.untimed === true) === (first.untimed === true) && (!sameLine || (moves.line === first.line && moves.cell === first.cell)));
+  return group.length + folded.reduce((total, moves) => total + moves.count, 0);
+}
+
 /** The upload hint: each move's size, and the copying the advice saves apart from waiting for earlier GPU work it does not. */
 function uploadHint(group: ReportTransfer[], report: CellReport): string {
   const cell = report.cell;
@@ -112,7 +126,7 @@ export function reportHints(report: CellReport): string[] {
   // tfjs-layers' trainOnBatch awaits its loss's data() before it returns: one readback per call.
   for (const group of loopLines(readbacks, (transfer) => transfer.via.call === 'trainOnBatch')) {
     const values = group.length / calls(group) > 1 ? 'its loss and metrics' : 'its loss';
-    hints.push(`trainOnBatch reads ${values} back on every call (${group.length}× ${at(group[0]!, cell)}, each step of your loop): model.fit over the same batches reads ${values === 'its loss' ? 'it' : 'them'} back once per epoch.`);
+    hints.push(`trainOnBatch reads ${values} back on every call (${countWithFolded(group, report)}× ${at(group[0]!, cell)}, each step of your loop): model.fit over the same batches reads ${values === 'its loss' ? 'it' : 'them'} back once per epoch.`);
   }
   // fit reads each batch's logs back only for a callback object with onBatchEnd (tfjs-layers' CustomCallback).
   for (const group of byLine(readbacks.filter((transfer) => transfer.via.by === 'library' && transfer.via.perBatchLogs === true)).values()) {
@@ -146,21 +160,23 @@ export function reportHints(report: CellReport): string[] {
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
-    hints.push(`${group.length} move${group.length === 1 ? '' : 's'} made for you by the device policy ${at(group[0]!, cell)} (${ops}): make ${group.length === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
+    const count = countWithFolded(group, report);
+    hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(group[0]!, cell)} (${ops}): make ${count === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
   }
   // tf.scalar(lr) each step of the user's loop, made on the GPU: each is uploaded at first use.
   const madeScalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && transfer.untimed);
   for (const group of loopLines(madeScalars, byUser)) {
-    hints.push(`${group.length} host scalars made ${at(group[0]!, cell)} went to ${group[0]!.to} one by one, each uploaded at first use: `
+    hints.push(`${countWithFolded(group, report)} host scalars made ${at(group[0]!, cell)} went to ${group[0]!.to} one by one, each uploaded at first use: `
       + 'make them once, before the loop (const lr = tf.scalar(…) outside it), or pass plain numbers where the op takes them.');
   }
   const scalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && !transfer.untimed && transfer.via.by !== 'kernel' && !sameCause(transfer));
   if (scalars.length >= LOOP_CALLS) {
     const to = scalars[0]!.to;
+    const count = countWithFolded(scalars, report, false);
     // An optimizer made on the host keeps its learning rate and constants there: the library moves them each step.
     hints.push(scalars.every((transfer) => transfer.via.by === 'library')
-      ? `${scalars.length} host scalars (learning rate, constants) went to ${to} one by one: make the model and optimizer on ${to} (%device ${to} before making them) so they are created there.`
-      : `${scalars.length} scalars went from the host to ${to} one by one, one move per use: make them on ${to}, once, before they are used `
+      ? `${count} host scalars (learning rate, constants) went to ${to} one by one: make the model and optimizer on ${to} (%device ${to} before making them) so they are created there.`
+      : `${count} scalars went from the host to ${to} one by one, one move per use: make them on ${to}, once, before they are used `
         + `(a number passed to an op becomes a scalar on the current device: %device ${to} or withDevice('${to}', …) makes it there).`);
   }
   const moved = new Set(report.transfers.flatMap((transfer) => [transfer.from, transfer.to]));
