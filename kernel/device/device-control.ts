@@ -76,6 +76,8 @@ export interface TransferRecord {
   inLoop: boolean;
   /** An implicit move that took a tensor back off the device the user had explicitly moved it to. */
   reverses: ReversedMove | null;
+  /** An implicit move: the op's input already on the destination, which drew the op there (absent when not known). */
+  anchor?: MoveAnchor;
   /** D2D only: the two legs through the host; ms, waitMs and copyMs are their sums. */
   legs?: MoveLeg[];
   /**
@@ -109,6 +111,16 @@ export interface ReversedMove {
   cell: number;
   /** The implicit move's destination is the current device (%device), where new inputs are made. */
   toCurrentDevice: boolean;
+}
+
+/** The input that drew an op to a device, as the policy's hints name it. */
+export interface MoveAnchor {
+  /** A variable's name ('dense_Dense1/kernel'; digits for one tfjs numbered), null for a plain tensor. */
+  name: string | null;
+  /** Who put it on that device, when known: the user's move, or the policy's for an earlier op. */
+  placedBy: { by: 'user' | 'policy'; operation: string; cell: number } | null;
+  /** It is on the current device (%device), where new tensors, tfjs's own among them, are made. */
+  onCurrentDevice: boolean;
 }
 
 /** Moves of one kind from one place, folded together. */

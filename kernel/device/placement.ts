@@ -40,11 +40,20 @@ export interface MoveEvent {
   buffer?: BufferInfo;
   /** A move between two GPUs: its legs through the host. */
   legs?: MoveLeg[];
+  /** A move the policy made for an op: the op's input already on the destination, which drew the op there. */
+  anchor?: OpAnchor;
   /**
    * Host values a tensor was made from, uploaded by tfjs-backend-webgpu inside the first GPU op
    * that used it (a mapped buffer, copied on the GPU queue later): bytes exact, time not measured.
    */
   untimed?: true;
+}
+
+/** An op's input on a GPU that drew the op there, its other inputs moved to it: its buffer, and its name if a variable's. */
+export interface OpAnchor {
+  buffer: BufferInfo;
+  /** tf.Variable's name (a layer's 'dense_Dense1/kernel', or a number tfjs gave an unnamed one); null for a plain tensor. */
+  name: string | null;
 }
 
 /** The session's note of where a tensor made from host values on a GPU was made (its cell line and call). */
@@ -210,6 +219,8 @@ export class Placement {
   /** A GPU's buffers counted in its hostBytes (values in a host array only), until uploaded, moved or freed. */
   private readonly heldOnHost = new WeakSet<BufferInfo>();
   private kernelName = '';
+  /** The running op's input on a GPU that drew it there (targetOf), for the policy's moves of its other inputs. */
+  private opAnchor: OpAnchor | null = null;
   /** Set while an explicit move (`to`, `data`) runs: its moves are the user's, not the policy's. */
   private explicitOperation: string | null = null;
   /** Time an explicit move spent before tfjs's move (the GPU readback), added to what is recorded. */
@@ -434,6 +445,8 @@ export class Placement {
     engine.runKernel = function runKernel(kernelName, inputs, attrs): unknown {
       if (!placement.inStray && !placement.ownsOp()) return placement.asStray((): unknown => runKernel.call(this, kernelName, inputs, attrs));
       placement.kernelName = kernelName;
+      const outerAnchor = placement.opAnchor;
+      placement.opAnchor = null;
       let target = placement.targetOf(kernelName, inputs);
       const current = this.backendInstance;
       if (target === null) target = current;
@@ -465,6 +478,7 @@ export class Placement {
       } finally {
         if (profiler !== null) profiler.end(result, forwarded);
         placement.endTiming();
+        placement.opAnchor = outerAnchor;
       }
       if (forwarded) {
         activity.hostOps++;
@@ -622,11 +636,13 @@ export class Placement {
     }
     if (from === to || servedFromHostCopy) return;
     const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
-    this.events.move({
+    const event: MoveEvent = {
       direction, from, to, bytes: Math.max(bytesOn(info, from), bytesOn(info, to)), ...timing,
       operation: this.explicitOperation ?? this.kernelName, explicit: this.explicitOperation !== null, scalar: info.shape.length === 0,
       buffer: info,
-    });
+    };
+    if (this.explicitOperation === null && this.opAnchor !== null && this.opAnchor.buffer !== info) event.anchor = this.opAnchor;
+    this.events.move(event);
   }
 
   /** Counts a buffer's move in live memory (and where it was put) only; whoever made the move records it. */
@@ -745,7 +761,10 @@ export class Placement {
       const hostTensor = gpuHere ? (inputs as Record<string, TensorLike>)[targetInput]! : tensor;
       const gpu = gpuHere ? here : there;
       // A 0-d host scalar (a learning rate, a constant) is always welcome on the GPU.
-      if (hostTensor.rank !== 0) this.applyPolicy(kernelName, hostInput, hostTensor, gpuHere ? key : targetInput, gpu);
+      if (hostTensor.rank !== 0) {
+        this.applyPolicy(kernelName, hostInput, hostTensor, gpuHere ? key : targetInput, gpu);
+        this.opAnchor ??= anchorOf(gpuHere ? tensor : (inputs as Record<string, TensorLike>)[targetInput]!, tensorInfo);
+      }
       if (gpuHere) {
         target = info.backend;
         targetInput = key;
@@ -800,4 +819,12 @@ export class Placement {
         + `asynchronous in WebGPU. Bring it over first: await x.cpu() (or await x.data() for its values).`);
     }
   }
+}
+
+/** An op's GPU input as the policy's moves name it: a variable by its name. */
+function anchorOf(tensor: TensorLike, tensorInfo: EngineLike['state']['tensorInfo']): OpAnchor | null {
+  const buffer = tensorInfo.get(tensor.dataId);
+  if (buffer === undefined) return null;
+  const named = tensor as { name?: unknown; trainable?: unknown };
+  return { buffer, name: typeof named.name === 'string' && typeof named.trainable === 'boolean' ? named.name : null };
 }

@@ -3,7 +3,7 @@
 // on, and every op on it runs there, with no sign of it. PyTorch's `v.copy_(x)` copies into the
 // variable's device instead. tfjs's behaviour stays (moving the data back would be a move the user
 // did not ask for, and a GPU→host one cannot be made synchronously); the cell is told, once per line.
-import type { DataId, TensorLike } from './engine-internals';
+import type { BufferInfo, DataId, TensorLike } from './engine-internals';
 import type { TfCoreModule } from './tfjs';
 
 interface AssignableVariable extends TensorLike {
@@ -14,16 +14,34 @@ interface AssignableVariable extends TensorLike {
 /** Says where `dataId` lives (cpu, gpu:N), or null for data tfjs no longer holds. */
 type DeviceOfData = (dataId: DataId) => string | null;
 
-/** Wraps Variable.prototype.assign: `warn` hears of each assign that took a variable to another device. */
-export function watchVariableAssign(core: TfCoreModule, deviceOfData: DeviceOfData, warn: (kernelName: string, message: string) => void): void {
+export interface AssignWatch {
+  deviceOfData: DeviceOfData;
+  bufferOf(dataId: DataId): BufferInfo | undefined;
+  /** Called once per assign that took a variable to another device. */
+  warn(kernelName: string, message: string): void;
+  /**
+   * The variable's buffer is another one now (an optimizer's step assigns each weight a new one):
+   * what was known of where the old one was put belongs to the variable, so to the new one too.
+   */
+  replaced(before: BufferInfo, after: BufferInfo): void;
+}
+
+/** Wraps Variable.prototype.assign: each assign that took a variable to another device is told; its new buffer keeps the old one's placement. */
+export function watchVariableAssign(core: TfCoreModule, watch: AssignWatch): void {
   const proto = (core as unknown as { Variable: { prototype: AssignableVariable } }).Variable.prototype;
   const assign = proto.assign;
+  const { deviceOfData, warn } = watch;
   proto.assign = function assignWatched(this: AssignableVariable, newValue: TensorLike): void {
     const before = deviceOfData(this.dataId);
+    const beforeBuffer = watch.bufferOf(this.dataId);
     assign.call(this, newValue);
+    const afterBuffer = watch.bufferOf(this.dataId);
+    if (beforeBuffer !== undefined && afterBuffer !== undefined && beforeBuffer !== afterBuffer) watch.replaced(beforeBuffer, afterBuffer);
     const after = deviceOfData(this.dataId);
     if (before === null || after === null || before === after) return;
-    warn('Variable.assign', `variable '${this.name}' was on ${before} and is on ${after} now: assign() gives it the new value's data, `
+    // tfjs numbers a variable made without a name: "variable '2'" named nothing the user wrote.
+    const named = /^\d+$/.test(this.name) ? `a variable tfjs numbered '${this.name}' (one made without a name, or an optimizer's own state)` : `variable '${this.name}'`;
+    warn('Variable.assign', `${named} was on ${before} and is on ${after} now: assign() gives it the new value's data, `
       + `where that value was made (${after}), and its ops run there from now on. To keep it on ${before}, make the value there `
       + `(%device ${before}, or await value.to('${before}') before assign).`);
   };

@@ -38,3 +38,14 @@ describe('Variable.assign across devices', () => {
     assert.match(warnings[0]!, /\(cell \d+, line 2\): variable 'weights' was on gpu:0 and is on cpu now/);
   });
 });
+
+describe('Variable.assign of a variable made without a name', () => {
+  const kernel = useDeviceKernel();
+
+  test('the warning says tfjs numbered it, not "variable \'3\'" as if the user had named it so', async () => {
+    const exchange = await runOk(kernel(), "const unnamed = tf.variable(tf.zeros([4]));\nunnamed.assign(await tf.ones([4]).to('gpu:0'));\n[unnamed.name, unnamed.device]");
+    const [, name = '', device = ''] = /^\[ '(\d+)', '([\w:]+)' \]$/.exec(await valueOf(kernel(), '[unnamed.name, unnamed.device]') ?? '') ?? [];
+    assert.equal(device, 'gpu:0', 'the premise: the assign took it to gpu:0');
+    assert.match(streamText(exchange, 'stderr'), new RegExp(`^Warning \\(cell ${countOf(exchange)}, line 2\\): a variable tfjs numbered '${name}' \\(one made without a name, or an optimizer's own state\\) was on cpu and is on gpu:0 now: `, 'm'));
+  });
+});

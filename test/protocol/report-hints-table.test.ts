@@ -135,7 +135,8 @@ describe('inline report: which hint each situation gets', () => {
     const { exchange, report } = await run("policy moves weights back for trainOnBatch after model.to('cpu')");
     const weights = resultNumber(exchange);
     const timedImplicit = uploads(report).filter((move) => move.cause === 'implicit' && move.untimed === undefined);
-    assert.equal(timedImplicit.filter((move) => move.reverses !== null).length, weights, 'each weight went back to gpu:0 once');
+    // Adam's 0-d step counters, which model.to moved too, go back as scalars: the hint is about the weights.
+    assert.equal(timedImplicit.filter((move) => move.reverses !== null && !move.scalar).length, weights, 'each weight went back to gpu:0 once');
     // The step's constants and scalars, made on cpu because the model is there: counted from the moves themselves.
     const others = timedImplicit.filter((move) => move.reverses === null && move.from === 'cpu' && move.to === 'gpu:0' && move.line === 2).length;
     assert.ok(others > 0, 'the steps moved tensors of their own from cpu');
@@ -144,6 +145,26 @@ describe('inline report: which hint each situation gets', () => {
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${weights} tensors that model\\.to had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch `
       + `\\(and ${others} other tensors made on cpu for it\\), because another input of it is on gpu:0, where new tensors are made`));
     assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)|make the model and optimizer on gpu:0/, 'no advice pointing the other way');
+  });
+
+  test("trainOnBatch again after moving the data to cpu, as the hint said, the policy having moved the weights to gpu:0 in the step before: the hint names the weight and that move, and says to move the model back", async () => {
+    const { report } = await run("trainOnBatch again, the data moved to cpu, the weights on gpu:0 by the policy's earlier step");
+    const moved = uploads(report).filter((move) => move.cause === 'implicit' && move.reverses !== null && !move.scalar);
+    assert.ok(moved.length > 0 && moved.every((move) => move.reverses!.operation === 'to'), JSON.stringify(uploads(report)));
+    // The weight that drew the op: a variable the policy moved for trainOnBatch in the cell before.
+    const anchor = moved[0]!.anchor;
+    assert.ok(anchor !== undefined && /kernel$/.test(anchor.name ?? '') && anchor.placedBy?.by === 'policy' && anchor.placedBy.operation === 'trainOnBatch', JSON.stringify(anchor));
+    const hints = hintsOf(report);
+    assert.equal(hints.length, 1, JSON.stringify(hints));
+    assert.match(hints[0]!, new RegExp(`^the device policy moved ${moved.length} tensors that x\\.to\\(\\) had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch, `
+      + `because another input of it, variable '${anchor.name}', is on gpu:0, where the device policy moved it in cell ${anchor.placedBy.cell} \\(for trainOnBatch\\): move it back with await model\\.to\\('cpu'\\)\\.$`));
+  });
+
+  test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {
+    const { report } = await run('minimize on cpu tensors under %device gpu:0');
+    const hints = hintsOf(report).filter((hint) => /made for you by the device policy/.test(hint));
+    assert.equal(hints.length, 1, JSON.stringify(hintsOf(report)));
+    assert.match(hints[0]!, /, because another input of the op was made on gpu:0, where new tensors are made \(%device gpu:0\): make (it|them) explicit with await x\.to\('gpu:0'\), or, to run (it|them) on cpu, make that input there \(withDevice\('cpu', …\) or %device cpu\)\.$/);
   });
 
   test('true positive: a per-batch upload in the user\'s loop: "12 host→GPU moves of 256 B each at line 3 (… copying): move the batch once, before the loop, …"', async () => {

@@ -116,6 +116,21 @@ export const HINT_CASES: HintCase[] = [
     cleanup: ['%device cpu'],
   },
   {
+    // The user follows the hint above (data to cpu) after the policy has moved the weights to gpu:0 in the step before.
+    key: "trainOnBatch again, the data moved to cpu, the weights on gpu:0 by the policy's earlier step",
+    setup: ['%device gpu:0', "const againModel = makeModel();\nconst againX = tf.tensor2d(rows.slice(0, 32));\nconst againY = tf.tensor2d(labels.slice(0, 32));\nawait againModel.to('cpu');\n0",
+      'await againModel.trainOnBatch(againX, againY);\n0'],
+    cell: "await againX.to('cpu'); await againY.to('cpu');\nawait againModel.trainOnBatch(againX, againY);\n0",
+    cleanup: ['%device cpu'],
+  },
+  {
+    // Data and variable on cpu, the optimizer and tfjs's own gradient tensors made on gpu:0 (the current device).
+    key: 'minimize on cpu tensors under %device gpu:0',
+    setup: ['%device gpu:0', "const cpuW = await withDevice('cpu', () => tf.variable(tf.ones([4, 1])));\nconst cpuX = await withDevice('cpu', () => tf.tensor2d(rows.slice(0, 32)));\nconst cpuY = await withDevice('cpu', () => tf.tensor2d(labels.slice(0, 32)));\nconst sgdOnGpu = tf.train.sgd(0.1);\n0"],
+    cell: 'sgdOnGpu.minimize(() => cpuX.matMul(cpuW).sub(cpuY).square().mean() as tf.Scalar);\n0',
+    cleanup: ['%device cpu'],
+  },
+  {
     key: 'TP: per-batch upload in a user loop',
     setup: [],
     cell: [

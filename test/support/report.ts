@@ -82,6 +82,12 @@ export const reportTransferSchema = obj({
   via: obj({ by: literal('user', 'library', 'kernel'), call: union(str, nullValue), invocation: nonNegativeInt, perBatchLogs: optional(bool) }),
   inLoop: bool,
   reverses: union(nullValue, obj({ operation: str, cell: nonNegativeInt, toCurrentDevice: bool })),
+  /** A policy's move: the op's input already on the destination, which drew the op there. */
+  anchor: optional(obj({
+    name: union(str, nullValue),
+    placedBy: union(nullValue, obj({ by: literal('user', 'policy'), operation: str, cell: nonNegativeInt })),
+    onCurrentDevice: bool,
+  })),
   legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
   /** Host values made on a GPU, uploaded by tfjs at first use: bytes exact, time not measured. */
   untimed: optional(literal(true)),

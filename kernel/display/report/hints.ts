@@ -45,6 +45,31 @@ function loopLines(transfers: ReportTransfer[], made: (transfer: ReportTransfer)
 
 const byUser = (transfer: ReportTransfer): boolean => transfer.via.by === 'user';
 
+/**
+ * The op's input on the GPU that drew it there, as the hints name it: a variable by its name (an
+ * unnamed one is often an optimizer's state, made wherever the optimizer was made).
+ */
+function otherInput(transfer: ReportTransfer, of = 'of it'): string {
+  const name = transfer.anchor?.name ?? null;
+  if (name === null) return `another input ${of}`;
+  if (/^\d+$/.test(name)) return `another input ${of}, a variable tfjs numbered '${name}' (an optimizer's own state is one, made where the optimizer was made),`;
+  return `another input ${of}, variable '${name}',`;
+}
+
+/**
+ * Why a policy's move went where it did, when the user may not know it: the input there was moved
+ * by the policy itself earlier, or is a variable made there. Nothing for an input the user put there.
+ */
+function drawnBy(transfer: ReportTransfer): string {
+  const anchor = transfer.anchor;
+  if (anchor === undefined || anchor.placedBy?.by === 'user') return '';
+  const other = otherInput(transfer, 'of the op').replace(/,$/, '');
+  if (anchor.placedBy?.by === 'policy') return `, because ${other} is on ${transfer.to}, where the device policy moved it in cell ${anchor.placedBy.cell} (for ${anchor.placedBy.operation})`;
+  // Made there: under %device gpu:0, tfjs makes its own tensors there too (a gradient's seed, an optimizer's constants).
+  if (anchor.onCurrentDevice) return `, because ${other} was made on ${transfer.to}, where new tensors are made (%device ${transfer.to})`;
+  return anchor.name === null ? '' : `, because ${other} is on ${transfer.to}`;
+}
+
 /** A move's line and the device it went to, as one key. */
 const lineAndTarget = (transfer: ReportTransfer): string => `${transfer.cell ?? ''}|${transfer.line}|${transfer.to}`;
 
@@ -155,13 +180,28 @@ export function reportHints(report: CellReport): string[] {
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation : `x.${reversed.operation}()`;
+    // The input on the GPU may be there by the policy's own earlier move: then undoing the user's
+    // move again is not the advice; putting that input back is (a model's weights with model.to).
+    const anchor = first.anchor;
+    const back = anchor?.name?.includes('/') === true ? `await model.to('${first.from}')` : `await x.to('${first.from}')`;
+    const byPolicy = anchor?.placedBy?.by === 'policy' ? anchor.placedBy : null;
+    const because = byPolicy !== null
+      ? `${otherInput(first)} is on ${first.to}, where the device policy moved it in cell ${byPolicy.cell} (for ${byPolicy.operation}): move it back with ${back}`
+      : cause.replace(/^another input of it/, otherInput(first)).replace(/await x\.to\('[^']*'\)$/, back);
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
-      + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${cause}.`);
+      + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${because}.`);
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
     const count = countWithFolded(group, report);
-    hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(group[0]!, cell)} (${ops}): make ${count === 1 ? 'it' : 'them'} explicit with await x.to('${group[0]!.to}').`);
+    const first = group[0]!;
+    const them = count === 1 ? 'it' : 'them';
+    const drawn = drawnBy(first);
+    const otherWay = drawn === '' ? '' : first.anchor?.placedBy === null
+      ? `, or, to run ${them} on ${first.from}, make that input there (withDevice('${first.from}', …) or %device ${first.from})`
+      : `, or put that input back on ${first.from} to run ${them} there`;
+    hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops})${drawn}: `
+      + `make ${them} explicit with await x.to('${first.to}')${otherWay}.`);
   }
   // tf.scalar(lr) each step of the user's loop, made on the GPU: each is uploaded at first use.
   const madeScalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && transfer.untimed);
