@@ -105,3 +105,37 @@ describe('inline report: moves at once whose fences wait for another move\'s sta
     }
   });
 });
+
+// Six reads at once on an empty readback pool: the first ones make the staging buffers, the last
+// ones wait for them. That wait was named "gpu:0 queue latency" (94–96 ms each, where a read's
+// latency is under a millisecond), the same window the first reads showed as set-up.
+describe('inline report: reads waiting for staging buffers other reads are making', () => {
+  const kernel = useReportKernel();
+
+  test('setup: gpu:0 warmed up without a read, staging buffers timed, six 4 MiB tensors on gpu:0', async () => {
+    await runOk(kernel(), "const warm = await tf.ones([4]).to('gpu:0');\n0");
+    await runOk(kernel(), TIMED_BUFFERS);
+    await runOk(kernel(), "const six = await Promise.all([0, 1, 2, 3, 4, 5].map(async () => await tf.randomNormal([1024, 1024]).to('gpu:0')));\n0");
+  });
+
+  test('each read\'s wait while other reads made the buffers is set-up, never queue latency of that size', async (t) => {
+    const exchange = await runOk(kernel(), [
+      'const products = six.map((tensor) => tensor.mul(3));',
+      'const madeFrom = made.length; const t0 = performance.now();',
+      'await Promise.all(products.map((product) => product.data()));',
+      'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
+      'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
+    ].join('\n'));
+    const measured = seenIn<{ wall: number; made: number; madeMs: number }>(exchange, 'measured');
+    const report = theReport(exchange);
+    const reads = report.meta.transfers.filter((move) => move.direction === 'D2H');
+    t.diagnostic(`measured ${JSON.stringify(measured)}; ${reads.map((read) => `latency ${partMs(read, 'gpu-latency').toFixed(1)} set-up ${partMs(read, 'staging-setup').toFixed(1)}`).join('; ')}`);
+    assert.equal(reads.length, 6, JSON.stringify(report.meta.transfers));
+    assert.ok(measured.made > 0 && measured.madeMs > 10, `precondition: the reads made their staging buffers (${JSON.stringify(measured)})`);
+    for (const read of reads) {
+      // A read's own round trip on this machine is about a millisecond; the buffers took madeMs to make.
+      assert.ok(partMs(read, 'gpu-latency') < Math.max(15, 0.2 * measured.madeMs), `queue latency ${partMs(read, 'gpu-latency').toFixed(1)} ms while the buffers took ${measured.madeMs.toFixed(1)} ms to make: ${JSON.stringify(read.waits)}`);
+      assert.ok(partMs(read, 'staging-setup') <= measured.madeMs + 2, `set-up ${partMs(read, 'staging-setup').toFixed(1)} ms, more than the ${measured.madeMs.toFixed(1)} ms the buffers took: ${JSON.stringify(read.waits)}`);
+    }
+  });
+});

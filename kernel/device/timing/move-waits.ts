@@ -9,7 +9,7 @@
 // `host-busy`: time the thread was elsewhere after the GPU had done its part. Time
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
-import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes } from '../transfer/move-notes';
+import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes, stagingMadeWithin } from '../transfer/move-notes';
 import { DETACHED_CELL } from '../../interpreter/cell-hooks';
 import type { GpuInterval, GpuTimeSource } from './gpu-clock';
 import { setupWhileCopyingMs } from './hidden-setup';
@@ -53,6 +53,12 @@ interface HeldByOthers {
   firstSent: number;
   /** When it waited for a staging buffer another move held (see MoveNotes.bufferWaits). */
   bufferWaits: Span[];
+  /**
+   * Staging buffers other moves were making in those waits: set-up, not queue latency (six reads
+   * at once on an empty pool: the last two showed 95 ms of "queue latency" while the first four
+   * made the buffers they waited for).
+   */
+  othersSetup: Span[];
 }
 const heldByOthersOf = new WeakMap<MoveWait, HeldByOthers>();
 /** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
@@ -101,7 +107,8 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
     if (unionMs(othersCopying) >= AWAY_MIN_MS || othersAhead || notes.bufferWaits.length > 0) {
       // Filled in at the split, once the GPU's times say when the copies ahead landed.
       const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
-      heldByOthersOf.set(placeholder, { from: copyFrom, to: copyTo, othersCopying, own, firstSent, bufferWaits: notes.bufferWaits });
+      const othersSetup = stagingMadeWithin(notes.bufferWaits.map((span) => ({ start: Math.max(span.start, copyFrom), end: Math.min(span.end, copyTo) })));
+      heldByOthersOf.set(placeholder, { from: copyFrom, to: copyTo, othersCopying, own, firstSent, bufferWaits: notes.bufferWaits, othersSetup });
       waits.push(placeholder);
     }
   }
@@ -123,14 +130,16 @@ function heldByOthers(held: HeldByOthers, wait: MoveWait, gpu: { intervals: read
   const onGpu = ahead.flatMap((work) => minus({ start: Math.max(work.start, held.from), end: Math.min(work.end, held.to) }, held.own));
   const gpuMs = unionMs(onGpu);
   const hostMs = unionMs(held.othersCopying.flatMap((span) => minus(span, onGpu)));
+  const setupMs = unionMs(held.othersSetup.flatMap((span) => minus(span, [...onGpu, ...held.othersCopying, ...held.own])));
   const latencyMs = unionMs(held.bufferWaits.flatMap((span) => minus({ start: Math.max(span.start, held.from), end: Math.min(span.end, held.to) },
-    [...onGpu, ...held.othersCopying, ...held.own])));
+    [...onGpu, ...held.othersCopying, ...held.own, ...held.othersSetup])));
   const parts: MoveWait[] = [];
   if (gpuMs > 0.001) {
     const earlierCells = cellsNamed(ahead.filter((work) => work.cell < cell));
     parts.push({ cause: 'gpu-work', ms: gpuMs, device: wait.device, earlierCells });
   }
   if (hostMs >= AWAY_MIN_MS) parts.push({ cause: 'host-busy', ms: hostMs, device: wait.device, earlierCells: [] });
+  if (setupMs > 0.001) parts.push({ cause: 'staging-setup', ms: setupMs, device: wait.device, earlierCells: [] });
   if (latencyMs > 0.001) parts.push({ cause: 'gpu-latency', ms: latencyMs, device: wait.device, earlierCells: [] });
   return parts;
 }
