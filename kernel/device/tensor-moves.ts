@@ -203,9 +203,9 @@ export class TensorMoves {
         cancel();
       }
       if (!whole) {
-        if (crossed > 0) {
-          this.parts.record({ direction: to.startsWith('gpu:') ? 'H2D' : 'D2H', from, to, bytes: crossed, ...timing, operation, explicit: true, scalar: info.shape.length === 0 });
-        }
+        // Stopped before its first chunk too (while its new buffer was cleared): no byte crossed,
+        // but the time it took was the cell's all the same, and it showed nowhere.
+        this.parts.record({ direction: to.startsWith('gpu:') ? 'H2D' : 'D2H', from, to, bytes: crossed, ...timing, operation, explicit: true, scalar: info.shape.length === 0 });
         this.parts.cells.check();
         return;
       }

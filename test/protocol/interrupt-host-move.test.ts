@@ -23,10 +23,12 @@ describe('interrupting a move between the host and a GPU', () => {
 
   test('an upload into a new buffer, interrupted once under way: the tensor stays on cpu, whole, and stays there', async () => {
     // The cell says when the move is under way; the interrupt is sent then.
+    const sent = performance.now();
     const running = kernel().startExecute("const moving = h.to('gpu:0');\nconsole.log('moving');\nawait moving;", {}, { timeoutMs: 60_000 });
     await running.iopubMessage('stream');
     await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
     const interrupted = await running.done();
+    const elapsed = performance.now() - sent;
     const reply = executeReply(interrupted);
     assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(interrupted));
     assert.equal(await valueOf(kernel(), 'h.device'), "'cpu'", 'the tensor is where the interrupt found it');
@@ -38,6 +40,10 @@ describe('interrupting a move between the host and a GPU', () => {
       assert.ok(move.direction === 'H2D' && move.bytes < BYTES && move.bytes % CHUNK === 0, `what crossed is whole chunks, not the move: ${JSON.stringify(move)}`);
     }
     console.log(`stopped; crossed ${moves.map((move) => `${move.bytes} B in ${move.ms.toFixed(1)} ms`).join(', ') || 'nothing'}`);
+    // Stopped before its first chunk (clearing its new buffer), it is in the report all the same, as 0 B and the time it took.
+    const attempts = reportsOf(interrupted).flatMap((shown) => readReport(shown).meta.transfers).filter((move) => move.direction === 'H2D' && move.operation === 'to');
+    assert.equal(attempts.length, 1, `the stopped move is in the cell's report once: ${JSON.stringify(attempts)}`);
+    assert.ok(attempts[0]!.bytes % CHUNK === 0 && attempts[0]!.ms > 0 && attempts[0]!.ms <= elapsed, `${JSON.stringify(attempts[0])}; the cell took ${elapsed.toFixed(1)} ms from its request to its reply`);
   });
 
   test('moved again, it lands whole', async () => {
