@@ -17,14 +17,20 @@ test('a loop of 100,000 steps keeps at most 2,000 of them, the last one included
   for (let i = 1; i < kept.length; i++) assert.ok(kept[i]!.step > kept[i - 1]!.step, `steps out of order at ${i}`);
 });
 
-// Moves uploaded at first use are counted but not timed: '91× 23.2 KiB 0.000 ms' read as free moves.
-test('a bar\'s transfers say when their time was not measured, and by how many moves', async () => {
+/** A progress whose moves the test sets (totals), and the text/plain of every draw it sent. */
+function textBar() {
   const totals = { count: 0, bytes: 0, untimed: 0, ms: 0 };
   const texts: string[] = [];
   const { progress } = createProgress((event) => {
     const text = (event as { data?: Record<string, unknown> }).data?.['text/plain'];
     if (typeof text === 'string') texts.push(text);
   }, () => ({ ...totals }));
+  return { totals, texts, progress };
+}
+
+// Moves uploaded at first use are counted but not timed: '91× 23.2 KiB 0.000 ms' read as free moves.
+test('a bar\'s transfers say when their time was not measured, and by how many moves', async () => {
+  const { totals, texts, progress } = textBar();
   const untimed = progress(2);
   for (const _step of untimed) Object.assign(totals, { count: totals.count + 3, bytes: totals.bytes + 3072, untimed: totals.untimed + 3 });
   // The bar's last draw may wait for its throttle (100 ms).
@@ -40,12 +46,7 @@ test('a bar\'s transfers say when their time was not measured, and by how many m
 // A throttled draw is sent up to 100 ms after its call: it rendered the state as it was then, so an
 // ended epoch's loss showed beside the next epoch's moves ("epoch 1/3 · loss 1.073 · 28× …").
 test('progress.fit: the draw at an epoch\'s end shows that epoch\'s loss and moves, even when sent after the next epoch began', async () => {
-  const totals = { count: 0, bytes: 0, untimed: 0, ms: 0 };
-  const texts: string[] = [];
-  const { progress } = createProgress((event) => {
-    const text = (event as { data?: Record<string, unknown> }).data?.['text/plain'];
-    if (typeof text === 'string') texts.push(text);
-  }, () => ({ ...totals }));
+  const { totals, texts, progress } = textBar();
   const callbacks = progress.fit({ epochs: 3 });
   await callbacks.onTrainBegin.call({ params: { epochs: 3 } });
   await callbacks.onEpochBegin();
