@@ -2,9 +2,9 @@
 // watch memory, wired together, and answered through DeviceControl (magics) and TensorMover (the
 // tensor API). Each job lives in its own module; this file only connects them.
 import { DETACHED_CELL, type CellLocation, type CellSource, type ReportToShow } from '../interpreter/cell-hooks';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveAnchor, MoveOrigin, ReversedMove, TransferListing, TransferRecord } from './device-control';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, TransferListing, TransferRecord } from './device-control';
 import type { DeviceLayerDependencies } from './device-layer';
-import type { BufferInfo, EngineLike, TensorLike } from './engine-internals';
+import type { EngineLike, TensorLike } from './engine-internals';
 import { assembleCellReport, placementText } from './cell-report-assembly';
 import { currentCallSite, currentOrigin, nextInvocation, withCall } from './call-site';
 import { GpuFaults } from './gpu-faults';
@@ -12,7 +12,8 @@ import { TransferLedger } from './ledger';
 import { closeInterruptedScopes } from './interrupted-engine';
 import { closeInterruptedFastPath } from './train/fast-path';
 import { MemoryControl } from './memory-control';
-import { type MoveEvent, type OpAnchor, Placement } from './placement';
+import { PlacementIntent } from './placement-intent';
+import { type MoveEvent, Placement } from './placement';
 import { OpProfiler } from './profile/op-profiler';
 import { ReadyBackends } from './ready-backends';
 import { DeviceRegistry } from './registry';
@@ -70,10 +71,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
    */
   private readonly timing = new GpuTiming(() => this.deps.cells.owner() ?? this.cellNumber);
   private readonly profiler: OpProfiler;
-  /** Where the user last moved each buffer explicitly, and with what: a hint never advises undoing it. */
-  private readonly explicitlyPlaced = new WeakMap<BufferInfo, { device: string; operation: string; cell: number }>();
-  /** Where the policy last moved each buffer, for what: an op drawn to it later names it (see anchorOf). */
-  private readonly policyPlaced = new WeakMap<BufferInfo, { device: string; operation: string; cell: number }>();
+  /** Who put each buffer where it is: a hint never advises undoing the user's move. */
+  private readonly intent = new PlacementIntent();
   /** The site last worked out for a tensor made inside a library call, with what it was worked out from. */
   private lastCallSite: { origin: MoveOrigin; where: CellLocation | null; shallow: boolean; site: MoveSite } | null = null;
   /** Each cell's source, as far as the hints need it: which of its lines lie inside the user's loops. */
@@ -88,11 +87,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
     installTrainingKernels(tfjs.core);
     this.placement = new Placement(engine, {
       move: (event) => this.record(event),
-      placed: (buffer, device, operation) => this.placed(buffer, device, operation),
+      placed: (buffer, device, operation) => {
+        if (operation !== null) this.intent.userPlaced(buffer, device, operation, this.cellNumber);
+      },
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
       created: () => this.creationSite(),
       uploaded: (event, site) => this.recordAt(event, site as MoveSite),
-      explicitPlacement: (buffer) => this.explicitlyPlaced.get(buffer) ?? null,
+      explicitPlacement: (buffer) => this.intent.explicit(buffer),
       libraryCall: () => {
         const origin = currentOrigin();
         return origin?.by === 'library' ? origin.call : null;
@@ -104,7 +105,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       deviceOfData: (dataId) => this.placement.deviceOfData(dataId),
       bufferOf: (dataId) => engine.state.tensorInfo.get(dataId),
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
-      replaced: (before, after) => this.carryPlacement(before, after),
+      replaced: (before, after) => this.intent.carry(before, after),
     });
     this.profiler = new OpProfiler(engine, this.timing.clocks);
     // After Placement: its trackTensor accounts the bytes, this one only lists the tensor.
@@ -422,47 +423,17 @@ export class DeviceSession implements DeviceControl, TensorMover {
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       // A stray move is listed under the cell whose work made it (its line may be unknown: the stack is the kernel's).
       cell: stray && owner !== null && owner !== site.cell ? owner : site.cell, line: stray && owner !== null && owner !== site.cell ? null : site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
-      via: site.via, inLoop: site.inLoop, reverses: this.reversal(event),
+      via: site.via, inLoop: site.inLoop, reverses: this.intent.reversal(event, this.currentDevice),
     };
     // Set only when there is one (a training step records ~30 uploads: no spread objects for them).
     if (event.legs !== undefined) record.legs = event.legs;
     if (event.anchor !== undefined) {
-      record.anchor = this.anchorOf(event.anchor, event.to);
-      if (event.buffer !== undefined) this.policyPlaced.set(event.buffer, { device: event.to, operation: site.via.call ?? event.operation, cell: this.cellNumber });
+      record.anchor = this.intent.anchor(event.anchor, event.to, this.currentDevice);
+      if (event.buffer !== undefined) this.intent.policyPlaced(event.buffer, event.to, site.via.call ?? event.operation, this.cellNumber);
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;
     if (site.helper !== undefined) record.helper = site.helper;
     this.ledger.add(record, stray, stray && owner !== null ? owner : this.cellNumber);
-  }
-
-  /** Remembers where the user explicitly put each buffer; an implicit move does not change that intent. */
-  private placed(buffer: BufferInfo, device: string, operation: string | null): void {
-    if (operation !== null) this.explicitlyPlaced.set(buffer, { device, operation, cell: this.cellNumber });
-  }
-
-  /** A variable's new buffer (assign) keeps what was known of where its old one was put, by the user or the policy. */
-  private carryPlacement(before: BufferInfo, after: BufferInfo): void {
-    for (const placements of [this.explicitlyPlaced, this.policyPlaced]) {
-      const placed = placements.get(before);
-      if (placed !== undefined && !placements.has(after)) placements.set(after, placed);
-    }
-  }
-
-  /** The input that drew a policy's move's op to `device`, and who had put it there. */
-  private anchorOf(anchor: OpAnchor, device: string): MoveAnchor {
-    const user = this.explicitlyPlaced.get(anchor.buffer);
-    const policy = this.policyPlaced.get(anchor.buffer);
-    const placedBy = user?.device === device ? { by: 'user' as const, operation: user.operation, cell: user.cell }
-      : policy?.device === device ? { by: 'policy' as const, operation: policy.operation, cell: policy.cell } : null;
-    return { name: anchor.name, placedBy, onCurrentDevice: device === this.currentDevice };
-  }
-
-  /** For an implicit move, the explicit move it undid, if any. */
-  private reversal(event: MoveEvent): ReversedMove | null {
-    if (!event.buffer || event.explicit) return null;
-    const placed = this.explicitlyPlaced.get(event.buffer);
-    if (!placed || placed.device !== event.from) return null;
-    return { operation: placed.operation, cell: placed.cell, toCurrentDevice: event.to === this.currentDevice };
   }
 
   private warnOnce(kernelName: string, message: string): void {
