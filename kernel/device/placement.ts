@@ -689,10 +689,12 @@ export class Placement {
    * A GPU buffer's host values uploaded by the user's move (x.to('gpu:0') of a tensor made there):
    * counted in the GPU's live bytes now, with no upload at first use to come.
    */
-  uploadedInPlace(info: BufferInfo, dataId: DataId, device: string): void {
+  uploadedInPlace(info: BufferInfo, dataId: DataId, device: string, operation: string): void {
     this.pendingUploads.delete(dataId);
     this.uploadWatch.delete(dataId);
     this.countHeldAsLive(info, device);
+    // The user's choice of device, as any explicit move's: the hints never advise undoing it.
+    this.events.placed(info, device, operation);
   }
 
   /** Counts a GPU's buffer whose values are in a host array only, and watches for its upload. */

@@ -123,7 +123,7 @@ export class TensorMoves {
     const setUp = (): MoveSetUp => ({ calledAt, yieldedAt: performance.now(), firstUse: false, held: call?.finish() ?? [] });
     try {
       await this.timedMove(info, 'cpu', device, device, operation, (progress, signal) => transferEngine.upload(tensor.dataId, gpu, progress, signal), setUp,
-        () => placement.uploadedInPlace(info, tensor.dataId, device));
+        () => placement.uploadedInPlace(info, tensor.dataId, device, operation));
     } catch (error) {
       // An op of the cell's used it meanwhile and tfjs uploaded it there (recorded as that op's
       // upload at first use): it is in a GPU buffer either way.

@@ -59,7 +59,9 @@ export function toErrorOutcome(thrown: unknown, mapFrame?: FrameMapper, mapModul
     if (mapped) frames.push(line.replace(CELL_FRAME, `${shownFileName(file)}:${mapped.line}:${mapped.column}`));
   }
   // V8 keeps the innermost Error.stackTraceLimit frames: a deep recursion's outer calls (maybe the cell's own line) are not in it.
-  const cut = raw >= Error.stackTraceLimit ? Error.stackTraceLimit : null;
+  // Where the cell's own top-level frame is in it, only the kernel's frames below it were cut.
+  const whole = frames.some((frame) => /^\s+at (?:async )?<cell \d+>:\d+:\d+$/.test(frame));
+  const cut = raw >= Error.stackTraceLimit && !whole ? Error.stackTraceLimit : null;
   return { status: 'error', ename, evalue, traceback: [`${ename}: ${evalue}`, ...foldRepeats(frames, cut)] };
 }
 

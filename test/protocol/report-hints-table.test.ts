@@ -126,8 +126,9 @@ describe('inline report: which hint each situation gets', () => {
     const hints = hintsOf(report);
     assert.equal(hints.length, 1, JSON.stringify(hints));
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${weights} tensors that model\\.to had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for predict, `
-      + "because another input of it is on gpu:0, where new tensors are made \\(%device gpu:0\\): make that input on cpu "
-      + "\\(await withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\) or move it with await x\\.to\\('cpu'\\)\\.$"));
+      + "because another input of \\w+ is on gpu:0, where new tensors are made \\(%device gpu:0\\): make that input on cpu "
+      + "\\(await withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\) or move it with await x\\.to\\('cpu'\\); "
+      + "and as this cell put them back on gpu:0, repeat your model\\.to\\('cpu'\\) of cell \\d+\\.$"));
     assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)/, 'no advice to move them to gpu:0');
   });
 
@@ -143,7 +144,8 @@ describe('inline report: which hint each situation gets', () => {
     const hints = hintsOf(report);
     assert.equal(hints.length, 1, JSON.stringify(hints));
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${weights} tensors that model\\.to had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch `
-      + `\\(and ${others} other tensors made on cpu for it\\), because another input of it is on gpu:0, where new tensors are made`));
+      + `\\(and ${others} other tensors made on cpu for it\\), because another input of \\w+ is on gpu:0, where new tensors are made .*; `
+      + "and as this cell put them back on gpu:0, repeat your model\\.to\\('cpu'\\) of cell \\d+\\.$"));
     assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)|make the model and optimizer on gpu:0/, 'no advice pointing the other way');
   });
 
@@ -157,14 +159,15 @@ describe('inline report: which hint each situation gets', () => {
     const hints = hintsOf(report);
     assert.equal(hints.length, 1, JSON.stringify(hints));
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${moved.length} tensors that x\\.to\\(\\) had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch, `
-      + `because another input of it, variable '${anchor.name}', is on gpu:0, where the device policy moved it in cell ${anchor.placedBy.cell} \\(for trainOnBatch\\): move it back with await model\\.to\\('cpu'\\)\\.$`));
+      + `because another input of \\w+ \\(variable '${anchor.name}'\\) is on gpu:0, where the device policy moved it in cell ${anchor.placedBy.cell} \\(for trainOnBatch\\): `
+      + "move it back with await model\\.to\\('cpu'\\); and as this cell put them back on gpu:0, repeat your x\\.to\\('cpu'\\) of cell \\d+\\.$"));
   });
 
   test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {
     const { report } = await run('minimize on cpu tensors under %device gpu:0');
     const hints = hintsOf(report).filter((hint) => /made for you by the device policy/.test(hint));
     assert.equal(hints.length, 1, JSON.stringify(hintsOf(report)));
-    assert.match(hints[0]!, /, because another input of the op was made on gpu:0, where new tensors are made \(%device gpu:0\): make (it|them) explicit with await x\.to\('gpu:0'\), or, to run (it|them) on cpu, make that input there \(withDevice\('cpu', …\) or %device cpu\)\.$/);
+    assert.match(hints[0]!, /, because another input of \w+ was made on gpu:0, where new tensors are made \(%device gpu:0\): make (it|them) explicit with await x\.to\('gpu:0'\), or, to run (it|them) on cpu, put that input there \(withDevice\('cpu', …\) or %device cpu\) and move (it|them) back too \((it is|they are) on gpu:0 now\)\.$/);
   });
 
   test('true positive: a per-batch upload in the user\'s loop: "12 host→GPU moves of 256 B each at line 3 (… copying): move the batch once, before the loop, …"', async () => {

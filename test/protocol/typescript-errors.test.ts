@@ -119,6 +119,10 @@ describe('TypeScript runtime errors', () => {
     const deep = await runFailing(kernel(), "function countdown(n: number): number { if (n === 0) throw new Error('zero'); return countdown(n - 1); }\ncountdown(500)");
     const repeated = deep.error.traceback.map((line) => /^ {4}\[the frame above repeated (at least )?(\d+) more times\]$/.exec(line)).find((match) => match !== null);
     assert.ok(repeated !== undefined && repeated[1] === 'at least ' && Number(repeated[2]) < 499, deep.error.traceback.join('\n'));
+    // 98 calls fill the frames kept, but with the cell's own frame among them nothing of the user's was cut.
+    const full = await runFailing(kernel(), "function f98(n: number): number { if (n === 0) throw new Error('zero'); return f98(n - 1) + 1; }\nf98(98)");
+    assert.ok(full.error.traceback.includes('    [the frame above repeated 97 more times]'), full.error.traceback.join('\n'));
+    assert.ok(!full.error.traceback.some((line) => /the trace stops/.test(line)), full.error.traceback.join('\n'));
     // A top-level arrow function's frame is named as the cell wrote it, not as the kernel keeps it.
     const arrow = await runFailing(kernel(), "const failing = () => { throw new Error('arrow'); };\nfailing()");
     assert.ok(frameLines(arrow.error.traceback).some((line) => /^ {4}at failing \(<cell \d+>:1:31\)$/.test(line)), arrow.error.traceback.join('\n'));

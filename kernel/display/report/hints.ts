@@ -4,7 +4,7 @@
 // looping inside one call (fit's batches) or %timeit repeating a cell. Moves the kernel's own
 // helpers make (model.to, progress.fit) are never blamed on the user. Moves a library call makes
 // get advice that fits that call, or none. No hint advises undoing an explicit move the user made.
-import type { FoldedTimeOf } from '../../device/device-control';
+import type { FoldedTimeOf, MoveAnchor } from '../../device/device-control';
 import { type CellReport, type ReportTransfer, summarizeTransfers, type TransferSummary } from './cell-report';
 import { bytesText, durationText } from './format';
 import { lineText } from './wording';
@@ -45,29 +45,38 @@ function loopLines(transfers: ReportTransfer[], made: (transfer: ReportTransfer)
 
 const byUser = (transfer: ReportTransfer): boolean => transfer.via.by === 'user';
 
+/** "of it" for one op; the first op's name where the group's moves are for several (its input drew the rest). */
+function ofFirstOp(group: ReportTransfer[]): string {
+  return new Set(group.map((transfer) => transfer.operation)).size === 1 ? 'of it' : `of ${group[0]!.operation}`;
+}
+
 /**
  * The op's input on the GPU that drew it there, as the hints name it: a variable by its name (an
  * unnamed one is often an optimizer's state, made wherever the optimizer was made).
  */
-function otherInput(transfer: ReportTransfer, of = 'of it'): string {
-  const name = transfer.anchor?.name ?? null;
+function otherInput(anchor: MoveAnchor | undefined, of: string): string {
+  const name = anchor?.name ?? null;
   if (name === null) return `another input ${of}`;
-  if (/^\d+$/.test(name)) return `another input ${of}, a variable tfjs numbered '${name}' (an optimizer's own state is one, made where the optimizer was made),`;
-  return `another input ${of}, variable '${name}',`;
+  if (/^\d+$/.test(name)) return `another input ${of} (a variable tfjs numbered '${name}': an optimizer's own state is one, made where the optimizer was made)`;
+  return `another input ${of} (variable '${name}')`;
+}
+
+/** How that input goes back to `device`: a layer's weight (or its optimizer slot) with its model. */
+function moveBack(anchor: MoveAnchor | undefined, device: string): string {
+  return anchor?.name?.includes('/') === true ? `await model.to('${device}')` : `await x.to('${device}')`;
 }
 
 /**
  * Why a policy's move went where it did, when the user may not know it: the input there was moved
  * by the policy itself earlier, or is a variable made there. Nothing for an input the user put there.
  */
-function drawnBy(transfer: ReportTransfer): string {
-  const anchor = transfer.anchor;
+function drawnBy(anchor: MoveAnchor | undefined, device: string, of: string): string {
   if (anchor === undefined || anchor.placedBy?.by === 'user') return '';
-  const other = otherInput(transfer, 'of the op').replace(/,$/, '');
-  if (anchor.placedBy?.by === 'policy') return `, because ${other} is on ${transfer.to}, where the device policy moved it in cell ${anchor.placedBy.cell} (for ${anchor.placedBy.operation})`;
+  const other = otherInput(anchor, of);
+  if (anchor.placedBy?.by === 'policy') return `, because ${other} is on ${device}, where the device policy moved it in cell ${anchor.placedBy.cell} (for ${anchor.placedBy.operation})`;
   // Made there: under %device gpu:0, tfjs makes its own tensors there too (a gradient's seed, an optimizer's constants).
-  if (anchor.onCurrentDevice) return `, because ${other} was made on ${transfer.to}, where new tensors are made (%device ${transfer.to})`;
-  return anchor.name === null ? '' : `, because ${other} is on ${transfer.to}`;
+  if (anchor.onCurrentDevice) return `, because ${other} was made on ${device}, where new tensors are made (%device ${device})`;
+  return anchor.name === null ? '' : `, because ${other} is on ${device}`;
 }
 
 /** A move's line and the device it went to, as one key. */
@@ -171,35 +180,41 @@ export function reportHints(report: CellReport): string[] {
     const others = report.transfers.filter((transfer) => sameCause(transfer) && lineAndTarget(transfer) === lineAndTarget(first)).length;
     const withOthers = others === 0 ? '' : ` (and ${others} other tensor${others === 1 ? '' : 's'} made on ${first.from} for it)`;
     const reversed = first.reverses!;
-    // "the input" read as the tensor the policy moved, which was on the right device already: the
-    // advice is about the op's input that sits on the GPU.
-    const cause = reversed.toCurrentDevice
-      ? `another input of it is on ${first.to}, where new tensors are made (%device ${first.to}): make that input on ${first.from} `
-        + `(await withDevice('${first.from}', () => …) or %device ${first.from}) or move it with await x.to('${first.from}')`
-      : `another input of it is on ${first.to}: move that input with await x.to('${first.from}')`;
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation : `x.${reversed.operation}()`;
+    // "the input" read as the tensor the policy moved, which was on the right device already: the
+    // advice is about the op's input that sits on the GPU (named where the moves agree on it).
+    // The first op's: the step's later ops are drawn by its results, already on the GPU.
+    const anchor = first.anchor;
+    const other = otherInput(anchor, ofFirstOp(group));
+    const back = moveBack(anchor, first.from);
+    const byPolicy = anchor?.placedBy?.by === 'policy' ? anchor.placedBy : null;
     // The input on the GPU may be there by the policy's own earlier move: then undoing the user's
     // move again is not the advice; putting that input back is (a model's weights with model.to).
-    const anchor = first.anchor;
-    const back = anchor?.name?.includes('/') === true ? `await model.to('${first.from}')` : `await x.to('${first.from}')`;
-    const byPolicy = anchor?.placedBy?.by === 'policy' ? anchor.placedBy : null;
     const because = byPolicy !== null
-      ? `${otherInput(first)} is on ${first.to}, where the device policy moved it in cell ${byPolicy.cell} (for ${byPolicy.operation}): move it back with ${back}`
-      : cause.replace(/^another input of it/, otherInput(first)).replace(/await x\.to\('[^']*'\)$/, back);
+      ? `${other} is on ${first.to}, where the device policy moved it in cell ${byPolicy.cell} (for ${byPolicy.operation}): move it back with ${back}`
+      : reversed.toCurrentDevice
+        ? `${other} is on ${first.to}, where new tensors are made (%device ${first.to}): make that input on ${first.from} `
+          + `(await withDevice('${first.from}', () => …) or %device ${first.from}) or move it with ${back}`
+        : `${other} is on ${first.to}: move that input with ${back}`;
+    // Following that alone left this cell's moves in place: the next call moved the other way.
+    const them = group.length === 1 ? 'it' : 'them';
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
-      + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${because}.`);
+      + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${because}; and as this cell put ${them} back on ${first.to}, `
+      + `repeat your ${reversed.operation.includes('.') || reversed.operation === 'to' ? `${reversed.operation.includes('.') ? reversed.operation : 'x.to'}('${first.from}')` : `x.${reversed.operation}()`} of cell ${reversed.cell}.`);
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
     const count = countWithFolded(group, report);
     const first = group[0]!;
     const them = count === 1 ? 'it' : 'them';
-    const drawn = drawnBy(first);
-    const otherWay = drawn === '' ? '' : first.anchor?.placedBy === null
-      ? `, or, to run ${them} on ${first.from}, make that input there (withDevice('${first.from}', …) or %device ${first.from})`
-      : `, or put that input back on ${first.from} to run ${them} there`;
+    const anchor = first.anchor;
+    const drawn = drawnBy(anchor, first.to, ofFirstOp(group));
+    // The other way, where the user may not have chosen the GPU: that input, and these moves, back on the host.
+    const put = anchor?.placedBy?.by === 'policy' ? moveBack(anchor, first.from)
+      : anchor?.name?.includes('/') === true ? `await model.to('${first.from}')` : `withDevice('${first.from}', …) or %device ${first.from}`;
+    const otherWay = drawn === '' ? '' : `, or, to run ${them} on ${first.from}, put that input there (${put}) and move ${them} back too (${them === 'it' ? 'it is' : 'they are'} on ${first.to} now)`;
     hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops})${drawn}: `
       + `make ${them} explicit with await x.to('${first.to}')${otherWay}.`);
   }
