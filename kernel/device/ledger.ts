@@ -13,6 +13,16 @@ function keyOf(record: TransferRecord): string {
   return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}|${record.untimed === true}|${record.scalar}`;
 }
 
+/** The folded row of `record`'s kind, before any move is counted in it. */
+function noneYet(record: TransferRecord): FoldedMoves {
+  return {
+    direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
+    cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
+    ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
+    ...(record.scalar ? { scalar: true as const } : {}),
+  };
+}
+
 /** A timed move on the session's clock (performance.now()); null for an upload whose time was not measured. */
 function spanOf(record: TransferRecord, start: number): TimedSpan | null {
   if (record.untimed) return null;
@@ -60,12 +70,7 @@ class FoldedSet {
   add(record: TransferRecord, start: number): void {
     const key = keyOf(record);
     const line = this.lines.get(key) ?? {
-      moves: {
-        direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
-        cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
-        ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
-        ...(record.scalar ? { scalar: true as const } : {}),
-      },
+      moves: noneYet(record),
       time: new FoldedTime(),
     };
     const entry = line.moves;
@@ -108,12 +113,7 @@ function listingOf(moves: TransferRecord[], starts: number[], folded: FoldedSet)
   moves.forEach((record, index) => {
     const key = keyOf(record);
     const known = rows.get(key) ?? {
-      row: {
-        direction: record.direction, from: record.from, to: record.to, cause: record.cause, operation: record.operation,
-        cell: record.cell, line: record.line, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0,
-        ...(record.untimed === undefined ? {} : { untimed: record.untimed }),
-        ...(record.scalar ? { scalar: true as const } : {}),
-      },
+      row: noneYet(record),
       spans: [],
     };
     known.row.count++;

@@ -205,7 +205,7 @@ export class TensorMoves {
       if (!whole) {
         // Stopped before its first chunk too (while its new buffer was cleared): no byte crossed,
         // but the time it took was the cell's all the same, and it showed nowhere.
-        this.parts.record({ direction: to.startsWith('gpu:') ? 'H2D' : 'D2H', from, to, bytes: crossed, ...timing, operation, explicit: true, scalar: info.shape.length === 0 });
+        this.recordExplicit(info, from, to, crossed, timing, operation);
         this.parts.cells.check();
         return;
       }
@@ -217,7 +217,12 @@ export class TensorMoves {
     }
     // The buffer stayed on its GPU: only its bytes' place changed, from host array to GPU buffer.
     uploadedInPlace();
-    this.parts.record({ direction: 'H2D', from, to, bytes: bytesOn(info, to), ...timing, operation, explicit: true, scalar: info.shape.length === 0 });
+    this.recordExplicit(info, from, to, bytesOn(info, to), timing, operation);
+  }
+
+  /** The user's move recorded as bytes that crossed, the tensor's live bytes left as they are (a move stopped part-way, an upload in place). */
+  private recordExplicit(info: BufferInfo, from: string, to: string, bytes: number, timing: MoveTiming, operation: string): void {
+    this.parts.record({ direction: to.startsWith('gpu:') ? 'H2D' : 'D2H', from, to, bytes, ...timing, operation, explicit: true, scalar: info.shape.length === 0 });
   }
 
   /**
@@ -342,7 +347,7 @@ export class TensorMoves {
     const data = info?.backend.tensorMap?.get(tensor.dataId);
     // A complex64 tensor holds no values of its own: its two float32 parts do.
     const parts = complexParts(data);
-    if (parts !== null) return info !== undefined && parts.every((part) => inHostArray(info, part.dataId));
+    if (parts !== null) return info !== undefined && parts.every((part) => hasHostValuesOf(info, part.dataId));
     return data?.values != null;
   }
 
@@ -356,7 +361,7 @@ export class TensorMoves {
     const state = this.parts.engine.state.tensorInfo;
     return parts.reduce((sum, part) => {
       const partInfo = state.get(part.dataId);
-      return sum + (partInfo === undefined || inHostArray(info, part.dataId) ? 0 : bytesOn(partInfo, from));
+      return sum + (partInfo === undefined || hasHostValuesOf(info, part.dataId) ? 0 : bytesOn(partInfo, from));
     }, 0);
   }
 
@@ -365,7 +370,10 @@ export class TensorMoves {
   }
 }
 
-/** Whether the backend keeps these values in a host array (a GPU backend before first use, or a read's host copy). */
-function inHostArray(info: BufferInfo, dataId: DataId): boolean {
+/**
+ * Whether the backend holds these values on the host: a GPU backend's before first use, or a read's
+ * host copy beside the GPU buffer (unlike heldInHostArray, which is the first only).
+ */
+function hasHostValuesOf(info: BufferInfo, dataId: DataId): boolean {
   return info.backend.tensorMap?.get(dataId)?.values != null;
 }

@@ -144,10 +144,13 @@ export function createProgress(emit: (event: OutputEvent) => void, transferTotal
         state.endedAt = performance.now();
       }
       // The frame as it is now: a throttled draw sent up to 100 ms later showed an ended epoch's loss
-      // beside the next epoch's moves (the counters reset by then), or an epoch number twice.
+      // beside the next epoch's moves (the counters reset by then), or an epoch number twice. The
+      // history only grows (thinning makes a new array), so its first `steps` are that frame's: it
+      // is copied only for a draw that is sent, not at every call (each batch of a fit).
       state.transfersNow = transferTotals();
-      const frame: ProgressState = { ...state, values: { ...state.values }, history: state.history.slice() };
-      display.draw(() => render(frame, ending), ending === 'interrupted');
+      const frame: ProgressState = { ...state, values: { ...state.values } };
+      const steps = state.history.length;
+      display.draw(() => render({ ...frame, history: frame.history.slice(0, steps) }, ending), ending === 'interrupted');
       if (ended) cancel();
     };
     const draw = (finished = false): void => paint(finished ? 'finished' : 'running');

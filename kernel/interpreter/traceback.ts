@@ -84,7 +84,7 @@ function foldRepeats(frames: string[], cut: number | null): string[] {
       at += (repeats + 1) * cycle;
       // Where the trace was cut inside the recursion, how many more times it went on is not known.
       const atLeast = cut !== null && at >= frames.length - cycle ? 'at least ' : '';
-      shown.push(`    [${what} repeated ${atLeast}${repeats} more time${repeats === 1 ? '' : 's'}]`);
+      shown.push(`    [${what} repeated ${atLeast}${repeats} more times]`);
       folded = true;
     }
     if (!folded) shown.push(frames[at++]!);

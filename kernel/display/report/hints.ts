@@ -61,9 +61,20 @@ function otherInput(anchor: MoveAnchor | undefined, of: string): string {
   return `another input ${of} (variable '${name}')`;
 }
 
-/** How that input goes back to `device`: a layer's weight (or its optimizer slot) with its model. */
+/** A layer's weight (or its optimizer slot): tfjs-layers names them 'dense_Dense1/kernel'. */
+function isWeight(anchor: MoveAnchor | undefined): boolean {
+  return anchor?.name?.includes('/') === true;
+}
+
+/** How that input goes back to `device`: a layer's weight with its model. */
 function moveBack(anchor: MoveAnchor | undefined, device: string): string {
-  return anchor?.name?.includes('/') === true ? `await model.to('${device}')` : `await x.to('${device}')`;
+  return isWeight(anchor) ? `await model.to('${device}')` : `await x.to('${device}')`;
+}
+
+/** The user's own move, as they wrote it: model.to('cpu'), x.to('cpu'), x.cpu(). */
+function userMove(operation: string, device: string): string {
+  if (operation.includes('.')) return `${operation}('${device}')`;
+  return operation === 'to' ? `x.to('${device}')` : `x.${operation}()`;
 }
 
 /**
@@ -184,8 +195,8 @@ export function reportHints(report: CellReport): string[] {
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation : `x.${reversed.operation}()`;
     // "the input" read as the tensor the policy moved, which was on the right device already: the
-    // advice is about the op's input that sits on the GPU (named where the moves agree on it).
-    // The first op's: the step's later ops are drawn by its results, already on the GPU.
+    // advice is about the op's input that sits on the GPU, the first op's (the step's later ops
+    // are drawn by its results, already on the GPU).
     const anchor = first.anchor;
     const other = otherInput(anchor, ofFirstOp(group));
     const back = moveBack(anchor, first.from);
@@ -202,7 +213,7 @@ export function reportHints(report: CellReport): string[] {
     const them = group.length === 1 ? 'it' : 'them';
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
       + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${because}; and as this cell put ${them} back on ${first.to}, `
-      + `repeat your ${reversed.operation.includes('.') || reversed.operation === 'to' ? `${reversed.operation.includes('.') ? reversed.operation : 'x.to'}('${first.from}')` : `x.${reversed.operation}()`} of cell ${reversed.cell}.`);
+      + `repeat your ${userMove(reversed.operation, first.from)} of cell ${reversed.cell}.`);
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
@@ -212,8 +223,7 @@ export function reportHints(report: CellReport): string[] {
     const anchor = first.anchor;
     const drawn = drawnBy(anchor, first.to, ofFirstOp(group));
     // The other way, where the user may not have chosen the GPU: that input, and these moves, back on the host.
-    const put = anchor?.placedBy?.by === 'policy' ? moveBack(anchor, first.from)
-      : anchor?.name?.includes('/') === true ? `await model.to('${first.from}')` : `withDevice('${first.from}', …) or %device ${first.from}`;
+    const put = anchor?.placedBy?.by === 'policy' || isWeight(anchor) ? moveBack(anchor, first.from) : `withDevice('${first.from}', …) or %device ${first.from}`;
     const otherWay = drawn === '' ? '' : `, or, to run ${them} on ${first.from}, put that input there (${put}) and move ${them} back too (${them === 'it' ? 'it is' : 'they are'} on ${first.to} now)`;
     hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops})${drawn}: `
       + `make ${them} explicit with await x.to('${first.to}')${otherWay}.`);
