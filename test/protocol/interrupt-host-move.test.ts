@@ -24,7 +24,8 @@ describe('interrupting a move between the host and a GPU', () => {
   test('an upload into a new buffer, interrupted once under way: the tensor stays on cpu, whole, and stays there', async () => {
     // The cell says when the move is under way; the interrupt is sent then.
     const sent = performance.now();
-    const running = kernel().startExecute("const moving = h.to('gpu:0');\nconsole.log('moving');\nawait moving;", {}, { timeoutMs: 60_000 });
+    // The cell lets the move get under way (past its first awaits, its interrupt watch set) before it says so.
+    const running = kernel().startExecute("const moving = h.to('gpu:0');\nawait new Promise((resolve) => setTimeout(resolve, 50));\nconsole.log('moving');\nawait moving;", {}, { timeoutMs: 60_000 });
     await running.iopubMessage('stream');
     await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
     const interrupted = await running.done();
