@@ -135,12 +135,13 @@ function requireFor(record: LoadedModule): NodeJS.Require {
   }) as unknown as NodeJS.Require;
 }
 
-function loadFile(filename: string): unknown {
+/** Loads `filename` (once), from the text of `sourceFile` where another file holds its code (the compiler's compact copy). */
+function loadFile(filename: string, sourceFile = filename): unknown {
   const known = modules.get(filename);
   if (known) return known.module.exports;
   const record: LoadedModule = { filename, module: { exports: {}, filename, loaded: false }, runtime: null };
   modules.set(filename, record);
-  const source = fs.readFileSync(filename, 'utf8');
+  const source = fs.readFileSync(sourceFile, 'utf8');
   if (filename.endsWith('.json')) {
     record.module.exports = JSON.parse(source);
   } else {
@@ -195,9 +196,12 @@ function installModules(): void {
 function warm(): FileStamp[] {
   const main = path.join(DIST, 'kernel', 'main.js');
   const typescriptFile = resolve('typescript', main);
-  const t = loadFile(typescriptFile) as typeof ts;
-  loadFile(main);
   const load = <T>(file: string): T => loadFile(path.join(DIST, 'kernel', file)) as T;
+  const { compactCopyOf } = load<typeof import('./compact-typescript')>('startup/compact-typescript.js');
+  // The compiler runs from its compact copy where one was made from the typescript.js installed.
+  const compactTypescript = compactCopyOf(typescriptFile, __dirname);
+  const t = loadFile(typescriptFile, compactTypescript ?? typescriptFile) as typeof ts;
+  loadFile(main);
   const { CellChecker } = load<typeof import('../interpreter/typescript/checker')>('interpreter/typescript/checker.js');
   const { loadCheckerConfig } = load<typeof import('../interpreter/typescript/compiler-options')>('interpreter/typescript/compiler-options.js');
   const { CellTranspiler } = load<typeof import('../interpreter/typescript/transpile')>('interpreter/typescript/transpile.js');
@@ -243,7 +247,7 @@ function warm(): FileStamp[] {
     setWarmRegistry(registry);
     const files = [...read].filter((file) => !file.startsWith(directory) && isFile(file));
     // package.json: the version the kernel reports was read from it.
-    return [...modules.keys(), ...files, path.join(PACKAGE_ROOT, 'package.json')].map(stamp);
+    return [...modules.keys(), ...(compactTypescript === null ? [] : [compactTypescript]), ...files, path.join(PACKAGE_ROOT, 'package.json')].map(stamp);
   } finally {
     t.sys.readFile = readFile;
     fs.rmSync(directory, { recursive: true, force: true });

@@ -68,6 +68,8 @@ test('the tarball holds the compiled kernel, its types, logos and tutorials, and
   assert.equal(list.status, 0, `tar -tzf ${tarball}: ${list.stderr}`);
   const files = new Set(list.stdout.split('\n').filter(Boolean).map((name) => name.replace(/^package\//, '')));
   const needed = ['package.json', 'README.md', 'npm-shrinkwrap.json', 'dist/kernel/cli/main.js', 'dist/kernel/server/worker.js', 'dist/magics/device.js',
+    // The compiler's compact copy and its manifest (kernel/startup/compact-typescript.ts), which the start-up snapshot holds.
+    'dist/kernel/startup/typescript.compact.js', 'dist/kernel/startup/typescript.compact.json',
     'kernel/types/globals.d.ts', 'kernel/types/tensors.d.ts', 'kernel/cli/assets/logo-64x64.png',
     ...notebookFiles().map((file) => `notebooks/${path.basename(file)}`)];
   assert.deepEqual(needed.filter((file) => !files.has(file)), [], 'files the installed kernel needs are missing from the tarball');

@@ -119,6 +119,9 @@ test('tsgpu install builds the snapshot; a kernel started from it runs a typed c
   snapshotDir = path.join(tmp, 'cache', `snapshot-${argv[4]!}`);
   const blob = path.join(snapshotDir, 'kernel.blob');
   assert.ok(fs.statSync(blob).size > 1_000_000, 'the blob is missing or small');
+  // It holds the compiler's compact copy (kernel/startup/compact-typescript.ts), not typescript.js's text.
+  const held = (JSON.parse(fs.readFileSync(path.join(snapshotDir, 'stamps.json'), 'utf8')) as { file: string }[]).map(({ file }) => file);
+  assert.ok(held.includes(path.join(ROOT, 'dist', 'kernel', 'startup', 'typescript.compact.js')), `the snapshot's files: ${held.join(', ')}`);
   const { checked, stderr } = await check('tsgpu');
   assert.ok(fromSnapshot(checked, blob), `not started from the snapshot: ${JSON.stringify(checked.cmdline)}\n${stderr}`);
   assert.doesNotMatch(stderr, /out of date/);
