@@ -147,8 +147,10 @@ function loadFile(filename: string, sourceFile = filename): unknown {
   } else {
     const wrapped = Module.wrap(source.replace(/^#!.*/, ''));
     // A module's own `import()` (the device layer loads Dawn's binding so) goes to Node's loader,
-    // as it does for a module Node loaded; without this it throws in a started snapshot.
-    const run = new vm.Script(wrapped, { filename, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInThisContext() as
+    // as it does for a module Node loaded; without this it throws in a started snapshot. Stack
+    // frames name the file whose text runs (the compact copy's positions are its own), while the
+    // module knows itself by `filename` (the compiler finds its library files beside it).
+    const run = new vm.Script(wrapped, { filename: sourceFile, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInThisContext() as
       (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
     run.call(record.module.exports, record.module.exports, requireFor(record), record.module, filename, path.dirname(filename));
   }
@@ -197,7 +199,7 @@ function warm(): FileStamp[] {
   const main = path.join(DIST, 'kernel', 'main.js');
   const typescriptFile = resolve('typescript', main);
   const load = <T>(file: string): T => loadFile(path.join(DIST, 'kernel', file)) as T;
-  const { compactCopyOf } = load<typeof import('./compact-typescript')>('startup/compact-typescript.js');
+  const { COMPACT_MANIFEST, COMPACT_SOURCE, compactCopyOf } = load<typeof import('./compact-typescript')>('startup/compact-typescript.js');
   // The compiler runs from its compact copy where one was made from the typescript.js installed.
   const compactTypescript = compactCopyOf(typescriptFile, __dirname);
   const t = loadFile(typescriptFile, compactTypescript ?? typescriptFile) as typeof ts;
@@ -247,7 +249,10 @@ function warm(): FileStamp[] {
     setWarmRegistry(registry);
     const files = [...read].filter((file) => !file.startsWith(directory) && isFile(file));
     // package.json: the version the kernel reports was read from it.
-    return [...modules.keys(), ...(compactTypescript === null ? [] : [compactTypescript]), ...files, path.join(PACKAGE_ROOT, 'package.json')].map(stamp);
+    // The compact copy and its manifest, whether taken or not: a copy that becomes usable (or stops
+    // being so) makes this snapshot out of date.
+    const compact = [COMPACT_SOURCE, COMPACT_MANIFEST].map((name) => path.join(__dirname, name)).filter(isFile);
+    return [...modules.keys(), ...compact, ...files, path.join(PACKAGE_ROOT, 'package.json')].map(stamp);
   } finally {
     t.sys.readFile = readFile;
     fs.rmSync(directory, { recursive: true, force: true });

@@ -65,7 +65,8 @@ function plainRequireMain(cli: string): unknown {
 }
 
 function assertCellsRan(checked: Checked, cli = CLI): void {
-  const [typed, wrong, tensor, gpu, env, child, main] = checked.cells;
+  const [typed, wrong, tensor, gpu, env, child, main, compiler] = checked.cells;
+  assert.deepEqual([compiler?.status, compiler?.result], ['ok', "'NodeObject'"], JSON.stringify(compiler));
   assert.deepEqual([typed?.status, typed?.result], ['ok', '42'], JSON.stringify(typed));
   assert.equal(wrong?.status, 'error', JSON.stringify(wrong));
   assert.match(wrong?.evalue ?? '', /TS2322/, JSON.stringify(wrong));

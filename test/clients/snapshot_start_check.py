@@ -23,6 +23,8 @@ CELLS = [
     # What a cell sees of the main module, which a start from the snapshot must give as a plain start does.
     "const mainSeen = require.main;\nJSON.stringify(mainSeen === undefined ? null : { id: mainSeen.id, filename: mainSeen.filename, loaded: mainSeen.loaded,"
     " isMainModule: mainSeen === process.mainModule, children: mainSeen.children.map((child) => child.filename) })",
+    # The compiler a cell imports is the one the kernel runs (from a snapshot, its compact copy): it names its own classes.
+    "import tsSeen from 'typescript';\ntsSeen.createSourceFile('a.ts', 'let a = 1', 99).statements[0].constructor.name",
 ]
 
 

@@ -31,7 +31,7 @@ function folder(): string {
 /** The copy run as snapshot-entry.ts runs it: its text, typescript.js's file name and folder. */
 function loadCompact(copy: string): typeof ts {
   const module = { exports: {} as unknown };
-  const run = new vm.Script(Module.wrap(fs.readFileSync(copy, 'utf8')), { filename: TYPESCRIPT }).runInThisContext() as
+  const run = new vm.Script(Module.wrap(fs.readFileSync(copy, 'utf8')), { filename: copy }).runInThisContext() as
     (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
   run.call(module.exports, module.exports, Module.createRequire(TYPESCRIPT), module, TYPESCRIPT, path.dirname(TYPESCRIPT));
   return module.exports as typeof ts;
@@ -44,6 +44,23 @@ test('the build made a compact copy of the installed typescript.js, a good deal 
   const size = fs.statSync(TYPESCRIPT).size;
   assert.ok(compactSize < size * 0.6, `compact copy ${compactSize} B of typescript.js's ${size} B`);
   assert.equal(loadCompact(copy).version, ts.version);
+});
+
+test('what a cell that imports typescript sees of it is the same: class and function names, and stack frames that point into the file that runs', () => {
+  const copy = compactCopyOf(TYPESCRIPT, STARTUP)!;
+  const compact = loadCompact(copy);
+  const nodeOf = (t: typeof ts): ts.Statement => t.createSourceFile('a.ts', 'let a = 1', t.ScriptTarget.Latest).statements[0]!;
+  assert.equal(nodeOf(compact).constructor.name, nodeOf(ts).constructor.name);
+  assert.equal(compact.createSourceFile.name, 'createSourceFile');
+  const debugName = (t: typeof ts): string => (t as unknown as { Debug: { getFunctionName(f: unknown): string } }).Debug.getFunctionName(t.isIdentifier);
+  assert.equal(debugName(compact), debugName(ts));
+  let stack = '';
+  try {
+    (compact.createSourceFile as unknown as (...args: unknown[]) => unknown)(null, null, 99);
+  } catch (error) {
+    stack = (error as Error).stack ?? '';
+  }
+  assert.match(stack, new RegExp(`at (Object\\.)?createSourceFile \\(${copy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+\\)`), stack);
 });
 
 test('a copy made from another typescript.js (another size, or the same size and other bytes), or without its manifest, is not taken', () => {
