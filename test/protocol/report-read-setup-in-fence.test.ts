@@ -18,6 +18,18 @@ const TIMED_BUFFERS = [
   '0',
 ].join('\n');
 
+interface Measured { wall: number; made: number; madeMs: number }
+
+/** A cell that runs `timed` and prints its wall time, and the staging buffers made (or first mapped) meanwhile and how long they took. */
+function measuredCell(timed: string): string {
+  return [
+    'const madeFrom = made.length; const t0 = performance.now();',
+    timed,
+    'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
+    'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
+  ].join('\n');
+}
+
 function partMs(move: ReportTransfer, cause: string): number {
   return move.waits.filter((wait) => wait.cause === cause).reduce((sum, wait) => sum + wait.ms, 0);
 }
@@ -32,13 +44,8 @@ describe('inline report: a read whose fence waits for its own staging buffers', 
   });
 
   test('the first 64 MiB read behind finished work: the buffers it waited for are staging set-up, not queue latency', async (t) => {
-    const exchange = await runOk(kernel(), [
-      'const madeFrom = made.length; const t0 = performance.now();',
-      'await big.data();',
-      'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
-      'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
-    ].join('\n'));
-    const measured = seenIn<{ wall: number; made: number; madeMs: number }>(exchange, 'measured');
+    const exchange = await runOk(kernel(), measuredCell('await big.data();'));
+    const measured = seenIn<Measured>(exchange, 'measured');
     const report = theReport(exchange);
     const line = report.text.split('\n')[0]!;
     const reads = report.meta.transfers.filter((move) => move.direction === 'D2H');
@@ -81,13 +88,8 @@ describe('inline report: moves at once whose fences wait for another move\'s sta
   });
 
   test('two reads and two uploads at once: no move calls another\'s buffer set-up queue latency', async (t) => {
-    const exchange = await runOk(kernel(), [
-      'const madeFrom = made.length; const t0 = performance.now();',
-      "await Promise.all([a.data(), up.to('gpu:0'), b.data(), up2.to('gpu:0')]);",
-      'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
-      'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
-    ].join('\n'));
-    const measured = seenIn<{ wall: number; made: number; madeMs: number }>(exchange, 'measured');
+    const exchange = await runOk(kernel(), measuredCell("await Promise.all([a.data(), up.to('gpu:0'), b.data(), up2.to('gpu:0')]);"));
+    const measured = seenIn<Measured>(exchange, 'measured');
     const report = theReport(exchange);
     const line = report.text.split('\n')[0]!;
     const moves = report.meta.transfers.filter((move) => move.bytes >= 2 ** 24);
@@ -119,14 +121,8 @@ describe('inline report: reads waiting for staging buffers other reads are makin
   });
 
   test('each read\'s wait while other reads made the buffers is set-up, never queue latency of that size', async (t) => {
-    const exchange = await runOk(kernel(), [
-      'const products = six.map((tensor) => tensor.mul(3));',
-      'const madeFrom = made.length; const t0 = performance.now();',
-      'await Promise.all(products.map((product) => product.data()));',
-      'const wall = performance.now() - t0, mine = made.slice(madeFrom);',
-      'console.log(`measured ${JSON.stringify({ wall, made: mine.length, madeMs: unionOf(mine) })}`);',
-    ].join('\n'));
-    const measured = seenIn<{ wall: number; made: number; madeMs: number }>(exchange, 'measured');
+    const exchange = await runOk(kernel(), `const products = six.map((tensor) => tensor.mul(3));\n${measuredCell('await Promise.all(products.map((product) => product.data()));')}`);
+    const measured = seenIn<Measured>(exchange, 'measured');
     const report = theReport(exchange);
     const reads = report.meta.transfers.filter((move) => move.direction === 'D2H');
     t.diagnostic(`measured ${JSON.stringify(measured)}; ${reads.map((read) => `latency ${partMs(read, 'gpu-latency').toFixed(1)} set-up ${partMs(read, 'staging-setup').toFixed(1)}`).join('; ')}`);
