@@ -7,7 +7,8 @@
 // - first cell after start: from the kernel answering kernel_info (ready) to the typed cell's
 //   reply and idle; median of --starts fresh kernels. Start + first result: from spawn to that idle.
 // - typed cell round trip until idle: p50 over --iters runs after 3 warm-up runs; each run edits a
-//   comment, so nothing can be served from a cache of the previous run's result.
+//   comment, so nothing can be served from a cache of the previous run's result. Then the p50 of the
+//   next --iters runs, reported: V8 compiles the checker's code further as cells come (JIT warmth).
 // - completion: complete_request for `box.ma|` after the cell ran, p50 over 50.
 // - await-heavy cell (tsgpu only; Python's awaits are not comparable): 100,000 `await`s of
 //   resolved promises and 5,000 of setImmediate, p50 over 10 runs. What per-cell async context
@@ -97,12 +98,15 @@ async function main(): Promise<void> {
   const first: Record<string, number[]> = {};
   const startToFirst: Record<string, number[]> = {};
   const cell: Record<string, number[]> = {};
+  /** The same cell's next --iters runs: a JIT compiler (V8's) is warmer by then; Python's interpreter has none. */
+  const later: Record<string, number[]> = {};
   const completion: Record<string, number[]> = {};
   const awaits: number[] = [];
   for (const def of kernels) {
     first[def.name] = [];
     startToFirst[def.name] = [];
     cell[def.name] = [];
+    later[def.name] = [];
     completion[def.name] = [];
   }
   for (let start = 0; start < options.starts; start++) {
@@ -114,9 +118,10 @@ async function main(): Promise<void> {
         first[def.name]!.push(await runCell(kernel, cellFor(def.name, 0)));
         startToFirst[def.name]!.push(performance.now() - kernel.spawnedAt);
         if (start > 0) continue;
-        for (let run = 1; run <= options.iters + 3; run++) {
+        for (let run = 1; run <= 2 * options.iters + 3; run++) {
           const ms = await runCell(kernel, cellFor(def.name, run));
-          if (run > 3) cell[def.name]!.push(ms);
+          if (run > options.iters + 3) later[def.name]!.push(ms);
+          else if (run > 3) cell[def.name]!.push(ms);
         }
         if (def.name === 'deno') continue; // compared for running the cell only
         const probe = await completeOnce(kernel, 'box.ma');
@@ -141,6 +146,7 @@ async function main(): Promise<void> {
     [`start + first result (median of ${options.starts})`, startToFirst, median, deno ? "<= Deno's" : '(reported)',
       (ours) => !deno || ours <= median(startToFirst['deno']!)],
     [`25-line typed cell round trip, p50 (n=${options.iters})`, cell, p50, '<= 1.5x ipykernel', (ours, theirs) => ours / theirs <= 1.5],
+    [`  the same, its next ${options.iters} runs, p50`, later, p50, '(reported)', () => true],
     ['completion, p50 (n=50)', completion, p50, '<= 10 ms', (ours) => ours <= 10],
   ];
   const names = kernels.map((def) => def.name);
@@ -149,7 +155,7 @@ async function main(): Promise<void> {
     const shown = names.map((n) => (values[n]!.length > 0 ? statistic(values[n]!) : NaN));
     const [ours, theirs] = shown as [number, number];
     console.log(`${name.padEnd(46)} ${shown.map((v) => (Number.isNaN(v) ? '-' : `${v.toFixed(1)} ms`).padStart(10)).join(' ')} `
-      + `${`${(ours / theirs).toFixed(2)}x`.padStart(7)}  ${target} ${met(ours, theirs) ? 'met' : 'MISSED'}`);
+      + `${`${(ours / theirs).toFixed(2)}x`.padStart(7)}  ${target}${target === '(reported)' ? '' : met(ours, theirs) ? ' met' : ' MISSED'}`);
   }
   console.log(`${`await-heavy cell round trip, p50 (n=${AWAIT_RUNS})`.padEnd(46)} ${`${p50(awaits).toFixed(1)} ms`.padStart(10)}`);
   console.log(`first cells (ms): ${names.map((n) => `${n} ${first[n]!.map((x) => x.toFixed(0)).join(', ')}`).join('; ')}`);

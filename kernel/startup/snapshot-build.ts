@@ -4,9 +4,10 @@
 // of the package: it is built per user (a kernelspec installed for many users finds each one's
 // own), into a cache folder per package folder and node binary, by `tsgpu install` or, once a
 // kernel started without one, in the background. Next to the blob,
-// `identity` records the node binary's and the blob's device, inode, size and mtime: the launcher
-// (kernel/cli/assets/launch-kernel.sh) uses the blob only while both still match, so a replaced
-// node or a blob cut short means a plain start, never a kernel that cannot start. A blob damaged in
+// `identity` records the node binary's and the blob's device, inode, size and mtime, and the V8
+// flags the blob was built with: the launcher (kernel/cli/assets/launch-kernel.sh) uses the blob
+// only while the node binary and the blob still match what it records, and starts it with those
+// flags, so a replaced node or a blob cut short means a plain start, never a kernel that cannot start. A blob damaged in
 // place with its size and mtime kept passes that check and makes node abort: the launcher leaves a
 // start marker that the kernel's first code removes, and goes without the blob once it finds one
 // left by a start that died (failedStart). Whether the kernel's code and the compiler's files are
@@ -20,6 +21,7 @@ import path from 'node:path';
 import { log } from '../log';
 import { PACKAGE_ROOT } from '../package-info';
 import { QuietRebuild } from './quiet-rebuild';
+import { KERNEL_V8_FLAGS } from './v8-flags';
 
 export const BLOB = 'kernel.blob';
 export const IDENTITY = 'identity';
@@ -59,14 +61,22 @@ export function fileIdentity(file: string): string {
   return `${stat.dev}:${stat.ino}:${stat.size}:${Math.floor(stat.mtimeMs / 1000)}`;
 }
 
-export function identityLine(nodeBinary: string, blob: string): string {
+function identityLine(nodeBinary: string, blob: string): string {
   return `${fileIdentity(nodeBinary)} ${fileIdentity(blob)}`;
 }
 
-/** Whether `dir` holds a blob the launcher would use with this node binary. */
+/**
+ * The identity file: the line the launcher compares, then the V8 flags the blob was built with,
+ * which the launcher starts it with (node refuses a blob under other flags: v8-flags.ts).
+ */
+export function identityText(nodeBinary: string, blob: string): string {
+  return `${identityLine(nodeBinary, blob)}\n${KERNEL_V8_FLAGS.join(' ')}\n`;
+}
+
+/** Whether `dir` holds a blob the launcher would use with this node binary, built with this kernel's V8 flags. */
 export function snapshotUsable(dir: string, nodeBinary = process.execPath): boolean {
   try {
-    return fs.readFileSync(path.join(dir, IDENTITY), 'utf8').trim() === identityLine(nodeBinary, path.join(dir, BLOB));
+    return fs.readFileSync(path.join(dir, IDENTITY), 'utf8') === identityText(nodeBinary, path.join(dir, BLOB));
   } catch {
     return false;
   }
@@ -247,7 +257,7 @@ export function buildSnapshot(dir = snapshotDir()): string | null {
       "run.call(module.exports, module.exports, require, module, file, require('node:path').dirname(file));",
       '',
     ].join('\n'));
-    const built = spawnSync(process.execPath, ['--snapshot-blob', partial, '--build-snapshot', shim], {
+    const built = spawnSync(process.execPath, [...KERNEL_V8_FLAGS, '--snapshot-blob', partial, '--build-snapshot', shim], {
       cwd: dir, encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TSGPU_SNAPSHOT_STAMPS: stamps },
     });
@@ -255,7 +265,7 @@ export function buildSnapshot(dir = snapshotDir()): string | null {
       return `building it failed (${built.error?.message ?? `exit ${built.status ?? built.signal}`}): ${lastLines(built.stderr)}`;
     }
     // The blob must start a process that runs the CLI before any launcher may use it.
-    const tried = spawnSync(process.execPath, ['--snapshot-blob', partial, 'help'],
+    const tried = spawnSync(process.execPath, [...KERNEL_V8_FLAGS, '--snapshot-blob', partial, 'help'],
       { cwd: dir, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     if (tried.status !== 0 || !tried.stdout.startsWith('tsgpu ')) {
       return `a process started from it did not run (${tried.error?.message ?? `exit ${tried.status ?? tried.signal}`}): ${lastLines(tried.stderr)}`;
@@ -269,7 +279,7 @@ export function buildSnapshot(dir = snapshotDir()): string | null {
       if (name.startsWith(START_MARKER)) fs.rmSync(path.join(dir, name), { force: true });
     }
     const identity = path.join(dir, `${IDENTITY}.${process.pid}.partial`);
-    fs.writeFileSync(identity, `${identityLine(process.execPath, blob)}\n`);
+    fs.writeFileSync(identity, identityText(process.execPath, blob));
     fs.renameSync(identity, path.join(dir, IDENTITY));
     return null;
   } finally {

@@ -20,7 +20,10 @@ TSGPU_MALLOC_DEFAULTS=
 [ -z "${MALLOC_ARENA_MAX+set}" ] && MALLOC_ARENA_MAX=2 && export MALLOC_ARENA_MAX && TSGPU_MALLOC_DEFAULTS="MALLOC_ARENA_MAX"
 [ -z "${MALLOC_TRIM_THRESHOLD_+set}" ] && MALLOC_TRIM_THRESHOLD_=131072 && export MALLOC_TRIM_THRESHOLD_ && TSGPU_MALLOC_DEFAULTS="$TSGPU_MALLOC_DEFAULTS MALLOC_TRIM_THRESHOLD_"
 export TSGPU_MALLOC_DEFAULTS
-if [ -r "$dir/identity" ] && read -r expected < "$dir/identity"; then
+# identity's second line: the V8 flags the blob was built with, which node needs to load it
+# (v8-flags.ts); our own words, split on spaces. Older identities have none, nor had their blobs.
+flags=
+if [ -r "$dir/identity" ] && { read -r expected && { read -r flags || :; }; } < "$dir/identity"; then
   # Unquoted: the two lines stat prints become one, as identity holds them.
   actual=$(echo $(stat -L -c '%d:%i:%s:%Y' "$node" "$dir/kernel.blob" 2>/dev/null))
   if [ "$actual" = "$expected" ]; then
@@ -39,7 +42,7 @@ if [ -r "$dir/identity" ] && read -r expected < "$dir/identity"; then
     if [ -z "$failed" ]; then
       # Unrecorded (an unwritable cache), a start could not be told from a crash: go without it.
       if true 2>/dev/null > "$dir/start-$$"; then
-        exec "$node" --snapshot-blob "$dir/kernel.blob" kernel "$connection"
+        exec "$node" $flags --snapshot-blob "$dir/kernel.blob" kernel "$connection"
       fi
     else
       TSGPU_SNAPSHOT_FAILED=$failed
