@@ -4,10 +4,11 @@
 // of the package: it is built per user (a kernelspec installed for many users finds each one's
 // own), into a cache folder per package folder and node binary, by `tsgpu install` or, once a
 // kernel started without one, in the background. Next to the blob,
-// `identity` records the node binary's and the blob's device, inode, size and mtime, and the V8
-// flags the blob was built with: the launcher (kernel/cli/assets/launch-kernel.sh) uses the blob
-// only while the node binary and the blob still match what it records, and starts it with those
-// flags, so a replaced node or a blob cut short means a plain start, never a kernel that cannot start. A blob damaged in
+// `identity` records the node binary's and the blob's device, inode, size and mtime, the V8 flags
+// the blob was built with and the NODE_OPTIONS it was built under: the launcher
+// (kernel/cli/assets/launch-kernel.sh) uses the blob only while the node binary, the blob and
+// NODE_OPTIONS still match what it records, and starts it with those flags, so a replaced node, a
+// blob cut short or other NODE_OPTIONS mean a plain start, never a kernel that cannot start. A blob damaged in
 // place with its size and mtime kept passes that check and makes node abort: the launcher leaves a
 // start marker that the kernel's first code removes, and goes without the blob once it finds one
 // left by a start that died (failedStart). Whether the kernel's code and the compiler's files are
@@ -66,17 +67,20 @@ function identityLine(nodeBinary: string, blob: string): string {
 }
 
 /**
- * The identity file: the line the launcher compares, then the V8 flags the blob was built with,
- * which the launcher starts it with (node refuses a blob under other flags: v8-flags.ts).
+ * The identity file: the line the launcher compares; the V8 flags the blob was built with, which
+ * the launcher starts it with; and the NODE_OPTIONS it was built under (they may hold V8 flags:
+ * `--max-old-space-size`), which the launcher requires of a start from it. Node refuses a blob under
+ * other V8 flags, and the start dies (v8-flags.ts): under other NODE_OPTIONS the launcher starts the
+ * kernel plainly, and the kernel builds the blob again under its own.
  */
-export function identityText(nodeBinary: string, blob: string): string {
-  return `${identityLine(nodeBinary, blob)}\n${KERNEL_V8_FLAGS.join(' ')}\n`;
+export function identityText(nodeBinary: string, blob: string, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): string {
+  return `${identityLine(nodeBinary, blob)}\n${KERNEL_V8_FLAGS.join(' ')}\n${nodeOptions}\n`;
 }
 
-/** Whether `dir` holds a blob the launcher would use with this node binary, built with this kernel's V8 flags. */
-export function snapshotUsable(dir: string, nodeBinary = process.execPath): boolean {
+/** Whether `dir` holds a blob the launcher would use with this node binary, built with this kernel's V8 flags under this process's NODE_OPTIONS. */
+export function snapshotUsable(dir: string, nodeBinary = process.execPath, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
   try {
-    return fs.readFileSync(path.join(dir, IDENTITY), 'utf8') === identityText(nodeBinary, path.join(dir, BLOB));
+    return fs.readFileSync(path.join(dir, IDENTITY), 'utf8') === identityText(nodeBinary, path.join(dir, BLOB), nodeOptions);
   } catch {
     return false;
   }
@@ -118,8 +122,8 @@ export function failedStart(dir: string): string | null {
 }
 
 /** Whether `dir` holds a blob the launcher would use, and that holds the files on disk now. */
-export function snapshotCurrent(dir: string, nodeBinary = process.execPath): boolean {
-  return snapshotUsable(dir, nodeBinary) && failedStart(dir) === null && stampsCurrent(dir);
+export function snapshotCurrent(dir: string, nodeBinary = process.execPath, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
+  return snapshotUsable(dir, nodeBinary, nodeOptions) && failedStart(dir) === null && stampsCurrent(dir);
 }
 
 /** Whether every file the snapshot in `dir` holds is on disk as it was when it was built (false when its stamps cannot be read). */
@@ -312,7 +316,7 @@ export function snapshotFollowUp(startedFromSnapshot: boolean): QuietRebuild | n
   if (dir === undefined || startedFromSnapshot) return null;
   if (failed !== undefined) {
     log(`the start-up snapshot ${path.join(dir, BLOB)} looks damaged: a start from it died before the kernel ran `
-      + `(${path.basename(failed)}: node aborted on it, or was killed while loading it). Starting without it; `
+      + `(${path.basename(failed)}: node refused or aborted on it, or was killed while loading it). Starting without it; `
       + `rebuilding it in the background (by hand: tsgpu snapshot --dir ${dir})`);
   }
   return new QuietRebuild(() => buildSnapshotInBackground(dir));

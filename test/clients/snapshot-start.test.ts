@@ -25,9 +25,9 @@ interface Checked {
 let tmp = '';
 let env: NodeJS.ProcessEnv = {};
 
-function run(command: string, args: string[], timeoutMs: number): Promise<Run> {
+function run(command: string, args: string[], timeoutMs: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGINT' });
+    const child = spawn(command, args, { cwd: tmp, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGINT' });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
@@ -50,8 +50,8 @@ async function install(cli: string, name: string): Promise<string[]> {
   return spec.argv;
 }
 
-async function check(name: string): Promise<{ checked: Checked; stderr: string }> {
-  const r = await run(PYTHON, [CHECK_PY, '--kernel', name], 180_000);
+async function check(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ checked: Checked; stderr: string }> {
+  const r = await run(PYTHON, [CHECK_PY, '--kernel', name], 180_000, extraEnv);
   assert.equal(r.code, 0, describe(r));
   return { checked: JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Checked, stderr: r.stderr };
 }
@@ -80,9 +80,9 @@ function assertCellsRan(checked: Checked, cli = CLI): void {
 }
 
 /** Until the kernel that found its snapshot unusable has rebuilt it in the background (a few seconds of a niced process). */
-async function rebuilt(dir: string, node = process.execPath): Promise<void> {
+async function rebuilt(dir: string, node = process.execPath, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): Promise<void> {
   for (let waited = 0; waited < 240; waited++) {
-    if (snapshotCurrent(dir, node) && !fs.existsSync(path.join(dir, 'build.lock'))) return;
+    if (snapshotCurrent(dir, node, nodeOptions) && !fs.existsSync(path.join(dir, 'build.lock'))) return;
     await sleep(500);
   }
   assert.fail(`the snapshot in ${dir} was not rebuilt: ${fs.readdirSync(dir).join(', ')}`);
@@ -238,4 +238,20 @@ test('a snapshot of kernel files that changed since it was built: the kernel sta
   assert.ok(fromSnapshot(next.checked, blob), `not started from the rebuilt blob: ${JSON.stringify(next.checked.cmdline)}`);
   assert.doesNotMatch(next.stderr, /out of date/);
   assertCellsRan(next.checked, copyCli);
+});
+
+test('under NODE_OPTIONS other than the blob was built under (they may hold V8 flags, and node refuses a blob under other flags), the kernel starts plainly, and the blob is built again under them', { timeout: 400_000 }, async () => {
+  assert.ok(snapshotDir, 'the first test installed no snapshot');
+  await ensureCurrent(snapshotDir);
+  const blob = path.join(snapshotDir, 'kernel.blob');
+  const nodeOptions = `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=3000`.trim();
+  const first = await check('tsgpu', { NODE_OPTIONS: nodeOptions });
+  assert.ok(!fromSnapshot(first.checked, blob), `started from a blob built under other NODE_OPTIONS: ${JSON.stringify(first.checked.cmdline)}`);
+  assert.doesNotMatch(first.stderr, /Failed to load the startup snapshot|looks damaged/);
+  assertCellsRan(first.checked);
+  await rebuilt(snapshotDir, process.execPath, nodeOptions);
+  assert.equal(fs.readFileSync(path.join(snapshotDir, 'identity'), 'utf8').split('\n')[2], nodeOptions);
+  const next = await check('tsgpu', { NODE_OPTIONS: nodeOptions });
+  assert.ok(fromSnapshot(next.checked, blob), `not started from the blob built under these NODE_OPTIONS: ${JSON.stringify(next.checked.cmdline)}\n${next.stderr}`);
+  assertCellsRan(next.checked);
 });

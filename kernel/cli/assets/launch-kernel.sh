@@ -1,7 +1,7 @@
 #!/bin/sh
-# Starts a tsgpu kernel: from its start-up snapshot when one was built for this node binary and
-# is intact (kernel/startup/snapshot-build.ts), and the last start from it did not crash; else as a
-# plain start. Either way the kernel
+# Starts a tsgpu kernel: from its start-up snapshot when one was built for this node binary under
+# these NODE_OPTIONS and is intact (kernel/startup/snapshot-build.ts), and the last start from it
+# did not crash; else as a plain start. Either way the kernel
 # replaces this shell (exec), so Jupyter's signals reach it.
 # The snapshot is the user's own, in their cache (as snapshot-build.ts's snapshotDir names it).
 #   launch-kernel.sh NODE CLI SNAPSHOT_KEY CONNECTION_FILE
@@ -21,12 +21,14 @@ TSGPU_MALLOC_DEFAULTS=
 [ -z "${MALLOC_TRIM_THRESHOLD_+set}" ] && MALLOC_TRIM_THRESHOLD_=131072 && export MALLOC_TRIM_THRESHOLD_ && TSGPU_MALLOC_DEFAULTS="$TSGPU_MALLOC_DEFAULTS MALLOC_TRIM_THRESHOLD_"
 export TSGPU_MALLOC_DEFAULTS
 # identity's second line: the V8 flags the blob was built with, which node needs to load it
-# (v8-flags.ts); our own words, split on spaces. Older identities have none, nor had their blobs.
-flags=
-if [ -r "$dir/identity" ] && { read -r expected && { read -r flags || :; }; } < "$dir/identity"; then
+# (v8-flags.ts); our own words, split on spaces. Its third: the NODE_OPTIONS it was built under,
+# which may hold V8 flags too: node refuses the blob under others, so they must be the same.
+# Older identities have neither, nor were their blobs built with flags.
+flags= options=
+if [ -r "$dir/identity" ] && { read -r expected && { read -r flags || :; } && { IFS= read -r options || :; }; } < "$dir/identity"; then
   # Unquoted: the two lines stat prints become one, as identity holds them.
   actual=$(echo $(stat -L -c '%d:%i:%s:%Y' "$node" "$dir/kernel.blob" 2>/dev/null))
-  if [ "$actual" = "$expected" ]; then
+  if [ "$actual" = "$expected" ] && [ "$options" = "${NODE_OPTIONS-}" ]; then
     # A blob damaged in place (size and mtime kept) passes that check, and node aborts on it at
     # every start. So each start from the blob leaves start-PID behind (PID is this shell's, which
     # exec gives to node) until the kernel's first code removes it (snapshot-entry.ts). One left by
