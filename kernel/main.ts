@@ -6,6 +6,7 @@ import { createMagics } from '../magics/index';
 import { DeviceLayer } from './device/device-layer';
 import { cellWork, currentCell, isInterruptError } from './interpreter/cell-context';
 import { InterpreterHost } from './interpreter/host';
+import { useKernelTiering } from './interpreter/tiering';
 import type { ToMain } from './interpreter/thread-link';
 import { TypeScriptInterpreter } from './interpreter/typescript/typescript-interpreter';
 import { log } from './log';
@@ -123,6 +124,9 @@ export function runKernel(connectionFile: string): void {
   // Loading the standard library into the checker takes most of a second: do it while the
   // client is still connecting, so the first cell does not wait for it.
   setImmediate(() => {
+    // From here the kernel's own work (checking, emitting, completing) tiers up later than a cell's
+    // code: tiering.ts. Not sooner: built-in modules loaded until now come from Node's code cache.
+    useKernelTiering();
     interpreter.warmUp();
     rebuildSnapshot?.arm();
   });

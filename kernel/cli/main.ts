@@ -101,8 +101,6 @@ function main(argv: string[]): void {
     case 'kernel': {
       const [connectionFile, extra] = rest;
       if (!connectionFile || extra !== undefined) fail('kernel takes exactly one argument: the connection file');
-      // Before the compiler loads: its functions are compiled under these flags (a start from the snapshot has them already).
-      (require('../startup/v8-flags') as typeof import('../startup/v8-flags')).applyKernelV8Flags();
       // Loaded only here: `tsgpu --version` and `install` need no sockets.
       (require('../main') as typeof import('../main')).runKernelOrExit(connectionFile);
       return;

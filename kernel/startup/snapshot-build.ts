@@ -4,11 +4,10 @@
 // of the package: it is built per user (a kernelspec installed for many users finds each one's
 // own), into a cache folder per package folder and node binary, by `tsgpu install` or, once a
 // kernel started without one, in the background. Next to the blob,
-// `identity` records the node binary's and the blob's device, inode, size and mtime, the V8 flags
-// the blob was built with and the NODE_OPTIONS it was built under: the launcher
-// (kernel/cli/assets/launch-kernel.sh) uses the blob only while the node binary, the blob and
-// NODE_OPTIONS still match what it records, and starts it with those flags, so a replaced node, a
-// blob cut short or other NODE_OPTIONS mean a plain start, never a kernel that cannot start. A blob damaged in
+// `identity` records the node binary's and the blob's device, inode, size and mtime, and the
+// NODE_OPTIONS it was built under: the launcher (kernel/cli/assets/launch-kernel.sh) uses the blob
+// only while the node binary, the blob and NODE_OPTIONS still match what it records, so a replaced
+// node, a blob cut short or other NODE_OPTIONS mean a plain start, never a kernel that cannot start. A blob damaged in
 // place with its size and mtime kept passes that check and makes node abort: the launcher leaves a
 // start marker that the kernel's first code removes, and goes without the blob once it finds one
 // left by a start that died (failedStart). Whether the kernel's code and the compiler's files are
@@ -22,7 +21,6 @@ import path from 'node:path';
 import { log } from '../log';
 import { PACKAGE_ROOT } from '../package-info';
 import { QuietRebuild } from './quiet-rebuild';
-import { KERNEL_V8_FLAGS } from './v8-flags';
 
 export const BLOB = 'kernel.blob';
 export const IDENTITY = 'identity';
@@ -67,17 +65,17 @@ function identityLine(nodeBinary: string, blob: string): string {
 }
 
 /**
- * The identity file: the line the launcher compares; the V8 flags the blob was built with, which
- * the launcher starts it with; and the NODE_OPTIONS it was built under (they may hold V8 flags:
- * `--max-old-space-size`), which the launcher requires of a start from it. Node refuses a blob under
- * other V8 flags, and the start dies (v8-flags.ts): under other NODE_OPTIONS the launcher starts the
- * kernel plainly, and the kernel builds the blob again under its own.
+ * The identity file: the line the launcher compares, then the NODE_OPTIONS the blob was built under,
+ * which the launcher requires of a start from it. They may hold V8 flags (`--max-old-space-size`),
+ * and node refuses a blob under V8 flags other than its build's: such a start died before the kernel
+ * ran. Under other NODE_OPTIONS the launcher starts the kernel plainly, and the kernel builds the
+ * blob again under its own.
  */
 export function identityText(nodeBinary: string, blob: string, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): string {
-  return `${identityLine(nodeBinary, blob)}\n${KERNEL_V8_FLAGS.join(' ')}\n${nodeOptions}\n`;
+  return `${identityLine(nodeBinary, blob)}\n${nodeOptions}\n`;
 }
 
-/** Whether `dir` holds a blob the launcher would use with this node binary, built with this kernel's V8 flags under this process's NODE_OPTIONS. */
+/** Whether `dir` holds a blob the launcher would use with this node binary under this process's NODE_OPTIONS. */
 export function snapshotUsable(dir: string, nodeBinary = process.execPath, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
   try {
     return fs.readFileSync(path.join(dir, IDENTITY), 'utf8') === identityText(nodeBinary, path.join(dir, BLOB), nodeOptions);
@@ -261,7 +259,7 @@ export function buildSnapshot(dir = snapshotDir()): string | null {
       "run.call(module.exports, module.exports, require, module, file, require('node:path').dirname(file));",
       '',
     ].join('\n'));
-    const built = spawnSync(process.execPath, [...KERNEL_V8_FLAGS, '--snapshot-blob', partial, '--build-snapshot', shim], {
+    const built = spawnSync(process.execPath, ['--snapshot-blob', partial, '--build-snapshot', shim], {
       cwd: dir, encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TSGPU_SNAPSHOT_STAMPS: stamps },
     });
@@ -269,7 +267,7 @@ export function buildSnapshot(dir = snapshotDir()): string | null {
       return `building it failed (${built.error?.message ?? `exit ${built.status ?? built.signal}`}): ${lastLines(built.stderr)}`;
     }
     // The blob must start a process that runs the CLI before any launcher may use it.
-    const tried = spawnSync(process.execPath, [...KERNEL_V8_FLAGS, '--snapshot-blob', partial, 'help'],
+    const tried = spawnSync(process.execPath, ['--snapshot-blob', partial, 'help'],
       { cwd: dir, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     if (tried.status !== 0 || !tried.stdout.startsWith('tsgpu ')) {
       return `a process started from it did not run (${tried.error?.message ?? `exit ${tried.status ?? tried.signal}`}): ${lastLines(tried.stderr)}`;

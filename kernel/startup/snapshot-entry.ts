@@ -209,6 +209,7 @@ function warm(): FileStamp[] {
   const { CellTranspiler } = load<typeof import('../interpreter/typescript/transpile')>('interpreter/typescript/transpile.js');
   const { setWarmRegistry } = load<typeof import('./warm-start')>('startup/warm-start.js');
   const { WARM_CELLS } = load<typeof import('../interpreter/typescript/warm-cells')>('interpreter/typescript/warm-cells.js');
+  const tiering = load<typeof import('../interpreter/tiering')>('interpreter/tiering.js');
   // What the CLI (run as the main module when a kernel starts) requires besides the kernel.
   load('cli/install.js');
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgpu-snapshot-'));
@@ -219,6 +220,8 @@ function warm(): FileStamp[] {
     read.add(path.resolve(file));
     return readFile(file, encoding);
   };
+  // The compiler is warmed as a kernel runs it (interpreter/tiering.ts).
+  tiering.useKernelTiering();
   try {
     const registry = t.createDocumentRegistry();
     const checker = new CellChecker(t, directory, loadCheckerConfig(t, directory), registry);
@@ -254,6 +257,7 @@ function warm(): FileStamp[] {
     const compact = [COMPACT_SOURCE, COMPACT_MANIFEST].map((name) => path.join(__dirname, name)).filter(isFile);
     return [...modules.keys(), ...compact, ...files, path.join(PACKAGE_ROOT, 'package.json')].map(stamp);
   } finally {
+    tiering.leaveKernelTiering();
     t.sys.readFile = readFile;
     fs.rmSync(directory, { recursive: true, force: true });
   }

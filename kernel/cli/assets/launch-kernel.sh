@@ -20,12 +20,11 @@ TSGPU_MALLOC_DEFAULTS=
 [ -z "${MALLOC_ARENA_MAX+set}" ] && MALLOC_ARENA_MAX=2 && export MALLOC_ARENA_MAX && TSGPU_MALLOC_DEFAULTS="MALLOC_ARENA_MAX"
 [ -z "${MALLOC_TRIM_THRESHOLD_+set}" ] && MALLOC_TRIM_THRESHOLD_=131072 && export MALLOC_TRIM_THRESHOLD_ && TSGPU_MALLOC_DEFAULTS="$TSGPU_MALLOC_DEFAULTS MALLOC_TRIM_THRESHOLD_"
 export TSGPU_MALLOC_DEFAULTS
-# identity's second line: the V8 flags the blob was built with, which node needs to load it
-# (v8-flags.ts); our own words, split on spaces. Its third: the NODE_OPTIONS it was built under,
-# which may hold V8 flags too: node refuses the blob under others, so they must be the same.
-# Older identities have neither, nor were their blobs built with flags.
-flags= options=
-if [ -r "$dir/identity" ] && { read -r expected && { read -r flags || :; } && { IFS= read -r options || :; }; } < "$dir/identity"; then
+# identity's second line: the NODE_OPTIONS the blob was built under. They may hold V8 flags, and
+# node refuses a blob under V8 flags other than its build's (the start dies): they must be the same.
+# An older identity has none: its blob is used only where there are none.
+options=
+if [ -r "$dir/identity" ] && { read -r expected && { IFS= read -r options || :; }; } < "$dir/identity"; then
   # Unquoted: the two lines stat prints become one, as identity holds them.
   actual=$(echo $(stat -L -c '%d:%i:%s:%Y' "$node" "$dir/kernel.blob" 2>/dev/null))
   if [ "$actual" = "$expected" ] && [ "$options" = "${NODE_OPTIONS-}" ]; then
@@ -44,7 +43,7 @@ if [ -r "$dir/identity" ] && { read -r expected && { read -r flags || :; } && { 
     if [ -z "$failed" ]; then
       # Unrecorded (an unwritable cache), a start could not be told from a crash: go without it.
       if true 2>/dev/null > "$dir/start-$$"; then
-        exec "$node" $flags --snapshot-blob "$dir/kernel.blob" kernel "$connection"
+        exec "$node" --snapshot-blob "$dir/kernel.blob" kernel "$connection"
       fi
     else
       TSGPU_SNAPSHOT_FAILED=$failed

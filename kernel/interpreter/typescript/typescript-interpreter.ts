@@ -17,6 +17,7 @@ import { type MagicCall, magicsBelowCode, parseCell } from '../../../magics/pars
 import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
+import { underUserTiering } from '../tiering';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
 import { installPromiseDisplay, promisedCall } from '../promise-display';
 import { callTextAt } from './call-text';
@@ -533,8 +534,8 @@ export class TypeScriptInterpreter implements Interpreter {
       // running script) lands here, before a loop could start.
       await running.interruption.race(this.deps.cells.settle());
       try {
-        const result = runInCell(running.context, () => this.deps.cells.run(cell)) as Promise<unknown>;
-        return await running.interruption.race(result);
+        // The cell's own code is tiered up as V8 decides; the kernel's work as tiering.ts says.
+        return await underUserTiering(() => running.interruption.race(runInCell(running.context, () => this.deps.cells.run(cell)) as Promise<unknown>));
       } finally {
         // From the first run on, the cell's declarations exist at run time, even if it threw half way.
         if (!committed) {
