@@ -8,8 +8,9 @@
 // (--trace-opt), 15-16 at 15x the budget: compile jobs that took CPU from the cells on a 2-core
 // machine and paid little back. A cell's own code is the other kind (a loop, a recursion): at 15x
 // the budget, cells that loop or call a small function for 1.5-30 ms took 1.3-2.4x as long. So the
-// kernel runs with the larger budget, and a cell's code, from its start until its promise settles,
-// with V8's own.
+// kernel runs with the larger budget, and a cell's code, from its start until the cell is closed
+// (finishCell), with V8's own: a %timeit loop runs the same code many times in one cell, and
+// switches once, not at each run.
 //
 // The budget is read by V8 whenever a function's next budget starts, so the setting holds for each
 // function from its next tick on. A budget other than V8's default also changes V8's flag hash, under
@@ -18,7 +19,7 @@
 import v8 from 'node:v8';
 
 /** The kernel's budget: 15x V8's default in Node 20. */
-export const KERNEL_BUDGET = 1_000_000;
+const KERNEL_BUDGET = 1_000_000;
 
 /**
  * V8's own default budget, by V8 version (major.minor), as `node --v8-options` prints it: set back
@@ -34,19 +35,25 @@ function defaultBudget(): number | null {
 }
 
 const userBudget = defaultBudget();
-/** Cells whose code runs now (an async cell's promise not settled yet; a %time cell's inner one). */
-let userCode = 0;
-let kernelMode = false;
+/** V8's as the process started, the kernel's, or a cell's (V8's default again, until the cell is closed). */
+let mode: 'start' | 'kernel' | 'cell' = 'start';
 
 function setBudget(budget: number): void {
   v8.setFlagsFromString(`--interrupt-budget=${budget}`);
 }
 
-/** From now on, outside a cell's code, the kernel's budget. */
+/** The kernel's budget from now on: at start-up, and once a cell is closed. */
 export function useKernelTiering(): void {
-  if (userBudget === null || kernelMode) return;
-  kernelMode = true;
-  if (userCode === 0) setBudget(KERNEL_BUDGET);
+  if (userBudget === null || mode === 'kernel') return;
+  mode = 'kernel';
+  setBudget(KERNEL_BUDGET);
+}
+
+/** V8's default budget for a cell's code, until useKernelTiering (a no-op before the kernel's budget is in force). */
+export function useCellTiering(): void {
+  if (userBudget === null || mode !== 'kernel') return;
+  mode = 'cell';
+  setBudget(userBudget);
 }
 
 /**
@@ -55,18 +62,7 @@ export function useKernelTiering(): void {
  * then ends under the default: node loads a blob only under the V8 flags it was written under.
  */
 export function leaveKernelTiering(): void {
-  if (userBudget === null || !kernelMode) return;
-  kernelMode = false;
-  if (userCode === 0) setBudget(userBudget);
-}
-
-/** Runs a cell's code under V8's default budget until the promise it returns settles. */
-export async function underUserTiering<T>(run: () => Promise<T>): Promise<T> {
-  if (userBudget === null || !kernelMode) return run();
-  if (userCode++ === 0) setBudget(userBudget);
-  try {
-    return await run();
-  } finally {
-    if (--userCode === 0) setBudget(KERNEL_BUDGET);
-  }
+  if (userBudget === null || mode !== 'kernel') return;
+  mode = 'start';
+  setBudget(userBudget);
 }

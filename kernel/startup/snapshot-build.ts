@@ -7,8 +7,8 @@
 // `identity` records the node binary's and the blob's device, inode, size and mtime, and the
 // NODE_OPTIONS it was built under: the launcher (kernel/cli/assets/launch-kernel.sh) uses the blob
 // only while the node binary, the blob and NODE_OPTIONS still match what it records, so a replaced
-// node, a blob cut short or other NODE_OPTIONS mean a plain start, never a kernel that cannot start. A blob damaged in
-// place with its size and mtime kept passes that check and makes node abort: the launcher leaves a
+// node, a blob cut short or other NODE_OPTIONS mean a plain start, never a kernel that cannot
+// start. A blob damaged in place with its size and mtime kept passes that check and makes node abort: the launcher leaves a
 // start marker that the kernel's first code removes, and goes without the blob once it finds one
 // left by a start that died (failedStart). Whether the kernel's code and the compiler's files are
 // still those the snapshot holds is checked by the snapshot itself when it starts
@@ -60,6 +60,11 @@ export function fileIdentity(file: string): string {
   return `${stat.dev}:${stat.ino}:${stat.size}:${Math.floor(stat.mtimeMs / 1000)}`;
 }
 
+/** This process's NODE_OPTIONS, which a build it starts inherits and a kernel it starts runs under; unset reads as empty, as the launcher reads it. */
+function ownNodeOptions(): string {
+  return process.env['NODE_OPTIONS'] ?? '';
+}
+
 function identityLine(nodeBinary: string, blob: string): string {
   return `${fileIdentity(nodeBinary)} ${fileIdentity(blob)}`;
 }
@@ -71,12 +76,12 @@ function identityLine(nodeBinary: string, blob: string): string {
  * ran. Under other NODE_OPTIONS the launcher starts the kernel plainly, and the kernel builds the
  * blob again under its own.
  */
-export function identityText(nodeBinary: string, blob: string, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): string {
+export function identityText(nodeBinary: string, blob: string, nodeOptions = ownNodeOptions()): string {
   return `${identityLine(nodeBinary, blob)}\n${nodeOptions}\n`;
 }
 
 /** Whether `dir` holds a blob the launcher would use with this node binary under this process's NODE_OPTIONS. */
-export function snapshotUsable(dir: string, nodeBinary = process.execPath, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
+export function snapshotUsable(dir: string, nodeBinary = process.execPath, nodeOptions = ownNodeOptions()): boolean {
   try {
     return fs.readFileSync(path.join(dir, IDENTITY), 'utf8') === identityText(nodeBinary, path.join(dir, BLOB), nodeOptions);
   } catch {
@@ -120,7 +125,7 @@ export function failedStart(dir: string): string | null {
 }
 
 /** Whether `dir` holds a blob the launcher would use, and that holds the files on disk now. */
-export function snapshotCurrent(dir: string, nodeBinary = process.execPath, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
+export function snapshotCurrent(dir: string, nodeBinary = process.execPath, nodeOptions = ownNodeOptions()): boolean {
   return snapshotUsable(dir, nodeBinary, nodeOptions) && failedStart(dir) === null && stampsCurrent(dir);
 }
 

@@ -17,7 +17,7 @@ import { type MagicCall, magicsBelowCode, parseCell } from '../../../magics/pars
 import { MagicError, magicHelp, type MagicRegistry } from '../../../magics/registry';
 import type { CellHooks, CellLocation } from '../cell-hooks';
 import { CellContext, type CellTask, currentCell, detach, InterruptedError, isInterruptError, runInCell, stopIfInterrupted } from '../cell-context';
-import { underUserTiering } from '../tiering';
+import { useCellTiering, useKernelTiering } from '../tiering';
 import { settleUnawaited, type UnawaitedCall } from '../unawaited';
 import { installPromiseDisplay, promisedCall } from '../promise-display';
 import { callTextAt } from './call-text';
@@ -474,6 +474,7 @@ export class TypeScriptInterpreter implements Interpreter {
     await this.progressSettled();
     const shown = await this.deps.hooks.afterRun(executionCount);
     if (shown) this.deps.emit({ type: 'display_data', ...renderReport(shown.report, shown.mode) });
+    useKernelTiering();
     // Folding the cell into the checker's history costs a few ms: spent once this call's result is
     // posted (a macrotask after it), while the protocol thread sends the reply and `idle`, not before.
     setImmediate(() => this.checker.flush());
@@ -534,8 +535,10 @@ export class TypeScriptInterpreter implements Interpreter {
       // running script) lands here, before a loop could start.
       await running.interruption.race(this.deps.cells.settle());
       try {
-        // The cell's own code is tiered up as V8 decides; the kernel's work as tiering.ts says.
-        return await underUserTiering(() => running.interruption.race(runInCell(running.context, () => this.deps.cells.run(cell)) as Promise<unknown>));
+        // The cell's own code is tiered up as V8 decides, until finishCell; the kernel's work as tiering.ts says.
+        useCellTiering();
+        const result = runInCell(running.context, () => this.deps.cells.run(cell)) as Promise<unknown>;
+        return await running.interruption.race(result);
       } finally {
         // From the first run on, the cell's declarations exist at run time, even if it threw half way.
         if (!committed) {
