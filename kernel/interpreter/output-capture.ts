@@ -14,8 +14,11 @@ const FLUSH_MS = 50;
 
 export class OutputCapture {
   private pending: { name: StreamName; text: string } | null = null;
+  /** When pending text was last sent: a flush with nothing to send is no send, and leaves it. */
   private lastFlush = 0;
   private flushScheduled = false;
+  /** Set at a cell's start until its first output is sent. */
+  private cellsFirst = false;
 
   /**
    * `guard` runs before each write user code makes (console.*, process.stdout/stderr.write) and
@@ -56,25 +59,27 @@ export class OutputCapture {
     if (this.pending && this.pending.name !== name) this.flush();
     if (this.pending) this.pending.text += text;
     else this.pending = { name, text };
-    if (this.pending.text.length >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
+    if (this.cellsFirst || this.pending.text.length >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
     else this.scheduleFlush();
   }
 
   /**
    * A cell's first output goes out at once, however soon after the last cell's: a cell that prints
    * and then loops on awaits that settle at once (a cpu readback each step) gives the flush timer
-   * no turn, and its output would wait for the loop to end.
+   * no turn, and its output would wait for the loop to end. That holds whatever the kernel sent
+   * before it (a notice, a display): its flushes had no text of the cell's to send.
    */
   startCell(): void {
-    this.lastFlush = 0;
+    this.cellsFirst = true;
   }
 
   /** Sends whatever is pending; called before any other output and before a cell's reply. */
   flush(): void {
-    this.lastFlush = Date.now();
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
+    this.lastFlush = Date.now();
+    this.cellsFirst = false;
     this.emit({ type: 'stream', name: pending.name, text: pending.text });
   }
 
