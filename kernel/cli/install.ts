@@ -99,10 +99,20 @@ export function kernelArgv(snapshot: boolean): string[] {
   return ['/bin/sh', LAUNCHER, process.execPath, cli, snapshotKey(), '{connection_file}'];
 }
 
-export function kernelspec(snapshot = SNAPSHOTS_SUPPORTED): Record<string, unknown> {
+/**
+ * A kernel installed under another name (`--name tsgpu-plain --no-snapshot` beside the default)
+ * says which it is in the launcher's list: two entries both called "TypeScript (tsgpu)" could not
+ * be told apart.
+ */
+export function displayName(name = KERNEL_NAME, snapshot = SNAPSHOTS_SUPPORTED): string {
+  if (name === KERNEL_NAME) return 'TypeScript (tsgpu)';
+  return `TypeScript (tsgpu: ${name}${snapshot ? '' : ', no start-up snapshot'})`;
+}
+
+export function kernelspec(snapshot = SNAPSHOTS_SUPPORTED, name = KERNEL_NAME): Record<string, unknown> {
   return {
     argv: kernelArgv(snapshot),
-    display_name: 'TypeScript (tsgpu)',
+    display_name: displayName(name, snapshot),
     language: 'typescript',
     // The kernel handles interrupt_request on control itself; that also works when it was
     // started through a wrapper that would swallow a signal sent to the launched pid.
@@ -116,7 +126,7 @@ export function kernelspec(snapshot = SNAPSHOTS_SUPPORTED): Record<string, unkno
 export function installKernelspec(options: InstallOptions): string {
   const dir = kernelspecDir(options);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelspec(options.snapshot), null, 2)}\n`);
+  writeFileSync(path.join(dir, 'kernel.json'), `${JSON.stringify(kernelspec(options.snapshot, options.name), null, 2)}\n`);
   for (const logo of LOGOS) copyFileSync(path.join(PACKAGE_ROOT, 'kernel', 'cli', 'assets', logo), path.join(dir, logo));
   return dir;
 }

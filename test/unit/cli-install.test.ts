@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { installKernelspec, kernelArgv, parseInstallArgs } from '../../kernel/cli/install';
+import { displayName, installKernelspec, kernelArgv, parseInstallArgs } from '../../kernel/cli/install';
 import { snapshotDir } from '../../kernel/startup/snapshot-build';
 
 test('install options: default --user, one location at most, a safe --name', () => {
@@ -33,6 +33,22 @@ test('the kernelspec names absolute paths that exist, the display name, language
     }
     for (const logo of ['logo-32x32.png', 'logo-64x64.png', 'logo-svg.svg']) assert.ok(existsSync(path.join(dir, logo)), logo);
     assert.deepEqual(readFileSync(path.join(dir, 'logo-32x32.png')).subarray(1, 4), Buffer.from('PNG'));
+  } finally {
+    rmSync(prefix, { recursive: true, force: true });
+  }
+});
+
+test('a kernel installed under another name shows that name, and whether it starts without the snapshot: two entries can be told apart', () => {
+  const prefix = mkdtempSync(path.join(os.tmpdir(), 'tsgpu-install-'));
+  try {
+    const names = [['tsgpu', true], ['tsgpu-plain', false], ['tsgpu-dev', true]] as const;
+    const shown = names.map(([name, snapshot]) => {
+      const dir = installKernelspec({ where: { kind: 'prefix', dir: prefix }, name, snapshot });
+      return (JSON.parse(readFileSync(path.join(dir, 'kernel.json'), 'utf8')) as { display_name: string }).display_name;
+    });
+    assert.deepEqual(shown, ['TypeScript (tsgpu)', 'TypeScript (tsgpu: tsgpu-plain, no start-up snapshot)', 'TypeScript (tsgpu: tsgpu-dev)']);
+    // The default name keeps the name DESIGN.md gives, whichever way it starts.
+    assert.equal(displayName('tsgpu', false), 'TypeScript (tsgpu)');
   } finally {
     rmSync(prefix, { recursive: true, force: true });
   }
