@@ -116,6 +116,17 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     assert.match(await describeOptions(kernel), /^options from: defaults \(the config file could not be used\)$/m);
   });
 
+  test('a broken tsconfig.json and `%typecheck` as the first cell: the warning once, in the options it lists', async (t) => {
+    const { kernel } = await kernelIn(t, { 'tsconfig.json': '{ "compilerOptions": { "strict": true, ' });
+    const first = await run(kernel, '%typecheck');
+    assert.equal(executeReply(first).status, 'ok', JSON.stringify(first.reply.content));
+    const shown = `${streamText(first, 'stdout')}${streamText(first, 'stderr')}`;
+    assert.equal(shown.match(/could not be used \(/g)?.length, 1, `the warning once: ${JSON.stringify(shown)}`);
+    assert.match(shown, /^options from: defaults \(the config file could not be used\)$/m);
+    // Said at the first cell the user saw: not again at the next.
+    assert.equal(streamText(await run(kernel, '1 + 1'), 'stderr'), '');
+  });
+
   test('options a notebook cannot use (outDir, noEmit, module commonjs) are ignored with one line saying so', async (t) => {
     const { kernel, dir } = await kernelIn(t, {
       'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, outDir: 'dist', noEmit: true, module: 'commonjs' } }),

@@ -237,7 +237,9 @@ export function describeConfig(t: typeof ts, config: CheckerConfig, mode: string
     `types: ${options.types === undefined ? 'every @types package' : options.types.length === 0 ? 'none' : options.types.join(', ')}`,
   ];
   const userPaths = Object.keys(options.paths ?? {}).filter((key) => key !== '*');
-  if (userPaths.length > 0) shown.push(`paths: ${userPaths.join(', ')}${options.baseUrl ? ` (baseUrl ${options.baseUrl})` : ''}`);
+  if (userPaths.length > 0) {
+    shown.push(`paths: ${userPaths.join(', ')}${options.baseUrl ? ` (baseUrl ${options.baseUrl})` : ''}: for type checking only, a cell's imports run as Node resolves them`);
+  }
   if (options.jsx !== undefined) shown.push(`jsx: ${t.JsxEmit[options.jsx]?.toLowerCase()}`);
   if (options.experimentalDecorators) shown.push('experimentalDecorators: on');
   if (config.ignored.length > 0) shown.push(`ignored in a notebook: ${config.ignored.join('; ')}`);

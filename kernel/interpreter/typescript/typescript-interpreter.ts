@@ -48,6 +48,8 @@ export { InterruptedError };
  * one: cells sent one after another (run all, `tsgpu run`) never wait on them.
  */
 const IDLE_BEFORE_LOADING_MS = 500;
+/** A cell that is `%typecheck` alone: it prints the options in force, the config file's warnings among them. */
+const BARE_TYPECHECK = /^\s*%typecheck\s*$/;
 
 /** A cell that must not run (syntax or type errors): carries the error the user sees. */
 class CellRefused extends Error {
@@ -189,6 +191,8 @@ export class TypeScriptInterpreter implements Interpreter {
   private lastActivity = -Infinity;
   /** What the first cell's stderr says about the user's tsconfig.json (ignored options, a broken file). */
   private configNotice: string | null;
+  /** Whether that notice is the start's (all of it in what `%typecheck` lists), not a change's. */
+  private configNoticeAtStart = true;
 
   constructor(private readonly deps: Dependencies) {
     this.t = deps.ts;
@@ -286,6 +290,7 @@ export class TypeScriptInterpreter implements Interpreter {
     const after = loadCheckerConfig(this.t, this.deps.directory, before.strictness);
     this.reconfigure(after);
     this.configNotice = configChange(before, after);
+    this.configNoticeAtStart = false;
     log(this.configNotice.trimEnd());
   }
 
@@ -396,7 +401,8 @@ export class TypeScriptInterpreter implements Interpreter {
       this.followConfigFile();
       // A silent request (a client warming the kernel up) shows nothing: the notice waits for a cell the user sees.
       if (this.configNotice !== null && !options.silent) {
-        process.stderr.write(this.configNotice);
+        // `%typecheck` alone lists the same warning and ignored options: said there, not twice.
+        if (!(this.configNoticeAtStart && BARE_TYPECHECK.test(cell))) process.stderr.write(this.configNotice);
         this.configNotice = null;
       }
       const parsed = parseCell(cell);
