@@ -24,7 +24,9 @@ export class InterpreterHost implements CellRunner {
   constructor(private readonly interpreter: Interpreter, private readonly worker: Worker) {
     this.capture = new OutputCapture((event) => this.post({ kind: 'output', callId: this.runningCall, event }), stopIfInterrupted);
     // An interrupt_request marks the line at once; a cell that never yields sees it at its next op or output.
+    // Polled at each of a cell's ops and outputs: also where pending output goes out in a loop that starves timers.
     setInterruptPoll(() => {
+      this.capture.flushIfDue();
       const id = this.runningCell;
       if (id !== null && this.interrupted(id)) this.stopAwaiting(id);
     });

@@ -73,6 +73,16 @@ export class OutputCapture {
     this.cellsFirst = true;
   }
 
+  /**
+   * Sends pending text whose interval is up. The cell's ops call it: in a loop of awaits that
+   * settle at once (a cpu readback each step) the flush timer gets no turn, and a line printed
+   * just after another (`console.error(a); console.log(b);` then such a loop) would wait for the
+   * loop to end.
+   */
+  flushIfDue(): void {
+    if (this.pending !== null && Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
+  }
+
   /** Sends whatever is pending; called before any other output and before a cell's reply. */
   flush(): void {
     const pending = this.pending;

@@ -64,6 +64,18 @@ describe("a cell's work stays the cell's", () => {
     assert.equal(Number(await valueOf(kernel(), 'spins')), first, 'the loop went on after the interrupt');
   });
 
+  // The first line goes out at once; one printed just after it waits its turn (50 ms), and the flush
+  // timer gets none in such a loop: the cell's ops send it. It waited for the interrupt before.
+  test('a line printed just after another, before a loop of awaits that settle at once, shows while the loop runs', async () => {
+    const running = kernel().startExecute("console.error('starting');\nconsole.log('spinning');\nfor (;;) { await spinInput.sum().data(); spins++; }", {}, { timeoutMs: 60_000 });
+    await running.iopubWhere('stream on stdout', (message) => message.header.msg_type === 'stream' && (message.content as { name?: string }).name === 'stdout');
+    okContent((await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
+    const done = await running.done();
+    assert.equal(streamText(done, 'stdout'), 'spinning\n');
+    const reply = executeReply(done);
+    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
+  });
+
   test('an awaited move says nothing about awaiting', async () => {
     const moved = await runOk(kernel(), "await xs.to('gpu:0'); xs.device");
     assert.equal(resultText(moved), "'gpu:0'");

@@ -110,6 +110,11 @@ export class PendingRequest {
     return this.waitFor(`iopub ${msgType}`, () => this.iopub.find((m) => m.header.msg_type === msgType));
   }
 
+  /** The first iopub message `match` accepts; `what` names it in a timeout's message. */
+  iopubWhere(what: string, match: (message: Received) => boolean): Promise<Received> {
+    return this.waitFor(`iopub ${what}`, () => this.iopub.find(match));
+  }
+
   /** Reply and (unless waitIdle is false) status idle. */
   done(waitIdle = true): Promise<Exchange> {
     return this.waitFor(waitIdle ? 'reply and iopub idle' : 'reply', () => {

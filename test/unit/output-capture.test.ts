@@ -47,3 +47,17 @@ test('text written soon after a send waits and goes out together (a loop that pr
   await sleep(120);
   assert.deepEqual(sent, ['a\n', 'b\nc\n']);
 });
+
+test('text kept back is sent by the first op past the interval, where the flush timer gets no turn', () => {
+  const { output, sent } = capture();
+  output.startCell();
+  output.write('stderr', 'starting\n');
+  output.write('stdout', 'spinning\n');
+  output.flushIfDue();
+  assert.deepEqual(sent, ['starting\n'], 'sent before its interval was up');
+  // A loop of awaits that settle at once: the thread never gets back to the timers.
+  const until = Date.now() + 60;
+  while (Date.now() < until);
+  output.flushIfDue();
+  assert.deepEqual(sent, ['starting\n', 'spinning\n']);
+});
