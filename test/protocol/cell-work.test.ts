@@ -67,7 +67,8 @@ describe("a cell's work stays the cell's", () => {
   // The first line goes out at once; one printed just after it waits its turn (50 ms), and the flush
   // timer gets none in such a loop: the cell's ops send it. It waited for the interrupt before.
   test('a line printed just after another, before a loop of awaits that settle at once, shows while the loop runs', async () => {
-    const running = kernel().startExecute("console.error('starting');\nconsole.log('spinning');\nfor (;;) { await spinInput.sum().data(); spins++; }", {}, { timeoutMs: 60_000 });
+    await runOk(kernel(), 'const printInput = tf.ones([64, 64]); 0');
+    const running = kernel().startExecute("console.error('starting');\nconsole.log('spinning');\nfor (;;) { await printInput.sum().data(); }", {}, { timeoutMs: 60_000 });
     await running.iopubWhere('stream on stdout', (message) => message.header.msg_type === 'stream' && (message.content as { name?: string }).name === 'stdout');
     okContent((await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
     const done = await running.done();
