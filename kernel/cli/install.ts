@@ -41,7 +41,8 @@ export function parseInstallArgs(args: string[]): InstallOptions | string {
       }
       case '--name': {
         const name = args[++i];
-        if (!name || !/^[A-Za-z0-9._-]+$/.test(name)) return '--name needs a kernel name of letters, digits, ".", "_" or "-"';
+        // Jupyter lowercases kernel names: "TSGPU" would be found as (and hide) "tsgpu".
+        if (!name || !/^[a-z0-9._-]+$/.test(name)) return '--name needs a kernel name of lowercase letters, digits, ".", "_" or "-" (Jupyter lowercases kernel names)';
         options.name = name;
         break;
       }

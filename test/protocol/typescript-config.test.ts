@@ -2,7 +2,7 @@
 // kernel's working directory) upward, with `extends` and `paths`; without one, TypeScript's
 // non-strict defaults, so code written for tslab runs; `%typecheck strict|loose` switches.
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { executeReply, resultText, streamText } from '../support/exchange';
@@ -173,6 +173,17 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     assert.match(streamText(created, 'stderr'), new RegExp(`changed: type checking uses ${tsconfig.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} from this cell on`));
     assert.equal(streamText(await run(kernel, '1'), 'stderr'), '', 'the change is said once');
     assert.ok((await describeOptions(kernel)).includes(`options from: ${tsconfig}\n`));
+    // Saved again unchanged (an editor's save, a touch): nothing to say.
+    writeFileSync(tsconfig, JSON.stringify({ extends: './configs/base.json' }));
+    utimesSync(tsconfig, new Date(), new Date(Date.now() + 5000));
+    assert.equal(streamText(await run(kernel, '1'), 'stderr'), '', 'a save without a change is no change');
+    // Broken mid-session: the warning alone says it, once.
+    writeFileSync(tsconfig, '{ "extends": ');
+    const broken = streamText(await run(kernel, TSLAB_STYLE), 'stderr');
+    assert.equal(broken.match(/type checking uses the defaults/g)?.length, 1, `said once: ${JSON.stringify(broken)}`);
+    assert.ok(broken.startsWith(`warning: ${tsconfig} could not be used (`), broken);
+    writeFileSync(tsconfig, JSON.stringify({ extends: './configs/base.json' }));
+    assertStrictErrors(await run(kernel, TSLAB_STYLE));
     // The file it extends is edited: strict off again.
     writeFileSync(path.join(dir, 'configs/base.json'), JSON.stringify({ compilerOptions: { strict: false } }));
     assertRan(await run(kernel, TSLAB_STYLE), '2');
@@ -180,8 +191,10 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     assertStrictErrors(await run(kernel, TSLAB_STYLE));
     // `%typecheck loose` outlasts an edit: it is the notebook's word.
     await run(kernel, '%typecheck loose');
-    writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { strict: true, target: 'es2022' } }));
-    assertRan(await run(kernel, TSLAB_STYLE), '2');
+    writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { strict: true, noImplicitAny: true } }));
+    const overridden = await run(kernel, TSLAB_STYLE);
+    assertRan(overridden, '2');
+    assert.match(streamText(overridden, 'stderr'), /from this cell on; %typecheck loose still sets the strict options/);
     assert.match(await describeOptions(kernel), /\(strictness set by %typecheck loose\)$/m);
     await run(kernel, '%typecheck strict');
     rmSync(tsconfig);

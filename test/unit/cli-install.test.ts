@@ -14,6 +14,7 @@ test('install options: default --user, one location at most, a safe --name', () 
   assert.match(parseInstallArgs(['--user', '--sys-prefix']) as string, /choose one of/);
   assert.match(parseInstallArgs(['--prefix']) as string, /--prefix needs a directory/);
   assert.match(parseInstallArgs(['--name', '../evil']) as string, /--name needs a kernel name/);
+  assert.match(parseInstallArgs(['--name', 'TSGPU']) as string, /lowercase/);
   assert.match(parseInstallArgs(['--bogus']) as string, /unknown install option "--bogus"/);
 });
 

@@ -3,7 +3,7 @@
 // else TypeScript's non-strict defaults (as tslab checks), then whatever `%typecheck strict|loose`
 // said last. The kernel then sets the few options that make cells work at all (how cells import
 // each other, what is emitted); a user's value for those is reported as ignored, never obeyed half.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type ts from 'typescript';
 import { PACKAGE_ROOT } from '../../package-info';
@@ -25,6 +25,8 @@ export interface CheckerConfig {
   sources: string[];
   /** Their state when read (configStamp): another stamp means the options must be read again. */
   stamp: string;
+  /** What they said when read: a new stamp with the same text (a save without an edit) changes nothing. */
+  texts: string;
 }
 
 /** The strict family: `strict` turns them all on; each can still be set on its own. */
@@ -180,7 +182,17 @@ export function loadCheckerConfig(t: typeof ts, directory: string, strictness: S
     warning,
     sources,
     stamp: configStamp(t, directory, sources),
+    texts: sources.map(textOf).join('\0'),
   };
+}
+
+/** A config source's text; a file gone or unreadable since it was found reads as a mark of its own. */
+function textOf(source: string): string {
+  try {
+    return readFileSync(source, 'utf8');
+  } catch (error) {
+    return `unreadable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+  }
 }
 
 /**
@@ -198,13 +210,26 @@ export function configStamp(t: typeof ts, directory: string, sources: readonly s
   return parts.join('\n');
 }
 
-/** Said at the first cell after the config file changed: what the checker reads from now on. */
+/**
+ * Whether two readings of the config files choose the same: an editor that saves a file unchanged
+ * (or a `touch`) gives it another stamp, not other options, and nothing need be said.
+ */
+export function sameChoices(before: CheckerConfig, after: CheckerConfig): boolean {
+  return before.file === after.file && before.sources.join('\0') === after.sources.join('\0') && before.texts === after.texts;
+}
+
+/**
+ * Said at the first cell after the config file changed: what the checker reads from now on. A
+ * file that cannot be used is said by its warning alone, which names the defaults in force.
+ */
 export function configChange(before: CheckerConfig, after: CheckerConfig): string {
+  if (after.warning !== null) return configNotice(after)!;
   const now = after.file !== null ? `type checking uses ${after.file} from this cell on`
-    : after.warning !== null ? 'type checking uses the defaults from this cell on'
-      : 'no tsconfig.json or jsconfig.json remains in this folder or above: type checking uses the defaults from this cell on';
+    : 'no tsconfig.json or jsconfig.json remains in this folder or above: type checking uses the defaults from this cell on';
+  // `%typecheck strict|loose` outlasts an edit: a strict option the edit sets does not count while it is in force.
+  const kept = after.strictness === null ? '' : `; %typecheck ${after.strictness} still sets the strict options`;
   const changed = before.sources[0] ?? after.sources[0] ?? 'tsconfig.json';
-  return `${changed} changed: ${now} (%typecheck shows the options)\n${configNotice(after) ?? ''}`;
+  return `${changed} changed: ${now}${kept} (%typecheck shows the options)\n${configNotice(after) ?? ''}`;
 }
 
 /** The line printed once, at the first cell, when the config file's choices are not all obeyed. */

@@ -30,7 +30,7 @@ import type {
 import { cellFileName, shownFileName, toErrorOutcome } from '../traceback';
 import { CellChecker } from './checker';
 import { reservedNameUse } from './reserved-names';
-import { type CheckerConfig, configChange, configNotice, configStamp, describeConfig, loadCheckerConfig } from './compiler-options';
+import { type CheckerConfig, configChange, configNotice, configStamp, describeConfig, loadCheckerConfig, sameChoices } from './compiler-options';
 import { declarationWarningText, typeErrorOutcome, typeWarningText } from './diagnostics';
 import { Introspection } from './introspection';
 import { localModuleSources } from './local-modules';
@@ -289,6 +289,7 @@ export class TypeScriptInterpreter implements Interpreter {
     if (configStamp(this.t, this.deps.directory, before.sources) === before.stamp) return;
     const after = loadCheckerConfig(this.t, this.deps.directory, before.strictness);
     this.reconfigure(after);
+    if (sameChoices(before, after)) return;
     this.configNotice = configChange(before, after);
     this.configNoticeAtStart = false;
     log(this.configNotice.trimEnd());
