@@ -11,6 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { setImmediate as sleepImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { DETACHED_CELL, type CellWork } from './cell-hooks';
+import { OUTPUT_ASKED } from './interrupt-line';
 import { setInterval as hostSetInterval, setTimeout as hostSetTimeout, setImmediate as hostSetImmediate } from 'node:timers';
 
 /** What a cell's interrupted work throws, and what the cell's error says. */
@@ -158,10 +159,13 @@ export const loopLine: { pending: Int32Array<ArrayBufferLike> } = { pending: new
 let runningCell: (id: number) => boolean = () => false;
 let inItsRun: (id: number) => boolean = () => false;
 
-export function setLoopLine(pending: Int32Array, running: (id: number) => boolean, inRun: (id: number) => boolean): void {
+let sendKeptOutput: () => void = () => undefined;
+
+export function setLoopLine(pending: Int32Array, running: (id: number) => boolean, inRun: (id: number) => boolean, sendKept: () => void): void {
   loopLine.pending = pending;
   runningCell = running;
   inItsRun = inRun;
+  sendKeptOutput = sendKept;
 }
 
 /**
@@ -175,6 +179,12 @@ export function setLoopLine(pending: Int32Array, running: (id: number) => boolea
 export function loopTick(): void {
   const id = Atomics.load(loopLine.pending, 0);
   if (id === 0) return;
+  if (id === OUTPUT_ASKED) {
+    // An interrupt that came meanwhile replaced the ask: it stays for the next iteration.
+    Atomics.compareExchange(loopLine.pending, 0, OUTPUT_ASKED, 0);
+    sendKeptOutput();
+    return;
+  }
   if (!runningCell(id)) Atomics.compareExchange(loopLine.pending, 0, id, 0);
   else if (!inItsRun(id)) stopIfInterrupted();
 }

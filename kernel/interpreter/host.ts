@@ -22,7 +22,8 @@ export class InterpreterHost implements CellRunner {
   private readonly pendingInputs = new Map<number, { resolve: (value: string) => void; reject: (error: Error) => void }>();
 
   constructor(private readonly interpreter: Interpreter, private readonly worker: Worker) {
-    this.capture = new OutputCapture((event) => this.post({ kind: 'output', callId: this.runningCall, event }), stopIfInterrupted);
+    this.capture = new OutputCapture((event) => this.post({ kind: 'output', callId: this.runningCall, event }), stopIfInterrupted,
+      (kept) => this.line?.outputKept(kept));
     // An interrupt_request marks the line at once; a cell that never yields sees it at its next op or output.
     // Polled at each of a cell's ops and outputs: also where pending output goes out in a loop that starves timers.
     setInterruptPoll(() => {
@@ -89,7 +90,7 @@ export class InterpreterHost implements CellRunner {
       // Read at every iteration of the cells' own loops (cell-context.ts loopLine).
       // Inside the cell's run SIGINT stops it (interrupt-line.ts inRun): the loop's check only acts after an await.
       const line = this.line;
-      setLoopLine(line.pendingView(), (id) => this.runningCell === id, (id) => line.inRun(id));
+      setLoopLine(line.pendingView(), (id) => this.runningCell === id, (id) => line.inRun(id), () => this.capture.flushIfDue());
       return;
     }
     if (message.kind === 'output_backlog') {

@@ -24,7 +24,17 @@ const RUNNING = 2; // the execute call whose script is inside a breakOnSigint ru
 const DECIDED = 3; // +id: no signal was sent to that call's run; -id: one was
 /** The execute call the last interrupt was for, until the main thread sees it is not the running one (loopTick): what the cells' loops read at each iteration. */
 export const PENDING = 4;
-const SLOTS = 5;
+/** 1 while the main thread keeps printed text back (output-capture.ts), 0 once it is sent. */
+const OUTPUT_KEPT = 5;
+const SLOTS = 6;
+
+/**
+ * What PENDING holds (never a call id: those count from 1) when the worker asks the running cell's
+ * loops to send text the main thread kept back: a synchronous loop gives the main thread's flush
+ * timer no turn, as a loop of awaits that settle at once does, and its last lines stayed back
+ * until it ended or was interrupted. The loops read PENDING at every iteration already.
+ */
+export const OUTPUT_ASKED = -1;
 
 /** If a signal sent into a run has not stopped it by then, something else went wrong: let the run end. */
 const SIGNAL_WAIT_MS = 2000;
@@ -54,6 +64,11 @@ export class InterruptSender {
   /** The cell an interrupt arriving now is for; 0 between cells. */
   current(): number {
     return Atomics.load(this.slots, CURRENT);
+  }
+
+  /** Asks the running cell's loops for the text the main thread keeps back, if any; an interrupt pending stays as it is. */
+  askForKeptOutput(): void {
+    if (Atomics.load(this.slots, OUTPUT_KEPT) !== 0) Atomics.compareExchange(this.slots, PENDING, 0, OUTPUT_ASKED);
   }
 
   /**
@@ -154,6 +169,11 @@ export class InterruptReceiver {
    */
   inRun(id: number): boolean {
     return Atomics.load(this.slots, RUNNING) === id;
+  }
+
+  /** Whether printed text is kept back now (the worker asks the cell's loops for it: OUTPUT_ASKED). */
+  outputKept(kept: boolean): void {
+    Atomics.store(this.slots, OUTPUT_KEPT, kept ? 1 : 0);
   }
 
   /** The PENDING slot alone, for the cells' loops to read (cell-context.ts loopLine). */

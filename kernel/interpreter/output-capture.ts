@@ -19,13 +19,20 @@ export class OutputCapture {
   private flushScheduled = false;
   /** Set at a cell's start until its first output is sent. */
   private cellsFirst = false;
+  /** Whether `kept` was last told that text is kept back. */
+  private saidKept = false;
 
   /**
    * `guard` runs before each write user code makes (console.*, process.stdout/stderr.write) and
    * may throw: an interrupted cell's leftover work is refused there. The kernel's own messages
    * use write() directly.
    */
-  constructor(private readonly emit: (event: OutputEvent) => void, private readonly guard: () => void = () => undefined) {}
+  /**
+   * `kept` is told when text starts to be kept back and when it is sent: the protocol worker then
+   * asks a cell's synchronous loop for it (interrupt-line.ts OUTPUT_ASKED), where no timer runs.
+   */
+  constructor(private readonly emit: (event: OutputEvent) => void, private readonly guard: () => void = () => undefined,
+    private readonly kept: (kept: boolean) => void = () => undefined) {}
 
   install(): void {
     const stdout = this.writable('stdout');
@@ -59,8 +66,15 @@ export class OutputCapture {
     if (this.pending && this.pending.name !== name) this.flush();
     if (this.pending) this.pending.text += text;
     else this.pending = { name, text };
-    if (this.cellsFirst || this.pending.text.length >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) this.flush();
-    else this.scheduleFlush();
+    if (this.cellsFirst || this.pending.text.length >= FLUSH_BYTES || Date.now() - this.lastFlush >= FLUSH_MS) {
+      this.flush();
+      return;
+    }
+    this.scheduleFlush();
+    if (!this.saidKept) {
+      this.saidKept = true;
+      this.kept(true);
+    }
   }
 
   /**
@@ -90,6 +104,10 @@ export class OutputCapture {
     this.pending = null;
     this.lastFlush = Date.now();
     this.cellsFirst = false;
+    if (this.saidKept) {
+      this.saidKept = false;
+      this.kept(false);
+    }
     this.emit({ type: 'stream', name: pending.name, text: pending.text });
   }
 

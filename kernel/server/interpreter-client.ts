@@ -33,6 +33,9 @@ interface Closing {
   settle: (failure?: string) => void;
 }
 
+/** How often a running cell is asked for kept-back text: the main thread sends it once 50 ms passed since its last send. */
+const OUTPUT_ASK_MS = 50;
+
 export class InterpreterClient implements Interpreter {
   private nextId = 1;
   private readonly pending = new Map<number, PendingCall>();
@@ -41,6 +44,8 @@ export class InterpreterClient implements Interpreter {
   private readonly interrupts = new InterruptSender(this.line);
   private readonly backlog = createOutputBacklog();
   private readonly published = new BacklogReceiver(this.backlog);
+  /** While an execute call runs: asks its loops for printed text the main thread keeps back (interrupt-line.ts OUTPUT_ASKED). */
+  private askingForOutput: ReturnType<typeof setInterval> | null = null;
 
   /**
    * @param onStrayOutput output that arrives while no cell runs (timers, late promises).
@@ -103,7 +108,10 @@ export class InterpreterClient implements Interpreter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, ...(emit ? { emit } : {}), ...(executionCount === undefined ? {} : { executionCount }) });
-      if (method === 'execute') this.interrupts.cellStarted(id);
+      if (method === 'execute') {
+        this.interrupts.cellStarted(id);
+        this.askingForOutput ??= setInterval(() => this.interrupts.askForKeptOutput(), OUTPUT_ASK_MS).unref();
+      }
       this.post({ kind: 'call', id, method, args });
     });
   }
@@ -144,6 +152,10 @@ export class InterpreterClient implements Interpreter {
     if (!call) return;
     this.pending.delete(message.id);
     this.interrupts.cellEnded(message.id);
+    if (this.askingForOutput !== null && this.interrupts.current() === 0) {
+      clearInterval(this.askingForOutput);
+      this.askingForOutput = null;
+    }
     if (message.kind === 'result' && call.executionCount !== undefined) this.startClosing(message.id, call.executionCount);
     if (message.kind === 'result') call.resolve(message.value);
     else call.reject(new Error(message.message));

@@ -77,6 +77,17 @@ describe("a cell's work stays the cell's", () => {
     assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
   });
 
+  // No op, no await: only the loop's own check at each iteration hears the worker ask for the line kept back.
+  test('lines printed just before a synchronous loop show while it runs', async () => {
+    const running = kernel().startExecute("console.log('before');\nconsole.log('the loop');\nwhile (true) { }", {}, { timeoutMs: 60_000 });
+    await running.iopubWhere("'the loop' on stdout", (message) => message.header.msg_type === 'stream' && String((message.content as { text?: string }).text).includes('the loop'));
+    okContent((await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
+    const done = await running.done();
+    assert.equal(streamText(done, 'stdout'), 'before\nthe loop\n');
+    const reply = executeReply(done);
+    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
+  });
+
   test('an awaited move says nothing about awaiting', async () => {
     const moved = await runOk(kernel(), "await xs.to('gpu:0'); xs.device");
     assert.equal(resultText(moved), "'gpu:0'");
