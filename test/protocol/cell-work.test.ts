@@ -35,6 +35,18 @@ async function interruptAfter(kernel: KernelClient, code: string, ms: number, st
   return done;
 }
 
+/** Starts an endless `code`, waits until `text` shows on stdout while it runs, then interrupts it. */
+async function shownBeforeInterrupt(kernel: KernelClient, code: string, text: string): Promise<Exchange> {
+  const running = kernel.startExecute(code, {}, { timeoutMs: 60_000 });
+  await running.iopubWhere(`${JSON.stringify(text)} on stdout`, (message) => message.header.msg_type === 'stream'
+    && (message.content as { name?: string; text?: string }).name === 'stdout' && String((message.content as { text?: string }).text).includes(text));
+  okContent((await kernel.request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
+  const done = await running.done();
+  const reply = executeReply(done);
+  assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
+  return done;
+}
+
 describe("a cell's work stays the cell's", () => {
   const kernel = useDeviceKernel();
 
@@ -68,24 +80,14 @@ describe("a cell's work stays the cell's", () => {
   // timer gets none in such a loop: the cell's ops send it. It waited for the interrupt before.
   test('a line printed just after another, before a loop of awaits that settle at once, shows while the loop runs', async () => {
     await runOk(kernel(), 'const printInput = tf.ones([64, 64]); 0');
-    const running = kernel().startExecute("console.error('starting');\nconsole.log('spinning');\nfor (;;) { await printInput.sum().data(); }", {}, { timeoutMs: 60_000 });
-    await running.iopubWhere('stream on stdout', (message) => message.header.msg_type === 'stream' && (message.content as { name?: string }).name === 'stdout');
-    okContent((await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
-    const done = await running.done();
+    const done = await shownBeforeInterrupt(kernel(), "console.error('starting');\nconsole.log('spinning');\nfor (;;) { await printInput.sum().data(); }", 'spinning');
     assert.equal(streamText(done, 'stdout'), 'spinning\n');
-    const reply = executeReply(done);
-    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
   });
 
   // No op, no await: only the loop's own check at each iteration hears the worker ask for the line kept back.
   test('lines printed just before a synchronous loop show while it runs', async () => {
-    const running = kernel().startExecute("console.log('before');\nconsole.log('the loop');\nwhile (true) { }", {}, { timeoutMs: 60_000 });
-    await running.iopubWhere("'the loop' on stdout", (message) => message.header.msg_type === 'stream' && String((message.content as { text?: string }).text).includes('the loop'));
-    okContent((await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
-    const done = await running.done();
+    const done = await shownBeforeInterrupt(kernel(), "console.log('before');\nconsole.log('the loop');\nwhile (true) { }", 'the loop');
     assert.equal(streamText(done, 'stdout'), 'before\nthe loop\n');
-    const reply = executeReply(done);
-    assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
   });
 
   test('an awaited move says nothing about awaiting', async () => {
