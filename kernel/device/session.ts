@@ -346,6 +346,19 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.deps.cells.onInterrupt(stop);
   }
 
+  deviceReadWhileMoving(call: string, target: string, device: string): void {
+    // Already there (a second x.to('gpu:0')), or a name that resolves to nothing (the move fails): nothing misleads.
+    try {
+      if (this.registry.resolve(target) === device) return;
+    } catch {
+      return;
+    }
+    // The kernel's own reads name no cell line: only the cell's code is told.
+    if (this.deps.locate() === null) return;
+    this.warnOnce('device-read-while-moving', `\`.device\` was read while \`x.${call}\` was still under way, so it says '${device}', `
+      + `where the tensor is until the move lands. Await the move first: \`await x.${call}\`.`);
+  }
+
   runOn<T>(device: string, run: () => T): T {
     return this.placement.runOn(this.registry.backendName(device), run);
   }

@@ -33,6 +33,8 @@ export interface TensorMover {
   started(operation: string): (error?: unknown) => void;
   /** Calls `stop` if the running cell is interrupted; returns a canceller. */
   onInterrupt(stop: () => void): () => void;
+  /** The cell's code read `.device` (`device`) while `call` (`to('gpu:0')`) of that tensor, to `target` as the user named it, was still under way. */
+  deviceReadWhileMoving(call: string, target: string, device: string): void;
   /**
    * Runs one call (a library call, a kernel helper, the user's x.to()) so that the moves it makes,
    * later ones in its promise chains included, are known as that call's and name the caller's line.
@@ -59,8 +61,31 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
   };
   // Printed instead of awaited, the promise says which call was not awaited.
   return function marked(this: This, ...args: Args): Promise<R> {
-    return markTensorPromise(run.apply(this, args), operation);
+    const promise = run.apply(this, args);
+    if (TENSOR_MOVES.has(operation)) {
+      const target = operation === 'to' ? String(args[0]) : operation === 'cuda' ? `gpu:${String(args[0] ?? 0)}` : 'cpu';
+      noteUnderWay(this as object, promise, `${operation}(${args.map((arg) => (typeof arg === 'string' ? `'${arg}'` : String(arg))).join(', ')})`, target);
+    }
+    return markTensorPromise(promise, operation);
   };
+}
+
+/** The moves of a tensor itself: until one lands, `.device` says where the tensor was. */
+const TENSOR_MOVES = new Set(['to', 'cuda', 'cpu']);
+
+/** Per tensor, its latest move called and not settled (`to('gpu:0')`), with how many are. */
+const underWay = new WeakMap<object, { call: string; target: string; count: number }>();
+
+function noteUnderWay(tensor: object, promise: Promise<unknown>, call: string, target: string): void {
+  const entry = underWay.get(tensor) ?? { call, target, count: 0 };
+  entry.call = call;
+  entry.target = target;
+  entry.count++;
+  underWay.set(tensor, entry);
+  const settled = (): void => {
+    if (--entry.count === 0 && underWay.get(tensor) === entry) underWay.delete(tensor);
+  };
+  promise.then(settled, settled);
 }
 
 type AsTensorDtype = 'float32' | 'int32' | 'bool';
@@ -112,7 +137,12 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   Object.defineProperty(proto, 'device', {
     configurable: true,
     get(this: TensorLike) {
-      return mover.deviceOf(this);
+      const device = mover.deviceOf(this);
+      // `x.to('gpu:0'); x.device` says 'cpu': the move has not landed. A move that lands within
+      // the cell is no unawaited call at its end, so this is where the forgotten await shows.
+      const moving = underWay.get(this);
+      if (moving !== undefined) mover.deviceReadWhileMoving(moving.call, moving.target, device);
+      return device;
     },
   });
   // Each move is timed from the call: code the cell runs before the move gets going holds it up.

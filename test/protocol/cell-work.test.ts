@@ -96,6 +96,16 @@ describe("a cell's work stays the cell's", () => {
     assert.equal(streamText(moved, 'stderr'), '');
   });
 
+  // A move that lands within the cell is no unawaited call at the cell's end: the stale `.device` is where it shows.
+  test("`x.to('gpu:0'); x.device` on a ready GPU: the cell says the move was under way when .device was read, and names that line", async () => {
+    const stale = await runOk(kernel(), "%device cpu\nconst notYet = tf.tensor([1, 2, 3]);\nnotYet.to('gpu:0');\nnotYet.device");
+    assert.equal(resultText(stale), "'cpu'", 'the move landed before .device was read: the test proves nothing');
+    assert.match(streamText(stale, 'stderr'), /^Warning \(cell \d+, line 4\): `\.device` was read while `x\.to\('gpu:0'\)` was still under way, so it says 'cpu'.*`await x\.to\('gpu:0'\)`/m);
+    const landed = await runOk(kernel(), "notYet.to('gpu:0');\nnotYet.device");
+    assert.equal(resultText(landed), "'gpu:0'");
+    assert.equal(streamText(landed, 'stderr'), '', 'a move to where the tensor is already misleads nobody');
+  });
+
   test("ops of an interval an earlier cell left running are not in a later cell's report; a line names that cell", async () => {
     const started = await runOk(kernel(), 'const ha = tf.ones([8]);\nconst ticker = setInterval(() => tf.add(ha, ha).dispose(), 2);\n1');
     const count = executeReply(started).execution_count;
