@@ -347,6 +347,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   deviceReadWhileMoving(call: string, target: string, device: string): void {
+    // Disposed meanwhile: the move fails, and says so.
+    if (device === 'disposed') return;
     // Already there (a second x.to('gpu:0')), or a name that resolves to nothing (the move fails): nothing misleads.
     try {
       if (this.registry.resolve(target) === device) return;

@@ -62,7 +62,8 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
   // Printed instead of awaited, the promise says which call was not awaited.
   return function marked(this: This, ...args: Args): Promise<R> {
     const promise = run.apply(this, args);
-    if (TENSOR_MOVES.has(operation)) {
+    // Called unbound (`const f = x.to; f('gpu:0')`), the move fails on its own: nothing to note.
+    if (TENSOR_MOVES.has(operation) && typeof this === 'object' && this !== null) {
       const target = operation === 'to' ? String(args[0]) : operation === 'cuda' ? `gpu:${String(args[0] ?? 0)}` : 'cpu';
       noteUnderWay(this as object, promise, `${operation}(${args.map((arg) => (typeof arg === 'string' ? `'${arg}'` : String(arg))).join(', ')})`, target);
     }
@@ -73,14 +74,24 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
 /** The moves of a tensor itself: until one lands, `.device` says where the tensor was. */
 const TENSOR_MOVES = new Set(['to', 'cuda', 'cpu']);
 
-/** Per tensor, its latest move called and not settled (`to('gpu:0')`), with how many are. */
-const underWay = new WeakMap<object, { call: string; target: string; count: number }>();
+/**
+ * Per tensor, its latest move called and not settled (`to('gpu:0')`), with how many are, and
+ * whether the code that called it has yet to yield (`sameRun`).
+ */
+const underWay = new WeakMap<object, { call: string; target: string; count: number; sameRun: boolean }>();
 
 function noteUnderWay(tensor: object, promise: Promise<unknown>, call: string, target: string): void {
-  const entry = underWay.get(tensor) ?? { call, target, count: 0 };
+  const entry = underWay.get(tensor) ?? { call, target, count: 0, sameRun: false };
   entry.call = call;
   entry.target = target;
   entry.count++;
+  // Read in the same run as the call (`x.to('gpu:0'); x.device`), `.device` cannot have changed
+  // yet: an await was forgotten. Read after an await, it may be watching the move on purpose
+  // (`while (x.device !== 'cpu') await tick;`), and says nothing.
+  entry.sameRun = true;
+  queueMicrotask(() => {
+    entry.sameRun = false;
+  });
   underWay.set(tensor, entry);
   const settled = (): void => {
     if (--entry.count === 0 && underWay.get(tensor) === entry) underWay.delete(tensor);
@@ -139,9 +150,9 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     get(this: TensorLike) {
       const device = mover.deviceOf(this);
       // `x.to('gpu:0'); x.device` says 'cpu': the move has not landed. A move that lands within
-      // the cell is no unawaited call at its end, so this is where the forgotten await shows.
+      // the cell is no unawaited call at its end, so this is where the forgotten await shows (see noteUnderWay).
       const moving = underWay.get(this);
-      if (moving !== undefined) mover.deviceReadWhileMoving(moving.call, moving.target, device);
+      if (moving?.sameRun === true) mover.deviceReadWhileMoving(moving.call, moving.target, device);
       return device;
     },
   });

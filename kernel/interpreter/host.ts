@@ -160,8 +160,10 @@ export class InterpreterHost implements CellRunner {
 
   private post(message: ToWorker): void {
     // Printing waits while the worker is behind (output-backlog.ts): it counts every stream chunk.
-    if (message.kind === 'output' && message.event.type === 'stream') this.backlog?.beforePost();
+    const stream = message.kind === 'output' && message.event.type === 'stream';
+    if (stream) this.backlog?.beforePost();
     this.worker.postMessage(message);
+    if (stream) this.backlog?.posted();
   }
 }
 

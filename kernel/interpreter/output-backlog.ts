@@ -22,7 +22,7 @@ export function createOutputBacklog(): SharedArrayBuffer {
   return new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
 }
 
-/** The main thread's half: call before posting each stream chunk. */
+/** The main thread's half: beforePost() before posting each stream chunk, posted() after. */
 export class BacklogSender {
   private readonly slots: Int32Array;
 
@@ -30,6 +30,7 @@ export class BacklogSender {
     this.slots = new Int32Array(buffer);
   }
 
+  /** Waits while MAX_UNPUBLISHED chunks are in flight; counts nothing (see posted). */
   beforePost(): void {
     const started = Date.now();
     for (;;) {
@@ -38,6 +39,15 @@ export class BacklogSender {
       if (Date.now() - started > GIVE_UP_MS) break;
       Atomics.wait(this.slots, TAKEN, taken, WAIT_SLICE_MS);
     }
+  }
+
+  /**
+   * Counts a chunk once it is posted. An interrupt's SIGINT ends a run where it lands, with no
+   * finally: counted before the post, a chunk stopped between the two was counted and never taken,
+   * and eight such would have made every later print wait 10 s. Counted after, one stopped between
+   * the post and the count is taken uncounted: one more chunk may be in flight, no more.
+   */
+  posted(): void {
     Atomics.add(this.slots, POSTED, 1);
   }
 }

@@ -2,7 +2,7 @@
 // The kernel's own diagnostics never use these streams (see kernel/log.ts), so capturing them
 // for the whole process life is safe, and output from timers that fire after a cell still arrives.
 import { Console } from 'node:console';
-import { Writable } from 'node:stream';
+import { EventEmitter } from 'node:events';
 import type { OutputEvent } from './interpreter';
 
 type StreamName = 'stdout' | 'stderr';
@@ -35,20 +35,8 @@ export class OutputCapture {
     private readonly kept: (kept: boolean) => void = () => undefined) {}
 
   install(): void {
-    const stdout = this.writable('stdout');
-    const stderr = this.writable('stderr');
-    const console = new Console({ stdout, stderr, colorMode: false });
-    // Refused before the console formats anything: a throw inside its stream would break that stream for good.
-    const methods = console as unknown as Record<string, unknown>;
-    for (const name of Object.keys(methods)) {
-      const method = methods[name];
-      if (typeof method !== 'function') continue;
-      methods[name] = (...args: unknown[]): unknown => {
-        this.guard();
-        return (method as (...callArgs: unknown[]) => unknown).apply(console, args);
-      };
-    }
-    globalThis.console = console;
+    globalThis.console = this.console();
+
     for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
       // Replacing write keeps `process.stdout` itself (isTTY, columns, …) for code that inspects it.
       stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
@@ -59,6 +47,25 @@ export class OutputCapture {
         return true;
       }) as typeof stream.write;
     }
+  }
+
+  /** The console cells get (install() makes it the global one). */
+  console(): Console {
+    const stdout = this.writable('stdout');
+    const stderr = this.writable('stderr');
+    // The sinks are no Writable streams on purpose (see writable()): the console uses write() and error listeners alone.
+    const console = new Console({ stdout: stdout as unknown as NodeJS.WritableStream, stderr: stderr as unknown as NodeJS.WritableStream, colorMode: false });
+    // Refused before the console formats anything.
+    const methods = console as unknown as Record<string, unknown>;
+    for (const name of Object.keys(methods)) {
+      const method = methods[name];
+      if (typeof method !== 'function') continue;
+      methods[name] = (...args: unknown[]): unknown => {
+        this.guard();
+        return (method as (...callArgs: unknown[]) => unknown).apply(console, args);
+      };
+    }
+    return console;
   }
 
   write(name: StreamName, text: string): void {
@@ -120,13 +127,29 @@ export class OutputCapture {
     }, FLUSH_MS).unref();
   }
 
-  private writable(name: StreamName): Writable {
-    return new Writable({
-      decodeStrings: false,
-      write: (chunk: unknown, _encoding, callback) => {
-        this.write(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-        callback();
-      },
-    });
+  /**
+   * What the console writes to: a write that goes straight to write(), with no state of its own.
+   * A Writable stream marks itself busy for the length of a write: an interrupt's SIGINT that
+   * stopped the cell inside one (it ends a run where it lands, with no finally) left it busy for
+   * good, and every later console.log of the session was buffered there, unseen. The console asks
+   * only for write() and an emitter's error listeners.
+   */
+  private writable(name: StreamName): ConsoleSink {
+    return new ConsoleSink((text) => this.write(name, text));
+  }
+}
+
+/** A console's stream: each write goes on at once (see OutputCapture.writable). */
+class ConsoleSink extends EventEmitter {
+  constructor(private readonly sink: (text: string) => void) {
+    super();
+  }
+
+  write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    this.sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    const done = typeof encoding === 'function' ? encoding : callback;
+    // A stream's callback gets null for no error (the console's reads the stream's state otherwise).
+    if (typeof done === 'function') queueMicrotask(() => (done as (error: null) => void)(null));
+    return true;
   }
 }

@@ -160,7 +160,9 @@ describe('two GPUs (TSGPU_GPU_DUPLICATE=2)', () => {
     ];
     for (const { name, stopsOn, start } of cases) {
       const running = kernel().startExecute(`${start}\n${hold}\nawait moving;`, {}, { timeoutMs: 60_000 });
-      await running.iopubMessage('stream');
+      // The cell's own line on stdout: the loop's first `.device` read, in the run that called the
+      // move, is warned about on stderr before it.
+      await running.iopubWhere('the leg on stdout', (message) => message.header.msg_type === 'stream' && (message.content as { name?: string }).name === 'stdout');
       await kernel().request('control', 'interrupt_request', {}, { timeoutMs: 10_000 });
       const interrupted = await running.done();
       const reply = executeReply(interrupted);

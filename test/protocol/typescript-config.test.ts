@@ -173,8 +173,8 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     assert.match(streamText(created, 'stderr'), new RegExp(`changed: type checking uses ${tsconfig.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} from this cell on`));
     assert.equal(streamText(await run(kernel, '1'), 'stderr'), '', 'the change is said once');
     assert.ok((await describeOptions(kernel)).includes(`options from: ${tsconfig}\n`));
-    // Saved again unchanged (an editor's save, a touch): nothing to say.
-    writeFileSync(tsconfig, JSON.stringify({ extends: './configs/base.json' }));
+    // Saved again unchanged (an editor's save, a touch), or with only its spacing and comments changed: nothing to say.
+    writeFileSync(tsconfig, `// the notebook's options\n${JSON.stringify({ extends: './configs/base.json' }, null, 2)}\n`);
     utimesSync(tsconfig, new Date(), new Date(Date.now() + 5000));
     assert.equal(streamText(await run(kernel, '1'), 'stderr'), '', 'a save without a change is no change');
     // Broken mid-session: the warning alone says it, once.

@@ -46,7 +46,10 @@ test('a full slab is replaced by a new one', () => {
 test('the main thread posts up to MAX_UNPUBLISHED chunks, then waits until the worker takes one', async () => {
   const buffer = createOutputBacklog();
   const sender = new BacklogSender(buffer);
-  for (let i = 0; i < MAX_UNPUBLISHED; i++) sender.beforePost(); // no wait
+  for (let i = 0; i < MAX_UNPUBLISHED; i++) {
+    sender.beforePost(); // no wait
+    sender.posted();
+  }
   // A worker takes one chunk 300 ms from now; the next post waits for it.
   const worker = new Worker(`
     const { workerData } = require('node:worker_threads');

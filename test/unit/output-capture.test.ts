@@ -61,3 +61,28 @@ test('text kept back is sent by the first op past the interval, where the flush 
   output.flushIfDue();
   assert.deepEqual(sent, ['starting\n', 'spinning\n']);
 });
+
+// An interrupt's SIGINT ends the cell's run where it lands, with no finally. A Writable stream
+// stopped inside a write stayed busy for good, and every later console.log of the session was
+// buffered there (found in review, after 10-40 interrupts of a printing loop). A write that throws
+// part-way stands in for the stop here.
+test('a console write stopped part-way leaves the console working for the rest of the session', () => {
+  let stopNext = false;
+  const sent: string[] = [];
+  const output = new OutputCapture((event: OutputEvent) => {
+    if (stopNext) {
+      stopNext = false;
+      throw new Error('stopped here');
+    }
+    if (event.type === 'stream') sent.push(event.text);
+  });
+  const cellConsole = output.console();
+  output.startCell();
+  stopNext = true;
+  // The console swallows what its stream throws: the stop shows only in what comes after.
+  cellConsole.log('stopped');
+  output.startCell();
+  cellConsole.log('after');
+  output.flush();
+  assert.deepEqual(sent, ['after\n']);
+});

@@ -182,17 +182,24 @@ export function loadCheckerConfig(t: typeof ts, directory: string, strictness: S
     warning,
     sources,
     stamp: configStamp(t, directory, sources),
-    texts: sources.map(textOf).join('\0'),
+    texts: sources.map((source) => meaningOf(t, source)).join('\0'),
   };
 }
 
-/** A config source's text; a file gone or unreadable since it was found reads as a mark of its own. */
-function textOf(source: string): string {
+/**
+ * What a config source says, as JSON without its comments and spacing (an edit of those alone
+ * changes nothing); a file that does not parse, as its text; one gone or unreadable since it was
+ * found, as a mark of its own.
+ */
+function meaningOf(t: typeof ts, source: string): string {
+  let text: string;
   try {
-    return readFileSync(source, 'utf8');
+    text = readFileSync(source, 'utf8');
   } catch (error) {
     return `unreadable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
   }
+  const parsed = t.parseConfigFileTextToJson(source, text);
+  return parsed.error === undefined ? JSON.stringify(parsed.config) : text;
 }
 
 /**
