@@ -25,18 +25,15 @@ export class OutputCapture {
   /**
    * `guard` runs before each write user code makes (console.*, process.stdout/stderr.write) and
    * may throw: an interrupted cell's leftover work is refused there. The kernel's own messages
-   * use write() directly.
-   */
-  /**
-   * `kept` is told when text starts to be kept back and when it is sent: the protocol worker then
-   * asks a cell's synchronous loop for it (interrupt-line.ts OUTPUT_ASKED), where no timer runs.
+   * use write() directly. `kept` is told when text starts to be kept back and when it is sent: the
+   * protocol worker then asks a cell's synchronous loop for it (interrupt-line.ts OUTPUT_ASKED),
+   * where no timer runs.
    */
   constructor(private readonly emit: (event: OutputEvent) => void, private readonly guard: () => void = () => undefined,
     private readonly kept: (kept: boolean) => void = () => undefined) {}
 
   install(): void {
     globalThis.console = this.console();
-
     for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
       // Replacing write keeps `process.stdout` itself (isTTY, columns, …) for code that inspects it.
       stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
