@@ -61,18 +61,9 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
   };
   // Printed instead of awaited, the promise says which call was not awaited.
   return function marked(this: This, ...args: Args): Promise<R> {
-    const promise = run.apply(this, args);
-    // Called unbound (`const f = x.to; f('gpu:0')`), the move fails on its own: nothing to note.
-    if (TENSOR_MOVES.has(operation) && typeof this === 'object' && this !== null) {
-      const target = operation === 'to' ? String(args[0]) : operation === 'cuda' ? `gpu:${String(args[0] ?? 0)}` : 'cpu';
-      noteUnderWay(this as object, promise, `${operation}(${args.map((arg) => (typeof arg === 'string' ? `'${arg}'` : String(arg))).join(', ')})`, target);
-    }
-    return markTensorPromise(promise, operation);
+    return markTensorPromise(run.apply(this, args), operation);
   };
 }
-
-/** The moves of a tensor itself: until one lands, `.device` says where the tensor was. */
-const TENSOR_MOVES = new Set(['to', 'cuda', 'cpu']);
 
 /**
  * Per tensor, its latest move called and not settled (`to('gpu:0')`), with how many are, and
@@ -80,7 +71,9 @@ const TENSOR_MOVES = new Set(['to', 'cuda', 'cpu']);
  */
 const underWay = new WeakMap<object, { call: string; target: string; count: number; sameRun: boolean }>();
 
-function noteUnderWay(tensor: object, promise: Promise<unknown>, call: string, target: string): void {
+function noteUnderWay(tensor: unknown, promise: Promise<unknown>, call: string, target: string): void {
+  // Called unbound (`const f = x.to; f('gpu:0')`), the move fails on its own: nothing to note.
+  if (typeof tensor !== 'object' || tensor === null) return;
   const entry = underWay.get(tensor) ?? { call, target, count: 0, sameRun: false };
   entry.call = call;
   entry.target = target;
@@ -159,24 +152,30 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   // Each move is timed from the call: code the cell runs before the move gets going holds it up.
   proto['to'] = tracked(mover, 'to', function to(this: TensorLike, device: string) {
     const call = mover.moveCall(device);
-    return call.run(async () => {
+    const moving = call.run(async () => {
       await mover.move(this, await mover.resolve(device), 'to', call);
       return this;
     });
+    noteUnderWay(this, moving, `to(${typeof device === 'string' ? `'${device}'` : String(device)})`, String(device));
+    return moving;
   });
   proto['cuda'] = tracked(mover, 'cuda', function cuda(this: TensorLike, index = 0) {
     const call = mover.moveCall(`gpu:${index}`);
-    return call.run(async () => {
+    const moving = call.run(async () => {
       await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda', call);
       return this;
     });
+    noteUnderWay(this, moving, `cuda(${index})`, `gpu:${index}`);
+    return moving;
   });
   proto['cpu'] = tracked(mover, 'cpu', function cpu(this: TensorLike) {
     const call = mover.moveCall('cpu');
-    return call.run(async () => {
+    const moving = call.run(async () => {
       await mover.move(this, 'cpu', 'cpu', call);
       return this;
     });
+    noteUnderWay(this, moving, 'cpu()', 'cpu');
+    return moving;
   });
   // How a tensor shows as a cell's value or in console.log: shape, dtype, device, and the values
   // when they are on the host (a GPU's need an async read, which a display cannot wait for).
