@@ -288,8 +288,12 @@ export class TypeScriptInterpreter implements Interpreter {
     const before = this.checker.configuration;
     if (configStamp(this.t, this.deps.directory, before.sources) === before.stamp) return;
     const after = loadCheckerConfig(this.t, this.deps.directory, before.strictness);
+    if (sameChoices(before, after)) {
+      // Saved without an edit: the same options, read under the new stamp; the checker's caches stay.
+      before.stamp = after.stamp;
+      return;
+    }
     this.reconfigure(after);
-    if (sameChoices(before, after)) return;
     this.configNotice = configChange(before, after);
     this.configNoticeAtStart = false;
     log(this.configNotice.trimEnd());
