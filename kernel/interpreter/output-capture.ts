@@ -38,10 +38,7 @@ export class OutputCapture {
       // Replacing write keeps `process.stdout` itself (isTTY, columns, …) for code that inspects it.
       stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
         this.guard();
-        const done = typeof encoding === 'function' ? encoding : callback;
-        this.write(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-        if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
-        return true;
+        return this.writeChunk(name, chunk, encoding, callback);
       }) as typeof stream.write;
     }
   }
@@ -132,21 +129,22 @@ export class OutputCapture {
    * only for write() and an emitter's error listeners.
    */
   private writable(name: StreamName): ConsoleSink {
-    return new ConsoleSink((text) => this.write(name, text));
+    return new ConsoleSink((chunk, encoding, callback) => this.writeChunk(name, chunk, encoding, callback));
+  }
+
+  /** A stream write (`write(chunk[, encoding][, callback])`) as text on `name`, its callback told of no error after this turn. */
+  private writeChunk(name: StreamName, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    this.write(name, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    const done = typeof encoding === 'function' ? encoding : callback;
+    // A stream's callback gets null for no error (the console's reads the stream's state otherwise).
+    if (typeof done === 'function') queueMicrotask(() => (done as (error: null) => void)(null));
+    return true;
   }
 }
 
 /** A console's stream: each write goes on at once (see OutputCapture.writable). */
 class ConsoleSink extends EventEmitter {
-  constructor(private readonly sink: (text: string) => void) {
+  constructor(readonly write: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean) {
     super();
-  }
-
-  write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-    this.sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    const done = typeof encoding === 'function' ? encoding : callback;
-    // A stream's callback gets null for no error (the console's reads the stream's state otherwise).
-    if (typeof done === 'function') queueMicrotask(() => (done as (error: null) => void)(null));
-    return true;
   }
 }
