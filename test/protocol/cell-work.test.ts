@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { executeReply, iopubOf, resultText, streamText } from '../support/exchange';
 import { describeOutcome, runOk, useDeviceKernel, valueOf } from '../support/devices';
-import type { Exchange, KernelClient } from '../support/kernel-client';
+import type { Exchange, KernelClient, Received } from '../support/kernel-client';
 import { okContent } from '../support/message-schema';
 import { readReport, reportsOf } from '../support/report';
 import { sleep } from '../support/time';
@@ -23,10 +23,14 @@ function opsOf(exchange: Exchange): Record<string, number> {
   return ops;
 }
 
-/** Starts `code`, interrupts it `ms` after `startedBy` arrives, and checks it replied Interrupted. */
-async function interruptAfter(kernel: KernelClient, code: string, ms: number, startedBy = 'execute_input'): Promise<Exchange> {
+/**
+ * Starts `code`, interrupts it `ms` after `startedBy` arrives (a message type, or the first iopub
+ * message it accepts), and checks it replied Interrupted.
+ */
+async function interruptAfter(kernel: KernelClient, code: string, ms: number,
+  startedBy: string | { what: string; match: (message: Received) => boolean } = 'execute_input'): Promise<Exchange> {
   const running = kernel.startExecute(code, {}, { timeoutMs: 60_000 });
-  await running.iopubMessage(startedBy);
+  await (typeof startedBy === 'string' ? running.iopubMessage(startedBy) : running.iopubWhere(startedBy.what, startedBy.match));
   await sleep(ms);
   okContent((await kernel.request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
   const done = await running.done();
@@ -36,15 +40,12 @@ async function interruptAfter(kernel: KernelClient, code: string, ms: number, st
 }
 
 /** Starts an endless `code`, waits until `text` shows on stdout while it runs, then interrupts it. */
-async function shownBeforeInterrupt(kernel: KernelClient, code: string, text: string): Promise<Exchange> {
-  const running = kernel.startExecute(code, {}, { timeoutMs: 60_000 });
-  await running.iopubWhere(`${JSON.stringify(text)} on stdout`, (message) => message.header.msg_type === 'stream'
-    && (message.content as { name?: string; text?: string }).name === 'stdout' && String((message.content as { text?: string }).text).includes(text));
-  okContent((await kernel.request('control', 'interrupt_request', {}, { timeoutMs: 10_000 })).reply, 'interrupt_reply');
-  const done = await running.done();
-  const reply = executeReply(done);
-  assert.equal(reply.status === 'error' ? reply.ename : reply.status, 'Interrupted', describeOutcome(done));
-  return done;
+function shownBeforeInterrupt(kernel: KernelClient, code: string, text: string): Promise<Exchange> {
+  return interruptAfter(kernel, code, 0, {
+    what: `${JSON.stringify(text)} on stdout`,
+    match: (message: Received) => message.header.msg_type === 'stream' && (message.content as { name?: string }).name === 'stdout'
+      && String((message.content as { text?: string }).text).includes(text),
+  });
 }
 
 describe("a cell's work stays the cell's", () => {
