@@ -24,10 +24,12 @@ export type Direction = 'H2D' | 'D2H' | 'D2D' | 'host';
  * (submitting, the driver starting the work and signalling the fence, the poll seeing it) while the
  * GPU ran none of that work, for staging buffers being made, or `host-busy`: what the move waited
  * for had ended, but the thread was running other code (the cell's own, between data() and its
- * await; a collection) and saw it later.
+ * await; a collection) and saw it later; or `tsgpu`: the kernel's own work on the user's call (the
+ * wrapper that locates the call's line, choosing the path, recording the move), which a loop of
+ * small moves pays once per move and which the rest leave out (see TensorMoves' calledAt).
  */
 export interface MoveWait {
-  cause: 'gpu-work' | 'gpu-latency' | 'gpu-setup' | 'staging-setup' | 'host-busy';
+  cause: 'gpu-work' | 'gpu-latency' | 'gpu-setup' | 'staging-setup' | 'host-busy' | 'tsgpu';
   ms: number;
   /** The device that was busy (gpu-work), whose queue it went through, whose staging buffers were made, or whose wait the host saw late. */
   device: string;

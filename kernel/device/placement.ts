@@ -33,6 +33,12 @@ export interface MoveEvent {
   waitMs: number;
   copyMs: number;
   waits: MoveWait[];
+  /**
+   * When the user's call that made this move entered the kernel (x.to(), x.data()): the move's time
+   * runs from there to its record, and what its waits and copy leave of that is the kernel's own
+   * work on the call (a `tsgpu` wait). Absent for moves no user call made (an op's).
+   */
+  calledAt?: number;
   operation: string;
   explicit: boolean;
   scalar: boolean;
@@ -627,7 +633,7 @@ export class Placement {
    * Counts a finished move: live bytes change devices, and the move is reported (unless host to
    * host, or served from a host copy a read kept: then no byte crossed).
    */
-  recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[] }, servedFromHostCopy = false,
+  recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[]; calledAt?: number }, servedFromHostCopy = false,
     dataId: DataId | null = null): void {
     if (from !== to) {
       this.dropLive(info, from);

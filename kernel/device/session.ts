@@ -27,7 +27,7 @@ import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
 import { GpuTiming } from './timing/gpu-timing';
-import { MoveCall } from './timing/move-call';
+import { MoveCall, withKernelWork } from './timing/move-call';
 import { splitGpuWaits } from './timing/move-waits';
 import { TransferEngine } from './transfer/transfer-engine';
 import { watchVariableAssign } from './variable-assign';
@@ -313,9 +313,9 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.placement.deviceOfTensor(tensor) ?? 'disposed';
   }
 
-  moveCall(device: unknown): MoveCall {
+  moveCall(device: unknown, calledAt?: number): MoveCall {
     // Watched (the cell's code told apart from the set-up's) only where the move may set its GPU up.
-    return new MoveCall(!this.registry.discovered || this.mayNeedSetUp(device));
+    return new MoveCall(!this.registry.discovered || this.mayNeedSetUp(device), calledAt);
   }
 
   private mayNeedSetUp(device: unknown): boolean {
@@ -334,8 +334,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
     return this.moves.move(tensor, device, operation, call);
   }
 
-  read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
-    return this.moves.read(tensor, operation, read);
+  read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>, calledAt?: number): Promise<T> {
+    return this.moves.read(tensor, operation, read, calledAt);
   }
 
   started(operation: string): (error?: unknown) => void {
@@ -432,9 +432,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
     if (stray) this.stray.countMove();
     // Detached work is meant to outlive every cell: no report or listing counts it.
     if (stray && owner === DETACHED_CELL) return;
-    const ms = event.waitMs + event.copyMs;
+    const { waitMs, waits } = withKernelWork(event);
+    const ms = waitMs + event.copyMs;
     const record: TransferRecord = {
-      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs: event.waitMs, copyMs: event.copyMs, waits: event.waits,
+      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs, copyMs: event.copyMs, waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       // A stray move is listed under the cell whose work made it (its line may be unknown: the stack is the kernel's).
       cell: stray && owner !== null && owner !== site.cell ? owner : site.cell, line: stray && owner !== null && owner !== site.cell ? null : site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
@@ -460,3 +461,4 @@ export class DeviceSession implements DeviceControl, TensorMover {
     process.stderr.write(`Warning (${site}): ${message}\n`);
   }
 }
+

@@ -17,8 +17,8 @@ export interface TensorMover {
   /** Canonical device name for what the user wrote (throws DeviceError listing the devices). */
   resolve(name: string): Promise<string>;
   deviceOf(tensor: TensorLike): string;
-  /** The user's call of a move to `device` (as the user named it), made now: the move is timed from it. */
-  moveCall(device: unknown): MoveCall;
+  /** The user's call of a move to `device` (as the user named it), made at `calledAt` (else now): the move is timed from it. */
+  moveCall(device: unknown, calledAt?: number): MoveCall;
   /** Whether moving the tensor to `device` has nothing to do: it is there, not in a host array waiting for its upload. */
   settledOn(tensor: TensorLike, device: string): boolean;
   /** Moves the tensor's data to `device` (in place: tfjs moves, the Tensor object stays); `call`: the user's call it is for. */
@@ -27,8 +27,8 @@ export interface TensorMover {
   runOn<T>(device: string, run: () => T): T;
   /** True when the values can be read synchronously (host tensors, GPU tensors read before). */
   hasHostValues(tensor: TensorLike): boolean;
-  /** Reads a tensor's values, recording a GPU readback as a D2H transfer. */
-  read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T>;
+  /** Reads a tensor's values, recording a GPU readback as a D2H transfer; `calledAt`: when the user's call entered the kernel. */
+  read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>, calledAt?: number): Promise<T>;
   /** A move or readback is starting, the user's call still on the stack; call the result when it settles. */
   started(operation: string): (error?: unknown) => void;
   /** Calls `stop` if the running cell is interrupted; returns a canceller. */
@@ -40,6 +40,17 @@ export interface TensorMover {
    * later ones in its promise chains included, are known as that call's and name the caller's line.
    */
   asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T;
+}
+
+/**
+ * When the user's call running now (x.to(), x.data()) entered the kernel, while its synchronous part
+ * runs: its move is timed from there, so the kernel's own work on the call (this wrapper, finding
+ * the call's line) is in the move's time (withKernelWork), not left out of every figure.
+ */
+let callEnteredAt: number | null = null;
+
+function enteredAt(): number {
+  return callEnteredAt ?? performance.now();
 }
 
 /**
@@ -61,7 +72,13 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
   };
   // Printed instead of awaited, the promise says which call was not awaited.
   return function marked(this: This, ...args: Args): Promise<R> {
-    return markTensorPromise(run.apply(this, args), operation);
+    const outer = callEnteredAt;
+    callEnteredAt = performance.now();
+    try {
+      return markTensorPromise(run.apply(this, args), operation);
+    } finally {
+      callEnteredAt = outer;
+    }
   };
 }
 
@@ -151,7 +168,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   });
   // Each move is timed from the call: code the cell runs before the move gets going holds it up.
   proto['to'] = tracked(mover, 'to', function to(this: TensorLike, device: string) {
-    const call = mover.moveCall(device);
+    const call = mover.moveCall(device, enteredAt());
     const moving = call.run(async () => {
       await mover.move(this, await mover.resolve(device), 'to', call);
       return this;
@@ -160,7 +177,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     return moving;
   });
   proto['cuda'] = tracked(mover, 'cuda', function cuda(this: TensorLike, index = 0) {
-    const call = mover.moveCall(`gpu:${index}`);
+    const call = mover.moveCall(`gpu:${index}`, enteredAt());
     const moving = call.run(async () => {
       await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda', call);
       return this;
@@ -169,7 +186,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     return moving;
   });
   proto['cpu'] = tracked(mover, 'cpu', function cpu(this: TensorLike) {
-    const call = mover.moveCall('cpu');
+    const call = mover.moveCall('cpu', enteredAt());
     const moving = call.run(async () => {
       await mover.move(this, 'cpu', 'cpu', call);
       return this;
@@ -192,19 +209,19 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   proto[Symbol.for('nodejs.util.inspect.custom')] = describe;
   const data = proto['data'] as (this: Tensor) => Promise<unknown>;
   proto['data'] = tracked(mover, 'data', function readData(this: Tensor & TensorLike) {
-    return mover.read(this, 'data', () => data.call(this));
+    return mover.read(this, 'data', () => data.call(this), enteredAt());
   });
   // array() is a read, then tfjs nesting the values into arrays on the host: only the read is the
   // move (a 4 MiB read showed 'copy 209 ms, 0.020 GB/s', the read itself 1.8 ms). Once read, the
   // values are cached on the host, and tfjs's own array() nests them without another read.
   const array = proto['array'] as (this: Tensor) => Promise<unknown>;
   proto['array'] = tracked(mover, 'array', async function readArray(this: Tensor & TensorLike) {
-    if (!mover.hasHostValues(this)) await mover.read(this, 'array', () => data.call(this));
+    if (!mover.hasHostValues(this)) await mover.read(this, 'array', () => data.call(this), enteredAt());
     return array.call(this);
   });
   proto['item'] = tracked(mover, 'item', async function item(this: Tensor & TensorLike) {
     if (this.size !== 1) throw new TypeError(`item() needs a tensor with one element; this one has ${this.size} (shape [${this.shape.join(', ')}]).`);
-    const values = await mover.read(this, 'item', () => data.call(this)) as ArrayLike<number | string>;
+    const values = await mover.read(this, 'item', () => data.call(this), enteredAt()) as ArrayLike<number | string>;
     return values[0];
   });
 
@@ -253,7 +270,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   // Timed from the call like x.to(): the first variable that moves carries the time since the call
   // (a loop right after `m.to('gpu:0')` held every move, and showed nowhere).
   modelProto['to'] = tracked(mover, 'model.to', function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {
-    const call = mover.moveCall(device);
+    const call = mover.moveCall(device, enteredAt());
     return call.run(async () => {
       const target = await mover.resolve(device);
       let first: MoveCall | undefined = call;

@@ -41,6 +41,8 @@ export class TensorMoves {
 
   /** `call`: the user's call, timed from when it was made (else the move is timed from here). */
   async move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
+    // Without a call (model.to's later variables), the move is timed from here.
+    const calledAt = call?.calledAt ?? performance.now();
     // An interrupted cell's leftover work neither starts a move nor goes on after one.
     this.parts.cells.check();
     // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
@@ -48,7 +50,8 @@ export class TensorMoves {
     const previous = this.moving.get(key);
     // Behind another move, the time since the call was that move's, not this one's wait.
     if (previous) call?.finish();
-    const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation)) : this.moveNow(tensor, device, operation, call);
+    const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation, undefined, performance.now()))
+      : this.moveNow(tensor, device, operation, call, calledAt);
     this.moving.set(key, moving);
     try {
       await moving;
@@ -59,16 +62,16 @@ export class TensorMoves {
     this.parts.cells.check();
   }
 
-  private async moveNow(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
+  /** `calledAt`: when the move's time starts (its call, or where it got its turn behind another move of the tensor). */
+  private async moveNow(tensor: TensorLike, device: string, operation: string, call: MoveCall | undefined, calledAt: number): Promise<void> {
     const { engine, placement, registry, transferEngine } = this.parts;
     const from = placement.deviceOfTensor(tensor);
     if (from === null) throw new Error(`${operation}(): the tensor was disposed`);
     if (from === device) {
-      if (device.startsWith('gpu:')) await this.uploadHeldValues(tensor, device, operation, call);
+      if (device.startsWith('gpu:')) await this.uploadHeldValues(tensor, device, operation, call, calledAt);
       return;
     }
     // A first move sets its GPU up first: timed with the move, as its wait.
-    const calledAt = call?.calledAt ?? performance.now();
     // The host's backend is there from the start: only a GPU is set up on the way.
     const firstUse = device.startsWith('gpu:') && !this.parts.backends.isReady(device);
     const ready = this.parts.backends.of(device);
@@ -114,12 +117,11 @@ export class TensorMoves {
    * %device gpu:0), which tfjs keeps in a host array until an op first uses it and then uploads
    * inside that op, untimed: the user asked for it on the GPU, so it goes now, timed as their move.
    */
-  private async uploadHeldValues(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
+  private async uploadHeldValues(tensor: TensorLike, device: string, operation: string, call: MoveCall | undefined, calledAt: number): Promise<void> {
     const { engine, placement, transferEngine } = this.parts;
     const info = engine.state.tensorInfo.get(tensor.dataId);
     const gpu = this.webGpuOf(device);
     if (info === undefined || gpu === null || info.backend !== gpu || !heldInHostArray(gpu, tensor.dataId) || !transferEngine.handles(info)) return;
-    const calledAt = call?.calledAt ?? performance.now();
     const setUp = (): MoveSetUp => ({ calledAt, yieldedAt: performance.now(), firstUse: false, held: call?.finish() ?? [] });
     try {
       await this.timedMove(info, 'cpu', device, device, operation, (progress, signal) => transferEngine.upload(tensor.dataId, gpu, progress, signal), setUp,
@@ -164,14 +166,15 @@ export class TensorMoves {
     run: (progress: (done: number, total: number) => void, signal?: AbortSignal) => Promise<void>, setUp?: () => MoveSetUp,
     uploadedInPlace?: () => void): Promise<void> {
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
-    let timing: MoveTiming;
+    // Taken as the copy is about to start: it ends the watch of the cell's code since the call.
+    const fromCall = setUp?.();
+    let timing: MoveTiming & { calledAt?: number };
     if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
       // A small upload is one queue.writeBuffer, which takes the bytes at once and needs no wait:
       // waiting for queued GPU work first, only to time it, made a per-sample upload loop wait on
       // every step. Its ms is the write; the GPU applies it in queue order. The write is done
       // before run() returns: the await after it has nothing to wait for, and the time the cell's
       // code held it there (like the time since the call) is host busy.
-      const fromCall = setUp?.();
       const before = fromCall === undefined ? null : waitsFromCall(gpuName, fromCall.calledAt, fromCall.firstUse, fromCall.held);
       const started = performance.now();
       const written = run(() => undefined);
@@ -194,7 +197,7 @@ export class TensorMoves {
           if (error instanceof MoveAborted) return false;
           throw error;
         }
-      }, setUp?.());
+      }, fromCall);
       const cancel = this.stopOnInterrupt(stop, moving);
       let whole: boolean;
       try {
@@ -211,6 +214,8 @@ export class TensorMoves {
       }
     }
     bar.finish();
+    // Whole: timed from the user's call to its record (withKernelWork).
+    if (fromCall !== undefined) timing = { ...timing, calledAt: fromCall.calledAt };
     if (uploadedInPlace === undefined) {
       this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
       return;
@@ -306,7 +311,8 @@ export class TensorMoves {
     }
   }
 
-  async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>): Promise<T> {
+  /** `calledAt`: when the user's call (x.data()) entered the kernel; the read is timed from there to its record. */
+  async read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>, calledAt?: number): Promise<T> {
     this.parts.cells.check();
     const from = this.parts.placement.deviceOfTensor(tensor);
     const key = tensor.dataId as object;
@@ -320,7 +326,7 @@ export class TensorMoves {
       const { value, timing } = await this.waitAlongsideCopy(from, read);
       this.parts.record({
         direction: 'D2H', from, to: 'cpu', bytes, ...timing, operation, explicit: true,
-        scalar: tensor.rank === 0,
+        scalar: tensor.rank === 0, ...(calledAt === undefined ? {} : { calledAt }),
       });
       // Interrupted while the GPU was read: the values are not handed to the rest of the cell's work.
       this.parts.cells.check();

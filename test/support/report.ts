@@ -73,7 +73,7 @@ export const reportTransferSchema = obj({
   ms: nonNegative,
   waitMs: nonNegative,
   copyMs: nonNegative,
-  waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })),
+  waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy', 'tsgpu'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })),
   cause: literal('explicit', 'implicit'),
   operation: str,
   line: union(nonNegativeInt, nullValue),

@@ -1,7 +1,7 @@
 // What a cell did with devices: the data every rendering of the report (text, HTML, SVG, the
 // ledger in metadata) is made from. Plain JSON, so it travels in metadata.tsgpu as it is.
 import { movesTime, type TimedSpan, waitKey } from '../../device/covered-time';
-import type { FoldedMoves, FoldedTimeOf, TransferRecord } from '../../device/device-control';
+import type { FoldedMoves, FoldedTimeOf, MoveWait, TransferRecord } from '../../device/device-control';
 import type { ProfileRow } from '../../device/profile/op-profiler';
 /**
  * A move as the report shows it: the ledger's record, within its cell. `cell` is there only when
@@ -105,7 +105,7 @@ export interface TransferSummary {
    * What the waits were for: GPU work per device (earlier cells' apart from later work), the GPU
    * queue's latency beyond it, staging set-up, the host seeing a finished wait late; each at most waitMs.
    */
-  waits: { cause: 'gpu-work' | 'gpu-latency' | 'gpu-setup' | 'staging-setup' | 'host-busy'; device: string; ms: number; earlierCells: number[] }[];
+  waits: { cause: MoveWait['cause']; device: string; ms: number; earlierCells: number[] }[];
   /** Moves whose time was not measured (host values tfjs uploaded inside the first op that used them), and their bytes. */
   untimedCount: number;
   untimedBytes: number;

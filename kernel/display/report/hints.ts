@@ -4,7 +4,7 @@
 // looping inside one call (fit's batches) or %timeit repeating a cell. Moves the kernel's own
 // helpers make (model.to, progress.fit) are never blamed on the user. Moves a library call makes
 // get advice that fits that call, or none. No hint advises undoing an explicit move the user made.
-import type { FoldedTimeOf, MoveAnchor } from '../../device/device-control';
+import type { FoldedTimeOf, MoveAnchor, MoveWait } from '../../device/device-control';
 import { type CellReport, type ReportTransfer, summarizeTransfers, type TransferSummary } from './cell-report';
 import { bytesText, durationText } from './format';
 import { lineText } from './wording';
@@ -142,6 +142,15 @@ function countWithFolded(group: ReportTransfer[], report: CellReport, sameLine =
   return group.length + folded.reduce((total, moves) => total + moves.count, 0);
 }
 
+/** What a move waited for, as the upload hint names it (tsgpu's own work is named apart: the advice saves it). */
+const WAIT_CAUSES: Record<Exclude<MoveWait['cause'], 'tsgpu'>, string> = {
+  'gpu-work': 'GPU work queued earlier',
+  'gpu-latency': 'the GPU queue\'s latency',
+  'gpu-setup': 'the GPU\'s set-up (first use)',
+  'staging-setup': 'a new staging buffer',
+  'host-busy': 'the host running other code',
+};
+
 /** The upload hint: each move's size, and the copying the advice saves apart from waiting for earlier GPU work it does not. */
 function uploadHint(group: ReportTransfer[], report: CellReport): string {
   const cell = report.cell;
@@ -151,9 +160,13 @@ function uploadHint(group: ReportTransfer[], report: CellReport): string {
       + 'make the data once, before the loop (one tensor of every batch, sliced on the device each step), and keep it on the device.';
   }
   const { count, summary } = withFolded(group, report);
-  const causes = [...new Set(summary.waits.map((wait) => ({ 'gpu-work': 'GPU work queued earlier', 'gpu-latency': 'the GPU queue\'s latency', 'gpu-setup': 'the GPU\'s set-up (first use)', 'staging-setup': 'a new staging buffer', 'host-busy': 'the host running other code' })[wait.cause]))].join(' and ');
-  const waited = summary.waitMs >= 0.05 ? `, after ${durationText(summary.waitMs)} waiting for ${causes || 'the GPU'}, which this does not save` : '';
-  return `${count} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${durationText(summary.copyMs)} copying${waited}): `
+  // The kernel's own work per call is saved with the copies: one move instead of many.
+  const overheadMs = summary.waits.filter((wait) => wait.cause === 'tsgpu').reduce((sum, wait) => sum + wait.ms, 0);
+  const causes = [...new Set(summary.waits.flatMap((wait) => (wait.cause === 'tsgpu' ? [] : [WAIT_CAUSES[wait.cause]])))].join(' and ');
+  const waitedMs = summary.waitMs - overheadMs;
+  const waited = waitedMs >= 0.05 ? `, after ${durationText(waitedMs)} waiting for ${causes || 'the GPU'}, which this does not save` : '';
+  const overhead = overheadMs >= 0.05 ? ` and ${durationText(overheadMs)} of tsgpu's own work on the calls` : '';
+  return `${count} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${durationText(summary.copyMs)} copying${overhead}${waited}): `
     + 'move the batch once, before the loop, and keep the data on the device.';
 }
 
