@@ -10,7 +10,7 @@ import { withCallerFrames } from './call-site';
 import { plainDataError } from './model-inputs';
 import { type SummarizedModel, summarizeModel } from './model-summary';
 import type { TfCoreModule, TfLayersModule } from './tfjs';
-import type { MoveCall } from './timing/move-call';
+import { type MoveCall, noteKernelWork } from './timing/move-call';
 
 /** What the tensor API needs from the device session. */
 export interface TensorMover {
@@ -48,9 +48,17 @@ export interface TensorMover {
  * the call's line) is in the move's time (withKernelWork), not left out of every figure.
  */
 let callEnteredAt: number | null = null;
+/** The move calls the user's call running now made (model.to makes one): told when it returns its promise. */
+let callsMade: MoveCall[] = [];
 
 function enteredAt(): number {
   return callEnteredAt ?? performance.now();
+}
+
+/** A move call of the user's call running now (see MoveCall.returned). */
+function madeNow(call: MoveCall): MoveCall {
+  callsMade.push(call);
+  return call;
 }
 
 /**
@@ -72,12 +80,17 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
   };
   // Printed instead of awaited, the promise says which call was not awaited.
   return function marked(this: This, ...args: Args): Promise<R> {
-    const outer = callEnteredAt;
-    callEnteredAt = performance.now();
+    const [outer, outerCalls] = [callEnteredAt, callsMade];
+    const entered = performance.now();
+    callEnteredAt = entered;
+    callsMade = [];
     try {
       return markTensorPromise(run.apply(this, args), operation);
     } finally {
-      callEnteredAt = outer;
+      const returned = performance.now();
+      for (const call of callsMade) call.returned(returned);
+      if (outer === null) noteKernelWork(entered, returned);
+      [callEnteredAt, callsMade] = [outer, outerCalls];
     }
   };
 }
@@ -168,7 +181,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   });
   // Each move is timed from the call: code the cell runs before the move gets going holds it up.
   proto['to'] = tracked(mover, 'to', function to(this: TensorLike, device: string) {
-    const call = mover.moveCall(device, enteredAt());
+    const call = madeNow(mover.moveCall(device, enteredAt()));
     const moving = call.run(async () => {
       await mover.move(this, await mover.resolve(device), 'to', call);
       return this;
@@ -177,7 +190,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     return moving;
   });
   proto['cuda'] = tracked(mover, 'cuda', function cuda(this: TensorLike, index = 0) {
-    const call = mover.moveCall(`gpu:${index}`, enteredAt());
+    const call = madeNow(mover.moveCall(`gpu:${index}`, enteredAt()));
     const moving = call.run(async () => {
       await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda', call);
       return this;
@@ -186,7 +199,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     return moving;
   });
   proto['cpu'] = tracked(mover, 'cpu', function cpu(this: TensorLike) {
-    const call = mover.moveCall('cpu', enteredAt());
+    const call = madeNow(mover.moveCall('cpu', enteredAt()));
     const moving = call.run(async () => {
       await mover.move(this, 'cpu', 'cpu', call);
       return this;
@@ -270,7 +283,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   // Timed from the call like x.to(): the first variable that moves carries the time since the call
   // (a loop right after `m.to('gpu:0')` held every move, and showed nowhere).
   modelProto['to'] = tracked(mover, 'model.to', function to(this: { weights: { read(): TensorLike }[]; optimizer?: unknown }, device: string) {
-    const call = mover.moveCall(device, enteredAt());
+    const call = madeNow(mover.moveCall(device, enteredAt()));
     return call.run(async () => {
       const target = await mover.resolve(device);
       let first: MoveCall | undefined = call;

@@ -10,7 +10,7 @@ import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
 import type { GpuTiming, MoveSetUp, MoveTiming } from './timing/gpu-timing';
-import { type MoveCall, waitsFromCall } from './timing/move-call';
+import { lessKernelWork, type MoveCall, noteKernelWork, waitsFromCall } from './timing/move-call';
 import { GpuToGpuLegFailed, GpuToGpuStopped, moveBetweenGpus } from './transfer/gpu-to-gpu';
 import { isWasmBackend, isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
 import { heldInHostArray, MoveAborted, MoveInterrupted, SMALL_MOVE_BYTES, type TransferEngine } from './transfer/transfer-engine';
@@ -43,6 +43,7 @@ export class TensorMoves {
   async move(tensor: TensorLike, device: string, operation: string, call?: MoveCall): Promise<void> {
     // Without a call (model.to's later variables), the move is timed from here.
     const calledAt = call?.calledAt ?? performance.now();
+    call?.resumed();
     // An interrupted cell's leftover work neither starts a move nor goes on after one.
     this.parts.cells.check();
     // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
@@ -77,7 +78,9 @@ export class TensorMoves {
     const ready = this.parts.backends.of(device);
     // Up to here the set-up ran on the thread; after, the thread may be the cell's.
     const yieldedAt = performance.now();
+    call?.paused();
     const backend = await ready;
+    call?.resumed();
     const setUp = (): MoveSetUp => ({ calledAt, yieldedAt, firstUse, held: call?.finish() ?? [] });
     const info = engine.state.tensorInfo.get(tensor.dataId);
     if (!info) throw new Error(`${operation}(): the tensor was disposed`);
@@ -169,20 +172,26 @@ export class TensorMoves {
     // Taken as the copy is about to start: it ends the watch of the cell's code since the call.
     const fromCall = setUp?.();
     let timing: MoveTiming & { calledAt?: number };
+    /** Where this move's last step (up to its record) began, for other moves' waits (noteKernelWork). */
+    let stepFrom: number | null = null;
     if (gpuName === to && bytesOn(info, to) <= SMALL_MOVE_BYTES) {
       // A small upload is one queue.writeBuffer, which takes the bytes at once and needs no wait:
       // waiting for queued GPU work first, only to time it, made a per-sample upload loop wait on
       // every step. Its ms is the write; the GPU applies it in queue order. The write is done
       // before run() returns: the await after it has nothing to wait for, and the time the cell's
-      // code held it there (like the time since the call) is host busy.
+      // code held it there (like the time since the call) is host busy; other moves' steps that
+      // ran there (a Promise.all of uploads) are the kernel's work, and so is this move's own.
       const before = fromCall === undefined ? null : waitsFromCall(gpuName, fromCall.calledAt, fromCall.firstUse, fromCall.held);
       const started = performance.now();
       const written = run(() => undefined);
       const copied = performance.now();
+      noteKernelWork(started, copied);
       await written;
-      const held = waitsFromCall(gpuName, copied, false, []);
+      const resumed = performance.now();
+      const held = waitsFromCall(gpuName, copied, false, fromCall === undefined ? 'all' : lessKernelWork({ start: copied, end: resumed }));
       const waits = [...before?.waits ?? [], ...held?.waits ?? []];
       timing = { waitMs: (before?.ms ?? 0) + (held?.ms ?? 0), copyMs: copied - started, waits };
+      stepFrom = resumed;
     } else {
       const stop = new AbortController();
       let crossed = 0;
@@ -216,13 +225,13 @@ export class TensorMoves {
     bar.finish();
     // Whole: timed from the user's call to its record (withKernelWork).
     if (fromCall !== undefined) timing = { ...timing, calledAt: fromCall.calledAt };
-    if (uploadedInPlace === undefined) {
-      this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
-      return;
+    if (uploadedInPlace === undefined) this.parts.placement.explicitly(operation, () => this.parts.placement.recordMove(info, from, to, timing));
+    else {
+      // The buffer stayed on its GPU: only its bytes' place changed, from host array to GPU buffer.
+      uploadedInPlace();
+      this.recordExplicit(info, from, to, bytesOn(info, to), timing, operation);
     }
-    // The buffer stayed on its GPU: only its bytes' place changed, from host array to GPU buffer.
-    uploadedInPlace();
-    this.recordExplicit(info, from, to, bytesOn(info, to), timing, operation);
+    if (stepFrom !== null) noteKernelWork(stepFrom, performance.now());
   }
 
   /** The user's move recorded as bytes that crossed, the tensor's live bytes left as they are (a move stopped part-way, an upload in place). */
@@ -258,7 +267,8 @@ export class TensorMoves {
     const { engine, placement, transferEngine } = this.parts;
     // A target GPU not used before was set up since the call: the first leg's wait, as an upload's
     // first use is (a first move to gpu:1 showed 52 ms where the cell's own clock gave 98).
-    const before = waitsFromCall(to, setUp.calledAt, setUp.firstUse, setUp.held);
+    // Its record names no kernel work (withKernelWork), so the time from the call stays host busy, as it was.
+    const before = waitsFromCall(to, setUp.calledAt, setUp.firstUse, setUp.firstUse ? setUp.held : 'all');
     const host = await this.parts.backends.of('cpu');
     if (!isWasmBackend(host)) throw new Error('the host backend (wasm) is not ready');
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);

@@ -65,11 +65,66 @@ export function watchedCalls(): number {
   return watched.size;
 }
 
+/**
+ * The kernel's own work on users' calls: each call's synchronous part (x.to() from its entry until
+ * it returns its promise) and its move's steps up to the copy, in time order and disjoint. A
+ * `Promise.all` of 200 moves runs the 199 other calls, and their steps, between a move's call and
+ * its next step: that is the kernel's work, not the cell's, and was shown as 15 ms of host busy.
+ */
+const kernelWork: Span[] = [];
+/** Enough for a `Promise.all` of that many moves; older ones go, and count as the cell's. */
+const KERNEL_WORK_KEPT = 20_000;
+
+/** A user's call ran the kernel's code from `start` to `end` (its synchronous part). */
+export function noteKernelWork(start: number, end: number): void {
+  if (kernelWork.length >= KERNEL_WORK_KEPT) kernelWork.splice(0, KERNEL_WORK_KEPT / 2);
+  // A call's synchronous part can hold its move's first steps (x.cpu() runs to its first await
+  // inside it), noted before it: it takes their place.
+  while (kernelWork.length > 0 && kernelWork.at(-1)!.start >= start) kernelWork.pop();
+  const last = kernelWork.at(-1);
+  if (last !== undefined && last.end > start) last.end = Math.max(last.end, end);
+  else kernelWork.push({ start, end });
+}
+
+/** `span` less the kernel's work on calls (kernelWork, sorted and disjoint): the time other code had. */
+export function lessKernelWork(span: Span): Span[] {
+  let low = 0;
+  let high = kernelWork.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (kernelWork[middle]!.end <= span.start) low = middle + 1;
+    else high = middle;
+  }
+  const left: Span[] = [];
+  let at = span.start;
+  for (let i = low; i < kernelWork.length && kernelWork[i]!.start < span.end; i++) {
+    const work = kernelWork[i]!;
+    if (work.start > at) left.push({ start: at, end: work.start });
+    at = Math.max(at, work.end);
+  }
+  if (span.end > at) left.push({ start: at, end: span.end });
+  return left;
+}
+
+/** Less than this, other code between a move's steps is a microtask's hop, not the cell's code. */
+const MEASURED_MIN_MS = 0.05;
+
 /** One user call of a move, from the moment it was made. */
 export class MoveCall {
   private readonly other: Span[] = [];
   private callerDone = false;
   private watching: boolean;
+  private readonly watched: boolean;
+  /** When the call's synchronous part returned its promise to the cell (null until then). */
+  private returnedAt: number | null = null;
+  /** Where the move's code last let the thread go, after the call returned; null while it runs. */
+  private pausedAt: number | null = null;
+  /** Where the move's code last got the thread back, after the call returned: its step since is the kernel's work. */
+  private resumedAt: number | null = null;
+  /** The stretches between the move's steps, after the call returned: other code had the thread. */
+  private readonly between: Span[] = [];
+  /** What finish() found of them, other calls' work taken out. */
+  private held: Span[] | null = null;
 
   /**
    * `setUpAhead`: the move may set a GPU up first (not every GPU is ready): the cell's code is told
@@ -77,6 +132,7 @@ export class MoveCall {
    */
   constructor(setUpAhead: boolean, readonly calledAt = performance.now()) {
     this.watching = setUpAhead;
+    this.watched = setUpAhead;
     if (setUpAhead) watch(this);
   }
 
@@ -100,23 +156,69 @@ export class MoveCall {
     this.other.push(span);
   }
 
-  /** Stops watching; the times other code ran since the call (empty when it was not watched). */
+  /**
+   * The call's synchronous part returned its promise at `at`: the move's code is parked at its first
+   * await, and the cell's code runs until it awaits (or the move's next step gets its turn).
+   */
+  returned(at: number): void {
+    if (this.returnedAt !== null) return;
+    this.returnedAt = at;
+    this.pausedAt = at;
+  }
+
+  /** The move's code is about to await: what runs until it resumes is other code. */
+  paused(): void {
+    if (this.returnedAt === null) return;
+    this.pausedAt = performance.now();
+    this.stepEnded(this.pausedAt);
+  }
+
+  /** The move's code runs again. Steps before the call returned are the call's synchronous part. */
+  resumed(): void {
+    if (this.pausedAt === null) return;
+    this.resumedAt = performance.now();
+    this.between.push({ start: this.pausedAt, end: this.resumedAt });
+    this.pausedAt = null;
+  }
+
+  /** The move's step since it last resumed ends at `at`: other moves' waits count it as the kernel's. */
+  private stepEnded(at: number): void {
+    if (this.resumedAt !== null) noteKernelWork(this.resumedAt, at);
+    this.resumedAt = null;
+  }
+
+  /**
+   * Stops watching; the times other code ran since the call: as watched (a first move's set-up), or
+   * between the move's steps, less other calls' synchronous parts (the kernel's). The rest of the
+   * time from the call is the kernel's own work on it.
+   */
   finish(): Span[] {
     if (this.watching) unwatch(this);
     this.watching = false;
-    return this.other;
+    if (this.watched) return this.other;
+    // Asked again as the move ends (its `finally`s): the stretches up to its copy, as first found.
+    if (this.held === null) {
+      this.stepEnded(performance.now());
+      const other = this.between.flatMap(lessKernelWork);
+      this.held = unionMs(other) >= MEASURED_MIN_MS ? other : [];
+    }
+    return this.held;
   }
 }
 
 /**
- * The waits from a move's call to where its own wait begins (now). `firstUse`: the move set its
- * GPU up meanwhile, and `held` are the times other code ran; else the move had nothing to wait
- * for (each await on the way was on something settled), so all of it is host busy.
+ * The waits from a move's call to where its own wait begins (now). `held`: the times other code ran
+ * meanwhile, as the call measured them (MoveCall.finish); `'all'` where nothing else but other code
+ * can have run (a write's await: the move only waited for its turn). `firstUse`: the move set its
+ * GPU up meanwhile, the rest of the time; else the rest is the kernel's own work on the call, which
+ * the move's record names (withKernelWork).
  */
-export function waitsFromCall(device: string, calledAt: number, firstUse: boolean, held: readonly Span[]): { ms: number; waits: MoveWait[] } | null {
+export function waitsFromCall(device: string, calledAt: number, firstUse: boolean, held: readonly Span[] | 'all'): { ms: number; waits: MoveWait[] } | null {
   const ms = performance.now() - calledAt;
-  const heldMs = firstUse ? Math.min(ms, unionMs(held.map((span) => ({ start: Math.max(span.start, calledAt), end: span.end })).filter((span) => span.end > span.start))) : ms;
-  const away = heldMs >= AWAY_MIN_MS ? heldMs : 0;
+  const heldMs = held === 'all' ? ms
+    : Math.min(ms, unionMs(held.map((span) => ({ start: Math.max(span.start, calledAt), end: span.end })).filter((span) => span.end > span.start)));
+  // A first move's watch and an await's turn see whole event-loop turns; a call's own steps are measured apart (MoveCall).
+  const away = heldMs >= (firstUse || held === 'all' ? AWAY_MIN_MS : MEASURED_MIN_MS) ? heldMs : 0;
   const setUp = firstUse ? ms - away : 0;
   if (away === 0 && setUp < SET_UP_MIN_MS) return null;
   const waits: MoveWait[] = [];
@@ -131,9 +233,9 @@ const SET_UP_MIN_MS = 0.5;
 /**
  * A user's move timed from the call to its record: the waits and the copy, and what they leave of
  * that time as a `tsgpu` wait. That is the kernel's own work on the call (its wrapper, finding the
- * call's line, choosing the path, recording), and holds of the cell's own code under AWAY_MIN_MS,
- * which no wait counts. Left out, 400 small uploads showed 25 ms where the cell's own clock around
- * them gave 62 ms.
+ * call's line, choosing the path, recording) and on other calls run meanwhile: the cell's own code
+ * between the move's steps is host busy (MoveCall.finish). Left out, 400 small uploads showed
+ * 25 ms where the cell's own clock around them gave 62 ms.
  */
 export function withKernelWork(event: MoveEvent): { waitMs: number; waits: MoveWait[] } {
   if (event.calledAt === undefined) return { waitMs: event.waitMs, waits: event.waits };
