@@ -183,7 +183,9 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   proto['to'] = tracked(mover, 'to', function to(this: TensorLike, device: string) {
     const call = madeNow(mover.moveCall(device, enteredAt()));
     const moving = call.run(async () => {
-      await mover.move(this, await mover.resolve(device), 'to', call);
+      const target = await mover.resolve(device);
+      call.resumed();
+      await mover.move(this, target, 'to', call);
       return this;
     });
     noteUnderWay(this, moving, `to(${typeof device === 'string' ? `'${device}'` : String(device)})`, String(device));
@@ -192,7 +194,9 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   proto['cuda'] = tracked(mover, 'cuda', function cuda(this: TensorLike, index = 0) {
     const call = madeNow(mover.moveCall(`gpu:${index}`, enteredAt()));
     const moving = call.run(async () => {
-      await mover.move(this, await mover.resolve(`gpu:${index}`), 'cuda', call);
+      const target = await mover.resolve(`gpu:${index}`);
+      call.resumed();
+      await mover.move(this, target, 'cuda', call);
       return this;
     });
     noteUnderWay(this, moving, `cuda(${index})`, `gpu:${index}`);
@@ -286,6 +290,8 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
     const call = madeNow(mover.moveCall(device, enteredAt()));
     return call.run(async () => {
       const target = await mover.resolve(device);
+      // From here to the first variable's move (reading the weights, the optimizer's slots) is the kernel's work.
+      call.resumed();
       let first: MoveCall | undefined = call;
       // The optimizer's slots (Adam's moments…) must follow the weights, or every step moves them.
       for (const variable of [...this.weights.map((weight) => weight.read()), ...optimizerVariables(this.optimizer)]) {

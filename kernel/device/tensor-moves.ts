@@ -171,6 +171,7 @@ export class TensorMoves {
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
     // Taken as the copy is about to start: it ends the watch of the cell's code since the call.
     const fromCall = setUp?.();
+    const steppedAt = performance.now();
     let timing: MoveTiming & { calledAt?: number };
     /** Where this move's last step (up to its record) began, for other moves' waits (noteKernelWork). */
     let stepFrom: number | null = null;
@@ -185,7 +186,7 @@ export class TensorMoves {
       const started = performance.now();
       const written = run(() => undefined);
       const copied = performance.now();
-      noteKernelWork(started, copied);
+      noteKernelWork(steppedAt, copied);
       await written;
       const resumed = performance.now();
       const held = waitsFromCall(gpuName, copied, false, fromCall === undefined ? 'all' : lessKernelWork({ start: copied, end: resumed }));

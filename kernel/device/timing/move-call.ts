@@ -72,38 +72,61 @@ export function watchedCalls(): number {
  * its next step: that is the kernel's work, not the cell's, and was shown as 15 ms of host busy.
  */
 const kernelWork: Span[] = [];
+/** Per entry of kernelWork, the time of the entries before it: coverage of any stretch in O(log n). */
+const workBefore: number[] = [];
 /** Enough for a `Promise.all` of that many moves; older ones go, and count as the cell's. */
 const KERNEL_WORK_KEPT = 20_000;
 
-/** A user's call ran the kernel's code from `start` to `end` (its synchronous part). */
+/** A user's call ran the kernel's code from `start` to `end` (its synchronous part, or a step of its move). */
 export function noteKernelWork(start: number, end: number): void {
-  if (kernelWork.length >= KERNEL_WORK_KEPT) kernelWork.splice(0, KERNEL_WORK_KEPT / 2);
+  if (kernelWork.length >= KERNEL_WORK_KEPT) {
+    kernelWork.splice(0, KERNEL_WORK_KEPT / 2);
+    workBefore.splice(0, KERNEL_WORK_KEPT / 2);
+  }
   // A call's synchronous part can hold its move's first steps (x.cpu() runs to its first await
   // inside it), noted before it: it takes their place.
-  while (kernelWork.length > 0 && kernelWork.at(-1)!.start >= start) kernelWork.pop();
+  while (kernelWork.length > 0 && kernelWork.at(-1)!.start >= start) {
+    kernelWork.pop();
+    workBefore.pop();
+  }
   const last = kernelWork.at(-1);
   if (last !== undefined && last.end > start) last.end = Math.max(last.end, end);
-  else kernelWork.push({ start, end });
+  else {
+    workBefore.push(last === undefined ? 0 : workBefore.at(-1)! + last.end - last.start);
+    kernelWork.push({ start, end });
+  }
 }
 
-/** `span` less the kernel's work on calls (kernelWork, sorted and disjoint): the time other code had. */
-export function lessKernelWork(span: Span): Span[] {
+/** The first entry of kernelWork for which `past(entry)` holds (entries are sorted, and so is `past`). */
+function firstWhere(past: (work: Span) => boolean): number {
   let low = 0;
   let high = kernelWork.length;
   while (low < high) {
     const middle = (low + high) >> 1;
-    if (kernelWork[middle]!.end <= span.start) low = middle + 1;
-    else high = middle;
+    if (past(kernelWork[middle]!)) high = middle;
+    else low = middle + 1;
   }
-  const left: Span[] = [];
-  let at = span.start;
-  for (let i = low; i < kernelWork.length && kernelWork[i]!.start < span.end; i++) {
-    const work = kernelWork[i]!;
-    if (work.start > at) left.push({ start: at, end: work.start });
-    at = Math.max(at, work.end);
-  }
-  if (span.end > at) left.push({ start: at, end: span.end });
-  return left;
+  return low;
+}
+
+/**
+ * How much of `span` the kernel's work on calls covers (kernelWork is sorted and disjoint). In
+ * O(log n): a `Promise.all` of 2,000 moves, each move's stretches spanning every other call's work,
+ * took 11 s where it took 0.4 s when each move listed the stretches one by one.
+ */
+function kernelWorkWithin(span: Span): number {
+  const first = firstWhere((work) => work.end > span.start);
+  const last = firstWhere((work) => work.start >= span.end) - 1;
+  if (first > last) return 0;
+  const lastWork = kernelWork[last]!;
+  const whole = workBefore[last]! + lastWork.end - lastWork.start - workBefore[first]!;
+  return Math.max(0, whole - Math.max(0, span.start - kernelWork[first]!.start) - Math.max(0, lastWork.end - span.end));
+}
+
+/** `span` less the kernel's work on calls, as one stretch of that length from its start: the time other code had. */
+export function lessKernelWork(span: Span): Span[] {
+  const left = span.end - span.start - kernelWorkWithin(span);
+  return left > 0 ? [{ start: span.start, end: span.start + left }] : [];
 }
 
 /** Less than this, other code between a move's steps is a microtask's hop, not the cell's code. */
@@ -198,9 +221,10 @@ export class MoveCall {
     if (this.watched) return this.other;
     // Asked again as the move ends (its `finally`s): the stretches up to its copy, as first found.
     if (this.held === null) {
-      this.stepEnded(performance.now());
+      // The stretches are disjoint, one after another: what is left of each adds up.
       const other = this.between.flatMap(lessKernelWork);
-      this.held = unionMs(other) >= MEASURED_MIN_MS ? other : [];
+      this.held = other.reduce((sum, span) => sum + span.end - span.start, 0) >= MEASURED_MIN_MS ? other : [];
+      this.stepEnded(performance.now());
     }
     return this.held;
   }
