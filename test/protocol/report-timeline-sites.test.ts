@@ -46,6 +46,24 @@ describe('inline report: timeline, overlapping moves, call sites, GPU results', 
     assert.ok(down.at >= up.at + up.ms - 0.01, 'the readback starts after the upload ended');
   });
 
+  test('past 300 moves, runs of moves that touch on the drawing are one band each: the SVG stays small and its bands hold every move', async () => {
+    const exchange = await runOk(kernel(), "const many = Array.from({ length: 1000 }, () => tf.ones([4]));\nfor (const m of many) await m.to('gpu:0');");
+    const report = theReport(exchange);
+    const svg = report.svg ?? '';
+    const moves = report.meta.transfers.filter((move) => move.direction === 'H2D');
+    assert.equal(moves.length, 1000);
+    // One band per move drew ~0.6 KB each: 1,000 moves made ~600 KB of SVG, sent twice (image and HTML).
+    assert.ok(svg.length < 60_000, `the SVG is ${svg.length} bytes for ${moves.length} moves`);
+    assert.equal([...svg.matchAll(MOVE)].length, 0, 'no band per move');
+    const bands = [...svg.matchAll(/<g class="tsgpu-moves" data-count="(\d+)" data-start-ms="([\d.]+)" data-end-ms="([\d.]+)">/g)]
+      .map((match) => ({ count: Number(match[1]), start: Number(match[2]), end: Number(match[3]) }));
+    assert.ok(bands.length > 0 && bands.length < moves.length, `${bands.length} bands for ${moves.length} moves`);
+    assert.equal(bands.reduce((sum, band) => sum + band.count, 0), moves.length, 'the bands count every move once');
+    for (const move of moves) {
+      assert.ok(bands.some((band) => band.start <= move.at + 0.001 && band.end >= move.at + move.ms - 0.001), `a band holds the move at ${move.at.toFixed(3)} ms for ${move.ms.toFixed(3)} ms`);
+    }
+  });
+
   test('two moves at once count once in the cell\'s transfer time (their union), each keeps its own ms', async () => {
     const exchange = await runOk(kernel(), [
       'const o1 = tf.ones([4 * 1024 * 1024]);',
