@@ -461,4 +461,3 @@ export class DeviceSession implements DeviceControl, TensorMover {
     process.stderr.write(`Warning (${site}): ${message}\n`);
   }
 }
-

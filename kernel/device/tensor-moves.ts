@@ -171,7 +171,6 @@ export class TensorMoves {
     const bar = moveProgress(this.parts.emit, `${from} → ${to}`);
     // Taken as the copy is about to start: it ends the watch of the cell's code since the call.
     const fromCall = setUp?.();
-    const steppedAt = performance.now();
     let timing: MoveTiming & { calledAt?: number };
     /** Where this move's last step (up to its record) began, for other moves' waits (noteKernelWork). */
     let stepFrom: number | null = null;
@@ -182,6 +181,7 @@ export class TensorMoves {
       // before run() returns: the await after it has nothing to wait for, and the time the cell's
       // code held it there (like the time since the call) is host busy; other moves' steps that
       // ran there (a Promise.all of uploads) are the kernel's work, and so is this move's own.
+      const steppedAt = performance.now();
       const before = fromCall === undefined ? null : waitsFromCall(gpuName, fromCall.calledAt, fromCall.firstUse, fromCall.held);
       const started = performance.now();
       const written = run(() => undefined);

@@ -35,32 +35,43 @@ export function visibleBar(from: number, to: number, opacity: number): { x: stri
  */
 export const MAX_MOVE_BANDS = 300;
 
+/** A move band's colour: readbacks apart from uploads and moves between GPUs. */
+function moveColour(direction: string): string {
+  return direction === 'D2H' ? '#e8774c' : '#3fb37f';
+}
+
+/** The top and bottom of a move band between two lanes' centres (`from`, `to` as their y). */
+function bandEdges(from: number, to: number): { top: number; bottom: number } {
+  return { top: Math.min(from, to) + 7, bottom: Math.max(from, to) - 7 };
+}
+
+type Transfer = CellReport['transfers'][number];
+
 /** Runs of moves between the same two lanes whose drawn bands touch (within a pixel), as one band each, titled with their count, bytes and time. */
 function mergedMoveBands(report: CellReport, laneOf: Map<string, number>, x: (ms: number) => number, y: (lane: number) => number): string[] {
-  const pairs = new Map<string, CellReport['transfers']>();
+  const pairs = new Map<string, { direction: string; from: number; to: number; moves: Transfer[] }>();
   for (const transfer of report.transfers) {
     const from = laneOf.get(transfer.from);
     const to = laneOf.get(transfer.to);
     if (from === undefined || to === undefined || from === to) continue;
     const key = `${transfer.direction}|${from}|${to}`;
-    pairs.set(key, [...pairs.get(key) ?? [], transfer]);
+    const pair = pairs.get(key);
+    if (pair === undefined) pairs.set(key, { direction: transfer.direction, from, to, moves: [transfer] });
+    else pair.moves.push(transfer);
   }
   const bands: string[] = [];
-  for (const [key, moves] of pairs) {
-    const [direction, fromLane, toLane] = key.split('|') as [string, string, string];
-    const colour = direction === 'D2H' ? '#e8774c' : '#3fb37f';
-    const top = Math.min(y(Number(fromLane)), y(Number(toLane))) + 7;
-    const bottom = Math.max(y(Number(fromLane)), y(Number(toLane))) - 7;
-    const sorted = [...moves].sort((a, b) => a.at - b.at);
-    let run: { start: number; end: number; count: number; bytes: number; ms: number; copyMs: number } | null = null;
+  for (const { direction, from, to, moves } of pairs.values()) {
+    const colour = moveColour(direction);
+    const { top, bottom } = bandEdges(y(from), y(to));
+    let run: { start: number; end: number; count: number; bytes: number; copyMs: number } | null = null;
     const flush = (): void => {
       if (run === null) return;
       const [start, end] = [x(run.start), x(run.end)];
-      const label = `${run.count} ${direction} moves, ${bytesText(run.bytes)}, ${durationText(run.ms)} from the first's start to the last's end (copying ${durationText(run.copyMs)})`;
+      const label = `${run.count} ${direction} moves, ${bytesText(run.bytes)}, ${durationText(run.end - run.start)} from the first's start to the last's end (copying ${durationText(run.copyMs)})`;
       bands.push(`<g class="tsgpu-moves" data-count="${run.count}" data-start-ms="${run.start.toFixed(3)}" data-end-ms="${run.end.toFixed(3)}"><title>${escapeHtml(label)}</title>`
         + `<rect class="tsgpu-moves-span" x="${start.toFixed(2)}" y="${top}" width="${Math.max(end - start, MIN_BAR_PX).toFixed(2)}" height="${bottom - top}" fill="${colour}" fill-opacity="0.3" stroke="${colour}" stroke-opacity="0.5" stroke-width="0.75"/></g>`);
     };
-    for (const move of sorted) {
+    for (const move of moves.sort((a, b) => a.at - b.at)) {
       const end = move.at + move.ms;
       // Touching on the drawing's scale: within a pixel of the run so far.
       if (run !== null && x(move.at) <= x(run.end) + MIN_BAR_PX) {
@@ -68,11 +79,10 @@ function mergedMoveBands(report: CellReport, laneOf: Map<string, number>, x: (ms
         run.count++;
         run.bytes += move.bytes;
         run.copyMs += move.copyMs;
-        run.ms = run.end - run.start;
         continue;
       }
       flush();
-      run = { start: move.at, end, count: 1, bytes: move.bytes, ms: move.ms, copyMs: move.copyMs };
+      run = { start: move.at, end, count: 1, bytes: move.bytes, copyMs: move.copyMs };
     }
     flush();
   }
@@ -109,9 +119,8 @@ export function reportTimeline(report: CellReport): string {
     const from = laneOf.get(transfer.from);
     const to = laneOf.get(transfer.to);
     if (from === undefined || to === undefined || from === to) return;
-    const colour = transfer.direction === 'D2H' ? '#e8774c' : '#3fb37f';
-    const top = Math.min(y(from), y(to)) + 7;
-    const bottom = Math.max(y(from), y(to)) - 7;
+    const colour = moveColour(transfer.direction);
+    const { top, bottom } = bandEdges(y(from), y(to));
     const start = x(transfer.at);
     const copyStart = x(transfer.at + transfer.waitMs);
     const end = x(transfer.at + transfer.ms);
