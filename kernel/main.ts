@@ -46,7 +46,7 @@ function keepKernelOnExit(): void {
  */
 function forgetLauncherDefaults(): void {
   for (const name of (process.env['TSGPU_MALLOC_DEFAULTS'] ?? '').split(' ')) {
-    if (name.startsWith('MALLOC_')) delete process.env[name];
+    if (name.startsWith('MALLOC_') || name === 'GLIBC_TUNABLES') delete process.env[name];
   }
   delete process.env['TSGPU_MALLOC_DEFAULTS'];
 }

@@ -17,7 +17,7 @@ CELLS = [
     # The device layer loads Dawn with import(): a snapshot's modules must be able to.
     "%device gpu:0\nconst gpuCell = tf.tensor([1, 2, 3]);\n(await gpuCell.data())[2]",
     # The launcher's allocator settings are the kernel's own, not its cells' or their children's.
-    "Object.keys(process.env).filter((name) => name.startsWith('MALLOC_') || name.startsWith('TSGPU_MALLOC')).join(',') || 'none'",
+    "Object.keys(process.env).filter((name) => name.startsWith('MALLOC_') || name.startsWith('TSGPU_MALLOC') || name === 'GLIBC_TUNABLES').join(',') || 'none'",
     # A node process a cell starts as fork() does (with the kernel's execArgv) runs its own code.
     "require('node:child_process').execFileSync(process.execPath, [...process.execArgv, '-p', '6 * 7'], { encoding: 'utf8' }).trim()",
     # What a cell sees of the main module, which a start from the snapshot must give as a plain start does.
