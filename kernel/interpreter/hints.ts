@@ -124,6 +124,11 @@ function receiverOfType(type: string): ReceiverKind {
   return 'unknown';
 }
 
+/** A union of a read's typed arrays the checker could not call ("Each member of the union type …"). */
+const TYPED_ARRAY_UNION = /Each member of the union type[\s\S]*(Float32|Int32|Uint8)Array/;
+const READ_UNION_HINT = "Hint: `await x.data()` gives a Float32Array, Int32Array or Uint8Array (by the tensor's dtype), and TypeScript "
+  + "cannot call reduce on that union: name the dtype, `(await x.data<'float32'>()).reduce(…)`, or read into an array, `(await x.array())` / `Array.from(await x.data())`.";
+
 /** Codes where the checker names a promise's type while a value was meant (`v + 1`, `w[0]`, `for (… of w)`). */
 const PROMISE_AS_VALUE = new Set([2322, 2345, 2365, 2488, 7053]);
 
@@ -151,6 +156,9 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
   }
   // `x.size()`: "This expression is not callable. Type 'Number' has no call signatures."
   if (code === 2349 && /\.size\s*\(/.test(sourceLine) && /'Number'|'number'/.test(message)) return TENSOR_HINTS['size']!;
+  // `(await x.data()).reduce(…)`: a read gives Float32Array | Int32Array | Uint8Array (by dtype),
+  // whose reduce signatures TypeScript cannot unite (map, filter and forEach it can).
+  if (code === 2349 && TYPED_ARRAY_UNION.test(message) && /\.reduce(Right)?\s*\(/.test(sourceLine)) return READ_UNION_HINT;
   // `x.to({ type: 'cuda', index: 0 })`: a torch.device-like object where a name is wanted.
   if (code === 2345 && /to parameter of type 'string'/.test(message) && /(\.to|withDevice|\bdevice)\(/.test(sourceLine)) return DEVICE_IS_A_STRING_HINT;
   if (PROMISE_AS_VALUE.has(code)) {

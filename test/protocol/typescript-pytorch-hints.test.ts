@@ -114,6 +114,12 @@ const HABITS: Habit[] = [
     runtime: { ename: 'TypeError', hint: /^Hint: in tfjs `x\.size` is a number/ },
   },
   {
+    // Not PyTorch's, but the first thing its users write after a read: the read's union of typed arrays.
+    code: 'const total = (await x.data()).reduce((a, b) => a + b, 0)',
+    typeError: { code: 2349, hint: /^Hint: `await x\.data\(\)` gives a Float32Array, Int32Array or Uint8Array.*x\.data<'float32'>\(\)/ },
+    runtime: null,
+  },
+  {
     code: "const device = torch.device('cuda')",
     typeError: { code: 2304, hint: /^Hint: a device is a string here, e\.g\. `const device = 'gpu:0'`.*'cuda' and 'cuda:N' are accepted names/ },
     runtime: { ename: 'ReferenceError', hint: /^Hint: a device is a string here/ },
