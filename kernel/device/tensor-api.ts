@@ -10,7 +10,8 @@ import { withCallerFrames } from './call-site';
 import { plainDataError } from './model-inputs';
 import { type SummarizedModel, summarizeModel } from './model-summary';
 import type { TfCoreModule, TfLayersModule } from './tfjs';
-import { type MoveCall, noteKernelWork } from './timing/move-call';
+import { noteKernelWork } from './timing/kernel-work';
+import type { MoveCall } from './timing/move-call';
 
 /** What the tensor API needs from the device session. */
 export interface TensorMover {
@@ -89,7 +90,7 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
     } finally {
       const returned = performance.now();
       for (const call of callsMade) call.returned(returned);
-      if (outer === null) noteKernelWork(entered, returned);
+      if (outer === null) noteKernelWork(entered, returned, true);
       [callEnteredAt, callsMade] = [outer, outerCalls];
     }
   };

@@ -6,6 +6,7 @@
 // the transfers' own host work (copying chunks into host memory), which is noted apart.
 import { gpuWaitPolls } from '../gpu-wait-pacing';
 import { noteOwnHostWork } from '../transfer/move-notes';
+import { callReturnedIn, kernelWorkIn } from './kernel-work';
 
 /**
  * A wait the thread has just seen end, in a job the latest poll queued, or within this of its end
@@ -17,6 +18,12 @@ const SEEN_BY_POLL_MS = 5;
 
 /** Time away shorter than this is an event loop's ordinary turn, not the thread busy elsewhere. */
 export const AWAY_MIN_MS = 1;
+/**
+ * After a user's call returned, the least time away that is the cell's code: between the return
+ * and the poll that saw the copy land, an `await` at once still costs the turn of the event loop
+ * that runs the poll (a loop of `await x.data()` showed 40–60 µs of it per read, as host busy).
+ */
+export const CELL_CODE_MIN_MS = 0.2;
 
 /** The transfers' own host work kept: enough for every chunk a few moves at once have in flight. */
 const KEPT_WORK = 64;
@@ -34,6 +41,12 @@ export interface Away {
   from: number;
   to: number;
   working: Span[];
+  /**
+   * A user's call returned in it: what the thread ran there, less `working`, was the cell's own code,
+   * counted from CELL_CODE_MIN_MS, not AWAY_MIN_MS (`const p = x.data();` then 0.5 ms of the cell's
+   * code before `await p`, 100 times, showed that code as the read's copy: 99 ms against 22–36).
+   */
+  afterCall?: boolean;
 }
 
 const transferWork: Span[] = [];
@@ -70,11 +83,20 @@ export function awayBeforeNow(start: number): Away {
     // 'queue latency 401 ms'. The poll itself (its sleep, Dawn's work in it) is not time away.
     const from = Math.min(now, Math.max(start, polls.previousPollEndedAt));
     const poll = { start: polls.lastPollStartedAt, end: polls.lastPollEndedAt };
-    return { from, to: now, working: [poll, ...transferWork].filter((work) => work.start < now && work.end > from) };
+    return withCalls({ from, to: now, working: [poll, ...transferWork].filter((work) => work.start < now && work.end > from) });
   }
   const to = Math.min(now, Math.max(start, polls.lastPollStartedAt));
   const from = Math.min(to, Math.max(start, polls.previousPollEndedAt));
-  return { from, to, working: transferWork.filter((work) => work.start < to && work.end > from) };
+  return withCalls({ from, to, working: transferWork.filter((work) => work.start < to && work.end > from) });
+}
+
+/** The kernel's work on users' calls in `away` is not time away; a call that returned there handed the thread to the cell's code. */
+function withCalls(away: Away): Away {
+  const span = { start: away.from, end: away.to };
+  if (!(span.end > span.start)) return away;
+  const calls = kernelWorkIn(span);
+  if (calls.length === 0) return away;
+  return { ...away, working: [...away.working, ...calls], afterCall: callReturnedIn(span) };
 }
 
 /**
@@ -104,7 +126,7 @@ export function awaySpans(away: Away, notBefore = -Infinity): Span[] {
   const start = Math.max(away.from, notBefore);
   if (!(away.to > start)) return [];
   const spans = minus({ start, end: away.to }, away.working);
-  return spans.reduce((sum, span) => sum + span.end - span.start, 0) >= AWAY_MIN_MS ? spans : [];
+  return spans.reduce((sum, span) => sum + span.end - span.start, 0) >= (away.afterCall === true ? CELL_CODE_MIN_MS : AWAY_MIN_MS) ? spans : [];
 }
 
 /** Time away after `notBefore`, if it comes to AWAY_MIN_MS, else 0. */
