@@ -126,8 +126,20 @@ function receiverOfType(type: string): ReceiverKind {
 
 /** A union of a read's typed arrays the checker could not call ("Each member of the union type …"). */
 const TYPED_ARRAY_UNION = /Each member of the union type[\s\S]*(Float32|Int32|Uint8)Array/;
-const READ_UNION_HINT = "Hint: `await x.data()` gives a Float32Array, Int32Array or Uint8Array (by the tensor's dtype), and TypeScript "
-  + "cannot call reduce on that union: name the dtype, `(await x.data<'float32'>()).reduce(…)`, or read into an array, `(await x.array())` / `Array.from(await x.data())`.";
+/**
+ * What to write instead of `<read>.reduce(…)` on a read's union of typed arrays: the read with its
+ * dtype named (`x.data<'float32'>()`, `x.dataSync<'int32'>()`), or its values in a plain array. Not
+ * `x.array()`: that nests by the tensor's rank, and its type is a union of its own.
+ */
+function readUnionHint(sourceLine: string): string {
+  const method = /\.(reduceRight|reduce)\s*\(/.exec(sourceLine)?.[1] ?? 'reduce';
+  const read = /([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\.(dataSync|data)\s*\(/.exec(sourceLine);
+  const [tensor, how] = read === null ? ['x', 'data'] : [read[1]!, read[2]!];
+  const named = how === 'dataSync' ? `${tensor}.dataSync<'float32'>()` : `(await ${tensor}.data<'float32'>())`;
+  const plain = how === 'dataSync' ? `Array.from(${tensor}.dataSync())` : `Array.from(await ${tensor}.data())`;
+  return `Hint: a read's values are a Float32Array, Int32Array or Uint8Array, by the tensor's dtype, and TypeScript cannot call ${method} on that union: `
+    + `name the dtype where it is read, \`${named}.${method}(…)\` ('int32' or 'bool' for those tensors), or make them a plain array, \`${plain}.${method}(…)\`.`;
+}
 
 /** Codes where the checker names a promise's type while a value was meant (`v + 1`, `w[0]`, `for (… of w)`). */
 const PROMISE_AS_VALUE = new Set([2322, 2345, 2365, 2488, 7053]);
@@ -158,7 +170,7 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
   if (code === 2349 && /\.size\s*\(/.test(sourceLine) && /'Number'|'number'/.test(message)) return TENSOR_HINTS['size']!;
   // `(await x.data()).reduce(…)`: a read gives Float32Array | Int32Array | Uint8Array (by dtype),
   // whose reduce signatures TypeScript cannot unite (map, filter and forEach it can).
-  if (code === 2349 && TYPED_ARRAY_UNION.test(message) && /\.reduce(Right)?\s*\(/.test(sourceLine)) return READ_UNION_HINT;
+  if (code === 2349 && TYPED_ARRAY_UNION.test(message) && /\.reduce(Right)?\s*\(/.test(sourceLine)) return readUnionHint(sourceLine);
   // `x.to({ type: 'cuda', index: 0 })`: a torch.device-like object where a name is wanted.
   if (code === 2345 && /to parameter of type 'string'/.test(message) && /(\.to|withDevice|\bdevice)\(/.test(sourceLine)) return DEVICE_IS_A_STRING_HINT;
   if (PROMISE_AS_VALUE.has(code)) {

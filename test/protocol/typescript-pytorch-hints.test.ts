@@ -116,7 +116,12 @@ const HABITS: Habit[] = [
   {
     // Not PyTorch's, but the first thing its users write after a read: the read's union of typed arrays.
     code: 'const total = (await x.data()).reduce((a, b) => a + b, 0)',
-    typeError: { code: 2349, hint: /^Hint: `await x\.data\(\)` gives a Float32Array, Int32Array or Uint8Array.*x\.data<'float32'>\(\)/ },
+    typeError: { code: 2349, hint: /^Hint: a read's values are a Float32Array, Int32Array or Uint8Array.*call reduce on.*`\(await x\.data<'float32'>\(\)\)\.reduce\(…\)`.*`Array\.from\(await x\.data\(\)\)\.reduce\(…\)`/ },
+    runtime: null,
+  },
+  {
+    code: 'const weights = tf.ones([3]);\nconst lastFirst = weights.dataSync().reduceRight((a, b) => a - b)',
+    typeError: { code: 2349, hint: /^Hint: .*call reduceRight on.*`weights\.dataSync<'float32'>\(\)\.reduceRight\(…\)`.*`Array\.from\(weights\.dataSync\(\)\)\.reduceRight\(…\)`/ },
     runtime: null,
   },
   {
