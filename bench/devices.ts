@@ -25,7 +25,7 @@ async function tinyOpChild(hooked: boolean): Promise<void> {
     // As in the kernel: the ops run as cell 1's work, so the per-op ownership check is measured too.
     const layer = new DeviceLayer({ locate: () => null, locateLater: () => () => null, emit: () => undefined, cells: cellWork });
     await layer.control();
-    layer.beforeRun(1, { inLoop: () => false });
+    layer.beforeRun(1, { inLoop: () => false, someIterations: () => false });
     await runInCell(new CellContext(1), () => tinyOpRounds());
     return;
   }

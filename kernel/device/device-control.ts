@@ -76,6 +76,8 @@ export interface TransferRecord {
   via: MoveOrigin;
   /** Its line lies inside a loop the user wrote (for, while, .forEach…), in the cell that line is in. */
   inLoop: boolean;
+  /** That loop runs the line only on some of its iterations (`if (step % 50 === 0)`); absent otherwise. */
+  someIterations?: true;
   /** An implicit move that took a tensor back off the device the user had explicitly moved it to. */
   reverses: ReversedMove | null;
   /** An implicit move: the op's input already on the destination, which drew the op there (absent when not known). */

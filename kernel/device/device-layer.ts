@@ -31,7 +31,7 @@ export interface DeviceLayerDependencies {
   cells: CellWork;
 }
 
-const NO_SOURCE: CellSource = { inLoop: () => false };
+const NO_SOURCE: CellSource = { inLoop: () => false, someIterations: () => false };
 
 /** The lazily loaded device layer: CellHooks for the interpreter, DeviceControl for magics. */
 export class DeviceLayer implements CellHooks {

@@ -43,6 +43,8 @@ interface MoveSite {
   line: number | null;
   via: MoveOrigin;
   inLoop: boolean;
+  /** The loop runs the line only on some iterations (set only then). */
+  someIterations?: true;
   helper?: { cell: number; line: number };
 }
 
@@ -417,11 +419,12 @@ export class DeviceSession implements DeviceControl, TensorMover {
    */
   private siteOf(where: CellLocation | null, via: MoveOrigin): MoveSite {
     const inLoop = (at: { cell: number; line: number }): boolean => this.sources.get(at.cell)?.inLoop(at.line) ?? false;
+    const some = (at: { cell: number; line: number }): { someIterations?: true } => (this.sources.get(at.cell)?.someIterations(at.line) === true ? { someIterations: true } : {});
     if (where === null) return { cell: this.cellNumber, line: null, via, inLoop: false };
     const { callSite, ...inner } = where;
     // Only a loop of the caller's moves the credit: a line of a callback or helper stays its own otherwise.
-    if (callSite === undefined || inLoop(inner) || !inLoop(callSite)) return { cell: inner.cell, line: inner.line, via, inLoop: inLoop(inner) };
-    return { cell: callSite.cell, line: callSite.line, via, inLoop: true, helper: inner };
+    if (callSite === undefined || inLoop(inner) || !inLoop(callSite)) return { cell: inner.cell, line: inner.line, via, inLoop: inLoop(inner), ...some(inner) };
+    return { cell: callSite.cell, line: callSite.line, via, inLoop: true, ...some(callSite), helper: inner };
   }
 
   private recordAt(event: MoveEvent, site: MoveSite): void {
@@ -441,6 +444,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       cell: stray && owner !== null && owner !== site.cell ? owner : site.cell, line: stray && owner !== null && owner !== site.cell ? null : site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
       via: site.via, inLoop: site.inLoop, reverses: this.intent.reversal(event, this.currentDevice),
     };
+    if (site.someIterations === true) record.someIterations = true;
     // Set only when there is one (a training step records ~30 uploads: no spread objects for them).
     if (event.legs !== undefined) record.legs = event.legs;
     if (event.anchor !== undefined) {

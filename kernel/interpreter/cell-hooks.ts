@@ -64,6 +64,8 @@ export const NO_CELL_WORK: CellWork = {
 export interface CellSource {
   /** Whether the cell's line (1-based) lies inside a loop the cell's code writes (for, while, do, for await, .forEach/.map… callbacks). */
   inLoop(line: number): boolean;
+  /** Whether that loop runs the line only on some iterations (a branch inside it holds the line: `if (step % 50 === 0)`). */
+  someIterations(line: number): boolean;
 }
 
 export interface CellLocation {

@@ -61,6 +61,22 @@ describe('inline report: hints', () => {
     hintMatching(report, /^a GPU→host readback at line 3 on every iteration/);
   });
 
+  // The advice taken already: a read under a branch of the loop ran on 12 of 600 iterations, and the
+  // hint said "on every iteration (12×…): read back every N steps".
+  test('a readback every 50 steps, under an if in the loop, gets no readback hint; its moves say they run on some iterations', async () => {
+    const report = await reportOf(kernel(), [
+      "const perStep = tf.ones([16]); await perStep.to('gpu:0');",
+      'for (let step = 0; step < 600; step++) {',
+      '  const l = perStep.mul(perStep).mean();',
+      '  if (step % 50 === 0) await l.data();',
+      '}',
+    ].join('\n'));
+    const reads = report.meta.transfers.filter((transfer) => transfer.direction === 'D2H');
+    assert.equal(reads.length, 12, `twelve D2H reads: ${JSON.stringify(report.meta.transfers)}`);
+    assert.ok(reads.every((read) => read.inLoop && read.someIterations === true), JSON.stringify(reads.map(({ line, inLoop, someIterations }) => ({ line, inLoop, someIterations }))));
+    assert.deepEqual(report.meta.hints.filter((hint) => /readback/.test(hint)), [], `hints: ${JSON.stringify(report.meta.hints)}`);
+  });
+
   test('an implicit move (auto policy): "1 move made for you by the device policy at line 4 (Add): make … explicit with await x.to(\'gpu:0\')."', async () => {
     const report = await reportOf(kernel(), [
       'const ga = tf.ones([16]);',

@@ -81,6 +81,7 @@ export const reportTransferSchema = obj({
   scalar: bool,
   via: obj({ by: literal('user', 'library', 'kernel'), call: union(str, nullValue), invocation: nonNegativeInt, perBatchLogs: optional(bool) }),
   inLoop: bool,
+  someIterations: optional(literal(true)),
   reverses: union(nullValue, obj({ operation: str, cell: nonNegativeInt, toCurrentDevice: bool })),
   /** A policy's move: the op's input already on the destination, which drew the op there. */
   anchor: optional(obj({

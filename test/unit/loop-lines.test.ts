@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import ts from 'typescript';
-import { loopLines } from '../../kernel/interpreter/typescript/loop-lines';
+import { loopLines, loopLineSets } from '../../kernel/interpreter/typescript/loop-lines';
 
 const linesOf = (code: string[]): number[] => [...loopLines(ts, code.join('\n'))].sort((a, b) => a - b);
 
@@ -58,4 +58,31 @@ test('a cell of magics and code (magic lines blanked by the parser) keeps its li
     '  await step;',
     '}',
   ]), [2, 3, 4]);
+});
+
+const someOf = (code: string[]): number[] => [...loopLineSets(ts, code.join('\n')).someIterations].sort((a, b) => a - b);
+
+test('a line under a branch inside its innermost loop runs only on some iterations; a branch around the loop does not make it so', () => {
+  assert.deepEqual(someOf([
+    'for (let step = 0; step < 600; step++) {',
+    '  const l = X.matMul(w).mean();',
+    '  if (step % 50 === 0) {',
+    '    await l.item();',
+    '  } else skipped();',
+    '  const v = ready ? await l.data() : null;',
+    '  done && await l.data();',
+    '  switch (step) {',
+    '    case 1: await l.data();',
+    '  }',
+    '}',
+    'if (train) {',
+    '  for (const x of xs) {',
+    '    await x.data();',
+    '  }',
+    '}',
+    'for (let i = 0; i < 9; i++) if (i % 3 === 0) await l.item();',
+    'for (const batch of batches) { if (flag) { for (const x of batch) {',
+    '  await x.data();',
+    '} } }',
+  ]), [3, 4, 5, 6, 7, 9, 17]);
 });

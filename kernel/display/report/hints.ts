@@ -178,7 +178,8 @@ export function reportHints(report: CellReport): string[] {
   for (const group of loopLines(uploads, byUser)) hints.push(uploadHint(group, report));
   // A scalar read back each step (await loss.data()) is the readback this hint is about.
   const readbacks = report.transfers.filter((transfer) => transfer.direction === 'D2H');
-  for (const group of loopLines(readbacks, byUser)) {
+  // Read back under a branch of the loop (`if (step % 50 === 0) await loss.item()`) is the advice taken already.
+  for (const group of loopLines(readbacks, (transfer) => byUser(transfer) && transfer.someIterations !== true)) {
     hints.push(`a GPU→host readback ${at(group[0]!, cell)} on every iteration (${withFolded(group, report).count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
   }
   // tfjs-layers' trainOnBatch awaits its loss's data() before it returns: one readback per call.
