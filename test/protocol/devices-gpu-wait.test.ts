@@ -9,9 +9,14 @@ import { useKernel } from '../support/fixtures';
 import { GPU_HANDLE, printedNumber } from '../support/gpu-cell';
 import { REPORT_TIMEOUT_MS, runOk } from '../support/report';
 
-/** Of a long wait, the share the waiting thread may spend on the CPU. Measured on lavapipe: 9–11% polling
- * with sleeps, 36% spinning on a machine at load 5 (the spin gets what share the scheduler gives it: near 100% on a quiet one). */
-const MAX_CPU_SHARE = 0.2;
+/**
+ * Of a long wait, the share the waiting thread may spend on the CPU. Measured on lavapipe: 9–11%
+ * polling with sleeps on a quiet machine, 11–20% in 16 clean-clone CI runs on 2 busy cores (each
+ * poll costs more while the GPU's threads take both; one run failed at 20.0%, 340 ms in 1699 ms);
+ * 36% spinning on a machine at load 5 (the spin gets what share the scheduler gives it: near 100%
+ * on a quiet one).
+ */
+const MAX_CPU_SHARE = 0.25;
 
 describe('waiting for GPU work', () => {
   const kernel = useKernel({ readyTimeoutMs: REPORT_TIMEOUT_MS });
