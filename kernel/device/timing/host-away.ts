@@ -6,7 +6,7 @@
 // the transfers' own host work (copying chunks into host memory), which is noted apart.
 import { gpuWaitPolls } from '../gpu-wait-pacing';
 import { noteOwnHostWork } from '../transfer/move-notes';
-import { callReturnedIn, kernelWorkIn } from './kernel-work';
+import { kernelWorkIn } from './kernel-work';
 
 /**
  * A wait the thread has just seen end, in a job the latest poll queued, or within this of its end
@@ -94,9 +94,14 @@ export function awayBeforeNow(start: number): Away {
 function withCalls(away: Away): Away {
   const span = { start: away.from, end: away.to };
   if (!(span.end > span.start)) return away;
-  const calls = kernelWorkIn(span);
-  if (calls.length === 0) return away;
-  return { ...away, working: [...away.working, ...calls], afterCall: callReturnedIn(span) };
+  const { pieces, callReturned } = kernelWorkIn(span);
+  if (pieces.length === 0) return away;
+  return { ...away, working: [...away.working, ...pieces], afterCall: callReturned };
+}
+
+/** The least time away that counts: the cell's code after a call is measured; else an event loop's turn is not time away. */
+export function leastAway(away: Away): number {
+  return away.afterCall === true ? CELL_CODE_MIN_MS : AWAY_MIN_MS;
 }
 
 /**
@@ -121,15 +126,15 @@ export function minus(span: Span, holes: readonly Span[]): Span[] {
   return left;
 }
 
-/** The stretches of time away after `notBefore` (before it the wait was on something known), if they come to AWAY_MIN_MS; else none. */
+/** The stretches of time away after `notBefore` (before it the wait was on something known), if they come to leastAway; else none. */
 export function awaySpans(away: Away, notBefore = -Infinity): Span[] {
   const start = Math.max(away.from, notBefore);
   if (!(away.to > start)) return [];
   const spans = minus({ start, end: away.to }, away.working);
-  return spans.reduce((sum, span) => sum + span.end - span.start, 0) >= (away.afterCall === true ? CELL_CODE_MIN_MS : AWAY_MIN_MS) ? spans : [];
+  return spans.reduce((sum, span) => sum + span.end - span.start, 0) >= leastAway(away) ? spans : [];
 }
 
-/** Time away after `notBefore`, if it comes to AWAY_MIN_MS, else 0. */
+/** Time away after `notBefore`, if it comes to leastAway, else 0. */
 export function awayMs(away: Away, notBefore = -Infinity): number {
   return awaySpans(away, notBefore).reduce((sum, span) => sum + span.end - span.start, 0);
 }

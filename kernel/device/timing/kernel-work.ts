@@ -80,22 +80,17 @@ export function lessKernelWork(span: Span): Span[] {
   return left > 0 ? [{ start: span.start, end: span.start + left }] : [];
 }
 
-/** The kernel's work on calls within `span`, as the pieces of it there. */
-export function kernelWorkIn(span: Span): Span[] {
-  const first = firstWhere((work) => work.end > span.start);
+/**
+ * The kernel's work on calls within `span`, as the pieces of it there, and whether a user's call
+ * returned its promise in it (at a piece's end): the cell's own code ran after it there.
+ */
+export function kernelWorkIn(span: Span): { pieces: Span[]; callReturned: boolean } {
   const pieces: Span[] = [];
-  for (let index = first; index < kernelWork.length && kernelWork[index]!.start < span.end; index++) {
+  let callReturned = false;
+  for (let index = firstWhere((work) => work.end > span.start); index < kernelWork.length && kernelWork[index]!.start < span.end; index++) {
     const work = kernelWork[index]!;
     pieces.push({ start: Math.max(work.start, span.start), end: Math.min(work.end, span.end) });
+    if (work.end <= span.end && returnedAtEnd[index] === true) callReturned = true;
   }
-  return pieces;
-}
-
-/** Whether a user's call returned its promise within `span`: the cell's own code ran after it there. */
-export function callReturnedIn(span: Span): boolean {
-  const first = firstWhere((work) => work.end > span.start);
-  for (let index = first; index < kernelWork.length && kernelWork[index]!.end <= span.end; index++) {
-    if (returnedAtEnd[index] === true) return true;
-  }
-  return false;
+  return { pieces, callReturned };
 }

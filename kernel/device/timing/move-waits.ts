@@ -13,7 +13,7 @@ import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes, stagingMadeW
 import { DETACHED_CELL } from '../../interpreter/cell-hooks';
 import type { GpuInterval, GpuTimeSource } from './gpu-clock';
 import { setupWhileCopyingMs } from './hidden-setup';
-import { type Away, AWAY_MIN_MS, awayMs, CELL_CODE_MIN_MS, awaySpans, minus, type Span, transferWorkWithin } from './host-away';
+import { type Away, AWAY_MIN_MS, awayMs, awaySpans, leastAway, minus, type Span, transferWorkWithin } from './host-away';
 import { unionMs } from './intervals';
 import type { Fence, QueueWait } from './queue-wait';
 
@@ -391,5 +391,5 @@ function copySeenLateMs(late: { copies: CopySeen[]; from: number; to: number; se
   const setup = [...late.setupAway.flatMap((one) => awaySpans(one)), ...late.staging];
   const ms = unionMs([...away, ...setup]) - unionMs(setup);
   // After the user's call returned, what held the copy up was the cell's code, measured (host-away.ts).
-  return ms >= (late.copies.some((copy) => copy.away.afterCall === true) ? CELL_CODE_MIN_MS : AWAY_MIN_MS) ? ms : 0;
+  return ms >= Math.min(...late.copies.map((copy) => leastAway(copy.away))) ? ms : 0;
 }

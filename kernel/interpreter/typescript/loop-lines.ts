@@ -66,6 +66,7 @@ export function loopLineSets(t: typeof ts, code: string): LoopLines {
   branches(t, file, found);
   const branchesAt = found.map((node) => placed(file, node));
   const holds = (node: Placed, line: number): boolean => node.first <= line && line <= node.last;
+  const within = (inner: Placed, outer: Placed): boolean => inner.start >= outer.start && inner.end <= outer.end;
   const inLoop = new Set<number>();
   const someIterations = new Set<number>();
   const lastLine = loops.reduce((last, body) => Math.max(last, body.last), 0);
@@ -73,7 +74,6 @@ export function loopLineSets(t: typeof ts, code: string): LoopLines {
     const around = loops.filter((body) => holds(body, line));
     if (around.length === 0) continue;
     inLoop.add(line);
-    const within = (inner: Placed, outer: Placed): boolean => inner.start >= outer.start && inner.end <= outer.end;
     // A branch in a loop holds the line, and no loop inside that branch does (that loop's every iteration runs it).
     const branched = branchesAt.some((branch) => holds(branch, line) && around.some((body) => within(branch, body))
       && !around.some((body) => within(body, branch)));
