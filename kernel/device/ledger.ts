@@ -29,6 +29,13 @@ function spanOf(record: TransferRecord, start: number): TimedSpan | null {
   return { start, waitMs: record.waitMs, end: start + record.ms, waits: record.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms })) };
 }
 
+/** `waits` with `wait` added to this cell's wait of its cause and device (a new one if there is none). */
+function withWait(waits: readonly MoveWait[], wait: Pick<MoveWait, 'cause' | 'ms' | 'device'>): MoveWait[] {
+  const same = waits.findIndex((known) => known.cause === wait.cause && known.device === wait.device && known.earlierCells.length === 0);
+  if (same < 0) return [...waits, { ...wait, earlierCells: [] }];
+  return waits.map((known, index) => (index === same ? { ...known, ms: known.ms + wait.ms } : known));
+}
+
 /** %transfers' figures alone (its listing has no wait causes). */
 function timeOnly({ ms, copyMs, waitMs }: MovesTime): MovesTime {
   return { ms, copyMs, waitMs };
@@ -159,6 +166,8 @@ export class TransferLedger {
 
   /** Moves other cells' leftover work made while a cell ran: the session's, not that cell's report's. */
   private readonly strays = new WeakSet<TransferRecord>();
+  /** Records folded into a line: their figures are in it, and no longer change. */
+  private readonly foldedRecords = new WeakSet<TransferRecord>();
 
   /** `stray`: made by another cell's leftover work while this cell runs (see strays), the code of cell `madeBy`. */
   add(record: TransferRecord, stray = false, madeBy = this.cellNumber): void {
@@ -179,11 +188,33 @@ export class TransferLedger {
     if (this.records.length >= 2 * KEEP) this.foldOldest(KEEP);
   }
 
+  /**
+   * A kept record's time runs on past its end by `waits` (its call's answer reached the cell's code
+   * after it was recorded: CallAnswers). A folded one stays as it was folded.
+   */
+  lengthen(record: TransferRecord, waits: readonly Pick<MoveWait, 'cause' | 'ms' | 'device'>[], madeBy = this.cellNumber): void {
+    if (this.foldedRecords.has(record)) return;
+    const end = this.cellStartedAt + record.at + record.ms;
+    for (const wait of waits) {
+      if (!(wait.ms > 0)) continue;
+      record.waits = withWait(record.waits, wait);
+      record.waitMs += wait.ms;
+      record.ms += wait.ms;
+      // A move between GPUs: its time is its legs', and the answer follows the last one.
+      const lastLeg = record.legs?.at(-1);
+      if (record.legs !== undefined && lastLeg !== undefined) {
+        record.legs = [...record.legs.slice(0, -1), { ...lastLeg, waitMs: lastLeg.waitMs + wait.ms, waits: withWait(lastLeg.waits, wait) }];
+      }
+    }
+    this.totalsOf(madeBy).busy.add(end, this.cellStartedAt + record.at + record.ms);
+  }
+
   private foldOldest(count: number): void {
     const oldest = this.records.splice(0, count);
     const starts = this.starts.splice(0, count);
     for (let i = 0; i < oldest.length; i++) {
       const record = oldest[i]!;
+      this.foldedRecords.add(record);
       this.folded.add(record, starts[i]!);
       if (i >= this.cellStart && !this.strays.has(record)) this.cellFolded.add(record, starts[i]!);
     }

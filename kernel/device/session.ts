@@ -26,6 +26,7 @@ import { installFusedAdam } from './train/adam-update';
 import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
+import { CallAnswers } from './timing/call-answer';
 import { GpuTiming } from './timing/gpu-timing';
 import { MoveCall, withKernelWork } from './timing/move-call';
 import { splitGpuWaits } from './timing/move-waits';
@@ -36,6 +37,9 @@ import { watchVariableAssign } from './variable-assign';
 const OP_SCOPE = '__op';
 /** Frames enough to reach the cell line of an op call from where the op makes its constant (x.mul(2) inside tf.tidy: the 11th). */
 const OP_CONSTANT_FRAMES = 24;
+
+/** A call made inside another (a library's, the kernel's) answers that one's caller, not the cell's code. */
+const NO_ANSWER = (): void => undefined;
 
 /** Where a move is credited: the cell line, the call that made it, and whether that line runs in the user's loop. */
 interface MoveSite {
@@ -65,6 +69,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private readonly memoryControl: MemoryControl;
   private readonly gpuFaults: GpuFaults;
   private readonly stray = new StrayWork();
+  /** Users' calls whose records were made and whose answers are still on their way to the cell's code. */
+  private readonly answers = new CallAnswers();
   /**
    * Each started GPU's clock: when it was busy, from its own timestamps, and whose work it was: the
    * cell whose code queued it (an earlier cell's timer queues that cell's work, detached work is
@@ -191,6 +197,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
     const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();
+    this.answers.endCell();
     const { moves, folded, foldedTime } = this.ledger.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
     if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) {
@@ -287,11 +294,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   transfers(scope: 'last' | 'all'): TransferListing {
+    this.answers.settle();
     return this.ledger.listing(scope);
   }
 
   /** The moves the running code's cell made so far (progress bars diff them): not other cells' leftover work's. */
   transferTotals(): ReturnType<TransferLedger['totals']> {
+    this.answers.settle();
     return this.ledger.totals(this.deps.cells.owner() ?? this.cellNumber);
   }
 
@@ -342,6 +351,12 @@ export class DeviceSession implements DeviceControl, TensorMover {
 
   started(operation: string): (error?: unknown) => void {
     return this.deps.cells.started(operation);
+  }
+
+  answerer(): () => void {
+    const origin = currentOrigin();
+    if (origin?.by !== 'user') return NO_ANSWER;
+    return () => this.answers.answered(origin.invocation);
   }
 
   onInterrupt(stop: () => void): () => void {
@@ -428,6 +443,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   private recordAt(event: MoveEvent, site: MoveSite): void {
+    // Earlier calls' answers, lengthened before this one is recorded: a loop of a million moves keeps none of them.
+    this.answers.settle();
     // Another cell's leftover work (an interrupted cell's upload that went on) moved it: not this
     // cell's report, but the session's moves all the same (%transfers all listed none of 128 MiB moved).
     const owner = this.deps.cells.owner();
@@ -435,13 +452,16 @@ export class DeviceSession implements DeviceControl, TensorMover {
     if (stray) this.stray.countMove();
     // Detached work is meant to outlive every cell: no report or listing counts it.
     if (stray && owner === DETACHED_CELL) return;
-    const { waitMs, waits } = withKernelWork(event);
+    // Its time ends here (`end`); making the record is after it: a call's record and its answer's
+    // way to the cell's code are timed from `end` on (CallAnswers). A 15 ms pause while the record
+    // was made showed nowhere.
+    const { waitMs, waits, end } = withKernelWork(event);
     const ms = waitMs + event.copyMs;
     const record: TransferRecord = {
       direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs, copyMs: event.copyMs, waits,
       cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
       // A stray move is listed under the cell whose work made it (its line may be unknown: the stack is the kernel's).
-      cell: stray && owner !== null && owner !== site.cell ? owner : site.cell, line: stray && owner !== null && owner !== site.cell ? null : site.line, at: performance.now() - ms - this.cellStartedAt, scalar: event.scalar,
+      cell: stray && owner !== null && owner !== site.cell ? owner : site.cell, line: stray && owner !== null && owner !== site.cell ? null : site.line, at: end - ms - this.cellStartedAt, scalar: event.scalar,
       via: site.via, inLoop: site.inLoop, reverses: this.intent.reversal(event, this.currentDevice),
     };
     if (site.someIterations === true) record.someIterations = true;
@@ -453,7 +473,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;
     if (site.helper !== undefined) record.helper = site.helper;
-    this.ledger.add(record, stray, stray && owner !== null ? owner : this.cellNumber);
+    const madeBy = stray && owner !== null ? owner : this.cellNumber;
+    this.ledger.add(record, stray, madeBy);
+    // Timed from the user's own call: its time runs on until the answer reaches the cell's code.
+    if (event.calledAt !== undefined && !stray && site.via.by === 'user') {
+      this.answers.recorded(site.via.invocation, event.direction, event.from, event.to, end,
+        (waits) => this.ledger.lengthen(record, waits, madeBy));
+    }
   }
 
   private warnOnce(kernelName: string, message: string): void {

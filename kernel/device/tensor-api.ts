@@ -30,6 +30,11 @@ export interface TensorMover {
   hasHostValues(tensor: TensorLike): boolean;
   /** Reads a tensor's values, recording a GPU readback as a D2H transfer; `calledAt`: when the user's call entered the kernel. */
   read<T>(tensor: TensorLike, operation: string, read: () => Promise<T>, calledAt?: number): Promise<T>;
+  /**
+   * Asked inside the user's call running now: what to call as its answer reaches the cell's code.
+   * The move it recorded is timed until then (the promise hops on the way are the call's too).
+   */
+  answerer(): () => void;
   /** A move or readback is starting, the user's call still on the stack; call the result when it settles. */
   started(operation: string): (error?: unknown) => void;
   /** Calls `stop` if the running cell is interrupted; returns a canceller. */
@@ -62,6 +67,8 @@ function madeNow(call: MoveCall): MoveCall {
   return call;
 }
 
+const NOT_ASKED = (): void => undefined;
+
 /**
  * Wraps an async tensor method so that the cell that calls it knows when it is left unawaited. An
  * async wrapper that awaits the method keeps V8's async stack trace from the move to the cell line.
@@ -70,19 +77,27 @@ function tracked<This, Args extends unknown[], R>(mover: TensorMover, operation:
   by: 'user' | 'kernel' = 'user') {
   const run = async function trackedMethod(this: This, ...args: Args): Promise<R> {
     const settled = mover.started(operation);
+    let answered = NOT_ASKED;
     try {
-      const value = await mover.asCall({ by, call: operation }, () => method.apply(this, args));
+      const value = await mover.asCall({ by, call: operation }, () => {
+        answered = mover.answerer();
+        return method.apply(this, args);
+      });
       settled();
+      // The cell's code resumes one promise hop after this (2 µs a call): the move's time ends here.
+      answered();
       return value;
     } catch (error) {
       settled(error ?? new Error(String(error)));
+      answered();
       throw error;
     }
   };
   // Printed instead of awaited, the promise says which call was not awaited.
   return function marked(this: This, ...args: Args): Promise<R> {
-    const [outer, outerCalls] = [callEnteredAt, callsMade];
+    // First: a pause for garbage collection as the call enters is the call's time too.
     const entered = performance.now();
+    const [outer, outerCalls] = [callEnteredAt, callsMade];
     callEnteredAt = entered;
     callsMade = [];
     try {
@@ -234,7 +249,10 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
   // values are cached on the host, and tfjs's own array() nests them without another read.
   const array = proto['array'] as (this: Tensor) => Promise<unknown>;
   proto['array'] = tracked(mover, 'array', async function readArray(this: Tensor & TensorLike) {
+    const answered = mover.answerer();
     if (!mover.hasHostValues(this)) await mover.read(this, 'array', () => data.call(this), enteredAt());
+    // Nesting the values is tfjs's host work, not the read's: the read's time ends as it returns.
+    answered();
     return array.call(this);
   });
   proto['item'] = tracked(mover, 'item', async function item(this: Tensor & TensorLike) {

@@ -189,16 +189,18 @@ export function waitsFromCall(device: string, calledAt: number, firstUse: boolea
 const SET_UP_MIN_MS = 0.5;
 
 /**
- * A user's move timed from the call to its record: the waits and the copy, and what they leave of
- * that time as a `tsgpu` wait. That is the kernel's own work on the call (its wrapper, finding the
- * call's line, choosing the path, recording) and on other calls run meanwhile: the cell's own code
- * between the move's steps is host busy (MoveCall.finish). Left out, 400 small uploads showed
- * 25 ms where the cell's own clock around them gave 62 ms.
+ * A user's move timed from the call to its record (`end`, now): the waits and the copy, and what
+ * they leave of that time as a `tsgpu` wait. That is the kernel's own work on the call (its
+ * wrapper, finding the call's line, choosing the path) and on other calls run meanwhile: the
+ * cell's own code between the move's steps is host busy (MoveCall.finish). Left out, 400 small
+ * uploads showed 25 ms where the cell's own clock around them gave 62 ms. From `end` on, the
+ * time is the answer's way back to the cell's code (CallAnswers).
  */
-export function withKernelWork(event: MoveEvent): { waitMs: number; waits: MoveWait[] } {
-  if (event.calledAt === undefined) return { waitMs: event.waitMs, waits: event.waits };
-  const rest = performance.now() - event.calledAt - event.waitMs - event.copyMs;
-  if (!(rest > 0.001)) return { waitMs: event.waitMs, waits: event.waits };
+export function withKernelWork(event: MoveEvent): { waitMs: number; waits: MoveWait[]; end: number } {
+  const end = performance.now();
+  if (event.calledAt === undefined) return { waitMs: event.waitMs, waits: event.waits, end };
+  const rest = end - event.calledAt - event.waitMs - event.copyMs;
+  if (!(rest > 0.001)) return { waitMs: event.waitMs, waits: event.waits, end };
   const device = event.direction === 'D2H' ? event.from : event.to;
-  return { waitMs: event.waitMs + rest, waits: [...event.waits, { cause: 'tsgpu', ms: rest, device, earlierCells: [] }] };
+  return { waitMs: event.waitMs + rest, waits: [...event.waits, { cause: 'tsgpu', ms: rest, device, earlierCells: [] }], end };
 }
