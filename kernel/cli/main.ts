@@ -23,6 +23,16 @@ Usage:
   tsgpu --help                   print this help
 `;
 
+/** `tsgpu COMMAND --help`: the usage of that command alone (its line and the lines under it). */
+function usageOf(command: string): string | null {
+  const lines = USAGE.split('\n');
+  const first = lines.findIndex((line) => line.startsWith(`  tsgpu ${command} `) || line === `  tsgpu ${command}`);
+  if (first < 0) return null;
+  let end = first + 1;
+  while (end < lines.length && /^ {10,}\S/.test(lines[end]!)) end++;
+  return `Usage:\n${lines.slice(first, end).join('\n')}\n`;
+}
+
 function fail(message: string): never {
   process.stderr.write(`tsgpu: ${message}\n\n${USAGE}`);
   process.exit(2);
@@ -37,6 +47,12 @@ function pruneSnapshotsBeside(dir: string): void {
 
 function main(argv: string[]): void {
   const [command, ...rest] = argv;
+  // `tsgpu run --help` is asking, not a notebook named --help.
+  const commandUsage = command !== undefined && (rest.includes('--help') || rest.includes('-h')) ? usageOf(command) : null;
+  if (commandUsage !== null) {
+    process.stdout.write(commandUsage);
+    return;
+  }
   switch (command) {
     case '--version':
     case '-V':

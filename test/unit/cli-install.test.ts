@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,4 +65,22 @@ test('with the snapshot, the kernelspec starts the kernel through the launcher, 
   assert.equal(path.basename(snapshotDir()), `snapshot-${argv[4]}`);
   assert.equal(argv[5], '{connection_file}');
   assert.match(readFileSync(argv[1]!, 'utf8'), /exec "\$node" --snapshot-blob/);
+});
+
+test('`tsgpu COMMAND --help` prints that command\'s usage and exits 0; an unknown option still fails with the usage', () => {
+  const cli = path.resolve(__dirname, '../../kernel/cli/main.js');
+  for (const command of ['install', 'run', 'snapshot', 'devices', 'kernel']) {
+    for (const flag of ['--help', '-h']) {
+      const ran = spawnSync(process.execPath, [cli, command, flag], { encoding: 'utf8' });
+      assert.equal(ran.status, 0, `tsgpu ${command} ${flag}: ${ran.stderr}`);
+      assert.match(ran.stdout, new RegExp(`^Usage:\\n  tsgpu ${command}\\b`), ran.stdout);
+      assert.doesNotMatch(ran.stdout, new RegExp(`^  tsgpu (?!${command}\\b)`, 'm'), `only ${command}'s usage: ${ran.stdout}`);
+    }
+  }
+  const run = spawnSync(process.execPath, [cli, 'run', '--help'], { encoding: 'utf8' });
+  assert.match(run.stdout, /--allow-errors/);
+  assert.match(run.stdout, /execute a notebook headless/);
+  const unknown = spawnSync(process.execPath, [cli, 'run', '--bogus'], { encoding: 'utf8' });
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown run option "--bogus"/);
 });
