@@ -73,6 +73,18 @@ export const PROMISE_AT_RUN_TIME_HINT = 'Hint: this is a Promise: moves and read
 export const DEVICE_IS_A_STRING_HINT = "Hint: a device is a string here, e.g. `const device = 'gpu:0'`, then `await x.to(device)`; "
   + "'cuda' and 'cuda:N' are accepted names for gpu:0 and gpu:N, and device('cuda') checks a name (it gives 'gpu:0').";
 
+/** `import torch`, `import torch.nn as nn`, `from torch import nn`: Python's import, which TypeScript reads as broken syntax. */
+const PYTHON_IMPORT = /^\s*(?:import\s+[A-Za-z_]\w*(?:\.\w+)*(?:\s+as\s+\w+)?(?:\s*,\s*[A-Za-z_]\w*(?:\.\w+)*(?:\s+as\s+\w+)?)*|from\s+\.*[A-Za-z_][\w.]*\s+import\s+.+?)\s*;?\s*$/;
+
+/** What replaces a Python import here: tf is loaded, devices are names, and TypeScript's own import for a package. */
+export function pythonImportHint(sourceLine: string): string {
+  const torch = /\btorch\b/.test(sourceLine);
+  return `Hint: \`${sourceLine.trim()}\` is Python's import. `
+    + (torch ? "Here TensorFlow.js stands in for torch and is loaded already as `tf`: tensors are `tf.tensor(…)`, and `await x.to('gpu:0')` moves one (`%device gpu:0` makes new ones there). "
+      : 'Here TensorFlow.js is loaded already as `tf`. ')
+    + "A package of your own comes in with TypeScript's import: `import * as name from 'package'`.";
+}
+
 /** The cell a type error is in, and the name it is about (the receiver of a missing member, a flagged argument); '' when not a name. */
 export interface ErrorPlace {
   cellCode: string;
@@ -159,6 +171,8 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
     return memberHint(member, receiverOfType(type));
   }
   if (code === 2304 && /Cannot find name 'torch'/.test(message)) return DEVICE_IS_A_STRING_HINT;
+  // Syntax errors (TS1xxx) on a line that is Python's import.
+  if (code >= 1000 && code < 2000 && PYTHON_IMPORT.test(sourceLine)) return pythonImportHint(sourceLine);
   // `declare module 'x' { … }` for a module no file provides: a cell is a module, where that only augments.
   if (code === INVALID_AUGMENTATION) {
     const module = /module '(.+?)' cannot be found/.exec(message)?.[1] ?? 'x';

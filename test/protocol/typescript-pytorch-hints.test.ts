@@ -134,6 +134,17 @@ const HABITS: Habit[] = [
     typeError: { code: 2345, hint: /^Hint: a device is a string here/ },
     runtime: null,
   },
+  {
+    // Python's import is a syntax error to TypeScript ("'=' expected"), whatever %typecheck says.
+    code: 'import torch',
+    typeError: { code: 1005, hint: /^Hint: `import torch` is Python's import\. Here TensorFlow\.js stands in for torch and is loaded already as `tf`.*`await x\.to\('gpu:0'\)`.*`import \* as name from 'package'`/ },
+    runtime: { ename: 'TSError', hint: /^Hint: `import torch` is Python's import\./ },
+  },
+  {
+    code: 'import pandas',
+    typeError: { code: 1005, hint: /^Hint: `import pandas` is Python's import\. Here TensorFlow\.js is loaded already as `tf`\. A package of your own comes in with TypeScript's import/ },
+    runtime: { ename: 'TSError', hint: /^Hint: `import pandas` is Python's import\./ },
+  },
 ];
 
 function assertHintLast(traceback: readonly string[], hint: RegExp): void {
