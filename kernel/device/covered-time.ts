@@ -4,19 +4,52 @@
 // are folded into running unions, so a loop of 200,000 moves is counted the same way.
 import { RunningUnion, unionMs } from './timing/intervals';
 
-/** One stretch of a move's wait and what it waited for; a move's waits run one after another from its start. */
+/**
+ * One stretch of a move's wait and what it waited for; a move's waits run one after another from
+ * its start, those `afterCopy` from the copy's end.
+ */
 export interface WaitPart {
   /** What the wait was for, as the caller names it (cause, device, earlier cells). */
   key: string;
   ms: number;
+  afterCopy?: boolean;
 }
 
-/** A timed move on one clock: started at `start`, waited `waitMs` (in `waits`, in order), then copied until `end`. */
+/**
+ * A timed move on one clock: started at `start`, waited (`waits`, in order), copied, then waited
+ * again (its `afterCopy` waits: its answer on the way to the cell's code) until `end`; `waitMs` is
+ * all of its waits.
+ */
 export interface TimedSpan {
   start: number;
   waitMs: number;
   end: number;
   waits?: readonly WaitPart[];
+}
+
+/** The time a move's waits after its copy take (its answer's way back to the cell's code). */
+export function afterCopyMs(waits: readonly { ms: number; afterCopy?: boolean }[] | undefined): number {
+  let ms = 0;
+  for (const wait of waits ?? []) if (wait.afterCopy === true) ms += wait.ms;
+  return ms;
+}
+
+/** Where a move's copy ran: after its waits before it, up to its waits after it. */
+export function copyOf(span: TimedSpan): { start: number; end: number } {
+  const after = afterCopyMs(span.waits);
+  return { start: span.start + span.waitMs - after, end: span.end - after };
+}
+
+/** Each of the move's waits as a stretch of time: those before its copy from its start on, those after from the copy's end. */
+function waitStretches(span: TimedSpan, copyEnd: number): { key: string; start: number; end: number }[] {
+  let before = span.start;
+  let after = copyEnd;
+  return (span.waits ?? []).map((wait) => {
+    const start = wait.afterCopy === true ? after : before;
+    if (wait.afterCopy === true) after += wait.ms;
+    else before += wait.ms;
+    return { key: wait.key, start, end: start + wait.ms };
+  });
 }
 
 export interface MovesTime {
@@ -61,18 +94,16 @@ export class FoldedTime implements FoldedSpans {
 
   add(span: TimedSpan): void {
     this.busy.add(span.start, span.end);
-    const copyStart = span.start + span.waitMs;
-    this.copying.add(copyStart, span.end);
-    let at = span.start;
-    for (const wait of span.waits ?? []) {
+    const copy = copyOf(span);
+    this.copying.add(copy.start, copy.end);
+    for (const wait of waitStretches(span, copy.end)) {
       let index = this.prefixes.findIndex((prefix) => prefix.key === wait.key);
       if (index < 0) {
         index = this.prefixes.push({ key: wait.key, union: (this.prefixes.at(-1)?.union ?? this.copying).clone() }) - 1;
       }
-      for (let k = index; k < this.prefixes.length; k++) this.prefixes[k]!.union.add(at, at + wait.ms);
-      at += wait.ms;
+      for (let k = index; k < this.prefixes.length; k++) this.prefixes[k]!.union.add(wait.start, wait.end);
     }
-    for (const prefix of this.prefixes) prefix.union.add(copyStart, span.end);
+    for (const prefix of this.prefixes) prefix.union.add(copy.start, copy.end);
     this.end = Math.max(this.end, span.end);
   }
 
@@ -114,19 +145,20 @@ export function movesTime(spans: readonly TimedSpan[], folded?: FoldedSpans): Mo
   const after = folded?.end ?? -Infinity;
   const clipped = (start: number, end: number): Interval => ({ start: Math.max(start, after), end });
   const kept = (intervals: Interval[]): Interval[] => intervals.filter((span) => span.end > span.start);
-  const copies = kept(spans.map((span) => clipped(span.start + span.waitMs, span.end)));
+  const copies = kept(spans.map((span) => {
+    const copy = copyOf(span);
+    return clipped(copy.start, copy.end);
+  }));
   const ms = (folded?.ms ?? 0) + unionMs(kept(spans.map((span) => clipped(span.start, span.end))));
   const copyMs = (folded?.copyMs ?? 0) + unionMs(copies);
   // Keys in the folded moves' order, then as first seen: each key's part is the time its stretches
   // add to the copies and the keys before it, so that overlapping waits count once.
   const stretches = new Map<string, Interval[]>([...(folded?.waits.keys() ?? [])].map((key) => [key, []]));
   for (const span of spans) {
-    let at = span.start;
-    for (const wait of span.waits ?? []) {
+    for (const wait of waitStretches(span, copyOf(span).end)) {
       const list = stretches.get(wait.key) ?? [];
-      list.push(clipped(at, at + wait.ms));
+      list.push(clipped(wait.start, wait.end));
       stretches.set(wait.key, list);
-      at += wait.ms;
     }
   }
   const waits = new Map<string, number>();

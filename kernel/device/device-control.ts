@@ -35,6 +35,12 @@ export interface MoveWait {
   device: string;
   /** gpu-work queued by earlier cells (their numbers), not by this one. */
   earlierCells: number[];
+  /**
+   * The wait came after the copy, not before it: the cell's code or the kernel's work on calls
+   * between a write and its record, and the move's answer on its way back to the cell's code. A
+   * move's waits run in order from its start, these after its copy.
+   */
+  afterCopy?: true;
 }
 
 /** One leg of a move between two GPUs, which goes through the host: GPU → cpu, then cpu → GPU. */

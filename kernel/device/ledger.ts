@@ -26,14 +26,7 @@ function noneYet(record: TransferRecord): FoldedMoves {
 /** A timed move on the session's clock (performance.now()); null for an upload whose time was not measured. */
 function spanOf(record: TransferRecord, start: number): TimedSpan | null {
   if (record.untimed) return null;
-  return { start, waitMs: record.waitMs, end: start + record.ms, waits: record.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms })) };
-}
-
-/** `waits` with `wait` added to this cell's wait of its cause and device (a new one if there is none). */
-function withWait(waits: readonly MoveWait[], wait: Pick<MoveWait, 'cause' | 'ms' | 'device'>): MoveWait[] {
-  const same = waits.findIndex((known) => known.cause === wait.cause && known.device === wait.device && known.earlierCells.length === 0);
-  if (same < 0) return [...waits, { ...wait, earlierCells: [] }];
-  return waits.map((known, index) => (index === same ? { ...known, ms: known.ms + wait.ms } : known));
+  return { start, waitMs: record.waitMs, end: start + record.ms, waits: record.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms, afterCopy: wait.afterCopy === true })) };
 }
 
 /** %transfers' figures alone (its listing has no wait causes). */
@@ -189,24 +182,20 @@ export class TransferLedger {
   }
 
   /**
-   * A kept record's time runs on past its end by `waits` (its call's answer reached the cell's code
-   * after it was recorded: CallAnswers). A folded one stays as it was folded.
+   * A kept record's time runs on from its end (`end`, on performance.now()'s clock) by `waits`, after
+   * its copy: its call's answer reached the cell's code after it was recorded (CallAnswers). They
+   * are waits of their own, not added to earlier ones of the same cause, which came before the
+   * copy. A folded record stays as it was folded.
    */
-  lengthen(record: TransferRecord, waits: readonly Pick<MoveWait, 'cause' | 'ms' | 'device'>[], madeBy = this.cellNumber): void {
+  lengthen(record: TransferRecord, end: number, waits: readonly Pick<MoveWait, 'cause' | 'ms' | 'device'>[], madeBy: number): void {
     if (this.foldedRecords.has(record)) return;
-    const end = this.cellStartedAt + record.at + record.ms;
-    for (const wait of waits) {
-      if (!(wait.ms > 0)) continue;
-      record.waits = withWait(record.waits, wait);
-      record.waitMs += wait.ms;
-      record.ms += wait.ms;
-      // A move between GPUs: its time is its legs', and the answer follows the last one.
-      const lastLeg = record.legs?.at(-1);
-      if (record.legs !== undefined && lastLeg !== undefined) {
-        record.legs = [...record.legs.slice(0, -1), { ...lastLeg, waitMs: lastLeg.waitMs + wait.ms, waits: withWait(lastLeg.waits, wait) }];
-      }
-    }
-    this.totalsOf(madeBy).busy.add(end, this.cellStartedAt + record.at + record.ms);
+    const after = waits.filter((wait) => wait.ms > 0).map((wait): MoveWait => ({ ...wait, earlierCells: [], afterCopy: true }));
+    const ms = after.reduce((sum, wait) => sum + wait.ms, 0);
+    if (ms === 0) return;
+    record.waits = [...record.waits, ...after];
+    record.waitMs += ms;
+    record.ms += ms;
+    this.totalsOf(madeBy).busy.add(end, end + ms);
   }
 
   private foldOldest(count: number): void {

@@ -478,7 +478,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     // Timed from the user's own call: its time runs on until the answer reaches the cell's code.
     if (event.calledAt !== undefined && !stray && site.via.by === 'user') {
       this.answers.recorded(site.via.invocation, event.direction, event.from, event.to, end,
-        (waits) => this.ledger.lengthen(record, waits, madeBy));
+        (waits) => this.ledger.lengthen(record, end, waits, madeBy));
     }
   }
 

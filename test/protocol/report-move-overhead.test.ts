@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { streamText } from '../support/exchange';
-import { runOk, theReport, useReportKernel } from '../support/report';
+import type { MoveWait } from '../../kernel/device/device-control';
+import { copySpan, runOk, theReport, useReportKernel } from '../support/report';
 
 /** What the cell measured around its moves. */
 function ownMs(stdout: string): number {
@@ -143,6 +144,61 @@ describe('inline report: a move\'s time includes the kernel\'s own work on the c
     const copy = reads.reduce((total, move) => total + move.copyMs, 0);
     assert.ok(hostBusy >= 0.8 * held, `host busy ${hostBusy.toFixed(1)} ms; the cell's own code between the reads' calls and their awaits ran ${held.toFixed(1)} ms: ${line}`);
     assert.ok(copy <= loop - 0.8 * held, `copy ${copy.toFixed(1)} ms in a ${loop.toFixed(1)} ms loop of which ${held.toFixed(1)} ms was the cell's own code: ${line}`);
+  });
+
+  // In a Promise.all of small uploads every write comes first and every record last: each move's
+  // copy, drawn just before its record (then just before its answer), piled up with the others'
+  // into 1.6 ms, 8.34 GB/s on a software GPU that the cell's own clock saw take 65 ms (0.19 GB/s)
+  // for the same bytes one after another, and the rest of the copying showed as tsgpu overhead.
+  test('200 uploads of 64 KiB at once (Promise.all): the copying is no faster than the cell\'s own clock gives the same uploads one after another', async () => {
+    const exchange = await runOk(kernel(), [
+      'const make = (): tf.Tensor[] => Array.from({ length: 200 }, () => tf.ones([16384]));',
+      'const one = make(); const all = make();',
+      "const t0 = performance.now(); for (const x of one) await x.to('gpu:0'); const oneByOne = performance.now() - t0;",
+      "await Promise.all(all.map((x) => x.to('gpu:0')));",
+      "console.log('own ' + oneByOne.toFixed(3));",
+    ].join('\n'));
+    const oneByOne = ownMs(streamText(exchange, 'stdout'));
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const moves = report.meta.transfers.filter((move) => move.direction === 'H2D');
+    assert.equal(moves.length, 400, line);
+    const bytes = moves.slice(200).reduce((sum, move) => sum + move.bytes, 0);
+    // The copying of the Promise.all's moves alone, as the report counts it: their union.
+    const copies = moves.slice(200).map(copySpan).sort((a, b) => a.start - b.start);
+    let copyMs = 0;
+    let reached = -Infinity;
+    for (const copy of copies) {
+      copyMs += Math.max(0, copy.end - Math.max(copy.start, reached));
+      reached = Math.max(reached, copy.end);
+    }
+    const ownGBs = bytes / oneByOne / 1e6;
+    const shownGBs = bytes / copyMs / 1e6;
+    // One after another, the cell's clock holds the kernel's work too (about half of it): the copies alone go faster, not 40 times.
+    assert.ok(shownGBs <= 4 * ownGBs, `the Promise.all copied at ${shownGBs.toFixed(3)} GB/s by the report (${copyMs.toFixed(1)} ms); the cell's clock gave the same uploads one after another ${ownGBs.toFixed(3)} GB/s: ${line}`);
+    assert.match(line, /H2D 400× [^(]+\(copy [\d.]+ (ms|µs), [\d.]+ GB\/s/, line);
+  });
+
+  // Their answers come after every record, each past the other calls' own ways back (10–14 µs of
+  // promise hops each, not noted as the kernel's work): over a millisecond in all, which was called
+  // the cell's code (host busy) for every one of 100 moves or more.
+  test('200 uploads at once (Promise.all), no code of the cell\'s between: the answers\' way back is the kernel\'s, not host busy', async () => {
+    const exchange = await runOk(kernel(), TIMED("const ws = Array.from({ length: 200 }, () => tf.ones([1024]));", "await Promise.all(ws.map((w) => w.to('gpu:0')));"));
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const moves = report.meta.transfers.filter((move) => move.direction === 'H2D');
+    assert.equal(moves.length, 200, line);
+    // After its copy a move's waits are: the time held between its write and its next step, the
+    // kernel's work up to its record (tsgpu), then its way back to the cell's code: tsgpu, and host
+    // busy only where the cell's code ran there.
+    const wayBack = (move: typeof moves[number]): MoveWait[] => {
+      const after = move.waits.filter((wait) => wait.afterCopy === true);
+      return after.slice(after.findIndex((wait) => wait.cause === 'tsgpu') + 1);
+    };
+    const busy = moves.map((move) => wayBack(move).filter((wait) => wait.cause === 'host-busy').reduce((sum, wait) => sum + wait.ms, 0)).sort((a, b) => a - b);
+    // A collection after an answer may land in some: not in most.
+    assert.equal(busy[100], 0, `the median move shows ${busy[100]!.toFixed(2)} ms of host busy on its way back: ${line}`);
+    assert.ok(moves.every((move) => move.waits.some((wait) => wait.afterCopy === true && wait.cause === 'tsgpu')), `each move's way back is the kernel's work: ${line}`);
   });
 
   test('20 uploads at once (Promise.all): the moves overlap, and their time is never more than the cell\'s clock', async () => {

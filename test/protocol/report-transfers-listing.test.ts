@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { streamText } from '../support/exchange';
 import { parseTextTable, transferRows } from '../support/devices';
 import { printedNumber } from '../support/gpu-cell';
-import { countOf, type ReportTransfer, runOk, theReport, useReportKernel } from '../support/report';
+import { copySpan, countOf, type ReportTransfer, runOk, theReport, useReportKernel } from '../support/report';
 
 /** Time covered by intervals, overlaps once: the test's own union, apart from the kernel's. */
 function covered(intervals: { start: number; end: number }[]): number {
@@ -75,7 +75,7 @@ describe('%transfers: wall-clock time, and the user\'s own lines inside a librar
     // Every timed move lies between the cell's two performance.now() (1 ms for the clocks' reading).
     assert.ok(footer.ms <= elapsed + 1, `the total ${footer.ms} ms is at most the ${elapsed} ms the cell measured around its moves:\n${listing}`);
     const union = covered(moves.map((move) => ({ start: move.at, end: move.at + move.ms })));
-    const copies = covered(moves.map((move) => ({ start: move.at + move.waitMs, end: move.at + move.ms })));
+    const copies = covered(moves.map(copySpan));
     assert.ok(Math.abs(footer.ms - union) < 0.002, `the total is the union of the moves' intervals in metadata.tsgpu (${union.toFixed(3)} ms):\n${listing}`);
     assert.ok(footer.copyMs !== undefined && footer.waitMs !== undefined, `the total says it is wall-clock time, and splits it into copy and wait:\n${listing}`);
     assert.ok(Math.abs(footer.copyMs - copies) < 0.002, `copy is the union of their copies (${copies.toFixed(3)} ms):\n${listing}`);
@@ -84,7 +84,7 @@ describe('%transfers: wall-clock time, and the user\'s own lines inside a librar
     const readRow = /^D2H\b.*\bdata\b/;
     const rowMs = column(listing, readRow, 'ms');
     assert.ok(rowMs <= elapsed + 1, `the reads' row says ${rowMs} ms, the cell measured ${elapsed} ms:\n${listing}`);
-    const readCopies = covered(reads.map((move) => ({ start: move.at + move.waitMs, end: move.at + move.ms })));
+    const readCopies = covered(reads.map(copySpan));
     const bytes = reads.reduce((sum, move) => sum + move.bytes, 0);
     assert.equal(bytes, 4 * 65536 * 4);
     const rate = bytes / readCopies / 1e6;

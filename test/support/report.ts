@@ -73,7 +73,8 @@ export const reportTransferSchema = obj({
   ms: nonNegative,
   waitMs: nonNegative,
   copyMs: nonNegative,
-  waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy', 'tsgpu'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })),
+  // afterCopy: the move's answer on its way back to the cell's code, after the copy (its last waits).
+  waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy', 'tsgpu'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt), afterCopy: optional(literal(true)) })),
   cause: literal('explicit', 'implicit'),
   operation: str,
   line: union(nonNegativeInt, nullValue),
@@ -194,6 +195,15 @@ function isReport(display: ContentOf<'display_data'>): boolean {
 }
 
 /** The cell's report displays, in order (exactly one expected after a cell that touched tensors). */
+/**
+ * Where a move's copy ran, from its metadata: after its waits before the copy, up to those marked
+ * afterCopy (its answer's way back to the cell's code, the time held after a small write).
+ */
+export function copySpan(move: { at: number; ms: number; waitMs: number; waits: readonly { ms: number; afterCopy?: true }[] }): { start: number; end: number } {
+  const after = move.waits.filter((wait) => wait.afterCopy === true).reduce((sum, wait) => sum + wait.ms, 0);
+  return { start: move.at + move.waitMs - after, end: move.at + move.ms - after };
+}
+
 export function reportsOf(exchange: Exchange): ContentOf<'display_data'>[] {
   return iopubOf(exchange, 'display_data').filter(isReport);
 }

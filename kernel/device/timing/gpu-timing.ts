@@ -40,6 +40,11 @@ export interface MoveTiming {
   waitMs: number;
   copyMs: number;
   waits: MoveWait[];
+  /**
+   * When the copy ended (performance.now()), where the move went on after it (a small upload's
+   * write returns at once, and its record comes later); absent: the copy ended at the record.
+   */
+  copyEnd?: number;
 }
 
 /** `untimedPasses`: compute passes since the last collect that brought timestampWrites of their own (tf.time, tf.profile), which the clock cannot time. */

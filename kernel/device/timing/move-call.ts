@@ -202,5 +202,12 @@ export function withKernelWork(event: MoveEvent): { waitMs: number; waits: MoveW
   const rest = end - event.calledAt - event.waitMs - event.copyMs;
   if (!(rest > 0.001)) return { waitMs: event.waitMs, waits: event.waits, end };
   const device = event.direction === 'D2H' ? event.from : event.to;
-  return { waitMs: event.waitMs + rest, waits: [...event.waits, { cause: 'tsgpu', ms: rest, device, earlierCells: [] }], end };
+  // Where the copy ended before the record, the kernel's work after it (its other calls' steps in
+  // a Promise.all, this one's record) is after the copy too: only the rest of it came before.
+  const knownAfter = event.waits.reduce((sum, wait) => sum + (wait.afterCopy === true ? wait.ms : 0), 0);
+  const after = event.copyEnd === undefined ? 0 : Math.min(rest, Math.max(0, end - event.copyEnd - knownAfter));
+  const waits = [...event.waits];
+  if (rest - after > 0.001) waits.push({ cause: 'tsgpu', ms: rest - after, device, earlierCells: [] });
+  if (after > 0.001) waits.push({ cause: 'tsgpu', ms: after, device, earlierCells: [], afterCopy: true });
+  return { waitMs: event.waitMs + rest, waits, end };
 }

@@ -164,10 +164,11 @@ export function summarizeTransfers(
       continue;
     }
     // Moves that run at once (Promise.all of reads) overlap: each is a wait (its waits one after
-    // another) then a copy, and the summary splits the union of them into copying and waiting.
+    // another), a copy, and its waits after the copy; the summary splits the union of them into
+    // copying and waiting.
     entry.spans.push({
       start: transfer.at, waitMs: transfer.waitMs, end: transfer.at + transfer.ms,
-      waits: transfer.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms })),
+      waits: transfer.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms, afterCopy: wait.afterCopy === true })),
     });
     for (const wait of transfer.waits) noteWait(entry, wait);
   }

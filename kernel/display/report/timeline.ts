@@ -4,6 +4,7 @@
 // MAX_MOVE_BANDS moves, one band per run of moves that touch on the drawing's scale).
 // Clients show it as an image (image/svg+xml, or the report's <img>), which inherits no colour from
 // the page: it carries its own light background and dark text, legible in any theme.
+import { afterCopyMs } from '../../device/covered-time';
 import { CARD_BACKGROUND, CARD_MUTED, CARD_TEXT } from '../chart/chart-svg';
 import type { CellReport } from './cell-report';
 import { bytesText, durationText, escapeHtml } from './format';
@@ -122,16 +123,20 @@ export function reportTimeline(report: CellReport): string {
     const colour = moveColour(transfer.direction);
     const { top, bottom } = bandEdges(y(from), y(to));
     const start = x(transfer.at);
-    const copyStart = x(transfer.at + transfer.waitMs);
+    // Its waits after the copy (the answer's way back to the cell's code) come after the arrow.
+    const after = afterCopyMs(transfer.waits);
+    const copyStart = x(transfer.at + transfer.waitMs - after);
+    const copyEnd = x(transfer.at + transfer.ms - after);
     const end = x(transfer.at + transfer.ms);
     const label = `${transfer.direction} ${bytesText(transfer.bytes)} ${durationText(transfer.ms)} (wait ${durationText(transfer.waitMs)}, copy ${durationText(transfer.copyMs)}) `
       + `${transfer.operation}${transfer.line === null ? '' : ` line ${transfer.line}`}`;
     const y1 = to > from ? top : bottom;
     const y2 = to > from ? bottom : top;
     parts.push(`<g class="tsgpu-move" data-index="${index}" data-start-ms="${transfer.at.toFixed(3)}" data-ms="${transfer.ms.toFixed(3)}"><title>${escapeHtml(label)}</title>`
-      + (transfer.waitMs > 0 ? `<rect class="tsgpu-move-wait" x="${start.toFixed(2)}" y="${top}" width="${(copyStart - start).toFixed(2)}" height="${bottom - top}" fill="${colour}" fill-opacity="0.15"/>` : '')
+      + (transfer.waitMs - after > 0 ? `<rect class="tsgpu-move-wait" x="${start.toFixed(2)}" y="${top}" width="${(copyStart - start).toFixed(2)}" height="${bottom - top}" fill="${colour}" fill-opacity="0.15"/>` : '')
+      + (after > 0 ? `<rect class="tsgpu-move-wait" x="${copyEnd.toFixed(2)}" y="${top}" width="${(end - copyEnd).toFixed(2)}" height="${bottom - top}" fill="${colour}" fill-opacity="0.15"/>` : '')
       + `<rect class="tsgpu-move-span" x="${start.toFixed(2)}" y="${top}" width="${Math.max(end - start, 0).toFixed(2)}" height="${bottom - top}" fill="none" stroke="${colour}" stroke-opacity="0.5" stroke-width="0.75"/>`
-      + `<line x1="${copyStart.toFixed(2)}" y1="${y1}" x2="${Math.max(end, copyStart + 1).toFixed(2)}" y2="${y2}" stroke="${colour}" stroke-width="1.5" marker-end="url(#tsgpu-arrow-${transfer.direction})"/></g>`);
+      + `<line x1="${copyStart.toFixed(2)}" y1="${y1}" x2="${Math.max(copyEnd, copyStart + 1).toFixed(2)}" y2="${y2}" stroke="${colour}" stroke-width="1.5" marker-end="url(#tsgpu-arrow-${transfer.direction})"/></g>`);
   });
   parts.push(`<text x="${LEFT}" y="${height - 4}" font-size="10" fill="${CARD_MUTED}">0</text>`);
   parts.push(`<text x="${WIDTH - RIGHT}" y="${height - 4}" font-size="10" fill="${CARD_MUTED}" text-anchor="end">${durationText(span)}</text>`);
