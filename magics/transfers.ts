@@ -62,7 +62,7 @@ export const transfersMagic: Magic = {
       ? `, ${ms.toFixed(3)} ms wall-clock (copy ${copyMs.toFixed(3)}, wait ${waitMs.toFixed(3)}; overlapping moves count once, in each row too)`
       : '';
     const notes = [
-      untimed > 0 ? `${untimed} uploaded at first use, time not measured: –` : '',
+      untimed > 0 ? `${untimed} uploaded at first use, time not measured (– in the table)` : '',
       listing.foldedCount > 0 ? `${listing.foldedCount} older moves folded into ${listing.folded.length} lines (the newest are kept one by one)` : '',
     ].filter(Boolean).join('; ');
     context.print(`${textTable(['dir', 'from → to', 'moves', 'bytes', 'ms', 'wait ms', 'copy ms', 'GB/s', 'cause', 'op', 'where'], rows)}\n`
