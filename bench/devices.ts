@@ -16,6 +16,7 @@ import { DeviceLayer } from '../kernel/device/device-layer';
 import { TensorFinalizer } from '../kernel/device/tensor-finalizer';
 import { loadTfjs } from '../kernel/device/tfjs';
 import { CellContext, cellWork, runInCell } from '../kernel/interpreter/cell-context';
+import { NO_CELL_SOURCE } from '../kernel/interpreter/cell-hooks';
 
 const TINY_OPS = 200_000;
 
@@ -25,7 +26,7 @@ async function tinyOpChild(hooked: boolean): Promise<void> {
     // As in the kernel: the ops run as cell 1's work, so the per-op ownership check is measured too.
     const layer = new DeviceLayer({ locate: () => null, locateLater: () => () => null, emit: () => undefined, cells: cellWork });
     await layer.control();
-    layer.beforeRun(1, { inLoop: () => false, someIterations: () => false });
+    layer.beforeRun(1, NO_CELL_SOURCE);
     await runInCell(new CellContext(1), () => tinyOpRounds());
     return;
   }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-info';
 import type { TransferTotals } from '../display/progress';
-import type { CellHooks, CellLocation, CellSource, CellWork, ReportToShow } from '../interpreter/cell-hooks';
+import { type CellHooks, type CellLocation, type CellSource, type CellWork, NO_CELL_SOURCE, type ReportToShow } from '../interpreter/cell-hooks';
 import type { OutputEvent } from '../interpreter/interpreter';
 import type { DeviceControl } from './device-control';
 import { DeviceSession } from './session';
@@ -31,15 +31,13 @@ export interface DeviceLayerDependencies {
   cells: CellWork;
 }
 
-const NO_SOURCE: CellSource = { inLoop: () => false, someIterations: () => false };
-
 /** The lazily loaded device layer: CellHooks for the interpreter, DeviceControl for magics. */
 export class DeviceLayer implements CellHooks {
   private session: DeviceSession | null = null;
   private loading: Promise<DeviceSession> | null = null;
   /** The running cell, for a session that loads in the middle of it. */
   private cell = 0;
-  private source: CellSource = NO_SOURCE;
+  private source: CellSource = NO_CELL_SOURCE;
 
   constructor(private readonly deps: DeviceLayerDependencies) {}
 

@@ -373,9 +373,13 @@ export class DeviceSession implements DeviceControl, TensorMover {
       return;
     }
     // The kernel's own reads name no cell line: only the cell's code is told.
-    if (this.deps.locate() === null) return;
-    this.warnOnce('device-read-while-moving', `\`.device\` was read while \`x.${call}\` was still under way, so it says '${device}', `
-      + `where the tensor is until the move lands. Await the move first: \`await x.${call}\`.`);
+    const where = this.deps.locate();
+    if (where === null) return;
+    // The tensor as the line names it (`x2.device`), where one name reads .device there; else `x`.
+    const readers = new Set([...(this.sources.get(where.cell)?.lineText(where.line) ?? '').matchAll(/([A-Za-z_$][\w$]*)\s*\.\s*device\b/g)].map((match) => match[1]!));
+    const tensor = readers.size === 1 ? [...readers][0]! : 'x';
+    this.warnOnce('device-read-while-moving', `\`.device\` was read while \`${tensor}.${call}\` was still under way, so it says '${device}', `
+      + `where the tensor is until the move lands. Await the move first: \`await ${tensor}.${call}\`.`);
   }
 
   runOn<T>(device: string, run: () => T): T {

@@ -66,7 +66,12 @@ export interface CellSource {
   inLoop(line: number): boolean;
   /** Whether that loop runs the line only on some iterations (a branch inside it holds the line: `if (step % 50 === 0)`). */
   someIterations(line: number): boolean;
+  /** The text of the cell's line (1-based); '' past its end. */
+  lineText(line: number): string;
 }
+
+/** A cell whose source is not known (a bench's code run directly): no loops, no text. */
+export const NO_CELL_SOURCE: CellSource = { inLoop: () => false, someIterations: () => false, lineText: () => '' };
 
 export interface CellLocation {
   cell: number;

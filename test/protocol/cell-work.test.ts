@@ -101,7 +101,8 @@ describe("a cell's work stays the cell's", () => {
   test("`x.to('gpu:0'); x.device` on a ready GPU: the cell says the move was under way when .device was read, and names that line", async () => {
     const stale = await runOk(kernel(), "%device cpu\nconst notYet = tf.tensor([1, 2, 3]);\nnotYet.to('gpu:0');\nnotYet.device");
     assert.equal(resultText(stale), "'cpu'", 'the move landed before .device was read: the test proves nothing');
-    assert.match(streamText(stale, 'stderr'), /^Warning \(cell \d+, line 4\): `\.device` was read while `x\.to\('gpu:0'\)` was still under way, so it says 'cpu'.*`await x\.to\('gpu:0'\)`/m);
+    // Named as the line names it: `x.to('gpu:0')` read as another tensor's move to a user whose tensor was `notYet`.
+    assert.match(streamText(stale, 'stderr'), /^Warning \(cell \d+, line 4\): `\.device` was read while `notYet\.to\('gpu:0'\)` was still under way, so it says 'cpu'.*`await notYet\.to\('gpu:0'\)`/m);
     const landed = await runOk(kernel(), "notYet.to('gpu:0');\nnotYet.device");
     assert.equal(resultText(landed), "'gpu:0'");
     assert.equal(streamText(landed, 'stderr'), '', 'a move to where the tensor is already misleads nobody');

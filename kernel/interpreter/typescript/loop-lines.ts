@@ -93,5 +93,6 @@ export function cellSource(t: typeof ts, code: string): CellSource {
   return {
     inLoop: (line) => (lines ??= loopLineSets(t, code)).inLoop.has(line),
     someIterations: (line) => (lines ??= loopLineSets(t, code)).someIterations.has(line),
+    lineText: (line) => code.split('\n')[line - 1] ?? '',
   };
 }
