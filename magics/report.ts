@@ -1,10 +1,12 @@
 import { type Magic, MagicError } from './registry';
 
 const MODES = ['off', 'compact', 'full'] as const;
+/** `%report on`, said after `%report off`: back to the default, full. */
+const ALIASES: Record<string, (typeof MODES)[number]> = { on: 'full' };
 
 export const reportMagic: Magic = {
   name: 'report',
-  usage: '%report [off|compact|full]',
+  usage: '%report [off|compact|full]  (on: full)',
   arguments: MODES,
   help: 'the device report after each cell that touched tensors: off, compact (table), full (table and timeline)',
   async line(args, context) {
@@ -14,8 +16,9 @@ export const reportMagic: Magic = {
       context.print(`report: ${devices.report}\n`);
       return;
     }
-    if (!(MODES as readonly string[]).includes(mode)) throw new MagicError(`%report takes off, compact or full, not "${mode}"`);
-    devices.report = mode as (typeof MODES)[number];
-    context.print(`report: ${mode}\n`);
+    const chosen = ALIASES[mode] ?? mode;
+    if (!(MODES as readonly string[]).includes(chosen)) throw new MagicError(`%report takes off, compact or full (on is full), not "${mode}"`);
+    devices.report = chosen as (typeof MODES)[number];
+    context.print(`report: ${chosen}\n`);
   },
 };

@@ -145,6 +145,10 @@ describe('inline report: text, HTML, SVG and %report', () => {
   test('%report full: the report comes back with table, inline timeline and image/svg+xml', async () => {
     assertNoReport(await runOk(kernel(), '%report full'), '%report full');
     assert.match(streamText(await runOk(kernel(), '%report'), 'stdout'), /\bfull\b/);
+    // `%report on` after `%report off`, as a user writes it: the default, full.
+    await runOk(kernel(), '%report off');
+    assert.equal(streamText(await runOk(kernel(), '%report on'), 'stdout'), 'report: full\n');
+    assert.match(streamText(await runOk(kernel(), '%report'), 'stdout'), /\bfull\b/);
     const report = await reportOf(kernel(), "const back = tf.ones([32]);\nawait back.to('gpu:0');");
     assert.ok(reportTableOf(report.html) !== undefined);
     assert.ok(timelineIndex(report.html) >= 0);
