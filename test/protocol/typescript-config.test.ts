@@ -111,6 +111,8 @@ describe("the user's tsconfig.json sets the type checker's options", () => {
     const warning = streamText(first, 'stderr');
     assert.equal(warning.split('\n').filter(Boolean).length, 1, `one line: ${JSON.stringify(warning)}`);
     assert.ok(warning.startsWith(`warning: ${path.join(dir, 'tsconfig.json')} could not be used (`), warning);
+    // Where to look: the file ends after the comma on line 1, column 40.
+    assert.match(warning, /could not be used \(tsconfig\.json line 1, column 40: /, warning);
     assert.match(warning, /type checking uses the defaults/);
     assert.equal(streamText(await run(kernel, '1 + 1'), 'stderr'), '', 'the warning is given once');
     assert.match(await describeOptions(kernel), /^options from: defaults \(the config file could not be used\)$/m);

@@ -107,8 +107,12 @@ function ignoredOptions(t: typeof ts, user: ts.CompilerOptions): string[] {
   return ignored;
 }
 
+/** The error, with the file, line and column it points at where it points at one (a comma missing in tsconfig.json). */
 function describe(t: typeof ts, diagnostic: ts.Diagnostic): string {
-  return t.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
+  const text = t.flattenDiagnosticMessageText(diagnostic.messageText, ' ');
+  if (diagnostic.file === undefined || diagnostic.start === undefined) return text;
+  const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
+  return `${path.basename(diagnostic.file.fileName)} line ${line + 1}, column ${character + 1}: ${text}`;
 }
 
 /** tsconfig.json, else jsconfig.json, in `directory` or the nearest folder above it. */
