@@ -145,17 +145,15 @@ export function movesTime(spans: readonly TimedSpan[], folded?: FoldedSpans): Mo
   const after = folded?.end ?? -Infinity;
   const clipped = (start: number, end: number): Interval => ({ start: Math.max(start, after), end });
   const kept = (intervals: Interval[]): Interval[] => intervals.filter((span) => span.end > span.start);
-  const copies = kept(spans.map((span) => {
-    const copy = copyOf(span);
-    return clipped(copy.start, copy.end);
-  }));
+  const copyOfEach = spans.map(copyOf);
+  const copies = kept(copyOfEach.map((copy) => clipped(copy.start, copy.end)));
   const ms = (folded?.ms ?? 0) + unionMs(kept(spans.map((span) => clipped(span.start, span.end))));
   const copyMs = (folded?.copyMs ?? 0) + unionMs(copies);
   // Keys in the folded moves' order, then as first seen: each key's part is the time its stretches
   // add to the copies and the keys before it, so that overlapping waits count once.
   const stretches = new Map<string, Interval[]>([...(folded?.waits.keys() ?? [])].map((key) => [key, []]));
-  for (const span of spans) {
-    for (const wait of waitStretches(span, copyOf(span).end)) {
+  for (const [index, span] of spans.entries()) {
+    for (const wait of waitStretches(span, copyOfEach[index]!.end)) {
       const list = stretches.get(wait.key) ?? [];
       list.push(clipped(wait.start, wait.end));
       stretches.set(wait.key, list);

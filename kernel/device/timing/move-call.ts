@@ -10,6 +10,7 @@
 // the call, are other code. V8's promise hooks are on only while a first move is under way.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { promiseHooks } from 'node:v8';
+import { afterCopyMs } from '../covered-time';
 import type { MoveWait } from '../device-control';
 import type { MoveEvent } from '../placement';
 import { AWAY_MIN_MS, type Span } from './host-away';
@@ -204,8 +205,7 @@ export function withKernelWork(event: MoveEvent): { waitMs: number; waits: MoveW
   const device = event.direction === 'D2H' ? event.from : event.to;
   // Where the copy ended before the record, the kernel's work after it (its other calls' steps in
   // a Promise.all, this one's record) is after the copy too: only the rest of it came before.
-  const knownAfter = event.waits.reduce((sum, wait) => sum + (wait.afterCopy === true ? wait.ms : 0), 0);
-  const after = event.copyEnd === undefined ? 0 : Math.min(rest, Math.max(0, end - event.copyEnd - knownAfter));
+  const after = event.copyEnd === undefined ? 0 : Math.min(rest, Math.max(0, end - event.copyEnd - afterCopyMs(event.waits)));
   const waits = [...event.waits];
   if (rest - after > 0.001) waits.push({ cause: 'tsgpu', ms: rest - after, device, earlierCells: [] });
   if (after > 0.001) waits.push({ cause: 'tsgpu', ms: after, device, earlierCells: [], afterCopy: true });
