@@ -6,13 +6,20 @@ import { RunningUnion, unionMs } from './timing/intervals';
 
 /**
  * One stretch of a move's wait and what it waited for; a move's waits run one after another from
- * its start, those `afterCopy` from the copy's end.
+ * its start, those `afterCopy` from the copy's end, around those placed `from` its start.
  */
 export interface WaitPart {
   /** What the wait was for, as the caller names it (cause, device, earlier cells). */
   key: string;
   ms: number;
   afterCopy?: boolean;
+  /** Where the wait lay, in ms from the move's start, when that is known (a collection's). */
+  from?: number;
+}
+
+/** A wait part as the report and ledger lay it out, from a move's wait. */
+export function waitPart(wait: { cause: string; device: string; earlierCells: readonly number[]; ms: number; afterCopy?: boolean; from?: number }): WaitPart {
+  return { key: waitKey(wait), ms: wait.ms, afterCopy: wait.afterCopy === true, ...(wait.from === undefined ? {} : { from: wait.from }) };
 }
 
 /**
@@ -40,16 +47,46 @@ export function copyOf(span: TimedSpan): { start: number; end: number } {
   return { start: span.start + span.waitMs - after, end: span.end - after };
 }
 
-/** Each of the move's waits as a stretch of time: those before its copy from its start on, those after from the copy's end. */
+/**
+ * Each of the move's waits as stretches of time: those placed (`from`) where they lay; the others
+ * in order, those before its copy from its start on, those after from the copy's end, each going
+ * around the placed ones, so that together they fill the move's time outside its copy once.
+ */
 function waitStretches(span: TimedSpan, copyEnd: number): { key: string; start: number; end: number }[] {
-  let before = span.start;
-  let after = copyEnd;
-  return (span.waits ?? []).map((wait) => {
-    const start = wait.afterCopy === true ? after : before;
-    if (wait.afterCopy === true) after += wait.ms;
-    else before += wait.ms;
-    return { key: wait.key, start, end: start + wait.ms };
-  });
+  const waits = span.waits ?? [];
+  const placed = waits.filter((wait) => wait.from !== undefined)
+    .map((wait) => ({ key: wait.key, start: span.start + wait.from!, end: span.start + wait.from! + wait.ms }));
+  const stretches = [...placed];
+  const around = [...placed].sort((a, b) => a.start - b.start);
+  const cursors = { before: span.start, after: copyEnd };
+  for (const wait of waits) {
+    if (wait.from !== undefined) continue;
+    const side = wait.afterCopy === true ? 'after' : 'before';
+    let at = cursors[side];
+    let left = wait.ms;
+    for (const piece of around) {
+      if (left <= 0) break;
+      if (piece.end <= at) continue;
+      if (piece.start >= at + left) break;
+      if (piece.start > at) {
+        stretches.push({ key: wait.key, start: at, end: piece.start });
+        left -= piece.start - at;
+      }
+      at = piece.end;
+    }
+    if (left > 0) stretches.push({ key: wait.key, start: at, end: at + left });
+    cursors[side] = at + Math.max(0, left);
+  }
+  return stretches;
+}
+
+/**
+ * Where a wait key's part comes in the order parts are counted (each counts what the copies and
+ * the keys before it did not cover): a collection's stretches lie where it did, the others' only
+ * in order, so where they overlap the collection's are the ones that are known.
+ */
+function keyRank(key: string): number {
+  return key.startsWith('gc|') ? 0 : 1;
 }
 
 export interface MovesTime {
@@ -72,7 +109,7 @@ export interface FoldedSpans {
   copyMs: number;
   /** When the latest folded move ended; -Infinity before any. */
   end: number;
-  /** Per wait key, in the order first seen, the time its stretches cover that no copy and no key before it does. */
+  /** Per wait key, collections' first, then in the order first seen (keyRank), the time its stretches cover that no copy and no key before it does. */
   waits: ReadonlyMap<string, number>;
 }
 
@@ -85,7 +122,7 @@ export class FoldedTime implements FoldedSpans {
   private readonly busy = new RunningUnion();
   private readonly copying = new RunningUnion();
   /**
-   * Per wait key, in the order first seen: the copies with the stretches of that key and of every
+   * Per wait key, collections' first, then in the order first seen (keyRank): the copies with the stretches of that key and of every
    * key before it. Each key's part is what its union adds to the one before, so overlapping waits
    * of two keys count once (for the key seen first) and the parts add up to the wait.
    */
@@ -99,7 +136,10 @@ export class FoldedTime implements FoldedSpans {
     for (const wait of waitStretches(span, copy.end)) {
       let index = this.prefixes.findIndex((prefix) => prefix.key === wait.key);
       if (index < 0) {
-        index = this.prefixes.push({ key: wait.key, union: (this.prefixes.at(-1)?.union ?? this.copying).clone() }) - 1;
+        // A new key has no stretches yet: where it goes, its union is the one before it.
+        index = this.prefixes.findIndex((prefix) => keyRank(prefix.key) > keyRank(wait.key));
+        if (index < 0) index = this.prefixes.length;
+        this.prefixes.splice(index, 0, { key: wait.key, union: (this.prefixes[index - 1]?.union ?? this.copying).clone() });
       }
       for (let k = index; k < this.prefixes.length; k++) this.prefixes[k]!.union.add(wait.start, wait.end);
     }
@@ -115,7 +155,7 @@ export class FoldedTime implements FoldedSpans {
     return this.copying.total;
   }
 
-  /** Each key's wait that no copy and no key seen before it covered, in the order first seen. */
+  /** Each key's wait that no copy and no key before it covered, in keyRank's order. */
   get waits(): Map<string, number> {
     return new Map(this.prefixes.map(({ key, union }, k) => [key, Math.max(0, union.total - (k === 0 ? this.copying : this.prefixes[k - 1]!.union).total)]));
   }
@@ -161,7 +201,7 @@ export function movesTime(spans: readonly TimedSpan[], folded?: FoldedSpans): Mo
   }
   const waits = new Map<string, number>();
   let covered = copies;
-  for (const [key, list] of stretches) {
+  for (const [key, list] of [...stretches].sort(([a], [b]) => keyRank(a) - keyRank(b))) {
     const part = outsideMs(kept(list), covered);
     covered = [...covered, ...kept(list)];
     waits.set(key, (folded?.waits.get(key) ?? 0) + part);

@@ -24,12 +24,13 @@ export type Direction = 'H2D' | 'D2H' | 'D2D' | 'host';
  * (submitting, the driver starting the work and signalling the fence, the poll seeing it) while the
  * GPU ran none of that work, for staging buffers being made, or `host-busy`: what the move waited
  * for had ended, but the thread was running other code (the cell's own, between data() and its
- * await; a collection) and saw it later; or `tsgpu`: the kernel's own work on the user's call (the
+ * await) and saw it later; `gc`: that time, or the kernel's, was a garbage collection pausing the
+ * thread (timing/collections.ts); or `tsgpu`: the kernel's own work on the user's call (the
  * wrapper that locates the call's line, choosing the path, recording the move), which a loop of
  * small moves pays once per move and which the rest leave out (see TensorMoves' calledAt).
  */
 export interface MoveWait {
-  cause: 'gpu-work' | 'gpu-latency' | 'gpu-setup' | 'staging-setup' | 'host-busy' | 'tsgpu';
+  cause: 'gpu-work' | 'gpu-latency' | 'gpu-setup' | 'staging-setup' | 'host-busy' | 'gc' | 'tsgpu';
   ms: number;
   /** The device that was busy (gpu-work), whose queue it went through, whose staging buffers were made, or whose wait the host saw late. */
   device: string;
@@ -41,6 +42,12 @@ export interface MoveWait {
    * move's waits run in order from its start, these after its copy.
    */
   afterCopy?: true;
+  /**
+   * A collection's wait (`gc`) lies where the collection did, this many ms from the move's start,
+   * not in order after the waits before it: a collection's time is known, the other waits' order
+   * only.
+   */
+  from?: number;
 }
 
 /** One leg of a move between two GPUs, which goes through the host: GPU → cpu, then cpu → GPU. */

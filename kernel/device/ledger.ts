@@ -3,7 +3,7 @@
 // and kind of move (a loop of 200,000 moves keeps memory flat). "The last cell's" moves are what
 // the report and %transfers show.
 import type { FoldedMoves, FoldedTimeOf, MoveWait, TransferListing, TransferRecord } from './device-control';
-import { FoldedTime, type MovesTime, movesTime, type TimedSpan, waitKey } from './covered-time';
+import { FoldedTime, type MovesTime, movesTime, type TimedSpan, waitKey, waitPart } from './covered-time';
 import { RunningUnion } from './timing/intervals';
 
 /** Moves kept one by one; at twice this many, the older half is folded. */
@@ -26,7 +26,7 @@ function noneYet(record: TransferRecord): FoldedMoves {
 /** A timed move on the session's clock (performance.now()); null for an upload whose time was not measured. */
 function spanOf(record: TransferRecord, start: number): TimedSpan | null {
   if (record.untimed) return null;
-  return { start, waitMs: record.waitMs, end: start + record.ms, waits: record.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms, afterCopy: wait.afterCopy === true })) };
+  return { start, waitMs: record.waitMs, end: start + record.ms, waits: record.waits.map(waitPart) };
 }
 
 /** %transfers' figures alone (its listing has no wait causes). */

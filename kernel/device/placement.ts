@@ -41,6 +41,8 @@ export interface MoveEvent {
   calledAt?: number;
   /** When the copy ended, where the move went on after it (see MoveTiming). */
   copyEnd?: number;
+  /** The copy was one call on the thread (see MoveTiming). */
+  copyOnThread?: true;
   operation: string;
   explicit: boolean;
   scalar: boolean;
@@ -635,7 +637,7 @@ export class Placement {
    * Counts a finished move: live bytes change devices, and the move is reported (unless host to
    * host, or served from a host copy a read kept: then no byte crossed).
    */
-  recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[]; calledAt?: number; copyEnd?: number }, servedFromHostCopy = false,
+  recordMove(info: BufferInfo, from: string, to: string, timing: { waitMs: number; copyMs: number; waits: MoveWait[]; calledAt?: number; copyEnd?: number; copyOnThread?: true }, servedFromHostCopy = false,
     dataId: DataId | null = null): void {
     if (from !== to) {
       this.dropLive(info, from);

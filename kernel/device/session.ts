@@ -30,6 +30,8 @@ import { CallAnswers } from './timing/call-answer';
 import { GpuTiming } from './timing/gpu-timing';
 import { MoveCall, withKernelWork } from './timing/move-call';
 import { splitGpuWaits } from './timing/move-waits';
+import { CollectionWaits } from './timing/collections';
+import { kernelWorkIn } from './timing/kernel-work';
 import { TransferEngine } from './transfer/transfer-engine';
 import { watchVariableAssign } from './variable-assign';
 
@@ -71,6 +73,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private readonly stray = new StrayWork();
   /** Users' calls whose records were made and whose answers are still on their way to the cell's code. */
   private readonly answers = new CallAnswers();
+  /** The thread's garbage collections: moves' waits name those they held up. */
+  private readonly collections = new CollectionWaits((span) => kernelWorkIn(span).pieces);
   /**
    * Each started GPU's clock: when it was busy, from its own timestamps, and whose work it was: the
    * cell whose code queued it (an earlier cell's timer queues that cell's work, detached work is
@@ -207,6 +211,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       return null;
     }
     splitGpuWaits(moves, gpuTimes, this.cellNumber);
+    await this.collections.name(moves.map((move) => ({ move, start: this.cellStartedAt + move.at })));
     const report = assembleCellReport({
       cell: this.cellNumber, startedAt: this.cellStartedAt, activity, moves, folded, foldedTime, gpuTimes, profile,
       known: this.registry.list(), liveBytes: (device) => this.placement.live[device]?.bytes ?? 0, liveBytesBefore: this.liveBefore,
@@ -476,6 +481,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       if (event.buffer !== undefined) this.intent.policyPlaced(event.buffer, event.to, site.via.call ?? event.operation, this.cellNumber);
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;
+    if (event.copyOnThread === true) this.collections.copiedOnThreadBy(record);
     if (site.helper !== undefined) record.helper = site.helper;
     const madeBy = stray && owner !== null ? owner : this.cellNumber;
     this.ledger.add(record, stray, madeBy);

@@ -195,7 +195,7 @@ export class TensorMoves {
       // record last, and copies drawn just before their records overlapped into 1.6 ms of copying
       // where they took 44 ms one after another.
       const waits = [...before?.waits ?? [], ...(held?.waits ?? []).map((wait): MoveWait => ({ ...wait, afterCopy: true }))];
-      timing = { waitMs: (before?.ms ?? 0) + (held?.ms ?? 0), copyMs: copied - started, waits, copyEnd: copied };
+      timing = { waitMs: (before?.ms ?? 0) + (held?.ms ?? 0), copyMs: copied - started, waits, copyEnd: copied, copyOnThread: true };
       stepFrom = resumed;
     } else {
       const stop = new AbortController();

@@ -74,7 +74,11 @@ export const reportTransferSchema = obj({
   waitMs: nonNegative,
   copyMs: nonNegative,
   // afterCopy: the move's answer on its way back to the cell's code, after the copy (its last waits).
-  waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy', 'tsgpu'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt), afterCopy: optional(literal(true)) })),
+  // from: a collection's wait lies where the collection did, ms from the move's start.
+  waits: arrayOf(obj({
+    cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy', 'gc', 'tsgpu'), ms: nonNegative, device: str,
+    earlierCells: arrayOf(nonNegativeInt), afterCopy: optional(literal(true)), from: optional(nonNegative),
+  })),
   cause: literal('explicit', 'implicit'),
   operation: str,
   line: union(nonNegativeInt, nullValue),

@@ -45,6 +45,11 @@ export interface MoveTiming {
    * write returns at once, and its record comes later); absent: the copy ended at the record.
    */
   copyEnd?: number;
+  /**
+   * The copy was one call on the thread (a small upload's writeBuffer): a collection that paused
+   * the thread during it held the copy up, and is not copy (timing/collections.ts).
+   */
+  copyOnThread?: true;
 }
 
 /** `untimedPasses`: compute passes since the last collect that brought timestampWrites of their own (tf.time, tf.profile), which the clock cannot time. */

@@ -1,6 +1,6 @@
 // What a cell did with devices: the data every rendering of the report (text, HTML, SVG, the
 // ledger in metadata) is made from. Plain JSON, so it travels in metadata.tsgpu as it is.
-import { movesTime, type TimedSpan, waitKey } from '../../device/covered-time';
+import { movesTime, type TimedSpan, waitKey, waitPart } from '../../device/covered-time';
 import type { FoldedMoves, FoldedTimeOf, MoveWait, TransferRecord } from '../../device/device-control';
 import type { ProfileRow } from '../../device/profile/op-profiler';
 /**
@@ -168,7 +168,7 @@ export function summarizeTransfers(
     // copying and waiting.
     entry.spans.push({
       start: transfer.at, waitMs: transfer.waitMs, end: transfer.at + transfer.ms,
-      waits: transfer.waits.map((wait) => ({ key: waitKey(wait), ms: wait.ms, afterCopy: wait.afterCopy === true })),
+      waits: transfer.waits.map(waitPart),
     });
     for (const wait of transfer.waits) noteWait(entry, wait);
   }

@@ -63,7 +63,7 @@ export function heldOnHostText(use: DeviceUse): string {
 /** Below this the kernel's own work on a line's calls is left out of the words (its figure stays in metadata.tsgpu): a `Promise.all` of moves showed "+ 3.5 µs tsgpu overhead". */
 const SHOWN_OVERHEAD_MS = 0.05;
 
-/** "400 ms gpu:0 GPU work queued by cell 3 + 31 ms gpu:0 GPU work + 0.4 ms gpu:0 queue latency + 19 ms gpu:0 set-up (new buffer) + 1.50 s host busy + 2.1 ms tsgpu overhead" */
+/** "400 ms gpu:0 GPU work queued by cell 3 + 31 ms gpu:0 GPU work + 0.4 ms gpu:0 queue latency + 19 ms gpu:0 set-up (new buffer) + 1.50 s host busy + 13 ms garbage collection + 2.1 ms tsgpu overhead" */
 export function waitText(summary: TransferSummary): string {
   if (summary.waitMs <= 0) return '';
   const parts = summary.waits.map((wait) => {
@@ -71,6 +71,7 @@ export function waitText(summary: TransferSummary): string {
     // The fence's round trip beyond the GPU's timed work: the GPU ran none of the work meanwhile.
     if (wait.cause === 'gpu-latency') return `${durationText(wait.ms)} ${wait.device} queue latency`;
     if (wait.cause === 'host-busy') return `${durationText(wait.ms)} host busy`;
+    if (wait.cause === 'gc') return `${durationText(wait.ms)} garbage collection`;
     // The kernel's own work on the calls (see withKernelWork): a loop of small moves pays it per move.
     if (wait.cause === 'tsgpu') return wait.ms >= SHOWN_OVERHEAD_MS ? `${durationText(wait.ms)} tsgpu overhead` : null;
     // The GPU's first use sets it up; a later move may still wait for a new staging buffer.

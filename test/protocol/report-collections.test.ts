@@ -1,0 +1,77 @@
+// A garbage collection that held a move up is named as one: "garbage collection" in the report,
+// `gc` in metadata.tsgpu, where it had been host busy, which the upload hint called "the host
+// running other code, which this does not save". The cells here force a full collection between
+// their moves' calls and their awaits, and time it with their own clock around the call.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { streamText } from '../support/exchange';
+import type { MoveWait } from '../../kernel/device/device-control';
+import { hintLines, runOk, theReport, useReportKernel } from '../support/report';
+
+/** A full collection the cell can call (as `node --expose-gc` gives one), and enough live objects that it takes milliseconds. */
+const FORCED_GC = "const gc = (() => { require('v8').setFlagsFromString('--expose_gc'); return require('vm').runInNewContext('gc') as () => void; })();\n"
+  + "const kept = Array.from({ length: 400000 }, (_, i) => ({ i, s: 'item ' + i }));";
+
+/** Times `gc()` by the cell's clock and prints "gc MS". */
+const TIMED_GC = "const g0 = performance.now(); gc(); console.log('gc ' + (performance.now() - g0).toFixed(3));";
+
+function gcClockMs(stdout: string): number {
+  const match = /gc (\d+(?:\.\d+)?)/.exec(stdout);
+  assert.ok(match !== null, `the cell printed no measurement: ${JSON.stringify(stdout)}`);
+  return Number(match[1]);
+}
+
+/** "110 ms garbage collection" in the report's line, in ms; 0 when the line names none. */
+function lineGcMs(line: string): number {
+  const match = /([\d.]+) (µs|ms|s) garbage collection/.exec(line);
+  if (match === null) return 0;
+  return Number(match[1]) * ({ µs: 1e-3, ms: 1, s: 1e3 } as Record<string, number>)[match[2]!]!;
+}
+
+const partMs = (waits: readonly Pick<MoveWait, 'cause' | 'ms'>[], cause: MoveWait['cause']): number => waits.filter((wait) => wait.cause === cause).reduce((sum, wait) => sum + wait.ms, 0);
+
+describe('inline report: garbage collections that held moves up', () => {
+  const kernel = useReportKernel();
+
+  test('setup: gpu:0 set up (a first move), so set-up is no part of what follows', async () => {
+    await runOk(kernel(), "await (await tf.ones([4]).to('gpu:0')).cpu(); await tf.ones([4]).to('gpu:0');\n0");
+  });
+
+  test('20 uploads awaited together after a full collection: the line names it, as long as the cell\'s clock, and it is not host busy', async () => {
+    const exchange = await runOk(kernel(), `{ ${FORCED_GC}
+const xs = Array.from({ length: 20 }, (_, i) => tf.fill([1024], i));
+const moving = xs.map((x) => x.to('gpu:0'));
+${TIMED_GC}
+await Promise.all(moving); }`);
+    const clock = gcClockMs(streamText(exchange, 'stdout'));
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const shown = lineGcMs(line);
+    // The cell's clock holds the call into the collection too; V8's pause is the most of it.
+    assert.ok(clock >= 5, `the forced collection took ${clock} ms: too short to tell (${line})`);
+    assert.ok(shown >= 0.8 * clock && shown <= clock + 1, `the line shows ${shown} ms of garbage collection; the cell's clock gave ${clock} ms: ${line}`);
+    // Every move waited through the collection: each names it, and none leaves it in host busy.
+    for (const move of report.meta.transfers.filter((one) => one.direction === 'H2D')) {
+      assert.ok(partMs(move.waits, 'gc') >= 0.8 * clock, `a move shows ${partMs(move.waits, 'gc').toFixed(1)} ms of gc of the ${clock} ms: ${JSON.stringify(move.waits)}`);
+      assert.ok(partMs(move.waits, 'host-busy') < 0.2 * clock, `a move still shows ${partMs(move.waits, 'host-busy').toFixed(1)} ms of host busy: ${JSON.stringify(move.waits)}`);
+    }
+    const hint = hintLines(report.text).find((one) => one.includes('host→GPU moves'));
+    assert.ok(hint !== undefined, `no upload hint: ${report.text}`);
+    assert.match(hint, /garbage collection, after|garbage collection\)/, `the upload hint counts the collection with what moving the batch once saves: ${hint}`);
+  });
+
+  test('a read whose cell collects before awaiting it: its wait names the collection', async () => {
+    const exchange = await runOk(kernel(), `{ ${FORCED_GC}
+const y = await tf.fill([1024], 2).to('gpu:0');
+const reading = y.data();
+${TIMED_GC}
+await reading; }`);
+    const clock = gcClockMs(streamText(exchange, 'stdout'));
+    const report = theReport(exchange);
+    const read = report.meta.transfers.find((move) => move.direction === 'D2H');
+    assert.ok(read !== undefined, `no read in ${report.text}`);
+    const shown = partMs(read.waits, 'gc');
+    assert.ok(shown >= 0.8 * clock && shown <= clock + 1, `the read shows ${shown.toFixed(1)} ms of gc; the cell's clock gave ${clock} ms: ${JSON.stringify(read.waits)}`);
+    assert.ok(shown + read.copyMs <= read.ms + 1e-6, 'gc is part of the read\'s time');
+  });
+});
