@@ -8,15 +8,21 @@
 // - collection: what handing a cell's tensors to the garbage collector costs at the cell's end (µs
 //   per cell of 100 tensors held by a name and dropped by the next cell), and what a full
 //   collection (%gc, or the kernel once it idles) takes with the compiler-free heap of this process.
+// - collections named at a cell's end: a cell of 200 uploads of 4 KiB awaited together on gpu:0,
+//   its moves' waits searched for the garbage collections that held them up (timing/collections.ts),
+//   µs per cell (the wait for Node's gc entries apart), beside raw Dawn's 200 writes of 4 KiB.
 // Moves between host and GPU have their own benchmark: npm run bench:transfers.
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { EngineLike } from '../kernel/device/engine-internals';
 import { DeviceLayer } from '../kernel/device/device-layer';
 import { TensorFinalizer } from '../kernel/device/tensor-finalizer';
+import { CollectionWaits } from '../kernel/device/timing/collections';
+import { kernelWorkIn, kernelWorkKnownFrom } from '../kernel/device/timing/kernel-work';
 import { loadTfjs } from '../kernel/device/tfjs';
 import { CellContext, cellWork, runInCell } from '../kernel/interpreter/cell-context';
 import { NO_CELL_SOURCE } from '../kernel/interpreter/cell-hooks';
+import { type BaselineDevice, rawWriteBuffer } from './lib/transfer-baselines';
 
 const TINY_OPS = 200_000;
 
@@ -77,6 +83,57 @@ async function collectionChild(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ handOverUs: median(handOver), perCell: made, gcMs: collected.ms, freed })}\n`);
 }
 
+const UPLOADS = 200;
+
+/**
+ * Child process: a cell of UPLOADS uploads awaited together through the device layer, then the
+ * naming of its moves' collections timed alone on copies of those moves (the cell's own naming ran
+ * in its afterRun), against raw Dawn writing the same bytes.
+ */
+async function namingChild(): Promise<void> {
+  const layer = new DeviceLayer({ locate: () => null, locateLater: () => () => null, emit: () => undefined, cells: cellWork });
+  await layer.control();
+  const { core } = await loadTfjs();
+  type Movable = { to(device: string): Promise<unknown> };
+  type Records = NonNullable<Awaited<ReturnType<DeviceLayer['afterRun']>>>['report']['transfers'];
+  const cell = async (number: number): Promise<{ movesMs: number; records: Records; cellStart: number }> => {
+    // The session's cell starts within microseconds of this: the moves' `at` count from there.
+    const cellStart = performance.now();
+    layer.beforeRun(number, NO_CELL_SOURCE);
+    const started = performance.now();
+    await runInCell(new CellContext(number), async () => {
+      const xs = Array.from({ length: UPLOADS }, (_, i) => core.fill([1024], i) as unknown as Movable);
+      await Promise.all(xs.map((x) => x.to('gpu:0')));
+    });
+    const movesMs = performance.now() - started;
+    const shown = await layer.afterRun();
+    return { movesMs, records: shown?.report.transfers ?? [], cellStart };
+  };
+  // Watching from before the cells, as the session's own does.
+  const waits = new CollectionWaits((span) => kernelWorkIn(span).pieces, kernelWorkKnownFrom);
+  await cell(1);
+  const naming: number[] = [];
+  const settling: number[] = [];
+  const cellsMs: number[] = [];
+  let collected = 0;
+  for (let number = 2; number < 22; number++) {
+    const { movesMs, records, cellStart } = await cell(number);
+    cellsMs.push(movesMs);
+    // Copies as the session held them before it named them: the same waits less the gc ones.
+    const copies = records.map((record) => ({ move: { ...record, waits: record.waits.filter((wait) => wait.cause !== 'gc') }, start: cellStart + record.at }));
+    collected += records.filter((record) => record.waits.some((wait) => wait.cause === 'gc')).length;
+    const settleStart = performance.now();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    settling.push((performance.now() - settleStart) * 1000);
+    const started = performance.now();
+    await waits.name(copies);
+    naming.push((performance.now() - started) * 1000 - settling.at(-1)!);
+  }
+  const device = ((core.engine() as unknown as EngineLike).registry['gpu:0'] as unknown as { device: BaselineDevice }).device;
+  const rawUs = (await rawWriteBuffer(device, 4096, 50)).seconds * 1e6 * UPLOADS;
+  process.stdout.write(`${JSON.stringify({ namingUs: median(naming), settleUs: median(settling), cellMs: median(cellsMs), rawUs, collected })}\n`);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -105,10 +162,21 @@ async function main(): Promise<void> {
   console.log(`collection: ${CELLS} cells, each making ${collection.perCell} tensors (${TENSORS_PER_CELL} held by a name and dropped by the next cell)`);
   console.log(`  hand-over at cell end ${collection.handOverUs.toFixed(0)} µs per cell (median; ${(collection.handOverUs / collection.perCell).toFixed(2)} µs per tensor); `
     + `a full collection ${collection.gcMs.toFixed(1)} ms, freeing ${collection.freed} tensors (runs once the kernel idles, or at %gc)`);
+  const naming = JSON.parse(execFileSync(process.execPath, [__filename, '--naming'], { encoding: 'utf8' }).trim()) as
+    { namingUs: number; settleUs: number; cellMs: number; rawUs: number; collected: number };
+  console.log(`collections named at a cell's end: 20 cells of ${UPLOADS} uploads of 4 KiB awaited together on gpu:0 (${naming.cellMs.toFixed(1)} ms a cell, median), `
+    + `${naming.collected} of their ${20 * UPLOADS} moves met a collection`);
+  console.log(`  naming ${naming.namingUs.toFixed(0)} µs per cell (median), plus ${naming.settleUs.toFixed(0)} µs waiting one event-loop turn for Node's gc entries; `
+    + `raw Dawn's ${UPLOADS} writes of 4 KiB ${naming.rawUs.toFixed(0)} µs: naming ${(naming.namingUs / naming.rawUs).toFixed(2)}x of them`);
   process.exit(0);
 }
 
-if (process.argv[2] === '--collection') {
+if (process.argv[2] === '--naming') {
+  namingChild().then(() => process.exit(0), (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else if (process.argv[2] === '--collection') {
   collectionChild().then(() => process.exit(0), (error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -1,19 +1,20 @@
 // One loaded device layer: the parts that place ops, move and read tensors, keep the ledger and
 // watch memory, wired together, and answered through DeviceControl (magics) and TensorMover (the
 // tensor API). Each job lives in its own module; this file only connects them.
-import { DETACHED_CELL, type CellLocation, type CellSource, type ReportToShow } from '../interpreter/cell-hooks';
-import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, TransferListing, TransferRecord } from './device-control';
+import type { CellSource, ReportToShow } from '../interpreter/cell-hooks';
+import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageCollection, MoveOrigin, TransferListing } from './device-control';
 import type { DeviceLayerDependencies } from './device-layer';
 import type { EngineLike, TensorLike } from './engine-internals';
 import { assembleCellReport, placementText } from './cell-report-assembly';
-import { currentCallSite, currentOrigin, nextInvocation, withCall } from './call-site';
+import { currentOrigin, withCall } from './call-site';
 import { GpuFaults } from './gpu-faults';
-import { TransferLedger } from './ledger';
+import type { TransferLedger } from './ledger';
 import { closeInterruptedScopes } from './interrupted-engine';
 import { closeInterruptedFastPath } from './train/fast-path';
 import { MemoryControl } from './memory-control';
 import { PlacementIntent } from './placement-intent';
-import { type MoveEvent, Placement } from './placement';
+import { Placement } from './placement';
+import { type MoveSite, MoveRecords } from './move-records';
 import { OpProfiler } from './profile/op-profiler';
 import { ReadyBackends } from './ready-backends';
 import { DeviceRegistry } from './registry';
@@ -21,42 +22,19 @@ import { StrayWork } from './stray-work';
 import { createAsTensor, extendTensors, type TensorMover } from './tensor-api';
 import { TensorFinalizer } from './tensor-finalizer';
 import { TensorMoves } from './tensor-moves';
-import { creator, madeByCall, madeByUser, userCreation } from './user-made';
+import { userCreation } from './user-made';
 import { installFusedAdam } from './train/adam-update';
 import { installTrainingKernels } from './train/install';
 import { installTrainStep } from './train/train-step';
 import { loadTfjs, type Tfjs } from './tfjs';
-import { CallAnswers } from './timing/call-answer';
 import { GpuTiming } from './timing/gpu-timing';
-import { MoveCall, withKernelWork } from './timing/move-call';
+import { MoveCall } from './timing/move-call';
 import { splitGpuWaits } from './timing/move-waits';
-import { CollectionWaits } from './timing/collections';
-import { kernelWorkIn } from './timing/kernel-work';
 import { TransferEngine } from './transfer/transfer-engine';
 import { watchVariableAssign } from './variable-assign';
 
-/** tfjs-core names the scope of each op `<name>__op`. */
-const OP_SCOPE = '__op';
-/** Frames enough to reach the cell line of an op call from where the op makes its constant (x.mul(2) inside tf.tidy: the 11th). */
-const OP_CONSTANT_FRAMES = 24;
-
-/** A call made inside another (a library's, the kernel's) answers that one's caller, not the cell's code. */
-const NO_ANSWER = (): void => undefined;
-
-/** Where a move is credited: the cell line, the call that made it, and whether that line runs in the user's loop. */
-interface MoveSite {
-  cell: number;
-  line: number | null;
-  via: MoveOrigin;
-  inLoop: boolean;
-  /** The loop runs the line only on some iterations (set only then). */
-  someIterations?: true;
-  helper?: { cell: number; line: number };
-}
-
 export class DeviceSession implements DeviceControl, TensorMover {
   private readonly placement: Placement;
-  readonly ledger = new TransferLedger();
   private readonly finalizer: TensorFinalizer;
   private readonly warned = new Set<string>();
   private currentDevice = 'cpu';
@@ -71,10 +49,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private readonly memoryControl: MemoryControl;
   private readonly gpuFaults: GpuFaults;
   private readonly stray = new StrayWork();
-  /** Users' calls whose records were made and whose answers are still on their way to the cell's code. */
-  private readonly answers = new CallAnswers();
-  /** The thread's garbage collections: moves' waits name those they held up. */
-  private readonly collections = new CollectionWaits((span) => kernelWorkIn(span).pieces);
+  /** Each finished move, credited and timed, in the ledger. */
+  private readonly records: MoveRecords;
   /**
    * Each started GPU's clock: when it was busy, from its own timestamps, and whose work it was: the
    * cell whose code queued it (an earlier cell's timer queues that cell's work, detached work is
@@ -85,26 +61,25 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private readonly profiler: OpProfiler;
   /** Who put each buffer where it is: a hint never advises undoing the user's move. */
   private readonly intent = new PlacementIntent();
-  /** The site last worked out for a tensor made inside a library call, with what it was worked out from. */
-  private lastCallSite: { origin: MoveOrigin; where: CellLocation | null; shallow: boolean; site: MoveSite } | null = null;
-  /** Each cell's source, as far as the hints need it: which of its lines lie inside the user's loops. */
-  private readonly sources = new Map<number, CellSource>();
 
   constructor(private readonly tfjs: Tfjs, readonly registry: DeviceRegistry, private readonly deps: DeviceLayerDependencies) {
     const engine = tfjs.core.engine() as unknown as EngineLike;
     this.engine = engine;
+    this.records = new MoveRecords({
+      engine, locate: (frames) => deps.locate(frames), cells: deps.cells, stray: this.stray, intent: this.intent, currentDevice: () => this.currentDevice,
+    });
     this.transferEngine = new TransferEngine(engine);
     // Before Placement, which lists the kernels wasm has once.
     installFusedAdam(tfjs.core);
     installTrainingKernels(tfjs.core);
     this.placement = new Placement(engine, {
-      move: (event) => this.record(event),
+      move: (event) => this.records.record(event),
       placed: (buffer, device, operation) => {
         if (operation !== null) this.intent.userPlaced(buffer, device, operation, this.cellNumber);
       },
       warn: (kernelName, message) => this.warnOnce(kernelName, message),
-      created: () => this.creationSite(),
-      uploaded: (event, site) => this.recordAt(event, site as MoveSite),
+      created: () => this.records.creationSite(),
+      uploaded: (event, site) => this.records.recordAt(event, site as MoveSite),
       explicitPlacement: (buffer) => this.intent.explicit(buffer),
       libraryCall: () => {
         const origin = currentOrigin();
@@ -130,7 +105,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.backends = new ReadyBackends(registry, this.placement, this.transferEngine, this.timing);
     this.moves = new TensorMoves({
       engine, placement: this.placement, registry, backends: this.backends, transferEngine: this.transferEngine, timing: this.timing,
-      cells: deps.cells, emit: deps.emit, record: (event) => this.record(event),
+      cells: deps.cells, emit: deps.emit, record: (event) => this.records.record(event),
     });
     this.memoryControl = new MemoryControl(engine, registry, this.placement, this.finalizer, this.transferEngine, this.backends);
     this.gpuFaults = new GpuFaults(registry);
@@ -180,9 +155,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
     closeInterruptedScopes(this.engine);
     closeInterruptedFastPath();
     this.cellNumber = executionCount;
-    this.sources.set(executionCount, source);
     this.cellStartedAt = performance.now();
-    this.ledger.beginCell(this.cellStartedAt, this.cellNumber);
+    this.records.beginCell(this.cellNumber, this.cellStartedAt, source);
     this.finalizer.beginCell();
     this.placement.takeActivity();
     this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));
@@ -201,8 +175,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
     const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();
-    this.answers.endCell();
-    const { moves, folded, foldedTime } = this.ledger.endCell(Object.keys(activity).length > 0);
+    const { moves, folded, foldedTime } = this.records.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
     if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0) {
       // No report for a cell that touched nothing: GPU work that arrived meanwhile (left running
@@ -211,7 +184,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       return null;
     }
     splitGpuWaits(moves, gpuTimes, this.cellNumber);
-    await this.collections.name(moves.map((move) => ({ move, start: this.cellStartedAt + move.at })));
+    await this.records.nameCollections(moves);
     const report = assembleCellReport({
       cell: this.cellNumber, startedAt: this.cellStartedAt, activity, moves, folded, foldedTime, gpuTimes, profile,
       known: this.registry.list(), liveBytes: (device) => this.placement.live[device]?.bytes ?? 0, liveBytesBefore: this.liveBefore,
@@ -299,18 +272,16 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   transfers(scope: 'last' | 'all'): TransferListing {
-    this.answers.settle();
-    return this.ledger.listing(scope);
+    return this.records.transfers(scope);
   }
 
   /** The moves the running code's cell made so far (progress bars diff them): not other cells' leftover work's. */
   transferTotals(): ReturnType<TransferLedger['totals']> {
-    this.answers.settle();
-    return this.ledger.totals(this.deps.cells.owner() ?? this.cellNumber);
+    return this.records.totals(this.deps.cells.owner() ?? this.cellNumber);
   }
 
   resetTransfers(): void {
-    this.ledger.reset();
+    this.records.reset();
   }
 
   synchronize(): Promise<void> {
@@ -359,9 +330,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   answerer(): () => void {
-    const origin = currentOrigin();
-    if (origin?.by !== 'user') return NO_ANSWER;
-    return () => this.answers.answered(origin.invocation);
+    return this.records.answerer();
   }
 
   onInterrupt(stop: () => void): () => void {
@@ -381,7 +350,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     const where = this.deps.locate();
     if (where === null) return;
     // The tensor as the line names it (`x2.device`), where one name reads .device there; else `x`.
-    const readers = new Set([...(this.sources.get(where.cell)?.lineText(where.line) ?? '').matchAll(/([A-Za-z_$][\w$]*)\s*\.\s*device\b/g)].map((match) => match[1]!));
+    const readers = new Set([...(this.records.sourceOf(where.cell)?.lineText(where.line) ?? '').matchAll(/([A-Za-z_$][\w$]*)\s*\.\s*device\b/g)].map((match) => match[1]!));
     const tensor = readers.size === 1 ? [...readers][0]! : 'x';
     this.warnOnce('device-read-while-moving', `\`.device\` was read while \`${tensor}.${call}\` was still under way, so it says '${device}', `
       + `where the tensor is until the move lands. Await the move first: \`await ${tensor}.${call}\`.`);
@@ -403,94 +372,6 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   // --- internals --------------------------------------------------------------------------
-
-  private record(event: MoveEvent): void {
-    // The user's call was located where it was made; tfjs-layers reads back in .then() callbacks,
-    // which lose the cell's frame: the library call's site is carried.
-    const where = (currentOrigin()?.by === 'user' ? currentCallSite() : null) ?? this.deps.locate() ?? currentCallSite();
-    // An op's implicit move outside any tracked call is one call of the user's statement.
-    this.recordAt(event, this.siteOf(where, currentOrigin() ?? { by: 'user', call: null, invocation: nextInvocation() }));
-  }
-
-  /**
-   * Where a tensor made on a GPU from host values was made, for its upload later. Inside a
-   * library call (fit making its scalars) the call's site is known without a stack capture.
-   */
-  private creationSite(): MoveSite {
-    const origin = currentOrigin();
-    // A constant a tfjs op makes (the 2 of x.mul(2)) is made once per op: its line is a few frames
-    // up, and reading only those keeps a GPU op's cost near what it was without this record.
-    const scope = this.engine.state.activeScope?.name ?? '';
-    const shallow = !madeByUser() && scope.endsWith(OP_SCOPE);
-    const inCall = origin !== null && madeByCall(origin);
-    const where = inCall ? currentCallSite() : this.deps.locate(shallow ? OP_CONSTANT_FRAMES : undefined) ?? currentCallSite();
-    // Inside one library call (trainOnBatch making Adam's scalars, ~30 a step) every tensor gets the
-    // same site: the last one is reused rather than worked out again for each.
-    const last = this.lastCallSite;
-    if (inCall && last !== null && last.origin === origin && last.where === where && last.shallow === shallow) return last.site;
-    // A few frames hold the op's line, not the running cell's outermost call site.
-    const own = shallow && where !== null ? { cell: where.cell, line: where.line } : where;
-    // What tfjs makes for itself (an op's constants, a gradient's ones, an optimizer's scalars) is
-    // the library's, not a tensor the user made: no hint tells the user to move it.
-    const site = this.siteOf(own, creator(origin, scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation));
-    if (inCall) this.lastCallSite = { origin, where, shallow, site };
-    return site;
-  }
-
-  /**
-   * The line a move is credited to: its own, unless it lies in a function called from a loop of
-   * the running cell; then the call site's (the loop's line), with the function's line as `helper`.
-   */
-  private siteOf(where: CellLocation | null, via: MoveOrigin): MoveSite {
-    const inLoop = (at: { cell: number; line: number }): boolean => this.sources.get(at.cell)?.inLoop(at.line) ?? false;
-    const some = (at: { cell: number; line: number }): { someIterations?: true } => (this.sources.get(at.cell)?.someIterations(at.line) === true ? { someIterations: true } : {});
-    if (where === null) return { cell: this.cellNumber, line: null, via, inLoop: false };
-    const { callSite, ...inner } = where;
-    // Only a loop of the caller's moves the credit: a line of a callback or helper stays its own otherwise.
-    if (callSite === undefined || inLoop(inner) || !inLoop(callSite)) return { cell: inner.cell, line: inner.line, via, inLoop: inLoop(inner), ...some(inner) };
-    return { cell: callSite.cell, line: callSite.line, via, inLoop: true, ...some(callSite), helper: inner };
-  }
-
-  private recordAt(event: MoveEvent, site: MoveSite): void {
-    // Earlier calls' answers, lengthened before this one is recorded: a loop of a million moves keeps none of them.
-    this.answers.settle();
-    // Another cell's leftover work (an interrupted cell's upload that went on) moved it: not this
-    // cell's report, but the session's moves all the same (%transfers all listed none of 128 MiB moved).
-    const owner = this.deps.cells.owner();
-    const stray = !this.stray.owns(owner, this.cellNumber);
-    if (stray) this.stray.countMove();
-    // Detached work is meant to outlive every cell: no report or listing counts it.
-    if (stray && owner === DETACHED_CELL) return;
-    // Its time ends here (`end`); making the record is after it: a call's record and its answer's
-    // way to the cell's code are timed from `end` on (CallAnswers). A 15 ms pause while the record
-    // was made showed nowhere.
-    const { waitMs, waits, end } = withKernelWork(event);
-    const ms = waitMs + event.copyMs;
-    const record: TransferRecord = {
-      direction: event.direction, from: event.from, to: event.to, bytes: event.bytes, ms, waitMs, copyMs: event.copyMs, waits,
-      cause: event.explicit ? 'explicit' : 'implicit', operation: event.operation,
-      // A stray move is listed under the cell whose work made it (its line may be unknown: the stack is the kernel's).
-      cell: stray && owner !== null && owner !== site.cell ? owner : site.cell, line: stray && owner !== null && owner !== site.cell ? null : site.line, at: end - ms - this.cellStartedAt, scalar: event.scalar,
-      via: site.via, inLoop: site.inLoop, reverses: this.intent.reversal(event, this.currentDevice),
-    };
-    if (site.someIterations === true) record.someIterations = true;
-    // Set only when there is one (a training step records ~30 uploads: no spread objects for them).
-    if (event.legs !== undefined) record.legs = event.legs;
-    if (event.anchor !== undefined) {
-      record.anchor = this.intent.anchor(event.anchor, event.to, this.currentDevice);
-      if (event.buffer !== undefined) this.intent.policyPlaced(event.buffer, event.to, site.via.call ?? event.operation, this.cellNumber);
-    }
-    if (event.untimed !== undefined) record.untimed = event.untimed;
-    if (event.copyOnThread === true) this.collections.copiedOnThreadBy(record);
-    if (site.helper !== undefined) record.helper = site.helper;
-    const madeBy = stray && owner !== null ? owner : this.cellNumber;
-    this.ledger.add(record, stray, madeBy);
-    // Timed from the user's own call: its time runs on until the answer reaches the cell's code.
-    if (event.calledAt !== undefined && !stray && site.via.by === 'user') {
-      this.answers.recorded(site.via.invocation, event.direction, event.from, event.to, end,
-        (waits) => this.ledger.lengthen(record, end, waits, madeBy));
-    }
-  }
 
   private warnOnce(kernelName: string, message: string): void {
     const where = this.deps.locate();

@@ -1,6 +1,7 @@
 // A garbage collection that held a move up is named as one: "garbage collection" in the report,
 // `gc` in metadata.tsgpu, where it had been host busy, which the upload hint called "the host
-// running other code, which this does not save". The cells here force a full collection between
+// running other code, which this does not save" (moving the batch once saves the collections of
+// the moves' own garbage, not of the cell's: the hint says so). The cells here force a full collection between
 // their moves' calls and their awaits, and time it with their own clock around the call.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -53,11 +54,15 @@ await Promise.all(moving); }`);
     // Every move waited through the collection: each names it, and none leaves it in host busy.
     for (const move of report.meta.transfers.filter((one) => one.direction === 'H2D')) {
       assert.ok(partMs(move.waits, 'gc') >= 0.8 * clock, `a move shows ${partMs(move.waits, 'gc').toFixed(1)} ms of gc of the ${clock} ms: ${JSON.stringify(move.waits)}`);
-      assert.ok(partMs(move.waits, 'host-busy') < 0.2 * clock, `a move still shows ${partMs(move.waits, 'host-busy').toFixed(1)} ms of host busy: ${JSON.stringify(move.waits)}`);
+      // Before, host busy held all of it (0.95–1.0 of the clock); what is left is the cell's other
+      // code, and its thread taken away on a loaded machine (27 ms once, with 126 ms of collection).
+      assert.ok(partMs(move.waits, 'host-busy') < 0.5 * clock, `a move still shows ${partMs(move.waits, 'host-busy').toFixed(1)} ms of host busy: ${JSON.stringify(move.waits)}`);
     }
     const hint = hintLines(report.text).find((one) => one.includes('host→GPU moves'));
     assert.ok(hint !== undefined, `no upload hint: ${report.text}`);
-    assert.match(hint, /garbage collection, after|garbage collection\)/, `the upload hint counts the collection with what moving the batch once saves: ${hint}`);
+    // The cell's own garbage is collected however the data moves: not among what moving the batch once surely saves.
+    assert.match(hint, /; [\d.]+ (?:ms|s) more waiting for [^)]*garbage collection, which this saves only as far as the moves caused it\)/, `the upload hint names the collection apart: ${hint}`);
+    assert.doesNotMatch(hint, /garbage collection[^;]*, which this does not save/, `the hint says moving the batch once saves none of the collection: ${hint}`);
   });
 
   test('a read whose cell collects before awaiting it: its wait names the collection', async () => {
@@ -73,5 +78,34 @@ await reading; }`);
     const shown = partMs(read.waits, 'gc');
     assert.ok(shown >= 0.8 * clock && shown <= clock + 1, `the read shows ${shown.toFixed(1)} ms of gc; the cell's clock gave ${clock} ms: ${JSON.stringify(read.waits)}`);
     assert.ok(shown + read.copyMs <= read.ms + 1e-6, 'gc is part of the read\'s time');
+  });
+
+  test('a collection while a read waited for its GPU work held nothing up: not named; the blocking code after the work is host busy', async () => {
+    await runOk(kernel(), "const ma = await tf.randomNormal([1024, 1024]).to('gpu:0'); const mb = await tf.randomNormal([1024, 1024]).to('gpu:0'); await tf.matMul(ma, mb).data();\n0");
+    // The cell collects at once (the GPU still multiplying), then blocks its thread without
+    // allocating (Atomics.wait) past the GPU's end: only that last part held the read up.
+    const exchange = await runOk(kernel(), `{ ${FORCED_GC}
+const flag = new Int32Array(new SharedArrayBuffer(4));
+const c = tf.matMul(ma, mb);
+const t0 = performance.now();
+const reading = c.data();
+${TIMED_GC}
+Atomics.wait(flag, 0, 0, 500);
+console.log('until ' + (performance.now() - t0).toFixed(3));
+await reading; }`);
+    const stdout = streamText(exchange, 'stdout');
+    const clock = gcClockMs(stdout);
+    const until = Number(/until (\d+(?:\.\d+)?)/.exec(stdout)?.[1]);
+    const report = theReport(exchange);
+    const read = report.meta.transfers.find((move) => move.direction === 'D2H');
+    assert.ok(read !== undefined, `no read in ${report.text}`);
+    const gpuWork = partMs(read.waits, 'gpu-work');
+    assert.ok(gpuWork > clock, `the GPU's work (${gpuWork.toFixed(1)} ms) must outlast the ${clock} ms collection for this test to tell: ${report.text}`);
+    // Whatever of the collection fell outside the GPU's work, at most, could have held the read up.
+    const shown = partMs(read.waits, 'gc');
+    assert.ok(shown <= Math.max(0, clock - gpuWork) + 1, `the read shows ${shown.toFixed(1)} ms of gc, though its GPU work (${gpuWork.toFixed(1)} ms) covered the ${clock} ms collection: ${JSON.stringify(read.waits)}`);
+    // The blocking code past the GPU's end (and its queue latency) held it up: host busy, as before.
+    const blockedAfter = until - gpuWork - partMs(read.waits, 'gpu-latency');
+    assert.ok(partMs(read.waits, 'host-busy') >= 0.8 * blockedAfter, `host busy ${partMs(read.waits, 'host-busy').toFixed(1)} ms, blocked ${blockedAfter.toFixed(1)} ms after the GPU's work: ${JSON.stringify(read.waits)}`);
   });
 });

@@ -109,10 +109,11 @@ const totalMs = (spans: readonly Span[]): number => spans.reduce((sum, span) => 
  * side of its copy hold) out of those waits into `gc` waits, each where its collection lay (`from`
  * the move's start). The move's time is unchanged.
  */
-function takeFrom(move: CollectedMove, start: number, cause: MoveWait['cause'], afterCopy: boolean, pieces: readonly Span[]): void {
+function takeFrom(move: CollectedMove, start: number, cause: MoveWait['cause'], afterCopy: boolean, pieces: readonly Span[], most: number): number {
   const side = move.waits.filter((wait) => wait.cause === cause && (wait.afterCopy === true) === afterCopy);
-  let left = Math.min(side.reduce((sum, wait) => sum + wait.ms, 0), totalMs(pieces));
-  if (!(left > 0.001)) return;
+  let left = Math.min(side.reduce((sum, wait) => sum + wait.ms, 0), totalMs(pieces), most);
+  const took = left;
+  if (!(left > 0.001)) return 0;
   const device = side[0]!.device;
   const collected: MoveWait[] = [];
   for (const piece of pieces) {
@@ -129,22 +130,31 @@ function takeFrom(move: CollectedMove, start: number, cause: MoveWait['cause'], 
     return wait.ms - taken > 0.001 ? [{ ...wait, ms: wait.ms - taken }] : [];
   });
   move.waits.push(...collected);
+  return took;
 }
+
+/** Waits whose time the GPU's work or timestamps set: they ran on whether the thread was paused or not. */
+const GPU_TIMED = new Set<MoveWait['cause']>(['gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup']);
 
 /**
  * The collections a cell's moves met, named in their waits at the cell's end (their entries are in
  * by then). On each side of a move's copy, a collection while the kernel worked on calls
  * (`kernelWork`) was counted as tsgpu overhead, and at any other time as host busy: as much as
- * there is of each becomes `gc`. One during a copy made on the thread (a small upload's write) was
- * counted as copy: it becomes `gc`, laid just before the copy (the write itself takes
- * microseconds). One during any other copy stays copy: the GPU copied meanwhile. One while the
- * move waited for the GPU's work (timed by the GPU) left no figure to take.
+ * there is of each becomes `gc`. Only what is sure: a side's waits are known by length, not by
+ * place, and a collection while the move waited for the GPU (its work, latency or set-up, timed by
+ * the GPU) held nothing up, so of a side with such waits, only the collection's time beyond them
+ * is named (a read whose cell collected for 320 ms of its 1200 ms of GPU work, then blocked for
+ * 300 ms after it, showed those 300 ms as garbage collection). Where the kernel's work is no longer
+ * known (its oldest entries went, in a cell of thousands of moves), nothing is named: which part
+ * was tsgpu overhead cannot be told. One during a copy made on the thread (a small upload's write)
+ * was counted as copy: it becomes `gc`, laid just before the copy (the write itself takes
+ * microseconds). One during any other copy stays copy: the GPU copied meanwhile.
  */
 export class CollectionWaits {
   private readonly pauses = new CollectionPauses();
   private readonly copiedOnThread = new WeakSet<CollectedMove>();
 
-  constructor(private readonly kernelWork: (span: Span) => Span[]) {}
+  constructor(private readonly kernelWork: (span: Span) => Span[], private readonly kernelWorkKnownFrom: () => number = () => -Infinity) {}
 
   /** The move's copy was one call on the thread (MoveTiming.copyOnThread). */
   copiedOnThreadBy(move: CollectedMove): void {
@@ -167,10 +177,13 @@ export class CollectionWaits {
       for (const [side, afterCopy] of [[{ start, end: copy.start }, false], [{ start: copy.end, end }, true]] as const) {
         if (!(side.end > side.start)) continue;
         const collecting = this.pauses.within(side);
-        if (collecting.length === 0) continue;
+        if (collecting.length === 0 || side.start < this.kernelWorkKnownFrom()) continue;
+        const gpuTimed = move.waits.filter((wait) => GPU_TIMED.has(wait.cause) && (wait.afterCopy === true) === afterCopy).reduce((sum, wait) => sum + wait.ms, 0);
+        let sure = totalMs(collecting) - gpuTimed;
+        if (!(sure > 0.001)) continue;
         const working = this.kernelWork(side);
-        takeFrom(move, start, 'host-busy', afterCopy, subtract(collecting, working));
-        takeFrom(move, start, 'tsgpu', afterCopy, intersect(collecting, working));
+        sure -= takeFrom(move, start, 'host-busy', afterCopy, subtract(collecting, working), sure);
+        takeFrom(move, start, 'tsgpu', afterCopy, intersect(collecting, working), sure);
       }
       if (this.copiedOnThread.has(move)) this.takeFromCopy(move, start, copy);
     }

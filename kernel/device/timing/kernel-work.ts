@@ -19,6 +19,13 @@ const returnedAtEnd: boolean[] = [];
 const workBefore: number[] = [];
 /** Enough for a `Promise.all` of that many moves; older ones go, and count as the cell's. */
 const KERNEL_WORK_KEPT = 20_000;
+/** Before this (on performance.now()'s clock), the kernel's work is no longer known: its entries went. */
+let knownFrom = -Infinity;
+
+/** Where the kernel's work on calls is still known from: stretches before it may hold work no longer listed. */
+export function kernelWorkKnownFrom(): number {
+  return knownFrom;
+}
 
 /**
  * A user's call ran the kernel's code from `start` to `end` (its synchronous part, or a step of its
@@ -29,6 +36,7 @@ export function noteKernelWork(start: number, end: number, returned = false): vo
     kernelWork.splice(0, KERNEL_WORK_KEPT / 2);
     workBefore.splice(0, KERNEL_WORK_KEPT / 2);
     returnedAtEnd.splice(0, KERNEL_WORK_KEPT / 2);
+    knownFrom = kernelWork[0]!.start;
   }
   // A call's synchronous part can hold its move's first steps (x.cpu() runs to its first await
   // inside it), noted before it: it takes their place.

@@ -142,16 +142,29 @@ function countWithFolded(group: ReportTransfer[], report: CellReport, sameLine =
   return group.length + folded.reduce((total, moves) => total + moves.count, 0);
 }
 
-/** What a move waited for, as the upload hint names it (tsgpu's own work and collections are named apart: the advice saves them). */
-const WAIT_CAUSES: Record<Exclude<MoveWait['cause'], 'tsgpu' | 'gc'>, string> = {
-  'gpu-work': 'GPU work queued earlier',
-  'gpu-latency': 'the GPU queue\'s latency',
-  'gpu-setup': 'the GPU\'s set-up (first use)',
-  'staging-setup': 'a new staging buffer',
-  'host-busy': 'the host running other code',
+/**
+ * What a move waited for, as the upload hint names it: first what one move of the batch would wait
+ * for too (the GPU's earlier work, its first set-up), then what it may save in part (tsgpu's own
+ * work and the copies are named apart: it saves them).
+ */
+const WAIT_CAUSES: Record<Exclude<MoveWait['cause'], 'tsgpu'>, { text: string; saved: 'no' | 'partly' }> = {
+  'gpu-work': { text: 'GPU work queued earlier', saved: 'no' },
+  'gpu-setup': { text: 'the GPU\'s set-up (first use)', saved: 'no' },
+  'gpu-latency': { text: 'the GPU queue\'s latency', saved: 'partly' },
+  'staging-setup': { text: 'a new staging buffer', saved: 'partly' },
+  // In a Promise.all of moves, part of it is the other calls' steps (their promises' hops), which one move would not make.
+  'host-busy': { text: 'the host running other code', saved: 'partly' },
+  // The cell's own garbage is collected all the same; the moves' (30 batches of 200 uploads of 4 KiB
+  // in a Promise.all met 137 ms of collections, 30 uploads of the same 800 KiB as one tensor 4.4 ms) is not made.
+  gc: { text: 'garbage collection', saved: 'partly' },
 };
 
-/** The upload hint: each move's size, and the copying the advice saves apart from waiting for earlier GPU work it does not. */
+/** "a and b", "a, b and c". */
+function listText(parts: readonly string[]): string {
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}` : parts[0] ?? '';
+}
+
+/** The upload hint: each move's size, and the copying the advice saves apart from the waits it saves in part or not at all. */
 function uploadHint(group: ReportTransfer[], report: CellReport): string {
   const cell = report.cell;
   const first = group[0]!;
@@ -160,20 +173,19 @@ function uploadHint(group: ReportTransfer[], report: CellReport): string {
       + 'make the data once, before the loop (one tensor of every batch, sliced on the device each step), and keep it on the device.';
   }
   const { count, summary } = withFolded(group, report);
-  const msOf = (cause: MoveWait['cause']): number => summary.waits.filter((wait) => wait.cause === cause).reduce((sum, wait) => sum + wait.ms, 0);
-  // The kernel's own work per call is saved with the copies: one move instead of many. So is
-  // most of the collecting: 30 batches of 200 uploads of 4 KiB in a Promise.all met 137 ms of
-  // collections, 30 uploads of the same 800 KiB as one tensor 4.4 ms.
-  const overheadMs = msOf('tsgpu');
-  const collectingMs = msOf('gc');
-  const causes = [...new Set(summary.waits.flatMap((wait) => (wait.cause === 'tsgpu' || wait.cause === 'gc' ? [] : [WAIT_CAUSES[wait.cause]])))].join(' and ');
-  const waitedMs = summary.waitMs - overheadMs - collectingMs;
-  const waited = waitedMs >= 0.05 ? `, after ${durationText(waitedMs)} waiting for ${causes || 'the GPU'}, which this does not save` : '';
+  // The kernel's own work per call is saved with the copies: one move instead of many.
+  const overheadMs = summary.waits.filter((wait) => wait.cause === 'tsgpu').reduce((sum, wait) => sum + wait.ms, 0);
   const saved = [`${durationText(summary.copyMs)} copying`];
   if (overheadMs >= 0.05) saved.push(`${durationText(overheadMs)} of tsgpu's own work on the calls`);
-  if (collectingMs >= 0.05) saved.push(`${durationText(collectingMs)} of garbage collection`);
-  const savedText = saved.length > 1 ? `${saved.slice(0, -1).join(', ')} and ${saved.at(-1)!}` : saved[0]!;
-  return `${count} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${savedText}${waited}): `
+  const waited = (kind: 'no' | 'partly'): { ms: number; causes: string[] } => {
+    const waits = summary.waits.flatMap((wait) => (wait.cause === 'tsgpu' || WAIT_CAUSES[wait.cause].saved !== kind ? [] : [{ ms: wait.ms, text: WAIT_CAUSES[wait.cause].text }]));
+    return { ms: waits.reduce((sum, wait) => sum + wait.ms, 0), causes: [...new Set(waits.map((wait) => wait.text))] };
+  };
+  const unsaved = waited('no');
+  const partly = waited('partly');
+  const after = unsaved.ms >= 0.05 ? `, after ${durationText(unsaved.ms)} waiting for ${listText(unsaved.causes)}, which this does not save` : '';
+  const more = partly.ms >= 0.05 ? `; ${durationText(partly.ms)} more waiting for ${listText(partly.causes)}, which this saves only as far as the moves caused it` : '';
+  return `${count} host→GPU moves ${sizeEach(group)} ${at(first, cell)} (${listText(saved)}${after}${more}): `
     + 'move the batch once, before the loop, and keep the data on the device.';
 }
 
