@@ -95,6 +95,8 @@ export interface TransferRecord {
   reverses: ReversedMove | null;
   /** An implicit move: the op's input already on the destination, which drew the op there (absent when not known). */
   anchor?: MoveAnchor;
+  /** An implicit move: the variable the op's line passed as the moved input (`z` of `x.matMul(z)`), where the line says. */
+  input?: string;
   /** D2D only: the two legs through the host; ms, waitMs and copyMs are their sums. */
   legs?: MoveLeg[];
   /**

@@ -6,6 +6,7 @@ import { type CellLocation, type CellSource, type CellWork, DETACHED_CELL } from
 import { currentCallSite, currentOrigin, nextInvocation } from './call-site';
 import type { MoveOrigin, TransferListing, TransferRecord } from './device-control';
 import type { EngineLike } from './engine-internals';
+import { inputNameOnLine } from './input-names';
 import { TransferLedger } from './ledger';
 import type { MoveEvent } from './placement';
 import type { PlacementIntent } from './placement-intent';
@@ -78,6 +79,12 @@ export class MoveRecords {
   /** Names the collections the cell's moves met in their waits (their entries are in only now). */
   nameCollections(moves: readonly TransferRecord[]): Promise<void> {
     return this.collections.name(moves.map((move) => ({ move, start: this.cell.startedAt + move.at })));
+  }
+
+  /** The variable the running code's line passes as an op's input `key`, or null (input-names.ts). */
+  inputName(key: string): string | null {
+    const where = this.parts.locate();
+    return where === null ? null : inputNameOnLine(this.sources.get(where.cell)?.lineText(where.line) ?? '', key);
   }
 
   /** The cell's source as the kernel keeps it (its lines' text, its loops). */
@@ -184,6 +191,12 @@ export class MoveRecords {
     if (event.anchor !== undefined) {
       record.anchor = this.parts.intent.anchor(event.anchor, event.to, this.parts.currentDevice());
       if (event.buffer !== undefined) this.parts.intent.policyPlaced(event.buffer, event.to, site.via.call ?? event.operation, this.cell.number);
+    }
+    if (event.input !== undefined && site.line !== null) {
+      // The op's own line: in a helper the loop calls, the helper's.
+      const at = site.helper ?? { cell: site.cell, line: site.line };
+      const name = inputNameOnLine(this.sources.get(at.cell)?.lineText(at.line) ?? '', event.input);
+      if (name !== null) record.input = name;
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;
     if (event.copyOnThread === true) this.collections.copiedOnThreadBy(record);

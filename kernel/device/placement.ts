@@ -52,6 +52,8 @@ export interface MoveEvent {
   legs?: MoveLeg[];
   /** A move the policy made for an op: the op's input already on the destination, which drew the op there. */
   anchor?: OpAnchor;
+  /** A policy's move of an op's input: which input it was (`a`, `b`, `x`), as tfjs names the op's inputs. */
+  input?: string;
   /**
    * Host values a tensor was made from, uploaded by tfjs-backend-webgpu inside the first GPU op
    * that used it (a mapped buffer, copied on the GPU queue later): bytes exact, time not measured.
@@ -83,6 +85,8 @@ export interface PlacementEvents {
   explicitPlacement(buffer: BufferInfo): { operation: string; cell: number } | null;
   /** The library call running (predict, fit), for messages that name what the user called. */
   libraryCall(): string | null;
+  /** The variable the running op's line passes as its input `key` (`a`, `b`, `x`), for advice that names it; null when the line does not say. */
+  inputName(key: string): string | null;
 }
 
 /** What one device did during a cell. */
@@ -209,6 +213,14 @@ function ranOnHost(backend: BackendLike, inputs: OpInputs, result: unknown): boo
   return made > 0;
 }
 
+/** The key of the op's input holding `dataId` (`a`, `b`, `x`), or null. */
+function inputKeyOf(inputs: OpInputs, dataId: DataId): string | null {
+  for (const key in inputs) {
+    if ((inputs as Record<string, TensorLike | undefined>)[key]?.dataId === dataId) return key;
+  }
+  return null;
+}
+
 function isInput(inputs: OpInputs, dataId: DataId): boolean {
   for (const key in inputs) {
     if ((inputs as Record<string, TensorLike | undefined>)[key]?.dataId === dataId) return true;
@@ -231,6 +243,8 @@ export class Placement {
   private kernelName = '';
   /** The running op's input on a GPU that drew it there (targetOf), for the policy's moves of its other inputs. */
   private opAnchor: OpAnchor | null = null;
+  /** The running op's inputs, for naming which of them a policy's move moved. */
+  private opInputs: OpInputs | null = null;
   /** Set while an explicit move (`to`, `data`) runs: its moves are the user's, not the policy's. */
   private explicitOperation: string | null = null;
   /** Time an explicit move spent before tfjs's move (the GPU readback), added to what is recorded. */
@@ -456,7 +470,9 @@ export class Placement {
       if (!placement.inStray && !placement.ownsOp()) return placement.asStray((): unknown => runKernel.call(this, kernelName, inputs, attrs));
       placement.kernelName = kernelName;
       const outerAnchor = placement.opAnchor;
+      const outerInputs = placement.opInputs;
       placement.opAnchor = null;
+      placement.opInputs = inputs;
       let target = placement.targetOf(kernelName, inputs);
       const current = this.backendInstance;
       if (target === null) target = current;
@@ -489,6 +505,7 @@ export class Placement {
         if (profiler !== null) profiler.end(result, forwarded);
         placement.endTiming();
         placement.opAnchor = outerAnchor;
+        placement.opInputs = outerInputs;
       }
       if (forwarded) {
         activity.hostOps++;
@@ -652,6 +669,10 @@ export class Placement {
       buffer: info,
     };
     if (this.explicitOperation === null && this.opAnchor !== null && this.opAnchor.buffer !== info) event.anchor = this.opAnchor;
+    if (this.explicitOperation === null && dataId !== null && this.opInputs !== null) {
+      const input = inputKeyOf(this.opInputs, dataId);
+      if (input !== null) event.input = input;
+    }
     this.events.move(event);
   }
 
@@ -794,15 +815,16 @@ export class Placement {
       return;
     }
     const message = `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
+    const name = this.events.inputName(hostInput) ?? 'x';
     // Suggesting %device gpu:0 when it is already current would be no help.
     const current = this.deviceOf(this.engine.backendInstance);
     const makeIt = current === gpu ? '' : ` (or make it on ${gpu}: %device ${gpu})`;
     if (this.policy === 'strict') {
       throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${gpu} and cpu! `
-        + `(${message}.) Under %device_policy strict tensors are not moved for you: move it first with await x.to('${gpu}')${makeIt}, `
+        + `(${message}.) Under %device_policy strict tensors are not moved for you: move it first with await ${name}.to('${gpu}')${makeIt}, `
         + 'or allow implicit moves with %device_policy auto.');
     }
-    this.events.warn(kernelName, `${message}: moved it there for you (H2D). Move it once yourself with await x.to('${gpu}').`);
+    this.events.warn(kernelName, `${message}: moved it there for you (H2D). Move it once yourself with await ${name}.to('${gpu}').`);
   }
 
   /**
@@ -814,7 +836,9 @@ export class Placement {
     const model = placed.operation === 'model.to';
     const subject = model ? "the model's weights are" : `input '${hostInput}' is`;
     const what = `${call ?? kernelName}: ${subject} on cpu (${placed.operation}, cell ${placed.cell}) and ${call ? 'its input' : `input '${gpuInput}'`} is on ${gpu}`;
-    const ways = `\`await ${call ? 'input' : gpuInput}.to('cpu')\` to run it on cpu, or \`await ${model ? 'model' : hostInput}.to('${gpu}')\` to run it on ${gpu}`;
+    // The line's names for the inputs where it gives them; else tfjs's (`a`, `b`), as the message quotes them.
+    const named = (key: string): string => this.events.inputName(key) ?? key;
+    const ways = `\`await ${call ? 'input' : named(gpuInput)}.to('cpu')\` to run it on cpu, or \`await ${model ? 'model' : named(hostInput)}.to('${gpu}')\` to run it on ${gpu}`;
     if (this.policy === 'strict') {
       throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${gpu} and cpu! `
         + `(${what}.) Under %device_policy strict tensors are not moved for you: ${ways}.`);

@@ -133,7 +133,18 @@ describe('tensor placement', () => {
       assert.equal(error.ename, 'DeviceError');
       assert.ok(error.evalue.startsWith(PYTORCH_WORDS), error.evalue);
       assert.ok(error.evalue.includes("(Add: input 'b' is on cpu but the op runs on gpu:0.)"), error.evalue);
-      assert.ok(error.evalue.includes("await x.to('gpu:0')"), error.evalue);
+      // The line names the input: onHost, not a placeholder (with x on gpu:0, `x.add(z)` told the user to move x).
+      assert.ok(error.evalue.includes("move it first with await onHost.to('gpu:0')"), error.evalue);
+    });
+  });
+
+  test('policy warn names the input the line passed (`w.mul(hostTwo)`: hostTwo), and a placeholder where the input is no name', async () => {
+    await underPolicy(kernel(), 'warn', async () => {
+      await runOk(kernel(), 'const hostTwo = tf.ones([4]);');
+      const named = linesOf(streamText(await runOk(kernel(), 'const w = onGpu;\nconst product = w.mul(hostTwo);'), 'stderr'));
+      assert.ok(named.some((line) => line.includes("Move it once yourself with await hostTwo.to('gpu:0')")), named.join('\n'));
+      const unnamed = linesOf(streamText(await runOk(kernel(), 'const quotient = onGpu.div(tf.ones([4]));'), 'stderr'));
+      assert.ok(unnamed.some((line) => line.includes("Move it once yourself with await x.to('gpu:0')")), unnamed.join('\n'));
     });
   });
 

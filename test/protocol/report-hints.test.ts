@@ -77,7 +77,7 @@ describe('inline report: hints', () => {
     assert.deepEqual(report.meta.hints.filter((hint) => /readback/.test(hint)), [], `hints: ${JSON.stringify(report.meta.hints)}`);
   });
 
-  test('an implicit move (auto policy): "1 move made for you by the device policy at line 4 (Add): make … explicit with await x.to(\'gpu:0\')."', async () => {
+  test('an implicit move (auto policy): "1 move made for you by the device policy at line 4 (Add): make … explicit with await hb.to(\'gpu:0\')."', async () => {
     const report = await reportOf(kernel(), [
       'const ga = tf.ones([16]);',
       "await ga.to('gpu:0');",
@@ -88,7 +88,9 @@ describe('inline report: hints', () => {
     assert.deepEqual(implicit.map(({ direction, bytes, operation, line }) => ({ direction, bytes, operation, line })),
       [{ direction: 'H2D', bytes: 64, operation: 'Add', line: 4 }], 'the auto policy moved hb for the Add at line 4');
     const hint = hintMatching(report, /made for you by the device policy/);
-    assert.match(hint, /^1 moves? made for you by the device policy at line 4 \(Add\): make (?:it|them) explicit with await x\.to\('gpu:0'\)\.?$/);
+    // hb, as the line names the moved input, where the hint said x (with x on the GPU, the wrong tensor).
+    assert.match(hint, /^1 moves? made for you by the device policy at line 4 \(Add\): make (?:it|them) explicit with await hb\.to\('gpu:0'\)\.?$/);
+    assert.deepEqual(implicit.map((transfer) => transfer.input), ['hb'], 'metadata.tsgpu names the moved input');
   });
 
   test('a cell that used gpu:0 (lavapipe) gets the software-GPU hint; a cpu-only cell does not', async () => {

@@ -47,7 +47,7 @@ describe('inline report: x.to(\'gpu:0\') of a tensor made on gpu:0 from host val
   test('the move is the user\'s choice of device: an op with a cpu input gets the plain advice, not "it was made on gpu:0 … run on cpu"', async () => {
     const report = theReport(await runOk(kernel(), `const onCpu = await withDevice('cpu', () => tf.ones([${ELEMENTS}]));\nconst summed = made.add(onCpu);\n0`));
     const hints = report.meta.hints.filter((hint) => /made for you by the device policy/.test(hint));
-    assert.deepEqual(hints, ["1 move made for you by the device policy at line 2 (Add): make it explicit with await x.to('gpu:0')."], report.text);
+    assert.deepEqual(hints, ["1 move made for you by the device policy at line 2 (Add): make it explicit with await onCpu.to('gpu:0')."], report.text);
   });
 
   test('an op using it before the move ends uploads it once: the move ends quietly, one upload recorded', async () => {

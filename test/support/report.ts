@@ -95,6 +95,8 @@ export const reportTransferSchema = obj({
     onCurrentDevice: bool,
   })),
   legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
+  /** A policy's move: the variable the op's line passed as the moved input, where the line says. */
+  input: optional(str),
   /** Host values made on a GPU, uploaded by tfjs at first use: bytes exact, time not measured. */
   untimed: optional(literal(true)),
   /** A move made in a function the cell's loop called: that function's line. */

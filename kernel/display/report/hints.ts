@@ -258,8 +258,11 @@ export function reportHints(report: CellReport): string[] {
     // The other way, where the user may not have chosen the GPU: that input, and these moves, back on the host.
     const put = anchor?.placedBy?.by === 'policy' || isWeight(anchor) ? moveBack(anchor, first.from) : `withDevice('${first.from}', …) or %device ${first.from}`;
     const otherWay = drawn === '' ? '' : `, or, to run ${them} on ${first.from}, put that input there (${put}) and move ${them} back too (${them === 'it' ? 'it is' : 'they are'} on ${first.to} now)`;
+    // The input as the line names it (`z` of `x.matMul(z)`), where every move of the group was that one.
+    const names = new Set(group.map((transfer) => transfer.input));
+    const name = names.size === 1 ? [...names][0] ?? 'x' : 'x';
     hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops})${drawn}: `
-      + `make ${them} explicit with await x.to('${first.to}')${otherWay}.`);
+      + `make ${them} explicit with await ${name}.to('${first.to}')${otherWay}.`);
   }
   // tf.scalar(lr) each step of the user's loop, made on the GPU: each is uploaded at first use.
   const madeScalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && transfer.untimed);
