@@ -2,8 +2,10 @@
 // already on gpu:0, `x.matMul(z)` moved `z`, and the advice said "await x.to('gpu:0')".
 //
 // tfjs names a binary op's inputs `a` and `b` (`x` for one input): `a.op(b)` and `tf.op(a, b)`
-// put them in that order. Only a line with one such call is read; anything else names nothing,
-// and the advice falls back to a placeholder.
+// put them in that order. Only a line with one such call, of the op that ran (`x.mul(z)` for
+// Multiply), is read: inside `model.predict(batch)` the op's input `a` is no name of the line's,
+// and neither is the first op's result in `x.sigmoid().mul(z)`. Anything else names nothing, and
+// the advice falls back to a placeholder.
 
 const NAME = String.raw`[A-Za-z_$][\w$]*`;
 /** `w.matMul(z` or `w.add(z,` or `w.relu()`: the receiver and the first argument, where it is a name. */
@@ -13,9 +15,25 @@ const TF_CALL = new RegExp(String.raw`(?<![\w$.])tf\s*\.\s*${NAME}\s*\(\s*(${NAM
 /** Method calls that are no op on a tensor's values: they do not make the line's op. */
 const NOT_OPS = new Set(['to', 'cpu', 'cuda', 'data', 'dataSync', 'array', 'arraySync', 'item', 'dispose', 'print', 'log', 'then']);
 const NOT_TENSORS = new Set(['tf', 'console', 'Math', 'await', 'this', 'Promise', 'JSON', 'Object', 'Array']);
+/** Any call of a method or function on the line: `.name(`, chained ones too. */
+const ANY_CALL = new RegExp(String.raw`\.\s*(${NAME})\s*\(`, 'g');
+/** Kernels whose names do not hold their op's: the op's name, lower-cased, to the kernels it runs. */
+const KERNELS_OF: Record<string, readonly string[]> = {
+  mul: ['Multiply'], div: ['RealDiv', 'FloorDiv'], matmul: ['BatchMatMul', '_FusedMatMul'], dot: ['BatchMatMul'],
+  floordiv: ['FloorDiv'], mod: ['Mod'], squareddifference: ['SquaredDifference'],
+};
 
-/** The variable `line` passes as the op's input `input` (`a`, `b` or `x`), or null when the line does not say. */
-export function inputNameOnLine(line: string, input: string): string | null {
+/** Whether the call `name` runs the kernel `kernelName` (Add for add, Multiply for mul). */
+function runsKernel(name: string, kernelName: string): boolean {
+  const op = name.toLowerCase();
+  return kernelName.toLowerCase().replace(/^_/, '') === op || (KERNELS_OF[op]?.includes(kernelName) ?? false);
+}
+
+/** The variable `line` passes as the input `input` (`a`, `b` or `x`) of the op that ran `kernelName`, or null when the line does not say. */
+export function inputNameOnLine(line: string, input: string, kernelName: string): string | null {
+  // One op called on the line, and it is the one that ran.
+  const ops = [...line.matchAll(ANY_CALL)].map((match) => match[1]!).filter((name) => !NOT_OPS.has(name));
+  if (ops.length !== 1 || !runsKernel(ops[0]!, kernelName)) return null;
   const calls: { a: string | null; b: string | null }[] = [];
   for (const match of line.matchAll(TF_CALL)) calls.push({ a: match[1] ?? null, b: match[2] ?? null });
   for (const match of line.matchAll(METHOD_CALL)) {

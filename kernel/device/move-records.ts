@@ -81,10 +81,10 @@ export class MoveRecords {
     return this.collections.name(moves.map((move) => ({ move, start: this.cell.startedAt + move.at })));
   }
 
-  /** The variable the running code's line passes as an op's input `key`, or null (input-names.ts). */
-  inputName(key: string): string | null {
+  /** The variable the running code's line passes as the input `key` of the op running `kernelName`, or null (input-names.ts). */
+  inputName(key: string, kernelName: string): string | null {
     const where = this.parts.locate();
-    return where === null ? null : inputNameOnLine(this.sources.get(where.cell)?.lineText(where.line) ?? '', key);
+    return where === null ? null : inputNameOnLine(this.sources.get(where.cell)?.lineText(where.line) ?? '', key, kernelName);
   }
 
   /** The cell's source as the kernel keeps it (its lines' text, its loops). */
@@ -195,7 +195,7 @@ export class MoveRecords {
     if (event.input !== undefined && site.line !== null) {
       // The op's own line: in a helper the loop calls, the helper's.
       const at = site.helper ?? { cell: site.cell, line: site.line };
-      const name = inputNameOnLine(this.sources.get(at.cell)?.lineText(at.line) ?? '', event.input);
+      const name = inputNameOnLine(this.sources.get(at.cell)?.lineText(at.line) ?? '', event.input, event.operation);
       if (name !== null) record.input = name;
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;

@@ -85,8 +85,8 @@ export interface PlacementEvents {
   explicitPlacement(buffer: BufferInfo): { operation: string; cell: number } | null;
   /** The library call running (predict, fit), for messages that name what the user called. */
   libraryCall(): string | null;
-  /** The variable the running op's line passes as its input `key` (`a`, `b`, `x`), for advice that names it; null when the line does not say. */
-  inputName(key: string): string | null;
+  /** The variable the running op's line passes as its input `key` (`a`, `b`, `x`) of the op running `kernelName`, for advice that names it; null when the line does not say. */
+  inputName(key: string, kernelName: string): string | null;
 }
 
 /** What one device did during a cell. */
@@ -815,7 +815,7 @@ export class Placement {
       return;
     }
     const message = `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
-    const name = this.events.inputName(hostInput) ?? 'x';
+    const name = this.events.inputName(hostInput, kernelName) ?? 'x';
     // Suggesting %device gpu:0 when it is already current would be no help.
     const current = this.deviceOf(this.engine.backendInstance);
     const makeIt = current === gpu ? '' : ` (or make it on ${gpu}: %device ${gpu})`;
@@ -837,7 +837,7 @@ export class Placement {
     const subject = model ? "the model's weights are" : `input '${hostInput}' is`;
     const what = `${call ?? kernelName}: ${subject} on cpu (${placed.operation}, cell ${placed.cell}) and ${call ? 'its input' : `input '${gpuInput}'`} is on ${gpu}`;
     // The line's names for the inputs where it gives them; else tfjs's (`a`, `b`), as the message quotes them.
-    const named = (key: string): string => this.events.inputName(key) ?? key;
+    const named = (key: string): string => this.events.inputName(key, kernelName) ?? key;
     const ways = `\`await ${call ? 'input' : named(gpuInput)}.to('cpu')\` to run it on cpu, or \`await ${model ? 'model' : named(hostInput)}.to('${gpu}')\` to run it on ${gpu}`;
     if (this.policy === 'strict') {
       throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${gpu} and cpu! `

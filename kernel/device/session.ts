@@ -81,7 +81,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       created: () => this.records.creationSite(),
       uploaded: (event, site) => this.records.recordAt(event, site as MoveSite),
       explicitPlacement: (buffer) => this.intent.explicit(buffer),
-      inputName: (key) => this.records.inputName(key),
+      inputName: (key, kernelName) => this.records.inputName(key, kernelName),
       libraryCall: () => {
         const origin = currentOrigin();
         return origin?.by === 'library' ? origin.call : null;

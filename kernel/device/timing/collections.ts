@@ -181,7 +181,9 @@ export class CollectionWaits {
         const gpuTimed = move.waits.filter((wait) => GPU_TIMED.has(wait.cause) && (wait.afterCopy === true) === afterCopy).reduce((sum, wait) => sum + wait.ms, 0);
         let sure = totalMs(collecting) - gpuTimed;
         if (!(sure > 0.001)) continue;
-        const working = this.kernelWork(side);
+        // Asked only where the collections were: a move's side in a Promise.all of 6,000 spans every
+        // other call's work, and listing all of it for each move took 1.2 s at the cell's end.
+        const working = collecting.flatMap((pause) => this.kernelWork(pause));
         sure -= takeFrom(move, start, 'host-busy', afterCopy, subtract(collecting, working), sure);
         takeFrom(move, start, 'tsgpu', afterCopy, intersect(collecting, working), sure);
       }

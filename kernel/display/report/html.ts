@@ -3,7 +3,7 @@
 // light and dark JupyterLab, VS Code and the classic Notebook alike. Only inline styles that
 // JupyterLab's sanitizer keeps for untrusted outputs are used (it drops `color:inherit` and
 // `font-variant-numeric`): trusted or not, the report looks the same.
-import { type CellReport, summarizeTransfers } from './cell-report';
+import { type CellReport, reportSummaries } from './cell-report';
 import { bytesText, durationText, escapeHtml, msText } from './format';
 import { copyRateText, gpuTimeText, heldOnHostText, hostOpsText, lineText, transferTimeText, waitText } from './wording';
 
@@ -35,7 +35,7 @@ export function reportTable(report: CellReport, hints: string[]): string {
       [change === 0 ? '' : `${change > 0 ? '+' : ''}${bytesText(change)}`, true], [escapeHtml(notes), false], ['', false],
     ]));
   }
-  const summaries = summarizeTransfers(report.transfers, report.foldedTransfers, report.foldedTime);
+  const summaries = reportSummaries(report);
   if (summaries.length > 0) {
     rows.push(`<tr><td style="${SECTION}" colspan="8">transfers</td></tr>`);
     rows.push(`<tr>${['direction', 'count', 'bytes', 'time', 'copy', 'GB/s (copy)', 'waited for', 'caused by'].map((title) => `<th style="${HEAD}">${title}</th>`).join('')}</tr>`);

@@ -1,5 +1,5 @@
 // The report as one line of text/plain: what a terminal, `tsgpu run` and a client without HTML show.
-import { type CellReport, summarizeTransfers } from './cell-report';
+import { type CellReport, reportSummaries } from './cell-report';
 import { bytesText, durationText } from './format';
 import { copyRateText, gpuTimeText, heldOnHostText, hostOpsText, transferTimeText, untimedText, waitText } from './wording';
 
@@ -12,7 +12,7 @@ export function reportLine(report: CellReport): string {
   const devices = report.devices.filter((use) => use.ops > 0 || (use.gpu !== null && (use.gpu.ms > 0 || use.gpu.ranBeforeMs > 0)))
     .map((use) => `${use.device}${use.software ? ' (software)' : ''} ${use.ops} ops${noted(hostOpsText(use))}, host ${durationText(use.opMs)}`
       + `${use.gpu ? `, GPU ${gpuTimeText(use)}` : ''}`);
-  const transfers = summarizeTransfers(report.transfers, report.foldedTransfers, report.foldedTime).map((summary) => {
+  const transfers = reportSummaries(report).map((summary) => {
     const wait = waitText(summary);
     const head = `${summary.direction} ${summary.count}× ${bytesText(summary.bytes)}`;
     if (summary.untimedCount === summary.count) return `${head} ${transferTimeText(summary)}`;
