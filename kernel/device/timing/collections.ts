@@ -7,6 +7,7 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { afterCopyMs } from '../covered-time';
 import type { MoveWait } from '../device-control';
 import type { Span } from './host-away';
+import { intersect, subtract } from './intervals';
 
 /** Enough for the collections of a long cell (a scavenge every few ms); older ones go. */
 const PAUSES_KEPT = 4096;
@@ -72,34 +73,6 @@ export interface CollectedMove {
   waits: MoveWait[];
   untimed?: boolean;
   legs?: unknown[];
-}
-
-/** a ∩ b, for two sets of disjoint intervals in order. */
-function intersect(a: readonly Span[], b: readonly Span[]): Span[] {
-  const both: Span[] = [];
-  for (const one of a) {
-    for (const other of b) {
-      const start = Math.max(one.start, other.start);
-      const end = Math.min(one.end, other.end);
-      if (end > start) both.push({ start, end });
-    }
-  }
-  return both.sort((x, y) => x.start - y.start);
-}
-
-/** a less b, for two sets of disjoint intervals in order. */
-function subtract(a: readonly Span[], b: readonly Span[]): Span[] {
-  const left: Span[] = [];
-  for (const one of a) {
-    let from = one.start;
-    for (const other of b) {
-      if (other.end <= from || other.start >= one.end) continue;
-      if (other.start > from) left.push({ start: from, end: other.start });
-      from = Math.max(from, other.end);
-    }
-    if (one.end > from) left.push({ start: from, end: one.end });
-  }
-  return left;
 }
 
 const totalMs = (spans: readonly Span[]): number => spans.reduce((sum, span) => sum + span.end - span.start, 0);

@@ -6,20 +6,7 @@
 // (the cell's end); a chunk whose landing time is not known claims nothing.
 import type { ChunkSent } from '../transfer/move-notes';
 import type { Span } from './host-away';
-import { unionMs } from './intervals';
-
-/** The pieces of `spans` that lie inside one of `within`. */
-export function intersect(spans: readonly Span[], within: readonly Span[]): Span[] {
-  const pieces: Span[] = [];
-  for (const span of spans) {
-    for (const other of within) {
-      const start = Math.max(span.start, other.start);
-      const end = Math.min(span.end, other.end);
-      if (end > start) pieces.push({ start, end });
-    }
-  }
-  return pieces;
-}
+import { intersect, unionMs } from './intervals';
 
 /** From each chunk's submit to its landing on the GPU's clock, where known. */
 export function copyingSpans(sent: readonly ChunkSent[]): Span[] {

@@ -1,4 +1,38 @@
 // Arithmetic on time intervals: a cell's GPU time and transfer time count overlapping stretches once.
+
+interface Interval {
+  start: number;
+  end: number;
+}
+
+/** The pieces of `a` that lie inside one of `b`, in order (each set disjoint). */
+export function intersect(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const both: Interval[] = [];
+  for (const one of a) {
+    for (const other of b) {
+      const start = Math.max(one.start, other.start);
+      const end = Math.min(one.end, other.end);
+      if (end > start) both.push({ start, end });
+    }
+  }
+  return both.sort((x, y) => x.start - y.start);
+}
+
+/** a less b, for two sets of disjoint intervals in order. */
+export function subtract(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const left: Interval[] = [];
+  for (const one of a) {
+    let from = one.start;
+    for (const other of b) {
+      if (other.end <= from || other.start >= one.end) continue;
+      if (other.start > from) left.push({ start: from, end: other.start });
+      from = Math.max(from, other.end);
+    }
+    if (one.end > from) left.push({ start: from, end: one.end });
+  }
+  return left;
+}
+
 /** Total time covered by intervals, overlaps counted once. */
 export function unionMs(intervals: readonly { start: number; end: number }[]): number {
   const sorted = [...intervals].sort((a, b) => a.start - b.start);
