@@ -34,6 +34,8 @@ export interface MoveSite {
   /** The loop runs the line only on some iterations (set only then). */
   someIterations?: true;
   helper?: { cell: number; line: number };
+  /** The line lies in a function called from another line (set only then). */
+  called?: true;
 }
 
 /** What recording needs of the session around it. */
@@ -84,7 +86,9 @@ export class MoveRecords {
   /** The variable the running code's line passes as the input `key` of the op running `kernelName`, or null (input-names.ts). */
   inputName(key: string, kernelName: string): string | null {
     const where = this.parts.locate();
-    return where === null ? null : inputNameOnLine(this.sources.get(where.cell)?.lineText(where.line) ?? '', key, kernelName);
+    // Inside a function called from another line, the op's line names the function's parameter.
+    if (where === null || where.callSite !== undefined) return null;
+    return inputNameOnLine(this.sources.get(where.cell)?.lineText(where.line) ?? '', key, kernelName);
   }
 
   /** The cell's source as the kernel keeps it (its lines' text, its loops). */
@@ -158,7 +162,8 @@ export class MoveRecords {
     if (where === null) return { cell: this.cell.number, line: null, via, inLoop: false };
     const { callSite, ...inner } = where;
     // Only a loop of the caller's moves the credit: a line of a callback or helper stays its own otherwise.
-    if (callSite === undefined || inLoop(inner) || !inLoop(callSite)) return { cell: inner.cell, line: inner.line, via, inLoop: inLoop(inner), ...some(inner) };
+    if (callSite === undefined) return { cell: inner.cell, line: inner.line, via, inLoop: inLoop(inner), ...some(inner) };
+    if (inLoop(inner) || !inLoop(callSite)) return { cell: inner.cell, line: inner.line, via, inLoop: inLoop(inner), ...some(inner), called: true };
     return { cell: callSite.cell, line: callSite.line, via, inLoop: true, ...some(callSite), helper: inner };
   }
 
@@ -192,10 +197,9 @@ export class MoveRecords {
       record.anchor = this.parts.intent.anchor(event.anchor, event.to, this.parts.currentDevice());
       if (event.buffer !== undefined) this.parts.intent.policyPlaced(event.buffer, event.to, site.via.call ?? event.operation, this.cell.number);
     }
-    if (event.input !== undefined && site.line !== null) {
-      // The op's own line: in a helper the loop calls, the helper's.
-      const at = site.helper ?? { cell: site.cell, line: site.line };
-      const name = inputNameOnLine(this.sources.get(at.cell)?.lineText(at.line) ?? '', event.input, event.operation);
+    // Not in a helper the loop calls: its line names its parameter, unknown where the advice points.
+    if (event.input !== undefined && site.line !== null && site.helper === undefined && site.called !== true) {
+      const name = inputNameOnLine(this.sources.get(site.cell)?.lineText(site.line) ?? '', event.input, event.operation);
       if (name !== null) record.input = name;
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;

@@ -815,7 +815,9 @@ export class Placement {
       return;
     }
     const message = `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
-    const name = this.events.inputName(hostInput, kernelName) ?? 'x';
+    // Where the line does not name it, a placeholder that reads as none of the user's variables
+    // (`x` was often the name of the user's GPU tensor, which the advice then told them to move).
+    const name = this.events.inputName(hostInput, kernelName) ?? `<input '${hostInput}'>`;
     // Suggesting %device gpu:0 when it is already current would be no help.
     const current = this.deviceOf(this.engine.backendInstance);
     const makeIt = current === gpu ? '' : ` (or make it on ${gpu}: %device ${gpu})`;
@@ -836,8 +838,8 @@ export class Placement {
     const model = placed.operation === 'model.to';
     const subject = model ? "the model's weights are" : `input '${hostInput}' is`;
     const what = `${call ?? kernelName}: ${subject} on cpu (${placed.operation}, cell ${placed.cell}) and ${call ? 'its input' : `input '${gpuInput}'`} is on ${gpu}`;
-    // The line's names for the inputs where it gives them; else tfjs's (`a`, `b`), as the message quotes them.
-    const named = (key: string): string => this.events.inputName(key, kernelName) ?? key;
+    // The line's names for the inputs where it gives them; else tfjs's (`a`, `b`) as a placeholder, as the message quotes them.
+    const named = (key: string): string => this.events.inputName(key, kernelName) ?? `<input '${key}'>`;
     const ways = `\`await ${call ? 'input' : named(gpuInput)}.to('cpu')\` to run it on cpu, or \`await ${model ? 'model' : named(hostInput)}.to('${gpu}')\` to run it on ${gpu}`;
     if (this.policy === 'strict') {
       throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${gpu} and cpu! `

@@ -32,13 +32,16 @@ test('tsgpu run --device cpu: cells run on cpu until the notebook\'s own %device
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const input = path.join(dir, 'switching.ipynb');
   const out = path.join(dir, 'switching.out.ipynb');
-  fs.writeFileSync(input, JSON.stringify(notebook(['tf.ones([1]).device', 'const n = 1;\n%device gpu:0', 'tf.ones([1]).device'])));
+  fs.writeFileSync(input, JSON.stringify(notebook(['tf.ones([1]).device', '%%device gpu:0\ntf.ones([1]).device', 'tf.ones([1]).device', 'const n = 1;\n%device gpu:0', 'tf.ones([1]).device'])));
   const result = await runCommand(process.execPath, [CLI, 'run', input, '-o', out, '--device', 'cpu'], { cwd: dir, timeoutMs: 150_000 });
   assert.equal(result.code, 0, describeRun(result));
   const cells = readNotebookJson(out).cells;
   assert.match(textOf(cells[0]), /'cpu'/, `the first cell runs on --device's device: ${textOf(cells[0])}`);
-  assert.match(textOf(cells[2]), /'gpu:0'/, `after the notebook's own %device, its device: ${textOf(cells[2])}`);
-  assert.match(stripAnsi(result.stdout), /--device cpu holds until cell 2 \(%device gpu:0\), which chooses a device of its own/, describeRun(result));
+  // %%device is for its own cell: the next is back on --device's.
+  assert.match(textOf(cells[1]), /'gpu:0'/, `the %%device cell: ${textOf(cells[1])}`);
+  assert.match(textOf(cells[2]), /'cpu'/, `after a %%device cell, --device's device again: ${textOf(cells[2])}`);
+  assert.match(textOf(cells[4]), /'gpu:0'/, `after the notebook's own %device, its device: ${textOf(cells[4])}`);
+  assert.match(stripAnsi(result.stdout), /--device cpu holds until cell 4 \(%device gpu:0\), which chooses a device of its own/, describeRun(result));
 
   // A notebook that never switches gets no such note.
   const plain = path.join(dir, 'plain.ipynb');

@@ -144,7 +144,16 @@ describe('tensor placement', () => {
       const named = linesOf(streamText(await runOk(kernel(), 'const w = onGpu;\nconst product = w.mul(hostTwo);'), 'stderr'));
       assert.ok(named.some((line) => line.includes("Move it once yourself with await hostTwo.to('gpu:0')")), named.join('\n'));
       const unnamed = linesOf(streamText(await runOk(kernel(), 'const quotient = onGpu.div(tf.ones([4]));'), 'stderr'));
-      assert.ok(unnamed.some((line) => line.includes("Move it once yourself with await x.to('gpu:0')")), unnamed.join('\n'));
+      assert.ok(unnamed.some((line) => line.includes("Move it once yourself with await <input 'b'>.to('gpu:0')")), unnamed.join('\n'));
+    });
+  });
+
+  test('policy strict inside a helper function: the fix names no parameter of the helper (it does not exist where the cell calls it)', async () => {
+    await runOk(kernel(), 'function mulBy(p: tf.Tensor, q: tf.Tensor) { return p.mul(q); }');
+    await underPolicy(kernel(), 'strict', async () => {
+      const error = await errorOf(kernel(), 'mulBy(onGpu, onHost)');
+      assert.equal(error.ename, 'DeviceError');
+      assert.ok(error.evalue.includes("move it first with await <input 'b'>.to('gpu:0')"), error.evalue);
     });
   });
 

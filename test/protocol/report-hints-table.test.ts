@@ -167,7 +167,7 @@ describe('inline report: which hint each situation gets', () => {
     const { report } = await run('minimize on cpu tensors under %device gpu:0');
     const hints = hintsOf(report).filter((hint) => /made for you by the device policy/.test(hint));
     assert.equal(hints.length, 1, JSON.stringify(hintsOf(report)));
-    assert.match(hints[0]!, /, because another input of \w+ was made on gpu:0, where new tensors are made \(%device gpu:0\): make (it|them) explicit with await x\.to\('gpu:0'\), or, to run (it|them) on cpu, put that input there \(withDevice\('cpu', …\) or %device cpu\) and move (it|them) back too \((it is|they are) on gpu:0 now\)\.$/);
+    assert.match(hints[0]!, /, because another input of \w+ was made on gpu:0, where new tensors are made \(%device gpu:0\): make (it|them) explicit with await (?:<that input>|\w+)\.to\('gpu:0'\), or, to run (it|them) on cpu, put that input there \(withDevice\('cpu', …\) or %device cpu\) and move (it|them) back too \((it is|they are) on gpu:0 now\)\.$/);
   });
 
   test('true positive: a per-batch upload in the user\'s loop: "12 host→GPU moves of 256 B each at line 3 (… copying): move the batch once, before the loop, …"', async () => {

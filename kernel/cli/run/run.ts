@@ -83,7 +83,7 @@ async function runCell(kernel: KernelSession, cell: Cell, timeoutMs: number): Pr
 
 /** The cell's first %device line, as the note about --device quotes it. */
 function deviceLine(source: string): string {
-  return source.split('\n').find((line) => /^\s*%%?device\s+\S/.test(line))?.trim() ?? '%device';
+  return source.split('\n').find((line) => /^\s*%device\s+\S/.test(line))?.trim() ?? '%device';
 }
 
 export async function runNotebook(options: RunOptions): Promise<number> {
@@ -103,8 +103,9 @@ export async function runNotebook(options: RunOptions): Promise<number> {
     if (options.device) {
       const chosen = await kernel.request('shell', 'execute_request', { code: `%device ${options.device}`, silent: false, store_history: false }, options.timeoutSeconds * 1000);
       if (chosen.reply.content['status'] !== 'ok') throw new Error(`--device ${options.device}: ${String(chosen.reply.content['evalue'])}`);
-      // --device chooses where the notebook starts; a cell's own %device moves it on from there.
-      const switching = codeCells.findIndex((cell) => /^\s*%%?device\s+\S/m.test(cell.source));
+      // --device chooses where the notebook starts; a cell's own %device moves it on from there
+      // (%%device is for its own cell only).
+      const switching = codeCells.findIndex((cell) => /^\s*%device\s+\S/m.test(cell.source));
       if (switching >= 0) {
         const line = deviceLine(codeCells[switching]!.source);
         process.stdout.write(dim(`note: --device ${options.device} holds until cell ${switching + 1} (${line}), which chooses a device of its own\n`));

@@ -82,6 +82,12 @@ function kernelWorkWithin(span: Span): number {
   return Math.max(0, whole - Math.max(0, span.start - kernelWork[first]!.start) - Math.max(0, lastWork.end - span.end));
 }
 
+/** Whether some of the kernel's work on calls began inside `span` (after its start), in O(log n). */
+export function kernelWorkBeginsIn(span: Span): boolean {
+  const next = kernelWork[firstWhere((work) => work.start > span.start)];
+  return next !== undefined && next.start < span.end;
+}
+
 /** `span` less the kernel's work on calls, as one stretch of that length from its start: the time other code had. */
 export function lessKernelWork(span: Span): Span[] {
   const left = span.end - span.start - kernelWorkWithin(span);

@@ -259,8 +259,9 @@ export function reportHints(report: CellReport): string[] {
     const put = anchor?.placedBy?.by === 'policy' || isWeight(anchor) ? moveBack(anchor, first.from) : `withDevice('${first.from}', …) or %device ${first.from}`;
     const otherWay = drawn === '' ? '' : `, or, to run ${them} on ${first.from}, put that input there (${put}) and move ${them} back too (${them === 'it' ? 'it is' : 'they are'} on ${first.to} now)`;
     // The input as the line names it (`z` of `x.matMul(z)`), where every move of the group was that one.
+    // Else a placeholder that reads as none of the user's variables (`x` was often their GPU tensor's name).
     const names = new Set(group.map((transfer) => transfer.input));
-    const name = names.size === 1 ? [...names][0] ?? 'x' : 'x';
+    const name = names.size === 1 ? [...names][0] ?? '<that input>' : '<that input>';
     hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops})${drawn}: `
       + `make ${them} explicit with await ${name}.to('${first.to}')${otherWay}.`);
   }
