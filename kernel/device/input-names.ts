@@ -9,7 +9,7 @@
 
 const NAME = String.raw`[A-Za-z_$][\w$]*`;
 /** `w.matMul(z` or `w.add(z,` or `w.relu()`: the receiver and the first argument, where it is a name. */
-const METHOD_CALL = new RegExp(String.raw`(?<![\w$.])(${NAME})\s*\.\s*(${NAME})\s*\(\s*(?:(${NAME})\s*[,)])?`, 'g');
+const METHOD_CALL = new RegExp(String.raw`(?<![\w$.])(${NAME})\s*\.\s*(${NAME})\s*\(\s*(?:(${NAME})\s*([,)]))?`, 'g');
 /** `tf.add(w, z` : the first two arguments, where they are names. */
 const TF_CALL = new RegExp(String.raw`(?<![\w$.])tf\s*\.\s*${NAME}\s*\(\s*(${NAME})\s*(?:,\s*(${NAME})\s*[,)])?`, 'g');
 /** Method calls that are no op on a tensor's values: they do not make the line's op. */
@@ -37,9 +37,10 @@ export function inputNameOnLine(line: string, input: string, kernelName: string)
   const calls: { a: string | null; b: string | null }[] = [];
   for (const match of line.matchAll(TF_CALL)) calls.push({ a: match[1] ?? null, b: match[2] ?? null });
   for (const match of line.matchAll(METHOD_CALL)) {
-    const [, receiver, method, argument] = match;
+    const [, receiver, method, argument, after] = match;
     if (receiver === undefined || method === undefined || NOT_TENSORS.has(receiver) || NOT_OPS.has(method)) continue;
-    calls.push({ a: receiver, b: argument ?? null });
+    // Two arguments: a function called through another name of tf's (`const T = tf; T.matMul(w, z)`), not a tensor's method.
+    calls.push(after === ',' ? { a: null, b: null } : { a: receiver, b: argument ?? null });
   }
   if (calls.length !== 1) return null;
   const call = calls[0]!;

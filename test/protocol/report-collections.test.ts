@@ -41,16 +41,23 @@ describe('inline report: garbage collections that held moves up', () => {
   test('20 uploads awaited together after a full collection: the line names it, as long as the cell\'s clock, and it is not host busy', async () => {
     const exchange = await runOk(kernel(), `{ ${FORCED_GC}
 const xs = Array.from({ length: 20 }, (_, i) => tf.fill([1024], i));
+const c0 = performance.now();
 const moving = xs.map((x) => x.to('gpu:0'));
 ${TIMED_GC}
-await Promise.all(moving); }`);
-    const clock = gcClockMs(streamText(exchange, 'stdout'));
+await Promise.all(moving);
+console.log('window ' + (performance.now() - c0).toFixed(3)); }`);
+    const stdout = streamText(exchange, 'stdout');
+    const clock = gcClockMs(stdout);
+    const window = Number(/window (\d+(?:\.\d+)?)/.exec(stdout)?.[1]);
     const report = theReport(exchange);
     const line = report.text.split('\n')[0]!;
     const shown = lineGcMs(line);
     // The cell's clock holds the call into the collection too; V8's pause is the most of it.
     assert.ok(clock >= 5, `the forced collection took ${clock} ms: too short to tell (${line})`);
-    assert.ok(shown >= 0.8 * clock && shown <= clock + 1, `the line shows ${shown} ms of garbage collection; the cell's clock gave ${clock} ms: ${line}`);
+    // At least the forced one; other collections may fall in the moves' time too (CI once met
+    // 16 ms more, during the calls), but never more than the time from the calls to the await's end.
+    assert.ok(shown >= 0.8 * clock, `the line shows ${shown} ms of garbage collection; the cell's clock gave ${clock} ms for the forced one: ${line}`);
+    assert.ok(shown <= window + 1, `the line shows ${shown} ms of garbage collection, more than the ${window} ms from the calls to the await's end: ${line}`);
     // Every move waited through the collection: each names it, and none leaves it in host busy.
     for (const move of report.meta.transfers.filter((one) => one.direction === 'H2D')) {
       assert.ok(partMs(move.waits, 'gc') >= 0.8 * clock, `a move shows ${partMs(move.waits, 'gc').toFixed(1)} ms of gc of the ${clock} ms: ${JSON.stringify(move.waits)}`);
@@ -68,15 +75,20 @@ await Promise.all(moving); }`);
   test('a read whose cell collects before awaiting it: its wait names the collection', async () => {
     const exchange = await runOk(kernel(), `{ ${FORCED_GC}
 const y = await tf.fill([1024], 2).to('gpu:0');
+const r0 = performance.now();
 const reading = y.data();
 ${TIMED_GC}
-await reading; }`);
-    const clock = gcClockMs(streamText(exchange, 'stdout'));
+await reading;
+console.log('window ' + (performance.now() - r0).toFixed(3)); }`);
+    const stdout = streamText(exchange, 'stdout');
+    const clock = gcClockMs(stdout);
+    const window = Number(/window (\d+(?:\.\d+)?)/.exec(stdout)?.[1]);
     const report = theReport(exchange);
     const read = report.meta.transfers.find((move) => move.direction === 'D2H');
     assert.ok(read !== undefined, `no read in ${report.text}`);
     const shown = partMs(read.waits, 'gc');
-    assert.ok(shown >= 0.8 * clock && shown <= clock + 1, `the read shows ${shown.toFixed(1)} ms of gc; the cell's clock gave ${clock} ms: ${JSON.stringify(read.waits)}`);
+    // At least the forced one; never more than the read's time by the cell's clock.
+    assert.ok(shown >= 0.8 * clock && shown <= window + 1, `the read shows ${shown.toFixed(1)} ms of gc; the cell's clock gave ${clock} ms for the forced one, ${window} ms for the read: ${JSON.stringify(read.waits)}`);
     assert.ok(shown + read.copyMs <= read.ms + 1e-6, 'gc is part of the read\'s time');
   });
 

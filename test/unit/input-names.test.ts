@@ -28,4 +28,7 @@ test('no name where the line does not say: a library call, another op, two ops, 
   assert.equal(inputNameOnLine('const y = x.add(z); const w = u.add(v);', 'b', 'Add'), null);
   assert.equal(inputNameOnLine('await x.to("gpu:0")', 'b', 'Add'), null);
   assert.equal(inputNameOnLine('', 'a', 'Add'), null);
+  // tf under another name: its function's arguments are no receiver and argument.
+  assert.equal(inputNameOnLine('const y2 = T.matMul(w, z1);', 'a', 'BatchMatMul'), null);
+  assert.equal(inputNameOnLine('const y2 = T.matMul(w, z1);', 'b', 'BatchMatMul'), null);
 });

@@ -64,7 +64,7 @@ export function noteTransferWork(start: number, end: number): void {
  * of it while the thread copied the big read's chunk into host memory (shown as queue latency).
  */
 export function transferWorkWithin(from: number, to: number, own: readonly Span[]): Span[] {
-  return transferWork.flatMap((work) => minus({ start: Math.max(work.start, from), end: Math.min(work.end, to) }, own)).filter((work) => work.end > work.start);
+  return minusEach(transferWork.map((work) => ({ start: Math.max(work.start, from), end: Math.min(work.end, to) })), own).filter((work) => work.end > work.start);
 }
 
 /** Where the thread was since `start`, for a wait that it has just seen end. */
@@ -114,15 +114,32 @@ export function awaySince(settled: number): Away {
   return { from: Math.min(settled, now), to: now, working: transferWork.filter((work) => work.start < now && work.end > settled) };
 }
 
-/** `span` less `holes`. */
+/** `span` less `holes`, in order. */
 export function minus(span: Span, holes: readonly Span[]): Span[] {
-  let left: Span[] = [span];
+  return minusSorted(span, [...holes].sort((a, b) => a.start - b.start));
+}
+
+/**
+ * Each of `spans` less `holes`, the holes sorted once: a `Promise.all` of 1,000 reads took each
+ * read's held time less every other read's copies, hole by hole, and its cell's end took 80 s.
+ */
+export function minusEach(spans: readonly Span[], holes: readonly Span[]): Span[] {
+  const sorted = [...holes].sort((a, b) => a.start - b.start);
+  return spans.flatMap((span) => minusSorted(span, sorted));
+}
+
+/** `span` less `holes` sorted by start; pieces in order. */
+function minusSorted(span: Span, holes: readonly Span[]): Span[] {
+  const left: Span[] = [];
+  let from = span.start;
   for (const hole of holes) {
-    left = left.flatMap((part) => [
-      { start: part.start, end: Math.min(part.end, hole.start) },
-      { start: Math.max(part.start, hole.end), end: part.end },
-    ].filter((piece) => piece.end > piece.start));
+    if (hole.start >= span.end) break;
+    if (hole.end <= from) continue;
+    if (hole.start > from) left.push({ start: from, end: hole.start });
+    from = Math.max(from, hole.end);
+    if (from >= span.end) break;
   }
+  if (span.end > from) left.push({ start: from, end: span.end });
   return left;
 }
 

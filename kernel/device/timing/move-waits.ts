@@ -13,7 +13,7 @@ import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes, stagingMadeW
 import { DETACHED_CELL } from '../../interpreter/cell-hooks';
 import type { GpuInterval, GpuTimeSource } from './gpu-clock';
 import { setupWhileCopyingMs } from './hidden-setup';
-import { type Away, AWAY_MIN_MS, awayMs, awaySpans, leastAway, minus, type Span, transferWorkWithin } from './host-away';
+import { type Away, AWAY_MIN_MS, awayMs, awaySpans, leastAway, minus, minusEach, type Span, transferWorkWithin } from './host-away';
 import { unionMs } from './intervals';
 import type { Fence, QueueWait } from './queue-wait';
 
@@ -127,12 +127,12 @@ function heldByOthers(held: HeldByOthers, wait: MoveWait, gpu: { intervals: read
   const ahead = timesPasses
     ? copyWork(wait.device, gpu?.intervals ?? []).filter((work) => work.sentAt !== undefined && work.sentAt < held.firstSent && work.end > held.from && work.start < held.to)
     : [];
-  const onGpu = ahead.flatMap((work) => minus({ start: Math.max(work.start, held.from), end: Math.min(work.end, held.to) }, held.own));
+  const onGpu = minusEach(ahead.map((work) => ({ start: Math.max(work.start, held.from), end: Math.min(work.end, held.to) })), held.own);
   const gpuMs = unionMs(onGpu);
-  const hostMs = unionMs(held.othersCopying.flatMap((span) => minus(span, onGpu)));
-  const setupMs = unionMs(held.othersSetup.flatMap((span) => minus(span, [...onGpu, ...held.othersCopying, ...held.own])));
-  const latencyMs = unionMs(held.bufferWaits.flatMap((span) => minus({ start: Math.max(span.start, held.from), end: Math.min(span.end, held.to) },
-    [...onGpu, ...held.othersCopying, ...held.own, ...held.othersSetup])));
+  const hostMs = unionMs(minusEach(held.othersCopying, onGpu));
+  const setupMs = unionMs(minusEach(held.othersSetup, [...onGpu, ...held.othersCopying, ...held.own]));
+  const latencyMs = unionMs(minusEach(held.bufferWaits.map((span) => ({ start: Math.max(span.start, held.from), end: Math.min(span.end, held.to) })),
+    [...onGpu, ...held.othersCopying, ...held.own, ...held.othersSetup]));
   const parts: MoveWait[] = [];
   if (gpuMs > 0.001) {
     const earlierCells = cellsNamed(ahead.filter((work) => work.cell < cell));
