@@ -123,11 +123,11 @@ async function namingChild(): Promise<void> {
     const copies = records.map((record) => ({ move: { ...record, waits: record.waits.filter((wait) => wait.cause !== 'gc') }, start: cellStart + record.at }));
     collected += records.filter((record) => record.waits.some((wait) => wait.cause === 'gc')).length;
     const settleStart = performance.now();
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await waits.settle();
     settling.push((performance.now() - settleStart) * 1000);
     const started = performance.now();
-    await waits.name(copies);
-    naming.push((performance.now() - started) * 1000 - settling.at(-1)!);
+    waits.nameSettled(copies);
+    naming.push((performance.now() - started) * 1000);
   }
   const device = ((core.engine() as unknown as EngineLike).registry['gpu:0'] as unknown as { device: BaselineDevice }).device;
   const rawUs = (await rawWriteBuffer(device, 4096, 50)).seconds * 1e6 * UPLOADS;

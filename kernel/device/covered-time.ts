@@ -42,7 +42,7 @@ export function afterCopyMs(waits: readonly { ms: number; afterCopy?: boolean }[
 }
 
 /** Where a move's copy ran: after its waits before it, up to its waits after it. */
-export function copyOf(span: TimedSpan): { start: number; end: number } {
+export function copyOf(span: Omit<TimedSpan, 'waits'> & { waits?: readonly { ms: number; afterCopy?: boolean }[] }): { start: number; end: number } {
   const after = afterCopyMs(span.waits);
   return { start: span.start + span.waitMs - after, end: span.end - after };
 }

@@ -16,9 +16,10 @@ const FORCED_GC = "const gc = (() => { require('v8').setFlagsFromString('--expos
 /** Times `gc()` by the cell's clock and prints "gc MS". */
 const TIMED_GC = "const g0 = performance.now(); gc(); console.log('gc ' + (performance.now() - g0).toFixed(3));";
 
-function gcClockMs(stdout: string): number {
-  const match = /gc (\d+(?:\.\d+)?)/.exec(stdout);
-  assert.ok(match !== null, `the cell printed no measurement: ${JSON.stringify(stdout)}`);
+/** What the cell printed after `label ` by its own clock, in ms. */
+function printedMs(stdout: string, label: string): number {
+  const match = new RegExp(`${label} (\\d+(?:\\.\\d+)?)`).exec(stdout);
+  assert.ok(match !== null, `the cell printed no '${label}' measurement: ${JSON.stringify(stdout)}`);
   return Number(match[1]);
 }
 
@@ -47,8 +48,8 @@ ${TIMED_GC}
 await Promise.all(moving);
 console.log('window ' + (performance.now() - c0).toFixed(3)); }`);
     const stdout = streamText(exchange, 'stdout');
-    const clock = gcClockMs(stdout);
-    const window = Number(/window (\d+(?:\.\d+)?)/.exec(stdout)?.[1]);
+    const clock = printedMs(stdout, 'gc');
+    const window = printedMs(stdout, 'window');
     const report = theReport(exchange);
     const line = report.text.split('\n')[0]!;
     const shown = lineGcMs(line);
@@ -81,8 +82,8 @@ ${TIMED_GC}
 await reading;
 console.log('window ' + (performance.now() - r0).toFixed(3)); }`);
     const stdout = streamText(exchange, 'stdout');
-    const clock = gcClockMs(stdout);
-    const window = Number(/window (\d+(?:\.\d+)?)/.exec(stdout)?.[1]);
+    const clock = printedMs(stdout, 'gc');
+    const window = printedMs(stdout, 'window');
     const report = theReport(exchange);
     const read = report.meta.transfers.find((move) => move.direction === 'D2H');
     assert.ok(read !== undefined, `no read in ${report.text}`);
@@ -106,8 +107,8 @@ Atomics.wait(flag, 0, 0, 500);
 console.log('until ' + (performance.now() - t0).toFixed(3));
 await reading; }`);
     const stdout = streamText(exchange, 'stdout');
-    const clock = gcClockMs(stdout);
-    const until = Number(/until (\d+(?:\.\d+)?)/.exec(stdout)?.[1]);
+    const clock = printedMs(stdout, 'gc');
+    const until = printedMs(stdout, 'until');
     const report = theReport(exchange);
     const read = report.meta.transfers.find((move) => move.direction === 'D2H');
     assert.ok(read !== undefined, `no read in ${report.text}`);

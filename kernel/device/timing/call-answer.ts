@@ -6,6 +6,7 @@
 // of promise hops, 2 µs to the cell's code), and 22% less on two busy cores.
 import type { Direction, MoveWait } from '../device-control';
 import { AWAY_MIN_MS, CELL_CODE_MIN_MS, type Span } from './host-away';
+import { spansMs } from './intervals';
 import { kernelWorkBeginsIn, lessKernelWork } from './kernel-work';
 
 /** Lengthens a record already in the ledger by these waits, after its copy (see TransferLedger.lengthen). */
@@ -22,8 +23,6 @@ interface Unanswered {
 
 /** Enough answers for a `Promise.all` of that many calls: a window is looked at once the next move is recorded. */
 const ANSWERS_KEPT = 20_000;
-
-const spanMs = (spans: readonly Span[]): number => spans.reduce((sum, span) => sum + span.end - span.start, 0);
 
 /**
  * The records of users' calls whose answers have not reached the cell's code yet, and of those
@@ -69,7 +68,7 @@ export class CallAnswers {
 
   /** The cell's code in the gap from an answer to `end` (the next answer, or a window's end): from CELL_CODE_MIN_MS. */
   private static cellCodeAfter(answer: number, end: number): number {
-    const after = spanMs(lessKernelWork({ start: answer, end }));
+    const after = spansMs(lessKernelWork({ start: answer, end }));
     return after >= CELL_CODE_MIN_MS ? after : 0;
   }
 
@@ -110,7 +109,7 @@ export class CallAnswers {
     // (Asked without listing the work: a window of a Promise.all of 20,000 moves holds thousands of pieces.)
     const shared = first <= last || kernelWorkBeginsIn(window);
     if (!shared) {
-      const away = spanMs(lessKernelWork(window));
+      const away = spansMs(lessKernelWork(window));
       return away >= AWAY_MIN_MS ? away : 0;
     }
     if (first > last) return 0;

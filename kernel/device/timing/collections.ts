@@ -4,10 +4,10 @@
 // `Promise.all` of 200 uploads met a 12.8–14.4 ms full collection in every run, made by the moves'
 // own allocations (fewer, larger moves make fewer), so the report names it for what it was.
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { afterCopyMs } from '../covered-time';
+import { copyOf } from '../covered-time';
 import type { MoveWait } from '../device-control';
 import type { Span } from './host-away';
-import { intersect, subtract } from './intervals';
+import { intersect, spansMs, subtract } from './intervals';
 
 /** Enough for the collections of a long cell (a scavenge every few ms); older ones go. */
 const PAUSES_KEPT = 4096;
@@ -75,8 +75,6 @@ export interface CollectedMove {
   legs?: unknown[];
 }
 
-const totalMs = (spans: readonly Span[]): number => spans.reduce((sum, span) => sum + span.end - span.start, 0);
-
 /**
  * Takes the collections `pieces` (as much of them, in order, as the move's `cause` waits on that
  * side of its copy hold) out of those waits into `gc` waits, each where its collection lay (`from`
@@ -84,7 +82,7 @@ const totalMs = (spans: readonly Span[]): number => spans.reduce((sum, span) => 
  */
 function takeFrom(move: CollectedMove, start: number, cause: MoveWait['cause'], afterCopy: boolean, pieces: readonly Span[], most: number): number {
   const side = move.waits.filter((wait) => wait.cause === cause && (wait.afterCopy === true) === afterCopy);
-  let left = Math.min(side.reduce((sum, wait) => sum + wait.ms, 0), totalMs(pieces), most);
+  let left = Math.min(side.reduce((sum, wait) => sum + wait.ms, 0), spansMs(pieces), most);
   const took = left;
   if (!(left > 0.001)) return 0;
   const device = side[0]!.device;
@@ -140,19 +138,28 @@ export class CollectionWaits {
    */
   async name(moves: readonly { move: CollectedMove; start: number }[]): Promise<void> {
     if (moves.length === 0) return;
+    await this.settle();
+    this.nameSettled(moves);
+  }
+
+  /** After this, every collection that ended before the call is known (one event-loop turn). */
+  async settle(): Promise<void> {
     await this.pauses.settle();
+  }
+
+  /** name(), for collections known by an earlier settle(). */
+  nameSettled(moves: readonly { move: CollectedMove; start: number }[]): void {
     for (const { move, start } of moves) {
       if (move.untimed === true || move.legs !== undefined) continue;
       // As the report lays a move out: its waits before the copy from its start, those after it up to its end.
       const end = start + move.ms;
-      const after = afterCopyMs(move.waits);
-      const copy = { start: start + move.waitMs - after, end: end - after };
+      const copy = copyOf({ start, waitMs: move.waitMs, end, waits: move.waits });
       for (const [side, afterCopy] of [[{ start, end: copy.start }, false], [{ start: copy.end, end }, true]] as const) {
         if (!(side.end > side.start)) continue;
         const collecting = this.pauses.within(side);
         if (collecting.length === 0 || side.start < this.kernelWorkKnownFrom()) continue;
         const gpuTimed = move.waits.filter((wait) => GPU_TIMED.has(wait.cause) && (wait.afterCopy === true) === afterCopy).reduce((sum, wait) => sum + wait.ms, 0);
-        let sure = totalMs(collecting) - gpuTimed;
+        let sure = spansMs(collecting) - gpuTimed;
         if (!(sure > 0.001)) continue;
         // Asked only where the collections were: a move's side in a Promise.all of 6,000 spans every
         // other call's work, and listing all of it for each move took 1.2 s at the cell's end.
@@ -165,7 +172,7 @@ export class CollectionWaits {
   }
 
   private takeFromCopy(move: CollectedMove, start: number, copy: Span): void {
-    const ms = Math.min(move.copyMs, totalMs(this.pauses.within(copy)));
+    const ms = Math.min(move.copyMs, spansMs(this.pauses.within(copy)));
     if (!(ms > 0.001)) return;
     move.copyMs -= ms;
     move.waitMs += ms;

@@ -6,6 +6,7 @@
 // the transfers' own host work (copying chunks into host memory), which is noted apart.
 import { gpuWaitPolls } from '../gpu-wait-pacing';
 import { noteOwnHostWork } from '../transfer/move-notes';
+import { spansMs } from './intervals';
 import { kernelWorkIn } from './kernel-work';
 
 /**
@@ -148,10 +149,10 @@ export function awaySpans(away: Away, notBefore = -Infinity): Span[] {
   const start = Math.max(away.from, notBefore);
   if (!(away.to > start)) return [];
   const spans = minus({ start, end: away.to }, away.working);
-  return spans.reduce((sum, span) => sum + span.end - span.start, 0) >= leastAway(away) ? spans : [];
+  return spansMs(spans) >= leastAway(away) ? spans : [];
 }
 
 /** Time away after `notBefore`, if it comes to leastAway, else 0. */
 export function awayMs(away: Away, notBefore = -Infinity): number {
-  return awaySpans(away, notBefore).reduce((sum, span) => sum + span.end - span.start, 0);
+  return spansMs(awaySpans(away, notBefore));
 }

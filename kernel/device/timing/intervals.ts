@@ -33,6 +33,13 @@ export function subtract(a: readonly Interval[], b: readonly Interval[]): Interv
   return left;
 }
 
+/** The length of disjoint intervals together. */
+export function spansMs(spans: readonly Interval[]): number {
+  let total = 0;
+  for (const span of spans) total += span.end - span.start;
+  return total;
+}
+
 /** Total time covered by intervals, overlaps counted once. */
 export function unionMs(intervals: readonly { start: number; end: number }[]): number {
   const sorted = [...intervals].sort((a, b) => a.start - b.start);

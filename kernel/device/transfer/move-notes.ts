@@ -4,6 +4,7 @@
 // and after gave one move all of the set-up, and its copy 0).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Away, awayBeforeNow, awaySince, minus, type Span, transferWorkWithin } from '../timing/host-away';
+import { spansMs } from '../timing/intervals';
 
 /** When a copy ended on the GPU's clock (performance.now() ms): NaN until the cell's timestamps are read. */
 export interface GpuLanding {
@@ -124,7 +125,7 @@ export function noteAwaitedSetup(started: number): number {
     noteSetup(span.start, span.end, index === 0);
     noteBufferMade(span.start, span.end, true);
   });
-  return setup.reduce((sum, span) => sum + span.end - span.start, 0);
+  return spansMs(setup);
 }
 
 /**
