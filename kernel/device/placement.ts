@@ -258,6 +258,11 @@ export class Placement {
   ownsOp: () => boolean = () => true;
   private strayActivity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
   private inStray = false;
+  /**
+   * The running cell made a tensor outside any op (tf.tensor, tf.ones, tf.randomNormal make theirs
+   * with no kernel): it touched tensors, and its report says where they live.
+   */
+  private madeOutsideOps = false;
   /** Ops and kernels running inside the one being timed, itself included: 0 when none runs. */
   private timingDepth = 0;
   /** The open part of the timed op: since when, and whose time it is (null until its first kernel says). */
@@ -335,6 +340,13 @@ export class Placement {
     const activity = this.activity;
     this.activity = Object.create(null) as Record<string, DeviceActivity>;
     return activity;
+  }
+
+  /** Whether the running cell made a tensor outside any op since the last call. */
+  takeMade(): boolean {
+    const made = this.madeOutsideOps;
+    this.madeOutsideOps = false;
+    return made;
   }
 
   /** What other cells' leftover work did since the last call. */
@@ -588,6 +600,8 @@ export class Placement {
       if (known) return;
       const info = this.state.tensorInfo.get(tensor.dataId);
       if (info) {
+        // Inside an op, the op counts already; asked only of tensors made outside one.
+        if (placement.timingDepth === 0 && !placement.madeOutsideOps && !placement.inStray && placement.ownsOp()) placement.madeOutsideOps = true;
         const device = placement.deviceOf(info.backend);
         // Host tensors end here: one string test on the per-op path.
         if (!isGpuName(device)) placement.account(device, info.bytes, 1);

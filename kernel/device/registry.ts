@@ -8,6 +8,20 @@ import { createGpuBackend, discoverGpus, type Discovery, type GpuBackendHandle }
 import { installDirectConvolutions } from './train/conv-gpu';
 import { installDirectMatMuls } from './train/matmul-gpu';
 
+/**
+ * The device a near miss most likely meant: quoted (`%device 'gpu:0'`, where magics take the bare
+ * name), without the colon (gpu0, cuda_1, gpu-0), cpu with an index, or another framework's name
+ * for the GPU (mps, webgpu). Null where nothing is near.
+ */
+function nearDeviceName(wanted: string): string | null {
+  const bare = wanted.replace(/^['"`]+|['"`]+$/g, '').trim();
+  const indexed = /^(gpu|cuda)\s*[-_.:\s]?\s*(\d+)$/.exec(bare);
+  if (indexed !== null) return `gpu:${Number(indexed[2])}`;
+  if (/^(gpu|cuda|mps|metal|webgpu|vulkan)$/.test(bare)) return 'gpu:0';
+  if (/^cpu\s*[-_.:]?\s*\d*$/.test(bare)) return 'cpu';
+  return null;
+}
+
 export class DeviceError extends Error {
   constructor(message: string) {
     super(message);
@@ -107,7 +121,9 @@ export class DeviceRegistry {
     if (this.names().includes(canonical)) return canonical;
     const known = this.names().join(', ');
     const why = canonical.startsWith('gpu') && this.problems().length > 0 ? ` (${this.problems()[0]})` : '';
-    throw new DeviceError(`no device "${name}": the devices here are ${known}${why}. `
+    const near = nearDeviceName(wanted);
+    const meant = near !== null && this.names().includes(near) ? ` (did you mean ${near}?)` : '';
+    throw new DeviceError(`no device "${name}"${meant}: the devices here are ${known}${why}. `
       + 'Names: cpu, gpu:N, or auto for the best one; gpu, cuda and cuda:N are accepted aliases of gpu:0 and gpu:N.');
   }
 

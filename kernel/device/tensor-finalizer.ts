@@ -143,6 +143,8 @@ export class TensorFinalizer {
   private handedOver = false;
   /** Tensors the finalizers have freed, by device, since the counter was last taken (collectNow). */
   private freedTensors: Record<string, number> = {};
+  /** A tensor handed over in an earlier cell was disposed by user code (x.dispose(), tf.dispose) since the last take. */
+  private disposedByUser = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastGcEnded = -Infinity;
   private lastGcMs = 0;
@@ -177,6 +179,7 @@ export class TensorFinalizer {
     engine.disposeTensor = function disposeTensor(tensor: TensorLike | HeldTensor): void {
       const held = finalizer.registered.get(tensor as TensorLike);
       if (held !== undefined) {
+        finalizer.disposedByUser = true;
         finalizer.registered.delete(tensor as TensorLike);
         finalizer.registry.unregister(tensor);
         finalizer.pending.delete(held);
@@ -189,6 +192,17 @@ export class TensorFinalizer {
   beginCell(): void {
     this.cancelIdleGc();
     this.compact();
+    this.disposedByUser = false;
+  }
+
+  /**
+   * Whether user code disposed a tensor an earlier cell made, since the cell began: the cell
+   * touched tensors. Frees by the finalizers (the GC's, at any time) do not count.
+   */
+  takeDisposedByUser(): boolean {
+    const disposed = this.disposedByUser;
+    this.disposedByUser = false;
+    return disposed;
   }
 
   /** Hands every tensor made since the last hand-over to the GC, and plans the collection that frees the dropped ones. */

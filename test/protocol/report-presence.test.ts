@@ -1,9 +1,11 @@
-// When the inline device report appears: exactly one display_data after a cell that ran ops or
-// moved tensors (after the cell's own output, before idle), and none after a cell that did not.
+// When the inline device report appears: exactly one display_data after a cell that ran ops, moved
+// tensors, or made or disposed them (after the cell's own output, before idle), and none after a
+// cell that did not, even where the GC freed unreached tensors while it ran.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { iopubKinds, resultText } from '../support/exchange';
-import { assertNoReport, countOf, reportOf, runOk, theReport, useReportKernel } from '../support/report';
+import { valueOf } from '../support/devices';
+import { assertNoReport, countOf, deviceOf, reportOf, runOk, theReport, useReportKernel } from '../support/report';
 
 describe('inline report: one per cell that touched tensors, none otherwise', () => {
   const kernel = useReportKernel();
@@ -56,6 +58,31 @@ describe('inline report: one per cell that touched tensors, none otherwise', () 
     for (const code of ['2 * 21', "console.log('still plain')", '%devices', '%memory']) {
       assertNoReport(await runOk(kernel(), code), code);
     }
+  });
+
+  test('a cell that only makes tensors, with no op (tf.randomNormal, tf.ones), shows one report; one that only disposes them shows one too, with their bytes gone', async () => {
+    // tfjs makes these from host values with no kernel: no op runs, yet the cell touched tensors.
+    const made = theReport(await runOk(kernel(), '%%device gpu:0\nconst madeOnly = tf.randomNormal([256, 256]); const madeOnlyToo = tf.ones([64]);'));
+    const heldAfterMaking = deviceOf(made, 'gpu:0').heldOnHostBytes;
+    assert.ok(heldAfterMaking >= 256 * 256 * 4 + 64 * 4, `gpu:0 holds the new tensors in host arrays: ${JSON.stringify(made.meta.devices)}`);
+    assert.match(made.text.split('\n')[0]!, /gpu:0 [^,]*\(\+[\d.]+ (?:KiB|MiB) in host arrays\)/, made.text);
+    const disposed = theReport(await runOk(kernel(), 'madeOnly.dispose(); tf.dispose(madeOnlyToo);'));
+    assert.equal(heldAfterMaking - deviceOf(disposed, 'gpu:0').heldOnHostBytes, 256 * 256 * 4 + 64 * 4,
+      `the report after disposing shows their bytes gone: ${JSON.stringify(disposed.meta.devices)}`);
+  });
+
+  test('a cell during which the GC frees tensors nothing reaches any more shows no report: the cell did not touch them', async () => {
+    assert.equal(await valueOf(kernel(), 'globalThis.droppedLater = tf.ones([1000]); 0'), '0');
+    // The cell drops the last reference, collects, and gives the finalizers a turn: tf.memory() is the test's own count.
+    const exchange = await runOk(kernel(), [
+      'const tensorsBefore = tf.memory().numTensors;',
+      'delete (globalThis as { droppedLater?: unknown }).droppedLater;',
+      "(require('vm').runInNewContext((require('v8').setFlagsFromString('--expose_gc'), 'gc')) as () => void)();",
+      'await new Promise((resolve) => setTimeout(resolve, 200));',
+      'tensorsBefore - tf.memory().numTensors',
+    ].join('\n'));
+    assert.ok(Number(resultText(exchange)) >= 1, `the GC freed the dropped tensor during the cell (${resultText(exchange)} freed): the test needs it to tell`);
+    assertNoReport(exchange, 'a cell that only dropped a reference');
   });
 
   test('running the same tensor cell again shows one report again, numbered with the new count', async () => {

@@ -207,6 +207,24 @@ describe('PyTorch habits get the same hint at run time (%typecheck off)', () => 
     assert.match(error.evalue, /gpu, cuda and cuda:N are accepted aliases of gpu:0 and gpu:N/);
   });
 
+  test('a near miss of a device name says which device it most likely meant; a name near none, or a GPU not here, gets the list alone', async () => {
+    const currentBefore = streamText(await kernel().execute('%device'), 'stdout');
+    assert.match(currentBefore, /^current device: /);
+    for (const [code, meant] of [["%device 'gpu:0'", 'gpu:0'], ['%device gpu0', 'gpu:0'], ['%%device cuda_0\n1', 'gpu:0'], ['%device mps', 'gpu:0'],
+      ["await x.to('GPU-0')", 'gpu:0'], ["await x.to('cpu0')", 'cpu'], ['%device "cpu"', 'cpu']] as const) {
+      const error = cellError(await kernel().execute(code, {}, { timeoutMs: 60_000 }));
+      assert.equal(error.ename, 'DeviceError', `${code}: ${error.traceback.join('\n')}`);
+      assert.match(error.evalue, new RegExp(`^no device ".*?" \\(did you mean ${meant}\\?\\): the devices here are cpu\\b`), code);
+    }
+    for (const code of ['%device gpu:7', '%device banana']) {
+      const error = cellError(await kernel().execute(code, {}, { timeoutMs: 60_000 }));
+      assert.doesNotMatch(error.evalue, /did you mean/, code);
+      assert.match(error.evalue, /the devices here are cpu\b/, code);
+    }
+    // Refused, the current device is as it was.
+    assert.equal(streamText(await kernel().execute('%device'), 'stdout'), currentBefore);
+  });
+
   test('a device method on a string array still gets the asTensor hint, not the model one', async () => {
     const error = cellError(await kernel().execute("const habitLabels = ['1', '0']; habitLabels.cuda()"));
     assert.equal(error.ename, 'TypeError');
