@@ -6,8 +6,13 @@ import type { FoldedMoves, FoldedTimeOf, MoveWait, TransferListing, TransferReco
 import { FoldedTime, type MovesTime, movesTime, type TimedSpan, waitKey, waitPart } from './covered-time';
 import { RunningUnion } from './timing/intervals';
 
-/** Moves kept one by one; at twice this many, the older half is folded. */
+/** Moves kept one by one; past this many, the oldest are folded, FOLD_BATCH at a time. */
 const KEEP = 10_000;
+/**
+ * Folding a record takes 25–35 µs (its time joins three running unions): half of KEEP at once held
+ * the thread 230–350 ms in the middle of a loop, where this many hold it for a few milliseconds.
+ */
+const FOLD_BATCH = 500;
 
 function keyOf(record: TransferRecord): string {
   return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}|${record.untimed === true}|${record.scalar}`;
@@ -162,8 +167,11 @@ export class TransferLedger {
   /** Records folded into a line: their figures are in it, and no longer change. */
   private readonly foldedRecords = new WeakSet<TransferRecord>();
 
-  /** `stray`: made by another cell's leftover work while this cell runs (see strays), the code of cell `madeBy`. */
-  add(record: TransferRecord, stray = false, madeBy = this.cellNumber): void {
+  /**
+   * `stray`: made by another cell's leftover work while this cell runs (see strays), the code of
+   * cell `madeBy`. True where older records were folded to make room.
+   */
+  add(record: TransferRecord, stray = false, madeBy = this.cellNumber): boolean {
     if (stray) this.strays.add(record);
     this.records.push(record);
     const start = this.cellStartedAt + record.at;
@@ -178,7 +186,9 @@ export class TransferLedger {
     totals.bytes += record.bytes;
     if (record.untimed) totals.untimed++;
     totals.busy.add(start, start + record.ms);
-    if (this.records.length >= 2 * KEEP) this.foldOldest(KEEP);
+    if (this.records.length < KEEP + FOLD_BATCH) return false;
+    this.foldOldest(FOLD_BATCH);
+    return true;
   }
 
   /**

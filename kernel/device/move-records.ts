@@ -14,7 +14,7 @@ import type { StrayWork } from './stray-work';
 import { creator, madeByCall, madeByUser } from './user-made';
 import { CallAnswers } from './timing/call-answer';
 import { CollectionWaits } from './timing/collections';
-import { kernelWorkIn, kernelWorkKnownFrom } from './timing/kernel-work';
+import { kernelWorkIn, kernelWorkKnownFrom, noteKernelWork } from './timing/kernel-work';
 import { withKernelWork } from './timing/move-call';
 
 /** tfjs-core names the scope of each op `<name>__op`. */
@@ -206,11 +206,14 @@ export class MoveRecords {
     if (event.copyOnThread === true) this.collections.copiedOnThreadBy(record);
     if (site.helper !== undefined) record.helper = site.helper;
     const madeBy = stray && owner !== null ? owner : this.cell.number;
-    this.ledger.add(record, stray, madeBy);
+    const adding = performance.now();
+    // Folding older records (at every 500th past 10,000) takes milliseconds on the thread: the kernel's
+    // work, after the move's end, which showed as host busy on the read that made it (200 ms once).
+    if (this.ledger.add(record, stray, madeBy)) noteKernelWork(adding, performance.now());
     // Timed from the user's own call: its time runs on until the answer reaches the cell's code.
     if (event.calledAt !== undefined && !stray && site.via.by === 'user') {
       this.answers.recorded(site.via.invocation, event.direction, event.from, event.to, end,
-        (waits) => this.ledger.lengthen(record, end, waits, madeBy));
+        (waits) => this.ledger.lengthen(record, end, waits, madeBy), performance.now());
     }
   }
 }

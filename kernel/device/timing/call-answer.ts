@@ -15,6 +15,8 @@ export type Lengthen = (waits: Pick<MoveWait, 'cause' | 'ms' | 'device'>[]) => v
 interface Unanswered {
   /** When the record's time ends now, on performance.now()'s clock. */
   endsAt: number;
+  /** Until when the kernel worked on this call's own record after endsAt (the ledger folding older records): not other calls' work. */
+  ownUntil: number;
   device: string;
   lengthen: Lengthen;
   /** When the answer reached the cell's code (NaN until then). */
@@ -44,9 +46,12 @@ export class CallAnswers {
    */
   private cellCodeBefore: number[] = [0];
 
-  /** The user's call `invocation` recorded a move ending at `endsAt` (the last one it records is the one its answer follows). */
-  recorded(invocation: number, direction: Direction, from: string, to: string, endsAt: number, lengthen: Lengthen): void {
-    this.unanswered.set(invocation, { endsAt, device: direction === 'D2H' ? from : to, lengthen, answeredAt: Number.NaN });
+  /**
+   * The user's call `invocation` recorded a move ending at `endsAt` (the last one it records is the
+   * one its answer follows); the kernel's work on that record, noted, went on until `ownUntil`.
+   */
+  recorded(invocation: number, direction: Direction, from: string, to: string, endsAt: number, lengthen: Lengthen, ownUntil = endsAt): void {
+    this.unanswered.set(invocation, { endsAt, ownUntil, device: direction === 'D2H' ? from : to, lengthen, answeredAt: Number.NaN });
   }
 
   /** The call's answer reaches the cell's code now: its record's time runs until here. */
@@ -81,10 +86,10 @@ export class CallAnswers {
       this.cellCodeBefore.push(this.cellCodeBefore[index]! + CallAnswers.cellCodeAfter(this.answerTimes[index]!, this.answerTimes[index + 1]!));
     }
     this.answeredCalls = [];
-    for (const { endsAt, answeredAt, device, lengthen } of answered) {
+    for (const { endsAt, ownUntil, answeredAt, device, lengthen } of answered) {
       const ms = answeredAt - endsAt;
       if (!(ms > 0)) continue;
-      const other = Math.min(ms, this.otherCode({ start: endsAt, end: answeredAt }));
+      const other = Math.min(ms, this.otherCode({ start: endsAt, end: answeredAt }, ownUntil));
       const waits: Pick<MoveWait, 'cause' | 'ms' | 'device'>[] = [];
       if (ms - other > 0) waits.push({ cause: 'tsgpu', ms: ms - other, device });
       if (other > 0) waits.push({ cause: 'host-busy', ms: other, device });
@@ -101,13 +106,14 @@ export class CallAnswers {
    * CELL_CODE_MIN_MS. With no other call there, anything but the kernel's noted work is other code
    * (a collection, another of the cell's promise chains) from AWAY_MIN_MS.
    */
-  private otherCode(window: Span): number {
+  private otherCode(window: Span, ownUntil: number): number {
     const first = this.firstAnswerAfter(window.start);
     // The last answer before the window's end (its own answer is at the end: not another's).
     const last = this.firstAnswerFrom(window.end) - 1;
-    // The call's own last step began before its window: other calls' work begins inside it.
-    // (Asked without listing the work: a window of a Promise.all of 20,000 moves holds thousands of pieces.)
-    const shared = first <= last || kernelWorkBeginsIn(window);
+    // The call's own last step began before its window, and its record's own work is its: other
+    // calls' work begins inside the rest. (Asked without listing the work: a window of a
+    // Promise.all of 20,000 moves holds thousands of pieces.)
+    const shared = first <= last || kernelWorkBeginsIn({ start: Math.max(window.start, ownUntil), end: window.end });
     if (!shared) {
       const away = spansMs(lessKernelWork(window));
       return away >= AWAY_MIN_MS ? away : 0;
