@@ -315,6 +315,13 @@ describe('inline report: which hint each situation gets', () => {
       + 'read back every N steps, or keep the running value on the device.']);
   });
 
+  test('true positive: h.to(\'cpu\') on every step of the user\'s loop is a move, not a value read: "a GPU→host move at line 3 on every iteration (10×, .to(\'cpu\') per step)"', async () => {
+    const { report } = await run('TP: a tensor moved to the host on every step of a user loop');
+    assert.equal(readbacks(report).length, 10, 'one move per iteration of the 10');
+    assert.deepEqual(hintsOf(report), ['a GPU→host move at line 3 on every iteration (10×, .to(\'cpu\') per step): '
+      + 'keep the tensors on gpu:0 through the loop, and move what you need to the host once, after it.']);
+  });
+
   test('true positive: reads started in the user\'s loop and awaited after it are credited to the line that started them: "a GPU→host readback at line 3 on every iteration (10×, …)"', async () => {
     const { report } = await run('TP: reads started in a user loop, awaited after it');
     assert.ok(readbacks(report).every((move) => move.line === 3 && move.inLoop), JSON.stringify(readbacks(report)[0]));

@@ -155,6 +155,18 @@ export const HINT_CASES: HintCase[] = [
     cleanup: [],
   },
   {
+    key: 'TP: a tensor moved to the host on every step of a user loop',
+    setup: ["const moveX = await tf.tensor2d(rows).to('gpu:0');\n0"],
+    cell: [
+      'for (let step = 0; step < 10; step++) {',
+      '  const h = moveX.sigmoid();',
+      "  await h.to('cpu');",
+      '  h.dispose();',
+      '}',
+    ].join('\n'),
+    cleanup: [],
+  },
+  {
     key: 'TP: reads started in a user loop, awaited after it',
     setup: ["const laterX = await tf.tensor2d(rows).to('gpu:0');\n0"],
     cell: [

@@ -199,7 +199,15 @@ export function reportHints(report: CellReport): string[] {
   const readbacks = report.transfers.filter((transfer) => transfer.direction === 'D2H');
   // Read back under a branch of the loop (`if (step % 50 === 0) await loss.item()`) is the advice taken already.
   for (const group of loopLines(readbacks, (transfer) => byUser(transfer) && transfer.someIterations !== true)) {
-    hints.push(`a GPU→host readback ${at(group[0]!, cell)} on every iteration (${withFolded(group, report).count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
+    const first = group[0]!;
+    const count = withFolded(group, report).count;
+    // A tensor moved to the host (h.to('cpu')) is not a value read: the advice is where it lives.
+    if (group.every((transfer) => transfer.operation === 'to' || transfer.operation === 'cpu')) {
+      const move = group.every((transfer) => transfer.operation === 'cpu') ? '.cpu()' : `.to('${first.to}')`;
+      hints.push(`a GPU→host move ${at(first, cell)} on every iteration (${count}×, ${move} per step): keep the tensors on ${first.from} through the loop, and move what you need to the host once, after it.`);
+    } else {
+      hints.push(`a GPU→host readback ${at(first, cell)} on every iteration (${count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
+    }
   }
   // tfjs-layers' trainOnBatch awaits its loss's data() before it returns: one readback per call.
   for (const group of loopLines(readbacks, (transfer) => transfer.via.call === 'trainOnBatch')) {
