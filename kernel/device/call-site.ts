@@ -16,6 +16,8 @@ type CallWhere = CellLocation | null | (() => CellLocation | null);
 interface RunningCall {
   where: CallWhere;
   origin: MoveOrigin;
+  /** A library call's arguments (fit's x and y): advice names the one the policy moved. */
+  args?: readonly unknown[];
 }
 
 const calls = new AsyncLocalStorage<RunningCall>();
@@ -31,11 +33,18 @@ export function nextInvocation(): number {
  * wins (data() inside array() is array()'s; moves inside fit are fit's), except that a kernel
  * helper is always the kernel's, even inside a library call.
  */
-export function withCall<T>(locate: () => CallWhere, origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
+export function withCall<T>(locate: () => CallWhere, origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[]): T {
   const outer = calls.getStore();
   // The outer call's site wins: no stack is taken for this one.
   if (outer !== undefined && (origin.by !== 'kernel' || outer.origin.by === 'kernel')) return call();
-  return calls.run({ where: locate() ?? outer?.where ?? null, origin: { ...origin, invocation: nextInvocation() } }, call);
+  const running: RunningCall = { where: locate() ?? outer?.where ?? null, origin: { ...origin, invocation: nextInvocation() } };
+  if (args !== undefined) running.args = args;
+  return calls.run(running, call);
+}
+
+/** The arguments of the library call this code runs under (fit's x, y, options), if it kept them. */
+export function currentCallArgs(): readonly unknown[] | null {
+  return calls.getStore()?.args ?? null;
 }
 
 /** The library call's line this code runs under, if any. */

@@ -47,3 +47,20 @@ export function inputNameOnLine(line: string, input: string, kernelName: string)
   const name = input === 'b' ? call.b : input === 'a' || input === 'x' ? call.a : null;
   return name !== null && !NOT_TENSORS.has(name) ? name : null;
 }
+
+/**
+ * The names a line passes as the leading arguments of its call of `call` (`model.fit(bx, by, …)`:
+ * bx, by), up to the first argument that is no plain name; one call of it on the line, else none.
+ */
+export function callArgumentsOnLine(line: string, call: string): string[] {
+  const calls = [...line.matchAll(new RegExp(String.raw`\.\s*${call}\s*\(`, 'g'))];
+  if (calls.length !== 1) return [];
+  const names: string[] = [];
+  const rest = line.slice(calls[0]!.index! + calls[0]![0].length);
+  for (const match of rest.matchAll(new RegExp(String.raw`\s*(${NAME})\s*([,)])|.`, 'gy'))) {
+    if (match[1] === undefined || NOT_TENSORS.has(match[1])) break;
+    names.push(match[1]);
+    if (match[2] === ')') break;
+  }
+  return names;
+}

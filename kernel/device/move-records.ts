@@ -3,10 +3,10 @@
 // the cell's code, and the collections it met named at the cell's end; into the ledger the report
 // and %transfers read.
 import { type CellLocation, type CellSource, type CellWork, DETACHED_CELL } from '../interpreter/cell-hooks';
-import { currentCallSite, currentOrigin, nextInvocation } from './call-site';
+import { currentCallArgs, currentCallSite, currentOrigin, nextInvocation } from './call-site';
 import type { MoveOrigin, TransferListing, TransferRecord } from './device-control';
-import type { EngineLike } from './engine-internals';
-import { inputNameOnLine } from './input-names';
+import type { BufferInfo, DataId, EngineLike } from './engine-internals';
+import { callArgumentsOnLine, inputNameOnLine } from './input-names';
 import { TransferLedger } from './ledger';
 import type { MoveEvent } from './placement';
 import type { PlacementIntent } from './placement-intent';
@@ -38,6 +38,12 @@ export interface MoveSite {
   called?: true;
 }
 
+/** A library call's tensor arguments: each one's buffers, position, and name on the call's line (null where it gives none). */
+export interface PassedArguments {
+  call: string;
+  args: { buffers: BufferInfo[]; name: string | null; position: number }[];
+}
+
 /** What recording needs of the session around it. */
 export interface MoveRecordParts {
   engine: EngineLike;
@@ -49,6 +55,8 @@ export interface MoveRecordParts {
   intent: PlacementIntent;
   /** The device `%device` chose. */
   currentDevice: () => string;
+  /** Where a buffer is now. */
+  deviceOf: (buffer: BufferInfo) => string;
 }
 
 export class MoveRecords {
@@ -89,6 +97,41 @@ export class MoveRecords {
     // Inside a function called from another line, the op's line names the function's parameter.
     if (where === null || where.callSite !== undefined) return null;
     return inputNameOnLine(this.sources.get(where.cell)?.lineText(where.line) ?? '', key, kernelName);
+  }
+
+  /**
+   * The library call running (fit, predict) and the tensors passed to it, each argument's buffers
+   * with the name its line passes it by (`model.fit(bx, by)`: bx), or null where the line does not
+   * say (an expression, an array of tensors). Null outside a library call.
+   */
+  passedArguments(): PassedArguments | null {
+    const origin = currentOrigin();
+    const args = currentCallArgs();
+    if (origin?.by !== 'library' || origin.call === null || args === null) return null;
+    const tensorInfo = this.parts.engine.state.tensorInfo;
+    const buffersOf = (arg: unknown): BufferInfo[] => {
+      if (Array.isArray(arg)) return arg.flatMap(buffersOf);
+      const dataId = (arg as { dataId?: DataId } | null)?.dataId;
+      const info = dataId === undefined ? undefined : tensorInfo.get(dataId);
+      return info === undefined ? [] : [info];
+    };
+    const where = currentCallSite();
+    const names = callArgumentsOnLine(where === null ? '' : this.sources.get(where.cell)?.lineText(where.line) ?? '', origin.call);
+    const passed = args.map((arg, position) => ({ buffers: buffersOf(arg), name: Array.isArray(arg) ? null : names[position] ?? null, position }));
+    return { call: origin.call, args: passed.filter((arg) => arg.buffers.length > 0) };
+  }
+
+  /**
+   * The name advice gives a tensor a library call's op moved: the argument that holds it (fit's
+   * x), or, for one made inside the call (predict's slice of its x), the one argument on the host.
+   */
+  private nameInCall(buffer: BufferInfo): string | null {
+    const passed = this.passedArguments();
+    if (passed === null) return null;
+    const arg = passed.args.find((one) => one.buffers.includes(buffer));
+    if (arg !== undefined) return arg.name;
+    const onHost = passed.args.filter((one) => one.buffers.some((held) => !this.parts.deviceOf(held).startsWith('gpu:')));
+    return onHost.length === 1 ? onHost[0]!.name : null;
   }
 
   /** The cell's source as the kernel keeps it (its lines' text, its loops). */
@@ -199,7 +242,9 @@ export class MoveRecords {
     }
     // Not in a helper the loop calls: its line names its parameter, unknown where the advice points.
     if (event.input !== undefined && site.line !== null && site.helper === undefined && site.called !== true) {
-      const name = inputNameOnLine(this.sources.get(site.cell)?.lineText(site.line) ?? '', event.input, event.operation);
+      // Inside a library call (fit's batches), the tensor passed to it, as its line names it.
+      const name = site.via.by === 'library' ? (event.buffer === undefined ? null : this.nameInCall(event.buffer))
+        : inputNameOnLine(this.sources.get(site.cell)?.lineText(site.line) ?? '', event.input, event.operation);
       if (name !== null) record.input = name;
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;

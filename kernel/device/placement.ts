@@ -5,10 +5,12 @@
 // The hooks go on the engine instance shared by tfjs-core and tfjs-layers' bundled copy of it.
 import type { DevicePolicy, Direction, MoveLeg, MoveWait } from './device-control';
 import type { BackendLike, BufferInfo, DataId, EngineLike, TensorLike } from './engine-internals';
+import { listText } from '../text';
 import { moveKeepingSource } from './keep-source-move';
 import { GpuAllocationError, inputReferences, restoreInputReferences } from './transfer/gpu-allocation';
 import { isWebGpuBackend, type WebGpuBackend } from './transfer/gpu-types';
 import type { TransferEngine } from './transfer/transfer-engine';
+import type { PassedArguments } from './move-records';
 
 const DEVICE = Symbol('tsgpu.device');
 const REGISTERED_AS = Symbol('tsgpu.registeredAs');
@@ -87,6 +89,8 @@ export interface PlacementEvents {
   libraryCall(): string | null;
   /** The variable the running op's line passes as its input `key` (`a`, `b`, `x`) of the op running `kernelName`, for advice that names it; null when the line does not say. */
   inputName(key: string, kernelName: string): string | null;
+  /** The library call running (fit, predict) and the tensors passed to it, as its line names them; null outside one. */
+  passedArguments(): PassedArguments | null;
 }
 
 /** What one device did during a cell. */
@@ -828,10 +832,22 @@ export class Placement {
       this.refuseOrWarnPlaced(kernelName, hostInput, placed, gpuInput, gpu);
       return;
     }
-    const message = `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
+    // A tensor passed to a library call (fit's x on cpu, the model on gpu:0) is named as the call's
+    // line passes it: the op's input inside the call is no name the user wrote.
+    const call = this.events.passedArguments();
+    const argumentText = (arg: { name: string | null; position: number }): string => arg.name ?? `<${call!.call}'s argument ${arg.position + 1}>`;
+    const passed = call?.args.find((arg) => info !== undefined && arg.buffers.includes(info));
+    // Not passed itself but made inside the call (predict's batch, a slice of its x): from the
+    // arguments still on the host, the call's data the user can move.
+    const onHost = passed !== undefined || call === null ? [] : call.args.filter((arg) => arg.buffers.some((buffer) => !isGpuName(this.deviceOf(buffer.backend))));
+    const message = passed !== undefined ? `${call!.call}: ${passed.name ?? `its argument ${passed.position + 1}`} is on cpu but ${call!.call} runs on ${gpu} (${kernelName})`
+      : onHost.length > 0 ? `${kernelName} in ${call!.call}: input '${hostInput}' is on cpu but the op runs on ${gpu}, and ${listText(onHost.map(argumentText))}, passed to ${call!.call}, ${onHost.length === 1 ? 'is' : 'are'} on cpu`
+        : `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
     // Where the line does not name it, a placeholder that reads as none of the user's variables
     // (`x` was often the name of the user's GPU tensor, which the advice then told them to move).
-    const name = this.events.inputName(hostInput, kernelName) ?? `<input '${hostInput}'>`;
+    const name = passed !== undefined ? argumentText(passed)
+      : onHost.length > 0 ? onHost.map(argumentText).join(`.to('${gpu}') and await `)
+        : this.events.inputName(hostInput, kernelName) ?? `<input '${hostInput}'>`;
     // Suggesting %device gpu:0 when it is already current would be no help.
     const current = this.deviceOf(this.engine.backendInstance);
     const makeIt = current === gpu ? '' : ` (or make it on ${gpu}: %device ${gpu})`;
@@ -840,7 +856,8 @@ export class Placement {
         + `(${message}.) Under %device_policy strict tensors are not moved for you: move it first with await ${name}.to('${gpu}')${makeIt}, `
         + 'or allow implicit moves with %device_policy auto.');
     }
-    this.events.warn(kernelName, `${message}: moved it there for you (H2D). Move it once yourself with await ${name}.to('${gpu}').`);
+    const before = call === null || (passed === undefined && onHost.length === 0) ? '' : `, before ${call.call}`;
+    this.events.warn(kernelName, `${message}: moved it there for you (H2D). Move it once yourself${before} with await ${name}.to('${gpu}').`);
   }
 
   /**

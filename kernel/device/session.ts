@@ -6,7 +6,7 @@ import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageColl
 import type { DeviceLayerDependencies } from './device-layer';
 import type { EngineLike, TensorLike } from './engine-internals';
 import { assembleCellReport, placementText } from './cell-report-assembly';
-import { currentOrigin, withCall } from './call-site';
+import { currentCallSite, currentOrigin, withCall } from './call-site';
 import { GpuFaults } from './gpu-faults';
 import type { TransferLedger } from './ledger';
 import { closeInterruptedScopes } from './interrupted-engine';
@@ -67,6 +67,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.engine = engine;
     this.records = new MoveRecords({
       engine, locate: (frames) => deps.locate(frames), cells: deps.cells, stray: this.stray, intent: this.intent, currentDevice: () => this.currentDevice,
+      deviceOf: (buffer) => this.placement.deviceOf(buffer.backend),
     });
     this.transferEngine = new TransferEngine(engine);
     // Before Placement, which lists the kernels wasm has once.
@@ -82,6 +83,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       uploaded: (event, site) => this.records.recordAt(event, site as MoveSite),
       explicitPlacement: (buffer) => this.intent.explicit(buffer),
       inputName: (key, kernelName) => this.records.inputName(key, kernelName),
+      passedArguments: () => this.records.passedArguments(),
       libraryCall: () => {
         const origin = currentOrigin();
         return origin?.by === 'library' ? origin.call : null;
@@ -370,18 +372,20 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   /** Runs one call of `origin` (a library call, a kernel helper, the user's x.to()): the moves it makes, later ones included, are its. */
-  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T): T {
+  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[]): T {
     // The user's own call is located from the stack at the call (read only if it moves anything):
     // awaited later, its async stack would name the await's line instead.
-    return withCall(() => (origin.by === 'user' ? this.deps.locateLater() : this.deps.locate()), origin, call);
+    return withCall(() => (origin.by === 'user' ? this.deps.locateLater() : this.deps.locate()), origin, call, args);
   }
 
   // --- internals --------------------------------------------------------------------------
 
   private warnOnce(kernelName: string, message: string): void {
-    const where = this.deps.locate();
+    // Inside a library call (fit's batches run in its promise chain) the stack has no cell frame: the call's line.
+    const where = this.deps.locate() ?? currentCallSite();
     const site = where ? `cell ${where.cell}, line ${where.line}` : 'this cell';
-    const key = `${site}:${kernelName}`;
+    // Per input named: fit's x and y both go through GatherV2, and only x was told.
+    const key = `${site}:${kernelName}:${message}`;
     if (this.warned.has(key)) return;
     this.warned.add(key);
     process.stderr.write(`Warning (${site}): ${message}\n`);

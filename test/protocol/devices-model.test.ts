@@ -6,7 +6,8 @@ import { before, describe, test } from 'node:test';
 import {
   countOf, errorOf, linesOf, movesIn, printed, runOk, transferRows, useDeviceKernel, valueOf,
 } from '../support/devices';
-import { iopubOf, resultText } from '../support/exchange';
+import { iopubOf, resultText, streamText } from '../support/exchange';
+import { theReport } from '../support/report';
 import { assertTsError } from '../support/typescript';
 
 const SETUP = [
@@ -121,14 +122,34 @@ describe('training a model on gpu:0', () => {
         assert.equal(error.ename, 'DeviceError');
         assert.ok(error.evalue.startsWith('Expected all tensors to be on the same device, but found at least two devices, gpu:0 and cpu!'),
           error.evalue);
-        // Inside predict the op's input is no name of the line's: a placeholder, not `x` (often a GPU tensor's name).
-        assert.match(error.evalue, /move it first with await <input '\w+'>\.to\('gpu:0'\)/, error.evalue);
+        // Inside predict the op's input is a slice of the batch: the tensor passed to predict, as the line names it.
+        assert.match(error.evalue, /\(\w+ in predict: input '\w+' is on cpu but the op runs on gpu:0, and hostBatch, passed to predict, is on cpu\.\)/, error.evalue);
+        assert.match(error.evalue, /move it first with await hostBatch\.to\('gpu:0'\)/, error.evalue);
         assert.equal(await valueOf(kernel(), 'const fixedPreds = model.predict(await hostBatch.to(device)) as tf.Tensor;\nfixedPreds.device'),
           "'gpu:0'");
       } finally {
         await printed(kernel(), '%device_policy auto');
       }
     });
+
+  test('fit on host tensors with the model on gpu:0, under warn: each warning names the call\'s line and the tensor passed, and the hint moves both before fit', async () => {
+    await runOk(kernel(), 'const fitX = tf.tensor2d(features.slice(0, 16));\nconst fitY = tf.tensor2d(targets.slice(0, 16), [16, 1]);\n0');
+    assert.match(await printed(kernel(), '%device_policy warn'), /\bwarn\b/);
+    try {
+      const exchange = await runOk(kernel(), "const noted = 'first line';\nawait model.fit(fitX, fitY, { epochs: 1, batchSize: 8, verbose: 0 });\n0");
+      const cell = countOf(exchange);
+      const warnings = streamText(exchange, 'stderr').split('\n').filter((line) => line.startsWith('Warning'));
+      // fit's batches run in its promise chain, where no cell frame is on the stack: the call's line, not "(this cell)".
+      for (const name of ['fitX', 'fitY']) {
+        assert.ok(warnings.some((line) => line.startsWith(`Warning (cell ${cell}, line 2): fit: ${name} is on cpu but fit runs on gpu:0`)
+          && line.endsWith(`Move it once yourself, before fit with await ${name}.to('gpu:0').`)), warnings.join('\n'));
+      }
+      const hint = theReport(exchange).meta.hints.find((one) => one.includes('made for you by the device policy'));
+      assert.match(hint ?? '', /^\d+ moves made for you by the device policy at line 2 \(\w+(?:, \w+)*, in fit\): make them explicit with await fit[XY]\.to\('gpu:0'\) and await fit[XY]\.to\('gpu:0'\) before fit\.$/, hint);
+    } finally {
+      await printed(kernel(), '%device_policy auto');
+    }
+  });
 
   test("classic error 2: `['1','0','1'].cuda()` is a TSError with the asTensor hint", async () => {
     const error = await errorOf(kernel(), "['1','0','1'].cuda()");

@@ -7,6 +7,7 @@
 import type { FoldedTimeOf, MoveAnchor, MoveWait } from '../../device/device-control';
 import { type CellReport, type ReportTransfer, summarizeTransfers, type TransferSummary } from './cell-report';
 import { bytesText, durationText } from './format';
+import { listText } from '../../text';
 import { lineText } from './wording';
 
 /** This many calls from one loop line in one cell means the loop moves data it could move once. */
@@ -159,11 +160,6 @@ const WAIT_CAUSES: Record<Exclude<MoveWait['cause'], 'tsgpu'>, { text: string; s
   gc: { text: 'garbage collection', saved: 'partly' },
 };
 
-/** "a and b", "a, b and c". */
-function listText(parts: readonly string[]): string {
-  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}` : parts[0] ?? '';
-}
-
 /** The upload hint: each move's size, and the copying the advice saves apart from the waits it saves in part or not at all. */
 function uploadHint(group: ReportTransfer[], report: CellReport): string {
   const cell = report.cell;
@@ -268,10 +264,14 @@ export function reportHints(report: CellReport): string[] {
     const otherWay = drawn === '' ? '' : `, or, to run ${them} on ${first.from}, put that input there (${put}) and move ${them} back too (${them === 'it' ? 'it is' : 'they are'} on ${first.to} now)`;
     // The input as the line names it (`z` of `x.matMul(z)`), where every move of the group was that one.
     // Else a placeholder that reads as none of the user's variables (`x` was often their GPU tensor's name).
-    const names = new Set(group.map((transfer) => transfer.input));
-    const name = names.size === 1 ? [...names][0] ?? '<that input>' : '<that input>';
-    hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops})${drawn}: `
-      + `make ${them} explicit with await ${name}.to('${first.to}')${otherWay}.`);
+    const names = [...new Set(group.map((transfer) => transfer.input))];
+    // Each named (fit's x and y, moved for its GatherV2): each one's move, before the call.
+    const moves = names.length > 1 && names.length <= 4 && names.every((name) => name !== undefined)
+      ? listText(names.map((name) => `await ${name}.to('${first.to}')`))
+      : `await ${names.length === 1 ? names[0] ?? '<that input>' : '<that input>'}.to('${first.to}')`;
+    const inCall = first.via.by === 'library' && first.via.call !== null ? `, in ${first.via.call}` : '';
+    hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops}${inCall})${drawn}: `
+      + `make ${them} explicit with ${moves}${inCall === '' ? '' : ` before ${first.via.call}`}${otherWay}.`);
   }
   // tf.scalar(lr) each step of the user's loop, made on the GPU: each is uploaded at first use.
   const madeScalars = report.transfers.filter((transfer) => transfer.scalar && transfer.direction === 'H2D' && transfer.untimed);
