@@ -38,10 +38,13 @@ export interface MoveSite {
   called?: true;
 }
 
-/** A library call's tensor arguments: each one's buffers, position, and name on the call's line (null where it gives none). */
+/**
+ * A library call's tensor arguments: each one's buffers, position, name on the call's line (null
+ * where it gives none), and whether some of it is on the host.
+ */
 export interface PassedArguments {
   call: string;
-  args: { buffers: BufferInfo[]; name: string | null; position: number }[];
+  args: { buffers: BufferInfo[]; name: string | null; position: number; onHost: boolean }[];
 }
 
 /** What recording needs of the session around it. */
@@ -117,7 +120,10 @@ export class MoveRecords {
     };
     const where = currentCallSite();
     const names = callArgumentsOnLine(where === null ? '' : this.sources.get(where.cell)?.lineText(where.line) ?? '', origin.call);
-    const passed = args.map((arg, position) => ({ buffers: buffersOf(arg), name: Array.isArray(arg) ? null : names[position] ?? null, position }));
+    const passed = args.map((arg, position) => {
+      const buffers = buffersOf(arg);
+      return { buffers, name: Array.isArray(arg) ? null : names[position] ?? null, position, onHost: buffers.some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')) };
+    });
     return { call: origin.call, args: passed.filter((arg) => arg.buffers.length > 0) };
   }
 
@@ -130,7 +136,7 @@ export class MoveRecords {
     if (passed === null) return null;
     const arg = passed.args.find((one) => one.buffers.includes(buffer));
     if (arg !== undefined) return arg.name;
-    const onHost = passed.args.filter((one) => one.buffers.some((held) => !this.parts.deviceOf(held).startsWith('gpu:')));
+    const onHost = passed.args.filter((one) => one.onHost);
     return onHost.length === 1 ? onHost[0]!.name : null;
   }
 

@@ -839,7 +839,7 @@ export class Placement {
     const passed = call?.args.find((arg) => info !== undefined && arg.buffers.includes(info));
     // Not passed itself but made inside the call (predict's batch, a slice of its x): from the
     // arguments still on the host, the call's data the user can move.
-    const onHost = passed !== undefined || call === null ? [] : call.args.filter((arg) => arg.buffers.some((buffer) => !isGpuName(this.deviceOf(buffer.backend))));
+    const onHost = passed !== undefined || call === null ? [] : call.args.filter((arg) => arg.onHost);
     const message = passed !== undefined ? `${call!.call}: ${passed.name ?? `its argument ${passed.position + 1}`} is on cpu but ${call!.call} runs on ${gpu} (${kernelName})`
       : onHost.length > 0 ? `${kernelName} in ${call!.call}: input '${hostInput}' is on cpu but the op runs on ${gpu}, and ${listText(onHost.map(argumentText))}, passed to ${call!.call}, ${onHost.length === 1 ? 'is' : 'are'} on cpu`
         : `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
