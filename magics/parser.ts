@@ -18,6 +18,20 @@ export interface ParsedCell {
 
 const MAGIC_LINE = /^\s*(?:\/\/)?(%%?)([A-Za-z_][\w-]*)\??(?:[ \t]+(.*?))?\s*$/;
 
+/** Magics whose arguments are code: a `//` or `;` there is the code's own. */
+const CODE_ARGUMENTS = new Set(['time', 'timeit']);
+/**
+ * Words, then a `;` or a ` // comment` out of habit (`%device gpu:0   // or: %device auto`, as
+ * README's own example reads): the words. Arguments with quotes or parentheses before the comment
+ * are left whole.
+ */
+const TRAILING_HABIT = /^([^'"`()]*?)\s*;?(?:\s+\/\/.*)?$/;
+
+function withoutTrailingHabit(name: string, args: string): string {
+  if (CODE_ARGUMENTS.has(name)) return args;
+  return TRAILING_HABIT.exec(args)?.[1] ?? args;
+}
+
 /**
  * Line magics written below code: they run before all of the cell's code, not at their place
  * (IPython runs them in order). Comments and blank lines above a magic are not code.
@@ -40,7 +54,8 @@ export function parseCell(cell: string): ParsedCell {
   const code = lines.map((line, index) => {
     const match = MAGIC_LINE.exec(line);
     if (!match) return line;
-    const [, marks, name = '', args = ''] = match;
+    const [, marks, name = '', written = ''] = match;
+    const args = withoutTrailingHabit(name, written);
     const call = { name: line.trimEnd().endsWith('?') && args === '' ? `${name}?` : name, args, line: index + 1 };
     if (marks === '%%') {
       if (index !== firstCodeLine) return line; // `%%x` below the first line is left to the checker to flag

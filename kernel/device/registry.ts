@@ -8,17 +8,34 @@ import { createGpuBackend, discoverGpus, type Discovery, type GpuBackendHandle }
 import { installDirectConvolutions } from './train/conv-gpu';
 import { installDirectMatMuls } from './train/matmul-gpu';
 
+/** Whether two words differ by one letter added, dropped, changed, or two neighbours swapped (cdua, gpuu). */
+function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2));
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+/** Other frameworks' words for the GPU, and typos of ours: each means gpu (cuda means gpu too). */
+const GPU_WORDS = ['gpu', 'cuda', 'mps', 'metal', 'webgpu', 'vulkan', 'nvidia', 'device'];
+
 /**
  * The device a near miss most likely meant: quoted (`%device 'gpu:0'`, where magics take the bare
- * name), without the colon (gpu0, cuda_1, gpu-0), cpu with an index, or another framework's name
- * for the GPU (mps, webgpu). Null where nothing is near.
+ * name), without the colon (gpu0, cuda_1, gpu-0), with the letter O for a zero, another
+ * framework's word for the GPU (mps, webgpu:0), a typo (cdua), or cpu with an index. Null where
+ * nothing is near.
  */
 function nearDeviceName(wanted: string): string | null {
-  const bare = wanted.replace(/^['"`]+|['"`]+$/g, '').trim();
-  const indexed = /^(gpu|cuda)\s*[-_.:\s]?\s*(\d+)$/.exec(bare);
-  if (indexed !== null) return `gpu:${Number(indexed[2])}`;
-  if (/^(gpu|cuda|mps|metal|webgpu|vulkan)$/.test(bare)) return 'gpu:0';
-  if (/^cpu\s*[-_.:]?\s*\d*$/.test(bare)) return 'cpu';
+  const bare = wanted.replace(/^['"`]+|['"`;]+$/g, '').trim();
+  const parts = /^([a-z]+)\s*[-_.:\s]?\s*([\do]*)$/.exec(bare);
+  if (parts === null) return null;
+  const [, word = '', digits = ''] = parts;
+  const index = digits === '' ? 0 : Number(digits.replace(/o/g, '0'));
+  // A typo keeps the first letter: tpu and xpu are other devices, not gpu.
+  const typoOf = (name: string): boolean => word[0] === name[0] && oneEditApart(word, name);
+  if (word === 'cpu' || typoOf('cpu')) return 'cpu';
+  if (GPU_WORDS.includes(word) || typoOf('cuda') || typoOf('gpu')) return `gpu:${index}`;
   return null;
 }
 

@@ -211,12 +211,14 @@ describe('PyTorch habits get the same hint at run time (%typecheck off)', () => 
     const currentBefore = streamText(await kernel().execute('%device'), 'stdout');
     assert.match(currentBefore, /^current device: /);
     for (const [code, meant] of [["%device 'gpu:0'", 'gpu:0'], ['%device gpu0', 'gpu:0'], ['%%device cuda_0\n1', 'gpu:0'], ['%device mps', 'gpu:0'],
-      ["await x.to('GPU-0')", 'gpu:0'], ["await x.to('cpu0')", 'cpu'], ['%device "cpu"', 'cpu']] as const) {
+      ["await x.to('GPU-0')", 'gpu:0'], ["await x.to('cpu0')", 'cpu'], ['%device "cpu"', 'cpu'], ['%device gpu:O', 'gpu:0'], ['%device cdua', 'gpu:0'],
+      ["await x.to('webgpu:0')", 'gpu:0']] as const) {
       const error = cellError(await kernel().execute(code, {}, { timeoutMs: 60_000 }));
       assert.equal(error.ename, 'DeviceError', `${code}: ${error.traceback.join('\n')}`);
       assert.match(error.evalue, new RegExp(`^no device ".*?" \\(did you mean ${meant}\\?\\): the devices here are cpu\\b`), code);
     }
-    for (const code of ['%device gpu:7', '%device banana']) {
+    // tpu is another device, not a typo of gpu; cuda1 is gpu:1, which is not here.
+    for (const code of ['%device gpu:7', '%device banana', '%device tpu', '%device cuda1']) {
       const error = cellError(await kernel().execute(code, {}, { timeoutMs: 60_000 }));
       assert.doesNotMatch(error.evalue, /did you mean/, code);
       assert.match(error.evalue, /the devices here are cpu\b/, code);

@@ -34,6 +34,21 @@ test('several line magics, indented or not, keep their order and lines', () => {
   assertBlankedInPlace(cell, parsed.code, [1, 2, 4]);
 });
 
+test('a trailing `;` or ` // comment` after a magic\'s words is habit, not argument; code magics keep theirs', () => {
+  const cell = [
+    '%device gpu:0                       // or: %device auto (best device), %devices (list)',
+    '%device_policy warn;',
+    '%report compact; // quieter',
+    '%env URL=http://example.org/x',
+    "%time f('a // b');",
+    '%time x; // y',
+  ].join('\n');
+  assert.deepEqual(parseCell(cell).lineMagics.map((call) => call.args), [
+    'gpu:0', 'warn', 'compact', 'URL=http://example.org/x', "f('a // b');", 'x; // y',
+  ]);
+  assert.deepEqual(parseCell('%%device gpu:0 // this cell\nx').cellMagic, { name: 'device', args: 'gpu:0', line: 1 });
+});
+
 test('a cell magic counts on the first non-blank line only', () => {
   const cell = '\n%%timeit -n 10\nwork();';
   const parsed = parseCell(cell);
