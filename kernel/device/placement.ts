@@ -263,8 +263,8 @@ export class Placement {
   private strayActivity: Record<string, DeviceActivity> = Object.create(null) as Record<string, DeviceActivity>;
   private inStray = false;
   /**
-   * The running cell made a tensor outside any op (tf.tensor, tf.ones, tf.randomNormal make theirs
-   * with no kernel): it touched tensors, and its report says where they live.
+   * The running cell made a tensor no kernel made (tf.tensor, tf.ones, tf.randomNormal make theirs
+   * with none): it touched tensors, and its report says where they live.
    */
   private madeOutsideOps = false;
   /** Ops and kernels running inside the one being timed, itself included: 0 when none runs. */
@@ -604,8 +604,9 @@ export class Placement {
       if (known) return;
       const info = this.state.tensorInfo.get(tensor.dataId);
       if (info) {
-        // Inside an op, the op counts already; asked only of tensors made outside one.
-        if (placement.timingDepth === 0 && !placement.madeOutsideOps && !placement.inStray && placement.ownsOp()) placement.madeOutsideOps = true;
+        // Made by a kernel, the op counts already; asked only of tensors made outside one
+        // (tf.randomNormal is an op that runs none: its scope is open, no kernel ran in it).
+        if (placement.segmentActivity === null && !placement.madeOutsideOps && !placement.inStray && placement.ownsOp()) placement.madeOutsideOps = true;
         const device = placement.deviceOf(info.backend);
         // Host tensors end here: one string test on the per-op path.
         if (!isGpuName(device)) placement.account(device, info.bytes, 1);

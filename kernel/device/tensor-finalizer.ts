@@ -143,8 +143,10 @@ export class TensorFinalizer {
   private handedOver = false;
   /** Tensors the finalizers have freed, by device, since the counter was last taken (collectNow). */
   private freedTensors: Record<string, number> = {};
-  /** A tensor handed over in an earlier cell was disposed by user code (x.dispose(), tf.dispose) since the last take. */
+  /** Code disposed a tensor (x.dispose(), tf.dispose, a variable's or a model's dispose) since the last take, not these finalizers. */
   private disposedByUser = false;
+  /** This finalizer's own dispose is under way: not the user's. */
+  private freeing = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastGcEnded = -Infinity;
   private lastGcMs = 0;
@@ -177,9 +179,9 @@ export class TensorFinalizer {
     // user makes of a registered tensor takes it out of the registry, so its finalizer never gives
     // back a second reference that a view or clone still counts on.
     engine.disposeTensor = function disposeTensor(tensor: TensorLike | HeldTensor): void {
+      if (!finalizer.freeing) finalizer.disposedByUser = true;
       const held = finalizer.registered.get(tensor as TensorLike);
       if (held !== undefined) {
-        finalizer.disposedByUser = true;
         finalizer.registered.delete(tensor as TensorLike);
         finalizer.registry.unregister(tensor);
         finalizer.pending.delete(held);
@@ -196,8 +198,9 @@ export class TensorFinalizer {
   }
 
   /**
-   * Whether user code disposed a tensor an earlier cell made, since the cell began: the cell
-   * touched tensors. Frees by the finalizers (the GC's, at any time) do not count.
+   * Whether code disposed a tensor since the cell began (x.dispose(), tf.dispose, a model's
+   * dispose(): their variables): the cell touched tensors. Frees by the finalizers (the GC's, at
+   * any time) do not count.
    */
   takeDisposedByUser(): boolean {
     const disposed = this.disposedByUser;
@@ -344,7 +347,12 @@ export class TensorFinalizer {
     if (!this.pending.delete(held)) return;
     const device = this.devices.deviceOf(held.dataId);
     // A lost device or a reset engine may have dropped the data already: disposeTensor ignores it then.
-    (this.engine as DisposingEngine).disposeTensor(held);
+    this.freeing = true;
+    try {
+      (this.engine as DisposingEngine).disposeTensor(held);
+    } finally {
+      this.freeing = false;
+    }
     if (device === null) return;
     this.freedTensors[device] = (this.freedTensors[device] ?? 0) + 1;
     const live = this.devices.live()[device];

@@ -62,13 +62,26 @@ describe('inline report: one per cell that touched tensors, none otherwise', () 
 
   test('a cell that only makes tensors, with no op (tf.randomNormal, tf.ones), shows one report; one that only disposes them shows one too, with their bytes gone', async () => {
     // tfjs makes these from host values with no kernel: no op runs, yet the cell touched tensors.
-    const made = theReport(await runOk(kernel(), '%%device gpu:0\nconst madeOnly = tf.randomNormal([256, 256]); const madeOnlyToo = tf.ones([64]);'));
+    // tf.randomNormal is an op that runs no kernel: alone in its cell, it shows a report too.
+    theReport(await runOk(kernel(), '%%device gpu:0\nconst madeOnly = tf.randomNormal([256, 256]);'));
+    const made = theReport(await runOk(kernel(), '%%device gpu:0\nconst madeOnlyToo = tf.ones([64]);'));
     const heldAfterMaking = deviceOf(made, 'gpu:0').heldOnHostBytes;
     assert.ok(heldAfterMaking >= 256 * 256 * 4 + 64 * 4, `gpu:0 holds the new tensors in host arrays: ${JSON.stringify(made.meta.devices)}`);
     assert.match(made.text.split('\n')[0]!, /gpu:0 [^,]*\(\+[\d.]+ (?:KiB|MiB) in host arrays\)/, made.text);
     const disposed = theReport(await runOk(kernel(), 'madeOnly.dispose(); tf.dispose(madeOnlyToo);'));
     assert.equal(heldAfterMaking - deviceOf(disposed, 'gpu:0').heldOnHostBytes, 256 * 256 * 4 + 64 * 4,
       `the report after disposing shows their bytes gone: ${JSON.stringify(disposed.meta.devices)}`);
+  });
+
+  test('a cell that only disposes a variable, or a model (its variables), shows one report with their bytes gone', async () => {
+    // Made in a tidy: the variable alone holds its data (it shares the tensor it was made from).
+    const before = theReport(await runOk(kernel(), 'const disposedVariable = tf.tidy(() => tf.variable(tf.ones([1000])));\n'
+      + 'const disposedModel = tf.sequential(); disposedModel.add(tf.layers.dense({ inputShape: [10], units: 20 }));\n0'));
+    const afterVariable = theReport(await runOk(kernel(), 'disposedVariable.dispose()'));
+    assert.equal(deviceOf(before, 'cpu').liveBytes - deviceOf(afterVariable, 'cpu').liveBytes, 1000 * 4, JSON.stringify(afterVariable.meta.devices));
+    const afterModel = theReport(await runOk(kernel(), 'disposedModel.dispose(); 0'));
+    // A dense layer of 10 inputs and 20 units: a 10×20 kernel and 20 biases, float32.
+    assert.equal(deviceOf(afterVariable, 'cpu').liveBytes - deviceOf(afterModel, 'cpu').liveBytes, (10 * 20 + 20) * 4, JSON.stringify(afterModel.meta.devices));
   });
 
   test('a cell during which the GC frees tensors nothing reaches any more shows no report: the cell did not touch them', async () => {
