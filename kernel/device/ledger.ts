@@ -6,13 +6,13 @@ import type { FoldedMoves, FoldedTimeOf, MoveWait, TransferListing, TransferReco
 import { FoldedTime, type MovesTime, movesTime, type TimedSpan, waitKey, waitPart } from './covered-time';
 import { RunningUnion } from './timing/intervals';
 
-/** Moves kept one by one; past this many, the oldest are folded, FOLD_BATCH at a time. */
-const KEEP = 10_000;
 /**
- * Folding a record takes 25–35 µs (its time joins three running unions): half of KEEP at once held
- * the thread 230–350 ms in the middle of a loop, where this many hold it for a few milliseconds.
+ * Moves kept one by one; at twice this many, the older half is folded. Folding a record takes
+ * 25–35 µs (its time joins running unions): 230–350 ms at once, noted as the kernel's work. Folding
+ * 500 at a time past 10,500 took 15–120 ms each, and left more of a long cell's moves folded before
+ * its end, with their GPU waits unsplit (folded reads booked queue latency as GPU work).
  */
-const FOLD_BATCH = 500;
+const KEEP = 10_000;
 
 function keyOf(record: TransferRecord): string {
   return `${record.direction}|${record.from}|${record.to}|${record.cause}|${record.operation}|${record.cell}|${record.line}|${record.untimed === true}|${record.scalar}`;
@@ -186,8 +186,8 @@ export class TransferLedger {
     totals.bytes += record.bytes;
     if (record.untimed) totals.untimed++;
     totals.busy.add(start, start + record.ms);
-    if (this.records.length < KEEP + FOLD_BATCH) return false;
-    this.foldOldest(FOLD_BATCH);
+    if (this.records.length < 2 * KEEP) return false;
+    this.foldOldest(KEEP);
     return true;
   }
 

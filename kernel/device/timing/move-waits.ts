@@ -262,6 +262,83 @@ function lastEnd(intervals: readonly GpuInterval[]): number {
 }
 
 /**
+ * A device's GPU work for the cell's split, looked up without walking all of it for each wait: a
+ * loop of 6,000 reads split each read's wait against all 12,000 pieces of work, and its cell's
+ * end took 1.6 s of a 7 s wait (quadratic).
+ */
+interface WorkIndex {
+  /** By start, with the longest piece's length: what overlaps a stretch lies a bounded way back. */
+  byStart: GpuWork[];
+  starts: number[];
+  longest: number;
+  /** tfjs's passes by submit, and copies by when they were sent, each with the latest end so far. */
+  passes: { keys: number[]; latestEnd: number[] };
+  copies: { keys: number[]; latestEnd: number[] };
+}
+
+/** The first index whose key is past `key` (`inclusive`: at or past it), keys sorted. */
+function firstPast(keys: readonly number[], key: number, inclusive: boolean): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (inclusive ? keys[middle]! >= key : keys[middle]! > key) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+function latestEnds(work: readonly GpuWork[], key: (one: GpuWork) => number): { keys: number[]; latestEnd: number[] } {
+  const sorted = [...work].sort((a, b) => key(a) - key(b));
+  let latest = -Infinity;
+  return { keys: sorted.map(key), latestEnd: sorted.map((one) => (latest = Math.max(latest, one.end))) };
+}
+
+function indexWork(work: readonly GpuWork[]): WorkIndex {
+  const byStart = [...work].sort((a, b) => a.start - b.start);
+  return {
+    byStart,
+    starts: byStart.map((one) => one.start),
+    longest: byStart.reduce((most, one) => Math.max(most, one.end - one.start), 0),
+    passes: latestEnds(work.filter((one) => one.sentAt === undefined && one.submit > 0), (one) => one.submit),
+    copies: latestEnds(work.filter((one) => one.sentAt !== undefined), (one) => one.sentAt!),
+  };
+}
+
+const NO_INTERVALS: readonly GpuInterval[] = [];
+
+/** The index of a cell's GPU work on `device`, made once per split (every wait of the cell asks); with moves' copies where the GPU timed its passes. */
+function workIndex(device: string, intervals: readonly GpuInterval[], withCopies: boolean): WorkIndex {
+  const key = `${device}|${withCopies}`;
+  const known = workIndexMade.get(intervals)?.get(key);
+  if (known !== undefined) return known;
+  const index = indexWork([...intervals, ...(withCopies ? copyWork(device, intervals) : [])]);
+  const byKey = workIndexMade.get(intervals) ?? new Map<string, WorkIndex>();
+  byKey.set(key, index);
+  workIndexMade.set(intervals, byKey);
+  return index;
+}
+const workIndexMade = new WeakMap<readonly GpuInterval[], Map<string, WorkIndex>>();
+
+/** Where the last piece of work `fence` waited for ended (the latest end of all it covers); -Infinity for none. */
+function lastCoveredEnd(index: WorkIndex, fence: Fence): number {
+  const passes = firstPast(index.passes.keys, fence.submitted, false);
+  const copies = firstPast(index.copies.keys, fence.start, true);
+  return Math.max(index.passes.latestEnd[passes - 1] ?? -Infinity, index.copies.latestEnd[copies - 1] ?? -Infinity);
+}
+
+/** The pieces of work that overlap `from`–`to`. */
+function overlapping(index: WorkIndex, from: number, to: number): GpuWork[] {
+  const found: GpuWork[] = [];
+  for (let k = firstPast(index.starts, to, true) - 1; k >= 0; k--) {
+    const one = index.byStart[k]!;
+    if (one.start < from - index.longest) break;
+    if (one.end > from) found.push(one);
+  }
+  return found;
+}
+
+/**
  * One wait for GPU work in its true parts. Each fence ended (on the GPU) after the host's last
  * look that did not see it end and, where the GPU times passes, after the last pass it covered.
  * From the later of the two until the poll that saw it began, the thread was elsewhere (the
@@ -274,11 +351,11 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   const fences = fencesOf.get(wait);
   if (wait.cause !== 'gpu-work' || fences === undefined || fences.length === 0) return [wait];
   const timesPasses = gpu?.clock.source === 'timestamps';
-  const intervals: GpuWork[] = [...(gpu?.intervals ?? []), ...(timesPasses ? copyWork(wait.device, gpu?.intervals ?? []) : [])];
+  const index = workIndex(wait.device, gpu?.intervals ?? NO_INTERVALS, timesPasses);
   const onGpu: GpuPart[] = [];
   let hostMs = 0;
   for (const fence of fences) {
-    const lastPass = timesPasses ? lastEnd(intervals.filter((interval) => covers(interval, fence))) : -Infinity;
+    const lastPass = timesPasses ? lastCoveredEnd(index, fence) : -Infinity;
     const away = awayMs(fence.away, lastPass);
     // After the GPU's last work in it, the thread copying another move's chunks into host memory
     // held the fence's end up as much as code of the cell's would have.
@@ -289,7 +366,7 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
     const holes = away > 0 ? [{ start: fence.away.to - away, end: fence.away.to }, ...copying] : copying;
     for (const part of minus({ start: fence.start, end: fence.end }, holes)) onGpu.push({ from: part.start, to: part.end, fence });
   }
-  const earlier = intervals.filter((interval) => interval.cell < cell && onGpu.some(({ from, to }) => interval.start < to && interval.end > from));
+  const earlier = [...new Set(onGpu.flatMap(({ from, to }) => overlapping(index, from, to).filter((interval) => interval.cell < cell)))];
   const earlierDone = lastEnd(earlier);
   hostMs = Math.min(hostMs, wait.ms);
   let earlierMs = Math.min(wait.ms - hostMs, onGpu.reduce((sum, { from, to }) => sum + Math.max(0, Math.min(to, earlierDone) - from), 0));
@@ -300,8 +377,7 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   // earlier cells' work (or after the GPU had finished it unseen): a wait for that work, which the
   // wait would have skipped without it. A read in a cell that ran no op showed ~1–2 ms of GPU work
   // of the cell's own.
-  const ownWork = ownQueued.has(wait) || fences.some((fence) => intervals.some((interval) => interval.cell >= cell && covers(interval, fence)
-    && interval.start < fence.end && interval.end > fence.start));
+  const ownWork = ownQueued.has(wait) || fences.some((fence) => overlapping(index, fence.start, fence.end).some((interval) => interval.cell >= cell && covers(interval, fence)));
   let folded = false;
   if (!ownWork && laterMs > 0) {
     const waitedFor = earlierCells.length > 0 ? earlierCells : wait.earlierCells;
@@ -317,7 +393,7 @@ function splitGpuWait(wait: MoveWait, gpu: { intervals: readonly GpuInterval[]; 
   let latencyMs = 0;
   let setupMs = 0;
   // Without the GPU's times (fenced), it stays whole.
-  const busy = timesPasses ? busyMs(onGpu, intervals, earlierDone) : null;
+  const busy = timesPasses ? busyMs(onGpu, index, earlierDone) : null;
   if (busy !== null) {
     const earlierCap = Math.min(earlierMs, folded ? busy.before + busy.after : busy.before);
     const laterCap = Math.min(laterMs, busy.after);
@@ -348,10 +424,10 @@ interface GpuPart {
  * and moves' chunk copies within their GPU parts, up to `earlierDone` (earlier cells' work came
  * first) and after it. Copies tfjs records outside any pass are not in it.
  */
-function busyMs(onGpu: readonly GpuPart[], intervals: readonly GpuWork[], earlierDone: number): { before: number; after: number; ran: Span[] } {
+function busyMs(onGpu: readonly GpuPart[], index: WorkIndex, earlierDone: number): { before: number; after: number; ran: Span[] } {
   const ran: { start: number; end: number }[] = [];
   for (const { from, to, fence } of onGpu) {
-    for (const interval of intervals) {
+    for (const interval of overlapping(index, from, to)) {
       if (!covers(interval, fence)) continue;
       const start = Math.max(from, interval.start);
       const end = Math.min(to, interval.end);

@@ -18,7 +18,9 @@ function byLine(transfers: ReportTransfer[]): Map<string, ReportTransfer[]> {
   const lines = new Map<string, ReportTransfer[]>();
   for (const transfer of transfers) {
     const key = `${transfer.cell ?? ''}|${transfer.line}`;
-    lines.set(key, [...(lines.get(key) ?? []), transfer]);
+    const line = lines.get(key);
+    if (line === undefined) lines.set(key, [transfer]);
+    else line.push(transfer);
   }
   return lines;
 }
