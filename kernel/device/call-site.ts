@@ -18,6 +18,8 @@ interface RunningCall {
   origin: MoveOrigin;
   /** A library call's arguments (fit's x and y): advice names the one the policy moved. */
   args?: readonly unknown[];
+  /** What it was called on (the model whose fit it is). */
+  target?: unknown;
 }
 
 const calls = new AsyncLocalStorage<RunningCall>();
@@ -33,18 +35,24 @@ export function nextInvocation(): number {
  * wins (data() inside array() is array()'s; moves inside fit are fit's), except that a kernel
  * helper is always the kernel's, even inside a library call.
  */
-export function withCall<T>(locate: () => CallWhere, origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[]): T {
+export function withCall<T>(locate: () => CallWhere, origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[], target?: unknown): T {
   const outer = calls.getStore();
   // The outer call's site wins: no stack is taken for this one.
   if (outer !== undefined && (origin.by !== 'kernel' || outer.origin.by === 'kernel')) return call();
   const running: RunningCall = { where: locate() ?? outer?.where ?? null, origin: { ...origin, invocation: nextInvocation() } };
   if (args !== undefined) running.args = args;
+  if (target !== undefined) running.target = target;
   return calls.run(running, call);
 }
 
 /** The arguments of the library call this code runs under (fit's x, y, options), if it kept them. */
 export function currentCallArgs(): readonly unknown[] | null {
   return calls.getStore()?.args ?? null;
+}
+
+/** What the library call this code runs under was called on (its model), if it kept it. */
+export function currentCallTarget(): unknown {
+  return calls.getStore()?.target;
 }
 
 /** The library call's line this code runs under, if any. */

@@ -49,18 +49,46 @@ export function inputNameOnLine(line: string, input: string, kernelName: string)
 }
 
 /**
- * The names a line passes as the leading arguments of its call of `call` (`model.fit(bx, by, …)`:
- * bx, by), up to the first argument that is no plain name; one call of it on the line, else none.
+ * The names a line passes as the arguments of its call of `call` (`model.fit(bx, by, …)`: bx, by),
+ * null for an argument that is no plain name (`tf.ones([8, 4])`, `train.xs`); one call of it on the
+ * line, else none. Arguments are split at the call's own commas, not those inside brackets.
  */
-export function callArgumentsOnLine(line: string, call: string): string[] {
+export function callArgumentsOnLine(line: string, call: string): (string | null)[] {
   const calls = [...line.matchAll(new RegExp(String.raw`\.\s*${call}\s*\(`, 'g'))];
   if (calls.length !== 1) return [];
-  const names: string[] = [];
-  const rest = line.slice(calls[0]!.index! + calls[0]![0].length);
-  for (const match of rest.matchAll(new RegExp(String.raw`\s*(${NAME})\s*([,)])|.`, 'gy'))) {
-    if (match[1] === undefined || NOT_TENSORS.has(match[1])) break;
-    names.push(match[1]);
-    if (match[2] === ')') break;
+  const args: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let current = '';
+  for (const char of line.slice(calls[0]!.index! + calls[0]![0].length)) {
+    if (quote !== null) {
+      current += char;
+      if (char === quote) quote = null;
+      continue;
+    }
+    if (char === "'" || char === '"' || char === '`') quote = char;
+    else if ('([{'.includes(char)) depth++;
+    else if (')]}'.includes(char)) {
+      if (depth === 0) break;
+      depth--;
+    } else if (char === ',' && depth === 0) {
+      args.push(current);
+      current = '';
+      continue;
+    }
+    current += char;
   }
-  return names;
+  if (current.trim() !== '') args.push(current);
+  const plain = new RegExp(`^\\s*(${NAME})\\s*$`);
+  return args.map((arg) => {
+    const name = plain.exec(arg)?.[1] ?? null;
+    return name !== null && !NOT_TENSORS.has(name) ? name : null;
+  });
+}
+
+/** The name a line calls `call` on (`m1.fit(…)`: m1), where the line calls it once on a plain name. */
+export function callReceiverOnLine(line: string, call: string): string | null {
+  const calls = [...line.matchAll(new RegExp(String.raw`(?<![\w$.])(${NAME})\s*\.\s*${call}\s*\(`, 'g'))];
+  const name = calls.length === 1 ? calls[0]![1]! : null;
+  return name !== null && !NOT_TENSORS.has(name) ? name : null;
 }

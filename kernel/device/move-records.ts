@@ -3,10 +3,10 @@
 // the cell's code, and the collections it met named at the cell's end; into the ledger the report
 // and %transfers read.
 import { type CellLocation, type CellSource, type CellWork, DETACHED_CELL } from '../interpreter/cell-hooks';
-import { currentCallArgs, currentCallSite, currentOrigin, nextInvocation } from './call-site';
+import { currentCallArgs, currentCallSite, currentCallTarget, currentOrigin, nextInvocation } from './call-site';
 import type { MoveOrigin, TransferListing, TransferRecord } from './device-control';
 import type { BufferInfo, DataId, EngineLike } from './engine-internals';
-import { callArgumentsOnLine, inputNameOnLine } from './input-names';
+import { callArgumentsOnLine, callReceiverOnLine, inputNameOnLine } from './input-names';
 import { TransferLedger } from './ledger';
 import type { MoveEvent } from './placement';
 import type { PlacementIntent } from './placement-intent';
@@ -44,6 +44,10 @@ export interface MoveSite {
  */
 export interface PassedArguments {
   call: string;
+  /** What the line calls it on (`m1.fit(…)`: m1), or null. */
+  receiver: string | null;
+  /** The model it was called on has weights on the host: ops drawn to a GPU by its data move them, and make their own tensors there. */
+  modelOnHost: boolean;
   args: { buffers: BufferInfo[]; name: string | null; position: number; onHost: boolean }[];
 }
 
@@ -112,19 +116,29 @@ export class MoveRecords {
     const args = currentCallArgs();
     if (origin?.by !== 'library' || origin.call === null || args === null) return null;
     const tensorInfo = this.parts.engine.state.tensorInfo;
-    const buffersOf = (arg: unknown): BufferInfo[] => {
-      if (Array.isArray(arg)) return arg.flatMap(buffersOf);
-      const dataId = (arg as { dataId?: DataId } | null)?.dataId;
-      const info = dataId === undefined ? undefined : tensorInfo.get(dataId);
-      return info === undefined ? [] : [info];
+    // A tensor, or an array or a dict of them (fit's inputs by name).
+    const buffersOf = (arg: unknown, depth = 0): BufferInfo[] => {
+      if (arg === null || typeof arg !== 'object' || depth > 2) return [];
+      const dataId = (arg as { dataId?: DataId }).dataId;
+      if (dataId !== undefined) {
+        const info = tensorInfo.get(dataId);
+        return info === undefined ? [] : [info];
+      }
+      if (Array.isArray(arg)) return arg.flatMap((one) => buffersOf(one, depth + 1));
+      return Object.getPrototypeOf(arg) === Object.prototype ? Object.values(arg).flatMap((one) => buffersOf(one, depth + 1)) : [];
     };
     const where = currentCallSite();
-    const names = callArgumentsOnLine(where === null ? '' : this.sources.get(where.cell)?.lineText(where.line) ?? '', origin.call);
+    const line = where === null ? '' : this.sources.get(where.cell)?.lineText(where.line) ?? '';
+    const names = callArgumentsOnLine(line, origin.call);
     const passed = args.map((arg, position) => {
       const buffers = buffersOf(arg);
-      return { buffers, name: Array.isArray(arg) ? null : names[position] ?? null, position, onHost: buffers.some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')) };
+      // An array or dict of tensors at that place is no one name.
+      const name = (arg as { dataId?: DataId } | null)?.dataId === undefined ? null : names[position] ?? null;
+      return { buffers, name, position, onHost: buffers.some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')) };
     });
-    return { call: origin.call, args: passed.filter((arg) => arg.buffers.length > 0) };
+    const weights = (currentCallTarget() as { weights?: { read(): { dataId?: DataId } }[] } | undefined)?.weights ?? [];
+    const modelOnHost = weights.some((weight) => buffersOf(weight.read()).some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')));
+    return { call: origin.call, receiver: callReceiverOnLine(line, origin.call), modelOnHost, args: passed.filter((arg) => arg.buffers.length > 0) };
   }
 
   /**
@@ -136,6 +150,8 @@ export class MoveRecords {
     if (passed === null) return null;
     const arg = passed.args.find((one) => one.buffers.includes(buffer));
     if (arg !== undefined) return arg.name;
+    // A model's weight on the host (the model left there), or a tensor fit made there: the model moves, not the data.
+    if (passed.modelOnHost) return passed.receiver;
     const onHost = passed.args.filter((one) => one.onHost);
     return onHost.length === 1 ? onHost[0]!.name : null;
   }

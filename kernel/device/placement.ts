@@ -838,16 +838,22 @@ export class Placement {
     const call = this.events.passedArguments();
     const argumentText = (arg: { name: string | null; position: number }): string => arg.name ?? `<${call!.call}'s argument ${arg.position + 1}>`;
     const passed = call?.args.find((arg) => info !== undefined && arg.buffers.includes(info));
+    // The model left on the host: its weights, and the tensors the call makes there (fit's batch
+    // indices), are drawn to the GPU by its data; the model is what moves.
+    const weight = call !== null && passed === undefined && call.modelOnHost;
     // Not passed itself but made inside the call (predict's batch, a slice of its x): from the
     // arguments still on the host, the call's data the user can move.
-    const onHost = passed !== undefined || call === null ? [] : call.args.filter((arg) => arg.onHost);
+    const onHost = passed !== undefined || weight || call === null ? [] : call.args.filter((arg) => arg.onHost);
     const message = passed !== undefined ? `${call!.call}: ${passed.name ?? `its argument ${passed.position + 1}`} is on cpu but ${call!.call} runs on ${gpu} (${kernelName})`
-      : onHost.length > 0 ? `${kernelName} in ${call!.call}: input '${hostInput}' is on cpu but the op runs on ${gpu}, and ${listText(onHost.map(argumentText))}, passed to ${call!.call}, ${onHost.length === 1 ? 'is' : 'are'} on cpu`
-        : `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
+      : weight ? `${call!.call}: the model${call!.receiver === null ? '' : ` (${call!.receiver})`} is on cpu but its data is on ${gpu} (${kernelName}: input '${hostInput}' is on cpu)`
+        : onHost.length > 0 ? `${kernelName} in ${call!.call}: input '${hostInput}' is on cpu but the op runs on ${gpu}, and ${listText(onHost.map(argumentText))}, passed to ${call!.call}, ${onHost.length === 1 ? 'is' : 'are'} on cpu`
+          : `${kernelName}: input '${hostInput}' is on cpu but the op runs on ${gpu}`;
     // Where the line does not name it, a placeholder that reads as none of the user's variables
     // (`x` was often the name of the user's GPU tensor, which the advice then told them to move).
-    const name = passed !== undefined ? argumentText(passed)
-      : onHost.length > 0 ? onHost.map(argumentText).join(`.to('${gpu}') and await `)
+    // Strict stops at the first: every argument still on the host is named, or the next run stops at the next.
+    const hostArgs = passed !== undefined ? [passed, ...call!.args.filter((arg) => arg !== passed && arg.onHost)] : onHost;
+    const name = hostArgs.length > 0 ? hostArgs.map(argumentText).join(`.to('${gpu}') and await `)
+      : weight ? call!.receiver ?? 'model'
         : this.events.inputName(hostInput, kernelName) ?? `<input '${hostInput}'>`;
     // Suggesting %device gpu:0 when it is already current would be no help.
     const current = this.deviceOf(this.engine.backendInstance);

@@ -105,6 +105,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
       live: () => Object.fromEntries(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes])),
     });
     this.finalizer.install();
+    this.finalizer.ownsDispose = () => this.placement.ownsOp();
     this.backends = new ReadyBackends(registry, this.placement, this.transferEngine, this.timing);
     this.moves = new TensorMoves({
       engine, placement: this.placement, registry, backends: this.backends, transferEngine: this.transferEngine, timing: this.timing,
@@ -372,10 +373,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
   }
 
   /** Runs one call of `origin` (a library call, a kernel helper, the user's x.to()): the moves it makes, later ones included, are its. */
-  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[]): T {
+  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[], target?: unknown): T {
     // The user's own call is located from the stack at the call (read only if it moves anything):
     // awaited later, its async stack would name the await's line instead.
-    return withCall(() => (origin.by === 'user' ? this.deps.locateLater() : this.deps.locate()), origin, call, args);
+    return withCall(() => (origin.by === 'user' ? this.deps.locateLater() : this.deps.locate()), origin, call, args, target);
   }
 
   // --- internals --------------------------------------------------------------------------

@@ -45,8 +45,8 @@ export interface TensorMover {
    * Runs one call (a library call, a kernel helper, the user's x.to()) so that the moves it makes,
    * later ones in its promise chains included, are known as that call's and name the caller's line.
    */
-  /** `args`: a library call's arguments, whose tensors advice can name as the call's line passes them. */
-  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[]): T;
+  /** `args`: a library call's arguments, whose tensors advice can name as the call's line passes them; `target`: its model. */
+  asCall<T>(origin: Omit<MoveOrigin, 'invocation'>, call: () => T, args?: readonly unknown[], target?: unknown): T;
 }
 
 /**
@@ -284,7 +284,7 @@ export function extendTensors(tf: TfCoreModule, layers: TfLayersModule, mover: T
       const origin = { by: 'library' as const, call: method, ...(training ? { perBatchLogs: takesBatchLogs(args[method === 'fit' ? 2 : 1]) } : {}) };
       // Taken now, while the cell's frame is on the stack: fit fails later, in tfjs's promise chain.
       const caller = new Error(method);
-      const result = mover.asCall(origin, () => (device === null ? call() : mover.runOn(device, call)), args);
+      const result = mover.asCall(origin, () => (device === null ? call() : mover.runOn(device, call)), args, this);
       if (training && result instanceof Promise) {
         // An interrupt stops training at the next batch, and the model can be trained again
         // (tfjs clears its "fit() ongoing" flag when fit returns or throws).

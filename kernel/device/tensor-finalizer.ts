@@ -147,6 +147,8 @@ export class TensorFinalizer {
   private disposedByUser = false;
   /** This finalizer's own dispose is under way: not the user's. */
   private freeing = false;
+  /** Whether the code disposing now is the running cell's (a timer an earlier cell left is not). */
+  ownsDispose: () => boolean = () => true;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastGcEnded = -Infinity;
   private lastGcMs = 0;
@@ -179,7 +181,7 @@ export class TensorFinalizer {
     // user makes of a registered tensor takes it out of the registry, so its finalizer never gives
     // back a second reference that a view or clone still counts on.
     engine.disposeTensor = function disposeTensor(tensor: TensorLike | HeldTensor): void {
-      if (!finalizer.freeing) finalizer.disposedByUser = true;
+      if (!finalizer.freeing && !finalizer.disposedByUser && finalizer.ownsDispose()) finalizer.disposedByUser = true;
       const held = finalizer.registered.get(tensor as TensorLike);
       if (held !== undefined) {
         finalizer.registered.delete(tensor as TensorLike);

@@ -142,10 +142,34 @@ describe('training a model on gpu:0', () => {
       // fit's batches run in its promise chain, where no cell frame is on the stack: the call's line, not "(this cell)".
       for (const name of ['fitX', 'fitY']) {
         assert.ok(warnings.some((line) => line.startsWith(`Warning (cell ${cell}, line 2): fit: ${name} is on cpu but fit runs on gpu:0`)
-          && line.endsWith(`Move it once yourself, before fit with await ${name}.to('gpu:0').`)), warnings.join('\n'));
+          && line.includes(`Move it once yourself, before fit with await ${name}.to('gpu:0')`)), warnings.join('\n'));
       }
       const hint = theReport(exchange).meta.hints.find((one) => one.includes('made for you by the device policy'));
       assert.match(hint ?? '', /^\d+ moves made for you by the device policy at line 2 \(\w+(?:, \w+)*, in fit\): make them explicit with await fit[XY]\.to\('gpu:0'\) and await fit[XY]\.to\('gpu:0'\) before fit\.$/, hint);
+    } finally {
+      await printed(kernel(), '%device_policy auto');
+    }
+  });
+
+  test('fit of a model left on cpu, on data on gpu:0, under warn: the advice moves the model (by its name on the line) and the host labels, not the labels alone', async () => {
+    await runOk(kernel(), [
+      'const hostModel = tf.sequential();',
+      "hostModel.add(tf.layers.dense({ inputShape: [4], units: 1, activation: 'sigmoid' }));",
+      "hostModel.compile({ optimizer: 'sgd', loss: 'binaryCrossentropy' });",
+      'const gpuX = await tf.tensor2d(features.slice(0, 16)).to(device);',
+      'const hostY = tf.tensor2d(targets.slice(0, 16), [16, 1]);',
+      '0',
+    ].join('\n'));
+    assert.match(await printed(kernel(), '%device_policy warn'), /\bwarn\b/);
+    try {
+      const exchange = await runOk(kernel(), 'await hostModel.fit(gpuX, hostY, { epochs: 1, batchSize: 8, verbose: 0 });\n0');
+      const warnings = streamText(exchange, 'stderr').split('\n').filter((line) => line.startsWith('Warning'));
+      // Its weights (and the batch indices fit makes beside them) were drawn to gpu:0 by gpuX: the model moves.
+      assert.ok(warnings.some((line) => line.includes('fit: the model (hostModel) is on cpu but its data is on gpu:0') && line.includes("await hostModel.to('gpu:0')")), warnings.join('\n'));
+      assert.ok(warnings.every((line) => !line.includes('gpuX')), `gpuX is on gpu:0 already: ${warnings.join('\n')}`);
+      const hint = theReport(exchange).meta.hints.find((one) => one.includes('made for you by the device policy'));
+      assert.match(hint ?? '', /make them explicit with await (?:hostModel|hostY)\.to\('gpu:0'\) and await (?:hostModel|hostY)\.to\('gpu:0'\) before fit\.$/, hint);
+      assert.equal(await valueOf(kernel(), 'hostModel.weights[0]!.read().device'), "'gpu:0'", 'the policy moved the weights');
     } finally {
       await printed(kernel(), '%device_policy auto');
     }

@@ -64,8 +64,10 @@ test('no more gc than the host busy it comes out of; none for a move the collect
   const before = upload(1, [{ cause: 'host-busy', ms: 0.9, device: 'gpu:0', earlierCells: [] }]);
   await waits.name([{ move: short, start }, { move: before, start: pause.start - 5 }]);
   // The GPU's work filled all of the move but 0.6 ms: of the collection, what lies beyond it is sure, and at most the 0.5 ms of host busy.
+  // The test's clock around the collection also holds the call into it, which V8's pause does not:
+  // 0.06 ms once on two busy cores (CI), so the lower bound leaves 0.2 ms for it.
   const sure = Math.min(0.5, pause.end - pause.start - (end - start - 0.6));
-  assert.ok(partOf(short, 'gc') <= sure + 1e-6 && partOf(short, 'gc') >= sure - 0.05, `gc ${partOf(short, 'gc')} ms, sure of ${sure.toFixed(3)} ms of the 0.5 ms of host busy`);
+  assert.ok(partOf(short, 'gc') <= sure + 1e-6 && partOf(short, 'gc') >= sure - 0.2, `gc ${partOf(short, 'gc')} ms, sure of ${sure.toFixed(3)} ms of the 0.5 ms of host busy`);
   assert.ok(Math.abs(partOf(short, 'host-busy') + partOf(short, 'gc') - 0.5) < 1e-6, 'host busy and gc are the 0.5 ms');
   assert.equal(partOf(short, 'gpu-work'), end - start - 0.6, 'the GPU\'s part is not touched');
   assert.equal(partOf(before, 'gc'), 0, 'a move that ended before the collection met none');
