@@ -322,6 +322,14 @@ describe('inline report: which hint each situation gets', () => {
       + 'keep the tensors on gpu:0 through the loop, and move what you need to the host once, after it.']);
   });
 
+  test('true positive: a tensor moved to the host each step, which the policy moved back for the next step\'s matMul, gets one hint, not "move the batch once" nor "repeat your x.to(\'cpu\')" beside it', async () => {
+    const { report } = await run('TP: a tensor moved to the host each step, and back by the policy for the next step');
+    const movedBack = report.meta.transfers.filter((move) => move.direction === 'H2D' && move.cause === 'implicit' && move.reverses !== null);
+    assert.equal(movedBack.length, 9, `the policy moved backH back on each step but the first: ${JSON.stringify(report.meta.transfers.map((move) => [move.direction, move.cause, move.line]))}`);
+    assert.deepEqual(hintsOf(report), ['a GPU→host move at line 3 on every iteration (10×, .to(\'cpu\') per step) (the device policy moved 9 back to gpu:0 for the next step\'s ops, which this saves too): '
+      + 'keep the tensors on gpu:0 through the loop, and move what you need to the host once, after it.']);
+  });
+
   test('true positive: reads started in the user\'s loop and awaited after it are credited to the line that started them: "a GPU→host readback at line 3 on every iteration (10×, …)"', async () => {
     const { report } = await run('TP: reads started in a user loop, awaited after it');
     assert.ok(readbacks(report).every((move) => move.line === 3 && move.inLoop), JSON.stringify(readbacks(report)[0]));

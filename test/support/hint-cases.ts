@@ -167,6 +167,17 @@ export const HINT_CASES: HintCase[] = [
     cleanup: [],
   },
   {
+    key: 'TP: a tensor moved to the host each step, and back by the policy for the next step',
+    setup: ["const backW = await tf.randomNormal([8, 8]).to('gpu:0');\nlet backH = await tf.randomNormal([8, 8]).to('gpu:0');\n0"],
+    cell: [
+      'for (let step = 0; step < 10; step++) {',
+      '  backH = backH.matMul(backW).tanh();',
+      "  await backH.to('cpu');",
+      '}',
+    ].join('\n'),
+    cleanup: [],
+  },
+  {
     key: 'TP: reads started in a user loop, awaited after it',
     setup: ["const laterX = await tf.tensor2d(rows).to('gpu:0');\n0"],
     cell: [

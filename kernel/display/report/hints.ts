@@ -187,22 +187,33 @@ function uploadHint(group: ReportTransfer[], report: CellReport): string {
     + 'move the batch once, before the loop, and keep the data on the device.';
 }
 
+/** A loop line's moves of tensors to the host (h.to('cpu'), h.cpu()): not values read, but where the tensors live. */
+const movesToHost = (group: ReportTransfer[]): boolean => group.every((transfer) => transfer.operation === 'to' || transfer.operation === 'cpu');
+
 export function reportHints(report: CellReport): string[] {
   const hints: string[] = [];
   const cell = report.cell;
-  const moves = report.transfers.filter((transfer) => !transfer.scalar);
-  const uploads = moves.filter((transfer) => transfer.direction === 'H2D');
-  for (const group of loopLines(uploads, byUser)) hints.push(uploadHint(group, report));
   // A scalar read back each step (await loss.data()) is the readback this hint is about.
   const readbacks = report.transfers.filter((transfer) => transfer.direction === 'D2H');
   // Read back under a branch of the loop (`if (step % 50 === 0) await loss.item()`) is the advice taken already.
-  for (const group of loopLines(readbacks, (transfer) => byUser(transfer) && transfer.someIterations !== true)) {
+  const readbackLoops = loopLines(readbacks, (transfer) => byUser(transfer) && transfer.someIterations !== true);
+  // A loop that moves its tensors to the host each step, whose next step's ops the policy then
+  // moved back (h = h.matMul(w); await h.to('cpu')): both are the one advice, keep them on the GPU.
+  // Told apart, the moves back got "move the batch once" and "repeat your x.to('cpu')" beside it.
+  const undone = readbackLoops.some(movesToHost)
+    ? new Set(report.transfers.filter((transfer) => transfer.cause === 'implicit' && transfer.reverses?.cell === cell && transfer.reverses.operation !== 'model.to'))
+    : new Set<ReportTransfer>();
+  const moves = report.transfers.filter((transfer) => !transfer.scalar && !undone.has(transfer));
+  const uploads = moves.filter((transfer) => transfer.direction === 'H2D');
+  for (const group of loopLines(uploads, byUser)) hints.push(uploadHint(group, report));
+  for (const group of readbackLoops) {
     const first = group[0]!;
     const count = withFolded(group, report).count;
     // A tensor moved to the host (h.to('cpu')) is not a value read: the advice is where it lives.
-    if (group.every((transfer) => transfer.operation === 'to' || transfer.operation === 'cpu')) {
+    if (movesToHost(group)) {
       const move = group.every((transfer) => transfer.operation === 'cpu') ? '.cpu()' : `.to('${first.to}')`;
-      hints.push(`a GPU→host move ${at(first, cell)} on every iteration (${count}×, ${move} per step): keep the tensors on ${first.from} through the loop, and move what you need to the host once, after it.`);
+      const back = undone.size === 0 ? '' : ` (the device policy moved ${undone.size === 1 ? 'one' : undone.size} back to ${first.from} for the next step's ops, which this saves too)`;
+      hints.push(`a GPU→host move ${at(first, cell)} on every iteration (${count}×, ${move} per step)${back}: keep the tensors on ${first.from} through the loop, and move what you need to the host once, after it.`);
     } else {
       hints.push(`a GPU→host readback ${at(first, cell)} on every iteration (${count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
     }
