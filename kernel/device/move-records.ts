@@ -64,6 +64,8 @@ export interface MoveRecordParts {
   currentDevice: () => string;
   /** Where a buffer is now. */
   deviceOf: (buffer: BufferInfo) => string;
+  /** Splits the running cell's records' waits by the GPU's times so far, before the ledger folds them. */
+  splitBeforeFold: (records: TransferRecord[]) => void;
 }
 
 export class MoveRecords {
@@ -79,7 +81,9 @@ export class MoveRecords {
   /** The running cell: its number and when it started, on performance.now()'s clock. */
   private cell = { number: 0, startedAt: performance.now() };
 
-  constructor(private readonly parts: MoveRecordParts) {}
+  constructor(private readonly parts: MoveRecordParts) {
+    this.ledger.beforeFold = (records) => parts.splitBeforeFold(records);
+  }
 
   beginCell(number: number, startedAt: number, source: CellSource): void {
     this.cell = { number, startedAt };

@@ -68,6 +68,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.records = new MoveRecords({
       engine, locate: (frames) => deps.locate(frames), cells: deps.cells, stray: this.stray, intent: this.intent, currentDevice: () => this.currentDevice,
       deviceOf: (buffer) => this.placement.deviceOf(buffer.backend),
+      splitBeforeFold: (records) => splitGpuWaits(records, this.timing.arrivedSoFar(), this.cellNumber),
     });
     this.transferEngine = new TransferEngine(engine);
     // Before Placement, which lists the kernels wasm has once.

@@ -72,6 +72,11 @@ describe('inline report: moves folded past the 20,000 kept one by one count as %
     const partsMs = parts.reduce((sum, part) => sum + part, 0);
     assert.ok(parts.length > 0, `the line names what the reads waited for: ${line.transfers}`);
     assert.ok(Math.abs(partsMs - (lineMs - copyMs)) <= 1 + 0.5 * parts.length, `the wait's parts add up to ${partsMs.toFixed(1)} ms; the wait is ${lineMs} − ${copyMs} ms: ${line.transfers}`);
+    // The GPU work the reads waited for is work the GPU's own clock timed: never more than it, the
+    // folded reads' included (folded unsplit, their queue latency was booked as GPU work).
+    const gpuWork = [...waitText.matchAll(/([\d.]+) (ms|µs) gpu:0 GPU work/g)].reduce((sum, part) => sum + durationMs(part[1]!, part[2]!), 0);
+    const gpuClock = report.meta.devices.find((use) => use.device === 'gpu:0')?.gpu?.ms ?? 0;
+    assert.ok(gpuWork <= gpuClock + 1 + 0.005 * gpuClock, `the reads waited ${gpuWork} ms for GPU work; the GPU's clock timed ${gpuClock.toFixed(1)} ms of it: ${report.text.split('\n')[0]}`);
   });
 
   test('20,500 uploads from one loop line: the upload hint counts them all and its copying and waiting fit in the time the cell awaited them', async () => {

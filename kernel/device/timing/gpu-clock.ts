@@ -333,6 +333,11 @@ export class GpuClock {
     this.backend.queue.submit([encoder.finish()]);
   }
 
+  /** GPU work that finished since the last take(), left for it. */
+  arrivedSoFar(): GpuInterval[] {
+    return [...this.arrived];
+  }
+
   /** GPU work that finished since the last call. */
   take(): GpuInterval[] {
     const arrived = this.arrived;

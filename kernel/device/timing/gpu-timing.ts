@@ -127,6 +127,11 @@ export class GpuTiming {
     return times;
   }
 
+  /** GPU work that finished so far, per device, left for the next collect (a fold in the middle of a cell splits by it). */
+  arrivedSoFar(): Map<string, { intervals: GpuInterval[]; clock: GpuClock }> {
+    return new Map([...this.clocks].map(([device, clock]) => [device, { intervals: clock.arrivedSoFar(), clock }]));
+  }
+
   /** Gives back what `collect` took, for a cell that shows no report: it is taken again by the next. */
   keep(times: CellGpuTimes): void {
     for (const { intervals, ranBefore, clock, untimedPasses } of times.values()) {
