@@ -22,10 +22,10 @@ const MAGIC_LINE = /^\s*(?:\/\/)?(%%?)([A-Za-z_][\w-]*)\??(?:[ \t]+(.*?))?\s*$/;
 const CODE_ARGUMENTS = new Set(['time', 'timeit']);
 /**
  * Words, then a `;` or a ` // comment` out of habit (`%device gpu:0   // or: %device auto`, as
- * README's own example reads): the words. Arguments with quotes or parentheses before the comment
- * are left whole.
+ * README's own example reads), or a Python one (` # use the GPU`, as IPython's magics take it): the
+ * words. Arguments with quotes or parentheses before the comment are left whole.
  */
-const TRAILING_HABIT = /^([^'"`()]*?)\s*;?(?:\s+\/\/.*)?$/;
+const TRAILING_HABIT = /^([^'"`()]*?)\s*;?(?:\s+(?:\/\/|#).*)?$/;
 
 function withoutTrailingHabit(name: string, args: string): string {
   if (CODE_ARGUMENTS.has(name)) return args;

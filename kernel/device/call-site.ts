@@ -20,6 +20,8 @@ interface RunningCall {
   args?: readonly unknown[];
   /** What it was called on (the model whose fit it is). */
   target?: unknown;
+  /** Facts about the call as they were when first asked (see onceInCall). */
+  memo?: Map<string, unknown>;
 }
 
 const calls = new AsyncLocalStorage<RunningCall>();
@@ -48,6 +50,18 @@ export function withCall<T>(locate: () => CallWhere, origin: Omit<MoveOrigin, 'i
 /** The arguments of the library call this code runs under (fit's x, y, options), if it kept them. */
 export function currentCallArgs(): readonly unknown[] | null {
   return calls.getStore()?.args ?? null;
+}
+
+/**
+ * `make()` as first asked in the running call (per `key`), the same answer for the rest of it: the
+ * policy moves a model's weights in place, so whether they were on the host is asked at its first move.
+ */
+export function onceInCall<T>(key: string, make: () => T): T {
+  const call = calls.getStore();
+  if (call === undefined) return make();
+  call.memo ??= new Map();
+  if (!call.memo.has(key)) call.memo.set(key, make());
+  return call.memo.get(key) as T;
 }
 
 /** What the library call this code runs under was called on (its model), if it kept it. */

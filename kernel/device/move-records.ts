@@ -3,7 +3,7 @@
 // the cell's code, and the collections it met named at the cell's end; into the ledger the report
 // and %transfers read.
 import { type CellLocation, type CellSource, type CellWork, DETACHED_CELL } from '../interpreter/cell-hooks';
-import { currentCallArgs, currentCallSite, currentCallTarget, currentOrigin, nextInvocation } from './call-site';
+import { currentCallArgs, currentCallSite, currentCallTarget, currentOrigin, nextInvocation, onceInCall } from './call-site';
 import type { MoveOrigin, TransferListing, TransferRecord } from './device-control';
 import type { BufferInfo, DataId, EngineLike } from './engine-internals';
 import { callArgumentsOnLine, callReceiverOnLine, inputNameOnLine } from './input-names';
@@ -46,8 +46,10 @@ export interface PassedArguments {
   call: string;
   /** What the line calls it on (`m1.fit(…)`: m1), or null. */
   receiver: string | null;
-  /** The model it was called on has weights on the host: ops drawn to a GPU by its data move them, and make their own tensors there. */
+  /** The model it was called on had weights on the host at the call's first policy move: ops drawn to a GPU by its data move them, and make their own tensors there. */
   modelOnHost: boolean;
+  /** That model's weights' buffers. */
+  weights: Set<BufferInfo>;
   args: { buffers: BufferInfo[]; name: string | null; position: number; onHost: boolean }[];
 }
 
@@ -129,7 +131,10 @@ export class MoveRecords {
         return info === undefined ? [] : [info];
       }
       if (Array.isArray(arg)) return arg.flatMap((one) => buffersOf(one, depth + 1));
-      return Object.getPrototypeOf(arg) === Object.prototype ? Object.values(arg).flatMap((one) => buffersOf(one, depth + 1)) : [];
+      // Inputs by name ({ inp: x }); not an options object ({ epochs: 1, validationData: […] }), whose
+      // tensors the advice would name as "fit's argument 3".
+      const values = Object.getPrototypeOf(arg) === Object.prototype ? Object.values(arg) : [];
+      return values.every((one) => (one as { dataId?: DataId } | null)?.dataId !== undefined) ? values.flatMap((one) => buffersOf(one, depth + 1)) : [];
     };
     const where = currentCallSite();
     const line = where === null ? '' : this.sources.get(where.cell)?.lineText(where.line) ?? '';
@@ -140,9 +145,13 @@ export class MoveRecords {
       const name = (arg as { dataId?: DataId } | null)?.dataId === undefined ? null : names[position] ?? null;
       return { buffers, name, position, onHost: buffers.some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')) };
     });
-    const weights = (currentCallTarget() as { weights?: { read(): { dataId?: DataId } }[] } | undefined)?.weights ?? [];
-    const modelOnHost = weights.some((weight) => buffersOf(weight.read()).some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')));
-    return { call: origin.call, receiver: callReceiverOnLine(line, origin.call), modelOnHost, args: passed.filter((arg) => arg.buffers.length > 0) };
+    // As at the call's first policy move: the moves take the weights to the GPU one by one, and fit
+    // goes on making its batch indices on the host all the same.
+    // A buffer keeps its BufferInfo across moves: the set holds for the whole call.
+    const weights = onceInCall('weights', () => new Set(((currentCallTarget() as { weights?: { read(): { dataId?: DataId } }[] } | undefined)?.weights ?? [])
+      .flatMap((weight) => buffersOf(weight.read()))));
+    const modelOnHost = onceInCall('modelOnHost', () => [...weights].some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')));
+    return { call: origin.call, receiver: callReceiverOnLine(line, origin.call), modelOnHost, weights, args: passed.filter((arg) => arg.buffers.length > 0) };
   }
 
   /**
@@ -154,10 +163,13 @@ export class MoveRecords {
     if (passed === null) return null;
     const arg = passed.args.find((one) => one.buffers.includes(buffer));
     if (arg !== undefined) return arg.name;
-    // A model's weight on the host (the model left there), or a tensor fit made there: the model moves, not the data.
-    if (passed.modelOnHost) return passed.receiver;
+    // A model's weight on the host (the model left there): the model moves.
+    if (passed.weights.has(buffer)) return passed.receiver;
+    // Made inside the call from the one argument still on the host (predict's slice of its x), or,
+    // with the model left on the host, by the call itself there (fit's batch indices).
     const onHost = passed.args.filter((one) => one.onHost);
-    return onHost.length === 1 ? onHost[0]!.name : null;
+    if (onHost.length === 1) return onHost[0]!.name;
+    return passed.modelOnHost ? passed.receiver : null;
   }
 
   /** The cell's source as the kernel keeps it (its lines' text, its loops). */

@@ -567,7 +567,8 @@ export class Placement {
     // elsewhere, or an explicit move tfjs can make at once): the one place to count them.
     engine.moveData = function moveData(backend, dataId) {
       const info = this.state.tensorInfo.get(dataId);
-      if (!info) return proto.moveData.call(this, backend, dataId);
+      // tfjs reads the buffer's entry without looking (a TypeError about 'backend' for fit on a disposed x).
+      if (!info) throw new Error('Tensor is disposed: it has no values to move (it was disposed before this op used it). Make it again, or dispose it only when done.');
       const from = placement.deviceOf(info.backend);
       const to = placement.deviceOf(backend);
       placement.refuseSyncReadback(info.backend, dataId, from, to);
@@ -853,14 +854,14 @@ export class Placement {
     // Strict stops at the first: every argument still on the host is named, or the next run stops at the next.
     const hostArgs = passed !== undefined ? [passed, ...call!.args.filter((arg) => arg !== passed && arg.onHost)] : onHost;
     const name = hostArgs.length > 0 ? hostArgs.map(argumentText).join(`.to('${gpu}') and await `)
-      : weight ? call!.receiver ?? 'model'
+      : weight ? call!.receiver ?? `<${call!.call}'s model>`
         : this.events.inputName(hostInput, kernelName) ?? `<input '${hostInput}'>`;
     // Suggesting %device gpu:0 when it is already current would be no help.
     const current = this.deviceOf(this.engine.backendInstance);
     const makeIt = current === gpu ? '' : ` (or make it on ${gpu}: %device ${gpu})`;
     if (this.policy === 'strict') {
       throw new MixedDeviceError(`Expected all tensors to be on the same device, but found at least two devices, ${gpu} and cpu! `
-        + `(${message}.) Under %device_policy strict tensors are not moved for you: move it first with await ${name}.to('${gpu}')${makeIt}, `
+        + `(${message}.) Under %device_policy strict tensors are not moved for you: move ${hostArgs.length > 1 ? 'them' : 'it'} first with await ${name}.to('${gpu}')${makeIt}, `
         + 'or allow implicit moves with %device_policy auto.');
     }
     const before = call === null || (passed === undefined && onHost.length === 0) ? '' : `, before ${call.call}`;

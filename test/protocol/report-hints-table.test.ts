@@ -158,9 +158,9 @@ describe('inline report: which hint each situation gets', () => {
     assert.ok(anchor !== undefined && /kernel$/.test(anchor.name ?? '') && anchor.placedBy?.by === 'policy' && anchor.placedBy.operation === 'trainOnBatch', JSON.stringify(anchor));
     const hints = hintsOf(report);
     assert.equal(hints.length, 1, JSON.stringify(hints));
-    assert.match(hints[0]!, new RegExp(`^the device policy moved ${moved.length} tensors that x\\.to\\(\\) had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch, `
+    assert.match(hints[0]!, new RegExp(`^the device policy moved ${moved.length} tensors that againX\\.to\\(\\) and againY\\.to\\(\\) had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch, `
       + `because another input of \\w+ \\(variable '${anchor.name}'\\) is on gpu:0, where the device policy moved it in cell ${anchor.placedBy.cell} \\(for trainOnBatch\\): `
-      + "move it back with await model\\.to\\('cpu'\\); and as this cell put them back on gpu:0, repeat your x\\.to\\('cpu'\\) of cell \\d+\\.$"));
+      + "move it back with await model\\.to\\('cpu'\\); and as this cell put them back on gpu:0, repeat your againX\\.to\\('cpu'\\) and againY\\.to\\('cpu'\\) of cell \\d+\\.$"));
   });
 
   test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {

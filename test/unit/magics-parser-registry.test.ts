@@ -42,9 +42,10 @@ test('a trailing `;` or ` // comment` after a magic\'s words is habit, not argum
     '%env URL=http://example.org/x',
     "%time f('a // b');",
     '%time x; // y',
+    '%device gpu:0 # use the GPU',
   ].join('\n');
   assert.deepEqual(parseCell(cell).lineMagics.map((call) => call.args), [
-    'gpu:0', 'warn', 'compact', 'URL=http://example.org/x', "f('a // b');", 'x; // y',
+    'gpu:0', 'warn', 'compact', 'URL=http://example.org/x', "f('a // b');", 'x; // y', 'gpu:0',
   ]);
   assert.deepEqual(parseCell('%%device gpu:0 // this cell\nx').cellMagic, { name: 'device', args: 'gpu:0', line: 1 });
 });

@@ -242,14 +242,30 @@ export function reportHints(report: CellReport): string[] {
     const withOthers = others === 0 ? '' : ` (and ${others} other tensor${others === 1 ? '' : 's'} made on ${first.from} for it)`;
     const reversed = first.reverses!;
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
+    // The tensors as the line passed them (fit's xs and ys), where it names each.
+    const names = [...new Set(group.map((transfer) => transfer.input))];
+    const named = names.length <= 4 && names.every((name) => name !== undefined) ? names as string[] : null;
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
-    const mover = reversed.operation.includes('.') ? reversed.operation : `x.${reversed.operation}()`;
+    const mover = reversed.operation.includes('.') ? reversed.operation
+      : named !== null ? listText(named.map((name) => `${name}.${reversed.operation}()`)) : `x.${reversed.operation}()`;
     // "the input" read as the tensor the policy moved, which was on the right device already: the
     // advice is about the op's input that sits on the GPU, the first op's (the step's later ops
     // are drawn by its results, already on the GPU).
     const anchor = first.anchor;
     const other = otherInput(anchor, ofFirstOp(group));
     const back = moveBack(anchor, first.from);
+    const them = group.length === 1 ? 'it' : 'them';
+    // The user put that input on the GPU since (model.to('gpu:0') after evaluating on the host): the
+    // newer choice is the run's, and "repeat your x.to('cpu')" sent them round in a loop.
+    const chosen = anchor?.placedBy?.by === 'user' && anchor.placedBy.cell >= reversed.cell ? anchor.placedBy : null;
+    if (chosen !== null) {
+      const explicit = named !== null ? listText(named.map((name) => `await ${name}.to('${first.to}')`)) : `await <that input>.to('${first.to}')`;
+      const before = first.via.by === 'library' && first.via.call !== null ? ` before ${first.via.call}` : '';
+      hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
+        + `to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${other} is on ${first.to}, where ${chosen.operation} put it (cell ${chosen.cell}): `
+        + `to run on ${first.to}, make ${them} explicit with ${explicit}${before}; to run on ${first.from}, move that input back with ${back}.`);
+      continue;
+    }
     const byPolicy = anchor?.placedBy?.by === 'policy' ? anchor.placedBy : null;
     // The input on the GPU may be there by the policy's own earlier move: then undoing the user's
     // move again is not the advice; putting that input back is (a model's weights with model.to).
@@ -260,10 +276,9 @@ export function reportHints(report: CellReport): string[] {
           + `(await withDevice('${first.from}', () => …) or %device ${first.from}) or move it with ${back}`
         : `${other} is on ${first.to}: move that input with ${back}`;
     // Following that alone left this cell's moves in place: the next call moved the other way.
-    const them = group.length === 1 ? 'it' : 'them';
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
       + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${because}; and as this cell put ${them} back on ${first.to}, `
-      + `repeat your ${userMove(reversed.operation, first.from)} of cell ${reversed.cell}.`);
+      + `repeat your ${named !== null && !reversed.operation.includes('.') ? listText(named.map((name) => userMove(reversed.operation, first.from).replace(/^x\./, `${name}.`))) : userMove(reversed.operation, first.from)} of cell ${reversed.cell}.`);
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
