@@ -267,6 +267,12 @@ export class Placement {
    * with none): it touched tensors, and its report says where they live.
    */
   private madeOutsideOps = false;
+  /**
+   * Whether the code running now is the running cell's (not a timer an earlier cell left). Unlike
+   * ownsOp it never throws: asked inside tfjs's makeTensor, an interrupted cell's error there would
+   * lose the tensor it had just counted.
+   */
+  runningCellOwns: () => boolean = () => true;
   /** Ops and kernels running inside the one being timed, itself included: 0 when none runs. */
   private timingDepth = 0;
   /** The open part of the timed op: since when, and whose time it is (null until its first kernel says). */
@@ -607,7 +613,7 @@ export class Placement {
       if (info) {
         // Made by a kernel, the op counts already; asked only of tensors made outside one
         // (tf.randomNormal is an op that runs none: its scope is open, no kernel ran in it).
-        if (placement.segmentActivity === null && !placement.madeOutsideOps && !placement.inStray && placement.ownsOp()) placement.madeOutsideOps = true;
+        if (placement.segmentActivity === null && !placement.madeOutsideOps && !placement.inStray && placement.runningCellOwns()) placement.madeOutsideOps = true;
         const device = placement.deviceOf(info.backend);
         // Host tensors end here: one string test on the per-op path.
         if (!isGpuName(device)) placement.account(device, info.bytes, 1);

@@ -91,6 +91,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
       },
     }, (backend) => tfjs.core.getKernelsForBackend(backend).map((kernel) => kernel.kernelName), this.transferEngine);
     this.placement.ownsOp = () => this.stray.owns(deps.cells.check(), this.cellNumber);
+    this.placement.runningCellOwns = () => {
+      const owner = deps.cells.owner();
+      return owner === null || owner === this.cellNumber;
+    };
     this.placement.install();
     watchVariableAssign(tfjs.core, {
       deviceOfData: (dataId) => this.placement.deviceOfData(dataId),
@@ -106,7 +110,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
       live: () => Object.fromEntries(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes])),
     });
     this.finalizer.install();
-    this.finalizer.ownsDispose = () => this.placement.ownsOp();
+    // Not ownsOp: a dispose in an interrupted cell's `finally` (or tidy's end) must not throw.
+    this.finalizer.ownsDispose = () => this.placement.runningCellOwns();
     this.backends = new ReadyBackends(registry, this.placement, this.transferEngine, this.timing);
     this.moves = new TensorMoves({
       engine, placement: this.placement, registry, backends: this.backends, transferEngine: this.transferEngine, timing: this.timing,

@@ -147,7 +147,7 @@ export class TensorFinalizer {
   private disposedByUser = false;
   /** This finalizer's own dispose is under way: not the user's. */
   private freeing = false;
-  /** Whether the code disposing now is the running cell's (a timer an earlier cell left is not). */
+  /** Whether the code disposing now is the running cell's (a timer an earlier cell left is not); never throws. */
   ownsDispose: () => boolean = () => true;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastGcEnded = -Infinity;
