@@ -8,7 +8,7 @@ import type { MoveOrigin, TransferListing, TransferRecord } from './device-contr
 import type { BufferInfo, DataId, EngineLike } from './engine-internals';
 import { callArgumentsOnLine, callReceiverOnLine, inputNameOnLine } from './input-names';
 import { TransferLedger } from './ledger';
-import type { MoveEvent } from './placement';
+import { isGpuName, type MoveEvent } from './placement';
 import type { PlacementIntent } from './placement-intent';
 import type { StrayWork } from './stray-work';
 import { creator, madeByCall, madeByUser } from './user-made';
@@ -136,22 +136,26 @@ export class MoveRecords {
       const values = Object.getPrototypeOf(arg) === Object.prototype ? Object.values(arg) : [];
       return values.every((one) => (one as { dataId?: DataId } | null)?.dataId !== undefined) ? values.flatMap((one) => buffersOf(one, depth + 1)) : [];
     };
-    const where = currentCallSite();
-    const line = where === null ? '' : this.sources.get(where.cell)?.lineText(where.line) ?? '';
-    const names = callArgumentsOnLine(line, origin.call);
+    // The call's line, read once per call (every policy move in fit's batches asks).
+    const { names, receiver } = onceInCall('line', () => {
+      const where = currentCallSite();
+      const line = where === null ? '' : this.sources.get(where.cell)?.lineText(where.line) ?? '';
+      return { names: callArgumentsOnLine(line, origin.call!), receiver: callReceiverOnLine(line, origin.call!) };
+    });
+    const onHost = (buffer: BufferInfo): boolean => !isGpuName(this.parts.deviceOf(buffer));
     const passed = args.map((arg, position) => {
       const buffers = buffersOf(arg);
       // An array or dict of tensors at that place is no one name.
       const name = (arg as { dataId?: DataId } | null)?.dataId === undefined ? null : names[position] ?? null;
-      return { buffers, name, position, onHost: buffers.some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')) };
+      return { buffers, name, position, onHost: buffers.some(onHost) };
     });
     // As at the call's first policy move: the moves take the weights to the GPU one by one, and fit
     // goes on making its batch indices on the host all the same.
     // A buffer keeps its BufferInfo across moves: the set holds for the whole call.
     const weights = onceInCall('weights', () => new Set(((currentCallTarget() as { weights?: { read(): { dataId?: DataId } }[] } | undefined)?.weights ?? [])
       .flatMap((weight) => buffersOf(weight.read()))));
-    const modelOnHost = onceInCall('modelOnHost', () => [...weights].some((buffer) => !this.parts.deviceOf(buffer).startsWith('gpu:')));
-    return { call: origin.call, receiver: callReceiverOnLine(line, origin.call), modelOnHost, weights, args: passed.filter((arg) => arg.buffers.length > 0) };
+    const modelOnHost = onceInCall('modelOnHost', () => [...weights].some(onHost));
+    return { call: origin.call, receiver, modelOnHost, weights, args: passed.filter((arg) => arg.buffers.length > 0) };
   }
 
   /**

@@ -153,7 +153,7 @@ export class MixedDeviceError extends Error {
   }
 }
 
-function isGpuName(name: string): boolean {
+export function isGpuName(name: string): boolean {
   return name.startsWith('gpu:');
 }
 

@@ -75,9 +75,20 @@ function moveBack(anchor: MoveAnchor | undefined, device: string): string {
 }
 
 /** The user's own move, as they wrote it: model.to('cpu'), x.to('cpu'), x.cpu(). */
-function userMove(operation: string, device: string): string {
+function userMove(operation: string, device: string, tensor = 'x'): string {
   if (operation.includes('.')) return `${operation}('${device}')`;
-  return operation === 'to' ? `x.to('${device}')` : `x.${operation}()`;
+  return operation === 'to' ? `${tensor}.to('${device}')` : `${tensor}.${operation}()`;
+}
+
+/** The group's tensors as the line passed them (fit's xs and ys), where it names each, at most four; else null. */
+function namesOf(group: ReportTransfer[]): string[] | null {
+  const names = [...new Set(group.map((transfer) => transfer.input))];
+  return names.length <= 4 && names.every((name) => name !== undefined) ? names as string[] : null;
+}
+
+/** "await xs.to('gpu:0') and await ys.to('gpu:0')", or a placeholder that reads as none of the user's variables. */
+function explicitMoves(named: string[] | null, device: string): string {
+  return listText((named ?? ['<that input>']).map((name) => `await ${name}.to('${device}')`));
 }
 
 /**
@@ -242,9 +253,7 @@ export function reportHints(report: CellReport): string[] {
     const withOthers = others === 0 ? '' : ` (and ${others} other tensor${others === 1 ? '' : 's'} made on ${first.from} for it)`;
     const reversed = first.reverses!;
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
-    // The tensors as the line passed them (fit's xs and ys), where it names each.
-    const names = [...new Set(group.map((transfer) => transfer.input))];
-    const named = names.length <= 4 && names.every((name) => name !== undefined) ? names as string[] : null;
+    const named = namesOf(group);
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation
       : named !== null ? listText(named.map((name) => `${name}.${reversed.operation}()`)) : `x.${reversed.operation}()`;
@@ -259,7 +268,7 @@ export function reportHints(report: CellReport): string[] {
     // newer choice is the run's, and "repeat your x.to('cpu')" sent them round in a loop.
     const chosen = anchor?.placedBy?.by === 'user' && anchor.placedBy.cell >= reversed.cell ? anchor.placedBy : null;
     if (chosen !== null) {
-      const explicit = named !== null ? listText(named.map((name) => `await ${name}.to('${first.to}')`)) : `await <that input>.to('${first.to}')`;
+      const explicit = explicitMoves(named, first.to);
       const before = first.via.by === 'library' && first.via.call !== null ? ` before ${first.via.call}` : '';
       hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
         + `to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${other} is on ${first.to}, where ${chosen.operation} put it (cell ${chosen.cell}): `
@@ -278,7 +287,7 @@ export function reportHints(report: CellReport): string[] {
     // Following that alone left this cell's moves in place: the next call moved the other way.
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
       + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${because}; and as this cell put ${them} back on ${first.to}, `
-      + `repeat your ${named !== null && !reversed.operation.includes('.') ? listText(named.map((name) => userMove(reversed.operation, first.from).replace(/^x\./, `${name}.`))) : userMove(reversed.operation, first.from)} of cell ${reversed.cell}.`);
+      + `repeat your ${listText((named !== null && !reversed.operation.includes('.') ? named : ['x']).map((name) => userMove(reversed.operation, first.from, name)))} of cell ${reversed.cell}.`);
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
@@ -292,11 +301,8 @@ export function reportHints(report: CellReport): string[] {
     const otherWay = drawn === '' ? '' : `, or, to run ${them} on ${first.from}, put that input there (${put}) and move ${them} back too (${them === 'it' ? 'it is' : 'they are'} on ${first.to} now)`;
     // The input as the line names it (`z` of `x.matMul(z)`), where every move of the group was that one.
     // Else a placeholder that reads as none of the user's variables (`x` was often their GPU tensor's name).
-    const names = [...new Set(group.map((transfer) => transfer.input))];
     // Each named (fit's x and y, moved for its GatherV2): each one's move, before the call.
-    const moves = names.length > 1 && names.length <= 4 && names.every((name) => name !== undefined)
-      ? listText(names.map((name) => `await ${name}.to('${first.to}')`))
-      : `await ${names.length === 1 ? names[0] ?? '<that input>' : '<that input>'}.to('${first.to}')`;
+    const moves = explicitMoves(namesOf(group), first.to);
     const inCall = first.via.by === 'library' && first.via.call !== null ? `, in ${first.via.call}` : '';
     hints.push(`${count} move${count === 1 ? '' : 's'} made for you by the device policy ${at(first, cell)} (${ops}${inCall})${drawn}: `
       + `make ${them} explicit with ${moves}${inCall === '' ? '' : ` before ${first.via.call}`}${otherWay}.`);
