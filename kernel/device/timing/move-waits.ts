@@ -9,7 +9,7 @@
 // `host-busy`: time the thread was elsewhere after the GPU had done its part. Time
 // a copy was seen late moves from the copy to host-busy the same way, by when the GPU says it landed.
 import type { MoveWait } from '../device-control';
-import { type ChunkSent, type CopySeen, copiesSent, type MoveNotes, stagingMadeWithin } from '../transfer/move-notes';
+import { type ChunkSent, type CopySeen, copiesSent, copySentBefore, type MoveNotes, stagingMadeWithin } from '../transfer/move-notes';
 import { DETACHED_CELL } from '../../interpreter/cell-hooks';
 import type { GpuInterval, GpuTimeSource } from './gpu-clock';
 import { setupWhileCopyingMs } from './hidden-setup';
@@ -103,7 +103,7 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
     const own = [...notes.hostWork, ...staging];
     const othersCopying = transferWorkWithin(copyFrom, copyTo, own);
     const firstSent = notes.sent[0]?.submitted ?? -Infinity;
-    const othersAhead = copiesSent(device).some((copy) => copy.landed !== null && copy.submitted < firstSent);
+    const othersAhead = copySentBefore(device, firstSent);
     if (unionMs(othersCopying) >= AWAY_MIN_MS || othersAhead || notes.bufferWaits.length > 0) {
       // Filled in at the split, once the GPU's times say when the copies ahead landed.
       const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
