@@ -115,7 +115,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.backends = new ReadyBackends(registry, this.placement, this.transferEngine, this.timing);
     this.moves = new TensorMoves({
       engine, placement: this.placement, registry, backends: this.backends, transferEngine: this.transferEngine, timing: this.timing,
-      cells: deps.cells, emit: deps.emit, record: (event) => this.records.record(event),
+      cells: deps.cells, emit: deps.emit, record: (event) => this.records.record(event), retarget: (tensor) => this.finalizer.retarget(tensor),
     });
     this.memoryControl = new MemoryControl(engine, registry, this.placement, this.finalizer, this.transferEngine, this.backends);
     this.gpuFaults = new GpuFaults(registry);

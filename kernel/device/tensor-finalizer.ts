@@ -337,6 +337,19 @@ export class TensorFinalizer {
     created.length = 0;
   }
 
+  /**
+   * `tensor` holds other data now (a move gave it a buffer of its own, tensor-moves.ts unshare): its
+   * finalizer must give back a reference of that one, not of the buffer it shared with the others.
+   */
+  retarget(tensor: TensorLike): void {
+    const held = this.registered.get(tensor);
+    if (held === undefined || held.dataId === tensor.dataId) return;
+    this.registered.delete(tensor);
+    this.registry.unregister(tensor);
+    this.pending.delete(held);
+    this.register(tensor, held.registeredBefore);
+  }
+
   private register(tensor: TensorLike, examinedAfter: number): void {
     // Holds no reference to the tensor, or the registry would keep it alive.
     const held: HeldTensor = { dataId: tensor.dataId, dtype: tensor.dtype, size: tensor.size, shape: tensor.shape, registeredBefore: examinedAfter };

@@ -5,7 +5,7 @@ import type { CellWork } from '../interpreter/cell-hooks';
 import type { MoveLeg, MoveWait } from './device-control';
 import type { OutputEvent } from '../interpreter/interpreter';
 import { moveProgress } from '../display/move-progress';
-import { type BufferInfo, complexParts, type DataId, type EngineLike, type TensorLike } from './engine-internals';
+import { type BackendLike, type BufferInfo, complexParts, type DataId, type EngineLike, type TensorLike } from './engine-internals';
 import { bytesOn, type MoveEvent, type Placement } from './placement';
 import type { ReadyBackends } from './ready-backends';
 import { DeviceError, type DeviceRegistry } from './registry';
@@ -28,6 +28,13 @@ export interface TensorMovesParts {
   emit(event: OutputEvent): void;
   /** A readback to record in the ledger (moves record themselves through Placement). */
   record(event: MoveEvent): void;
+  /** The tensor was given data of its own (unshare): what frees it once unreachable must free that. */
+  retarget(tensor: TensorLike): void;
+}
+
+/** A backend's count of the tensors that hold a buffer (tfjs's wasm and webgpu backends both keep one). */
+interface CountingBackend {
+  refCount?(dataId: DataId): number;
 }
 
 export class TensorMoves {
@@ -47,6 +54,7 @@ export class TensorMoves {
     call?.resumed();
     // An interrupted cell's leftover work neither starts a move nor goes on after one.
     this.parts.cells.check();
+    this.unshare(tensor, device);
     // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
     const key = tensor.dataId as object;
     const previous = this.moving.get(key);
@@ -62,6 +70,47 @@ export class TensorMoves {
       if (this.moving.get(key) === moving) this.moving.delete(key);
     }
     this.parts.cells.check();
+  }
+
+  /**
+   * A tensor that shares its buffer with others moves alone, as a PyTorch tensor does: tfjs's clone(),
+   * reshape() and a variable made from a tensor hold the same buffer, and moving the buffer moved them
+   * all (`w.clone().to('cpu')` of a model's weights put the model on the host). Before such a move
+   * the tensor takes an exact copy of its own on its device, and the others keep the buffer. Only
+   * where the move will go somewhere.
+   */
+  private unshare(tensor: TensorLike, device: string): void {
+    const { engine, placement } = this.parts;
+    const info = engine.state.tensorInfo.get(tensor.dataId);
+    if (info === undefined || ((info.backend as CountingBackend).refCount?.(tensor.dataId) ?? 1) <= 1) return;
+    const from = placement.deviceOfTensor(tensor);
+    if (from === null || from === device || info.dtype === 'string' || info.dtype === 'complex64') return;
+    const copy = this.copyOnItsDevice(tensor, info.backend);
+    // The tensor takes the copy's buffer; the copy takes the shared one and gives its reference back.
+    const shared = tensor.dataId;
+    (tensor as { dataId: DataId }).dataId = copy.dataId;
+    (copy as { dataId: DataId }).dataId = shared;
+    copy.dispose();
+    this.parts.retarget(tensor);
+  }
+
+  /**
+   * A new tensor with its own buffer holding `tensor`'s values, bit for bit, on its device: on a GPU
+   * a buffer copy on its queue (tfjs's ops are no copy: a Tile of int32 went through float32 and
+   * gave 2147483520 for 2147483647), else a copy of the values.
+   */
+  private copyOnItsDevice(tensor: TensorLike, backend: BackendLike): TensorLike {
+    const engine = this.parts.engine as EngineLike & { makeTensor(values: unknown, shape: number[], dtype: string, backend: BackendLike): TensorLike };
+    if (isWebGpuBackend(backend)) {
+      const resource = backend.tensorMap.get(tensor.dataId)?.resource;
+      if (resource !== undefined && resource !== null) {
+        return (backend as WebGpuBackend & { createTensorFromGPUData(data: { buffer: unknown; zeroCopy: boolean }, shape: number[], dtype: string): TensorLike })
+          .createTensorFromGPUData({ buffer: resource, zeroCopy: false }, tensor.shape, tensor.dtype);
+      }
+    }
+    // Values on the host (the wasm backend's, or a GPU's held in a host array until first used).
+    const values = backend.readSync(tensor.dataId) as { slice(): unknown };
+    return engine.makeTensor(values.slice(), tensor.shape, tensor.dtype, backend);
   }
 
   /** `calledAt`: when the move's time starts (its call, or where it got its turn behind another move of the tensor). */

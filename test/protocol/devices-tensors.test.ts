@@ -27,6 +27,43 @@ describe('tensors on devices', () => {
     assert.equal(await valueOf(kernel(), 'moved.device'), "'gpu:0'");
   });
 
+  test('a clone or a reshaped view moves alone: the tensor it shares its buffer with stays where it was, with its values (float32, int32, bool, a scalar)', async () => {
+    const code = [
+      "const kept = await tf.tensor([1.5, -0, 3, 4]).to('gpu:0');",
+      "const keptInts = await tf.tensor([1, -2, 2147483647], [3], 'int32').to('gpu:0');",
+      "const keptBools = await tf.tensor([true, false, true], [3], 'bool').to('gpu:0');",
+      "const keptScalar = await tf.scalar(7).to('gpu:0');",
+      "const copies = [kept.clone(), kept.reshape([2, 2]), keptInts.clone(), keptBools.clone(), keptScalar.clone()];",
+      "for (const copy of copies) await copy.to('cpu');",
+      'const originals = [kept, kept, keptInts, keptBools, keptScalar];',
+      'const same = await Promise.all(copies.map(async (copy, i) => JSON.stringify(Array.from(await copy.data())) === JSON.stringify(Array.from(await originals[i]!.data()))));',
+      '[originals.map((one) => one.device), copies.map((one) => one.device), same, Object.is((await kept.data())[1], -0)]',
+    ].join('\n');
+    assert.equal(await valueOf(kernel(), code),
+      "[\n  [ 'gpu:0', 'gpu:0', 'gpu:0', 'gpu:0', 'gpu:0' ],\n  [ 'cpu', 'cpu', 'cpu', 'cpu', 'cpu' ],\n  [ true, true, true, true, true ],\n  true\n]");
+  });
+
+  test("clones of a model's weights moved to cpu (PyTorch's way to keep a copy) leave the model's weights on gpu:0", async () => {
+    const code = [
+      "const weighed = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });",
+      "await weighed.to('gpu:0');",
+      "const savedWeights = await Promise.all(weighed.getWeights().map((weight) => weight.clone().to('cpu')));",
+      '[weighed.getWeights().map((weight) => weight.device), savedWeights.map((weight) => weight.device)]',
+    ].join('\n');
+    assert.equal(await valueOf(kernel(), code), "[ [ 'gpu:0', 'gpu:0' ], [ 'cpu', 'cpu' ] ]");
+  });
+
+  test('a moved clone that nothing reaches any more is freed alone: the tensor it was cloned from keeps its buffer and values, and the bytes come back', async () => {
+    await runOk(kernel(), "const source = await tf.tensor([5, 6, 7, 8]).to('gpu:0');\nawait source.data();\n0");
+    const before = await valueOf(kernel(), 'tf.memory().numTensors');
+    // Made in one cell (the kernel then watches it for collection), moved in the next, then dropped: the collection frees it.
+    await runOk(kernel(), 'let dropped: tf.Tensor | null = source.clone();\n0');
+    await runOk(kernel(), "await dropped!.to('cpu');\ndropped = null;\n0");
+    await runOk(kernel(), '%gc');
+    assert.equal(await valueOf(kernel(), '[source.device, source.isDisposed, Array.from(await source.add(1).data()), tf.memory().numTensors]'),
+      `[ 'gpu:0', false, [ 6, 7, 8, 9 ], ${Number(before) + 1} ]`);
+  });
+
   test("`await x.cuda()` and `await x.cuda(0)` move to gpu:0, `await x.cpu()` brings it back to 'cpu'", async () => {
     const code = [
       'const shuttle = tf.ones([2]);',
