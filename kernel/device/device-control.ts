@@ -140,6 +140,11 @@ export interface MoveAnchor {
   placedBy: { by: 'user' | 'policy'; operation: string; cell: number } | null;
   /** It is on the current device (%device), where new tensors, tfjs's own among them, are made. */
   onCurrentDevice: boolean;
+  /**
+   * How the line names it, where it does: the other input `w` of `h.matMul(w)`; the argument of a
+   * library call that holds it, or the model a weight belongs to (`net` of `net.fit(…)`).
+   */
+  said?: string;
 }
 
 /** Moves of one kind from one place, folded together. */

@@ -176,6 +176,18 @@ export class MoveRecords {
     return passed.modelOnHost ? passed.receiver : null;
   }
 
+  /**
+   * How a library call's line names an op's input already on the GPU: the argument that holds it,
+   * or the model whose weight it is (the call's receiver).
+   */
+  private anchorInCall(buffer: BufferInfo): string | null {
+    const passed = this.passedArguments();
+    if (passed === null) return null;
+    const arg = passed.args.find((one) => one.buffers.includes(buffer));
+    if (arg !== undefined) return arg.name;
+    return passed.weights.has(buffer) ? passed.receiver : null;
+  }
+
   /** The cell's source as the kernel keeps it (its lines' text, its loops). */
   sourceOf(cell: number): CellSource | undefined {
     return this.sources.get(cell);
@@ -281,6 +293,11 @@ export class MoveRecords {
     if (event.anchor !== undefined) {
       record.anchor = this.parts.intent.anchor(event.anchor, event.to, this.parts.currentDevice());
       if (event.buffer !== undefined) this.parts.intent.policyPlaced(event.buffer, event.to, site.via.call ?? event.operation, this.cell.number);
+      // The hints' "move that input back with await w.to('cpu')": a name the line gives it, else a placeholder.
+      const said = site.line === null || site.helper !== undefined || site.called === true ? null
+        : site.via.by === 'library' ? this.anchorInCall(event.anchor.buffer)
+          : inputNameOnLine(this.sources.get(site.cell)?.lineText(site.line) ?? '', event.anchor.input, event.operation);
+      if (said !== null) record.anchor.said = said;
     }
     // Not in a helper the loop calls: its line names its parameter, unknown where the advice points.
     if (event.input !== undefined && site.line !== null && site.helper === undefined && site.called !== true) {

@@ -68,6 +68,8 @@ export interface OpAnchor {
   buffer: BufferInfo;
   /** tf.Variable's name (a layer's 'dense_Dense1/kernel', or a number tfjs gave an unnamed one); null for a plain tensor. */
   name: string | null;
+  /** Which input of the op it was (`a`, `b`, `x`): the line's name for it is found by it (input-names.ts). */
+  input: string;
 }
 
 /** The session's note of where a tensor made from host values on a GPU was made (its cell line and call). */
@@ -822,7 +824,7 @@ export class Placement {
       // A 0-d host scalar (a learning rate, a constant) is always welcome on the GPU.
       if (hostTensor.rank !== 0) {
         this.applyPolicy(kernelName, hostInput, hostTensor, gpuHere ? key : targetInput, gpu);
-        this.opAnchor ??= anchorOf(gpuHere ? tensor : (inputs as Record<string, TensorLike>)[targetInput]!, tensorInfo);
+        this.opAnchor ??= anchorOf(gpuHere ? tensor : (inputs as Record<string, TensorLike>)[targetInput]!, gpuHere ? key : targetInput, tensorInfo);
       }
       if (gpuHere) {
         target = info.backend;
@@ -905,9 +907,9 @@ export class Placement {
 }
 
 /** An op's GPU input as the policy's moves name it: a variable by its name. */
-function anchorOf(tensor: TensorLike, tensorInfo: EngineLike['state']['tensorInfo']): OpAnchor | null {
+function anchorOf(tensor: TensorLike, input: string, tensorInfo: EngineLike['state']['tensorInfo']): OpAnchor | null {
   const buffer = tensorInfo.get(tensor.dataId);
   if (buffer === undefined) return null;
   const named = tensor as { name?: unknown; trainable?: unknown };
-  return { buffer, name: typeof named.name === 'string' && typeof named.trainable === 'boolean' ? named.name : null };
+  return { buffer, name: typeof named.name === 'string' && typeof named.trainable === 'boolean' ? named.name : null, input };
 }

@@ -127,7 +127,7 @@ describe('inline report: which hint each situation gets', () => {
     assert.equal(hints.length, 1, JSON.stringify(hints));
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${weights} tensors that model\\.to had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for predict, `
       + "because another input of \\w+ is on gpu:0, where new tensors are made \\(%device gpu:0\\): make that input on cpu "
-      + "\\(await withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\) or move it with await x\\.to\\('cpu'\\); "
+      + "\\(await withDevice\\('cpu', \\(\\) => …\\) or %device cpu\\) or move it with await <that input>\\.to\\('cpu'\\); "
       + "and as this cell put them back on gpu:0, repeat your model\\.to\\('cpu'\\) of cell \\d+\\.$"));
     assert.doesNotMatch(hints[0]!, /to\('gpu:0'\)/, 'no advice to move them to gpu:0');
   });
@@ -160,7 +160,14 @@ describe('inline report: which hint each situation gets', () => {
     assert.equal(hints.length, 1, JSON.stringify(hints));
     assert.match(hints[0]!, new RegExp(`^the device policy moved ${moved.length} tensors that againX\\.to\\(\\) and againY\\.to\\(\\) had put on cpu \\(cell \\d+\\) back to gpu:0 at line 2 for trainOnBatch, `
       + `because another input of \\w+ \\(variable '${anchor.name}'\\) is on gpu:0, where the device policy moved it in cell ${anchor.placedBy.cell} \\(for trainOnBatch\\): `
-      + "move it back with await model\\.to\\('cpu'\\); and as this cell put them back on gpu:0, repeat your againX\\.to\\('cpu'\\) and againY\\.to\\('cpu'\\) of cell \\d+\\.$"));
+      + "move it back with await againModel\\.to\\('cpu'\\); and as this cell put them back on gpu:0, repeat your againX\\.to\\('cpu'\\) and againY\\.to\\('cpu'\\) of cell \\d+\\.$"));
+  });
+
+  test("the policy undoing the user's move to cpu for a matMul: the hint names the op's other input and the moved tensor as the line does, no `x`", async () => {
+    const { report } = await run('matMul of a tensor moved back to cpu with one made on gpu:0');
+    const hints = hintsOf(report);
+    assert.equal(hints.length, 1, JSON.stringify(hints));
+    assert.match(hints[0]!, /^the device policy moved 1 tensor that movedH\.to\(\) had put on cpu \(cell \d+\) back to gpu:0 at line 1 for BatchMatMul, because another input of it is on gpu:0, where new tensors are made \(%device gpu:0\): make that input on cpu \(.*\) or move it with await madeW\.to\('cpu'\); and as this cell put it back on gpu:0, repeat your movedH\.to\('cpu'\) of cell \d+\.$/);
   });
 
   test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {

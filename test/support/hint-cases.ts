@@ -124,6 +124,14 @@ export const HINT_CASES: HintCase[] = [
     cleanup: ['%device cpu'],
   },
   {
+    // The user's tensor moved to cpu, its op's other input made on gpu:0: the line names both.
+    key: "matMul of a tensor moved back to cpu with one made on gpu:0",
+    setup: ['%device gpu:0', "const madeW = tf.randomNormal([8, 8]);\nawait madeW.to('gpu:0');\nconst movedH = await tf.randomNormal([8, 8]).to('gpu:0');\n0",
+      "await movedH.to('cpu');\n0"],
+    cell: 'const madeOut = movedH.matMul(madeW);\nmadeOut.device',
+    cleanup: ['%device cpu'],
+  },
+  {
     // Data and variable on cpu, the optimizer and tfjs's own gradient tensors made on gpu:0 (the current device).
     key: 'minimize on cpu tensors under %device gpu:0',
     setup: ['%device gpu:0', "const cpuW = await withDevice('cpu', () => tf.variable(tf.ones([4, 1])));\nconst cpuX = await withDevice('cpu', () => tf.tensor2d(rows.slice(0, 32)));\nconst cpuY = await withDevice('cpu', () => tf.tensor2d(labels.slice(0, 32)));\nconst sgdOnGpu = tf.train.sgd(0.1);\n0"],

@@ -69,13 +69,18 @@ function isWeight(anchor: MoveAnchor | undefined): boolean {
   return anchor?.name?.includes('/') === true;
 }
 
-/** How that input goes back to `device`: a layer's weight with its model. */
+/**
+ * How that input goes back to `device`, by the name the line gives it (`w` of `h.matMul(w)`, the
+ * model of `net.fit(…)` for its weight); else a placeholder that reads as none of the user's
+ * variables (`x` and `model` often were their names for something else).
+ */
 function moveBack(anchor: MoveAnchor | undefined, device: string): string {
-  return isWeight(anchor) ? `await model.to('${device}')` : `await x.to('${device}')`;
+  const name = anchor?.said ?? (isWeight(anchor) ? '<its model>' : '<that input>');
+  return `await ${name}.to('${device}')`;
 }
 
 /** The user's own move, as they wrote it: model.to('cpu'), x.to('cpu'), x.cpu(). */
-function userMove(operation: string, device: string, tensor = 'x'): string {
+function userMove(operation: string, device: string, tensor: string): string {
   if (operation.includes('.')) return `${operation}('${device}')`;
   return operation === 'to' ? `${tensor}.to('${device}')` : `${tensor}.${operation}()`;
 }
@@ -256,7 +261,7 @@ export function reportHints(report: CellReport): string[] {
     const named = namesOf(group);
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation
-      : named !== null ? listText(named.map((name) => `${name}.${reversed.operation}()`)) : `x.${reversed.operation}()`;
+      : named !== null ? listText(named.map((name) => `${name}.${reversed.operation}()`)) : `<that tensor>.${reversed.operation}()`;
     // "the input" read as the tensor the policy moved, which was on the right device already: the
     // advice is about the op's input that sits on the GPU, the first op's (the step's later ops
     // are drawn by its results, already on the GPU).
@@ -287,7 +292,7 @@ export function reportHints(report: CellReport): string[] {
     // Following that alone left this cell's moves in place: the next call moved the other way.
     hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
       + `back to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${because}; and as this cell put ${them} back on ${first.to}, `
-      + `repeat your ${listText((named !== null && !reversed.operation.includes('.') ? named : ['x']).map((name) => userMove(reversed.operation, first.from, name)))} of cell ${reversed.cell}.`);
+      + `repeat your ${listText((named !== null && !reversed.operation.includes('.') ? named : ['<that tensor>']).map((name) => userMove(reversed.operation, first.from, name)))} of cell ${reversed.cell}.`);
   }
   for (const group of byLine(implicit.filter((transfer) => transfer.reverses === null && !sameCause(transfer))).values()) {
     const ops = [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
