@@ -6,6 +6,7 @@ import type { DeviceControl, DeviceInfo, DeviceMemory, DevicePolicy, GarbageColl
 import type { DeviceLayerDependencies } from './device-layer';
 import type { EngineLike, TensorLike } from './engine-internals';
 import { assembleCellReport, placementText } from './cell-report-assembly';
+import { usedSoftwareGpus } from '../display/report/cell-report';
 import { currentCallSite, currentOrigin, withCall } from './call-site';
 import { GpuFaults } from './gpu-faults';
 import type { TransferLedger } from './ledger';
@@ -42,6 +43,8 @@ export class DeviceSession implements DeviceControl, TensorMover {
   private cellStartedAt = performance.now();
   private cellNumber = 0;
   private liveBefore = new Map<string, number>();
+  /** Software GPUs a report has named as such (the hint is given once a session). */
+  private readonly softwareTold = new Set<string>();
   private readonly engine: EngineLike;
   readonly transferEngine: TransferEngine;
   private readonly backends: ReadyBackends;
@@ -204,6 +207,11 @@ export class DeviceSession implements DeviceControl, TensorMover {
       known: this.registry.list(), liveBytes: (device) => this.placement.live[device]?.bytes ?? 0, liveBytesBefore: this.liveBefore,
       heldOnHostBytes: (device) => this.placement.live[device]?.hostBytes ?? 0,
     });
+    // A software GPU is named as such by the first report that shows it used; later ones say "(software)" only.
+    for (const use of usedSoftwareGpus(report)) {
+      if (this.softwareTold.has(use.device)) use.softwareTold = true;
+      else if (this.report !== 'off') this.softwareTold.add(use.device);
+    }
     const placement = this.placement.logKernels ? placementText(report) : null;
     if (placement) process.stdout.write(placement);
     // A profile asked for is shown even with %report off. Unshown, the GPU times that arrived

@@ -170,6 +170,13 @@ describe('inline report: which hint each situation gets', () => {
     assert.match(hints[0]!, /^the device policy moved 1 tensor that movedH\.to\(\) had put on cpu \(cell \d+\) back to gpu:0 at line 1 for BatchMatMul, because another input of it is on gpu:0, where new tensors are made \(%device gpu:0\): make that input on cpu \(.*\) or move it with await madeW\.to\('cpu'\); and as this cell put it back on gpu:0, repeat your movedH\.to\('cpu'\) of cell \d+\.$/);
   });
 
+  test('the policy undoing a move to cpu after the user put the other input on gpu:0: the hint names that call as written (chosenW.to()), and both ways', async () => {
+    const { report } = await run('matMul after the user put its other input on gpu:0 since');
+    const hints = hintsOf(report);
+    assert.equal(hints.length, 1, JSON.stringify(hints));
+    assert.match(hints[0]!, /^the device policy moved 1 tensor that chosenH\.to\(\) had put on cpu \(cell \d+\) to gpu:0 at line 2 for BatchMatMul, because another input of it is on gpu:0, where chosenW\.to\(\) put it \(cell \d+\): to run on gpu:0, make it explicit with await chosenH\.to\('gpu:0'\); to run on cpu, move that input back with await chosenW\.to\('cpu'\)\.$/);
+  });
+
   test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {
     const { report } = await run('minimize on cpu tensors under %device gpu:0');
     const hints = hintsOf(report).filter((hint) => /made for you by the device policy/.test(hint));

@@ -93,21 +93,29 @@ describe('inline report: hints', () => {
     assert.deepEqual(implicit.map((transfer) => transfer.input), ['hb'], 'metadata.tsgpu names the moved input');
   });
 
-  test('a cell that used gpu:0 (lavapipe) gets the software-GPU hint; a cpu-only cell does not', async () => {
-    const gpu = await reportOf(kernel(), "const soft = tf.ones([8]);\nawait soft.to('gpu:0');\nsoft.add(soft).device");
-    hintMatching(gpu, SOFTWARE);
-    const cpu = await reportOf(kernel(), 'tf.ones([8]).add(tf.ones([8])).device');
-    assert.deepEqual(cpu.meta.hints.filter((hint) => SOFTWARE.test(hint)), [], `no software hint for a cpu cell: ${JSON.stringify(cpu.meta.hints)}`);
-  });
-
   test('every hint is shown the three ways, in the same order', async () => {
     await runOk(kernel(), '1');
     const report = await reportOf(kernel(), [
       'const loopMoves = Array.from({ length: 9 }, () => tf.ones([4]));',
       "for (const m of loopMoves) await m.to('gpu:0');",
+      'for (const m of loopMoves) await m.add(1).data();',
     ].join('\n'));
-    assert.ok(report.meta.hints.length >= 2, `the small-moves and software hints: ${JSON.stringify(report.meta.hints)}`);
+    assert.ok(report.meta.hints.length >= 2, `the small-moves and readback hints: ${JSON.stringify(report.meta.hints)}`);
     assert.deepEqual(hintLines(report.text), report.meta.hints);
     assert.deepEqual(listItems(report.html), report.meta.hints);
+  });
+});
+
+describe('inline report: the software-GPU hint, once a session', () => {
+  const kernel = useReportKernel();
+
+  test('the first cell that uses gpu:0 (lavapipe) gets the software-GPU hint, later ones and a cpu-only cell do not; the line says "(software)" each time', async () => {
+    const cpu = await reportOf(kernel(), 'tf.ones([8]).add(tf.ones([8])).device');
+    assert.deepEqual(cpu.meta.hints.filter((hint) => SOFTWARE.test(hint)), [], `no software hint for a cpu cell: ${JSON.stringify(cpu.meta.hints)}`);
+    const first = await reportOf(kernel(), "const soft = tf.ones([8]);\nawait soft.to('gpu:0');\nsoft.add(soft).device");
+    hintMatching(first, SOFTWARE);
+    const again = await reportOf(kernel(), 'soft.mul(soft).device');
+    assert.deepEqual(again.meta.hints.filter((hint) => SOFTWARE.test(hint)), [], `told once: ${JSON.stringify(again.meta.hints)}`);
+    assert.match(again.text.split('\n')[0]!, /gpu:0 \(software\)/, 'the line still names it');
   });
 });

@@ -132,6 +132,13 @@ export const HINT_CASES: HintCase[] = [
     cleanup: ['%device cpu'],
   },
   {
+    // The user put one input back on cpu, then the other on gpu:0: the newer choice is the run's.
+    key: 'matMul after the user put its other input on gpu:0 since',
+    setup: ["const chosenW = tf.randomNormal([8, 8]);\nconst chosenH = await tf.randomNormal([8, 8]).to('gpu:0');\nawait chosenH.to('cpu');\n0"],
+    cell: "await chosenW.to('gpu:0');\nconst chosenOut = chosenH.matMul(chosenW);\nchosenOut.device",
+    cleanup: [],
+  },
+  {
     // Data and variable on cpu, the optimizer and tfjs's own gradient tensors made on gpu:0 (the current device).
     key: 'minimize on cpu tensors under %device gpu:0',
     setup: ['%device gpu:0', "const cpuW = await withDevice('cpu', () => tf.variable(tf.ones([4, 1])));\nconst cpuX = await withDevice('cpu', () => tf.tensor2d(rows.slice(0, 32)));\nconst cpuY = await withDevice('cpu', () => tf.tensor2d(labels.slice(0, 32)));\nconst sgdOnGpu = tf.train.sgd(0.1);\n0"],

@@ -49,6 +49,8 @@ export interface GpuUse {
 export interface DeviceUse {
   device: string;
   software: boolean;
+  /** A software GPU an earlier report of the session said was one (its hint is given once: the line says "(software)" each time). */
+  softwareTold?: true;
   ops: number;
   /**
    * Of ops, those a GPU's tfjs backend ran on the host (tfjs-backend-webgpu computes an op on the CPU
@@ -115,6 +117,12 @@ export interface TransferSummary {
 
 /** Below this many bytes per move a rate says nothing (latency dominates): the report gives µs per move instead. */
 export const RATE_MIN_BYTES = 64 * 1024;
+
+/** A software GPU the cell used (ran ops on, or moved tensors to or from): the one its hint is about. */
+export function usedSoftwareGpus(report: CellReport): DeviceUse[] {
+  const moved = new Set(report.transfers.flatMap((transfer) => [transfer.from, transfer.to]));
+  return report.devices.filter((use) => use.software && (use.ops > 0 || moved.has(use.device)));
+}
 
 type Wait = TransferSummary['waits'][number];
 

@@ -5,7 +5,7 @@
 // helpers make (model.to, progress.fit) are never blamed on the user. Moves a library call makes
 // get advice that fits that call, or none. No hint advises undoing an explicit move the user made.
 import type { FoldedTimeOf, MoveAnchor, MoveWait } from '../../device/device-control';
-import { type CellReport, type ReportTransfer, summarizeTransfers, type TransferSummary } from './cell-report';
+import { type CellReport, type ReportTransfer, summarizeTransfers, type TransferSummary, usedSoftwareGpus } from './cell-report';
 import { bytesText, durationText } from './format';
 import { listText } from '../../text';
 import { lineText } from './wording';
@@ -274,9 +274,11 @@ export function reportHints(report: CellReport): string[] {
     const chosen = anchor?.placedBy?.by === 'user' && anchor.placedBy.cell >= reversed.cell ? anchor.placedBy : null;
     if (chosen !== null) {
       const explicit = explicitMoves(named, first.to);
+      // The user's call as written: "where w.to() put it", not "where to put it".
+      const putBy = chosen.operation.includes('.') ? chosen.operation : `${anchor?.said ?? '<that input>'}.${chosen.operation}()`;
       const before = first.via.by === 'library' && first.via.call !== null ? ` before ${first.via.call}` : '';
       hints.push(`the device policy moved ${group.length} tensor${group.length === 1 ? '' : 's'} that ${mover} had put on ${first.from} (cell ${reversed.cell}) `
-        + `to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${other} is on ${first.to}, where ${chosen.operation} put it (cell ${chosen.cell}): `
+        + `to ${first.to} ${at(first, cell)} for ${what}${withOthers}, because ${other} is on ${first.to}, where ${putBy} put it (cell ${chosen.cell}): `
         + `to run on ${first.to}, make ${them} explicit with ${explicit}${before}; to run on ${first.from}, move that input back with ${back}.`);
       continue;
     }
@@ -328,8 +330,8 @@ export function reportHints(report: CellReport): string[] {
       : `${count} scalars went from the host to ${to} one by one, one move per use: make them on ${to}, once, before they are used `
         + `(a number passed to an op becomes a scalar on the current device: %device ${to} or withDevice('${to}', …) makes it there).`);
   }
-  const moved = new Set(report.transfers.flatMap((transfer) => [transfer.from, transfer.to]));
-  for (const device of report.devices.filter((use) => use.software && (use.ops > 0 || moved.has(use.device)))) {
+  // Once a session: after that the line's "(software)" says it (a hint on every cell hid the others).
+  for (const device of usedSoftwareGpus(report).filter((use) => use.softwareTold !== true)) {
     hints.push(`${device.device} is a software GPU (lavapipe): its timings are the CPU's, not a GPU's.`);
   }
   return hints;
