@@ -30,12 +30,16 @@ const cells = [
  * Loops after the cell's first await run as promise jobs, outside the run SIGINT can break, and
  * read no interrupt line of their own (no tensor op, no output): neither could be stopped (found
  * in review; a restart was the only way out). The loop checks the emit inserts stop them at an
- * interrupt_request; a bare SIGINT waits for the event loop, which they never give back.
+ * interrupt_request; a bare SIGINT waits for the event loop, which they never give back. Nor
+ * could an async recursion, which has no loop: async functions' bodies start with the same check.
  */
 const loopsAfterAwait = [
   { name: '`await null;` then `while (true) {}`', code: 'await null;\nlet spins = 0; while (true) spins++;' },
   { name: 'a readback then a plain loop over its values', code: 'const values = await Promise.resolve([1, 2, 3]);\nlet total = 0; while (true) { for (const v of values) total += v; }' },
   { name: 'a loop in a function an earlier cell defined, called after an await', code: 'await new Promise((resolve) => setTimeout(resolve, 10));\nspinForever();' },
+  // No loop at all: each call's body starts with the check (cell-rewrite.ts loopChecks).
+  { name: 'an async recursion that never gives the event loop back', code: 'async function spinAsync(): Promise<void> { await null; return spinAsync(); }\nawait spinAsync();' },
+  { name: 'an async method calling itself', code: "class Spinner { async go(): Promise<void> { 'use strict'; await null; return this.go(); } }\nawait new Spinner().go();" },
 ];
 
 describe('interrupting a running cell', () => {

@@ -57,7 +57,9 @@ export const LOOP_CHECK = `if (${RUNTIME}.line.pending[0] !== 0) ${RUNTIME}.loop
 /**
  * Every loop the cell writes (for, for…in, for…of, for await, while, do) starts each iteration
  * with LOOP_CHECK, a body that is no block becoming one: a loop after the cell's first await can
- * then be interrupted.
+ * then be interrupted. So does every async function's block body (after its prologue): an async
+ * recursion (`async function spin() { await null; return spin(); }`) runs as promise jobs that
+ * never give the event loop back, and neither an interrupt_request nor SIGINT stopped it.
  */
 export function loopChecks(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
   const f = t.factory;
@@ -67,6 +69,19 @@ export function loopChecks(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
     const check = f.createIfStatement(f.createStrictInequality(load, f.createNumericLiteral(0)), f.createExpressionStatement(runtimeCall(t, 'loop', [])));
     return t.isBlock(body) ? f.updateBlock(body, [check, ...body.statements]) : f.createBlock([check, body]);
   };
+  /** The function with LOOP_CHECK first in its body, after the prologue ('use strict'). */
+  const withEntryCheck = (fn: ts.FunctionLikeDeclaration & { body: ts.Block }): ts.Node => {
+    const statements = fn.body.statements;
+    let index = 0;
+    while (index < statements.length && t.isExpressionStatement(statements[index]!) && t.isStringLiteral((statements[index] as ts.ExpressionStatement).expression)) index++;
+    const check = checked(f.createEmptyStatement()).statements[0]!;
+    const body = f.updateBlock(fn.body, [...statements.slice(0, index), check, ...statements.slice(index)]);
+    if (t.isFunctionDeclaration(fn)) return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, body);
+    if (t.isFunctionExpression(fn)) return f.updateFunctionExpression(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, body);
+    if (t.isArrowFunction(fn)) return f.updateArrowFunction(fn, fn.modifiers, fn.typeParameters, fn.parameters, fn.type, fn.equalsGreaterThanToken, body);
+    if (t.isMethodDeclaration(fn)) return f.updateMethodDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.questionToken, fn.typeParameters, fn.parameters, fn.type, body);
+    return fn;
+  };
   return (context) => {
     const visit = (node: ts.Node): ts.Node => {
       const visited = t.visitEachChild(node, visit, context);
@@ -75,6 +90,10 @@ export function loopChecks(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
       if (t.isForOfStatement(visited)) return f.updateForOfStatement(visited, visited.awaitModifier, visited.initializer, visited.expression, checked(visited.statement));
       if (t.isWhileStatement(visited)) return f.updateWhileStatement(visited, visited.expression, checked(visited.statement));
       if (t.isDoStatement(visited)) return f.updateDoStatement(visited, checked(visited.statement), visited.expression);
+      if (t.isFunctionLike(visited) && 'body' in visited && visited.body !== undefined && t.isBlock(visited.body)
+        && (t.getModifiers(visited as ts.HasModifiers) ?? []).some((modifier) => modifier.kind === t.SyntaxKind.AsyncKeyword)) {
+        return withEntryCheck(visited as ts.FunctionLikeDeclaration & { body: ts.Block });
+      }
       return visited;
     };
     return (file) => t.visitEachChild(file, visit, context);

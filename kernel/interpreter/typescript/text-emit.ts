@@ -329,7 +329,17 @@ class Emitter {
       this.eraseRange(start, node.type.end);
     }
     if (t.isConstructorDeclaration(node)) this.parameterProperties(node);
+    if (node.body && t.isBlock(node.body) && this.hasModifier(node, K.AsyncKeyword)) this.entryCheck(node.body);
     if (node.body) this.visit(node.body);
+  }
+
+  /** An async function's body starts with the runtime's interrupt check (cell-rewrite.ts asyncEntryChecks), after its prologue. */
+  private entryCheck(body: ts.Block): void {
+    let count = 0;
+    while (count < body.statements.length && this.isPrologue(body.statements[count]!)) count++;
+    const prologue = count > 0 ? body.statements[count - 1] : undefined;
+    const at = prologue ? prologue.end : body.getStart(this.file) + 1;
+    this.insert(at, prologue && this.code[prologue.end - 1] !== ';' ? `;${LOOP_CHECK}` : LOOP_CHECK, body.getStart(this.file));
   }
 
   /**
