@@ -160,6 +160,19 @@ const PROMISE_AS_VALUE = new Set([2322, 2345, 2365, 2488, 7053]);
  * A hint for a type error, from its code, message and the cell line it is on. TS2339 "Property
  * 'cuda' does not exist on type 'number[]'" (TS2551 when it suggests a name) is the usual one.
  */
+/** `name = …` starting the line: Python's first assignment, which declares nothing here. */
+function firstAssignment(name: string, line: string): boolean {
+  return new RegExp(String.raw`^\s*${name.replace(/\$/g, '\\$')}\s*=(?!=)`).test(line);
+}
+
+function undeclaredHint(name: string): string {
+  return `Hint: \`${name}\` is not declared yet: declare it where it is first given a value, \`let ${name} = …\` (or \`const\`). `
+    + `It lives on in later cells, which can then assign \`${name} = …\` again.`;
+}
+
+/** Code, then `%name` on the same line: a magic the parser took for code. */
+const MAGIC_AFTER_CODE = /[;{}]\s*%%?[A-Za-z_]\w*/;
+
 export function typeErrorHint(code: number, message: string, sourceLine = '', where: ErrorPlace = NOWHERE): string | null {
   if (code === 2339 || code === 2551) {
     const match = /Property '(\w+)' does not exist on type '(.+?)'\./.exec(message);
@@ -171,6 +184,15 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
     return memberHint(member, receiverOfType(type));
   }
   if (code === 2304 && /Cannot find name 'torch'/.test(message)) return DEVICE_IS_A_STRING_HINT;
+  // `total = 5` as Python writes a first assignment.
+  if (code === 2304) {
+    const name = /Cannot find name '([\w$]+)'/.exec(message)?.[1];
+    if (name !== undefined && firstAssignment(name, sourceLine)) return undeclaredHint(name);
+  }
+  // `const keep = 42; %device gpu:0`: a magic after code on its line is read as code.
+  if (code >= 1000 && code < 2000 && MAGIC_AFTER_CODE.test(sourceLine)) {
+    return 'Hint: a magic (%device, %time, …) is read as one only at the start of a line: put it on a line of its own.';
+  }
   // Syntax errors (TS1xxx) on a line that is Python's import.
   if (code >= 1000 && code < 2000 && PYTHON_IMPORT.test(sourceLine)) return pythonImportHint(sourceLine);
   // `declare module 'x' { … }` for a module no file provides: a cell is a module, where that only augments.
@@ -201,6 +223,8 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
  */
 export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown', cellCode = ''): string | null {
   if (name === 'ReferenceError' && message === 'torch is not defined') return DEVICE_IS_A_STRING_HINT;
+  const undeclared = name === 'ReferenceError' ? /^([\w$]+) is not defined$/.exec(message)?.[1] : undefined;
+  if (undeclared !== undefined) return cellCode.split('\n').some((line) => firstAssignment(undeclared, line)) ? undeclaredHint(undeclared) : null;
   if (name !== 'TypeError') return null;
   const failed = /^(.+)\.(\w+) is not a function$/.exec(message);
   const member = failed?.[2];

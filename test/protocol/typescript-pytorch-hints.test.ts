@@ -141,6 +141,12 @@ const HABITS: Habit[] = [
     runtime: { ename: 'TSError', hint: /^Hint: `import torch` is Python's import\./ },
   },
   {
+    // Python's first assignment declares the name; here it must be declared.
+    code: 'total = 5',
+    typeError: { code: 2304, hint: /^Hint: `total` is not declared yet: declare it where it is first given a value, `let total = …` \(or `const`\)/ },
+    runtime: { ename: 'ReferenceError', hint: /^Hint: `total` is not declared yet/ },
+  },
+  {
     code: 'import pandas',
     typeError: { code: 1005, hint: /^Hint: `import pandas` is Python's import\. Here TensorFlow\.js is loaded already as `tf`\. A package of your own comes in with TypeScript's import/ },
     runtime: { ename: 'TSError', hint: /^Hint: `import pandas` is Python's import\./ },
@@ -169,6 +175,12 @@ describe('PyTorch habits get a hint in the type error', () => {
       assertHintLast(error.traceback, habit.typeError.hint);
     });
   }
+
+  test('a magic after code on its line (`const kept = 42; %device gpu:0`) is a syntax error whose hint says a magic goes on a line of its own', async () => {
+    const error = cellError(await kernel().execute('const keptBeside = 42; %device gpu:0', {}, { timeoutMs: 30_000 }));
+    assertTsError(error);
+    assert.ok(error.traceback.includes('Hint: a magic (%device, %time, …) is read as one only at the start of a line: put it on a line of its own.'), error.traceback.join('\n'));
+  });
 
   test('a promise where a promise is wanted (`const p: Promise<number> = 1`) gets no await hint', async () => {
     const error = cellError(await kernel().execute('const wantsPromise: Promise<number> = 1'));

@@ -40,9 +40,9 @@ export function typeErrorOutcome(code: string, diagnostics: CellDiagnostic[]): E
   return { status: 'error', ename: 'TSError', evalue: `${describe(first)}${more}`, traceback: traceback.slice(0, -1) };
 }
 
-/** The same report as stderr text, for `%typecheck warn`. */
+/** The same report as stderr text, for `%typecheck warn`: said to be a warning, since it reads as the error that stops a cell. */
 export function typeWarningText(code: string, diagnostics: CellDiagnostic[]): string {
-  return `${typeErrorOutcome(code, diagnostics).traceback.join('\n')}\n`;
+  return `Type errors (%typecheck warn: the cell runs all the same):\n${typeErrorOutcome(code, diagnostics).traceback.join('\n')}\n`;
 }
 
 /**
