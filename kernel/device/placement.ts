@@ -266,9 +266,10 @@ export class Placement {
   private inStray = false;
   /**
    * The running cell made a tensor no kernel made (tf.tensor, tf.ones, tf.randomNormal make theirs
-   * with none): it touched tensors, and its report says where they live.
+   * with none), or moved one with no byte crossing (served from the host copy a read kept): it
+   * touched tensors, and its report says where they live.
    */
-  private madeOutsideOps = false;
+  private changedOutsideOps = false;
   /**
    * Whether the code running now is the running cell's (not a timer an earlier cell left). Unlike
    * ownsOp it never throws: asked inside tfjs's makeTensor, an interrupted cell's error there would
@@ -354,11 +355,11 @@ export class Placement {
     return activity;
   }
 
-  /** Whether the running cell made a tensor outside any op since the last call. */
-  takeMade(): boolean {
-    const made = this.madeOutsideOps;
-    this.madeOutsideOps = false;
-    return made;
+  /** Whether the running cell made or moved a tensor outside any op, with no move recorded, since the last call. */
+  takeChanged(): boolean {
+    const changed = this.changedOutsideOps;
+    this.changedOutsideOps = false;
+    return changed;
   }
 
   /** What other cells' leftover work did since the last call. */
@@ -615,7 +616,7 @@ export class Placement {
       if (info) {
         // Made by a kernel, the op counts already; asked only of tensors made outside one
         // (tf.randomNormal is an op that runs none: its scope is open, no kernel ran in it).
-        if (placement.segmentActivity === null && !placement.madeOutsideOps && !placement.inStray && placement.runningCellOwns()) placement.madeOutsideOps = true;
+        if (placement.segmentActivity === null && !placement.changedOutsideOps && !placement.inStray && placement.runningCellOwns()) placement.changedOutsideOps = true;
         const device = placement.deviceOf(info.backend);
         // Host tensors end here: one string test on the per-op path.
         if (!isGpuName(device)) placement.account(device, info.bytes, 1);
@@ -689,7 +690,12 @@ export class Placement {
       this.addLive(info, to, dataId);
       this.events.placed(info, to, this.explicitOperation);
     }
-    if (from === to || servedFromHostCopy) return;
+    if (from === to) return;
+    if (servedFromHostCopy) {
+      // No byte crossed, so no move is recorded; live memory changed all the same.
+      if (!this.inStray && this.runningCellOwns()) this.changedOutsideOps = true;
+      return;
+    }
     const direction: Direction = isGpuName(from) && isGpuName(to) ? 'D2D' : isGpuName(to) ? 'H2D' : isGpuName(from) ? 'D2H' : 'host';
     const event: MoveEvent = {
       direction, from, to, bytes: Math.max(bytesOn(info, from), bytesOn(info, to)), ...timing,

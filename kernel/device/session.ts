@@ -172,7 +172,7 @@ export class DeviceSession implements DeviceControl, TensorMover {
     this.records.beginCell(this.cellNumber, this.cellStartedAt, source);
     this.finalizer.beginCell();
     this.placement.takeActivity();
-    this.placement.takeMade();
+    this.placement.takeChanged();
     this.liveBefore = new Map(Object.entries(this.placement.live).map(([device, entry]) => [device, entry.bytes]));
   }
 
@@ -189,9 +189,10 @@ export class DeviceSession implements DeviceControl, TensorMover {
     for (const { intervals } of gpuTimes.values()) this.profiler.addGpuTimes(intervals);
     const profile = profiled ? this.profiler.take() : null;
     const activity = this.placement.takeActivity();
-    // Tensors made or disposed with no op (tf.tensor, tf.ones, x.dispose()) touch tensors too: the
-    // report says where they live (they showed with the next cell that ran an op).
-    const madeOrDisposed = this.placement.takeMade() || this.finalizer.takeDisposedByUser();
+    // Tensors made, disposed or moved from a host copy with no op or move recorded (tf.tensor,
+    // tf.ones, x.dispose(), x.to('cpu') after a read) touch tensors too: the report says where they
+    // live (they showed with the next cell that ran an op).
+    const madeOrDisposed = this.placement.takeChanged() || this.finalizer.takeDisposedByUser();
     const { moves, folded, foldedTime } = this.records.endCell(Object.keys(activity).length > 0);
     this.finalizer.endCell();
     if (Object.keys(activity).length === 0 && moves.length === 0 && folded.length === 0 && !madeOrDisposed) {

@@ -84,6 +84,16 @@ describe('inline report: one per cell that touched tensors, none otherwise', () 
     assert.equal(deviceOf(afterVariable, 'cpu').liveBytes - deviceOf(afterModel, 'cpu').liveBytes, (10 * 20 + 20) * 4, JSON.stringify(afterModel.meta.devices));
   });
 
+  test('a cell that only moves a tensor to the host from the copy a read kept (no byte crosses, no move recorded) shows one report, the bytes moved from gpu:0 to cpu', async () => {
+    // A bool read back keeps its values on the host: its move to cpu takes them from there.
+    await runOk(kernel(), "const readBools = await tf.tensor([1, 0, 1, 1], [4], 'int32').to('gpu:0');\nconst readMask = readBools.greater(0);\n(await readMask.data()).length");
+    const report = theReport(await runOk(kernel(), "await readMask.to('cpu');\nreadMask.device"));
+    assert.deepEqual(report.meta.transfers, [], 'no byte crossed: no move is recorded');
+    // A bool is 4 bytes on the GPU, 1 on the host.
+    assert.equal(deviceOf(report, 'gpu:0').liveBytesBefore - deviceOf(report, 'gpu:0').liveBytes, 4 * 4, JSON.stringify(report.meta.devices));
+    assert.equal(deviceOf(report, 'cpu').liveBytes - deviceOf(report, 'cpu').liveBytesBefore, 4, JSON.stringify(report.meta.devices));
+  });
+
   test('a cell during which the GC frees tensors nothing reaches any more shows no report: the cell did not touch them', async () => {
     assert.equal(await valueOf(kernel(), 'globalThis.droppedLater = tf.ones([1000]); 0'), '0');
     // The cell drops the last reference, collects, and gives the finalizers a turn: tf.memory() is the test's own count.
