@@ -93,6 +93,27 @@ describe('inline report: hints', () => {
     assert.deepEqual(implicit.map((transfer) => transfer.input), ['hb'], 'metadata.tsgpu names the moved input');
   });
 
+  test("fit with its data and model on gpu:0: the line says the small tensors fit made from host values and uploaded at first use are fit's own, counted as the moves are; no hint", async () => {
+    await runOk(kernel(), [
+      "const fitX = await tf.randomNormal([96, 4]).to('gpu:0');",
+      "const fitY = await tf.randomNormal([96, 1]).to('gpu:0');",
+      "const fitModel = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [4] })] });",
+      "fitModel.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });",
+      "await fitModel.to('gpu:0');",
+      '0',
+    ].join('\n'));
+    const report = await reportOf(kernel(), 'await fitModel.fit(fitX, fitY, { epochs: 2, batchSize: 32, verbose: 0 });\n0');
+    const uploads = report.meta.transfers.filter((move) => move.direction === 'H2D');
+    // None is the user's data (on gpu:0 already): every upload is fit's, made from host values
+    // inside it; those tfjs uploaded at their first use are untimed (a policy move of a scalar is timed).
+    assert.ok(uploads.length > 0 && uploads.every((move) => move.via.by === 'library' && move.via.call === 'fit'), JSON.stringify(uploads));
+    const untimed = uploads.filter((move) => move.untimed === true).length;
+    const line = report.text.split('\n')[0]!;
+    const own = untimed === uploads.length ? "not measured \\(uploaded at first use, fit's own\\)" : `${untimed} uploaded at first use, fit's own, time not measured\\)`;
+    assert.match(line, new RegExp(`H2D ${uploads.length}× [^|]*${own}`), line);
+    assert.deepEqual(report.meta.hints.filter((hint) => !SOFTWARE.test(hint)), [], 'fit on the GPU: silence');
+  });
+
   test('every hint is shown the three ways, in the same order', async () => {
     await runOk(kernel(), '1');
     const report = await reportOf(kernel(), [

@@ -111,6 +111,11 @@ export interface TransferSummary {
   /** Moves whose time was not measured (host values tfjs uploaded inside the first op that used them), and their bytes. */
   untimedCount: number;
   untimedBytes: number;
+  /**
+   * Of those, the ones a library call made from host values inside it (fit's batch indices and
+   * constants), by call, most first: its own, none of them the user's to move.
+   */
+  untimedByCall: { call: string; count: number }[];
   /** Cell lines that caused them, most moves first; `cell` only for a line of another cell. */
   lines: { line: number | null; cell?: number; count: number }[];
 }
@@ -147,6 +152,8 @@ export function summarizeTransfers(
 ): TransferSummary[] {
   type Entry = Omit<TransferSummary, 'waits'> & {
     lineCounts: Map<string, { line: number | null; cell?: number; count: number }>;
+    /** Untimed moves a library call made, by call. */
+    callCounts: Map<string, number>;
     spans: TimedSpan[];
     /** What each wait key was for, earlier cells gathered; in the order first seen. */
     waitsByKey: Map<string, Omit<Wait, 'ms'>>;
@@ -154,8 +161,8 @@ export function summarizeTransfers(
   const byDirection = new Map<string, Entry>();
   const entryOf = (direction: ReportTransfer['direction']): Entry => {
     const entry: Entry = byDirection.get(direction) ?? {
-      direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, untimedCount: 0, untimedBytes: 0, lines: [],
-      lineCounts: new Map(), spans: [], waitsByKey: new Map(),
+      direction, count: 0, bytes: 0, ms: 0, waitMs: 0, copyMs: 0, untimedCount: 0, untimedBytes: 0, untimedByCall: [], lines: [],
+      lineCounts: new Map(), spans: [], waitsByKey: new Map(), callCounts: new Map(),
     };
     byDirection.set(direction, entry);
     return entry;
@@ -181,6 +188,7 @@ export function summarizeTransfers(
     if (transfer.untimed) {
       entry.untimedCount++;
       entry.untimedBytes += transfer.bytes;
+      if (transfer.via.by === 'library' && transfer.via.call !== null) entry.callCounts.set(transfer.via.call, (entry.callCounts.get(transfer.via.call) ?? 0) + 1);
       continue;
     }
     // Moves that run at once (Promise.all of reads) overlap: each is a wait (its waits one after
@@ -204,11 +212,12 @@ export function summarizeTransfers(
   }
   const foldedOf = new Map(foldedTime.map((time) => [time.direction, time]));
   for (const time of foldedTime) for (const wait of time.waits) noteWait(entryOf(time.direction), wait);
-  return [...byDirection.values()].map(({ lineCounts, spans, waitsByKey, ...summary }) => {
+  return [...byDirection.values()].map(({ lineCounts, spans, waitsByKey, callCounts, ...summary }) => {
     const before = foldedOf.get(summary.direction);
     const time = movesTime(spans, before && { ...before, waits: new Map(before.waits.map((wait) => [waitKey(wait), wait.ms])) });
     return {
       ...summary,
+      untimedByCall: [...callCounts].map(([call, count]) => ({ call, count })).sort((a, b) => b.count - a.count),
       ms: time.ms,
       copyMs: time.copyMs,
       waitMs: time.waitMs,

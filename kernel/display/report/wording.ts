@@ -89,14 +89,30 @@ export function copyRateText(summary: TransferSummary): string {
   return rate !== null ? rateText(rate) : `${durationText(summary.copyMs / count)}/move`;
 }
 
+/**
+ * Whose the untimed moves were where a library call made them: "fit's own", "312 of them fit's
+ * own"; '' where none was. A fit's hundreds of its own small tensors read as the user's to fix.
+ */
+function untimedOwners(summary: TransferSummary): string {
+  const [first, ...rest] = summary.untimedByCall;
+  if (first === undefined) return '';
+  if (rest.length === 0 && first.count === summary.untimedCount) return `${first.call}'s own`;
+  return summary.untimedByCall.map(({ call, count }) => `${count} of them ${call}'s own`).join(', ');
+}
+
 /** For moves some of which tfjs uploaded at first use: "3 uploaded at first use, time not measured"; '' when all were timed. */
 export function untimedText(summary: TransferSummary): string {
-  return summary.untimedCount === 0 ? '' : `${summary.untimedCount} uploaded at first use, time not measured`;
+  if (summary.untimedCount === 0) return '';
+  const owners = untimedOwners(summary);
+  return `${summary.untimedCount} uploaded at first use, ${owners === '' ? '' : `${owners}, `}time not measured`;
 }
 
 /** The moves' time: "not measured (…)" when none was timed, else the time and what it leaves out. */
 export function transferTimeText(summary: TransferSummary): string {
-  if (summary.untimedCount === summary.count) return 'not measured (uploaded at first use)';
+  if (summary.untimedCount === summary.count) {
+    const owners = untimedOwners(summary);
+    return `not measured (uploaded at first use${owners === '' ? '' : `, ${owners}`})`;
+  }
   const untimed = untimedText(summary);
   return untimed ? `${durationText(summary.ms)} (${untimed})` : durationText(summary.ms);
 }
