@@ -55,6 +55,8 @@ describe('tensors on devices', () => {
 
   test('a moved clone that nothing reaches any more is freed alone: the tensor it was cloned from keeps its buffer and values, and the bytes come back', async () => {
     await runOk(kernel(), "const source = await tf.tensor([5, 6, 7, 8]).to('gpu:0');\nawait source.data();\n0");
+    // Earlier tests' dropped tensors go first: the count after is this test's alone.
+    await runOk(kernel(), '%gc');
     const before = await valueOf(kernel(), 'tf.memory().numTensors');
     // Made in one cell (the kernel then watches it for collection), moved in the next, then dropped: the collection frees it.
     await runOk(kernel(), 'let dropped: tf.Tensor | null = source.clone();\n0');
