@@ -177,6 +177,13 @@ describe('inline report: which hint each situation gets', () => {
     assert.match(hints[0]!, /^the device policy moved 1 tensor that chosenH\.to\(\) had put on cpu \(cell \d+\) to gpu:0 at line 2 for BatchMatMul, because another input of it is on gpu:0, where chosenW\.to\(\) put it \(cell \d+\): to run on gpu:0, make it explicit with await chosenH\.to\('gpu:0'\); to run on cpu, move that input back with await chosenW\.to\('cpu'\)\.$/);
   });
 
+  test('reads of a map awaited together (Promise.all): "stack the tensors and read them back once", not "every N steps"', async () => {
+    const { report } = await run('Promise.all of a map of reads');
+    const reads = report.meta.transfers.filter((move) => move.direction === 'D2H');
+    assert.equal(reads.length, 20, JSON.stringify(reads));
+    assert.deepEqual(hintsOf(report), ['20 GPU→host readbacks at line 1, in flight together: stack the tensors and read them back once (`await tf.stack(tensors).data()`), one readback instead of 20.']);
+  });
+
   test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {
     const { report } = await run('minimize on cpu tensors under %device gpu:0');
     const hints = hintsOf(report).filter((hint) => /made for you by the device policy/.test(hint));
@@ -344,11 +351,11 @@ describe('inline report: which hint each situation gets', () => {
       + 'keep the tensors on gpu:0 through the loop, and move what you need to the host once, after it.']);
   });
 
-  test('true positive: reads started in the user\'s loop and awaited after it are credited to the line that started them: "a GPU→host readback at line 3 on every iteration (10×, …)"', async () => {
+  test('true positive: reads started in the user\'s loop and awaited after it are credited to the line that started them, and, in flight together, get "stack the tensors and read them back once"', async () => {
     const { report } = await run('TP: reads started in a user loop, awaited after it');
     assert.ok(readbacks(report).every((move) => move.line === 3 && move.inLoop), JSON.stringify(readbacks(report)[0]));
-    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 3 on every iteration (10×, e.g. await loss.data() per step): '
-      + 'read back every N steps, or keep the running value on the device.']);
+    assert.deepEqual(hintsOf(report), ['10 GPU→host readbacks at line 3, in flight together: stack the tensors and read them back once '
+      + '(`await tf.stack(tensors).data()`), one readback instead of 10.']);
   });
 
   test('true positive: trainOnBatch in the user\'s loop: "trainOnBatch reads its loss and metrics back on every call (20× at line 3, …): model.fit … once per epoch"', async () => {

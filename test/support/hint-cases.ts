@@ -139,6 +139,13 @@ export const HINT_CASES: HintCase[] = [
     cleanup: [],
   },
   {
+    // A map's reads awaited together: no loop of steps, one batch of reads in flight at once.
+    key: 'Promise.all of a map of reads',
+    setup: ["const mapBase = await tf.ones([64]).to('gpu:0');\nconst mapOuts = Array.from({ length: 20 }, (_, i) => mapBase.add(i));\n0"],
+    cell: 'const mapValues = await Promise.all(mapOuts.map((out) => out.data()));\nmapValues.length',
+    cleanup: [],
+  },
+  {
     // Data and variable on cpu, the optimizer and tfjs's own gradient tensors made on gpu:0 (the current device).
     key: 'minimize on cpu tensors under %device gpu:0',
     setup: ['%device gpu:0', "const cpuW = await withDevice('cpu', () => tf.variable(tf.ones([4, 1])));\nconst cpuX = await withDevice('cpu', () => tf.tensor2d(rows.slice(0, 32)));\nconst cpuY = await withDevice('cpu', () => tf.tensor2d(labels.slice(0, 32)));\nconst sgdOnGpu = tf.train.sgd(0.1);\n0"],

@@ -41,6 +41,19 @@ function at(transfer: ReportTransfer, cell: number): string {
   return `at ${lineText(transfer)}${inside}`;
 }
 
+/**
+ * At some moment most of the moves were in flight at once (a `Promise.all` of a map's reads), not a
+ * few at a time step after step (a loop awaiting four reads together each step is a loop of steps).
+ */
+function inFlightTogether(group: readonly ReportTransfer[]): boolean {
+  const edges = group.flatMap((transfer) => [{ at: transfer.at, step: 1 }, { at: transfer.at + transfer.ms, step: -1 }])
+    .sort((a, b) => a.at - b.at || a.step - b.step);
+  let inFlight = 0;
+  let most = 0;
+  for (const edge of edges) most = Math.max(most, inFlight += edge.step);
+  return most > group.length / 2;
+}
+
 /** Moves a line of the user's own loop made, one call per iteration, at least LOOP_CALLS of them. */
 function loopLines(transfers: ReportTransfer[], made: (transfer: ReportTransfer) => boolean): ReportTransfer[][] {
   return [...byLine(transfers.filter((transfer) => transfer.inLoop && made(transfer))).values()].filter((group) => calls(group) >= LOOP_CALLS);
@@ -230,6 +243,10 @@ export function reportHints(report: CellReport): string[] {
       const move = group.every((transfer) => transfer.operation === 'cpu') ? '.cpu()' : `.to('${first.to}')`;
       const back = undone.size === 0 ? '' : ` (the device policy moved ${undone.size === 1 ? 'one' : undone.size} back to ${first.from} for the next step's ops, which this saves too)`;
       hints.push(`a GPU→host move ${at(first, cell)} on every iteration (${count}×, ${move} per step)${back}: keep the tensors on ${first.from} through the loop, and move what you need to the host once, after it.`);
+    } else if (inFlightTogether(group)) {
+      // `await Promise.all(outs.map((o) => o.data()))`, or a loop's reads awaited after it: one stacked read does it.
+      hints.push(`${count} GPU→host readbacks ${at(first, cell)}, in flight together: stack the tensors and read them back once `
+        + `(\`await tf.stack(tensors).data()\`), one readback instead of ${count}.`);
     } else {
       hints.push(`a GPU→host readback ${at(first, cell)} on every iteration (${count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
     }
