@@ -40,6 +40,8 @@ interface CountingBackend {
 export class TensorMoves {
   /** Moves in flight per buffer: a second move of the same tensor waits for the first. */
   private readonly moving = new WeakMap<object, Promise<void>>();
+  /** The buffer key each tensor's move in flight runs under. */
+  private readonly movingTensors = new WeakMap<TensorLike, object>();
   /** Buffers being read now: data() inside array() is the same read, recorded once. */
   private readonly reading = new WeakSet<object>();
   /** Moves between GPUs told to stop by an interrupt: each stops at its next chunk boundary. */
@@ -54,20 +56,28 @@ export class TensorMoves {
     call?.resumed();
     // An interrupted cell's leftover work neither starts a move nor goes on after one.
     this.parts.cells.check();
-    this.unshare(tensor, device);
+    // A move of this tensor under way: this one goes behind it, under its key, and unshares
+    // nothing meanwhile (`p = x.cpu(); y = x.clone(); x.cpu()` gave x a buffer of its own while
+    // the first move was on its way, which both then moved: two downloads, one leaked).
+    const inFlight = this.movingTensors.get(tensor);
+    if (inFlight === undefined) this.unshare(tensor, device);
     // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
-    const key = tensor.dataId as object;
+    const key = inFlight ?? tensor.dataId as object;
     const previous = this.moving.get(key);
     // Behind another move, the time since the call was that move's, not this one's wait.
     if (previous) call?.finish();
     const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation, undefined, performance.now()))
       : this.moveNow(tensor, device, operation, call, calledAt);
     this.moving.set(key, moving);
+    this.movingTensors.set(tensor, key);
     try {
       await moving;
     } finally {
       call?.finish();
-      if (this.moving.get(key) === moving) this.moving.delete(key);
+      if (this.moving.get(key) === moving) {
+        this.moving.delete(key);
+        if (this.movingTensors.get(tensor) === key) this.movingTensors.delete(tensor);
+      }
     }
     this.parts.cells.check();
   }

@@ -94,6 +94,24 @@ describe('inline report: one per cell that touched tensors, none otherwise', () 
     assert.equal(deviceOf(report, 'cpu').liveBytes - deviceOf(report, 'cpu').liveBytesBefore, 4, JSON.stringify(report.meta.devices));
   });
 
+  test('x.cpu() twice with a clone made between them downloads x once: one D2H of its bytes, live memory moved once, and none left after both are disposed', async () => {
+    const report = theReport(await runOk(kernel(), [
+      "const raced = await tf.tensor1d([1, 2, 3, 4]).to('gpu:0');",
+      'const racedFirst = raced.cpu();',
+      'const racedClone = raced.clone();',
+      'await Promise.all([racedFirst, raced.cpu()]);',
+      '0',
+    ].join('\n')));
+    assert.equal(report.meta.transfers.filter((move) => move.direction === 'D2H').length, 1, report.text);
+    // The clone made while the move was on its way shares the buffer that moved: one buffer of 16 B on cpu.
+    assert.equal(deviceOf(report, 'cpu').liveBytes - deviceOf(report, 'cpu').liveBytesBefore, 16, JSON.stringify(report.meta.devices));
+    const cpuBefore = deviceOf(report, 'cpu').liveBytes;
+    const gpuAfter = deviceOf(report, 'gpu:0').liveBytes;
+    const disposed = theReport(await runOk(kernel(), 'raced.dispose(); racedClone.dispose();\n0'));
+    assert.equal(cpuBefore - deviceOf(disposed, 'cpu').liveBytes, 16, JSON.stringify(disposed.meta.devices));
+    assert.equal(deviceOf(disposed, 'gpu:0').liveBytes, gpuAfter, JSON.stringify(disposed.meta.devices));
+  });
+
   test('a cell during which the GC frees tensors nothing reaches any more shows no report: the cell did not touch them', async () => {
     assert.equal(await valueOf(kernel(), 'globalThis.droppedLater = tf.ones([1000]); 0'), '0');
     // The cell drops the last reference, collects, and gives the finalizers a turn: tf.memory() is the test's own count.
