@@ -184,6 +184,13 @@ describe('inline report: which hint each situation gets', () => {
     assert.deepEqual(hintsOf(report), ['20 GPU→host readbacks at line 1, in flight together: stack the tensors and read them back once (`await tf.stack(tensors).data()`), one readback instead of 20.']);
   });
 
+  test('reads awaited together of tensors of other shapes: join them flattened and read once, not tf.stack (which needs one shape)', async () => {
+    const { report } = await run('Promise.all of a map of reads of tensors of other shapes');
+    assert.equal(report.meta.transfers.filter((move) => move.direction === 'D2H').length, 10, report.text);
+    assert.deepEqual(hintsOf(report), ['10 GPU→host readbacks at line 1, in flight together: join the tensors and read them back once '
+      + '(`await tf.concat(tensors.map((t) => t.flatten())).data()`, then split the values by each tensor\'s size), one readback instead of 10.']);
+  });
+
   test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {
     const { report } = await run('minimize on cpu tensors under %device gpu:0');
     const hints = hintsOf(report).filter((hint) => /made for you by the device policy/.test(hint));

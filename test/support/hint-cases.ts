@@ -146,6 +146,13 @@ export const HINT_CASES: HintCase[] = [
     cleanup: [],
   },
   {
+    // The same, of tensors of ten shapes: tf.stack would throw.
+    key: 'Promise.all of a map of reads of tensors of other shapes',
+    setup: ["const shapedBase = await tf.ones([1]).to('gpu:0');\nconst shapedOuts = Array.from({ length: 10 }, (_, i) => shapedBase.add(tf.zeros([8 * (i + 1), 3 + i])));\n0"],
+    cell: 'const shapedValues = await Promise.all(shapedOuts.map((out) => out.data()));\nshapedValues.length',
+    cleanup: [],
+  },
+  {
     // Data and variable on cpu, the optimizer and tfjs's own gradient tensors made on gpu:0 (the current device).
     key: 'minimize on cpu tensors under %device gpu:0',
     setup: ['%device gpu:0', "const cpuW = await withDevice('cpu', () => tf.variable(tf.ones([4, 1])));\nconst cpuX = await withDevice('cpu', () => tf.tensor2d(rows.slice(0, 32)));\nconst cpuY = await withDevice('cpu', () => tf.tensor2d(labels.slice(0, 32)));\nconst sgdOnGpu = tf.train.sgd(0.1);\n0"],

@@ -245,8 +245,13 @@ export function reportHints(report: CellReport): string[] {
       hints.push(`a GPU→host move ${at(first, cell)} on every iteration (${count}×, ${move} per step)${back}: keep the tensors on ${first.from} through the loop, and move what you need to the host once, after it.`);
     } else if (inFlightTogether(group)) {
       // `await Promise.all(outs.map((o) => o.data()))`, or a loop's reads awaited after it: one stacked read does it.
-      hints.push(`${count} GPU→host readbacks ${at(first, cell)}, in flight together: stack the tensors and read them back once `
-        + `(\`await tf.stack(tensors).data()\`), one readback instead of ${count}.`);
+      // tf.stack needs one shape: tensors of other sizes go flattened, end to end.
+      const oneSize = group.every((transfer) => transfer.bytes === first.bytes);
+      hints.push(oneSize
+        ? `${count} GPU→host readbacks ${at(first, cell)}, in flight together: stack the tensors and read them back once `
+          + `(\`await tf.stack(tensors).data()\`), one readback instead of ${count}.`
+        : `${count} GPU→host readbacks ${at(first, cell)}, in flight together: join the tensors and read them back once `
+          + `(\`await tf.concat(tensors.map((t) => t.flatten())).data()\`, then split the values by each tensor's size), one readback instead of ${count}.`);
     } else {
       hints.push(`a GPU→host readback ${at(first, cell)} on every iteration (${count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
     }
