@@ -105,6 +105,12 @@ export interface TransferRecord {
    * the tensor was made.
    */
   untimed?: true;
+  /**
+   * Of those, a tensor a library call made of its own from host values inside it (fit's batch
+   * indices, its constants): none of the user's data, nothing for the user to move. Not one an op
+   * computed from what it was given (predict's slice of an input left in a host array).
+   */
+  callsOwn?: true;
   /** When cell and line call a function that made the move: the line in that function (and its cell). */
   helper?: { cell: number; line: number };
 }

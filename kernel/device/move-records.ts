@@ -307,6 +307,7 @@ export class MoveRecords {
       if (name !== null) record.input = name;
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;
+    if (event.untimed === true && event.opResult !== true && site.via.by === 'library' && site.via.call !== null) record.callsOwn = true;
     if (event.copyOnThread === true) this.collections.copiedOnThreadBy(record);
     if (site.helper !== undefined) record.helper = site.helper;
     const madeBy = stray && owner !== null ? owner : this.cell.number;

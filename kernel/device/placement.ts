@@ -61,6 +61,8 @@ export interface MoveEvent {
    * that used it (a mapped buffer, copied on the GPU queue later): bytes exact, time not measured.
    */
   untimed?: true;
+  /** Of those, a result of an op tfjs ran on the CPU (a slice of the user's input, say), not host values made as such. */
+  opResult?: true;
 }
 
 /** An op's input on a GPU that drew the op there, its other inputs moved to it: its buffer, and its name if a variable's. */
@@ -288,6 +290,10 @@ export class Placement {
    * inside the first op that uses them), with where each was made.
    */
   private readonly pendingUploads = new WeakMap<DataId, CreationSite>();
+  /** Of those, results of ops (tfjs-webgpu computes small ops on the CPU): made from what the op was given, not from host values. */
+  private readonly opResults = new WeakSet<DataId>();
+  /** Kernels being dispatched now: a tensor tracked meanwhile is an op's result. */
+  private dispatchDepth = 0;
   /**
    * Every buffer in pendingUploads or heldOnHost (and some that have left them since): the upload
    * hook's one lookup for the buffers it has nothing to do for. A stale entry only sends that
@@ -520,6 +526,7 @@ export class Placement {
       if (profiler !== null) profiler.begin(kernelName, device, target, inputs);
       let result: unknown;
       let forwarded = false;
+      placement.dispatchDepth++;
       try {
         result = placement.dispatch(this, proto, target, current, kernelName, inputs, attrs);
         forwarded = webGpu !== null && ranOnHost(webGpu, inputs, result);
@@ -527,6 +534,7 @@ export class Placement {
         if (webGpu !== null && references !== null && error instanceof GpuAllocationError) restoreInputReferences(webGpu, inputs, references);
         throw error;
       } finally {
+        placement.dispatchDepth--;
         if (profiler !== null) profiler.end(result, forwarded);
         placement.endTiming();
         placement.opAnchor = outerAnchor;
@@ -638,6 +646,7 @@ export class Placement {
 
   /** A new GPU buffer holding host values (tf.tensor, tf.scalar, randomNormal…): its upload is to come. */
   private notePendingUpload(dataId: DataId): void {
+    if (this.dispatchDepth > 0) this.opResults.add(dataId);
     this.pendingUploads.set(dataId, this.events.created());
     this.uploadWatch.add(dataId);
   }
@@ -675,6 +684,7 @@ export class Placement {
       this.events.uploaded({
         direction: 'H2D', from: 'cpu', to: device, bytes: bytesOn(info, device), waitMs: 0, copyMs: 0, waits: [],
         operation: this.kernelName, explicit: false, scalar: info.shape.length === 0, buffer: info, untimed: true,
+        ...(this.opResults.has(dataId) ? { opResult: true as const } : {}),
       }, site);
     };
   }

@@ -107,11 +107,24 @@ describe('inline report: hints', () => {
     // None is the user's data (on gpu:0 already): every upload is fit's, made from host values
     // inside it; those tfjs uploaded at their first use are untimed (a policy move of a scalar is timed).
     assert.ok(uploads.length > 0 && uploads.every((move) => move.via.by === 'library' && move.via.call === 'fit'), JSON.stringify(uploads));
-    const untimed = uploads.filter((move) => move.untimed === true).length;
+    const untimed = uploads.filter((move) => move.untimed === true);
+    // fit's own: made from host values, not results of ops tfjs ran on the CPU (those are not told apart).
+    const own = untimed.filter((move) => move.callsOwn === true).length;
+    assert.ok(own > 0, JSON.stringify(untimed));
     const line = report.text.split('\n')[0]!;
-    const own = untimed === uploads.length ? "not measured \\(uploaded at first use, fit's own\\)" : `${untimed} uploaded at first use, fit's own, time not measured\\)`;
-    assert.match(line, new RegExp(`H2D ${uploads.length}× [^|]*${own}`), line);
+    const said = untimed.length === uploads.length
+      ? (own === untimed.length ? "not measured \\(uploaded at first use, fit's own\\)" : `not measured \\(uploaded at first use, ${own} of them fit's own\\)`)
+      : `${untimed.length} uploaded at first use, ${own === untimed.length ? "fit's own" : `${own} of them fit's own`}, time not measured\\)`;
+    assert.match(line, new RegExp(`H2D ${uploads.length}× [^|]*${said}`), line);
     assert.deepEqual(report.meta.hints.filter((hint) => !SOFTWARE.test(hint)), [], 'fit on the GPU: silence');
+  });
+
+  test("predict of an input made on gpu:0 and left in a host array: its upload at first use (predict's slice of it) is not called predict's own", async () => {
+    const report = await reportOf(kernel(), "%%device gpu:0\nconst leftInput = tf.ones([2, 4]);\nconst leftOut = fitModel.predict(leftInput) as tf.Tensor;\n(await leftOut.data()).length");
+    const uploads = report.meta.transfers.filter((move) => move.direction === 'H2D' && move.untimed === true);
+    assert.equal(uploads.reduce((sum, move) => sum + move.bytes, 0), 2 * 4 * 4, JSON.stringify(uploads));
+    assert.ok(uploads.every((move) => move.callsOwn !== true), JSON.stringify(uploads));
+    assert.doesNotMatch(report.text.split('\n')[0]!, /predict's own/, report.text);
   });
 
   test('every hint is shown the three ways, in the same order', async () => {

@@ -188,7 +188,7 @@ export function summarizeTransfers(
     if (transfer.untimed) {
       entry.untimedCount++;
       entry.untimedBytes += transfer.bytes;
-      if (transfer.via.by === 'library' && transfer.via.call !== null) entry.callCounts.set(transfer.via.call, (entry.callCounts.get(transfer.via.call) ?? 0) + 1);
+      if (transfer.callsOwn === true && transfer.via.call !== null) entry.callCounts.set(transfer.via.call, (entry.callCounts.get(transfer.via.call) ?? 0) + 1);
       continue;
     }
     // Moves that run at once (Promise.all of reads) overlap: each is a wait (its waits one after
