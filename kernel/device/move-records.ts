@@ -36,6 +36,8 @@ export interface MoveSite {
   helper?: { cell: number; line: number };
   /** The line lies in a function called from another line (set only then). */
   called?: true;
+  /** A tensor made here was made inside a library call the kernel follows (fit, predict), not as an op's own constant (set only then). */
+  inCall?: true;
 }
 
 /**
@@ -244,7 +246,8 @@ export class MoveRecords {
     const own = shallow && where !== null ? { cell: where.cell, line: where.line } : where;
     // What tfjs makes for itself (an op's constants, a gradient's ones, an optimizer's scalars) is
     // the library's, not a tensor the user made: no hint tells the user to move it.
-    const site = this.siteOf(own, creator(origin, scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation));
+    const made = this.siteOf(own, creator(origin, scope.endsWith(OP_SCOPE) ? scope.slice(0, -OP_SCOPE.length) : null, nextInvocation));
+    const site = inCall ? { ...made, inCall: true as const } : made;
     if (inCall) this.lastCallSite = { origin, where, shallow, site };
     return site;
   }
@@ -307,7 +310,7 @@ export class MoveRecords {
       if (name !== null) record.input = name;
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;
-    if (event.untimed === true && event.opResult !== true && site.via.by === 'library' && site.via.call !== null) record.callsOwn = true;
+    if (event.untimed === true && event.opResult !== true && site.inCall === true && site.via.by === 'library') record.callsOwn = true;
     if (event.copyOnThread === true) this.collections.copiedOnThreadBy(record);
     if (site.helper !== undefined) record.helper = site.helper;
     const madeBy = stray && owner !== null ? owner : this.cell.number;

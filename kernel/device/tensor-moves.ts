@@ -112,10 +112,14 @@ export class TensorMoves {
   private copyOnItsDevice(tensor: TensorLike, backend: BackendLike): TensorLike {
     const engine = this.parts.engine as EngineLike & { makeTensor(values: unknown, shape: number[], dtype: string, backend: BackendLike): TensorLike };
     if (isWebGpuBackend(backend)) {
-      const resource = backend.tensorMap.get(tensor.dataId)?.resource;
-      if (resource !== undefined && resource !== null) {
-        return (backend as WebGpuBackend & { createTensorFromGPUData(data: { buffer: unknown; zeroCopy: boolean }, shape: number[], dtype: string): TensorLike })
-          .createTensorFromGPUData({ buffer: resource, zeroCopy: false }, tensor.shape, tensor.dtype);
+      const data = backend.tensorMap.get(tensor.dataId);
+      if (data?.resource !== undefined && data.resource !== null) {
+        const copy = (backend as WebGpuBackend & { createTensorFromGPUData(data: { buffer: unknown; zeroCopy: boolean }, shape: number[], dtype: string): TensorLike })
+          .createTensorFromGPUData({ buffer: data.resource, zeroCopy: false }, tensor.shape, tensor.dtype);
+        // The values a read kept on the host go with it: its move to the host then crosses no byte, as the original's would not.
+        const kept = backend.tensorMap.get(copy.dataId);
+        if (kept !== undefined && data.values !== null && data.values !== undefined) kept.values = (data.values as { slice(): unknown }).slice();
+        return copy;
       }
     }
     // Values on the host (the wasm backend's, or a GPU's held in a host array until first used).

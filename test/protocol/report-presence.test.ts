@@ -94,6 +94,15 @@ describe('inline report: one per cell that touched tensors, none otherwise', () 
     assert.equal(deviceOf(report, 'cpu').liveBytes - deviceOf(report, 'cpu').liveBytesBefore, 4, JSON.stringify(report.meta.devices));
   });
 
+  test('a clone of a tensor read back moves to the host from the kept values too: no byte crosses, and its values are the original\'s', async () => {
+    await runOk(kernel(), "const readOriginal = (await tf.tensor([1, -2, 3.5, 4]).to('gpu:0')).mul(2);\n(await readOriginal.data()).length");
+    const exchange = await runOk(kernel(), "const readCopy = readOriginal.clone();\nawait readCopy.to('cpu');\nArray.from(await readCopy.data())");
+    assert.equal(resultText(exchange), '[ 2, -4, 7, 8 ]');
+    const report = theReport(exchange);
+    assert.deepEqual(report.meta.transfers.filter((move) => move.direction === 'D2H'), [], report.text);
+    assert.equal(await valueOf(kernel(), 'readOriginal.device'), "'gpu:0'");
+  });
+
   test('x.cpu() twice with a clone made between them downloads x once: one D2H of its bytes, live memory moved once, and none left after both are disposed', async () => {
     const report = theReport(await runOk(kernel(), [
       "const raced = await tf.tensor1d([1, 2, 3, 4]).to('gpu:0');",

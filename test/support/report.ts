@@ -93,12 +93,16 @@ export const reportTransferSchema = obj({
     name: union(str, nullValue),
     placedBy: union(nullValue, obj({ by: literal('user', 'policy'), operation: str, cell: nonNegativeInt })),
     onCurrentDevice: bool,
+    /** How the line names it, where it does. */
+    said: optional(str),
   })),
   legs: optional(arrayOf(obj({ from: str, to: str, bytes: nonNegativeInt, waitMs: nonNegative, copyMs: nonNegative, waits: arrayOf(obj({ cause: literal('gpu-work', 'gpu-latency', 'gpu-setup', 'staging-setup', 'host-busy'), ms: nonNegative, device: str, earlierCells: arrayOf(nonNegativeInt) })) }))),
   /** A policy's move: the variable the op's line passed as the moved input, where the line says. */
   input: optional(str),
   /** Host values made on a GPU, uploaded by tfjs at first use: bytes exact, time not measured. */
   untimed: optional(literal(true)),
+  /** Of those, a tensor a library call made of its own from host values inside it (fit's batch indices). */
+  callsOwn: optional(literal(true)),
   /** A move made in a function the cell's loop called: that function's line. */
   helper: optional(obj({ cell: nonNegativeInt, line: nonNegativeInt })),
   /** Only for a line of another cell. */
