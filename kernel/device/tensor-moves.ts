@@ -40,8 +40,8 @@ interface CountingBackend {
 export class TensorMoves {
   /** Moves in flight per buffer: a second move of the same tensor waits for the first. */
   private readonly moving = new WeakMap<object, Promise<void>>();
-  /** The buffer key each tensor's move in flight runs under. */
-  private readonly movingTensors = new WeakMap<TensorLike, object>();
+  /** Each tensor's latest move: a move of it waits for the one before. */
+  private readonly queued = new WeakMap<TensorLike, Promise<void>>();
   /** Buffers being read now: data() inside array() is the same read, recorded once. */
   private readonly reading = new WeakSet<object>();
   /** Moves between GPUs told to stop by an interrupt: each stops at its next chunk boundary. */
@@ -56,30 +56,62 @@ export class TensorMoves {
     call?.resumed();
     // An interrupted cell's leftover work neither starts a move nor goes on after one.
     this.parts.cells.check();
-    // A move of this tensor under way: this one goes behind it, under its key, and unshares
-    // nothing meanwhile (`p = x.cpu(); y = x.clone(); x.cpu()` gave x a buffer of its own while
-    // the first move was on its way, which both then moved: two downloads, one leaked).
-    const inFlight = this.movingTensors.get(tensor);
-    if (inFlight === undefined) this.unshare(tensor, device);
-    // One move per buffer at a time: `await Promise.all([x.cpu(), x.cpu()])` moves it once.
-    const key = inFlight ?? tensor.dataId as object;
+    // Moves of one tensor run one after another, its unshare included: `p = x.cpu(); y = x.clone();
+    // x.cpu()` gave x a buffer of its own while the first move was on its way, and both moves then
+    // moved it (two downloads, one leaked). The second now waits, and finds x where the first left it.
+    const ahead = this.queued.get(tensor);
+    const checking = ahead === undefined ? this.unshare(tensor, device) : null;
+    // The usual case goes straight on: each promise hop more on a move's way back is paid 200 times
+    // over by the last answer of a Promise.all of 200 moves.
+    const mine = ahead === undefined && checking === null ? this.keyedMove(tensor, device, operation, call, calledAt)
+      : this.moveInTurn(tensor, device, operation, call, calledAt, ahead, checking);
+    this.queued.set(tensor, mine);
+    try {
+      await mine;
+    } finally {
+      call?.finish();
+      if (this.queued.get(tensor) === mine) this.queued.delete(tensor);
+    }
+    this.parts.cells.check();
+  }
+
+  /** The move once the tensor's move before it (`ahead`) is done, or its unshare confirmed (`checking`). */
+  private async moveInTurn(tensor: TensorLike, device: string, operation: string, call: MoveCall | undefined, calledAt: number,
+    ahead: Promise<void> | undefined, checking: Promise<void> | null): Promise<void> {
+    let timedFrom = calledAt;
+    let timedCall = call;
+    if (ahead !== undefined) {
+      // Behind another move, the time since the call was that move's, not this one's wait.
+      call?.finish();
+      timedCall = undefined;
+      await ahead.catch(() => undefined);
+      timedFrom = performance.now();
+      checking = this.unshare(tensor, device);
+    }
+    if (checking !== null) {
+      timedCall?.paused();
+      await checking;
+      timedCall?.resumed();
+    }
+    await this.keyedMove(tensor, device, operation, timedCall, timedFrom);
+  }
+
+  /**
+   * One move per buffer at a time (tensors sharing one where none was unshared: the same tensor
+   * twice, a string tensor): `await Promise.all([x.cpu(), x.cpu()])` moves it once.
+   */
+  private keyedMove(tensor: TensorLike, device: string, operation: string, call: MoveCall | undefined, calledAt: number): Promise<void> {
+    const key = tensor.dataId as object;
     const previous = this.moving.get(key);
-    // Behind another move, the time since the call was that move's, not this one's wait.
     if (previous) call?.finish();
     const moving = previous ? previous.catch(() => undefined).then(() => this.moveNow(tensor, device, operation, undefined, performance.now()))
       : this.moveNow(tensor, device, operation, call, calledAt);
     this.moving.set(key, moving);
-    this.movingTensors.set(tensor, key);
-    try {
-      await moving;
-    } finally {
-      call?.finish();
-      if (this.moving.get(key) === moving) {
-        this.moving.delete(key);
-        if (this.movingTensors.get(tensor) === key) this.movingTensors.delete(tensor);
-      }
-    }
-    this.parts.cells.check();
+    const done = (): void => {
+      if (this.moving.get(key) === moving) this.moving.delete(key);
+    };
+    moving.then(done, done);
+    return moving;
   }
 
   /**
@@ -87,21 +119,52 @@ export class TensorMoves {
    * reshape() and a variable made from a tensor hold the same buffer, and moving the buffer moved them
    * all (`w.clone().to('cpu')` of a model's weights put the model on the host). Before such a move
    * the tensor takes an exact copy of its own on its device, and the others keep the buffer. Only
-   * where the move will go somewhere.
+   * where the move will go somewhere. On a GPU the copy's buffer is one Dawn must confirm it made
+   * (out of memory, the copy would be no copy): the promise settles once it has, and null is
+   * returned where nothing is to wait for.
    */
-  private unshare(tensor: TensorLike, device: string): void {
+  private unshare(tensor: TensorLike, device: string): Promise<void> | null {
     const { engine, placement } = this.parts;
     const info = engine.state.tensorInfo.get(tensor.dataId);
-    if (info === undefined || ((info.backend as CountingBackend).refCount?.(tensor.dataId) ?? 1) <= 1) return;
+    if (info === undefined || ((info.backend as CountingBackend).refCount?.(tensor.dataId) ?? 1) <= 1) return null;
     const from = placement.deviceOfTensor(tensor);
-    if (from === null || from === device || info.dtype === 'string' || info.dtype === 'complex64') return;
-    const copy = this.copyOnItsDevice(tensor, info.backend);
-    // The tensor takes the copy's buffer; the copy takes the shared one and gives its reference back.
-    const shared = tensor.dataId;
-    (tensor as { dataId: DataId }).dataId = copy.dataId;
-    (copy as { dataId: DataId }).dataId = shared;
-    copy.dispose();
-    this.parts.retarget(tensor);
+    if (from === null || from === device || info.dtype === 'string' || info.dtype === 'complex64') return null;
+    const gpu = isWebGpuBackend(info.backend) ? info.backend : null;
+    gpu?.device.pushErrorScope('out-of-memory');
+    gpu?.device.pushErrorScope('validation');
+    let made: TensorLike | Error;
+    try {
+      made = this.copyOnItsDevice(tensor, info.backend);
+    } catch (error) {
+      made = error as Error;
+    }
+    // Popped at once, whatever happened: a scope left pushed across an await would catch other work's errors.
+    const pops = gpu === null ? null : [gpu.device.popErrorScope(), gpu.device.popErrorScope()];
+    if (made instanceof Error) {
+      if (pops !== null) void Promise.all(pops).catch(() => undefined);
+      throw made;
+    }
+    const copy = made;
+    const take = (): void => {
+      // The tensor takes the copy's buffer; the copy takes the shared one and gives its reference back.
+      const shared = tensor.dataId;
+      (tensor as { dataId: DataId }).dataId = copy.dataId;
+      (copy as { dataId: DataId }).dataId = shared;
+      copy.dispose();
+      this.parts.retarget(tensor);
+    };
+    if (pops === null) {
+      take();
+      return null;
+    }
+    return Promise.all(pops).then(([validation, outOfMemory]) => {
+      const error = outOfMemory ?? validation;
+      if (error === null) return take();
+      copy.dispose();
+      throw new DeviceError(`${from} could not give this tensor a buffer of its own (${(error.message.split('\n')[0] ?? '').trim()}): it shares its buffer `
+        + 'with other tensors (a clone, a reshape(), a variable made from it), and moves alone only with a copy of its own. It stays where it was, unchanged. '
+        + 'Free GPU tensors you no longer need (x.dispose(), or drop them and run %gc) and move it again.');
+    });
   }
 
   /**

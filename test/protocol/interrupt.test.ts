@@ -74,6 +74,18 @@ describe('interrupting a running cell', () => {
     for (const cell of loopsAfterAwait) interruptsAndKeeps(method, cell, ' function spinForever() { let i = 0; do { i++; } while (i >= 0 || true); }', 300);
   }
 
+  test('interrupt_request stops an async recursion the cell started and did not await (its last line returned; the promise jobs it fills kept the cell from closing), and keeps earlier variables', async () => {
+    await evaluate(kernel(), 'var keptBeforeSpin = 41; async function spinUnawaited(): Promise<void> { await null; return spinUnawaited(); } 0');
+    const running = kernel().startExecute('spinUnawaited();\nconst afterSpin = 1;');
+    await running.iopubMessage('execute_input');
+    await sleep(300);
+    assert.equal(running.reply, undefined, 'the cell closed with the recursion still running');
+    await interruptRequest(kernel(), 'control');
+    // The cell's own code had ended: whatever its reply says, it comes, and the kernel keeps its state.
+    await running.done();
+    assert.equal(await evaluate(kernel(), 'keptBeforeSpin + 1'), '42');
+  });
+
   test('interrupt_request while no cell runs answers ok and the next cell runs', async () => {
     await interruptRequest(kernel(), 'control');
     assert.equal(await evaluate(kernel(), '6 * 7'), '42');

@@ -325,9 +325,15 @@ export class TypeScriptInterpreter implements Interpreter {
     return notice;
   }
 
-  /** Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). */
+  /**
+   * Stops a cell that is awaiting (a sync loop is stopped by SIGINT through breakOnSigint). The
+   * host asks only while the cell's call is its running one: past the cell's code (its last line
+   * returned; the host waits a turn of the event loop, then closes the cell), its work left running
+   * is stopped. `spin(); const after = 1;` of an async recursion filled the promise jobs so that
+   * turn never came, and the interrupt reached no cell: the kernel ran out of memory.
+   */
   interrupt(): void {
-    this.running?.context.interrupt();
+    (this.running ?? this.lastCell)?.context.interrupt();
     this.running?.interruption.interrupt(new InterruptedError());
   }
 
