@@ -156,3 +156,48 @@ describe('inline report: a move on an empty staging pool makes its own buffers, 
     assert.ok(copyOrBusy >= 0.8 * measured.gpuSpan, `copy ${move.copyMs.toFixed(1)} ms (and host busy) of an upload alone on an idle GPU whose chunks ran for ${measured.gpuSpan.toFixed(1)} ms: ${line}`);
   });
 });
+
+describe('inline report: small reads at once, while one of them makes a new readback buffer', () => {
+  const kernel = useReportKernel();
+
+  test('setup: gpu:0 set up, one readback buffer made, readback buffers of every size and submits timed', async () => {
+    await runOk(kernel(), [
+      '%device cpu',
+      "await tf.ones([1024]).to('gpu:0');",
+      // A small read's readback buffer is a small one: every buffer the GPU can map for reading is timed.
+      ...TIMED_STAGING_BUFFERS.map((line) => (line === '  if (descriptor.size !== 8 * 1024 * 1024) return buffer;' ? '  if ((descriptor.usage & 1) === 0) return buffer;' : line)),
+      'const submits: number[] = [];',
+      'const submit = gpuDevice.queue.submit.bind(gpuDevice.queue);',
+      'gpuDevice.queue.submit = (buffers: unknown[]) => { submits.push(performance.now()); submit(buffers); };',
+      'const fencesSeen: number[] = [];',
+      'const onWorkDone = gpuDevice.queue.onSubmittedWorkDone.bind(gpuDevice.queue);',
+      'gpuDevice.queue.onSubmittedWorkDone = () => onWorkDone().then(() => { fencesSeen.push(performance.now()); });',
+      // As a user's notebook has it: a model trained on gpu:0 for an epoch (its loss read back once).
+      "const heldModel = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [2] })] });",
+      "heldModel.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });",
+      "await heldModel.to('gpu:0');",
+      "await heldModel.fit(await tf.randomNormal([32, 2]).to('gpu:0'), await tf.randomNormal([32, 4]).to('gpu:0'), { epochs: 1, verbose: 0 });",
+      '0',
+    ].join('\n'));
+  });
+
+  // Two reads of 32 and 16 B after a fit: the one whose map came back behind the other's new
+  // buffer showed 'copy 26.3 ms' (its bytes had landed on the GPU long before), the other 24.3 ms
+  // of the set-up both waited for.
+  test('copies of a model\'s weights moved to cpu together: a new readback buffer\'s making is set-up for the moves it held up, not their copy', async (t) => {
+    const exchange = await runOk(kernel(), timedCell("Promise.all(heldModel.getWeights().map((weight) => weight.clone().to('cpu')))"));
+    const report = theReport(exchange);
+    const line = report.text.split('\n')[0]!;
+    const measured = measuredIn(streamText(exchange, 'stdout'));
+    const reads = report.meta.transfers.filter((move) => move.direction === 'D2H');
+    assert.equal(reads.length, 2, line);
+    t.diagnostic(`wall ${measured.wall.toFixed(1)} ms, ${measured.made} buffers made or first mapped in ${measured.madeMs.toFixed(1)} ms; `
+      + `copies ${reads.map((read) => read.copyMs.toFixed(1)).join(', ')} ms, set-up ${reads.map((read) => partMs(read, 'staging-setup').toFixed(1)).join(', ')} ms: ${line}`);
+    assert.ok(measured.made >= 1 && measured.madeMs >= 5, `the test needs a readback buffer made while the reads ran: ${JSON.stringify(measured)}`);
+    const copy = /D2H 2× \S+ \S+ [\d.]+ (?:ms|µs) \(copy ([\d.]+) (ms|µs)/.exec(line);
+    assert.ok(copy !== null, line);
+    const copyMs = Number(copy[1]) / (copy[2] === 'µs' ? 1000 : 1);
+    // The reads' copying is what the wall had beside the buffer's making (2 ms for the clocks and the rounding).
+    assert.ok(copyMs <= measured.wall - measured.madeMs + 2, `the line shows copy ${copyMs} ms in a ${measured.wall.toFixed(1)} ms await, ${measured.madeMs.toFixed(1)} ms of it the new buffer's making: ${line}`);
+  });
+});

@@ -59,6 +59,14 @@ interface HeldByOthers {
    * made the buffers they waited for).
    */
   othersSetup: Span[];
+  /**
+   * Staging buffers other moves made while this one copied, and its own chunks: once the GPU says
+   * its last chunk landed, the time its map came back after that, while another move's new buffer
+   * was first mapped, was that set-up (two reads of 32 and 16 B after a fit: one showed 'copy
+   * 26.3 ms', the other 24.3 ms of the set-up both waited for).
+   */
+  setupWhileCopying: Span[];
+  sent: ChunkSent[];
 }
 const heldByOthersOf = new WeakMap<MoveWait, HeldByOthers>();
 /** A staging set-up wait: when it ran, and the move's chunks, to find the part a chunk was copying meanwhile (see hidden-setup.ts). */
@@ -104,11 +112,12 @@ export function moveWaits(device: string, cell: number, queued: QueueWait, stagi
     const othersCopying = transferWorkWithin(copyFrom, copyTo, own);
     const firstSent = notes.sent[0]?.submitted ?? -Infinity;
     const othersAhead = copySentBefore(device, firstSent);
-    if (unionMs(othersCopying) >= AWAY_MIN_MS || othersAhead || notes.bufferWaits.length > 0) {
+    const setupWhileCopying = minusEach(stagingMadeWithin([{ start: copyFrom, end: copyTo }]), own);
+    if (unionMs(othersCopying) >= AWAY_MIN_MS || othersAhead || notes.bufferWaits.length > 0 || unionMs(setupWhileCopying) >= AWAY_MIN_MS) {
       // Filled in at the split, once the GPU's times say when the copies ahead landed.
       const placeholder: MoveWait = { cause: 'host-busy', ms: 0, device, earlierCells: [] };
       const othersSetup = stagingMadeWithin(notes.bufferWaits.map((span) => ({ start: Math.max(span.start, copyFrom), end: Math.min(span.end, copyTo) })));
-      heldByOthersOf.set(placeholder, { from: copyFrom, to: copyTo, othersCopying, own, firstSent, bufferWaits: notes.bufferWaits, othersSetup });
+      heldByOthersOf.set(placeholder, { from: copyFrom, to: copyTo, othersCopying, own, firstSent, bufferWaits: notes.bufferWaits, othersSetup, setupWhileCopying, sent: notes.sent });
       waits.push(placeholder);
     }
   }
@@ -130,9 +139,13 @@ function heldByOthers(held: HeldByOthers, wait: MoveWait, gpu: { intervals: read
   const onGpu = minusEach(ahead.map((work) => ({ start: Math.max(work.start, held.from), end: Math.min(work.end, held.to) })), held.own);
   const gpuMs = unionMs(onGpu);
   const hostMs = unionMs(minusEach(held.othersCopying, onGpu));
-  const setupMs = unionMs(minusEach(held.othersSetup, [...onGpu, ...held.othersCopying, ...held.own]));
+  // After the move's own chunks landed (by the GPU's clock), another move's buffer set-up held its map back.
+  const landed = held.sent.length > 0 && held.sent.every((chunk) => chunk.landed !== null && Number.isFinite(chunk.landed.at))
+    ? Math.max(...held.sent.map((chunk) => chunk.landed!.at)) : Infinity;
+  const setupAfterLanding = timesPasses ? minusEach(held.setupWhileCopying, [{ start: -Infinity, end: landed }]) : [];
+  const setupMs = unionMs(minusEach([...held.othersSetup, ...setupAfterLanding], [...onGpu, ...held.othersCopying, ...held.own]));
   const latencyMs = unionMs(minusEach(held.bufferWaits.map((span) => ({ start: Math.max(span.start, held.from), end: Math.min(span.end, held.to) })),
-    [...onGpu, ...held.othersCopying, ...held.own, ...held.othersSetup]));
+    [...onGpu, ...held.othersCopying, ...held.own, ...held.othersSetup, ...setupAfterLanding]));
   const parts: MoveWait[] = [];
   if (gpuMs > 0.001) {
     const earlierCells = cellsNamed(ahead.filter((work) => work.cell < cell));
