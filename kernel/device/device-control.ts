@@ -111,6 +111,8 @@ export interface TransferRecord {
    * computed from what it was given (predict's slice of an input left in a host array).
    */
   callsOwn?: true;
+  /** `input` names the model whose weight moved (the call's receiver), not the tensor itself. */
+  modelInput?: true;
   /** When cell and line call a function that made the move: the line in that function (and its cell). */
   helper?: { cell: number; line: number };
 }

@@ -308,6 +308,8 @@ export class MoveRecords {
       const name = site.via.by === 'library' ? (event.buffer === undefined ? null : this.nameInCall(event.buffer))
         : inputNameOnLine(this.sources.get(site.cell)?.lineText(site.line) ?? '', event.input, event.operation);
       if (name !== null) record.input = name;
+      // Named for the model it belongs to (a weight): `m.to('cpu')` moves it, `m.to()` never moved it alone.
+      if (name !== null && site.via.by === 'library' && event.buffer !== undefined && this.passedArguments()?.weights.has(event.buffer) === true) record.modelInput = true;
     }
     if (event.untimed !== undefined) record.untimed = event.untimed;
     if (event.untimed === true && event.opResult !== true && site.inCall === true && site.via.by === 'library') record.callsOwn = true;

@@ -191,6 +191,13 @@ describe('inline report: which hint each situation gets', () => {
       + '(`await tf.concat(tensors.map((t) => t.flatten())).data()`, then split the values by each tensor\'s size), one readback instead of 10.']);
   });
 
+  test('fit after setWeights of weight copies moved to cpu: the hint names no restored.to() the user never called', async () => {
+    const { report } = await run('fit after setWeights of weight copies moved to cpu');
+    const hints = hintsOf(report);
+    assert.ok(hints.some((hint) => /^the device policy moved \d+ tensors? that <that tensor>\.to\(\) had put on cpu/.test(hint)), JSON.stringify(hints));
+    assert.ok(hints.every((hint) => !/restored\.to\(/.test(hint)), JSON.stringify(hints));
+  });
+
   test('minimize on cpu tensors under %device gpu:0: the policy\'s moves to gpu:0 say an input was made there, and how to run on cpu instead', async () => {
     const { report } = await run('minimize on cpu tensors under %device gpu:0');
     const hints = hintsOf(report).filter((hint) => /made for you by the device policy/.test(hint));

@@ -153,6 +153,14 @@ export const HINT_CASES: HintCase[] = [
     cleanup: [],
   },
   {
+    // PyTorch's way to keep a copy of the weights, given back with setWeights: the model's weights are the clones moved to cpu.
+    key: 'fit after setWeights of weight copies moved to cpu',
+    setup: ['%device gpu:0', "const restored = makeModel();\nconst restoredCopies = await Promise.all(restored.getWeights().map((weight) => weight.clone().to('cpu')));\nconst restoredX = tf.tensor2d(rows.slice(0, 32));\nconst restoredY = tf.tensor2d(labels.slice(0, 32));\n0",
+      'restored.setWeights(restoredCopies);\n0'],
+    cell: 'await restored.fit(restoredX, restoredY, { epochs: 1, verbose: 0 });\n0',
+    cleanup: ['%device cpu'],
+  },
+  {
     // Data and variable on cpu, the optimizer and tfjs's own gradient tensors made on gpu:0 (the current device).
     key: 'minimize on cpu tensors under %device gpu:0',
     setup: ['%device gpu:0', "const cpuW = await withDevice('cpu', () => tf.variable(tf.ones([4, 1])));\nconst cpuX = await withDevice('cpu', () => tf.tensor2d(rows.slice(0, 32)));\nconst cpuY = await withDevice('cpu', () => tf.tensor2d(labels.slice(0, 32)));\nconst sgdOnGpu = tf.train.sgd(0.1);\n0"],

@@ -103,6 +103,8 @@ export const reportTransferSchema = obj({
   untimed: optional(literal(true)),
   /** Of those, a tensor a library call made of its own from host values inside it (fit's batch indices). */
   callsOwn: optional(literal(true)),
+  /** `input` names the model a moved weight belongs to. */
+  modelInput: optional(literal(true)),
   /** A move made in a function the cell's loop called: that function's line. */
   helper: optional(obj({ cell: nonNegativeInt, line: nonNegativeInt })),
   /** Only for a line of another cell. */

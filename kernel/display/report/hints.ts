@@ -280,7 +280,9 @@ export function reportHints(report: CellReport): string[] {
     const withOthers = others === 0 ? '' : ` (and ${others} other tensor${others === 1 ? '' : 's'} made on ${first.from} for it)`;
     const reversed = first.reverses!;
     const what = first.via.by === 'library' && first.via.call ? first.via.call : [...new Set(group.map((transfer) => transfer.operation))].slice(0, 3).join(', ');
-    const named = namesOf(group);
+    // A weight named by its model (fit's `m`) was put there by no `m.to()` unless model.to did it (a
+    // clone moved to the host and given back with setWeights): then no name, not a wrong one.
+    const named = group.some((transfer) => transfer.modelInput === true) && reversed.operation !== 'model.to' ? null : namesOf(group);
     // A tensor method (to, cpu, cuda) reads as the call the user wrote; model.to is named already.
     const mover = reversed.operation.includes('.') ? reversed.operation
       : named !== null ? listText(named.map((name) => `${name}.${reversed.operation}()`)) : `<that tensor>.${reversed.operation}()`;
