@@ -145,7 +145,13 @@ export class TensorMoves {
       throw made;
     }
     const copy = made;
+    const copiedFrom = tensor.dataId;
     const take = (): void => {
+      // A variable assigned while Dawn confirmed the copy holds other data now, the copy's values no longer its own.
+      if (tensor.dataId !== copiedFrom) {
+        copy.dispose();
+        return;
+      }
       // The tensor takes the copy's buffer; the copy takes the shared one and gives its reference back.
       const shared = tensor.dataId;
       (tensor as { dataId: DataId }).dataId = copy.dataId;
