@@ -28,6 +28,16 @@ function measuredIn(stdout: string): Measured {
   return JSON.parse(match[1]!) as Measured;
 }
 
+/** Each submit to gpu:0's queue and when each of its work-done fences resolved (after TIMED_STAGING_BUFFERS, which finds the device). */
+const TIMED_SUBMITS = [
+  'const submits: number[] = [];',
+  'const submit = gpuDevice.queue.submit.bind(gpuDevice.queue);',
+  'gpuDevice.queue.submit = (buffers: unknown[]) => { submits.push(performance.now()); submit(buffers); };',
+  'const fencesSeen: number[] = [];',
+  'const onWorkDone = gpuDevice.queue.onSubmittedWorkDone.bind(gpuDevice.queue);',
+  'gpuDevice.queue.onSubmittedWorkDone = () => onWorkDone().then(() => { fencesSeen.push(performance.now()); });',
+];
+
 /**
  * gpu:0 set up by a 4 KiB upload (written straight to the GPU: no staging buffer made); host
  * tensors of 16, 64 and 32 MiB (and 16 and 64 MiB more for the full pool). From here on the cell times each 8 MiB staging
@@ -42,12 +52,7 @@ const SETUP = [
   'const x16 = tf.randomNormal([4 * 1024 * 1024]), x64 = tf.randomNormal([16 * 1024 * 1024]), again16 = tf.randomNormal([4 * 1024 * 1024]);',
   'const x32 = tf.randomNormal([8 * 1024 * 1024]), again64 = tf.randomNormal([16 * 1024 * 1024]);',
   ...TIMED_STAGING_BUFFERS,
-  'const submits: number[] = [];',
-  'const submit = gpuDevice.queue.submit.bind(gpuDevice.queue);',
-  'gpuDevice.queue.submit = (buffers: unknown[]) => { submits.push(performance.now()); submit(buffers); };',
-  'const fencesSeen: number[] = [];',
-  'const onWorkDone = gpuDevice.queue.onSubmittedWorkDone.bind(gpuDevice.queue);',
-  'gpuDevice.queue.onSubmittedWorkDone = () => onWorkDone().then(() => { fencesSeen.push(performance.now()); });',
+  ...TIMED_SUBMITS,
   '0',
 ].join('\n');
 
@@ -166,12 +171,7 @@ describe('inline report: small reads at once, while one of them makes a new read
       "await tf.ones([1024]).to('gpu:0');",
       // A small read's readback buffer is a small one: every buffer the GPU can map for reading is timed.
       ...TIMED_STAGING_BUFFERS.map((line) => (line === '  if (descriptor.size !== 8 * 1024 * 1024) return buffer;' ? '  if ((descriptor.usage & 1) === 0) return buffer;' : line)),
-      'const submits: number[] = [];',
-      'const submit = gpuDevice.queue.submit.bind(gpuDevice.queue);',
-      'gpuDevice.queue.submit = (buffers: unknown[]) => { submits.push(performance.now()); submit(buffers); };',
-      'const fencesSeen: number[] = [];',
-      'const onWorkDone = gpuDevice.queue.onSubmittedWorkDone.bind(gpuDevice.queue);',
-      'gpuDevice.queue.onSubmittedWorkDone = () => onWorkDone().then(() => { fencesSeen.push(performance.now()); });',
+      ...TIMED_SUBMITS,
       // As a user's notebook has it: a model trained on gpu:0 for an epoch (its loss read back once).
       "const heldModel = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [2] })] });",
       "heldModel.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });",
