@@ -101,6 +101,10 @@ export class InterpreterHost implements CellRunner {
       this.stopAwaiting(message.callId);
       return;
     }
+    if (message.kind === 'stop_leftovers') {
+      if (this.runningCell === null) this.interpreter.stopLeftovers?.();
+      return;
+    }
     if (message.kind === 'input_reply' || message.kind === 'input_failure') {
       const pending = this.pendingInputs.get(message.id);
       this.pendingInputs.delete(message.id);

@@ -70,7 +70,10 @@ export class InterpreterClient implements Interpreter {
   interrupt(): void {
     const id = this.interrupts.current();
     if (id === 0) {
-      log('interrupt_request: no cell is running');
+      // The stop button pressed at an idle kernel whose cells left work running (an async recursion
+      // through setImmediate, growing until the kernel ran out of memory): that work stops.
+      this.post({ kind: 'stop_leftovers' });
+      log('interrupt_request: no cell is running; the work earlier cells left running is stopped');
       return;
     }
     const outcome = this.interrupts.interrupt(id);

@@ -86,6 +86,14 @@ describe('interrupting a running cell', () => {
     assert.equal(await evaluate(kernel(), 'keptBeforeSpin + 1'), '42');
   });
 
+  test('interrupt_request while no cell runs stops the work an earlier cell left running (an async recursion through setImmediate), and keeps its variables', async () => {
+    await evaluate(kernel(), 'var keptBesideLeftover = 41; var leftoverCalls = 0; async function leftover(): Promise<void> { leftoverCalls++; await new Promise((resolve) => setImmediate(resolve)); return leftover(); } leftover(); 0');
+    assert.equal(await evaluate(kernel(), 'await new Promise((resolve) => setTimeout(resolve, 200)); leftoverCalls > 0'), 'true');
+    await interruptRequest(kernel(), 'control');
+    // The test's own count: no call of it after the interrupt.
+    assert.equal(await evaluate(kernel(), 'var leftoverSeen = leftoverCalls; await new Promise((resolve) => setTimeout(resolve, 300)); [leftoverCalls - leftoverSeen, keptBesideLeftover + 1]'), '[ 0, 42 ]');
+  });
+
   test('interrupt_request while no cell runs answers ok and the next cell runs', async () => {
     await interruptRequest(kernel(), 'control');
     assert.equal(await evaluate(kernel(), '6 * 7'), '42');

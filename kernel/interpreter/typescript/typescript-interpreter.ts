@@ -181,6 +181,8 @@ export class TypeScriptInterpreter implements Interpreter {
   /** The cell running now, and the last one that ran (its end reports what it left running). */
   private running: RunningCell | null = null;
   private lastCell: RunningCell | null = null;
+  /** The contexts of the cells run so far that something still holds (see stopLeftovers). */
+  private earlierCells: WeakRef<CellContext>[] = [];
   /** Sub-cells a magic runs (%time, %timeit) get file names of their own. */
   private subCells = 0;
   /** Resolves once progress displays have sent their last, throttled draw. */
@@ -338,6 +340,16 @@ export class TypeScriptInterpreter implements Interpreter {
   }
 
   /**
+   * Every earlier cell's work still running stops: an async recursion through setImmediate that
+   * a cell started and left grew until the kernel ran out of memory, and an interrupt at an idle
+   * kernel reached nothing. Work meant to outlive interrupts is started with detach().
+   */
+  stopLeftovers(): void {
+    if (this.running !== null) return;
+    for (const cell of this.earlierCells) cell.deref()?.interrupt();
+  }
+
+  /**
    * The innermost cell frame of the code running now, mapped to the cell's own line; when that
    * frame is in a function the running cell called, also the running cell's outermost frame (the
    * line that called it, where the user's loop is). `frames` caps how many frames are read.
@@ -401,6 +413,8 @@ export class TypeScriptInterpreter implements Interpreter {
       context: new CellContext(options.executionCount), code: '', cell, leftRunning: [], printedPromises: [], placedMagics: [],
     };
     this.running = running;
+    // Held weakly: a cell's context lives on only while work it left (a timer, a promise chain) holds it.
+    this.earlierCells = [...this.earlierCells.filter((cell) => cell.deref() !== undefined), new WeakRef(running.context)];
     this.cellsStarted++;
     this.lastActivity = performance.now();
     this.lastCell = running;
