@@ -160,6 +160,9 @@ const PROMISE_AS_VALUE = new Set([2322, 2345, 2365, 2488, 7053]);
  * A hint for a type error, from its code, message and the cell line it is on. TS2339 "Property
  * 'cuda' does not exist on type 'number[]'" (TS2551 when it suggests a name) is the usual one.
  */
+/** Python's print. */
+const PRINT_HINT = 'Hint: `print(…)` is Python\'s: here `console.log(…)` prints, and a cell\'s last expression is shown as its result.';
+
 /** `name = …` starting the line: Python's first assignment, which declares nothing here. */
 function firstAssignment(name: string, line: string): boolean {
   return new RegExp(String.raw`^\s*${name.replace(/\$/g, '\\$')}\s*=(?!=)`).test(line);
@@ -184,6 +187,7 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
     return memberHint(member, receiverOfType(type));
   }
   if (code === 2304 && /Cannot find name 'torch'/.test(message)) return DEVICE_IS_A_STRING_HINT;
+  if (code === 2304 && /Cannot find name 'print'/.test(message)) return PRINT_HINT;
   // `total = 5` as Python writes a first assignment.
   if (code === 2304) {
     const name = /Cannot find name '([\w$]+)'/.exec(message)?.[1];
@@ -223,6 +227,7 @@ export function typeErrorHint(code: number, message: string, sourceLine = '', wh
  */
 export function runtimeErrorHint(name: string, message: string, receiver: ReceiverKind = 'unknown', cellCode = ''): string | null {
   if (name === 'ReferenceError' && message === 'torch is not defined') return DEVICE_IS_A_STRING_HINT;
+  if (name === 'ReferenceError' && message === 'print is not defined') return PRINT_HINT;
   const undeclared = name === 'ReferenceError' ? /^([\w$]+) is not defined$/.exec(message)?.[1] : undefined;
   if (undeclared !== undefined) return cellCode.split('\n').some((line) => firstAssignment(undeclared, line)) ? undeclaredHint(undeclared) : null;
   if (name !== 'TypeError') return null;

@@ -247,7 +247,7 @@ describe('inline report: which hint each situation gets', () => {
     const made = uploads(report).filter((move) => move.untimed && move.line === 4);
     assert.ok(made.length >= 12, `tfjs's own tensors made at line 4 were uploaded: ${made.length}`);
     assert.ok(made.every((move) => move.via.by === 'library'), JSON.stringify(made.filter((move) => move.via.by !== 'library').slice(0, 3)));
-    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 5 on every iteration (12×, e.g. await loss.data() per step): '
+    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 5 on every iteration (12×, .data() per step): '
       + 'read back every N steps, or keep the running value on the device.']);
   });
 
@@ -283,7 +283,7 @@ describe('inline report: which hint each situation gets', () => {
     assert.equal(reads.length, resultNumber(exchange), 'one readback per call');
     assert.ok(reads.every((move) => move.line === 3 && move.inLoop && move.helper?.cell === helperCell && move.helper.line === 4), JSON.stringify(reads[0]));
     assert.deepEqual(hintsOf(report), [`a GPU→host readback at line 3 (in the function called there, cell ${helperCell}, line 4) on every iteration (10×, `
-      + 'e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.']);
+      + '.data() per step): read back every N steps, or keep the running value on the device.']);
     assert.doesNotMatch(htmlText(reportTableOf(report.html) ?? ''), /\bline 4\b/, 'no line of the helper\'s cell shown as this cell\'s');
   });
 
@@ -291,7 +291,7 @@ describe('inline report: which hint each situation gets', () => {
     const { report } = await run('TP: readback in a helper of the same cell, called from a user loop');
     assert.equal(readbacks(report).length, 10);
     assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 7 (in the function called there, line 3) on every iteration (10×, '
-      + 'e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.']);
+      + '.data() per step): read back every N steps, or keep the running value on the device.']);
   });
 
   test('warn and strict after await model.to(\'cpu\') under %device gpu:0: the message names the explicit move and offers both ways, never undoing it alone nor %device gpu:0', async () => {
@@ -346,7 +346,7 @@ describe('inline report: which hint each situation gets', () => {
   test('true positive: await loss.data() on every step of the user\'s loop: "a GPU→host readback at line 3 on every iteration (10×, …)"', async () => {
     const { report } = await run('TP: per-step await loss.data() in a user loop');
     assert.equal(readbacks(report).length, 10, 'one readback per iteration of the 10');
-    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 3 on every iteration (10×, e.g. await loss.data() per step): '
+    assert.deepEqual(hintsOf(report), ['a GPU→host readback at line 3 on every iteration (10×, .data() per step): '
       + 'read back every N steps, or keep the running value on the device.']);
   });
 

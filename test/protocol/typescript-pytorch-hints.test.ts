@@ -141,6 +141,11 @@ const HABITS: Habit[] = [
     runtime: { ename: 'TSError', hint: /^Hint: `import torch` is Python's import\./ },
   },
   {
+    code: 'print(x)',
+    typeError: { code: 2304, hint: /^Hint: `print\(…\)` is Python's: here `console\.log\(…\)` prints/ },
+    runtime: { ename: 'ReferenceError', hint: /^Hint: `print\(…\)` is Python's/ },
+  },
+  {
     // Python's first assignment declares the name; here it must be declared.
     code: 'total = 5',
     typeError: { code: 2304, hint: /^Hint: `total` is not declared yet: declare it where it is first given a value, `let total = …` \(or `const`\)/ },

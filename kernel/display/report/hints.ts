@@ -253,7 +253,9 @@ export function reportHints(report: CellReport): string[] {
         : `${count} GPU→host readbacks ${at(first, cell)}, in flight together: join the tensors and read them back once `
           + `(\`await tf.concat(tensors.map((t) => t.flatten())).data()\`, then split the values by each tensor's size), one readback instead of ${count}.`);
     } else {
-      hints.push(`a GPU→host readback ${at(first, cell)} on every iteration (${count}×, e.g. await loss.data() per step): read back every N steps, or keep the running value on the device.`);
+      // The read as the line calls it (.data(), .array(), .item()): "e.g. await loss.data()" read as another line's.
+      const reads = [...new Set(group.map((transfer) => `.${transfer.operation}()`))].join(' or ');
+      hints.push(`a GPU→host readback ${at(first, cell)} on every iteration (${count}×, ${reads} per step): read back every N steps, or keep the running value on the device.`);
     }
   }
   // tfjs-layers' trainOnBatch awaits its loss's data() before it returns: one readback per call.
