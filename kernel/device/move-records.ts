@@ -72,6 +72,17 @@ export interface MoveRecordParts {
   splitBeforeFold: (records: TransferRecord[]) => void;
 }
 
+/**
+ * The name a library call's line gives `buffer` where the call holds it: the argument's (null where
+ * the line gives that argument none), or the model's for one of its weights; undefined where the
+ * call holds it neither way.
+ */
+function heldInCall(passed: PassedArguments, buffer: BufferInfo): string | null | undefined {
+  const arg = passed.args.find((one) => one.buffers.includes(buffer));
+  if (arg !== undefined) return arg.name;
+  return passed.weights.has(buffer) ? passed.receiver : undefined;
+}
+
 export class MoveRecords {
   private readonly ledger = new TransferLedger();
   /** Users' calls whose records were made and whose answers are still on their way to the cell's code. */
@@ -167,10 +178,9 @@ export class MoveRecords {
   private nameInCall(buffer: BufferInfo): string | null {
     const passed = this.passedArguments();
     if (passed === null) return null;
-    const arg = passed.args.find((one) => one.buffers.includes(buffer));
-    if (arg !== undefined) return arg.name;
-    // A model's weight on the host (the model left there): the model moves.
-    if (passed.weights.has(buffer)) return passed.receiver;
+    // An argument's, or a model's weight on the host (the model left there): the model moves.
+    const held = heldInCall(passed, buffer);
+    if (held !== undefined) return held;
     // Made inside the call from the one argument still on the host (predict's slice of its x), or,
     // with the model left on the host, by the call itself there (fit's batch indices).
     const onHost = passed.args.filter((one) => one.onHost);
@@ -184,10 +194,7 @@ export class MoveRecords {
    */
   private anchorInCall(buffer: BufferInfo): string | null {
     const passed = this.passedArguments();
-    if (passed === null) return null;
-    const arg = passed.args.find((one) => one.buffers.includes(buffer));
-    if (arg !== undefined) return arg.name;
-    return passed.weights.has(buffer) ? passed.receiver : null;
+    return passed === null ? null : heldInCall(passed, buffer) ?? null;
   }
 
   /** The cell's source as the kernel keeps it (its lines' text, its loops). */

@@ -183,8 +183,7 @@ export class TensorMoves {
     if (isWebGpuBackend(backend)) {
       const data = backend.tensorMap.get(tensor.dataId);
       if (data?.resource !== undefined && data.resource !== null) {
-        const copy = (backend as WebGpuBackend & { createTensorFromGPUData(data: { buffer: unknown; zeroCopy: boolean }, shape: number[], dtype: string): TensorLike })
-          .createTensorFromGPUData({ buffer: data.resource, zeroCopy: false }, tensor.shape, tensor.dtype);
+        const copy = backend.createTensorFromGPUData({ buffer: data.resource, zeroCopy: false }, tensor.shape, tensor.dtype);
         // The values a read kept on the host go with it: its move to the host then crosses no byte, as the original's would not.
         const kept = backend.tensorMap.get(copy.dataId);
         if (kept !== undefined && data.values !== null && data.values !== undefined) kept.values = (data.values as { slice(): unknown }).slice();

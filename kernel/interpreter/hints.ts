@@ -156,10 +156,6 @@ function readUnionHint(sourceLine: string): string {
 /** Codes where the checker names a promise's type while a value was meant (`v + 1`, `w[0]`, `for (… of w)`). */
 const PROMISE_AS_VALUE = new Set([2322, 2345, 2365, 2488, 7053]);
 
-/**
- * A hint for a type error, from its code, message and the cell line it is on. TS2339 "Property
- * 'cuda' does not exist on type 'number[]'" (TS2551 when it suggests a name) is the usual one.
- */
 /** Python's print. */
 const PRINT_HINT = 'Hint: `print(…)` is Python\'s: here `console.log(…)` prints, and a cell\'s last expression is shown as its result.';
 
@@ -176,6 +172,10 @@ function undeclaredHint(name: string): string {
 /** Code, then `%name` on the same line: a magic the parser took for code. */
 const MAGIC_AFTER_CODE = /[;{}]\s*%%?[A-Za-z_]\w*/;
 
+/**
+ * A hint for a type error, from its code, message and the cell line it is on. TS2339 "Property
+ * 'cuda' does not exist on type 'number[]'" (TS2551 when it suggests a name) is the usual one.
+ */
 export function typeErrorHint(code: number, message: string, sourceLine = '', where: ErrorPlace = NOWHERE): string | null {
   if (code === 2339 || code === 2551) {
     const match = /Property '(\w+)' does not exist on type '(.+?)'\./.exec(message);

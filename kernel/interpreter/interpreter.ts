@@ -65,7 +65,7 @@ export interface Interpreter {
   isComplete(code: string): Promise<CompletenessStatus>;
   /** Stops the running cell where it awaits (a synchronous loop only SIGINT can break). */
   interrupt?(): void;
-  /** No cell runs: stops the work the last cell left running (its timers cleared, its work's next step throws). */
+  /** No cell runs: stops the work earlier cells left running (their timers cleared, their work's next step throws). */
   stopLeftovers?(): void;
 }
 

@@ -17,7 +17,7 @@ export type ToMain =
   | { kind: 'output_backlog'; buffer: SharedArrayBuffer }
   /** interrupt_request for the execute call `callId`: stops it where it awaits or before its script runs. */
   | { kind: 'interrupt'; callId: number }
-  /** interrupt_request while no cell runs: the last cell's leftover work stops. */
+  /** interrupt_request while no cell runs: the work earlier cells left running stops. */
   | { kind: 'stop_leftovers' }
   | { kind: 'exit'; code: number };
 

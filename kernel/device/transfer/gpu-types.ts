@@ -1,7 +1,7 @@
 // The WebGPU members and tfjs backend internals the transfer engine uses, typed locally: tfjs and
 // `webgpu` ship conflicting WebGPU declarations, and the backends' fields are not public API (tfjs
 // is pinned at 4.22.0; each field is used as its dist/backend_*.js defines it).
-import type { BackendLike, DataId } from '../engine-internals';
+import type { BackendLike, DataId, TensorLike } from '../engine-internals';
 import type { StampableEncoder } from './move-notes';
 
 /** WebGPU's usage and map-mode bits (fixed by the WebGPU specification). */
@@ -77,6 +77,8 @@ export interface WebGpuBackend extends BackendLike {
   refCount(dataId: DataId): number;
   /** Uploads a buffer's pending host values (tfjs calls it inside the first op that uses the buffer). */
   uploadToGPU(dataId: DataId): void;
+  /** A tensor of its own over `buffer`: with zeroCopy false, a copy of it made on the GPU's queue. */
+  createTensorFromGPUData(data: { buffer: unknown; zeroCopy: boolean }, shape: number[], dtype: string): TensorLike;
 }
 
 /** tfjs-backend-wasm's BackendWasm: tensors live in the module's heap at memoryOffset. */

@@ -64,18 +64,17 @@ export const LOOP_CHECK = `if (${RUNTIME}.line.pending[0] !== 0) ${RUNTIME}.loop
 export function loopChecks(t: typeof ts): ts.TransformerFactory<ts.SourceFile> {
   const f = t.factory;
   const pending = f.createPropertyAccessExpression(f.createPropertyAccessExpression(f.createIdentifier(RUNTIME), 'line'), 'pending');
-  const checked = (body: ts.Statement): ts.Block => {
+  const check = (): ts.Statement => {
     const load = f.createElementAccessExpression(pending, f.createNumericLiteral(0));
-    const check = f.createIfStatement(f.createStrictInequality(load, f.createNumericLiteral(0)), f.createExpressionStatement(runtimeCall(t, 'loop', [])));
-    return t.isBlock(body) ? f.updateBlock(body, [check, ...body.statements]) : f.createBlock([check, body]);
+    return f.createIfStatement(f.createStrictInequality(load, f.createNumericLiteral(0)), f.createExpressionStatement(runtimeCall(t, 'loop', [])));
   };
+  const checked = (body: ts.Statement): ts.Block => (t.isBlock(body) ? f.updateBlock(body, [check(), ...body.statements]) : f.createBlock([check(), body]));
   /** The function with LOOP_CHECK first in its body, after the prologue ('use strict'). */
   const withEntryCheck = (fn: ts.FunctionLikeDeclaration & { body: ts.Block }): ts.Node => {
     const statements = fn.body.statements;
     let index = 0;
     while (index < statements.length && t.isExpressionStatement(statements[index]!) && t.isStringLiteral((statements[index] as ts.ExpressionStatement).expression)) index++;
-    const check = checked(f.createEmptyStatement()).statements[0]!;
-    const body = f.updateBlock(fn.body, [...statements.slice(0, index), check, ...statements.slice(index)]);
+    const body = f.updateBlock(fn.body, [...statements.slice(0, index), check(), ...statements.slice(index)]);
     if (t.isFunctionDeclaration(fn)) return f.updateFunctionDeclaration(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, body);
     if (t.isFunctionExpression(fn)) return f.updateFunctionExpression(fn, fn.modifiers, fn.asteriskToken, fn.name, fn.typeParameters, fn.parameters, fn.type, body);
     if (t.isArrowFunction(fn)) return f.updateArrowFunction(fn, fn.modifiers, fn.typeParameters, fn.parameters, fn.type, fn.equalsGreaterThanToken, body);

@@ -333,7 +333,7 @@ class Emitter {
     if (node.body) this.visit(node.body);
   }
 
-  /** An async function's body starts with the runtime's interrupt check (cell-rewrite.ts asyncEntryChecks), after its prologue. */
+  /** An async function's body starts with the runtime's interrupt check (cell-rewrite.ts loopChecks), after its prologue. */
   private entryCheck(body: ts.Block): void {
     let count = 0;
     while (count < body.statements.length && this.isPrologue(body.statements[count]!)) count++;
